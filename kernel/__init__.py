@@ -1,0 +1,1 @@
+"""Kernel: settings, domain schemas, errors and model factories. Imports no other pmpilot package."""

@@ -1,0 +1,137 @@
+"""Deployment settings, read from the environment and a ``.env`` file.
+
+Names follow the external contract (../CONTRACT: ``PMPILOT_*``, ``OPENAI_*``).
+Per-run knobs (workspace, deliverables, offline ...) are not settings: they live in
+the run context passed to the graph.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kernel.errors import ConfigError
+
+Role = Literal["planner", "researcher", "scorer", "writer"]
+
+
+class Settings(BaseSettings):
+    """All deployment configuration for one pmpilot process."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    home: Path = Field(
+        default=Path("~/.pmpilot"),
+        validation_alias="PMPILOT_HOME",
+        description="Where embedded data lives: vector store, checkpoints, queue, artifacts.",
+    )
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY", repr=False)
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    model: str = Field(default="gpt-4o-mini", validation_alias="PMPILOT_MODEL")
+    model_planner: str | None = Field(default=None, validation_alias="PMPILOT_MODEL_PLANNER")
+    model_researcher: str | None = Field(default=None, validation_alias="PMPILOT_MODEL_RESEARCHER")
+    model_scorer: str | None = Field(default=None, validation_alias="PMPILOT_MODEL_SCORER")
+    model_writer: str | None = Field(default=None, validation_alias="PMPILOT_MODEL_WRITER")
+    llm_timeout_s: float = Field(default=60.0, validation_alias="PMPILOT_LLM_TIMEOUT")
+    llm_max_retries: int = Field(default=3, validation_alias="PMPILOT_LLM_MAX_RETRIES")
+
+    embeddings: Literal["local", "openai"] = Field(default="local", validation_alias="PMPILOT_EMBEDDINGS")
+    embedding_model: str = Field(
+        default="text-embedding-3-small", validation_alias="PMPILOT_EMBEDDING_MODEL"
+    )
+    embedding_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PMPILOT_EMBEDDING_BASE_URL"),
+        description="Embeddings endpoint; defaults to OPENAI_BASE_URL.",
+    )
+
+    qdrant_url: str | None = Field(default=None, validation_alias="PMPILOT_QDRANT_URL")
+    qdrant_api_key: str | None = Field(default=None, validation_alias="PMPILOT_QDRANT_API_KEY", repr=False)
+    queue_url: str | None = Field(default=None, validation_alias="PMPILOT_QUEUE_URL")
+    checkpoint_url: str | None = Field(default=None, validation_alias="PMPILOT_CHECKPOINT_URL")
+    mcp_token: str | None = Field(default=None, validation_alias="PMPILOT_MCP_TOKEN", repr=False)
+
+    redact_pii: bool = Field(default=True, validation_alias="PMPILOT_REDACT_PII")
+    ui_auth: str | None = Field(
+        default=None, validation_alias="PMPILOT_UI_AUTH", repr=False, description="user:password for the UI."
+    )
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("queue_url")
+    @classmethod
+    def _check_queue_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("PMPILOT_QUEUE_URL must be a redis:// URL")
+        return value
+
+    @field_validator("checkpoint_url")
+    @classmethod
+    def _check_checkpoint_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("PMPILOT_CHECKPOINT_URL must be a postgresql:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _check_api_key_scope(self) -> Settings:
+        if self.qdrant_api_key and not self.qdrant_url:
+            raise ValueError("PMPILOT_QDRANT_API_KEY is set but PMPILOT_QDRANT_URL is not")
+        return self
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when an OpenAI-compatible chat endpoint is configured (LLM mode)."""
+        return bool(self.openai_api_key or self.openai_base_url)
+
+    def model_for(self, role: Role) -> str:
+        """The chat model name for one specialist role."""
+        override: str | None = getattr(self, f"model_{role}")
+        return override or self.model
+
+    @property
+    def store_dir(self) -> Path:
+        """Embedded vector store directory."""
+        return self.home / "store"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Default output directory of runs."""
+        return self.home / "runs"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """SQLite checkpoint database (embedded default)."""
+        return self.home / "checkpoints.sqlite"
+
+    @property
+    def queue_path(self) -> Path:
+        """SQLite queue database (embedded default)."""
+        return self.home / "queue.sqlite"
+
+    def ensure_home(self) -> Path:
+        """Create ``home`` if needed and return it."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, turning validation errors into one clear ConfigError."""
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        first = str(exc).splitlines()
+        detail = "; ".join(line.strip() for line in first[1:3]) if len(first) > 1 else str(exc)
+        raise ConfigError(f"invalid configuration: {detail}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (cached). Tests call ``get_settings.cache_clear()`` after changing env."""
+    return load_settings()
