@@ -205,6 +205,8 @@ class ThemeReport(BaseModel):
     themes: list[Theme]
     bias_note: str = ""
     sources: dict[str, int] = Field(default_factory=dict)
+    generated_at: datetime | None = None
+    fingerprint: str = Field(default="", description="Digest of the signals the report was built from.")
 
 
 class Stats(BaseModel):

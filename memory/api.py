@@ -1,0 +1,150 @@
+"""The memory service: what surfaces and agents call to ingest, search, profile, theme and forget.
+
+Every function takes the workspace explicitly and goes through :mod:`memory.repository`,
+which applies the tenant filter itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from kernel.errors import InputError
+from kernel.schemas import (
+    ForgetReceipt,
+    IngestReport,
+    Profile,
+    SearchHit,
+    SignalKind,
+    Stats,
+    ThemeReport,
+    utcnow,
+)
+from memory import themes as theme_analysis
+from memory.ingest.pipeline import ingest_files
+from memory.profiles import get_profile
+from memory.repository import WorkspaceMemory, get_memory
+
+
+def workspace(name: str) -> WorkspaceMemory:
+    """The tenant-scoped memory of one workspace."""
+    return get_memory().workspace(name)
+
+
+def ingest(
+    paths: Sequence[Path],
+    workspace_name: str,
+    *,
+    kind: str = "auto",
+    mapping: dict[str, str] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> IngestReport:
+    """Add user signals from files; idempotent (re-ingesting the same file stores nothing new)."""
+    if not paths:
+        raise InputError("no files given to ingest")
+    if kind != "auto" and kind not in _INGEST_KINDS:
+        raise InputError(f"unknown kind {kind!r}; expected one of: auto, {', '.join(sorted(_INGEST_KINDS))}")
+    return ingest_files(workspace(workspace_name), list(paths), kind=kind, mapping=mapping, progress=progress)
+
+
+#: Kind names accepted by ``ingest --kind`` (the contract spells the plural for project data).
+_INGEST_KINDS = {k.value for k in SignalKind} | {"commits", "issues"}
+
+
+def stats(workspace_name: str) -> Stats:
+    """What a workspace holds."""
+    return workspace(workspace_name).stats()
+
+
+def search(
+    query: str,
+    workspace_name: str,
+    *,
+    user_id: str | None = None,
+    account_id: str | None = None,
+    segment: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    limit: int = 10,
+) -> list[SearchHit]:
+    """Hybrid (dense + BM25-style sparse, rank-fused) search of user memory."""
+    if not query.strip():
+        raise InputError("search query is empty")
+    if not 1 <= limit <= 200:
+        raise InputError("limit must be between 1 and 200")
+    if kind is not None and kind not in {k.value for k in SignalKind}:
+        raise InputError(f"unknown kind {kind!r}")
+    return workspace(workspace_name).search(
+        query, user_id=user_id, account_id=account_id, segment=segment, kind=kind, since=since, limit=limit
+    )
+
+
+def _fingerprint(memory: WorkspaceMemory) -> str:
+    digest = hashlib.sha256()
+    rows = sorted((s.id, s.content_hash) for s, _ in memory.iter_signals())
+    for sid, chash in rows:
+        digest.update(f"{sid}:{chash};".encode())
+    return f"{len(rows)}:{digest.hexdigest()[:16]}"
+
+
+def themes(
+    workspace_name: str,
+    *,
+    since: datetime | None = None,
+    segment: str | None = None,
+    members: bool = False,
+    refresh: bool = False,
+) -> ThemeReport:
+    """Thematic analysis of a workspace.
+
+    The unfiltered report is cached as a snapshot in memory and reused while the
+    workspace's signals are unchanged; filtered reports are always computed fresh.
+    """
+    memory = workspace(workspace_name)
+    unfiltered = since is None and segment is None
+    fingerprint = _fingerprint(memory)
+    if unfiltered and not refresh:
+        cached = memory.load_themes()
+        if cached is not None and cached.fingerprint == fingerprint and (not members or _has_members(cached)):
+            return cached if members else _without_members(cached)
+    signals, vectors = [], []
+    for signal, vector in memory.iter_signals(with_vectors=True):
+        if signal.kind in (SignalKind.COMMIT, SignalKind.ISSUE, SignalKind.MEETING):
+            continue
+        signals.append(signal)
+        vectors.append(vector)
+    matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, memory.embedder.dim), np.float32)
+    report = theme_analysis.build_report(
+        workspace_name, signals, matrix, since=since, segment=segment, with_members=True
+    )
+    report.generated_at = utcnow()
+    report.fingerprint = fingerprint
+    if unfiltered:
+        memory.save_themes(report)
+    return report if members else _without_members(report)
+
+
+def _has_members(report: ThemeReport) -> bool:
+    return all(t.members for t in report.themes)
+
+
+def _without_members(report: ThemeReport) -> ThemeReport:
+    return report.model_copy(update={"themes": [t.model_copy(update={"members": []}) for t in report.themes]})
+
+
+def profile(
+    workspace_name: str, *, user: str | None = None, account: str | None = None, segment: str | None = None
+) -> Profile:
+    """The evolving profile of exactly one user, account or segment."""
+    return get_profile(workspace(workspace_name), user=user, account=account, segment=segment)
+
+
+def forget(workspace_name: str, user_id: str) -> ForgetReceipt:
+    """Erase a person everywhere in the workspace: signals, claims, quotes, theme snapshots, decisions."""
+    if not user_id.strip():
+        raise InputError("user id is empty")
+    return workspace(workspace_name).forget_user(user_id)

@@ -1,0 +1,1 @@
+"""Surfaces: the CLI, the Gradio app and the MCP server. Thin: they call the service APIs."""

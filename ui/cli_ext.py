@@ -1,0 +1,93 @@
+"""CLI commands for the task queue and the servers (kept apart so ``ui.cli`` stays short)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from kernel.errors import InputError
+
+
+def _jobs_table(jobs: list[dict[str, Any]]) -> None:
+    from ui.cli import _clip, _table
+
+    _table("jobs", ["job_id", "kind", "status", "attempts", "run_id", "error"], [
+        (j["job_id"], j.get("kind"), j["status"], j.get("attempts"), j.get("run_id"), _clip(j.get("error") or "", 60))
+        for j in jobs
+    ])
+
+
+def cmd_worker(args: argparse.Namespace) -> Any:
+    from agents.jobs import run_worker
+
+    if args.concurrency < 1:
+        raise InputError("--concurrency must be at least 1")
+    run_worker(concurrency=args.concurrency, periodic=not args.no_schedule)
+    return None
+
+
+def cmd_enqueue(args: argparse.Namespace) -> Any:
+    from agents import jobs
+    from ui.cli import _emit, _mapping, _run_options
+
+    if args.task == "run":
+        options = _run_options(args)
+        record = jobs.enqueue_run(args.goal, args.workspace, idempotency_key=args.key, **options)
+    else:
+        paths = [Path(p) for p in args.paths]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise InputError(f"file not found: {missing[0]}")
+        record = jobs.enqueue_ingest(
+            [p.resolve() for p in paths], args.workspace, kind=args.kind, mapping=_mapping(args.map),
+            idempotency_key=args.key,
+        )
+    _emit(args, record, lambda r: print(f"job {r.job_id}: {r.status}"))
+    return record
+
+
+def cmd_jobs(args: argparse.Namespace) -> Any:
+    from agents import jobs
+    from ui.cli import _emit
+
+    if args.job_id:
+        record = jobs.get_job(args.job_id)
+
+        def human(r: Any) -> None:
+            print(f"job {r.job_id} ({r.kind}): {r.status}, attempts {r.attempts}")
+            if r.run_id:
+                print(f"  run {r.run_id}")
+            if r.error:
+                print(f"  error: {r.error}")
+
+        _emit(args, record, human)
+        return record
+    payload = {"jobs": [j.model_dump(mode="json") for j in jobs.list_jobs(args.workspace)]}
+    _emit(args, payload, lambda p: _jobs_table(p["jobs"]))
+    return payload
+
+
+def register(command: Any, run_options: Any, workspace: Any) -> None:
+    """Add the queue and server commands to the parser."""
+    p = command("worker", cmd_worker, "run a queue worker (embedded queue, or Redis with PMPILOT_QUEUE_URL)")
+    p.add_argument("--concurrency", type=int, default=2, help="jobs run at once by this worker")
+    p.add_argument("--no-schedule", action="store_true", help="do not fire scheduled jobs from this worker")
+
+    p = command("enqueue", cmd_enqueue, "queue a run or an ingestion for a worker")
+    tasks = p.add_subparsers(dest="task", required=True, metavar="TASK")
+    parents = [argparse.ArgumentParser(add_help=False)]
+    parents[0].add_argument("--key", help="idempotency key: the same key returns the same job")
+    parents[0].add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    parents[0].add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+    run = tasks.add_parser("run", parents=parents, help="queue a run of the agent graph")
+    run_options(run)
+    ingest = tasks.add_parser("ingest", parents=parents, help="queue an ingestion")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    workspace(ingest)
+    ingest.add_argument("--kind", default="auto")
+    ingest.add_argument("--map", action="append", metavar="COLUMN=FIELD")
+
+    p = command("jobs", cmd_jobs, "list queued jobs or show one")
+    p.add_argument("job_id", nargs="?")
+    p.add_argument("--workspace", "-w")
