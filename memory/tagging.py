@@ -36,35 +36,59 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
         (r"crash(?:es|ed|ing)?", 1.5),
         (r"bugs?|buggy|glitch(?:es|y)?", 1.3),
         (r"errors?|exceptions?|error code|error message", 1.2),
-        (r"(?:does ?n't|do ?n't|did ?n't|wo ?n't|is ?n't|are ?n't|not|never|no longer|stopped|stops) work(?:s|ing|ed)?",
-         1.5),
-        (r"not (?:working|loading|showing|syncing|saving|updating|opening|responding)", 1.5),
+        (r"(?:does ?n't|do ?n't|did ?n't|wo ?n't|is ?n't|are ?n't|not|never|no longer|stopped|stops)"
+         r"(?: seem to| even| always)? work(?:s|ing|ed)?", 1.5),
+        (r"not (?:working|loading|showing|syncing|saving|updating|opening|responding|going through)", 1.5),
         (r"broken|breaks|broke", 1.3),
         (r"fail(?:s|ed|ing|ure|ures)?", 1.2),
         (r"(?:freez|hang)(?:es|ing)|frozen|froze|hangs", 1.3),
-        (r"(?:can ?not|can't|cant|unable to|could ?n't|couldn't) (?:log ?in|sign ?in|login|open|load|save|"
-         r"access|connect|upload|download|sync|export|import|find|see|use|get|make|complete|pay|verify|"
-         r"activate|reset|send|receive|top ?up|withdraw|transfer|add|link|change|update)", 1.0),
-        (r"(?:was|were|got|is|been|being) (?:declined|rejected|blocked|stuck|lost|deleted|corrupted|reverted)",
-         1.0),
-        (r"(?:still )?(?:pending|stuck|missing|disappeared|vanished|wiped)", 0.7),
+        (r"(?:can ?not|can't|cant|unable to|not able to|could ?n't|couldn't)(?: seem to| even| ever)? "
+         r"(?!wait|believe|recommend|thank|imagine|live without|stand)[a-z]+", 1.0),
+        (r"(?:was|were|got|get|gets|is|are|been|being|keeps? (?:getting|being)) "
+         r"(?:declined|rejected|denied|refused|blocked|stuck|lost|deleted|corrupted|reverted|cancell?ed|"
+         r"returned|bounced|locked|frozen)", 1.2),
+        (r"(?:is|are|still|been|stays?|showing as|shows as|remains?) (?:still )?(?:pending|stuck|missing|"
+         r"not (?:there|completed|processed|credited|updated|approved|received))", 1.2),
+        (r"(?:has ?n't|has not|have ?n't|have not|did ?n't|did not|was ?n't|was not|is ?n't|is not|never|"
+         r"still not|not yet|yet to) (?:been )?(?:arrived?|received?|come|shown?|showing|show up|showed up|"
+         r"appeared?|gone through|go through|went through|credited|processed|updated|completed|"
+         r"approved|accepted|reflected|posted|happened|cleared|displaying|visible|there|sent|delivered|"
+         r"activated|verified|synced|saved|loaded)", 1.3),
+        (r"disappeared|vanished|wiped|went missing|is gone|are gone|money is gone", 1.2),
+        (r"(?:payments?|transfers?|cards?|transactions?|orders?|charges?|requests?|uploads?|imports?|exports?|"
+         r"deposits?|withdrawals?|top[- ]?ups?|logins?|builds?|deploys?|sync(?:s|ing)?) (?:was |were |got |is |are |"
+         r"has been |have been |keeps? (?:getting |being )?)?(?:declined|rejected|denied|refused|failed|"
+         r"bounced|reverted|blocked|stuck)", 1.2),
+        (r"(?:would ?n't|wo ?n't|did ?n't|does ?n't|will not|would not|did not) (?:let|allow) (?:me|us)|"
+         r"(?:denied|declined|rejected|refused|blocked|swallowed|ate|kept) (?:it|my|our|me|the payment)|"
+         r"(?:says|said|shows|showing|stuck|still|keeps? (?:showing|saying)) (?:as |that )?(?:pending|"
+         r"declined?|error|failed|rejected|invalid)|pending for|(?:am|i'm) (?:blocked|locked out)|"
+         r"not up to date|(?:has ?n't|has not|have ?n't|did ?n't|did not) (?:changed?|increased?|"
+         r"updated?|gone in|come in|gotten)|keeps? (?:returning|declining|rejecting|failing|crashing)", 1.2),
         (r"(?:blank|white|black) screen|spinning|spinner|timeouts?|timed out|time out|500|404", 1.0),
+        (r"(?:something|what) (?:is |was |went |'s )?wrong|(?:an? |any |the )?(?:problem|issue|trouble)s? "
+         r"(?:with|when|while|in)|(?:having|have|had|got|experiencing) (?:an? )?(?:problem|issue|trouble)s?",
+         1.0),
         (r"(?:wrong|incorrect|duplicate[ds]?|twice)", 0.5),
         (r"reproduc(?:e|ible|es)|steps to reproduce|regression", 1.2),
-        (r"(?:data|edits?|changes?|work) (?:loss|lost|gone)|lost (?:my|our|all)", 1.2),
+        (r"(?:data|edits?|changes?|work|files?) (?:loss|lost|gone)|(?:lost|los(?:e|es|ing)|wip(?:e|es|ed|ing)) "
+         r"(?:my|our|all|the|their|data|edits?|changes?|work|files?)", 1.2),
     ),
     _S.FEATURE_REQUEST: (
         (r"(?:it )?would be (?:great|nice|awesome|cool|helpful|useful|good|lovely|amazing)(?: if| to)?", 2.0),
-        (r"(?:please|pls|plz) (?:add|make|allow|support|include|let|consider|implement|bring)", 2.0),
+        (r"(?:please|pls|plz) (?:add|allow|support|include|consider|implement|bring back|make it possible)|"
+         r"let (?:us|me|users|people) (?:choose|pick|customi[sz]e|configure|set|export|import|create|edit|"
+         r"filter|sort|share|schedule)", 2.0),
         (r"(?:can|could|would|will) you (?:please )?(?:add|make|allow|support|include|implement|consider|"
          r"build|offer|provide)", 2.0),
         (r"i wish|we wish|wish (?:it|there|you|i|we)|wishlist|wish list", 1.8),
-        (r"(?:need|want|like) a way to|needs? (?:an? )?option to|there should be|should (?:be able to|have|"
-         r"support|allow|let)", 1.8),
+        (r"(?:need|want|like) a way to|needs? (?:an? )?option to|there should be (?:a|an) (?:way|option|"
+         r"setting|button|feature|mode)|(?:it|the app|you|they) should (?:allow|support|let|offer|integrate)",
+         1.8),
         (r"feature request|(?:would|'d) (?:love|like) (?:to see|to have|to be able|an? |if|it if)", 2.0),
         (r"(?:add|adding|support for|integration with|option for|option to|ability to)", 0.6),
-        (r"(?:missing|lacks?|lacking) (?:an? |the )?(?:feature|option|ability|way|setting|integration|support)",
-         1.5),
+        (r"(?:missing|lacks?|lacking) (?:an? |the )?"
+         r"(?:feature|option|ability|way|setting|integration|support)", 1.5),
         (r"(?:is|are) there (?:any )?(?:plans?|roadmap)|on the roadmap|any plans? to", 1.6),
         (r"suggestion|suggest(?:ing)?|request(?:ing)? (?:a|an|that)|dark mode|api access", 1.0),
     ),
@@ -76,19 +100,28 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
          1.5),
         (r"too (?:expensive|slow|complicated|complex|hard|many|much|long|pricey|costly)|overpriced|"
          r"over ?charged|rip ?off|hidden (?:fees?|charges?)", 1.4),
-        (r"(?:very|so|really|extremely|painfully) (?:slow|confusing|clunky|buggy|laggy)|sluggish|laggy|clunky",
-         1.2),
+        (r"(?:very|so|really|extremely|painfully) (?:slow|confusing|clunky|buggy|laggy)|"
+         r"sluggish|laggy|clunky", 1.2),
         (r"confus(?:ing|ed)|complicated|hard to (?:use|find|understand|navigate)|not intuitive|unintuitive",
          1.0),
         (r"(?:no|never got a|still no|haven't (?:had|got|received) a) (?:response|reply|answer|help)|"
          r"nobody (?:answers|replies|responds|helps)|still waiting|waiting for (?:days|weeks|hours)|"
          r"poor (?:support|service)|bad (?:support|service|experience)", 1.4),
-        (r"waste of (?:time|money)|charged (?:twice|me twice|again)|double charged|scam|fraud", 1.3),
+        (r"waste of (?:time|money)|charged (?:twice|me twice|again|several times|multiple times)|"
+         r"double charged|scam|fraud", 1.3),
+        (r"(?:extra|hidden|unexpected|additional|random|strange|weird|odd|unknown|unexplained|unfair|high|"
+         r"huge|outrageous|insane|new|surprise) (?:fees?|charges?|costs?)|"
+         r"(?:i was|i've been|i have been|i am being|i'm being|i got|we were|we got|been) "
+         r"(?:charged|billed|overcharged)|"
+         r"(?:fees?|charges?) (?:on|for) my|(?:wrong|bad|terrible|unfair|poor|incorrect) (?:exchange )?rate|"
+         r"rate (?:was|is) (?:off|wrong|incorrect)", 1.4),
+        (r"(?:still )?waiting (?:for|on)|(?:only|never) (?:got|received|gave)|(?:less|not the right|wrong) "
+         r"(?:amount|money|cash)|supposed to (?:arrive|come|be)", 1.0),
         (r"why (?:do|does|is|are|did|was|were|the hell|on earth)|how (?:come|is it that)", 0.6),
         (r"slow|expensive|pricey|outdated|ugly|worse|bad|poor|sucks?", 0.8),
     ),
     _S.PRAISE: (
-        (r"love|loving|loved|adore", 1.4),
+        (r"loves?|loving|loved|adored?|adores", 1.4),
         (r"great|awesome|amazing|excellent|fantastic|brilliant|superb|outstanding|wonderful|perfect|"
          r"incredible|stellar|top notch|flawless|phenomenal", 1.4),
         (r"thanks?(?: you| so much| a lot)?|thank you|thx|kudos|cheers|appreciate(?:d)?", 0.8),
@@ -100,18 +133,26 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
          r"perfectly|like a charm|flawlessly)|(?:good|nice|neat|solid|fine|cool)", 1.0),
     ),
     _S.CHURN_RISK: (
-        (r"cancel(?:l?ing|l?ed|lation)? (?:my |our |the |this )?(?:subscription|account|plan|contract|membership|"
-         r"licen[cs]es?|seats?|service|trial|renewal)", 2.5),
-        (r"(?:terminat|clos|delet)(?:e|ing) (?:my|our|the) (?:account|subscription|contract|profile)", 2.2),
-        (r"switch(?:ing|ed)? (?:over )?to|mov(?:e|ing) (?:over )?to (?:a |an )?(?:competitor|another|different|"
-         r"[a-z]+(?:'s)? (?:instead|because))|migrat(?:e|ing) (?:away|off|to)", 2.0),
-        (r"not renew(?:ing)?|won't (?:be )?renew(?:ing)?|will not (?:be )?renew(?:ing)?|no longer (?:use|need|"
-         r"pay)|stop (?:using|paying)|unsubscrib(?:e|ing)", 2.3),
+        (r"cancel(?:l?ing|l?ed|lation)? (?:my |our |the |this )?"
+         r"(?:subscription|account|plan|contract|membership|licen[cs]es?|seats?|service|trial|renewal)", 2.5),
+        (r"(?:clos(?:e|ing)|delet(?:e|ing)|terminat(?:e|ing)|deactivat(?:e|ing)|inactivat(?:e|ing)|"
+         r"shut(?:ting)? down|end|remov(?:e|ing)|get rid of|disabl(?:e|ing)|cancel(?:l?ing)?)"
+         r"(?: down| out)? (?:[a-z']+ ){0,3}?(?:account|subscription|membership|contract)s?", 2.2),
+        (r"(?:account|subscription|membership) (?:to be|be|being) (?:deleted|closed|terminated|cancell?ed|"
+         r"removed|deactivated)|no longer (?:want|wish) to be a (?:customer|user|member)|"
+         r"(?:do ?n't|do not|no longer) (?:want|need) (?:this|my|the|your|our) (?:account|subscription|"
+         r"service|product|app)", 2.2),
+        (r"switch(?:ing|ed)? (?:over )?to|"
+         r"mov(?:e|ing) (?:over )?to (?:a |an )?(?:competitor|another|different|[a-z]+(?:'s)? (?:instead|because))|"
+         r"migrat(?:e|ing) (?:away|off|to)", 2.0),
+        (r"not renew(?:ing)?|won't (?:be )?renew(?:ing)?|will not (?:be )?renew(?:ing)?|"
+         r"no longer (?:use|need|pay)|stop (?:using|paying)|unsubscrib(?:e|ing)", 2.3),
         (r"(?:looking|look|evaluating|considering|shopping) (?:at |for |around for )?(?:other |an )?"
-         r"(?:alternatives?|competitors?|other (?:tools|options|providers|vendors|banks))|alternatives?", 1.8),
-        (r"(?:thinking|considering|about|going|plan(?:ning)?) (?:of |about |to )?(?:leav(?:e|ing)|quit(?:ting)?|"
-         r"churn(?:ing)?|drop(?:ping)?|cancel(?:l?ing)?)|(?:we|i)(?:'ll| will| are| am|'re|'m) leav(?:e|ing)",
-         2.2),
+         r"(?:alternatives?|competitors?|other (?:tools|options|providers|vendors|banks))|"
+         r"alternatives?", 1.8),
+        (r"(?:thinking|considering|about|going|plan(?:ning)?) (?:of |about |to )?"
+         r"(?:leav(?:e|ing)|quit(?:ting)?|churn(?:ing)?|drop(?:ping)?|cancel(?:l?ing)?)|"
+         r"(?:we|i)(?:'ll| will| are| am|'re|'m) leav(?:e|ing)", 2.2),
         (r"last straw|deal ?breaker|refund (?:and|&) cancel|take (?:my|our) business elsewhere|"
          r"(?:competitor|rival)s? (?:offers?|has|have|does)|better deal elsewhere", 2.2),
     ),
@@ -132,8 +173,12 @@ _QUESTION_START = re.compile(
 _QUESTION_CUES = re.compile(
     r"\b(?:how (?:do|can|to|does|long|much|many|come)|what (?:is|are|does|do|happens|should|if)|"
     r"is (?:it|there) (?:possible|a way)|where (?:can|do|is)|when (?:will|can|do|is)|who (?:can|do)|"
-    r"i (?:was )?wonder(?:ing)?|could (?:you|someone) (?:explain|tell|help)|not sure (?:how|what|why|if|whether)|"
-    r"any (?:idea|way)|help me (?:understand|figure)|can i|do i need|do you (?:support|accept|offer|have))\b"
+    r"i (?:was )?wonder(?:ing)?|could (?:you|someone) (?:explain|tell|help)|"
+    r"not sure (?:how|what|why|if|whether)|"
+    r"any (?:idea|way)|help me (?:understand|figure)|can i|do i need|do you (?:support|accept|offer|have)|"
+    r"(?:want|would like|'d like|need) to (?:know|find out|understand|learn|check)|"
+    r"(?:please |can you |could you )?(?:tell|explain|show|list|inform) (?:me|us)|please help|help me|"
+    r"(?:i|we) (?:want|would like|'d like|need|wish) to|(?:i|we) (?:would like|'d like|need) (?:a|an|my|our|to))\b"
 )
 
 # Clause-local negators: checked in the few words before a cue inside the same clause.
@@ -268,16 +313,20 @@ def _decide(scores: TagScores, rating: float | None) -> SignalType:
             s.pop(_S.PRAISE, None)
         elif rating >= 4:
             s[_S.PRAISE] = s.get(_S.PRAISE, 0.0) + 0.9
-    # Strong intents beat generic tone: a churn threat or a bug report stays one even when it is angry.
-    for strong, floor in ((_S.CHURN_RISK, 1.8), (_S.FEATURE_REQUEST, 1.5), (_S.BUG, 1.2)):
-        if s.get(strong, 0.0) >= floor:
-            s[strong] += 1.0
     if not s:
         return _S.OTHER
+    # A problem, request or churn threat phrased as a question ("why was my payment declined?") is
+    # filed as what it reports, so those types are tried first; a question only wins on its own.
+    for group in (_PROBLEMS, (_S.QUESTION,), (_S.PRAISE, _S.USAGE_PATTERN)):
+        best = max(group, key=lambda t: (s.get(t, 0.0), -_SIGNAL_ORDER.index(t)))
+        score = s.get(best, 0.0)
+        if score >= 1.0 and (group is not _PROBLEMS or score >= 0.6 * s.get(_S.PRAISE, 0.0)):
+            return best
     best = max(_SIGNAL_ORDER, key=lambda t: (s.get(t, 0.0), -_SIGNAL_ORDER.index(t)))
     return best if s.get(best, 0.0) >= 0.6 else _S.OTHER
 
 
+_PROBLEMS = (_S.CHURN_RISK, _S.BUG, _S.FEATURE_REQUEST, _S.COMPLAINT)
 _TYPE_PRIOR: dict[SignalType, float] = {
     _S.BUG: -0.35, _S.COMPLAINT: -0.5, _S.CHURN_RISK: -0.6, _S.PRAISE: 0.5,
     _S.FEATURE_REQUEST: 0.0, _S.QUESTION: 0.0, _S.USAGE_PATTERN: 0.0, _S.OTHER: 0.0,

@@ -8,6 +8,7 @@ done here: it lives one layer up, in :mod:`memory.repository`, which every calle
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -140,6 +141,24 @@ class VectorStore(ABC):
     @abstractmethod
     def has_collection(self, collection: str) -> bool:
         """Whether the collection exists."""
+
+    @abstractmethod
+    def collections(self) -> list[str]:
+        """Names of every existing collection."""
+
+    @abstractmethod
+    def facet(self, collection: str, key: str, flt: Filter, limit: int = 100_000) -> dict[Scalar, int]:
+        """Distinct values of a keyword field among points matching ``flt``, with their counts."""
+
+    def hold(self) -> contextlib.AbstractContextManager[None]:
+        """Keep exclusive access across several operations (a multi-collection cascade).
+
+        A no-op for server backends; the embedded backend keeps its inter-process lock.
+        """
+        return contextlib.nullcontext()
+
+    def optimize(self, collection: str) -> None:  # noqa: B027 - optional hook
+        """Build indexes / merge segments after a large write (embedded backend)."""
 
     def flush(self) -> None:  # noqa: B027 - optional hook, a no-op for server backends
         """Persist pending writes (embedded backends)."""

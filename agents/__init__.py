@@ -1,0 +1,1 @@
+"""The agent graph: planner → researchers → scorer → writer ⇄ review → validation → human review."""

@@ -1,0 +1,188 @@
+"""Planner: turns the goal into a Plan — deliverables, audience, research questions, options.
+
+Offline, deliverables come from keyword rules and options from the goal's wording ("X before Y",
+"X or Y", "X vs Y"); with an LLM, a structured ``Plan`` call decides, and the result is normalised
+the same way (known deliverables only, at most three research questions, a landscape question first).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field
+
+from agents import prompts
+from agents.context import RunContext, timed
+from agents.state import PMState
+from agents.writer import DELIVERABLES
+from kernel.llm import LLMUsage, invoke_structured
+
+MAX_QUESTIONS = 3
+DEFAULT_DELIVERABLES = ("requirements", "brief")
+AUDIENCES = ("exec", "eng", "sales")
+
+
+class ResearchQuestion(BaseModel):
+    """One question to answer from the user memory."""
+
+    question: str = Field(description="The question, in plain words.")
+    query: str = Field(description="A short search query (keywords) for the user memory.")
+    focus: str | None = Field(default=None, description="Name of the option this question is about, if any.")
+    segment: str | None = Field(default=None, description="Customer segment to restrict the search to, if any.")
+
+
+class PlannedOption(BaseModel):
+    """A candidate option the decision compares."""
+
+    name: str = Field(description="Short name, e.g. 'fix sync bugs'.")
+    description: str = Field(default="", description="What choosing this option means.")
+
+
+class Plan(BaseModel):
+    """The plan of a run: what to draft, for whom, and what to research."""
+
+    deliverables: list[str] = Field(description="Deliverable kinds to draft, from the available list.")
+    audience: str = Field(default="exec", description="Audience of the brief: exec, eng or sales.")
+    questions: list[ResearchQuestion] = Field(description="At most 3 research questions, most important first.")
+    options: list[PlannedOption] = Field(
+        default_factory=list, description="Alternatives the goal compares; empty when it compares none."
+    )
+
+
+_INSTRUCTION = re.compile(
+    r"\b(draft|write|prepare|produce|create|give me|i need)\b|\b(prd|memo|brief)\b", re.IGNORECASE
+)
+_LEAD = re.compile(
+    r"^\s*(?:should|shall|can|could|do|must)\s+we\s+|^\s*(?:whether|decide\s+(?:whether|if))\s+(?:we\s+should\s+|to\s+)?"
+    r"|^\s*(?:let'?s|we\s+should)\s+",
+    re.IGNORECASE,
+)
+_SPLIT = re.compile(r"\s+(?:before|instead\s+of|rather\s+than|vs\.?|versus|or)\s+", re.IGNORECASE)
+_TAIL = re.compile(r"\s+(?:first|now|next|later|instead)\s*$", re.IGNORECASE)
+
+
+def split_sentences(goal: str) -> list[str]:
+    """Sentences (and questions) of the goal."""
+    return [s.strip() for s in re.split(r"(?<=[.?!])\s+|\n+", goal) if s.strip()]
+
+
+def research_focus(goal: str) -> str:
+    """The part of the goal that is about the product (instructions like 'Draft a brief' removed)."""
+    sentences = split_sentences(goal)
+    topical = [s for s in sentences if not _INSTRUCTION.search(s)]
+    return " ".join(topical or sentences).strip()
+
+
+def extract_options(goal: str) -> list[dict[str, str]]:
+    """Options compared by the goal's wording: 'X before Y', 'X or Y', 'X vs Y', 'X instead of Y'."""
+    for sentence in split_sentences(goal):
+        if _INSTRUCTION.search(sentence) and not sentence.rstrip().endswith("?"):
+            continue
+        body = _LEAD.sub("", sentence.strip().rstrip("?.!").strip())
+        parts = [_TAIL.sub("", p).strip(" ,;:") for p in _SPLIT.split(body)]
+        parts = [re.sub(r"^(?:to|we)\s+", "", p, flags=re.IGNORECASE) for p in parts if p]
+        if len(parts) >= 2 and all(1 <= len(p.split()) <= 8 for p in parts):
+            ordered = " before " in f" {sentence.lower()} "
+            options = []
+            for i, part in enumerate(parts[:4]):
+                others = ", ".join(p for j, p in enumerate(parts) if j != i)
+                description = f"Prioritise {part} ahead of {others}." if ordered else f"Choose {part} over {others}."
+                options.append({"name": part, "description": description})
+            return options
+    return []
+
+
+def choose_deliverables(goal: str) -> list[str]:
+    """Deliverables whose keywords occur in the goal (default: requirements and a brief)."""
+    text = f" {goal.lower()} "
+    chosen = [kind for kind, spec in DELIVERABLES.items() if any(k in text for k in spec.keywords)]
+    return chosen or list(DEFAULT_DELIVERABLES)
+
+
+def choose_audience(goal: str) -> str:
+    """Brief audience from the goal's wording (exec by default)."""
+    text = goal.lower()
+    if re.search(r"\b(engineer|engineering|eng team|developers|tech lead)\b", text):
+        return "eng"
+    if re.search(r"\b(sales|account executive|customer success|cs team)\b", text):
+        return "sales"
+    return "exec"
+
+
+def _questions(goal: str, options: list[dict[str, str]]) -> list[dict[str, Any]]:
+    focus = research_focus(goal)
+    questions: list[dict[str, Any]] = [
+        {"id": "q0", "question": f"What do users say that matters for: {focus}", "query": focus,
+         "scope": "landscape", "focus": None, "segment": None}
+    ]
+    for i, option in enumerate(options[: MAX_QUESTIONS - 1], 1):
+        questions.append({"id": f"q{i}", "question": f"What evidence do users give about {option['name']}?",
+                          "query": option["name"], "scope": "option", "focus": option["name"], "segment": None})
+    return questions
+
+
+def offline_plan(goal: str, deliverables: list[str] | None, audience: str | None) -> dict[str, Any]:
+    """The deterministic plan."""
+    options = extract_options(goal)
+    return {
+        "deliverables": list(deliverables) if deliverables else choose_deliverables(goal),
+        "audience": audience or choose_audience(goal),
+        "questions": _questions(goal, options),
+        "options": options,
+        "focus": research_focus(goal),
+    }
+
+
+def normalise_plan(plan: Plan, goal: str, deliverables: list[str] | None, audience: str | None) -> dict[str, Any]:
+    """A model's Plan made safe: known deliverables, ≤3 questions, a landscape question first."""
+    chosen = list(deliverables) if deliverables else [d for d in plan.deliverables if d in DELIVERABLES]
+    options = [{"name": o.name.strip(), "description": o.description.strip()} for o in plan.options if o.name.strip()]
+    questions: list[dict[str, Any]] = []
+    for i, q in enumerate(plan.questions[:MAX_QUESTIONS]):
+        focus = q.focus if q.focus and any(o["name"] == q.focus for o in options) else None
+        questions.append({"id": f"q{i}", "question": q.question.strip(), "query": (q.query or q.question).strip(),
+                          "scope": "option" if focus else "search", "focus": focus, "segment": q.segment})
+    if not questions:
+        questions = _questions(goal, options)[:1]
+    questions[0]["scope"] = "landscape"
+    return {
+        "deliverables": chosen or choose_deliverables(goal),
+        "audience": audience or (plan.audience if plan.audience in AUDIENCES else choose_audience(goal)),
+        "questions": questions,
+        "options": options[:4],
+        "focus": research_focus(goal),
+    }
+
+
+def _summary(update: dict[str, Any]) -> str:
+    plan = update["plan"]
+    return (f"deliverables: {', '.join(plan['deliverables'])}; {len(plan['questions'])} research questions; "
+            f"{len(plan['options'])} options")
+
+
+@timed("planner", _summary)
+def plan(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Decide deliverables, audience, research questions and options."""
+    context = runtime.context
+    goal = state["goal"]
+    requested = state.get("deliverables") or None
+    audience = state.get("audience")
+    usage = LLMUsage()
+    if context.offline:
+        result = offline_plan(goal, requested, audience)
+    else:
+        model = context.chat("planner", usage)
+        messages = [
+            SystemMessage(prompts.PLANNER_SYSTEM),
+            HumanMessage(prompts.PLANNER_USER.format(
+                available=", ".join(DELIVERABLES), requested=", ".join(requested or []), audience=audience or "",
+                goal=goal, strategy=json.dumps(state.get("strategy") or {}, ensure_ascii=False)[:4000],
+            )),
+        ]
+        result = normalise_plan(invoke_structured(model, Plan, messages, usage=usage), goal, requested, audience)
+    return {"plan": result, "mode": "offline" if context.offline else "llm", "llm": usage.as_dict(),
+            "review_rounds": 0, "review_notes": [], "dropped_invalid": 0}

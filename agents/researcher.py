@@ -1,0 +1,245 @@
+"""Researcher: answers one research question from the user memory (one parallel branch per question).
+
+Both modes start with the same deterministic retrieval — hybrid search for the question, and for
+the landscape question also themes, the dominant segment's profile and the decision log — so the
+run's evidence is always real stored signals. With an LLM, a bounded tool-calling loop over the
+read-only research tools then refines the findings; the model can only cite signals a tool
+actually returned, and its quotes are kept only when verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field
+
+from agents import prompts
+from agents.context import RunContext, timed
+from agents.state import ResearchTask
+from kernel.errors import NotFoundError
+from kernel.llm import LLMUsage, invoke_structured, invoke_tools
+from tools.citations import find_span
+from tools.research import (
+    RESEARCH_TOOLS,
+    evidence_row,
+    fetch_signals,
+    past_decisions,
+    profile_claims,
+    search_signals,
+    theme_summaries,
+)
+from tools.scoring import tokens
+
+SEARCH_LIMIT = 12
+#: Hits beyond this rank are kept only when they share a content word with the query.
+ALWAYS_KEEP = 5
+MAX_THEMES = 5
+MEMBERS_PER_THEME = 30
+MAX_TOOL_ROUNDS = 2
+
+
+class CitedQuote(BaseModel):
+    """A signal that supports a finding, with a verbatim quote of it."""
+
+    signal_id: str = Field(description="Id of a signal returned by a tool or listed as retrieved.")
+    quote: str = Field(description="An exact span copied from that signal's text.")
+
+
+class SubmitFindings(BaseModel):
+    """Submit the answer to the research question (ends the research)."""
+
+    summary: str = Field(description="What the evidence says, in 2-4 sentences.")
+    citations: list[CitedQuote] = Field(default_factory=list, description="The most telling supporting signals.")
+
+
+def retrieve(task: ResearchTask) -> dict[str, Any]:
+    """Deterministic retrieval for one question: evidence rows, findings, themes, past decisions."""
+    question = task["question"]
+    workspace = task["workspace"]
+    qid = question["id"]
+    query = question["query"]
+    hits = search_signals(workspace, query, segment=question.get("segment"), limit=SEARCH_LIMIT)
+    query_tokens = tokens(query)
+    kept = [h for i, h in enumerate(hits) if i < ALWAYS_KEEP or tokens(h.text) & query_tokens]
+    signals = fetch_signals(workspace, [h.signal_id for h in kept])
+    evidence = {
+        h.signal_id: evidence_row(signals[h.signal_id], query, score=h.score, question=qid)
+        for h in kept if h.signal_id in signals
+    }
+    findings = [_finding(question, evidence, "search")]
+    themes: dict[str, dict[str, Any]] = {}
+    decisions: list[dict[str, Any]] = []
+    if question.get("scope") == "landscape":
+        themes = _landscape_themes(workspace, query, evidence)
+        segment = _dominant_segment(evidence)
+        if segment:
+            findings.extend(_segment_profile(workspace, segment, query, evidence, qid))
+        decisions = [{**d, "question_id": qid} for d in past_decisions(workspace, query, limit=3)]
+    return {"evidence": evidence, "findings": findings, "themes": themes, "decisions": decisions}
+
+
+def _finding(question: dict[str, Any], evidence: dict[str, dict[str, Any]], kind: str) -> dict[str, Any]:
+    rows = [r for r in evidence.values() if question["id"] in r["questions"]]
+    users = {r["user_id"] or r["account_id"] or r["signal_id"] for r in rows}
+    types = Counter(r["signal_type"] for r in rows).most_common(3)
+    kinds = sorted({r["kind"] for r in rows})
+    summary = (
+        f"{len(rows)} signals from {len(users)} users/accounts ({', '.join(kinds) or 'no sources'}); "
+        f"mostly {', '.join(f'{t} ({n})' for t, n in types) or 'nothing'}."
+    )
+    top = sorted(rows, key=lambda r: -float(r["score"]))[:5]
+    return {"question_id": question["id"], "question": question["question"], "kind": kind, "summary": summary,
+            "signal_ids": [r["signal_id"] for r in top]}
+
+
+def _landscape_themes(workspace: str, query: str, evidence: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Themes relevant to the goal (member overlap with the hits, then word overlap), as evidence too."""
+    themes = theme_summaries(workspace, members=True)
+    query_tokens = tokens(query)
+    hit_ids = set(evidence)
+
+    def relevance(theme: dict[str, Any]) -> float:
+        members = {m["signal_id"] for m in theme.get("members") or []}
+        words = tokens(" ".join([theme["label"], *theme.get("keywords", [])]))
+        return 2 * len(members & hit_ids) + len(words & query_tokens)
+
+    ranked = sorted(themes, key=lambda t: (-relevance(t), -t["size"], t["id"]))
+    chosen = [t for t in ranked if relevance(t) > 0][:MAX_THEMES] or ranked[:3]
+    selected: dict[str, dict[str, Any]] = {}
+    for theme in chosen:
+        member_ids = [m["signal_id"] for m in theme.get("members") or []]
+        quote_ids = [q["signal_id"] for q in theme.get("quotes") or []]
+        ids = list(dict.fromkeys([*quote_ids, *member_ids]))[:MEMBERS_PER_THEME]
+        stored = fetch_signals(workspace, ids)
+        theme_quotes = {q["signal_id"]: q["quote"] for q in theme.get("quotes") or []}
+        for sid in ids:
+            if sid not in stored:
+                continue
+            row = evidence_row(stored[sid], f"{theme['label']} {query}", theme=theme["id"])
+            span = find_span(stored[sid].text, theme_quotes[sid]) if sid in theme_quotes else None
+            if span:
+                row["quote"] = span
+            if sid in evidence:
+                evidence[sid]["themes"] = sorted(set(evidence[sid]["themes"]) | {theme["id"]})
+            else:
+                evidence[sid] = row
+        selected[theme["id"]] = {k: v for k, v in theme.items() if k != "members"}
+        selected[theme["id"]]["relevance"] = relevance(theme)
+    return selected
+
+
+def _dominant_segment(evidence: dict[str, dict[str, Any]]) -> str | None:
+    segments = Counter(r["segment"] for r in evidence.values() if r.get("segment"))
+    return segments.most_common(1)[0][0] if segments else None
+
+
+def _segment_profile(workspace: str, segment: str, query: str, evidence: dict[str, dict[str, Any]],
+                     qid: str) -> list[dict[str, Any]]:
+    try:
+        profile = profile_claims(workspace, segment=segment, limit=5)
+    except NotFoundError:  # a segment seen in hits but not yet profiled: the profile adds nothing
+        return []
+    claim_ids = [sid for c in profile["claims"] for sid in c["evidence"][:3]]
+    stored = fetch_signals(workspace, claim_ids)
+    for sid, signal in stored.items():
+        evidence.setdefault(sid, evidence_row(signal, query, question=qid))
+    return [
+        {"question_id": qid, "question": f"Profile of segment {segment}", "kind": "profile",
+         "summary": f"{c['type']}: {c['text']} (support {c['support']})",
+         "signal_ids": [sid for sid in c["evidence"][:3] if sid in stored]}
+        for c in profile["claims"]
+    ]
+
+
+def _signals_block(evidence: dict[str, dict[str, Any]], limit: int = 15) -> str:
+    rows = sorted(evidence.values(), key=lambda r: -float(r["score"]))[:limit]
+    return "\n".join(f"[{r['signal_id']}] ({r['kind']}, {r['source']}, segment {r['segment']}) {r['quote']}"
+                     for r in rows)
+
+
+def llm_refine(task: ResearchTask, found: dict[str, Any], context: RunContext, usage: LLMUsage) -> int:
+    """Bounded tool loop; updates ``found`` in place and returns how many invalid citations were dropped."""
+    question = task["question"]
+    evidence: dict[str, dict[str, Any]] = found["evidence"]
+    model = context.chat("researcher", usage)
+    tools = [*RESEARCH_TOOLS, SubmitFindings]
+    by_name = {t.name: t for t in RESEARCH_TOOLS}
+    tool_config = {"configurable": {"workspace": task["workspace"]}}
+    messages: list[BaseMessage] = [
+        SystemMessage(prompts.RESEARCHER_SYSTEM.format(max_rounds=MAX_TOOL_ROUNDS)),
+        HumanMessage(prompts.RESEARCHER_USER.format(question=question["question"], goal=task["goal"],
+                                                    signals=_signals_block(evidence))),
+    ]
+    submitted: SubmitFindings | None = None
+    for _ in range(MAX_TOOL_ROUNDS):
+        reply = invoke_tools(model, tools, messages, usage=usage)
+        messages.append(reply)
+        if not reply.tool_calls:
+            break
+        for call in reply.tool_calls:
+            if call["name"] == SubmitFindings.__name__:
+                submitted = SubmitFindings.model_validate(call["args"])
+                messages.append(ToolMessage("submitted", tool_call_id=call["id"]))
+                continue
+            context.emit("tool_call", "researcher", f"{call['name']}({json.dumps(call['args'])[:120]})",
+                         tool=call["name"], args=call["args"])
+            result = by_name[call["name"]].invoke(call["args"], config=tool_config)
+            _absorb(task, result, evidence)
+            content = json.dumps(result, ensure_ascii=False, default=str)[:6000]
+            messages.append(ToolMessage(f"<data kind=\"tool_result\">\n{content}\n</data>", tool_call_id=call["id"]))
+        if submitted is not None:
+            break
+    if submitted is None:
+        messages.append(HumanMessage("Now submit your findings for the research question."))
+        submitted = invoke_structured(model, SubmitFindings, messages, usage=usage)
+    return _apply_findings(task, submitted, found)
+
+
+def _absorb(task: ResearchTask, result: Any, evidence: dict[str, dict[str, Any]]) -> None:
+    """Signals a tool returned become evidence the model may cite."""
+    rows = result if isinstance(result, list) else []
+    ids = [r["signal_id"] for r in rows if isinstance(r, dict) and r.get("signal_id")]
+    new = [sid for sid in ids if sid not in evidence]
+    for sid, signal in fetch_signals(task["workspace"], new).items():
+        evidence[sid] = evidence_row(signal, task["question"]["query"], question=task["question"]["id"])
+
+
+def _apply_findings(task: ResearchTask, submitted: SubmitFindings, found: dict[str, Any]) -> int:
+    evidence: dict[str, dict[str, Any]] = found["evidence"]
+    stored = fetch_signals(task["workspace"], [c.signal_id for c in submitted.citations if c.signal_id in evidence])
+    dropped = 0
+    cited: list[str] = []
+    for citation in submitted.citations:
+        span = find_span(stored[citation.signal_id].text, citation.quote) if citation.signal_id in stored else None
+        if span is None:
+            dropped += 1
+            continue
+        evidence[citation.signal_id]["quote"] = span
+        cited.append(citation.signal_id)
+    found["findings"].insert(0, {
+        "question_id": task["question"]["id"], "question": task["question"]["question"], "kind": "llm",
+        "summary": submitted.summary.strip(), "signal_ids": list(dict.fromkeys(cited)),
+    })
+    return dropped
+
+
+def _summary(update: dict[str, Any]) -> str:
+    return f"{len(update.get('evidence') or {})} signals, {len(update.get('themes') or {})} themes"
+
+
+@timed("researcher", _summary)
+def research(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Answer one research question; returns evidence, findings, themes and past decisions."""
+    context = runtime.context
+    found = retrieve(task)
+    usage = LLMUsage()
+    dropped = 0
+    if not context.offline:
+        dropped = llm_refine(task, found, context, usage)
+    context.emit("evidence", "researcher", f"{task['question']['id']}: {len(found['evidence'])} signals",
+                 question=task["question"]["question"], signal_ids=list(found["evidence"])[:20])
+    return {**found, "llm": usage.as_dict(), "dropped_invalid": dropped}

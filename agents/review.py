@@ -1,0 +1,150 @@
+"""The last steps of a run: citation validation, publishing, human review and finalisation.
+
+* ``validate`` applies :mod:`tools.citations` to every draft against the stored signals;
+* ``publish`` renders and writes ``<kind>.md`` / ``<kind>.json`` atomically into the run directory;
+* ``human_review`` pauses the graph (``interrupt``) when the run asked for review;
+* ``finalize`` logs the decision to the workspace's decision log and marks the run completed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from agents.context import RunContext, timed
+from agents.state import PMState
+from kernel.artifacts import ARTIFACT_MODELS
+from memory import api as memory_api
+from tools.citations import StoredSignal, validate_artifact
+from tools.render import render_markdown
+from tools.research import fetch_signals
+
+
+def _mentioned_ids(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("signal_id",) and isinstance(value, str):
+                found.add(value)
+            elif key == "citations" and isinstance(value, list):
+                found.update(str(v) for v in value)
+            else:
+                found |= _mentioned_ids(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _mentioned_ids(value)
+    return found
+
+
+def _validate_summary(update: dict[str, Any]) -> str:
+    t = update["traceability"]
+    return f"{t['cited']}/{t['claims']} claims cited; {update['dropped_invalid']} invalid citations removed"
+
+
+@timed("validate", _validate_summary)
+def validate(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Remove every citation and quote not backed by stored evidence of this run."""
+    drafts = state.get("drafts") or {}
+    evidence = state.get("evidence") or {}
+    ids = set().union(*(_mentioned_ids(d) for d in drafts.values())) if drafts else set()
+    stored = {sid: StoredSignal(text=s.text, source=s.source, user_id=s.user_id)
+              for sid, s in fetch_signals(state["workspace"], sorted(ids)).items()}
+    run_evidence = {sid: row["quote"] for sid, row in evidence.items()}
+    validated: dict[str, dict[str, Any]] = {}
+    claims = cited = dropped = 0
+    for kind, draft in drafts.items():
+        result = validate_artifact(draft, stored, run_evidence)
+        model = ARTIFACT_MODELS.get(kind)
+        validated[kind] = model.model_validate(result.artifact).model_dump(mode="json", by_alias=True) \
+            if model else result.artifact
+        claims += result.claims
+        cited += result.cited
+        dropped += result.dropped_invalid
+        for item in result.dropped_items:
+            runtime.context.emit("review", "validate", f"{kind}: dropped {item} (no valid evidence)")
+    total_dropped = int(state.get("dropped_invalid") or 0) + dropped
+    return {"drafts": validated, "dropped_invalid": dropped,
+            "traceability": {"claims": claims, "cited": cited, "dropped_invalid": total_dropped}}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file via a temporary file and rename, so readers never see half a document."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@timed("publish", lambda u: f"wrote {len(u['artifacts'])} documents")
+def publish(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Render and write every validated draft into the run directory."""
+    run_dir = runtime.context.run_dir
+    artifacts = []
+    for kind in state["plan"]["deliverables"]:
+        draft = (state.get("drafts") or {}).get(kind)
+        if draft is None:
+            continue
+        path_md, path_json = run_dir / f"{kind}.md", run_dir / f"{kind}.json"
+        write_atomic(path_json, json.dumps(draft, indent=2, ensure_ascii=False) + "\n")
+        write_atomic(path_md, render_markdown(draft))
+        artifacts.append({"kind": kind, "path_md": str(path_md), "path_json": str(path_json)})
+        runtime.context.emit("artifact", "publish", f"{kind}: {path_md}", kind=kind, path=str(path_md))
+    return {"artifacts": artifacts}
+
+
+@timed("human_review")
+def human_review(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Pause for the PM when the run asked for review; resume with ``{"approve": True}`` or ``{"revise": text}``."""
+    if not state.get("review"):
+        return {"human_feedback": None}
+    runtime.context.emit("review", "human_review", "waiting for the PM: approve or revise",
+                         artifacts=state.get("artifacts") or [])
+    answer = interrupt({"run_id": runtime.context.run_id, "artifacts": state.get("artifacts") or [],
+                        "message": "approve the drafts or send a revision"})
+    revise = str((answer or {}).get("revise") or "").strip() if isinstance(answer, dict) else ""
+    if revise:
+        return {"human_feedback": revise, "review_rounds": 0}
+    return {"human_feedback": None}
+
+
+def route_human(state: PMState) -> Literal["writer", "finalize"]:
+    """Back to the writer with the PM's revision, else finalise."""
+    return "writer" if state.get("human_feedback") else "finalize"
+
+
+@timed("finalize")
+def finalize(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Log the run's decision to the workspace decision log and mark the run completed."""
+    drafts = state.get("drafts") or {}
+    memo = drafts.get("decision_memo")
+    brief = drafts.get("brief")
+    requirements = drafts.get("requirements")
+    if memo:
+        recommendation = memo.get("recommendation") or ""
+        rationale = memo.get("context") or ""
+        citations = sorted({sid for o in memo.get("options") or [] for sid in o.get("citations") or []})
+    elif brief:
+        recommendation, rationale = brief.get("proposal") or "", brief.get("tldr") or ""
+        citations = sorted({sid for t in brief.get("themes") or [] for sid in t.get("citations") or []})
+    elif requirements:
+        stories = requirements.get("stories") or []
+        recommendation = "; ".join(f"{s['id']}: {s['i_want']} ({s['priority']})" for s in stories[:5])
+        rationale = requirements.get("problem") or ""
+        citations = sorted({sid for s in stories for sid in s.get("citations") or []})
+    else:
+        recommendation, rationale, citations = "", "", []
+    if recommendation:
+        memory_api.workspace(state["workspace"]).log_decision(
+            runtime.context.run_id, state["plan"].get("focus") or state["goal"], recommendation, rationale, citations)
+    return {"status": "completed"}

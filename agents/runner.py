@@ -1,0 +1,296 @@
+"""The run service: the only API surfaces (CLI, MCP, Gradio, queue) use to run the agent graph.
+
+A run lives in ``OUT/RUN_ID/`` (``OUT`` defaults to ``PMPILOT_HOME/runs``): ``request.json`` (what
+was asked, enough to rebuild the runtime context on resume), ``run.json`` (contract shape, written
+atomically when the run pauses, completes or fails) and one ``<kind>.md`` / ``<kind>.json`` per
+document. ``PMPILOT_HOME/run-index/RUN_ID.json`` points at the run directory so runs written to a
+custom ``--out`` are still found by id. The run id is the checkpoint thread id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from langgraph.types import Command
+
+from agents.checkpoint import open_checkpointer
+from agents.context import RunContext, RunEvent
+from agents.graph import builder
+from agents.planner import AUDIENCES
+from agents.review import write_atomic
+from agents.writer import DELIVERABLES
+from kernel.artifacts import RunRecord
+from kernel.errors import InputError, NotFoundError, PmpilotError
+from kernel.settings import Settings, get_settings
+from kernel.timeutil import parse_when
+from memory import api as memory_api
+from tools.scoring import load_strategy
+
+__all__ = ["RunEvent", "get_run", "list_runs", "read_artifact", "resume_run", "run_goal"]
+
+#: Deliverables of the contract that a later version provides.
+CONTRACT_DELIVERABLES = ("requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap")
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+RECURSION_LIMIT = 80
+
+EventCallback = Callable[[RunEvent], None]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id."""
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _check_run_id(run_id: str) -> str:
+    if not _RUN_ID.match(run_id or ""):
+        raise InputError(f"invalid run id {run_id!r}: use letters, digits, '-', '_' or '.'")
+    return run_id
+
+
+def _index_dir(settings: Settings) -> Path:
+    return settings.home / "run-index"
+
+
+def _run_dir(run_id: str, settings: Settings) -> Path | None:
+    pointer = _index_dir(settings) / f"{run_id}.json"
+    if pointer.is_file():
+        return Path(json.loads(pointer.read_text(encoding="utf-8"))["run_dir"])
+    default = settings.runs_dir / run_id
+    return default if (default / "request.json").is_file() else None
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _check_deliverables(deliverables: Sequence[str] | None) -> list[str] | None:
+    if not deliverables:
+        return None
+    chosen: list[str] = []
+    for name in deliverables:
+        kind = name.strip().lower().replace("-", "_")
+        if kind in DELIVERABLES:
+            if kind not in chosen:
+                chosen.append(kind)
+        elif kind in CONTRACT_DELIVERABLES:
+            raise InputError(f"deliverable {kind!r} is not available in this version; "
+                             f"available: {', '.join(DELIVERABLES)}")
+        else:
+            raise InputError(f"unknown deliverable {name!r}; expected some of: {', '.join(DELIVERABLES)}")
+    return chosen
+
+
+def run_goal(
+    goal: str,
+    workspace: str,
+    *,
+    deliverables: Sequence[str] | None = None,
+    strategy: Path | None = None,
+    audience: str | None = None,
+    repo: Path | None = None,
+    since: str | None = None,
+    offline: bool | None = None,
+    review: bool = False,
+    out: Path | None = None,
+    run_id: str | None = None,
+    on_event: EventCallback | None = None,
+) -> dict[str, Any]:
+    """Run the graph for a goal and return the content of run.json.
+
+    With ``run_id`` of a run that already completed (or awaits review), its run.json is returned
+    without re-running; when that run has a checkpoint (it crashed or failed), it resumes from it.
+
+    Raises:
+        InputError: bad goal, workspace, deliverables, strategy file, audience, date or repository.
+        ConfigError: LLM mode asked for (``offline=False``) without an endpoint.
+    """
+    settings = get_settings()
+    if run_id is not None:
+        _check_run_id(run_id)
+        run_dir = _run_dir(run_id, settings)
+        if run_dir is not None:
+            record = _read_json(run_dir / "run.json")
+            if record and record.get("status") in ("completed", "awaiting_review"):
+                return record
+            return _execute(run_id, run_dir, None, on_event)
+    if not goal or not goal.strip():
+        raise InputError("goal is empty")
+    from memory.repository import validate_workspace
+
+    validate_workspace(workspace)
+    chosen = _check_deliverables(deliverables)
+    strategy_data = load_strategy(Path(strategy)).to_dict() if strategy else None
+    if audience is not None and audience not in AUDIENCES:
+        raise InputError(f"unknown audience {audience!r}; expected one of: {', '.join(AUDIENCES)}")
+    if since:
+        parse_when(since)
+    if repo is not None and not Path(repo).is_dir():
+        raise InputError(f"repository not found: {repo}")
+    if offline is False and not settings.llm_configured:
+        from kernel.errors import ConfigError
+
+        raise ConfigError("LLM mode needs OPENAI_API_KEY or OPENAI_BASE_URL; use --offline otherwise")
+    mode_offline = True if offline else not settings.llm_configured
+    if memory_api.workspace(workspace).count() == 0:
+        raise InputError(f"workspace {workspace!r} has no signals; ingest some first (pmpilot ingest ... --workspace)")
+
+    run_id = run_id or new_run_id()
+    run_dir = Path(out or settings.runs_dir).expanduser().resolve() / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    request = {
+        "run_id": run_id, "goal": goal.strip(), "workspace": workspace, "offline": mode_offline,
+        "run_dir": str(run_dir), "created_at": _now(), "wall_s": 0.0,
+        "inputs": {"goal": goal.strip(), "workspace": workspace, "deliverables": chosen, "audience": audience,
+                   "strategy": strategy_data, "repo": str(repo) if repo else None, "since": since,
+                   "review": bool(review)},
+    }
+    write_atomic(run_dir / "request.json", json.dumps(request, indent=2))
+    write_atomic(_index_dir(settings) / f"{run_id}.json", json.dumps({"run_dir": str(run_dir)}))
+    return _execute(run_id, run_dir, request["inputs"], on_event)
+
+
+def resume_run(run_id: str, *, approve: bool = False, revise: str | None = None,
+               on_event: EventCallback | None = None) -> dict[str, Any]:
+    """Continue a run paused for review (approve, or revise with the PM's text), or a crashed run.
+
+    Raises:
+        NotFoundError: no such run.
+        InputError: both or neither of approve/revise for a run awaiting review.
+    """
+    settings = get_settings()
+    _check_run_id(run_id)
+    run_dir = _run_dir(run_id, settings)
+    if run_dir is None:
+        raise NotFoundError(f"no run with id {run_id!r}")
+    record = _read_json(run_dir / "run.json") or {}
+    if record.get("status") == "completed":
+        return record
+    if record.get("status") == "awaiting_review":
+        if approve and revise:
+            raise InputError("give either approve or revise, not both")
+        if not approve and not (revise and revise.strip()):
+            raise InputError(f"run {run_id} is awaiting review: approve it or send a revision")
+        answer = {"approve": True} if approve else {"revise": revise.strip() if revise else ""}
+        return _execute(run_id, run_dir, Command(resume=answer), on_event)
+    return _execute(run_id, run_dir, None, on_event)
+
+
+def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallback | None) -> dict[str, Any]:
+    """Invoke (or continue) the checkpointed graph and write run.json for where it stopped."""
+    settings = get_settings()
+    request = _read_json(run_dir / "request.json")
+    if request is None:
+        raise NotFoundError(f"run {run_id} has no request.json in {run_dir}")
+    context = RunContext(run_id=run_id, workspace=request["workspace"], offline=bool(request["offline"]),
+                         run_dir=run_dir, on_event=on_event, settings=settings)
+    config: dict[str, Any] = {"configurable": {"thread_id": run_id, "workspace": request["workspace"]},
+                              "recursion_limit": RECURSION_LIMIT}
+    started = time.perf_counter()
+    error: str | None = None
+    values: dict[str, Any] = {}
+    interrupted = False
+    with open_checkpointer(settings) as saver:
+        app = builder.compile(checkpointer=saver, name="pmpilot")
+        snapshot = app.get_state(config)
+        if graph_input is None and snapshot.values and not snapshot.next:
+            values = dict(snapshot.values)
+        else:
+            if graph_input is None and not snapshot.values:
+                graph_input = request["inputs"]
+            try:
+                for _ in app.stream(graph_input, config, context=context, stream_mode="updates"):
+                    pass
+            except PmpilotError as exc:
+                error = str(exc)
+                context.emit("error", "", error)
+            snapshot = app.get_state(config)
+            values = dict(snapshot.values)
+        interrupted = bool(snapshot.interrupts)
+    request["wall_s"] = round(float(request.get("wall_s") or 0.0) + time.perf_counter() - started, 3)
+    write_atomic(run_dir / "request.json", json.dumps(request, indent=2))
+    if error is not None:
+        status = "failed"
+    elif interrupted:
+        status = "awaiting_review"
+    elif values.get("status") == "completed":
+        status = "completed"
+    else:
+        status, error = "failed", "the run stopped before completing"
+    timings = dict(values.get("timings") or {})
+    timings["wall"] = request["wall_s"]
+    record = RunRecord(
+        run_id=run_id, status=status, mode="offline" if request["offline"] else "llm", goal=request["goal"],
+        workspace=request["workspace"], artifacts=values.get("artifacts") or [],
+        traceability=values.get("traceability") or {}, llm=values.get("llm") or {}, timings=timings,
+        deliverables=(values.get("plan") or {}).get("deliverables") or [], created_at=request["created_at"],
+        updated_at=_now(), error=error,
+    ).model_dump(mode="json")
+    write_atomic(run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    return record
+
+
+def get_run(run_id: str) -> dict[str, Any]:
+    """The run.json of one run (a run still in progress shows status ``running``).
+
+    Raises:
+        NotFoundError: no such run.
+    """
+    settings = get_settings()
+    _check_run_id(run_id)
+    run_dir = _run_dir(run_id, settings)
+    if run_dir is None:
+        raise NotFoundError(f"no run with id {run_id!r}")
+    record = _read_json(run_dir / "run.json")
+    if record is not None:
+        return record
+    request = _read_json(run_dir / "request.json") or {}
+    return {"run_id": run_id, "status": "running", "mode": "offline" if request.get("offline") else "llm",
+            "goal": request.get("goal", ""), "workspace": request.get("workspace", ""), "artifacts": [],
+            "traceability": {"claims": 0, "cited": 0, "dropped_invalid": 0},
+            "llm": {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}, "timings": {},
+            "created_at": request.get("created_at", "")}
+
+
+def list_runs(workspace: str | None = None) -> list[dict[str, Any]]:
+    """Every known run (newest first), optionally of one workspace."""
+    settings = get_settings()
+    ids: set[str] = set()
+    if _index_dir(settings).is_dir():
+        ids |= {p.stem for p in _index_dir(settings).glob("*.json")}
+    if settings.runs_dir.is_dir():
+        ids |= {p.parent.name for p in settings.runs_dir.glob("*/request.json")}
+    runs = []
+    for run_id in ids:
+        try:
+            record = get_run(run_id)
+        except (NotFoundError, InputError):
+            continue
+        if workspace is None or record.get("workspace") == workspace:
+            runs.append(record)
+    return sorted(runs, key=lambda r: (r.get("created_at") or "", r["run_id"]), reverse=True)
+
+
+def read_artifact(run_id: str, kind: str) -> tuple[str, dict[str, Any]]:
+    """The Markdown and JSON of one document of a run.
+
+    Raises:
+        NotFoundError: no such run, or the run has no document of that kind.
+    """
+    record = get_run(run_id)
+    for artifact in record.get("artifacts") or []:
+        if artifact["kind"] == kind:
+            md, js = Path(artifact["path_md"]), Path(artifact["path_json"])
+            if md.is_file() and js.is_file():
+                return md.read_text(encoding="utf-8"), json.loads(js.read_text(encoding="utf-8"))
+    raise NotFoundError(f"run {run_id} has no {kind!r} document")

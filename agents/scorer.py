@@ -1,0 +1,195 @@
+"""Scorer: scores options and candidate requirements, and reviews the writer's drafts.
+
+Scoring (node ``score``): every topic — an option the goal compares, or a theme relevant to the
+goal — gets RICE from its evidence, strategic alignment against the strategy's weighted goals,
+optional WSJF, and a weighted total over the decision criteria; formulas are kept with the numbers.
+
+Review (node ``review``): rule-based checks of the drafts — coverage of the strongest topics,
+traceability (every story/option/theme cites evidence), story quality (role/goal/benefit present,
+atomic, Given/When/Then criteria) — returned as specific fixes the writer must apply.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+import numpy as np
+from langgraph.runtime import Runtime
+
+from agents.context import RunContext, timed
+from agents.state import PMState
+from memory import api as memory_api
+from tools import scoring
+from tools.scoring import EvidenceStats, Strategy
+
+MAX_REVIEW_ROUNDS = 2
+#: How many of the strongest topics the requirements must cover.
+COVERAGE_TOP = 3
+GWT = re.compile(r"^\s*given\b.+\bwhen\b.+\bthen\b", re.IGNORECASE | re.DOTALL)
+NOT_ATOMIC = re.compile(r"\band\b|&|;|\bas well as\b", re.IGNORECASE)
+
+
+def slug(text: str) -> str:
+    """A short id from a name."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "item"
+
+
+def build_topics(state: PMState) -> list[dict[str, Any]]:
+    """Options from the plan and the goal-relevant themes, each with the ids of its evidence."""
+    plan = state["plan"]
+    evidence = state.get("evidence") or {}
+    topics: list[dict[str, Any]] = []
+    for option in plan.get("options") or []:
+        qids = {q["id"] for q in plan["questions"] if q.get("focus") == option["name"]}
+        ids = [sid for sid, row in evidence.items() if qids & set(row["questions"])]
+        topics.append({"id": f"option:{slug(option['name'])}", "kind": "option", "name": option["name"],
+                       "description": option.get("description", ""), "signal_ids": ids, "theme": None})
+    themes = sorted((state.get("themes") or {}).values(), key=lambda t: (-t.get("relevance", 0), -t["size"], t["id"]))
+    for theme in themes:
+        ids = [sid for sid, row in evidence.items() if theme["id"] in row["themes"]]
+        topics.append({"id": f"theme:{theme['id']}", "kind": "theme", "name": theme["label"],
+                       "description": ", ".join(theme.get("keywords", [])[:6]), "signal_ids": ids, "theme": theme})
+    return topics
+
+
+def _similarity(workspace: str) -> scoring.Similarity:
+    embedder = memory_api.workspace(workspace).embedder
+
+    def similarity(text: str, goals: list[str] | tuple[str, ...]) -> list[float]:
+        vectors = embedder.embed([text, *goals])
+        return [float(v) for v in np.asarray(vectors[1:]) @ np.asarray(vectors[0])]
+
+    return similarity  # type: ignore[return-value]
+
+
+def score_topic(topic: dict[str, Any], evidence: dict[str, dict[str, Any]], strategy: Strategy | None,
+                weights: dict[str, float], similarity: scoring.Similarity | None) -> dict[str, Any]:
+    """All scores of one topic, with formulas."""
+    rows = [evidence[sid] for sid in topic["signal_ids"]]
+    stats = EvidenceStats.from_evidence(rows)
+    effort = strategy.effort_for(topic["name"]) if strategy else None
+    rice = scoring.rice(stats, effort)
+    values: dict[str, float] = {
+        "user value (RICE)": scoring.rice_normalized(rice["score"]),
+        "evidence confidence": rice["confidence"],
+    }
+    formulas = {"rice": rice["formula"],
+                "user value (RICE)": f"value = RICE / (RICE + {scoring.RICE_HALF}) = {values['user value (RICE)']}"}
+    result: dict[str, Any] = {"rice": rice}
+    if strategy is not None:
+        aligned = scoring.alignment(f"{topic['name']}. {topic['description']}", strategy, similarity)
+        values["strategic alignment"] = aligned["score"]
+        formulas["strategic alignment"] = aligned["formula"]
+        result["alignment"] = aligned
+    if strategy is not None and (strategy.wsjf or "urgency (WSJF)" in weights):
+        trend = float((topic.get("theme") or {}).get("trend") or 0.0)
+        wsjf = scoring.wsjf(stats, trend=trend, effort=effort)
+        values["urgency (WSJF)"] = round(wsjf["score"] / (wsjf["score"] + 10), 3)
+        formulas["wsjf"] = wsjf["formula"]
+        result["wsjf"] = wsjf
+    total = scoring.weighted_total(values, weights)
+    formulas["total"] = total["formula"]
+    result.update({
+        "criteria": {name: round(values.get(name, 0.0), 3) for name in weights},
+        "total": total["total"],
+        "formulas": formulas,
+        "signals": stats.signals,
+        "reach": stats.reporters,
+        "priority": scoring.priority(rice["score"]),
+    })
+    return result
+
+
+def _score_summary(update: dict[str, Any]) -> str:
+    topics = update["scores"]["topics"]
+    best = max(topics, key=lambda t: t["total"], default=None)
+    return f"{len(topics)} topics scored" + (f"; best: {best['name']} ({best['total']})" if best else "")
+
+
+@timed("scorer", _score_summary)
+def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Score every option and relevant theme (absolute, reproducible, formulas shown)."""
+    strategy = Strategy.from_dict(state["strategy"], source=state["strategy"].get("source", "")) \
+        if state.get("strategy") else None
+    weights = scoring.criteria_weights(strategy)
+    similarity = _similarity(state["workspace"]) if strategy is not None else None
+    evidence = state.get("evidence") or {}
+    topics = []
+    for topic in build_topics(state):
+        topics.append({**topic, **score_topic(topic, evidence, strategy, weights, similarity)})
+    return {"scores": {"criteria": weights, "topics": topics, "strategy": bool(strategy)}}
+
+
+# --------------------------------------------------------------------------- review
+
+
+def review_drafts(drafts: dict[str, dict[str, Any]], topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Specific fixes for the drafts (empty when they pass)."""
+    notes: list[dict[str, Any]] = []
+
+    def note(kind: str, target: str, problem: str, fix: str) -> None:
+        notes.append({"kind": kind, "target": target, "problem": problem, "fix": fix})
+
+    requirements = drafts.get("requirements")
+    if requirements is not None:
+        cited: set[str] = set()
+        for story in requirements.get("stories") or []:
+            sid = story.get("id", "?")
+            for part in ("as_a", "i_want", "so_that"):
+                if not str(story.get(part) or "").strip():
+                    note("requirements", sid, f"missing '{part}'", f"state the {part.replace('_', ' ')} of {sid}")
+            if NOT_ATOMIC.search(str(story.get("i_want") or "")):
+                note("requirements", sid, "story is not atomic", f"split {sid} into one story per capability")
+            criteria = story.get("acceptance_criteria") or []
+            if not criteria:
+                note("requirements", sid, "no acceptance criteria", f"add Given/When/Then criteria to {sid}")
+            for i, criterion in enumerate(criteria):
+                if not GWT.search(str(criterion)):
+                    note("requirements", sid, f"criterion {i + 1} is not Given/When/Then",
+                         f"rewrite criterion {i + 1} of {sid} as Given/When/Then")
+            if not story.get("citations"):
+                note("requirements", sid, "story cites no evidence", f"cite the signals behind {sid} or drop it")
+            cited.update(story.get("citations") or [])
+        strongest = sorted((t for t in topics if t["signal_ids"]), key=lambda t: -t["rice"]["score"])[:COVERAGE_TOP]
+        for topic in strongest:
+            if not cited & set(topic["signal_ids"]):
+                note("requirements", topic["id"], f"strongest topic '{topic['name']}' has no story",
+                     f"add a story for '{topic['name']}'")
+    memo = drafts.get("decision_memo")
+    if memo is not None:
+        for option in memo.get("options") or []:
+            if not option.get("citations"):
+                note("decision_memo", option.get("name", "?"), "option cites no evidence",
+                     f"cite the signals behind option '{option.get('name')}'")
+        if not str(memo.get("recommendation") or "").strip():
+            note("decision_memo", "recommendation", "no recommendation", "state a recommendation from the scores")
+    brief = drafts.get("brief")
+    if brief is not None:
+        if not str(brief.get("tldr") or "").strip():
+            note("brief", "tldr", "no TL;DR", "write a two-sentence TL;DR")
+        for theme in brief.get("themes") or []:
+            if not theme.get("quotes"):
+                note("brief", theme.get("label", "?"), "theme has no quote", f"quote a user on '{theme.get('label')}'")
+    return notes
+
+
+def _review_summary(update: dict[str, Any]) -> str:
+    notes = update["review_notes"]
+    return f"{len(notes)} fixes requested" if notes else "drafts accepted"
+
+
+@timed("review", _review_summary)
+def review(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Check the drafts; send them back with specific fixes at most twice."""
+    notes = review_drafts(state.get("drafts") or {}, (state.get("scores") or {}).get("topics") or [])
+    rounds = int(state.get("review_rounds") or 0)
+    if notes and rounds < MAX_REVIEW_ROUNDS:
+        runtime.context.emit("review", "review", f"round {rounds + 1}: {len(notes)} fixes", fixes=notes)
+        return {"review_notes": notes, "review_rounds": rounds + 1}
+    return {"review_notes": [], "review_rounds": rounds}
+
+
+def route_review(state: PMState) -> Literal["writer", "validate"]:
+    """Back to the writer when fixes were requested, else on to citation validation."""
+    return "writer" if state.get("review_notes") else "validate"

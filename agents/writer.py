@@ -1,0 +1,702 @@
+"""Writer: drafts the deliverables as artifact data (kernel.artifacts shapes), offline or with an LLM.
+
+Deliverables live in a registry (:data:`DELIVERABLES`): each kind declares its artifact model, the
+goal keywords the planner uses to pick it, an offline drafting function and an LLM draft schema.
+Later kinds (status, meeting notes, roadmap) plug in with :func:`register`.
+
+Offline drafts are filled from the scored topics and the evidence: stories derived from themes,
+quotes and segments, Given/When/Then criteria referencing the evidence, and explicit
+``[PM to decide]`` markers where the evidence is silent. With an LLM, one structured call per
+deliverable (run concurrently) drafts the text; scores, ids and counts are always computed here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field
+
+from agents import prompts
+from agents.context import RunContext, timed
+from agents.state import PMState
+from kernel.artifacts import ArtifactBase, Brief, DecisionMemo, Requirements
+from kernel.llm import LLMUsage, invoke_structured
+from tools import scoring
+from tools.reqtype import classify_requirement
+
+PM = "[PM to decide]"
+MAX_STORIES = 6
+MAX_BRIEF_THEMES = 5
+CITES_PER_ITEM = 8
+
+
+@dataclass
+class Materials:
+    """Everything a drafting function may use (read from state)."""
+
+    goal: str
+    focus: str
+    audience: str
+    mode: str
+    evidence: dict[str, dict[str, Any]]
+    topics: list[dict[str, Any]]
+    criteria: dict[str, float]
+    findings: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    has_strategy: bool
+    feedback: str | None = None
+    fixes: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_state(cls, state: PMState) -> Materials:
+        """Collect the drafting inputs from graph state."""
+        plan = state["plan"]
+        scores = state.get("scores") or {}
+        return cls(
+            goal=state["goal"], focus=plan.get("focus") or state["goal"], audience=plan.get("audience") or "exec",
+            mode=state.get("mode") or "offline", evidence=state.get("evidence") or {},
+            topics=scores.get("topics") or [], criteria=scores.get("criteria") or {},
+            findings=state.get("findings") or [], decisions=state.get("decisions") or [],
+            has_strategy=bool(scores.get("strategy")), feedback=state.get("human_feedback"),
+            fixes=state.get("review_notes") or [],
+        )
+
+    def ranked(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Topics with evidence, strongest RICE first (optionally of one kind)."""
+        topics = [t for t in self.topics if t["signal_ids"] and (kind is None or t["kind"] == kind)]
+        return sorted(topics, key=lambda t: (-t["rice"]["score"], t["id"]))
+
+    def cites(self, ids: list[str], limit: int = CITES_PER_ITEM) -> list[str]:
+        """The strongest ``limit`` ids of ``ids`` (by retrieval score), known evidence only."""
+        known = [sid for sid in ids if sid in self.evidence]
+        return sorted(known, key=lambda s: (-float(self.evidence[s].get("score") or 0.0), s))[:limit]
+
+    def evidence_for(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Evidence entries (contract shape) of cited ids."""
+        out, seen = [], set()
+        for sid in ids:
+            if sid in self.evidence and sid not in seen:
+                seen.add(sid)
+                row = self.evidence[sid]
+                out.append({"signal_id": sid, "quote": row["quote"], "source": row["source"],
+                            "user_id": row.get("user_id")})
+        return out
+
+
+DraftFn = Callable[[Materials], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    """A deliverable kind the planner may choose and the writer can draft."""
+
+    kind: str
+    model: type[ArtifactBase]
+    keywords: tuple[str, ...]
+    draft_offline: DraftFn
+    llm_schema: type[BaseModel] | None = None
+    complete_llm: Callable[[BaseModel, Materials], dict[str, Any]] | None = None
+
+
+DELIVERABLES: dict[str, Deliverable] = {}
+
+
+def register(deliverable: Deliverable) -> Deliverable:
+    """Add a deliverable kind to the registry."""
+    DELIVERABLES[deliverable.kind] = deliverable
+    return deliverable
+
+
+# --------------------------------------------------------------------------- text helpers
+
+_LEAD_VERB = re.compile(
+    r"^(?:fix(?:ing)?|build(?:ing)?|add(?:ing)?|improv(?:e|ing)|ship(?:ping)?|support(?:ing)?|implement(?:ing)?|"
+    r"creat(?:e|ing)|mak(?:e|ing)|launch(?:ing)?|rework(?:ing)?|redesign(?:ing)?|invest(?:ing)? in)\s+",
+    re.IGNORECASE,
+)
+_PROBLEM_WORDS = re.compile(r"\s+(?:bugs?|issues?|problems?|errors?|failures?|crash(?:es)?)$", re.IGNORECASE)
+_BECAUSE = re.compile(r"\b(?:so that|so|because|in order to|to be able to)\s+([^.!?\n]{8,120})", re.IGNORECASE)
+_SLOW = re.compile(r"\b(slow|seconds?|minutes?|lag|latency|timeout|takes forever|loading)\b", re.IGNORECASE)
+
+
+def subject(name: str) -> str:
+    """The thing a topic is about: 'fix sync bugs' → 'sync', 'building dark mode' → 'dark mode'."""
+    core = _LEAD_VERB.sub("", name.strip()).strip()
+    core = _PROBLEM_WORDS.sub("", core).strip()
+    return (core or name).strip().lower()
+
+
+def topic_nature(topic: dict[str, Any], evidence: dict[str, dict[str, Any]]) -> Literal["problem", "request"]:
+    """Whether users mostly report problems with a topic or ask for something new."""
+    types = Counter(evidence[sid]["signal_type"] for sid in topic["signal_ids"] if sid in evidence)
+    problems = types["bug"] + types["complaint"] + types["churn_risk"]
+    return "problem" if problems >= types["feature_request"] else "request"
+
+
+def persona(ids: list[str], evidence: dict[str, dict[str, Any]]) -> str:
+    """The role of a story: the dominant segment of its evidence."""
+    segments = Counter(evidence[sid].get("segment") for sid in ids if sid in evidence and evidence[sid].get("segment"))
+    if not segments:
+        return "user"
+    return f"{segments.most_common(1)[0][0].replace('_', ' ')} customer"
+
+
+def benefit(ids: list[str], evidence: dict[str, dict[str, Any]]) -> str | None:
+    """A benefit users stated themselves ('… so that / because …' in a quote), if any."""
+    for sid in ids:
+        match = _BECAUSE.search(evidence[sid]["quote"]) if sid in evidence else None
+        if match:
+            return match.group(1).strip().rstrip(",;")
+    return None
+
+
+def requirement_type(text: str) -> Literal["functional", "non-functional"]:
+    """Functional or non-functional (tools.reqtype)."""
+    kind, _ = classify_requirement(text)
+    return "non-functional" if str(kind).startswith("non") else "functional"
+
+
+def _short(sid: str) -> str:
+    return f"[s:{sid[:8]}]"
+
+
+# --------------------------------------------------------------------------- requirements
+
+
+def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str | None = None) -> dict[str, Any]:
+    """One user story (with criteria, type, RICE and citations) from a scored topic."""
+    ids = m.cites(topic["signal_ids"])
+    core = want or subject(topic["name"])
+    role = persona(topic["signal_ids"], m.evidence)
+    nature = topic_nature(topic, m.evidence)
+    signals, reach = topic["signals"], topic["reach"]
+    stated = benefit(ids, m.evidence)
+    first = ids[0] if ids else ""
+    if nature == "problem":
+        i_want = f"{core} to work reliably"
+        so_that = stated or f"I stop losing work to the failures reported in {signals} signals from {reach} users"
+        criteria = [
+            f"Given a {role} in the situation reported in {_short(first)}, When they repeat the same steps, "
+            f"Then {core} completes without the reported failure",
+            f"Given the fix is released, When {PM} weeks have passed, Then new reports about {core} fall below {PM} "
+            f"per week (baseline: {signals} signals in the evidence)",
+        ]
+    else:
+        i_want = core
+        so_that = stated or f"{PM}: the outcome users expect (see the quotes in {_short(first)})"
+        criteria = [
+            f"Given a {role}, When they use {core}, Then it does what was asked for in {_short(first)}",
+            f"Given a {role} who never used {core}, When they look for it, Then they find it without help "
+            f"within {PM} steps",
+        ]
+    if any(_SLOW.search(m.evidence[sid]["quote"]) for sid in ids):
+        criteria.append(f"Given a typical {role} workload, When they use {core}, Then it responds within {PM} seconds")
+    rice = topic["rice"]
+    return {
+        "id": f"S{number}",
+        "as_a": role,
+        "i_want": i_want,
+        "so_that": so_that,
+        "acceptance_criteria": criteria,
+        "priority": scoring.priority(rice["score"]),
+        "type": requirement_type(f"{i_want} so that {so_that}"),
+        "rice": rice,
+        "citations": ids,
+    }
+
+
+def _split_atomic(core: str) -> list[str]:
+    parts = [p.strip() for p in re.split(r"\s*(?:\band\b|&|;|,|\bas well as\b)\s*", core) if p.strip()]
+    return parts or [core]
+
+
+def draft_requirements(m: Materials) -> dict[str, Any]:
+    """Requirements from the strongest topics."""
+    topics = m.ranked()[:MAX_STORIES]
+    stories: list[dict[str, Any]] = []
+    for topic in topics:
+        for part in _split_atomic(subject(topic["name"])):
+            stories.append(story_from_topic(topic, m, len(stories) + 1, want=part))
+    stories = stories[: MAX_STORIES + 2]
+    left_out = m.ranked()[MAX_STORIES:]
+    all_ids = sorted({sid for t in topics for sid in t["signal_ids"]})
+    reporters = {m.evidence[s].get("user_id") or m.evidence[s].get("account_id") or s for s in all_ids}
+    names = ", ".join(t["name"] for t in topics[:3]) or "nothing specific"
+    defaults = [t["name"] for t in topics if t["rice"]["effort_source"] == "default"]
+    open_questions = [f"{PM}: effort estimates — a default of {scoring.DEFAULT_EFFORT} person-month was used for: "
+                      f"{', '.join(defaults)}."] if defaults else []
+    open_questions += [f"{PM}: {s['id']} — confirm the benefit users expect." for s in stories if PM in s["so_that"]]
+    open_questions += [f"Earlier decision (run {d.get('run_id')}): {d.get('question')} → {d.get('recommendation')}"
+                       for d in m.decisions[:2]]
+    doc = Requirements(
+        title=f"Requirements: {m.focus}"[:120],
+        mode=m.mode,  # type: ignore[arg-type]
+        problem=(f"{len(all_ids)} signals from {len(reporters)} users/accounts point at: {names}. "
+                 f"Goal: {m.focus}"),
+        goals=[f"{s['i_want'][:1].upper()}{s['i_want'][1:]} for the {s['as_a']} ({s['rice']['formula']})"
+               for s in stories[:3]],
+        non_goals=[f"{t['name']} (weaker evidence: RICE {t['rice']['score']})" for t in left_out[:3]]
+        or [f"{PM}: anything outside the stories below"],
+        open_questions=open_questions,
+        success_metrics=[f"{s['id']}: reports about {subject(s['i_want'].replace(' to work reliably', ''))} drop from "
+                         f"{_topic_signals(s, topics)} signals to {PM}" if "reliably" in s["i_want"] else
+                         f"{s['id']}: adoption of {s['i_want']} among {s['as_a']}s reaches {PM} %"
+                         for s in stories],
+    ).model_dump(mode="json")
+    doc["stories"] = stories
+    doc["evidence"] = m.evidence_for([sid for s in stories for sid in s["citations"]])
+    return doc
+
+
+def _topic_signals(story: dict[str, Any], topics: list[dict[str, Any]]) -> int:
+    for topic in topics:
+        if set(story["citations"]) & set(topic["signal_ids"]):
+            return int(topic["signals"])
+    return len(story["citations"])
+
+
+# --------------------------------------------------------------------------- brief
+
+
+def _quotes(ids: list[str], m: Materials, theme: dict[str, Any] | None, limit: int = 2) -> list[dict[str, str]]:
+    preferred = [q["signal_id"] for q in (theme or {}).get("quotes") or [] if q["signal_id"] in ids]
+    ordered = list(dict.fromkeys([*preferred, *ids]))
+    return [{"signal_id": sid, "quote": m.evidence[sid]["quote"]} for sid in ordered[:limit] if sid in m.evidence]
+
+
+def draft_brief(m: Materials) -> dict[str, Any]:
+    """A stakeholder brief for the plan's audience."""
+    themed = m.ranked("theme") or m.ranked()
+    themes = []
+    for topic in themed[:MAX_BRIEF_THEMES]:
+        theme = topic.get("theme") or {}
+        ids = m.cites(topic["signal_ids"])
+        themes.append({
+            "label": topic["name"],
+            "signals": int(theme.get("size") or topic["signals"]),
+            "users": int(theme.get("users") or topic["reach"]),
+            "trend": float(theme.get("trend") or 0.0),
+            "quotes": _quotes(ids, m, theme),
+            "citations": ids,
+        })
+    best = _best(m)
+    total_users = len({r.get("user_id") or r.get("account_id") or r["signal_id"] for r in m.evidence.values()})
+    proposal = (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision criteria "
+                f"({best['formulas']['total']})." if best else f"{PM}: no option is supported by enough evidence.")
+    risks = [f"'{t['label']}' is growing ({t['trend']:+.0%} vs the previous period)."
+             for t in themes if t["trend"] > 0.2]
+    churn_rows = [r for r in m.evidence.values() if r["signal_type"] == "churn_risk"]
+    if churn_rows:
+        accounts = len({r["account_id"] for r in churn_rows if r["account_id"]})
+        risks.append(f"{len(churn_rows)} churn-risk signals from {accounts} accounts in the evidence.")
+    risks += [f"Evidence for '{t['name']}' is thin (confidence {t['rice']['confidence']})."
+              for t in m.ranked()[:3] if t["rice"]["confidence"] < 0.5]
+    asks = {
+        "exec": [f"Approve prioritising {best['name']}." if best else f"{PM}: which bet to fund.",
+                 f"{PM}: staffing for the top stories (effort estimates pending)."],
+        "eng": [f"Estimate effort for {', '.join(t['name'] for t in m.ranked()[:3])} "
+                f"(scores use a default of {scoring.DEFAULT_EFFORT} person-month).",
+                "Flag technical risks the user evidence cannot show."],
+        "sales": ["Tell affected accounts what is planned and when.",
+                  f"{PM}: which accounts get early access."],
+    }.get(m.audience, [f"{PM}: what we need from this audience."])
+    top = ", ".join(f"{t['label']} ({t['signals']} signals, {t['users']} users)" for t in themes[:3])
+    tldr = (f"{total_users} users/accounts in the evidence for '{m.focus}'. Strongest themes: {top or 'none found'}. "
+            + (f"Recommendation: prioritise {best['name']} ({best['total']}/100)." if best else ""))
+    doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,  # type: ignore[arg-type]
+                tldr=tldr.strip(), proposal=proposal, risks=risks or ["No major risk signalled in the evidence."],
+                asks=asks).model_dump(mode="json")
+    doc["themes"] = themes
+    doc["evidence"] = m.evidence_for([sid for t in themes for sid in t["citations"]])
+    return doc
+
+
+def _best(m: Materials) -> dict[str, Any] | None:
+    candidates = m.ranked("option") or m.ranked()
+    return max(candidates, key=lambda t: (t["total"], -len(t["id"])), default=None)
+
+
+# --------------------------------------------------------------------------- decision memo
+
+
+def _option(topic: dict[str, Any], m: Materials) -> dict[str, Any]:
+    scores: dict[str, Any] = dict(topic["criteria"])
+    scores["rice"] = topic["rice"]["score"]
+    scores["formulas"] = topic["formulas"]
+    return {"name": topic["name"], "description": topic.get("description") or f"Focus on {topic['name']}.",
+            "scores": scores, "total": topic["total"], "citations": m.cites(topic["signal_ids"])}
+
+
+def draft_decision_memo(m: Materials) -> dict[str, Any]:
+    """A decision memo over the options (or, when the goal names none, the strongest themes)."""
+    option_topics = [t for t in m.topics if t["kind"] == "option"] or m.ranked("theme")[:3]
+    options = sorted((_option(t, m) for t in option_topics if t["signal_ids"]), key=lambda o: -o["total"])
+    unsupported = [t["name"] for t in option_topics if not t["signal_ids"]]
+    kinds = sorted({r["kind"] for r in m.evidence.values()})
+    reporters = len({r.get("user_id") or r.get("account_id") or r["signal_id"] for r in m.evidence.values()})
+    context = (f"Evidence: {len(m.evidence)} signals from {reporters} users/accounts ({', '.join(kinds)}). "
+               f"Criteria weights: {', '.join(f'{k} {v}' for k, v in m.criteria.items())}.")
+    if m.decisions:
+        context += " Earlier decisions: " + "; ".join(
+            f"{d.get('question')} → {d.get('recommendation')} (run {d.get('run_id')})" for d in m.decisions[:2])
+    if len(options) >= 2:
+        best, runner_up = options[0], options[1]
+        margin = round(best["total"] - runner_up["total"], 1)
+        if margin < 5:
+            recommendation = (f"Too close to call on the evidence: {best['name']} {best['total']} vs "
+                              f"{runner_up['name']} {runner_up['total']} (margin {margin}). {PM}.")
+        else:
+            recommendation = (f"{best['name']} first: {best['total']}/100 vs {runner_up['total']}/100 for "
+                              f"{runner_up['name']} (margin {margin}), driven by "
+                              f"{_driver(best, runner_up, m.criteria)}.")
+    elif options:
+        recommendation = f"{options[0]['name']}: the only option with stored evidence ({options[0]['total']}/100)."
+    else:
+        recommendation = f"{PM}: no option is supported by stored user evidence."
+    risks = []
+    for option in options[1:]:
+        churn = [sid for sid in option["citations"] if m.evidence[sid]["signal_type"] == "churn_risk"]
+        risks.append(f"Deferring {option['name']}: {len(option['citations'])} cited signals"
+                     + (f", {len(churn)} of them churn risks." if churn else "."))
+    unknowns = [f"No stored user evidence for option '{name}'; it could not be scored." for name in unsupported]
+    if not m.has_strategy:
+        unknowns.append("No strategy file given: strategic alignment was not assessed.")
+    defaults = [t["name"] for t in option_topics if t["signal_ids"] and t["rice"]["effort_source"] == "default"]
+    if defaults:
+        unknowns.append(f"{PM}: effort of {', '.join(defaults)} (default {scoring.DEFAULT_EFFORT} person-month used).")
+    doc = DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,  # type: ignore[arg-type]
+                       context=context, criteria=[{"name": k, "weight": v} for k, v in m.criteria.items()],
+                       recommendation=recommendation, risks=risks, unknowns=unknowns).model_dump(mode="json")
+    doc["options"] = options
+    doc["evidence"] = m.evidence_for([sid for o in options for sid in o["citations"]])
+    return doc
+
+
+def _driver(best: dict[str, Any], other: dict[str, Any], criteria: dict[str, float]) -> str:
+    gains = {name: weight * (float(best["scores"].get(name, 0)) - float(other["scores"].get(name, 0)))
+             for name, weight in criteria.items()}
+    name = max(gains, key=lambda k: gains[k])
+    return f"{name} ({best['scores'].get(name)} vs {other['scores'].get(name)})"
+
+
+# --------------------------------------------------------------------------- fixes and revisions
+
+
+def apply_fixes(kind: str, doc: dict[str, Any], m: Materials) -> dict[str, Any]:
+    """Apply the scorer's fixes to an existing draft deterministically."""
+    notes = [n for n in m.fixes if n["kind"] == kind]
+    if kind == "requirements":
+        stories = list(doc.get("stories") or [])
+        by_target = {n["target"]: n for n in notes}
+        fixed: list[dict[str, Any]] = []
+        for story in stories:
+            problems = [n["problem"] for n in notes if n["target"] == story["id"]]
+            if "story cites no evidence" in problems:
+                continue
+            story = dict(story)
+            for part in ("as_a", "i_want", "so_that"):
+                if not str(story.get(part) or "").strip():
+                    story[part] = PM
+            criteria = [c if re.match(r"^\s*given\b.+\bwhen\b.+\bthen\b", c, re.I | re.S)
+                        else f"Given a {story['as_a']}, When they use {story['i_want']}, Then {c}"
+                        for c in story.get("acceptance_criteria") or []]
+            story["acceptance_criteria"] = criteria or [
+                f"Given a {story['as_a']}, When they use {story['i_want']}, Then {PM}"]
+            if "story is not atomic" in problems:
+                for part in _split_atomic(story["i_want"]):
+                    fixed.append({**story, "i_want": part})
+            else:
+                fixed.append(story)
+        for target, note in by_target.items():
+            topic = next((t for t in m.topics if t["id"] == target), None)
+            if topic is not None and "has no story" in note["problem"]:
+                fixed.append(story_from_topic(topic, m, 0))
+        for i, story in enumerate(fixed, 1):
+            story["id"] = f"S{i}"
+        doc = {**doc, "stories": fixed}
+        doc["evidence"] = m.evidence_for([sid for s in fixed for sid in s["citations"]])
+    elif kind == "decision_memo":
+        topics = {t["name"]: t for t in m.topics}
+        options = []
+        for option in doc.get("options") or []:
+            if not option.get("citations") and option["name"] in topics:
+                option = {**option, "citations": m.cites(topics[option["name"]]["signal_ids"])}
+            options.append(option)
+        doc = {**doc, "options": options}
+        if not str(doc.get("recommendation") or "").strip():
+            best = max(options, key=lambda o: o.get("total", 0), default=None)
+            doc["recommendation"] = f"{best['name']} ({best.get('total')}/100)." if best else PM
+        doc["evidence"] = m.evidence_for([sid for o in options for sid in o["citations"]])
+    elif kind == "brief":
+        themes = []
+        for theme in doc.get("themes") or []:
+            if not theme.get("quotes"):
+                theme = {**theme, "quotes": _quotes(theme.get("citations") or [], m, None)}
+            themes.append(theme)
+        doc = {**doc, "themes": themes}
+        if not str(doc.get("tldr") or "").strip():
+            doc["tldr"] = draft_brief(m)["tldr"]
+        doc["evidence"] = m.evidence_for([sid for t in themes for sid in t.get("citations") or []])
+    return doc
+
+
+_DROP = re.compile(r"\b(?:drop|remove|delete)\s+(?:story\s+)?(S\d+)\b", re.IGNORECASE)
+_AUDIENCE = re.compile(r"\baudience\s*(?:to|:|=|is)?\s*(exec|eng|sales)\b", re.IGNORECASE)
+
+
+def apply_revision(kind: str, doc: dict[str, Any], m: Materials) -> dict[str, Any]:
+    """Apply a PM's revision offline: 'drop S2', 'audience eng' are executed; the rest is recorded."""
+    text = (m.feedback or "").strip()
+    if not text:
+        return doc
+    audience = _AUDIENCE.search(text)
+    if kind == "brief" and audience:
+        m.audience = audience.group(1).lower()
+        doc = draft_brief(m)
+    drops = {d.upper() for d in _DROP.findall(text)}
+    if kind == "requirements" and drops:
+        doc = {**doc, "stories": [s for s in doc.get("stories") or [] if s["id"].upper() not in drops]}
+        doc["evidence"] = m.evidence_for([sid for s in doc["stories"] for sid in s["citations"]])
+    field_name = {"requirements": "open_questions", "brief": "asks", "decision_memo": "unknowns"}.get(kind)
+    if field_name:
+        doc = {**doc, field_name: [*(doc.get(field_name) or []), f"PM revision: {text}"]}
+    return doc
+
+
+# --------------------------------------------------------------------------- LLM drafting
+
+
+class CitedQuote(BaseModel):
+    """A verbatim quote of one signal from the evidence."""
+
+    signal_id: str
+    quote: str = Field(description="Exact span copied from the signal text.")
+
+
+class StoryDraft(BaseModel):
+    """A user story: one capability, testable Given/When/Then criteria, cited evidence."""
+
+    as_a: str = Field(description="The user role.")
+    i_want: str = Field(description="One capability (atomic: no 'and').")
+    so_that: str = Field(description="The benefit, or '[PM to decide]'.")
+    acceptance_criteria: list[str] = Field(description="Each 'Given …, When …, Then …'.")
+    citations: list[str] = Field(description="Signal ids from the evidence that support the story.")
+
+
+class RequirementsDraft(BaseModel):
+    """Product requirements grounded in the evidence."""
+
+    problem: str
+    goals: list[str]
+    non_goals: list[str]
+    stories: list[StoryDraft]
+    open_questions: list[str]
+    success_metrics: list[str]
+
+
+class BriefThemeDraft(BaseModel):
+    """A theme to show the audience, with verbatim quotes."""
+
+    label: str
+    quotes: list[CitedQuote]
+    citations: list[str]
+
+
+class BriefDraft(BaseModel):
+    """A stakeholder brief."""
+
+    tldr: str
+    themes: list[BriefThemeDraft]
+    proposal: str
+    risks: list[str]
+    asks: list[str]
+
+
+class OptionDraft(BaseModel):
+    """An option of the decision (use the scored topic names)."""
+
+    name: str
+    description: str
+    citations: list[str]
+
+
+class DecisionMemoDraft(BaseModel):
+    """A decision memo; the scores are attached from the scorer, not written by you."""
+
+    context: str
+    options: list[OptionDraft]
+    recommendation: str
+    risks: list[str]
+    unknowns: list[str]
+
+
+def _topic_for(name: str, ids: list[str], m: Materials) -> dict[str, Any] | None:
+    by_name = {t["name"].lower(): t for t in m.topics}
+    if name.lower() in by_name:
+        return by_name[name.lower()]
+    overlap = [(len(set(ids) & set(t["signal_ids"])), t) for t in m.topics]
+    best = max(overlap, key=lambda x: x[0], default=(0, None))
+    return best[1] if best[0] else None
+
+
+def _rice_of(ids: list[str], m: Materials) -> dict[str, Any]:
+    stats = scoring.EvidenceStats.from_evidence([m.evidence[s] for s in ids if s in m.evidence])
+    return scoring.rice(stats)
+
+
+def complete_requirements(draft: BaseModel, m: Materials) -> dict[str, Any]:
+    """Requirements from a model draft: ids, RICE, priority and type computed here."""
+    assert isinstance(draft, RequirementsDraft)
+    stories = []
+    for i, s in enumerate(draft.stories, 1):
+        topic = _topic_for(s.i_want, s.citations, m)
+        rice = topic["rice"] if topic else _rice_of(s.citations, m)
+        stories.append({"id": f"S{i}", "as_a": s.as_a, "i_want": s.i_want, "so_that": s.so_that,
+                        "acceptance_criteria": s.acceptance_criteria, "priority": scoring.priority(rice["score"]),
+                        "type": requirement_type(f"{s.i_want} so that {s.so_that}"), "rice": rice,
+                        "citations": list(s.citations)})
+    doc = Requirements(title=f"Requirements: {m.focus}"[:120], mode=m.mode, problem=draft.problem,  # type: ignore[arg-type]
+                       goals=draft.goals, non_goals=draft.non_goals, open_questions=draft.open_questions,
+                       success_metrics=draft.success_metrics).model_dump(mode="json")
+    doc["stories"] = stories
+    doc["evidence"] = m.evidence_for([sid for s in stories for sid in s["citations"]])
+    return doc
+
+
+def complete_brief(draft: BaseModel, m: Materials) -> dict[str, Any]:
+    """A brief from a model draft: theme counts and trends computed here."""
+    assert isinstance(draft, BriefDraft)
+    themes = []
+    for t in draft.themes:
+        topic = _topic_for(t.label, t.citations, m)
+        theme = (topic or {}).get("theme") or {}
+        themes.append({"label": t.label, "signals": int(theme.get("size") or len(t.citations)),
+                       "users": int(theme.get("users") or (topic or {}).get("reach") or 0),
+                       "trend": float(theme.get("trend") or 0.0),
+                       "quotes": [q.model_dump() for q in t.quotes], "citations": list(t.citations)})
+    doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,  # type: ignore[arg-type]
+                tldr=draft.tldr, proposal=draft.proposal, risks=draft.risks, asks=draft.asks).model_dump(mode="json")
+    doc["themes"] = themes
+    quoted = [{"signal_id": q["signal_id"], "quote": q["quote"], "source": "", "user_id": None}
+              for t in themes for q in t["quotes"]]
+    doc["evidence"] = quoted + m.evidence_for([s for t in themes for s in t["citations"]])
+    return doc
+
+
+def complete_decision_memo(draft: BaseModel, m: Materials) -> dict[str, Any]:
+    """A decision memo from a model draft: criteria and option scores attached from the scorer."""
+    assert isinstance(draft, DecisionMemoDraft)
+    options = []
+    for o in draft.options:
+        topic = _topic_for(o.name, o.citations, m)
+        if topic is not None and topic["name"].lower() == o.name.lower():
+            scored = _option(topic, m)
+        else:
+            from agents.scorer import score_topic
+
+            pseudo = {"name": o.name, "description": o.description, "signal_ids": [c for c in o.citations
+                                                                                   if c in m.evidence], "theme": None}
+            scored = {**pseudo, **score_topic(pseudo, m.evidence, None, m.criteria, None)}
+            scored = _option(scored, m)
+        options.append({**scored, "name": o.name, "description": o.description, "citations": list(o.citations)})
+    doc = DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,  # type: ignore[arg-type]
+                       context=draft.context, criteria=[{"name": k, "weight": v} for k, v in m.criteria.items()],
+                       recommendation=draft.recommendation, risks=draft.risks,
+                       unknowns=draft.unknowns).model_dump(mode="json")
+    doc["options"] = sorted(options, key=lambda o: -o["total"])
+    doc["evidence"] = m.evidence_for([sid for o in options for sid in o["citations"]])
+    return doc
+
+
+register(Deliverable("requirements", Requirements, (" requirement", " prd", " stories", " story", " spec "),
+                     draft_requirements, RequirementsDraft, complete_requirements))
+register(Deliverable("brief", Brief, (" brief", "leadership", "stakeholder", " exec", "board", "update for"),
+                     draft_brief, BriefDraft, complete_brief))
+register(Deliverable("decision_memo", DecisionMemo,
+                     ("should we", "decide", "decision", " vs ", " vs. ", "versus", " before ", " or not", " memo",
+                      "trade-off", "tradeoff", "instead of"),
+                     draft_decision_memo, DecisionMemoDraft, complete_decision_memo))
+
+
+def _evidence_block(m: Materials, limit: int = 60) -> str:
+    rows = sorted(m.evidence.values(), key=lambda r: -float(r.get("score") or 0.0))[:limit]
+    return "\n".join(f"[{r['signal_id']}] ({r['kind']}, {r['source']}, {r.get('segment') or '-'}) {r['quote']}"
+                     for r in rows)
+
+
+def _scores_block(m: Materials) -> str:
+    return json.dumps([{"name": t["name"], "kind": t["kind"], "total": t["total"], "rice": t["rice"]["formula"],
+                        "signals": t["signals"], "cite": m.cites(t["signal_ids"], 5)} for t in m.topics],
+                      ensure_ascii=False)
+
+
+def draft_llm(kind: str, m: Materials, context: RunContext, usage: LLMUsage,
+              previous: dict[str, Any] | None) -> dict[str, Any]:
+    """One structured writer call for one deliverable, completed with computed fields."""
+    spec = DELIVERABLES[kind]
+    if spec.llm_schema is None or spec.complete_llm is None:
+        return spec.draft_offline(m)
+    fixes = [n for n in m.fixes if n["kind"] == kind]
+    feedback = m.feedback or ""
+    if previous is not None and (fixes or feedback):
+        feedback = f"{feedback}\nPrevious draft:\n{json.dumps(previous, ensure_ascii=False)[:6000]}".strip()
+    messages = [
+        SystemMessage(prompts.WRITER_SYSTEM.format(kind=kind)),
+        HumanMessage(prompts.WRITER_USER.format(
+            kind=kind, audience=m.audience, goal=m.goal, scores=_scores_block(m),
+            findings=json.dumps([{k: f[k] for k in ("question", "summary", "signal_ids")} for f in m.findings],
+                                ensure_ascii=False)[:6000],
+            decisions=json.dumps(m.decisions[:3], ensure_ascii=False, default=str)[:2000],
+            evidence=_evidence_block(m), fixes=json.dumps(fixes, ensure_ascii=False) if fixes else "none",
+            feedback=feedback or "none",
+        )),
+    ]
+    draft = invoke_structured(context.chat("writer", usage), spec.llm_schema, messages, usage=usage)
+    return spec.complete_llm(draft, m)
+
+
+# --------------------------------------------------------------------------- node
+
+
+def _summary(update: dict[str, Any]) -> str:
+    return "drafted " + ", ".join(sorted(update.get("drafts") or {}))
+
+
+@timed("writer", _summary)
+def write(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Draft (or fix, or revise) every planned deliverable."""
+    context = runtime.context
+    m = Materials.from_state(state)
+    drafts = dict(state.get("drafts") or {})
+    kinds = [k for k in state["plan"]["deliverables"] if k in DELIVERABLES]
+    if not drafts:
+        targets = kinds
+    elif m.fixes:
+        targets = sorted({n["kind"] for n in m.fixes if n["kind"] in kinds})
+    else:
+        targets = kinds
+    usage = LLMUsage()
+    if context.offline:
+        for kind in targets:
+            if kind not in drafts:
+                drafts[kind] = DELIVERABLES[kind].draft_offline(m)
+            elif m.fixes:
+                drafts[kind] = apply_fixes(kind, drafts[kind], m)
+            else:
+                drafts[kind] = apply_revision(kind, drafts[kind], m)
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
+            futures = {kind: pool.submit(draft_llm, kind, m, context, usage, drafts.get(kind)) for kind in targets}
+            for kind, future in futures.items():
+                drafts[kind] = future.result()
+    for kind in targets:
+        context.emit("artifact", "writer", f"drafted {kind}", kind=kind)
+    return {"drafts": drafts, "human_feedback": None, "llm": usage.as_dict()}

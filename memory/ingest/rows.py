@@ -1,0 +1,291 @@
+"""The raw row every reader yields, and the value parsing shared by all formats.
+
+Rules written down here because they are policy:
+- Dates: ISO 8601, epoch seconds/milliseconds, or anything ``dateutil`` reads (month-first for
+  ``03/01/2026``). Naive times are taken as UTC. Years outside 1970–2100 are rejected.
+  A row without a date gets the file's modification time (when the export was written).
+- Long texts are cut into chunks of at most :data:`CHUNK_CHARS` characters on sentence
+  boundaries (never after common abbreviations such as "St." or "e.g."), chunk index 0..n.
+- Speaker roles: ``internal`` when the speaker is listed as internal (``--map internal=A,B``,
+  a header such as ``Interviewer: Dana``/``Participants: Dana (PM)``) or the speaker label carries an
+  internal marker (Interviewer, Host, Moderator, PM, Sales, AE, CSM, Support, Agent, Q ...);
+  otherwise ``customer``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dateutil import parser as date_parser
+
+from kernel.schemas import SignalKind
+
+CHUNK_CHARS = 1200
+MAX_FIELD_BYTES = 1 << 20
+
+
+@dataclass(slots=True)
+class RawRow:
+    """One unit of user evidence as read from a file, before redaction and tagging."""
+
+    line: int
+    kind: SignalKind
+    external_id: str
+    text: str
+    created_at: datetime
+    chunk: int = 0
+    user_id: str | None = None
+    account_id: str | None = None
+    segment: str | None = None
+    plan: str | None = None
+    arr: float | None = None
+    speaker: str | None = None
+    role: str | None = None
+    rating: float | None = None
+    feature: str | None = None
+    language: str = "en"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------- dates
+
+_MIN_TS = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_TS = datetime(2100, 12, 31, tzinfo=UTC)
+
+
+def parse_date(value: Any) -> datetime | None:
+    """A tz-aware datetime from a cell value; ``None`` when the cell is empty.
+
+    Raises:
+        ValueError: The value is not a date (or is outside 1970–2100).
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    raw = str(value).strip()
+    if not raw:
+        return None
+    if re.fullmatch(r"\d{9,14}(?:\.\d+)?", raw):
+        return _from_epoch(float(raw))
+    if not re.search(r"\d", raw):
+        raise ValueError(raw)
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+    except ValueError:
+        try:
+            parsed = date_parser.parse(raw)
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(raw) from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if not _MIN_TS <= parsed <= _MAX_TS:
+        raise ValueError(raw)
+    return parsed
+
+
+def _from_epoch(number: float) -> datetime:
+    seconds = number / 1000.0 if number >= 1e11 else number
+    if not 1e8 <= seconds < 4.2e9:
+        raise ValueError(str(number))
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def parse_offset(stamp: str) -> timedelta:
+    """``hh:mm:ss.mmm`` / ``mm:ss,mmm`` cue times as a timedelta (0 when unreadable)."""
+    parts = re.split(r"[:]", stamp.strip().replace(",", "."))
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        return timedelta(0)
+    seconds = 0.0
+    for v in values:
+        seconds = seconds * 60 + v
+    return timedelta(seconds=seconds)
+
+
+# ------------------------------------------------------------------------------------------- numbers
+
+_MULTIPLIERS = {"k": 1e3, "m": 1e6, "b": 1e9}
+
+
+def parse_number(value: Any) -> float | None:
+    """A number from ``"$12,000"``, ``"12k"``, ``"4/5"``, ``"4.5 stars"``; ``None`` when there is none."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    raw = str(value).strip().lower().replace(",", "").replace("\u00a0", "").replace(" ", "")
+    stars = raw.count("★")
+    if stars and not re.search(r"\d", raw):
+        return float(stars)
+    m = re.search(r"-?\d+(?:\.\d+)?", raw)
+    if not m:
+        return None
+    number = float(m.group(0))
+    suffix = raw[m.end() : m.end() + 1]
+    return number * _MULTIPLIERS.get(suffix, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------- text
+
+_TAG_BREAK_RE = re.compile(r"(?i)<\s*(?:br\s*/?|/p|/div|/li|/h\d|/tr)\s*>")
+_TAG_RE = re.compile(r"<[^<>]{1,400}>")
+_HTML_HINT_RE = re.compile(r"(?i)<\s*(?:/?(?:p|div|br|span|a|b|i|strong|em|li|ul|ol|h\d|table|tr|td)\b)")
+
+
+def clean_text(text: str) -> str:
+    """Strip HTML (when the text is HTML), unescape entities, normalise newlines and blank runs."""
+    if _HTML_HINT_RE.search(text):
+        text = _TAG_BREAK_RE.sub("\n", text)
+        text = _TAG_RE.sub("", text)
+        text = html.unescape(text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st ave rd blvd ln jr sr vs etc inc ltd co corp no approx dept fig e.g i.e cf est "
+    "jan feb mar apr jun jul aug sep sept oct nov dec p.m a.m u.s mt ft".split()
+)
+_SENTENCE_END_RE = re.compile(r"(?:[.!?…]+[\"')\]]*\s+|\n+)")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences (and lines), keeping abbreviations such as "St." or "e.g." inside their sentence."""
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        if "\n" not in m.group(0):
+            word = re.search(r"([\w.]+)[.!?…]*[\"')\]]*\s+$", text[start : m.end()])
+            if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+                continue
+            if word and re.fullmatch(r"[A-Z]", word.group(1).rstrip(".")):
+                continue
+        piece = text[start : m.end()].strip()
+        if piece:
+            out.append(piece)
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def chunk_text(text: str, limit: int = CHUNK_CHARS) -> list[str]:
+    """Cut a text into chunks of at most ``limit`` characters on sentence boundaries."""
+    if len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    current = ""
+    for sentence in split_sentences(text):
+        for piece in _split_long(sentence, limit):
+            if current and len(current) + 1 + len(piece) > limit:
+                chunks.append(current)
+                current = piece
+            else:
+                current = f"{current} {piece}" if current else piece
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _split_long(sentence: str, limit: int) -> Iterable[str]:
+    while len(sentence) > limit:
+        cut = sentence.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        yield sentence[:cut].strip()
+        sentence = sentence[cut:].strip()
+    if sentence:
+        yield sentence
+
+
+def row_hash(*parts: object) -> str:
+    """A stable id for rows that have none, from their content."""
+    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    return "row-" + hashlib.sha1(joined.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
+
+
+def oversized_field(record: dict[str, Any]) -> str | None:
+    """The rejection reason when any value exceeds :data:`MAX_FIELD_BYTES`, else ``None``."""
+    for key, value in record.items():
+        if isinstance(value, str) and len(value) > MAX_FIELD_BYTES // 4:
+            size = len(value.encode("utf-8", errors="surrogatepass"))
+            if size > MAX_FIELD_BYTES:
+                return f"field {key!r} is over 1 MB ({size:,} bytes)"
+    return None
+
+
+# --------------------------------------------------------------------------------------------- roles
+
+INTERNAL_MARKERS = frozenset(
+    "interviewer host moderator facilitator researcher pm product manager sales rep ae se sdr bdr csm "
+    "account executive solutions engineer support agent q internal team staff employee admin bot "
+    "operator teammate".split()
+)
+_INTERNAL_PHRASES = ("product manager", "account executive", "account manager", "solutions engineer",
+                     "customer success", "sales rep", "our team", "ux researcher")
+CUSTOMER_MARKERS = frozenset(
+    "customer client user participant interviewee respondent prospect buyer a lead contact guest".split()
+)
+
+
+def _tokens(label: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", label.lower()))
+
+
+def label_role(label: str) -> str | None:
+    """``internal``/``customer`` when a speaker label or role value says so, else ``None``."""
+    low = label.lower()
+    if any(p in low for p in _INTERNAL_PHRASES) or _tokens(label) & INTERNAL_MARKERS:
+        return "internal"
+    if _tokens(label) & CUSTOMER_MARKERS or re.fullmatch(r"\s*p\d+\s*", low):
+        return "customer"
+    return None
+
+
+def is_generic_label(label: str) -> bool:
+    """A role word rather than a person's name (``Customer``, ``Interviewer``, ``P1``, ``Q``)."""
+    low = re.sub(r"[^a-z0-9 ]", "", label.lower()).strip()
+    return bool(re.fullmatch(r"(speaker|participant|p)\s*\d*", low)) or all(
+        t in INTERNAL_MARKERS | CUSTOMER_MARKERS for t in low.split()
+    )
+
+
+def name_matches(speaker: str, names: Iterable[str]) -> bool:
+    """Whether a speaker label is one of ``names`` (full name, or first name either way)."""
+    base = re.sub(r"\s*[\(\[].*$", "", speaker).strip().lower()
+    if not base:
+        return False
+    first = base.split()[0]
+    for name in names:
+        n = re.sub(r"\s*[\(\[].*$", "", name).strip().lower()
+        if n and (n == base or n.split()[0] == base or n == first):
+            return True
+    return False
+
+
+def speaker_role(speaker: str | None, internal: set[str], customer: set[str]) -> str:
+    """The role of a speaker under the module's documented rule."""
+    if not speaker:
+        return "customer"
+    if name_matches(speaker, customer):
+        return "customer"
+    if name_matches(speaker, internal):
+        return "internal"
+    return label_role(speaker) or "customer"
+
+
+def normalize_role(value: str, speaker: str | None, internal: set[str], customer: set[str]) -> str:
+    """A role column value mapped to ``internal``/``customer`` when recognisable, else kept lower-cased."""
+    return label_role(value) or (speaker_role(speaker, internal, customer) if not value.strip() else value.lower())

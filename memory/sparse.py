@@ -1,0 +1,123 @@
+"""BM25-style sparse vectors for the keyword half of hybrid search.
+
+Documents carry the BM25 term-frequency part (saturation ``k1``, length normalisation ``b``
+against a fixed average length); the IDF part is applied by Qdrant's ``IDF`` modifier on the
+sparse vector, computed over the collection at query time. Term ids are a stable hash
+(``crc32 mod 2**31``), so no vocabulary has to be stored or shared between processes.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+
+from memory.store.base import SparseVector
+
+K1 = 1.2
+B = 0.75
+#: Typical length (tokens after stopwords) of a stored signal chunk: tickets, reviews, turns.
+AVG_DOC_LEN = 40.0
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren't as at be because been before being
+    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
+    during each few for from further had hadn't has hasn't have haven't having he he'd he'll he's her here
+    here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself
+    let's me more most mustn't my myself no nor not of off on once only or other ought our ours ourselves
+    out over own same shan't she she'd she'll she's should shouldn't so some such than that that's the their
+    theirs them themselves then there there's these they they'd they'll they're they've this those through
+    to too under until up very was wasn't we we'd we'll we're we've were weren't what what's when when's
+    where where's which while who who's whom why why's with won't would wouldn't you you'd you'll you're
+    you've your yours yourself yourselves also just really get got will
+    """.split()
+)
+
+#: Suffixes stripped by the light stemmer, longest first, with the minimum stem length kept.
+_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("ational", "ate"),
+    ("ization", "ize"),
+    ("fulness", "ful"),
+    ("iveness", "ive"),
+    ("ousness", "ous"),
+    ("ations", "ate"),
+    ("ation", "ate"),
+    ("ments", ""),
+    ("ment", ""),
+    ("ness", ""),
+    ("ings", ""),
+    ("ing", ""),
+    ("ies", "y"),
+    ("ied", "y"),
+    ("edly", ""),
+    ("ly", ""),
+    ("ed", ""),
+    ("es", ""),
+    ("s", ""),
+)
+_MIN_STEM = 3
+
+
+def stem(word: str) -> str:
+    """Strip one common English suffix ("crashes" → "crash", "exporting" → "export")."""
+    if len(word) <= _MIN_STEM + 1 or word.endswith(("ss", "us", "is")):
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix):
+            base = word[: -len(suffix)] + replacement
+            if len(base) >= _MIN_STEM:
+                if suffix in ("ing", "ed", "ings") and len(base) > 3 and base[-1] == base[-2] and base[-1] not in "lsz":
+                    base = base[:-1]  # "stopped" → "stop", "running" → "run"
+                elif suffix in ("ing", "ed", "ings") and base.endswith(("c", "v", "iz", "at", "ur")):
+                    base += "e"  # "pricing" → "price", "updated" → "update"
+                if suffix == "es" and not base.endswith(("sh", "ch", "x", "z", "s", "o")):
+                    base = word[:-1]  # "crashes" → "crash" but "features" → "feature"
+                return base
+            return word
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased unicode words without English stopwords, lightly stemmed."""
+    tokens: list[str] = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group().replace("’", "'")
+        if word in STOPWORDS:
+            continue
+        word = word.split("'", 1)[0]
+        if len(word) < 2 or word in STOPWORDS:
+            continue
+        tokens.append(stem(word))
+    return tokens
+
+
+def term_id(token: str) -> int:
+    """Stable term id of a token (same in every process and backend)."""
+    return zlib.crc32(token.encode("utf-8")) % (2**31)
+
+
+def _vector(weights: dict[int, float]) -> SparseVector:
+    indices = sorted(weights)
+    return SparseVector(indices=indices, values=[float(weights[i]) for i in indices])
+
+
+def doc_sparse(text: str) -> SparseVector:
+    """Sparse vector of a document: BM25 saturated term frequency per term."""
+    tokens = tokenize(text)
+    if not tokens:
+        return SparseVector(indices=[], values=[])
+    norm = K1 * (1 - B + B * len(tokens) / AVG_DOC_LEN)
+    weights: dict[int, float] = {}
+    for token, tf in Counter(tokens).items():
+        tid = term_id(token)
+        weights[tid] = weights.get(tid, 0.0) + tf * (K1 + 1) / (tf + norm)
+    return _vector(weights)
+
+
+def query_sparse(text: str) -> SparseVector:
+    """Sparse vector of a query: weight 1 per distinct term (IDF is applied by the engine)."""
+    weights = {term_id(token): 1.0 for token in set(tokenize(text))}
+    return _vector(weights)

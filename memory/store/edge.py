@@ -1,0 +1,453 @@
+"""Embedded vector store on Qdrant Edge (``qdrant-edge-py``): one ``EdgeShard`` per collection.
+
+The engine is single-writer: a shard's write-ahead log is locked exclusively by the process that
+opened it, and a second process fails at once with ``Can't init WAL: WouldBlock``. So every
+operation here runs under an inter-process ``fcntl`` lock on ``<root>/.lock``. The lock is taken
+on first use and released as soon as the store is idle for ``linger_s`` or another process is
+waiting for it (waiters announce themselves with a shared lock on ``<root>/.waiters``), so a CLI
+command, the UI and a queue worker can share one store directory. A process that cannot get the
+lock within ``lock_timeout_s`` gets a :class:`~kernel.errors.TransientError` naming the holder.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import qdrant_edge as qe
+
+from kernel.errors import InputError, TransientError
+from memory.store.base import (
+    CollectionSpec,
+    Condition,
+    Filter,
+    Point,
+    Range,
+    Record,
+    Scalar,
+    SparseVector,
+    VectorStore,
+)
+
+logger = logging.getLogger(__name__)
+
+DENSE = "dense"
+SPARSE = "bm25"
+RRF_K = 60
+_CONFIG_FILE = "edge_config.json"
+_UPSERT_BATCH = 512
+
+
+def _condition(cond: Condition) -> Any:
+    if isinstance(cond, Range):
+        return qe.FieldCondition(cond.key, range=qe.RangeFloat(gte=cond.gte, lte=cond.lte))
+    if cond.any_of is not None:
+        return qe.FieldCondition(cond.key, match=qe.MatchAny(list(cond.any_of)))  # type: ignore[arg-type]
+    if cond.value is None:
+        return qe.IsNullCondition(cond.key)
+    return qe.FieldCondition(cond.key, match=qe.MatchValue(cond.value))  # type: ignore[arg-type]
+
+
+def to_edge_filter(flt: Filter) -> qe.Filter | None:
+    """Translate a backend-neutral filter into a Qdrant Edge filter (None when empty)."""
+    if not flt.must and not flt.must_not:
+        return None
+    return qe.Filter(
+        must=[_condition(c) for c in flt.must] or None,
+        must_not=[_condition(c) for c in flt.must_not] or None,
+    )
+
+
+def _dense_of(vector: Any) -> list[float] | None:
+    if isinstance(vector, dict):
+        dense = vector.get(DENSE)
+        return list(dense) if dense is not None else None
+    return list(vector) if vector is not None else None
+
+
+def _record(point: Any, with_vectors: bool, score: float = 0.0) -> Record:
+    return Record(
+        id=str(point.id),
+        payload=dict(point.payload or {}),
+        vector=_dense_of(point.vector) if with_vectors else None,
+        score=float(score),
+    )
+
+
+class EdgeStore(VectorStore):
+    """Collections as Qdrant Edge shards under ``root``, safe across threads and processes."""
+
+    _instances: weakref.WeakSet[EdgeStore] = weakref.WeakSet()
+
+    def __init__(self, root: Path, *, lock_timeout_s: float = 60.0, linger_s: float = 5.0) -> None:
+        """Open (lazily) the store directory ``root``.
+
+        Args:
+            root: Directory holding one sub-directory per collection.
+            lock_timeout_s: How long to wait for another process holding the store.
+            linger_s: Idle time after which shards are closed and the lock released even if no
+                other process waits (a waiting process gets the lock as soon as this one is idle).
+        """
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.lock_timeout_s = lock_timeout_s
+        self.linger_s = linger_s
+        self._mu = threading.RLock()
+        self._shards: dict[str, qe.EdgeShard] = {}
+        self._lock_file: IO[str] | None = None
+        self._holds = 0
+        self._last_used = time.monotonic()
+        self._watcher: threading.Thread | None = None
+        self._closed = False
+        EdgeStore._instances.add(self)
+
+    # -- inter-process lock -------------------------------------------------------------------
+
+    @property
+    def locked(self) -> bool:
+        """Whether this process currently holds the store's inter-process lock."""
+        return self._lock_file is not None
+
+    def _acquire(self) -> None:
+        """Take the inter-process lock (caller holds ``_mu``), waiting up to ``lock_timeout_s``."""
+        if self._closed:
+            raise TransientError(f"vector store {self.root} is closed")
+        if self._lock_file is not None:
+            return
+        handle = open(self.root / ".lock", "a+")  # noqa: SIM115 - kept open while the lock is held
+        deadline = time.monotonic() + self.lock_timeout_s
+        waiting: IO[str] | None = None
+        try:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if waiting is None:
+                        waiting = open(self.root / ".waiters", "a+")  # noqa: SIM115
+                        fcntl.flock(waiting, fcntl.LOCK_SH)
+                    if time.monotonic() >= deadline:
+                        handle.seek(0)
+                        holder = handle.read().strip() or "unknown"
+                        raise TransientError(
+                            f"vector store {self.root} is in use by another process (pid {holder}) "
+                            f"for more than {self.lock_timeout_s:.0f}s; retry later"
+                        ) from None
+                    time.sleep(0.02)
+        except BaseException:
+            handle.close()
+            raise
+        finally:
+            if waiting is not None:
+                waiting.close()
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+        self._last_used = time.monotonic()
+        self._watcher = threading.Thread(target=self._watch, name="edge-store-lock", daemon=True)
+        self._watcher.start()
+
+    def _others_waiting(self) -> bool:
+        if not self.root.exists():
+            return True  # the directory was removed under us (tests' tmp dirs): let go of everything
+        with open(self.root / ".waiters", "a+") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            return False
+
+    def _release(self) -> None:
+        """Flush and close every shard, then drop the inter-process lock (caller holds ``_mu``)."""
+        for shard in self._shards.values():
+            shard.flush()
+            shard.close()
+        self._shards.clear()
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def _drop_handles(self) -> None:
+        self._shards.clear()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def _watch(self) -> None:
+        """Release the lock once idle for ``linger_s`` or as soon as another process waits."""
+        while True:
+            time.sleep(0.05)
+            with self._mu:
+                if self._lock_file is None or threading.current_thread() is not self._watcher:
+                    return
+                if self._holds:
+                    continue
+                idle = time.monotonic() - self._last_used
+                if idle >= self.linger_s or self._others_waiting():
+                    try:
+                        self._release()
+                    except Exception:
+                        # No caller to raise to in this thread: log, and drop the handles so the
+                        # lock is not held forever (writes were already flushed by each operation).
+                        logger.exception("closing the vector store at %s failed", self.root)
+                        self._drop_handles()
+                    return
+
+    @contextlib.contextmanager
+    def _op(self) -> Iterator[None]:
+        with self._mu:
+            self._acquire()
+            try:
+                yield
+            finally:
+                self._last_used = time.monotonic()
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep the inter-process lock for the whole block (e.g. a forget cascade)."""
+        with self._mu:
+            self._acquire()
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self._mu:
+                self._holds -= 1
+                self._last_used = time.monotonic()
+
+    # -- shards -------------------------------------------------------------------------------
+
+    def _path(self, collection: str) -> Path:
+        if not collection or "/" in collection or collection.startswith("."):
+            raise InputError(f"invalid collection name {collection!r}")
+        return self.root / collection
+
+    def _shard(self, collection: str) -> qe.EdgeShard:
+        shard = self._shards.get(collection)
+        if shard is None:
+            path = self._path(collection)
+            if not (path / _CONFIG_FILE).exists():
+                raise InputError(f"collection {collection!r} does not exist")
+            shard = qe.EdgeShard.load(str(path))
+            self._shards[collection] = shard
+        return shard
+
+    def has_collection(self, collection: str) -> bool:
+        """Whether the collection's shard exists on disk."""
+        return (self._path(collection) / _CONFIG_FILE).exists()
+
+    def collections(self) -> list[str]:
+        """Every shard directory under ``root``."""
+        return sorted(p.name for p in self.root.iterdir() if (p / _CONFIG_FILE).exists())
+
+    def ensure_collection(self, spec: CollectionSpec) -> None:
+        """Create the shard with dense (cosine) and sparse (IDF) vectors and payload indexes."""
+        with self._op():
+            path = self._path(spec.name)
+            if (path / _CONFIG_FILE).exists():
+                dim = self._stored_dim(path)
+                if dim is not None and dim != spec.dim:
+                    raise InputError(f"collection {spec.name!r} holds {dim}-d vectors, not {spec.dim}-d")
+                shard = self._shard(spec.name)
+                have = set(shard.info().payload_schema)
+            else:
+                if path.exists():
+                    shutil.rmtree(path)  # a half-created shard from a crash holds no data
+                sparse = {SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)} if spec.sparse else None
+                config = qe.EdgeConfig(
+                    vectors={DENSE: qe.EdgeVectorParams(size=spec.dim, distance=qe.Distance.Cosine)},
+                    sparse_vectors=sparse,
+                )
+                shard = qe.EdgeShard.create(str(path), config)
+                self._shards[spec.name] = shard
+                have = set()
+            for name in spec.keyword_fields:
+                if name not in have:
+                    params = qe.KeywordIndexParams(is_tenant=name == spec.tenant_field or None)
+                    shard.update(qe.UpdateOperation.create_field_index(name, params))
+            for name in spec.range_fields:
+                if name not in have:
+                    shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Float))
+            shard.flush()
+
+    @staticmethod
+    def _stored_dim(path: Path) -> int | None:
+        try:
+            config = json.loads((path / _CONFIG_FILE).read_text())
+            return int(config["vectors"][DENSE]["size"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def upsert(self, collection: str, points: Sequence[Point]) -> None:
+        """Insert or replace points in batches, flushing once at the end (one durable batch)."""
+        if not points:
+            return
+        with self._op():
+            shard = self._shard(collection)
+            for start in range(0, len(points), _UPSERT_BATCH):
+                batch = []
+                for p in points[start : start + _UPSERT_BATCH]:
+                    vector: dict[str, Any] = {DENSE: [float(x) for x in p.vector]}
+                    if p.sparse is not None and p.sparse.indices:
+                        vector[SPARSE] = qe.SparseVector(list(p.sparse.indices), list(p.sparse.values))
+                    batch.append(qe.Point(p.id, vector, p.payload))
+                shard.update(qe.UpdateOperation.upsert_points(batch))
+            shard.flush()
+
+    def delete(self, collection: str, flt: Filter) -> int:
+        """Delete matching points; returns how many there were."""
+        with self._op():
+            shard = self._shard(collection)
+            edge_filter = to_edge_filter(flt)
+            n = shard.count(qe.CountRequest(exact=True, filter=edge_filter))
+            if n:
+                if edge_filter is None:
+                    ids = [r.id for r in self.scroll(collection, flt)]
+                    shard.update(qe.UpdateOperation.delete_points(ids))
+                else:
+                    shard.update(qe.UpdateOperation.delete_points_by_filter(edge_filter))
+                shard.flush()
+            return int(n)
+
+    def delete_ids(self, collection: str, ids: Sequence[str]) -> None:
+        """Delete points by id."""
+        if not ids:
+            return
+        with self._op():
+            shard = self._shard(collection)
+            shard.update(qe.UpdateOperation.delete_points(list(ids)))
+            shard.flush()
+
+    def optimize(self, collection: str) -> None:
+        """Merge segments and build the HNSW / payload indexes (blocking)."""
+        with self._op():
+            self._shard(collection).optimize()
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def retrieve(self, collection: str, ids: Sequence[str], with_vectors: bool = False) -> list[Record]:
+        """Points by id, in the order asked; missing ids are skipped."""
+        if not ids:
+            return []
+        with self._op():
+            found = self._shard(collection).retrieve(list(ids), with_payload=True, with_vector=with_vectors)
+        by_id = {str(p.id): _record(p, with_vectors) for p in found}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def search(
+        self,
+        collection: str,
+        vector: Sequence[float] | None,
+        flt: Filter,
+        limit: int,
+        sparse: SparseVector | None = None,
+    ) -> list[Record]:
+        """Dense, sparse, or both fused natively with reciprocal rank fusion (k=60)."""
+        edge_filter = to_edge_filter(flt)
+        queries: list[Any] = []
+        if vector is not None:
+            queries.append(qe.Query.Nearest([float(x) for x in vector], using=DENSE))
+        if sparse is not None and sparse.indices:
+            queries.append(qe.Query.Nearest(qe.SparseVector(sparse.indices, sparse.values), using=SPARSE))
+        if not queries:
+            return []
+        if len(queries) == 1:
+            request = qe.QueryRequest(limit=limit, query=queries[0], filter=edge_filter, with_payload=True)
+        else:
+            depth = max(limit * 4, 50)
+            request = qe.QueryRequest(
+                limit=limit,
+                prefetches=[qe.Prefetch(limit=depth, query=q, filter=edge_filter) for q in queries],
+                query=qe.Fusion.Rrf(k=RRF_K),
+                filter=edge_filter,
+                with_payload=True,
+            )
+        with self._op():
+            found = self._shard(collection).query(request)
+        return [_record(p, False, p.score) for p in found]
+
+    def scroll(self, collection: str, flt: Filter, batch: int = 512, with_vectors: bool = False) -> Iterator[Record]:
+        """Every matching point, one locked batch at a time."""
+        edge_filter = to_edge_filter(flt)
+        offset: Any = None
+        while True:
+            request = qe.ScrollRequest(
+                offset=offset, limit=batch, filter=edge_filter, with_payload=True, with_vector=with_vectors
+            )
+            with self._op():
+                records, offset = self._shard(collection).scroll(request)
+            for point in records:
+                yield _record(point, with_vectors)
+            if offset is None:
+                return
+
+    def count(self, collection: str, flt: Filter) -> int:
+        """Exact number of matching points."""
+        with self._op():
+            return int(self._shard(collection).count(qe.CountRequest(exact=True, filter=to_edge_filter(flt))))
+
+    def facet(self, collection: str, key: str, flt: Filter, limit: int = 100_000) -> dict[Scalar, int]:
+        """Distinct values of ``key`` with counts (exact)."""
+        request = qe.FacetRequest(key=key, limit=limit, exact=True, filter=to_edge_filter(flt))
+        with self._op():
+            response = self._shard(collection).facet(request)
+        return {hit.value: int(hit.count) for hit in response.hits}
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Persist pending writes of every open shard."""
+        with self._mu:
+            for shard in self._shards.values():
+                shard.flush()
+
+    def close(self) -> None:
+        """Flush, close every shard and release the inter-process lock."""
+        with self._mu:
+            self._release()
+            self._closed = True
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child: drop (never close) the parent's shards and lock handle."""
+        self._mu = threading.RLock()
+        self._orphans = list(self._shards.values())
+        self._shards = {}
+        self._lock_file = None
+        self._watcher = None
+        self._holds = 0
+
+
+def _after_fork_in_child() -> None:
+    for store in list(EdgeStore._instances):
+        store._forget_after_fork()
+
+
+def _close_all_at_exit() -> None:
+    """Close shards cleanly at interpreter exit (each write was already flushed)."""
+    for store in list(EdgeStore._instances):
+        if not store._closed:
+            try:
+                store.close()
+            except Exception:  # nobody to report to at exit; the data was flushed by each write
+                logger.warning("could not close the vector store at %s at exit", store.root, exc_info=True)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_all_at_exit)

@@ -1,0 +1,115 @@
+"""The memory commands of the CLI, as a user runs them: a real subprocess, real files, --json output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agents import demo
+
+pytestmark = pytest.mark.slow
+
+
+def pmpilot(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PMPILOT_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ui.cli", *args], capture_output=True, text=True, env=env, timeout=600
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"pmpilot {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    return proc
+
+
+def as_json(proc: subprocess.CompletedProcess[str]) -> dict:
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("cli-home")
+    files = [str(p) for p in demo.signal_files()]
+    report = as_json(pmpilot(home, "ingest", *files, "--workspace", "acme", "--json"))
+    assert report["workspace"] == "acme"
+    assert report["ingested"] >= 300
+    assert report["rejected"] == [] or all({"path", "line", "reason"} <= set(r) for r in report["rejected"])
+    return home
+
+
+def test_reingest_stores_nothing_new(seeded: Path) -> None:
+    files = [str(p) for p in demo.signal_files()]
+    report = as_json(pmpilot(seeded, "ingest", *files, "--workspace", "acme", "--json"))
+    assert report["ingested"] == 0
+    assert report["updated"] == 0
+    assert report["duplicates"] >= 300
+
+
+def test_stats_search_themes_profile(seeded: Path) -> None:
+    stats = as_json(pmpilot(seeded, "stats", "--workspace", "acme", "--json"))
+    assert stats["signals"] >= 300 and stats["users"] > 10 and stats["accounts"] > 3
+    assert set(stats) >= {"workspace", "signals", "users", "accounts", "themes", "sources"}
+
+    hits = as_json(pmpilot(seeded, "search", "sync conflict lost my edits", "--workspace", "acme",
+                           "--limit", "5", "--json"))["hits"]
+    assert 0 < len(hits) <= 5
+    assert set(hits[0]) >= {"signal_id", "external_id", "score", "text", "source", "kind", "user_id",
+                            "account_id", "created_at"}
+    assert any("sync" in h["text"].lower() for h in hits)
+
+    account = next(h["account_id"] for h in hits if h["account_id"])
+    scoped = as_json(pmpilot(seeded, "search", "sync", "--workspace", "acme", "--account", account, "--json"))
+    assert scoped["hits"] and all(h["account_id"] == account for h in scoped["hits"])
+
+    themes = as_json(pmpilot(seeded, "themes", "--workspace", "acme", "--members", "--json"))["themes"]
+    assert len(themes) >= 3
+    first = themes[0]
+    assert set(first) >= {"id", "label", "keywords", "size", "users", "accounts", "trend", "quotes", "members"}
+    assert len(first["members"]) == first["size"]
+
+    profile = as_json(pmpilot(seeded, "profile", "--workspace", "acme", "--account", account, "--json"))
+    assert profile["subject"] == account
+    assert profile["claims"], "an account with signals has claims"
+    claim = profile["claims"][0]
+    assert set(claim) >= {"type", "text", "evidence", "first_seen", "last_seen", "support", "status"}
+
+
+def test_other_workspace_sees_nothing(seeded: Path) -> None:
+    hits = as_json(pmpilot(seeded, "search", "sync", "--workspace", "other", "--json"))["hits"]
+    assert hits == []
+    stats = as_json(pmpilot(seeded, "stats", "--workspace", "other", "--json"))
+    assert stats["signals"] == 0
+
+
+def test_forget_leaves_nothing(seeded: Path) -> None:
+    hits = as_json(pmpilot(seeded, "search", "sync", "--workspace", "acme", "--limit", "20", "--json"))["hits"]
+    user = next(h["user_id"] for h in hits if h["user_id"])
+    receipt = as_json(pmpilot(seeded, "forget", "--workspace", "acme", "--user", user, "--json"))
+    assert receipt["deleted_signals"] >= 1
+    assert user not in receipt["receipt"]
+    again = as_json(pmpilot(seeded, "search", "sync", "--workspace", "acme", "--user", user, "--json"))
+    assert again["hits"] == []
+    themes = pmpilot(seeded, "themes", "--workspace", "acme", "--members", "--json").stdout
+    removed = {h["signal_id"] for h in hits if h["user_id"] == user}
+    assert not any(sid in themes for sid in removed)
+
+
+def test_bad_input_is_one_line_and_exit_1(seeded: Path, tmp_path: Path) -> None:
+    missing = pmpilot(seeded, "ingest", str(tmp_path / "nope.csv"), "--workspace", "acme", check=False)
+    assert missing.returncode == 1
+    assert len(missing.stderr.strip().splitlines()) == 1 and "Traceback" not in missing.stderr
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"id": 1, "text": "sync is broken"', encoding="utf-8")
+    proc = pmpilot(seeded, "ingest", str(broken), "--workspace", "acme", "--json", check=False)
+    assert proc.returncode == 1
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+    usage = pmpilot(seeded, "search", "--workspace", "acme", check=False)
+    assert usage.returncode == 2
+
+    bad_profile = pmpilot(seeded, "profile", "--workspace", "acme", check=False)
+    assert bad_profile.returncode == 1

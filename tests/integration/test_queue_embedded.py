@@ -1,0 +1,419 @@
+"""The task queue on its embedded backend (SQLite under PMPILOT_HOME), with real workers.
+
+Flows: enqueue → worker → completed; retries with backoff on transient faults; a permanent
+failure recorded once; idempotency keys; concurrency; lost messages; graceful hand-back;
+a scheduled job firing on an injected clock; kill -9 of a worker mid-run → exactly one run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import agents.jobs as jobs
+from agents.jobs.handlers import Outcome, register
+from agents.jobs.queue import get_queue, reset_queues
+from agents.jobs.records import JobRecord, JobStatus
+from kernel.errors import InputError, TransientError
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "queue"
+TIMEOUT = 45.0
+
+TUNING = {
+    "PMPILOT_JOB_LEASE_SECONDS": "3",
+    "PMPILOT_JOB_REAP_INTERVAL": "0.5",
+    "PMPILOT_JOB_ORPHAN_GRACE": "1",
+    "PMPILOT_JOB_RETRY_DELAY": "0.2",
+    "PMPILOT_JOB_MAX_ATTEMPTS": "4",
+    "PMPILOT_JOB_SHUTDOWN_TIMEOUT": "10",
+}
+
+# --- test job kinds: real tasks whose behaviour is driven by their parameters -----------------
+
+_gates: dict[str, threading.Event] = {}
+_barriers: dict[str, threading.Barrier] = {}
+
+
+@register("test_flaky")
+def _flaky(record: JobRecord, queue: object) -> Outcome:
+    """Transient failure on the first ``fail_times`` attempts, then success."""
+    if record.attempts <= record.params["fail_times"]:
+        raise TransientError(f"upstream 503 on attempt {record.attempts}")
+    return Outcome(result={"succeeded_on": record.attempts})
+
+
+@register("test_bad_input")
+def _bad_input(record: JobRecord, queue: object) -> Outcome:
+    raise InputError(f"unsupported file type: {record.params['name']}")
+
+
+@register("test_barrier")
+def _barrier(record: JobRecord, queue: object) -> Outcome:
+    """Completes only when ``parties`` jobs of the same barrier run at the same time."""
+    _barriers[record.params["barrier"]].wait(timeout=20)
+    return Outcome(result={"ok": True})
+
+
+@register("test_gate")
+def _gate(record: JobRecord, queue: object) -> Outcome:
+    """The first attempt blocks until the test opens the gate; later attempts complete at once."""
+    if record.attempts == 1:
+        _gates[record.params["gate"]].wait(timeout=30)
+    return Outcome(result={"attempt": record.attempts})
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def queue_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for name, value in TUNING.items():
+        monkeypatch.setenv(name, value)
+    reset_queues()
+    yield home
+    reset_queues()
+
+
+@contextmanager
+def running_worker(concurrency: int = 2, periodic: bool = False) -> Iterator[threading.Thread]:
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=jobs.run_worker, kwargs={"concurrency": concurrency, "stop_event": stop, "periodic": periodic},
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(TIMEOUT)
+        assert not thread.is_alive(), "worker did not stop"
+
+
+def wait_for(job_id: str, done: Callable[[JobRecord], bool] | None = None, timeout: float = TIMEOUT) -> JobRecord:
+    done = done or (lambda r: r.terminal)
+    deadline = time.monotonic() + timeout
+    while True:
+        record = jobs.get_job(job_id)
+        if done(record):
+            return record
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} still {record.status}: {record.model_dump()}")
+        time.sleep(0.1)
+
+
+def submit(kind: str, params: dict, key: str | None = None, workspace: str = "acme") -> JobRecord:
+    return get_queue().submit(kind, workspace, params, idempotency_key=key)
+
+
+# --- mechanics ----------------------------------------------------------------------------------
+
+
+def test_transient_faults_are_retried_with_backoff(queue_home: Path) -> None:
+    job = submit("test_flaky", {"fail_times": 2})
+    assert job.status == JobStatus.QUEUED and job.attempts == 0
+    with running_worker():
+        done = wait_for(job.job_id)
+    assert done.status == JobStatus.COMPLETED
+    assert done.attempts == 3
+    assert done.result == {"succeeded_on": 3}
+    assert done.error is None
+
+
+def test_transient_faults_give_up_after_max_attempts(queue_home: Path) -> None:
+    job = submit("test_flaky", {"fail_times": 99})
+    with running_worker():
+        done = wait_for(job.job_id)
+    assert done.status == JobStatus.FAILED
+    assert done.attempts == 4
+    assert done.error == "failed after 4 attempts: upstream 503 on attempt 4"
+
+
+def test_permanent_failure_is_recorded_once(queue_home: Path) -> None:
+    job = submit("test_bad_input", {"name": "slides.key"})
+    with running_worker():
+        done = wait_for(job.job_id)
+        time.sleep(1.0)  # give a wrongly scheduled retry the chance to show up
+    final = jobs.get_job(job.job_id)
+    assert final.status == JobStatus.FAILED
+    assert final.attempts == 1
+    assert final.error == "unsupported file type: slides.key"
+    assert done.model_dump() == final.model_dump()
+
+
+def test_idempotency_key_returns_the_same_job(queue_home: Path) -> None:
+    first = submit("test_flaky", {"fail_times": 0}, key="nightly-2025-01-06")
+    again = submit("test_flaky", {"fail_times": 0}, key="nightly-2025-01-06")
+    other = submit("test_flaky", {"fail_times": 0}, key="nightly-2025-01-07")
+    assert first.job_id == again.job_id != other.job_id
+    with pytest.raises(InputError, match="already used for a different job"):
+        submit("test_flaky", {"fail_times": 5}, key="nightly-2025-01-06")
+    with running_worker():
+        done = wait_for(first.job_id)
+        wait_for(other.job_id)
+    assert done.status == JobStatus.COMPLETED and done.attempts == 1
+    assert submit("test_flaky", {"fail_times": 0}, key="nightly-2025-01-06").status == JobStatus.COMPLETED
+    assert len(jobs.list_jobs()) == 2
+
+
+def test_worker_runs_jobs_concurrently(queue_home: Path) -> None:
+    _barriers["b3"] = threading.Barrier(3)
+    ids = [submit("test_barrier", {"barrier": "b3", "n": i}).job_id for i in range(3)]
+    with running_worker(concurrency=3):
+        results = [wait_for(job_id) for job_id in ids]
+    assert [r.status for r in results] == [JobStatus.COMPLETED] * 3
+    assert not _barriers["b3"].broken
+
+
+def test_queued_job_without_message_is_redispatched(queue_home: Path) -> None:
+    queue = get_queue()
+    record = JobRecord(job_id="orphan1", kind="test_flaky", workspace="acme", params={"fail_times": 0})
+    queue.store.create(record)  # as if the enqueuer died between the record and the message
+    assert "orphan1" not in queue.pending_job_ids()
+    with running_worker():
+        done = wait_for("orphan1")
+    assert done.status == JobStatus.COMPLETED and done.attempts == 1
+
+
+def test_graceful_stop_hands_back_a_running_job(queue_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PMPILOT_JOB_SHUTDOWN_TIMEOUT", "0.5")
+    reset_queues()
+    _gates["g1"] = threading.Event()
+    job = submit("test_gate", {"gate": "g1"})
+    with running_worker():
+        wait_for(job.job_id, lambda r: r.status == JobStatus.RUNNING)
+    handed = jobs.get_job(job.job_id)
+    assert handed.status == JobStatus.QUEUED
+    assert "handed back" in (handed.error or "")
+    _gates["g1"].set()  # the abandoned first attempt now finishes; its result must be refused
+    with running_worker():
+        done = wait_for(job.job_id)
+    assert done.status == JobStatus.COMPLETED
+    assert done.result == {"attempt": 2}
+
+
+def test_get_job_unknown_is_not_found(queue_home: Path) -> None:
+    from kernel.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        jobs.get_job("nope")
+
+
+def test_enqueue_validates_input(queue_home: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="file not found"):
+        jobs.enqueue_ingest([tmp_path / "missing.csv"], "acme")
+    with pytest.raises(InputError, match="goal"):
+        jobs.enqueue_run("  ", "acme")
+    with pytest.raises(InputError, match="unknown run option"):
+        jobs.enqueue_run("Draft SSO requirements", "acme", colour="blue")
+    with pytest.raises(InputError, match="workspace"):
+        jobs.enqueue_refresh_themes("")
+    assert jobs.list_jobs() == []
+
+
+# --- real tasks: ingest, themes, runs, the schedule, kill -9 ------------------------------------
+
+WORKER_SCRIPT = r"""
+import json, os, sys, time
+from pathlib import Path
+from agents.jobs import run_worker
+from agents.jobs.handlers import add_event_listener
+
+marker = os.environ.get("QUEUE_TEST_BLOCK_MARKER")
+if marker:
+    seen_end = []
+
+    def block_mid_run(job_id, event):
+        # After the first node has finished (and been checkpointed), freeze inside the next one.
+        if event.type == "node_end":
+            seen_end.append(event.node)
+        elif event.type == "node_start" and seen_end:
+            Path(marker).write_text(json.dumps({"job_id": job_id, "after": seen_end, "in": event.node}))
+            time.sleep(3600)
+
+    add_event_listener(block_mid_run)
+run_worker(concurrency=1, periodic=False)
+"""
+
+
+def start_worker_process(block_marker: Path | None = None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.pop("QUEUE_TEST_BLOCK_MARKER", None)
+    if block_marker is not None:
+        env["QUEUE_TEST_BLOCK_MARKER"] = str(block_marker)
+    return subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def stop_worker_process(proc: subprocess.Popen[bytes]) -> str:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    return (proc.stderr.read() if proc.stderr else b"").decode(errors="replace")[-3000:]
+
+
+def wait_for_file(path: Path, proc: subprocess.Popen[bytes], timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, f"worker exited early: {stop_worker_process(proc)}"
+        assert time.monotonic() < deadline, f"{path.name} not written in {timeout}s"
+        time.sleep(0.1)
+
+
+def copy_fixture(name: str, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    target.write_bytes((FIXTURES / name).read_bytes())
+    return target
+
+
+def run_dirs(home: Path) -> list[Path]:
+    runs = home / "runs"
+    return sorted(p for p in runs.iterdir() if p.is_dir()) if runs.exists() else []
+
+
+def assert_one_run_with_artifacts(home: Path, job: JobRecord) -> dict:
+    assert job.status == JobStatus.COMPLETED, job.error
+    assert job.run_id == f"job-{job.job_id[:20]}"
+    assert [p.name for p in run_dirs(home)] == [job.run_id]
+    run_dir = home / "runs" / job.run_id
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["run_id"] == job.run_id and run["status"] == "completed"
+    assert job.artifacts and job.artifacts == run["artifacts"]
+    for artifact in job.artifacts:
+        for key in ("path_md", "path_json"):
+            path = Path(artifact[key])
+            assert path.is_file() and path.parent == run_dir
+    kinds = [a["kind"] for a in job.artifacts]
+    assert len(kinds) == len(set(kinds))
+    assert len(list(run_dir.glob("*.md"))) == len(kinds)
+    return run
+
+
+def test_ingest_then_run_complete_with_artifacts(queue_home: Path, tmp_path: Path) -> None:
+    tickets = copy_fixture("tickets_week1.csv", tmp_path / "inbox")
+    ingest = jobs.enqueue_ingest([tickets], "acme", idempotency_key="seed-acme")
+    with running_worker():
+        ingested = wait_for(ingest.job_id)
+        assert ingested.status == JobStatus.COMPLETED, ingested.error
+        assert ingested.result is not None and ingested.result["ingested"] >= 12
+        assert ingested.result["rejected"] == []
+        run = jobs.enqueue_run("Should we build SSO before the mobile app? Draft a brief for leadership",
+                               "acme", deliverables=["brief"], audience="exec", offline=True)
+        assert run.run_id is not None and run.status == JobStatus.QUEUED
+        done = wait_for(run.job_id, timeout=60)
+    record = assert_one_run_with_artifacts(queue_home, done)
+    assert record["mode"] == "offline"
+    assert done.result is not None and done.result["status"] == "completed"
+    assert [a["kind"] for a in done.artifacts] == ["brief"]
+    listed = jobs.list_jobs("acme")
+    assert [j.job_id for j in listed] == [run.job_id, ingest.job_id]
+    assert {"job_id", "status", "run_id", "error", "attempts", "artifacts", "kind", "workspace",
+            "created_at", "updated_at"} <= set(done.model_dump())
+
+
+def test_run_on_an_empty_workspace_fails_once_with_a_clear_error(queue_home: Path) -> None:
+    job = jobs.enqueue_run("Draft SSO requirements", "empty-ws", offline=True)
+    with running_worker():
+        done = wait_for(job.job_id)
+    assert done.status == JobStatus.FAILED
+    assert done.attempts == 1
+    assert "no signals" in (done.error or "")
+
+
+def test_scheduled_jobs_fire_on_an_injected_clock(queue_home: Path, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    copy_fixture("tickets_week1.csv", inbox)
+    (inbox / "notes.txt").write_text("not matched by the pattern")
+    schedule = queue_home / "schedule.yaml"
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    schedule.write_text(
+        "timezone: Europe/Berlin\n"
+        "jobs:\n"
+        "  - name: nightly-import\n"
+        "    kind: ingest\n"
+        "    workspace: acme\n"
+        "    every: day 02:00\n"
+        f"    folder: {inbox}\n"
+        "    pattern: '*.csv'\n"
+        "  - name: monday-themes\n"
+        "    kind: refresh_themes\n"
+        "    workspace: acme\n"
+        "    cron: '30 8 * * mon'\n"
+    )
+    # 2026-03-09 is a Monday; 02:00 in Berlin (CET) is 01:00 UTC.
+    first = datetime(2026, 3, 9, 1, 0, 20, tzinfo=UTC)
+    assert jobs.tick(first - timedelta(minutes=5)) == []
+    fired = jobs.tick(first)
+    assert [j.kind for j in fired] == ["ingest"]
+    assert fired[0].schedule == "nightly-import"
+    assert fired[0].params["paths"] == [str((inbox / "tickets_week1.csv").resolve())]
+    # Another worker's tick in the same or the next minute: the same job, nothing new.
+    assert [j.job_id for j in jobs.tick(first + timedelta(seconds=30))] == [fired[0].job_id]
+    assert [j.job_id for j in jobs.tick(first + timedelta(minutes=1))] == [fired[0].job_id]
+    with running_worker():
+        done = wait_for(fired[0].job_id)
+        assert done.status == JobStatus.COMPLETED, done.error
+        assert done.result is not None and done.result["ingested"] >= 12
+
+        # Next night: only the file that is new since the last import.
+        copy_fixture("tickets_week2.csv", inbox)
+        second = jobs.tick(first + timedelta(days=1))
+        assert len(second) == 1
+        assert second[0].params["paths"] == [str((inbox / "tickets_week2.csv").resolve())]
+        assert wait_for(second[0].job_id).status == JobStatus.COMPLETED
+        # The night after: nothing new, no job.
+        assert jobs.tick(first + timedelta(days=2)) == []
+
+        themes = jobs.tick(datetime(2026, 3, 16, 7, 30, 5, tzinfo=UTC))  # Monday 08:30 CET
+        assert [j.kind for j in themes] == ["refresh_themes"]
+        refreshed = wait_for(themes[0].job_id)
+    assert refreshed.status == JobStatus.COMPLETED, refreshed.error
+    assert refreshed.result is not None and refreshed.result["themes"] >= 1
+    assert len(jobs.list_jobs("acme")) == 3
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(queue_home: Path, tmp_path: Path) -> None:
+    tickets = copy_fixture("tickets_week1.csv", tmp_path / "inbox")
+    seed = jobs.enqueue_ingest([tickets], "acme")
+    job = jobs.enqueue_run("Draft requirements for SSO for enterprise customers", "acme",
+                           deliverables=["requirements"], offline=True)
+    marker = tmp_path / "blocked.json"
+    first = start_worker_process(block_marker=marker)
+    try:
+        wait_for_file(marker, first, timeout=60)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    assert jobs.get_job(seed.job_id).status == JobStatus.COMPLETED
+    frozen = jobs.get_job(job.job_id)
+    assert frozen.status == JobStatus.RUNNING and frozen.attempts == 1
+    assert json.loads(marker.read_text())["job_id"] == job.job_id
+    assert not (queue_home / "runs" / str(job.run_id) / "run.json").exists()
+
+    second = start_worker_process()
+    try:
+        done = wait_for(job.job_id, timeout=60)
+    finally:
+        log = stop_worker_process(second)
+    assert done.status == JobStatus.COMPLETED, f"{done.error}\n{log}"
+    assert done.attempts == 2
+    assert_one_run_with_artifacts(queue_home, done)
+    assert [p.name for p in (queue_home / "run-index").iterdir()] == [f"{done.run_id}.json"]

@@ -1,0 +1,1 @@
+"""Capabilities the agents use: research over user memory, scoring, citation validation, rendering."""

@@ -1,0 +1,181 @@
+"""Read-only research tools the researcher uses: memory search, themes, profiles, the decision log.
+
+Each capability is a typed function taking the workspace explicitly (used by the offline
+researcher), plus a LangChain tool wrapper in :data:`RESEARCH_TOOLS` whose workspace is injected
+from the run's config (``configurable.workspace``) — never from model input, so a model (or an
+instruction hidden inside a signal) cannot read another tenant. Nothing here writes or deletes.
+"""
+
+# No ``from __future__ import annotations`` here: LangChain reads the tool signatures at runtime.
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, tool
+
+from kernel.errors import InputError
+from kernel.schemas import SearchHit, Signal
+from memory import api as memory_api
+from tools.scoring import tokens
+
+QUOTE_MAX = 240
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+
+
+def best_quote(text: str, query: str = "", max_chars: int = QUOTE_MAX) -> str:
+    """The sentence of ``text`` that best matches ``query``: always a verbatim span of ``text``."""
+    query_tokens = tokens(query)
+    best, best_score = "", -1.0
+    for match in _SENTENCE.finditer(text):
+        sentence = match.group(0).strip()
+        if len(sentence) < 12:
+            continue
+        score = len(tokens(sentence) & query_tokens) + min(len(sentence), 160) / 1000
+        if score > best_score:
+            best, best_score = sentence, score
+    if not best:
+        best = text.strip()
+    if len(best) > max_chars:
+        cut = best[:max_chars]
+        best = cut[: cut.rfind(" ")] if " " in cut else cut
+    return best.strip()
+
+
+def evidence_row(signal: Signal, query: str, *, score: float = 0.0, question: str | None = None,
+                 theme: str | None = None) -> dict[str, Any]:
+    """The evidence row of one stored signal (what the graph state keeps about it)."""
+    return {
+        "signal_id": signal.id,
+        "quote": best_quote(signal.text, query),
+        "source": signal.source,
+        "kind": signal.kind.value,
+        "signal_type": signal.signal_type.value,
+        "sentiment": signal.sentiment,
+        "user_id": signal.user_id,
+        "account_id": signal.account_id,
+        "segment": signal.segment,
+        "created_at": signal.created_at.isoformat(),
+        "score": round(float(score), 4),
+        "questions": [question] if question else [],
+        "themes": [theme] if theme else [],
+    }
+
+
+def search_signals(workspace: str, query: str, *, segment: str | None = None, account_id: str | None = None,
+                   kind: str | None = None, limit: int = 10) -> list[SearchHit]:
+    """Hybrid search of one workspace's user memory (tenant-scoped by the memory layer)."""
+    return memory_api.search(query, workspace, segment=segment, account_id=account_id, kind=kind,
+                             limit=max(1, min(int(limit), 50)))
+
+
+def fetch_signals(workspace: str, ids: Sequence[str]) -> dict[str, Signal]:
+    """Stored signals by id (ids of other workspaces or unknown ids are simply absent)."""
+    if not ids:
+        return {}
+    return {s.id: s for s in memory_api.workspace(workspace).get_signals(list(dict.fromkeys(ids)))}
+
+
+def theme_summaries(workspace: str, *, members: bool = True) -> list[dict[str, Any]]:
+    """The workspace's themes as data (cached snapshot when the workspace is unchanged)."""
+    report = memory_api.themes(workspace, members=members)
+    return [t.model_dump(mode="json") for t in report.themes]
+
+
+def profile_claims(workspace: str, *, user: str | None = None, account: str | None = None,
+                   segment: str | None = None, limit: int = 8) -> dict[str, Any]:
+    """The strongest active claims of one user, account or segment profile."""
+    profile = memory_api.profile(workspace, user=user, account=account, segment=segment)
+    claims = sorted(profile.claims, key=lambda c: (-c.support, c.text))
+    return {
+        "subject": profile.subject,
+        "subject_type": profile.subject_type,
+        "claims": [
+            {"type": c.type.value, "text": c.text, "evidence": c.evidence[:5], "support": c.support,
+             "status": c.status.value}
+            for c in claims[:limit]
+        ],
+    }
+
+
+def past_decisions(workspace: str, query: str, limit: int = 5) -> list[dict[str, Any]]:
+    """Earlier decisions from the workspace's decision log that match ``query``."""
+    return list(memory_api.workspace(workspace).search_decisions(query, limit=limit))
+
+
+def _workspace(config: RunnableConfig) -> str:
+    workspace = (config.get("configurable") or {}).get("workspace")
+    if not workspace:
+        raise InputError("research tools need a workspace in the run config")
+    return str(workspace)
+
+
+@tool
+def search_memory(  # noqa: D417 - config is injected, not a model argument
+    query: str, config: RunnableConfig, segment: str | None = None, account_id: str | None = None,
+    kind: str | None = None, limit: int = 8,
+) -> list[dict[str, Any]]:
+    """Search the user memory (tickets, reviews, interviews, sales calls, surveys, usage) for signals.
+
+    Args:
+        query: What to look for, in plain words.
+        segment: Only signals of this customer segment.
+        account_id: Only signals of this account.
+        kind: Only signals of this kind (ticket, review, interview, sales_call, survey, usage).
+        limit: Maximum number of signals (1-20).
+    """
+    hits = search_signals(_workspace(config), query, segment=segment, account_id=account_id, kind=kind,
+                          limit=min(limit, 20))
+    return [
+        {"signal_id": h.signal_id, "text": h.text[:600], "kind": h.kind.value, "source": h.source,
+         "user_id": h.user_id, "account_id": h.account_id, "segment": h.segment,
+         "created_at": h.created_at.isoformat()}
+        for h in hits
+    ]
+
+
+@tool
+def get_themes(config: RunnableConfig, limit: int = 8) -> list[dict[str, Any]]:  # noqa: D417 - config injected
+    """The recurring themes users talk about, largest first, with size, users, trend and quotes.
+
+    Args:
+        limit: Maximum number of themes.
+    """
+    themes = theme_summaries(_workspace(config), members=False)
+    return [
+        {"id": t["id"], "label": t["label"], "keywords": t["keywords"][:6], "size": t["size"], "users": t["users"],
+         "accounts": t["accounts"], "trend": t["trend"], "quotes": t["quotes"][:3]}
+        for t in themes[: max(1, min(limit, 20))]
+    ]
+
+
+@tool
+def get_profile(  # noqa: D417 - config is injected, not a model argument
+    config: RunnableConfig, user: str | None = None, account: str | None = None, segment: str | None = None,
+) -> dict[str, Any]:
+    """The evolving profile (pain points, needs, requests, objections) of one user, account or segment.
+
+    Args:
+        user: A user id.
+        account: An account id.
+        segment: A segment name (e.g. enterprise, smb).
+    """
+    return profile_claims(_workspace(config), user=user, account=account, segment=segment)
+
+
+@tool
+def search_decision_log(  # noqa: D417 - config is injected, not a model argument
+    query: str, config: RunnableConfig, limit: int = 5,
+) -> list[dict[str, Any]]:
+    """Earlier product decisions (from previous runs) and their rationale that relate to ``query``.
+
+    Args:
+        query: The topic of the decision.
+        limit: Maximum number of decisions.
+    """
+    return past_decisions(_workspace(config), query, limit=min(limit, 10))
+
+
+#: The only tools a model is ever given: all read-only.
+RESEARCH_TOOLS: list[BaseTool] = [search_memory, get_themes, get_profile, search_decision_log]

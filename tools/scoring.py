@@ -1,0 +1,337 @@
+"""Prioritisation math: RICE, WSJF and strategic alignment, plus the strategy file loader.
+
+Scores are absolute (an option's score never depends on which other options are scored
+alongside it) and reproducible (same evidence, same strategy, same score). Every result carries
+its formula with the numbers filled in, so a reader can recompute it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kernel.errors import InputError
+
+#: Impact per signal type (Intercom's RICE impact scale: 3 massive, 2 high, 1 medium, 0.5 low, 0.25 minimal).
+IMPACT_BY_TYPE: dict[str, float] = {
+    "churn_risk": 3.0,
+    "bug": 2.0,
+    "complaint": 2.0,
+    "feature_request": 1.0,
+    "usage_pattern": 0.5,
+    "question": 0.5,
+    "other": 0.5,
+    "praise": 0.25,
+}
+IMPACT_SCALE = (0.25, 0.5, 1.0, 2.0, 3.0)
+#: Default effort in person-months when the strategy file gives none for an item.
+DEFAULT_EFFORT = 1.0
+#: Half-saturation constant turning an unbounded RICE score into an absolute 0..1 value.
+RICE_HALF = 10.0
+#: Evidence volume and source variety at which confidence saturates.
+CONFIDENCE_FULL_SIGNALS = 10
+CONFIDENCE_FULL_KINDS = 3
+
+DEFAULT_CRITERIA: dict[str, float] = {
+    "user value (RICE)": 0.5,
+    "strategic alignment": 0.35,
+    "evidence confidence": 0.15,
+}
+#: Criteria a strategy file may weight (each computed from the evidence, 0..1).
+KNOWN_CRITERIA = (*DEFAULT_CRITERIA, "urgency (WSJF)")
+
+
+@dataclass(frozen=True)
+class EvidenceStats:
+    """What a score needs to know about the evidence behind an item."""
+
+    signals: int
+    reporters: int
+    kinds: int
+    types: dict[str, int]
+    negative: int = 0
+
+    @classmethod
+    def from_evidence(cls, evidence: Iterable[Mapping[str, Any]]) -> EvidenceStats:
+        """Summarise evidence rows (dicts with signal_id, user_id, account_id, kind, signal_type, sentiment)."""
+        seen: dict[str, Mapping[str, Any]] = {}
+        for row in evidence:
+            seen.setdefault(str(row["signal_id"]), row)
+        reporters = {_reporter(row) for row in seen.values()}
+        kinds = {str(row.get("kind") or "") for row in seen.values()}
+        types: dict[str, int] = {}
+        for row in seen.values():
+            key = str(row.get("signal_type") or "other")
+            types[key] = types.get(key, 0) + 1
+        negative = sum(1 for row in seen.values() if float(row.get("sentiment") or 0.0) < -0.1)
+        return cls(signals=len(seen), reporters=len(reporters), kinds=len(kinds - {""}), types=types,
+                   negative=negative)
+
+
+def _reporter(row: Mapping[str, Any]) -> str:
+    """A distinct reporter: the user, else the account, else the signal itself."""
+    if row.get("user_id"):
+        return f"user:{row['user_id']}"
+    if row.get("account_id"):
+        return f"account:{row['account_id']}"
+    return f"signal:{row['signal_id']}"
+
+
+def impact(stats: EvidenceStats) -> float:
+    """Mean per-type impact of the evidence, snapped up to the RICE impact scale."""
+    if not stats.signals:
+        return IMPACT_SCALE[0]
+    mean = sum(IMPACT_BY_TYPE.get(t, 0.5) * n for t, n in stats.types.items()) / stats.signals
+    return next((step for step in IMPACT_SCALE if step >= mean - 1e-9), IMPACT_SCALE[-1])
+
+
+def confidence(stats: EvidenceStats) -> float:
+    """Confidence in 0.2..1.0 from evidence strength (volume) and source diversity (kinds of source)."""
+    strength = min(1.0, stats.signals / CONFIDENCE_FULL_SIGNALS)
+    diversity = min(1.0, stats.kinds / CONFIDENCE_FULL_KINDS)
+    return round(0.2 + 0.8 * (0.5 * strength + 0.5 * diversity), 3)
+
+
+def rice(stats: EvidenceStats, effort: float | None = None) -> dict[str, Any]:
+    """RICE = reach × impact × confidence / effort, reach = distinct users (or accounts) in the evidence."""
+    effort_value = DEFAULT_EFFORT if effort is None else float(effort)
+    if effort_value <= 0:
+        raise InputError(f"effort must be positive, got {effort_value}")
+    reach = stats.reporters
+    imp = impact(stats)
+    conf = confidence(stats)
+    score = round(reach * imp * conf / effort_value, 2)
+    return {
+        "reach": reach,
+        "impact": imp,
+        "confidence": conf,
+        "effort": effort_value,
+        "effort_source": "default" if effort is None else "strategy",
+        "score": score,
+        "formula": f"RICE = reach {reach} × impact {imp} × confidence {conf} / effort {effort_value} = {score}",
+    }
+
+
+def rice_normalized(score: float) -> float:
+    """Absolute 0..1 value of a RICE score: score / (score + 10)."""
+    return round(score / (score + RICE_HALF), 3) if score > 0 else 0.0
+
+
+def priority(score: float) -> str:
+    """Priority bucket from the absolute RICE value (high ≥ 0.6, medium ≥ 0.3)."""
+    norm = rice_normalized(score)
+    return "high" if norm >= 0.6 else "medium" if norm >= 0.3 else "low"
+
+
+def wsjf(stats: EvidenceStats, *, trend: float = 0.0, effort: float | None = None) -> dict[str, Any]:
+    """WSJF = cost of delay / job size, cost of delay = user-business value + time criticality + risk reduction.
+
+    Each component is on a 1..10 scale: value from impact and reach, time criticality from the
+    trend of the underlying theme, risk reduction from the share of churn-risk and bug evidence.
+    """
+    size = DEFAULT_EFFORT if effort is None else float(effort)
+    value = round(min(10.0, 1 + impact(stats) * math.log2(1 + stats.reporters)), 2)
+    criticality = round(min(10.0, max(1.0, 1 + 9 * max(0.0, trend))), 2)
+    risky = stats.types.get("churn_risk", 0) + stats.types.get("bug", 0)
+    risk = round(1 + 9 * (risky / stats.signals), 2) if stats.signals else 1.0
+    cod = round(value + criticality + risk, 2)
+    score = round(cod / size, 2)
+    return {
+        "business_value": value,
+        "time_criticality": criticality,
+        "risk_reduction": risk,
+        "job_size": size,
+        "score": score,
+        "formula": f"WSJF = (value {value} + time criticality {criticality} + risk reduction {risk}) "
+        f"/ job size {size} = {score}",
+    }
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A weighted strategic goal."""
+
+    name: str
+    weight: float
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """What the goal is about, for similarity."""
+        return " ".join([self.name, self.description, *self.keywords]).strip()
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A strategy file: weighted goals plus optional effort estimates and scoring options."""
+
+    goals: tuple[Goal, ...]
+    product: str = ""
+    effort: dict[str, float] = field(default_factory=dict)
+    criteria: dict[str, float] = field(default_factory=dict)
+    wsjf: bool = False
+    source: str = ""
+
+    def effort_for(self, text: str) -> float | None:
+        """Effort (person-months) of the first effort entry whose key occurs in ``text``."""
+        low = text.lower()
+        for key, value in self.effort.items():
+            if key.lower() in low:
+                return value
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (for graph state and checkpoints)."""
+        return {
+            "product": self.product,
+            "goals": [
+                {"name": g.name, "weight": g.weight, "description": g.description,
+                 "keywords": list(g.keywords), "paths": list(g.paths)}
+                for g in self.goals
+            ],
+            "effort": dict(self.effort),
+            "criteria": dict(self.criteria),
+            "wsjf": self.wsjf,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "") -> Strategy:
+        """Validate and normalise parsed strategy data; weights are rescaled to sum to 1."""
+        raw_goals = data.get("goals")
+        if isinstance(raw_goals, Mapping):
+            raw_goals = [{"name": k, "weight": v} for k, v in raw_goals.items()]
+        if not isinstance(raw_goals, list) or not raw_goals:
+            raise InputError(f"strategy {source or 'file'}: needs a non-empty 'goals' list")
+        goals: list[Goal] = []
+        for i, item in enumerate(raw_goals, 1):
+            if not isinstance(item, Mapping):
+                raise InputError(f"strategy {source or 'file'}: goal {i} must be a mapping with name and weight")
+            name = str(item.get("name") or item.get("goal") or item.get("title") or "").strip()
+            weight = _number(item.get("weight"), f"strategy {source or 'file'}: goal {i} weight")
+            if not name or weight < 0:
+                raise InputError(f"strategy {source or 'file'}: goal {i} needs a name and a weight ≥ 0")
+            goals.append(Goal(
+                name=name,
+                weight=weight,
+                description=str(item.get("description") or ""),
+                keywords=tuple(str(k) for k in item.get("keywords") or ()),
+                paths=tuple(str(p) for p in item.get("paths") or ()),
+            ))
+        total = sum(g.weight for g in goals)
+        if total <= 0:
+            raise InputError(f"strategy {source or 'file'}: goal weights sum to zero")
+        goals = [Goal(g.name, round(g.weight / total, 4), g.description, g.keywords, g.paths) for g in goals]
+        effort_raw = data.get("effort") or {}
+        if not isinstance(effort_raw, Mapping):
+            raise InputError(f"strategy {source or 'file'}: 'effort' must map items to person-months")
+        effort = {str(k): _number(v, f"strategy effort {k!r}") for k, v in effort_raw.items()}
+        if any(v <= 0 for v in effort.values()):
+            raise InputError(f"strategy {source or 'file'}: effort values must be positive")
+        scoring = data.get("scoring") or {}
+        criteria_raw = (scoring.get("criteria") if isinstance(scoring, Mapping) else None) or data.get("criteria")
+        criteria = {str(k): _number(v, f"criterion {k!r}") for k, v in (criteria_raw or {}).items()}
+        unknown = sorted(set(criteria) - set(KNOWN_CRITERIA))
+        if unknown:
+            raise InputError(f"strategy {source or 'file'}: unknown criterion {unknown[0]!r}; "
+                             f"expected some of: {', '.join(KNOWN_CRITERIA)}")
+        wsjf_flag = bool((scoring.get("wsjf") if isinstance(scoring, Mapping) else None) or data.get("wsjf"))
+        return cls(goals=tuple(goals), product=str(data.get("product") or data.get("name") or ""),
+                   effort=effort, criteria=criteria, wsjf=wsjf_flag, source=source)
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, str):
+        value = value.strip().rstrip("%")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a number, got {value!r}") from None
+
+
+def load_strategy(path: Path) -> Strategy:
+    """Read a YAML (or JSON) strategy file with weighted goals; one clear InputError when invalid."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"strategy file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(f"strategy file {path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, Mapping):
+        raise InputError(f"strategy file {path.name} must be a mapping with a 'goals' list")
+    return Strategy.from_dict(data, source=path.name)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    "a an and are as at be before build building by can do for from fix fixing how in into is it of on or our "
+    "should the their them this to users we what when with without vs versus".split()
+)
+
+
+def tokens(text: str) -> set[str]:
+    """Content words of a text (lowercase, stop words removed, naive plural folding)."""
+    out = set()
+    for word in _WORD.findall(text.lower()):
+        if word in _STOP or len(word) < 3:
+            continue
+        out.add(word[:-1] if word.endswith("s") and len(word) > 4 else word)
+    return out
+
+
+Similarity = Callable[[str, Sequence[str]], Sequence[float]]
+
+
+def alignment(text: str, strategy: Strategy, similarity: Similarity | None = None) -> dict[str, Any]:
+    """Strategic alignment = Σ goal weight × match(item, goal), match in 0..1.
+
+    match = 1 when a goal keyword (or a content word of the goal name) occurs in the item; otherwise
+    the embedding cosine rescaled as clip((cos - 0.2) / 0.5, 0, 1) when a similarity function is
+    given, else the share of the goal's words found in the item.
+    """
+    item_tokens = tokens(text)
+    cosines = list(similarity(text, [g.text for g in strategy.goals])) if similarity else None
+    per_goal: dict[str, float] = {}
+    for i, goal in enumerate(strategy.goals):
+        keywords = {k.lower() for k in goal.keywords} | tokens(goal.name)
+        hit = any(k in text.lower() if " " in k else (k in item_tokens or k.rstrip("s") in item_tokens)
+                  for k in keywords)
+        if hit:
+            match = 1.0
+        elif cosines is not None:
+            match = min(1.0, max(0.0, (float(cosines[i]) - 0.2) / 0.5))
+        else:
+            goal_tokens = tokens(goal.text)
+            match = len(goal_tokens & item_tokens) / len(goal_tokens) if goal_tokens else 0.0
+        per_goal[goal.name] = round(match, 3)
+    score = round(sum(g.weight * per_goal[g.name] for g in strategy.goals), 3)
+    terms = " + ".join(f"{g.weight}×{per_goal[g.name]}" for g in strategy.goals)
+    return {"score": score, "per_goal": per_goal, "formula": f"alignment = {terms} = {score}"}
+
+
+def criteria_weights(strategy: Strategy | None) -> dict[str, float]:
+    """Decision criteria and weights (the strategy's, else the defaults), renormalised to sum to 1.
+
+    Without a strategy, strategic alignment cannot be measured and is left out.
+    """
+    weights = dict(strategy.criteria) if strategy and strategy.criteria else dict(DEFAULT_CRITERIA)
+    if strategy is None:
+        weights.pop("strategic alignment", None)
+    total = sum(weights.values())
+    return {k: round(v / total, 4) for k, v in weights.items()}
+
+
+def weighted_total(values: Mapping[str, float], weights: Mapping[str, float]) -> dict[str, Any]:
+    """Total = 100 × Σ weight × criterion value (values in 0..1), with its formula."""
+    total = round(100 * sum(weights[name] * float(values.get(name, 0.0)) for name in weights), 1)
+    terms = " + ".join(f"{weights[name]}×{round(float(values.get(name, 0.0)), 3)}" for name in weights)
+    return {"total": total, "formula": f"total = 100 × ({terms}) = {total}"}
