@@ -63,6 +63,17 @@ def _similarity(workspace: str) -> scoring.Similarity:
     return similarity  # type: ignore[return-value]
 
 
+def alignment_text(topic: dict[str, Any], evidence: dict[str, dict[str, Any]], quotes: int = 3) -> str:
+    """What a topic is about, for alignment: its name, theme keywords and its strongest quotes.
+
+    Option descriptions are left out: they name the competing options too.
+    """
+    keywords = " ".join((topic.get("theme") or {}).get("keywords") or [])
+    rows = sorted((evidence[s] for s in topic["signal_ids"] if s in evidence),
+                  key=lambda r: (-float(r.get("score") or 0.0), r["signal_id"]))[:quotes]
+    return ". ".join(x for x in [topic["name"], keywords, *(r["quote"] for r in rows)] if x)
+
+
 def score_topic(topic: dict[str, Any], evidence: dict[str, dict[str, Any]], strategy: Strategy | None,
                 weights: dict[str, float], similarity: scoring.Similarity | None) -> dict[str, Any]:
     """All scores of one topic, with formulas."""
@@ -78,7 +89,7 @@ def score_topic(topic: dict[str, Any], evidence: dict[str, dict[str, Any]], stra
                 "user value (RICE)": f"value = RICE / (RICE + {scoring.RICE_HALF}) = {values['user value (RICE)']}"}
     result: dict[str, Any] = {"rice": rice}
     if strategy is not None:
-        aligned = scoring.alignment(f"{topic['name']}. {topic['description']}", strategy, similarity)
+        aligned = scoring.alignment(alignment_text(topic, evidence), strategy, similarity)
         values["strategic alignment"] = aligned["score"]
         formulas["strategic alignment"] = aligned["formula"]
         result["alignment"] = aligned

@@ -184,7 +184,7 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
         i_want = f"{core} to work reliably"
         so_that = stated or f"I stop losing work to the failures reported in {signals} signals from {reach} users"
         criteria = [
-            f"Given a {role} in the situation reported in {_short(first)}, When they repeat the same steps, "
+            f"Given {article(role)} {role} in the situation reported in {_short(first)}, When they repeat the same steps, "
             f"Then {core} completes without the reported failure",
             f"Given the fix is released, When {PM} weeks have passed, Then new reports about {core} fall below {PM} "
             f"per week (baseline: {signals} signals in the evidence)",
@@ -193,8 +193,8 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
         i_want = core
         so_that = stated or f"{PM}: the outcome users expect (see the quotes in {_short(first)})"
         criteria = [
-            f"Given a {role}, When they use {core}, Then it does what was asked for in {_short(first)}",
-            f"Given a {role} who never used {core}, When they look for it, Then they find it without help "
+            f"Given {article(role)} {role}, When they use {core}, Then it does what was asked for in {_short(first)}",
+            f"Given {article(role)} {role} who never used {core}, When they look for it, Then they find it without help "
             f"within {PM} steps",
         ]
     if any(_SLOW.search(m.evidence[sid]["quote"]) for sid in ids):
@@ -213,6 +213,26 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
     }
 
 
+def distinct_topics(topics: list[dict[str, Any]], overlap: float = 0.5) -> list[dict[str, Any]]:
+    """Topics minus those that repeat a stronger one (same subject, or ≥ ``overlap`` of its evidence shared)."""
+    kept: list[dict[str, Any]] = []
+    for topic in topics:
+        ids = set(topic["signal_ids"])
+        duplicate = any(
+            subject(topic["name"]) == subject(other["name"])
+            or (ids and len(ids & set(other["signal_ids"])) / len(ids) >= overlap)
+            for other in kept
+        )
+        if not duplicate:
+            kept.append(topic)
+    return kept
+
+
+def article(noun: str) -> str:
+    """'a' or 'an' for a noun phrase."""
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
 def _split_atomic(core: str) -> list[str]:
     parts = [p.strip() for p in re.split(r"\s*(?:\band\b|&|;|,|\bas well as\b)\s*", core) if p.strip()]
     return parts or [core]
@@ -220,13 +240,13 @@ def _split_atomic(core: str) -> list[str]:
 
 def draft_requirements(m: Materials) -> dict[str, Any]:
     """Requirements from the strongest topics."""
-    topics = m.ranked()[:MAX_STORIES]
+    topics = distinct_topics(m.ranked())[:MAX_STORIES]
     stories: list[dict[str, Any]] = []
     for topic in topics:
         for part in _split_atomic(subject(topic["name"])):
             stories.append(story_from_topic(topic, m, len(stories) + 1, want=part))
     stories = stories[: MAX_STORIES + 2]
-    left_out = m.ranked()[MAX_STORIES:]
+    left_out = distinct_topics(m.ranked())[MAX_STORIES:]
     all_ids = sorted({sid for t in topics for sid in t["signal_ids"]})
     reporters = {m.evidence[s].get("user_id") or m.evidence[s].get("account_id") or s for s in all_ids}
     names = ", ".join(t["name"] for t in topics[:3]) or "nothing specific"

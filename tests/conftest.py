@@ -57,3 +57,6 @@ def shared_data() -> Path:
     if not DATA.exists():
         pytest.skip(f"shared data not found at {DATA}")
     return DATA
+
+
+from tests.support.scripted_openai import scripted_openai  # noqa: E402,F401  (fixture)

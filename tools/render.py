@@ -75,7 +75,7 @@ def _requirements(doc: Mapping[str, Any]) -> list[str]:
             "",
             f"### {story['id']} — {story['i_want']}",
             "",
-            f"**As a** {story['as_a']}, **I want** {story['i_want']}, **so that** {story['so_that']}."
+            f"**As {_article(story['as_a'])}** {story['as_a']}, **I want** {story['i_want']}, **so that** {story['so_that']}."
             f"{cite(story.get('citations'))}",
             "",
             f"- Priority: **{story.get('priority', '')}** · Type: {story.get('type', '')}",
@@ -136,6 +136,10 @@ def _decision_memo(doc: Mapping[str, Any]) -> list[str]:
     lines += _section("Risks", _bullets(doc.get("risks")))
     lines += _section("Unknowns", _bullets(doc.get("unknowns")))
     return lines
+
+
+def _article(noun: str) -> str:
+    return "an" if str(noun)[:1].lower() in "aeiou" else "a"
 
 
 def _fmt(value: Any) -> str:

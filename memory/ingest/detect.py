@@ -157,6 +157,12 @@ def detect_columns(columns: Sequence[str], mapping: MappingSpec, path: Path, *, 
             if col is not None:
                 fields[name] = col
                 used.add(col)
+    if "created_at" not in fields:
+        col = next((c for c in columns if c not in used and any(s in normalize(c) for s in ("date", "timestamp"))),
+                   None)
+        if col is not None:
+            fields["created_at"] = col
+            used.add(col)
     if "text" not in fields:
         col = next((c for c in columns if c not in used and any(s in normalize(c) for s in _TEXT_SUBSTRINGS)), None)
         if col is None and "title" in fields:

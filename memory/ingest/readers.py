@@ -162,9 +162,10 @@ class RowBuilder:
         self.path, self.kind, self.cmap, self.spec, self.default_date = path, kind, cmap, spec, default_date
         self._counter = _ChunkCounter()
         self._mapped = set(cmap.fields.values())
+        self._columns = dict(cmap.fields)
 
     def _cell(self, record: dict[str, Any], name: str) -> str | None:
-        column = self.cmap.get(name)
+        column = self._columns.get(name)
         if column is None:
             return None
         value = record.get(column)

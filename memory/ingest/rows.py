@@ -56,6 +56,8 @@ class RawRow:
 # --------------------------------------------------------------------------------------------- dates
 
 _MIN_TS = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_RE = re.compile(r"\d{9,14}(?:\.\d+)?")
+_DIGIT_RE = re.compile(r"\d")
 _MAX_TS = datetime(2100, 12, 31, tzinfo=UTC)
 
 
@@ -72,9 +74,9 @@ def parse_date(value: Any) -> datetime | None:
     raw = str(value).strip()
     if not raw:
         return None
-    if re.fullmatch(r"\d{9,14}(?:\.\d+)?", raw):
+    if _EPOCH_RE.fullmatch(raw):
         return _from_epoch(float(raw))
-    if not re.search(r"\d", raw):
+    if (raw.isdigit() and len(raw) != 8) or not _DIGIT_RE.search(raw):
         raise ValueError(raw)
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
@@ -137,19 +139,25 @@ def parse_number(value: Any) -> float | None:
 
 _TAG_BREAK_RE = re.compile(r"(?i)<\s*(?:br\s*/?|/p|/div|/li|/h\d|/tr)\s*>")
 _TAG_RE = re.compile(r"<[^<>]{1,400}>")
+_NEEDS_CLEANING_RE = re.compile(r"[<&\r\n\t\u00a0]|  ")
+_BLANKS_RE = re.compile(r"[ \t\u00a0]+")
+_LINE_EDGES_RE = re.compile(r" *\n *")
+_MANY_NEWLINES_RE = re.compile(r"\n{3,}")
 _HTML_HINT_RE = re.compile(r"(?i)<\s*(?:/?(?:p|div|br|span|a|b|i|strong|em|li|ul|ol|h\d|table|tr|td)\b)")
 
 
 def clean_text(text: str) -> str:
     """Strip HTML (when the text is HTML), unescape entities, normalise newlines and blank runs."""
+    if not _NEEDS_CLEANING_RE.search(text):
+        return text.strip()
     if _HTML_HINT_RE.search(text):
         text = _TAG_BREAK_RE.sub("\n", text)
         text = _TAG_RE.sub("", text)
         text = html.unescape(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[ \t\u00a0]+", " ", text)
-    text = re.sub(r" *\n *", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    text = _BLANKS_RE.sub(" ", text)
+    text = _LINE_EDGES_RE.sub("\n", text)
+    text = _MANY_NEWLINES_RE.sub("\n\n", text)
     return text.strip()
 
 

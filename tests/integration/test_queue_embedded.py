@@ -229,7 +229,7 @@ WORKER_SCRIPT = r"""
 import json, os, sys, time
 from pathlib import Path
 from agents.jobs import run_worker
-from agents.jobs.handlers import add_event_listener
+from agents.jobs.handlers import Outcome, add_event_listener, register
 
 marker = os.environ.get("QUEUE_TEST_BLOCK_MARKER")
 if marker:
@@ -244,6 +244,15 @@ if marker:
             time.sleep(3600)
 
     add_event_listener(block_mid_run)
+
+
+@register("test_block")
+def _block(record, queue):
+    Path(record.params["marker"]).write_text("started")
+    time.sleep(3600)
+    return Outcome()
+
+
 run_worker(concurrency=1, periodic=False)
 """
 
@@ -417,3 +426,20 @@ def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(queue_home: Pa
     assert done.attempts == 2
     assert_one_run_with_artifacts(queue_home, done)
     assert [p.name for p in (queue_home / "run-index").iterdir()] == [f"{done.run_id}.json"]
+
+
+def test_sigterm_hands_back_a_job_that_does_not_finish_in_time(queue_home: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PMPILOT_JOB_SHUTDOWN_TIMEOUT", "1")
+    marker = tmp_path / "started"
+    job = submit("test_block", {"marker": str(marker)})
+    proc = start_worker_process()
+    wait_for_file(marker, proc)
+    assert jobs.get_job(job.job_id).status == JobStatus.RUNNING
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(TIMEOUT) == 0
+    handed = jobs.get_job(job.job_id)
+    assert handed.status == JobStatus.QUEUED
+    assert handed.attempts == 1
+    assert "handed back" in (handed.error or "")
+    assert job.job_id in get_queue().pending_job_ids()

@@ -6,10 +6,16 @@ messages, a scheduled job on an injected clock, and kill -9 of a worker process 
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +27,8 @@ from agents.jobs.queue import get_queue, reset_queues
 from agents.jobs.records import JobRecord, JobStatus
 from kernel.errors import InputError, TransientError
 
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "queue"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 TIMEOUT = 45.0
 TUNING = {
@@ -174,3 +182,110 @@ def test_queued_job_without_message_is_redispatched(redis_queue: Path) -> None:
     with running_worker():
         done = wait_for("orphan-r")
     assert done.status == JobStatus.COMPLETED and done.attempts == 1
+
+
+def test_scheduled_ingest_fires_once_across_workers(redis_queue: Path, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "tickets_week2.csv").write_bytes((FIXTURES / "tickets_week2.csv").read_bytes())
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text(
+        "jobs:\n"
+        "  - name: nightly-import\n"
+        "    kind: ingest\n"
+        "    workspace: acme\n"
+        "    cron: '0 2 * * *'\n"
+        f"    folder: {inbox}\n"
+    )
+    now = datetime(2026, 3, 10, 2, 0, 30, tzinfo=UTC)
+    # Three workers tick the same minute: one job.
+    fired = [jobs.tick(now, schedule) for _ in range(3)]
+    assert len({j.job_id for batch in fired for j in batch}) == 1
+    job = fired[0][0]
+    assert job.idempotency_key == "schedule:nightly-import:2026-03-10T02:00Z"
+    assert len(get_queue().pending_job_ids()) == 1
+    with running_worker():
+        done = wait_for(job.job_id)
+    assert done.status == JobStatus.COMPLETED, done.error
+    assert done.result is not None and done.result["ingested"] == 3
+    assert jobs.tick(now + timedelta(days=1), schedule) == []  # already ingested, unchanged
+
+
+WORKER_SCRIPT = r"""
+import json, os, time
+from pathlib import Path
+from agents.jobs import run_worker
+from agents.jobs.handlers import add_event_listener
+
+marker = os.environ.get("QUEUE_TEST_BLOCK_MARKER")
+if marker:
+    seen_end = []
+
+    def block_mid_run(job_id, event):
+        if event.type == "node_end":
+            seen_end.append(event.node)
+        elif event.type == "node_start" and seen_end:
+            Path(marker).write_text(json.dumps({"job_id": job_id, "after": seen_end, "in": event.node}))
+            time.sleep(3600)
+
+    add_event_listener(block_mid_run)
+run_worker(concurrency=2, periodic=False)
+"""
+
+
+def _start(block_marker: Path | None = None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.pop("QUEUE_TEST_BLOCK_MARKER", None)
+    if block_marker is not None:
+        env["QUEUE_TEST_BLOCK_MARKER"] = str(block_marker)
+    return subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> str:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    return (proc.stderr.read() if proc.stderr else b"").decode(errors="replace")[-3000:]
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(redis_queue: Path, tmp_path: Path) -> None:
+    tickets = tmp_path / "tickets_week1.csv"
+    tickets.write_bytes((FIXTURES / "tickets_week1.csv").read_bytes())
+    jobs.enqueue_ingest([tickets], "acme")
+    job = jobs.enqueue_run("Brief leadership on what enterprise customers ask for", "acme",
+                           deliverables=["brief"], audience="exec", offline=True)
+    marker = tmp_path / "blocked.json"
+    first = _start(block_marker=marker)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert first.poll() is None, f"worker exited early: {_stop(first)}"
+            assert time.monotonic() < deadline, "run never reached the middle"
+            time.sleep(0.1)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    frozen = jobs.get_job(job.job_id)
+    assert frozen.status == JobStatus.RUNNING and frozen.attempts == 1
+
+    second = _start()
+    try:
+        done = wait_for(job.job_id, timeout=60)
+    finally:
+        log = _stop(second)
+    assert done.status == JobStatus.COMPLETED, f"{done.error}\n{log}"
+    assert done.attempts == 2
+    runs = redis_queue / "runs"
+    assert [p.name for p in runs.iterdir()] == [done.run_id]
+    run = json.loads((runs / str(done.run_id) / "run.json").read_text())
+    assert run["status"] == "completed" and run["artifacts"] == done.artifacts
+    assert [a["kind"] for a in done.artifacts] == ["brief"]
+    for artifact in done.artifacts:
+        assert Path(artifact["path_md"]).parent == runs / str(done.run_id)
+        assert Path(artifact["path_json"]).is_file()

@@ -1,0 +1,282 @@
+"""The bundled sample workspace: Tandem, a fictional collaborative notes and docs app.
+
+`pmpilot demo`, the tests and the UI load these files. They are written for this project (see
+``README.md`` beside this module) and shipped as package data, so the demo works offline on a
+fresh machine. ``build_demo_repo`` turns ``commits.json`` into a real git repository with
+deterministic shas for ``pmpilot align`` and the status deliverable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from kernel.errors import InputError
+
+DATA_DIR: Path = Path(__file__).resolve().parent / "data"
+DEMO_WORKSPACE = "demo"
+
+#: People who work at Tandem: their transcript turns are interviewer / sales / internal speech.
+INTERNAL_SPEAKERS: frozenset[str] = frozenset({
+    "Priya Raman", "Marco Bellini", "Owen Achterberg", "Mei Tanaka", "Ravi Subramanian",
+    "Claire Dubois", "Jonah Price", "Tom Brennan", "Lena Ortiz", "Gus Whitman",
+})
+
+#: Bump when the file-content generator changes, so stale demo repositories are rebuilt.
+_GENERATOR_VERSION = "1"
+_MARKER = "pmpilot-demo"
+_STOPWORDS = frozenset({"and", "for", "the", "with", "from", "when", "into", "instead", "both", "get", "new"})
+
+
+def signal_files() -> list[Path]:
+    """Every user-signal file to ingest (tickets, reviews, interviews, sales calls, survey, usage).
+
+    The internal meeting transcript is not a user signal: see ``meeting_file``.
+    """
+    return [
+        DATA_DIR / "tickets.csv",
+        DATA_DIR / "reviews.csv",
+        *sorted((DATA_DIR / "interviews").glob("*.vtt")),
+        *sorted((DATA_DIR / "sales_calls").glob("*.srt")),
+        DATA_DIR / "survey.jsonl",
+        DATA_DIR / "usage_events.csv",
+    ]
+
+
+def meeting_file() -> Path:
+    """The internal product-meeting transcript (ingest with ``--kind meeting``)."""
+    return DATA_DIR / "meeting_notes_sync.vtt"
+
+
+def strategy_file() -> Path:
+    """The product strategy with weighted goals and keyword/path rules for commit alignment."""
+    return DATA_DIR / "strategy.yaml"
+
+
+def issues_file() -> Path:
+    """A GitHub issues export (JSON) of the Tandem repository."""
+    return DATA_DIR / "github_issues.json"
+
+
+def commits_file() -> Path:
+    """The commit history that ``build_demo_repo`` replays."""
+    return DATA_DIR / "commits.json"
+
+
+@dataclass(frozen=True)
+class _FileChange:
+    path: str
+    added: int
+    removed: int
+
+
+@dataclass(frozen=True)
+class _Commit:
+    author: str
+    email: str
+    date: str
+    message: str
+    files: tuple[_FileChange, ...]
+
+
+def _load_commits(path: Path) -> list[_Commit]:
+    """Parse and validate ``commits.json`` (one clear error for a malformed history)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        commits = [
+            _Commit(
+                author=str(c["author"]), email=str(c["email"]), date=str(c["date"]),
+                message=str(c["message"]).strip(),
+                files=tuple(_FileChange(str(f["path"]), int(f["added"]), int(f["removed"])) for f in c["files"]),
+            )
+            for c in doc["commits"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"invalid demo commit history {path}: {exc}") from exc
+    sizes: dict[str, int] = {}
+    for commit in commits:
+        _git_date(commit.date)
+        for change in commit.files:
+            if change.added < 0 or change.removed > sizes.get(change.path, 0):
+                raise InputError(f"invalid line counts for {change.path} in commit {commit.message.splitlines()[0]!r}")
+            sizes[change.path] = sizes.get(change.path, 0) - change.removed + change.added
+    return commits
+
+
+def _git_date(value: str) -> str:
+    """ISO 8601 with offset → git's raw ``<unix seconds> <+hhmm>`` (unambiguous on every git)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"invalid commit date {value!r}: {exc}") from exc
+    offset = moment.utcoffset()
+    if offset is None:
+        raise InputError(f"commit date {value!r} needs a UTC offset")
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{int(moment.timestamp())} {sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def _words(subject: str) -> list[str]:
+    body = re.sub(r"^\w+(\([^)]*\))?!?:\s*", "", subject)
+    body = re.sub(r"\(#\d+\)", "", body)
+    words = [w for w in re.findall(r"[a-z]+", body.lower()) if len(w) > 2 and w not in _STOPWORDS]
+    return words or ["change"]
+
+
+def _ident(path: str) -> str:
+    stem = Path(path).name.split(".")[0]
+    parts = [p for p in re.split(r"[^A-Za-z0-9]+", stem) if p] or ["file"]
+    head = parts[0][0].lower() + parts[0][1:]
+    return head + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+
+
+def _line(path: str, subject: str, k: int) -> str:
+    """One plausible, unique line of source for ``path`` (unique so git's numstat equals the JSON counts)."""
+    words = _words(subject)
+    word = words[k % len(words)]
+    name = _ident(path)
+    slug = re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+    num = (k * 37 + len(word) * 11) % 480 + 4
+    form = k % 4
+    suffix = path.rsplit(".", 1)[-1] if "." in Path(path).name else ""
+    if suffix in ("ts", "tsx"):
+        return [
+            f"export const {name}{word.capitalize()}{k} = {num};",
+            f'const {name}Label{k} = "{" ".join(words[:3])} {k}";',
+            f"export function {word}Step{k}(input: string): string {{ return input.trim(); }}",
+            f"// {word}: handled by {name}Step{k}",
+        ][form]
+    if suffix == "css":
+        return f".{slug}-{word}-{k} {{ color: var(--{slug}-{word}-{num}); padding: {num % 24}px; }}"
+    if suffix == "swift":
+        return [f"let {name}{word.capitalize()}Limit{k} = {num}",
+                f"func {word}Step{k}() {{ loadIfNeeded(page: {k}) }}",
+                f"private let {word}Key{k} = \"{slug}.{word}.{k}\"",
+                f"// {word} tuning, step {k}"][form]
+    if suffix == "kt":
+        return [f"private const val {word.upper()}_{k} = {num}L",
+                f"fun {word}Step{k}() = warmUp({k})",
+                f'private val {word}Tag{k} = "{slug}-{k}"',
+                f"// {word} tuning, step {k}"][form]
+    if suffix == "md":
+        return f"- {word.capitalize()} ({k}): see `{slug}` for the {' '.join(words[:4])} details."
+    if suffix == "json":
+        return f'  "{slug}-{word}-{k}": {num},'
+    if suffix in ("yml", "yaml"):
+        return f"      - run: npm run {word}:{k}"
+    if suffix == "snap":
+        return f"exports[`{slug} {word} {k}`] = `<div class=\"theme-{word}-{k}\"></div>`;"
+    return f"{slug} {word} {k}"
+
+
+def _git_env() -> dict[str, str]:
+    """An environment with no user/system git config, hooks or inherited repository variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0",
+                "LC_ALL": "C"})
+    return env
+
+
+def _git(repo: Path, *args: str, env: dict[str, str], stdin: str | None = None) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", *args],
+            cwd=repo, env=env, input=stdin, capture_output=True, text=True, check=False,
+        )
+    except FileNotFoundError as exc:
+        raise InputError("git is not installed; the demo repository needs the git command") from exc
+    if done.returncode != 0:
+        command = next((a for a in args if not a.startswith("-") and "=" not in a), "")
+        raise InputError(f"git {command} failed: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout.strip()
+
+
+def _fingerprint(source: Path) -> str:
+    digest = hashlib.sha256(source.read_bytes())
+    digest.update(_GENERATOR_VERSION.encode())
+    return digest.hexdigest()[:24]
+
+
+def _existing_head(dest: Path, fingerprint: str, env: dict[str, str]) -> str | None:
+    """HEAD of an up-to-date demo repository at ``dest``, else None."""
+    marker = dest / ".git" / _MARKER
+    if not marker.is_file():
+        return None
+    recorded = marker.read_text(encoding="utf-8").split()
+    if len(recorded) != 2 or recorded[0] != fingerprint:
+        return None
+    try:
+        head = _git(dest, "rev-parse", "HEAD", env=env)
+    except InputError:
+        return None
+    return head if head == recorded[1] else None
+
+
+def build_demo_repo(dest: Path) -> Path:
+    """Create the Tandem git repository at ``dest`` from ``commits.json`` and return ``dest``.
+
+    Authors, emails, dates, messages and file contents are fixed and no user or system git
+    config is read, so commit shas are identical on every machine. Idempotent: an up-to-date
+    demo repository at ``dest`` is returned as is; a stale one (built from older data) is
+    rebuilt. The repository is built in a temporary sibling directory and moved into place,
+    so a failure never leaves a half-written repository behind.
+
+    Raises:
+        InputError: ``dest`` exists and is not a demo repository, git is missing or fails.
+    """
+    dest = Path(dest).expanduser().resolve()
+    source = commits_file()
+    fingerprint = _fingerprint(source)
+    env = _git_env()
+    if dest.exists():
+        if _existing_head(dest, fingerprint, env) is not None:
+            return dest
+        if (dest / ".git" / _MARKER).is_file():
+            shutil.rmtree(dest)
+        elif not dest.is_dir() or any(dest.iterdir()):
+            raise InputError(f"{dest} already exists and is not the pmpilot demo repository")
+    commits = _load_commits(source)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
+    try:
+        repo = work / "repo"
+        repo.mkdir()
+        _git(repo, "init", "-q", "--template=", "--object-format=sha1", "-b", "main", env=env)
+        contents: dict[str, list[str]] = {}
+        counters: dict[str, int] = {}
+        for commit in commits:
+            subject = commit.message.splitlines()[0]
+            for change in commit.files:
+                lines = contents.setdefault(change.path, [])
+                if change.removed:
+                    del lines[-change.removed:]
+                for _ in range(change.added):
+                    counters[change.path] = counters.get(change.path, 0) + 1
+                    lines.append(_line(change.path, subject, counters[change.path]))
+                target = repo / change.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(("\n".join(lines) + "\n" if lines else "").encode("utf-8"))
+            date = _git_date(commit.date)
+            commit_env = {**env, "GIT_AUTHOR_NAME": commit.author, "GIT_AUTHOR_EMAIL": commit.email,
+                          "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_NAME": commit.author,
+                          "GIT_COMMITTER_EMAIL": commit.email, "GIT_COMMITTER_DATE": date}
+            _git(repo, "add", "-A", env=commit_env)
+            _git(repo, "-c", f"user.name={commit.author}", "-c", f"user.email={commit.email}", "commit", "-q",
+                 "--no-verify", "--cleanup=whitespace", "-F", "-", env=commit_env, stdin=commit.message + "\n")
+        head = _git(repo, "rev-parse", "HEAD", env=env)
+        (repo / ".git" / _MARKER).write_text(f"{fingerprint} {head}\n", encoding="utf-8")
+        if dest.exists():
+            dest.rmdir()
+        repo.rename(dest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return dest
