@@ -114,7 +114,7 @@ def human_review(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]
                         "message": "approve the drafts or send a revision"})
     revise = str((answer or {}).get("revise") or "").strip() if isinstance(answer, dict) else ""
     if revise:
-        return {"human_feedback": revise, "review_rounds": 0}
+        return {"human_feedback": revise, "review_rounds": 0, "pm_revised": True}
     return {"human_feedback": None}
 
 

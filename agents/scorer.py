@@ -135,8 +135,9 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- review
 
 
-def review_drafts(drafts: dict[str, dict[str, Any]], topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Specific fixes for the drafts (empty when they pass)."""
+def review_drafts(drafts: dict[str, dict[str, Any]], topics: list[dict[str, Any]], *, coverage: bool = True
+                  ) -> list[dict[str, Any]]:
+    """Specific fixes for the drafts (empty when they pass); ``coverage=False`` skips the coverage rule."""
     notes: list[dict[str, Any]] = []
 
     def note(kind: str, target: str, problem: str, fix: str) -> None:
@@ -163,6 +164,7 @@ def review_drafts(drafts: dict[str, dict[str, Any]], topics: list[dict[str, Any]
                 note("requirements", sid, "story cites no evidence", f"cite the signals behind {sid} or drop it")
             cited.update(story.get("citations") or [])
         strongest = sorted((t for t in topics if t["signal_ids"]), key=lambda t: -t["rice"]["score"])[:COVERAGE_TOP]
+        strongest = strongest if coverage else []
         for topic in strongest:
             if not cited & set(topic["signal_ids"]):
                 note("requirements", topic["id"], f"strongest topic '{topic['name']}' has no story",
@@ -193,7 +195,8 @@ def _review_summary(update: dict[str, Any]) -> str:
 @timed("review", _review_summary)
 def review(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Check the drafts; send them back with specific fixes at most twice."""
-    notes = review_drafts(state.get("drafts") or {}, (state.get("scores") or {}).get("topics") or [])
+    notes = review_drafts(state.get("drafts") or {}, (state.get("scores") or {}).get("topics") or [],
+                          coverage=not state.get("pm_revised"))
     rounds = int(state.get("review_rounds") or 0)
     if notes and rounds < MAX_REVIEW_ROUNDS:
         runtime.context.emit("review", "review", f"round {rounds + 1}: {len(notes)} fixes", fixes=notes)

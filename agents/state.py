@@ -103,6 +103,7 @@ class PMState(InputState, OutputState, total=False):
         review_notes: The scorer's requested fixes for the current drafts (empty = accepted).
         review_rounds: How many times drafts were sent back by the scorer (at most 2).
         human_feedback: The PM's revision request, consumed by the writer.
+        pm_revised: The PM revised the drafts: their choices win over the scorer's coverage rule.
         dropped_invalid: Invalid citations/quotes removed (by researchers and validation), summed.
     """
 
@@ -116,6 +117,7 @@ class PMState(InputState, OutputState, total=False):
     review_notes: list[dict[str, Any]]
     review_rounds: int
     human_feedback: str | None
+    pm_revised: bool
     dropped_invalid: Annotated[int, operator.add]
 
 

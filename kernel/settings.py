@@ -22,7 +22,7 @@ Role = Literal["planner", "researcher", "scorer", "writer"]
 class Settings(BaseSettings):
     """All deployment configuration for one pmpilot process."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     home: Path = Field(
         default=Path("~/.pmpilot"),
@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     queue_url: str | None = Field(default=None, validation_alias="PMPILOT_QUEUE_URL")
     checkpoint_url: str | None = Field(default=None, validation_alias="PMPILOT_CHECKPOINT_URL")
     mcp_token: str | None = Field(default=None, validation_alias="PMPILOT_MCP_TOKEN", repr=False)
+    mcp_tokens: str | None = Field(
+        default=None,
+        validation_alias="PMPILOT_MCP_TOKENS",
+        repr=False,
+        description="Per-token workspace access for MCP over HTTP: JSON {token: [workspace, ...]} or a file path.",
+    )
+    schedule_file: Path | None = Field(
+        default=None,
+        validation_alias="PMPILOT_SCHEDULE",
+        description="Scheduled jobs (YAML); defaults to PMPILOT_HOME/schedule.yaml when present.",
+    )
 
     redact_pii: bool = Field(default=True, validation_alias="PMPILOT_REDACT_PII")
     ui_auth: str | None = Field(
