@@ -19,6 +19,7 @@ from langgraph.runtime import Runtime
 
 from agents.context import RunContext, timed
 from agents.state import PMState
+from agents.writer import distinct_topics
 from memory import api as memory_api
 from tools import scoring
 from tools.scoring import EvidenceStats, Strategy
@@ -163,7 +164,8 @@ def review_drafts(drafts: dict[str, dict[str, Any]], topics: list[dict[str, Any]
             if not story.get("citations"):
                 note("requirements", sid, "story cites no evidence", f"cite the signals behind {sid} or drop it")
             cited.update(story.get("citations") or [])
-        strongest = sorted((t for t in topics if t["signal_ids"]), key=lambda t: -t["rice"]["score"])[:COVERAGE_TOP]
+        ranked = sorted((t for t in topics if t["signal_ids"]), key=lambda t: (-t["rice"]["score"], t["id"]))
+        strongest = distinct_topics(ranked)[:COVERAGE_TOP]
         strongest = strongest if coverage else []
         for topic in strongest:
             if not cited & set(topic["signal_ids"]):

@@ -179,11 +179,11 @@ _WEAK_SUFFIX = r"Drive|Dr|Way|Place|Pl|Court|Ct|Circle|Cir|Square|Sq|Close|Cresc
 _NAME_WORD = r"(?:[A-Z][A-Za-z'\-]*|\d{1,3}(?:st|nd|rd|th))"
 _UNIT = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|Flat|Room|#)\.?\s*#?[A-Za-z0-9\-]+)"
 _CITY_ZIP = (
-    r"(?:,\s*[A-Z][A-Za-z.'\-]+(?:\s[A-Z][A-Za-z.'\-]+){0,2})?"
+    r"(?:,\s*[A-Z][A-Za-z'\-]+(?:\s[A-Z][A-Za-z'\-]+){0,2})?"
     r"(?:,?\s+[A-Z]{2})?(?:,?\s+(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}))?"
 )
 _ADDRESS_RE = re.compile(
-    rf"\b\d{{1,6}}[A-Za-z]?\s+(?:{_NAME_WORD}\s+){{1,4}}(?:(?P<strong>{_STRONG_SUFFIX})|(?P<weak>{_WEAK_SUFFIX}))\b\.?"
+    rf"\b\d{{1,6}}[A-Za-z]?\s+(?:{_NAME_WORD}\s+){{1,4}}(?:(?P<strong>{_STRONG_SUFFIX})|(?P<weak>{_WEAK_SUFFIX}))\b(?:\.(?=,))?"
     rf"(?P<tail>{_UNIT}?{_CITY_ZIP})"
 )
 _ADDRESS_CUE_RE = re.compile(

@@ -178,6 +178,39 @@ def _line(path: str, subject: str, k: int) -> str:
     return f"{slug} {word} {k}"
 
 
+def _data(payload: bytes) -> bytes:
+    return b"data %d\n" % len(payload) + payload + b"\n"
+
+
+def _fast_import_stream(commits: list[_Commit]) -> bytes:
+    """One ``git fast-import`` stream for the whole history (a single git process, not one per commit).
+
+    Each commit carries the full content of the files it touches; messages end with one newline,
+    as ``git commit`` stores them.
+    """
+    contents: dict[str, list[str]] = {}
+    counters: dict[str, int] = {}
+    out = bytearray()
+    for mark, commit in enumerate(commits, 1):
+        subject = commit.message.splitlines()[0]
+        ident = f"{commit.author} <{commit.email}> {_git_date(commit.date)}".encode()
+        out += b"commit refs/heads/main\nmark :%d\n" % mark
+        out += b"author " + ident + b"\ncommitter " + ident + b"\n"
+        out += _data((commit.message + "\n").encode("utf-8"))
+        if mark > 1:
+            out += b"from :%d\n" % (mark - 1)
+        for change in commit.files:
+            lines = contents.setdefault(change.path, [])
+            if change.removed:
+                del lines[-change.removed:]
+            for _ in range(change.added):
+                counters[change.path] = counters.get(change.path, 0) + 1
+                lines.append(_line(change.path, subject, counters[change.path]))
+            body = ("\n".join(lines) + "\n" if lines else "").encode("utf-8")
+            out += f"M 100644 inline {change.path}\n".encode() + _data(body)
+    return bytes(out + b"done\n")
+
+
 def _git_env() -> dict[str, str]:
     """An environment with no user/system git config, hooks or inherited repository variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
@@ -186,18 +219,20 @@ def _git_env() -> dict[str, str]:
     return env
 
 
-def _git(repo: Path, *args: str, env: dict[str, str], stdin: str | None = None) -> str:
+def _git(repo: Path, *args: str, env: dict[str, str], stdin: bytes | None = None) -> str:
     try:
         done = subprocess.run(
             ["git", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", *args],
-            cwd=repo, env=env, input=stdin, capture_output=True, text=True, check=False,
+            cwd=repo, env=env, input=stdin, capture_output=True, check=False,
         )
     except FileNotFoundError as exc:
         raise InputError("git is not installed; the demo repository needs the git command") from exc
+    stdout = done.stdout.decode("utf-8", "replace").strip()
     if done.returncode != 0:
         command = next((a for a in args if not a.startswith("-") and "=" not in a), "")
-        raise InputError(f"git {command} failed: {done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout.strip()
+        stderr = done.stderr.decode("utf-8", "replace").strip()
+        raise InputError(f"git {command} failed: {stderr or stdout}")
+    return stdout
 
 
 def _fingerprint(source: Path) -> str:
@@ -251,27 +286,8 @@ def build_demo_repo(dest: Path) -> Path:
         repo = work / "repo"
         repo.mkdir()
         _git(repo, "init", "-q", "--template=", "--object-format=sha1", "-b", "main", env=env)
-        contents: dict[str, list[str]] = {}
-        counters: dict[str, int] = {}
-        for commit in commits:
-            subject = commit.message.splitlines()[0]
-            for change in commit.files:
-                lines = contents.setdefault(change.path, [])
-                if change.removed:
-                    del lines[-change.removed:]
-                for _ in range(change.added):
-                    counters[change.path] = counters.get(change.path, 0) + 1
-                    lines.append(_line(change.path, subject, counters[change.path]))
-                target = repo / change.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(("\n".join(lines) + "\n" if lines else "").encode("utf-8"))
-            date = _git_date(commit.date)
-            commit_env = {**env, "GIT_AUTHOR_NAME": commit.author, "GIT_AUTHOR_EMAIL": commit.email,
-                          "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_NAME": commit.author,
-                          "GIT_COMMITTER_EMAIL": commit.email, "GIT_COMMITTER_DATE": date}
-            _git(repo, "add", "-A", env=commit_env)
-            _git(repo, "-c", f"user.name={commit.author}", "-c", f"user.email={commit.email}", "commit", "-q",
-                 "--no-verify", "--cleanup=whitespace", "-F", "-", env=commit_env, stdin=commit.message + "\n")
+        _git(repo, "fast-import", "--quiet", "--done", env=env, stdin=_fast_import_stream(commits))
+        _git(repo, "reset", "-q", "--hard", "main", env=env)
         head = _git(repo, "rev-parse", "HEAD", env=env)
         (repo / ".git" / _MARKER).write_text(f"{fingerprint} {head}\n", encoding="utf-8")
         if dest.exists():

@@ -171,7 +171,9 @@ def test_srt_name_prefixes_and_internal_override() -> None:
     assert [(r.speaker, r.role) for r in rows] == [
         ("Interviewer", "internal"), ("Jordan", "customer"), ("Interviewer", "internal"), ("Jordan", "customer"),
     ]
-    assert rows[1].text == "The import from Trello worked, but all the labels were lost. I had to re-tag 300 cards by hand."
+    assert rows[1].text == (
+        "The import from Trello worked, but all the labels were lost. I had to re-tag 300 cards by hand."
+    )
     flipped, _ = collect(FIX / "onboarding_interview.srt", mapping={"internal": "Jordan", "customer": "Interviewer"})
     assert [r.role for r in flipped] == ["customer", "internal", "customer", "internal"]
 

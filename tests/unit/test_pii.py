@@ -117,7 +117,8 @@ def test_checksums() -> None:
 
 def test_categories_are_configurable() -> None:
     text = "mail a@b.io, call +1 415 555 0132, key AKIAIOSFODNN7EXAMPLE"
-    assert Redactor(categories=["email"]).redact(text)[0] == "mail [EMAIL], call +1 415 555 0132, key AKIAIOSFODNN7EXAMPLE"
+    only_email = Redactor(categories=["email"]).redact(text)[0]
+    assert only_email == "mail [EMAIL], call +1 415 555 0132, key AKIAIOSFODNN7EXAMPLE"
     assert Redactor(categories=["phone", "secret"]).redact(text)[0] == "mail a@b.io, call [PHONE], key [SECRET]"
     assert Redactor(categories=[]).redact(text) == (text, False)
     with pytest.raises(ValueError, match="unknown PII categories: ssn"):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +27,7 @@ from kernel.schemas import (
     content_hash,
     signal_id,
 )
-from memory.embeddings import Embedder, LocalEmbedder, get_embedder
+from memory.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, get_embedder
 from memory.repository import MemoryStore, WorkspaceMemory, claim_id, get_memory, reset_memory
 from memory.sparse import doc_sparse, query_sparse, stem, tokenize
 from memory.store.base import Filter
@@ -420,11 +423,54 @@ def test_get_memory_is_cached_per_settings(home: Path) -> None:
 def test_chat_endpoint_never_switches_embeddings() -> None:
     from kernel.settings import Settings
 
-    settings = Settings(openai_base_url="http://127.0.0.1:9/v1", openai_api_key="k")
+    settings = Settings(OPENAI_BASE_URL="http://127.0.0.1:9/v1", OPENAI_API_KEY="k")
     assert isinstance(get_embedder(settings), LocalEmbedder)
-    assert type(get_embedder(Settings(embeddings="openai", openai_base_url="http://127.0.0.1:9/v1"))).__name__ == (
-        "OpenAIEmbedder"
-    )
+    assert type(
+        get_embedder(Settings(PMPILOT_EMBEDDINGS="openai", OPENAI_BASE_URL="http://127.0.0.1:9/v1"))
+    ).__name__ == ("OpenAIEmbedder")
+
+
+class _EmbeddingsHandler(BaseHTTPRequestHandler):
+    """A minimal OpenAI-compatible /v1/embeddings endpoint (5-d vectors, unnormalised)."""
+
+    requests: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append(body)
+        data = [
+            {"object": "embedding", "index": i, "embedding": [float(len(text)), 1.0, 0.0, 0.0, 2.0]}
+            for i, text in enumerate(body["input"])
+        ]
+        payload = json.dumps({"object": "list", "data": data[::-1], "model": body["model"], "usage": {}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_openai_embedder_against_a_local_endpoint() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EmbeddingsHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        embedder = OpenAIEmbedder("nomic-embed", base_url=f"http://127.0.0.1:{server.server_port}/v1")
+        vectors = embedder.embed(["ab", "abcd"])
+        assert embedder.dim == 5 and vectors.shape == (2, 5)
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+        assert vectors[0][0] < vectors[1][0]  # rows come back in input order even if the server shuffles
+        assert _EmbeddingsHandler.requests[-1] == {"input": ["ab", "abcd"], "model": "nomic-embed"} or (
+            _EmbeddingsHandler.requests[-1]["input"] == ["ab", "abcd"]
+        )
+        mem = MemoryStore(ClientStore(location=":memory:"), embedder)
+        assert mem.signals == "signals__nomic-embed__5"
+        mem.close()
+    finally:
+        server.shutdown()
 
 
 def test_sparse_tokens_and_weights() -> None:

@@ -298,7 +298,7 @@ def test_edge_writes_survive_a_killed_writer_and_its_lock_is_freed(tmp_path: Pat
 
 
 def test_open_store_follows_settings(tmp_path: Path) -> None:
-    embedded = open_store(Settings(home=tmp_path))
+    embedded = open_store(Settings(PMPILOT_HOME=str(tmp_path)))
     assert isinstance(embedded, EdgeStore)
     assert embedded.root == tmp_path / "store"
     embedded.close()

@@ -1,0 +1,180 @@
+"""The ingest pipeline end to end on a real embedded store: counts, idempotency, redaction, batching."""
+
+from __future__ import annotations
+
+import shutil
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kernel.errors import InputError
+from kernel.schemas import Signal, SignalKind, SignalType, signal_id
+from kernel.settings import get_settings
+from memory.embeddings import Embedder, LocalEmbedder
+from memory.ingest.pipeline import ingest_files
+from memory.repository import MemoryStore, WorkspaceMemory
+from memory.sparse import tokenize
+from memory.store.edge import EdgeStore
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
+FIXTURES = sorted(p for p in FIX.iterdir() if p.name != "customer_voice.csv")
+
+
+class HashingEmbedder(Embedder):
+    """A cheap deterministic embedder (bag of hashed words) for the batching tests."""
+
+    name = "hashing-ingest-test"
+
+    @property
+    def dim(self) -> int:
+        return 32
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in tokenize(text) or ["<empty>"]:
+                matrix[row, zlib.crc32(token.encode()) % self.dim] += 1.0
+        return matrix
+
+
+@pytest.fixture(scope="module")
+def minilm() -> LocalEmbedder:
+    return LocalEmbedder()
+
+
+@pytest.fixture()
+def store(tmp_path: Path, home: Path) -> Iterator[MemoryStore]:
+    mem = MemoryStore(EdgeStore(tmp_path / "store"), HashingEmbedder())
+    yield mem
+    mem.close()
+
+
+def all_signals(ws: WorkspaceMemory) -> list[Signal]:
+    return [s for s, _ in ws.iter_signals()]
+
+
+@pytest.mark.slow
+def test_fixtures_end_to_end_with_minilm(tmp_path: Path, home: Path, minilm: LocalEmbedder) -> None:
+    mem = MemoryStore(EdgeStore(tmp_path / "store"), minilm)
+    ws = mem.workspace("acme")
+    report = ingest_files(ws, FIXTURES)
+    assert (report.ingested, report.duplicates, report.updated) == (41, 0, 0)
+    assert len(report.rejected) == 10
+    assert {(Path(r.path).name, r.line) for r in report.rejected} >= {
+        ("support_tickets.csv", 9), ("support_tickets.csv", 11), ("feedback.jsonl", 3),
+        ("zendesk_tickets.json", 24), ("product_events.csv", 8),
+    }
+    assert ws.stats().signals == 41
+
+    ticket = ws.get_signals([signal_id("acme", "support_tickets.csv", "48213", 0)])[0]
+    assert ticket.redacted and "[EMAIL]" in ticket.text and "[PHONE]" in ticket.text
+    assert "northwind.example" not in ticket.text and "555-0132" not in ticket.text
+    assert ticket.user_id == "maria.gonzalez@northwind.example"  # identity kept for search and forget
+    assert ticket.kind == SignalKind.TICKET and ticket.account_id == "Northwind"
+    zendesk = ws.get_signals([signal_id("acme", "zendesk_tickets.json", "35437", 0)])[0]
+    assert "Bearer [SECRET]" in zendesk.text
+    review = ws.get_signals([signal_id("acme", "appstore_reviews.csv", "r-9004", 0)])[0]
+    assert "[CARD]" in review.text and review.rating == 1.0
+    turn = ws.get_signals([signal_id("acme", "interview-northwind-2026-03-04.md", "interview-northwind-2026-03-04", 3)])[0]
+    assert "[PHONE]" in turn.text and turn.role == "customer" and turn.speaker == "Maria Gonzalez"
+    usage = ws.get_signals([signal_id("acme", "product_events.csv", "usage:u-100:export_to_pdf", 0)])[0]
+    assert usage.signal_type == SignalType.USAGE_PATTERN and usage.kind == SignalKind.USAGE
+    churn = ws.get_signals([signal_id("acme", "support_tickets.csv", "48218", 0)])[0]
+    assert churn.signal_type == SignalType.CHURN_RISK and churn.sentiment < 0
+    assert all(s.content_hash for s in all_signals(ws))
+    assert any(True for _ in ws.iter_claims())  # profiles were updated from the new signals
+
+    hits = ws.search("single sign-on with Azure Active Directory", limit=3)
+    assert any("SSO" in h.text for h in hits)
+
+    again = ingest_files(ws, FIXTURES)
+    assert (again.ingested, again.duplicates, again.updated) == (0, 41, 0)
+    assert len(again.rejected) == 10
+    assert ws.stats().signals == 41
+    mem.close()
+
+
+def test_edited_row_updates_in_place_and_new_row_is_added(tmp_path: Path, store: MemoryStore) -> None:
+    ws = store.workspace("acme")
+    src = tmp_path / "in" / "support_tickets.csv"
+    src.parent.mkdir()
+    shutil.copy(FIX / "support_tickets.csv", src)
+    first = ingest_files(ws, [src])
+    assert (first.ingested, first.updated, first.duplicates) == (5, 0, 0)
+    before = ws.get_signals([signal_id("acme", "support_tickets.csv", "48216", 0)])[0]
+
+    text = src.read_text().replace("takes 20+ seconds", "takes 45 seconds")
+    text += '48220,Dark mode,"Please add dark mode, my eyes hurt at night.",kai@hooli.example,Hooli,Starter,2026-03-07,low,new\n'
+    src.write_text(text)
+    second = ingest_files(ws, [src])
+    assert (second.ingested, second.updated, second.duplicates) == (1, 1, 4)
+    after = ws.get_signals([before.id])[0]
+    assert "takes 45 seconds" in after.text and after.content_hash != before.content_hash
+    assert ws.stats().signals == 6
+
+
+def test_bad_file_among_good_ones_stores_nothing(tmp_path: Path, store: MemoryStore) -> None:
+    ws = store.workspace("acme")
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"text": "fine"}, {"text": "trunc')
+    with pytest.raises(InputError, match="broken.json: invalid or truncated JSON"):
+        ingest_files(ws, [FIX / "support_tickets.csv", FIX / "appstore_reviews.csv", broken])
+    assert ws.stats().signals == 0
+    with pytest.raises(InputError, match="no text column found"):
+        ingest_files(ws, [FIX / "support_tickets.csv", FIX / "customer_voice.csv"])
+    assert ws.stats().signals == 0
+
+
+def test_mapping_and_kind_reach_the_store(store: MemoryStore) -> None:
+    ws = store.workspace("acme")
+    report = ingest_files(ws, [FIX / "customer_voice.csv"], kind="interview",
+                          mapping={"Verbatim Notes": "text", "Org Name": "account_id"})
+    assert report.ingested == 2
+    signals = all_signals(ws)
+    assert {s.kind for s in signals} == {SignalKind.INTERVIEW}
+    assert {s.account_id for s in signals} == {"Northwind", "Initech"}
+
+
+def test_batches_are_bounded_and_progress_is_reported(
+    tmp_path: Path, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = store.workspace("acme")
+    path = tmp_path / "tickets.csv"
+    lines = ["id,body,user"] + [f"{i},Report {i} fails to export when the table has {i} rows,u{i % 7}" for i in range(300)]
+    path.write_text("\n".join(lines) + "\n")
+    sizes: list[int] = []
+    real_upsert = ws.upsert_signals
+
+    def spy(signals: Sequence[Signal], vectors: np.ndarray) -> None:
+        sizes.append(len(signals))
+        real_upsert(signals, vectors)
+
+    monkeypatch.setattr(ws, "upsert_signals", spy)
+    calls: list[tuple[int, int | None]] = []
+    report = ingest_files(ws, [path], batch_size=64, progress=lambda done, total: calls.append((done, total)))
+    assert report.ingested == 300
+    assert max(sizes) <= 64 and sum(sizes) == 300
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert calls[-1] == (300, 300) and len(calls) >= 5
+    with pytest.raises(InputError, match="batch_size"):
+        ingest_files(ws, [path], batch_size=0)
+
+
+def test_workspaces_are_separate(store: MemoryStore) -> None:
+    a, b = store.workspace("team-a"), store.workspace("team-b")
+    assert ingest_files(a, [FIX / "appstore_reviews.csv"]).ingested == 5
+    assert ingest_files(b, [FIX / "appstore_reviews.csv"]).ingested == 5
+    assert a.stats().signals == 5 and b.stats().signals == 5
+
+
+def test_redaction_can_be_switched_off(store: MemoryStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PMPILOT_REDACT_PII", "false")
+    get_settings.cache_clear()
+    ws = store.workspace("acme")
+    ingest_files(ws, [FIX / "support_tickets.csv"])
+    ticket = ws.get_signals([signal_id("acme", "support_tickets.csv", "48213", 0)])[0]
+    assert "maria.gonzalez@northwind.example" in ticket.text and not ticket.redacted
+    get_settings.cache_clear()
