@@ -214,6 +214,9 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
             except PmpilotError as exc:
                 error = str(exc)
                 context.emit("error", "", error)
+            except Exception as exc:  # a bug: record the run as failed for list_runs/the queue, then surface it
+                _write_failed(run_id, run_dir, request, f"internal error: {type(exc).__name__}: {exc}")
+                raise
             snapshot = app.get_state(config)
             values = dict(snapshot.values)
         interrupted = bool(snapshot.interrupts)
@@ -238,6 +241,13 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
     ).model_dump(mode="json")
     write_atomic(run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     return record
+
+
+def _write_failed(run_id: str, run_dir: Path, request: dict[str, Any], error: str) -> None:
+    record = RunRecord(run_id=run_id, status="failed", mode="offline" if request["offline"] else "llm",
+                       goal=request["goal"], workspace=request["workspace"], created_at=request["created_at"],
+                       updated_at=_now(), error=error).model_dump(mode="json")
+    write_atomic(run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")
 
 
 def get_run(run_id: str) -> dict[str, Any]:

@@ -184,7 +184,8 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
         i_want = f"{core} to work reliably"
         so_that = stated or f"I stop losing work to the failures reported in {signals} signals from {reach} users"
         criteria = [
-            f"Given {article(role)} {role} in the situation reported in {_short(first)}, When they repeat the same steps, "
+            f"Given {article(role)} {role} in the situation reported in {_short(first)}, "
+            f"When they repeat the same steps, "
             f"Then {core} completes without the reported failure",
             f"Given the fix is released, When {PM} weeks have passed, Then new reports about {core} fall below {PM} "
             f"per week (baseline: {signals} signals in the evidence)",
@@ -194,7 +195,8 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
         so_that = stated or f"{PM}: the outcome users expect (see the quotes in {_short(first)})"
         criteria = [
             f"Given {article(role)} {role}, When they use {core}, Then it does what was asked for in {_short(first)}",
-            f"Given {article(role)} {role} who never used {core}, When they look for it, Then they find it without help "
+            f"Given {article(role)} {role} who never used {core}, When they look for it, "
+            f"Then they find it without help "
             f"within {PM} steps",
         ]
     if any(_SLOW.search(m.evidence[sid]["quote"]) for sid in ids):

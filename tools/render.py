@@ -75,7 +75,8 @@ def _requirements(doc: Mapping[str, Any]) -> list[str]:
             "",
             f"### {story['id']} — {story['i_want']}",
             "",
-            f"**As {_article(story['as_a'])}** {story['as_a']}, **I want** {story['i_want']}, **so that** {story['so_that']}."
+            f"**As {_article(story['as_a'])}** {story['as_a']}, **I want** {story['i_want']}, "
+            f"**so that** {story['so_that']}."
             f"{cite(story.get('citations'))}",
             "",
             f"- Priority: **{story.get('priority', '')}** · Type: {story.get('type', '')}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +19,7 @@ import yaml
 from huey import crontab
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from agents.jobs.records import JobRecord
+from agents.jobs.records import JobRecord, job_id_for
 from kernel.errors import InputError
 
 if TYPE_CHECKING:
@@ -187,7 +187,12 @@ def folder_fingerprints(folder: Path, pattern: str, recursive: bool) -> list[tup
 
 def fire(queue: JobQueue, entry: ScheduleEntry, minute: datetime, default_tz: str) -> JobRecord | None:
     """Enqueue one firing of ``entry`` for ``minute`` (idempotent per entry and minute)."""
-    key = f"schedule:{entry.name}:{minute.strftime('%Y-%m-%dT%H:%MZ')}"
+    key = f"schedule:{entry.name}:{minute.astimezone(UTC).strftime('%Y-%m-%dT%H:%MZ')}"
+    existing = queue.store.get(job_id_for(key))
+    if existing is not None:
+        # Already fired by this or another worker; its parameters (e.g. the folder's files) are the
+        # ones of the first firing, which is the one that counts.
+        return existing
     if entry.kind == "run":
         options = dict(entry.options)
         if entry.since:

@@ -37,6 +37,7 @@ from .rows import (
     clean_text,
     is_generic_label,
     label_role,
+    name_matches,
     normalize_role,
     oversized_field,
     parse_date,
@@ -45,7 +46,7 @@ from .rows import (
     row_hash,
     speaker_role,
 )
-from .transcripts import DocMeta, Turn, parse_document, parse_srt, parse_vtt
+from .transcripts import DocMeta, Turn, host_by_greeting, parse_document, parse_srt, parse_vtt
 from .usage import aggregate_usage
 
 FORMATS: dict[str, str] = {
@@ -630,6 +631,12 @@ def _open_document(info: FileInfo, fmt: str, spec: MappingSpec, forced: SignalKi
     base_date = _document_date(path, meta)
     internal = meta.internal | spec.internal
     customer = meta.customer | spec.customer
+    if transcript and kind in (SignalKind.INTERVIEW, SignalKind.SALES_CALL) and not any(
+        speaker_role(t.speaker, internal, customer) == "internal" for t in turns if t.speaker
+    ):
+        host = host_by_greeting(turns)
+        if host is not None:
+            internal = internal | {host.lower()}
 
     def produce(source: Source) -> Iterator[RowOrRejection]:
         yield from _document_rows(source, path, kind, meta, turns, transcript, base_date, internal, customer)
@@ -677,6 +684,8 @@ def _document_rows(
         pieces = chunk_text(text)
         speaker = turn.speaker
         role = speaker_role(speaker, internal, customer) if transcript else None
+        if role == "customer" and kind == SignalKind.MEETING and not name_matches(speaker or "", customer):
+            role = "internal"  # meetings are the team's own; only speakers listed as customers are customers
         if speaker and role == "customer" and not is_generic_label(speaker):
             user_id: str | None = re.sub(r"\s*[\(\[].*$", "", speaker).strip() or meta_user
         else:

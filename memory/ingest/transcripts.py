@@ -38,7 +38,8 @@ _NOT_SPEAKERS = frozenset({"http", "https", "note", "notes", "todo", "action", "
                            "ps", "nb", "tldr"})
 
 _META_KEYS: dict[str, str] = {
-    "date": "date", "call date": "date", "interview date": "date", "meeting date": "date", "when": "date",
+    "date": "date", "recorded": "date", "recorded on": "date",
+    "call date": "date", "interview date": "date", "meeting date": "date", "when": "date",
     "title": "title", "topic": "title",
     "account": "account", "company": "account", "organization": "account", "organisation": "account",
     "org": "account", "account name": "account", "customer account": "account",
@@ -48,7 +49,7 @@ _META_KEYS: dict[str, str] = {
     "interviewer": "internal", "interviewers": "internal", "host": "internal", "hosts": "internal",
     "internal": "internal", "team": "internal", "our team": "internal", "sales rep": "internal",
     "rep": "internal", "ae": "internal", "moderator": "internal", "facilitator": "internal", "pm": "internal",
-    "vendor": "vendor", "type": "type", "kind": "type",
+    "vendor": "vendor", "our company": "vendor", "type": "type", "kind": "type",
 }
 #: Keys that are also common speaker labels: their value must look like a list of names.
 _AMBIGUOUS_KEYS = frozenset({"interviewer", "host", "rep", "ae", "pm", "moderator", "facilitator", "team",
@@ -67,11 +68,34 @@ class Turn:
 
 @dataclass
 class DocMeta:
-    """Header metadata of a document or transcript."""
+    """Header metadata of a document or transcript.
+
+    Participants are listed as ``Name (Org, Role)``, inline or as bullets under ``Participants:``.
+    A participant is internal when the role says so (Interviewer, Product Manager, AE ...) or
+    when they share the organisation of a participant whose role does (the vendor).
+    """
 
     values: dict[str, str] = field(default_factory=dict)
     internal: set[str] = field(default_factory=set)
     customer: set[str] = field(default_factory=set)
+    participants: list[tuple[str, str | None, str]] = field(default_factory=list)
+    _list_key: str | None = None
+
+    def feed(self, line: str) -> bool:
+        """Consume one header line (``Key: value`` or a bullet under a list key); ``False`` if not metadata."""
+        bullet = re.match(r"^\s*[-*•]\s+(?P<item>\S.*)$", line)
+        if bullet and self._list_key is not None:
+            self._add_list_item(self._list_key, bullet.group("item").strip())
+            return True
+        m = _META_LINE_RE.match(line)
+        if not m:
+            return False
+        key, value = m.group("key").strip().lower(), m.group("value").strip().strip("*_").strip()
+        if not value and _META_KEYS.get(key) in ("participants", "internal"):
+            self._list_key = _META_KEYS[key]
+            return True
+        self._list_key = None
+        return self.add(key, value)
 
     def add(self, key: str, value: str) -> bool:
         """Record one ``key: value`` header line; ``False`` when it is not metadata."""
@@ -81,27 +105,66 @@ class DocMeta:
             return False
         if key.strip().lower() in _AMBIGUOUS_KEYS and not _looks_like_names(value):
             return False
-        if canon == "internal":
-            self.internal.update(_split_names(value))
-        elif canon == "participants":
-            for item in _split_items(value):
-                self._add_participant(item)
+        if canon in ("internal", "participants"):
+            for item in _split_participants(value):
+                self._add_list_item(canon, item)
         else:
             self.values.setdefault(canon, value)
         return True
 
-    def _add_participant(self, item: str) -> None:
-        m = re.match(r"^(?P<name>[^(\[]+?)\s*[\(\[](?P<tag>[^)\]]+)[\)\]]", item)
-        if not m:
+    def _add_list_item(self, canon: str, item: str) -> None:
+        if canon == "internal":
+            self.internal.add(re.sub(r"\s*[\(\[].*$", "", item).strip().lower())
             return
-        name, tag = m.group("name").strip(), m.group("tag").strip()
-        vendor = self.values.get("vendor", "").lower()
-        if label_role(tag) == "internal" or (vendor and tag.lower() == vendor):
-            self.internal.add(name.lower())
+        m = re.match(r"^(?P<name>[^(\[]+?)\s*[\(\[](?P<tag>[^)\]]+)[\)\]]", item)
+        if m:
+            name, tag = m.group("name").strip(), m.group("tag").strip()
+            first = tag.split(",")[0].strip()
+            org = first if label_role(first) is None and _is_proper_name(first) else None
+            self.participants.append((name.lower(), org, tag))
+        elif item.strip():
+            self.participants.append((item.strip().lower(), None, ""))
+
+    def resolve(self) -> DocMeta:
+        """Classify participants as internal or customer and infer the account (call once, after parsing)."""
+        vendor = {self.values["vendor"].lower()} if "vendor" in self.values else set()
+        vendor |= {org.lower() for _, org, tag in self.participants if org and label_role(tag) == "internal"}
+        orgs: list[str] = []
+        for name, org, tag in self.participants:
+            if label_role(tag) == "internal" or (org and org.lower() in vendor) or name in self.internal:
+                self.internal.add(name)
+            else:
+                self.customer.add(name)
+                if org:
+                    orgs.append(org)
+        if orgs and "account" not in self.values:
+            self.values["account"] = max(set(orgs), key=orgs.count)
+        return self
+
+
+def _is_proper_name(text: str) -> bool:
+    words = text.split()
+    return 1 <= len(words) <= 5 and all(w[:1].isupper() or w[:1].isdigit() or w in ("&", "of", "and") for w in words)
+
+
+def _split_participants(value: str) -> list[str]:
+    """Split ``A (X, Y), B (Z)`` on separators outside parentheses."""
+    items, depth, current = [], 0, ""
+    for ch in value:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if depth == 0 and ch in ",;":
+            items.append(current)
+            current = ""
         else:
-            self.customer.add(name.lower())
-            if label_role(tag) is None:
-                self.values.setdefault("account", tag)
+            current += ch
+    items.append(current)
+    out: list[str] = []
+    for item in items:
+        out.extend(p for p in re.split(r"\s+(?:and|&)\s+(?![^(]*\))", item) if p.strip())
+    return [o.strip() for o in out]
 
 
 def _split_items(value: str) -> list[str]:
@@ -146,9 +209,7 @@ def _header(lines: list[str]) -> tuple[DocMeta, int]:
         end = next((j for j in range(1, min(len(lines), 200)) if lines[j].strip() in ("---", "...")), None)
         if end is not None:
             for raw in lines[1:end]:
-                m = _META_LINE_RE.match(raw)
-                if m:
-                    meta.add(m.group("key"), m.group("value").strip("'\""))
+                meta.feed(raw.replace('"', "").replace("'", ""))
             i = end + 1
     while i < len(lines):
         raw = lines[i]
@@ -159,11 +220,10 @@ def _header(lines: list[str]) -> tuple[DocMeta, int]:
             meta.values.setdefault("title", raw.strip("# \t"))
             i += 1
             continue
-        m = _META_LINE_RE.match(raw)
-        if not m or not meta.add(m.group("key"), m.group("value")):
+        if not meta.feed(raw):
             break
         i += 1
-    return meta, i
+    return meta.resolve(), i
 
 
 def parse_document(text: str) -> tuple[DocMeta, list[Turn], bool]:
@@ -290,17 +350,13 @@ def parse_vtt(text: str, path: Path) -> tuple[DocMeta, list[Turn]]:
     if title:
         meta.values["title"] = title
     for raw in blocks[0][1][1:]:
-        m = _META_LINE_RE.match(raw)
-        if m:
-            meta.add(m.group("key"), m.group("value"))
+        meta.feed(raw)
     cues: list[tuple[int, str | None, str, str]] = []
     for start_line, lines in blocks[1:]:
         head = lines[0].strip()
         if head.startswith("NOTE"):
             for raw in [head[4:]] + lines[1:]:
-                m = _META_LINE_RE.match(raw)
-                if m:
-                    meta.add(m.group("key"), m.group("value"))
+                meta.feed(raw)
             continue
         if head.startswith(("STYLE", "REGION")):
             continue
@@ -313,7 +369,7 @@ def parse_vtt(text: str, path: Path) -> tuple[DocMeta, list[Turn]]:
             cues.append((start_line, speaker, said, start))
     if not cues:
         raise InputError(f"{path}: no cues with text found in WebVTT file")
-    return meta, _merge(cues)
+    return meta.resolve(), _merge(cues)
 
 
 def parse_srt(text: str, path: Path) -> tuple[DocMeta, list[Turn]]:
@@ -334,3 +390,19 @@ def parse_srt(text: str, path: Path) -> tuple[DocMeta, list[Turn]]:
     if not cues:
         raise InputError(f"{path}: no subtitle cues found in SRT file")
     return DocMeta(), _merge(cues)
+
+
+def host_by_greeting(turns: list[Turn]) -> str | None:
+    """The opening speaker when they greet or thank another speaker by first name (the host).
+
+    Used only when no speaker of a call or interview is identified as internal otherwise: the
+    person who opens the call and addresses the guests by name is the interviewer or sales rep.
+    """
+    speakers = [t.speaker for t in turns if t.speaker]
+    if not speakers or len(set(speakers)) < 2:
+        return None
+    host = speakers[0]
+    first_names = {s.split()[0].lower() for s in set(speakers) if s != host and s.split()}
+    opening = next(t.text for t in turns if t.speaker == host)
+    words = set(re.findall(r"[a-z]+", opening.lower()))
+    return host if words & first_names else None

@@ -110,6 +110,7 @@ class EdgeStore(VectorStore):
         self._last_used = time.monotonic()
         self._watcher: threading.Thread | None = None
         self._closed = False
+        self._yield_until = 0.0
         EdgeStore._instances.add(self)
 
     # -- inter-process lock -------------------------------------------------------------------
@@ -125,6 +126,9 @@ class EdgeStore(VectorStore):
             raise TransientError(f"vector store {self.root} is closed")
         if self._lock_file is not None:
             return
+        pause = self._yield_until - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)  # we just handed the lock to a waiter: let it take it before we retry
         handle = open(self.root / ".lock", "a+")  # noqa: SIM115 - kept open while the lock is held
         deadline = time.monotonic() + self.lock_timeout_s
         waiting: IO[str] | None = None
@@ -142,7 +146,7 @@ class EdgeStore(VectorStore):
                         holder = handle.read().strip() or "unknown"
                         raise TransientError(
                             f"vector store {self.root} is in use by another process (pid {holder}) "
-                            f"for more than {self.lock_timeout_s:.0f}s; retry later"
+                            f"for more than {self.lock_timeout_s:g}s; retry later"
                         ) from None
                     time.sleep(0.02)
         except BaseException:
@@ -198,7 +202,10 @@ class EdgeStore(VectorStore):
                 if self._holds:
                     continue
                 idle = time.monotonic() - self._last_used
-                if idle >= self.linger_s or self._others_waiting():
+                waiting = self._others_waiting()
+                if waiting or idle >= self.linger_s:
+                    if waiting:
+                        self._yield_until = time.monotonic() + 0.1
                     try:
                         self._release()
                     except Exception:

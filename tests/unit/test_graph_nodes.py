@@ -91,7 +91,7 @@ def test_llm_researcher_tool_loop_keeps_only_real_citations(seeded: Path, tmp_pa
     question = plan["questions"][2]  # dark mode
     dark = researcher.retrieve({"question": question, "goal": GOAL, "workspace": WS})["evidence"]
     real_id = next(iter(dark))
-    real_quote = stored([real_id])[real_id][:20]
+    real_quote = stored([real_id])[real_id][:20].strip()
     model = ScriptedChatModel(script=[
         tool_call_message(("search_memory", {"query": "dark theme at night", "limit": 5})),
         tool_call_message(("SubmitFindings", {"summary": "Users want dark mode for night work.", "citations": [

@@ -78,7 +78,8 @@ def test_fixtures_end_to_end_with_minilm(tmp_path: Path, home: Path, minilm: Loc
     assert "Bearer [SECRET]" in zendesk.text
     review = ws.get_signals([signal_id("acme", "appstore_reviews.csv", "r-9004", 0)])[0]
     assert "[CARD]" in review.text and review.rating == 1.0
-    turn = ws.get_signals([signal_id("acme", "interview-northwind-2026-03-04.md", "interview-northwind-2026-03-04", 3)])[0]
+    stem = "interview-northwind-2026-03-04"
+    turn = ws.get_signals([signal_id("acme", f"{stem}.md", stem, 3)])[0]
     assert "[PHONE]" in turn.text and turn.role == "customer" and turn.speaker == "Maria Gonzalez"
     usage = ws.get_signals([signal_id("acme", "product_events.csv", "usage:u-100:export_to_pdf", 0)])[0]
     assert usage.signal_type == SignalType.USAGE_PATTERN and usage.kind == SignalKind.USAGE
@@ -107,7 +108,10 @@ def test_edited_row_updates_in_place_and_new_row_is_added(tmp_path: Path, store:
     before = ws.get_signals([signal_id("acme", "support_tickets.csv", "48216", 0)])[0]
 
     text = src.read_text().replace("takes 20+ seconds", "takes 45 seconds")
-    text += '48220,Dark mode,"Please add dark mode, my eyes hurt at night.",kai@hooli.example,Hooli,Starter,2026-03-07,low,new\n'
+    text += (
+        '48220,Dark mode,"Please add dark mode, my eyes hurt at night.",'
+        "kai@hooli.example,Hooli,Starter,2026-03-07,low,new\n"
+    )
     src.write_text(text)
     second = ingest_files(ws, [src])
     assert (second.ingested, second.updated, second.duplicates) == (1, 1, 4)
@@ -143,7 +147,8 @@ def test_batches_are_bounded_and_progress_is_reported(
 ) -> None:
     ws = store.workspace("acme")
     path = tmp_path / "tickets.csv"
-    lines = ["id,body,user"] + [f"{i},Report {i} fails to export when the table has {i} rows,u{i % 7}" for i in range(300)]
+    lines = ["id,body,user"]
+    lines += [f"{i},Report {i} fails to export when the table has {i} rows,u{i % 7}" for i in range(300)]
     path.write_text("\n".join(lines) + "\n")
     sizes: list[int] = []
     real_upsert = ws.upsert_signals

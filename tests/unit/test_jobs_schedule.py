@@ -78,3 +78,44 @@ def test_run_options_are_validated(tmp_path: Path) -> None:
         normalize_run_options({"deliverables": ["poem"]})
     with pytest.raises(InputError, match="audience"):
         normalize_run_options({"audience": "cats"})
+
+
+def test_tick_enqueues_a_weekly_brief_once_per_firing(home: Path, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    import agents.jobs as jobs
+    from agents.jobs.queue import reset_queues
+
+    reset_queues()
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text(
+        "timezone: America/New_York\n"
+        "jobs:\n"
+        "  - name: weekly-exec-brief\n"
+        "    kind: run\n"
+        "    workspace: acme\n"
+        "    every: monday 08:00\n"
+        "    goal: Brief leadership on this week's user feedback\n"
+        "    since: 7d\n"
+        "    options: {deliverables: [brief], audience: exec, offline: true}\n"
+    )
+    monday_8am_ny = datetime(2025, 1, 6, 13, 0, 40, tzinfo=UTC)  # 08:00 EST
+    try:
+        assert jobs.tick(monday_8am_ny - timedelta(minutes=2), schedule) == []
+        fired = jobs.tick(monday_8am_ny, schedule)
+        assert len(fired) == 1
+        job = fired[0]
+        assert job.kind == "run" and job.schedule == "weekly-exec-brief"
+        assert job.params == {
+            "goal": "Brief leadership on this week's user feedback",
+            "options": {"deliverables": ["brief"], "audience": "exec", "offline": True, "since": "2024-12-30"},
+        }
+        assert job.run_id == f"job-{job.job_id[:20]}"
+        assert jobs.tick(monday_8am_ny + timedelta(minutes=1), schedule)[0].job_id == job.job_id
+        assert jobs.tick(monday_8am_ny + timedelta(days=1), schedule) == []
+        next_week = jobs.tick(monday_8am_ny + timedelta(days=7), schedule)
+        assert len(next_week) == 1 and next_week[0].job_id != job.job_id
+        assert next_week[0].params["options"]["since"] == "2025-01-06"
+        assert len(jobs.list_jobs("acme")) == 2
+    finally:
+        reset_queues()

@@ -273,6 +273,39 @@ def test_edge_second_process_waits_then_fails_clearly_or_proceeds(tmp_path: Path
     assert holder.returncode == 0
 
 
+BUSY = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from memory.store.base import CollectionSpec, Filter
+    from memory.store.edge import EdgeStore
+    store = EdgeStore(sys.argv[1], linger_s=3600)
+    store.ensure_collection(CollectionSpec(name="things", dim=8))
+    print("busy", flush=True)
+    deadline = time.monotonic() + 90
+    while not Path(sys.argv[2]).exists() and time.monotonic() < deadline:
+        store.count("things", Filter())  # back-to-back operations, never idle
+    store.close()
+    """
+)
+
+
+def test_edge_busy_process_does_not_starve_a_waiter(tmp_path: Path) -> None:
+    root, done = tmp_path / "s", tmp_path / "done"
+    busy = subprocess.Popen(
+        [sys.executable, "-c", BUSY, str(root), str(done)], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert busy.stdout is not None and busy.stdout.readline().strip() == "busy"
+        waiter = EdgeStore(root, lock_timeout_s=60)
+        assert waiter.count("things", Filter()) == 0
+        waiter.close()
+    finally:
+        done.touch()
+        busy.wait(timeout=120)
+    assert busy.returncode == 0
+
+
 CRASHER = textwrap.dedent(
     """
     import os, sys, uuid
