@@ -180,7 +180,8 @@ def plan(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             SystemMessage(prompts.PLANNER_SYSTEM),
             HumanMessage(prompts.PLANNER_USER.format(
                 available=", ".join(DELIVERABLES), requested=", ".join(requested or []), audience=audience or "",
-                goal=goal, strategy=json.dumps(state.get("strategy") or {}, ensure_ascii=False)[:4000],
+                goal=prompts.pm_text(goal),
+                strategy=prompts.pm_text(json.dumps(state.get("strategy") or {}, ensure_ascii=False)[:4000]),
             )),
         ]
         result = normalise_plan(invoke_structured(model, Plan, messages, usage=usage), goal, requested, audience)

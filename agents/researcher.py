@@ -10,18 +10,19 @@ actually returned, and its quotes are kept only when verbatim.
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.runtime import Runtime
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
 from agents.context import RunContext, timed
 from agents.state import ResearchTask
-from kernel.errors import NotFoundError
-from kernel.llm import LLMUsage, invoke_structured, invoke_tools
+from kernel.errors import NotFoundError, PmpilotError, TransientError
+from kernel.llm import LLMUsage, invoke_tools
 from tools.citations import find_span
 from tools.research import (
     RESEARCH_TOOLS,
@@ -33,6 +34,8 @@ from tools.research import (
     theme_summaries,
 )
 from tools.scoring import tokens
+
+logger = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 12
 #: Hits beyond this rank are kept only when they share a content word with the query.
@@ -157,45 +160,62 @@ def _segment_profile(workspace: str, segment: str, query: str, evidence: dict[st
 
 def _signals_block(evidence: dict[str, dict[str, Any]], limit: int = 15) -> str:
     rows = sorted(evidence.values(), key=lambda r: -float(r["score"]))[:limit]
-    return "\n".join(f"[{r['signal_id']}] ({r['kind']}, {r['source']}, segment {r['segment']}) {r['quote']}"
-                     for r in rows)
+    return "\n".join(f"[{r['signal_id']}] ({r['kind']}, {r['source']}, segment {r['segment']}) "
+                     f"{prompts.data(r['quote'])}" for r in rows)
+
+
+def _run_tool(name: str, args: dict[str, Any], task: ResearchTask, evidence: dict[str, dict[str, Any]]) -> str:
+    """One read-only tool call; a bad argument or an unknown subject is reported back to the model."""
+    tool = {t.name: t for t in RESEARCH_TOOLS}[name]
+    try:
+        result = tool.invoke(args, config={"configurable": {"workspace": task["workspace"]}})
+    except (ValidationError, PmpilotError) as exc:  # the model's arguments were wrong: it may correct them
+        return f"error: {' '.join(str(exc).split())[:300]}"
+    _absorb(task, result, evidence)
+    return prompts.data(json.dumps(result, ensure_ascii=False, default=str)[:6000])
 
 
 def llm_refine(task: ResearchTask, found: dict[str, Any], context: RunContext, usage: LLMUsage) -> int:
-    """Bounded tool loop; updates ``found`` in place and returns how many invalid citations were dropped."""
+    """Bounded tool loop; updates ``found`` in place and returns how many invalid citations were dropped.
+
+    At most :data:`MAX_TOOL_ROUNDS` calls: the model may use the read-only tools in the first
+    rounds, and the last round forces ``SubmitFindings``. Only the research tools and
+    ``SubmitFindings`` are ever offered; the workspace comes from the task, never from the model.
+    """
     question = task["question"]
     evidence: dict[str, dict[str, Any]] = found["evidence"]
     model = context.chat("researcher", usage)
     tools = [*RESEARCH_TOOLS, SubmitFindings]
-    by_name = {t.name: t for t in RESEARCH_TOOLS}
-    tool_config = {"configurable": {"workspace": task["workspace"]}}
     messages: list[BaseMessage] = [
-        SystemMessage(prompts.RESEARCHER_SYSTEM.format(max_rounds=MAX_TOOL_ROUNDS)),
-        HumanMessage(prompts.RESEARCHER_USER.format(question=question["question"], goal=task["goal"],
+        SystemMessage(prompts.RESEARCHER_SYSTEM.format(max_rounds=MAX_TOOL_ROUNDS - 1)),
+        HumanMessage(prompts.RESEARCHER_USER.format(question=prompts.data(question["question"]),
+                                                    goal=prompts.pm_text(task["goal"]),
                                                     signals=_signals_block(evidence))),
     ]
     submitted: SubmitFindings | None = None
-    for _ in range(MAX_TOOL_ROUNDS):
-        reply = invoke_tools(model, tools, messages, usage=usage)
+    for round_ in range(1, MAX_TOOL_ROUNDS + 1):
+        last = round_ == MAX_TOOL_ROUNDS
+        reply = invoke_tools(model, tools, messages, usage=usage,
+                             tool_choice=SubmitFindings.__name__ if last else None)
         messages.append(reply)
-        if not reply.tool_calls:
-            break
         for call in reply.tool_calls:
             if call["name"] == SubmitFindings.__name__:
-                submitted = SubmitFindings.model_validate(call["args"])
+                try:
+                    submitted = SubmitFindings.model_validate(call["args"])
+                except ValidationError as exc:
+                    logger.warning("researcher %s: unusable SubmitFindings (%s)", question["id"], exc.error_count())
                 messages.append(ToolMessage("submitted", tool_call_id=call["id"]))
                 continue
             context.emit("tool_call", "researcher", f"{call['name']}({json.dumps(call['args'])[:120]})",
                          tool=call["name"], args=call["args"])
-            result = by_name[call["name"]].invoke(call["args"], config=tool_config)
-            _absorb(task, result, evidence)
-            content = json.dumps(result, ensure_ascii=False, default=str)[:6000]
+            content = _run_tool(call["name"], call["args"], task, evidence)
             messages.append(ToolMessage(f"<data kind=\"tool_result\">\n{content}\n</data>", tool_call_id=call["id"]))
         if submitted is not None:
             break
+        if not reply.tool_calls:
+            messages.append(HumanMessage("Submit your findings now with SubmitFindings."))
     if submitted is None:
-        messages.append(HumanMessage("Now submit your findings for the research question."))
-        submitted = invoke_structured(model, SubmitFindings, messages, usage=usage)
+        return 0
     return _apply_findings(task, submitted, found)
 
 
@@ -239,7 +259,15 @@ def research(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]
     usage = LLMUsage()
     dropped = 0
     if not context.offline:
-        dropped = llm_refine(task, found, context, usage)
+        try:
+            dropped = llm_refine(task, found, context, usage)
+        except TransientError as exc:
+            # The deterministic retrieval above already answers the question from stored evidence; a
+            # model that stays unreachable or unusable after retries only costs the run its summary.
+            logger.warning("researcher %s: model unavailable, keeping retrieved evidence: %s",
+                           task["question"]["id"], exc)
+            context.emit("error", "researcher", f"{task['question']['id']}: model unavailable ({exc}); "
+                         "kept the retrieved evidence", question=task["question"]["question"])
     context.emit("evidence", "researcher", f"{task['question']['id']}: {len(found['evidence'])} signals",
                  question=task["question"]["question"], signal_ids=list(found["evidence"])[:20])
     return {**found, "llm": usage.as_dict(), "dropped_invalid": dropped}

@@ -13,11 +13,12 @@ deliverable (run concurrently) drafts the text; scores, ids and counts are alway
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -28,9 +29,12 @@ from agents import prompts
 from agents.context import RunContext, timed
 from agents.state import PMState
 from kernel.artifacts import ArtifactBase, Brief, DecisionMemo, Requirements
+from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
 from tools import scoring
 from tools.reqtype import classify_requirement
+
+logger = logging.getLogger(__name__)
 
 PM = "[PM to decide]"
 MAX_STORIES = 6
@@ -650,8 +654,8 @@ register(Deliverable("decision_memo", DecisionMemo,
 
 def _evidence_block(m: Materials, limit: int = 60) -> str:
     rows = sorted(m.evidence.values(), key=lambda r: -float(r.get("score") or 0.0))[:limit]
-    return "\n".join(f"[{r['signal_id']}] ({r['kind']}, {r['source']}, {r.get('segment') or '-'}) {r['quote']}"
-                     for r in rows)
+    return "\n".join(f"[{r['signal_id']}] ({r['kind']}, {r['source']}, {r.get('segment') or '-'}) "
+                     f"{prompts.data(r['quote'])}" for r in rows)
 
 
 def _scores_block(m: Materials) -> str:
@@ -662,26 +666,40 @@ def _scores_block(m: Materials) -> str:
 
 def draft_llm(kind: str, m: Materials, context: RunContext, usage: LLMUsage,
               previous: dict[str, Any] | None) -> dict[str, Any]:
-    """One structured writer call for one deliverable, completed with computed fields."""
+    """One structured writer call for one deliverable, completed with computed fields.
+
+    A model that stays unreachable or unusable after the retries (``TransientError``) does not
+    fail the run: the deliverable is drafted deterministically instead, labelled ``mode: offline``,
+    with a note saying why.
+    """
     spec = DELIVERABLES[kind]
     if spec.llm_schema is None or spec.complete_llm is None:
         return spec.draft_offline(m)
-    fixes = [n for n in m.fixes if n["kind"] == kind]
     feedback = m.feedback or ""
-    if previous is not None and (fixes or feedback):
+    if previous is not None and feedback:
         feedback = f"{feedback}\nPrevious draft:\n{json.dumps(previous, ensure_ascii=False)[:6000]}".strip()
     messages = [
         SystemMessage(prompts.WRITER_SYSTEM.format(kind=kind)),
         HumanMessage(prompts.WRITER_USER.format(
-            kind=kind, audience=m.audience, goal=m.goal, scores=_scores_block(m),
-            findings=json.dumps([{k: f[k] for k in ("question", "summary", "signal_ids")} for f in m.findings],
-                                ensure_ascii=False)[:6000],
-            decisions=json.dumps(m.decisions[:3], ensure_ascii=False, default=str)[:2000],
-            evidence=_evidence_block(m), fixes=json.dumps(fixes, ensure_ascii=False) if fixes else "none",
-            feedback=feedback or "none",
+            kind=kind, audience=m.audience, goal=prompts.pm_text(m.goal), scores=prompts.data(_scores_block(m)),
+            findings=prompts.data(json.dumps([{k: f[k] for k in ("question", "summary", "signal_ids")}
+                                              for f in m.findings], ensure_ascii=False)[:6000]),
+            decisions=prompts.data(json.dumps(m.decisions[:3], ensure_ascii=False, default=str)[:2000]),
+            evidence=_evidence_block(m), feedback=prompts.pm_text(feedback) if feedback else "none",
         )),
     ]
-    draft = invoke_structured(context.chat("writer", usage), spec.llm_schema, messages, usage=usage)
+    try:
+        draft = invoke_structured(context.chat("writer", usage), spec.llm_schema, messages, usage=usage)
+    except TransientError as exc:
+        logger.warning("writer %s: model unavailable, drafting offline: %s", kind, exc)
+        context.emit("error", "writer", f"{kind}: model unavailable ({exc}); drafted without it", kind=kind)
+        offline = replace(m, mode="offline")
+        doc = spec.draft_offline(offline)
+        note_field = {"requirements": "open_questions", "brief": "risks", "decision_memo": "unknowns"}.get(kind)
+        if note_field:
+            doc[note_field] = [*(doc.get(note_field) or []),
+                               f"Drafted without the language model, which was unavailable: {exc}"]
+        return doc
     return spec.complete_llm(draft, m)
 
 
@@ -706,14 +724,15 @@ def write(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     else:
         targets = kinds
     usage = LLMUsage()
-    if context.offline:
+    if m.fixes and drafts:
+        # The scorer's fixes are mechanical (split, rephrase as Given/When/Then, cite, add a story for a
+        # scored topic): code applies them in both modes, so a review round costs no LLM call.
         for kind in targets:
-            if kind not in drafts:
-                drafts[kind] = DELIVERABLES[kind].draft_offline(m)
-            elif m.fixes:
-                drafts[kind] = apply_fixes(kind, drafts[kind], m)
-            else:
-                drafts[kind] = apply_revision(kind, drafts[kind], m)
+            drafts[kind] = apply_fixes(kind, drafts[kind], m) if kind in drafts else DELIVERABLES[kind].draft_offline(m)
+    elif context.offline:
+        for kind in targets:
+            drafts[kind] = DELIVERABLES[kind].draft_offline(m) if kind not in drafts \
+                else apply_revision(kind, drafts[kind], m)
     else:
         with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
             futures = {kind: pool.submit(draft_llm, kind, m, context, usage, drafts.get(kind)) for kind in targets}

@@ -24,7 +24,6 @@ from kernel.schemas import (
     ThemeReport,
     utcnow,
 )
-from memory import themes as theme_analysis
 from memory.ingest.pipeline import ingest_files
 from memory.profiles import get_profile
 from memory.repository import WorkspaceMemory, get_memory
@@ -104,6 +103,8 @@ def themes(
     The unfiltered report is cached as a snapshot in memory and reused while the
     workspace's signals are unchanged; filtered reports are always computed fresh.
     """
+    from memory import themes as theme_analysis  # clustering stack is imported only when themes are asked for
+
     memory = workspace(workspace_name)
     unfiltered = since is None and segment is None
     fingerprint = _fingerprint(memory)

@@ -70,18 +70,20 @@ class _Step:
     message: Message
     children: list[Message] = field(default_factory=list)
     open: bool = True
+    has_evidence: bool = False
 
 
 @dataclass
 class StepLog:
     """Accumulates run events into chat messages: one collapsible step per node run.
 
-    Parallel runs of one node (researchers) get one step each; ``node_end`` closes the oldest open
-    step of that node, and tool calls and evidence nest under the newest open one.
+    Parallel runs of one node (researchers) get one step each. Events carry no instance id, so a
+    researcher's tool calls and evidence go to the oldest open step that has not reported evidence
+    yet, and ``node_end`` closes the oldest open step that has (each researcher reports its evidence
+    just before it ends).
     """
 
     steps: list[_Step] = field(default_factory=list)
-    extra: list[Message] = field(default_factory=list)
     _order: list[Message] = field(default_factory=list)
     _counter: int = 0
     error: str | None = None
@@ -93,7 +95,7 @@ class StepLog:
         if kind == "node_start":
             self._start(node)
         elif kind == "node_end":
-            step = self._oldest_open(node) or self._start(node)
+            step = self._closing(node) or self._start(node)
             step.open = False
             step.message["metadata"]["status"] = "done"
             seconds = data.get("seconds")
@@ -141,14 +143,25 @@ class StepLog:
         self._order.append(message)
         return step
 
-    def _oldest_open(self, node: str) -> _Step | None:
-        return next((s for s in self.steps if s.open and s.node == node), None)
+    def _open(self, node: str) -> list[_Step]:
+        return [s for s in self.steps if s.open and s.node == node]
 
-    def _newest_open(self, node: str) -> _Step | None:
-        return next((s for s in reversed(self.steps) if s.open and s.node == node), None)
+    def _closing(self, node: str) -> _Step | None:
+        """The step a node_end belongs to: the oldest open one that found evidence, else the oldest open."""
+        steps = self._open(node)
+        return next((s for s in steps if s.has_evidence), steps[0] if steps else None)
+
+    def _receiving(self, node: str, kind: str) -> _Step | None:
+        """The step a nested event belongs to: the oldest open one that has not reported evidence yet."""
+        steps = self._open(node)
+        if kind in ("tool_call", "evidence"):
+            return next((s for s in steps if not s.has_evidence), steps[0] if steps else None)
+        return steps[-1] if steps else None
 
     def _child(self, node: str, kind: str, text: str, data: Mapping[str, Any]) -> None:
-        parent = self._newest_open(node)
+        parent = self._receiving(node, kind)
+        if parent is not None and kind == "evidence":
+            parent.has_evidence = True
         icon = {"tool_call": "🛠️ Tool call", "evidence": "📚 Evidence", "review": "📝 Review",
                 "artifact": "📄 Document"}[kind]
         body = escape(text)

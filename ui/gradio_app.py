@@ -31,6 +31,9 @@ CSS = """
   border: 1px solid var(--border-color-primary); display: inline-block; }
 abbr.pm-cite { text-decoration: underline dotted; cursor: help; font-size: 0.85em; color: var(--link-text-color); }
 """
+#: System fonts only: a self-hosted app must not fetch fonts from a third party.
+THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"],
+                       font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
 PLACEHOLDER = (
     "**Ask for decision-ready drafts grounded in what your users said.**\n\n"
     "e.g. *Should we fix sync bugs before building dark mode? Draft requirements, a brief for leadership "
@@ -68,7 +71,7 @@ def create_app(workspace: str | None = None, offline: bool = False) -> gr.Blocks
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"):
                 chatbot = gr.Chatbot(elem_id="pm-chat", height=620, placeholder=PLACEHOLDER, layout="panel",
-                                     buttons=["copy", "copy_all"], feedback_options=None)
+                                     buttons=["copy_all"], feedback_options=None)
                 with gr.Row():
                     goal = gr.Textbox(show_label=False, placeholder="Your goal, or a follow-up to revise the drafts",
                                       lines=2, max_lines=8, scale=8, elem_id="pm-goal", submit_btn=False)
@@ -142,7 +145,7 @@ def create_app(workspace: str | None = None, offline: bool = False) -> gr.Blocks
                 with gr.Row():
                     ingest_kind = gr.Dropdown(INGEST_KINDS, value="auto", label="Kind", scale=1)
                     ingest_btn = gr.Button("Ingest", variant="primary", scale=0)
-                ingest_summary = gr.Markdown()
+                ingest_summary = gr.Textbox(label="Result", interactive=False, lines=3, elem_id="pm-ingest-result")
                 rejections = gr.Dataframe(headers=views.REJECTION_COLUMNS, interactive=False, wrap=True,
                                           label="Rejected rows")
 
@@ -216,10 +219,6 @@ def create_app(workspace: str | None = None, offline: bool = False) -> gr.Blocks
             return views.signal_detail(run_id or "", signal_id or "")
 
         @friendly
-        def themes_api(workspace_name: str) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-            return views.themes_table(workspace_name)
-
-        @friendly
         def themes_filtered(workspace_name: str, since_text: str, segment_text: str,
                             recompute: bool = False) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
             return views.themes_table(workspace_name, since_text, segment_text, refresh=recompute)
@@ -232,15 +231,6 @@ def create_app(workspace: str | None = None, offline: bool = False) -> gr.Blocks
         def pick_theme(themes: list[dict[str, Any]], evt: gr.SelectData) -> str:
             row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
             return views.theme_detail(themes, int(row))
-
-        @friendly
-        def ingest_api(uploaded: list[Any] | None, workspace_name: str, ingest_as: str,
-                       progress: gr.Progress = gr.Progress()) -> tuple[str, pd.DataFrame]:  # noqa: B008
-            def report(done: int, total: int | None) -> None:
-                progress((done, total), desc="ingesting", unit="rows")
-
-            summary, rejected = views.ingest_files(uploaded, workspace_name, ingest_as, progress=report)
-            return views.ingest_summary_text(summary, rejected), rejected
 
         @friendly
         def lists(workspace_name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -303,7 +293,7 @@ def create_app(workspace: str | None = None, offline: bool = False) -> gr.Blocks
                              [themes_df, themes_state], api_visibility=PRIVATE).then(
             charts, [ws, themes_state], [trend_plot, mix_plot, theme_md], api_visibility=PRIVATE)
         themes_trigger = gr.Button(visible=False)
-        themes_trigger.click(themes_api, [ws], [themes_df, themes_state], api_name="themes").then(
+        themes_trigger.click(themes_endpoint, [ws], [themes_df, themes_state], api_name="themes").then(
             charts, [ws, themes_state], [trend_plot, mix_plot, theme_md], api_visibility=PRIVATE)
         themes_df.select(pick_theme, themes_state, theme_md, api_visibility=PRIVATE)
         search_btn.click(on_search, [query, ws, s_user, s_account, s_segment, s_kind, s_limit], hits,
@@ -312,7 +302,7 @@ def create_app(workspace: str | None = None, offline: bool = False) -> gr.Blocks
                      api_visibility=PRIVATE)
         profile_btn.click(on_profile, [ws, p_type, p_subject], [profile_head, claims], api_visibility=PRIVATE)
 
-        ingest_btn.click(ingest_api, [files, ws, ingest_kind], [ingest_summary, rejections_state],
+        ingest_btn.click(ingest_endpoint, [files, ws, ingest_kind], [ingest_summary, rejections_state],
                          api_name="ingest").then(lambda df: df, rejections_state, rejections,
                                                  api_visibility=PRIVATE)
 
@@ -323,6 +313,24 @@ def create_app(workspace: str | None = None, offline: bool = False) -> gr.Blocks
             lists, ws, [runs_df, jobs_df], api_visibility=PRIVATE)
 
     return app
+
+
+@friendly
+def themes_endpoint(workspace: str) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """``/themes``: the themes table of a workspace (and, for the page, the themes themselves)."""
+    return views.themes_table(workspace)
+
+
+@friendly
+def ingest_endpoint(files: list[Any] | None, workspace: str, kind: str = "auto",
+                    progress: gr.Progress = gr.Progress()) -> tuple[str, pd.DataFrame]:  # noqa: B008
+    """``/ingest``: ingest uploaded files; a plain summary (counts, one line per rejection) and the rejections."""
+
+    def report(done: int, total: int | None) -> None:
+        progress((done, total), desc="ingesting", unit="rows")
+
+    summary, rejected = views.ingest_files(files, workspace, kind, progress=report)
+    return views.ingest_summary_text(summary, rejected), rejected
 
 
 def auth_pair() -> tuple[str, str] | None:
@@ -342,6 +350,6 @@ def launch(host: str = "127.0.0.1", port: int = 7860, workspace: str | None = No
     app = create_app(workspace=workspace, offline=offline)
     app.queue(default_concurrency_limit=4)
     app.launch(server_name=host, server_port=port, share=False, auth=auth_pair(), show_error=True,
-               prevent_thread_lock=prevent_thread_lock, quiet=quiet, css=CSS, theme=gr.themes.Soft(),
+               prevent_thread_lock=prevent_thread_lock, quiet=quiet, css=CSS, theme=THEME,
                footer_links=["api"], ssr_mode=False, mcp_server=False, run_history=False)
     return app

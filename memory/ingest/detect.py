@@ -236,10 +236,14 @@ _NAME_TOKENS: tuple[tuple[SignalKind, frozenset[str]], ...] = (
 
 
 def kind_from_name(path: Path) -> SignalKind | None:
-    """A kind suggested by the file name (``appstore_reviews.csv`` → review), if any."""
-    parts = [t for t in re.split(r"[^a-z0-9]+", path.stem.lower()) if t]
+    """A kind suggested by the file name (``appstore_reviews.csv`` → review), else its folder's name."""
+    return _kind_from_stem(path.stem) or (_kind_from_stem(path.parent.name) if path.parent.name else None)
+
+
+def _kind_from_stem(stem_text: str) -> SignalKind | None:
+    parts = [t for t in re.split(r"[^a-z0-9]+", stem_text.lower()) if t]
     tokens = set(parts) | {a + b for a, b in zip(parts, parts[1:], strict=False)}
-    stem = normalize(path.stem)
+    stem = normalize(stem_text)
     for kind, names in _NAME_TOKENS:
         if tokens & names or any(len(n) > 6 and n in stem for n in names):
             return kind

@@ -36,7 +36,6 @@ from .rows import (
     chunk_text,
     clean_text,
     is_generic_label,
-    label_role,
     name_matches,
     normalize_role,
     oversized_field,
@@ -511,6 +510,10 @@ def _open_json(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) -> 
     return _tabular_source(info, list(columns), len(items), records, spec, forced, default)
 
 
+#: Intercom author types written by the vendor's side (users, leads and contacts are customers).
+_INTERCOM_INTERNAL = frozenset({"admin", "bot", "team", "operator"})
+
+
 def _intercom_source(
     path: Path, conversations: list[Any], lines: list[int], forced: SignalKind | None, spec: MappingSpec
 ) -> Source:
@@ -550,7 +553,7 @@ def _intercom_rows(
         if isinstance(part, dict):
             messages.append((part.get("author") or {}, clean_text(str(part.get("body") or "")), part.get("created_at")))
     authors = [a for a, _, _ in messages if isinstance(a, dict) and a.get("type")]
-    customer = next((a for a in authors if label_role(str(a["type"])) != "internal"), {})
+    customer = next((a for a in authors if str(a["type"]).lower() not in _INTERCOM_INTERNAL), {})
     user_id = str(customer.get("email") or customer.get("id") or "") or None
     company = conv.get("company") if isinstance(conv.get("company"), dict) else {}
     account = str(company.get("name") or company.get("id") or "") or None
@@ -566,7 +569,8 @@ def _intercom_rows(
             yield _rejection(path, line, f"field 'body' is over 1 MB (conversation {external_id})")
             continue
         author = author if isinstance(author, dict) else {}
-        role = label_role(str(author.get("type") or "")) or speaker_role(
+        author_type = str(author.get("type") or "").lower()
+        role = "internal" if author_type in _INTERCOM_INTERNAL else "customer" if author_type else speaker_role(
             str(author.get("name") or ""), spec.internal, spec.customer
         )
         try:

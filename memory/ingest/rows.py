@@ -237,14 +237,16 @@ def oversized_field(record: dict[str, Any]) -> str | None:
 # --------------------------------------------------------------------------------------------- roles
 
 INTERNAL_MARKERS = frozenset(
-    "interviewer host moderator facilitator researcher pm product manager sales rep ae se sdr bdr csm "
-    "account executive solutions engineer support agent q internal team staff employee admin bot "
-    "operator teammate".split()
+    "interviewer interviewers host moderator facilitator researcher pm rep ae se sdr bdr csm agent q internal "
+    "teammate".split()
 )
 _INTERNAL_PHRASES = ("product manager", "account executive", "account manager", "solutions engineer",
-                     "customer success", "sales rep", "our team", "ux researcher")
+                     "sales engineer", "customer success", "sales rep", "our team", "ux researcher",
+                     "support agent", "support engineer")
+#: Whole labels that name an internal function ("Sales: ...", "Support: ...").
+_INTERNAL_LABELS = frozenset({"sales", "support", "team", "staff", "admin", "bot", "operator", "us", "we"})
 CUSTOMER_MARKERS = frozenset(
-    "customer client user participant interviewee respondent prospect buyer a lead contact guest".split()
+    "customer client user participant interviewee respondent prospect buyer guest a".split()
 )
 
 
@@ -255,7 +257,7 @@ def _tokens(label: str) -> set[str]:
 def label_role(label: str) -> str | None:
     """``internal``/``customer`` when a speaker label or role value says so, else ``None``."""
     low = label.lower()
-    if any(p in low for p in _INTERNAL_PHRASES) or _tokens(label) & INTERNAL_MARKERS:
+    if low.strip() in _INTERNAL_LABELS or any(p in low for p in _INTERNAL_PHRASES) or _tokens(label) & INTERNAL_MARKERS:
         return "internal"
     if _tokens(label) & CUSTOMER_MARKERS or re.fullmatch(r"\s*p\d+\s*", low):
         return "customer"
@@ -266,7 +268,7 @@ def is_generic_label(label: str) -> bool:
     """A role word rather than a person's name (``Customer``, ``Interviewer``, ``P1``, ``Q``)."""
     low = re.sub(r"[^a-z0-9 ]", "", label.lower()).strip()
     return bool(re.fullmatch(r"(speaker|participant|p)\s*\d*", low)) or all(
-        t in INTERNAL_MARKERS | CUSTOMER_MARKERS for t in low.split()
+        t in INTERNAL_MARKERS | CUSTOMER_MARKERS | _INTERNAL_LABELS for t in low.split()
     )
 
 

@@ -72,7 +72,8 @@ class DocMeta:
 
     Participants are listed as ``Name (Org, Role)``, inline or as bullets under ``Participants:``.
     A participant is internal when the role says so (Interviewer, Product Manager, AE ...) or
-    when they share the organisation of a participant whose role does (the vendor).
+    when they share the organisation of a participant whose role does (the vendor); a customer
+    when they belong to another named organisation or are tagged as customer/client/user.
     """
 
     values: dict[str, str] = field(default_factory=dict)
@@ -133,7 +134,7 @@ class DocMeta:
         for name, org, tag in self.participants:
             if label_role(tag) == "internal" or (org and org.lower() in vendor) or name in self.internal:
                 self.internal.add(name)
-            else:
+            elif org or label_role(tag) == "customer":
                 self.customer.add(name)
                 if org:
                     orgs.append(org)
@@ -142,9 +143,19 @@ class DocMeta:
         return self
 
 
+_JOB_WORDS = frozenset(
+    "lead manager head vp director engineer engineering designer design officer chief cto ceo cfo coo cio ciso "
+    "founder cofounder president analyst specialist architect developer owner product marketing operations "
+    "support success sales admin administrator consultant coordinator intern writer editor".split()
+)
+
+
 def _is_proper_name(text: str) -> bool:
+    """An organisation-like name: capitalised words and no job-title words."""
     words = text.split()
-    return 1 <= len(words) <= 5 and all(w[:1].isupper() or w[:1].isdigit() or w in ("&", "of", "and") for w in words)
+    if not 1 <= len(words) <= 5 or {w.lower() for w in words} & _JOB_WORDS:
+        return False
+    return all(w[:1].isupper() or w[:1].isdigit() or w in ("&", "of", "and") for w in words)
 
 
 def _split_participants(value: str) -> list[str]:

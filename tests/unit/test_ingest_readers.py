@@ -489,3 +489,61 @@ def test_100k_row_csv_is_streamed(tmp_path: Path) -> None:
         assert isinstance(item, RawRow)
         count += 1
     assert count == n and source.consumed == n
+
+
+# ------------------------------------------------------------------------------------ speaker roles
+
+VTT_BULLETS = """WEBVTT
+
+NOTE
+Customer interview - Helix Biotech (enterprise)
+Recorded: 2026-11-04
+Participants:
+- Priya Raman (Tandem, Product Manager)
+- Tom Ward (Tandem)
+- Anika Feld (Helix Biotech, Lab Operations Manager)
+
+00:00:02.670 --> 00:00:07.649
+<v Priya Raman>Thanks for joining. Could you introduce your role?
+
+00:00:08.000 --> 00:00:09.000
+<v Tom Ward>I'll take notes.
+
+00:00:09.640 --> 00:00:18.983
+<v Anika Feld>I run lab operations. About 180 of our people use the product.
+"""
+
+
+def test_participant_bullets_vendor_org_and_account(tmp_path: Path) -> None:
+    rows, _ = collect(write(tmp_path, "helix.vtt", VTT_BULLETS))
+    assert [(r.speaker, r.role) for r in rows] == [
+        ("Priya Raman", "internal"), ("Tom Ward", "internal"), ("Anika Feld", "customer"),
+    ]  # Tom has no role tag but works for the vendor (Priya's organisation)
+    assert {r.account_id for r in rows} == {"Helix Biotech"}
+    assert rows[0].created_at.date().isoformat() == "2026-11-04"
+    assert rows[2].user_id == "Anika Feld" and rows[0].user_id is None
+
+
+def test_host_who_greets_guests_by_name_is_internal(tmp_path: Path) -> None:
+    srt = ("1\n00:00:01,000 --> 00:00:04,000\nTom Brennan: Thanks for the time today, Rachel, Stefan.\n\n"
+           "2\n00:00:05,000 --> 00:00:08,000\nStefan Novak: The claims team likes it.\n\n"
+           "3\n00:00:09,000 --> 00:00:12,000\nRachel Kim: We can't go further without SAML SSO.\n")
+    folder = tmp_path / "sales_calls"
+    folder.mkdir()
+    source = open_source(write(folder, "2026-10-22_orbital.srt", srt))
+    assert source.kind == SignalKind.SALES_CALL  # from the folder name
+    rows = [r for r in source.rows() if isinstance(r, RawRow)]
+    assert [(r.speaker, r.role) for r in rows] == [
+        ("Tom Brennan", "internal"), ("Stefan Novak", "customer"), ("Rachel Kim", "customer"),
+    ]
+    no_greeting = srt.replace("Thanks for the time today, Rachel, Stefan.", "Thanks for the time today.")
+    rows, _ = collect(write(tmp_path, "call.srt", no_greeting))
+    assert {r.role for r in rows} == {"customer"}  # no evidence of who is internal: customer by default
+
+
+def test_meeting_speakers_are_internal(tmp_path: Path) -> None:
+    text = "Jonah: Let's decide on the sync work.\nMei: Dark mode is mostly built.\nJonah: Then sync first.\n"
+    rows, _ = collect(write(tmp_path, "weekly-sync-meeting.md", text))
+    assert {r.role for r in rows} == {"internal"} and rows[0].kind == SignalKind.MEETING
+    rows, _ = collect(write(tmp_path, "notes.md", text), kind="meeting", mapping={"customer": "Mei"})
+    assert [r.role for r in rows] == ["internal", "customer", "internal"]

@@ -1,0 +1,177 @@
+"""A real browser against the running app: headless Chromium driven over the DevTools protocol.
+
+No browser-automation package is needed: Chromium is started with ``--remote-debugging-port`` and
+driven through its page websocket (``websockets``, already a dependency of Gradio). The test loads
+the app, types a goal, sends it, waits for the drafted documents, checks that citations carry
+their quote on hover and that signal text cannot inject markup, and saves a screenshot.
+Skipped when /usr/bin/chromium is absent (CI installs ``chromium`` and ``chromium-driver``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kernel.settings import get_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
+WS = "browserws"
+GOAL = "Should we fix sync bugs before building dark mode? Draft requirements and a brief for leadership."
+INJECTED = 'Sync lost my edits <img src=x onerror="window.__pwned=1"> [click](javascript:window.__pwned=2)'
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")]
+
+
+class Page:
+    """One Chromium tab over the DevTools protocol (a blocking websocket client)."""
+
+    def __init__(self, websocket_url: str) -> None:
+        from websockets.sync.client import connect
+
+        self._ws = connect(websocket_url, max_size=64 * 2**20, open_timeout=30)
+        self._next = 0
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        """Call one protocol method and return its result (events in between are skipped)."""
+        self._next += 1
+        ident = self._next
+        self._ws.send(json.dumps({"id": ident, "method": method, "params": params}))
+        while True:
+            message = json.loads(self._ws.recv(timeout=60))
+            if message.get("id") == ident:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return dict(message.get("result") or {})
+
+    def js(self, expression: str) -> Any:
+        """Evaluate JavaScript in the page and return its (JSON) value."""
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"JS error: {result['exceptionDetails'].get('text')}: {expression[:80]}")
+        return result.get("result", {}).get("value")
+
+    def wait_for(self, expression: str, timeout: float = 240.0) -> Any:
+        """Poll a JS expression until it is truthy (the app streams; we wait for the DOM, not a clock)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.js(expression)
+            if value:
+                return value
+            time.sleep(0.5)
+        raise AssertionError(f"timed out waiting for: {expression}")
+
+    def screenshot(self, path: Path) -> Path:
+        """Save a PNG of the whole page."""
+        metrics = self.send("Page.getLayoutMetrics")
+        size = metrics.get("cssContentSize") or metrics["contentSize"]
+        shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                         clip={"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 4000),
+                               "scale": 1})
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
+    def close(self) -> None:
+        """Close the websocket."""
+        self._ws.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from memory import api
+    from memory.repository import reset_memory
+    from ui.gradio_app import launch
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("PMPILOT_HOME", str(tmp_path_factory.mktemp("ui-browser-home")))
+    get_settings.cache_clear()
+    reset_memory()
+    data = tmp_path_factory.mktemp("ui-browser-data")
+    tickets = data / "tickets.csv"
+    injected = INJECTED.replace('"', '""')
+    tickets.write_text((FIXTURES / "tickets.csv").read_text(encoding="utf-8").rstrip("\n")
+                       + f'\nT-9001,2025-07-20,user99,acme,enterprise,"{injected}"\n', encoding="utf-8")
+    report = api.ingest([tickets, FIXTURES / "reviews.csv"], WS)
+    assert report.ingested > 0 and not report.rejected
+    port = _free_port()
+    app = launch(port=port, workspace=WS, offline=True, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+    reset_memory()
+    patch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture()
+def page(app_url: str, tmp_path: Path) -> Iterator[Page]:
+    profile = tmp_path / "chromium-profile"
+    process = subprocess.Popen(
+        [str(CHROMIUM), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", f"--user-data-dir={profile}",
+         "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-extensions", "--window-size=1440,1100",
+         # Tests never reach the network: every host but loopback fails to resolve.
+         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", app_url],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 60
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("chromium did not start its DevTools endpoint")
+            time.sleep(0.2)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as response:
+            targets = json.loads(response.read())
+        target = next(t for t in targets if t.get("type") == "page")
+        browser_page = Page(target["webSocketDebuggerUrl"])
+        browser_page.send("Page.enable")
+        browser_page.send("Runtime.enable")
+        yield browser_page
+        browser_page.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_goal_in_the_browser_produces_documents(page: Page, tmp_path: Path) -> None:
+    page.wait_for("!!document.querySelector('#pm-goal textarea') && !!document.querySelector('#pm-send')", 120)
+    page.wait_for("document.querySelector('#pm-mode')?.innerText.includes('offline')", 60)
+    page.js("document.querySelector('#pm-goal textarea').focus()")
+    page.send("Input.insertText", text=GOAL)
+    page.wait_for(f"document.querySelector('#pm-goal textarea').value === {json.dumps(GOAL)}", 30)
+    page.js("document.querySelector('#pm-send').click()")
+
+    # The specialists' steps stream in, then the documents with their citations.
+    page.wait_for("document.querySelector('#pm-chat')?.innerText.includes('Drafts ready for your review')")
+    text = page.js("document.querySelector('#pm-chat').innerText")
+    for expected in ("Planner", "Researcher", "Writer", "Requirements", "User stories", "Evidence"):
+        assert expected in text, f"{expected!r} missing from the chat"
+    cites = page.js("Array.from(document.querySelectorAll('#pm-chat abbr.pm-cite')).map(a => a.title)")
+    assert cites and all(title.strip() for title in cites), "citations must show their quote on hover"
+    assert page.js("window.__pwned === undefined")
+    assert page.js("document.querySelectorAll('#pm-chat img[src=\"x\"], #pm-chat a[href^=\"javascript\"]').length") == 0
+
+    shot = page.screenshot(tmp_path / "ui.png")
+    assert shot.stat().st_size > 20_000

@@ -1,0 +1,333 @@
+"""The MCP server in-process with the SDK client: every tool (happy path and bad arguments), resources, prompts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+
+from kernel.settings import get_settings
+from ui.mcp import build_server
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
+WS = "acme"
+CONTRACT_TOOLS = {
+    "ingest_signals", "search_user_memory", "get_themes", "get_profile", "forget_user", "draft_requirements",
+    "write_brief", "write_decision_memo", "run_goal", "get_run", "enqueue_run",
+}
+READ_TOOLS = {"search_user_memory", "get_themes", "get_profile", "get_run"}
+GOAL = "Should we fix sync bugs before building dark mode?"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    from memory import api
+    from memory.repository import reset_memory
+
+    patch = pytest.MonkeyPatch()
+    home = tmp_path_factory.mktemp("mcp-home")
+    patch.setenv("PMPILOT_HOME", str(home))
+    get_settings.cache_clear()
+    reset_memory()
+    report = api.ingest([FIXTURES / "tickets.csv", FIXTURES / "reviews.csv"], WS)
+    assert report.ingested == 31
+    yield home
+    _wait_for_runs()
+    reset_memory()
+    patch.undo()
+    get_settings.cache_clear()
+
+
+def _wait_for_runs() -> None:
+    """Let runs abandoned by a cancelled call finish before the store closes (bounded)."""
+    import time
+
+    from agents.runner import list_runs
+
+    for _ in range(600):
+        if all(r["status"] != "running" for r in list_runs()):
+            return
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def server(seeded: Path) -> Any:
+    return build_server()
+
+
+async def call(server: Any, name: str, args: dict[str, Any], **kwargs: Any) -> Any:
+    async with Client(server) as client:
+        return await client.call_tool(name, args, **kwargs)
+
+
+def text(result: Any) -> str:
+    return "\n".join(block.text for block in result.content if block.type == "text")
+
+
+async def test_lists_contract_tools_with_schemas_and_annotations(server: Any) -> None:
+    async with Client(server) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(tools) == CONTRACT_TOOLS
+    for name, tool in tools.items():
+        assert "workspace" in tool.input_schema["properties"], name
+        assert "workspace" in tool.input_schema["required"], name
+        assert tool.output_schema and tool.output_schema["type"] == "object", name
+        assert tool.description, name
+        assert tool.annotations.read_only_hint is (name in READ_TOOLS), name
+    assert tools["forget_user"].annotations.destructive_hint is True
+    assert tools["ingest_signals"].annotations.destructive_hint is False
+    search = tools["search_user_memory"].input_schema["properties"]
+    assert {"query", "limit", "user_id", "account_id", "segment", "kind"} <= set(search)
+    assert search["query"]["description"]
+    for name in ("draft_requirements", "write_brief", "write_decision_memo"):
+        assert {"goal", "offline"} <= set(tools[name].input_schema["properties"])
+
+
+async def test_read_only_mode_registers_no_write_tools(seeded: Path) -> None:
+    async with Client(build_server(read_only=True)) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert names == READ_TOOLS
+        refused = await client.call_tool("forget_user", {"workspace": WS, "user_id": "user5"})
+    assert refused.is_error
+
+
+async def test_search_returns_structured_hits(server: Any) -> None:
+    result = await call(server, "search_user_memory", {"workspace": WS, "query": "sync fails offline", "limit": 3})
+    assert not result.is_error
+    hits = result.structured_content["hits"]
+    assert 1 <= len(hits) <= 3
+    assert any("sync" in h["text"].lower() for h in hits)
+    assert {"signal_id", "external_id", "score", "text", "source", "kind", "user_id", "created_at"} <= set(hits[0])
+    assert hits[0]["signal_id"] in text(result)
+
+    only = await call(server, "search_user_memory", {"workspace": WS, "query": "sync", "user_id": "user5"})
+    assert only.structured_content["hits"] and {h["user_id"] for h in only.structured_content["hits"]} == {"user5"}
+
+
+@pytest.mark.parametrize("args", [
+    {"workspace": WS, "query": "sync", "limit": 0},
+    {"workspace": WS, "query": ""},
+    {"workspace": WS, "query": "sync", "kind": "tweet"},
+    {"workspace": "bad name!", "query": "sync"},
+    {"query": "sync"},
+])
+async def test_search_bad_arguments_are_tool_errors(server: Any, args: dict[str, Any]) -> None:
+    result = await call(server, "search_user_memory", args)
+    assert result.is_error and text(result)
+
+
+async def test_ingest_inline_signals_is_idempotent_and_searchable(server: Any) -> None:
+    signal = {"text": "We need SAML single sign-on with Okta before rolling out to 400 seats.",
+              "external_id": "crm-77", "user_id": "ciso-1", "account_id": "bigbank", "segment": "enterprise",
+              "created_at": "2025-07-01"}
+    first = await call(server, "ingest_signals", {"workspace": WS, "signals": [signal], "source": "crm"})
+    assert not first.is_error, text(first)
+    assert first.structured_content["ingested"] == 1 and first.structured_content["rejected"] == []
+    again = await call(server, "ingest_signals", {"workspace": WS, "signals": [signal], "source": "crm"})
+    assert again.structured_content["ingested"] == 0 and again.structured_content["duplicates"] == 1
+    found = await call(server, "search_user_memory", {"workspace": WS, "query": "Okta single sign-on",
+                                                      "account_id": "bigbank"})
+    assert [h["external_id"] for h in found.structured_content["hits"]] == ["crm-77"]
+
+
+@pytest.mark.parametrize("args", [
+    {"workspace": WS},
+    {"workspace": WS, "signals": [{"text": ""}]},
+    {"workspace": WS, "paths": ["/nonexistent/tickets.csv"]},
+    {"workspace": WS, "signals": [{"text": "x"}], "source": "../etc"},
+])
+async def test_ingest_bad_arguments_are_tool_errors(server: Any, args: dict[str, Any]) -> None:
+    result = await call(server, "ingest_signals", args)
+    assert result.is_error and text(result)
+
+
+async def test_ingest_refuses_server_paths_when_not_allowed(seeded: Path) -> None:
+    async with Client(build_server(allow_paths=False)) as client:
+        result = await client.call_tool("ingest_signals", {"workspace": WS,
+                                                           "paths": [str(FIXTURES / "tickets.csv")]})
+    assert result.is_error and "stdio" in text(result)
+
+
+async def test_themes_and_themes_resource(server: Any) -> None:
+    result = await call(server, "get_themes", {"workspace": WS})
+    assert not result.is_error, text(result)
+    themes = result.structured_content["themes"]
+    assert themes and all(t["size"] > 0 and t["label"] for t in themes)
+    assert sum(t["size"] for t in themes) <= 32
+    async with Client(server) as client:
+        resource = await client.read_resource(f"pmpilot://workspaces/{WS}/themes")
+    body = resource.contents[0].text
+    assert resource.contents[0].mime_type == "text/markdown"
+    assert themes[0]["label"] in body
+    bad = await call(server, "get_themes", {"workspace": WS, "since": "last tuesday-ish"})
+    assert bad.is_error and "date" in text(bad)
+
+
+async def test_profile_of_one_subject(server: Any) -> None:
+    result = await call(server, "get_profile", {"workspace": WS, "account_id": "acme"})
+    assert not result.is_error, text(result)
+    assert result.structured_content["subject"] == "acme"
+    assert result.structured_content["subject_type"] == "account"
+    both = await call(server, "get_profile", {"workspace": WS, "user_id": "user5", "account_id": "acme"})
+    assert both.is_error and "exactly one" in text(both)
+    none = await call(server, "get_profile", {"workspace": WS})
+    assert none.is_error
+
+
+async def test_forget_user_erases_their_signals(server: Any) -> None:
+    signal = {"text": "Export to PDF loses my tables every time.", "external_id": "gone-1", "user_id": "leaver"}
+    await call(server, "ingest_signals", {"workspace": WS, "signals": [signal]})
+    before = await call(server, "search_user_memory", {"workspace": WS, "query": "export PDF", "user_id": "leaver"})
+    assert before.structured_content["hits"]
+    receipt = await call(server, "forget_user", {"workspace": WS, "user_id": "leaver"})
+    assert not receipt.is_error, text(receipt)
+    assert receipt.structured_content["deleted_signals"] == 1 and receipt.structured_content["receipt"]
+    after = await call(server, "search_user_memory", {"workspace": WS, "query": "export PDF", "user_id": "leaver"})
+    assert after.structured_content["hits"] == []
+    empty = await call(server, "forget_user", {"workspace": WS, "user_id": "   "})
+    assert empty.is_error
+
+
+def citations(node: Any) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "citations":
+                found.extend(value)
+            elif key != "evidence":
+                found.extend(citations(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(citations(value))
+    return found
+
+
+@pytest.mark.parametrize(("tool", "kind", "extra"), [
+    ("draft_requirements", "requirements", {}),
+    ("write_brief", "brief", {"audience": "exec"}),
+    ("write_decision_memo", "decision_memo", {}),
+])
+async def test_drafting_tools_return_grounded_documents(server: Any, tool: str, kind: str,
+                                                        extra: dict[str, Any]) -> None:
+    result = await call(server, tool, {"workspace": WS, "goal": GOAL, "offline": True, **extra})
+    assert not result.is_error, text(result)
+    draft = result.structured_content
+    assert draft["status"] == "completed" and draft["mode"] == "offline" and draft["kind"] == kind
+    document = draft["document"]
+    assert document["kind"] == kind and document["evidence"]
+    evidence = {e["signal_id"] for e in document["evidence"]}
+    assert set(citations(document)) <= evidence
+    assert draft["markdown"] and text(result) == draft["markdown"]
+    assert draft["resource_uri"] == f"pmpilot://runs/{draft['run_id']}/{kind}"
+    async with Client(server) as client:
+        resource = await client.read_resource(draft["resource_uri"])
+    assert resource.contents[0].text == draft["markdown"]
+
+
+@pytest.mark.parametrize(("tool", "args"), [
+    ("draft_requirements", {"workspace": WS, "goal": ""}),
+    ("write_brief", {"workspace": WS, "goal": GOAL, "audience": "board"}),
+    ("write_decision_memo", {"workspace": "empty-ws", "goal": GOAL, "offline": True}),
+    ("run_goal", {"workspace": WS, "goal": GOAL, "deliverables": ["poem"]}),
+    ("run_goal", {"workspace": WS, "goal": GOAL, "since": "not a date", "offline": True}),
+])
+async def test_drafting_bad_arguments_are_tool_errors(server: Any, tool: str, args: dict[str, Any]) -> None:
+    result = await call(server, tool, args)
+    assert result.is_error and text(result)
+
+
+async def test_run_goal_reports_progress_and_get_run_reads_it(server: Any) -> None:
+    progress: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append((value, total, message))
+
+    logs: list[Any] = []
+
+    async def on_log(params: Any) -> None:
+        logs.append(params.data)
+
+    async with Client(server, logging_callback=on_log, log_level="info") as client:
+        result = await client.call_tool(
+            "run_goal", {"workspace": WS, "goal": GOAL, "offline": True,
+                         "deliverables": ["requirements", "decision_memo"]},
+            progress_callback=on_progress)
+        assert not result.is_error, text(result)
+        run = result.structured_content
+        assert run["status"] == "completed" and [a["kind"] for a in run["artifacts"]] == ["requirements",
+                                                                                           "decision_memo"]
+        values = [p[0] for p in progress]
+        assert values == sorted(values) and len(set(values)) == len(values)
+        steps = " ".join(p[2] or "" for p in progress)
+        for node in ("planner", "researcher", "scorer", "writer"):
+            assert f"{node}: started" in steps
+        assert any("planner" in str(line) for line in logs)
+
+        fetched = await client.call_tool("get_run", {"workspace": WS, "run_id": run["run_id"]})
+        assert fetched.structured_content["run_id"] == run["run_id"]
+        assert fetched.structured_content["status"] == "completed"
+        other = await client.call_tool("get_run", {"workspace": "other", "run_id": run["run_id"]})
+        assert other.is_error
+        missing = await client.call_tool("get_run", {"workspace": WS, "run_id": "no-such-run"})
+        assert missing.is_error and "no run" in text(missing)
+
+
+async def test_cancelled_run_stops_waiting_and_server_keeps_serving(server: Any) -> None:
+    started = anyio.Event()
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        started.set()
+
+    async with Client(server) as client:
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as group:
+                async def run() -> None:
+                    await client.call_tool("run_goal", {"workspace": WS, "goal": GOAL, "offline": True},
+                                           progress_callback=on_progress)
+
+                group.start_soon(run)
+                await started.wait()
+                scope.cancel()
+        assert scope.cancelled_caught
+        pong = await client.call_tool("search_user_memory", {"workspace": WS, "query": "sync"})
+        assert not pong.is_error
+    await anyio.to_thread.run_sync(_wait_for_runs)
+
+
+async def test_enqueue_run_is_idempotent(server: Any) -> None:
+    args = {"workspace": WS, "goal": GOAL, "offline": True, "idempotency_key": "weekly-brief-1"}
+    first = await call(server, "enqueue_run", args)
+    assert not first.is_error, text(first)
+    job = first.structured_content
+    assert job["status"] == "queued" and job["job_id"] and job["workspace"] == WS
+    again = await call(server, "enqueue_run", args)
+    assert again.structured_content["job_id"] == job["job_id"]
+    bad = await call(server, "enqueue_run", {"workspace": WS, "goal": "   "})
+    assert bad.is_error
+
+
+async def test_missing_run_document_is_a_resource_error(server: Any) -> None:
+    async with Client(server) as client:
+        with pytest.raises(MCPError):
+            await client.read_resource("pmpilot://runs/no-such-run/requirements")
+
+
+async def test_one_prompt_per_deliverable_with_arguments(server: Any) -> None:
+    async with Client(server) as client:
+        prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+        assert set(prompts) == {"requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap"}
+        for prompt in prompts.values():
+            required = {a.name for a in prompt.arguments if a.required}
+            assert required == {"goal", "workspace"}
+        brief = await client.get_prompt("brief", {"goal": GOAL, "workspace": WS, "audience": "exec"})
+        body = brief.messages[0].content.text
+        assert GOAL in body and "write_brief" in body and WS in body
+        status = await client.get_prompt("status", {"goal": "Weekly status", "workspace": WS})
+        assert 'deliverables=["status"]' in status.messages[0].content.text
+        with pytest.raises(MCPError):
+            await client.get_prompt("brief", {"workspace": WS})
