@@ -57,6 +57,7 @@ __all__ = [
     "GoalAlignment",
     "IssueLike",
     "align",
+    "assign_goals",
     "format_report",
     "load_alignment_strategy",
     "match_goals",
@@ -397,9 +398,17 @@ def _assign(rules: Sequence[_GoalRules], texts: Sequence[str], files: Sequence[S
     return results
 
 
+def assign_goals(strategy: Strategy, texts: Sequence[str], *, similarity: Similarity | None = None,
+                 chat_model: BaseChatModel | None = None, usage: LLMUsage | None = None) -> list[list[str]]:
+    """Goals of free texts (issues, theme labels) by the strategy's keyword rules, then LLM or similarity."""
+    rules = [_GoalRules.of(g) for g in strategy.goals]
+    return [goals for goals, _, _ in _assign(rules, list(texts), [[] for _ in texts], chat_model,
+                                             similarity, usage)]
+
+
 def align(
     repo: Path,
-    strategy: Path,
+    strategy: Path | Strategy,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -413,7 +422,8 @@ def align(
 
     Args:
         repo: A git repository.
-        strategy: A strategy file (YAML) with weighted goals and optional keyword/path rules.
+        strategy: A strategy file (YAML) with weighted goals and optional keyword/path rules, or a
+            loaded :class:`~tools.scoring.Strategy`.
         since: Only commits committed at or after this time.
         until: Only commits committed at or before this time.
         issues: Issues to map as demand (IssueLike, mappings, or tracker raw rows).
@@ -425,7 +435,10 @@ def align(
     Raises:
         InputError: Bad repository, revision or strategy file, or unreadable issues.
     """
-    goal_strategy, warnings = load_alignment_strategy(strategy)
+    if isinstance(strategy, Strategy):
+        goal_strategy, warnings = strategy, []
+    else:
+        goal_strategy, warnings = load_alignment_strategy(strategy)
     history = read_commits(Path(repo), since=since, until=until)
     merges = [c for c in history if c.merge]
     commits = [c for c in history if not c.merge]
@@ -487,7 +500,8 @@ def align(
         lines=sum(c.lines for c in commits), merges=len(merges), issues=len(issue_items),
         unaligned_issue_share=by_issues[-1], since=since.isoformat() if since else None,
         until=until.isoformat() if until else None, repo=str(Path(repo).expanduser().resolve()),
-        strategy=str(Path(strategy).name), mode="llm" if chat_model is not None else "offline",
+        strategy=goal_strategy.source or (strategy.name if isinstance(strategy, Path) else ""),
+        mode="llm" if chat_model is not None else "offline",
         warnings=warnings, mapping=mapping,
     )
     report.findings = findings(report)

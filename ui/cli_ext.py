@@ -68,6 +68,13 @@ def cmd_jobs(args: argparse.Namespace) -> Any:
     return payload
 
 
+def cmd_mcp(args: argparse.Namespace) -> Any:
+    from ui.mcp import serve
+
+    serve(args.transport, args.host, args.port, args.read_only, allowed_hosts=args.allowed_host or ())
+    return None
+
+
 def register(command: Any, run_options: Any, workspace: Any) -> None:
     """Add the queue and server commands to the parser."""
     p = command("worker", cmd_worker, "run a queue worker (embedded queue, or Redis with PMPILOT_QUEUE_URL)")
@@ -91,3 +98,11 @@ def register(command: Any, run_options: Any, workspace: Any) -> None:
     p = command("jobs", cmd_jobs, "list queued jobs or show one")
     p.add_argument("job_id", nargs="?")
     p.add_argument("--workspace", "-w")
+
+    p = command("mcp", cmd_mcp, "MCP server for IDE and assistant clients (stdio, or streamable HTTP at /mcp)")
+    p.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--read-only", action="store_true", help="register only the read-only tools")
+    p.add_argument("--allowed-host", action="append", metavar="NAME",
+                   help="extra Host header accepted over HTTP (e.g. behind a proxy)")

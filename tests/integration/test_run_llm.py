@@ -413,4 +413,7 @@ def test_full_run_is_frugal_and_parallel(seeded: Path, scripted_openai: Scripted
     chain = 1 + 2 + 1  # planner → researcher (tool round, submit) → writer; review/validate make no call
     print(f"\nLLM run: {calls} calls, {run['llm']['prompt_tokens']} prompt + {run['llm']['completion_tokens']} "
           f"completion tokens; wall {run['timings']['wall']:.2f}s over a {chain}-call critical path at 0.3 s "
-          f"= ratio {run['timings']['wall'] / (chain * 0.3):.2f}; peak in flight {max_overlap(scripted_openai, 0.3)}")
+          f"= ratio {run['timings']['wall'] / (chain * 0.3):.2f}; peak in flight {max_overlap(scripted_openai, 0.3)}"
+          f"; timings {run['timings']}")
+    t0 = scripted_openai.chat_requests[0].received_at
+    print([(round(r.received_at - t0, 2), PlausibleModel.kind(r.request)) for r in scripted_openai.chat_requests])

@@ -148,14 +148,18 @@ class BearerAuthMiddleware:
         await self.app(scope, receive, send)
 
 
+def _own_addresses() -> list[str]:
+    """This machine's addresses by its host name; none when the name does not resolve locally."""
+    try:
+        return list(socket.gethostbyname_ex(socket.gethostname())[2])
+    except OSError:
+        return []
+
+
 def _host_names(host: str, extra: Iterable[str]) -> list[str]:
     names = {host.strip("[]"), *extra}
     if host in ("0.0.0.0", "::", ""):
-        names |= {"127.0.0.1", "localhost", "::1", socket.gethostname(), socket.getfqdn()}
-        try:
-            names |= set(socket.gethostbyname_ex(socket.gethostname())[2])
-        except OSError:  # the host name does not resolve locally: loopback and the name still work
-            pass
+        names |= {"127.0.0.1", "localhost", "::1", socket.gethostname(), socket.getfqdn(), *_own_addresses()}
     elif is_loopback(host):
         names |= {"127.0.0.1", "localhost", "::1"}
     return sorted(n for n in names if n)

@@ -1,0 +1,10 @@
+"""Deliverables that plug into the writer's registry beyond the core three (requirements, brief, memo).
+
+Importing this package registers them: :mod:`.status` (status update from commits, issues and user
+themes) and :mod:`.meeting_notes` (decisions, action items, open questions and requirements of a
+meeting transcript).
+"""
+
+from agents.deliverables import meeting_notes, status
+
+__all__ = ["meeting_notes", "status"]
