@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
 from agents.context import RunContext, timed
-from agents.state import ResearchTask
+from agents.state import ResearchTask, merge_evidence
 from kernel.errors import NotFoundError, PmpilotError, TransientError
 from kernel.llm import LLMUsage, invoke_tools
 from tools.citations import find_span
@@ -59,30 +60,52 @@ class SubmitFindings(BaseModel):
     citations: list[CitedQuote] = Field(default_factory=list, description="The most telling supporting signals.")
 
 
-def retrieve(task: ResearchTask) -> dict[str, Any]:
-    """Deterministic retrieval for one question: evidence rows, findings, themes, past decisions."""
+def search(task: ResearchTask) -> dict[str, Any]:
+    """Hybrid search for one question: evidence rows and the search finding."""
     question = task["question"]
     workspace = task["workspace"]
-    qid = question["id"]
     query = question["query"]
     hits = search_signals(workspace, query, segment=question.get("segment"), limit=SEARCH_LIMIT)
     query_tokens = tokens(query)
     kept = [h for i, h in enumerate(hits) if i < ALWAYS_KEEP or tokens(h.text) & query_tokens]
     signals = fetch_signals(workspace, [h.signal_id for h in kept])
     evidence = {
-        h.signal_id: evidence_row(signals[h.signal_id], query, score=h.score, question=qid)
+        h.signal_id: evidence_row(signals[h.signal_id], query, score=h.score, question=question["id"])
         for h in kept if h.signal_id in signals
     }
-    findings = [_finding(question, evidence, "search")]
-    themes: dict[str, dict[str, Any]] = {}
-    decisions: list[dict[str, Any]] = []
-    if question.get("scope") == "landscape":
-        themes = _landscape_themes(workspace, query, evidence)
-        segment = _dominant_segment(evidence)
-        if segment:
-            findings.extend(_segment_profile(workspace, segment, query, evidence, qid))
-        decisions = [{**d, "question_id": qid} for d in past_decisions(workspace, query, limit=3)]
-    return {"evidence": evidence, "findings": findings, "themes": themes, "decisions": decisions}
+    return {"evidence": evidence, "findings": [_finding(question, evidence, "search")], "themes": {}, "decisions": []}
+
+
+def landscape(task: ResearchTask, evidence: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """For the landscape question: relevant themes, the dominant segment's profile, past decisions.
+
+    Theme members and profile evidence are added to ``evidence`` (which it updates in place).
+    """
+    question = task["question"]
+    workspace, query, qid = task["workspace"], question["query"], question["id"]
+    themes = _landscape_themes(workspace, query, evidence)
+    segment = _dominant_segment(evidence)
+    findings = _segment_profile(workspace, segment, query, evidence, qid) if segment else []
+    decisions = [{**d, "question_id": qid} for d in past_decisions(workspace, query, limit=3)]
+    return {"themes": themes, "findings": findings, "decisions": decisions}
+
+
+def retrieve(task: ResearchTask) -> dict[str, Any]:
+    """Deterministic retrieval for one question: evidence rows, findings, themes, past decisions."""
+    found = search(task)
+    if task["question"].get("scope") == "landscape":
+        _merge_landscape(found, landscape(task, found["evidence"]), None)
+    return found
+
+
+def _merge_landscape(found: dict[str, Any], extra: dict[str, Any], evidence: dict[str, dict[str, Any]] | None
+                     ) -> None:
+    """Add a landscape result to ``found``; ``evidence`` is the landscape's own copy when it ran apart."""
+    if evidence is not None:
+        found["evidence"] = merge_evidence(found["evidence"], evidence)
+    found["themes"].update(extra["themes"])
+    found["findings"].extend(extra["findings"])
+    found["decisions"].extend(extra["decisions"])
 
 
 def _finding(question: dict[str, Any], evidence: dict[str, dict[str, Any]], kind: str) -> dict[str, Any]:
@@ -255,19 +278,28 @@ def _summary(update: dict[str, Any]) -> str:
 def research(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Answer one research question; returns evidence, findings, themes and past decisions."""
     context = runtime.context
-    found = retrieve(task)
     usage = LLMUsage()
     dropped = 0
-    if not context.offline:
-        try:
-            dropped = llm_refine(task, found, context, usage)
-        except TransientError as exc:
-            # The deterministic retrieval above already answers the question from stored evidence; a
-            # model that stays unreachable or unusable after retries only costs the run its summary.
-            logger.warning("researcher %s: model unavailable, keeping retrieved evidence: %s",
-                           task["question"]["id"], exc)
-            context.emit("error", "researcher", f"{task['question']['id']}: model unavailable ({exc}); "
-                         "kept the retrieved evidence", question=task["question"]["question"])
+    if context.offline:
+        found = retrieve(task)
+    else:
+        found = search(task)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Themes, profile and decision log do not change what the model is shown first, so they
+            # are gathered while the model works: CPU work overlaps the wait for the server.
+            own = {sid: dict(row) for sid, row in found["evidence"].items()}
+            extra = pool.submit(landscape, task, own) if task["question"].get("scope") == "landscape" else None
+            try:
+                dropped = llm_refine(task, found, context, usage)
+            except TransientError as exc:
+                # The retrieval already answers the question from stored evidence; a model that stays
+                # unreachable or unusable after the retries only costs the run its summary.
+                logger.warning("researcher %s: model unavailable, keeping retrieved evidence: %s",
+                               task["question"]["id"], exc)
+                context.emit("error", "researcher", f"{task['question']['id']}: model unavailable ({exc}); "
+                             "kept the retrieved evidence", question=task["question"]["question"])
+            if extra is not None:
+                _merge_landscape(found, extra.result(), own)
     context.emit("evidence", "researcher", f"{task['question']['id']}: {len(found['evidence'])} signals",
                  question=task["question"]["question"], signal_ids=list(found["evidence"])[:20])
     return {**found, "llm": usage.as_dict(), "dropped_invalid": dropped}

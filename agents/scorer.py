@@ -12,6 +12,7 @@ atomic, Given/When/Then criteria) — returned as specific fixes the writer must
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -54,14 +55,22 @@ def build_topics(state: PMState) -> list[dict[str, Any]]:
     return topics
 
 
-def _similarity(workspace: str) -> scoring.Similarity:
+def _similarity(workspace: str, texts: list[str], goals: list[str]) -> scoring.Similarity:
+    """Cosine similarity to the strategy goals, with the goals and every topic text embedded in one batch.
+
+    One batched MiniLM pass instead of one per topic keeps the scorer off the run's critical path.
+    """
     embedder = memory_api.workspace(workspace).embedder
+    unique = list(dict.fromkeys([*goals, *texts]))
+    vectors: dict[str, np.ndarray] = dict(zip(unique, np.asarray(embedder.embed(unique)), strict=True))
 
-    def similarity(text: str, goals: list[str] | tuple[str, ...]) -> list[float]:
-        vectors = embedder.embed([text, *goals])
-        return [float(v) for v in np.asarray(vectors[1:]) @ np.asarray(vectors[0])]
+    def similarity(text: str, goal_texts: Sequence[str]) -> list[float]:
+        missing = [t for t in dict.fromkeys([text, *goal_texts]) if t not in vectors]
+        if missing:
+            vectors.update(zip(missing, np.asarray(embedder.embed(missing)), strict=True))
+        return [float(vectors[goal] @ vectors[text]) for goal in goal_texts]
 
-    return similarity  # type: ignore[return-value]
+    return similarity
 
 
 def alignment_text(topic: dict[str, Any], evidence: dict[str, dict[str, Any]], quotes: int = 3) -> str:
@@ -125,11 +134,11 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     strategy = Strategy.from_dict(state["strategy"], source=state["strategy"].get("source", "")) \
         if state.get("strategy") else None
     weights = scoring.criteria_weights(strategy)
-    similarity = _similarity(state["workspace"]) if strategy is not None else None
     evidence = state.get("evidence") or {}
-    topics = []
-    for topic in build_topics(state):
-        topics.append({**topic, **score_topic(topic, evidence, strategy, weights, similarity)})
+    candidates = build_topics(state)
+    similarity = _similarity(state["workspace"], [alignment_text(t, evidence) for t in candidates],
+                             [g.text for g in strategy.goals]) if strategy is not None else None
+    topics = [{**topic, **score_topic(topic, evidence, strategy, weights, similarity)} for topic in candidates]
     return {"scores": {"criteria": weights, "topics": topics, "strategy": bool(strategy)}}
 
 

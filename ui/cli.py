@@ -301,9 +301,8 @@ def cmd_runs(args: argparse.Namespace) -> Any:
 
 
 def cmd_demo(args: argparse.Namespace) -> Any:
-    from agents.runner import run_goal
-
     from agents import demo
+    from agents.runner import run_goal
     from kernel.settings import get_settings
     from memory import api
 

@@ -42,12 +42,12 @@ KEYWORDS = (" meeting", "minutes", "action items", "follow-up", "follow up", "re
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 _DECISION = re.compile(
     r"\b(?:we(?:'ve)? decided|decided (?:that|to)|here's where i land|let's go with|we(?:'ll| will) go with|"
-    r"the decision is|we agreed|agreed to|we commit to|final answer)\b", re.IGNORECASE)
+    r"the decision is|we agreed|agreed to|final answer)\b", re.IGNORECASE)
 _COMMIT = re.compile(r"\b(?:i'll|i will|i'm going to|i am going to|i can take|i'll take)\b", re.IGNORECASE)
 _TEAM_COMMIT = re.compile(r"\b(?:we'll|we will)\s+(?!go with|make|need|be\b)", re.IGNORECASE)
 _OWN = re.compile(r"\b([A-Z][a-z]+),? you own (?:it|this|that)\b")
 _ASK = re.compile(r"^\s*(?:(?:and|so)\s+)?([A-Z][a-z]+),\s+(?:can|could|will|would) you\s+(.+?)\?\s*$")
-_ASK_ABOUT = re.compile(r"^\s*(?:can|could|will) ([A-Z][a-z]+) (.+?)\?\s*$")
+_ASK_ABOUT = re.compile(r"^\s*(?i:can|could|will) ([A-Z][a-z]+) (.+?)\?\s*$")
 _YES = re.compile(r"^\s*(?:yes|yeah|yep|sure|will do|on it|absolutely|of course|ok(?:ay)?)\b", re.IGNORECASE)
 _OPEN_LABEL = re.compile(r"\b(?:another )?open question:\s*", re.IGNORECASE)
 _DEFER = re.compile(
@@ -128,6 +128,7 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     questions: list[dict[str, Any]] = []
     requirements: list[dict[str, Any]] = []
     last_requirement_turn = -2
+    answered: set[int] = set()
     for i, turn in enumerate(turns):
         text, speaker = turn["quote"], turn.get("speaker")
         following = turns[i + 1] if i + 1 < len(turns) else None
@@ -139,7 +140,7 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
                 quote = " ".join([sentence, *rest])
                 quote = find_span(text, quote) or sentence
                 decisions.append({"decision": _clean(quote), "speaker": speaker, **_cite(turn, quote)})
-            if _COMMIT.search(sentence) and not question:
+            if _COMMIT.search(sentence) and not question and i not in answered:
                 actions.append({"owner": speaker, "item": _clean(sentence), **_cite(turn, sentence)})
             elif _TEAM_COMMIT.search(sentence) and not question and not _DECISION.search(sentence):
                 actions.append({"owner": None, "item": _clean(sentence), **_cite(turn, sentence)})
@@ -155,10 +156,18 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
                 actions.append(item)
             if question:
                 ask = _ASK.match(sentence) or _ASK_ABOUT.match(sentence)
-                answered_yes = following is not None and _YES.match(following["quote"])
-                if ask and answered_yes:
+                accepted = following is not None and (_YES.match(following["quote"])
+                                                      or _COMMIT.search(following["quote"]))
+                if ask and following is not None and accepted:
                     owner = _full_name(ask.group(1), speakers)
-                    actions.append({"owner": owner, "item": _clean(ask.group(2)), **_cite(turn, sentence)})
+                    item = {"owner": owner, "item": _clean(ask.group(2)), **_cite(turn, sentence)}
+                    promise = next((s for s in _sentences(following["quote"]) if _COMMIT.search(s)), None)
+                    if promise:
+                        item["item"] += f" (“{promise}”)"
+                        item["citations"].append(following["signal_id"])
+                        item["quotes"].append({"signal_id": following["signal_id"], "quote": promise})
+                        answered.add(i + 1)
+                    actions.append(item)
                 elif _OPEN_LABEL.search(sentence) or (following is not None and _DEFER.search(following["quote"])):
                     entry = {"question": _clean(sentence), "asked_by": speaker, **_cite(turn, sentence)}
                     if following is not None and _DEFER.search(following["quote"]):

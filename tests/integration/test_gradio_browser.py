@@ -73,12 +73,8 @@ class Page:
         raise AssertionError(f"timed out waiting for: {expression}")
 
     def screenshot(self, path: Path) -> Path:
-        """Save a PNG of the whole page."""
-        metrics = self.send("Page.getLayoutMetrics")
-        size = metrics.get("cssContentSize") or metrics["contentSize"]
-        shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                         clip={"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 4000),
-                               "scale": 1})
+        """Save a PNG of the viewport."""
+        shot = self.send("Page.captureScreenshot", format="png")
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
@@ -173,5 +169,15 @@ def test_goal_in_the_browser_produces_documents(page: Page, tmp_path: Path) -> N
     assert page.js("window.__pwned === undefined")
     assert page.js("document.querySelectorAll('#pm-chat img[src=\"x\"], #pm-chat a[href^=\"javascript\"]').length") == 0
 
+    # The injected ticket is cited as evidence: it shows as literal text, never as markup.
+    assert "Sync lost my edits <img src=x onerror=" in text
+
+    # Screenshot: the top of the thread with the first researcher's step opened.
+    page.js("Array.from(document.querySelectorAll('#pm-chat .title')).find(t => t.innerText.includes('Researcher'))"
+            ".click()")
+    page.wait_for("document.querySelector('#pm-chat').innerText.includes('signals, ')", 30)
+    # Scroll the thread to its top and wait until the chat's autoscroll leaves it there.
+    page.wait_for("(() => { let stayed = true; document.querySelectorAll('#pm-chat *').forEach(e => "
+                  "{ if (e.scrollTop > 0) { stayed = false; e.scrollTop = 0; } }); return stayed })()", 30)
     shot = page.screenshot(tmp_path / "ui.png")
     assert shot.stat().st_size > 20_000

@@ -1,0 +1,292 @@
+"""Status update deliverable: what changed in a period, by strategy goal, backed by commits.
+
+Inputs: the run's repository (``--repo``), period start (``--since``; else the date of the last
+completed status run of the workspace — "since last update" —, else the last 7 days), the
+strategy (``--strategy``) and the workspace's user memory (themes and ingested issues).
+
+- **changes**: one line per strategy goal that got commits (audience tone: exec = outcomes and
+  shares, eng = commits, PRs and lines, sales = customer-visible features and fixes), every line
+  citing the shas it summarises (all read from the repository, so each exists); one line per
+  goal the users ask about ("shipped vs asked", citing the theme's quotes); one line for
+  unaligned work; and, when a previous status exists, what moved since it.
+- **capacity**: each goal's share of the period's commits (:mod:`tools.alignment`), plus
+  ``Unaligned``; the shares sum to 1.
+- **risks**: stalled goals (share ≤ a third of the weight), growing complaint themes on
+  under-invested goals, a large unaligned share, breaking changes.
+- **next**: rebalancing toward the most under-invested goal, the issues users filed about it,
+  and asked-for themes with nothing shipped.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agents.writer import Deliverable, Materials, register
+from kernel.artifacts import StatusUpdate
+from kernel.errors import InputError, NotFoundError
+from kernel.schemas import SignalKind
+from kernel.timeutil import parse_when
+from memory import api as memory_api
+from memory.ingest.gitlog import Commit, read_commits
+from tools.alignment import AlignmentReport, align, assign_goals, embedding_similarity
+from tools.citations import find_span
+from tools.research import evidence_row, fetch_signals, theme_summaries
+from tools.scoring import Strategy
+
+KIND = "status"
+KEYWORDS = (" status", "weekly update", "progress update", "what shipped", "what changed", "changelog",
+            "release notes", "sprint review", "since last update", "capacity")
+DEFAULT_PERIOD = timedelta(days=7)
+MAX_THEMES = 8
+QUOTES_PER_THEME = 3
+STALLED_RATIO = 1 / 3
+GROWING_TREND = 0.2
+UNALIGNED_RISK = 0.25
+_INTERNAL_TYPES = frozenset({"chore", "ci", "build", "test", "refactor", "style", "docs"})
+
+
+# ------------------------------------------------------------------------------------------- period
+
+
+def previous_status(workspace: str) -> dict[str, Any] | None:
+    """The newest completed run of ``workspace`` that wrote a status update: run id, date and document."""
+    from agents.runner import list_runs, read_artifact
+
+    for run in list_runs(workspace):
+        if run.get("status") != "completed" or not any(a.get("kind") == KIND for a in run.get("artifacts") or []):
+            continue
+        try:
+            _, doc = read_artifact(run["run_id"], KIND)
+        except NotFoundError:  # the run's files were removed: look further back
+            continue
+        return {"run_id": run["run_id"], "created_at": run.get("created_at") or "", "doc": doc}
+    return None
+
+
+def period_start(since: str | None, previous: dict[str, Any] | None, now: datetime) -> datetime:
+    """``--since`` when given, else the previous status run's date, else :data:`DEFAULT_PERIOD` ago."""
+    if since:
+        return parse_when(since, now=now)
+    if previous and previous.get("created_at"):
+        return parse_when(previous["created_at"], now=now)
+    return now - DEFAULT_PERIOD
+
+
+# ------------------------------------------------------------------------------------------- collect
+
+
+def _themes(workspace: str) -> list[dict[str, Any]]:
+    themes = theme_summaries(workspace, members=False)
+    return sorted(themes, key=lambda t: (-t["size"], t["id"]))[:MAX_THEMES]
+
+
+def _issue_signals(workspace: str) -> list[Any]:
+    return [s for s, _ in memory_api.workspace(workspace).iter_signals(kind=SignalKind.ISSUE.value) if s.chunk == 0]
+
+
+def collect(m: Materials) -> dict[str, dict[str, Any]]:
+    """Evidence for "what users asked": the quotes of the largest themes and the ingested issues."""
+    rows: dict[str, dict[str, Any]] = {}
+    if not m.workspace:
+        return rows
+    themes = _themes(m.workspace)
+    quotes = {q["signal_id"]: (q["quote"], t["id"]) for t in themes for q in t["quotes"][:QUOTES_PER_THEME]}
+    for sid, signal in fetch_signals(m.workspace, list(quotes)).items():
+        quote, theme_id = quotes[sid]
+        row = evidence_row(signal, quote, theme=theme_id)
+        row["quote"] = find_span(signal.text, quote) or row["quote"]
+        rows[sid] = row
+    for signal in _issue_signals(m.workspace):
+        row = evidence_row(signal, signal.text.split("\n", 1)[0])
+        row["quote"] = signal.text.split("\n", 1)[0].strip() or row["quote"]
+        rows[signal.id] = row
+    return rows
+
+
+# ------------------------------------------------------------------------------------------- text
+
+
+def _pct(value: float) -> str:
+    return f"{round(100 * value)} %"
+
+
+def _plain(commit: Commit) -> str:
+    """A commit subject without its conventional prefix and PR reference, as a phrase."""
+    subject = commit.subject
+    if commit.type:
+        subject = subject.split(":", 1)[1].strip() if ":" in subject else subject
+    subject = subject.rsplit(" (#", 1)[0].strip() if subject.endswith(")") and " (#" in subject else subject
+    return subject[:1].lower() + subject[1:]
+
+
+def _goal_line(goal: str, commits: list[Commit], share: float, weight: float | None, audience: str) -> str | None:
+    """One change line in the audience's tone (None when there is nothing to tell that audience)."""
+    if audience == "sales":
+        visible = [c for c in commits if c.type not in _INTERNAL_TYPES]
+        if not visible:
+            return None
+        news = [("New: " if c.type == "feat" else "Fixed: " if c.type == "fix" else "") + _plain(c)
+                for c in visible[:4]]
+        return f"{goal}: " + "; ".join(news) + ("; and more." if len(visible) > 4 else ".")
+    if audience == "eng":
+        prs = [f"#{c.pr}" for c in commits if c.pr]
+        lines = sum(c.lines for c in commits)
+        items = "; ".join(f"{c.sha[:8]} {c.subject}" for c in commits[:5])
+        return (f"{goal}: {len(commits)} commits, {lines} lines changed"
+                + (f", PRs {', '.join(prs[:8])}" if prs else "") + f" — {items}"
+                + (f"; and {len(commits) - 5} more." if len(commits) > 5 else "."))
+    weight_text = f" (weight {_pct(weight)})" if weight is not None else ""
+    shipped = "; ".join(_plain(c) for c in commits[:3])
+    return (f"{goal}: {len(commits)} change{'s' if len(commits) != 1 else ''} shipped, {_pct(share)} of "
+            f"engineering capacity{weight_text} — {shipped}" + ("; …" if len(commits) > 3 else "."))
+
+
+# ------------------------------------------------------------------------------------------- draft
+
+
+def _strategy(m: Materials) -> Strategy | None:
+    return Strategy.from_dict(m.strategy, source=str(m.strategy.get("source") or "")) if m.strategy else None
+
+
+def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]:
+    """The status update as artifact data (contract shape); see the module docstring for each part.
+
+    Raises:
+        InputError: No repository was given, or it cannot be read.
+    """
+    if not m.repo:
+        raise InputError("the status update needs a git repository: pass --repo PATH (and --since DATE)")
+    now = now or datetime.now(UTC)
+    audience = m.audience if m.audience in ("exec", "eng", "sales") else "exec"
+    previous = previous_status(m.workspace) if m.workspace and not m.since else None
+    start = period_start(m.since, previous, now)
+    commits = [c for c in read_commits(Path(m.repo), since=start) if not c.merge]
+    by_sha = {c.sha: c for c in commits}
+    strategy = _strategy(m)
+    similarity = embedding_similarity()
+    issues = _issue_signals(m.workspace) if m.workspace else []
+    report: AlignmentReport | None = None
+    if strategy is not None:
+        report = align(Path(m.repo), strategy, since=start, similarity=similarity,
+                       issues=[{"id": s.external_id, "text": s.text} for s in issues])
+    themes = _themes(m.workspace) if m.workspace else []
+
+    changes: list[dict[str, Any]] = []
+    capacity: list[dict[str, Any]] = []
+    risks: list[str] = []
+    nexts: list[str] = []
+    if previous is not None:
+        before = {c["goal"]: c["share"] for c in previous["doc"].get("capacity") or []}
+        moved = [f"{g.goal} {_pct(before[g.goal])} → {_pct(g.share)}" for g in (report.goals if report else [])
+                 if g.goal in before and abs(before[g.goal] - g.share) >= 0.05]
+        changes.append({"summary": f"Since the last update ({previous['created_at'][:10]}, run {previous['run_id']}): "
+                                   f"{len(commits)} new commits" + (f"; capacity moved: {', '.join(moved)}." if moved
+                                                                     else "."),
+                        "goal": None, "commits": [c.sha for c in commits[:20]]})
+    goal_themes: dict[str, list[dict[str, Any]]] = {}
+    if report is not None and strategy is not None:
+        theme_goals = assign_goals(strategy, [f"{t['label']}. {' '.join(t['keywords'])}" for t in themes],
+                                   similarity=similarity)
+        for theme, goals in zip(themes, theme_goals, strict=True):
+            for goal in goals:
+                goal_themes.setdefault(goal, []).append(theme)
+        for g in sorted(report.goals, key=lambda g: -g.weight):
+            goal_commits = [by_sha[s] for s in g.commits if s in by_sha]
+            line = _goal_line(g.goal, goal_commits, g.share, g.weight, audience) if goal_commits else None
+            if line:
+                changes.append({"summary": line, "goal": g.goal, "commits": [c.sha for c in goal_commits]})
+            for theme in goal_themes.get(g.goal, [])[:2]:
+                cites = [q["signal_id"] for q in theme["quotes"][:QUOTES_PER_THEME] if q["signal_id"] in m.evidence]
+                trend = f", trend {theme['trend']:+.0%}" if theme.get("trend") else ""
+                shipped = f"{len(goal_commits)} commits shipped for it" if goal_commits else "nothing shipped for it"
+                changes.append({"summary": f"Users asked: “{theme['label']}” ({theme['size']} signals from "
+                                           f"{theme['users']} users{trend}) → {g.goal}: {shipped} this period.",
+                                "goal": g.goal, "commits": [c.sha for c in goal_commits], "citations": cites})
+            capacity.append({"goal": g.goal, "share": g.share})
+        capacity.append({"goal": "Unaligned", "share": report.unaligned_share})
+        unaligned = [by_sha[s] for s in report.unaligned_commits if s in by_sha]
+        if unaligned and audience != "sales":
+            changes.append({"summary": f"Not tied to a strategy goal: {len(unaligned)} commits "
+                                       f"({_pct(report.unaligned_share)}) — "
+                                       + "; ".join(_plain(c) for c in unaligned[:3]) + ".",
+                            "goal": None, "commits": [c.sha for c in unaligned]})
+        for g in sorted(report.goals, key=lambda g: -g.weight):
+            if g.weight >= 0.15 and g.share <= g.weight * STALLED_RATIO:
+                risks.append(f"{g.goal} is stalled: weight {_pct(g.weight)}, {_pct(g.share)} of capacity "
+                             f"({g.commit_count:g} of {report.commits} commits).")
+            for theme in goal_themes.get(g.goal, []):
+                negative = theme.get("sentiment", {}).get("negative", 0)
+                if theme.get("trend", 0) >= GROWING_TREND and negative >= theme["size"] / 3 and g.gap < -0.05:
+                    risks.append(f"Growing complaints: “{theme['label']}” ({theme['size']} signals, trend "
+                                 f"{theme['trend']:+.0%}) map to {g.goal}, which got {_pct(g.share)} of capacity.")
+        if report.unaligned_share >= UNALIGNED_RISK:
+            risks.append(f"{_pct(report.unaligned_share)} of commits serve no strategy goal.")
+        starved = min(report.goals, key=lambda g: g.gap, default=None)
+        if starved is not None and starved.gap < -0.05:
+            nexts.append(f"Rebalance toward {starved.goal}: it needs about {_pct(-starved.gap)} more of capacity "
+                         f"to match its weight of {_pct(starved.weight)}.")
+            titles = {s.external_id: s.text.split("\n", 1)[0] for s in issues}
+            for issue_id in starved.issues[:3]:
+                nexts.append(f"{starved.goal}: {issue_id} — {titles.get(issue_id, '')}".rstrip(" —"))
+        for goal, mapped in goal_themes.items():
+            if not any(g.goal == goal and g.commits for g in report.goals) and mapped:
+                nexts.append(f"Users ask about “{mapped[0]['label']}” ({goal}) and nothing shipped for it: plan it.")
+    else:
+        by_type: dict[str, list[Commit]] = {}
+        for c in commits:
+            by_type.setdefault(c.type or "other", []).append(c)
+        for kind, group in sorted(by_type.items(), key=lambda kv: -len(kv[1])):
+            line = _goal_line(kind, group, len(group) / len(commits), None, audience)
+            if line:
+                changes.append({"summary": line, "goal": None, "commits": [c.sha for c in group]})
+        risks.append("No strategy file: capacity per goal was not measured (pass --strategy FILE).")
+    breaking = [c for c in commits if c.breaking]
+    if breaking and audience in ("eng", "sales"):
+        risks.append("Breaking changes: " + "; ".join(f"{c.sha[:8]} {c.subject}" for c in breaking[:3]) + ".")
+    if not commits:
+        risks.append(f"No commits since {start:%Y-%m-%d}: nothing shipped in the period.")
+    if audience == "sales":
+        nexts.append("Tell customers only what shipped above; dates for planned work are [PM to decide].")
+    doc = StatusUpdate(title=f"Status update ({audience}): {start:%Y-%m-%d} to {now:%Y-%m-%d}",
+                       mode=m.mode, period=f"{start:%Y-%m-%d} to {now:%Y-%m-%d}").model_dump(mode="json")  # type: ignore[arg-type]
+    doc.update(changes=changes, capacity=capacity, risks=risks, next=nexts)
+    doc["evidence"] = m.evidence_for([sid for c in changes for sid in c.get("citations") or []])
+    return doc
+
+
+def draft_status(m: Materials) -> dict[str, Any]:
+    """Offline status update."""
+    return build_status(m)
+
+
+# ------------------------------------------------------------------------------------------- LLM
+
+
+class StatusDraft(BaseModel):
+    """Wording for a status update; commits, shares and dates are computed, not written by you.
+
+    Write for the audience: exec = outcomes and risks in plain words, eng = technical detail,
+    sales = what customers can be told. Ground risks and next steps in the evidence.
+    """
+
+    headline: str = Field(description="One sentence: the period's main news for the audience.")
+    risks: list[str] = Field(default_factory=list, description="Risks the evidence shows (complaints, churn).")
+    next: list[str] = Field(default_factory=list, description="Concrete next steps.")
+
+
+def complete_status(draft: BaseModel, m: Materials) -> dict[str, Any]:
+    """The computed status update with the model's headline, risks and next steps added."""
+    assert isinstance(draft, StatusDraft)
+    doc = build_status(m)
+    if draft.headline.strip():
+        doc["changes"].insert(0, {"summary": draft.headline.strip(), "goal": None, "commits": []})
+    doc["risks"] = [*doc["risks"], *(r.strip() for r in draft.risks if r.strip())]
+    doc["next"] = [*doc["next"], *(n.strip() for n in draft.next if n.strip())]
+    return doc
+
+
+register(Deliverable(KIND, StatusUpdate, KEYWORDS, draft_status, StatusDraft, complete_status, collect=collect))
