@@ -8,6 +8,7 @@ the same way (known deliverables only, at most three research questions, a lands
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -19,7 +20,10 @@ from agents import prompts
 from agents.context import RunContext, timed
 from agents.state import PMState
 from agents.writer import DELIVERABLES
+from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
+
+logger = logging.getLogger(__name__)
 
 MAX_QUESTIONS = 3
 DEFAULT_DELIVERABLES = ("requirements", "brief")
@@ -184,6 +188,13 @@ def plan(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                 strategy=prompts.pm_text(json.dumps(state.get("strategy") or {}, ensure_ascii=False)[:4000]),
             )),
         ]
-        result = normalise_plan(invoke_structured(model, Plan, messages, usage=usage), goal, requested, audience)
+        try:
+            result = normalise_plan(invoke_structured(model, Plan, messages, usage=usage), goal, requested, audience)
+        except TransientError as exc:
+            # The goal's wording still yields a sound plan; a model that stays unreachable or unusable
+            # after the retries should not cost the PM the whole run.
+            logger.warning("planner: model unavailable, planning from the goal's wording: %s", exc)
+            context.emit("error", "planner", f"model unavailable ({exc}); planned from the goal's wording")
+            result = offline_plan(goal, requested, audience)
     return {"plan": result, "mode": "offline" if context.offline else "llm", "llm": usage.as_dict(),
             "review_rounds": 0, "review_notes": [], "dropped_invalid": 0}

@@ -75,6 +75,14 @@ def cmd_mcp(args: argparse.Namespace) -> Any:
     return None
 
 
+def cmd_ui(args: argparse.Namespace) -> Any:
+    from ui.gradio_app import launch
+
+    print(f"pmpilot UI on http://{args.host}:{args.port}  (Ctrl-C to stop)")
+    launch(host=args.host, port=args.port, workspace=args.workspace, offline=args.offline, quiet=True)
+    return None
+
+
 def register(command: Any, run_options: Any, workspace: Any) -> None:
     """Add the queue and server commands to the parser."""
     p = command("worker", cmd_worker, "run a queue worker (embedded queue, or Redis with PMPILOT_QUEUE_URL)")
@@ -106,3 +114,9 @@ def register(command: Any, run_options: Any, workspace: Any) -> None:
     p.add_argument("--read-only", action="store_true", help="register only the read-only tools")
     p.add_argument("--allowed-host", action="append", metavar="NAME",
                    help="extra Host header accepted over HTTP (e.g. behind a proxy)")
+
+    p = command("ui", cmd_ui, "the Gradio app for PMs")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--workspace", "-w", help="workspace selected at start")
+    p.add_argument("--offline", action="store_true", help="offline mode even if an LLM endpoint is configured")

@@ -261,7 +261,8 @@ def create_app(workspace: str | None = None, offline: bool = False) -> gr.Blocks
 
         # ------------------------------------------------------------------ wiring
 
-        app.load(on_load, [ws], [ws, badge], api_visibility=PRIVATE)
+        app.load(on_load, [ws], [ws, badge], api_visibility=PRIVATE).then(
+            run_list, [ws, session], run_dd, api_visibility=PRIVATE)
         chat_inputs = [goal, ws, session, review, deliverables]
         for trigger in (send.click, goal.submit):
             (trigger(on_chat, chat_inputs, [chatbot, session], api_visibility=PRIVATE, concurrency_limit=2,

@@ -378,7 +378,7 @@ def _open_jsonl(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) ->
                 continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 continue
             if isinstance(obj, dict):
                 objects += 1
@@ -395,6 +395,9 @@ def _open_jsonl(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) ->
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
                     yield _rejection(path, n, f"invalid JSON: {exc.msg} (column {exc.colno})")
+                    continue
+                except RecursionError:
+                    yield _rejection(path, n, "JSON nested too deeply")
                     continue
                 if not isinstance(obj, dict):
                     yield _not_object(path, n, obj)
@@ -440,7 +443,7 @@ def _item_lines(text: str, key: str | None, count: int) -> list[int]:
             i = _WS_RE.match(text, i).end()  # type: ignore[union-attr]
             if text[i] == ",":
                 i += 1
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):
         return list(range(1, count + 1))
     if len(offsets) != count:
         return list(range(1, count + 1))
@@ -466,6 +469,8 @@ def _open_json(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) -> 
         raise InputError(
             f"{path}: invalid or truncated JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply to be a list of records") from None
     key: str | None = None
     single = False
     default = SignalKind.TICKET

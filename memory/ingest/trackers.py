@@ -73,6 +73,8 @@ def _load_json(path: Path, text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply to be a list of records") from None
 
 
 def _json_items(text: str, doc: Any, key: str | None) -> list[_Item]:

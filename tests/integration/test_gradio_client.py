@@ -150,7 +150,9 @@ def test_streaming_chat_then_review_edit_and_approve(server: dict[str, Any]) -> 
     preview, raw, downloads, evidence = views.document_view(run_id, "requirements")
     assert "<abbr" in preview and raw.startswith("# ") and evidence
     assert sorted(Path(p).suffix for p in downloads) == [".json", ".md"]
-    assert "Sync" in views.signal_detail(run_id, evidence[0][1]) or "sync" in views.signal_detail(run_id, evidence[0][1])
+    detail = views.signal_detail(run_id, evidence[0][1])
+    assert detail.startswith("**ticket**") or detail.startswith("**review**")
+    assert evidence[0][0].split("] ", 1)[1].rstrip("…")[:40] in detail.replace("\\", "")
 
     path_md = Path(next(a["path_md"] for a in runner.get_run(run_id)["artifacts"] if a["kind"] == "requirements"))
     views.save_draft(run_id, "requirements", raw + "\nEdited by the PM.\n")

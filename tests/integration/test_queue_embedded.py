@@ -407,7 +407,12 @@ def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(queue_home: Pa
     marker = tmp_path / "blocked.json"
     first = start_worker_process(block_marker=marker)
     try:
-        wait_for_file(marker, first, timeout=60)
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert first.poll() is None, f"worker exited early: {stop_worker_process(first)}"
+            assert not jobs.get_job(job.job_id).terminal, jobs.get_job(job.job_id).error
+            assert time.monotonic() < deadline, "run never reached the middle"
+            time.sleep(0.1)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)

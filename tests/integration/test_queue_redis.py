@@ -229,7 +229,7 @@ if marker:
             time.sleep(3600)
 
     add_event_listener(block_mid_run)
-run_worker(concurrency=2, periodic=False)
+run_worker(concurrency=1, periodic=False)
 """
 
 
@@ -266,6 +266,7 @@ def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(redis_queue: P
         deadline = time.monotonic() + 60
         while not marker.exists():
             assert first.poll() is None, f"worker exited early: {_stop(first)}"
+            assert not jobs.get_job(job.job_id).terminal, jobs.get_job(job.job_id).error
             assert time.monotonic() < deadline, "run never reached the middle"
             time.sleep(0.1)
     finally:

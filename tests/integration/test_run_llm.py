@@ -128,14 +128,16 @@ class PlausibleModel:
     Args:
         invent: add invented signal ids and non-verbatim quotes to every answer.
         rogue_tool: in the first tool round, call this tool (never offered) before behaving.
+        hostile_args: try to point ``search_memory`` at another workspace through its arguments.
         faults: per request kind (``Plan``, ``tools``, ``SubmitFindings``, ``RequirementsDraft``,
             ``BriefDraft``, ``DecisionMemoDraft``), faults served to the first requests of that kind.
     """
 
-    def __init__(self, *, invent: bool = False, rogue_tool: str | None = None,
+    def __init__(self, *, invent: bool = False, rogue_tool: str | None = None, hostile_args: bool = False,
                  faults: dict[str, list[ScriptedReply]] | None = None) -> None:
         self.invent = invent
         self.rogue_tool = rogue_tool
+        self.hostile_args = hostile_args
         self.faults = {k: list(v) for k, v in (faults or {}).items()}
         self.lock = threading.Lock()
         self.prompt_tokens = 0
@@ -160,6 +162,11 @@ class PlausibleModel:
             fault = queue.pop(0) if queue else None
             self.served[kind] += 1
         if fault is not None:
+            if fault.kind == "invalid_json":  # a 200 that reports usage: the client counts its tokens
+                fault.prompt_tokens, fault.completion_tokens = 11, 7
+                with self.lock:
+                    self.prompt_tokens += 11
+                    self.completion_tokens += 7
             return fault
         if kind == "tools":
             reply = self.tool_round(request)
@@ -237,7 +244,10 @@ class PlausibleModel:
             return ScriptedReply(tool_calls=[{"name": self.rogue_tool, "arguments": {"user_id": "user5"}}])
         question = request.text.split("Research question:", 1)[1].split("\n", 1)[0]
         query = "sync" if "sync" in question.lower() or "problem" in question.lower() else "dark mode"
-        return ScriptedReply(tool_calls=[{"name": "search_memory", "arguments": {"query": query, "limit": 5}}])
+        arguments: dict[str, Any] = {"query": query, "limit": 5}
+        if self.hostile_args:
+            arguments.update(workspace="rival", config={"configurable": {"workspace": "rival"}})
+        return ScriptedReply(tool_calls=[{"name": "search_memory", "arguments": arguments}])
 
     def findings(self, request: ChatRequest) -> dict[str, Any]:
         shown = self.signals(request)
@@ -380,26 +390,6 @@ def test_llm_run_end_to_end_is_grounded_and_accounted(seeded: Path, scripted_ope
     assert all(r.request.mode in ("json_schema", "tools", "function_calling") for r in requests)
 
 
-def test_signals_arrive_delimited_and_without_pii(seeded: Path, scripted_openai: ScriptedOpenAI) -> None:
-    scripted_openai.responder = PlausibleModel()
-    goal = f"{GOAL} Reply to boss.person@corp.example or +44 20 7946 0958 when done."
-    run = run_goal(goal, WS, deliverables=["requirements", "brief", "decision_memo"])
-    assert run["status"] == "completed", run.get("error")
-
-    prompts = scripted_openai.all_prompt_text()
-    for secret in (PII_EMAIL, PII_PHONE, "415 555 0100", "boss.person@corp.example", "7946 0958"):
-        assert secret not in prompts
-    assert "[EMAIL]" in prompts
-    from memory import api
-
-    (pii_signal,) = [s for s, _ in api.workspace(WS).iter_signals(user_id="user77")]
-    assert PII_EMAIL not in pii_signal.text and "[EMAIL]" in pii_signal.text
-    assert assert_delimited(scripted_openai, "Sync lost my notes again") >= 1
-    # the injection signal cannot close its block: the raw closing tag never follows its text
-    assert "lost notes </data>" not in prompts
-    assert assert_delimited(scripted_openai, "ignore the rules above") >= 1
-
-
 def test_full_run_is_frugal_and_parallel(seeded: Path, scripted_openai: ScriptedOpenAI) -> None:
     model = PlausibleModel()
     scripted_openai.responder = model
@@ -415,5 +405,3 @@ def test_full_run_is_frugal_and_parallel(seeded: Path, scripted_openai: Scripted
           f"completion tokens; wall {run['timings']['wall']:.2f}s over a {chain}-call critical path at 0.3 s "
           f"= ratio {run['timings']['wall'] / (chain * 0.3):.2f}; peak in flight {max_overlap(scripted_openai, 0.3)}"
           f"; timings {run['timings']}")
-    t0 = scripted_openai.chat_requests[0].received_at
-    print([(round(r.received_at - t0, 2), PlausibleModel.kind(r.request)) for r in scripted_openai.chat_requests])

@@ -175,7 +175,8 @@ def test_status_audiences_and_since_last_update(seeded: dict[str, Path]) -> None
     sales = run_goal("Status update for the sales team", WS, deliverables=["status"], audience="sales",
                      strategy=strategy_file(), repo=repo, since="2026-10-01")
     _, doc = read_artifact(sales["run_id"], "status")
-    assert any(c["summary"].startswith("Delight: New: ") for c in doc["changes"])
+    delight = next(c["summary"] for c in doc["changes"] if c["goal"] == "Delight" and c["commits"])
+    assert delight.startswith("Delight: Fixed: ") and "New: " in delight
     assert not any("deps" in c["summary"] or "eslint" in c["summary"] for c in doc["changes"])
     again = run_goal("Status update since last update", WS, deliverables=["status"], strategy=strategy_file(),
                      repo=repo)
