@@ -13,6 +13,7 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
+import agents.deliverables  # noqa: F401  (registers the status and meeting_notes deliverables)
 from agents import planner, researcher, review, scorer, writer
 from agents.context import RunContext
 from agents.state import InputState, OutputState, PMState

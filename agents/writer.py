@@ -58,6 +58,10 @@ class Materials:
     has_strategy: bool
     feedback: str | None = None
     fixes: list[dict[str, Any]] = field(default_factory=list)
+    workspace: str = ""
+    repo: str | None = None
+    since: str | None = None
+    strategy: dict[str, Any] | None = None
 
     @classmethod
     def from_state(cls, state: PMState) -> Materials:
@@ -70,7 +74,8 @@ class Materials:
             topics=scores.get("topics") or [], criteria=scores.get("criteria") or {},
             findings=state.get("findings") or [], decisions=state.get("decisions") or [],
             has_strategy=bool(scores.get("strategy")), feedback=state.get("human_feedback"),
-            fixes=state.get("review_notes") or [],
+            fixes=state.get("review_notes") or [], workspace=state.get("workspace") or "",
+            repo=state.get("repo"), since=state.get("since"), strategy=state.get("strategy"),
         )
 
     def ranked(self, kind: str | None = None) -> list[dict[str, Any]]:
@@ -108,6 +113,7 @@ class Deliverable:
     draft_offline: DraftFn
     llm_schema: type[BaseModel] | None = None
     complete_llm: Callable[[BaseModel, Materials], dict[str, Any]] | None = None
+    collect: Callable[[Materials], dict[str, dict[str, Any]]] | None = None
 
 
 DELIVERABLES: dict[str, Deliverable] = {}
@@ -723,6 +729,12 @@ def write(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         targets = sorted({n["kind"] for n in m.fixes if n["kind"] in kinds})
     else:
         targets = kinds
+    collected: dict[str, dict[str, Any]] = {}
+    for kind in targets:
+        collect = DELIVERABLES[kind].collect
+        if collect is not None and kind not in drafts:
+            collected.update(collect(m))
+    m.evidence = {**m.evidence, **collected}
     usage = LLMUsage()
     if m.fixes and drafts:
         # The scorer's fixes are mechanical (split, rephrase as Given/When/Then, cite, add a story for a
@@ -740,4 +752,4 @@ def write(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                 drafts[kind] = future.result()
     for kind in targets:
         context.emit("artifact", "writer", f"drafted {kind}", kind=kind)
-    return {"drafts": drafts, "human_feedback": None, "llm": usage.as_dict()}
+    return {"drafts": drafts, "human_feedback": None, "llm": usage.as_dict(), "evidence": collected}

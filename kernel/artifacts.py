@@ -125,6 +125,7 @@ class StatusChange(BaseModel):
     summary: str
     goal: str | None = None
     commits: list[str] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=list)
 
 
 class CapacityShare(BaseModel):
@@ -160,6 +161,7 @@ class MeetingNotes(ArtifactBase):
     decisions: list[Any] = Field(default_factory=list)
     action_items: list[ActionItem] = Field(default_factory=list)
     open_questions: list[Any] = Field(default_factory=list)
+    requirements: list[Any] = Field(default_factory=list)
 
 
 class RoadmapItem(BaseModel):

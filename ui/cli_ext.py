@@ -83,6 +83,27 @@ def cmd_ui(args: argparse.Namespace) -> Any:
     return None
 
 
+def cmd_align(args: argparse.Namespace) -> Any:
+    from kernel.settings import get_settings
+    from kernel.timeutil import parse_when
+    from tools.alignment import align, format_report
+    from ui.cli import _emit
+
+    repo, strategy = Path(args.repo), Path(args.strategy)
+    if not repo.is_dir():
+        raise InputError(f"repository not found: {repo}")
+    if not strategy.is_file():
+        raise InputError(f"strategy file not found: {strategy}")
+    chat = None
+    if get_settings().llm_configured and not args.offline:
+        from kernel.llm import chat_model
+
+        chat = chat_model("scorer")
+    report = align(repo, strategy, since=parse_when(args.since) if args.since else None, chat_model=chat)
+    _emit(args, report, lambda r: print(format_report(r)))
+    return report
+
+
 def register(command: Any, run_options: Any, workspace: Any) -> None:
     """Add the queue and server commands to the parser."""
     p = command("worker", cmd_worker, "run a queue worker (embedded queue, or Redis with PMPILOT_QUEUE_URL)")
@@ -120,3 +141,9 @@ def register(command: Any, run_options: Any, workspace: Any) -> None:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--workspace", "-w", help="workspace selected at start")
     p.add_argument("--offline", action="store_true", help="offline mode even if an LLM endpoint is configured")
+
+    p = command("align", cmd_align, "where engineering capacity went versus the strategy's weighted goals")
+    p.add_argument("--repo", required=True, metavar="PATH")
+    p.add_argument("--strategy", required=True, metavar="FILE")
+    p.add_argument("--since", metavar="DATE")
+    p.add_argument("--offline", action="store_true", help="rules and embeddings only, even if an LLM is configured")

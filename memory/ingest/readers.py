@@ -104,6 +104,12 @@ def open_source(path: Path, *, kind: str = "auto", mapping: dict[str, str] | Non
     path = Path(path)
     forced = parse_kind(kind)
     spec = parse_mapping(mapping)
+    if forced is SignalKind.COMMIT:
+        return _open_git(path)
+    if forced is SignalKind.ISSUE and path.suffix.lower() in (".json", ".csv"):
+        from memory.ingest.trackers import open_tracker  # tracker exports have their own shapes
+
+        return open_tracker(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         supported = ", ".join(sorted(FORMATS))
@@ -116,6 +122,22 @@ def open_source(path: Path, *, kind: str = "auto", mapping: dict[str, str] | Non
     if fmt == "json":
         return _open_json(info, spec, forced)
     return _open_document(info, fmt, spec, forced)
+
+
+def _open_git(path: Path) -> Source:
+    """A git repository's history as ``commit`` signals (``--kind commits``)."""
+    from memory.ingest.gitlog import commit_rows, read_commits
+
+    if not (path / ".git").exists():
+        raise InputError(f"{path}: --kind commits expects a git repository directory")
+    total = len(read_commits(path))  # validates the repository before anything is stored
+
+    def produce(source: Source) -> Iterator[RowOrRejection]:
+        for row in commit_rows(path):
+            source.consumed += 1
+            yield row
+
+    return Source(path=path, kind=SignalKind.COMMIT, total=total, _produce=produce)
 
 
 def _mtime(path: Path) -> datetime:

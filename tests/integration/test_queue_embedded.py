@@ -231,6 +231,15 @@ from pathlib import Path
 from agents.jobs import run_worker
 from agents.jobs.handlers import Outcome, add_event_listener, register
 
+ready = os.environ.get("QUEUE_TEST_READY_MARKER")
+if ready:
+    # Load the heavy imports and the embedding model before taking jobs, then say so.
+    import agents.runner
+    from memory.embeddings import get_embedder
+
+    get_embedder().embed_query("warm up")
+    Path(ready).write_text("ready")
+
 marker = os.environ.get("QUEUE_TEST_BLOCK_MARKER")
 if marker:
     seen_end = []
@@ -257,11 +266,15 @@ run_worker(concurrency=1, periodic=False)
 """
 
 
-def start_worker_process(block_marker: Path | None = None) -> subprocess.Popen[bytes]:
+def start_worker_process(block_marker: Path | None = None,
+                         ready_marker: Path | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.pop("QUEUE_TEST_BLOCK_MARKER", None)
+    env.pop("QUEUE_TEST_READY_MARKER", None)
     if block_marker is not None:
         env["QUEUE_TEST_BLOCK_MARKER"] = str(block_marker)
+    if ready_marker is not None:
+        env["QUEUE_TEST_READY_MARKER"] = str(ready_marker)
     return subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -413,17 +426,21 @@ def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(queue_home: Pa
             assert not jobs.get_job(job.job_id).terminal, jobs.get_job(job.job_id).error
             assert time.monotonic() < deadline, "run never reached the middle"
             time.sleep(0.1)
+        # The replacement worker starts (and warms up) while the first one is frozen mid-run;
+        # the queue is empty, so it can only get the job by reaping it after the kill.
+        ready = tmp_path / "ready"
+        second = start_worker_process(ready_marker=ready)
+        wait_for_file(ready, second, timeout=60)
+        assert jobs.get_job(job.job_id).attempts == 1
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-    assert jobs.get_job(seed.job_id).status == JobStatus.COMPLETED
-    frozen = jobs.get_job(job.job_id)
-    assert frozen.status == JobStatus.RUNNING and frozen.attempts == 1
-    assert json.loads(marker.read_text())["job_id"] == job.job_id
-    assert not (queue_home / "runs" / str(job.run_id) / "run.json").exists()
-
-    second = start_worker_process()
     try:
+        assert jobs.get_job(seed.job_id).status == JobStatus.COMPLETED
+        frozen = jobs.get_job(job.job_id)
+        assert frozen.status == JobStatus.RUNNING and frozen.attempts == 1
+        assert json.loads(marker.read_text())["job_id"] == job.job_id
+        assert not (queue_home / "runs" / str(job.run_id) / "run.json").exists()
         done = wait_for(job.job_id, timeout=60)
     finally:
         log = stop_worker_process(second)

@@ -217,6 +217,15 @@ from pathlib import Path
 from agents.jobs import run_worker
 from agents.jobs.handlers import add_event_listener
 
+ready = os.environ.get("QUEUE_TEST_READY_MARKER")
+if ready:
+    # Load the heavy imports and the embedding model before taking jobs, then say so.
+    import agents.runner
+    from memory.embeddings import get_embedder
+
+    get_embedder().embed_query("warm up")
+    Path(ready).write_text("ready")
+
 marker = os.environ.get("QUEUE_TEST_BLOCK_MARKER")
 if marker:
     seen_end = []
@@ -233,11 +242,14 @@ run_worker(concurrency=1, periodic=False)
 """
 
 
-def _start(block_marker: Path | None = None) -> subprocess.Popen[bytes]:
+def _start(block_marker: Path | None = None, ready_marker: Path | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.pop("QUEUE_TEST_BLOCK_MARKER", None)
+    env.pop("QUEUE_TEST_READY_MARKER", None)
     if block_marker is not None:
         env["QUEUE_TEST_BLOCK_MARKER"] = str(block_marker)
+    if ready_marker is not None:
+        env["QUEUE_TEST_READY_MARKER"] = str(ready_marker)
     return subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -269,14 +281,18 @@ def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(redis_queue: P
             assert not jobs.get_job(job.job_id).terminal, jobs.get_job(job.job_id).error
             assert time.monotonic() < deadline, "run never reached the middle"
             time.sleep(0.1)
+        ready = tmp_path / "ready"
+        second = _start(ready_marker=ready)  # warms up while the first worker is frozen mid-run
+        while not ready.exists():
+            assert second.poll() is None, f"second worker exited early: {_stop(second)}"
+            assert time.monotonic() < deadline + 60, "second worker never got ready"
+            time.sleep(0.1)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-    frozen = jobs.get_job(job.job_id)
-    assert frozen.status == JobStatus.RUNNING and frozen.attempts == 1
-
-    second = _start()
     try:
+        frozen = jobs.get_job(job.job_id)
+        assert frozen.status == JobStatus.RUNNING and frozen.attempts == 1
         done = wait_for(job.job_id, timeout=60)
     finally:
         log = _stop(second)

@@ -142,6 +142,7 @@ class PlausibleModel:
         self.lock = threading.Lock()
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.fault_tokens = (0, 0)
         self.served: Counter[str] = Counter()
         self.invented = 0
         self.rogue_calls = 0
@@ -162,11 +163,10 @@ class PlausibleModel:
             fault = queue.pop(0) if queue else None
             self.served[kind] += 1
         if fault is not None:
-            if fault.kind == "invalid_json":  # a 200 that reports usage: the client counts its tokens
+            if fault.kind == "invalid_json":  # a 200 that reports usage, although its content is unusable
                 fault.prompt_tokens, fault.completion_tokens = 11, 7
                 with self.lock:
-                    self.prompt_tokens += 11
-                    self.completion_tokens += 7
+                    self.fault_tokens = (self.fault_tokens[0] + 11, self.fault_tokens[1] + 7)
             return fault
         if kind == "tools":
             reply = self.tool_round(request)
