@@ -20,6 +20,7 @@ is dropped. Confidence is still computed from the surviving evidence, never take
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -35,7 +36,7 @@ from tools.research import best_quote
 Stance = Literal["critical", "requesting", "favourable", "neutral"]
 
 #: Minimum cosine similarity (question vs signal, MiniLM) for a signal to count as evidence.
-RELEVANCE_FLOOR = 0.35
+RELEVANCE_FLOOR = 0.30
 #: Fewest relevant signals an answer needs; below it the answer is "not enough evidence".
 MIN_EVIDENCE = 3
 #: Candidates retrieved before the relevance floor is applied.
@@ -83,8 +84,33 @@ class Evidence:
     quote: str
 
 
+_CRITICAL = re.compile(
+    r"\b(hate|hates|broken|breaks?|nightmare|deal[- ]?breaker|leave|leaving|churn|cancel+(ing|ed)?|unreadable|"
+    r"hurts?|frustrat\w*|annoy\w*|fails?|failing|crash\w*|terrible|awful|worse|worst|painful|pain|lost|los(e|ing)|"
+    r"removed?|blocker|blocked|unusable|too (expensive|slow|hard)|switch(ing)? to|disappoint\w*|confus\w*|bug(gy|s)?)\b",
+    re.IGNORECASE)
+_FAVOURABLE = re.compile(
+    r"\b(love[sd]?|great|happy|thanks?|thank you|perfect|easier|excellent|awesome|amazing|enjoy\w*|works well|"
+    r"lifesaver|helpful|delight\w*|fantastic|nice|glad|best)\b", re.IGNORECASE)
+_REQUESTING = re.compile(
+    r"\b(need|needs|want|wants|wish|would love|please add|missing|request\w*|must[- ]have|requires?|"
+    r"before we can|can you add|is there a way|would like)\b", re.IGNORECASE)
+
+
 def stance_of(signal: Signal) -> Stance:
-    """The stance a signal takes, from its stored type first and its sentiment second."""
+    """The stance a signal's text takes: cue words first, the stored type and sentiment as tie-breakers.
+
+    Stored tags are kept as a fallback only: they describe the signal as a whole ("feature request"),
+    while the stance here is how the user feels about the topic ("I love dark mode" is favourable).
+    """
+    critical = len(_CRITICAL.findall(signal.text))
+    favourable = len(_FAVOURABLE.findall(signal.text))
+    if critical > favourable:
+        return "critical"
+    if favourable > critical:
+        return "favourable"
+    if _REQUESTING.search(signal.text):
+        return "requesting"
     kind = signal.signal_type
     if kind in (SignalType.COMPLAINT, SignalType.BUG, SignalType.CHURN_RISK):
         return "critical"
@@ -99,17 +125,19 @@ def stance_of(signal: Signal) -> Stance:
     return "neutral"
 
 
-#: The stance whose evidence counts as dissent against each dominant stance.
-OPPOSITE: dict[Stance, Stance] = {
-    "critical": "favourable",
-    "requesting": "favourable",
-    "favourable": "critical",
-    "neutral": "critical",
+Camp = Literal["concerned", "favourable", "neutral"]
+
+#: Stances grouped into the two sides of an answer: wanting change (pain or requests) vs content as is.
+CAMP: dict[Stance, Camp] = {
+    "critical": "concerned",
+    "requesting": "concerned",
+    "favourable": "favourable",
+    "neutral": "neutral",
 }
-_STANCE_TEXT: dict[Stance, str] = {
-    "critical": "critical — they describe pain, problems or a risk of leaving",
-    "requesting": "asking for it — they request or ask about this",
-    "favourable": "favourable — they are satisfied with how it works",
+OPPOSITE: dict[Camp, Camp] = {"concerned": "favourable", "favourable": "concerned", "neutral": "concerned"}
+_CAMP_TEXT: dict[Camp, str] = {
+    "concerned": "concerned — they describe pain, a risk of leaving, or ask for a change",
+    "favourable": "favourable — they are satisfied with how it works today",
     "neutral": "neutral — they mention it without a clear stance",
 }
 
@@ -156,28 +184,30 @@ def _profile_evidence(workspace: str, question: str, vector: Any, *, segment: st
     return list(dict.fromkeys(ids))
 
 
-def confidence_of(evidence: list[Evidence], dominant: Stance | None) -> float:
-    """Volume (distinct users) × agreement (dominant stance's share of relevance-weighted evidence)."""
-    if not evidence or dominant is None:
+def _weights(evidence: list[Evidence]) -> Counter[Camp]:
+    weights: Counter[Camp] = Counter()
+    for e in evidence:
+        weights[CAMP[e.stance]] += e.score
+    return weights
+
+
+def dominant_camp(evidence: list[Evidence]) -> Camp | None:
+    """The camp carrying most relevance-weighted evidence (polar camps win ties over neutral)."""
+    weights = _weights(evidence)
+    if not weights:
+        return None
+    order: list[Camp] = ["concerned", "favourable", "neutral"]
+    return max(order, key=lambda c: (weights[c], -order.index(c)))
+
+
+def confidence_of(evidence: list[Evidence], camp: Camp | None) -> float:
+    """Volume (distinct users) × agreement (the camp's share of the relevance-weighted evidence)."""
+    if not evidence or camp is None:
         return 0.0
     users = {e.signal.user_id or e.signal.account_id or e.signal.id for e in evidence}
     volume = 1.0 - math.exp(-len(users) / VOLUME_SCALE)
-    weights: Counter[str] = Counter()
-    for e in evidence:
-        weights[e.stance] += e.score
-    agreement = weights[dominant] / sum(weights.values())
-    return round(volume * agreement, 2)
-
-
-def dominant_stance(evidence: list[Evidence]) -> Stance | None:
-    """The stance carrying most relevance-weighted evidence (polar stances win ties over neutral)."""
-    weights: Counter[Stance] = Counter()
-    for e in evidence:
-        weights[e.stance] += e.score
-    if not weights:
-        return None
-    order: list[Stance] = ["critical", "requesting", "favourable", "neutral"]
-    return max(order, key=lambda s: (weights[s], -order.index(s)))
+    weights = _weights(evidence)
+    return round(volume * weights[camp] / sum(weights.values()), 2)
 
 
 def _cite(items: list[Evidence]) -> list[Citation]:
@@ -218,16 +248,15 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     """Templated synthesis over the dominant stance, quoting verbatim spans; the opposite stance is dissent."""
     if len(found) < MIN_EVIDENCE:
         return insufficient(question, workspace, found, segment=segment, account=account)
-    dominant = dominant_stance(found)
+    dominant = dominant_camp(found)
     assert dominant is not None
-    groups: dict[Stance, list[Evidence]] = {}
-    for e in found:
-        groups.setdefault(e.stance, []).append(e)
-    main = groups[dominant]
-    against = groups.get(OPPOSITE[dominant], [])
+    main = [e for e in found if CAMP[e.stance] == dominant]
+    against = [e for e in found if CAMP[e.stance] == OPPOSITE[dominant]]
     confidence = confidence_of(found, dominant)
-    lines = [f"From {_who(found)}{_scope(segment, account)}, the users are mostly {_STANCE_TEXT[dominant]} "
-             f"({len(main)} of {len(found)} relevant signals)."]
+    mix = Counter(e.stance for e in main)
+    detail = ", ".join(f"{n} {stance}" for stance, n in mix.most_common())
+    lines = [f"From {_who(found)}{_scope(segment, account)}, the users are mostly {_CAMP_TEXT[dominant]} "
+             f"({len(main)} of {len(found)} relevant signals: {detail})."]
     lines.extend(f"“{e.quote}”" for e in main[:3])
     if against:
         lines.append(f"Dissent: {len(against)} signal{'s' if len(against) != 1 else ''} "
@@ -319,7 +348,7 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
                          confidence=0.0, evidence=cites, dissent=dissent, insufficient_evidence=True,
                          **base)  # type: ignore[arg-type]
     everything = kept + [e for e in against if e not in kept]
-    dominant = dominant_stance(kept)
+    dominant = dominant_camp(kept)
     weights_total = sum(e.score for e in everything)
     agreement = sum(e.score for e in kept) / weights_total if weights_total else 0.0
     users = {e.signal.user_id or e.signal.account_id or e.signal.id for e in kept}
