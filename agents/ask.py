@@ -86,8 +86,9 @@ class Evidence:
 
 _CRITICAL = re.compile(
     r"\b(hate|hates|broken|breaks?|nightmare|deal[- ]?breaker|leave|leaving|churn|cancel+(ing|ed)?|unreadable|"
-    r"hurts?|frustrat\w*|annoy\w*|fails?|failing|crash\w*|terrible|awful|worse|worst|painful|pain|lost|los(e|ing)|"
-    r"removed?|blocker|blocked|unusable|too (expensive|slow|hard)|switch(ing)? to|disappoint\w*|confus\w*|bug(gy|s)?)\b",
+    r"hurts?|frustrat\w*|annoy\w*|fails?|failing|crash\w*|terrible|awful|worse|worst|painful|pain|lost|"
+    r"los(e|ing)|removed?|blocker|blocked|unusable|too (expensive|slow|hard)|switch(ing)? to|disappoint\w*|"
+    r"confus\w*|bug(gy|s)?)\b",
     re.IGNORECASE)
 _FAVOURABLE = re.compile(
     r"\b(love[sd]?|great|happy|thanks?|thank you|perfect|easier|excellent|awesome|amazing|enjoy\w*|works well|"

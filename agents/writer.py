@@ -752,4 +752,7 @@ def write(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                 drafts[kind] = future.result()
     for kind in targets:
         context.emit("artifact", "writer", f"drafted {kind}", kind=kind)
-    return {"drafts": drafts, "human_feedback": None, "llm": usage.as_dict(), "evidence": collected}
+    update: dict[str, Any] = {"drafts": drafts, "human_feedback": None, "llm": usage.as_dict()}
+    if collected:
+        update["evidence"] = collected
+    return update

@@ -67,6 +67,17 @@ class Settings(BaseSettings):
     )
 
     redact_pii: bool = Field(default=True, validation_alias="PMPILOT_REDACT_PII")
+    retention_days: int | None = Field(
+        default=None,
+        validation_alias="PMPILOT_RETENTION_DAYS",
+        gt=0,
+        description="Expire signals older than this many days (all kinds without an override); unset = keep.",
+    )
+    retention: str | None = Field(
+        default=None,
+        validation_alias="PMPILOT_RETENTION",
+        description="Per-kind retention in days, e.g. 'ticket=365,review=730'; overrides PMPILOT_RETENTION_DAYS.",
+    )
     ui_auth: str | None = Field(
         default=None, validation_alias="PMPILOT_UI_AUTH", repr=False, description="user:password for the UI."
     )
@@ -90,6 +101,13 @@ class Settings(BaseSettings):
             raise ValueError("PMPILOT_CHECKPOINT_URL must be a postgresql:// URL")
         return value
 
+    @field_validator("retention")
+    @classmethod
+    def _check_retention(cls, value: str | None) -> str | None:
+        if value:
+            parse_retention(value)
+        return value
+
     @model_validator(mode="after")
     def _check_api_key_scope(self) -> Settings:
         if self.qdrant_api_key and not self.qdrant_url:
@@ -105,6 +123,11 @@ class Settings(BaseSettings):
         """The chat model name for one specialist role."""
         override: str | None = getattr(self, f"model_{role}")
         return override or self.model
+
+    @property
+    def retention_policy(self) -> dict[str, int]:
+        """Retention in days per signal kind (``PMPILOT_RETENTION``); empty when unset."""
+        return parse_retention(self.retention) if self.retention else {}
 
     @property
     def store_dir(self) -> Path:
@@ -130,6 +153,28 @@ class Settings(BaseSettings):
         """Create ``home`` if needed and return it."""
         self.home.mkdir(parents=True, exist_ok=True)
         return self.home
+
+
+def parse_retention(spec: str) -> dict[str, int]:
+    """Parse ``kind=days,kind=days`` into ``{kind: days}``.
+
+    Raises:
+        ValueError: Malformed entry, unknown kind or non-positive days (surfaced as ConfigError).
+    """
+    from kernel.schemas import SignalKind
+
+    kinds = {k.value for k in SignalKind}
+    policy: dict[str, int] = {}
+    for entry in (e.strip() for e in spec.split(",")):
+        if not entry:
+            continue
+        kind, sep, days = (part.strip() for part in entry.partition("="))
+        if not sep or kind not in kinds or not days.isdigit() or int(days) <= 0:
+            raise ValueError(
+                f"PMPILOT_RETENTION entry {entry!r} must be kind=days with kind in {', '.join(sorted(kinds))}"
+            )
+        policy[kind] = int(days)
+    return policy
 
 
 def load_settings() -> Settings:

@@ -407,7 +407,11 @@ def test_scheduled_jobs_fire_on_an_injected_clock(queue_home: Path, tmp_path: Pa
         assert [j.kind for j in themes] == ["refresh_themes"]
         refreshed = wait_for(themes[0].job_id)
     assert refreshed.status == JobStatus.COMPLETED, refreshed.error
-    assert refreshed.result is not None and refreshed.result["themes"] >= 1
+    from memory import api
+
+    snapshot = api.themes("acme")  # the refreshed snapshot, served from the cache
+    assert refreshed.result == {"workspace": "acme", "themes": len(snapshot.themes),
+                                "labels": [t.label for t in snapshot.themes[:20]]}
     assert len(jobs.list_jobs("acme")) == 3
 
 
@@ -417,8 +421,10 @@ def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(queue_home: Pa
     seed = jobs.enqueue_ingest([tickets], "acme")
     job = jobs.enqueue_run("Draft requirements for SSO for enterprise customers", "acme",
                            deliverables=["requirements"], offline=True)
-    marker = tmp_path / "blocked.json"
+    marker, ready = tmp_path / "blocked.json", tmp_path / "ready"
     first = start_worker_process(block_marker=marker)
+    second: subprocess.Popen[bytes] | None = None
+    log = ""
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
@@ -428,14 +434,10 @@ def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(queue_home: Pa
             time.sleep(0.1)
         # The replacement worker starts (and warms up) while the first one is frozen mid-run;
         # the queue is empty, so it can only get the job by reaping it after the kill.
-        ready = tmp_path / "ready"
         second = start_worker_process(ready_marker=ready)
         wait_for_file(ready, second, timeout=60)
-        assert jobs.get_job(job.job_id).attempts == 1
-    finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-    try:
         assert jobs.get_job(seed.job_id).status == JobStatus.COMPLETED
         frozen = jobs.get_job(job.job_id)
         assert frozen.status == JobStatus.RUNNING and frozen.attempts == 1
@@ -443,7 +445,11 @@ def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(queue_home: Pa
         assert not (queue_home / "runs" / str(job.run_id) / "run.json").exists()
         done = wait_for(job.job_id, timeout=60)
     finally:
-        log = stop_worker_process(second)
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
+        if second is not None:
+            log = stop_worker_process(second)
     assert done.status == JobStatus.COMPLETED, f"{done.error}\n{log}"
     assert done.attempts == 2
     assert_one_run_with_artifacts(queue_home, done)
@@ -456,10 +462,15 @@ def test_sigterm_hands_back_a_job_that_does_not_finish_in_time(queue_home: Path,
     marker = tmp_path / "started"
     job = submit("test_block", {"marker": str(marker)})
     proc = start_worker_process()
-    wait_for_file(marker, proc)
-    assert jobs.get_job(job.job_id).status == JobStatus.RUNNING
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(TIMEOUT) == 0
+    try:
+        wait_for_file(marker, proc)
+        assert jobs.get_job(job.job_id).status == JobStatus.RUNNING
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(TIMEOUT) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
     handed = jobs.get_job(job.job_id)
     assert handed.status == JobStatus.QUEUED
     assert handed.attempts == 1

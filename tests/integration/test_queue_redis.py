@@ -272,8 +272,10 @@ def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(redis_queue: P
     jobs.enqueue_ingest([tickets], "acme")
     job = jobs.enqueue_run("Brief leadership on what enterprise customers ask for", "acme",
                            deliverables=["brief"], audience="exec", offline=True)
-    marker = tmp_path / "blocked.json"
+    marker, ready = tmp_path / "blocked.json", tmp_path / "ready"
     first = _start(block_marker=marker)
+    second: subprocess.Popen[bytes] | None = None
+    log = ""
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
@@ -281,21 +283,22 @@ def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(redis_queue: P
             assert not jobs.get_job(job.job_id).terminal, jobs.get_job(job.job_id).error
             assert time.monotonic() < deadline, "run never reached the middle"
             time.sleep(0.1)
-        ready = tmp_path / "ready"
         second = _start(ready_marker=ready)  # warms up while the first worker is frozen mid-run
         while not ready.exists():
             assert second.poll() is None, f"second worker exited early: {_stop(second)}"
             assert time.monotonic() < deadline + 60, "second worker never got ready"
             time.sleep(0.1)
-    finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-    try:
         frozen = jobs.get_job(job.job_id)
         assert frozen.status == JobStatus.RUNNING and frozen.attempts == 1
         done = wait_for(job.job_id, timeout=60)
     finally:
-        log = _stop(second)
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
+        if second is not None:
+            log = _stop(second)
     assert done.status == JobStatus.COMPLETED, f"{done.error}\n{log}"
     assert done.attempts == 2
     runs = redis_queue / "runs"

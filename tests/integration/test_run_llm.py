@@ -118,7 +118,7 @@ def data_block(text: str, kind: str) -> str | None:
 
 def opening_words(text: str, words: int = 7) -> str:
     """The first words of a text, as an exact span of it."""
-    match = re.match(r"\s*(\S+(?:\s+\S+){0,%d})" % (words - 1), text)
+    match = re.match(rf"\s*(\S+(?:\s+\S+){{0,{words - 1}}})", text)
     return match.group(1) if match else text
 
 
@@ -227,8 +227,8 @@ class PlausibleModel:
             "audience": "exec",
             "questions": [
                 {"question": f"What do users say about {first} and {second}?", "query": f"{first} {second}"},
-                {"question": f"How do users suffer from the problems behind '{first}'?", "query": "sync fails lost notes",
-                 "focus": first},
+                {"question": f"How do users suffer from the problems behind '{first}'?",
+                 "query": "sync fails lost notes", "focus": first},
                 {"question": f"How much do users want '{second}'?", "query": "dark mode theme night", "focus": second},
             ],
             "options": [{"name": first, "description": f"Do {first} first."},
@@ -287,7 +287,8 @@ class PlausibleModel:
 
     def brief(self, request: ChatRequest) -> dict[str, Any]:
         shown = self.signals(request)
-        themes = [{"label": t["name"], "quotes": self.quotes(t["cite"], shown), "citations": self.cited(t["cite"], shown)}
+        themes = [{"label": t["name"], "quotes": self.quotes(t["cite"], shown),
+                   "citations": self.cited(t["cite"], shown)}
                   for t in self.topics(request) if t["kind"] == "theme"][:3]
         return {"tldr": "Sync failures dominate the evidence.", "themes": themes,
                 "proposal": "Fix sync first.", "risks": ["Churn from sync failures"], "asks": ["Approve the plan"]}

@@ -102,7 +102,8 @@ def test_transient_faults_are_retried_and_the_run_completes(seeded: Path,  # noq
         assert doc["mode"] == "llm"  # every fault was retried away: nothing fell back to offline drafting
         assert_grounded(doc)
     # the re-asked requirements call carried the parse problem back to the model
-    requirement_calls = [r for r in scripted_openai.chat_requests if PlausibleModel.kind(r.request) == "RequirementsDraft"]
+    requirement_calls = [r for r in scripted_openai.chat_requests
+                         if PlausibleModel.kind(r.request) == "RequirementsDraft"]
     assert len(requirement_calls) == 2 and "could not be used" in requirement_calls[1].request.last_user_text
 
 
