@@ -27,7 +27,7 @@ from agents.planner import AUDIENCES
 from agents.review import write_atomic
 from agents.writer import DELIVERABLES
 from kernel.artifacts import RunRecord
-from kernel.errors import InputError, NotFoundError, PmpilotError
+from kernel.errors import InputError, NotFoundError, PmpilotError, TransientError
 from kernel.settings import Settings, get_settings
 from kernel.timeutil import parse_when
 from memory import api as memory_api
@@ -211,6 +211,11 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
             try:
                 for _ in app.stream(graph_input, config, context=context, stream_mode="updates"):
                     pass
+            except TransientError as exc:
+                # Worth retrying (LLM 429/5xx after retries, store busy): record, then let the caller
+                # (the queue) retry; the next attempt resumes from the last checkpoint.
+                _write_failed(run_id, run_dir, request, f"transient: {exc}")
+                raise
             except PmpilotError as exc:
                 error = str(exc)
                 context.emit("error", "", error)

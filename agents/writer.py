@@ -636,7 +636,11 @@ def complete_decision_memo(draft: BaseModel, m: Materials) -> dict[str, Any]:
 
             pseudo = {"name": o.name, "description": o.description, "signal_ids": [c for c in o.citations
                                                                                    if c in m.evidence], "theme": None}
-            scored = {**pseudo, **score_topic(pseudo, m.evidence, None, m.criteria, None)}
+            # Scored against the same strategy as the planned options (keyword and word-overlap
+            # alignment), so its total is on the same criteria and comparable.
+            strategy = scoring.Strategy.from_dict(m.strategy, source=m.strategy.get("source", "")) \
+                if m.strategy else None
+            scored = {**pseudo, **score_topic(pseudo, m.evidence, strategy, m.criteria, None)}
             scored = _option(scored, m)
         options.append({**scored, "name": o.name, "description": o.description, "citations": list(o.citations)})
     doc = DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,  # type: ignore[arg-type]

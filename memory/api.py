@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ from kernel.schemas import (
     ThemeReport,
     utcnow,
 )
+from kernel.settings import get_settings
 from memory.ingest.pipeline import ingest_files
 from memory.profiles import get_profile
 from memory.repository import WorkspaceMemory, get_memory
@@ -149,3 +150,28 @@ def forget(workspace_name: str, user_id: str) -> ForgetReceipt:
     if not user_id.strip():
         raise InputError("user id is empty")
     return workspace(workspace_name).forget_user(user_id)
+
+
+def expire(workspace_name: str, older_than: datetime, *, kind: str | None = None) -> int:
+    """Delete a workspace's signals created at or before ``older_than`` (of one kind when given)."""
+    if kind is not None and kind not in {k.value for k in SignalKind}:
+        raise InputError(f"unknown kind {kind!r}")
+    return workspace(workspace_name).expire(older_than, kind=kind)
+
+
+def apply_retention(workspace_name: str, *, now: datetime | None = None) -> int:
+    """Apply the retention settings to a workspace and return how many signals expired.
+
+    ``PMPILOT_RETENTION`` (``kind=days,...``) sets per-kind limits; ``PMPILOT_RETENTION_DAYS``
+    covers every other kind. With neither set nothing expires.
+    """
+    settings = get_settings()
+    now = now or utcnow()
+    memory = workspace(workspace_name)
+    policy = settings.retention_policy
+    expired = sum(memory.expire(now - timedelta(days=days), kind=kind) for kind, days in sorted(policy.items()))
+    if settings.retention_days is not None:
+        rest = [k.value for k in SignalKind if k.value not in policy]
+        if rest:
+            expired += memory.expire(now - timedelta(days=settings.retention_days), kind=rest)
+    return expired

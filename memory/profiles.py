@@ -19,15 +19,18 @@ that support it. New evidence is merged into the profile by these rules:
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from kernel.errors import InputError
 from kernel.schemas import Claim, ClaimStatus, ClaimType, Profile, Signal, SignalType
+from memory.embeddings import Embedder
 from memory.sparse import tokenize
 from memory.tagging import tag_text
 
@@ -42,6 +45,7 @@ __all__ = [
     "REINFORCE_SIMILARITY",
     "TOPIC_OVERLAP",
     "claim_polarity",
+    "claim_texts",
     "extract_claims",
     "get_profile",
     "key_phrase",
@@ -405,17 +409,61 @@ def merge_claims(
     return list(changed.values()), created
 
 
-def update_profiles(memory: WorkspaceMemory, signals: Sequence[Signal]) -> int:
+def claim_texts(signals: Sequence[Signal]) -> list[str]:
+    """The distinct claim texts :func:`update_profiles` will need vectors for (to embed them in one batch)."""
+    return list(dict.fromkeys(claim.text for _, _, claim in extract_claims(signals)))
+
+
+class _KnownVectors(Embedder):
+    """An embedder serving precomputed vectors of known texts and embedding only unknown ones.
+
+    Profile updates look up neighbours of every extracted claim and re-store every written claim;
+    embedding those texts one call at a time dominated ingestion (a model call per claim), so they
+    are embedded in one batch up front and served from here.
+    """
+
+    def __init__(self, inner: Embedder, known: Mapping[str, np.ndarray]) -> None:
+        self.name = inner.name
+        self._inner = inner
+        self._known = dict(known)
+
+    @property
+    def dim(self) -> int:
+        """The wrapped embedder's dimension."""
+        return self._inner.dim
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        unknown = list(dict.fromkeys(t for t in texts if t not in self._known))
+        if unknown:
+            self._known.update(zip(unknown, self._inner.embed(unknown), strict=True))
+        return np.vstack([self._known[t] for t in texts])
+
+
+def update_profiles(
+    memory: WorkspaceMemory, signals: Sequence[Signal], *, vectors: Mapping[str, np.ndarray] | None = None
+) -> int:
     """Merge the claims of new signals into the stored profiles; returns claims written.
 
     Each extracted claim is compared with its subject's stored claims (embedding neighbours plus
     the claim with the same normalised text) and the claims written earlier in this call, then
     reinforced, stored as new, or stored as new while the claim it opposes is marked contradicted
     or superseded. Distinct accounts of a reinforced claim are counted over all its evidence.
+
+    Args:
+        memory: The workspace whose profiles are updated.
+        signals: The new (tagged) signals.
+        vectors: Vectors of claim texts already embedded by the caller (e.g. in the same batch as
+            the signals, see :func:`claim_texts`); the other claim texts are embedded here in one batch.
     """
     extracted = extract_claims(signals)
     if not extracted:
         return 0
+    known = dict(vectors or {})
+    missing = list(dict.fromkeys(c.text for _, _, c in extracted if c.text not in known))
+    if missing:
+        known.update(zip(missing, memory.embedder.embed(missing), strict=True))
+    memory = copy.copy(memory)
+    memory.embedder = _KnownVectors(memory.embedder, known)
     by_id = {s.id: s for s in signals}
     pending: dict[tuple[str, str], dict[str, Claim]] = {}
     for subject_type, subject, new in extracted:

@@ -603,6 +603,27 @@ class WorkspaceMemory:
         ).hexdigest()
         return ForgetReceipt(deleted_signals=len(deleted), deleted_claims=deleted_claims, receipt=f"sha256:{digest}")
 
+    def expire(self, older_than: datetime, kind: FilterValue = None) -> int:
+        """Delete signals created at or before ``older_than`` (optionally of some kinds); retention.
+
+        Every reference goes with them, as in :meth:`forget_user`: claims lose that evidence (and
+        are deleted when none is left), theme snapshots and decision citations drop the ids.
+
+        Returns:
+            The number of signals deleted.
+        """
+        flt = self._signal_filter(kind=kind, until=older_than)
+        deleted: set[str] = set()
+        with self._lock, self._store.hold():
+            for collection in self._memory.all_collections("signals"):
+                deleted.update(r.id for r in self._store.scroll(collection, flt))
+                self._store.delete(collection, flt)
+            if deleted:
+                self._scrub_claims(None, deleted)
+                self._scrub_themes(deleted)
+                self._scrub_decisions(deleted)
+        return len(deleted)
+
     def _delete_user_signals(self, user_id: str) -> set[str]:
         flt = self._tenant(Match("user_id", user_id))
         deleted: set[str] = set()
@@ -611,13 +632,14 @@ class WorkspaceMemory:
             self._store.delete(collection, flt)
         return deleted
 
-    def _scrub_claims(self, user_id: str, deleted: set[str]) -> int:
+    def _scrub_claims(self, user_id: str | None, deleted: set[str]) -> int:
         removed: set[str] = set()
         ids = sorted(deleted)
         for collection in self._memory.all_collections("claims"):
-            own = self._tenant(Match("subject_type", "user"), Match("subject", user_id))
-            removed.update(r.id for r in self._store.scroll(collection, own))
-            self._store.delete(collection, own)
+            if user_id is not None:
+                own = self._tenant(Match("subject_type", "user"), Match("subject", user_id))
+                removed.update(r.id for r in self._store.scroll(collection, own))
+                self._store.delete(collection, own)
             touched: dict[str, Record] = {}
             for chunk in _chunks(ids):
                 for key in ("evidence", "contradicted_by"):

@@ -542,11 +542,26 @@ def suggestions_for(categories: dict[str, float], total: float, top: Sequence[Co
     return out
 
 
+def _when(value: datetime | str | None, zone: ZoneInfo) -> datetime | None:
+    """A CLI/MCP date (ISO date or datetime, or a span like ``4w``) as an aware datetime; dates are midnight in zone."""
+    if value is None or isinstance(value, datetime):
+        return _as_zone(value, zone) if value is not None else None
+    from kernel.timeutil import parse_when
+
+    text = value.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=zone)
+        except ValueError:
+            raise InputError(f"invalid date {value!r}: use YYYY-MM-DD, an ISO datetime, or a span like 4w") from None
+    return parse_when(text)
+
+
 def audit_calendar(
-    path: Path,
+    path: Path | str,
     *,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
     tz: str = "UTC",
     owner: str | None = None,
     chat_model: Any = None,
@@ -556,8 +571,9 @@ def audit_calendar(
 
     Args:
         path: an iCalendar (.ics) export.
-        since: start of the window (inclusive); default: the earliest event, at most 26 weeks before ``until``.
-        until: end of the window (exclusive); default: now.
+        since: start of the window (inclusive): a datetime, ``YYYY-MM-DD`` (midnight in ``tz``), an ISO
+            datetime or a span like ``4w``; default: the earliest event, at most 26 weeks before ``until``.
+        until: end of the window (exclusive), same forms; default: now.
         tz: IANA zone for floating times, ISO weeks and the report.
         owner: the owner's e-mail (whose declines are skipped); inferred when omitted.
         chat_model: classify titles with this LLM (any LangChain chat model); offline rules when None.
@@ -567,9 +583,9 @@ def audit_calendar(
         InputError: the file is missing or not iCalendar, the zone is unknown, or the window is empty.
     """
     zone = _zone(tz)
-    until = _as_zone(until, zone) if until else datetime.now(UTC)
+    since, until = _when(since, zone), _when(until, zone) or datetime.now(UTC)
     floor = until - timedelta(weeks=26)
-    window_start = _as_zone(since, zone) if since else floor
+    window_start = since or floor
     if window_start >= until:
         raise InputError(f"--since {window_start:%Y-%m-%d} is not before the end of the window {until:%Y-%m-%d}")
     skipped: Counter[str] = Counter()

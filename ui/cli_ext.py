@@ -104,6 +104,32 @@ def cmd_align(args: argparse.Namespace) -> Any:
     return report
 
 
+def cmd_audit(args: argparse.Namespace) -> Any:
+    from kernel.settings import get_settings
+    from tools.calendar_audit import audit_calendar, render_text
+    from ui.cli import _emit
+
+    chat = None
+    if get_settings().llm_configured and not args.offline:
+        from kernel.llm import chat_model
+
+        chat = chat_model("researcher")
+    report = audit_calendar(Path(args.calendar), since=args.since, until=args.until, tz=args.tz,
+                            owner=args.owner, chat_model=chat)
+    _emit(args, report, lambda r: print(render_text(r)))
+    return report
+
+
+def cmd_ask(args: argparse.Namespace) -> Any:
+    from agents.ask import ask_users, render_text
+    from ui.cli import _emit
+
+    answer = ask_users(args.question, args.workspace, segment=args.segment, account=args.account,
+                       offline=True if args.offline else None)
+    _emit(args, answer, lambda a: print(render_text(a)))
+    return answer
+
+
 def register(command: Any, run_options: Any, workspace: Any) -> None:
     """Add the queue and server commands to the parser."""
     p = command("worker", cmd_worker, "run a queue worker (embedded queue, or Redis with PMPILOT_QUEUE_URL)")
@@ -147,3 +173,19 @@ def register(command: Any, run_options: Any, workspace: Any) -> None:
     p.add_argument("--strategy", required=True, metavar="FILE")
     p.add_argument("--since", metavar="DATE")
     p.add_argument("--offline", action="store_true", help="rules and embeddings only, even if an LLM is configured")
+
+    p = command("audit", cmd_audit, "where the PM's time goes, from an iCalendar export")
+    p.add_argument("--calendar", required=True, metavar="FILE.ics")
+    p.add_argument("--since", metavar="DATE")
+    p.add_argument("--until", metavar="DATE")
+    p.add_argument("--tz", default="UTC", metavar="ZONE", help="IANA time zone, e.g. Europe/Berlin")
+    p.add_argument("--owner", metavar="EMAIL", help="the calendar owner (to skip their declined meetings)")
+    p.add_argument("--offline", action="store_true")
+
+    p = command("ask", cmd_ask, "answer a question from the user model, with evidence and dissent")
+    p.add_argument("question")
+    workspace(p)
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--segment")
+    scope.add_argument("--account")
+    p.add_argument("--offline", action="store_true")

@@ -2,9 +2,9 @@
 
 Importing this package registers them: :mod:`.status` (status update from commits, issues and user
 themes) and :mod:`.meeting_notes` (decisions, action items, open questions and requirements of a
-meeting transcript).
+meeting transcript) and :mod:`.roadmap` (the living Now / Next / Later / Done roadmap).
 """
 
-from agents.deliverables import meeting_notes, status
+from agents.deliverables import meeting_notes, roadmap, status
 
-__all__ = ["meeting_notes", "status"]
+__all__ = ["meeting_notes", "roadmap", "status"]

@@ -3,7 +3,8 @@
 Every file is validated before anything is stored (an unreadable file is one clear error and
 changes nothing). Rows then stream in batches of ``batch_size``: redact → build signals with
 deterministic ids → compare content hashes with what is stored → tag, embed and upsert only the
-new and changed ones → update profiles. Memory stays bounded by the batch size whatever the file
+new and changed ones (signal texts and their claim phrases embedded in one model call) → update
+profiles. Memory stays bounded by the batch size whatever the file
 size. Re-ingesting the same file stores nothing (all duplicates); an edited row is updated in
 place. A failure in a later batch (e.g. the embeddings endpoint going down) leaves earlier
 batches stored, and re-running the same command completes the job without duplicating anything.
@@ -19,7 +20,7 @@ from kernel.errors import InputError
 from kernel.pii import Redactor
 from kernel.schemas import IngestReport, Rejection, Signal, SignalKind, SignalType, content_hash, signal_id
 from kernel.settings import get_settings
-from memory.profiles import update_profiles
+from memory.profiles import claim_texts, update_profiles
 from memory.tagging import tag_texts
 
 from .readers import Source, open_source
@@ -136,7 +137,8 @@ def store_batch(
     for signal, (signal_type, sentiment) in zip(fresh, tags, strict=True):
         signal.signal_type = SignalType.USAGE_PATTERN if signal.kind == SignalKind.USAGE else signal_type
         signal.sentiment = sentiment
-    vectors = memory.embedder.embed([s.text for s in fresh])
-    memory.upsert_signals(fresh, vectors)
-    update_profiles(memory, fresh)
+    phrases = claim_texts(fresh)
+    vectors = memory.embedder.embed([s.text for s in fresh] + phrases)
+    memory.upsert_signals(fresh, vectors[: len(fresh)])
+    update_profiles(memory, fresh, vectors=dict(zip(phrases, vectors[len(fresh) :], strict=True)))
     return fresh

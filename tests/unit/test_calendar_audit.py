@@ -168,3 +168,14 @@ def test_bad_zone_and_window_raise_input_error(tmp_path: Path) -> None:
     not_cal.write_text("hello, this is not a calendar\n")
     with pytest.raises(InputError):
         audit_calendar(not_cal)
+
+
+def test_cli_style_dates_are_midnight_in_the_audit_zone() -> None:
+    report = audit_calendar(PM, since="2026-10-12", until="2026-11-02", tz="Europe/Berlin")
+    assert report.since == "2026-10-12T00:00:00+02:00"
+    assert report.until == "2026-11-02T00:00:00+01:00"
+    assert report.total_hours == pytest.approx(10.25)
+    with pytest.raises(InputError, match="invalid date"):
+        audit_calendar(PM, since="2026-02-31")
+    with pytest.raises(InputError, match="invalid date"):
+        audit_calendar(PM, since="last tuesday")
