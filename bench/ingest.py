@@ -57,7 +57,8 @@ def run(results: Results, quick: bool) -> None:
             ingest_rate / raw_rate,
             f"{rows} banking77 texts as a ticket CSV (synthetic users/accounts/segments/dates, 5% with PII); "
             f"ingest {ingest_rate:.0f} signals/s end to end (parse, redact, tag, embed, upsert, {claims} profile "
-            f"claims) vs MiniLM alone {raw_rate:.0f} signals/s (mean of before/after runs {raw_s[0]:.1f}/{raw_s[1]:.1f} s)",
+            f"claims) vs MiniLM alone {raw_rate:.0f} signals/s (mean of the runs before/after: "
+            f"{raw_s[0]:.1f}/{raw_s[1]:.1f} s)",
         )
         results.companion("ingest_signals_per_s", ingest_rate)
         results.companion("raw_embedder_signals_per_s", raw_rate)

@@ -18,9 +18,8 @@ from bench.datasets import banking77, minilm_vectors
 
 def run(results: Results, quick: bool) -> None:
     """Cluster the banking77 training texts and score the clusters."""
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-
     from memory.themes import cluster_vectors
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     texts, gold = banking77()
     vectors = minilm_vectors(texts)

@@ -18,9 +18,9 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
 WS = "acme"
 CONTRACT_TOOLS = {
     "ingest_signals", "search_user_memory", "get_themes", "get_profile", "forget_user", "draft_requirements",
-    "write_brief", "write_decision_memo", "run_goal", "get_run", "enqueue_run",
+    "write_brief", "write_decision_memo", "run_goal", "get_run", "enqueue_run", "ask_users", "audit_calendar",
 }
-READ_TOOLS = {"search_user_memory", "get_themes", "get_profile", "get_run"}
+READ_TOOLS = {"search_user_memory", "get_themes", "get_profile", "get_run", "ask_users", "audit_calendar"}
 GOAL = "Should we fix sync bugs before building dark mode?"
 
 
@@ -94,6 +94,27 @@ async def test_read_only_mode_registers_no_write_tools(seeded: Path) -> None:
         assert names == READ_TOOLS
         refused = await client.call_tool("forget_user", {"workspace": WS, "user_id": "user5"})
     assert refused.is_error
+
+
+async def test_ask_users_answers_with_evidence_or_says_insufficient(server: Any) -> None:
+    answer = await call(server, "ask_users", {"workspace": WS, "question": "What do users say about sync?"})
+    assert not answer.is_error
+    data = answer.structured_content
+    assert set(data) >= {"answer", "confidence", "evidence", "dissent", "insufficient_evidence"}
+    if not data["insufficient_evidence"]:
+        assert data["evidence"] and all(e["signal_id"] and e["quote"] for e in data["evidence"])
+    unrelated = await call(server, "ask_users", {"workspace": WS, "question": "Do users enjoy our zeppelin tours?"})
+    assert unrelated.structured_content["insufficient_evidence"] is True
+
+
+async def test_audit_calendar_inline_ics(server: Any) -> None:
+    ics = (FIXTURES.parent / "calendars" / "pm_weeks.ics").read_text(encoding="utf-8")
+    report = await call(server, "audit_calendar", {"workspace": WS, "calendar_ics": ics, "tz": "Europe/Berlin"})
+    assert not report.is_error
+    shares = [c["share"] for c in report.structured_content["categories"]]
+    assert abs(sum(shares) - 1) < 0.01
+    bad = await call(server, "audit_calendar", {"workspace": WS, "calendar_ics": "not a calendar"})
+    assert bad.is_error
 
 
 async def test_search_returns_structured_hits(server: Any) -> None:

@@ -23,13 +23,16 @@ from mcp.server.mcpserver.prompts import Prompt
 from mcp_types import CallToolResult, EmptyResult, SetLevelRequestParams, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from agents import runner
+from agents import ask, runner
+from agents.ask import AskAnswer
 from kernel.artifacts import RunRecord
 from kernel.errors import InputError, NotFoundError, PmpilotError
 from kernel.schemas import ForgetReceipt, IngestReport, Profile, ThemeReport
 from kernel.timeutil import parse_when
 from memory import api
 from memory.repository import validate_workspace
+from tools import calendar_audit
+from tools.calendar_audit import AuditReport
 from ui.mcp import models
 from ui.mcp.access import AccessPolicy, bearer
 from ui.mcp.models import (
@@ -168,6 +171,8 @@ class PmpilotMCP:
         add(self.get_themes, name="get_themes", title="Themes of a workspace", annotations=READ)
         add(self.get_profile, name="get_profile", title="Profile of a user, account or segment", annotations=READ)
         add(self.get_run, name="get_run", title="A run and its documents", annotations=READ)
+        add(self.ask_users, name="ask_users", title="Ask the users (answer from the user model)", annotations=READ)
+        add(self.audit_calendar, name="audit_calendar", title="Audit where a PM's time goes", annotations=READ)
         if self.read_only:
             return
         add(self.ingest_signals, name="ingest_signals", title="Ingest user signals", annotations=WRITE)
@@ -241,6 +246,51 @@ class PmpilotMCP:
             if record.workspace != workspace:
                 raise NotFoundError(f"no run with id {run_id!r} in workspace {workspace!r}")
         return result(record, models.md_run(record))
+
+    async def ask_users(
+        self,
+        ctx: Context,
+        question: Annotated[str, Field(min_length=3, max_length=2000, description="A question about the users.")],
+        workspace: WorkspaceArg,
+        segment: Annotated[str | None, Field(description="Only evidence from this segment.")] = None,
+        account_id: Annotated[str | None, Field(description="Only evidence from this account.")] = None,
+        offline: Annotated[bool | None, Field(description="Force the deterministic offline mode.")] = None,
+    ) -> Annotated[CallToolResult, AskAnswer]:
+        """Answer from the persistent user model with verbatim quotes, dissent and a confidence.
+
+        Says "not enough evidence" (insufficient_evidence: true) rather than guessing.
+        """
+        self.check_workspace(ctx, workspace)
+        if segment is not None and account_id is not None:
+            raise ToolError("give at most one of segment or account_id")
+        with tool_errors():
+            answer = await blocking(ask.ask_users, question, workspace, segment=segment, account=account_id,
+                                    offline=offline)
+        return result(answer, ask.render_text(answer))
+
+    async def audit_calendar(
+        self,
+        ctx: Context,
+        workspace: WorkspaceArg,
+        calendar_ics: Annotated[str | None, Field(description="The iCalendar (.ics) export, inline.")] = None,
+        calendar_path: Annotated[str | None, Field(description="Path of an .ics file (stdio only).")] = None,
+        since: Annotated[str | None, Field(description="Start: YYYY-MM-DD or a span like 4w.")] = None,
+        until: Annotated[str | None, Field(description="End: YYYY-MM-DD.")] = None,
+        tz: Annotated[str, Field(description="IANA time zone, e.g. Europe/Berlin.")] = "UTC",
+        owner: Annotated[str | None, Field(description="Calendar owner's email (to skip declined).")] = None,
+    ) -> Annotated[CallToolResult, AuditReport]:
+        """Where the PM's time goes: hours per category and week, top coordination meetings, suggestions."""
+        self.check_workspace(ctx, workspace)
+        if (calendar_ics is None) == (calendar_path is None):
+            raise ToolError("give exactly one of calendar_ics or calendar_path")
+        with tool_errors(), tempfile.TemporaryDirectory(prefix="pmpilot-ics-") as tmp:
+            path = self._path(calendar_path, "calendar")
+            if path is None:
+                path = Path(tmp) / "calendar.ics"
+                path.write_text(calendar_ics or "", encoding="utf-8")
+            report = await blocking(calendar_audit.audit_calendar, path, since=since, until=until, tz=tz,
+                                    owner=owner)
+        return result(report, calendar_audit.render_text(report))
 
     async def ingest_signals(
         self,
