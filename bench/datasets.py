@@ -19,6 +19,8 @@ import numpy as np
 from bench.common import BANKING77_TRAIN, CACHE_DIR
 from memory.embeddings import Embedder, LocalEmbedder
 
+#: Texts embedded live by :class:`CachedMiniLM` (demo corpus, claim phrases, redacted rows).
+EXTRA_CACHE = CACHE_DIR / "minilm-extra.npz"
 SEGMENTS = ("enterprise", "mid-market", "smb", "consumer")
 PLANS = {"enterprise": "Enterprise", "mid-market": "Business", "smb": "Team", "consumer": "Pro"}
 
@@ -63,11 +65,29 @@ class CachedMiniLM(Embedder):
     name = LocalEmbedder.name
 
     def __init__(self, texts: tuple[str, ...], vectors: np.ndarray) -> None:
-        """Serve ``vectors[i]`` for ``texts[i]``."""
-        self._known = {t: i for i, t in enumerate(texts)}
-        self._vectors = vectors
+        """Serve ``vectors[i]`` for ``texts[i]``, plus every text embedded by an earlier :meth:`save`."""
+        self._known: dict[str, np.ndarray] = dict(zip(texts, vectors, strict=True))
+        if EXTRA_CACHE.is_file():
+            with np.load(EXTRA_CACHE, allow_pickle=False) as saved:
+                self._known.update(zip(saved["texts"].tolist(), saved["vectors"], strict=True))
         self._model = LocalEmbedder()
+        self._new: dict[str, np.ndarray] = {}
         self.misses = 0
+
+    def save(self) -> None:
+        """Add the texts embedded live so far to the on-disk cache (the next run finds them)."""
+        if not self._new:
+            return
+        extra = {}
+        if EXTRA_CACHE.is_file():
+            with np.load(EXTRA_CACHE, allow_pickle=False) as saved:
+                extra.update(zip(saved["texts"].tolist(), saved["vectors"], strict=True))
+        extra.update(self._new)
+        EXTRA_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        tmp = EXTRA_CACHE.with_suffix(".tmp.npz")
+        np.savez(tmp, texts=np.array(list(extra)), vectors=np.vstack(list(extra.values())))
+        tmp.replace(EXTRA_CACHE)
+        self._new.clear()
 
     @property
     def dim(self) -> int:
@@ -75,16 +95,13 @@ class CachedMiniLM(Embedder):
         return 384
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), 384), dtype=np.float32)
-        unknown = [i for i, t in enumerate(texts) if t not in self._known]
-        for i, text in enumerate(texts):
-            j = self._known.get(text)
-            if j is not None:
-                out[i] = self._vectors[j]
+        unknown = list(dict.fromkeys(t for t in texts if t not in self._known))
         if unknown:
             self.misses += len(unknown)
-            out[unknown] = self._model.embed([texts[i] for i in unknown])
-        return out
+            fresh = dict(zip(unknown, self._model.embed(unknown), strict=True))
+            self._known.update(fresh)
+            self._new.update(fresh)
+        return np.vstack([self._known[t] for t in texts])
 
 
 _PII_TAILS = (

@@ -28,7 +28,7 @@ def run(results: Results, quick: bool) -> None:
     from memory import api
     from memory.embeddings import LocalEmbedder
 
-    rows = 2_000 if quick else 10_000
+    rows = 600 if quick else 10_000
     with tempfile.TemporaryDirectory(prefix="pmpilot-bench-ingest-") as tmp:
         data = write_signals_csv(Path(tmp) / "tickets.csv", rows, seed=21)
         warm = write_signals_csv(Path(tmp) / "warmup.csv", 40, seed=5)

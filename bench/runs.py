@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import operator
+import os
 import statistics
 import subprocess
 import sys
@@ -25,6 +26,9 @@ import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Send
 
 from bench.common import Results, isolated_home
 
@@ -60,9 +64,6 @@ class BareState(TypedDict, total=False):
 
 
 def _bare_builder(questions: int) -> Any:
-    from langgraph.graph import END, START, StateGraph
-    from langgraph.types import Send
-
     def planner(state: BareState) -> dict[str, Any]:
         return {"questions": [f"q{i}" for i in range(questions)]}
 
@@ -225,16 +226,14 @@ def critical_path(requests: list[Any]) -> tuple[int, dict[str, int]]:
 
 def llm(results: Results, repeats: int) -> None:
     """Calls per full run and wall time against the critical path, with 300 ms per call."""
-    from agents.demo import signal_files
+    from bench.workspace import fill
     from kernel.settings import get_settings
     from memory import api
     from tests.integration.test_run_llm import PlausibleModel
     from tests.support.scripted_openai import ScriptedOpenAI
 
-    with isolated_home("llm") as _home, ScriptedOpenAI(PlausibleModel(), latency_s=LATENCY_S) as server:
-        import os
-
-        api.ingest(signal_files(), "demo")
+    with isolated_home("llm"), ScriptedOpenAI(PlausibleModel(), latency_s=LATENCY_S) as server:
+        fill("demo", 0, demo=True)
         os.environ["OPENAI_BASE_URL"] = server.base_url
         os.environ["OPENAI_API_KEY"] = server.api_key
         get_settings.cache_clear()

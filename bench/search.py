@@ -71,15 +71,15 @@ def synthetic_points(n: int, seed: int = 11) -> tuple[list[Point], np.ndarray]:
     return points, centres
 
 
-def queries(n: int, centres: np.ndarray, seed: int = 13) -> list[tuple[list[float], Filter]]:
-    """``n`` (vector, workspace + user filter) queries."""
+def queries(n: int, centres: np.ndarray, points: list[Point], seed: int = 13) -> list[tuple[list[float], Filter]]:
+    """``n`` (vector, workspace + user filter) queries, each for the workspace and user of a stored point."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
         vector = centres[rng.integers(len(centres))] + rng.normal(scale=0.6, size=DIM).astype(np.float32)
         vector /= np.linalg.norm(vector)
-        flt = Filter(must=(Match("workspace", f"ws{rng.integers(WORKSPACES)}"),
-                           Match("user_id", f"u{rng.integers(USERS_PER_WORKSPACE)}")))
+        owner = points[int(rng.integers(len(points)))].payload
+        flt = Filter(must=(Match("workspace", owner["workspace"]), Match("user_id", owner["user_id"])))
         out.append((vector.tolist(), flt))
     return out
 
@@ -118,7 +118,7 @@ def run(results: Results, quick: bool) -> None:
     n_local, q_local = (2_000, 50) if quick else (10_000, 200)
     n_queries = 200
     points, centres = synthetic_points(n)
-    qs = queries(n_queries, centres)
+    qs = queries(n_queries, centres, points)
     with tempfile.TemporaryDirectory(prefix="pmpilot-bench-search-") as tmp:
         edge = EdgeStore(Path(tmp) / "edge")
         try:
@@ -136,23 +136,25 @@ def run(results: Results, quick: bool) -> None:
         results.companion("memory_search_p50_ms_100k", percentile(times, 50))
         results.companion("memory_search_load_s_100k", load_s)
         small = points[:n_local]
+        small_qs = queries(q_local, centres, small)
         edge_small = EdgeStore(Path(tmp) / "edge_small")
         try:
             load(edge_small, small)
-            small_times = latencies_ms(edge_small, qs[:q_local])
+            small_times = latencies_ms(edge_small, small_qs)
         finally:
             edge_small.close()
         local = ClientStore(path=str(Path(tmp) / "local"))
         try:
             local_load_s = load(local, small)
-            local_times = latencies_ms(local, qs[:q_local], warmup=3)
+            local_times = latencies_ms(local, small_qs, warmup=3)
         finally:
             local.close()
         results.put(
             "memory_search_p95_ms_100k_baseline_local_mode",
             percentile(local_times, 95),
             f"qdrant-client local mode (QdrantClient(path=...)) via ClientStore on only {n_local} of the points "
-            f"(see _n; 100k is infeasible: quadratic load, Python-side filtering), {q_local} of the same queries; "
+            f"(see _n; 100k is infeasible: quadratic load, Python-side filtering), {q_local} queries of the same "
+            f"kind (users present in those points); "
             f"p50 {percentile(local_times, 50):.1f} ms, load {local_load_s:.1f} s; EdgeStore on the same "
             f"{n_local} points: p95 {percentile(small_times, 95):.2f} ms",
         )

