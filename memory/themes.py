@@ -157,8 +157,16 @@ def _snn_graph(neighbours: np.ndarray, k: int) -> sp.csr_matrix:
     linked = ((knn + knn.T) > 0).astype(np.float64)
     graph = linked.multiply(shared).tocsr() / k
     graph.setdiag(0)
-    graph.eliminate_zeros()
-    return graph.tocsr()
+    return _canonical(graph)
+
+
+def _canonical(graph: sp.spmatrix) -> sp.csr_matrix:
+    """CSR with sorted indices and no explicit zeros: Louvain visits neighbours in a fixed order."""
+    out = sp.csr_matrix(graph)
+    out.eliminate_zeros()
+    out.sum_duplicates()
+    out.sort_indices()
+    return out
 
 
 def _louvain(graph: sp.csr_matrix, resolution: float, seed: int) -> np.ndarray:
@@ -179,7 +187,7 @@ def _louvain(graph: sp.csr_matrix, resolution: float, seed: int) -> np.ndarray:
         if size == current.shape[0]:
             break
         assign = sp.csr_matrix((np.ones(len(community)), (np.arange(len(community)), community)))
-        current = (assign.T @ current @ assign).tocsr()
+        current = _canonical(assign.T @ current @ assign)
     return labels
 
 
@@ -187,6 +195,9 @@ def _local_moving(graph: sp.csr_matrix, resolution: float, total: float, seed: i
     """One Louvain level: move nodes to the neighbouring community with the best modularity gain."""
     indptr, indices, data = graph.indptr.tolist(), graph.indices.tolist(), graph.data.tolist()
     n = graph.shape[0]
+    adjacency = [
+        [(indices[p], data[p]) for p in range(indptr[i], indptr[i + 1]) if indices[p] != i] for i in range(n)
+    ]
     degree = np.asarray(graph.sum(axis=1)).ravel().tolist()
     community = list(range(n))
     tot = list(degree)
@@ -198,10 +209,10 @@ def _local_moving(graph: sp.csr_matrix, resolution: float, total: float, seed: i
         for i in order:
             ci, ki = community[i], degree[i]
             links: dict[int, float] = {}
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                if j != i:
-                    links[community[j]] = links.get(community[j], 0.0) + data[p]
+            get = links.get
+            for j, w in adjacency[i]:
+                c = community[j]
+                links[c] = get(c, 0.0) + w
             tot[ci] -= ki
             scale = resolution * ki / total
             best, best_gain = ci, links.get(ci, 0.0) - scale * tot[ci]
@@ -233,7 +244,7 @@ def _thinned(graph: sp.csr_matrix, seed: int) -> sp.csr_matrix:
     upper = sp.triu(graph, 1).tocoo()
     keep = np.random.default_rng(seed).random(len(upper.data)) >= DROP_EDGES
     half = sp.csr_matrix((upper.data[keep], (upper.row[keep], upper.col[keep])), shape=graph.shape)
-    return (half + half.T).tocsr()
+    return _canonical(half + half.T)
 
 
 def _most_stable_resolution(graph: sp.csr_matrix) -> float:

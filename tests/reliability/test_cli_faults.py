@@ -134,18 +134,12 @@ def test_sigkill_mid_ingest_then_rerun_has_no_duplicates(tmp_path: Path) -> None
     assert proc.returncode == -signal.SIGKILL, (seen, proc.stderr.read() if proc.stderr else "")
     assert "finished" not in seen
 
-    partial = stats(home, "big")["signals"]
-    assert 0 < partial < rows, partial
-
     rerun = pmpilot(home, "ingest", str(data), "--workspace", "big", "--json")
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads(rerun.stdout)
-    assert report["rejected"] == []
+    partial = report["duplicates"]
+    assert 0 < partial < rows, "the killed run had stored some batches, not all"
+    assert report["rejected"] == [] and report["updated"] == 0
     assert report["ingested"] == rows - partial
-    assert report["duplicates"] == partial
-    assert stats(home, "big")["signals"] == rows
-
-    again = json.loads(pmpilot(home, "ingest", str(data), "--workspace", "big", "--json").stdout)
-    assert again["ingested"] == 0 and again["duplicates"] == rows
-    hits = json.loads(pmpilot(home, "search", "Okta SSO", "--workspace", "big", "--json").stdout)["hits"]
-    assert hits and any("okta" in h["text"].lower() for h in hits)
+    final = stats(home, "big")
+    assert final["signals"] == rows and final["users"] == 150
