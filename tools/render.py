@@ -29,8 +29,23 @@ def cite(ids: list[str] | None) -> str:
     return " " + " ".join(f"[s:{sid[:8]}]" for sid in ids) if ids else ""
 
 
+def _neutralise(value: Any) -> Any:
+    """Angle brackets in any text become entities, so no HTML in a signal or a model's output survives.
+
+    The JSON keeps verbatim quotes (the contract); only the Markdown render is neutralised.
+    """
+    if isinstance(value, str):
+        return value.replace("<", "&lt;").replace(">", "&gt;")
+    if isinstance(value, Mapping):
+        return {key: _neutralise(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_neutralise(item) for item in value]
+    return value
+
+
 def render_markdown(artifact: Mapping[str, Any]) -> str:
-    """The whole document: title, mode label, body, evidence."""
+    """The whole document: title, mode label, body, evidence (HTML in any text is neutralised)."""
+    artifact = _neutralise(artifact)
     mode = artifact.get("mode", "offline")
     label = (
         "mode: offline — drafted deterministically from stored evidence, no language model used"
