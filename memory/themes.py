@@ -62,7 +62,13 @@ POSITIVE_AT = 0.2
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _TOKEN = r"(?u)\b[a-zA-Z][a-zA-Z']+\b"
-_KEYWORD_STOPWORDS = sorted(ENGLISH_STOP_WORDS | {"hi", "hello", "thanks", "thank", "please", "just", "ve", "don"})
+_WORD = re.compile(r"[a-z][a-z']*[a-z]")
+_KEYWORD_STOPWORDS = frozenset(ENGLISH_STOP_WORDS) | {
+    "hi", "hello", "hey", "thanks", "thank", "please", "just", "ok", "okay", "really", "like", "want", "need",
+    "know", "tell", "does", "did", "doing", "let", "able", "way", "im", "ive", "id", "ill", "youre", "dont",
+    "cant", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent", "havent", "hasnt", "wont", "wouldnt",
+    "couldnt", "shouldnt",
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,14 +391,30 @@ def _sentiment_bucket(score: float) -> str:
     return "neutral"
 
 
+def _keyword_terms(text: str) -> list[str]:
+    """Content unigrams and bigrams of *adjacent* content words (no bigram spans a stopword or a text)."""
+    words = [w.replace("'", "") for w in _WORD.findall(_PLACEHOLDER.sub(" ", text).lower())]
+    content = [w if len(w) > 1 and w not in _KEYWORD_STOPWORDS else None for w in words]
+    terms = [w for w in content if w]
+    terms += [f"{a} {b}" for a, b in zip(content, content[1:], strict=False) if a and b and a != b]
+    return terms
+
+
 def _class_keywords(groups: list[list[str]], top: int = 8) -> list[list[str]]:
-    """Top terms per group by class-based TF-IDF (uni/bigrams, stopwords and PII placeholders removed)."""
-    docs = [_PLACEHOLDER.sub(" ", " \n ".join(texts)).lower() for texts in groups]
-    vectorizer = CountVectorizer(ngram_range=(1, 2), stop_words=_KEYWORD_STOPWORDS, token_pattern=_TOKEN)
+    """Top terms per group by class-based TF-IDF over unigrams and bigrams (stopwords, PII placeholders out).
+
+    Each term's frequency within a group is weighted by ``log(1 + A / f)``, with ``A`` the average
+    number of terms per group and ``f`` the term's frequency over all groups (BERTopic's c-TF-IDF).
+    """
+    vectorizer = CountVectorizer(analyzer=_keyword_terms)
+    docs = [text for texts in groups for text in texts]
+    owner = np.repeat(np.arange(len(groups)), [len(texts) for texts in groups])
     try:
-        counts = vectorizer.fit_transform(docs).astype(np.float64).tocsr()
+        per_doc = vectorizer.fit_transform(docs)
     except ValueError:  # no content words anywhere: themes stay unlabelled rather than invented
         return [[] for _ in groups]
+    assign = sp.csr_matrix((np.ones(len(docs)), (owner, np.arange(len(docs)))), shape=(len(groups), len(docs)))
+    counts = (assign @ per_doc).astype(np.float64).tocsr()
     vocab = vectorizer.get_feature_names_out()
     term_freq = sp.diags(1.0 / np.maximum(np.asarray(counts.sum(axis=1)).ravel(), 1.0)) @ counts
     words_per_class = counts.sum() / len(groups)
@@ -407,7 +429,7 @@ def _class_keywords(groups: list[list[str]], top: int = 8) -> list[list[str]]:
     return result
 
 
-def _label(keywords: Sequence[str], max_words: int = 4) -> str:
+def _label(keywords: Sequence[str], max_words: int = 3) -> str:
     """A short readable label from the top keywords: words joined in rank order, no repeats."""
     words: list[str] = []
     for phrase in keywords[:4]:

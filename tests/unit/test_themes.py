@@ -243,3 +243,16 @@ def test_label_with_llm_keeps_offline_label_on_invalid_output() -> None:
     prompt = model.prompts[0]
     assert prompt.count("</signals>") == 1
     assert "&lt;/signals&gt;" in prompt
+
+
+def test_keywords_skip_stopwords_placeholders_and_cross_text_bigrams() -> None:
+    from memory.themes import _class_keywords, _keyword_terms
+
+    terms = _keyword_terms("Why isn't my card payment declined? Mail [EMAIL] now")
+    assert "card payment" in terms and "payment declined" in terms
+    assert "email" not in terms and "isnt" not in terms and "why" not in terms
+    assert not any(t.startswith("my ") for t in terms)
+    groups = [["export csv", "csv export broken"], ["login sso", "sso login fails"]]
+    keywords = _class_keywords(groups)
+    assert "csv" in keywords[0] and "sso" in keywords[1]
+    assert "csv csv" not in keywords[0] and "broken login" not in keywords[1]
