@@ -46,7 +46,7 @@ def fill(workspace: str, rows: int, demo: bool) -> dict[str, float]:
     settings.ensure_home()
     texts, _ = banking77()
     embedder = CachedMiniLM(texts, minilm_vectors(texts))
-    embedder.embed(["warm up the model"])
+    embedder.load_model()
     memory = MemoryStore(open_store(settings), embedder)
     try:
         ws = memory.workspace(workspace)
