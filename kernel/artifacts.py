@@ -194,6 +194,7 @@ class Roadmap(ArtifactBase):
     later: list[RoadmapItem] = Field(default_factory=list)
     done: list[RoadmapItem] = Field(default_factory=list)
     moved: list[RoadmapMove] = Field(default_factory=list)
+    previous_run: str | None = Field(default=None, description="The roadmap run this one is compared with.")
 
 
 #: Artifact model per deliverable kind.

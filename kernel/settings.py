@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     ui_auth: str | None = Field(
         default=None, validation_alias="PMPILOT_UI_AUTH", repr=False, description="user:password for the UI."
     )
+
+    def __init__(self, **values: Any) -> None:
+        """Accept field names as well as env names in code (``Settings(model="x")``).
+
+        The environment is read by the explicit env names only: enabling pydantic's
+        ``populate_by_name`` would also read generic variables such as ``HOME`` or ``MODEL``.
+        """
+        super().__init__(**{_ENV_NAMES.get(key, key): value for key, value in values.items()})
 
     @field_validator("home", mode="after")
     @classmethod
@@ -175,6 +183,20 @@ def parse_retention(spec: str) -> dict[str, int]:
             )
         policy[kind] = int(days)
     return policy
+
+
+def _env_name(alias: object) -> str | None:
+    if isinstance(alias, str):
+        return alias
+    if isinstance(alias, AliasChoices) and alias.choices and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return None
+
+
+#: Field name → the env name it is read from (for construction by field name).
+_ENV_NAMES: dict[str, str] = {
+    name: env for name, field in Settings.model_fields.items() if (env := _env_name(field.validation_alias))
+}
 
 
 def load_settings() -> Settings:

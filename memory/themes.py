@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from pydantic import BaseModel, Field, ValidationError
+from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
 
@@ -105,7 +106,36 @@ def cluster_vectors(vectors: np.ndarray, texts: Sequence[str] | None = None) -> 
     candidates = [_louvain(graph, resolution, seed) for seed in range(FINAL_RUNS)]
     labels = max(candidates, key=lambda lab: _modularity(graph, lab, resolution))
     labels = _adopt_isolated(labels, graph, neighbours)
+    labels = _group_singletons(labels, matrix)
     return _renumber(labels)
+
+
+#: Cosine distance (average linkage) under which leftover singletons are grouped into a theme of their own.
+SINGLETON_DISTANCE = 0.55
+
+
+def _group_singletons(labels: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Group items the graph left alone with each other.
+
+    On small workspaces the shared-neighbour graph is sparse and Louvain can leave every member of a real
+    theme (e.g. five differently worded sync complaints) as a singleton; average-linkage clustering of just
+    those singletons, with a conservative cosine cut, recovers them without touching the graph's themes.
+    """
+    counts = np.bincount(labels)
+    lone = np.flatnonzero(counts[labels] == 1)
+    if len(lone) < 2:
+        return labels
+    groups = AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=SINGLETON_DISTANCE
+    ).fit_predict(matrix[lone])
+    out = labels.copy()
+    fresh = int(labels.max()) + 1
+    for group in np.unique(groups):
+        members = lone[groups == group]
+        if len(members) >= 2:
+            out[members] = fresh
+            fresh += 1
+    return out
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

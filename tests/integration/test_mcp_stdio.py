@@ -57,7 +57,7 @@ async def test_stdio_server_serves_tools_resources_and_progress(home: Path) -> N
     async with Client(params(home), read_timeout_seconds=300) as mcp:
         assert mcp.server_info is not None and mcp.server_info.name == "pmpilot"
         tools = {t.name for t in (await mcp.list_tools()).tools}
-        assert len(tools) == 11
+        assert len(tools) == 13
         hits = await mcp.call_tool("search_user_memory", {"workspace": WS, "query": "sync fails", "limit": 3})
         assert not hits.is_error, text(hits)
         assert any("sync" in h["text"].lower() for h in hits.structured_content["hits"])
@@ -80,4 +80,4 @@ async def test_stdio_server_serves_tools_resources_and_progress(home: Path) -> N
 async def test_stdio_read_only_flag(home: Path) -> None:
     async with Client(params(home, "--read-only"), read_timeout_seconds=300) as mcp:
         tools = {t.name for t in (await mcp.list_tools()).tools}
-    assert tools == {"search_user_memory", "get_themes", "get_profile", "get_run"}
+    assert tools == {"search_user_memory", "get_themes", "get_profile", "get_run", "ask_users", "audit_calendar"}

@@ -192,7 +192,7 @@ def test_runs_listing_and_lookup_errors(seeded: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"deliverables": ["poem"]}, "unknown deliverable 'poem'"),
-    ({"deliverables": ["roadmap"]}, "not available in this version"),
+    ({"deliverables": ["requirements", "memo"]}, "unknown deliverable .memo."),
     ({"strategy": FIXTURES / "missing.yaml"}, "strategy file not found"),
     ({"audience": "cats"}, "unknown audience"),
     ({"since": "last tuesday-ish"}, "invalid date"),
