@@ -149,6 +149,23 @@ def create_app(workspace: str | None = None, offline: bool = False) -> gr.Blocks
                 rejections = gr.Dataframe(headers=views.REJECTION_COLUMNS, interactive=False, wrap=True,
                                           label="Rejected rows")
 
+            with gr.Tab("Ask & audit", id="ask"):
+                gr.Markdown("### Ask the users — answered from the user model, with quotes and dissent")
+                with gr.Row():
+                    ask_q = gr.Textbox(label="Question", scale=4,
+                                       placeholder="How would enterprise admins react if SSO left the Basic plan?")
+                    ask_scope = gr.Dropdown(["all", "segment", "account"], value="all", label="Scope", scale=1)
+                    ask_value = gr.Textbox(label="Segment / account", scale=1)
+                    ask_btn = gr.Button("Ask", variant="primary", scale=0)
+                ask_md = gr.Markdown()
+                gr.Markdown("### Where does your time go? Upload a calendar export (.ics)")
+                with gr.Row():
+                    ics_file = gr.File(label="Calendar (.ics)", file_types=[".ics"], scale=3)
+                    ics_tz = gr.Textbox(label="Time zone", value="UTC", scale=1)
+                    audit_btn = gr.Button("Audit", scale=0)
+                audit_plot = gr.BarPlot(x="category", y="hours", title="Hours per category")
+                audit_text = gr.Textbox(label="Report", lines=14, interactive=False)
+
             with gr.Tab("Runs & jobs", id="runs"):
                 with gr.Row():
                     gr.Markdown("### Run history — click a run to open it in Review")
@@ -306,6 +323,11 @@ def create_app(workspace: str | None = None, offline: bool = False) -> gr.Blocks
         ingest_btn.click(ingest_endpoint, [files, ws, ingest_kind], [ingest_summary, rejections_state],
                          api_name="ingest").then(lambda df: df, rejections_state, rejections,
                                                  api_visibility=PRIVATE)
+
+        ask_btn.click(friendly(lambda w, q, sc, v: views.ask_view(w, q, sc, v, offline=run_offline)),
+                      [ws, ask_q, ask_scope, ask_value], ask_md, api_visibility=PRIVATE)
+        audit_btn.click(friendly(views.audit_view), [ics_file, ics_tz], [audit_plot, audit_text],
+                        api_visibility=PRIVATE)
 
         refresh_lists.click(lists, ws, [runs_df, jobs_df], api_visibility=PRIVATE)
         tabs.change(lists, ws, [runs_df, jobs_df], api_visibility=PRIVATE)

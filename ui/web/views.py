@@ -292,3 +292,43 @@ def run_summary_after(run_id: str, *, approve: bool = False, revise: str | None 
     if not approve and not (revise and revise.strip()):
         raise InputError("write what should change before requesting changes")
     return run_summary(runner.resume_run(run_id, approve=approve, revise=revise if not approve else None))
+
+
+def _file_path(file: Any) -> Path:
+    """The local path of an uploaded file (Gradio passes a path string or an object with ``.name``)."""
+    return Path(getattr(file, "name", file))
+
+
+def ask_view(workspace: str, question: str, scope: str = "all", value: str | None = None,
+             offline: bool | None = None) -> str:
+    """Answer a question from the user model as escaped Markdown: answer, confidence, evidence and dissent."""
+    from agents.ask import ask_users
+
+    if not (question or "").strip():
+        raise InputError("type a question about your users")
+    value = (value or "").strip() or None
+    answer = ask_users(question, workspace, segment=value if scope == "segment" else None,
+                       account=value if scope == "account" else None, offline=offline)
+    lines = [f"**{'Not enough evidence' if answer.insufficient_evidence else 'Answer'}** "
+             f"(confidence {answer.confidence:.2f})", "", escape(answer.answer), ""]
+    if answer.evidence:
+        lines += ["**Evidence**", ""] + [f"- “{escape(e.quote)}” `{e.signal_id[:8]}`" for e in answer.evidence]
+    if answer.dissent:
+        lines += ["", "**Dissent**", ""] + [f"- {escape(_quote_text(d))}" for d in answer.dissent]
+    return "\n".join(lines)
+
+
+def _quote_text(item: Any) -> str:
+    quote = getattr(item, "quote", None) if not isinstance(item, Mapping) else item.get("quote")
+    return f"“{quote}”" if quote else str(item)
+
+
+def audit_view(file: Any, tz: str = "UTC") -> tuple[pd.DataFrame, str]:
+    """Audit an uploaded .ics calendar: hours per category (for a bar chart) and the text report."""
+    from tools.calendar_audit import audit_calendar, render_text
+
+    if file is None:
+        raise InputError("upload an .ics calendar export first")
+    report = audit_calendar(_file_path(file), tz=(tz or "UTC").strip())
+    chart = pd.DataFrame([{"category": c.name, "hours": c.hours, "share": c.share} for c in report.categories])
+    return chart, render_text(report)
