@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kernel.errors import InputError
+from kernel.settings import Role
 
 
 def _jobs_table(jobs: list[dict[str, Any]]) -> None:
@@ -83,8 +84,18 @@ def cmd_ui(args: argparse.Namespace) -> Any:
     return None
 
 
-def cmd_align(args: argparse.Namespace) -> Any:
+def _chat_model(role: Role, offline: bool) -> Any:
+    """The role's chat model when an endpoint is configured and --offline was not given, else None."""
     from kernel.settings import get_settings
+
+    if offline or not get_settings().llm_configured:
+        return None
+    from kernel.llm import chat_model
+
+    return chat_model(role)
+
+
+def cmd_align(args: argparse.Namespace) -> Any:
     from kernel.timeutil import parse_when
     from tools.alignment import align, format_report
     from ui.cli import _emit
@@ -94,28 +105,18 @@ def cmd_align(args: argparse.Namespace) -> Any:
         raise InputError(f"repository not found: {repo}")
     if not strategy.is_file():
         raise InputError(f"strategy file not found: {strategy}")
-    chat = None
-    if get_settings().llm_configured and not args.offline:
-        from kernel.llm import chat_model
-
-        chat = chat_model("scorer")
-    report = align(repo, strategy, since=parse_when(args.since) if args.since else None, chat_model=chat)
+    report = align(repo, strategy, since=parse_when(args.since) if args.since else None,
+                   chat_model=_chat_model("scorer", args.offline))
     _emit(args, report, lambda r: print(format_report(r)))
     return report
 
 
 def cmd_audit(args: argparse.Namespace) -> Any:
-    from kernel.settings import get_settings
     from tools.calendar_audit import audit_calendar, render_text
     from ui.cli import _emit
 
-    chat = None
-    if get_settings().llm_configured and not args.offline:
-        from kernel.llm import chat_model
-
-        chat = chat_model("researcher")
     report = audit_calendar(Path(args.calendar), since=args.since, until=args.until, tz=args.tz,
-                            owner=args.owner, chat_model=chat)
+                            owner=args.owner, chat_model=_chat_model("researcher", args.offline))
     _emit(args, report, lambda r: print(render_text(r)))
     return report
 

@@ -146,11 +146,15 @@ def profile_table(workspace: str, subject_type: str, subject: str) -> tuple[str,
 # ---------------------------------------------------------------- ingestion
 
 
+def _upload_path(file: Any) -> Path:
+    """The local path of an uploaded file (Gradio passes a path, an object with ``.path`` or a dict)."""
+    return Path(file if isinstance(file, str | os.PathLike) else getattr(file, "path", None) or file["path"])
+
+
 def ingest_files(files: Sequence[Any] | None, workspace: str, kind: str = "auto",
                  progress: Callable[[int, int | None], None] | None = None) -> tuple[str, pd.DataFrame]:
     """Ingest uploaded files; a summary line and the rejected rows with their reasons."""
-    paths = [Path(f if isinstance(f, str | os.PathLike) else getattr(f, "path", None) or f["path"])
-             for f in files or []]
+    paths = [_upload_path(f) for f in files or []]
     if not paths:
         raise InputError("choose at least one file to ingest")
     if kind not in _KINDS:
@@ -294,9 +298,6 @@ def run_summary_after(run_id: str, *, approve: bool = False, revise: str | None 
     return run_summary(runner.resume_run(run_id, approve=approve, revise=revise if not approve else None))
 
 
-def _file_path(file: Any) -> Path:
-    """The local path of an uploaded file (Gradio passes a path string or an object with ``.name``)."""
-    return Path(getattr(file, "name", file))
 
 
 def ask_view(workspace: str, question: str, scope: str = "all", value: str | None = None,
@@ -329,6 +330,6 @@ def audit_view(file: Any, tz: str = "UTC") -> tuple[pd.DataFrame, str]:
 
     if file is None:
         raise InputError("upload an .ics calendar export first")
-    report = audit_calendar(_file_path(file), tz=(tz or "UTC").strip())
+    report = audit_calendar(_upload_path(file), tz=(tz or "UTC").strip())
     chart = pd.DataFrame([{"category": c.name, "hours": c.hours, "share": c.share} for c in report.categories])
     return chart, render_text(report)
