@@ -69,6 +69,26 @@ def cmd_jobs(args: argparse.Namespace) -> Any:
     return payload
 
 
+def cmd_retention(args: argparse.Namespace) -> Any:
+    from kernel.settings import get_settings
+    from memory import api
+    from memory.repository import validate_workspace
+    from ui.cli import _emit
+
+    validate_workspace(args.workspace)
+    payload = {"workspace": args.workspace, "expired": api.apply_retention(args.workspace)}
+    settings = get_settings()
+    configured = settings.retention_days is not None or bool(settings.retention_policy)
+
+    def human(p: dict[str, Any]) -> None:
+        print(f"{p['workspace']}: {p['expired']} signals expired")
+        if not configured:
+            print("  no retention configured (PMPILOT_RETENTION_DAYS, PMPILOT_RETENTION): nothing expires")
+
+    _emit(args, payload, human)
+    return payload
+
+
 def cmd_mcp(args: argparse.Namespace) -> Any:
     from ui.mcp import serve
 
@@ -150,6 +170,10 @@ def register(command: Any, run_options: Any, workspace: Any) -> None:
     workspace(ingest)
     ingest.add_argument("--kind", default="auto")
     ingest.add_argument("--map", action="append", metavar="COLUMN=FIELD")
+
+    p = command("retention", cmd_retention,
+                "delete signals older than PMPILOT_RETENTION_DAYS / PMPILOT_RETENTION (per kind) now")
+    workspace(p)
 
     p = command("jobs", cmd_jobs, "list queued jobs or show one")
     p.add_argument("job_id", nargs="?")

@@ -1,4 +1,4 @@
-"""The task queue: automated runs, ingestion and theme refreshes, exactly once.
+"""The task queue: automated runs, ingestion, theme refreshes and retention, exactly once.
 
 Every surface (CLI ``enqueue``/``jobs``/``worker``, MCP ``enqueue_run``, the Gradio app)
 calls these functions. The backend follows settings: an embedded SQLite queue under
@@ -25,6 +25,7 @@ __all__ = [
     "JobStatus",
     "enqueue_ingest",
     "enqueue_refresh_themes",
+    "enqueue_retention",
     "enqueue_run",
     "get_job",
     "list_jobs",
@@ -58,6 +59,13 @@ def enqueue_ingest(
 def enqueue_refresh_themes(workspace: str, idempotency_key: str | None = None) -> JobRecord:
     """Queue a recomputation of the workspace's themes."""
     return get_queue().enqueue_refresh_themes(workspace, idempotency_key=idempotency_key)
+
+
+def enqueue_retention(
+    workspace: str, *, as_of: datetime | None = None, idempotency_key: str | None = None
+) -> JobRecord:
+    """Queue a retention pass: expire the workspace's signals older than the configured retention."""
+    return get_queue().enqueue_retention(workspace, as_of=as_of, idempotency_key=idempotency_key)
 
 
 def get_job(job_id: str) -> JobRecord:

@@ -3,7 +3,8 @@
 Each handler takes the job record and returns an :class:`Outcome`. Handlers must be
 idempotent — a job may run again after a worker died — and they are: runs resume by
 their derived run id, ingestion deduplicates by deterministic signal ids, a theme
-refresh recomputes a snapshot.
+refresh recomputes a snapshot, retention deletes what is already past its age (a second
+pass finds nothing more).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,3 +158,18 @@ def refresh_themes_job(record: JobRecord, queue: JobQueue) -> Outcome:
             "labels": [theme.label for theme in report.themes[:20]],
         }
     )
+
+
+@register("retention")
+def retention_job(record: JobRecord, queue: JobQueue) -> Outcome:
+    """Expire the workspace's signals older than the retention settings, as of ``params["as_of"]``.
+
+    A scheduled firing passes its minute as ``as_of``, so the outcome does not depend on how
+    long the job waited in the queue; without it the worker's clock is used.
+    """
+    from memory import api
+
+    as_of = record.params.get("as_of")
+    now = datetime.fromisoformat(as_of) if as_of else None
+    expired = api.apply_retention(record.workspace, now=now)
+    return Outcome(result={"workspace": record.workspace, "expired": expired, "as_of": as_of})

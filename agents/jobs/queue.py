@@ -197,6 +197,21 @@ class JobQueue:
         """Queue a recomputation of the workspace's themes."""
         return self.submit("refresh_themes", workspace, {}, idempotency_key=idempotency_key, schedule=schedule)
 
+    def enqueue_retention(
+        self, workspace: str, *, as_of: datetime | None = None, idempotency_key: str | None = None,
+        schedule: str | None = None,
+    ) -> JobRecord:
+        """Queue the retention pass of a workspace (``PMPILOT_RETENTION_DAYS`` / ``PMPILOT_RETENTION``).
+
+        ``as_of`` (timezone-aware) is the time the ages are measured from; default: when it runs.
+        """
+        params: dict[str, Any] = {}
+        if as_of is not None:
+            if as_of.tzinfo is None:
+                raise InputError("as_of must be timezone-aware")
+            params["as_of"] = as_of.isoformat()
+        return self.submit("retention", workspace, params, idempotency_key=idempotency_key, schedule=schedule)
+
     def close(self) -> None:
         """Release storage connections."""
         self.store.close()

@@ -59,7 +59,7 @@ class JobRecord(BaseModel):
     """One job as users see it (``pmpilot jobs``) and as workers coordinate on it."""
 
     job_id: str
-    kind: str = Field(description="run, ingest or refresh_themes.")
+    kind: str = Field(description="run, ingest, refresh_themes or retention.")
     workspace: str
     params: dict[str, Any] = Field(default_factory=dict, description="JSON-safe arguments of the task.")
     status: JobStatus = JobStatus.QUEUED

@@ -80,7 +80,7 @@ class ScheduleEntry(BaseModel):
     """One recurring job."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
-    kind: Literal["run", "ingest", "refresh_themes"]
+    kind: Literal["run", "ingest", "refresh_themes", "retention"]
     workspace: str = Field(min_length=1)
     cron: str | None = None
     every: str | None = None
@@ -211,6 +211,9 @@ def fire(queue: JobQueue, entry: ScheduleEntry, minute: datetime, default_tz: st
             [path for path, _ in fresh], entry.workspace, kind=entry.signal_kind, mapping=entry.mapping,
             idempotency_key=key, schedule=entry.name, fingerprints=[fp for _, fp in fresh],
         )
+    if entry.kind == "retention":
+        return queue.enqueue_retention(entry.workspace, as_of=minute.astimezone(UTC), idempotency_key=key,
+                                       schedule=entry.name)
     return queue.enqueue_refresh_themes(entry.workspace, idempotency_key=key, schedule=entry.name)
 
 

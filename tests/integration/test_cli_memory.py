@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from agents import demo
 pytestmark = pytest.mark.slow
 
 
-def pmpilot(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PMPILOT_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+def pmpilot(home: Path, *args: str, check: bool = True,
+            env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PMPILOT_HOME": str(home), "HF_HUB_OFFLINE": "1", **(env_extra or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "ui.cli", *args], capture_output=True, text=True, env=env, timeout=600
     )
@@ -113,3 +115,41 @@ def test_bad_input_is_one_line_and_exit_1(seeded: Path, tmp_path: Path) -> None:
 
     bad_profile = pmpilot(seeded, "profile", "--workspace", "acme", check=False)
     assert bad_profile.returncode == 1
+
+
+def test_retention_command_expires_old_signals_per_settings(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    recent = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text(
+        "id,created_at,user_id,text\n"
+        "T-1,2020-01-05,u1,Ancient ticket about the fax integration failing\n"
+        "T-2,2020-02-11,u2,Ancient ticket about printing invoices on paper\n"
+        f"T-3,{recent},u3,Sync fails on my phone since the update\n", encoding="utf-8")
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text(
+        "id,created_at,user_id,text\n"
+        "R-1,2020-03-01,u4,Old review: the floppy disk export is great\n"
+        f"R-2,{recent},u5,New review: dark mode please, my eyes hurt\n", encoding="utf-8")
+    pmpilot(home, "ingest", str(tickets), "--workspace", "acme", "--kind", "ticket", "--json")
+    pmpilot(home, "ingest", str(reviews), "--workspace", "acme", "--kind", "review", "--json")
+
+    unset = pmpilot(home, "retention", "--workspace", "acme")
+    assert "0 signals expired" in unset.stdout and "no retention configured" in unset.stdout
+    tickets_only = {"PMPILOT_RETENTION": "ticket=365"}
+    first = as_json(pmpilot(home, "retention", "--workspace", "acme", "--json", env_extra=tickets_only))
+    assert first == {"workspace": "acme", "expired": 2}
+    again = as_json(pmpilot(home, "retention", "--workspace", "acme", "--json", env_extra=tickets_only))
+    assert again == {"workspace": "acme", "expired": 0}
+    everything = {**tickets_only, "PMPILOT_RETENTION_DAYS": "30"}
+    rest = as_json(pmpilot(home, "retention", "-w", "acme", "--json", env_extra=everything))
+    assert rest == {"workspace": "acme", "expired": 1}
+    stats = as_json(pmpilot(home, "stats", "--workspace", "acme", "--json"))
+    assert stats["signals"] == 2
+    hits = as_json(pmpilot(home, "search", "fax printing floppy", "--workspace", "acme", "--json"))["hits"]
+    assert sorted(h["external_id"] for h in hits) == ["R-2", "T-3"]
+
+    for args, env in ((("--workspace", "../acme"), None), (("--workspace", "acme"), {"PMPILOT_RETENTION": "x=1"})):
+        bad = pmpilot(home, "retention", *args, "--json", check=False, env_extra=env)
+        assert bad.returncode == 1 and bad.stdout == ""
+        assert len(bad.stderr.strip().splitlines()) == 1 and bad.stderr.startswith("error:")

@@ -415,6 +415,51 @@ def test_scheduled_jobs_fire_on_an_injected_clock(queue_home: Path, tmp_path: Pa
     assert len(jobs.list_jobs("acme")) == 3
 
 
+def test_scheduled_retention_expires_old_signals_as_of_the_firing(queue_home: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from kernel.settings import get_settings
+    from memory import api
+
+    monkeypatch.setenv("PMPILOT_RETENTION_DAYS", "90")
+    get_settings.cache_clear()
+    old = tmp_path / "old_tickets.csv"
+    old.write_text("id,created_at,user_id,text\n"
+                   "old-1,2025-10-01T09:00:00Z,u-9,The legacy exporter crashes on large CSV files\n"
+                   "old-2,2025-11-20T09:00:00Z,u-8,Printing a report cuts off the last column\n", encoding="utf-8")
+    api.ingest([copy_fixture("tickets_week1.csv", tmp_path / "inbox"), old], "acme", kind="ticket")
+    api.ingest([copy_fixture("tickets_week1.csv", tmp_path / "other")], "globex", kind="ticket")
+    before, other_before = api.stats("acme").signals, api.stats("globex").signals
+    schedule = queue_home / "schedule.yaml"
+    schedule.write_text(
+        "jobs:\n"
+        "  - name: weekly-retention\n"
+        "    kind: retention\n"
+        "    workspace: acme\n"
+        "    every: sunday 04:00\n"
+    )
+    # 2026-03-08 is a Sunday: 90 days before it is 2025-12-08, so old-1 and old-2 expire and the
+    # tickets of 2026-03-02 stay, whatever the real date is when the test runs.
+    sunday = datetime(2026, 3, 8, 4, 0, 15, tzinfo=UTC)
+    assert jobs.tick(sunday - timedelta(minutes=3)) == []
+    fired = jobs.tick(sunday)
+    assert [(j.kind, j.schedule) for j in fired] == [("retention", "weekly-retention")]
+    assert fired[0].params == {"as_of": "2026-03-08T04:00:00+00:00"}
+    assert [j.job_id for j in jobs.tick(sunday + timedelta(minutes=1))] == [fired[0].job_id]
+    with running_worker():
+        done = wait_for(fired[0].job_id)
+        assert done.status == JobStatus.COMPLETED, done.error
+        assert done.result == {"workspace": "acme", "expired": 2, "as_of": "2026-03-08T04:00:00+00:00"}
+        next_week = jobs.tick(sunday + timedelta(days=7))
+        assert len(next_week) == 1 and next_week[0].job_id != done.job_id
+        second = wait_for(next_week[0].job_id)
+    assert second.status == JobStatus.COMPLETED and second.result is not None
+    assert second.result["expired"] == 0
+    assert api.stats("acme").signals == before - 2
+    assert api.stats("globex").signals == other_before
+    left = {h.external_id for h in api.search("exporter crashes printing report", "acme", limit=50)}
+    assert not left & {"old-1", "old-2"}
+
+
 @pytest.mark.slow
 def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(queue_home: Path, tmp_path: Path) -> None:
     tickets = copy_fixture("tickets_week1.csv", tmp_path / "inbox")

@@ -41,7 +41,7 @@ def test_entry_due_in_its_timezone() -> None:
 def test_example_schedule_is_valid() -> None:
     schedule = load_schedule(REPO / "deploy" / "schedule.example.yaml")
     kinds = {job.kind for job in schedule.jobs}
-    assert kinds == {"run", "ingest", "refresh_themes"}
+    assert kinds == {"run", "ingest", "refresh_themes", "retention"}
 
 
 @pytest.mark.parametrize(
