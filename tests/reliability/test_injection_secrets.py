@@ -10,7 +10,6 @@ and the API key is nowhere on disk, in logs or in CLI output (``--debug`` includ
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import logging
 import os
@@ -25,11 +24,7 @@ import pytest
 from kernel.settings import get_settings
 from tests.support.scripted_openai import ChatRequest, ScriptedOpenAI, ScriptedReply
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("memory.themes") is None,
-                       reason="the graph's researcher needs memory.themes (not in the tree yet)"),
-]
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "graph"
