@@ -5,12 +5,20 @@ was asked, enough to rebuild the runtime context on resume), ``run.json`` (contr
 atomically when the run pauses, completes or fails) and one ``<kind>.md`` / ``<kind>.json`` per
 document. ``PMPILOT_HOME/run-index/RUN_ID.json`` points at the run directory so runs written to a
 custom ``--out`` are still found by id. The run id is the checkpoint thread id.
+
+Cancellation is cooperative: a :class:`CancelToken` passed to :func:`run_goal` / :func:`resume_run`
+and cancelled from any thread stops the run at the next step boundary of the graph (LangGraph's
+drain: the steps already done stay checkpointed). The run is recorded ``failed`` with error
+``cancelled`` and can be continued with :func:`resume_run`. Once its documents are written
+(``publish``) a cancel is too late and the run completes, so a cancelled run never leaves
+documents behind.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -18,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from langgraph.errors import GraphDrained
+from langgraph.runtime import RunControl
 from langgraph.types import Command
 
 from agents.checkpoint import open_checkpointer
@@ -33,14 +43,58 @@ from kernel.timeutil import parse_when
 from memory import api as memory_api
 from tools.scoring import load_strategy
 
-__all__ = ["RunEvent", "get_run", "list_runs", "read_artifact", "resume_run", "run_goal"]
+__all__ = ["CancelToken", "RunEvent", "get_run", "list_runs", "read_artifact", "resume_run", "run_goal"]
 
 #: Deliverables of the contract that a later version provides.
 CONTRACT_DELIVERABLES = ("requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 RECURSION_LIMIT = 80
+CANCELLED = "cancelled"
+#: Nodes that run once the documents are on disk: a cancel then is too late, the run completes.
+_PUBLISHED_NODES = frozenset({"human_review", "finalize"})
 
 EventCallback = Callable[[RunEvent], None]
+
+
+class CancelToken:
+    """Asks a run to stop at its next step boundary; safe to cancel from any thread (an MCP cancel)."""
+
+    def __init__(self) -> None:
+        """A token that is not cancelled."""
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        """Request the stop (idempotent)."""
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether a stop was requested."""
+        return self._event.is_set()
+
+
+class _CancelControl(RunControl):
+    """LangGraph's run control, draining when the token is cancelled and the documents are not yet written.
+
+    The Pregel loop reads ``drain_requested`` before every step, so a cancel that arrives while a
+    node runs (an LLM call) takes effect as soon as that step ends.
+    """
+
+    __slots__ = ("_token", "published")
+
+    def __init__(self, token: CancelToken | None) -> None:
+        super().__init__()
+        self._token = token
+        self.published = False
+
+    @property
+    def drain_requested(self) -> bool:
+        cancelled = self._token is not None and self._token.cancelled and not self.published
+        return cancelled or self._drain_reason is not None
+
+    @property
+    def drain_reason(self) -> str | None:
+        return self._drain_reason or (CANCELLED if self.drain_requested else None)
 
 
 def _now() -> str:
@@ -105,11 +159,14 @@ def run_goal(
     out: Path | None = None,
     run_id: str | None = None,
     on_event: EventCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> dict[str, Any]:
     """Run the graph for a goal and return the content of run.json.
 
     With ``run_id`` of a run that already completed (or awaits review), its run.json is returned
-    without re-running; when that run has a checkpoint (it crashed or failed), it resumes from it.
+    without re-running; when that run has a checkpoint (it crashed, failed or was cancelled), it
+    resumes from it. ``cancel`` stops the run at its next step boundary (status ``failed``, error
+    ``cancelled``).
 
     Raises:
         InputError: bad goal, workspace, deliverables, strategy file, audience, date or repository.
@@ -123,7 +180,7 @@ def run_goal(
             record = _read_json(run_dir / "run.json")
             if record and record.get("status") in ("completed", "awaiting_review"):
                 return record
-            return _execute(run_id, run_dir, None, on_event)
+            return _execute(run_id, run_dir, None, on_event, cancel)
     if not goal or not goal.strip():
         raise InputError("goal is empty")
     from memory.repository import validate_workspace
@@ -157,12 +214,12 @@ def run_goal(
     }
     write_atomic(run_dir / "request.json", json.dumps(request, indent=2))
     write_atomic(_index_dir(settings) / f"{run_id}.json", json.dumps({"run_dir": str(run_dir)}))
-    return _execute(run_id, run_dir, request["inputs"], on_event)
+    return _execute(run_id, run_dir, request["inputs"], on_event, cancel)
 
 
 def resume_run(run_id: str, *, approve: bool = False, revise: str | None = None,
-               on_event: EventCallback | None = None) -> dict[str, Any]:
-    """Continue a run paused for review (approve, or revise with the PM's text), or a crashed run.
+               on_event: EventCallback | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
+    """Continue a run paused for review (approve, or revise with the PM's text), or a crashed or cancelled run.
 
     Raises:
         NotFoundError: no such run.
@@ -182,18 +239,31 @@ def resume_run(run_id: str, *, approve: bool = False, revise: str | None = None,
         if not approve and not (revise and revise.strip()):
             raise InputError(f"run {run_id} is awaiting review: approve it or send a revision")
         answer = {"approve": True} if approve else {"revise": revise.strip() if revise else ""}
-        return _execute(run_id, run_dir, Command(resume=answer), on_event)
-    return _execute(run_id, run_dir, None, on_event)
+        return _execute(run_id, run_dir, Command(resume=answer), on_event, cancel)
+    return _execute(run_id, run_dir, None, on_event, cancel)
 
 
-def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallback | None) -> dict[str, Any]:
+def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallback | None,
+             cancel: CancelToken | None = None) -> dict[str, Any]:
     """Invoke (or continue) the checkpointed graph and write run.json for where it stopped."""
     settings = get_settings()
     request = _read_json(run_dir / "request.json")
     if request is None:
         raise NotFoundError(f"run {run_id} has no request.json in {run_dir}")
+    control = _CancelControl(cancel)
+
+    def track(event: RunEvent) -> None:
+        # Node events arrive from inside the node, before the loop's next drain check: once publish
+        # has ended the documents are on disk and a cancel no longer applies; a revision re-opens it.
+        if event.type == "node_end" and event.node == "publish":
+            control.published = True
+        elif event.type == "node_start" and event.node == "writer":
+            control.published = False
+        if on_event is not None:
+            on_event(event)
+
     context = RunContext(run_id=run_id, workspace=request["workspace"], offline=bool(request["offline"]),
-                         run_dir=run_dir, on_event=on_event, settings=settings)
+                         run_dir=run_dir, on_event=track, settings=settings)
     config: dict[str, Any] = {"configurable": {"thread_id": run_id, "workspace": request["workspace"]},
                               "recursion_limit": RECURSION_LIMIT}
     started = time.perf_counter()
@@ -208,9 +278,16 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
         else:
             if graph_input is None and not snapshot.values:
                 graph_input = request["inputs"]
+            # Resuming after review: the documents are already written.
+            control.published = bool(set(snapshot.next) & _PUBLISHED_NODES)
             try:
-                for _ in app.stream(graph_input, config, context=context, stream_mode="updates"):
+                for _ in app.stream(graph_input, config, context=context, stream_mode="updates",
+                                    control=control):
                     pass
+            except GraphDrained:
+                # Cancelled between two steps: the finished steps are checkpointed, so resume continues.
+                error = CANCELLED
+                context.emit("error", "", error)
             except TransientError as exc:
                 # Worth retrying (LLM 429/5xx after retries, store busy): record, then let the caller
                 # (the queue) retry; the next attempt resumes from the last checkpoint.
@@ -225,6 +302,10 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
             snapshot = app.get_state(config)
             values = dict(snapshot.values)
         interrupted = bool(snapshot.interrupts)
+    if error == CANCELLED:
+        current = _read_json(run_dir / "run.json")
+        if current and current.get("status") in ("completed", "awaiting_review"):
+            return current  # another attempt (a queue worker that took over) finished it meanwhile
     request["wall_s"] = round(float(request.get("wall_s") or 0.0) + time.perf_counter() - started, 3)
     write_atomic(run_dir / "request.json", json.dumps(request, indent=2))
     if error is not None:

@@ -404,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("run", cmd_run, "run the agent graph on a goal")
     run_options(p)
 
-    p = command("resume", cmd_resume, "continue a run paused for review")
+    p = command("resume", cmd_resume, "continue a run paused for review, or a cancelled or crashed one")
     p.add_argument("run_id")
     p.add_argument("--approve", action="store_true")
     p.add_argument("--revise", metavar="TEXT")

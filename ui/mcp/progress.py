@@ -4,8 +4,8 @@ The agent graph and ingestion are synchronous: they run in a thread (``anyio.to_
 report through a callback. The callback hands each event to the event loop (``from_thread`` with
 the loop's token, so it also works from LangGraph's own worker threads); a task on the loop turns
 events into ``notifications/progress`` and log messages. When the client cancels, the tool stops
-waiting at once; the abandoned thread finishes the current run on its own (its run.json still
-records the outcome).
+waiting at once and sets the work's cancel token: a run stops at its next step boundary and its
+run.json records ``failed`` / ``cancelled`` (work without a token, like ingestion, finishes on its own).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp_types import LoggingLevel
 
 from agents.context import RunEvent
+from agents.runner import CancelToken
 
 T = TypeVar("T")
 Level = Literal["debug", "info", "notice", "warning", "error"]
@@ -112,7 +113,8 @@ def ingest_reporter(event: tuple[int, int | None]) -> Report:
 
 
 async def call_with_events(
-    ctx: Context, work: Callable[[Callable[[Any], None]], T], render: Callable[[Any], Report]
+    ctx: Context, work: Callable[[Callable[[Any], None]], T], render: Callable[[Any], Report],
+    cancel: CancelToken | None = None,
 ) -> T:
     """Run ``work(on_event)`` in a worker thread, forwarding its events as progress and logs.
 
@@ -120,6 +122,7 @@ async def call_with_events(
         ctx: The tool call's context (progress token, session).
         work: Blocking function; it calls ``on_event`` from any thread as it makes progress.
         render: Turns an event into (progress or None, log level, message); called on the event loop.
+        cancel: The token ``work`` watches; cancelled when the call is (client cancel, disconnect).
 
     Returns:
         What ``work`` returned. Its exceptions propagate unchanged.
@@ -151,13 +154,19 @@ async def call_with_events(
     failure: list[Exception] = []
     async with anyio.create_task_group() as group:
         group.start_soon(forward)
+        finished = False
         try:
             outcome.append(
                 await anyio.to_thread.run_sync(work, on_event, abandon_on_cancel=True, limiter=WORK_LIMITER)
             )
+            finished = True
         except Exception as exc:  # re-raised below, outside the task group, so it is not wrapped in a group
             failure.append(exc)
+            finished = True
         finally:
+            if not finished and cancel is not None:
+                # The call was cancelled while the thread runs: ask the work to stop at its next step.
+                cancel.cancel()
             detached.set()
             send.close()
     if failure:

@@ -384,10 +384,12 @@ class PmpilotMCP:
         """Run the whole agent graph (planner, researchers, scorer, writer, review) for a goal; reports progress."""
         self.check_workspace(ctx, workspace)
         strategy_path, repo_path = self._path(strategy, "strategy"), self._path(repo, "repository")
+        token = runner.CancelToken()
         work = partial(runner.run_goal, goal, workspace, deliverables=deliverables, audience=audience,
-                       offline=offline, since=since, strategy=strategy_path, repo=repo_path)
+                       offline=offline, since=since, strategy=strategy_path, repo=repo_path, cancel=token)
         with tool_errors():
-            record = RunRecord.model_validate(await call_with_events(ctx, lambda e: work(on_event=e), run_reporter()))
+            record = RunRecord.model_validate(
+                await call_with_events(ctx, lambda e: work(on_event=e), run_reporter(), cancel=token))
         return result(record, models.md_run(record), is_error=record.status == "failed")
 
     async def enqueue_run(
@@ -421,9 +423,12 @@ class PmpilotMCP:
     async def _draft(self, ctx: Context, kind: str, goal: str, workspace: str, offline: bool | None,
                      audience: str | None = None) -> CallToolResult:
         self.check_workspace(ctx, workspace)
-        work = partial(runner.run_goal, goal, workspace, deliverables=[kind], audience=audience, offline=offline)
+        token = runner.CancelToken()
+        work = partial(runner.run_goal, goal, workspace, deliverables=[kind], audience=audience, offline=offline,
+                       cancel=token)
         with tool_errors():
-            record = RunRecord.model_validate(await call_with_events(ctx, lambda e: work(on_event=e), run_reporter()))
+            record = RunRecord.model_validate(
+                await call_with_events(ctx, lambda e: work(on_event=e), run_reporter(), cancel=token))
             draft = DraftResult(run_id=record.run_id, status=record.status, mode=record.mode, kind=kind,
                                 traceability=record.traceability, error=record.error)
             if any(a.kind == kind for a in record.artifacts):
