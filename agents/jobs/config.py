@@ -1,4 +1,4 @@
-"""Tuning knobs of the task queue (lease, retries, shutdown), read from ``PMPILOT_JOB_*``.
+"""Tuning knobs of the task queue (lease, retries, shutdown, name), read from ``PMPILOT_JOB_*``.
 
 These are deployment settings of the worker fleet, kept apart from the kernel settings
 because only the queue reads them; defaults suit production, tests shorten them.
@@ -11,9 +11,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class QueueTuning(BaseSettings):
-    """Timing of leases, retries and shutdown for workers."""
+    """Timing of leases, retries and shutdown for workers, and the queue's name."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    queue_name: str = Field(
+        default="pmpilot",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        validation_alias="PMPILOT_QUEUE_NAME",
+        description="Name of the queue: huey's queue and Redis keys (`huey.redis.<name>`, `<name>:jobs:*`), "
+                    "so several deployments (or a test) can share one Redis database.",
+    )
 
     lease_seconds: float = Field(
         default=60.0,

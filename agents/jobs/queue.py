@@ -44,21 +44,21 @@ INGEST_KINDS = frozenset({
 })
 
 
-def create_huey(settings: Settings) -> Huey:
+def create_huey(settings: Settings, name: str = HUEY_NAME) -> Huey:
     """RedisHuey when ``PMPILOT_QUEUE_URL`` is set, else SqliteHuey at ``PMPILOT_HOME/queue.sqlite``.
 
     Results are off: job records are the result store. Redis dequeues block (no polling).
     """
     if settings.queue_url:
-        return RedisHuey(HUEY_NAME, url=settings.queue_url, results=False, blocking=True, read_timeout=1)
+        return RedisHuey(name, url=settings.queue_url, results=False, blocking=True, read_timeout=1)
     settings.ensure_home()
-    return SqliteHuey(HUEY_NAME, filename=str(settings.queue_path), results=False, timeout=30)
+    return SqliteHuey(name, filename=str(settings.queue_path), results=False, timeout=30)
 
 
-def create_store(settings: Settings) -> JobStore:
-    """Job records beside the queue: the same Redis, or ``PMPILOT_HOME/jobs.sqlite``."""
+def create_store(settings: Settings, name: str = HUEY_NAME) -> JobStore:
+    """Job records beside the queue: the same Redis (keys ``<name>:jobs:*``), or ``PMPILOT_HOME/jobs.sqlite``."""
     if settings.queue_url:
-        return RedisJobStore(settings.queue_url)
+        return RedisJobStore(settings.queue_url, prefix=f"{name}:jobs")
     return SqliteJobStore(settings.home / "jobs.sqlite")
 
 
@@ -74,8 +74,8 @@ class JobQueue:
     def __init__(self, settings: Settings, tuning: QueueTuning | None = None) -> None:
         self.settings = settings
         self.tuning = tuning or load_tuning()
-        self.huey = create_huey(settings)
-        self.store = create_store(settings)
+        self.huey = create_huey(settings, self.tuning.queue_name)
+        self.store = create_store(settings, self.tuning.queue_name)
         self.schedule_file = schedule_path(settings)
         self.backend = "redis" if settings.queue_url else "sqlite"
         self._execute = self.huey.task(name=EXECUTE_TASK)(self._execute_job)
@@ -250,18 +250,19 @@ def normalize_run_options(options: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_queues: dict[tuple[str | None, str], JobQueue] = {}
+_queues: dict[tuple[str | None, str, str], JobQueue] = {}
 _queues_lock = threading.Lock()
 
 
 def get_queue(settings: Settings | None = None) -> JobQueue:
-    """The process-wide queue for the current settings (one per queue URL / home)."""
+    """The process-wide queue for the current settings (one per queue URL / home / queue name)."""
     settings = settings or get_settings()
-    key = (settings.queue_url, str(settings.home))
+    tuning = load_tuning()
+    key = (settings.queue_url, str(settings.home), tuning.queue_name)
     with _queues_lock:
         queue = _queues.get(key)
         if queue is None:
-            queue = _queues[key] = JobQueue(settings)
+            queue = _queues[key] = JobQueue(settings, tuning)
         return queue
 
 
