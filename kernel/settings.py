@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     ui_auth: str | None = Field(
         default=None, validation_alias="PMPILOT_UI_AUTH", repr=False, description="user:password for the UI."
     )
+    ui_users: str | None = Field(
+        default=None,
+        validation_alias="PMPILOT_UI_USERS",
+        repr=False,
+        description='Gradio logins with their workspaces: JSON {"user": {"password", "workspaces"}} or a file path.',
+    )
 
     def __init__(self, **values: Any) -> None:
         """Accept field names as well as env names in code (``Settings(model="x")``).
@@ -114,6 +120,13 @@ class Settings(BaseSettings):
     def _check_retention(cls, value: str | None) -> str | None:
         if value:
             parse_retention(value)
+        return value
+
+    @field_validator("ui_users")
+    @classmethod
+    def _check_ui_users(cls, value: str | None) -> str | None:
+        if value:
+            parse_ui_users(value)
         return value
 
     @model_validator(mode="after")
@@ -213,3 +226,50 @@ def load_settings() -> Settings:
 def get_settings() -> Settings:
     """Process-wide settings (cached). Tests call ``get_settings.cache_clear()`` after changing env."""
     return load_settings()
+
+
+#: Workspace wildcard of ``PMPILOT_UI_USERS``: the login may use every workspace.
+ALL_WORKSPACES = "*"
+
+
+def parse_ui_users(raw: str) -> dict[str, tuple[str, frozenset[str] | None]]:
+    """Parse ``PMPILOT_UI_USERS`` (inline JSON or a path to a JSON file) into user → (password, workspaces).
+
+    The JSON is ``{"user": {"password": "...", "workspaces": ["acme", ...]}}``; ``"*"`` among the
+    workspaces (or as the value) means every workspace, returned as ``None``.
+
+    Raises:
+        ValueError: unreadable file, invalid JSON, unknown keys, an empty password or no workspaces
+            (surfaced as ConfigError).
+    """
+    import json
+
+    text = raw.strip()
+    if not text.startswith("{"):
+        path = Path(text).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"PMPILOT_UI_USERS: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"PMPILOT_UI_USERS is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    shape = 'PMPILOT_UI_USERS must be a JSON object {"user": {"password": "...", "workspaces": ["ws", ...]}}'
+    if not isinstance(data, dict) or not data:
+        raise ValueError(shape)
+    users: dict[str, tuple[str, frozenset[str] | None]] = {}
+    for user, entry in data.items():
+        if not user.strip() or not isinstance(entry, dict) or set(entry) - {"password", "workspaces"}:
+            raise ValueError(shape)
+        password, workspaces = entry.get("password"), entry.get("workspaces")
+        if not isinstance(password, str) or not password:
+            raise ValueError(f"PMPILOT_UI_USERS: user {user!r} needs a non-empty password")
+        if isinstance(workspaces, str):
+            workspaces = [workspaces]
+        if not isinstance(workspaces, list) or not workspaces or not all(
+                isinstance(w, str) and w.strip() for w in workspaces):
+            raise ValueError(f"PMPILOT_UI_USERS: user {user!r} needs a list of workspace names (or \"*\")")
+        names = frozenset(w.strip() for w in workspaces)
+        users[user] = (password, None if ALL_WORKSPACES in names else names)
+    return users

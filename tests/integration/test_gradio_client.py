@@ -83,7 +83,8 @@ def test_chat_errors_are_one_line(client: Any) -> None:
     with pytest.raises(AppError) as caught:
         client.predict(message=GOAL, workspace="nobody-here", api_name="/chat")
     message = str(caught.value)
-    assert "has no signals" in message and "Traceback" not in message and "\n" not in message.strip()
+    # The app is pinned to WS (``launch(workspace=WS)``): any other workspace is refused, data or not.
+    assert "workspace not allowed" in message and "Traceback" not in message and "\n" not in message.strip()
     with pytest.raises(AppError, match="message is empty"):
         client.predict(message="   ", workspace=WS, api_name="/chat")
 

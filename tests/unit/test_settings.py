@@ -61,3 +61,26 @@ def test_parse_when() -> None:
     assert parse_when("7d", now=now).isoformat() == "2026-11-15T10:00:00+00:00"
     with pytest.raises(InputError):
         parse_when("last tuesday-ish")
+
+
+def test_ui_users_inline_or_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from kernel.settings import parse_ui_users
+
+    inline = '{"alice": {"password": "pw-a", "workspaces": ["acme"]}, "root": {"password": "pw-r", "workspaces": "*"}}'
+    assert parse_ui_users(inline) == {"alice": ("pw-a", frozenset({"acme"})), "root": ("pw-r", None)}
+    path = tmp_path / "users.json"
+    path.write_text(inline, encoding="utf-8")
+    monkeypatch.setenv("PMPILOT_UI_USERS", str(path))
+    assert parse_ui_users(load_settings().ui_users or "")["alice"] == ("pw-a", frozenset({"acme"}))
+
+
+@pytest.mark.parametrize("value", [
+    "{not json", "[]", "{}", '{"a": "pw"}', '{"a": {"password": "", "workspaces": ["x"]}}',
+    '{"a": {"password": "p", "workspaces": []}}', '{"a": {"password": "p", "workspace": ["x"]}}',
+    "/nonexistent/ui-users.json",
+])
+def test_malformed_ui_users_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("PMPILOT_UI_USERS", value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert "PMPILOT_UI_USERS" in str(err.value) and "\n" not in str(err.value)

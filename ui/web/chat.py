@@ -18,6 +18,7 @@ from agents import runner
 from agents.context import RunEvent
 from kernel.errors import InputError
 from ui.events import Message, StepLog, document_messages, escape, reply_text, revision_goal
+from ui.web.views import inert_markdown
 
 RunStarter = Callable[[Callable[[RunEvent], None]], dict[str, Any]]
 _DONE = object()
@@ -107,11 +108,15 @@ def respond(message: str, workspace: str, session: dict[str, Any] | None, *, rev
 
 
 def chat_reply(message: str, workspace: str, *, offline: bool | None = None) -> str:
-    """One-shot answer for the ``/chat`` API: run the goal and return the documents' Markdown."""
+    """One-shot answer for the ``/chat`` API: run the goal and return the documents' Markdown.
+
+    The Markdown quotes signals verbatim, so raw HTML, images and script links in it are made
+    inert (:func:`ui.web.views.inert_markdown`): a client may render the reply as it comes.
+    """
     if not (message or "").strip():
         raise InputError("message is empty")
     if not (workspace or "").strip():
         raise InputError("workspace is empty")
     run = runner.run_goal(message, workspace.strip(), offline=offline)
     docs = [(a["kind"], runner.read_artifact(run["run_id"], a["kind"])[0]) for a in run.get("artifacts") or []]
-    return reply_text(run, docs)
+    return inert_markdown(reply_text(run, docs))

@@ -7,6 +7,7 @@ Every function here calls one service API (:mod:`memory.api`, :mod:`agents.runne
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -23,7 +24,7 @@ from kernel.settings import get_settings
 from kernel.timeutil import parse_when
 from memory import api as memory_api
 from memory.repository import get_memory
-from ui.events import document_markdown, edited_markdown, escape, run_summary
+from ui.events import document_markdown, escape, run_summary
 
 THEME_COLUMNS = ["label", "size", "users", "accounts", "trend", "sentiment", "keywords"]
 SEARCH_COLUMNS = ["score", "kind", "source", "user", "account", "segment", "created", "text", "signal_id"]
@@ -46,6 +47,24 @@ def mode_badge(offline: bool) -> str:
 def run_offline_flag(offline: bool) -> bool | None:
     """The ``offline`` argument for runs started from the app (None lets settings decide)."""
     return True if offline else None
+
+
+#: A Markdown link or reference definition whose target runs script or embeds data.
+_LOOSE_AMP = re.compile(r"&(?!(?:lt|gt|amp|quot|#x27|#39);)")
+_SCRIPT_LINK = re.compile(r"\](?=[(:]\s*(?:&lt;)?\s*(?:javascript|vbscript|data|file):)", re.IGNORECASE)
+
+
+def inert_markdown(text: str) -> str:
+    """Markdown kept, everything active made inert: raw HTML, entities, images and script links.
+
+    For Markdown that quotes signals verbatim (artifact files, a PM's edit): ``<script>``,
+    ``<img onerror=…>`` and entities become literal text, ``![…](…)`` is no image, and
+    ``[…](javascript:…)`` (or a reference definition to such a target) is no link.
+    """
+    # "<" and "&" are enough to stop every tag, comment, autolink and entity (the entities an HTML
+    # escaper writes are kept, so an already escaped render is not escaped twice); ">" stays a blockquote.
+    safe = _LOOSE_AMP.sub("&amp;", text).replace("<", "&lt;").replace("![", "!\\[")
+    return _SCRIPT_LINK.sub("\\]", safe)
 
 
 def workspaces(default: str | None = None) -> list[str]:
@@ -176,24 +195,29 @@ def ingest_summary_text(summary: str, rejected: pd.DataFrame) -> str:
 # ---------------------------------------------------------------- runs, jobs and review
 
 
+def _runs_of(workspace: str | None) -> list[dict[str, Any]]:
+    """The runs of one workspace (none without a workspace: never every workspace's runs)."""
+    return runner.list_runs(workspace) if workspace else []
+
+
 def runs_table(workspace: str | None) -> pd.DataFrame:
     """Run history of a workspace, newest first."""
     rows = [[r["run_id"], r.get("status", ""), r.get("mode", ""), _short(r.get("goal", ""), 120),
              ", ".join(a["kind"] for a in r.get("artifacts") or []), str(r.get("created_at", ""))[:19]]
-            for r in runner.list_runs(workspace or None)]
+            for r in _runs_of(workspace)]
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
 def run_choices(workspace: str | None) -> list[tuple[str, str]]:
     """Dropdown choices of the runs of a workspace: (label, run id)."""
     return [(f"{r['run_id']} · {r.get('status', '')} · {_short(r.get('goal', ''), 60)}", r["run_id"])
-            for r in runner.list_runs(workspace or None)]
+            for r in _runs_of(workspace)]
 
 
 def jobs_table(workspace: str | None) -> pd.DataFrame:
     """Queued and finished jobs of a workspace, newest first."""
     rows = []
-    for job in jobs.list_jobs(workspace or None, limit=50):
+    for job in jobs.list_jobs(workspace, limit=50) if workspace else []:
         d = job.model_dump(mode="json")
         rows.append([d["job_id"], d["kind"], d["status"], d["attempts"], d.get("run_id") or "",
                      _short(d.get("error") or "", 120), str(d.get("created_at", ""))[:19]])
@@ -241,7 +265,7 @@ def document_view(run_id: str, kind: str) -> tuple[str, str, list[str], list[tup
     markdown, artifact = runner.read_artifact(run_id, kind)
     path_md, _ = _artifact_paths(run_id, kind)
     if _original_path(path_md).is_file():
-        preview = "> ✏️ edited by the PM\n\n" + edited_markdown(markdown)
+        preview = "> ✏️ edited by the PM\n\n" + inert_markdown(markdown)
     else:
         preview = document_markdown(artifact)
     evidence = [(f"[s:{row['signal_id'][:8]}] {_short(row.get('quote', ''), 70)}", row["signal_id"])
