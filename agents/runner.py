@@ -6,12 +6,12 @@ atomically when the run pauses, completes or fails) and one ``<kind>.md`` / ``<k
 document. ``PMPILOT_HOME/run-index/RUN_ID.json`` points at the run directory so runs written to a
 custom ``--out`` are still found by id. The run id is the checkpoint thread id.
 
-Cancellation is cooperative: a :class:`CancelToken` passed to :func:`run_goal` / :func:`resume_run`
-and cancelled from any thread stops the run at the next step boundary of the graph (LangGraph's
-drain: the steps already done stay checkpointed). The run is recorded ``failed`` with error
-``cancelled`` and can be continued with :func:`resume_run`. Once its documents are written
-(``publish``) a cancel is too late and the run completes, so a cancelled run never leaves
-documents behind.
+Cancellation is cooperative: a :class:`CancelToken` (any ``threading.Event``) passed to
+:func:`run_goal` / :func:`resume_run` and set from any thread stops the run at the next step
+boundary of the graph (LangGraph's drain: the steps already done stay checkpointed). The run is
+recorded ``failed`` with error ``cancelled`` and can be continued with :func:`resume_run`. Once its
+documents are written (``publish``) a cancel is too late and the run completes, so a cancelled run
+never leaves documents behind.
 """
 
 from __future__ import annotations
@@ -56,21 +56,20 @@ _PUBLISHED_NODES = frozenset({"human_review", "finalize"})
 EventCallback = Callable[[RunEvent], None]
 
 
-class CancelToken:
-    """Asks a run to stop at its next step boundary; safe to cancel from any thread (an MCP cancel)."""
+class CancelToken(threading.Event):
+    """Asks a run to stop at its next step boundary; safe to cancel from any thread (an MCP cancel).
 
-    def __init__(self) -> None:
-        """A token that is not cancelled."""
-        self._event = threading.Event()
+    Any :class:`threading.Event` works as a token (``set()`` cancels); this one names the two calls.
+    """
 
     def cancel(self) -> None:
         """Request the stop (idempotent)."""
-        self._event.set()
+        self.set()
 
     @property
     def cancelled(self) -> bool:
         """Whether a stop was requested."""
-        return self._event.is_set()
+        return self.is_set()
 
 
 class _CancelControl(RunControl):
@@ -82,14 +81,14 @@ class _CancelControl(RunControl):
 
     __slots__ = ("_token", "published")
 
-    def __init__(self, token: CancelToken | None) -> None:
+    def __init__(self, token: threading.Event | None) -> None:
         super().__init__()
         self._token = token
         self.published = False
 
     @property
     def drain_requested(self) -> bool:
-        cancelled = self._token is not None and self._token.cancelled and not self.published
+        cancelled = self._token is not None and self._token.is_set() and not self.published
         return cancelled or self._drain_reason is not None
 
     @property
@@ -159,7 +158,7 @@ def run_goal(
     out: Path | None = None,
     run_id: str | None = None,
     on_event: EventCallback | None = None,
-    cancel: CancelToken | None = None,
+    cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Run the graph for a goal and return the content of run.json.
 
@@ -218,7 +217,7 @@ def run_goal(
 
 
 def resume_run(run_id: str, *, approve: bool = False, revise: str | None = None,
-               on_event: EventCallback | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
+               on_event: EventCallback | None = None, cancel: threading.Event | None = None) -> dict[str, Any]:
     """Continue a run paused for review (approve, or revise with the PM's text), or a crashed or cancelled run.
 
     Raises:
@@ -244,7 +243,7 @@ def resume_run(run_id: str, *, approve: bool = False, revise: str | None = None,
 
 
 def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallback | None,
-             cancel: CancelToken | None = None) -> dict[str, Any]:
+             cancel: threading.Event | None = None) -> dict[str, Any]:
     """Invoke (or continue) the checkpointed graph and write run.json for where it stopped."""
     settings = get_settings()
     request = _read_json(run_dir / "request.json")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +47,26 @@ EventListener = Callable[[str, Any], None]
 _handlers: dict[str, Handler] = {}
 _listeners: list[EventListener] = []
 _listeners_lock = threading.Lock()
+_attempt = threading.local()
+
+
+@contextmanager
+def attempt_cancel(event: threading.Event) -> Iterator[None]:
+    """Make ``event`` the cancel signal of the attempt running on this thread (set by the worker)."""
+    _attempt.cancel = event
+    try:
+        yield
+    finally:
+        _attempt.cancel = None
+
+
+def cancel_event() -> threading.Event | None:
+    """The cancel signal of the attempt on this thread: set when the worker lost the job or hands it back.
+
+    Handlers of long tasks pass it on (a run stops at its next step); short ones may ignore it.
+    """
+    event: threading.Event | None = getattr(_attempt, "cancel", None)
+    return event
 
 
 def register(kind: str) -> Callable[[Handler], Handler]:
@@ -116,7 +137,8 @@ def run_job(record: JobRecord, queue: JobQueue) -> Outcome:
         _emit(record.job_id, event)
 
     run = run_goal(
-        record.params["goal"], record.workspace, run_id=record.run_id, on_event=on_event, **options
+        record.params["goal"], record.workspace, run_id=record.run_id, on_event=on_event, cancel=cancel_event(),
+        **options,
     )
     status = run.get("status")
     if status == "failed":

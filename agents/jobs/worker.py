@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from huey.consumer import Consumer
 
-from agents.jobs.handlers import Outcome, handler_for, is_transient
+from agents.jobs.handlers import Outcome, attempt_cancel, handler_for, is_transient
 from agents.jobs.records import JobRecord, JobStatus, utcnow
 from kernel.errors import InputError, PmpilotError
 
@@ -120,27 +120,47 @@ def reclaim_expired(record: JobRecord, *, now: datetime) -> JobRecord | None:
 
 
 class Leases:
-    """The attempts this process is running, so the heartbeat can renew them and shutdown hand them back."""
+    """The attempts this process is running, so the heartbeat can renew them and shutdown hand them back.
+
+    Each attempt has a cancel event, set when the attempt loses its job (lease taken over, handed
+    back at shutdown): a run then stops at its next step instead of racing the attempt that replaced it.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._held: dict[str, tuple[JobQueue, str]] = {}
+        self._held: dict[str, tuple[JobQueue, str, threading.Event]] = {}
 
-    def hold(self, queue: JobQueue, job_id: str, token: str) -> None:
-        """Start tracking an attempt."""
+    def hold(self, queue: JobQueue, job_id: str, token: str) -> threading.Event:
+        """Start tracking an attempt; returns its cancel event."""
+        cancel = threading.Event()
         with self._lock:
-            self._held[job_id] = (queue, token)
+            self._held[job_id] = (queue, token, cancel)
+        return cancel
 
     def drop(self, job_id: str, token: str) -> None:
         """Stop tracking an attempt (if it is still this one)."""
         with self._lock:
-            if self._held.get(job_id, (None, None))[1] == token:
+            held = self._held.get(job_id)
+            if held is not None and held[1] == token:
                 del self._held[job_id]
+
+    def cancel(self, job_id: str, token: str) -> None:
+        """Tell an attempt to stop (it lost its job)."""
+        with self._lock:
+            held = self._held.get(job_id)
+            if held is not None and held[1] == token:
+                held[2].set()
+
+    def cancelled(self, job_id: str) -> bool:
+        """Whether this process's attempt at ``job_id`` was told to stop."""
+        with self._lock:
+            held = self._held.get(job_id)
+            return held is not None and held[2].is_set()
 
     def snapshot(self) -> list[tuple[str, JobQueue, str]]:
         """Currently held attempts."""
         with self._lock:
-            return [(job_id, queue, token) for job_id, (queue, token) in self._held.items()]
+            return [(job_id, queue, token) for job_id, (queue, token, _) in self._held.items()]
 
 
 LEASES = Leases()
@@ -162,11 +182,12 @@ def execute_job(queue: JobQueue, job_id: str) -> None:
         current = queue.store.get(job_id)
         log.info("job %s not claimable (%s); message dropped", job_id, current.status if current else "unknown")
         return
-    LEASES.hold(queue, job_id, token)
+    cancel = LEASES.hold(queue, job_id, token)
     log.info("job %s (%s) attempt %d started by %s", job_id, record.kind, record.attempts, WORKER_ID)
     try:
         try:
-            outcome = handler_for(record.kind)(record, queue)
+            with attempt_cancel(cancel):
+                outcome = handler_for(record.kind)(record, queue)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded below
             _record_failure(queue, record, token, exc)
             return
@@ -210,7 +231,8 @@ def heartbeat(now: datetime | None = None) -> int:
         if queue.store.update(job_id, lambda r, t=token, s=lease: renew(r, token=t, now=now, lease=s)):
             renewed += 1
         else:
-            log.warning("job %s: lease lost (taken over by another worker)", job_id)
+            log.warning("job %s: lease lost (taken over by another worker); stopping this attempt", job_id)
+            LEASES.cancel(job_id, token)
     return renewed
 
 
@@ -256,6 +278,9 @@ def hand_back(queue: JobQueue) -> list[str]:
             continue
         error = f"handed back by {WORKER_ID} at shutdown"
         if queue.store.update(job_id, lambda r, t=token, e=error: requeue(r, token=t, error=e)) is not None:
+            # Only once the job is no longer ours: a run still going stops at its next step (the next
+            # worker resumes it from the checkpoint) and its "cancelled" cannot be recorded as the job's.
+            LEASES.cancel(job_id, token)
             queue.dispatch(job_id)
             returned.append(job_id)
         LEASES.drop(job_id, token)

@@ -461,6 +461,60 @@ def test_scheduled_retention_expires_old_signals_as_of_the_firing(queue_home: Pa
 
 
 @pytest.mark.slow
+def test_an_attempt_that_loses_its_lease_stops_its_run_and_the_next_one_resumes(queue_home: Path,
+                                                                                tmp_path: Path) -> None:
+    from agents.jobs.handlers import add_event_listener, remove_event_listener
+    from agents.jobs.worker import LEASES
+    from memory import api
+
+    api.ingest([copy_fixture("tickets_week1.csv", tmp_path / "inbox")], "acme")
+    job = jobs.enqueue_run("Draft requirements for SSO for enterprise customers", "acme",
+                           deliverables=["requirements"], offline=True)
+    blocked, release = threading.Event(), threading.Event()
+    starts: list[str] = []
+
+    def listener(job_id: str, event: object) -> None:
+        if job_id != job.job_id or getattr(event, "type", "") != "node_start":
+            return
+        starts.append(event.node)  # type: ignore[attr-defined]
+        if event.node == "scorer" and not blocked.is_set():  # type: ignore[attr-defined]
+            blocked.set()
+            release.wait(30)
+
+    add_event_listener(listener)
+    try:
+        with running_worker():
+            assert blocked.wait(60), "the run never reached the scorer"
+            # Another worker takes the job over (as after a missed lease): this attempt's heartbeat
+            # notices on its next beat and cancels the attempt.
+            queue = get_queue()
+            queue.store.update(job.job_id, lambda r: r.model_copy(update={"lease_token": "other", "worker": "w2"}))
+            deadline = time.monotonic() + 30
+            while not LEASES.cancelled(job.job_id):
+                assert time.monotonic() < deadline, "the heartbeat never noticed the lost lease"
+                time.sleep(0.05)
+            release.set()
+            run_json = queue_home / "runs" / str(job.run_id) / "run.json"
+            while not run_json.exists():
+                assert time.monotonic() < deadline + 30, "the cancelled attempt never stopped"
+                time.sleep(0.05)
+            stopped = json.loads(run_json.read_text())
+            assert stopped["status"] == "failed" and stopped["error"] == "cancelled"
+            assert starts == ["planner", "researcher", "scorer"]  # nothing ran after the running node
+            assert sorted(p.name for p in run_json.parent.iterdir()) == ["request.json", "run.json"]
+            taken = jobs.get_job(job.job_id)
+            assert taken.status == JobStatus.RUNNING and taken.worker == "w2"  # its record was not touched
+            # "w2" dies too: its lease expires, the reaper hands the job to this worker again.
+            done = wait_for(job.job_id, timeout=60)
+    finally:
+        release.set()
+        remove_event_listener(listener)
+    assert done.attempts == 2
+    assert starts[3:] == ["writer", "review", "validate", "publish", "human_review", "finalize"]
+    assert_one_run_with_artifacts(queue_home, done)
+
+
+@pytest.mark.slow
 def test_kill_9_mid_run_then_another_worker_finishes_exactly_once(queue_home: Path, tmp_path: Path) -> None:
     tickets = copy_fixture("tickets_week1.csv", tmp_path / "inbox")
     seed = jobs.enqueue_ingest([tickets], "acme")
