@@ -119,3 +119,22 @@ def test_tick_enqueues_a_weekly_brief_once_per_firing(home: Path, tmp_path: Path
         assert len(jobs.list_jobs("acme")) == 2
     finally:
         reset_queues()
+
+
+def test_tick_enqueues_retention_as_of_the_firing_minute(home: Path, tmp_path: Path) -> None:
+    import agents.jobs as jobs
+    from agents.jobs.queue import reset_queues
+
+    reset_queues()
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text("timezone: Europe/Berlin\n"
+                        "jobs: [{name: nightly-retention, kind: retention, workspace: acme, every: 'day 03:15'}]\n")
+    try:
+        fired = jobs.tick(datetime(2026, 7, 1, 1, 15, 59, tzinfo=UTC), schedule)  # 03:15 CEST
+        assert [(j.kind, j.params) for j in fired] == [("retention", {"as_of": "2026-07-01T01:15:00+00:00"})]
+        assert fired[0].idempotency_key == "schedule:nightly-retention:2026-07-01T01:15Z"
+        with pytest.raises(InputError, match="timezone-aware"):
+            jobs.enqueue_retention("acme", as_of=datetime(2026, 7, 1))
+        assert jobs.enqueue_retention("acme").params == {}
+    finally:
+        reset_queues()
