@@ -30,22 +30,34 @@ def cite(ids: list[str] | None) -> str:
 
 
 def _neutralise(value: Any) -> Any:
-    """Angle brackets in any text become entities, so no HTML in a signal or a model's output survives.
+    """Make any text inert in Markdown, so nothing in a signal or a model's output acts when rendered.
 
+    Angle brackets become entities (no HTML, no autolinks) and square brackets are backslash-escaped
+    (no ``[…](javascript:…)`` link, no ``![…](tracker)`` image, no reference definitions; backslashes
+    are escaped first so data cannot unescape a bracket); all still read as the same characters.
     The JSON keeps verbatim quotes (the contract); only the Markdown render is neutralised.
     """
     if isinstance(value, str):
-        return value.replace("<", "&lt;").replace(">", "&gt;")
+        text = value.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        return text.replace("<", "&lt;").replace(">", "&gt;")
     if isinstance(value, Mapping):
-        return {key: _neutralise(item) for key, item in value.items()}
+        # Keys too: a score table looks its cells up by criterion name, neutralised like the names.
+        return {_neutralise(key): _neutralise(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_neutralise(item) for item in value]
     return value
 
 
-def render_markdown(artifact: Mapping[str, Any]) -> str:
-    """The whole document: title, mode label, body, evidence (HTML in any text is neutralised)."""
-    artifact = _neutralise(artifact)
+def render_markdown(artifact: Mapping[str, Any], *, escaped: bool = False) -> str:
+    """The whole document: title, mode label, body, evidence (any text is made inert, see :func:`_neutralise`).
+
+    Args:
+        artifact: The document JSON (contract shape).
+        escaped: Every text is already escaped for Markdown by the caller (the app's display
+            escaping), so it is rendered as given.
+    """
+    if not escaped:
+        artifact = _neutralise(artifact)
     mode = artifact.get("mode", "offline")
     label = (
         "mode: offline — drafted deterministically from stored evidence, no language model used"

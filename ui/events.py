@@ -223,7 +223,7 @@ def document_markdown(artifact: Mapping[str, Any], quotes: Mapping[str, str] | N
     """
     tooltips = dict(citation_quotes(artifact))
     tooltips.update(quotes or {})
-    rendered = render_markdown(_escape_tree(dict(artifact)))
+    rendered = render_markdown(_escape_tree(dict(artifact)), escaped=True)
     return link_citations(rendered, tooltips)
 
 
