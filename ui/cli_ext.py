@@ -190,7 +190,7 @@ def register(command: Any, run_options: Any, workspace: Any) -> None:
     p = command("ui", cmd_ui, "the Gradio app for PMs")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--workspace", "-w", help="workspace selected at start")
+    p.add_argument("--workspace", "-w", help="pin the app to this workspace (the only one it offers and serves)")
     p.add_argument("--offline", action="store_true", help="offline mode even if an LLM endpoint is configured")
 
     p = command("align", cmd_align, "where engineering capacity went versus the strategy's weighted goals")
