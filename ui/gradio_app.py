@@ -20,8 +20,10 @@ import pandas as pd
 
 from agents.demo import DEMO_WORKSPACE
 from agents.writer import DELIVERABLES
+from kernel.errors import ConfigError
 from kernel.settings import get_settings
 from ui.events import Message
+from ui.mcp.access import is_loopback
 from ui.web import chat, views
 from ui.web.access import UIAccess, username
 from ui.web.errors import friendly
@@ -429,8 +431,14 @@ def launch(host: str = "127.0.0.1", port: int = 7860, workspace: str | None = No
 
     Logins come from ``PMPILOT_UI_AUTH`` / ``PMPILOT_UI_USERS`` (each with its workspaces);
     ``workspace`` pins the app to that one workspace.
+
+    Raises:
+        ConfigError: bound to a non-loopback address without any login configured.
     """
     policy = UIAccess.from_settings(pinned=workspace)
+    if not is_loopback(host) and not policy.enabled:
+        raise ConfigError(f"a login is required to serve the app on non-loopback address {host}: "
+                          "set PMPILOT_UI_AUTH or PMPILOT_UI_USERS")
     app = create_app(workspace=workspace, offline=offline, access=policy)
     app.queue(default_concurrency_limit=4)
     app.launch(server_name=host, server_port=port, share=False,

@@ -13,8 +13,11 @@ containing ``<script>``, ``<img onerror>`` and ``javascript:`` links must come b
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -425,3 +428,18 @@ def test_access_rules(monkeypatch: pytest.MonkeyPatch) -> None:
             UIAccess.from_settings()
     finally:
         get_settings.cache_clear()
+
+
+def test_no_login_means_no_serving_off_loopback(tmp_path: Path) -> None:
+    """`pmpilot ui --host 0.0.0.0` without a login refuses to start: one error line, exit 1, nothing bound."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMPILOT_UI_")}
+    env["PMPILOT_HOME"] = str(tmp_path / "home")
+    port = _free_port()
+    proc = subprocess.run([sys.executable, "-m", "ui.cli", "ui", "--host", "0.0.0.0", "--port", str(port)],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=Path(__file__).parents[2])
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "PMPILOT_UI_USERS" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
