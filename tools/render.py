@@ -7,11 +7,17 @@ Citations render as short signal ids (``[s:1a2b3c4d]``) resolvable in the Eviden
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 Renderer = Callable[[Mapping[str, Any]], list[str]]
 RENDERERS: dict[str, Renderer] = {}
+
+_LINK_BREAKS = {"](": "]\\(", "![": "!\\[", "][": "]\\["}
+_LINK_SYNTAX = re.compile("|".join(re.escape(k) for k in _LINK_BREAKS))
+#: A line that could be read as a link reference definition (``[label]: url``).
+_DEFINITION = re.compile(r"(?m)^(\s*)\[(?=[^\]\n]*\]:)")
 
 
 def register_renderer(kind: str) -> Callable[[Renderer], Renderer]:
@@ -32,14 +38,16 @@ def cite(ids: list[str] | None) -> str:
 def _neutralise(value: Any) -> Any:
     """Make any text inert in Markdown, so nothing in a signal or a model's output acts when rendered.
 
-    Angle brackets become entities (no HTML, no autolinks) and square brackets are backslash-escaped
-    (no ``[…](javascript:…)`` link, no ``![…](tracker)`` image, no reference definitions; backslashes
-    are escaped first so data cannot unescape a bracket); all still read as the same characters.
-    The JSON keeps verbatim quotes (the contract); only the Markdown render is neutralised.
+    Angle brackets become entities (no HTML, no autolinks) and the bracket pairs that make links,
+    images and reference definitions are broken with a backslash (``](`` ``![`` ``][``, and the
+    ``[`` of a line starting ``[label]:``), so a quoted ``[x](javascript:…)`` or tracker image is
+    plain text while ``[PM to decide]`` still reads as written. The JSON keeps verbatim quotes
+    (the contract); only the Markdown render is neutralised.
     """
     if isinstance(value, str):
-        text = value.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-        return text.replace("<", "&lt;").replace(">", "&gt;")
+        text = value.replace("<", "&lt;").replace(">", "&gt;")
+        text = _LINK_SYNTAX.sub(lambda m: _LINK_BREAKS[m.group(0)], text)
+        return _DEFINITION.sub(r"\1\\[", text)
     if isinstance(value, Mapping):
         # Keys too: a score table looks its cells up by criterion name, neutralised like the names.
         return {_neutralise(key): _neutralise(item) for key, item in value.items()}

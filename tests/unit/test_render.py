@@ -33,9 +33,9 @@ def _artifact() -> dict[str, object]:
         "themes": [{"label": HOSTILE[3], "signals": 2, "users": 1, "trend": 0.4,
                     "quotes": [{"signal_id": e["signal_id"], "quote": e["quote"]} for e in evidence[:2]],
                     "citations": [evidence[0]["signal_id"]]}],
-        "proposal": HOSTILE[4],
+        "proposal": HOSTILE[4] + "\n[ref2]: https://evil.example/x",
         "risks": [HOSTILE[5]],
-        "asks": [HOSTILE[6]],
+        "asks": [HOSTILE[6], "[PM to decide] the owner"],
         "evidence": evidence,
     }
 
@@ -49,8 +49,10 @@ def test_rendered_markdown_has_no_live_html_links_or_images() -> None:
 
 
 def test_neutralised_text_reads_the_same() -> None:
+    """Escapes are invisible once rendered; the writer's own "[PM to decide]" stays unescaped in the source."""
+    assert "- [PM to decide] the owner" in render_markdown(_artifact())
     rendered = MarkdownIt("commonmark").render(render_markdown(_artifact()))
     text = html.unescape(rendered)  # every hostile quote reads back as its own characters
     for quote in ("[click me](javascript:alert(1)) for a refund", "<script>alert(1)</script> sync lost my notes",
-                  "\\[escaped\\](javascript:alert(2)) backslashes"):
+                  "![pixel](http://tracker.example/p.png) dark mode", "[ref]: javascript:alert(3)"):
         assert quote in text
