@@ -7,7 +7,13 @@ from memory.store.base import CollectionSpec, Filter, Match, Point, Range, Recor
 
 
 def open_store(settings: Settings) -> VectorStore:
-    """A Qdrant server when ``PMPILOT_QDRANT_URL`` is set, else the embedded store under ``PMPILOT_HOME``."""
+    """A Qdrant server when ``PMPILOT_QDRANT_URL`` is set, else the embedded store under ``PMPILOT_HOME``.
+
+    Nothing is contacted or locked here; the first operation does that.
+
+    Raises:
+        ConfigError: The URL is not an http(s) URL with a host, or the store directory cannot be created.
+    """
     if settings.qdrant_url:
         from memory.store.client import ClientStore
 

@@ -4,6 +4,10 @@ Backends: the embedded Qdrant engine (``qdrant-edge-py``, default) and ``qdrant-
 (a Qdrant server / cluster / Cloud, or ``:memory:`` in tests). The same contract test
 suite (tests/unit/test_store_contract.py) runs against each. Tenant scoping is *not*
 done here: it lives one layer up, in :mod:`memory.repository`, which every caller goes through.
+
+Failures of the store itself (unreachable server, engine I/O error, full disk, lock held too long)
+surface from every backend as a one-line :class:`~kernel.errors.TransientError` naming the store
+(:class:`~kernel.errors.ConfigError` for an unusable location); anything else is a bug.
 """
 
 from __future__ import annotations

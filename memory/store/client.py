@@ -2,19 +2,34 @@
 
 The tenant field is indexed with ``is_tenant=True`` so the server co-locates each workspace's
 points; hybrid search uses the Query API (dense + sparse prefetch fused with RRF, k=60).
+
+Faults: every server call goes through :meth:`ClientStore._call`, which retries what a retry may
+fix (connection refused or reset, timeouts, 429, 5xx) up to :data:`ATTEMPTS` times with backoff
+within one request timeout, and turns every failure into one line naming the server (never the
+API key): :class:`~kernel.errors.TransientError`, :class:`~kernel.errors.InputError` for a
+refused key, :class:`~kernel.errors.ConfigError` for a URL that is not one.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import logging
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import httpx
+from pydantic import ValidationError
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
+from qdrant_client.common.client_exceptions import ResourceExhaustedResponse
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from kernel.errors import InputError, TransientError
+from kernel.errors import ConfigError, InputError, PmpilotError, TransientError
 from memory.store.base import (
     CollectionSpec,
     Condition,
@@ -31,6 +46,17 @@ DENSE = "dense"
 SPARSE = "bm25"
 RRF_K = 60
 _UPSERT_BATCH = 256
+
+#: Seconds one request may take (connect, send, wait for the answer) before it counts as failed.
+TIMEOUT_S = 30.0
+#: Tries per call for failures a retry may fix; every call is idempotent (reads, upserts and
+#: deletes by deterministic id or filter, index creation), so repeating one is safe.
+ATTEMPTS = 3
+#: Pause before the second try, doubled before each later one.
+BACKOFF_S = 0.2
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _condition(cond: Condition) -> Any:
@@ -69,6 +95,56 @@ def _record(point: Any, with_vectors: bool, score: float = 0.0) -> Record:
     )
 
 
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may appear in messages: scheme, host, port and path, without credentials or query."""
+    try:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparsable URL>"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _connect(url: str, api_key: str | None, timeout_s: float) -> QdrantClient:
+    """A REST client for ``url``; a URL qdrant-client cannot use is a :class:`ConfigError`."""
+    shown = shown_url(url)
+    try:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ConfigError(f"PMPILOT_QDRANT_URL {shown} is not an http(s) URL of a Qdrant server")
+    try:
+        with warnings.catch_warnings():
+            # qdrant-client warns on stderr about http + key; logged below instead, except on loopback.
+            warnings.filterwarnings("ignore", message="Api key is used with an insecure connection")
+            # No background version probe: it would warn on stderr, racing the one error line.
+            client = QdrantClient(url=url, api_key=api_key, timeout=timeout_s, check_compatibility=False)
+    except ValueError as exc:
+        raise ConfigError(f"PMPILOT_QDRANT_URL {shown} is not usable: {_one_line(exc)}") from None
+    if api_key and parts.scheme == "http" and not _is_loopback(parts.hostname):
+        logger.warning("PMPILOT_QDRANT_API_KEY is sent unencrypted to %s (use https)", shown)
+    return client
+
+
 class ClientStore(VectorStore):
     """Collections on a Qdrant server (or the client's in-process local mode)."""
 
@@ -79,30 +155,80 @@ class ClientStore(VectorStore):
         api_key: str | None = None,
         location: str | None = None,
         path: str | None = None,
-        timeout_s: int = 30,
+        timeout_s: float | None = None,
     ) -> None:
-        """Connect to ``url`` (server/cluster/Cloud), or ``location=":memory:"`` / ``path=`` (local)."""
+        """Connect to ``url`` (server/cluster/Cloud), or ``location=":memory:"`` / ``path=`` (local).
+
+        Args:
+            url: A Qdrant server; nothing is contacted until the first operation.
+            api_key: Sent as the ``api-key`` header; never part of a message.
+            location: ``":memory:"`` for qdrant-client's in-process local mode (tests).
+            path: qdrant-client's on-disk local mode.
+            timeout_s: Per-request timeout (default :data:`TIMEOUT_S`); retries stay within it.
+
+        Raises:
+            ConfigError: ``url`` is not an http(s) URL with a host.
+        """
+        self.timeout_s = TIMEOUT_S if timeout_s is None else float(timeout_s)
         if url:
-            self.client = QdrantClient(url=url, api_key=api_key, timeout=timeout_s)
+            self.client = _connect(url, api_key, self.timeout_s)
         elif path:
             self.client = QdrantClient(path=path)
         else:
             self.client = QdrantClient(location=location or ":memory:")
         self._mu = threading.RLock()
-        self.target = url or path or location or ":memory:"
+        self.target = shown_url(url) if url else path or location or ":memory:"
         #: Local mode (in-process) ignores payload indexes; only a server builds them.
         self._local = not url
 
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a client call, turning connection and server errors into one clear error."""
-        try:
-            return fn(*args, **kwargs)
-        except UnexpectedResponse as exc:
-            if exc.status_code in (401, 403):
-                raise InputError(f"Qdrant at {self.target} refused the API key ({exc.status_code})") from exc
-            raise TransientError(f"Qdrant at {self.target} failed: {exc.status_code} {exc.reason_phrase}") from exc
-        except (ResponseHandlingException, ConnectionError, TimeoutError) as exc:
-            raise TransientError(f"Qdrant at {self.target} is unreachable: {exc}") from exc
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a client call: retry what a retry may fix, then fail with one clear line.
+
+        Retries stop after :data:`ATTEMPTS` tries, or earlier when the next pause would take the
+        call past one request timeout (a server that hangs costs one timeout, not three).
+        """
+        started = time.monotonic()
+        pause = BACKOFF_S
+        attempt = 1
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                mapped = self._map(exc)
+                if mapped is None:
+                    raise  # not a server fault: a bug, with its traceback under --debug
+                error, retry = mapped
+                late = time.monotonic() - started + pause > self.timeout_s
+                if not retry or attempt >= ATTEMPTS or late:
+                    if attempt > 1:
+                        error = type(error)(f"{error} ({attempt} attempts)")
+                    raise error from exc
+                logger.info("Qdrant at %s: %s; retrying in %.1fs", self.target, error, pause)
+            time.sleep(pause)
+            pause *= 2
+            attempt += 1
+
+    def _map(self, exc: Exception) -> tuple[PmpilotError, bool] | None:
+        """The clear error for a failed call and whether retrying may help (None: not a server fault)."""
+        if self._local:
+            return None  # in-process local mode: no server, so any error is a bug
+        where = f"Qdrant at {self.target}"
+        if isinstance(exc, UnexpectedResponse):
+            status = exc.status_code or 0
+            if status in (401, 403):
+                return InputError(f"{where} refused the API key ({status})"), False
+            reason = " ".join((exc.reason_phrase or "").split())
+            return TransientError(f"{where} failed: {status} {reason}".rstrip()), status == 429 or status >= 500
+        if isinstance(exc, ResourceExhaustedResponse):
+            return TransientError(f"{where} is overloaded (429): {_one_line(exc)}"), True
+        source = exc.source if isinstance(exc, ResponseHandlingException) else exc
+        if isinstance(source, ValidationError | json.JSONDecodeError):
+            return TransientError(f"{where} answered with something that is not the Qdrant API"), False
+        if isinstance(source, httpx.TimeoutException | TimeoutError):
+            return TransientError(f"{where} did not answer within {self.timeout_s:g}s"), True
+        if isinstance(source, httpx.TransportError | ConnectionError) or source is not exc:
+            return TransientError(f"{where} is unreachable: {_one_line(source)}"), True
+        return None
 
     def has_collection(self, collection: str) -> bool:
         """Whether the collection exists on the server."""
@@ -124,12 +250,19 @@ class ClientStore(VectorStore):
                 have = set((info.payload_schema or {}).keys())
             else:
                 sparse = {SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)} if spec.sparse else None
-                self._call(
-                    self.client.create_collection,
-                    spec.name,
-                    vectors_config={DENSE: qm.VectorParams(size=spec.dim, distance=qm.Distance.COSINE)},
-                    sparse_vectors_config=sparse,
-                )
+                try:
+                    self._call(
+                        self.client.create_collection,
+                        spec.name,
+                        vectors_config={DENSE: qm.VectorParams(size=spec.dim, distance=qm.Distance.COSINE)},
+                        sparse_vectors_config=sparse,
+                    )
+                except TransientError as exc:
+                    cause = exc.__cause__
+                    if not (isinstance(cause, UnexpectedResponse) and cause.status_code == 409):
+                        raise
+                    # 409: a retried create whose first try was applied (or another process won
+                    # the race): the collection exists, which is what was asked for.
                 have = set()
             if self._local:
                 return

@@ -7,6 +7,13 @@ on first use and released as soon as the store is idle for ``linger_s`` or anoth
 waiting for it (waiters announce themselves with a shared lock on ``<root>/.waiters``), so a CLI
 command, the UI and a queue worker can share one store directory. A process that cannot get the
 lock within ``lock_timeout_s`` gets a :class:`~kernel.errors.TransientError` naming the holder.
+
+Faults: the engine raises a bare ``Exception`` ("Service runtime error: … (os error N)") when its
+files fail; such errors (and ``OSError``) become a one-line ``TransientError`` naming the store,
+and the shards are dropped so the next operation reloads them from disk (WAL replay). On a full
+disk the engine does not fail cleanly — it writes through memory maps and the process dies with
+SIGBUS — so writes are refused while the store's file system has less than ``min_free_bytes``
+(plus an estimate of the write) available.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from typing import IO, Any
 
 import qdrant_edge as qe
 
-from kernel.errors import InputError, TransientError
+from kernel.errors import ConfigError, InputError, TransientError
 from memory.store.base import (
     CollectionSpec,
     Condition,
@@ -47,6 +54,26 @@ SPARSE = "bm25"
 RRF_K = 60
 _CONFIG_FILE = "edge_config.json"
 _UPSERT_BATCH = 512
+
+#: Default wait for a store held by another process before giving up.
+LOCK_TIMEOUT_S = 60.0
+#: Default free space a write must leave on the store's file system (a full disk is SIGBUS).
+MIN_FREE_BYTES = 64 * 1024 * 1024
+_MIB = 1024 * 1024
+
+
+def _engine_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is the engine (or the OS) failing, rather than a bug in the caller.
+
+    qdrant-edge raises plain ``Exception`` for runtime errors ("Service runtime error: …") and
+    ``ValueError`` for arguments it cannot parse (a bug: left alone).
+    """
+    return isinstance(exc, OSError) or (type(exc) is Exception and "runtime error" in str(exc).lower())
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _condition(cond: Condition) -> Any:
@@ -90,18 +117,35 @@ class EdgeStore(VectorStore):
 
     _instances: weakref.WeakSet[EdgeStore] = weakref.WeakSet()
 
-    def __init__(self, root: Path, *, lock_timeout_s: float = 60.0, linger_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        lock_timeout_s: float | None = None,
+        linger_s: float = 5.0,
+        min_free_bytes: int | None = None,
+    ) -> None:
         """Open (lazily) the store directory ``root``.
 
         Args:
             root: Directory holding one sub-directory per collection.
-            lock_timeout_s: How long to wait for another process holding the store.
+            lock_timeout_s: How long to wait for another process holding the store
+                (default :data:`LOCK_TIMEOUT_S`).
             linger_s: Idle time after which shards are closed and the lock released even if no
                 other process waits (a waiting process gets the lock as soon as this one is idle).
+            min_free_bytes: Free space every write must leave on the file system
+                (default :data:`MIN_FREE_BYTES`; 0 turns the check off).
+
+        Raises:
+            ConfigError: ``root`` cannot be created.
         """
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.lock_timeout_s = lock_timeout_s
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the vector store directory {self.root}: {_one_line(exc)}") from None
+        self.lock_timeout_s = LOCK_TIMEOUT_S if lock_timeout_s is None else lock_timeout_s
+        self.min_free_bytes = MIN_FREE_BYTES if min_free_bytes is None else min_free_bytes
         self.linger_s = linger_s
         self._mu = threading.RLock()
         self._shards: dict[str, qe.EdgeShard] = {}
@@ -155,10 +199,15 @@ class EdgeStore(VectorStore):
         finally:
             if waiting is not None:
                 waiting.close()
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+        except OSError:
+            # The pid only names the holder in other processes' timeout message ("pid unknown"
+            # then); a full disk must not stop us from taking a lock we already hold.
+            logger.debug("could not record the lock holder's pid in %s", self.root, exc_info=True)
         self._lock_file = handle
         self._last_used = time.monotonic()
         self._watcher = threading.Thread(target=self._watch, name="edge-store-lock", daemon=True)
@@ -216,9 +265,52 @@ class EdgeStore(VectorStore):
                     return
 
     @contextlib.contextmanager
-    def _op(self) -> Iterator[None]:
-        with self._mu:
+    def _faults(self) -> Iterator[None]:
+        """Turn the engine or the OS failing into one ``TransientError`` line (caller holds ``_mu``).
+
+        The shards are dropped, never reused: an engine that failed mid-write may hold a state
+        its files do not; the next operation reloads them from disk (WAL replay).
+        """
+        try:
+            yield
+        except Exception as exc:
+            if not _engine_failure(exc):
+                raise
+            self._discard_shards()
+            raise TransientError(f"vector store {self.root} failed: {_one_line(exc)}") from exc
+
+    def _discard_shards(self) -> None:
+        for name, shard in list(self._shards.items()):
+            try:
+                shard.close()
+            except Exception:  # already failing: dropping the handle releases its files anyway
+                logger.debug("closing shard %s after a failure failed", name, exc_info=True)
+        self._shards.clear()
+
+    def _check_space(self, points: int = 0, dim: int = 0) -> None:
+        """Refuse a write that would leave less than ``min_free_bytes`` free (caller holds ``_mu``).
+
+        Checked before the write because the engine cannot report a full disk: it writes through
+        memory maps, and a page that cannot be backed kills the process with SIGBUS.
+        """
+        if self.min_free_bytes <= 0:
+            return
+        stat = os.statvfs(self.root)
+        free = stat.f_bavail * stat.f_frsize
+        # WAL record + segment copy + index entries, with room for a large payload per point.
+        need = self.min_free_bytes + points * (dim * 4 * 3 + 8192)
+        if free < need:
+            raise TransientError(
+                f"vector store {self.root}: only {free / _MIB:.0f} MiB free on its disk, "
+                f"{need / _MIB:.0f} MiB needed to write safely; free some space and retry"
+            )
+
+    @contextlib.contextmanager
+    def _op(self, *, write: bool = False, points: int = 0, dim: int = 0) -> Iterator[None]:
+        with self._mu, self._faults():
             self._acquire()
+            if write:
+                self._check_space(points, dim)
             try:
                 yield
             finally:
@@ -227,7 +319,7 @@ class EdgeStore(VectorStore):
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
         """Keep the inter-process lock for the whole block (e.g. a forget cascade)."""
-        with self._mu:
+        with self._mu, self._faults():
             self._acquire()
             self._holds += 1
         try:
@@ -263,7 +355,11 @@ class EdgeStore(VectorStore):
         return sorted(p.name for p in self.root.iterdir() if (p / _CONFIG_FILE).exists())
 
     def ensure_collection(self, spec: CollectionSpec) -> None:
-        """Create the shard with dense (cosine) and sparse (IDF) vectors and payload indexes."""
+        """Create the shard with dense (cosine) and sparse (IDF) vectors and payload indexes.
+
+        Writes (and needs free space) only when something is missing, so opening an existing
+        store on a full disk still serves reads.
+        """
         with self._op():
             path = self._path(spec.name)
             if (path / _CONFIG_FILE).exists():
@@ -272,7 +368,9 @@ class EdgeStore(VectorStore):
                     raise InputError(f"collection {spec.name!r} holds {dim}-d vectors, not {spec.dim}-d")
                 shard = self._shard(spec.name)
                 have = set(shard.info().payload_schema)
+                created = False
             else:
+                self._check_space()
                 if path.exists():
                     shutil.rmtree(path)  # a half-created shard from a crash holds no data
                 sparse = {SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)} if spec.sparse else None
@@ -282,14 +380,18 @@ class EdgeStore(VectorStore):
                 )
                 shard = qe.EdgeShard.create(str(path), config)
                 self._shards[spec.name] = shard
-                have = set()
-            for name in spec.keyword_fields:
-                if name not in have:
-                    params = qe.KeywordIndexParams(is_tenant=name == spec.tenant_field or None)
-                    shard.update(qe.UpdateOperation.create_field_index(name, params))
-            for name in spec.range_fields:
-                if name not in have:
-                    shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Float))
+                have, created = set(), True
+            keyword = [name for name in spec.keyword_fields if name not in have]
+            ranges = [name for name in spec.range_fields if name not in have]
+            if not created and not keyword and not ranges:
+                return
+            if not created:
+                self._check_space()
+            for name in keyword:
+                params = qe.KeywordIndexParams(is_tenant=name == spec.tenant_field or None)
+                shard.update(qe.UpdateOperation.create_field_index(name, params))
+            for name in ranges:
+                shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Float))
             shard.flush()
 
     @staticmethod
@@ -306,7 +408,7 @@ class EdgeStore(VectorStore):
         """Insert or replace points in batches, flushing once at the end (one durable batch)."""
         if not points:
             return
-        with self._op():
+        with self._op(write=True, points=len(points), dim=len(points[0].vector)):
             shard = self._shard(collection)
             for start in range(0, len(points), _UPSERT_BATCH):
                 batch = []
@@ -325,6 +427,7 @@ class EdgeStore(VectorStore):
             edge_filter = to_edge_filter(flt)
             n = shard.count(qe.CountRequest(exact=True, filter=edge_filter))
             if n:
+                self._check_space()
                 if edge_filter is None:
                     ids = [r.id for r in self.scroll(collection, flt)]
                     shard.update(qe.UpdateOperation.delete_points(ids))
@@ -337,14 +440,14 @@ class EdgeStore(VectorStore):
         """Delete points by id."""
         if not ids:
             return
-        with self._op():
+        with self._op(write=True):
             shard = self._shard(collection)
             shard.update(qe.UpdateOperation.delete_points(list(ids)))
             shard.flush()
 
     def optimize(self, collection: str) -> None:
         """Merge segments and build the HNSW / payload indexes (blocking)."""
-        with self._op():
+        with self._op(write=True):
             self._shard(collection).optimize()
 
     # -- reads --------------------------------------------------------------------------------
@@ -421,15 +524,19 @@ class EdgeStore(VectorStore):
 
     def flush(self) -> None:
         """Persist pending writes of every open shard."""
-        with self._mu:
+        with self._mu, self._faults():
             for shard in self._shards.values():
                 shard.flush()
 
     def close(self) -> None:
-        """Flush, close every shard and release the inter-process lock."""
+        """Flush, close every shard and release the inter-process lock (released even if flushing fails)."""
         with self._mu:
-            self._release()
             self._closed = True
+            try:
+                with self._faults():
+                    self._release()
+            finally:
+                self._drop_handles()
 
     def _forget_after_fork(self) -> None:
         """In a forked child: drop (never close) the parent's shards and lock handle."""
@@ -452,8 +559,8 @@ def _close_all_at_exit() -> None:
         if not store._closed:
             try:
                 store.close()
-            except Exception:  # nobody to report to at exit; the data was flushed by each write
-                logger.warning("could not close the vector store at %s at exit", store.root, exc_info=True)
+            except Exception as exc:  # nobody to report to at exit; the data was flushed by each write
+                logger.warning("could not close the vector store at %s at exit: %s", store.root, exc)
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import qdrant_edge as qe
 
-from kernel.errors import InputError, TransientError
+from kernel.errors import ConfigError, InputError, TransientError
 from kernel.settings import Settings
 from memory.sparse import doc_sparse, query_sparse
 from memory.store import open_store
@@ -335,3 +337,72 @@ def test_open_store_follows_settings(tmp_path: Path) -> None:
     assert isinstance(embedded, EdgeStore)
     assert embedded.root == tmp_path / "store"
     embedded.close()
+
+
+# -- faults: one clear error from the store layer, never an engine exception --------------------
+
+
+def test_edge_engine_failure_is_a_transient_error_and_the_store_recovers(tmp_path: Path) -> None:
+    """Another opener of a shard (e.g. a tool or an old pmpilot without the lock) makes the engine fail."""
+    first = EdgeStore(tmp_path / "s")
+    first.ensure_collection(SPEC)
+    first.upsert("things", points())
+    first.close()
+    foreign = qe.EdgeShard.load(str(tmp_path / "s" / "things"))  # holds the shard's WAL lock
+    store = EdgeStore(tmp_path / "s")
+    try:
+        for operation in (lambda: store.count("things", Filter()), lambda: store.upsert("things", points())):
+            with pytest.raises(TransientError, match=r"^vector store .* failed: Service runtime error: .*WAL") as err:
+                operation()
+            assert "\n" not in str(err.value)
+    finally:
+        foreign.close()
+    assert store.count("things", Filter()) == len(TEXTS)  # the failed shard was dropped, not reused
+    store.close()
+
+
+def test_edge_refuses_writes_that_would_fill_the_disk(tmp_path: Path) -> None:
+    """The engine cannot report a full disk (it writes through memory maps: SIGBUS), so we check first."""
+    store = EdgeStore(tmp_path / "s")
+    store.ensure_collection(SPEC)
+    store.upsert("things", points())
+    stat = os.statvfs(tmp_path)
+    store.min_free_bytes = stat.f_bavail * stat.f_frsize + 2**30  # as if the disk were nearly full
+    extra = [Point(id=pid(60), vector=unit(1), payload={"workspace": "w1"})]
+    for write in (
+        lambda: store.upsert("things", extra),
+        lambda: store.delete_ids("things", [pid(0)]),
+        lambda: store.ensure_collection(CollectionSpec(name="more", dim=DIM)),
+    ):
+        with pytest.raises(TransientError, match=r"MiB free on its disk, .* MiB needed to write safely"):
+            write()
+    assert store.count("things", Filter()) == len(TEXTS)  # reads still work, nothing was written
+    assert not store.has_collection("more")
+    store.ensure_collection(SPEC)  # opening what exists writes nothing, so it works on a full disk
+    assert store.delete("things", Filter(must=(Match("workspace", "none"),))) == 0  # nothing to delete
+    store.min_free_bytes = 0
+    store.upsert("things", extra)
+    assert store.count("things", Filter()) == len(TEXTS) + 1
+    store.close()
+
+
+def test_edge_store_directory_that_cannot_be_created_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(ConfigError, match="cannot create the vector store directory"):
+        EdgeStore(tmp_path / "file" / "store")
+
+
+def test_bad_qdrant_url_is_a_config_error_naming_no_secret() -> None:
+    for url in ("ftp://qdrant:6333", "http://", "http://127.0.0.1:port"):
+        with pytest.raises(ConfigError, match="^PMPILOT_QDRANT_URL ") as err:
+            open_store(Settings(PMPILOT_QDRANT_URL=url, PMPILOT_QDRANT_API_KEY="k-SECRET"))
+        assert "k-SECRET" not in str(err.value)
+
+
+def test_client_local_mode_errors_are_not_disguised_as_server_faults() -> None:
+    """Only server faults are mapped: a call the client itself rejects stays a bug with its own type."""
+    store = ClientStore(location=":memory:")
+    with pytest.raises(ValueError, match="not found") as err:
+        store.count("missing", Filter())
+    assert not isinstance(err.value, TransientError)
+    store.close()
