@@ -19,7 +19,6 @@ that support it. New evidence is merged into the profile by these rules:
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ from pydantic import BaseModel, Field, ValidationError
 
 from kernel.errors import InputError
 from kernel.schemas import Claim, ClaimStatus, ClaimType, Profile, Signal, SignalType
-from memory.embeddings import Embedder
 from memory.sparse import tokenize
 from memory.tagging import tag_text
 
@@ -41,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LLM_CLAIM_BATCH",
+    "ProfileUpdate",
     "REINFORCE_OVERLAP",
     "REINFORCE_SIMILARITY",
     "TOPIC_OVERLAP",
@@ -410,87 +409,101 @@ def merge_claims(
 
 
 def claim_texts(signals: Sequence[Signal]) -> list[str]:
-    """The distinct claim texts :func:`update_profiles` will need vectors for (to embed them in one batch)."""
+    """The distinct claim texts extracted from ``signals`` (every one a profile update may need a vector for)."""
     return list(dict.fromkeys(claim.text for _, _, claim in extract_claims(signals)))
 
 
-class _KnownVectors(Embedder):
-    """An embedder serving precomputed vectors of known texts and embedding only unknown ones.
+class ProfileUpdate:
+    """The profile side of one batch of new signals: planned, merged, then stored by the caller.
 
-    Profile updates look up neighbours of every extracted claim and re-store every written claim;
-    embedding those texts one call at a time dominated ingestion (a model call per claim), so they
-    are embedded in one batch up front and served from here.
+    Planning extracts the claims and reads the stored claims of every subject they are about (one
+    query per subject type), which tells which claim texts the merge will need a vector for: a
+    text that already is a stored claim of the same type for every subject it is extracted for
+    merges by words alone and its stored claim keeps its vector, so only the others are listed in
+    :attr:`phrases` (the caller embeds them with the batch's signals, in one model call).
+    :meth:`merge` applies the reinforce / contradict / supersede rules and returns the claims to
+    write with their vectors, without writing anything, so the caller can store claims and signals
+    together (:meth:`memory.repository.WorkspaceMemory.commit_batch`).
     """
 
-    def __init__(self, inner: Embedder, known: Mapping[str, np.ndarray]) -> None:
-        self.name = inner.name
-        self._inner = inner
-        self._known = dict(known)
+    def __init__(self, memory: WorkspaceMemory, signals: Sequence[Signal]) -> None:
+        """Extract the claims of ``signals`` and read their subjects' stored claims."""
+        self._memory = memory
+        self._signals = {s.id: s for s in signals}
+        self._extracted = extract_claims(signals)
+        stored = memory.claims_by_subject({(st, s) for st, s, _ in self._extracted}) if self._extracted else {}
+        self._stored = {key: {_claim_key(c): c for c in claims} for key, claims in stored.items()}
+        needed: dict[str, None] = {}
+        for subject_type, subject, new in self._extracted:
+            claims = self._stored[(subject_type, subject)].values()
+            if not any(c.type is new.type and c.text == new.text for c in claims):
+                needed[new.text] = None
+        #: Claim texts the merge needs vectors for (new statements, or ones to compare by meaning).
+        self.phrases: list[str] = list(needed)
 
-    @property
-    def dim(self) -> int:
-        """The wrapped embedder's dimension."""
-        return self._inner.dim
+    def merge(self, vectors: Mapping[str, np.ndarray]) -> tuple[list[tuple[str, str, Claim]], list[np.ndarray]]:
+        """Merge the extracted claims into their subjects' claims; nothing is written.
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        unknown = list(dict.fromkeys(t for t in texts if t not in self._known))
-        if unknown:
-            self._known.update(zip(unknown, self._inner.embed(unknown), strict=True))
-        return np.vstack([self._known[t] for t in texts])
+        Args:
+            vectors: Vectors of (at least) :attr:`phrases`; a text missing here is embedded on demand.
+
+        Returns:
+            ``(claims, vectors)``: every claim that is new or changed, as (subject_type, subject,
+            claim), and one vector per claim (a stored claim keeps its stored vector).
+        """
+        memory = self._memory
+        known = dict(vectors)
+
+        def vector(text: str) -> np.ndarray:
+            if text not in known:
+                known[text] = memory.embedder.embed([text])[0]
+            return known[text]
+
+        pending = {key: dict(claims) for key, claims in self._stored.items()}
+        for subject_type, subject, new in self._extracted:
+            current = pending[(subject_type, subject)]
+            similar: dict[str, float] = {}
+            if _needs_embedding_match(current.values(), new):
+                found = memory.similar_claims(subject_type, subject, new.text, limit=5, vector=vector(new.text))
+                similar = {_claim_key(c): score for c, score in found}
+            candidates = [(c, similar.get(k, 0.0)) for k, c in current.items()]
+            changed, created = merge_claims(candidates, new)
+            touched = changed + ([created] if created is not None else [])
+            for claim in touched:
+                current[_claim_key(claim)] = _recount_accounts(memory, claim, self._signals)
+        written: list[tuple[str, str, Claim]] = []
+        for key, claims in pending.items():
+            stored = self._stored[key]
+            written.extend((key[0], key[1], c) for k, c in claims.items() if stored.get(k) != c)
+        kept = memory.claim_vectors([c.id for _, _, c in written if c.id])
+        return written, [kept[c.id] if c.id in kept else vector(c.text) for _, _, c in written]
 
 
 def update_profiles(
     memory: WorkspaceMemory, signals: Sequence[Signal], *, vectors: Mapping[str, np.ndarray] | None = None
 ) -> int:
-    """Merge the claims of new signals into the stored profiles; returns claims written.
+    """Merge the claims of new signals into the stored profiles and store them; returns claims written.
 
     Each extracted claim is compared with its subject's stored claims (embedding neighbours plus
-    the claim with the same normalised text) and the claims written earlier in this call, then
+    the claims that share its words) and the claims written earlier in this call, then
     reinforced, stored as new, or stored as new while the claim it opposes is marked contradicted
     or superseded. Distinct accounts of a reinforced claim are counted over all its evidence.
+    Ingestion uses :class:`ProfileUpdate` directly, to store the claims together with the signals.
 
     Args:
         memory: The workspace whose profiles are updated.
         signals: The new (tagged) signals.
-        vectors: Vectors of claim texts already embedded by the caller (e.g. in the same batch as
-            the signals, see :func:`claim_texts`); the other claim texts are embedded here in one batch.
+        vectors: Vectors of claim texts already embedded by the caller; the other claim texts
+            that are needed are embedded here in one batch.
     """
-    extracted = extract_claims(signals)
-    if not extracted:
-        return 0
+    update = ProfileUpdate(memory, signals)
     known = dict(vectors or {})
-    missing = list(dict.fromkeys(c.text for _, _, c in extracted if c.text not in known))
+    missing = [t for t in update.phrases if t not in known]
     if missing:
         known.update(zip(missing, memory.embedder.embed(missing), strict=True))
-    memory = copy.copy(memory)
-    memory.embedder = _KnownVectors(memory.embedder, known)
-    by_id = {s.id: s for s in signals}
-    pending: dict[tuple[str, str], dict[str, Claim]] = {}
-    for subject_type, subject, new in extracted:
-        key = (subject_type, subject)
-        if key not in pending:
-            pending[key] = {_claim_key(c): c for c in memory.list_claims(subject_type, subject)}
-        current = pending[key]
-        similar: dict[str, float] = {}
-        if _needs_embedding_match(current.values(), new):
-            similar = {_claim_key(c): s for c, s in memory.similar_claims(subject_type, subject, new.text, limit=5)}
-        candidates = [(c, similar.get(k, 0.0)) for k, c in current.items()]
-        changed, created = merge_claims(candidates, new)
-        for claim in changed:
-            current[_claim_key(claim)] = claim
-        if created is not None:
-            current[_claim_key(created)] = created
-        touched = changed + ([created] if created is not None else [])
-        for claim in touched:
-            current[_claim_key(claim)] = _recount_accounts(memory, claim, by_id)
-    written: list[tuple[str, str, Claim]] = []
-    for (subject_type, subject), claims in pending.items():
-        stored = {_claim_key(c): c for c in memory.list_claims(subject_type, subject)}
-        for key, claim in claims.items():
-            if stored.get(key) != claim:
-                written.append((subject_type, subject, claim))
-    memory.upsert_claims(written)
-    return len(written)
+    claims, claim_vectors = update.merge(known)
+    memory.upsert_claims(claims, claim_vectors)
+    return len(claims)
 
 
 def _needs_embedding_match(claims: Iterable[Claim], new: Claim) -> bool:

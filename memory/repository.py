@@ -11,6 +11,7 @@ collection holds theme snapshots.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -294,9 +295,15 @@ class WorkspaceMemory:
 
     def upsert_signals(self, signals: Sequence[Signal], vectors: np.ndarray) -> None:
         """Store signals with their dense vectors and BM25 sparse vectors (all or nothing)."""
+        points = self._signal_points(signals, vectors)
+        if points:
+            with self._lock:
+                self._store.upsert(self._memory.signals, points)
+
+    def _signal_points(self, signals: Sequence[Signal], vectors: np.ndarray) -> list[Point]:
         matrix = np.asarray(vectors, dtype=np.float32)
         if len(signals) == 0:
-            return
+            return []
         if matrix.ndim != 2 or matrix.shape[0] != len(signals) or matrix.shape[1] != self.embedder.dim:
             raise InputError(
                 f"expected {len(signals)} vectors of dimension {self.embedder.dim}, got shape {matrix.shape}"
@@ -312,8 +319,71 @@ class WorkspaceMemory:
             payload = signal.model_dump(mode="json")
             payload["created_ts"] = _epoch(signal.created_at)
             points.append(Point(id=signal.id, vector=vector.tolist(), payload=payload, sparse=doc_sparse(signal.text)))
-        with self._lock:
-            self._store.upsert(self._memory.signals, points)
+        return points
+
+    # -- ingest batches -----------------------------------------------------------------------
+
+    def commit_batch(
+        self,
+        signals: Sequence[Signal],
+        signal_vectors: np.ndarray,
+        claims: Sequence[tuple[str, str, Claim]],
+        claim_vectors: Sequence[np.ndarray],
+    ) -> None:
+        """Store one ingest batch — its signals and the profile claims they changed — as one unit.
+
+        Neither backend writes two collections atomically, nor even one large upsert (the embedded
+        engine applies it in 512-point operations, the server client sends 256-point requests), so
+        a process killed mid-batch could leave some claims updated and others not, or the signals
+        stored without their claims (a re-run then sees duplicates and never rebuilds them). So
+        the batch's final points are first written as one redo record (a single point in ``meta``,
+        one write), then the claims, then the signals. :meth:`recover` replays a record whose
+        signals are not all stored; replaying is idempotent (the same final points are written).
+        The store is held for the whole write, so another process never sees a batch half-written
+        nor replays a batch that is still being written.
+        """
+        signal_points = self._signal_points(signals, signal_vectors)
+        claim_points = self._claim_points(claims, claim_vectors)
+        if not signal_points and not claim_points:
+            return
+        record = {
+            "workspace": self.workspace,
+            "doc": _JOURNAL_DOC,
+            "created_ts": utcnow().timestamp(),
+            "signals": [_journal_entry(p) for p in signal_points],
+            "claims": [_journal_entry(p) for p in claim_points],
+        }
+        with self._lock, self._store.hold():
+            self._store.upsert(META, [Point(id=self._journal_id(), vector=[1.0], payload=record)])
+            self._store.upsert(self._memory.claims, claim_points)
+            self._store.upsert(self._memory.signals, signal_points)
+
+    def _journal_id(self) -> str:
+        return str(uuid.uuid5(ID_NAMESPACE, f"{_JOURNAL_DOC}\x1f{self.workspace}"))
+
+    def recover(self) -> int:
+        """Finish a batch a killed or failed ingest left half-written, and drop its redo record.
+
+        Returns:
+            The number of signals of that batch that were not stored yet (0 when nothing was pending).
+        """
+        with self._lock, self._store.hold():
+            return self._recover_locked()
+
+    def _recover_locked(self) -> int:
+        records = self._own(self._store.retrieve(META, [self._journal_id()]))
+        if not records:
+            return 0
+        payload = records[0].payload
+        signals = [_journal_point(e) for e in payload.get("signals", [])]
+        stored = self.existing([p.id for p in signals])
+        missing = sum(1 for p in signals if stored.get(p.id) != p.payload.get("content_hash"))
+        if missing:
+            claims = [_journal_point(e) for e in payload.get("claims", [])]
+            self._store.upsert(self._memory.claims, claims)
+            self._store.upsert(self._memory.signals, signals)
+        self._store.delete_ids(META, [records[0].id])
+        return missing
 
     def get_signals(self, ids: Sequence[str]) -> list[Signal]:
         """Signals by id, in the order given; unknown ids and other workspaces' ids are skipped."""
@@ -422,14 +492,27 @@ class WorkspaceMemory:
 
     # -- claims -------------------------------------------------------------------------------
 
-    def upsert_claims(self, claims: Sequence[tuple[str, str, Claim]]) -> None:
-        """Store profile claims (subject_type, subject, claim); the claim text is embedded.
+    def upsert_claims(
+        self, claims: Sequence[tuple[str, str, Claim]], vectors: Sequence[np.ndarray] | None = None
+    ) -> None:
+        """Store profile claims (subject_type, subject, claim) with their dense vectors.
 
         A claim keeps its ``id`` when it already has a UUID one (an update of a stored claim);
-        otherwise its id is derived from (workspace, subject, type, text).
+        otherwise its id is derived from (workspace, subject, type, text). ``vectors`` (one per
+        claim) are the vectors of the claim texts; without them the texts are embedded here.
         """
+        points = self._claim_points(claims, vectors)
+        if points:
+            with self._lock:
+                self._store.upsert(self._memory.claims, points)
+
+    def _claim_points(
+        self, claims: Sequence[tuple[str, str, Claim]], vectors: Sequence[np.ndarray] | None
+    ) -> list[Point]:
         if not claims:
-            return
+            return []
+        if vectors is not None and len(vectors) != len(claims):
+            raise InputError(f"expected {len(claims)} claim vectors, got {len(vectors)}")
         rows: list[tuple[str, str, str, Claim]] = []
         for subject_type, subject, claim in claims:
             if subject_type not in SUBJECT_TYPES:
@@ -444,13 +527,16 @@ class WorkspaceMemory:
                 else claim_id(self.workspace, subject_type, subject, _plain(claim.type), claim.text)
             )
             rows.append((cid, subject_type, subject, claim))
-        vectors = self.embedder.embed([c.text for _, _, _, c in rows])
-        points = [
+        matrix = np.asarray(
+            self.embedder.embed([c.text for _, _, _, c in rows]) if vectors is None else list(vectors),
+            dtype=np.float32,
+        )
+        if matrix.ndim != 2 or matrix.shape[1] != self.embedder.dim:
+            raise InputError(f"claim vectors must have dimension {self.embedder.dim}, got shape {matrix.shape}")
+        return [
             Point(id=cid, vector=vec.tolist(), payload=self._claim_payload(cid, st, subj, c), sparse=doc_sparse(c.text))
-            for (cid, st, subj, c), vec in zip(rows, vectors, strict=True)
+            for (cid, st, subj, c), vec in zip(rows, matrix, strict=True)
         ]
-        with self._lock:
-            self._store.upsert(self._memory.claims, points)
 
     def _claim_payload(self, cid: str, subject_type: str, subject: str, claim: Claim) -> dict[str, Any]:
         payload = claim.model_dump(mode="json")
@@ -465,16 +551,46 @@ class WorkspaceMemory:
 
     def list_claims(self, subject_type: str, subject: str) -> list[Claim]:
         """Every claim about one subject, best supported and most recent first."""
-        flt = self._tenant(Match("subject_type", subject_type), Match("subject", subject))
-        claims = [Claim.model_validate(r.payload) for r in self._store.scroll(self._memory.claims, flt)]
-        return sorted(claims, key=lambda c: (-c.support, -_epoch(c.last_seen), c.id))
+        return self.claims_by_subject([(subject_type, subject)])[(subject_type, subject)]
 
-    def similar_claims(self, subject_type: str, subject: str, text: str, limit: int = 5) -> list[tuple[Claim, float]]:
-        """Claims about one subject closest in meaning to ``text`` (cosine similarity)."""
+    def claims_by_subject(self, subjects: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Claim]]:
+        """:meth:`list_claims` of many subjects at once (one query per subject type and 1,024 subjects)."""
+        out: dict[tuple[str, str], list[Claim]] = {key: [] for key in subjects}
+        names: dict[str, list[str]] = {}
+        for subject_type, subject in out:
+            names.setdefault(subject_type, []).append(subject)
+        for subject_type, wanted in names.items():
+            for chunk in _chunks(sorted(wanted), 1024):
+                flt = self._tenant(Match("subject_type", subject_type), Match("subject", any_of=tuple(chunk)))
+                for record in self._own(self._store.scroll(self._memory.claims, flt)):
+                    key = (subject_type, str(record.payload.get("subject")))
+                    if key in out:
+                        out[key].append(Claim.model_validate(record.payload))
+        for claims in out.values():
+            claims.sort(key=lambda c: (-c.support, -_epoch(c.last_seen), c.id))
+        return out
+
+    def claim_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored dense vectors of claims of this workspace, by id (unknown ids are skipped)."""
+        wanted = [i for i in dict.fromkeys(ids) if _is_uuid(i)]
+        found: dict[str, np.ndarray] = {}
+        for chunk in _chunks(wanted, 1024):
+            for record in self._own(self._store.retrieve(self._memory.claims, list(chunk), with_vectors=True)):
+                if record.vector:
+                    found[record.id] = np.asarray(record.vector, dtype=np.float32)
+        return found
+
+    def similar_claims(
+        self, subject_type: str, subject: str, text: str, limit: int = 5, *, vector: np.ndarray | None = None
+    ) -> list[tuple[Claim, float]]:
+        """Claims about one subject closest in meaning to ``text`` (cosine similarity).
+
+        ``vector`` is the vector of ``text`` when the caller has it already (it is embedded otherwise).
+        """
         _check_limit(limit)
         flt = self._tenant(Match("subject_type", subject_type), Match("subject", subject))
-        vector = self.embedder.embed_query(text)
-        records = self._own(self._store.search(self._memory.claims, vector.tolist(), flt, limit))
+        query = self.embedder.embed_query(text) if vector is None else np.asarray(vector, dtype=np.float32)
+        records = self._own(self._store.search(self._memory.claims, query.tolist(), flt, limit))
         return [(Claim.model_validate(r.payload), r.score) for r in records]
 
     def delete_claims(self, ids: Sequence[str]) -> None:
@@ -585,6 +701,7 @@ class WorkspaceMemory:
         if not user_id or not user_id.strip():
             raise InputError("user id is empty")
         with self._lock, self._store.hold():
+            self._recover_locked()  # a pending batch must not bring the person back when replayed later
             deleted = self._delete_user_signals(user_id)
             deleted_claims = self._scrub_claims(user_id, deleted)
             self._scrub_themes(deleted)
@@ -615,6 +732,7 @@ class WorkspaceMemory:
         flt = self._signal_filter(kind=kind, until=older_than)
         deleted: set[str] = set()
         with self._lock, self._store.hold():
+            self._recover_locked()
             for collection in self._memory.all_collections("signals"):
                 deleted.update(r.id for r in self._store.scroll(collection, flt))
                 self._store.delete(collection, flt)
@@ -718,6 +836,22 @@ class WorkspaceMemory:
                     Point(id=record.id, vector=record.vector or [], payload=payload, sparse=doc_sparse(text))
                 )
             self._store.upsert(collection, updates)
+
+
+_JOURNAL_DOC = "ingest-journal"
+
+
+def _journal_entry(point: Point) -> dict[str, Any]:
+    """A point as stored in a redo record: payload and the exact float32 vector (base64)."""
+    vector = np.asarray(point.vector, dtype="<f4").tobytes()
+    return {"id": point.id, "payload": point.payload, "vector": base64.b64encode(vector).decode("ascii")}
+
+
+def _journal_point(entry: dict[str, Any]) -> Point:
+    """The point a redo-record entry stands for (the sparse vector is recomputed from its text)."""
+    payload = dict(entry["payload"])
+    vector = np.frombuffer(base64.b64decode(entry["vector"]), dtype="<f4").tolist()
+    return Point(id=str(entry["id"]), vector=vector, payload=payload, sparse=doc_sparse(str(payload.get("text", ""))))
 
 
 def _check_limit(limit: int) -> None:

@@ -2,12 +2,21 @@
 
 Every file is validated before anything is stored (an unreadable file is one clear error and
 changes nothing). Rows then stream in batches of ``batch_size``: redact → build signals with
-deterministic ids → compare content hashes with what is stored → tag, embed and upsert only the
-new and changed ones (signal texts and their claim phrases embedded in one model call) → update
-profiles. Memory stays bounded by the batch size whatever the file
-size. Re-ingesting the same file stores nothing (all duplicates); an edited row is updated in
-place. A failure in a later batch (e.g. the embeddings endpoint going down) leaves earlier
-batches stored, and re-running the same command completes the job without duplicating anything.
+deterministic ids → compare content hashes with what is stored → tag the new and changed ones,
+plan their profile update, embed their texts and the claim phrases the update needs (one model
+call, each distinct text once) → merge the claims → store signals and claims together. Memory
+stays bounded by the batch size whatever the file size. Re-ingesting the same file stores nothing
+(all duplicates); an edited row is updated in place.
+
+Durability: a batch's signals and claims are stored as one unit
+(:meth:`memory.repository.WorkspaceMemory.commit_batch` writes a redo record first, and every
+ingest starts by finishing a batch a killed or failed run left half-written, see
+:meth:`~memory.repository.WorkspaceMemory.recover`). So a process killed at any point, or a
+failure in a later batch (e.g. the embeddings endpoint going down), leaves whole batches stored,
+and re-running the same command ends with the same signals and profile claims as a run that was
+never interrupted, without duplicating anything. The profile step runs before anything of the
+batch is stored; storing the signals first (as this module once did) lost the claims of a batch
+killed between the two writes, because the re-run saw its signals as duplicates.
 """
 
 from __future__ import annotations
@@ -16,11 +25,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from kernel.errors import InputError
 from kernel.pii import Redactor
 from kernel.schemas import IngestReport, Rejection, Signal, SignalKind, SignalType, content_hash, signal_id
 from kernel.settings import get_settings
-from memory.profiles import claim_texts, update_profiles
+from memory.profiles import ProfileUpdate
 from memory.tagging import tag_texts
 
 from .readers import Source, open_source
@@ -39,7 +50,7 @@ def ingest_files(
     kind: str = "auto",
     mapping: dict[str, str] | None = None,
     progress: Progress | None = None,
-    batch_size: int = 256,
+    batch_size: int = 512,
 ) -> IngestReport:
     """Ingest files into ``memory``'s workspace and report what happened.
 
@@ -65,6 +76,7 @@ def ingest_files(
     total = sum(t for t in totals if t is not None) if all(t is not None for t in totals) else None
     report = IngestReport(workspace=memory.workspace)
     redactor = Redactor() if get_settings().redact_pii else None
+    memory.recover()
     done = 0
     for source in sources:
         batch: list[RawRow] = []
@@ -83,6 +95,7 @@ def ingest_files(
         done += source.consumed
         if progress is not None:
             progress(done, total)
+    memory.recover()  # every batch is complete: this only drops the last redo record
     return report
 
 
@@ -137,8 +150,9 @@ def store_batch(
     for signal, (signal_type, sentiment) in zip(fresh, tags, strict=True):
         signal.signal_type = SignalType.USAGE_PATTERN if signal.kind == SignalKind.USAGE else signal_type
         signal.sentiment = sentiment
-    phrases = claim_texts(fresh)
-    vectors = memory.embedder.embed([s.text for s in fresh] + phrases)
-    memory.upsert_signals(fresh, vectors[: len(fresh)])
-    update_profiles(memory, fresh, vectors=dict(zip(phrases, vectors[len(fresh) :], strict=True)))
+    profile = ProfileUpdate(memory, fresh)
+    texts = list(dict.fromkeys([s.text for s in fresh] + profile.phrases))
+    vectors = dict(zip(texts, memory.embedder.embed(texts), strict=True))
+    claims, claim_vectors = profile.merge(vectors)
+    memory.commit_batch(fresh, np.vstack([vectors[s.text] for s in fresh]), claims, claim_vectors)
     return fresh

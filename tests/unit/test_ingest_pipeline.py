@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import shutil
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from kernel.errors import InputError
-from kernel.schemas import Signal, SignalKind, SignalType, signal_id
+from kernel.errors import InputError, TransientError
+from kernel.schemas import Claim, Signal, SignalKind, SignalType, signal_id
 from kernel.settings import get_settings
 from memory.embeddings import Embedder, LocalEmbedder
 from memory.ingest.pipeline import ingest_files
 from memory.repository import MemoryStore, WorkspaceMemory
 from memory.sparse import tokenize
+from memory.store.base import Point
 from memory.store.edge import EdgeStore
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
@@ -151,13 +152,13 @@ def test_batches_are_bounded_and_progress_is_reported(
     lines += [f"{i},Report {i} fails to export when the table has {i} rows,u{i % 7}" for i in range(300)]
     path.write_text("\n".join(lines) + "\n")
     sizes: list[int] = []
-    real_upsert = ws.upsert_signals
+    real_commit = ws.commit_batch
 
-    def spy(signals: Sequence[Signal], vectors: np.ndarray) -> None:
+    def spy(signals: Sequence[Signal], vectors: np.ndarray, *claims: object) -> None:
         sizes.append(len(signals))
-        real_upsert(signals, vectors)
+        real_commit(signals, vectors, *claims)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ws, "upsert_signals", spy)
+    monkeypatch.setattr(ws, "commit_batch", spy)
     calls: list[tuple[int, int | None]] = []
     report = ingest_files(ws, [path], batch_size=64, progress=lambda done, total: calls.append((done, total)))
     assert report.ingested == 300
@@ -183,3 +184,101 @@ def test_redaction_can_be_switched_off(store: MemoryStore, monkeypatch: pytest.M
     ticket = ws.get_signals([signal_id("acme", "support_tickets.csv", "48213", 0)])[0]
     assert "maria.gonzalez@northwind.example" in ticket.text and not ticket.redacted
     get_settings.cache_clear()
+
+
+# -- a failure inside a batch, then the same command again -----------------------------------
+
+_PROFILE_TEXTS = [
+    "Sync conflicts keep losing my edits", "We need SSO with Okta", "We don't need SSO anymore",
+    "I love the export feature", "The export feature is broken again", "Our team uses the dashboard daily",
+    "Our team uses the dashboard weekly", "Please add dark mode", "Way too expensive for what it does",
+]
+
+
+def _profile_csv(path: Path, rows: int = 90) -> Path:
+    """Tickets whose claims reinforce, contradict and supersede each other across batches."""
+    lines = ["id,body,user,account,segment,created_at"]
+    for i in range(rows):
+        text = _PROFILE_TEXTS[(i * 4) % len(_PROFILE_TEXTS)]
+        lines.append(f"{i},{text},u{i % 11},acct{i % 4},{('smb', 'enterprise')[i % 2]},"
+                     f"2026-{1 + i // 15:02d}-{1 + i % 15:02d}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _dump(ws: WorkspaceMemory) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    signals = sorted((s.id, s.content_hash, s.text, s.signal_type) for s in all_signals(ws))
+    claims = sorted(
+        (st, subj, c.id, c.type.value, c.text, c.status.value, tuple(c.evidence), c.support,
+         tuple(c.contradicted_by), c.accounts, c.confidence)
+        for st, subj, c in ws.iter_claims()
+    )
+    return signals, claims
+
+
+@pytest.fixture()
+def clean_profiles(tmp_path: Path, home: Path) -> tuple[Path, tuple[list[tuple[object, ...]], ...]]:
+    path = _profile_csv(tmp_path / "tickets.csv")
+    mem = MemoryStore(EdgeStore(tmp_path / "clean-store"), HashingEmbedder())
+    ws = mem.workspace("acme")
+    assert ingest_files(ws, [path], batch_size=30).ingested == 90
+    dump = _dump(ws)
+    mem.close()
+    assert {c[5] for c in dump[1]} == {"active", "contradicted", "superseded"}
+    return path, dump
+
+
+def test_transient_error_in_profile_step_then_rerun_matches_clean_run(
+    tmp_path: Path, store: MemoryStore, clean_profiles: tuple[Path, tuple[list[tuple[object, ...]], ...]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path, clean = clean_profiles
+    ws = store.workspace("acme")
+    real = ws.claims_by_subject
+    calls = []
+
+    def flaky(subjects: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Claim]]:
+        calls.append(1)
+        if len(calls) == 2:  # batch 2's profile read
+            raise TransientError("claims store timed out")
+        return real(subjects)
+
+    monkeypatch.setattr(ws, "claims_by_subject", flaky)
+    with pytest.raises(TransientError):
+        ingest_files(ws, [path], batch_size=30)
+    assert ws.stats().signals == 30  # batch 1 only: nothing of batch 2 was stored
+    again = ingest_files(ws, [path], batch_size=30)
+    assert (again.duplicates, again.ingested, again.updated) == (30, 60, 0)
+    assert _dump(ws) == clean
+
+
+def test_store_failing_mid_claims_write_then_rerun_matches_clean_run(
+    tmp_path: Path, store: MemoryStore, clean_profiles: tuple[Path, tuple[list[tuple[object, ...]], ...]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path, clean = clean_profiles
+    ws = store.workspace("acme")
+    backend = store.store
+    real = backend.upsert
+    claim_writes = []
+
+    def upsert(collection: str, points: Sequence[Point]) -> None:
+        if collection == store.claims and points:
+            claim_writes.append(len(points))
+            if len(claim_writes) == 2:  # batch 2: half its claims reach the store, then it fails
+                real(collection, points[: len(points) // 2])
+                raise TransientError("store connection reset")
+        real(collection, points)
+
+    monkeypatch.setattr(backend, "upsert", upsert)
+    with pytest.raises(TransientError):
+        ingest_files(ws, [path], batch_size=30)
+    batch2 = {s.id for s in all_signals(ws)} ^ {signal_id("acme", "tickets.csv", str(i)) for i in range(30)}
+    assert batch2 == set()  # batch 2's signals are not stored ...
+    second = {signal_id("acme", "tickets.csv", str(i)) for i in range(30, 60)}
+    assert any(second & set(c.evidence) for _, _, c in ws.iter_claims())  # ... but some of its claims are
+
+    again = ingest_files(ws, [path], batch_size=30)
+    assert (again.duplicates, again.ingested, again.updated) == (60, 30, 0)  # batch 2 replayed first
+    assert _dump(ws) == clean
+    assert ws.recover() == 0
