@@ -51,6 +51,14 @@ class Settings(BaseSettings):
 
     qdrant_url: str | None = Field(default=None, validation_alias="PMPILOT_QDRANT_URL")
     qdrant_api_key: str | None = Field(default=None, validation_alias="PMPILOT_QDRANT_API_KEY", repr=False)
+    qdrant_timeout_s: float = Field(
+        default=30.0, gt=0, validation_alias="PMPILOT_QDRANT_TIMEOUT",
+        description="Seconds per request to a Qdrant server; retries of one request stay within it.",
+    )
+    store_lock_timeout_s: float = Field(
+        default=60.0, ge=0, validation_alias="PMPILOT_STORE_LOCK_TIMEOUT",
+        description="Seconds to wait for the embedded store while another process holds it.",
+    )
     queue_url: str | None = Field(default=None, validation_alias="PMPILOT_QUEUE_URL")
     checkpoint_url: str | None = Field(default=None, validation_alias="PMPILOT_CHECKPOINT_URL")
     mcp_token: str | None = Field(default=None, validation_alias="PMPILOT_MCP_TOKEN", repr=False)

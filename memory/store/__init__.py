@@ -17,10 +17,10 @@ def open_store(settings: Settings) -> VectorStore:
     if settings.qdrant_url:
         from memory.store.client import ClientStore
 
-        return ClientStore(settings.qdrant_url, api_key=settings.qdrant_api_key)
+        return ClientStore(settings.qdrant_url, api_key=settings.qdrant_api_key, timeout_s=settings.qdrant_timeout_s)
     from memory.store.edge import EdgeStore
 
-    return EdgeStore(settings.store_dir)
+    return EdgeStore(settings.store_dir, lock_timeout_s=settings.store_lock_timeout_s)
 
 
 __all__ = [

@@ -241,28 +241,17 @@ HOLDER = textwrap.dedent(
     """
 )
 
-#: The real CLI with the store's lock wait shortened (60 s in the product) so the test is quick.
-CLI_SHORT_WAITS = textwrap.dedent(
-    """
-    import sys
-    import memory.store.client as client
-    import memory.store.edge as edge
-    edge.LOCK_TIMEOUT_S = client.TIMEOUT_S = float(sys.argv[1])
-    from ui.cli import main
-    raise SystemExit(main(sys.argv[2:]))
-    """
-)
-
-
 def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PMPILOT_"))}
     return {**env, "PMPILOT_HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **extra}
 
 
 def _spawn(env: dict[str, str], args: list[str], wait_s: float | None = None) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "ui.cli", *args] if wait_s is None else [
-        sys.executable, "-c", CLI_SHORT_WAITS, str(wait_s), *args]
-    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """The real CLI; ``wait_s`` shortens the store's lock wait and request timeout (60 s / 30 s by default)."""
+    if wait_s is not None:
+        env = {**env, "PMPILOT_STORE_LOCK_TIMEOUT": str(wait_s), "PMPILOT_QDRANT_TIMEOUT": str(wait_s)}
+    return subprocess.Popen([sys.executable, "-m", "ui.cli", *args], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
