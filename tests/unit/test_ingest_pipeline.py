@@ -282,3 +282,36 @@ def test_store_failing_mid_claims_write_then_rerun_matches_clean_run(
     assert (again.duplicates, again.ingested, again.updated) == (60, 30, 0)  # batch 2 replayed first
     assert _dump(ws) == clean
     assert ws.recover() == 0
+
+
+def test_forget_finishes_a_pending_batch_so_it_cannot_bring_the_person_back(
+    tmp_path: Path, store: MemoryStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = _profile_csv(tmp_path / "tickets.csv")
+    ws = store.workspace("acme")
+    backend = store.store
+    real = backend.upsert
+    signal_writes = []
+
+    def upsert(collection: str, points: Sequence[Point]) -> None:
+        if collection == store.signals and points:
+            signal_writes.append(len(points))
+            if len(signal_writes) == 2:  # batch 2's signals never arrive; its redo record and claims did
+                raise TransientError("store connection reset")
+        real(collection, points)
+
+    monkeypatch.setattr(backend, "upsert", upsert)
+    with pytest.raises(TransientError):
+        ingest_files(ws, [path], batch_size=30)
+    monkeypatch.setattr(backend, "upsert", real)
+    assert ws.stats().signals == 30
+
+    receipt = ws.forget_user("u3")
+    # u3 wrote rows 3, 14, 25 (batch 1, stored) and 36, 47, 58 (batch 2, finished from its redo record).
+    assert receipt.deleted_signals == 6
+    assert ws.recover() == 0, "forget finished and dropped the pending batch"
+    other = tmp_path / "other.csv"
+    other.write_text("id,body,user,account,segment,created_at\nX1,Sync is slow on big files,u1,acct1,smb,2026-07-01\n")
+    ingest_files(ws, [other], batch_size=30)  # a later ingest replays nothing of the old batch
+    assert not [s for s in all_signals(ws) if s.user_id == "u3"]
+    assert not [c for _, subj, c in ws.iter_claims() if subj == "u3"]
