@@ -256,3 +256,47 @@ def test_keywords_skip_stopwords_placeholders_and_cross_text_bigrams() -> None:
     keywords = _class_keywords(groups)
     assert "csv" in keywords[0] and "sso" in keywords[1]
     assert "csv csv" not in keywords[0] and "broken login" not in keywords[1]
+
+
+def test_phrase_labels_are_verbatim_phrases_not_keyword_bags() -> None:
+    from memory.themes import _class_keywords, _keyword_label, phrase_labels
+
+    groups = [
+        ["Please add a dark mode.", "Dark mode would help at night", "Any plans for dark mode?", "The white is harsh"],
+        ["Sync conflicts again, I lost my edits.", "Lost my edits after sync", "sync conflicts", "sync is slow"],
+        ["We need SSO via Okta.", "SSO is a must for IT", "Is SSO on the roadmap?", "okta login"],
+    ]
+    keywords = _class_keywords(groups)
+    labels = phrase_labels(groups, keywords)
+    assert labels == ["dark mode", "sync conflicts", "SSO"]
+    assert [_keyword_label(k) for k in keywords] != labels
+    assert phrase_labels(groups, keywords) == labels
+
+
+def test_phrase_labels_never_bound_by_stopwords_or_numbers_and_stay_within_a_clause() -> None:
+    from memory.themes import _can_bound, _phrases
+
+    phrases = _phrases("I can't export my reports, the export is broken. Used export 3 times. What's new?")
+    assert "export my reports" in phrases and "export" in phrases and "broken" in phrases
+    assert "reports the export" not in phrases  # a comma ends the clause
+    assert all(_can_bound(p.split()[0]) and _can_bound(p.split()[-1]) for p in phrases)
+    assert not {"i", "can't", "what's", "my", "is"} & {w for p in phrases for w in (p.split()[0], p.split()[-1])}
+    assert "export times" not in phrases  # a number breaks the phrase
+    assert not any(p.startswith("used ") for p in phrases)  # generic verbs never bound a label
+    assert _phrases("Mail [EMAIL] today") == ["mail", "today"]
+
+
+def test_phrase_labels_are_unique_and_fall_back_to_keywords() -> None:
+    from memory.themes import phrase_labels
+
+    groups = [
+        ["Used sync daily", "Used sync today", "Used sync at work"],
+        ["Used sync once", "Used sync once more", "conflicted copy here"],
+        ["zzz", "qqq"],
+    ]
+    keywords = [["sync", "used sync"], ["conflicted", "sync"], ["zzz", "qqq"]]
+    assert phrase_labels(groups, keywords) == ["sync", "sync (conflicted)", "zzz qqq"]
+    twins = [["dark theme please", "Dark theme please"]] * 2
+    assert phrase_labels(twins, [["dark"], ["theme"]]) == ["dark theme", "dark theme (2)"]
+    assert phrase_labels([], []) == []
+    assert phrase_labels([["a"]], [[]]) == ["unlabelled"]
