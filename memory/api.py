@@ -83,8 +83,12 @@ def search(
     )
 
 
+#: Bumped whenever clustering or labelling changes, so saved theme snapshots are recomputed.
+THEME_METHOD = "snn-louvain+phrase-labels/1"
+
+
 def _fingerprint(memory: WorkspaceMemory) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(THEME_METHOD.encode())
     rows = sorted((s.id, s.content_hash) for s, _ in memory.iter_signals())
     for sid, chash in rows:
         digest.update(f"{sid}:{chash};".encode())

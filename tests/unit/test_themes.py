@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from kernel.errors import InputError
 from kernel.schemas import Signal, SignalKind, signal_id
+from memory import api as memory_api
+from memory.repository import reset_memory
 from memory.themes import (
     best_span,
     bias_note,
@@ -300,3 +303,22 @@ def test_phrase_labels_are_unique_and_fall_back_to_keywords() -> None:
     assert phrase_labels(twins, [["dark"], ["theme"]]) == ["dark theme", "dark theme (2)"]
     assert phrase_labels([], []) == []
     assert phrase_labels([["a"]], [[]]) == ["unlabelled"]
+
+
+def test_saved_snapshot_is_reused_until_signals_or_the_method_change(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A theme snapshot made by an older clustering/labelling method is recomputed, not served."""
+    reset_memory()
+    try:
+        feed = tmp_path / "feedback.csv"
+        rows = [f"{i},u{i},{' '.join(TOPICS[name][j % 8] for j in range(i, i + 6))}"
+                for i, name in enumerate(list(TOPICS) * 5)]
+        feed.write_text("id,user_id,text\n" + "\n".join(rows) + "\n")
+        assert memory_api.ingest([feed], "snap").ingested == 20
+        first = memory_api.themes("snap")
+        assert memory_api.themes("snap").generated_at == first.generated_at  # served from the snapshot
+        monkeypatch.setattr(memory_api, "THEME_METHOD", "a-newer-method/2")
+        assert memory_api.themes("snap").generated_at != first.generated_at
+    finally:
+        reset_memory()
