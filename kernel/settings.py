@@ -240,6 +240,27 @@ def get_settings() -> Settings:
 ALL_WORKSPACES = "*"
 
 
+def read_json_setting(name: str, raw: str) -> Any:
+    """The JSON of a setting given inline (it starts with ``{``) or as the path of a JSON file.
+
+    Raises:
+        ValueError: the file is unreadable or the text is not valid JSON (one line naming ``name``).
+    """
+    import json
+
+    text = raw.strip()
+    if not text.startswith("{"):
+        path = Path(text).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{name} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+
+
 def parse_ui_users(raw: str) -> dict[str, tuple[str, frozenset[str] | None]]:
     """Parse ``PMPILOT_UI_USERS`` (inline JSON or a path to a JSON file) into user → (password, workspaces).
 
@@ -250,19 +271,7 @@ def parse_ui_users(raw: str) -> dict[str, tuple[str, frozenset[str] | None]]:
         ValueError: unreadable file, invalid JSON, unknown keys, an empty password or no workspaces
             (surfaced as ConfigError).
     """
-    import json
-
-    text = raw.strip()
-    if not text.startswith("{"):
-        path = Path(text).expanduser()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueError(f"PMPILOT_UI_USERS: cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"PMPILOT_UI_USERS is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    data = read_json_setting("PMPILOT_UI_USERS", raw)
     shape = 'PMPILOT_UI_USERS must be a JSON object {"user": {"password": "...", "workspaces": ["ws", ...]}}'
     if not isinstance(data, dict) or not data:
         raise ValueError(shape)

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
@@ -24,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kernel.errors import ConfigError
+from kernel.settings import read_json_setting
 
 ALL_WORKSPACES = "*"
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
@@ -50,17 +48,10 @@ def parse_tokens(raw: str | None) -> dict[str, frozenset[str] | None]:
     """
     if raw is None or not raw.strip():
         return {}
-    text = raw.strip()
-    if not text.startswith("{"):
-        path = Path(text).expanduser()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"PMPILOT_MCP_TOKENS: cannot read {path}: {exc.strerror or exc}") from None
     try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"PMPILOT_MCP_TOKENS is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+        data = read_json_setting("PMPILOT_MCP_TOKENS", raw)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     if not isinstance(data, dict):
         raise ConfigError('PMPILOT_MCP_TOKENS must be a JSON object {"token": ["workspace", ...]}')
     tokens: dict[str, frozenset[str] | None] = {}
