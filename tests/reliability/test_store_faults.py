@@ -19,44 +19,26 @@ import sys
 import textwrap
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from kernel.errors import ConfigError, TransientError
-from memory.embeddings import Embedder
 from memory.ingest.pipeline import ingest_files
 from memory.repository import MemoryStore
-from memory.sparse import tokenize
 from memory.store import client as client_module
 from memory.store.base import Filter
 from memory.store.client import ClientStore
 from memory.store.edge import EdgeStore
+from tests.support.embedders import HashingEmbedder as HashEmbedder
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "qdrant-SECRET-key-7f3a9c"
 ROWS, BATCH = 100, 20
 
 
-class HashEmbedder(Embedder):
-    """Deterministic hashing embedder (no model load): the store is what is under test."""
-
-    name = "store-fault-hashing"
-
-    @property
-    def dim(self) -> int:
-        return 32
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for token in tokenize(text) or ["<empty>"]:
-                matrix[row, zlib.crc32(token.encode()) % self.dim] += 1.0
-        return matrix
 
 
 def write_csv(path: Path, rows: int = ROWS) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -13,32 +12,17 @@ import pytest
 from kernel.errors import InputError, TransientError
 from kernel.schemas import Claim, Signal, SignalKind, SignalType, signal_id
 from kernel.settings import get_settings
-from memory.embeddings import Embedder, LocalEmbedder
+from memory.embeddings import LocalEmbedder
 from memory.ingest.pipeline import ingest_files
 from memory.repository import MemoryStore, WorkspaceMemory
-from memory.sparse import tokenize
 from memory.store.base import Point
 from memory.store.edge import EdgeStore
+from tests.support.embedders import HashingEmbedder
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 FIXTURES = sorted(p for p in FIX.iterdir() if p.name != "customer_voice.csv")
 
 
-class HashingEmbedder(Embedder):
-    """A cheap deterministic embedder (bag of hashed words) for the batching tests."""
-
-    name = "hashing-ingest-test"
-
-    @property
-    def dim(self) -> int:
-        return 32
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for token in tokenize(text) or ["<empty>"]:
-                matrix[row, zlib.crc32(token.encode()) % self.dim] += 1.0
-        return matrix
 
 
 @pytest.fixture(scope="module")

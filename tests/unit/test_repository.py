@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import zlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,31 +26,17 @@ from kernel.schemas import (
     content_hash,
     signal_id,
 )
-from memory.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, get_embedder
+from memory.embeddings import LocalEmbedder, OpenAIEmbedder, get_embedder
 from memory.repository import MemoryStore, WorkspaceMemory, claim_id, get_memory, reset_memory
 from memory.sparse import doc_sparse, query_sparse, stem, tokenize
 from memory.store.base import Filter
 from memory.store.client import ClientStore
 from memory.store.edge import EdgeStore
+from tests.support.embedders import HashingEmbedder
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
 
-class HashingEmbedder(Embedder):
-    """Deterministic bag-of-words hashing embedder: shared words → similar vectors."""
-
-    name = "hashing-test"
-
-    @property
-    def dim(self) -> int:
-        return 64
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for token in tokenize(text) or ["<empty>"]:
-                matrix[row, zlib.crc32(token.encode()) % self.dim] += 1.0
-        return matrix
 
 
 ROWS = [
@@ -97,7 +82,7 @@ def claim(text: str, evidence: list[str], ctype: ClaimType = ClaimType.PAIN_POIN
 @pytest.fixture(params=["edge", "client"])
 def memory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MemoryStore]:
     store = EdgeStore(tmp_path / "store") if request.param == "edge" else ClientStore(location=":memory:")
-    mem = MemoryStore(store, HashingEmbedder())
+    mem = MemoryStore(store, HashingEmbedder(dim=64))
     yield mem
     mem.close()
 
