@@ -10,13 +10,34 @@ configured SQLite or Postgres checkpointer.
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 import agents.deliverables  # noqa: F401  (registers the status and meeting_notes deliverables)
 from agents import planner, researcher, review, scorer, writer
 from agents.context import RunContext
 from agents.state import InputState, OutputState, PMState
+
+
+def plan(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """The planner; with a model, what later nodes need whatever the plan says is prepared meanwhile.
+
+    The theme snapshot (researchers) and the strategy goals' vectors (scorer) are read while the
+    planner's model call is in flight (``RunContext.cache``), instead of between later calls.
+    Offline there is no wait to fill, so later nodes compute them when they need them.
+    """
+    cache = runtime.context.cache
+    if runtime.context.offline:
+        return planner.plan(state, runtime)
+    researcher.prefetch(state["workspace"], cache)
+    scorer.prefetch(state, cache)
+    try:
+        return planner.plan(state, runtime)
+    finally:
+        cache.start()  # when the model call failed before its request went out
 
 
 def route_research(state: PMState) -> list[Send]:
@@ -28,7 +49,7 @@ def route_research(state: PMState) -> list[Send]:
 
 
 builder = StateGraph(PMState, context_schema=RunContext, input_schema=InputState, output_schema=OutputState)
-builder.add_node("planner", planner.plan)
+builder.add_node("planner", plan)
 builder.add_node("researcher", researcher.research)
 builder.add_node("scorer", scorer.score)
 builder.add_node("writer", writer.write)

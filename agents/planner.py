@@ -189,7 +189,9 @@ def plan(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             )),
         ]
         try:
-            result = normalise_plan(invoke_structured(model, Plan, messages, usage=usage), goal, requested, audience)
+            # The run's prefetched work starts as the request goes out (RunContext.cache).
+            plan_ = invoke_structured(model, Plan, messages, usage=usage, config=context.cache.on_model_call().config)
+            result = normalise_plan(plan_, goal, requested, audience)
         except TransientError as exc:
             # The goal's wording still yields a sound plan; a model that stays unreachable or unusable
             # after the retries should not cost the PM the whole run.

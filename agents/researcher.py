@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
-from agents.context import RunContext, timed
+from agents.context import OnModelCall, RunCache, RunContext, timed
 from agents.state import ResearchTask, merge_evidence
 from kernel.errors import NotFoundError, PmpilotError, TransientError
 from kernel.llm import LLMUsage, invoke_tools
@@ -33,6 +34,7 @@ from tools.research import (
     profile_claims,
     search_signals,
     theme_summaries,
+    themes_key,
 )
 from tools.scoring import tokens
 
@@ -60,6 +62,11 @@ class SubmitFindings(BaseModel):
     citations: list[CitedQuote] = Field(default_factory=list, description="The most telling supporting signals.")
 
 
+#: What the model is offered: the read-only research tools and ``SubmitFindings``, converted to the
+#: OpenAI tool format once (the same JSON as converting them per call, without the per-call work).
+OFFERED_TOOLS: list[dict[str, Any]] = [convert_to_openai_tool(t) for t in (*RESEARCH_TOOLS, SubmitFindings)]
+
+
 def search(task: ResearchTask) -> dict[str, Any]:
     """Hybrid search for one question: evidence rows and the search finding."""
     question = task["question"]
@@ -76,25 +83,32 @@ def search(task: ResearchTask) -> dict[str, Any]:
     return {"evidence": evidence, "findings": [_finding(question, evidence, "search")], "themes": {}, "decisions": []}
 
 
-def landscape(task: ResearchTask, evidence: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def prefetch(workspace: str, cache: RunCache) -> None:
+    """Start reading the theme snapshot the landscape question will need, whatever the plan says."""
+    cache.prefetch(themes_key(workspace), theme_summaries, workspace, members=True)
+
+
+def landscape(task: ResearchTask, evidence: dict[str, dict[str, Any]], cache: RunCache | None = None
+              ) -> dict[str, Any]:
     """For the landscape question: relevant themes, the dominant segment's profile, past decisions.
 
     Theme members and profile evidence are added to ``evidence`` (which it updates in place).
+    ``cache`` is the run's: the theme snapshot comes from there when the planner prefetched it.
     """
     question = task["question"]
     workspace, query, qid = task["workspace"], question["query"], question["id"]
-    themes = _landscape_themes(workspace, query, evidence)
+    themes = _landscape_themes(workspace, query, evidence, cache)
     segment = _dominant_segment(evidence)
     findings = _segment_profile(workspace, segment, query, evidence, qid) if segment else []
     decisions = [{**d, "question_id": qid} for d in past_decisions(workspace, query, limit=3)]
     return {"themes": themes, "findings": findings, "decisions": decisions}
 
 
-def retrieve(task: ResearchTask) -> dict[str, Any]:
+def retrieve(task: ResearchTask, cache: RunCache | None = None) -> dict[str, Any]:
     """Deterministic retrieval for one question: evidence rows, findings, themes, past decisions."""
     found = search(task)
     if task["question"].get("scope") == "landscape":
-        _merge_landscape(found, landscape(task, found["evidence"]), None)
+        _merge_landscape(found, landscape(task, found["evidence"], cache), None)
     return found
 
 
@@ -122,9 +136,10 @@ def _finding(question: dict[str, Any], evidence: dict[str, dict[str, Any]], kind
             "signal_ids": [r["signal_id"] for r in top]}
 
 
-def _landscape_themes(workspace: str, query: str, evidence: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _landscape_themes(workspace: str, query: str, evidence: dict[str, dict[str, Any]], cache: RunCache | None
+                      ) -> dict[str, dict[str, Any]]:
     """Themes relevant to the goal (member overlap with the hits, then word overlap), as evidence too."""
-    themes = theme_summaries(workspace, members=True)
+    themes = theme_summaries(workspace, members=True, memo=cache)
     query_tokens = tokens(query)
     hit_ids = set(evidence)
 
@@ -187,28 +202,30 @@ def _signals_block(evidence: dict[str, dict[str, Any]], limit: int = 15) -> str:
                      f"{prompts.data(r['quote'])}" for r in rows)
 
 
-def _run_tool(name: str, args: dict[str, Any], task: ResearchTask, evidence: dict[str, dict[str, Any]]) -> str:
+def _run_tool(name: str, args: dict[str, Any], task: ResearchTask, evidence: dict[str, dict[str, Any]],
+              cache: RunCache | None = None) -> str:
     """One read-only tool call; a bad argument or an unknown subject is reported back to the model."""
     tool = {t.name: t for t in RESEARCH_TOOLS}[name]
     try:
-        result = tool.invoke(args, config={"configurable": {"workspace": task["workspace"]}})
+        result = tool.invoke(args, config={"configurable": {"workspace": task["workspace"], "memo": cache}})
     except (ValidationError, PmpilotError) as exc:  # the model's arguments were wrong: it may correct them
         return f"error: {' '.join(str(exc).split())[:300]}"
     _absorb(task, result, evidence)
     return prompts.data(json.dumps(result, ensure_ascii=False, default=str)[:6000])
 
 
-def llm_refine(task: ResearchTask, found: dict[str, Any], context: RunContext, usage: LLMUsage) -> int:
+def llm_refine(task: ResearchTask, found: dict[str, Any], context: RunContext, usage: LLMUsage,
+               on_call: OnModelCall | None = None) -> int:
     """Bounded tool loop; updates ``found`` in place and returns how many invalid citations were dropped.
 
     At most :data:`MAX_TOOL_ROUNDS` calls: the model may use the read-only tools in the first
     rounds, and the last round forces ``SubmitFindings``. Only the research tools and
     ``SubmitFindings`` are ever offered; the workspace comes from the task, never from the model.
+    ``on_call`` runs as the first request goes out.
     """
     question = task["question"]
     evidence: dict[str, dict[str, Any]] = found["evidence"]
     model = context.chat("researcher", usage)
-    tools = [*RESEARCH_TOOLS, SubmitFindings]
     messages: list[BaseMessage] = [
         SystemMessage(prompts.RESEARCHER_SYSTEM.format(max_rounds=MAX_TOOL_ROUNDS - 1)),
         HumanMessage(prompts.RESEARCHER_USER.format(question=prompts.data(question["question"]),
@@ -218,7 +235,7 @@ def llm_refine(task: ResearchTask, found: dict[str, Any], context: RunContext, u
     submitted: SubmitFindings | None = None
     for round_ in range(1, MAX_TOOL_ROUNDS + 1):
         last = round_ == MAX_TOOL_ROUNDS
-        reply = invoke_tools(model, tools, messages, usage=usage,
+        reply = invoke_tools(model, OFFERED_TOOLS, messages, usage=usage, config=on_call.config if on_call else None,
                              tool_choice=SubmitFindings.__name__ if last else None)
         messages.append(reply)
         for call in reply.tool_calls:
@@ -231,7 +248,7 @@ def llm_refine(task: ResearchTask, found: dict[str, Any], context: RunContext, u
                 continue
             context.emit("tool_call", "researcher", f"{call['name']}({json.dumps(call['args'])[:120]})",
                          tool=call["name"], args=call["args"])
-            content = _run_tool(call["name"], call["args"], task, evidence)
+            content = _run_tool(call["name"], call["args"], task, evidence, context.cache)
             messages.append(ToolMessage(f"<data kind=\"tool_result\">\n{content}\n</data>", tool_call_id=call["id"]))
         if submitted is not None:
             break
@@ -281,16 +298,19 @@ def research(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]
     usage = LLMUsage()
     dropped = 0
     if context.offline:
-        found = retrieve(task)
+        found = retrieve(task, context.cache)
     else:
         found = search(task)
         with ThreadPoolExecutor(max_workers=1) as pool:
             # Themes, profile and decision log do not change what the model is shown first, so they
-            # are gathered while the model works: CPU work overlaps the wait for the server.
+            # are gathered while the model works: started as the first request goes out, their CPU
+            # work overlaps the wait for the server instead of delaying the request.
             own = {sid: dict(row) for sid, row in found["evidence"].items()}
-            extra = pool.submit(landscape, task, own) if task["question"].get("scope") == "landscape" else None
+            extra: list[Future[dict[str, Any]]] = []
+            on_call = OnModelCall(lambda: extra.append(pool.submit(landscape, task, own, context.cache))) \
+                if task["question"].get("scope") == "landscape" else None
             try:
-                dropped = llm_refine(task, found, context, usage)
+                dropped = llm_refine(task, found, context, usage, on_call)
             except TransientError as exc:
                 # The retrieval already answers the question from stored evidence; a model that stays
                 # unreachable or unusable after the retries only costs the run its summary.
@@ -298,8 +318,9 @@ def research(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]
                                task["question"]["id"], exc)
                 context.emit("error", "researcher", f"{task['question']['id']}: model unavailable ({exc}); "
                              "kept the retrieved evidence", question=task["question"]["question"])
-            if extra is not None:
-                _merge_landscape(found, extra.result(), own)
+            if on_call is not None:
+                on_call.fire()  # a no-op unless no request went out (the model failed first)
+                _merge_landscape(found, extra[0].result(), own)
     context.emit("evidence", "researcher", f"{task['question']['id']}: {len(found['evidence'])} signals",
                  question=task["question"]["question"], signal_ids=list(found["evidence"])[:20])
     return {**found, "llm": usage.as_dict(), "dropped_invalid": dropped}

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from langgraph.runtime import Runtime
 
-from agents.context import RunContext, timed
+from agents.context import RunCache, RunContext, timed
 from agents.state import PMState
 from agents.writer import distinct_topics
 from memory import api as memory_api
@@ -55,19 +55,33 @@ def build_topics(state: PMState) -> list[dict[str, Any]]:
     return topics
 
 
-def _similarity(workspace: str, texts: list[str], goals: list[str]) -> scoring.Similarity:
-    """Cosine similarity to the strategy goals, with the goals and every topic text embedded in one batch.
+def _strategy(state: PMState) -> Strategy | None:
+    """The run's strategy file, parsed (None without one)."""
+    data = state.get("strategy")
+    return Strategy.from_dict(data, source=data.get("source", "")) if data else None
 
-    One batched MiniLM pass instead of one per topic keeps the scorer off the run's critical path.
+
+def prefetch(state: PMState, cache: RunCache) -> None:
+    """Start embedding the strategy goals (alignment needs them, whatever the research finds)."""
+    strategy = _strategy(state)
+    if strategy is not None and strategy.goals:
+        cache.prefetch_vectors(memory_api.workspace(state["workspace"]).embedder, [g.text for g in strategy.goals])
+
+
+def _similarity(workspace: str, texts: list[str], goals: list[str], cache: RunCache) -> scoring.Similarity:
+    """Cosine similarity to the strategy goals, every topic text embedded in one batch.
+
+    One batched MiniLM pass instead of one per topic, and the goals' vectors from the run's cache
+    (the planner starts them while its model call is in flight), keep the scorer's own work between
+    the research calls and the drafting calls short.
     """
     embedder = memory_api.workspace(workspace).embedder
-    unique = list(dict.fromkeys([*goals, *texts]))
-    vectors: dict[str, np.ndarray] = dict(zip(unique, np.asarray(embedder.embed(unique)), strict=True))
+    vectors: dict[str, np.ndarray] = cache.vectors(embedder, [*goals, *texts])
 
     def similarity(text: str, goal_texts: Sequence[str]) -> list[float]:
         missing = [t for t in dict.fromkeys([text, *goal_texts]) if t not in vectors]
         if missing:
-            vectors.update(zip(missing, np.asarray(embedder.embed(missing)), strict=True))
+            vectors.update(cache.vectors(embedder, missing))
         return [float(vectors[goal] @ vectors[text]) for goal in goal_texts]
 
     return similarity
@@ -131,13 +145,12 @@ def _score_summary(update: dict[str, Any]) -> str:
 @timed("scorer", _score_summary)
 def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Score every option and relevant theme (absolute, reproducible, formulas shown)."""
-    strategy = Strategy.from_dict(state["strategy"], source=state["strategy"].get("source", "")) \
-        if state.get("strategy") else None
+    strategy = _strategy(state)
     weights = scoring.criteria_weights(strategy)
     evidence = state.get("evidence") or {}
     candidates = build_topics(state)
     similarity = _similarity(state["workspace"], [alignment_text(t, evidence) for t in candidates],
-                             [g.text for g in strategy.goals]) if strategy is not None else None
+                             [g.text for g in strategy.goals], runtime.context.cache) if strategy is not None else None
     topics = [{**topic, **score_topic(topic, evidence, strategy, weights, similarity)} for topic in candidates]
     return {"scores": {"criteria": weights, "topics": topics, "strategy": bool(strategy)}}
 

@@ -9,8 +9,8 @@ instruction hidden inside a signal) cannot read another tenant. Nothing here wri
 # No ``from __future__ import annotations`` here: LangChain reads the tool signatures at runtime.
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool
@@ -77,10 +77,31 @@ def fetch_signals(workspace: str, ids: Sequence[str]) -> dict[str, Signal]:
     return {s.id: s for s in memory_api.workspace(workspace).get_signals(list(dict.fromkeys(ids)))}
 
 
-def theme_summaries(workspace: str, *, members: bool = True) -> list[dict[str, Any]]:
-    """The workspace's themes as data (cached snapshot when the workspace is unchanged)."""
-    report = memory_api.themes(workspace, members=members)
-    return [t.model_dump(mode="json") for t in report.themes]
+@runtime_checkable
+class Memo(Protocol):
+    """Where a run keeps values it computes once (``agents.context.RunCache``)."""
+
+    def get(self, key: Hashable, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """The value of ``key``, computed by ``fn(*args, **kwargs)`` when nobody did yet."""
+
+
+def themes_key(workspace: str) -> tuple[str, str]:
+    """The key of a workspace's theme snapshot (with members) in a run's cache."""
+    return ("themes", workspace)
+
+
+def theme_summaries(workspace: str, *, members: bool = True, memo: Memo | None = None) -> list[dict[str, Any]]:
+    """The workspace's themes as data (cached snapshot when the workspace is unchanged).
+
+    With ``memo`` (the run's cache), the snapshot is read once per run, with members, and shared:
+    the landscape question and the ``get_themes`` tool see the same themes without re-reading
+    the workspace to check the snapshot. The shared rows are read-only.
+    """
+    if memo is None:
+        report = memory_api.themes(workspace, members=members)
+        return [t.model_dump(mode="json") for t in report.themes]
+    themes: list[dict[str, Any]] = memo.get(themes_key(workspace), theme_summaries, workspace, members=True)
+    return themes if members else [{**t, "members": []} for t in themes]
 
 
 def profile_claims(workspace: str, *, user: str | None = None, account: str | None = None,
@@ -102,6 +123,12 @@ def profile_claims(workspace: str, *, user: str | None = None, account: str | No
 def past_decisions(workspace: str, query: str, limit: int = 5) -> list[dict[str, Any]]:
     """Earlier decisions from the workspace's decision log that match ``query``."""
     return list(memory_api.workspace(workspace).search_decisions(query, limit=limit))
+
+
+def _memo(config: RunnableConfig) -> Memo | None:
+    """The run's cache, when the run put one in the config (``configurable.memo``)."""
+    memo = (config.get("configurable") or {}).get("memo")
+    return memo if isinstance(memo, Memo) else None
 
 
 def _workspace(config: RunnableConfig) -> str:
@@ -142,7 +169,7 @@ def get_themes(config: RunnableConfig, limit: int = 8) -> list[dict[str, Any]]: 
     Args:
         limit: Maximum number of themes.
     """
-    themes = theme_summaries(_workspace(config), members=False)
+    themes = theme_summaries(_workspace(config), members=False, memo=_memo(config))
     return [
         {"id": t["id"], "label": t["label"], "keywords": t["keywords"][:6], "size": t["size"], "users": t["users"],
          "accounts": t["accounts"], "trend": t["trend"], "quotes": t["quotes"][:3]}
