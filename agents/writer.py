@@ -138,10 +138,13 @@ _SLOW = re.compile(r"\b(slow|seconds?|minutes?|lag|latency|timeout|takes forever
 
 
 def subject(name: str) -> str:
-    """The thing a topic is about: 'fix sync bugs' → 'sync', 'building dark mode' → 'dark mode'."""
+    """The thing a topic is about: 'fix sync bugs' → 'sync', 'Building dark mode' → 'dark mode'.
+
+    Words with a capital after their first letter keep their spelling ('SSO', 'iOS', 'GitHub').
+    """
     core = _LEAD_VERB.sub("", name.strip()).strip()
     core = _PROBLEM_WORDS.sub("", core).strip()
-    return (core or name).strip().lower()
+    return " ".join(w if any(c.isupper() for c in w[1:]) else w.lower() for w in (core or name).split())
 
 
 def topic_nature(topic: dict[str, Any], evidence: dict[str, dict[str, Any]]) -> Literal["problem", "request"]:
