@@ -55,7 +55,9 @@ def escape_attr(text: object) -> str:
     one_line = " ".join(str(text).split())
     if len(one_line) > _MAX_TOOLTIP:
         one_line = one_line[: _MAX_TOOLTIP - 1] + "…"
-    return html.escape(one_line, quote=True)
+    # Brackets as entities too: a quoted "![t](url)" or "[x](javascript:…)" is no Markdown even to
+    # a renderer that looked inside attributes; the tooltip still shows the characters.
+    return html.escape(one_line, quote=True).replace("[", "&#91;").replace("]", "&#93;")
 
 
 def node_title(node: str) -> str:

@@ -33,9 +33,9 @@ pytestmark = pytest.mark.slow
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
 GOAL = "Should we fix sync bugs before building dark mode? Draft requirements and a decision memo."
 MARK = {"acme": "ACMEWS", "globex": "GLOBEXWS"}
-#: Appended to every acme ticket, so whatever a run cites or a theme quotes carries it.
-HOSTILE = ('<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> '
-           '[click](javascript:window.__pwned=3) ![t](http://tracker.invalid/p.png)')
+#: Appended to every acme ticket, so whatever a run cites or a theme quotes carries it: no sentence
+#: punctuation and short enough (ticket + payload + marker < 240 characters) that quotes keep it whole.
+HOSTILE = '<script>pwned(1)</script> <img src=x onerror=pwned(2)> [click](javascript:pwned(3)) ![t](http://x/p)'
 USERS = {"alice": ("alice-pw-1", "acme"), "bob": ("bob-pw-22", "globex")}
 ADMIN = ("admin", "admin-pw-333")
 REFUSED = re.compile(r"not allowed|not in the list of choices")
@@ -292,7 +292,7 @@ def test_search_and_profile_events(server: dict[str, Any]) -> None:
     # The hostile ticket comes back as the literal text of a text cell.
     (hits,) = Page(server["url"], ("alice", USERS["alice"][0])).call("on_search", "sync fails", "acme", "", "", "",
                                                                     "ticket", 5)
-    assert any("<script>window.__pwned=1</script>" in row[7] for row in _table(hits))
+    assert any("<script>pwned(1)</script>" in row[7] for row in _table(hits))
 
 
 def test_themes_events_and_quotes(server: dict[str, Any]) -> None:
@@ -364,7 +364,7 @@ def test_runs_jobs_and_review_events(server: dict[str, Any], runs: dict[str, str
             (saved,) = page.call("on_save", runs[ws], "requirements", raw + "\n" + HOSTILE + "\n")
             assert "Saved your edit" in saved
             edited, *_ = page.call("open_document", runs[ws], "requirements")
-            assert "edited by the PM" in edited and "window.__pwned=3" in edited
+            assert "edited by the PM" in edited and "javascript:pwned(3)" in edited
             assert_inert(edited)
 
         # Downloads are cache copies; the originals under PMPILOT_HOME are never served.
