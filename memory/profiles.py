@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -186,21 +187,26 @@ def key_phrase(text: str, max_words: int = MAX_PHRASE_WORDS) -> str:
     return " ".join(words[:max_words])
 
 
-def _content(text: str) -> set[str]:
+# Claim texts are compared with every claim of their subject on every merge: the word sets of a
+# text are computed once per process (pure functions of the text).
+@lru_cache(maxsize=65536)
+def _content(text: str) -> frozenset[str]:
     tokens = set(tokenize(text.replace("no need for", "")))
     tokens.update(w for w in _words(text) if w == "not")
-    return tokens
+    return frozenset(tokens)
 
 
-def _topic(text: str) -> set[str]:
-    return {t for t in tokenize(text.replace("no need for", "")) if t not in _NON_TOPIC}
+@lru_cache(maxsize=65536)
+def _topic(text: str) -> frozenset[str]:
+    return frozenset(t for t in tokenize(text.replace("no need for", "")) if t not in _NON_TOPIC)
 
 
-def _values(text: str) -> set[str]:
-    return set(_VALUE.findall(_normalise(text)))
+@lru_cache(maxsize=65536)
+def _values(text: str) -> frozenset[str]:
+    return frozenset(_VALUE.findall(_normalise(text)))
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 

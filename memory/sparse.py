@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
+from functools import lru_cache
 
 from memory.store.base import SparseVector
 
@@ -61,6 +62,7 @@ _SUFFIXES: tuple[tuple[str, str], ...] = (
 _MIN_STEM = 3
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Strip one common English suffix ("crashes" → "crash", "exporting" → "export")."""
     if len(word) <= _MIN_STEM + 1 or word.endswith(("ss", "us", "is")):
