@@ -45,7 +45,6 @@ __all__ = [
     "REINFORCE_SIMILARITY",
     "TOPIC_OVERLAP",
     "claim_polarity",
-    "claim_texts",
     "extract_claims",
     "get_profile",
     "key_phrase",
@@ -412,11 +411,6 @@ def merge_claims(
     else:
         changed[anchor_key] = anchor
     return list(changed.values()), created
-
-
-def claim_texts(signals: Sequence[Signal]) -> list[str]:
-    """The distinct claim texts extracted from ``signals`` (every one a profile update may need a vector for)."""
-    return list(dict.fromkeys(claim.text for _, _, claim in extract_claims(signals)))
 
 
 class ProfileUpdate:
