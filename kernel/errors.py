@@ -23,3 +23,13 @@ class ConfigError(PmpilotError):
 
 class TransientError(PmpilotError):
     """A dependency failed in a way that a retry may fix (LLM 429/5xx, store unavailable)."""
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception's message on one line (whitespace folded), at most ``limit`` characters.
+
+    For wrapping a dependency's error into a :class:`PmpilotError` message; falls back to the
+    exception's type name when it has no message.
+    """
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

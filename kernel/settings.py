@@ -236,7 +236,7 @@ def get_settings() -> Settings:
     return load_settings()
 
 
-#: Workspace wildcard of ``PMPILOT_UI_USERS``: the login may use every workspace.
+#: Workspace wildcard of ``PMPILOT_UI_USERS`` and ``PMPILOT_MCP_TOKENS``: every workspace.
 ALL_WORKSPACES = "*"
 
 

@@ -21,9 +21,9 @@ import pandas as pd
 from agents.demo import DEMO_WORKSPACE
 from agents.writer import DELIVERABLES
 from kernel.errors import ConfigError
+from kernel.net import is_loopback
 from kernel.settings import get_settings
 from ui.events import Message
-from ui.mcp.access import is_loopback
 from ui.web import chat, views
 from ui.web.access import UIAccess, username
 from ui.web.errors import friendly

@@ -12,7 +12,6 @@ refused key, :class:`~kernel.errors.ConfigError` for a URL that is not one.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import threading
@@ -29,7 +28,8 @@ from qdrant_client import models as qm
 from qdrant_client.common.client_exceptions import ResourceExhaustedResponse
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from kernel.errors import ConfigError, InputError, PmpilotError, TransientError
+from kernel.errors import ConfigError, InputError, PmpilotError, TransientError, one_line
+from kernel.net import is_loopback
 from memory.store.base import (
     CollectionSpec,
     Condition,
@@ -95,11 +95,6 @@ def _record(point: Any, with_vectors: bool, score: float = 0.0) -> Record:
     )
 
 
-def _one_line(exc: BaseException, limit: int = 200) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def shown_url(url: str) -> str:
     """``url`` as it may appear in messages: scheme, host, port and path, without credentials or query."""
     try:
@@ -110,15 +105,6 @@ def shown_url(url: str) -> str:
         return "<unparsable URL>"
     host = f"[{host}]" if ":" in host else host
     return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
 
 
 def _connect(url: str, api_key: str | None, timeout_s: float) -> QdrantClient:
@@ -139,8 +125,8 @@ def _connect(url: str, api_key: str | None, timeout_s: float) -> QdrantClient:
             # No background version probe: it would warn on stderr, racing the one error line.
             client = QdrantClient(url=url, api_key=api_key, timeout=timeout_s, check_compatibility=False)
     except ValueError as exc:
-        raise ConfigError(f"PMPILOT_QDRANT_URL {shown} is not usable: {_one_line(exc)}") from None
-    if api_key and parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(f"PMPILOT_QDRANT_URL {shown} is not usable: {one_line(exc, 200)}") from None
+    if api_key and parts.scheme == "http" and not is_loopback(parts.hostname):
         logger.warning("PMPILOT_QDRANT_API_KEY is sent unencrypted to %s (use https)", shown)
     return client
 
@@ -220,14 +206,14 @@ class ClientStore(VectorStore):
             reason = " ".join((exc.reason_phrase or "").split())
             return TransientError(f"{where} failed: {status} {reason}".rstrip()), status == 429 or status >= 500
         if isinstance(exc, ResourceExhaustedResponse):
-            return TransientError(f"{where} is overloaded (429): {_one_line(exc)}"), True
+            return TransientError(f"{where} is overloaded (429): {one_line(exc, 200)}"), True
         source = exc.source if isinstance(exc, ResponseHandlingException) else exc
         if isinstance(source, ValidationError | json.JSONDecodeError):
             return TransientError(f"{where} answered with something that is not the Qdrant API"), False
         if isinstance(source, httpx.TimeoutException | TimeoutError):
             return TransientError(f"{where} did not answer within {self.timeout_s:g}s"), True
         if isinstance(source, httpx.TransportError | ConnectionError) or source is not exc:
-            return TransientError(f"{where} is unreachable: {_one_line(source)}"), True
+            return TransientError(f"{where} is unreachable: {one_line(source, 200)}"), True
         return None
 
     def has_collection(self, collection: str) -> bool:

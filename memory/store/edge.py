@@ -34,7 +34,7 @@ from typing import IO, Any
 
 import qdrant_edge as qe
 
-from kernel.errors import ConfigError, InputError, TransientError
+from kernel.errors import ConfigError, InputError, TransientError, one_line
 from memory.store.base import (
     CollectionSpec,
     Condition,
@@ -69,11 +69,6 @@ def _engine_failure(exc: BaseException) -> bool:
     ``ValueError`` for arguments it cannot parse (a bug: left alone).
     """
     return isinstance(exc, OSError) or (type(exc) is Exception and "runtime error" in str(exc).lower())
-
-
-def _one_line(exc: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _condition(cond: Condition) -> Any:
@@ -143,7 +138,7 @@ class EdgeStore(VectorStore):
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot create the vector store directory {self.root}: {_one_line(exc)}") from None
+            raise ConfigError(f"cannot create the vector store directory {self.root}: {one_line(exc)}") from None
         self.lock_timeout_s = LOCK_TIMEOUT_S if lock_timeout_s is None else lock_timeout_s
         self.min_free_bytes = MIN_FREE_BYTES if min_free_bytes is None else min_free_bytes
         self.linger_s = linger_s
@@ -277,7 +272,7 @@ class EdgeStore(VectorStore):
             if not _engine_failure(exc):
                 raise
             self._discard_shards()
-            raise TransientError(f"vector store {self.root} failed: {_one_line(exc)}") from exc
+            raise TransientError(f"vector store {self.root} failed: {one_line(exc)}") from exc
 
     def _discard_shards(self) -> None:
         for name, shard in list(self._shards.items()):

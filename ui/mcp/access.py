@@ -10,7 +10,6 @@ to loopback. Over stdio the caller is the local user who started the process: no
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,21 +20,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kernel.errors import ConfigError
-from kernel.settings import read_json_setting
-
-ALL_WORKSPACES = "*"
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-
-
-def is_loopback(host: str) -> bool:
-    """True when ``host`` only accepts connections from this machine."""
-    name = host.strip("[]").lower()
-    if name in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+from kernel.net import is_loopback
+from kernel.settings import ALL_WORKSPACES, read_json_setting
 
 
 def parse_tokens(raw: str | None) -> dict[str, frozenset[str] | None]:

@@ -15,8 +15,9 @@ import anyio
 from starlette.types import ASGIApp
 
 from kernel.errors import ConfigError, PmpilotError
+from kernel.net import is_loopback
 from kernel.settings import get_settings
-from ui.mcp.access import AccessPolicy, BearerAuthMiddleware, is_loopback, transport_security
+from ui.mcp.access import AccessPolicy, BearerAuthMiddleware, transport_security
 from ui.mcp.server import PmpilotMCP
 
 Transport = Literal["stdio", "http"]
