@@ -243,10 +243,22 @@ def link_citations(markdown: str, quotes: Mapping[str, str]) -> str:
     return _CITATION.sub(mark, markdown)
 
 
-def edited_markdown(text: str) -> str:
-    """Display form of a PM-edited Markdown draft: Markdown kept, raw HTML and images made inert."""
-    safe = html.escape(text, quote=False)
-    return safe.replace("![", "!\\[")
+#: A Markdown link or reference definition whose target runs script or embeds data.
+_LOOSE_AMP = re.compile(r"&(?!(?:lt|gt|amp|quot|#x27|#39);)")
+_SCRIPT_LINK = re.compile(r"\](?=[(:]\s*(?:&lt;)?\s*(?:javascript|vbscript|data|file):)", re.IGNORECASE)
+
+
+def inert_markdown(text: str) -> str:
+    """Markdown kept, everything active made inert: raw HTML, entities, images and script links.
+
+    For Markdown that quotes signals verbatim (artifact files, a PM's edit): ``<script>``,
+    ``<img onerror=…>`` and entities become literal text, ``![…](…)`` is no image, and
+    ``[…](javascript:…)`` (or a reference definition to such a target) is no link.
+    """
+    # "<" and "&" are enough to stop every tag, comment, autolink and entity (the entities an HTML
+    # escaper writes are kept, so an already escaped render is not escaped twice); ">" stays a blockquote.
+    safe = _LOOSE_AMP.sub("&amp;", text).replace("<", "&lt;").replace("![", "!\\[")
+    return _SCRIPT_LINK.sub("\\]", safe)
 
 
 def run_summary(run: Mapping[str, Any]) -> str:

@@ -12,9 +12,9 @@ from ui.events import (
     StepLog,
     document_markdown,
     document_messages,
-    edited_markdown,
     escape,
     escape_attr,
+    inert_markdown,
     link_citations,
     reply_text,
     revision_goal,
@@ -175,8 +175,8 @@ def test_reply_text_includes_documents_and_links() -> None:
     assert text.startswith("run r1: completed") and "/runs/r1/brief.md" in text and "# Brief" in text
 
 
-def test_revision_goal_and_edited_markdown() -> None:
+def test_revision_goal_and_inert_markdown() -> None:
     assert revision_goal(" Goal ", " shorter ") == "Goal\n\nRevision requested by the PM: shorter"
-    html = html_of(edited_markdown("# Title\n\n<img src=x onerror=1> ![p](http://e/p.png) **kept**"))
+    html = html_of(inert_markdown("# Title\n\n<img src=x onerror=1> ![p](http://e/p.png) **kept**"))
     assert "<h1>Title</h1>" in html and "<strong>kept</strong>" in html
     assert "<img" not in html

@@ -17,8 +17,7 @@ from typing import Any
 from agents import runner
 from agents.context import RunEvent
 from kernel.errors import InputError
-from ui.events import Message, StepLog, document_messages, escape, reply_text, revision_goal
-from ui.web.views import inert_markdown
+from ui.events import Message, StepLog, document_messages, escape, inert_markdown, reply_text, revision_goal
 
 RunStarter = Callable[[Callable[[RunEvent], None]], dict[str, Any]]
 _DONE = object()
@@ -111,7 +110,7 @@ def chat_reply(message: str, workspace: str, *, offline: bool | None = None) -> 
     """One-shot answer for the ``/chat`` API: run the goal and return the documents' Markdown.
 
     The Markdown quotes signals verbatim, so raw HTML, images and script links in it are made
-    inert (:func:`ui.web.views.inert_markdown`): a client may render the reply as it comes.
+    inert (:func:`ui.events.inert_markdown`): a client may render the reply as it comes.
     """
     if not (message or "").strip():
         raise InputError("message is empty")

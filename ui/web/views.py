@@ -7,7 +7,6 @@ Every function here calls one service API (:mod:`memory.api`, :mod:`agents.runne
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from collections import Counter
@@ -24,7 +23,7 @@ from kernel.settings import get_settings
 from kernel.timeutil import parse_when
 from memory import api as memory_api
 from memory.repository import get_memory
-from ui.events import document_markdown, escape, run_summary
+from ui.events import document_markdown, escape, inert_markdown, run_summary
 
 THEME_COLUMNS = ["label", "size", "users", "accounts", "trend", "sentiment", "keywords"]
 SEARCH_COLUMNS = ["score", "kind", "source", "user", "account", "segment", "created", "text", "signal_id"]
@@ -47,24 +46,6 @@ def mode_badge(offline: bool) -> str:
 def run_offline_flag(offline: bool) -> bool | None:
     """The ``offline`` argument for runs started from the app (None lets settings decide)."""
     return True if offline else None
-
-
-#: A Markdown link or reference definition whose target runs script or embeds data.
-_LOOSE_AMP = re.compile(r"&(?!(?:lt|gt|amp|quot|#x27|#39);)")
-_SCRIPT_LINK = re.compile(r"\](?=[(:]\s*(?:&lt;)?\s*(?:javascript|vbscript|data|file):)", re.IGNORECASE)
-
-
-def inert_markdown(text: str) -> str:
-    """Markdown kept, everything active made inert: raw HTML, entities, images and script links.
-
-    For Markdown that quotes signals verbatim (artifact files, a PM's edit): ``<script>``,
-    ``<img onerror=…>`` and entities become literal text, ``![…](…)`` is no image, and
-    ``[…](javascript:…)`` (or a reference definition to such a target) is no link.
-    """
-    # "<" and "&" are enough to stop every tag, comment, autolink and entity (the entities an HTML
-    # escaper writes are kept, so an already escaped render is not escaped twice); ">" stays a blockquote.
-    safe = _LOOSE_AMP.sub("&amp;", text).replace("<", "&lt;").replace("![", "!\\[")
-    return _SCRIPT_LINK.sub("\\]", safe)
 
 
 def workspaces(default: str | None = None) -> list[str]:
