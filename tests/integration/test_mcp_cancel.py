@@ -18,13 +18,12 @@ import pytest
 from mcp import Client
 
 from agents.runner import get_run, list_runs, resume_run
-from kernel.settings import get_settings
 from tests.support.scripted_openai import ScriptedOpenAI
+from tests.support.workspace import seeded_home
 from ui.mcp import build_server
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
 WS = "acme"
 GOAL = "Should we fix sync bugs before building dark mode? Draft requirements."
 ARGS = {"workspace": WS, "goal": GOAL, "offline": False, "deliverables": ["requirements"]}
@@ -33,19 +32,8 @@ LATENCY_S = 0.4
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from memory import api
-    from memory.repository import reset_memory
-
-    patch = pytest.MonkeyPatch()
-    home = tmp_path_factory.mktemp("mcp-cancel-home")
-    patch.setenv("PMPILOT_HOME", str(home))
-    get_settings.cache_clear()
-    reset_memory()
-    assert api.ingest([FIXTURES / "tickets.csv", FIXTURES / "reviews.csv"], WS).ingested == 31
-    yield home
-    reset_memory()
-    patch.undo()
-    get_settings.cache_clear()
+    with seeded_home(tmp_path_factory, "mcp-cancel-home", WS) as home:
+        yield home
 
 
 def settled(run_id: str | None = None, timeout: float = 300.0) -> list[dict[str, Any]]:

@@ -14,28 +14,16 @@ import pytest
 
 from agents.context import RunEvent
 from agents.runner import CancelToken, get_run, resume_run, run_goal
-from kernel.settings import get_settings
+from tests.support.workspace import seeded_home
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
 GOAL = "Should we fix sync bugs before building dark mode? Draft requirements and a decision memo."
 WS = "acme"
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from memory import api
-    from memory.repository import reset_memory
-
-    patch = pytest.MonkeyPatch()
-    home = tmp_path_factory.mktemp("cancel-home")
-    patch.setenv("PMPILOT_HOME", str(home))
-    get_settings.cache_clear()
-    reset_memory()
-    assert api.ingest([FIXTURES / "tickets.csv", FIXTURES / "reviews.csv"], WS).ingested == 31
-    yield home
-    reset_memory()
-    patch.undo()
-    get_settings.cache_clear()
+    with seeded_home(tmp_path_factory, "cancel-home", WS) as home:
+        yield home
 
 
 def cancel_when(token: CancelToken, event_type: str, node: str,

@@ -12,30 +12,18 @@ import pytest
 from agents import researcher, review, scorer, writer
 from agents.context import RunContext
 from agents.planner import offline_plan
-from kernel.settings import get_settings
 from tests.support.fake_chat import ScriptedChatModel, tool_call_message
+from tests.support.workspace import seeded_home
 from tools.research import RESEARCH_TOOLS
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
 GOAL = "Should we fix sync bugs before building dark mode? Draft requirements and a decision memo."
 WS = "acme"
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from memory import api
-    from memory.repository import reset_memory
-
-    patch = pytest.MonkeyPatch()
-    home = tmp_path_factory.mktemp("nodes-home")
-    patch.setenv("PMPILOT_HOME", str(home))
-    get_settings.cache_clear()
-    reset_memory()
-    api.ingest([FIXTURES / "tickets.csv", FIXTURES / "reviews.csv"], WS)
-    yield home
-    reset_memory()
-    patch.undo()
-    get_settings.cache_clear()
+    with seeded_home(tmp_path_factory, "nodes-home", WS) as home:
+        yield home
 
 
 def rt(tmp_path: Path, offline: bool = True, **models: Any) -> SimpleNamespace:

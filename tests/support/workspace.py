@@ -1,0 +1,33 @@
+"""A PMPILOT_HOME holding the graph fixtures' workspace, for test modules that run the agent graph."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from kernel.settings import get_settings
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
+
+
+@contextmanager
+def seeded_home(tmp_path_factory: pytest.TempPathFactory, name: str, workspace: str = "acme") -> Iterator[Path]:
+    """A fresh home with the fixture tickets and reviews ingested into ``workspace`` (31 signals)."""
+    from memory import api
+    from memory.repository import reset_memory
+
+    patch = pytest.MonkeyPatch()
+    home = tmp_path_factory.mktemp(name)
+    patch.setenv("PMPILOT_HOME", str(home))
+    get_settings.cache_clear()
+    reset_memory()
+    try:
+        assert api.ingest([FIXTURES / "tickets.csv", FIXTURES / "reviews.csv"], workspace).ingested == 31
+        yield home
+    finally:
+        reset_memory()
+        patch.undo()
+        get_settings.cache_clear()
