@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from memory.ingest.pipeline import ingest_files
 from memory.repository import MemoryStore
 from memory.sparse import tokenize
 from memory.store.edge import EdgeStore
+from tests.support.workspace import export_signals_csv
 
 
 class FlakyEmbedder(Embedder):
@@ -50,22 +50,13 @@ def store(tmp_path: Path, home: Path) -> Iterator[MemoryStore]:
     memory.close()
 
 
-def _csv(path: Path, rows: int) -> Path:
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["id", "user_id", "created_at", "text"])
-        for i in range(rows):
-            writer.writerow([f"S-{i}", f"u{i % 7}", "2026-03-01", f"Signal {i}: export number {i} is slow"])
-    return path
-
-
 @pytest.mark.parametrize("fail_at", [2, 3, 5])
 def test_embeddings_down_mid_ingest_then_rerun(store: MemoryStore, tmp_path: Path, fail_at: int) -> None:
     embedder = store.embedder
     assert isinstance(embedder, FlakyEmbedder)
     embedder.fail_on = {fail_at}
     ws = store.workspace("flaky")
-    data = _csv(tmp_path / "signals.csv", 100)
+    data = export_signals_csv(tmp_path / "signals.csv", 100)
     with pytest.raises(TransientError):
         ingest_files(ws, [data], batch_size=20)
     stored = ws.count()

@@ -9,7 +9,6 @@ qdrant-client through the real CLI and the MCP server.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import socket
@@ -33,21 +32,11 @@ from memory.store.base import Filter
 from memory.store.client import ClientStore
 from memory.store.edge import EdgeStore
 from tests.support.embedders import HashingEmbedder as HashEmbedder
+from tests.support.workspace import export_signals_csv
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "qdrant-SECRET-key-7f3a9c"
 ROWS, BATCH = 100, 20
-
-
-
-
-def write_csv(path: Path, rows: int = ROWS) -> Path:
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["id", "user_id", "created_at", "text"])
-        for i in range(rows):
-            writer.writerow([f"S-{i}", f"u{i % 7}", "2026-03-01", f"Signal {i}: export number {i} is slow"])
-    return path
 
 
 def rerun_and_check(store: EdgeStore, data: Path, stored: int) -> dict[str, int]:
@@ -107,7 +96,7 @@ class FaultyEdgeStore(EdgeStore):
 
 @pytest.mark.parametrize("fail_at", [1, 3])
 def test_engine_write_failure_mid_ingest_then_rerun(tmp_path: Path, home: Path, fail_at: int) -> None:
-    data = write_csv(tmp_path / "signals.csv")
+    data = export_signals_csv(tmp_path / "signals.csv", ROWS)
     store = FaultyEdgeStore(tmp_path / "store", fail_at)
     memory = MemoryStore(store, HashEmbedder())
     with pytest.raises(TransientError, match=r"^vector store .* failed: Service runtime error: .*os error 28") as err:
@@ -197,7 +186,7 @@ def _fill_run(disk: Path, data: Path, fill_after: int, min_free: int) -> tuple[i
 @pytest.mark.slow
 def test_real_full_disk_mid_ingest_is_refused_cleanly_then_rerun(small_disk: Path, tmp_path: Path) -> None:
     """Another program fills the store's disk after batch 2: the next write is refused, not a crash."""
-    data = write_csv(tmp_path / "signals.csv")
+    data = export_signals_csv(tmp_path / "signals.csv", ROWS)
     code, lines = _fill_run(small_disk, data, fill_after=2, min_free=16 * 1024 * 1024)  # default 64 MiB
     assert code == 0, lines
     assert {"disk_full": 28} in lines, "the disk really was full (ENOSPC)"
@@ -257,7 +246,7 @@ def assert_one_error_line(code: int, out: str, err: str, *needles: str) -> str:
 @pytest.mark.slow
 def test_cli_while_another_process_holds_the_store(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    data = write_csv(tmp_path / "signals.csv", 10)
+    data = export_signals_csv(tmp_path / "signals.csv", 10)
     env = _env(home)
     holder = subprocess.Popen([sys.executable, "-c", HOLDER], cwd=REPO, env=env, text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -415,7 +404,7 @@ def test_client_dead_port_and_bad_urls() -> None:
 @pytest.mark.slow
 def test_cli_against_unreachable_or_broken_qdrant(tmp_path: Path, broken: Any) -> None:
     """ingest, search and stats through the real CLI: exit 1, one line naming the URL, nothing local."""
-    data = write_csv(tmp_path / "signals.csv", 10)
+    data = export_signals_csv(tmp_path / "signals.csv", 10)
     commands = [["ingest", str(data)], ["search", "export is slow"], ["stats"]]
     cases: list[tuple[str, str, float | None, list[list[str]]]] = [
         ("dead port", dead_url(), None, commands),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,3 +32,13 @@ def seeded_home(tmp_path_factory: pytest.TempPathFactory, name: str, workspace: 
         reset_memory()
         patch.undo()
         get_settings.cache_clear()
+
+
+def export_signals_csv(path: Path, rows: int) -> Path:
+    """A ticket CSV of ``rows`` short, distinct signals ("export number N is slow") from 7 users."""
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "user_id", "created_at", "text"])
+        for i in range(rows):
+            writer.writerow([f"S-{i}", f"u{i % 7}", "2026-03-01", f"Signal {i}: export number {i} is slow"])
+    return path
