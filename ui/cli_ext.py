@@ -99,8 +99,7 @@ def cmd_mcp(args: argparse.Namespace) -> Any:
 def cmd_ui(args: argparse.Namespace) -> Any:
     from ui.gradio_app import launch
 
-    print(f"pmpilot UI on http://{args.host}:{args.port}  (Ctrl-C to stop)")
-    launch(host=args.host, port=args.port, workspace=args.workspace, offline=args.offline, quiet=True)
+    launch(host=args.host, port=args.port, workspace=args.workspace, offline=args.offline, quiet=True, announce=True)
     return None
 
 

@@ -426,11 +426,12 @@ def blocked_paths() -> list[str]:
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, workspace: str | None = None, offline: bool = False,
-           *, prevent_thread_lock: bool = False, quiet: bool = False) -> gr.Blocks:
+           *, prevent_thread_lock: bool = False, quiet: bool = False, announce: bool = False) -> gr.Blocks:
     """Serve the app (blocking unless ``prevent_thread_lock``); never creates a public share link.
 
     Logins come from ``PMPILOT_UI_AUTH`` / ``PMPILOT_UI_USERS`` (each with its workspaces);
-    ``workspace`` pins the app to that one workspace.
+    ``workspace`` pins the app to that one workspace; ``announce`` prints where it serves once the
+    configuration is known to be sound.
 
     Raises:
         ConfigError: bound to a non-loopback address without any login configured.
@@ -440,6 +441,8 @@ def launch(host: str = "127.0.0.1", port: int = 7860, workspace: str | None = No
         raise ConfigError(f"a login is required to serve the app on non-loopback address {host}: "
                           "set PMPILOT_UI_AUTH or PMPILOT_UI_USERS")
     app = create_app(workspace=workspace, offline=offline, access=policy)
+    if announce:
+        print(f"pmpilot UI on http://{host}:{port}  (Ctrl-C to stop)", flush=True)
     app.queue(default_concurrency_limit=4)
     app.launch(server_name=host, server_port=port, share=False,
                auth=policy.authenticate if policy.enabled else None, show_error=True,
