@@ -1,19 +1,22 @@
 """Ask the users: answer a product question from the persistent user model, or say there is not enough evidence.
 
-Retrieval is dense similarity to the question within the workspace (and the segment or account,
-when given), restricted to customer speech, plus the evidence behind the matching claims of the
-segment's or account's profile. Only signals at or above :data:`RELEVANCE_FLOOR` count. With fewer
-than :data:`MIN_EVIDENCE` of them the answer says so explicitly (``insufficient_evidence``) and
-guesses nothing.
+Retrieval is the hybrid search of the workspace (and the segment or account, when given),
+restricted to customer speech, plus the evidence behind the matching claims of the segment's or
+account's profile. Every candidate is scored by the calibrated relevance model of
+:mod:`tools.relevance` (dense cosine over the workspace's background, sparse coverage of the
+question's words); only signals at or above its floor count. With fewer than :data:`MIN_EVIDENCE`
+of them the answer says so explicitly (``insufficient_evidence``): it quotes nothing, says what was
+searched and names the nearest themes that do have evidence, and guesses nothing.
 
 Offline, relevant signals are grouped by stance (from their stored type and sentiment): *critical*
 (complaints, bugs, churn risk, negative sentiment), *requesting* (feature requests, questions) and
 *favourable* (praise, positive sentiment). The answer is a template over the dominant stance that
-quotes verbatim spans; the other polar stance is the dissent. Confidence grows with evidence volume
-(distinct users) and agreement (the dominant stance's share of the relevance-weighted evidence).
+quotes verbatim spans; the other polar stance is the dissent. Confidence is volume (distinct users)
+× agreement (the dominant stance's share of the relevance-weighted evidence) × on-topic-ness (the
+mean relevance of the evidence), so "strong" (≥ 0.6) means plentiful, agreeing and on topic.
 
-In LLM mode the model writes the answer from the same retrieved evidence, delimited as data; every
-citation must name a retrieved signal and every quote must be a verbatim span of it, otherwise it
+In LLM mode the model writes the answer from the same relevant evidence, delimited as data; every
+citation must name one of those signals and every quote must be a verbatim span of it, otherwise it
 is dropped. Confidence is still computed from the surviving evidence, never taken from the model.
 """
 
@@ -31,16 +34,19 @@ from kernel.errors import InputError
 from kernel.schemas import Signal, SignalKind, SignalType
 from memory import api as memory_api
 from tools.citations import find_span
+from tools.relevance import FITTED, score_signals, search_relevant
 from tools.research import best_quote
 
 Stance = Literal["critical", "requesting", "favourable", "neutral"]
 
-#: Minimum cosine similarity (question vs signal, MiniLM) for a signal to count as evidence.
-RELEVANCE_FLOOR = 0.30
+#: Minimum cosine similarity (question vs profile claim, MiniLM) for a claim's evidence to be a candidate.
+CLAIM_FLOOR = 0.30
 #: Fewest relevant signals an answer needs; below it the answer is "not enough evidence".
 MIN_EVIDENCE = 3
 #: Candidates retrieved before the relevance floor is applied.
 CANDIDATES = 60
+#: Nearest themes named when there is not enough evidence.
+NEAREST_TOPICS = 3
 #: Quotes shown per stance.
 MAX_QUOTES = 5
 #: Users at which the volume factor of the confidence reaches ~63 %.
@@ -68,6 +74,8 @@ class AskAnswer(BaseModel):
     workspace: str = ""
     mode: Literal["offline", "llm"] = "offline"
     relevant_signals: int = 0
+    searched_signals: int = Field(default=0, description="Candidates retrieval scored for relevance.")
+    nearest_topics: list[str] = Field(default_factory=list, description="Themes with evidence nearest the question.")
     users: int = 0
     accounts: int = 0
     stances: dict[str, int] = Field(default_factory=dict)
@@ -143,33 +151,38 @@ _CAMP_TEXT: dict[Camp, str] = {
 }
 
 
+def search(question: str, workspace: str, *, segment: str | None = None,
+           account: str | None = None) -> tuple[list[Evidence], int]:
+    """Relevant customer-speech signals for ``question``, best first, and how many candidates were scored."""
+    found = search_relevant(workspace, question, segment=segment, account_id=account, candidates=CANDIDATES)
+    kept = {h.signal_id: s.relevance for h, s in found.kept}
+    searched = found.searched
+    claim_ids = [sid for sid in _profile_evidence(workspace, question, segment=segment, account=account)
+                 if sid not in kept]
+    memory = memory_api.workspace(workspace)
+    if claim_ids:
+        claim_signals = memory.get_signals(claim_ids)
+        searched += len(claim_signals)
+        for scored in score_signals(workspace, question, [(s.id, s.text) for s in claim_signals]):
+            if scored.relevance >= FITTED.floor:
+                kept[scored.signal_id] = scored.relevance
+    signals = {s.id: s for s in memory.get_signals(list(kept))}
+    out = [
+        Evidence(signal=s, score=kept[sid], stance=stance_of(s), quote=best_quote(s.text, question))
+        for sid, s in signals.items()
+        if s.kind not in _INTERNAL_KINDS and s.is_customer_speech
+    ]
+    out.sort(key=lambda e: (-e.score, e.signal.id))
+    return out, searched
+
+
 def retrieve(question: str, workspace: str, *, segment: str | None = None,
              account: str | None = None) -> list[Evidence]:
     """Relevant customer-speech signals for ``question``, best first (tenant-scoped by the memory layer)."""
-    memory = memory_api.workspace(workspace)
-    vector = memory.embedder.embed_query(question)
-    found: dict[str, tuple[Signal, float]] = {}
-    for signal, score in memory.search_vector(vector, segment=segment, account_id=account, limit=CANDIDATES):
-        found[signal.id] = (signal, float(score))
-    claim_ids = _profile_evidence(workspace, question, vector, segment=segment, account=account)
-    missing = [sid for sid in claim_ids if sid not in found]
-    if missing:
-        signals = memory.get_signals(missing)
-        if signals:
-            vectors = memory.embedder.embed([s.text for s in signals])
-            for signal, row in zip(signals, vectors, strict=True):
-                found[signal.id] = (signal, float(row @ vector))
-    out = [
-        Evidence(signal=s, score=score, stance=stance_of(s), quote=best_quote(s.text, question))
-        for s, score in found.values()
-        if score >= RELEVANCE_FLOOR and s.kind not in _INTERNAL_KINDS and s.is_customer_speech
-    ]
-    out.sort(key=lambda e: (-e.score, e.signal.id))
-    return out
+    return search(question, workspace, segment=segment, account=account)[0]
 
 
-def _profile_evidence(workspace: str, question: str, vector: Any, *, segment: str | None,
-                      account: str | None) -> list[str]:
+def _profile_evidence(workspace: str, question: str, *, segment: str | None, account: str | None) -> list[str]:
     """Evidence ids of the profile's claims that are about the question (only for a segment or account)."""
     if not segment and not account:
         return []
@@ -177,12 +190,25 @@ def _profile_evidence(workspace: str, question: str, vector: Any, *, segment: st
     if not profile.claims:
         return []
     memory = memory_api.workspace(workspace)
+    vector = memory.embedder.embed_query(question)
     sims = memory.embedder.embed([c.text for c in profile.claims]) @ vector
     ids: list[str] = []
     for claim, sim in zip(profile.claims, sims, strict=True):
-        if float(sim) >= RELEVANCE_FLOOR:
+        if float(sim) >= CLAIM_FLOOR:
             ids.extend(claim.evidence)
     return list(dict.fromkeys(ids))
+
+
+def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS) -> list[str]:
+    """Labels of the saved themes closest to the question (no theme is computed for this)."""
+    report = memory_api.workspace(workspace).load_themes()
+    themes = [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and t.label]
+    if not themes:
+        return []
+    memory = memory_api.workspace(workspace)
+    sims = memory.embedder.embed([t.label for t in themes]) @ memory.embedder.embed_query(question)
+    order = sorted(range(len(themes)), key=lambda i: (-float(sims[i]), themes[i].label))
+    return [themes[i].label for i in order[:limit]]
 
 
 def _weights(evidence: list[Evidence]) -> Counter[Camp]:
@@ -202,13 +228,19 @@ def dominant_camp(evidence: list[Evidence]) -> Camp | None:
 
 
 def confidence_of(evidence: list[Evidence], camp: Camp | None) -> float:
-    """Volume (distinct users) × agreement (the camp's share of the relevance-weighted evidence)."""
+    """Volume (distinct users) × agreement (the camp's relevance-weighted share) × mean relevance."""
     if not evidence or camp is None:
         return 0.0
     users = {e.signal.user_id or e.signal.account_id or e.signal.id for e in evidence}
     volume = 1.0 - math.exp(-len(users) / VOLUME_SCALE)
     weights = _weights(evidence)
-    return round(volume * weights[camp] / sum(weights.values()), 2)
+    on_topic = sum(e.score for e in evidence) / len(evidence)
+    return round(volume * weights[camp] / sum(weights.values()) * on_topic, 2)
+
+
+def strength(confidence: float) -> str:
+    """The confidence label: strong (≥ 0.6), moderate (≥ 0.35) or weak."""
+    return "strong" if confidence >= 0.6 else "moderate" if confidence >= 0.35 else "weak"
 
 
 def _cite(items: list[Evidence]) -> list[Citation]:
@@ -231,24 +263,30 @@ def _scope(segment: str | None, account: str | None) -> str:
 
 
 def insufficient(question: str, workspace: str, found: list[Evidence], *, segment: str | None,
-                 account: str | None, mode: Literal["offline", "llm"] = "offline") -> AskAnswer:
-    """The explicit "not enough evidence" answer (with whatever little was found, as evidence)."""
-    answer = (f"Not enough evidence to answer: the user memory holds {len(found)} relevant signal"
-              f"{'s' if len(found) != 1 else ''}{_scope(segment, account)} (at least {MIN_EVIDENCE} are needed). "
-              "No answer is given rather than a guess — ask these users directly or ingest more interviews, "
-              "tickets or calls about it.")
-    return AskAnswer(answer=answer, confidence=0.0, evidence=_cite(found[:MAX_QUOTES]), dissent=[],
+                 account: str | None, mode: Literal["offline", "llm"] = "offline", searched: int = 0,
+                 reason: str | None = None) -> AskAnswer:
+    """The explicit "not enough evidence" answer: what was searched, the nearest topics, and no quotes."""
+    topics = nearest_topics(question, workspace)
+    why = reason or (f"of {searched} signal{'s' if searched != 1 else ''} searched{_scope(segment, account)}, "
+                     f"{len(found)} {'is' if len(found) == 1 else 'are'} about this question "
+                     f"(at least {MIN_EVIDENCE} are needed)")
+    answer = (f"Not enough evidence to answer: {why}. No answer is given rather than a guess — ask these users "
+              "directly or ingest more interviews, tickets or calls about it.")
+    if topics:
+        answer += f" Topics the user memory does have evidence on: {'; '.join(topics)}."
+    return AskAnswer(answer=answer, confidence=0.0, evidence=[], dissent=[],
                      insufficient_evidence=True, question=question, workspace=workspace, mode=mode,
-                     relevant_signals=len(found), users=len({e.signal.user_id for e in found if e.signal.user_id}),
+                     relevant_signals=len(found), searched_signals=searched, nearest_topics=topics,
+                     users=len({e.signal.user_id for e in found if e.signal.user_id}),
                      accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
                      stances=dict(Counter(e.stance for e in found)))
 
 
 def answer_offline(question: str, workspace: str, found: list[Evidence], *, segment: str | None = None,
-                   account: str | None = None) -> AskAnswer:
+                   account: str | None = None, searched: int = 0) -> AskAnswer:
     """Templated synthesis over the dominant stance, quoting verbatim spans; the opposite stance is dissent."""
     if len(found) < MIN_EVIDENCE:
-        return insufficient(question, workspace, found, segment=segment, account=account)
+        return insufficient(question, workspace, found, segment=segment, account=account, searched=searched)
     dominant = dominant_camp(found)
     assert dominant is not None
     main = [e for e in found if CAMP[e.stance] == dominant]
@@ -264,12 +302,13 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
                      f"{'are' if len(against) != 1 else 'is'} {OPPOSITE[dominant]}, e.g. “{against[0].quote}”")
     else:
         lines.append("No dissenting evidence was found.")
-    strength = "strong" if confidence >= 0.6 else "moderate" if confidence >= 0.35 else "weak"
-    lines.append(f"Confidence {confidence:.2f} ({strength}): based on evidence volume and how much it agrees.")
+    lines.append(f"Confidence {confidence:.2f} ({strength(confidence)}): based on evidence volume, how much it "
+                 "agrees and how closely it is about the question.")
     return AskAnswer(
         answer=" ".join(lines), confidence=confidence, evidence=_cite(main[:MAX_QUOTES]),
         dissent=_cite(against[:MAX_QUOTES]), insufficient_evidence=False, question=question, workspace=workspace,
-        relevant_signals=len(found), users=len({e.signal.user_id for e in found if e.signal.user_id}),
+        relevant_signals=len(found), searched_signals=searched,
+        users=len({e.signal.user_id for e in found if e.signal.user_id}),
         accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
         stances=dict(Counter(e.stance for e in found)),
     )
@@ -318,15 +357,20 @@ def _validated(spans: list[CitedSpan], by_id: dict[str, Evidence]) -> tuple[list
 
 
 def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model: Any, *,
-               segment: str | None = None, account: str | None = None) -> AskAnswer:
-    """The model's answer from the retrieved evidence, with every citation verified against it."""
+               segment: str | None = None, account: str | None = None, searched: int = 0) -> AskAnswer:
+    """The model's answer from the relevant evidence, with every citation verified against it.
+
+    A citation of any signal that is not among the relevant evidence shown (an invented id, or a
+    real signal about something else) is dropped and counted in ``dropped_invalid``.
+    """
     from langchain_core.messages import HumanMessage, SystemMessage
 
     from kernel.llm import invoke_structured
     from kernel.pii import redact
 
     if len(found) < MIN_EVIDENCE:
-        return insufficient(question, workspace, found, segment=segment, account=account, mode="llm")
+        return insufficient(question, workspace, found, segment=segment, account=account, mode="llm",
+                            searched=searched)
     block = "\n".join(
         f'<signal id="{e.signal.id}" kind="{e.signal.kind.value}" segment="{e.signal.segment or ""}" '
         f'type="{e.signal.signal_type.value}">{e.signal.text[:800]}</signal>' for e in found[:30]
@@ -335,27 +379,28 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
                 HumanMessage(content=f"Question: {redact(question)[0]}{_scope(segment, account)}\n\n"
                                      f"<signals>\n{block}\n</signals>")]
     draft = invoke_structured(chat_model, AskDraft, messages)
-    by_id = {e.signal.id: e for e in found}
+    by_id = {e.signal.id: e for e in found[:30]}
     kept, cites, dropped = _validated(draft.evidence, by_id)
     against, dissent, dropped_dissent = _validated(draft.dissent, by_id)
-    base = dict(question=question, workspace=workspace, mode="llm", relevant_signals=len(found),
-                users=len({e.signal.user_id for e in found if e.signal.user_id}),
-                accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
-                stances=dict(Counter(e.stance for e in found)), dropped_invalid=dropped + dropped_dissent)
     if draft.insufficient_evidence or not kept:
-        why = "the model found the evidence does not answer it" if draft.insufficient_evidence else \
-            "none of the model's citations could be verified against stored evidence"
-        return AskAnswer(answer=f"Not enough evidence to answer: {why}. No answer is given rather than a guess.",
-                         confidence=0.0, evidence=cites, dissent=dissent, insufficient_evidence=True,
-                         **base)  # type: ignore[arg-type]
+        why = "the model found that the relevant evidence does not answer it" if draft.insufficient_evidence \
+            else "none of the model's citations could be verified against the relevant evidence"
+        answer = insufficient(question, workspace, found, segment=segment, account=account, mode="llm",
+                              searched=searched, reason=why)
+        return answer.model_copy(update={"dropped_invalid": dropped + dropped_dissent})
     everything = kept + [e for e in against if e not in kept]
     dominant = dominant_camp(kept)
     weights_total = sum(e.score for e in everything)
     agreement = sum(e.score for e in kept) / weights_total if weights_total else 0.0
     users = {e.signal.user_id or e.signal.account_id or e.signal.id for e in kept}
-    confidence = round((1.0 - math.exp(-len(users) / VOLUME_SCALE)) * agreement, 2) if dominant else 0.0
+    on_topic = sum(e.score for e in everything) / len(everything)
+    confidence = round((1.0 - math.exp(-len(users) / VOLUME_SCALE)) * agreement * on_topic, 2) if dominant else 0.0
     return AskAnswer(answer=draft.answer.strip(), confidence=confidence, evidence=cites, dissent=dissent,
-                     insufficient_evidence=False, **base)  # type: ignore[arg-type]
+                     insufficient_evidence=False, question=question, workspace=workspace, mode="llm",
+                     relevant_signals=len(found), searched_signals=searched,
+                     users=len({e.signal.user_id for e in found if e.signal.user_id}),
+                     accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
+                     stances=dict(Counter(e.stance for e in found)), dropped_invalid=dropped + dropped_dissent)
 
 
 # ------------------------------------------------------------------------------------------- service
@@ -388,25 +433,26 @@ def ask_users(
         raise InputError("the question is empty")
     if segment and account:
         raise InputError("give at most one of --segment or --account")
-    found = retrieve(question, workspace, segment=segment, account=account)
+    found, searched = search(question, workspace, segment=segment, account=account)
     use_llm = chat_model is not None if offline is None else not offline
     if offline is None and chat_model is None:
         from kernel.settings import get_settings
 
         use_llm = get_settings().llm_configured
     if not use_llm:
-        return answer_offline(question, workspace, found, segment=segment, account=account)
+        return answer_offline(question, workspace, found, segment=segment, account=account, searched=searched)
     if chat_model is None:
         from kernel.llm import chat_model as make_chat_model
 
         chat_model = make_chat_model("writer")
-    return answer_llm(question, workspace, found, chat_model, segment=segment, account=account)
+    return answer_llm(question, workspace, found, chat_model, segment=segment, account=account, searched=searched)
 
 
 def render_text(answer: AskAnswer) -> str:
     """The human-readable answer the CLI prints."""
     lines = [answer.answer, ""]
-    lines.append(f"confidence {answer.confidence:.2f} · {answer.relevant_signals} relevant signals · "
+    lines.append(f"confidence {answer.confidence:.2f} ({strength(answer.confidence)}) · "
+                 f"{answer.relevant_signals} relevant of {answer.searched_signals} searched signals · "
                  f"{answer.users} users · {answer.accounts} accounts · mode {answer.mode}"
                  + (" · INSUFFICIENT EVIDENCE" if answer.insufficient_evidence else ""))
     if answer.evidence:

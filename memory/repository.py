@@ -418,6 +418,35 @@ class WorkspaceMemory:
         records = self._store.search(self._memory.signals, vector.tolist(), flt, limit, sparse=query_sparse(query))
         return [_hit(r) for r in self._own(records)]
 
+    def signal_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored dense vectors of signals of this workspace, by id (unknown ids are skipped)."""
+        wanted = [i for i in dict.fromkeys(ids) if _is_uuid(i)]
+        found: dict[str, np.ndarray] = {}
+        for chunk in _chunks(wanted, 1024):
+            for record in self._own(self._store.retrieve(self._memory.signals, list(chunk), with_vectors=True)):
+                if record.vector:
+                    found[record.id] = np.asarray(record.vector, dtype=np.float32)
+        return found
+
+    def sample_signals(self, limit: int = 512) -> tuple[list[str], np.ndarray]:
+        """Texts and dense vectors of up to ``limit`` signals: a background sample of the workspace.
+
+        Points are scrolled in id order; ids are content hashes, so the first ``limit`` are an
+        unbiased sample (the same one while the workspace is unchanged).
+        """
+        _check_limit(limit)
+        texts: list[str] = []
+        vectors: list[list[float]] = []
+        for record in self._store.scroll(self._memory.signals, self._tenant(), batch=limit, with_vectors=True):
+            if record.payload.get("workspace") != self.workspace or not record.vector:
+                continue
+            texts.append(str(record.payload.get("text") or ""))
+            vectors.append(record.vector)
+            if len(texts) >= limit:
+                break
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), self.embedder.dim)
+        return texts, matrix
+
     def search_vector(
         self,
         vector: np.ndarray,

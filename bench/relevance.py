@@ -1,0 +1,373 @@
+"""Relevance of evidence and abstention on BANKING77 train, offline and against the scripted LLM server.
+
+A workspace is built from BANKING77 training texts (a stratified 3,000-row subset with ``--quick``,
+all 10,003 otherwise; vectors from the bench cache). Every signal's intent is known from its
+external id, so a cited signal is *on topic* iff its intent is one the question is about
+(:mod:`bench.relevance_data`, questions written by hand, never naming an intent).
+
+* ``ask_evidence_precision``: share of the evidence and dissent that ``ask`` cites for the 32
+  in-domain questions that is on topic;
+* ``ask_abstention_offdomain``: share of the 12 off-domain questions (half near misses: other banking
+  products) answered ``insufficient_evidence``;
+* ``ask_false_abstention``: share of the in-domain questions answered ``insufficient_evidence``;
+* ``run_evidence_precision``: share of the evidence the documents of 5 offline ``run`` goals cite
+  that is on topic (the off-topic goal's run must cite nothing; reported as a companion).
+
+``*_llm`` keys measure the same in LLM mode against the scripted OpenAI-compatible server, whose
+model cites real but off-topic signals next to the ones it was shown (they must be dropped).
+
+``python -m bench.relevance --fit`` refits :data:`tools.relevance.FITTED` on the calibration
+questions (BANKING77 and user-stories, disjoint from the measured ones) and prints the constants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import json
+import os
+import random
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import BANKING77_TRAIN, Results, isolated_home
+from bench.relevance_data import (
+    BENCH_GOALS,
+    BENCH_IN,
+    BENCH_OFF,
+    BENCH_OFF_GOAL,
+    CALIBRATION_BANKING,
+    CALIBRATION_OFF_BANKING,
+    CALIBRATION_OFF_STORIES,
+    CALIBRATION_STORIES,
+)
+
+WORKSPACE = "relevance"
+QUICK_ROWS = 3000
+USER_STORIES = BANKING77_TRAIN.parents[1] / "user-stories"
+
+
+# ------------------------------------------------------------------------------------------- workspace
+
+
+def _subset(rows: int | None) -> list[int]:
+    from bench.datasets import banking77
+
+    texts, _ = banking77()
+    indices = list(range(len(texts)))
+    if rows is None or rows >= len(texts):
+        return indices
+    return sorted(random.Random(14).sample(indices, rows))
+
+
+def build(rows: int | None) -> dict[str, str]:
+    """Ingest BANKING77 texts into :data:`WORKSPACE` of the current home; external id → intent."""
+    from bench.datasets import CachedMiniLM, banking77, minilm_vectors
+    from kernel.settings import get_settings
+    from memory.ingest.pipeline import ingest_files
+    from memory.repository import MemoryStore
+    from memory.store import open_store
+
+    texts, labels = banking77()
+    chosen = _subset(rows)
+    settings = get_settings()
+    settings.ensure_home()
+    embedder = CachedMiniLM(texts, minilm_vectors(texts))
+    memory = MemoryStore(open_store(settings), embedder)
+    gold: dict[str, str] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="pmpilot-bench-relevance-") as tmp:
+            path = Path(tmp) / "tickets.csv"
+            rng = random.Random(5)
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["id", "created_at", "user_id", "text"])
+                for i in chosen:
+                    writer.writerow([f"B-{i}", f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}", f"u{rng.randrange(600)}",
+                                     texts[i]])
+                    gold[f"B-{i}"] = labels[i]
+            ingest_files(memory.workspace(WORKSPACE), [path], kind="ticket")
+    finally:
+        memory.close()
+    embedder.save()
+    return gold
+
+
+def _labels(workspace: str, gold: dict[str, str]) -> dict[str, str]:
+    """Signal id → intent of every stored signal."""
+    from memory import api
+
+    return {s.id: gold[s.external_id] for s, _ in api.workspace(workspace).iter_signals() if s.external_id in gold}
+
+
+# ------------------------------------------------------------------------------------------- measures
+
+
+def measure_ask(label: dict[str, str], ask: Callable[[str], Any]) -> dict[str, Any]:
+    """Precision, off-domain abstention and false abstention of ``ask`` over the bench questions."""
+    on = cited = false_abstain = 0
+    details = []
+    for question, intents in BENCH_IN:
+        answer = ask(question)
+        ids = [c.signal_id for c in [*answer.evidence, *answer.dissent]]
+        good = sum(1 for sid in ids if label.get(sid) in intents)
+        on, cited = on + good, cited + len(ids)
+        false_abstain += int(answer.insufficient_evidence)
+        details.append({"q": question[:60], "abstained": answer.insufficient_evidence, "cited": len(ids),
+                        "on_topic": good, "confidence": answer.confidence})
+    abstained = 0
+    quotes_when_abstaining = 0
+    for question in BENCH_OFF:
+        answer = ask(question)
+        abstained += int(answer.insufficient_evidence)
+        quotes_when_abstaining += len(answer.evidence) + len(answer.dissent) if answer.insufficient_evidence else 0
+        details.append({"q": question[:60], "abstained": answer.insufficient_evidence, "off_domain": True})
+    return {"precision": on / cited if cited else 1.0, "cited": cited,
+            "abstention_offdomain": abstained / len(BENCH_OFF), "false_abstention": false_abstain / len(BENCH_IN),
+            "quotes_when_abstaining": quotes_when_abstaining, "details": details}
+
+
+def measure_runs(label: dict[str, str], offline: bool) -> dict[str, Any]:
+    """Evidence precision of the documents of the bench goals, and what the off-topic goal produced."""
+    from agents.runner import run_goal
+
+    on = cited = 0
+    per_goal = []
+    for goal, intents in BENCH_GOALS:
+        record = run_goal(goal, WORKSPACE, deliverables=["requirements", "brief"], offline=offline)
+        ids = _cited_ids(record)
+        good = sum(1 for sid in ids if label.get(sid) in intents)
+        on, cited = on + good, cited + len(ids)
+        per_goal.append({"goal": goal[:60], "cited": len(ids), "on_topic": good})
+    record = run_goal(BENCH_OFF_GOAL, WORKSPACE, deliverables=["requirements"], offline=offline)
+    off_ids = _cited_ids(record)
+    stories = sum(len(_artifact(a).get("stories") or []) for a in record.get("artifacts") or [])
+    return {"precision": on / cited if cited else 1.0, "cited": cited, "per_goal": per_goal,
+            "off_goal": {"cited": len(off_ids), "stories": stories, "warnings": record.get("warnings") or [],
+                         "status": record.get("status")}}
+
+
+def _artifact(ref: dict[str, Any]) -> dict[str, Any]:
+    return dict(json.loads(Path(ref["path_json"]).read_text(encoding="utf-8")))
+
+
+def _cited_ids(record: dict[str, Any]) -> list[str]:
+    ids: list[str] = []
+    for ref in record.get("artifacts") or []:
+        ids.extend(e["signal_id"] for e in _artifact(ref).get("evidence") or [])
+    return ids
+
+
+# ------------------------------------------------------------------------------------------- LLM
+
+
+def off_topic_model(pool: list[tuple[str, str]]) -> Any:
+    """The scripted model: plausible answers that also cite real signals about something else.
+
+    ``pool`` holds (signal id, text) of stored signals unrelated to the bench questions; the model
+    searches for an unrelated topic in its tool round and cites those results and pool signals
+    next to the evidence it was shown.
+    """
+    from tests.integration.test_run_llm import PlausibleModel, data_block, opening_words
+
+    class OffTopic(PlausibleModel):
+        def __call__(self, request: Any) -> Any:
+            from tests.support.scripted_openai import ScriptedReply
+
+            if self.kind(request) == "AskDraft":
+                return ScriptedReply(structured=self.ask(request))
+            return super().__call__(request)
+
+        def plan(self, request: Any) -> dict[str, Any]:
+            goal = data_block(request.text, "goal") or ""
+            return {"deliverables": ["requirements", "brief"], "audience": "exec",
+                    "questions": [{"question": f"What do customers report about: {goal}", "query": goal}],
+                    "options": []}
+
+        def tool_round(self, request: Any) -> Any:
+            from tests.support.scripted_openai import ScriptedReply
+
+            return ScriptedReply(tool_calls=[{"name": "search_memory",
+                                              "arguments": {"query": "exchange rate top up limits", "limit": 5}}])
+
+        def findings(self, request: Any) -> dict[str, Any]:
+            shown = self.signals(request)
+            ids = list(shown)
+            tool_ids = ids[-3:]  # the tool round's (off-topic) results come last
+            cited = list(dict.fromkeys(ids[:3] + tool_ids))
+            extra = [{"signal_id": sid, "quote": opening_words(text)} for sid, text in pool[:2]]
+            return {"summary": "Findings.", "citations": [{"signal_id": s, "quote": opening_words(shown[s])}
+                                                          for s in cited] + extra}
+
+        def cited(self, ids: list[str], shown: dict[str, str]) -> list[str]:
+            return [*super().cited(ids, shown), *(sid for sid, _ in pool[:2])]
+
+        def ask(self, request: Any) -> dict[str, Any]:
+            import re
+
+            shown = dict(re.findall(r'<signal id="([^"]+)"[^>]*>(.*?)</signal>', request.text, re.DOTALL))
+            evidence = [{"signal_id": sid, "quote": opening_words(text)} for sid, text in list(shown.items())[:4]]
+            evidence += [{"signal_id": sid, "quote": opening_words(text)} for sid, text in pool[:3]]
+            return {"answer": "Users describe this clearly.", "evidence": evidence, "dissent": [],
+                    "insufficient_evidence": False}
+
+    return OffTopic()
+
+
+# ------------------------------------------------------------------------------------------- section
+
+
+def run(results: Results, quick: bool) -> None:
+    """Build the workspace, then measure ask and run offline and against the scripted server."""
+    from agents.ask import ask_users
+    from kernel.settings import get_settings
+    from memory import api
+    from tests.support.scripted_openai import ScriptedOpenAI
+
+    rows = QUICK_ROWS if quick else None
+    with isolated_home("relevance"):
+        gold = build(rows)
+        label = _labels(WORKSPACE, gold)
+        size = len(label)
+        api.themes(WORKSPACE, refresh=True)
+        offline_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=True))
+        offline_run = measure_runs(label, offline=True)
+        relevant = {i for _, intents in [*BENCH_IN, *BENCH_GOALS] for i in intents}
+        pool = sorted((s.id, s.text) for s, _ in api.workspace(WORKSPACE).iter_signals()
+                      if label.get(s.id) not in relevant and len(s.text) > 30)[:3]
+        with ScriptedOpenAI(off_topic_model(pool)) as server:
+            os.environ["OPENAI_BASE_URL"] = server.base_url
+            os.environ["OPENAI_API_KEY"] = server.api_key
+            get_settings.cache_clear()
+            llm_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=False))
+            llm_run = measure_runs(label, offline=False)
+    base = (f"BANKING77 train, {size} signals ({'stratified subset' if quick else 'all'}), "
+            f"{len(BENCH_IN)} in-domain / {len(BENCH_OFF)} off-domain questions, {len(BENCH_GOALS)} goals")
+    for suffix, asked, ran in (("", offline_ask, offline_run), ("_llm", llm_ask, llm_run)):
+        mode = "offline" if not suffix else "LLM mode (scripted server citing off-topic signals too)"
+        results.put(f"ask_evidence_precision{suffix}", asked["precision"],
+                    f"{mode}; {base}; {asked['cited']} cited signals")
+        results.put(f"ask_abstention_offdomain{suffix}", asked["abstention_offdomain"],
+                    f"{mode}; {base}; quotes given while abstaining: {asked['quotes_when_abstaining']}")
+        results.put(f"ask_false_abstention{suffix}", asked["false_abstention"], f"{mode}; {base}")
+        results.put(f"run_evidence_precision{suffix}", ran["precision"],
+                    f"{mode}; {base}; {ran['cited']} cited signals; off-topic goal: {ran['off_goal']['stories']} "
+                    f"stories, {ran['off_goal']['cited']} citations, {len(ran['off_goal']['warnings'])} warnings")
+        results.companion(f"relevance_ask_details{suffix}", asked["details"])
+        results.companion(f"relevance_run_details{suffix}", {"per_goal": ran["per_goal"], "off_goal": ran["off_goal"]})
+
+
+# ------------------------------------------------------------------------------------------- fitting
+
+
+def _stories() -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    for path in sorted(glob.glob(str(USER_STORIES / "*.txt"))):
+        for line in Path(path).read_text(encoding="utf-8-sig").splitlines():
+            if line.strip():
+                texts.append(line.strip())
+                labels.append(Path(path).stem)
+    return texts, labels
+
+
+def calibration_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Features (excess, coverage), labels, question groups and off-domain flags of the calibration candidates.
+
+    Candidates per question: the 60 nearest by cosine and the 20 best by sparse coverage (the two
+    halves of hybrid search), scored exactly as :func:`tools.relevance.score` scores them against a
+    512-signal background sample.
+    """
+    from bench.datasets import banking77, minilm_vectors
+    from memory.embeddings import LocalEmbedder
+    from tools.relevance import BACKGROUND_SIZE, Background, coverage, query_terms, score
+
+    embedder = LocalEmbedder()
+    texts, labels = banking77()
+    corpora = [(list(texts), list(labels), minilm_vectors(texts), CALIBRATION_BANKING, CALIBRATION_OFF_BANKING)]
+    story_texts, story_labels = _stories()
+    corpora.append((story_texts, story_labels, embedder.embed(story_texts), CALIBRATION_STORIES,
+                    CALIBRATION_OFF_STORIES))
+    features, ys, groups, off = [], [], [], []
+    group = 0
+    for corpus, gold, vectors, inside, outside in corpora:
+        sample = np.random.default_rng(0).choice(len(corpus), min(BACKGROUND_SIZE, len(corpus)), replace=False)
+        background = Background.of([corpus[i] for i in sample], vectors[sample])
+        questions = [*inside, *((q, []) for q in outside)]
+        qvectors = embedder.embed([q for q, _ in questions])
+        for (question, intents), qv in zip(questions, qvectors, strict=True):
+            cos = vectors @ qv
+            terms = query_terms(question, background)
+            cov = np.array([coverage(terms, t) for t in corpus])
+            candidates = list(dict.fromkeys([*np.argsort(-cos)[:60].tolist(), *np.argsort(-cov)[:20].tolist()]))
+            for s in score(question, qv, [(str(i), corpus[i], vectors[i]) for i in candidates], background):
+                features.append((s.excess, s.coverage))
+                ys.append(gold[int(s.signal_id)] in intents)
+                groups.append(group)
+                off.append(not intents)
+            group += 1
+    return np.array(features), np.array(ys), np.array(groups), np.array(off)
+
+
+def fit() -> dict[str, Any]:
+    """Fit the logistic relevance model and choose its floor by leave-questions-out cross-validation.
+
+    The floor is the lowest probability at which at least 95 % of the off-domain calibration
+    questions are left with fewer than 3 relevant signals (so ``ask`` abstains on them), i.e. the most
+    recall that keeps abstention; F0.5 decides when no floor reaches that.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    x, y, groups, off = calibration_rows()
+    folds = groups % 5
+    proba = np.zeros(len(y))
+    for f in range(5):
+        model = LogisticRegression(C=10.0, max_iter=2000).fit(x[folds != f], y[folds != f])
+        proba[folds == f] = model.predict_proba(x[folds == f])[:, 1]
+    best: tuple[tuple[float, float], float, float, float] | None = None
+    table = []
+    for floor in np.arange(0.3, 0.91, 0.05):
+        kept = proba >= floor
+        precision = float(y[kept].mean()) if kept.any() else 1.0
+        recall = float((kept & y).sum() / max(1, y.sum()))
+        f05 = 1.25 * precision * recall / (0.25 * precision + recall) if precision + recall else 0.0
+        off_abstain = np.mean([(kept & (groups == g)).sum() < 3 for g in np.unique(groups[off])])
+        in_abstain = np.mean([(kept & (groups == g)).sum() < 3 for g in np.unique(groups[~off])])
+        table.append({"floor": round(float(floor), 2), "precision": round(precision, 3), "recall": round(recall, 3),
+                      "f0.5": round(f05, 3), "off_domain_abstention": round(float(off_abstain), 3),
+                      "in_domain_abstention": round(float(in_abstain), 3)})
+        # The lowest floor (most recall) that still abstains on >= 95 % of the off-domain questions;
+        # F0.5 (precision first) decides when no floor does.
+        qualifies = off_abstain >= 0.95
+        rank = (1.0 if qualifies else 0.0, -float(floor) if qualifies else f05)
+        if best is None or rank > best[0]:
+            best = (rank, float(floor), precision, recall)
+    assert best is not None
+    final = LogisticRegression(C=10.0, max_iter=2000).fit(x, y)
+    return {"dense": round(float(final.coef_[0][0]), 2), "sparse": round(float(final.coef_[0][1]), 2),
+            "bias": round(float(final.intercept_[0]), 2), "floor": round(best[1], 2),
+            "cv_precision": round(best[2], 3), "cv_recall": round(best[3], 3), "candidates": int(len(y)),
+            "questions": int(len(np.unique(groups))), "table": table}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.relevance --fit``: print refitted constants for tools.relevance.FITTED."""
+    parser = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__.splitlines()[0])
+    parser.add_argument("--fit", action="store_true", help="refit the relevance floor and print it")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if not args.fit:
+        parser.print_help()
+        return 0
+    print(json.dumps(fit(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
