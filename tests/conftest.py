@@ -17,6 +17,10 @@ for _var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PMPILOT_QDRANT_URL", "PMPILOT
              "PMPILOT_CHECKPOINT_URL", "PMPILOT_MCP_TOKEN"):
     os.environ.pop(_var, None)
 
+from tests.support import hypothesis_profiles  # noqa: E402
+
+hypothesis_profiles.load()  # fixed seed unless `make fuzz` (HYPOTHESIS_PROFILE=fuzz)
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 

@@ -5,11 +5,16 @@ a real fixture truncated at a random offset, a real fixture with random bytes sp
 well-formed file whose cells are hostile strings (NUL bytes, path-like strings, bad dates,
 control characters, huge numbers) and a valid file re-encoded in a wrong encoding. JSON also
 gets deeply nested documents. 5 MB single lines are tried once per format.
+
+`make test` draws a fixed set of examples (the ``ci`` Hypothesis profile); `make fuzz` draws
+random ones, 20 times as many, and saves each failing file to ``fuzz_regressions/``, which every
+run replays (commit the file with the fix).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import tempfile
@@ -23,8 +28,10 @@ from hypothesis import strategies as st
 from kernel.errors import InputError
 from kernel.schemas import Rejection
 from memory.ingest import RawRow, open_source
+from tests.support.hypothesis_profiles import FUZZING, scaled
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
+REGRESSIONS = Path(__file__).resolve().parent / "fuzz_regressions"
 SAMPLES = {
     ".csv": FIX / "support_tickets.csv",
     ".json": FIX / "zendesk_tickets.json",
@@ -35,8 +42,9 @@ SAMPLES = {
     ".srt": FIX / "onboarding_interview.srt",
 }
 EXTENSIONS = sorted(SAMPLES)
+EXAMPLES = 60
 FUZZ = settings(
-    max_examples=60,
+    max_examples=scaled(EXAMPLES),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,
@@ -188,20 +196,45 @@ def scratch() -> Iterator[Path]:
         yield Path(tmp)
 
 
+def save_regression(ext: str, data: bytes) -> Path:
+    """Keep a failing fuzz input as a file every later run replays (see test_saved_regressions)."""
+    REGRESSIONS.mkdir(exist_ok=True)
+    path = REGRESSIONS / f"{hashlib.sha256(data).hexdigest()[:12]}{ext}"
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.hypothesis
 @pytest.mark.parametrize("ext", EXTENSIONS)
 def test_fuzz_parser(ext: str, scratch: Path) -> None:
     seen = {"examples": 0}
+    failing: list[bytes] = []
 
     @FUZZ
     @given(data=hostile_file(ext))
     def run(data: bytes) -> None:
         path = scratch / f"fuzz{ext}"
         path.write_bytes(data)
-        consume(path)
+        try:
+            consume(path)
+        except BaseException:
+            failing.append(data)
+            raise
         seen["examples"] += 1
 
-    run()
-    assert seen["examples"] >= 30
+    try:
+        run()
+    except BaseException:
+        if FUZZING and failing:  # Hypothesis replays the shrunk example last
+            print(f"saved the failing input as {save_regression(ext, failing[-1])}")
+        raise
+    assert seen["examples"] >= EXAMPLES // 2
+
+
+@pytest.mark.parametrize("path", sorted(REGRESSIONS.glob("*.*")), ids=lambda p: p.name)
+def test_saved_regressions(path: Path) -> None:
+    """Inputs that once broke a parser (found by `make fuzz` or by chance) stay handled."""
+    consume(path)
 
 
 @pytest.mark.parametrize("ext", EXTENSIONS)
