@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kernel.errors import InputError
+from kernel.errors import InputError, shown
 from kernel.schemas import SignalKind
 
 #: Fields a column can be mapped to (``--map col=FIELD``).
@@ -145,7 +145,7 @@ def detect_columns(columns: Sequence[str], mapping: MappingSpec, path: Path, *, 
     for source, target in mapping.columns.items():
         col = source if source in columns else by_norm.get(normalize(source))
         if col is None:
-            raise InputError(f"{path}: column {source!r} from --map not found (columns: {_list(columns)})")
+            raise InputError(f"{path}: column {source!r} from --map not found (columns: {column_list(columns)})")
         used.add(col)
         if target != "ignore":
             fields[target] = col
@@ -170,7 +170,7 @@ def detect_columns(columns: Sequence[str], mapping: MappingSpec, path: Path, *, 
         if col is not None:
             fields["text"] = col
     if need_text and "text" not in fields:
-        raise InputError(f"{path}: no text column found (columns seen: {_list(columns)}); use --map COLUMN=text")
+        raise InputError(f"{path}: no text column found (columns seen: {column_list(columns)}); use --map COLUMN=text")
     return ColumnMap(fields=fields, columns=list(columns))
 
 
@@ -184,8 +184,9 @@ def _match_last_segment(name: str, columns: Sequence[str], used: set[str]) -> st
     return next((free[c] for c in _CANDIDATES.get(name, ()) if c in free), None)
 
 
-def _list(columns: Iterable[str]) -> str:
-    cols = list(columns)
+def column_list(columns: Iterable[str]) -> str:
+    """Column names for a one-line message: names holding line breaks or control characters as reprs."""
+    cols = [shown(c) for c in columns]
     return ", ".join(cols) if cols else "none"
 
 

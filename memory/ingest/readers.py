@@ -25,6 +25,7 @@ from .decode import FileInfo, check_file, read_whole
 from .detect import (
     ColumnMap,
     MappingSpec,
+    column_list,
     detect_columns,
     detect_kind,
     kind_from_name,
@@ -261,7 +262,7 @@ def _tabular_source(
                    if cmap.get(f) is None]
         if missing:
             raise InputError(
-                f"{path}: usage events need {', '.join(missing)} column(s) (columns seen: {', '.join(columns)})"
+                f"{path}: usage events need {', '.join(missing)} column(s) (columns seen: {column_list(columns)})"
             )
 
         def produce_usage(source: Source) -> Iterator[RowOrRejection]:
@@ -269,7 +270,7 @@ def _tabular_source(
 
         return Source(path=path, kind=kind, total=total, _produce=produce_usage)
     if cmap.get("text") is None:
-        raise InputError(f"{path}: no text column found (columns seen: {', '.join(columns) or 'none'}); "
+        raise InputError(f"{path}: no text column found (columns seen: {column_list(columns)}); "
                          "use --map COLUMN=text")
     builder = RowBuilder(path, kind, cmap, spec, _mtime(path))
 

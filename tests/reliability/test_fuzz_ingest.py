@@ -279,6 +279,7 @@ def test_five_megabyte_line(ext: str, scratch: Path) -> None:
         ("no-text-column.csv", b"id,date\n1,2026-01-01\n"),
         ("noext", b"text\nhello\n"),
         ("binary.vtt", bytes(range(256)) * 20),
+        ("header-cell-newline.csv", b'\r\n"0\n",\r\n\x00\r\n'),
     ],
 )
 def test_hostile_files_are_one_clear_error(name: str, data: bytes, scratch: Path) -> None:
