@@ -1,30 +1,34 @@
-"""Meeting notes deliverable: decisions, action items (with owners), open questions and requirements.
+"""Meeting notes deliverable: requirements, decisions, action items (with owners) and open questions.
 
-Input: a transcript ingested with ``--kind meeting`` (one signal per speaker turn). :func:`collect`
-puts the turns of the meeting the goal is about (the latest one when the goal names none) into the
-run's evidence, with the whole turn text as the quote, so every item can cite a turn and quote it
+Input: a transcript ingested with ``--kind meeting`` (one signal per speaker turn, or per row of a
+table of statements). :func:`collect` puts the turns of the meeting the goal is about (the latest
+one when the goal names none) into the run's evidence, so every item can cite a turn and quote it
 verbatim.
 
-Offline extraction is rule-based and explainable, sentence by sentence:
+Offline extraction works sentence by sentence, in spoken order:
 
-- **decisions**: "we decided", "here's where I land", "let's go with", "the decision is", "agreed
-  to" …, with the rest of the deciding turn's statements;
-- **action items**: first-person commitments ("I'll …", "I will …") owned by the speaker, and
-  assignments ("Owen, you own it", "Claire, will you …?" answered with a yes) owned by the person
-  named; "we'll …" items have no owner;
-- **open questions**: questions labelled as open ("Open question: …") or answered with a deferral
-  ("let's not decide that today", "we'll look at the data next week");
-- **requirements**: statements with a requirement cue (must, has to, needs, never/ever, a latency
-  bound "within N seconds", "at p95", "it should …"), continued by a following "And …" turn, typed
-  functional / non-functional with :func:`tools.reqtype.classify_requirement`.
+- **requirements**: :func:`tools.statements.classify_statements` tells functional (F) and quality
+  (A, with its kind) statements from conversation. A requirement stated several times is one item
+  citing each statement (MiniLM cosine >= ``MERGE_SIMILARITY``); its summary line drops fillers
+  (quotes stay verbatim); items are grouped by topic (clusters of their embeddings, named by their
+  most shared word) and each carries a draft user story citing the same quotes;
+- **decisions**: statements with an agreement marker ("we decided", "we agreed", "let's go with
+  the …", "here's where I land"), quoted with the marker, or a bare "Agreed." / "Deal." answering a
+  proposal (both quoted);
+- **action items**: first-person commitments to a follow-up verb ("I'll share …", "I will send …"),
+  owned by the speaker; requests ("Claire, will you …?", "can you …?") answered yes, owned by the
+  person named or the one who said yes. Without speaker names the owner is ``[owner?]``;
+- **open questions**: questions labelled open ("Open question: …"), or answered with a deferral or
+  an "I'm not sure", or never answered.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from agents.writer import Deliverable, Materials, register
@@ -32,33 +36,75 @@ from kernel.artifacts import MeetingNotes
 from kernel.schemas import Signal, SignalKind
 from memory import api as memory_api
 from tools.citations import find_span
-from tools.reqtype import NFR_CATEGORIES, classify_requirement
 from tools.research import evidence_row
 from tools.scoring import tokens
+from tools.statements import (
+    classify_statements,
+    content_words,
+    embed_statements,
+    quality_kind,
+    salience_table,
+    strip_fillers,
+)
 
 KIND = "meeting_notes"
 KEYWORDS = (" meeting", "minutes", "action items", "follow-up", "follow up", "recap", "transcript")
+#: Owner of an action item when the transcript does not say who owns it.
+OWNER_UNKNOWN = "[owner?]"
+#: Cosine similarity from which two requirement statements are the same requirement restated.
+MERGE_SIMILARITY = 0.75
+#: Cosine distance under which requirement items share a topic (average linkage).
+TOPIC_DISTANCE = 0.7
 
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 _DECISION = re.compile(
-    r"\b(?:we(?:'ve)? decided|decided (?:that|to)|here's where i land|let's go with|we(?:'ll| will) go with|"
-    r"the decision is|we agreed|agreed to|final answer)\b", re.IGNORECASE)
-_COMMIT = re.compile(r"\b(?:i'll|i will|i'm going to|i am going to|i can take|i'll take)\b", re.IGNORECASE)
-_TEAM_COMMIT = re.compile(r"\b(?:we'll|we will)\s+(?!go with|make|need|be\b)", re.IGNORECASE)
+    r"\b(?:we(?:'ve| have)? (?:decided|agreed)|(?:it|this|that) (?:was|is|has been) (?:decided|agreed)|"
+    r"decided (?:that|to|on)|here's where i land|let's go with (?:the |a |an |option )?\w|"
+    r"we(?:'ll| will| are|'re) go(?:ing)? with (?:the |a |an |option )\w|the decision is|agreed (?:on|that|to)|"
+    r"final answer|that's settled|we settled on)\b", re.IGNORECASE)
+_AGREEMENT = re.compile(r"^\s*(?:agreed|deal|decided|settled|sounds good,? let's do (?:it|that)|let's do (?:it|that))"
+                        r"[.!]?\s*$", re.IGNORECASE)
+_FOLLOW_UP = (r"(?:send|share|write(?: up)?|draft|prepare|set up|schedule|book|check|look (?:into|at)|follow up|"
+              r"get back|find out|ask|talk to|reach out|email|call|update|review|create|fix|test|investigate|"
+              r"circulate|put together|finish|have|own|take|handle|organi[sz]e|document|summari[sz]e|sync|"
+              r"compile|build|ship|deploy|post|upload|forward|file|open|run|join|confirm|clarify|contact|"
+              r"coordinate|prototype|estimate|research|explore|add|pull|make sure)")
+_ADVERBS = r"(?:(?:just|also|then|quickly|go ahead and|try to|make sure to|definitely|first|still)\s+)*"
+_COMMIT = re.compile(rf"\b(?:i'll|i will|i'm going to|i am going to|i can|let me)\s+{_ADVERBS}{_FOLLOW_UP}\b",
+                     re.IGNORECASE)
+_SELF = re.compile(r"\b(?:i'll|i will|i'm going to|i am going to)\b", re.IGNORECASE)
+_TEAM_COMMIT = re.compile(rf"\b(?:we'll|we will|we're going to)\s+{_ADVERBS}{_FOLLOW_UP}\b", re.IGNORECASE)
+_IN_MEETING = re.compile(r"\blet me\b|\b(?:right now|quickly|here as a side note|this down)\b", re.IGNORECASE)
 _OWN = re.compile(r"\b([A-Z][a-z]+),? you own (?:it|this|that)\b")
 _ASK = re.compile(r"^\s*(?:(?:and|so)\s+)?([A-Z][a-z]+),\s+(?:can|could|will|would) you\s+(.+?)\?\s*$")
 _ASK_ABOUT = re.compile(r"^\s*(?i:can|could|will) ([A-Z][a-z]+) (.+?)\?\s*$")
-_YES = re.compile(r"^\s*(?:yes|yeah|yep|sure|will do|on it|absolutely|of course|ok(?:ay)?)\b", re.IGNORECASE)
+_ASK_ANYONE = re.compile(r"^\s*(?:(?:and|so|maybe)\s+)?(?:can|could|would) you (?:please )?(.+?)\?\s*$",
+                         re.IGNORECASE)
+_LOGISTICS = re.compile(r"\b(?:mute|unmute|hear (?:me|you|us)|mic|microphone|camera|audio|screen|recording|"
+                        r"repeat that|say that again|speak up)\b", re.IGNORECASE)
+_YES = re.compile(r"^\s*(?:yes|yeah|yep|sure|will do|on it|absolutely|of course|ok(?:ay)?|no problem|can do)\b",
+                  re.IGNORECASE)
 _OPEN_LABEL = re.compile(r"\b(?:another )?open question:\s*", re.IGNORECASE)
 _DEFER = re.compile(
     r"\b(?:let's not decide|not decide that|decide (?:that )?later|we'll look at|look into it|get back to|"
-    r"follow up|take (?:it|this) offline|don't know yet|not sure yet|park (?:it|that)|revisit)\b", re.IGNORECASE)
-_REQUIREMENT = re.compile(
-    r"\b(?:must|shall|has to|have to|needs? to|needs? an?|never|ever|at p\d{2,3}|"
-    r"within (?:\d+|one|two|three|five|ten|a few) (?:ms|milliseconds?|seconds?|minutes?)|"
-    r"(?:it|we|they|this|the app) should)\b", re.IGNORECASE)
+    r"follow up|take (?:it|this) offline|don't know yet|not sure yet|park (?:it|that)|revisit|"
+    r"(?:i'm|i am) not (?:really )?sure|i don't know|no idea|good question|we'll see|depends on|"
+    r"have to think about|need to (?:check|think)|talk about (?:it|this|that) later|later on)\b", re.IGNORECASE)
+_TAG_QUESTION = re.compile(r"(?:\bright|\bokay|\bno|you know|isn't it|don't you think|what do you think|"
+                           r"you know what i mean|does that make sense)\s*\?\s*$", re.IGNORECASE)
 _LEAD = re.compile(r"^(?:okay|ok|so|good|and|first|second|also|plus|yes|right)[,.:]?\s+", re.IGNORECASE)
 _LABEL = re.compile(r"^(?:[\w-]+(?:\s[\w-]+)?(?:-wise)?)\s*(?:too)?:\s+", re.IGNORECASE)
+_ACTOR = re.compile(r"\b(project manager|team leader|team lead|product manager|super admin|administrator|admin|"
+                    r"manager|employee|customer|client|user|member|owner|visitor|student|teacher|patient|"
+                    r"developer|designer|operator|reviewer|editor|author|buyer|seller|guest|host)s?\b",
+                    re.IGNORECASE)
+_WANT = re.compile(r"\b(?:should|must|shall|needs? to|has to|have to|wants? to|would like to|'d like to|"
+                   r"can|could|will|is able to|are able to|needs?(?= (?:a|an|the|some)\b)|"
+                   r"wants?(?= (?:a|an|the|some)\b))\s+(?:(?:also|only|just|always|really|simply)\s+)*"
+                   r"(?:be able to\s+)?", re.IGNORECASE)
+_PRONOUNS = frozenset({"i", "we", "you", "he", "she", "they", "it", "one", "someone", "everyone", "people"})
+_SETTING = re.compile(r"^(?:(?:for|on|in|at|with|when|during|after|before)\b[^,]{1,40},\s*)+", re.IGNORECASE)
+_BENEFIT = re.compile(r"\b(?:so that|in order to|so as to|because)\s+(.+?)[.!?]?$", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------------------- collect
@@ -73,10 +119,10 @@ def meeting_turns(workspace: str, goal: str = "") -> list[Signal]:
         return []
     goal_tokens = tokens(goal)
 
-    def rank(key: tuple[str, str]) -> tuple[int, str]:
+    def rank(key: tuple[str, str]) -> tuple[int, str, int]:
         turns = meetings[key]
         words = tokens(" ".join([key[0], key[1], *(t.text for t in turns)]))
-        return len(goal_tokens & words), max(t.created_at for t in turns).isoformat()
+        return len(goal_tokens & words), max(t.created_at for t in turns).isoformat(), len(turns)
 
     chosen = max(meetings, key=rank)
     return sorted(meetings[chosen], key=lambda s: s.chunk)
@@ -92,7 +138,7 @@ def collect(m: Materials) -> dict[str, dict[str, Any]]:
     return rows
 
 
-# ------------------------------------------------------------------------------------------- extract
+# ------------------------------------------------------------------------------------------- helpers
 
 
 def _sentences(text: str) -> list[str]:
@@ -100,11 +146,12 @@ def _sentences(text: str) -> list[str]:
 
 
 def _clean(sentence: str) -> str:
-    """A sentence as an item: filler and labels ('Okay.', 'Requirements-wise,') removed, capitalised."""
+    """A sentence as a summary line: labels ('Requirements-wise,'), lead words and fillers removed, capitalised."""
     text = sentence.strip()
     for _ in range(3):
         text = _LEAD.sub("", _OPEN_LABEL.sub("", text)).strip()
     text = _LABEL.sub("", text).strip() if len(text.split(":")[0].split()) <= 2 else text
+    text = strip_fillers(text) if text else text
     return text[:1].upper() + text[1:] if text else sentence.strip()
 
 
@@ -120,30 +167,161 @@ def _cite(row: dict[str, Any], quote: str) -> dict[str, Any]:
     return {"citations": [row["signal_id"]], "quotes": [{"signal_id": row["signal_id"], "quote": quote}]}
 
 
+def _with_speaker(item: dict[str, Any], key: str, speaker: Any) -> dict[str, Any]:
+    if speaker:
+        item[key] = speaker
+    return item
+
+
+# ------------------------------------------------------------------------------------------- requirements
+
+
+def _story(summary: str, quotes: list[dict[str, Any]]) -> dict[str, Any]:
+    """A draft user story for one requirement (a starting point for the PM), citing the requirement's quotes."""
+    actor = _ACTOR.search(summary)
+    as_a = actor.group(1).lower() if actor else "user"
+    body = summary.rstrip(".!?")
+    benefit = _BENEFIT.search(body)
+    if benefit:
+        body = body[: benefit.start()].rstrip(" ,")
+    want = _WANT.search(body)
+    if want and body[want.end():].strip():
+        subject = _SETTING.sub("", body[: want.start()]).strip(" ,")
+        rest = body[want.end():].strip(" ,")
+        last = subject.split()[-1].lower() if subject.split() else ""
+        plain = not subject or last in _PRONOUNS or bool(_ACTOR.fullmatch(subject.split()[-1]))
+        i_want = rest if plain else f"{subject[:1].lower() + subject[1:]} to {rest}"
+    else:
+        i_want = body.strip(" ,")
+        i_want = i_want[:1].lower() + i_want[1:] if not i_want[:2].isupper() else i_want
+    story: dict[str, Any] = {"as_a": as_a, "i_want": i_want}
+    if benefit:
+        story["so_that"] = benefit.group(1).strip()
+    story["citations"] = list(dict.fromkeys(q["signal_id"] for q in quotes))
+    return story
+
+
+def _topics(vectors: np.ndarray, summaries: list[str], salience: Counter[str]) -> list[str]:
+    """A topic label per requirement item: average-linkage clusters of their vectors, named by a shared word."""
+    if len(summaries) == 1:
+        groups = np.array([1])
+    else:
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        distances = np.clip(1.0 - vectors @ vectors.T, 0.0, 2.0)
+        condensed = distances[np.triu_indices(len(summaries), k=1)]
+        groups = fcluster(linkage(condensed, method="average"), t=TOPIC_DISTANCE, criterion="distance")
+    labels: dict[int, str] = {}
+    for group in dict.fromkeys(int(g) for g in groups):
+        members = [summaries[i] for i in range(len(summaries)) if int(groups[i]) == group]
+        if len(members) == 1:
+            labels[group] = "Other"
+            continue
+        counts: Counter[str] = Counter()
+        for text in members:
+            words = content_words(text)
+            counts.update(set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)})
+        best = sorted(counts, key=lambda w: (-counts[w], -(" " in w), -salience[w.split()[-1]], w))
+        labels[group] = best[0].capitalize() if best and counts[best[0]] >= 2 else "Other"
+    return [labels[int(g)] for g in groups]
+
+
+def requirements_of(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Requirement items of ordered sentence units (``{"turn", "sentence", "speaker", "skip"}``).
+
+    Statements the classifier labels F or A become items; a restated requirement joins the item it
+    repeats (one item citing each statement); items are grouped by topic, each with a draft story.
+    """
+    texts = [u["sentence"] for u in units]
+    if not texts:
+        return []
+    vectors = embed_statements(texts)
+    labelled = classify_statements(texts, vectors=vectors)
+    salience = salience_table(texts)
+    items: list[dict[str, Any]] = []
+    anchors: list[np.ndarray] = []
+    for unit, statement, vector in zip(units, labelled, vectors, strict=True):
+        if not statement.is_requirement or unit.get("skip"):
+            continue
+        quote = {"signal_id": unit["turn"]["signal_id"], "quote": unit["sentence"]}
+        similar = [float(vector @ a) for a in anchors]
+        if similar and max(similar) >= MERGE_SIMILARITY:
+            item = items[int(np.argmax(similar))]
+            if quote["signal_id"] not in item["citations"]:
+                item["citations"].append(quote["signal_id"])
+            if quote not in item["quotes"]:
+                item["quotes"].append(quote)
+            if statement.kind and item["type"] == "functional":
+                item.update(type="non-functional", category=statement.kind)
+            continue
+        item = {"requirement": _clean(unit["sentence"]),
+                "type": "non-functional" if statement.label == "A" else "functional",
+                "category": statement.kind or "functional", "citations": [quote["signal_id"]], "quotes": [quote]}
+        items.append(_with_speaker(item, "speaker", unit.get("speaker")))
+        anchors.append(vector)
+    if not items:
+        return []
+    topics = _topics(np.vstack(anchors), [i["requirement"] for i in items], salience)
+    order = list(dict.fromkeys(topics))
+    for item, topic in zip(items, topics, strict=True):
+        item["topic"] = topic
+        item["story"] = _story(item["requirement"], item["quotes"])
+        if len(item["quotes"]) > 1:
+            item["restated"] = len(item["quotes"])
+    return sorted(items, key=lambda i: order.index(i["topic"]))
+
+
+# ------------------------------------------------------------------------------------------- extract
+
+
+def _answers(turns: list[dict[str, Any]], i: int) -> int | None:
+    """Index of the next turn by someone else (the next turn when speakers are unknown)."""
+    speaker = turns[i].get("speaker")
+    for k in range(i + 1, min(i + 3, len(turns))):
+        if not speaker or turns[k].get("speaker") != speaker:
+            return k
+    return None
+
+
 def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Decisions, action items, open questions and requirements of ordered turns (evidence rows)."""
     speakers = list(dict.fromkeys(str(t.get("speaker")) for t in turns if t.get("speaker")))
     decisions: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     questions: list[dict[str, Any]] = []
-    requirements: list[dict[str, Any]] = []
-    last_requirement_turn = -2
+    units: list[dict[str, Any]] = []
     answered: set[int] = set()
+    decided: set[int] = set()
     for i, turn in enumerate(turns):
         text, speaker = turn["quote"], turn.get("speaker")
-        following = turns[i + 1] if i + 1 < len(turns) else None
+        at = _answers(turns, i)
+        reply = turns[at] if at is not None else None
         sentences = _sentences(text)
         for j, sentence in enumerate(sentences):
             question = sentence.endswith("?")
-            if _DECISION.search(sentence) and not question:
+            unit = {"turn": turn, "sentence": sentence, "speaker": speaker, "skip": False}
+            units.append(unit)
+            if _DECISION.search(sentence) and not question and len(sentence.split()) >= 5:
                 rest = [s for s in sentences[j + 1:] if not s.endswith("?") and not _COMMIT.search(s)]
-                quote = " ".join([sentence, *rest])
-                quote = find_span(text, quote) or sentence
-                decisions.append({"decision": _clean(quote), "speaker": speaker, **_cite(turn, quote)})
-            if _COMMIT.search(sentence) and not question and i not in answered:
-                actions.append({"owner": speaker, "item": _clean(sentence), **_cite(turn, sentence)})
+                quote = find_span(text, " ".join([sentence, *rest])) or sentence
+                decisions.append(_with_speaker({"decision": _clean(quote), **_cite(turn, quote)}, "speaker", speaker))
+                decided.add(i)
+                unit["skip"] = True
+            elif j == 0 and _AGREEMENT.match(sentence) and i > 0 and i - 1 not in decided:
+                previous = turns[i - 1]
+                proposal = next((s for s in reversed(_sentences(previous["quote"])) if not s.endswith("?")), None)
+                if proposal and len(proposal.split()) >= 4:
+                    item = {"decision": _clean(proposal), **_cite(previous, proposal)}
+                    item["citations"].append(turn["signal_id"])
+                    item["quotes"].append({"signal_id": turn["signal_id"], "quote": sentence})
+                    decisions.append(_with_speaker(item, "speaker", speaker))
+                    decided.add(i)
+            if _COMMIT.search(sentence) and not question and i not in answered and not _IN_MEETING.search(sentence):
+                actions.append({"owner": speaker or OWNER_UNKNOWN, "item": _clean(sentence), **_cite(turn, sentence)})
+                unit["skip"] = True
             elif _TEAM_COMMIT.search(sentence) and not question and not _DECISION.search(sentence):
-                actions.append({"owner": None, "item": _clean(sentence), **_cite(turn, sentence)})
+                actions.append({"owner": speaker or OWNER_UNKNOWN, "item": _clean(sentence), **_cite(turn, sentence)})
+                unit["skip"] = True
             owned = _OWN.search(sentence)
             if owned:
                 owner = _full_name(owned.group(1), speakers)
@@ -155,39 +333,49 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
                     item["quotes"].insert(0, {"signal_id": previous["signal_id"], "quote": task})
                 actions.append(item)
             if question:
-                ask = _ASK.match(sentence) or _ASK_ABOUT.match(sentence)
-                accepted = following is not None and (_YES.match(following["quote"])
-                                                      or _COMMIT.search(following["quote"]))
-                if ask and following is not None and accepted:
-                    owner = _full_name(ask.group(1), speakers)
-                    item = {"owner": owner, "item": _clean(ask.group(2)), **_cite(turn, sentence)}
-                    promise = next((s for s in _sentences(following["quote"]) if _COMMIT.search(s)), None)
-                    if promise:
-                        item["item"] += f" (“{promise}”)"
-                        item["citations"].append(following["signal_id"])
-                        item["quotes"].append({"signal_id": following["signal_id"], "quote": promise})
-                        answered.add(i + 1)
-                    actions.append(item)
-                elif _OPEN_LABEL.search(sentence) or (following is not None and _DEFER.search(following["quote"])):
-                    entry = {"question": _clean(sentence), "asked_by": speaker, **_cite(turn, sentence)}
-                    if following is not None and _DEFER.search(following["quote"]):
-                        deferral = _sentences(following["quote"])
-                        reply = next((s for s in deferral if _DEFER.search(s)), deferral[0])
-                        entry["citations"].append(following["signal_id"])
-                        entry["quotes"].append({"signal_id": following["signal_id"], "quote": reply})
-                    questions.append(entry)
-                continue
-            continues = i == last_requirement_turn + 1 and j == 0 and sentence.lower().startswith("and ")
-            if (_REQUIREMENT.search(sentence) or continues) and not _COMMIT.search(sentence):
-                kind, code = classify_requirement(sentence)
-                requirements.append({
-                    "requirement": _clean(sentence), "type": kind,
-                    "category": NFR_CATEGORIES.get(code, "functional"), "speaker": speaker,
-                    **_cite(turn, sentence),
-                })
-                last_requirement_turn = i
+                _question(sentence, turn, at, reply, speakers, actions, questions, answered, unit)
+    requirements = requirements_of(units)
     return {"decisions": decisions, "action_items": actions, "open_questions": questions,
             "requirements": requirements}
+
+
+def _question(sentence: str, turn: dict[str, Any], at: int | None, reply: dict[str, Any] | None, speakers: list[str],
+              actions: list[dict[str, Any]], questions: list[dict[str, Any]], answered: set[int],
+              unit: dict[str, Any]) -> None:
+    """A request accepted (an action item), or a question left open, or nothing."""
+    ask = _ASK.match(sentence) or _ASK_ABOUT.match(sentence)
+    anyone = None if ask else _ASK_ANYONE.match(sentence)
+    accepted = reply is not None and bool(_YES.match(reply["quote"]) or _SELF.search(reply["quote"]))
+    if (ask or anyone) and accepted and reply is not None and not _LOGISTICS.search(sentence):
+        if ask:
+            owner = _full_name(ask.group(1), speakers)
+            task = ask.group(2)
+        else:
+            owner = reply.get("speaker") or OWNER_UNKNOWN
+            task = anyone.group(1) if anyone else sentence
+        item = {"owner": owner, "item": _clean(task), **_cite(turn, sentence)}
+        promise = next((s for s in _sentences(reply["quote"]) if _SELF.search(s)), None)
+        if promise:
+            item["item"] += f" (“{promise}”)"
+            item["citations"].append(reply["signal_id"])
+            item["quotes"].append({"signal_id": reply["signal_id"], "quote": promise})
+            if at is not None:
+                answered.add(at)
+        actions.append(item)
+        unit["skip"] = True
+        return
+    if len(sentence.split()) < 5 or _TAG_QUESTION.search(sentence) or _LOGISTICS.search(sentence):
+        return
+    labelled = bool(_OPEN_LABEL.search(sentence))
+    deferral = None
+    if reply is not None:
+        deferral = next((s for s in _sentences(reply["quote"]) if _DEFER.search(s)), None)
+    if labelled or deferral or reply is None:
+        entry = _with_speaker({"question": _clean(sentence), **_cite(turn, sentence)}, "asked_by", turn.get("speaker"))
+        if reply is not None and deferral:
+            entry["citations"].append(reply["signal_id"])
+            entry["quotes"].append({"signal_id": reply["signal_id"], "quote": deferral})
+        questions.append(entry)
 
 
 # ------------------------------------------------------------------------------------------- draft
@@ -214,7 +402,11 @@ def notes_document(m: Materials, found: dict[str, list[dict[str, Any]]], turns: 
                                               "`pmpilot ingest FILE --kind meeting`.", "citations": []}]
     cited = [sid for key in found for item in found[key] for sid in item.get("citations") or []]
     doc["evidence"] = m.evidence_for(cited)
-    quoted = {q["signal_id"]: q["quote"] for key in found for item in found[key] for q in item.get("quotes") or []}
+    quoted: dict[str, str] = {}
+    for key in found:
+        for item in found[key]:
+            for q in item.get("quotes") or []:
+                quoted.setdefault(q["signal_id"], q["quote"])
     for entry in doc["evidence"]:
         entry["quote"] = quoted.get(entry["signal_id"], entry["quote"])
     return doc
@@ -250,9 +442,10 @@ class RequirementPoint(QuotedPoint):
 class MeetingNotesDraft(BaseModel):
     """Notes of the meeting transcript given as evidence (signals of kind meeting, one per turn).
 
-    Only include what was actually said: decisions that were made, action items (with the owner when
-    the transcript names one), questions left open, and product requirements mentioned. Every point
-    cites the turn it comes from and quotes it verbatim.
+    Only include what was actually said: decisions that were agreed (quote the words of agreement),
+    action items someone committed to (with the owner when the transcript names one), questions
+    raised and not settled, and product requirements stated (not chit-chat, not hedged musing).
+    Every point cites the turn it comes from and quotes it verbatim.
     """
 
     decisions: list[QuotedPoint]
@@ -281,8 +474,8 @@ def complete_meeting_notes(draft: BaseModel, m: Materials) -> dict[str, Any]:
     for point in draft.decisions:
         cite = verified(point)
         if cite:
-            found["decisions"].append({"decision": point.text, "speaker": by_id[point.signal_id].get("speaker"),
-                                       **cite})
+            found["decisions"].append(_with_speaker({"decision": point.text, **cite}, "speaker",
+                                                    by_id[point.signal_id].get("speaker")))
     for action in draft.action_items:
         cite = verified(action)
         if not cite:
@@ -290,9 +483,9 @@ def complete_meeting_notes(draft: BaseModel, m: Materials) -> dict[str, Any]:
         owner = action.owner.strip() if action.owner else None
         if owner and not any(_first_name(owner).lower() == _first_name(s).lower() for s in speakers):
             owner = None
-        if owner is None and _COMMIT.search(action.quote):
+        if owner is None and _SELF.search(action.quote):
             owner = by_id[action.signal_id].get("speaker")
-        found["action_items"].append({"owner": _full_name(_first_name(owner), speakers) if owner else None,
+        found["action_items"].append({"owner": _full_name(_first_name(owner), speakers) if owner else OWNER_UNKNOWN,
                                       "item": action.text, **cite})
     for point in draft.open_questions:
         cite = verified(point)
@@ -301,9 +494,11 @@ def complete_meeting_notes(draft: BaseModel, m: Materials) -> dict[str, Any]:
     for point in draft.requirements:
         cite = verified(point)
         if cite:
-            kind, code = classify_requirement(point.text)
-            found["requirements"].append({"requirement": point.text, "type": kind,
-                                          "category": NFR_CATEGORIES.get(code, "functional"), **cite})
+            kind = quality_kind(point.text) or quality_kind(point.quote)
+            item = {"requirement": point.text, "type": "non-functional" if kind else "functional",
+                    "category": kind or "functional", **cite}
+            item["story"] = _story(point.text, item["quotes"])
+            found["requirements"].append(item)
     return notes_document(m, found, turns)
 
 

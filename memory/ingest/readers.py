@@ -220,7 +220,9 @@ class RowBuilder:
         except ValueError:
             return _rejection(self.path, line, f"unparseable date {raw_date!r} in column {date_col!r}")
         user = self._cell(record, "user_id")
-        external_id = self._cell(record, "external_id") or row_hash(user, raw_date, text)
+        external_id = self._cell(record, "external_id") or (
+            # a table of meeting statements is one meeting: rows keep their order as chunks 0..n
+            self.path.stem if self.kind == SignalKind.MEETING else row_hash(user, raw_date, text))
         speaker = self._cell(record, "speaker")
         role_value = self._cell(record, "role")
         role = None

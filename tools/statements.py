@@ -1,0 +1,269 @@
+"""Requirement statements in a conversation: functional (F), quality (A, with its kind) or neither.
+
+A meeting transcript is mostly conversation ("Yeah.", "Let me get my notes.", "Maybe we have to
+think about this."); a minority of statements state what the product must do (functional) or how
+well (quality). :func:`classify_statements` tells them apart with a small linear model:
+
+- **features**: the MiniLM embedding (bundled, offline) of the statement with fillers removed,
+  the mean embedding of its neighbours (requirements come in runs), and general conversation
+  cues — modal verbs (should / must / need to / has to / want), ability ("able to", "allow"),
+  product actors and objects (user, admin, screen, report ...), questions, hedges, backchannel
+  openers, meeting-logistics talk, length, and how much of the statement uses the meeting's own
+  recurring vocabulary (computed per transcript, no word list from any data set);
+- **weights**: logistic regression fitted by ``python -m bench.meetings --refit`` on labelled
+  conversation (see docs/automations.md) and shipped as ``statements_model.json``, so nothing
+  reads a data set or trains at run time;
+- **type**: a requirement statement is a quality requirement (A) when it clearly names a quality
+  attribute (the ISO 25010 / PROMISE lexicon of :mod:`tools.reqtype` scores at least
+  ``QUALITY_THRESHOLD``), with that category as its kind; otherwise functional (F). A linear
+  model over the embedding, fitted on PROMISE plus the meeting, did worse than always-F by
+  cross-validation, so it is not used (docs/automations.md).
+
+A statement phrased as an unhedged obligation (:func:`explicit_requirement`) is a requirement
+whatever its score. The threshold on the score was chosen by cross-validation for precision (a PM forwards these
+notes: filler listed as a requirement costs more than a missed one); see the model file's ``cv``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from kernel.errors import InputError
+from tools.reqtype import NFR_CATEGORIES, classify_requirement
+
+__all__ = ["MODEL_PATH", "Statement", "classify_statements", "content_words", "embed_statements",
+           "explicit_requirement", "hand_features", "quality_kind", "salience_table", "statement_matrix",
+           "strip_fillers"]
+
+MODEL_PATH = Path(__file__).with_name("statements_model.json")
+#: Lexicon score (tools.reqtype) from which a requirement statement counts as a quality requirement.
+QUALITY_THRESHOLD = 1.5
+
+Label = Literal["F", "A"]
+
+# ------------------------------------------------------------------------------------------ fillers
+
+_FILLER = re.compile(
+    r"(?:,\s*)?(?:"
+    r"(?:(?<=^)|(?<=[\s,.;]))(?:u+m+|u+h+|e+r+m*|h+m+|mm+|ah+)(?=[\s,.;!?]|$)"  # um, uh, erm, hmm
+    r"|\byou know\b(?!\s+(?:how|what|where|why|when|who|that|the|if|about))"  # "you know" as a tag
+    r"|(?:(?<=^)|(?<=[,.;]\s)|(?<=,))\s*like(?=,)"  # "like," as a filler, not "I'd like"
+    r"|\bi mean(?=,)"
+    r")(?:,)?",
+    re.IGNORECASE,
+)
+_STUTTER = re.compile(r"\b(\w+(?:'\w+)?)(?:,?\s+\1\b)+", re.IGNORECASE)
+_LEADING = re.compile(r"^(?:(?:so|and|but|well|yeah|yes|okay|ok|oh|right|alright)\b[,.]?\s+)+", re.IGNORECASE)
+
+
+def strip_fillers(text: str) -> str:
+    """A statement without fillers (um, uh, like, you know, I mean), stutters and leading "So, yeah,".
+
+    Used for summary lines and for the classifier's embedding; quotes always stay verbatim.
+    """
+    out = _FILLER.sub(" ", text)
+    out = _STUTTER.sub(r"\1", out)
+    out = re.sub(r"\s+([,.;!?])", r"\1", out)
+    out = re.sub(r"([,;])(?:\s*[,;])+", r"\1", out)
+    out = re.sub(r"\s{2,}", " ", out).strip(" ,;")
+    out = _LEADING.sub("", out).strip(" ,;")
+    if not re.search(r"[A-Za-z0-9]", out):
+        return text.strip()
+    return out[:1].upper() + out[1:]
+
+
+# ------------------------------------------------------------------------------------------ features
+
+_STOP = frozenset(
+    "the a an and or but so if then than that this these those there here it its it's is are was were be been "
+    "being have has had do does did i you he she we they me him her us them my your his our their what which who "
+    "whom when where why how not no yes yeah okay ok right um uh like mean know think just really maybe also very "
+    "much more most some any all can could would should will shall must need want going get got say said thing "
+    "things something stuff well actually about with from into onto for of on in at to by as up out over under "
+    "again sure don't i'm we're you're that's let's let also only even still because would've could've i'd "
+    "i'll we'll you'll they'll it'll he's she's there's what's here's isn't aren't wasn't doesn't didn't can't "
+    "won't wouldn't shouldn't probably guess quite kind sort lot little bit yeah guys".split()
+)
+_CUES: tuple[tuple[str, str], ...] = (
+    ("modal_should", r"\b(?:should|shall|must|ought to)\b"),
+    ("need_to", r"\b(?:need|needs|needed)\b"),
+    ("have_to", r"\b(?:has|have|had|got) to\b"),
+    ("want", r"\b(?:want|wants|wanted|would like|'d like|like it if|wish)\b"),
+    ("ability", r"\b(?:able to|possibility|possible to|allow|allows|allowed|let (?:the|them|users?)|can|cannot)\b"),
+    ("actor", r"\b(?:users?|customers?|clients?|admins?|administrators?|managers?|employees?|members?|owners?|"
+              r"roles?|accounts?|people|visitors?|staff|team leaders?|operators?)\b"),
+    ("artifact", r"\b(?:system|app|application|tool|platform|product|feature|screen|page|button|dashboard|"
+                 r"report|reports|email|emails|notification|notifications|form|list|settings?|data|database|"
+                 r"login|log in|interface|menu|search|filter|export|upload|download|mobile|device|devices|"
+                 r"browser|website|service|services)\b"),
+    ("question", r"\?\s*$"),
+    ("hedge", r"\b(?:maybe|perhaps|i think|i guess|not sure|i don't know|probably|i wonder)\b"),
+    ("backchannel", r"^(?:yeah|yes|yep|okay|ok|right|cool|sure|exactly|perfect|hm+|u+m+|u+h+|oh|true|great|"
+                    r"nice|alright|fine|thanks|thank you|no|nope|wait)\b"),
+    ("first_singular", r"\b(?:i|me|my|i'm|i'd|i'll|i've)\b"),
+    ("first_plural", r"\b(?:we|our|us|we're|we'd|we'll|we've|let's)\b"),
+    ("second_person", r"\b(?:you|your|you're|you'd|you'll)\b"),
+    ("conditional", r"\b(?:will|would|could|might)\b"),
+    ("meeting_talk", r"\b(?:meeting|agenda|notes|talk about|discuss\w*|later on|mute|hear me|hear you|"
+                     r"screen ?share|call|minutes|email (?:you|me)|next week|tomorrow|today)\b"),
+    ("imperative", r"^(?:please\s+)?(?:add|make|show|allow|send|create|provide|display|store|keep|let|give|"
+                   r"support|use|enable|disable|remove|include|notify|export|import|save)\b"),
+    ("negation", r"\b(?:not|never|no|don't|doesn't|won't|can't|cannot|shouldn't)\b"),
+    ("because", r"\b(?:because|so that|in order to|such that)\b"),
+    ("number", r"\b\d+(?:[.,]\d+)?\b|\b(?:one|two|three|four|five|ten|hundred|thousand)\b"),
+)
+_CUE_RES = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _CUES)
+HAND_FEATURES: tuple[str, ...] = (*(n for n, _ in _CUES), "words", "short", "salience", "salient_share")
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words of four letters or more that are not function words or conversation fillers."""
+    return [w for w in re.findall(r"[a-z][a-z'-]+", text.lower()) if w not in _STOP and len(w) >= 4]
+
+
+def salience_table(texts: Sequence[str]) -> Counter[str]:
+    """In how many statements of one transcript each content word occurs (its recurring vocabulary)."""
+    return Counter(w for t in texts for w in set(content_words(t)))
+
+
+def hand_features(text: str, salience: Counter[str]) -> list[float]:
+    """The conversation cues of one statement (order of :data:`HAND_FEATURES`)."""
+    low = text.lower().strip()
+    values = [1.0 if rx.search(low) else 0.0 for _, rx in _CUE_RES]
+    words = len(low.split())
+    content = content_words(text)
+    recurring = [salience[w] for w in content if salience[w] >= 3]
+    values += [
+        min(words, 40) / 40,
+        1.0 if words <= 4 else 0.0,
+        sum(np.log1p(c) for c in recurring) / 10,
+        len(recurring) / max(1, len(content)),
+    ]
+    return values
+
+
+def _neighbours(vectors: np.ndarray) -> np.ndarray:
+    """Mean of the previous and next statement's vectors (zeros past either end)."""
+    zero = np.zeros((1, vectors.shape[1]), dtype=vectors.dtype)
+    before = np.vstack([zero, vectors[:-1]])
+    after = np.vstack([vectors[1:], zero])
+    return (before + after) / 2
+
+
+def statement_matrix(texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+    """Feature matrix of ordered statements: own embedding, neighbours' embedding, conversation cues.
+
+    Args:
+        texts: The statements of one transcript, in spoken order.
+        vectors: Their embeddings (MiniLM of :func:`strip_fillers` text), same order.
+    """
+    salience = salience_table(texts)
+    hand = np.array([hand_features(t, salience) for t in texts], dtype=np.float64).reshape(len(texts), -1)
+    return np.hstack([vectors, _neighbours(vectors), hand])
+
+
+# ------------------------------------------------------------------------------------------ explicit rule
+
+_EXPLICIT = re.compile(
+    r"\b(?:must|shall|has to|have to|needs? to|should (?:never|always|not)|never|at p\d\d|"
+    r"within (?:\d+|one|two|three|five|ten|a few) (?:ms|milliseconds?|seconds?|minutes?|hours?))\b", re.IGNORECASE)
+_NOT_EXPLICIT = re.compile(
+    r"\b(?:don't|doesn't|didn't|won't|wouldn't|you'd|we'd) (?:have|need)\b|"
+    r"\bneed to (?:discuss|talk|think|specify|decide|clarify|check|ask|leave|go)\b|"
+    r"\b(?:maybe|i think|not sure|i don't know|probably|i guess|i wonder|perhaps|think about|talk about)\b",
+    re.IGNORECASE)
+
+
+def explicit_requirement(text: str) -> bool:
+    """A statement phrased as an unhedged obligation ("must", "has to", "should never", "within 2 seconds").
+
+    Such statements are requirements whatever the model scores: a model fitted on one meeting's
+    conversation under-weights the crisp phrasing of written requirements.
+    """
+    stripped = text.strip()
+    return (len(stripped.split()) >= 6 and not stripped.endswith("?") and bool(_EXPLICIT.search(stripped))
+            and not _NOT_EXPLICIT.search(stripped))
+
+
+# ------------------------------------------------------------------------------------------ model
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement with its requirement score and label."""
+
+    text: str
+    score: float
+    label: Label | None
+    kind: str | None = None
+
+    @property
+    def is_requirement(self) -> bool:
+        """True for functional and quality requirements."""
+        return self.label is not None
+
+
+@lru_cache(maxsize=1)
+def _model() -> dict[str, Any]:
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    part = data["relevance"]
+    part["coef"] = np.asarray(part["coef"], dtype=np.float64)
+    part["intercept"] = np.asarray(part["intercept"], dtype=np.float64)
+    return data
+
+
+def embed_statements(texts: Sequence[str]) -> np.ndarray:
+    """MiniLM vectors of statements with fillers removed (the bundled model, whatever ``PMPILOT_EMBEDDINGS`` says).
+
+    The classifier's weights belong to this model, so a configured remote embedder is never used here.
+    """
+    from memory.embeddings import LocalEmbedder
+
+    return LocalEmbedder().embed([strip_fillers(str(t)) for t in texts]).astype(np.float64)
+
+
+def quality_kind(text: str) -> str | None:
+    """The quality kind when the statement clearly names a quality attribute (lexicon score >= 1.5), else None."""
+    try:
+        kind, code = classify_requirement(text, threshold=QUALITY_THRESHOLD)
+    except InputError:
+        return None
+    return NFR_CATEGORIES[code] if kind == "non-functional" else None
+
+
+def classify_statements(texts: Sequence[str], *, vectors: np.ndarray | None = None,
+                        threshold: float | None = None) -> list[Statement]:
+    """Label the ordered statements of one transcript as functional, quality or neither.
+
+    Args:
+        texts: Statements (sentences or short turns) in spoken order.
+        vectors: Their MiniLM embeddings of :func:`strip_fillers` text, when already computed.
+        threshold: Score above which a statement is a requirement (default: the shipped one).
+    """
+    items = [str(t) for t in texts]
+    if not items:
+        return []
+    model = _model()
+    if vectors is None:
+        vectors = embed_statements(items)
+    features = statement_matrix(items, vectors)
+    relevance = model["relevance"]
+    scores = features @ relevance["coef"].ravel() + float(relevance["intercept"].ravel()[0])
+    cut = float(model["threshold"] if threshold is None else threshold)
+    out: list[Statement] = []
+    for i, text in enumerate(items):
+        score = float(scores[i])
+        chosen = score >= cut or explicit_requirement(text)
+        kind = quality_kind(text) if chosen else None
+        label: Label | None = ("A" if kind else "F") if chosen else None
+        out.append(Statement(text, score, label, kind))
+    return out
