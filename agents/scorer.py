@@ -12,6 +12,7 @@ atomic, Given/When/Then criteria) — returned as specific fixes the writer must
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -21,9 +22,12 @@ from langgraph.runtime import Runtime
 from agents.context import RunCache, RunContext, timed
 from agents.state import PMState
 from agents.writer import distinct_topics
+from kernel.errors import PmpilotError
 from memory import api as memory_api
 from tools import scoring
+from tools.research import theme_summaries
 from tools.scoring import EvidenceStats, Strategy
+from tools.topics import STOPWORDS, cluster, mentions, name_topic, option_words
 
 MAX_REVIEW_ROUNDS = 2
 #: How many of the strongest topics the requirements must cover.
@@ -37,22 +41,125 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "item"
 
 
-def build_topics(state: PMState) -> list[dict[str, Any]]:
-    """Options from the plan and the goal-relevant themes, each with the ids of its evidence."""
+def goal_evidence_ids(state: PMState) -> list[str]:
+    """Ids of the evidence found *for the goal*, most relevant first.
+
+    That is what the researchers' searches for the goal's questions kept (a row with a question and a
+    retrieval score, or one a model cited in its findings). Theme members added by the landscape
+    research (no question) and profile claims (no score) are context, not evidence about the goal.
+    """
+    evidence = state.get("evidence") or {}
+    cited = {sid for f in state.get("findings") or [] if f.get("kind") == "llm" for sid in f.get("signal_ids") or []}
+    ids = [sid for sid, row in evidence.items()
+           if row.get("questions") and not row.get("context")
+           and (float(row.get("score") or 0.0) > 0 or sid in cited)]
+    return sorted(ids, key=lambda s: (-float(evidence[s].get("score") or 0.0), s))
+
+
+def wants_landscape(state: PMState) -> bool:
+    """Whether the goal asks for the landscape ('what should we build next?'): then themes become topics."""
+    plan = state.get("plan") or {}
+    return bool(plan.get("landscape"))
+
+
+def theme_membership(workspace: str, ids: Sequence[str], cache: RunCache | None) -> tuple[
+        dict[str, str | None], list[dict[str, Any]]]:
+    """Signal id → workspace theme id for ``ids``, and the workspace's themes (from the run's snapshot)."""
+    try:
+        themes = theme_summaries(workspace, members=True, memo=cache)
+    except PmpilotError:  # no themes (an empty or tiny workspace): every signal is its own
+        return dict.fromkeys(ids), []
+    wanted = set(ids)
+    membership: dict[str, str | None] = dict.fromkeys(ids)
+    for theme in themes:
+        for member in theme.get("members") or []:
+            if member["signal_id"] in wanted:
+                membership[member["signal_id"]] = theme["id"]
+    return membership, themes
+
+
+def _option_ids(option: dict[str, Any], plan: dict[str, Any], evidence: dict[str, dict[str, Any]],
+                relevant: list[str]) -> list[str]:
+    """The evidence about one option: found by its own question (or, without one, mentioning it).
+
+    Rows that name another option's distinctive words but none of this option's are left out, so two
+    options never share one pool of evidence.
+    """
+    names = [o["name"] for o in plan.get("options") or []]
+    others = [n for n in names if n != option["name"]]
+    own = option_words(option["name"], others)
+    rivals = [option_words(n, [x for x in names if x != n]) for n in others]
+    qids = {q["id"] for q in plan["questions"] if q.get("focus") == option["name"]}
+    pool = [sid for sid in relevant if qids & set(evidence[sid]["questions"])] if qids else \
+        [sid for sid in relevant if mentions(evidence[sid]["quote"], own)]
+    return [sid for sid in pool
+            if mentions(evidence[sid]["quote"], own) or not any(mentions(evidence[sid]["quote"], r) for r in rivals)]
+
+
+def build_topics(state: PMState, membership: dict[str, str | None] | None = None,
+                 themes: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Options and goal topics, each with the ids of its evidence.
+
+    Goal topics are clusters of the goal-relevant evidence (:func:`goal_evidence_ids`), grouped by the
+    workspace theme each signal belongs to (``membership``) and named from their own quotes
+    (:func:`tools.topics.name_topic`). Only when the goal asks for a landscape do the workspace's themes
+    themselves become topics.
+    """
     plan = state["plan"]
     evidence = state.get("evidence") or {}
+    relevant = goal_evidence_ids(state)
     topics: list[dict[str, Any]] = []
     for option in plan.get("options") or []:
-        qids = {q["id"] for q in plan["questions"] if q.get("focus") == option["name"]}
-        ids = [sid for sid, row in evidence.items() if qids & set(row["questions"])]
+        ids = _option_ids(option, plan, evidence, relevant)
         topics.append({"id": f"option:{slug(option['name'])}", "kind": "option", "name": option["name"],
                        "description": option.get("description", ""), "signal_ids": ids, "theme": None})
-    themes = sorted((state.get("themes") or {}).values(), key=lambda t: (-t.get("relevance", 0), -t["size"], t["id"]))
-    for theme in themes:
-        ids = [sid for sid, row in evidence.items() if theme["id"] in row["themes"]]
-        topics.append({"id": f"theme:{theme['id']}", "kind": "theme", "name": theme["label"],
-                       "description": ", ".join(theme.get("keywords", [])[:6]), "signal_ids": ids, "theme": theme})
+    if wants_landscape(state):
+        ranked = sorted((state.get("themes") or {}).values(),
+                        key=lambda t: (-t.get("relevance", 0), -t["size"], t["id"]))
+        for theme in ranked:
+            ids = [sid for sid, row in evidence.items() if theme["id"] in row["themes"]]
+            topics.append({"id": f"theme:{theme['id']}", "kind": "theme", "name": theme["label"],
+                           "description": ", ".join(theme.get("keywords", [])[:6]), "signal_ids": ids,
+                           "theme": theme})
+        return topics
+    membership = membership if membership is not None else {sid: (evidence[sid].get("themes") or [None])[0]
+                                                            for sid in relevant}
+    by_id = {t["id"]: t for t in themes or []}
+    quotes = {sid: evidence[sid]["quote"] for sid in relevant}
+    groups = cluster(relevant, membership, quotes)
+    focus = plan.get("focus") or state.get("goal") or ""
+    named: dict[str, list[str]] = {}
+    for i, ids in enumerate(groups):
+        others = [quotes[s] for j, g in enumerate(groups) if j != i for s in g]
+        name = name_topic([quotes[s] for s in ids], focus, others, fallback=focus_subject(focus))
+        # Two clusters named alike ask for the same capability: one topic with both clusters' evidence.
+        key = next((k for k in named if k.lower() == name.lower()), name)
+        named[key] = [*named.get(key, []), *ids]
+    for name, ids in named.items():
+        source = Counter(membership.get(s) for s in ids).most_common(1)[0][0]
+        theme = by_id.get(source or "") or {}
+        topics.append({
+            "id": f"topic:{slug(name)}", "kind": "theme", "name": name,
+            "description": f"{len(ids)} signals found for the goal",
+            "signal_ids": ids,
+            "theme": {"id": theme.get("id"), "label": theme.get("label") or name, "size": len(ids),
+                      "users": len({evidence[s].get("user_id") or evidence[s].get("account_id") or s for s in ids}),
+                      "trend": float(theme.get("trend") or 0.0), "keywords": [], "quotes": []},
+        })
     return topics
+
+
+def focus_subject(focus: str) -> str:
+    """A short subject for a goal when its evidence yields no shared phrase."""
+    words = [w for w in re.findall(r"[\w'-]+", focus) if w.lower() not in STOPWORDS]
+    return " ".join(words[:4]) or focus
+
+
+def context_themes(themes: list[dict[str, Any]], used: set[str | None], limit: int = 5) -> list[dict[str, Any]]:
+    """The workspace's largest themes the goal's topics did not come from ('users also talk about …')."""
+    rest = [t for t in themes if t["id"] not in used]
+    rest.sort(key=lambda t: (-int(t.get("size") or 0), t["id"]))
+    return [{"label": t["label"], "size": int(t.get("size") or 0)} for t in rest[:limit]]
 
 
 def _strategy(state: PMState) -> Strategy | None:
@@ -148,11 +255,17 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     strategy = _strategy(state)
     weights = scoring.criteria_weights(strategy)
     evidence = state.get("evidence") or {}
-    candidates = build_topics(state)
+    membership, themes = theme_membership(state["workspace"], goal_evidence_ids(state), runtime.context.cache)
+    candidates = build_topics(state, membership, themes)
     similarity = _similarity(state["workspace"], [alignment_text(t, evidence) for t in candidates],
                              [g.text for g in strategy.goals], runtime.context.cache) if strategy is not None else None
     topics = [{**topic, **score_topic(topic, evidence, strategy, weights, similarity)} for topic in candidates]
-    return {"scores": {"criteria": weights, "topics": topics, "strategy": bool(strategy)}}
+    used = {(t.get("theme") or {}).get("id") for t in topics}
+    context = context_themes(list((state.get("context_themes") or {}).values()) or themes, used)
+    searched = [q["query"] for q in (state.get("plan") or {}).get("questions") or []]
+    return {"scores": {"criteria": weights, "topics": topics, "strategy": bool(strategy),
+                       "context": context, "searched": searched,
+                       "relevant": len(goal_evidence_ids(state))}}
 
 
 # --------------------------------------------------------------------------- review

@@ -31,7 +31,7 @@ from agents.state import PMState
 from kernel.artifacts import ArtifactBase, Brief, DecisionMemo, Requirements
 from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
-from tools import scoring
+from tools import scoring, story_quality
 from tools.reqtype import classify_requirement
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ class Materials:
     repo: str | None = None
     since: str | None = None
     strategy: dict[str, Any] | None = None
+    context: list[dict[str, Any]] = field(default_factory=list)
+    searched: list[str] = field(default_factory=list)
 
     @classmethod
     def from_state(cls, state: PMState) -> Materials:
@@ -76,7 +78,21 @@ class Materials:
             has_strategy=bool(scores.get("strategy")), feedback=state.get("human_feedback"),
             fixes=state.get("review_notes") or [], workspace=state.get("workspace") or "",
             repo=state.get("repo"), since=state.get("since"), strategy=state.get("strategy"),
+            context=scores.get("context") or [], searched=scores.get("searched") or [],
         )
+
+    def also(self) -> str:
+        """'Users also talk about …' — the workspace's other themes, as context only (empty without any)."""
+        if not self.context:
+            return ""
+        return ("Users also talk about: " + ", ".join(f"{c['label']} ({c['size']} signals)" for c in self.context[:5])
+                + " — context only, not part of this goal.")
+
+    def nothing_found(self) -> str:
+        """What to say when no relevant evidence was found: plainly, with what was searched."""
+        searched = "; ".join(f"'{q}'" for q in dict.fromkeys(self.searched)) or f"'{self.focus}'"
+        return (f"No relevant evidence was found for '{self.focus}': the user memory was searched for {searched} "
+                f"and nothing stored is about it.")
 
     def ranked(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Topics with evidence, strongest RICE first (optionally of one kind)."""
@@ -133,7 +149,10 @@ _LEAD_VERB = re.compile(
     re.IGNORECASE,
 )
 _PROBLEM_WORDS = re.compile(r"\s+(?:bugs?|issues?|problems?|errors?|failures?|crash(?:es)?)$", re.IGNORECASE)
-_BECAUSE = re.compile(r"\b(?:so that|so|because|in order to|to be able to)\s+([^.!?\n]{8,120})", re.IGNORECASE)
+QUOTE_CUT = 230
+_REQUEST_LEAD = re.compile(
+    r"^(?:please\s+)?(?:add(?:ing)?|need(?:s|ed)?|want(?:s|ed)?|get|have|bring(?:\s+back)?|support|allow|enable|"
+    r"implement|introduce)\s+", re.IGNORECASE)
 _SLOW = re.compile(r"\b(slow|seconds?|minutes?|lag|latency|timeout|takes forever|loading)\b", re.IGNORECASE)
 
 
@@ -159,15 +178,51 @@ def persona(ids: list[str], evidence: dict[str, dict[str, Any]]) -> str:
     segments = Counter(evidence[sid].get("segment") for sid in ids if sid in evidence and evidence[sid].get("segment"))
     if not segments:
         return "user"
-    return f"{segments.most_common(1)[0][0].replace('_', ' ')} customer"
+    words = segments.most_common(1)[0][0].replace("_", " ").split()
+    # A short word without vowels is an acronym ('smb' → 'SMB'), so it reads (and takes its article) as one.
+    words = [w.upper() if len(w) <= 4 and not re.search(r"[aeiouy]", w, re.IGNORECASE) else w for w in words]
+    return f"{' '.join(words)} customer"
+
+
+_CLAUSE = r"(?P<c>[^.!?\n]+?)\s*(?P<end>[.!?]|$)"
+#: Benefit clauses users state, and how each becomes a "so that" (None: the clause as it is).
+_BENEFITS: tuple[tuple[re.Pattern[str], str | None], ...] = (
+    (re.compile(r"\bso\s+that\s+" + _CLAUSE, re.IGNORECASE), None),
+    (re.compile(r"\bso\s+(?=(?:I|we|my|our)\b)" + _CLAUSE, re.IGNORECASE), None),
+    (re.compile(r"\b(?:in\s+order|to\s+be\s+able)\s+to\s+" + _CLAUSE, re.IGNORECASE), "I can {c}"),
+    (re.compile(r"\bbecause\s+(?:I|we)\s+(?:need|have|want)\s+to\s+" + _CLAUSE, re.IGNORECASE), "I can {c}"),
+    (re.compile(r"\botherwise\s+(?:I|we)\s+(?:will|'ll|’ll)\s+" + _CLAUSE, re.IGNORECASE), "I won't {c}"),
+    (re.compile(r"\botherwise\s+(?:I|we)\s+(?:can't|cannot|can’t)\s+" + _CLAUSE, re.IGNORECASE), "I can {c}"),
+    (re.compile(r"\botherwise\s+(?:I|we)\s+(?!will\b|'ll|can|am\b|was\b|would\b)" + _CLAUSE, re.IGNORECASE),
+     "I don't {c}"),
+)
+
+
+def stated_benefit(quote: str) -> str | None:
+    """The benefit a quote states ('… so that I can pay rent', '… otherwise I lose my notes'), or None.
+
+    Only a whole clause (up to the end of its sentence) of 3-20 words is taken, never a cut one; a quote
+    cut at its length limit (no closing punctuation) gives nothing from its last sentence.
+    """
+    for pattern, template in _BENEFITS:
+        for match in pattern.finditer(quote):
+            clause = " ".join(match.group("c").split()).strip(" ,;:-")
+            closed = bool(match.group("end")) or len(quote) < QUOTE_CUT
+            words = clause.split()
+            if not closed or not 3 <= len(words) <= 20 or words[0].lower() == "that":
+                continue
+            text = template.format(c=clause) if template else clause
+            if not story_quality.check_story(story_quality.from_fields("user", "x", text)).defects:
+                return text
+    return None
 
 
 def benefit(ids: list[str], evidence: dict[str, dict[str, Any]]) -> str | None:
-    """A benefit users stated themselves ('… so that / because …' in a quote), if any."""
+    """A benefit users stated themselves in one of the cited quotes, if any."""
     for sid in ids:
-        match = _BECAUSE.search(evidence[sid]["quote"]) if sid in evidence else None
-        if match:
-            return match.group(1).strip().rstrip(",;")
+        found = stated_benefit(evidence[sid]["quote"]) if sid in evidence else None
+        if found:
+            return found
     return None
 
 
@@ -184,36 +239,58 @@ def _short(sid: str) -> str:
 # --------------------------------------------------------------------------- requirements
 
 
+def capability(name: str, nature: str) -> str:
+    """What a story asks for, from its topic's name: 'dark mode', 'to change my PIN', 'a fix for “card swallowed”'."""
+    core = _REQUEST_LEAD.sub("", name.strip()).strip() or name.strip()
+    first = core.split()[0].lower() if core.split() else ""
+    if first in story_quality.ACTION_VERBS and len(core.split()) > 1:
+        return f"to {core}"
+    return f"a fix for the “{core}” problem" if nature == "problem" else core
+
+
+def _situation(ids: list[str], name: str, evidence: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    """(signal id, quote) that shows the reported situation best: short, whole, and naming the topic."""
+    words = {w.lower() for w in re.findall(r"\w+", name)}
+    candidates = [(sid, evidence[sid]["quote"]) for sid in ids if sid in evidence]
+    whole = [(sid, q) for sid, q in candidates if len(q) <= 160]
+    pool = whole or candidates
+    if not pool:
+        return "", ""
+    sid, quote = max(pool, key=lambda c: (len(words & {w.lower() for w in re.findall(r"\w+", c[1])}), -len(c[1])))
+    return sid, (quote if len(quote) <= 160 else "")
+
+
 def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str | None = None) -> dict[str, Any]:
-    """One user story (with criteria, type, RICE and citations) from a scored topic."""
+    """One user story (with criteria, type, RICE and citations) from a scored topic.
+
+    The capability is named in the evidence's words, the benefit is one a cited quote states (else
+    ``[PM to decide]``), and the criteria refer to the situation a cited quote reports.
+    """
     ids = m.cites(topic["signal_ids"])
-    core = want or subject(topic["name"])
+    name = want or subject(topic["name"])
     role = persona(topic["signal_ids"], m.evidence)
     nature = topic_nature(topic, m.evidence)
-    signals, reach = topic["signals"], topic["reach"]
-    stated = benefit(ids, m.evidence)
-    first = ids[0] if ids else ""
+    signals = topic["signals"]
+    i_want = capability(name, nature)
+    so_that = benefit(ids, m.evidence) or PM
+    sid, quote = _situation(ids, name, m.evidence)
+    said = f"{_short(sid)}: “{quote}”" if quote else _short(sid)
+    a_role = f"{story_quality.article(role)} {role}"
     if nature == "problem":
-        i_want = f"{core} to work reliably"
-        so_that = stated or f"I stop losing work to the failures reported in {signals} signals from {reach} users"
         criteria = [
-            f"Given {article(role)} {role} in the situation reported in {_short(first)}, "
-            f"When they repeat the same steps, "
-            f"Then {core} completes without the reported failure",
-            f"Given the fix is released, When {PM} weeks have passed, Then new reports about {core} fall below {PM} "
-            f"per week (baseline: {signals} signals in the evidence)",
+            f"Given {a_role} in the situation reported in {said}, When they do the same after the change, "
+            f"Then the reported problem does not happen",
+            f"Given the change is released, When {PM} weeks have passed, Then new reports like {_short(sid)} "
+            f"fall below {PM} per week (baseline: {signals} reports in the evidence)",
         ]
     else:
-        i_want = core
-        so_that = stated or f"{PM}: the outcome users expect (see the quotes in {_short(first)})"
         criteria = [
-            f"Given {article(role)} {role}, When they use {core}, Then it does what was asked for in {_short(first)}",
-            f"Given {article(role)} {role} who never used {core}, When they look for it, "
-            f"Then they find it without help "
+            f"Given {a_role} who asked for it in {said}, When they use {name}, Then it does what they asked for",
+            f"Given {a_role} who has never used {name}, When they look for it, Then they find it without help "
             f"within {PM} steps",
         ]
-    if any(_SLOW.search(m.evidence[sid]["quote"]) for sid in ids):
-        criteria.append(f"Given a typical {role} workload, When they use {core}, Then it responds within {PM} seconds")
+    if any(_SLOW.search(m.evidence[s]["quote"]) for s in ids):
+        criteria.append(f"Given a typical {role} workload, When they use {name}, Then it responds within {PM} seconds")
     rice = topic["rice"]
     return {
         "id": f"S{number}",
@@ -222,9 +299,10 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
         "so_that": so_that,
         "acceptance_criteria": criteria,
         "priority": scoring.priority(rice["score"]),
-        "type": requirement_type(f"{i_want} so that {so_that}"),
+        "type": requirement_type(f"{name} {quote}"),
         "rice": rice,
         "citations": ids,
+        "topic": topic["name"],
     }
 
 
@@ -244,8 +322,8 @@ def distinct_topics(topics: list[dict[str, Any]], overlap: float = 0.5) -> list[
 
 
 def article(noun: str) -> str:
-    """'a' or 'an' for a noun phrase."""
-    return "an" if noun[:1].lower() in "aeiou" else "a"
+    """'a' or 'an' for a noun phrase, by sound ('a user', 'an SSO admin')."""
+    return story_quality.article(noun)
 
 
 def _split_atomic(core: str) -> list[str]:
@@ -253,42 +331,57 @@ def _split_atomic(core: str) -> list[str]:
     return parts or [core]
 
 
+def story_topics(m: Materials) -> list[dict[str, Any]]:
+    """The topics stories are written for: the goal's topics (options only when there are none)."""
+    return distinct_topics(m.ranked("theme") or m.ranked())
+
+
 def draft_requirements(m: Materials) -> dict[str, Any]:
-    """Requirements from the strongest topics."""
-    topics = distinct_topics(m.ranked())[:MAX_STORIES]
-    stories: list[dict[str, Any]] = []
-    for topic in topics:
-        for part in _split_atomic(subject(topic["name"])):
-            stories.append(story_from_topic(topic, m, len(stories) + 1, want=part))
-    stories = stories[: MAX_STORIES + 2]
-    left_out = distinct_topics(m.ranked())[MAX_STORIES:]
+    """Requirements from the goal's strongest topics; none (said plainly) when nothing relevant was found."""
+    candidates = story_topics(m)
+    topics = candidates[:MAX_STORIES]
+    stories = [story_from_topic(topic, m, i) for i, topic in enumerate(topics, 1)]
+    left_out = candidates[MAX_STORIES:]
     all_ids = sorted({sid for t in topics for sid in t["signal_ids"]})
     reporters = {m.evidence[s].get("user_id") or m.evidence[s].get("account_id") or s for s in all_ids}
-    names = ", ".join(t["name"] for t in topics[:3]) or "nothing specific"
+    names = ", ".join(f"“{t['name']}”" for t in topics[:3])
     defaults = [t["name"] for t in topics if t["rice"]["effort_source"] == "default"]
     open_questions = [f"{PM}: effort estimates — a default of {scoring.DEFAULT_EFFORT} person-month was used for: "
                       f"{', '.join(defaults)}."] if defaults else []
-    open_questions += [f"{PM}: {s['id']} — confirm the benefit users expect." for s in stories if PM in s["so_that"]]
+    open_questions += [f"{PM}: {s['id']} — which benefit do users expect? None of its quotes states one."
+                       for s in stories if s["so_that"] == PM]
     open_questions += [f"Earlier decision (run {d.get('run_id')}): {d.get('question')} → {d.get('recommendation')}"
                        for d in m.decisions[:2]]
+    if stories:
+        problem = (f"{len(all_ids)} signals from {len(reporters)} users/accounts are about the goal ('{m.focus}'). "
+                   f"They report: {names}.")
+    else:
+        problem = m.nothing_found()
+        open_questions.insert(0, f"{PM}: gather evidence about {m.focus} (interviews, tickets, a survey) "
+                                 f"before writing stories.")
+    problem = f"{problem} {m.also()}".strip()
     doc = Requirements(
         title=f"Requirements: {m.focus}"[:120],
         mode=m.mode,  # type: ignore[arg-type]
-        problem=(f"{len(all_ids)} signals from {len(reporters)} users/accounts point at: {names}. "
-                 f"Goal: {m.focus}"),
+        problem=problem,
         goals=[f"{s['i_want'][:1].upper()}{s['i_want'][1:]} for the {s['as_a']} ({s['rice']['formula']})"
                for s in stories[:3]],
         non_goals=[f"{t['name']} (weaker evidence: RICE {t['rice']['score']})" for t in left_out[:3]]
         or [f"{PM}: anything outside the stories below"],
         open_questions=open_questions,
-        success_metrics=[f"{s['id']}: reports about {subject(s['i_want'].replace(' to work reliably', ''))} drop from "
-                         f"{_topic_signals(s, topics)} signals to {PM}" if "reliably" in s["i_want"] else
-                         f"{s['id']}: adoption of {s['i_want']} among {s['as_a']}s reaches {PM} %"
-                         for s in stories],
+        success_metrics=[_metric(s, topics) for s in stories],
     ).model_dump(mode="json")
     doc["stories"] = stories
     doc["evidence"] = m.evidence_for([sid for s in stories for sid in s["citations"]])
     return doc
+
+
+def _metric(story: dict[str, Any], topics: list[dict[str, Any]]) -> str:
+    """A success metric tied to the story's own topic and baseline."""
+    if story["i_want"].startswith("a fix for"):
+        return (f"{story['id']}: reports like {_short(story['citations'][0]) if story['citations'] else 'these'} "
+                f"drop from {_topic_signals(story, topics)} to {PM} per week")
+    return f"{story['id']}: {PM} % of {story['as_a']}s use it within {PM} weeks of release"
 
 
 def _topic_signals(story: dict[str, Any], topics: list[dict[str, Any]]) -> int:
@@ -323,7 +416,8 @@ def draft_brief(m: Materials) -> dict[str, Any]:
             "citations": ids,
         })
     best = _best(m)
-    total_users = len({r.get("user_id") or r.get("account_id") or r["signal_id"] for r in m.evidence.values()})
+    cited = {sid for t in themes for sid in t["citations"]}
+    total_users = len({m.evidence[s].get("user_id") or m.evidence[s].get("account_id") or s for s in cited})
     proposal = (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision criteria "
                 f"({best['formulas']['total']})." if best else f"{PM}: no option is supported by enough evidence.")
     risks = [f"'{t['label']}' is growing ({t['trend']:+.0%} vs the previous period)."
@@ -344,8 +438,12 @@ def draft_brief(m: Materials) -> dict[str, Any]:
                   f"{PM}: which accounts get early access."],
     }.get(m.audience, [f"{PM}: what we need from this audience."])
     top = ", ".join(f"{t['label']} ({t['signals']} signals, {t['users']} users)" for t in themes[:3])
-    tldr = (f"{total_users} users/accounts in the evidence for '{m.focus}'. Strongest themes: {top or 'none found'}. "
-            + (f"Recommendation: prioritise {best['name']} ({best['total']}/100)." if best else ""))
+    if themes:
+        tldr = (f"{total_users} users/accounts in the evidence for '{m.focus}'. What they report: {top}. "
+                + (f"Recommendation: prioritise {best['name']} ({best['total']}/100)." if best else ""))
+    else:
+        tldr = m.nothing_found()
+    tldr = f"{tldr.strip()} {m.also()}"
     doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,  # type: ignore[arg-type]
                 tldr=tldr.strip(), proposal=proposal, risks=risks or ["No major risk signalled in the evidence."],
                 asks=asks).model_dump(mode="json")
@@ -375,10 +473,15 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
     option_topics = [t for t in m.topics if t["kind"] == "option"] or m.ranked("theme")[:3]
     options = sorted((_option(t, m) for t in option_topics if t["signal_ids"]), key=lambda o: -o["total"])
     unsupported = [t["name"] for t in option_topics if not t["signal_ids"]]
-    kinds = sorted({r["kind"] for r in m.evidence.values()})
-    reporters = len({r.get("user_id") or r.get("account_id") or r["signal_id"] for r in m.evidence.values()})
-    context = (f"Evidence: {len(m.evidence)} signals from {reporters} users/accounts ({', '.join(kinds)}). "
-               f"Criteria weights: {', '.join(f'{k} {v}' for k, v in m.criteria.items())}.")
+    rows = [m.evidence[sid] for sid in dict.fromkeys(s for t in option_topics for s in t["signal_ids"])
+            if sid in m.evidence]
+    kinds = sorted({r["kind"] for r in rows})
+    reporters = len({r.get("user_id") or r.get("account_id") or r["signal_id"] for r in rows})
+    context = (f"Evidence: {len(rows)} signals from {reporters} users/accounts ({', '.join(kinds)}), each "
+               f"option with its own. " if rows else f"{m.nothing_found()} ") + \
+        f"Criteria weights: {', '.join(f'{k} {v}' for k, v in m.criteria.items())}."
+    if m.also():
+        context += f" {m.also()}"
     if m.decisions:
         context += " Earlier decisions: " + "; ".join(
             f"{d.get('question')} → {d.get('recommendation')} (run {d.get('run_id')})" for d in m.decisions[:2])
@@ -440,11 +543,12 @@ def apply_fixes(kind: str, doc: dict[str, Any], m: Materials) -> dict[str, Any]:
             for part in ("as_a", "i_want", "so_that"):
                 if not str(story.get(part) or "").strip():
                     story[part] = PM
+            a_role = f"{article(story['as_a'])} {story['as_a']}"
             criteria = [c if re.match(r"^\s*given\b.+\bwhen\b.+\bthen\b", c, re.I | re.S)
-                        else f"Given a {story['as_a']}, When they use {story['i_want']}, Then {c}"
+                        else f"Given {a_role}, When they use {story['i_want']}, Then {c}"
                         for c in story.get("acceptance_criteria") or []]
             story["acceptance_criteria"] = criteria or [
-                f"Given a {story['as_a']}, When they use {story['i_want']}, Then {PM}"]
+                f"Given {a_role}, When they use {story['i_want']}, Then {PM}"]
             if "story is not atomic" in problems:
                 for part in _split_atomic(story["i_want"]):
                     fixed.append({**story, "i_want": part})
@@ -590,16 +694,28 @@ def _rice_of(ids: list[str], m: Materials) -> dict[str, Any]:
 def complete_requirements(draft: BaseModel, m: Materials) -> dict[str, Any]:
     """Requirements from a model draft: ids, RICE, priority and type computed here."""
     assert isinstance(draft, RequirementsDraft)
+    relevant = {sid for t in m.topics for sid in t["signal_ids"]}
+    off_topic = {sid for sid in m.evidence if sid not in relevant}
     stories = []
-    for i, s in enumerate(draft.stories, 1):
+    for s in draft.stories:
+        # Only evidence about the goal may back a story: citations of the run's other evidence (context) are
+        # removed here, and a story left with none of its own is not kept. Unknown ids stay for validation,
+        # which drops and counts them.
+        kept = [c for c in s.citations if c not in off_topic]
+        if s.citations and not kept:
+            continue
+        s = s.model_copy(update={"citations": kept})
+        i = len(stories) + 1
         topic = _topic_for(s.i_want, s.citations, m)
         rice = topic["rice"] if topic else _rice_of(s.citations, m)
         stories.append({"id": f"S{i}", "as_a": s.as_a, "i_want": s.i_want, "so_that": s.so_that,
                         "acceptance_criteria": s.acceptance_criteria, "priority": scoring.priority(rice["score"]),
                         "type": requirement_type(f"{s.i_want} so that {s.so_that}"), "rice": rice,
                         "citations": list(s.citations)})
-    doc = Requirements(title=f"Requirements: {m.focus}"[:120], mode=m.mode, problem=draft.problem,  # type: ignore[arg-type]
-                       goals=draft.goals, non_goals=draft.non_goals, open_questions=draft.open_questions,
+    problem = draft.problem if stories else m.nothing_found()
+    doc = Requirements(title=f"Requirements: {m.focus}"[:120], mode=m.mode, problem=problem,  # type: ignore[arg-type]
+                       goals=draft.goals if stories else [], non_goals=draft.non_goals,
+                       open_questions=draft.open_questions,
                        success_metrics=draft.success_metrics).model_dump(mode="json")
     doc["stories"] = stories
     doc["evidence"] = m.evidence_for([sid for s in stories for sid in s["citations"]])
@@ -757,6 +873,9 @@ def write(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             futures = {kind: pool.submit(draft_llm, kind, m, context, usage, drafts.get(kind)) for kind in targets}
             for kind, future in futures.items():
                 drafts[kind] = future.result()
+    if "requirements" in targets and "requirements" in drafts:
+        # The story-quality check runs on every draft, offline or a model's: safe fixes, the rest flagged.
+        drafts["requirements"] = story_quality.review_requirements(drafts["requirements"])
     for kind in targets:
         context.emit("artifact", "writer", f"drafted {kind}", kind=kind)
     update: dict[str, Any] = {"drafts": drafts, "human_feedback": None, "llm": usage.as_dict()}

@@ -52,6 +52,7 @@ class Story(BaseModel):
     type: Literal["functional", "non-functional"] = "functional"
     rice: dict[str, Any] = Field(default_factory=dict)
     citations: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list, description="Story-quality defects and PM to-dos (QUS check).")
 
 
 class Requirements(ArtifactBase):
@@ -64,6 +65,7 @@ class Requirements(ArtifactBase):
     stories: list[Story] = Field(default_factory=list)
     open_questions: list[str] = Field(default_factory=list)
     success_metrics: list[str] = Field(default_factory=list)
+    quality_notes: list[str] = Field(default_factory=list, description="What the story-quality check flagged.")
 
 
 class BriefTheme(BaseModel):

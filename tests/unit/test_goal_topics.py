@@ -1,0 +1,133 @@
+"""Goal-scoped topics: stories, options and brief sections come from the evidence found for the goal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.planner import offline_plan
+from agents.scorer import build_topics, context_themes, goal_evidence_ids, score_topic
+from agents.writer import PM, Materials, draft_brief, draft_decision_memo, draft_requirements
+from tools import scoring
+from tools.topics import name_topic
+
+SYNC = [
+    "Sync conflicts wiped my edits twice this week.",
+    "Every morning I get a sync conflict between my phone and laptop.",
+    "The sync conflict dialog loses the newer version so that I have to retype everything.",
+    "Sync conflict again, this time on the shared notebook.",
+]
+BILLING = [
+    "I was charged twice for the annual plan.",
+    "The invoice shows the wrong VAT number.",
+    "Charged twice again this month, please refund.",
+]
+DARK = ["Please add dark mode, my eyes hurt at night.", "Dark mode would make evening work possible.",
+        "Dark mode please, the white screen is blinding."]
+
+
+def row(sid: str, quote: str, *, questions: list[str], themes: list[str] | None = None, score: float = 0.5,
+        kind: str = "ticket", signal_type: str = "bug") -> dict[str, Any]:
+    return {"signal_id": sid, "quote": quote, "source": "tickets.csv", "kind": kind, "signal_type": signal_type,
+            "sentiment": -0.5, "user_id": f"u-{sid}", "account_id": None, "segment": "smb",
+            "created_at": "2026-10-01T00:00:00+00:00", "score": score if questions else 0.0,
+            "questions": questions, "themes": themes or []}
+
+
+def materials(state: dict[str, Any], membership: dict[str, str | None], themes: list[dict[str, Any]]) -> Materials:
+    weights = scoring.criteria_weights(None)
+    topics = [{**t, **score_topic(t, state["evidence"], None, weights, None)}
+              for t in build_topics(state, membership, themes)]
+    used = {(t.get("theme") or {}).get("id") for t in topics}
+    state["scores"] = {"criteria": weights, "topics": topics, "strategy": False,
+                       "context": context_themes(themes, used),
+                       "searched": [q["query"] for q in state["plan"]["questions"]]}
+    return Materials.from_state(state)  # type: ignore[arg-type]
+
+
+def mixed_state(goal: str) -> tuple[dict[str, Any], dict[str, str | None], list[dict[str, Any]]]:
+    """A workspace mixing sync conflicts (found for the goal) and billing (only a workspace theme)."""
+    evidence = {f"s{i}": row(f"s{i}", q, questions=["q0"], score=0.9 - i / 100) for i, q in enumerate(SYNC)}
+    evidence |= {f"b{i}": row(f"b{i}", q, questions=[], themes=["t-bill"]) for i, q in enumerate(BILLING)}
+    themes = [{"id": "t-sync", "label": "sync", "size": 40, "members": []},
+              {"id": "t-bill", "label": "charged twice", "size": 90, "members": []}]
+    membership: dict[str, str | None] = {f"s{i}": "t-sync" for i in range(len(SYNC))}
+    return {"goal": goal, "workspace": "w", "plan": offline_plan(goal, ["requirements", "brief"], None),
+            "mode": "offline", "evidence": evidence}, membership, themes
+
+
+def test_stories_cite_only_the_goal_topic_and_are_named_after_it() -> None:
+    state, membership, themes = mixed_state("Draft requirements for fixing sync conflicts")
+    assert set(goal_evidence_ids(state)) == {f"s{i}" for i in range(len(SYNC))}
+    m = materials(state, membership, themes)
+    doc = draft_requirements(m)
+    assert len(doc["stories"]) == 1
+    story = doc["stories"][0]
+    assert "sync conflict" in story["i_want"].lower()
+    assert set(story["citations"]) <= {f"s{i}" for i in range(len(SYNC))}
+    assert {e["signal_id"] for e in doc["evidence"]} <= set(story["citations"])
+    # The other theme is context, never a story.
+    assert "Users also talk about: charged twice (90 signals)" in doc["problem"]
+    assert story["so_that"] == "I have to retype everything" or story["so_that"] == PM
+    brief = draft_brief(m)
+    assert [t["label"] for t in brief["themes"]] == [m.topics[0]["name"]]
+    assert "charged twice" in brief["tldr"]
+
+
+def test_the_benefit_is_the_one_a_quote_states_or_left_to_the_pm() -> None:
+    state, membership, themes = mixed_state("Draft requirements for fixing sync conflicts")
+    state["evidence"]["s2"]["quote"] = "The sync conflict dialog keeps the newer version so that I can keep working."
+    doc = draft_requirements(materials(state, membership, themes))
+    assert doc["stories"][0]["so_that"] == "I can keep working"
+    state["evidence"]["s2"]["quote"] = "The sync conflict dialog loses the newer version."
+    doc = draft_requirements(materials(state, membership, themes))
+    assert doc["stories"][0]["so_that"] == PM
+    assert any("S1" in q and "benefit" in q for q in doc["open_questions"])
+
+
+def test_criteria_refer_to_the_reported_situation() -> None:
+    state, membership, themes = mixed_state("Draft requirements for fixing sync conflicts")
+    story = draft_requirements(materials(state, membership, themes))["stories"][0]
+    first = story["acceptance_criteria"][0]
+    assert first.startswith("Given an SMB customer in the situation reported in [s:")
+    assert any(q in first for q in SYNC), first
+
+
+def test_no_relevant_evidence_means_no_stories_and_says_what_was_searched() -> None:
+    state, _, themes = mixed_state("Draft requirements for a DICOM viewer latency budget")
+    for sid in [s for s in state["evidence"] if s.startswith("s")]:
+        del state["evidence"][sid]
+    m = materials(state, {}, themes)
+    doc = draft_requirements(m)
+    assert doc["stories"] == []
+    assert doc["problem"].startswith("No relevant evidence was found for")
+    assert "DICOM viewer latency budget" in doc["problem"]
+    assert doc["evidence"] == []
+    assert draft_brief(m)["themes"] == []
+    assert "No relevant evidence" in draft_brief(m)["tldr"]
+
+
+def test_decision_memo_options_get_their_own_evidence() -> None:
+    goal = "Should we fix sync bugs before building dark mode?"
+    plan = offline_plan(goal, ["decision_memo"], None)
+    evidence = {f"s{i}": row(f"s{i}", q, questions=["q0", "q1"]) for i, q in enumerate(SYNC)}
+    evidence |= {f"d{i}": row(f"d{i}", q, questions=["q0", "q2"], signal_type="feature_request")
+                 for i, q in enumerate(DARK)}
+    # A hit both option searches returned, about sync only: it belongs to the sync option alone.
+    evidence["both"] = row("both", "Sync conflicts matter more to me than any theme.", questions=["q1", "q2"])
+    state = {"goal": goal, "workspace": "w", "plan": plan, "mode": "offline", "evidence": evidence}
+    membership: dict[str, str | None] = {sid: ("t-sync" if sid.startswith(("s", "both")) else "t-dark")
+                                         for sid in evidence}
+    memo = draft_decision_memo(materials(state, membership, []))
+    options = {o["name"]: set(o["citations"]) for o in memo["options"]}
+    sync, dark = options["fix sync bugs"], options["building dark mode"]
+    assert sync and dark and not sync & dark
+    assert "both" in sync
+    assert dark <= {f"d{i}" for i in range(len(DARK))}
+
+
+def test_topic_names_use_the_evidence_words_never_brands_or_praise() -> None:
+    quotes = ["Thank you Dropbox, great app!", "Dropbox sync fails when the file is open.",
+              "Great app but sync fails on big files.", "Sync fails every time I rename a folder."]
+    name = name_topic(quotes, "Requirements for fixing sync bugs")
+    assert name.lower() == "sync fails"
+    assert name_topic(["Love it", "Great app"], "fix sync", fallback="sync") == "sync"

@@ -1,0 +1,175 @@
+"""Goal-scoped topics: clusters of the goal-relevant evidence, named in the goal's and the evidence's words.
+
+The writer builds stories, brief sections and decision options from these topics, never from the
+workspace's themes as such. Clustering reuses what the theme analysis already knows about each signal
+(its theme membership, a semantic cluster of the whole workspace), restricted to the evidence found for
+the goal; a topic's *name* is then taken from its own quotes: the phrase most of them share, preferring
+the goal's words and words that set it apart from the other topics. Names are verbatim phrases of the
+evidence: never a brand or a proper noun the goal does not use, never praise ("great app").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+#: Words a topic name never starts or ends with.
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are aren't as at be because been before being below
+between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
+even ever every few for from further get gets getting got had hadn't has hasn't have haven't having he her here
+hers herself him himself his how i i'd i'll i'm i've if in into is isn't it it's its itself just let's like me
+more most much my myself need needs no nor not now of off on once only or other ought our ours ourselves out
+over own please really same see she should shouldn't so some still such than thank thanks that that's the their
+theirs them themselves then there there's these they they're this those through to too under until up us very
+was wasn't way we we're we've were weren't what what's when where which while who whom why will with won't
+would wouldn't yes yet you you're your yours yourself yourselves one two also maybe since already always
+want wants wanted would make makes made use used using able help hi hello sure thing things lot lots
+today yesterday tomorrow morning evening tonight week weeks month months day days year years time times ago
+new old someone something anything everything anyone everyone
+""".split())
+#: Praise and filler words: a capability is never named after them.
+PRAISE = frozenset("""
+great good nice love loved loving awesome amazing excellent best better perfect fantastic wonderful cool
+brilliant superb fine favorite favourite happy thank thanks stars star recommend recommended bad terrible
+awful horrible worst stupid annoying useless wow okay ok app apps application product
+""".split())
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+_BREAK = re.compile(r"[.!?;:,()\[\]\"“”\n]+")
+MAX_WORDS = 4
+
+
+def _norm(word: str) -> str:
+    word = word.lower().replace("’", "'")
+    return word[:-1] if word.endswith("s") and len(word) > 4 and not word.endswith("ss") else word
+
+
+def goal_words(goal: str) -> set[str]:
+    """Content words of the goal (normalised), the words a topic name should prefer."""
+    return {_norm(w) for w in _WORD.findall(goal) if w.lower() not in STOPWORDS and len(w) > 2}
+
+
+def _proper_noun(word: str, first: bool) -> bool:
+    """A capitalised word inside a sentence that is not an acronym: a brand or a name."""
+    return not first and word[:1].isupper() and not word.isupper() and word[1:].islower()
+
+
+def _ngrams(text: str, goal: set[str]) -> set[tuple[str, ...]]:
+    """Candidate phrases of one quote: 1-4 words inside one clause, content words at both ends."""
+    out: set[tuple[str, ...]] = set()
+    for clause in _BREAK.split(text):
+        words = _WORD.findall(clause)
+        for i in range(len(words)):
+            for n in range(1, MAX_WORDS + 1):
+                span = words[i:i + n]
+                if len(span) < n:
+                    break
+                lows = [w.lower().replace("’", "'") for w in span]
+                if lows[0] in STOPWORDS or lows[-1] in STOPWORDS or any(w in PRAISE for w in lows):
+                    continue
+                if any(any(c.isdigit() for c in w) or w in ("and", "or", "but") for w in lows) or len(lows[-1]) < 2:
+                    continue
+                if any(_proper_noun(w, i + k == 0) and _norm(w) not in goal for k, w in enumerate(span)):
+                    continue
+                out.add(tuple(span))
+    return out
+
+
+def name_topic(quotes: Sequence[str], goal: str, others: Sequence[str] = (), fallback: str = "") -> str:
+    """The phrase that names a topic: verbatim from its quotes, shared by most of them.
+
+    Score = quotes containing the phrase × its share of all occurrences (``others`` are the other
+    topics' quotes: a phrase every topic uses tells nothing) × a bonus for goal words × a small bonus
+    for longer phrases. ``fallback`` (e.g. the goal's subject) when no phrase qualifies.
+    """
+    gwords = goal_words(goal)
+    forms: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
+    inside: Counter[tuple[str, ...]] = Counter()
+    for quote in quotes:
+        seen: set[tuple[str, ...]] = set()
+        for gram in _ngrams(quote, gwords):
+            key = tuple(_norm(w) for w in gram)
+            forms[key][gram] += 1
+            seen.add(key)
+        inside.update(seen)
+    outside: Counter[tuple[str, ...]] = Counter()
+    for quote in others:
+        outside.update({tuple(_norm(w) for w in g) for g in _ngrams(quote, gwords)})
+    need = 2 if len(quotes) >= 2 else 1
+    best, best_score = None, 0.0
+    for key, count in inside.items():
+        content = [w for w in key if w not in STOPWORDS]
+        on_goal = sum(1 for w in content if w in gwords)
+        # A single word names a topic only when the goal uses it or most of the quotes do.
+        if count < need or (len(content) == 1 and not on_goal and count < 0.5 * len(quotes)):
+            continue
+        coverage = (count / len(quotes)) ** 0.5
+        # The goal's own words are shared by every topic of the goal: they keep a floor of distinctiveness.
+        distinct = count / (count + outside[key])
+        distinct = max(distinct, 0.6) if on_goal else distinct
+        score = coverage * distinct * (1 + on_goal) * (1 + 0.5 * (len(content) - 1))
+        if score > best_score or (score == best_score and best is not None and key < best):
+            best, best_score = key, score
+    if best is None:
+        return fallback
+    words = list(forms[best].most_common(1)[0][0])
+    if words[0][:1].isupper() and words[0][1:].islower():  # a capital only because it opened a sentence
+        words[0] = words[0].lower()
+    return " ".join(words)
+
+
+def cluster(ids: Sequence[str], membership: Mapping[str, str | None], texts: Mapping[str, str],
+            min_size: int = 2) -> list[list[str]]:
+    """Groups of evidence ids: by theme membership; small groups join the group they share most words with.
+
+    ``ids`` are in relevance order and each group keeps that order. Ids without a theme, or in a theme
+    with fewer than ``min_size`` of the ids, join the large group whose words they share most (ties:
+    the earlier group), or stay together as one group of their own when they share nothing.
+    """
+    groups: dict[str, list[str]] = {}
+    for sid in ids:
+        groups.setdefault(membership.get(sid) or f"_:{sid}", []).append(sid)
+    large = [g for g in groups.values() if len(g) >= min_size]
+    small = [sid for g in groups.values() if len(g) < min_size for sid in g]
+    if not large:
+        return [list(ids)] if ids else []
+    vocab = [Counter(w for sid in g for w in _content(texts.get(sid, ""))) for g in large]
+    rest: list[str] = []
+    for sid in small:
+        words = set(_content(texts.get(sid, "")))
+        overlaps = [sum(1 for w in words if v[w]) for v in vocab]
+        best = max(range(len(large)), key=lambda i: (overlaps[i], -i))
+        if overlaps[best] >= 2:
+            large[best].append(sid)
+        else:
+            rest.append(sid)
+    order = {sid: i for i, sid in enumerate(ids)}
+    out = [sorted(g, key=order.__getitem__) for g in large]
+    if len(rest) >= min_size:
+        out.append(rest)
+    return out
+
+
+def _content(text: str) -> Iterable[str]:
+    return (_norm(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS and len(w) > 2)
+
+
+def mentions(text: str, words: set[str]) -> int:
+    """How many of ``words`` (normalised content words) occur in ``text``."""
+    return len(set(_content(text)) & words)
+
+
+def option_words(name: str, others: Sequence[str]) -> set[str]:
+    """The words that tell an option apart from the others ('fix sync bugs' vs 'dark mode' → sync, bug)."""
+    generic = {"fix", "fixing", "build", "building", "add", "adding", "improve", "improving", "ship", "make",
+               "support", "issue", "problem", "feature"}
+    own = {w for w in _content(name) if w not in generic}
+    shared = set().union(*(set(_content(o)) for o in others)) if others else set()
+    return (own - shared) or own
+
+
+def summarise_topics(topics: Sequence[Mapping[str, Any]], limit: int = 5) -> str:
+    """'a (12), b (7)' for a context line."""
+    return ", ".join(f"{t['label']} ({t['size']})" for t in topics[:limit])
