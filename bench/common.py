@@ -60,6 +60,7 @@ GOALS: dict[str, Goal] = {
     "themes_count_banking77_train": Goal("between", 50, 160),
     "themes_seconds_10k": Goal("reported"),
     "peak_rss_mb_ingest_100k": Goal("reported"),
+    "story_defects_per_story": Goal("<=", 0.15),
 }
 
 
