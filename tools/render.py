@@ -1,8 +1,18 @@
-"""Markdown rendering of artifacts (plain data in the kernel.artifacts shapes).
+"""Markdown rendering of artifacts: one renderer for every deliverable kind.
 
-One renderer per artifact kind in :data:`RENDERERS`; later deliverables register theirs with
-:func:`register_renderer`. Kinds without a renderer get a generic, still readable rendering.
-Citations render as short signal ids (``[s:1a2b3c4d]``) resolvable in the Evidence section.
+Each kind (requirements, brief, decision_memo, status, meeting_notes, roadmap) has a body layout
+here; any field a layout does not place — and every field of an unknown kind — is rendered by the
+generic value renderer, so a field added to an artifact later (per-story ``flags``, document
+``quality_notes`` …) shows up readably without touching this module. The rules for any value:
+
+- empty values (``None``, ``""``, ``[]``, ``{}``) disappear, section heading included;
+- a list of strings is a bullet list; a list of records is one bullet per record, led by its main
+  text (``item``, ``decision``, ``question``, ``requirement``, ``summary``, ``label`` …), with its
+  other fields as readable ``key: value`` parts and its ``quotes`` as quoted sub-bullets;
+- a nested mapping is a line of ``key: value`` parts; numbers are formatted, booleans read yes/no;
+- citations render as short signal ids (``[s:1a2b3c4d]``) resolvable in the Evidence section.
+
+No Python repr (``{'``, ``None``, ``[]``) ever reaches a document.
 """
 
 from __future__ import annotations
@@ -13,18 +23,26 @@ from typing import Any
 
 Renderer = Callable[[Mapping[str, Any]], list[str]]
 RENDERERS: dict[str, Renderer] = {}
+#: Fields each kind's layout places itself (the rest are rendered generically after it).
+PLACED: dict[str, frozenset[str]] = {}
 
+_BASE = frozenset({"kind", "title", "mode", "evidence"})
+#: Keys whose value leads a record's bullet, in order of preference.
+_MAIN_KEYS = ("item", "decision", "question", "requirement", "summary", "text", "label", "name", "title", "goal",
+              "risk", "note", "message", "description", "i_want")
+_HIDDEN = frozenset({"citations", "quotes", "signal_id", "chunk", "position"})
 _LINK_BREAKS = {"](": "]\\(", "![": "!\\[", "][": "]\\["}
 _LINK_SYNTAX = re.compile("|".join(re.escape(k) for k in _LINK_BREAKS))
 #: A line that could be read as a link reference definition (``[label]: url``).
 _DEFINITION = re.compile(r"(?m)^(\s*)\[(?=[^\]\n]*\]:)")
 
 
-def register_renderer(kind: str) -> Callable[[Renderer], Renderer]:
-    """Decorator registering the body renderer of one artifact kind."""
+def register_renderer(kind: str, placed: tuple[str, ...] = ()) -> Callable[[Renderer], Renderer]:
+    """Decorator registering the body layout of one artifact kind and the fields it places."""
 
     def wrap(fn: Renderer) -> Renderer:
         RENDERERS[kind] = fn
+        PLACED[kind] = frozenset(placed)
         return fn
 
     return wrap
@@ -32,6 +50,7 @@ def register_renderer(kind: str) -> Callable[[Renderer], Renderer]:
 
 def cite(ids: list[str] | None) -> str:
     """Inline citation marks for signal ids."""
+    ids = [str(i) for i in ids or [] if i]
     return " " + " ".join(f"[s:{sid[:8]}]" for sid in ids) if ids else ""
 
 
@@ -57,7 +76,7 @@ def _neutralise(value: Any) -> Any:
 
 
 def render_markdown(artifact: Mapping[str, Any], *, escaped: bool = False) -> str:
-    """The whole document: title, mode label, body, evidence (any text is made inert, see :func:`_neutralise`).
+    """The whole document: title, mode label, body, other fields, evidence (any text made inert).
 
     Args:
         artifact: The document JSON (contract shape).
@@ -66,139 +85,374 @@ def render_markdown(artifact: Mapping[str, Any], *, escaped: bool = False) -> st
     """
     if not escaped:
         artifact = _neutralise(artifact)
-    mode = artifact.get("mode", "offline")
+    mode = artifact.get("mode") or "offline"
     label = (
         "mode: offline — drafted deterministically from stored evidence, no language model used"
         if mode == "offline"
         else "mode: llm — drafted by a language model; every citation verified against stored evidence"
     )
-    lines = [f"# {artifact.get('title', artifact.get('kind', 'Document'))}", "", f"> {label}", ""]
-    body = RENDERERS.get(str(artifact.get("kind")), _generic)
-    lines += body(artifact)
-    evidence = artifact.get("evidence") or []
+    title = _text(artifact.get("title")) or _humanise(str(artifact.get("kind") or "document"))
+    lines = [f"# {title}", "", f"> {label}", ""]
+    kind = str(artifact.get("kind"))
+    body = RENDERERS.get(kind)
+    placed = PLACED.get(kind, frozenset()) if body else frozenset()
+    if body:
+        lines += body(artifact)
+    for key, value in artifact.items():
+        if key not in _BASE and key not in placed:
+            lines += _section(_humanise(key), render_value(value))
+    evidence = [row for row in artifact.get("evidence") or [] if isinstance(row, Mapping) and row.get("signal_id")]
     if evidence:
         lines += ["", "## Evidence", ""]
         for row in evidence:
-            who = f", user {row['user_id']}" if row.get("user_id") else ""
-            lines.append(f"- `[s:{row['signal_id'][:8]}]` ({row.get('source', '')}{who}): “{_one_line(row['quote'])}”")
+            where = ", ".join(p for p in (_text(row.get("source")),
+                                          f"user {row['user_id']}" if row.get("user_id") else "") if p)
+            quote = _text(row.get("quote"))
+            lines.append(f"- `[s:{str(row['signal_id'])[:8]}]`{f' ({where})' if where else ''}"
+                         f"{f': “{quote}”' if quote else ''}")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+# ------------------------------------------------------------------------------------------ generic values
 
 
-def _bullets(items: list[Any] | None, empty: str = "_None._") -> list[str]:
-    if not items:
-        return [empty]
-    return [f"- {_one_line(item) if isinstance(item, str) else _one_line(str(item))}" for item in items]
+def _humanise(key: str) -> str:
+    text = str(key).replace("_", " ").strip()
+    return text[:1].upper() + text[1:] if text else ""
 
 
-def _section(title: str, lines: list[str]) -> list[str]:
-    return ["", f"## {title}", "", *lines]
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | tuple | dict | Mapping) and not value)
 
 
-@register_renderer("requirements")
-def _requirements(doc: Mapping[str, Any]) -> list[str]:
-    lines = ["## Problem", "", str(doc.get("problem", ""))]
-    lines += _section("Goals", _bullets(doc.get("goals")))
-    lines += _section("Non-goals", _bullets(doc.get("non_goals")))
-    lines += ["", "## User stories"]
-    for story in doc.get("stories") or []:
-        rice = story.get("rice") or {}
-        lines += [
-            "",
-            f"### {story['id']} — {story['i_want']}",
-            "",
-            f"**As {_article(story['as_a'])}** {story['as_a']}, **I want** {story['i_want']}, "
-            f"**so that** {story['so_that']}."
-            f"{cite(story.get('citations'))}",
-            "",
-            f"- Priority: **{story.get('priority', '')}** · Type: {story.get('type', '')}",
-        ]
-        if rice.get("formula"):
-            lines.append(f"- {rice['formula']}")
-        lines += ["- Acceptance criteria:"]
-        lines += [f"  - {_one_line(c)}" for c in story.get("acceptance_criteria") or []]
-    lines += _section("Open questions", _bullets(doc.get("open_questions")))
-    lines += _section("Success metrics", _bullets(doc.get("success_metrics")))
-    return lines
+def _text(value: Any) -> str:
+    """A scalar as one line of text ("" for empty)."""
+    if _empty(value):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.0f}"
+    if isinstance(value, Mapping):
+        return _inline(value)
+    if isinstance(value, list | tuple):
+        return "; ".join(t for t in (_text(v) for v in value) if t)
+    return " ".join(str(value).split())
 
 
-@register_renderer("brief")
-def _brief(doc: Mapping[str, Any]) -> list[str]:
-    lines = [f"**Audience:** {doc.get('audience', '')}", "", "## TL;DR", "", str(doc.get("tldr", ""))]
-    lines += ["", "## What users are telling us"]
-    for theme in doc.get("themes") or []:
-        trend = float(theme.get("trend") or 0.0)
-        lines += [
-            "",
-            f"### {theme['label']}{cite(theme.get('citations'))}",
-            "",
-            f"{theme.get('signals', 0)} signals from {theme.get('users', 0)} users · trend {trend:+.0%}",
-        ]
-        for quote in theme.get("quotes") or []:
-            lines.append(f"> “{_one_line(quote['quote'])}” [s:{quote['signal_id'][:8]}]")
-            lines.append("")
-    lines += _section("Proposal", [str(doc.get("proposal", ""))])
-    lines += _section("Risks", _bullets(doc.get("risks")))
-    lines += _section("Asks", _bullets(doc.get("asks")))
-    return lines
+def _inline(record: Mapping[str, Any]) -> str:
+    """A mapping as ``key: value`` parts on one line (empty values and citation ids left out)."""
+    parts = []
+    for key, value in record.items():
+        if key in _HIDDEN or _empty(value):
+            continue
+        text = _text(value)
+        if text:
+            parts.append(f"{_humanise(key).lower()}: {text}")
+    return "; ".join(parts)
 
 
-@register_renderer("decision_memo")
-def _decision_memo(doc: Mapping[str, Any]) -> list[str]:
-    lines = ["## Question", "", str(doc.get("question", "")), "", "## Context", "", str(doc.get("context", ""))]
-    criteria = doc.get("criteria") or []
-    lines += _section("Criteria", [f"- {c['name']}: weight {c['weight']}" for c in criteria] or ["_None._"])
-    lines += ["", "## Options", ""]
-    options = doc.get("options") or []
-    if options:
-        names = [c["name"] for c in criteria]
-        lines.append("| option | " + " | ".join(names) + " | total |")
-        lines.append("|---" * (len(names) + 2) + "|")
-        for option in options:
-            scores = option.get("scores") or {}
-            cells = [_fmt(scores.get(n)) for n in names]
-            lines.append(f"| {option['name']} | " + " | ".join(cells) + f" | **{option.get('total', 0)}** |")
-        for option in options:
-            lines += ["", f"### {option['name']}{cite(option.get('citations'))}", "",
-                      _one_line(option.get("description", ""))]
-            formulas = (option.get("scores") or {}).get("formulas") or {}
-            lines += [f"- {_one_line(f)}" for f in formulas.values()]
-    else:
-        lines.append("_No option is supported by stored evidence._")
-    lines += _section("Recommendation", [str(doc.get("recommendation", ""))])
-    lines += _section("Risks", _bullets(doc.get("risks")))
-    lines += _section("Unknowns", _bullets(doc.get("unknowns")))
-    return lines
+def _quote_lines(quotes: Any, indent: str) -> list[str]:
+    out = []
+    for q in quotes or []:
+        if isinstance(q, Mapping) and _text(q.get("quote")):
+            out.append(f"{indent}- “{_text(q['quote'])}”{cite([q['signal_id']] if q.get('signal_id') else [])}")
+        elif isinstance(q, str) and q.strip():
+            out.append(f"{indent}- “{_text(q)}”")
+    return out
+
+
+def record_lines(record: Mapping[str, Any], indent: str = "", lead: str | None = None) -> list[str]:
+    """One record as a bullet: main text, other fields as parts or sub-bullets, quotes as sub-bullets."""
+    main_key = lead if lead is not None else next((k for k in _MAIN_KEYS if _text(record.get(k))), None)
+    main = _text(record.get(main_key)) if main_key else ""
+    parts: list[str] = []
+    subs: list[str] = []
+    for key, value in record.items():
+        if key == main_key or key in _HIDDEN or _empty(value):
+            continue
+        if isinstance(value, list | tuple) and any(isinstance(v, Mapping) for v in value):
+            subs.append(f"{indent}  - {_humanise(key)}:")
+            for v in value:
+                subs += (record_lines(v, indent + "    ") if isinstance(v, Mapping)
+                         else [f"{indent}    - {_text(v)}"] if _text(v) else [])
+        elif isinstance(value, list | tuple) and len(value) > 3:
+            subs.append(f"{indent}  - {_humanise(key)}:")
+            subs += [f"{indent}    - {_text(v)}" for v in value if _text(v)]
+        else:
+            text = _text(value)
+            if text:
+                parts.append(f"{_humanise(key).lower()}: {text}")
+    if not main:
+        main, parts = (parts[0], parts[1:]) if parts else ("(no text)", parts)
+    extra = f" — {'; '.join(parts)}" if parts else ""
+    return [f"{indent}- {main}{extra}{cite(record.get('citations'))}", *subs,
+            *_quote_lines(record.get("quotes"), indent + "  ")]
+
+
+def render_value(value: Any) -> list[str]:
+    """Lines for any field value (empty list when the value is empty)."""
+    if _empty(value):
+        return []
+    if isinstance(value, Mapping):
+        return [f"- {_humanise(k)}: {_text(v)}" for k, v in value.items() if not _empty(v) and _text(v)
+                and k not in _HIDDEN]
+    if isinstance(value, list | tuple):
+        out: list[str] = []
+        for item in value:
+            if isinstance(item, Mapping):
+                out += record_lines(item)
+            elif _text(item):
+                out.append(f"- {_text(item)}")
+        return out
+    return [_text(value)]
+
+
+def _section(title: str, lines: list[str], level: int = 2) -> list[str]:
+    """A heading with its lines; nothing at all when there are no lines."""
+    return ["", f"{'#' * level} {title}", "", *lines] if lines else []
+
+
+def _bullets(items: Any) -> list[str]:
+    return render_value(list(items or []))
+
+
+# ------------------------------------------------------------------------------------------ layouts
 
 
 def _article(noun: str) -> str:
     return "an" if str(noun)[:1].lower() in "aeiou" else "a"
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return "" if value is None else str(value)
+_STORY_PLACED = frozenset({"id", "as_a", "i_want", "so_that", "acceptance_criteria", "priority", "type", "rice",
+                           "citations"})
 
 
-def _generic(doc: Mapping[str, Any]) -> list[str]:
-    lines: list[str] = []
-    for key, value in doc.items():
-        if key in ("kind", "title", "mode", "evidence"):
+def _story_sentence(story: Mapping[str, Any]) -> str:
+    as_a, i_want, so_that = _text(story.get("as_a")), _text(story.get("i_want")), _text(story.get("so_that"))
+    parts = []
+    if as_a:
+        parts.append(f"**As {_article(as_a)}** {as_a}")
+    if i_want:
+        parts.append(f"**I want** {i_want}")
+    if so_that:
+        parts.append(f"**so that** {so_that}")
+    return ", ".join(parts) + "." if parts else ""
+
+
+@register_renderer("requirements", ("problem", "goals", "non_goals", "stories", "open_questions", "success_metrics"))
+def _requirements(doc: Mapping[str, Any]) -> list[str]:
+    lines = _section("Problem", render_value(doc.get("problem")))
+    lines += _section("Goals", _bullets(doc.get("goals")))
+    lines += _section("Non-goals", _bullets(doc.get("non_goals")))
+    stories = [s for s in doc.get("stories") or [] if isinstance(s, Mapping)]
+    if stories:
+        lines += ["", "## User stories"]
+    for n, story in enumerate(stories, start=1):
+        heading = " — ".join(t for t in (_text(story.get("id")) or f"Story {n}", _text(story.get("i_want"))) if t)
+        lines += ["", f"### {heading}", ""]
+        sentence = _story_sentence(story)
+        if sentence or story.get("citations"):
+            lines += [f"{sentence}{cite(story.get('citations'))}".strip(), ""]
+        facts = " · ".join(f for f in (f"Priority: **{_text(story.get('priority'))}**" if _text(story.get("priority"))
+                                       else "", f"Type: {_text(story.get('type'))}" if _text(story.get("type")) else "")
+                           if f)
+        if facts:
+            lines.append(f"- {facts}")
+        rice = story.get("rice") if isinstance(story.get("rice"), Mapping) else {}
+        if _text(rice.get("formula")):
+            lines.append(f"- {_text(rice['formula'])}")
+        criteria = [c for c in story.get("acceptance_criteria") or [] if _text(c)]
+        if criteria:
+            lines.append("- Acceptance criteria:")
+            lines += [f"  - {_text(c)}" for c in criteria]
+        for key, value in story.items():
+            if key in _STORY_PLACED or _empty(value):
+                continue
+            rendered = render_value(value)
+            if len(rendered) == 1 and not rendered[0].startswith("- "):
+                lines.append(f"- {_humanise(key)}: {rendered[0]}")
+            elif rendered:
+                lines.append(f"- {_humanise(key)}:")
+                lines += [f"  {line}" for line in rendered]
+    lines += _section("Open questions", _bullets(doc.get("open_questions")))
+    lines += _section("Success metrics", _bullets(doc.get("success_metrics")))
+    return lines
+
+
+@register_renderer("brief", ("audience", "tldr", "themes", "proposal", "risks", "asks"))
+def _brief(doc: Mapping[str, Any]) -> list[str]:
+    lines = [f"**Audience:** {_text(doc.get('audience'))}"] if _text(doc.get("audience")) else []
+    lines += _section("TL;DR", render_value(doc.get("tldr")))
+    themes = [t for t in doc.get("themes") or [] if isinstance(t, Mapping)]
+    if themes:
+        lines += ["", "## What users are telling us"]
+    for theme in themes:
+        trend = theme.get("trend")
+        facts = [f"{theme['signals']} signals" if isinstance(theme.get("signals"), int) else "",
+                 f"from {theme['users']} users" if isinstance(theme.get("users"), int) else "",
+                 f"trend {float(trend):+.0%}" if isinstance(trend, int | float) else ""]
+        lines += ["", f"### {_text(theme.get('label')) or 'Theme'}{cite(theme.get('citations'))}", ""]
+        if any(facts):
+            lines.append(" ".join(f for f in facts[:2] if f) + (" · " + facts[2] if facts[2] else ""))
+        for quote in theme.get("quotes") or []:
+            if isinstance(quote, Mapping) and _text(quote.get("quote")):
+                lines += [f"> “{_text(quote['quote'])}”{cite([quote['signal_id']] if quote.get('signal_id') else [])}",
+                          ""]
+        rest = {k: v for k, v in theme.items()
+                if k not in {"label", "signals", "users", "trend", "quotes", "citations"} and not _empty(v)}
+        lines += [f"- {_humanise(k)}: {_text(v)}" for k, v in rest.items() if _text(v)]
+    lines += _section("Proposal", render_value(doc.get("proposal")))
+    lines += _section("Risks", _bullets(doc.get("risks")))
+    lines += _section("Asks", _bullets(doc.get("asks")))
+    return lines
+
+
+@register_renderer("decision_memo", ("question", "context", "criteria", "options", "recommendation", "risks",
+                                     "unknowns"))
+def _decision_memo(doc: Mapping[str, Any]) -> list[str]:
+    lines = _section("Question", render_value(doc.get("question")))
+    lines += _section("Context", render_value(doc.get("context")))
+    criteria = [c for c in doc.get("criteria") or [] if isinstance(c, Mapping) and _text(c.get("name"))]
+    lines += _section("Criteria", [f"- {_text(c['name'])}" + (f": weight {_text(c.get('weight'))}"
+                                                                if _text(c.get("weight")) else "") for c in criteria])
+    options = [o for o in doc.get("options") or [] if isinstance(o, Mapping)]
+    lines += ["", "## Options", ""]
+    if options:
+        names = [_text(c["name"]) for c in criteria]
+        if names:
+            lines.append("| option | " + " | ".join(names) + " | total |")
+            lines.append("|---" * (len(names) + 2) + "|")
+            for option in options:
+                scores = option.get("scores") if isinstance(option.get("scores"), Mapping) else {}
+                cells = [f"{scores[n]:.2f}" if isinstance(scores.get(n), float) else _text(scores.get(n))
+                         for n in names]
+                total = _text(option.get("total"))
+                lines.append(f"| {_text(option.get('name'))} | " + " | ".join(cells) +
+                             f" | {f'**{total}**' if total else ''} |")
+        for option in options:
+            lines += ["", f"### {_text(option.get('name')) or 'Option'}{cite(option.get('citations'))}", ""]
+            if _text(option.get("description")):
+                lines.append(_text(option.get("description")))
+            scores = option.get("scores") if isinstance(option.get("scores"), Mapping) else {}
+            formulas = scores.get("formulas") if isinstance(scores.get("formulas"), Mapping) else {}
+            lines += [f"- {_text(f)}" for f in formulas.values() if _text(f)]
+            rest = {k: v for k, v in option.items()
+                    if k not in {"name", "description", "scores", "total", "citations"} and not _empty(v)}
+            lines += [f"- {_humanise(k)}: {_text(v)}" for k, v in rest.items() if _text(v)]
+    else:
+        lines.append("_No option is supported by stored evidence._")
+    lines += _section("Recommendation", render_value(doc.get("recommendation")))
+    lines += _section("Risks", _bullets(doc.get("risks")))
+    lines += _section("Unknowns", _bullets(doc.get("unknowns")))
+    return lines
+
+
+@register_renderer("status", ("period", "changes", "capacity", "risks", "next"))
+def _status(doc: Mapping[str, Any]) -> list[str]:
+    lines = [f"**Period:** {_text(doc.get('period'))}"] if _text(doc.get("period")) else []
+    changes: list[str] = []
+    for change in doc.get("changes") or []:
+        if not isinstance(change, Mapping):
+            changes += render_value([change])
             continue
-        title = key.replace("_", " ").capitalize()
-        if isinstance(value, list):
-            rendered = []
-            for item in value:
-                if isinstance(item, Mapping):
-                    text = "; ".join(f"{k}: {v}" for k, v in item.items() if k != "citations")
-                    rendered.append(f"- {_one_line(text)}{cite(item.get('citations'))}")
-                else:
-                    rendered.append(f"- {_one_line(str(item))}")
-            lines += _section(title, rendered or ["_None._"])
-        else:
-            lines += _section(title, [str(value)])
+        shas = [str(s)[:8] for s in change.get("commits") or [] if s]
+        goal = _text(change.get("goal"))
+        extra = {k: v for k, v in change.items() if k not in {"summary", "goal", "commits", "citations"}}
+        parts = [p for p in (f"goal: {goal}" if goal else "", f"commits: {', '.join(shas)}" if shas else "",
+                             _inline(extra)) if p]
+        changes.append(f"- {_text(change.get('summary')) or '(no summary)'}"
+                       f"{' — ' + '; '.join(parts) if parts else ''}{cite(change.get('citations'))}")
+    lines += _section("What changed", changes)
+    capacity = []
+    for row in doc.get("capacity") or []:
+        if isinstance(row, Mapping) and _text(row.get("goal")):
+            share = row.get("share")
+            capacity.append(f"- {_text(row['goal'])}" + (f": {float(share):.0%}" if isinstance(share, int | float)
+                                                        else ""))
+    lines += _section("Capacity", capacity)
+    lines += _section("Risks", _bullets(doc.get("risks")))
+    lines += _section("Next", _bullets(doc.get("next")))
+    return lines
+
+
+@register_renderer("meeting_notes", ("decisions", "action_items", "open_questions", "requirements"))
+def _meeting_notes(doc: Mapping[str, Any]) -> list[str]:
+    lines = _section("Decisions", _records(doc.get("decisions"), "decision"))
+    actions = []
+    for item in doc.get("action_items") or []:
+        if isinstance(item, Mapping):
+            owner = _text(item.get("owner")) or "[owner?]"
+            rest = {k: v for k, v in item.items() if k not in {"owner"}}
+            first, *more = record_lines(rest, lead="item")
+            actions += [f"- **{owner}**: {first[2:]}", *more]
+        elif _text(item):
+            actions.append(f"- {_text(item)}")
+    lines += _section("Action items", actions)
+    lines += _section("Open questions", _records(doc.get("open_questions"), "question"))
+    requirements = [r for r in doc.get("requirements") or [] if isinstance(r, Mapping)]
+    if requirements:
+        lines += ["", "## Requirements"]
+        topics = list(dict.fromkeys(_text(r.get("topic")) for r in requirements))
+        for topic in topics:
+            if len(topics) > 1 or topic:
+                lines += ["", f"### {topic or 'Other'}"]
+            lines.append("")
+            for req in (r for r in requirements if _text(r.get("topic")) == topic):
+                kind = _text(req.get("category")) if req.get("type") == "non-functional" else "functional"
+                kind = kind or _text(req.get("type"))
+                said = f", {_text(req['speaker'])}" if _text(req.get("speaker")) else ""
+                restated = f", stated {req['restated']} times" if isinstance(req.get("restated"), int) else ""
+                lines.append(f"- {_text(req.get('requirement')) or '(no text)'} _({kind}{said}{restated})_"
+                             f"{cite(req.get('citations'))}")
+                lines += _quote_lines(req.get("quotes"), "  ")
+                story = req.get("story") if isinstance(req.get("story"), Mapping) else None
+                if story and _story_sentence(story):
+                    lines.append(f"  - Draft story: {_story_sentence(story)}{cite(story.get('citations'))}")
+                rest = {k: v for k, v in req.items() if k not in {"requirement", "type", "category", "speaker", "topic",
+                                                                  "citations", "quotes", "story", "restated"}}
+                if _inline(rest):
+                    lines.append(f"  - {_inline(rest)}")
+    return lines
+
+
+def _records(items: Any, lead: str) -> list[str]:
+    out: list[str] = []
+    for item in items or []:
+        if isinstance(item, Mapping):
+            out += record_lines(item, lead=lead if _text(item.get(lead)) else None)
+        elif _text(item):
+            out.append(f"- {_text(item)}")
+    return out
+
+
+@register_renderer("roadmap", ("now", "next", "later", "done", "moved", "previous_run"))
+def _roadmap(doc: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for bucket, title in (("now", "Now"), ("next", "Next"), ("later", "Later"), ("done", "Done")):
+        lines += ["", f"## {title}", ""]
+        items = [i for i in doc.get(bucket) or [] if isinstance(i, Mapping)]
+        if not items:
+            lines.append("_Nothing here._")
+        for item in items:
+            facts = [f"score {_text(item.get('score'))}" if _text(item.get("score")) else "",
+                     f"{item['signals']} signals" if isinstance(item.get("signals"), int) else ""]
+            themes = ", ".join(_text(t) for t in item.get("themes") or [] if _text(t))
+            shas = ", ".join(str(s)[:8] for s in item.get("commits") or [] if s)
+            rest = {k: v for k, v in item.items() if k not in {"item", "score", "signals", "themes", "commits",
+                                                               "citations", "rice"}}
+            lines.append(f"- **{_text(item.get('item')) or '(untitled)'}**"
+                         f"{' (' + ', '.join(f for f in facts if f) + ')' if any(facts) else ''}"
+                         f"{' — themes: ' + themes if themes else ''}{' — commits: ' + shas if shas else ''}"
+                         f"{' — ' + _inline(rest) if _inline(rest) else ''}{cite(item.get('citations'))}")
+    moved = [m for m in doc.get("moved") or [] if isinstance(m, Mapping)]
+    lines += ["", "## What moved since the last roadmap", ""]
+    if not _text(doc.get("previous_run")):
+        lines.append("_First roadmap of this workspace: nothing to compare with._")
+    elif not moved:
+        lines.append(f"_Nothing moved since run {_text(doc.get('previous_run'))}._")
+    for move in moved:
+        why = _text(move.get("why"))
+        lines.append(f"- **{_text(move.get('item')) or '(untitled)'}**: {_text(move.get('from')) or 'new'} → "
+                     f"{_text(move.get('to')) or 'dropped'}{f' ({why})' if why else ''}")
     return lines

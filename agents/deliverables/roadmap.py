@@ -25,7 +25,6 @@ from kernel.artifacts import Roadmap
 from kernel.errors import NotFoundError
 from kernel.timeutil import parse_when
 from memory.ingest.gitlog import Commit, read_commits
-from tools.render import cite, register_renderer
 from tools.scoring import rice_normalized, tokens
 
 KIND = "roadmap"
@@ -249,32 +248,6 @@ def _moves(buckets: dict[str, list[dict[str, Any]]], prev_items: list[tuple[str,
 def draft_roadmap(m: Materials) -> dict[str, Any]:
     """Offline (and LLM-mode) roadmap: placement, scores and commits are computed, never written by a model."""
     return build_roadmap(m)
-
-
-@register_renderer(KIND)
-def render_roadmap(doc: Any) -> list[str]:
-    """Markdown body: one section per bucket, then what moved."""
-    lines: list[str] = []
-    titles = {"now": "Now", "next": "Next", "later": "Later", "done": "Done"}
-    for bucket, title in titles.items():
-        lines += ["", f"## {title}", ""]
-        items = doc.get(bucket) or []
-        if not items:
-            lines.append("_Nothing here._")
-        for item in items:
-            themes = f" — themes: {', '.join(item['themes'])}" if item.get("themes") else ""
-            shas = f" — commits: {', '.join(s[:8] for s in item['commits'])}" if item.get("commits") else ""
-            lines.append(f"- **{item['item']}** (score {item.get('score', 0)}, {item.get('signals', 0)} signals)"
-                         f"{themes}{shas}{cite(item.get('citations'))}")
-    moved = doc.get("moved") or []
-    lines += ["", "## What moved since the last roadmap", ""]
-    if not doc.get("previous_run"):
-        lines.append("_First roadmap of this workspace: nothing to compare with._")
-    elif not moved:
-        lines.append(f"_Nothing moved since run {doc['previous_run']}._")
-    for move in moved:
-        lines.append(f"- **{move['item']}**: {move.get('from') or 'new'} → {move['to']} ({move.get('why', '')})")
-    return lines
 
 
 register(Deliverable(KIND, Roadmap, KEYWORDS, draft_roadmap))
