@@ -19,6 +19,7 @@ from kernel.schemas import (
     IngestReport,
     Profile,
     SearchHit,
+    Signal,
     SignalKind,
     Stats,
     ThemeReport,
@@ -48,7 +49,29 @@ def ingest(
         raise InputError("no files given to ingest")
     if kind != "auto" and kind not in _INGEST_KINDS:
         raise InputError(f"unknown kind {kind!r}; expected one of: auto, {', '.join(sorted(_INGEST_KINDS))}")
-    return ingest_files(workspace(workspace_name), list(paths), kind=kind, mapping=mapping, progress=progress)
+    memory = workspace(workspace_name)
+    snapshot = memory.load_themes()
+    current = snapshot is not None and snapshot.fingerprint == _fingerprint(memory) and _has_members(snapshot)
+    stored: list[Signal] = []
+    report = ingest_files(
+        memory, list(paths), kind=kind, mapping=mapping, progress=progress, on_batch=stored.extend if current else None
+    )
+    if current and stored and snapshot is not None:
+        _assign_to_snapshot(memory, snapshot, stored)
+    return report
+
+
+def _assign_to_snapshot(memory: WorkspaceMemory, snapshot: ThemeReport, stored: list[Signal]) -> None:
+    """Join newly stored signals to the current theme snapshot's themes (nearest centroid), no recompute.
+
+    Signals too far from every theme stay unassigned until the next full recompute (the scheduled
+    ``refresh_themes`` job, or ``themes --refresh``); the snapshot stays current for the new fingerprint.
+    """
+    from memory import themes as theme_analysis
+
+    report, _ = theme_analysis.add_to_snapshot(memory, snapshot, stored)
+    report.fingerprint = _fingerprint(memory)
+    memory.save_themes(report)
 
 
 #: Kind names accepted by ``ingest --kind`` (the contract spells the plural for project data).
@@ -130,6 +153,9 @@ def themes(
     report.generated_at = utcnow()
     report.fingerprint = fingerprint
     if unfiltered:
+        previous = memory.load_themes()
+        if previous is not None:  # themes whose members mostly stayed keep their ids across recomputes
+            report.themes = theme_analysis.carry_ids(report.themes, previous.themes)
         memory.save_themes(report)
     return report if members else _without_members(report)
 

@@ -51,6 +51,7 @@ def ingest_files(
     mapping: dict[str, str] | None = None,
     progress: Progress | None = None,
     batch_size: int = 512,
+    on_batch: Callable[[list[Signal]], None] | None = None,
 ) -> IngestReport:
     """Ingest files into ``memory``'s workspace and report what happened.
 
@@ -62,6 +63,7 @@ def ingest_files(
             speaker lists for transcripts.
         progress: Called after every batch with (source records read, total records or ``None``).
         batch_size: Rows redacted, embedded and stored together.
+        on_batch: Called with the signals each batch stored (new or changed), e.g. to assign them to themes.
 
     Raises:
         InputError: Any file is unreadable as a whole (nothing is stored then), or a bad option.
@@ -86,12 +88,16 @@ def ingest_files(
                 continue
             batch.append(item)
             if len(batch) >= batch_size:
-                store_batch(memory, source, batch, redactor, report)
+                stored = store_batch(memory, source, batch, redactor, report)
+                if on_batch is not None and stored:
+                    on_batch(stored)
                 batch = []
                 if progress is not None:
                     progress(done + source.consumed, total)
         if batch:
-            store_batch(memory, source, batch, redactor, report)
+            stored = store_batch(memory, source, batch, redactor, report)
+            if on_batch is not None and stored:
+                on_batch(stored)
         done += source.consumed
         if progress is not None:
             progress(done, total)

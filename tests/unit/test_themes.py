@@ -11,13 +11,15 @@ from langchain_core.output_parsers import PydanticOutputParser
 from sklearn.metrics import adjusted_rand_score
 
 from kernel.errors import InputError
-from kernel.schemas import Signal, SignalKind, signal_id
+from kernel.schemas import Member, Signal, SignalKind, Theme, signal_id
 from memory import api as memory_api
 from memory.repository import reset_memory
 from memory.themes import (
+    assign_to_centroids,
     best_span,
     bias_note,
     build_report,
+    carry_ids,
     cluster_vectors,
     discover_themes,
     label_with_llm,
@@ -320,5 +322,76 @@ def test_saved_snapshot_is_reused_until_signals_or_the_method_change(
         assert memory_api.themes("snap").generated_at == first.generated_at  # served from the snapshot
         monkeypatch.setattr(memory_api, "THEME_METHOD", "a-newer-method/2")
         assert memory_api.themes("snap").generated_at != first.generated_at
+    finally:
+        reset_memory()
+
+
+def _theme(tid: str, members: list[str], size: int | None = None) -> Theme:
+    return Theme(id=tid, label=tid, size=size or len(members), users=0, accounts=0,
+                 members=[Member(signal_id=m, external_id=m) for m in members])
+
+
+def test_carry_ids_keeps_the_id_of_a_theme_whose_members_mostly_stayed() -> None:
+    previous = [_theme("theme-old-a", list("abcdefgh")), _theme("theme-old-b", list("ijklmn")),
+                _theme("theme-old-c", list("opqr"))]
+    fresh = [
+        _theme("theme-new-1", list("abcdefgxy")),  # 7 of 8 stayed, 2 joined: Jaccard 0.7 -> keeps old-a
+        _theme("theme-new-2", list("ijk")),  # half of old-b: Jaccard 0.5 -> keeps old-b
+        _theme("theme-new-3", list("lmnop")),  # the rest of old-b and part of old-c: 0.33 / 0.29 -> new id
+        _theme("theme-new-4", list("qr")),  # Jaccard 0.5 with old-c
+    ]
+    carried = {t.label: t.id for t in carry_ids(fresh, previous)}
+    assert carried == {"theme-new-1": "theme-old-a", "theme-new-2": "theme-old-b",
+                       "theme-new-3": "theme-new-3", "theme-new-4": "theme-old-c"}
+    # one to one: two new themes never share an old id, and a theme without members keeps its own
+    twins = carry_ids([_theme("x", list("abcd")), _theme("y", list("efgh"))], [_theme("old", list("abcdefgh"))])
+    assert sorted(t.id for t in twins) == ["old", "y"] or sorted(t.id for t in twins) == ["old", "x"]
+    assert [t.id for t in carry_ids(fresh, [])] == [t.id for t in sorted(fresh, key=lambda t: (-t.size, t.id))]
+
+
+def test_assign_to_centroids_takes_the_nearest_theme_above_the_floor() -> None:
+    centroids = np.eye(3, dtype=np.float32)
+    vectors = np.array([[0.9, 0.1, 0.0], [0.1, 0.2, 0.95], [0.5, 0.5, 0.5], [0.0, -1.0, 0.0]], dtype=np.float32)
+    picks = assign_to_centroids(vectors, ["t-a", "t-b", "t-c"], centroids, floor=0.7)
+    assert picks == ["t-a", "t-c", None, None]
+    assert assign_to_centroids(vectors, [], np.zeros((0, 3)), floor=0.7) == [None] * 4
+
+
+def test_ingest_assigns_new_signals_to_existing_themes_and_recompute_keeps_ids(
+    home: Path, tmp_path: Path
+) -> None:
+    reset_memory()
+    try:
+        def feed(name: str, start: int, topics: list[str]) -> Path:
+            rows = [f"{start + i},u{i % 5},{' '.join(TOPICS[t][j % 8] for j in range(i, i + 6))}"
+                    for i, t in enumerate(topics)]
+            path = tmp_path / name
+            path.write_text("id,user_id,text\n" + "\n".join(rows) + "\n")
+            return path
+
+        assert memory_api.ingest([feed("a.csv", 0, list(TOPICS) * 6)], "inc").ingested == 24
+        first = memory_api.themes("inc", members=True)
+        owner = {m.external_id: t.id for t in first.themes for m in t.members}
+        assert len(first.themes) >= 2 and len(owner) == 24
+        later = feed("b.csv", 100, ["card", "export"])
+        off_topic = "Our team offsite in Lisbon had lovely weather and a great seafood dinner"
+        later.write_text(later.read_text() + f"102,u9,{off_topic}\n")
+        assert memory_api.ingest([later], "inc").ingested == 3
+        snapshot = memory_api.workspace("inc").load_themes()
+        assert snapshot is not None and snapshot.generated_at == first.generated_at  # no recompute
+        after = memory_api.themes("inc", members=True)
+        assert after.generated_at == first.generated_at  # still current: served, not recomputed
+        joined = {m.external_id: t.id for t in after.themes for m in t.members}
+        assert joined["100"] == owner["0"] and joined["101"] == owner["2"]  # card and export themes
+        assert "102" not in joined  # too far from every theme: unassigned until the next recompute
+        sizes = {t.id: t.size for t in after.themes}
+        before = {t.id: t.size for t in first.themes}
+        assert sum(sizes.values()) == 26 and sizes[owner["0"]] > before[owner["0"]]
+        assert {m.signal_id for t in after.themes for m in t.members} >= {
+            m.signal_id for t in first.themes for m in t.members}
+        redone = memory_api.themes("inc", members=True, refresh=True)
+        assert redone.generated_at != first.generated_at
+        kept = {m.external_id: t.id for t in redone.themes for m in t.members}
+        assert {kept[str(i)] for i in range(4)} == {owner[str(i)] for i in range(4)}  # same ids after recompute
     finally:
         reset_memory()
