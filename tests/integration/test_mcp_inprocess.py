@@ -69,6 +69,16 @@ def text(result: Any) -> str:
     return "\n".join(block.text for block in result.content if block.type == "text")
 
 
+def assert_names(result: Any, *names: str) -> None:
+    """A tool error whose one-line message names every argument at fault (a model must know what to fix)."""
+    assert result.is_error
+    message = text(result)
+    assert len(message.splitlines()) == 1, message
+    assert "errors.pydantic.dev" not in message and "Arguments" not in message, message
+    for name in names:
+        assert name in message, (name, message)
+
+
 async def test_lists_contract_tools_with_schemas_and_annotations(server: Any) -> None:
     async with Client(server) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
@@ -114,7 +124,21 @@ async def test_audit_calendar_inline_ics(server: Any) -> None:
     shares = [c["share"] for c in report.structured_content["categories"]]
     assert abs(sum(shares) - 1) < 0.01
     bad = await call(server, "audit_calendar", {"workspace": WS, "calendar_ics": "not a calendar"})
-    assert bad.is_error
+    assert_names(bad, "calendar_ics", "iCalendar")
+    assert "pmpilot-ics-" not in text(bad)  # the inline calendar's temp file means nothing to the caller
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    ({"workspace": WS}, ("calendar_ics", "calendar_path")),
+    ({"workspace": WS, "calendar_ics": "x", "tz": "Mars/Base"}, ("tz", "Mars/Base")),
+    ({"workspace": WS, "calendar_ics": "x", "since": "someday"}, ("since", "someday")),
+    ({"workspace": WS, "calendar_ics": "x", "until": "whenever"}, ("until", "whenever")),
+    ({"workspace": WS, "calendar_path": "/nonexistent/cal.ics"}, ("calendar_path", "/nonexistent/cal.ics")),
+    ({"calendar_ics": "x"}, ("workspace",)),
+])
+async def test_audit_calendar_bad_arguments_name_the_argument(server: Any, args: dict[str, Any],
+                                                              names: tuple[str, ...]) -> None:
+    assert_names(await call(server, "audit_calendar", args), *names)
 
 
 async def test_search_returns_structured_hits(server: Any) -> None:
@@ -130,16 +154,26 @@ async def test_search_returns_structured_hits(server: Any) -> None:
     assert only.structured_content["hits"] and {h["user_id"] for h in only.structured_content["hits"]} == {"user5"}
 
 
-@pytest.mark.parametrize("args", [
-    {"workspace": WS, "query": "sync", "limit": 0},
-    {"workspace": WS, "query": ""},
-    {"workspace": WS, "query": "sync", "kind": "tweet"},
-    {"workspace": "bad name!", "query": "sync"},
-    {"query": "sync"},
+@pytest.mark.parametrize(("args", "names"), [
+    ({"workspace": WS, "query": "sync", "limit": 0}, ("limit",)),
+    ({"workspace": WS, "query": "sync", "limit": 999}, ("limit", "200")),
+    ({"workspace": WS, "query": "sync", "limit": "many"}, ("limit", "integer")),
+    ({"workspace": WS, "query": ""}, ("query",)),
+    ({"workspace": WS}, ("missing", "query")),
+    ({"workspace": WS, "query": "sync", "kind": "tweet"}, ("kind", "ticket")),
+    ({"workspace": "bad name!", "query": "sync"}, ("workspace", "bad name!")),
+    ({"workspace": "", "query": "sync"}, ("workspace",)),
+    ({"workspace": 5, "query": "sync"}, ("workspace",)),
+    ({"query": "sync"}, ("missing", "workspace")),
 ])
-async def test_search_bad_arguments_are_tool_errors(server: Any, args: dict[str, Any]) -> None:
-    result = await call(server, "search_user_memory", args)
-    assert result.is_error and text(result)
+async def test_search_bad_arguments_name_the_argument(server: Any, args: dict[str, Any],
+                                                      names: tuple[str, ...]) -> None:
+    assert_names(await call(server, "search_user_memory", args), *names)
+
+
+async def test_every_schema_error_is_named_in_one_line(server: Any) -> None:
+    result = await call(server, "search_user_memory", {"query": "", "limit": 0})
+    assert_names(result, "workspace", "query", "limit")
 
 
 async def test_ingest_inline_signals_is_idempotent_and_searchable(server: Any) -> None:
@@ -156,15 +190,17 @@ async def test_ingest_inline_signals_is_idempotent_and_searchable(server: Any) -
     assert [h["external_id"] for h in found.structured_content["hits"]] == ["crm-77"]
 
 
-@pytest.mark.parametrize("args", [
-    {"workspace": WS},
-    {"workspace": WS, "signals": [{"text": ""}]},
-    {"workspace": WS, "paths": ["/nonexistent/tickets.csv"]},
-    {"workspace": WS, "signals": [{"text": "x"}], "source": "../etc"},
+@pytest.mark.parametrize(("args", "names"), [
+    ({"workspace": WS}, ("signals", "paths")),
+    ({"workspace": WS, "signals": [{"text": ""}]}, ("signals.0.text",)),
+    ({"workspace": WS, "signals": "not a list"}, ("signals",)),
+    ({"workspace": WS, "paths": ["/nonexistent/tickets.csv"]}, ("paths", "/nonexistent/tickets.csv")),
+    ({"workspace": WS, "signals": [{"text": "x"}], "source": "../etc"}, ("source",)),
+    ({"workspace": WS, "signals": [{"text": "x"}], "kind": "tweet"}, ("kind",)),
 ])
-async def test_ingest_bad_arguments_are_tool_errors(server: Any, args: dict[str, Any]) -> None:
-    result = await call(server, "ingest_signals", args)
-    assert result.is_error and text(result)
+async def test_ingest_bad_arguments_name_the_argument(server: Any, args: dict[str, Any],
+                                                      names: tuple[str, ...]) -> None:
+    assert_names(await call(server, "ingest_signals", args), *names)
 
 
 async def test_ingest_refuses_server_paths_when_not_allowed(seeded: Path) -> None:
@@ -186,7 +222,8 @@ async def test_themes_and_themes_resource(server: Any) -> None:
     assert resource.contents[0].mime_type == "text/markdown"
     assert themes[0]["label"] in body
     bad = await call(server, "get_themes", {"workspace": WS, "since": "last tuesday-ish"})
-    assert bad.is_error and "date" in text(bad)
+    assert_names(bad, "since", "last tuesday-ish", "date")
+    assert_names(await call(server, "get_themes", {"workspace": WS, "members": "all of them"}), "members")
 
 
 async def test_profile_of_one_subject(server: Any) -> None:
@@ -195,9 +232,9 @@ async def test_profile_of_one_subject(server: Any) -> None:
     assert result.structured_content["subject"] == "acme"
     assert result.structured_content["subject_type"] == "account"
     both = await call(server, "get_profile", {"workspace": WS, "user_id": "user5", "account_id": "acme"})
-    assert both.is_error and "exactly one" in text(both)
+    assert_names(both, "exactly one", "user_id", "account_id", "segment")
     none = await call(server, "get_profile", {"workspace": WS})
-    assert none.is_error
+    assert_names(none, "user_id", "account_id", "segment")
 
 
 async def test_forget_user_erases_their_signals(server: Any) -> None:
@@ -211,7 +248,8 @@ async def test_forget_user_erases_their_signals(server: Any) -> None:
     after = await call(server, "search_user_memory", {"workspace": WS, "query": "export PDF", "user_id": "leaver"})
     assert after.structured_content["hits"] == []
     empty = await call(server, "forget_user", {"workspace": WS, "user_id": "   "})
-    assert empty.is_error
+    assert_names(empty, "user_id")
+    assert_names(await call(server, "forget_user", {"workspace": WS}), "missing", "user_id")
 
 
 def citations(node: Any) -> list[str]:
@@ -250,16 +288,27 @@ async def test_drafting_tools_return_grounded_documents(server: Any, tool: str, 
     assert resource.contents[0].text == draft["markdown"]
 
 
-@pytest.mark.parametrize(("tool", "args"), [
-    ("draft_requirements", {"workspace": WS, "goal": ""}),
-    ("write_brief", {"workspace": WS, "goal": GOAL, "audience": "board"}),
-    ("write_decision_memo", {"workspace": "empty-ws", "goal": GOAL, "offline": True}),
-    ("run_goal", {"workspace": WS, "goal": GOAL, "deliverables": ["poem"]}),
-    ("run_goal", {"workspace": WS, "goal": GOAL, "since": "not a date", "offline": True}),
+@pytest.mark.parametrize(("tool", "args", "names"), [
+    ("draft_requirements", {"workspace": WS, "goal": ""}, ("goal",)),
+    ("draft_requirements", {"workspace": WS}, ("missing", "goal")),
+    ("draft_requirements", {"workspace": WS, "goal": GOAL, "offline": "maybe"}, ("offline",)),
+    ("write_brief", {"workspace": WS, "goal": GOAL, "audience": "board"}, ("audience", "exec")),
+    ("write_decision_memo", {"workspace": "empty-ws", "goal": GOAL, "offline": True}, ("workspace", "empty-ws")),
+    ("write_decision_memo", {"goal": GOAL}, ("missing", "workspace")),
+    ("run_goal", {"workspace": WS, "goal": GOAL, "deliverables": ["poem"]}, ("deliverables", "requirements")),
+    ("run_goal", {"workspace": WS, "goal": GOAL, "since": "not a date", "offline": True}, ("since", "not a date")),
+    ("run_goal", {"workspace": WS, "goal": GOAL, "strategy": "/nonexistent/strategy.yaml"}, ("strategy",)),
+    ("run_goal", {"workspace": WS, "goal": GOAL, "repo": "/nonexistent/repo"}, ("repo",)),
+    ("enqueue_run", {"workspace": WS, "goal": "   "}, ("goal",)),
+    ("enqueue_run", {"workspace": WS, "goal": GOAL, "deliverables": ["poem"]}, ("deliverables",)),
+    ("get_run", {"workspace": WS}, ("missing", "run_id")),
+    ("ask_users", {"workspace": WS, "question": "x"}, ("question",)),
+    ("ask_users", {"workspace": WS, "question": "What about sync?", "segment": "smb", "account_id": "acme"},
+     ("segment", "account_id")),
 ])
-async def test_drafting_bad_arguments_are_tool_errors(server: Any, tool: str, args: dict[str, Any]) -> None:
-    result = await call(server, tool, args)
-    assert result.is_error and text(result)
+async def test_bad_arguments_name_the_argument(server: Any, tool: str, args: dict[str, Any],
+                                               names: tuple[str, ...]) -> None:
+    assert_names(await call(server, tool, args), *names)
 
 
 async def test_run_goal_reports_progress_and_get_run_reads_it(server: Any) -> None:
@@ -293,9 +342,9 @@ async def test_run_goal_reports_progress_and_get_run_reads_it(server: Any) -> No
         assert fetched.structured_content["run_id"] == run["run_id"]
         assert fetched.structured_content["status"] == "completed"
         other = await client.call_tool("get_run", {"workspace": "other", "run_id": run["run_id"]})
-        assert other.is_error
+        assert_names(other, "no run", run["run_id"], "other")
         missing = await client.call_tool("get_run", {"workspace": WS, "run_id": "no-such-run"})
-        assert missing.is_error and "no run" in text(missing)
+        assert_names(missing, "no run", "no-such-run")
 
 
 async def test_cancelled_run_stops_waiting_and_server_keeps_serving(server: Any) -> None:
@@ -329,7 +378,7 @@ async def test_enqueue_run_is_idempotent(server: Any) -> None:
     again = await call(server, "enqueue_run", args)
     assert again.structured_content["job_id"] == job["job_id"]
     bad = await call(server, "enqueue_run", {"workspace": WS, "goal": "   "})
-    assert bad.is_error
+    assert_names(bad, "goal")
 
 
 async def test_missing_run_document_is_a_resource_error(server: Any) -> None:

@@ -21,7 +21,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.server.mcpserver.prompts import Prompt
 from mcp_types import CallToolResult, EmptyResult, SetLevelRequestParams, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from agents import ask, runner
 from agents.ask import AskAnswer
@@ -87,12 +87,40 @@ _DRAFT_TOOLS = {"requirements": "draft_requirements", "brief": "write_brief", "d
 
 
 @contextlib.contextmanager
-def tool_errors() -> Iterator[None]:
-    """Turn service errors into MCP tool errors carrying their one-line message."""
+def tool_errors(argument: str | None = None) -> Iterator[None]:
+    """Turn service errors into MCP tool errors carrying their one-line message.
+
+    ``argument`` names the tool argument at fault, so a caller (often a model) knows what to fix.
+    """
     try:
         yield
     except PmpilotError as exc:
-        raise ToolError(str(exc)) from None
+        raise ToolError(f"{argument}: {exc}" if argument else str(exc)) from None
+
+
+def argument_errors(exc: ValidationError) -> str:
+    """One line naming every argument that failed the input schema (not the rejected values)."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        parts.append(f"missing required argument {where}" if error["type"] == "missing"
+                     else f"invalid argument {where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+class _Server(MCPServer):
+    """The SDK server, with schema errors reported as one line that names the argument.
+
+    The SDK's message is pydantic's multi-line dump (model name, a docs URL per error).
+    """
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(f"Error executing tool {name}: {argument_errors(exc.__cause__)}") from exc.__cause__
+            raise
 
 
 def result(model: BaseModel, markdown: str, *, is_error: bool = False) -> CallToolResult:
@@ -125,7 +153,7 @@ class PmpilotMCP:
         self.policy = policy or AccessPolicy()
         self.allow_paths = allow_paths
         self.read_only = read_only
-        self.server: MCPServer = MCPServer(
+        self.server: MCPServer = _Server(
             "pmpilot", title="pmpilot", version=_version(), instructions=INSTRUCTIONS,
             website_url="https://github.com/pmpilot/pmpilot", log_level="WARNING",
         )
@@ -212,8 +240,9 @@ class PmpilotMCP:
     ) -> Annotated[CallToolResult, ThemeReport]:
         """Themes users talk about (discovered, not predefined): size, users, accounts, trend and quotes."""
         self.check_workspace(ctx, workspace)
-        with tool_errors():
+        with tool_errors("since"):
             when = parse_when(since) if since else None
+        with tool_errors():
             report = await blocking(api.themes, workspace, since=when, segment=segment, members=members)
         return result(report, models.md_themes(report))
 
@@ -283,13 +312,25 @@ class PmpilotMCP:
         self.check_workspace(ctx, workspace)
         if (calendar_ics is None) == (calendar_path is None):
             raise ToolError("give exactly one of calendar_ics or calendar_path")
-        with tool_errors(), tempfile.TemporaryDirectory(prefix="pmpilot-ics-") as tmp:
+        _check_zone(tz)
+        for argument, value in (("since", since), ("until", until)):
+            with tool_errors(argument):
+                if value:
+                    parse_when(value)
+        with tempfile.TemporaryDirectory(prefix="pmpilot-ics-") as tmp:
             path = self._path(calendar_path, "calendar")
+            argument = "calendar_path"
             if path is None:
-                path = Path(tmp) / "calendar.ics"
+                path, argument = Path(tmp) / "calendar.ics", "calendar_ics"
                 path.write_text(calendar_ics or "", encoding="utf-8")
-            report = await blocking(calendar_audit.audit_calendar, path, since=since, until=until, tz=tz,
-                                    owner=owner)
+            try:
+                report = await blocking(calendar_audit.audit_calendar, path, since=since, until=until, tz=tz,
+                                        owner=owner)
+            except PmpilotError as exc:  # name the argument; an inline calendar's temp path means nothing
+                message = str(exc)
+                if argument == "calendar_ics":
+                    message = message.replace(f"{path}: ", "").replace(str(path), "the calendar")
+                raise ToolError(f"{argument}: {message}") from None
         return result(report, calendar_audit.render_text(report))
 
     async def ingest_signals(
@@ -318,8 +359,11 @@ class PmpilotMCP:
         """
         self.check_workspace(ctx, workspace)
         if not signals and not paths:
-            raise ToolError("give inline signals or file paths to ingest")
+            raise ToolError("give signals (inline) or paths (files) to ingest")
         files = [self._path(p, "file") for p in paths or []]
+        missing = [str(f) for f in files if f is not None and not f.exists()]
+        if missing:
+            raise ToolError(f"paths: file not found: {missing[0]}")
         with tempfile.TemporaryDirectory(prefix="pmpilot-mcp-") as tmp:
             if signals:
                 files.append(_write_inline(Path(tmp) / f"{source}.jsonl", signals))
@@ -340,6 +384,8 @@ class PmpilotMCP:
     ) -> Annotated[CallToolResult, ForgetReceipt]:
         """Erase a person from the workspace everywhere (signals, claims, quotes, themes, decisions). Irreversible."""
         self.check_workspace(ctx, workspace)
+        if not user_id.strip():
+            raise ToolError("user_id is empty")
         with tool_errors():
             receipt = await blocking(api.forget, workspace, user_id)
         return result(receipt, models.md_forget(receipt, user_id))
@@ -384,6 +430,13 @@ class PmpilotMCP:
         """Run the whole agent graph (planner, researchers, scorer, writer, review) for a goal; reports progress."""
         self.check_workspace(ctx, workspace)
         strategy_path, repo_path = self._path(strategy, "strategy"), self._path(repo, "repository")
+        with tool_errors("since"):
+            if since:
+                parse_when(since)
+        if strategy_path is not None and not strategy_path.is_file():
+            raise ToolError(f"strategy: file not found: {strategy_path}")
+        if repo_path is not None and not repo_path.is_dir():
+            raise ToolError(f"repo: repository not found: {repo_path}")
         token = runner.CancelToken()
         work = partial(runner.run_goal, goal, workspace, deliverables=deliverables, audience=audience,
                        offline=offline, since=since, strategy=strategy_path, repo=repo_path, cancel=token)
@@ -514,6 +567,16 @@ def _prompt_function(kind: str, guide: str, tool: str | None) -> Callable[..., s
     prompt.__name__ = f"prompt_{kind}"
     prompt.__doc__ = f"Draft {kind} from user evidence."
     return prompt
+
+
+def _check_zone(tz: str) -> None:
+    """Reject an unknown IANA zone name, naming the ``tz`` argument."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ToolError(f"tz: unknown time zone {tz!r}: use an IANA name such as Europe/Berlin or UTC") from None
 
 
 def _write_inline(path: Path, signals: list[InlineSignal]) -> Path:
