@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kernel.errors import InputError
 
 #: Impact per signal type (Intercom's RICE impact scale: 3 massive, 2 high, 1 medium, 0.5 low, 0.25 minimal).
@@ -258,17 +256,10 @@ def _number(value: Any, what: str) -> float:
 
 
 def load_strategy(path: Path) -> Strategy:
-    """Read a YAML (or JSON) strategy file with weighted goals; one clear InputError when invalid."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"strategy file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"strategy file {path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, Mapping):
-        raise InputError(f"strategy file {path.name} must be a mapping with a 'goals' list")
-    return Strategy.from_dict(data, source=path.name)
+    """Read a strategy file (Markdown/plain text, YAML or JSON; :mod:`tools.strategy`); one clear InputError."""
+    from tools.strategy import read_strategy  # tools.strategy builds on this module's Strategy
+
+    return read_strategy(Path(path)).strategy
 
 
 _WORD = re.compile(r"[a-z0-9]+")

@@ -163,7 +163,7 @@ def test_this_projects_own_history(tmp_path: Path) -> None:
 def test_strategy_validation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("product: x\n", encoding="utf-8")
-    with pytest.raises(InputError, match="non-empty 'goals'"):
+    with pytest.raises(InputError, match="no goals found; expected a Markdown list"):
         load_alignment_strategy(bad)
     bad.write_text("goals:\n  - {name: A, weight: 0.5}\n  - {name: a, weight: 0.5}\n", encoding="utf-8")
     with pytest.raises(InputError, match="duplicate goal name"):

@@ -112,7 +112,7 @@ def test_strategy_loader_normalises_weights(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("goals: []", "non-empty 'goals'"),
+    ("goals: []", "no goals found"),
     ("goals:\n  - name: A\n    weight: lots", "must be a number"),
     ("goals: [[1, 2]]", "must be a mapping"),
     ("[unclosed", "not valid YAML"),
