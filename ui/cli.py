@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -327,6 +327,14 @@ def cmd_demo(args: argparse.Namespace) -> Any:
 # --------------------------------------------------------------------------- parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the contract's usage errors: one line on stderr, exit code 2 (subcommands inherit it)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line (not argparse's usage block) and exit 2."""
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     common = argparse.ArgumentParser(add_help=False)
@@ -335,10 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks on errors")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pmpilot", parents=[common],
         description="Turn a PM's goal into decision-ready drafts grounded in a long-term memory of users.",
     )
+    parser.add_argument("--version", action="version", version=f"pmpilot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
@@ -419,6 +428,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pmpilot")
+    except PackageNotFoundError:  # a source tree that is not installed
+        return "0.0.0"
+
+
 def _register_extensions(command: Any, run_options: Any, workspace: Any) -> None:
     """Commands whose implementations live in their own modules (queue, servers, automations)."""
     from ui import cli_ext
@@ -442,6 +460,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`pmpilot ... | head`): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:  # a bug, not bad input: one line unless --debug
         if args.debug:
             raise
