@@ -131,7 +131,10 @@ def build_topics(state: PMState, membership: dict[str, str | None] | None = None
     named: dict[str, list[str]] = {}
     for i, ids in enumerate(groups):
         others = [quotes[s] for j, g in enumerate(groups) if j != i for s in g]
-        name = name_topic([quotes[s] for s in ids], focus, others, fallback=focus_subject(focus))
+        source = Counter(membership.get(s) for s in ids).most_common(1)[0][0]
+        label = str((by_id.get(source or "") or {}).get("label") or "")
+        fallback = label if label and len(label.split()) <= 4 else focus_subject(focus)
+        name = name_topic([quotes[s] for s in ids], focus, others, fallback=fallback)
         # Two clusters named alike ask for the same capability: one topic with both clusters' evidence.
         key = next((k for k in named if k.lower() == name.lower()), name)
         named[key] = [*named.get(key, []), *ids]
@@ -149,9 +152,13 @@ def build_topics(state: PMState, membership: dict[str, str | None] | None = None
     return topics
 
 
+_INSTRUCTION_WORDS = frozenset("draft write prepare produce create requirements requirement prd stories story spec "
+                               "brief memo decision document docs plan".split())
+
+
 def focus_subject(focus: str) -> str:
-    """A short subject for a goal when its evidence yields no shared phrase."""
-    words = [w for w in re.findall(r"[\w'-]+", focus) if w.lower() not in STOPWORDS]
+    """A short subject for a goal when its evidence yields no shared phrase (instruction words left out)."""
+    words = [w for w in re.findall(r"[\w'-]+", focus) if w.lower() not in STOPWORDS | _INSTRUCTION_WORDS]
     return " ".join(words[:4]) or focus
 
 

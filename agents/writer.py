@@ -166,10 +166,13 @@ def subject(name: str) -> str:
     return " ".join(w if any(c.isupper() for c in w[1:]) else w.lower() for w in (core or name).split())
 
 
-def topic_nature(topic: dict[str, Any], evidence: dict[str, dict[str, Any]]) -> Literal["problem", "request"]:
-    """Whether users mostly report problems with a topic or ask for something new."""
+def topic_nature(topic: dict[str, Any], evidence: dict[str, dict[str, Any]]
+                 ) -> Literal["problem", "request", "question"]:
+    """Whether users mostly report problems with a topic, ask for something new, or ask how it works."""
     types = Counter(evidence[sid]["signal_type"] for sid in topic["signal_ids"] if sid in evidence)
     problems = types["bug"] + types["complaint"] + types["churn_risk"]
+    if types["question"] > problems + types["feature_request"]:
+        return "question"
     return "problem" if problems >= types["feature_request"] else "request"
 
 
@@ -245,6 +248,8 @@ def capability(name: str, nature: str) -> str:
     first = core.split()[0].lower() if core.split() else ""
     if first in story_quality.ACTION_VERBS and len(core.split()) > 1:
         return f"to {core}"
+    if nature == "question":
+        return f"clear answers about “{core}” where I need them"
     return f"a fix for the “{core}” problem" if nature == "problem" else core
 
 
@@ -276,7 +281,14 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
     sid, quote = _situation(ids, name, m.evidence)
     said = f"{_short(sid)}: “{quote}”" if quote else _short(sid)
     a_role = f"{story_quality.article(role)} {role}"
-    if nature == "problem":
+    if nature == "question":
+        criteria = [
+            f"Given {a_role} with the question asked in {said}, When they look for the answer, "
+            f"Then they find it without contacting support",
+            f"Given the answer is published, When {PM} weeks have passed, Then questions like {_short(sid)} "
+            f"fall below {PM} per week (baseline: {signals} in the evidence)",
+        ]
+    elif nature == "problem":
         criteria = [
             f"Given {a_role} in the situation reported in {said}, When they do the same after the change, "
             f"Then the reported problem does not happen",

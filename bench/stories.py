@@ -51,7 +51,7 @@ def sample(rows: int | None, seed: int = 14) -> list[tuple[str, str]]:
 
 
 def build(rows: list[tuple[str, str]], workspace: str = WORKSPACE) -> dict[str, str]:
-    """Ingest ``rows`` as support tickets into the current home; returns text → intent."""
+    """Ingest ``rows`` as support tickets into the current home; returns external id → intent."""
     from bench.datasets import SEGMENTS, CachedMiniLM, banking77, minilm_vectors
     from kernel.settings import get_settings
     from memory.ingest.pipeline import ingest_files
@@ -76,7 +76,7 @@ def build(rows: list[tuple[str, str]], workspace: str = WORKSPACE) -> dict[str, 
     finally:
         memory.close()
     embedder.save()
-    return {text: intent for text, intent in rows}
+    return {f"B-{i}": intent for i, (_, intent) in enumerate(rows)}
 
 
 def draft(goal: str, workspace: str = WORKSPACE) -> dict[str, Any]:
@@ -118,19 +118,21 @@ def on_goal(docs: list[dict[str, Any]], intents_of: dict[str, str], workspace: s
         ids = sorted({sid for s in doc.get("stories") or [] for sid in s.get("citations") or []})
         for signal in api.workspace(workspace).get_signals(ids):
             total += 1
-            hits += intents_of.get(signal.text) in intents
+            hits += intents_of.get(signal.external_id or "") in intents
     return hits / total if total else None
 
 
 def run(results: Results, quick: bool) -> None:
     """Draft requirements for every goal offline and check their stories."""
+    from tools.story_quality import article
+
     rows = sample(3000 if quick else None)
     with isolated_home("stories"):
         intents_of = build(rows)
         docs = [draft(goal) for goal, _ in GOALS]
         summary = measure(docs)
         precision = on_goal(docs, intents_of)
-    examples = [f"{s['id']}: As a {s['as_a']}, I want {s['i_want']}, so that {s['so_that']}"
+    examples = [f"{s['id']}: As {article(s['as_a'])} {s['as_a']}, I want {s['i_want']}, so that {s['so_that']}"
                 for doc in docs[:2] for s in (doc.get("stories") or [])[:2]]
     real = backlogs()
     results.put(

@@ -15,6 +15,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from tools.story_quality import ACTION_VERBS
+
 #: Words a topic name never starts or ends with.
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are aren't as at be because been before being below
@@ -71,6 +73,8 @@ def _ngrams(text: str, goal: set[str]) -> set[tuple[str, ...]]:
                     continue
                 if any(any(c.isdigit() for c in w) or w in ("and", "or", "but") for w in lows) or len(lows[-1]) < 2:
                     continue
+                if n > 1 and lows[-1] in ACTION_VERBS:  # 'ATMs accept': a clause cut before its object
+                    continue
                 if any(_proper_noun(w, i + k == 0) and _norm(w) not in goal for k, w in enumerate(span)):
                     continue
                 out.add(tuple(span))
@@ -109,7 +113,7 @@ def name_topic(quotes: Sequence[str], goal: str, others: Sequence[str] = (), fal
         # The goal's own words are shared by every topic of the goal: they keep a floor of distinctiveness.
         distinct = count / (count + outside[key])
         distinct = max(distinct, 0.6) if on_goal else distinct
-        score = coverage * distinct * (1 + on_goal) * (1 + 0.5 * (len(content) - 1))
+        score = coverage * distinct * (1 + on_goal) * (1 + 0.8 * (len(content) - 1))
         if score > best_score or (score == best_score and best is not None and key < best):
             best, best_score = key, score
     if best is None:
