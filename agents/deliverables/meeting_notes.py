@@ -80,7 +80,8 @@ _ASK = re.compile(r"^\s*(?:(?:and|so)\s+)?([A-Z][a-z]+),\s+(?:can|could|will|wou
 _ASK_ABOUT = re.compile(r"^\s*(?i:can|could|will) ([A-Z][a-z]+) (.+?)\?\s*$")
 _ASK_ANYONE = re.compile(r"^\s*(?:(?:and|so|maybe)\s+)?(?:can|could|would) you (?:please )?(.+?)\?\s*$",
                          re.IGNORECASE)
-_LOGISTICS = re.compile(r"\b(?:mute|unmute|hear (?:me|you|us)|mic|microphone|camera|audio|screen|recording|"
+_LOGISTICS = re.compile(r"\b(?:mute|unmute|hear (?:me|you|us)|mic|microphone|camera|audio|share (?:my|your) screen|"
+                        r"screen ?shar\w+|recording|"
                         r"repeat that|say that again|speak up)\b", re.IGNORECASE)
 _YES = re.compile(r"^\s*(?:yes|yeah|yep|sure|will do|on it|absolutely|of course|ok(?:ay)?|no problem|can do)\b",
                   re.IGNORECASE)
@@ -104,7 +105,7 @@ _WANT = re.compile(r"\b(?:should|must|shall|needs? to|has to|have to|wants? to|w
                    r"(?:be able to\s+)?", re.IGNORECASE)
 _PRONOUNS = frozenset({"i", "we", "you", "he", "she", "they", "it", "one", "someone", "everyone", "people"})
 _SETTING = re.compile(r"^(?:(?:for|on|in|at|with|when|during|after|before)\b[^,]{1,40},\s*)+", re.IGNORECASE)
-_BENEFIT = re.compile(r"\b(?:so that|in order to|so as to|because)\s+(.+?)[.!?]?$", re.IGNORECASE)
+_BENEFIT = re.compile(r"\b(?:so that|in order to|so as to)\s+(.+?)[.!?]?$", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------------------- collect

@@ -1,7 +1,9 @@
 """Documents and transcripts: Markdown/plain text, WebVTT and SRT.
 
 A text document is a transcript when most of its body lines start with ``Speaker: ...``
-(also ``**Speaker:**``, ``[00:01] Speaker:``, ``Q:``/``A:``); otherwise it is split into
+(also ``**Speaker:**``, ``[00:01] Speaker:``, ``Q:``/``A:``), or when its speakers stand on lines
+of their own with a timestamp and their words below (Teams / Zoom exports: ``Ana Souza   0:03``,
+``[00:00:03] Ana Souza``); otherwise it is split into
 paragraph blocks (a bulleted block gives one signal per bullet). Subtitles take the speaker
 from ``<v Name>`` voice tags or a ``Name:``/``[Name]`` prefix. Consecutive lines or cues of the
 same speaker are merged into one turn; each turn is one signal, numbered by ``chunk``.
@@ -28,6 +30,11 @@ _SPEAKER_RE = re.compile(
     r"(?P<name>[A-Z][\w.'’\-]*(?: [A-Za-z][\w.'’\-]*){0,3}(?:\s*[\[(][^)\]\n]{1,40}[\])])?)"
     r"\s*(?:[\[(]\d{1,2}:\d{2}(?::\d{2})?[\])])?\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(?P<text>\S.*)$"
 )
+_STAMP = r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?"
+#: A speaker line of Teams / Zoom transcript exports: the name and a timestamp alone on a line, the words below.
+_HEADER_SPEAKER_RE = re.compile(
+    rf"^\s*(?:(?P<pre>{_STAMP})\s+)?(?P<name>[A-Z][\w.'’\-]*(?: [A-Za-z][\w.'’\-]*){{0,3}})"
+    rf"(?:\s+(?P<post>{_STAMP}))?\s*$")
 _BRACKET_SPEAKER_RE = re.compile(r"^\s*\[(?P<name>[A-Z][^\]\d]{0,40})\]\s*(?P<text>\S.*)$")
 _VOICE_RE = re.compile(r"<v(?:\.[\w.\-]+)?\s+([^>]+)>")
 _CUE_TAG_RE = re.compile(r"</?[^>]{1,80}>")
@@ -251,7 +258,37 @@ def parse_document(text: str) -> tuple[DocMeta, list[Turn], bool]:
     hits = sum(1 for _, s in spoken if s)
     if hits >= 2 and hits >= 0.5 * len(content):
         return meta, _transcript_turns(body), True
+    headers = sum(1 for _, line in content if _header_speaker(line))
+    if headers >= 2 and headers >= 0.3 * len(content):
+        return meta, _header_turns(body), True
     return meta, _paragraphs(body), False
+
+
+def _header_speaker(line: str) -> tuple[str, str | None] | None:
+    """``(name, timestamp)`` of a Teams / Zoom export speaker line ("Ana Souza   0:03", "[00:00:03] Ana")."""
+    m = _HEADER_SPEAKER_RE.match(line)
+    if not m or not (m.group("pre") or m.group("post")) or m.group("name").lower() in _NOT_SPEAKERS:
+        return None
+    return m.group("name").strip(), (m.group("pre") or m.group("post")).strip("[]()")
+
+
+def _header_turns(body: list[tuple[int, str]]) -> list[Turn]:
+    """Turns of a transcript whose speaker lines carry a timestamp and whose words follow below."""
+    turns: list[Turn] = []
+    speaker: str | None = None
+    start: str | None = None
+    for n, raw in body:
+        line = _strip_markdown(raw)
+        if not line or raw.lstrip().startswith("#"):
+            continue
+        header = _header_speaker(line)
+        if header:
+            speaker, start = header
+        elif turns and turns[-1].speaker == speaker:
+            turns[-1].text += " " + line  # the same speaker again (or a wrapped line): one turn
+        else:
+            turns.append(Turn(text=line, line=n, speaker=speaker, start=start))
+    return turns
 
 
 def _transcript_turns(body: list[tuple[int, str]]) -> list[Turn]:

@@ -1,0 +1,140 @@
+"""Meeting notes: speakers from every transcript format, owners, requirement statements, merging, fillers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.deliverables.meeting_notes import OWNER_UNKNOWN, extract
+from memory.ingest.readers import read_file
+from memory.ingest.rows import RawRow
+from tools.statements import classify_statements, explicit_requirement, strip_fillers
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "meetings" / "expense-app-sync.vtt"
+
+TRANSCRIPTS = {
+    "voice.vtt": "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Ana Souza>Reports must be exportable as PDF.</v>\n\n"
+                 "00:00:05.000 --> 00:00:07.000\n<v Ben Ode>I'll share the mockups tomorrow.</v>\n",
+    "zoom.vtt": "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nAna Souza: Reports must be exportable as PDF.\n\n"
+                "2\n00:00:05.000 --> 00:00:07.000\nBen Ode: I'll share the mockups tomorrow.\n",
+    "call.srt": "1\n00:00:01,000 --> 00:00:04,000\nAna Souza: Reports must be exportable as PDF.\n\n"
+                "2\n00:00:05,000 --> 00:00:07,000\nBen Ode: I'll share the mockups tomorrow.\n",
+    "names.txt": "Ana Souza: Reports must be exportable as PDF.\nBen Ode: I'll share the mockups tomorrow.\n"
+                 "Ana Souza: Thanks.\n",
+    "teams.txt": "Ana Souza   0:03\nReports must be exportable as PDF.\n\nBen Ode   0:09\n"
+                 "I'll share the mockups tomorrow.\n",
+    "zoom-export.txt": "[00:00:03] Ana Souza\nReports must be exportable as PDF.\n\n[00:00:09] Ben Ode\n"
+                       "I'll share the mockups tomorrow.\n",
+}
+
+
+def turns_of(path: Path) -> list[dict[str, Any]]:
+    rows = [r for r in read_file(path, kind="meeting") if isinstance(r, RawRow)]
+    return [{"signal_id": f"turn-{r.chunk}", "quote": r.text, "speaker": r.speaker, "chunk": r.chunk} for r in rows]
+
+
+def plain(sentences: list[str], speakers: list[str | None] | None = None) -> list[dict[str, Any]]:
+    names = speakers or [None] * len(sentences)
+    return [{"signal_id": f"s{i}", "quote": text, "speaker": names[i], "chunk": i} for i, text in enumerate(sentences)]
+
+
+@pytest.mark.parametrize("name", sorted(TRANSCRIPTS))
+def test_speakers_and_owners_from_every_transcript_format(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(TRANSCRIPTS[name], encoding="utf-8")
+    turns = turns_of(path)
+    assert [t["speaker"] for t in turns][:2] == ["Ana Souza", "Ben Ode"]
+    found = extract(turns)
+    assert [(a["owner"], a["item"]) for a in found["action_items"]] == [
+        ("Ben Ode", "I'll share the mockups tomorrow.")]
+    assert [r["requirement"] for r in found["requirements"]] == ["Reports must be exportable as PDF."]
+    assert found["requirements"][0]["speaker"] == "Ana Souza"
+
+
+def test_owner_is_a_placeholder_when_no_speaker_is_named() -> None:
+    found = extract(plain(["Let's get started.", "I'll send the survey results to the team tomorrow.",
+                           "Can you book the room for Friday?", "Sure, no problem."]))
+    owners = {a["owner"] for a in found["action_items"]}
+    assert owners == {OWNER_UNKNOWN}
+    assert len(found["action_items"]) == 2
+    assert all(a["owner"] is not None for a in found["action_items"])
+
+
+def test_in_meeting_talk_is_no_action_item_and_logistics_are_no_question() -> None:
+    found = extract(plain(["Um, I will just give you a quick overview first.", "Let me quickly get my notes.",
+                           "Can you mute your mic please?", "Oh yeah.",
+                           "And if there are questions we'll go with."]))
+    assert found["action_items"] == [] and found["decisions"] == [] and found["open_questions"] == []
+
+
+def test_decisions_need_an_agreement_marker_and_keep_it_in_the_quote() -> None:
+    found = extract(plain(["We could ship the beta on Friday or wait a week.", "We agreed to ship the beta on Friday.",
+                           "If there are questions we'll go with."], ["Ana", "Ben", "Ana"]))
+    assert [d["quotes"][0]["quote"] for d in found["decisions"]] == ["We agreed to ship the beta on Friday."]
+    reply = extract(plain(["Let's move the launch to the first week of March.", "Agreed."], ["Ana", "Ben"]))
+    decision = reply["decisions"][0]
+    assert decision["decision"] == "Let's move the launch to the first week of March."
+    assert [q["quote"] for q in decision["quotes"]] == ["Let's move the launch to the first week of March.", "Agreed."]
+
+
+def test_open_questions_are_the_unsettled_ones() -> None:
+    found = extract(plain(["Do we need single sign-on for the pilot customers?", "I'm not sure yet, let's ask them.",
+                           "Should the export include archived projects?", "Yes, all of them.",
+                           "Is that right?"], ["Ana", "Ben", "Ana", "Ben", "Ana"]))
+    assert [q["question"] for q in found["open_questions"]] == ["Do we need single sign-on for the pilot customers?"]
+    assert found["open_questions"][0]["quotes"][1]["quote"] == "I'm not sure yet, let's ask them."
+
+
+def test_a_requirement_stated_twice_is_one_item_citing_both() -> None:
+    turns = turns_of(FIXTURE)
+    found = extract(turns)
+    photo = [r for r in found["requirements"] if "photo of a receipt" in r["requirement"]]
+    assert len(photo) == 1
+    item = photo[0]
+    assert len(item["citations"]) == 2 and item["restated"] == 2
+    text = {t["signal_id"]: t["quote"] for t in turns}
+    for quote in item["quotes"]:
+        assert quote["quote"] in text[quote["signal_id"]]  # quotes verbatim, fillers and all
+    assert any("uh," in q["quote"] for q in item["quotes"]) and "uh" not in item["requirement"].split()
+    assert item["story"]["as_a"] == "employee" and item["story"]["citations"] == item["citations"]
+    assert all(r.get("topic") for r in found["requirements"])
+
+
+def test_fixture_notes_are_complete() -> None:
+    found = extract(turns_of(FIXTURE))
+    assert [d["decision"] for d in found["decisions"]] == [
+        "We agreed that photo capture ships first and email import waits for phase two."]
+    owners = {a["owner"] for a in found["action_items"]}
+    assert owners == {"Sam Whitfield", "Noor Haddad"}
+    assert any("mock up the capture screen" in a["item"].lower() for a in found["action_items"])
+    assert [q["question"] for q in found["open_questions"]] == ["Do we support PDF receipts from email, or only photos?"]
+    kinds = {r["category"] for r in found["requirements"] if r["type"] == "non-functional"}
+    assert kinds & {"performance", "security"}
+    chatter = {"Yeah, totally.", "I think that's fair.", "Can everyone hear me?"}
+    assert not any(q["quote"] in chatter for r in found["requirements"] for q in r["quotes"])
+
+
+def test_classifier_tells_requirements_from_conversation() -> None:
+    said = ["Yeah.", "Okay, let's get started.", "Can everyone hear me?", "I think maybe we should move on.",
+            "Users should be able to filter the dashboard by team.",
+            "The system must encrypt every stored password.", "Thanks, everyone."]
+    labels = {s.text: s.label for s in classify_statements(said)}
+    assert labels["Users should be able to filter the dashboard by team."] == "F"
+    assert labels["The system must encrypt every stored password."] == "A"
+    for chatter in ("Yeah.", "Okay, let's get started.", "Can everyone hear me?", "I think maybe we should move on.",
+                    "Thanks, everyone."):
+        assert labels[chatter] is None
+    assert classify_statements([]) == []
+
+
+def test_explicit_obligations_and_fillers() -> None:
+    assert explicit_requirement("Search results must load within two seconds.")
+    assert not explicit_requirement("Maybe we have to think about this.")
+    assert not explicit_requirement("Do we have to support Safari?")
+    assert strip_fillers("Um, so, like, the, the export should, uh, you know, include notes.") == (
+        "The export should include notes.")
+    assert strip_fillers("I would like a dark theme, you know what I mean?") == (
+        "I would like a dark theme, you know what I mean?")
+    assert strip_fillers("Uh.") == "Uh."
