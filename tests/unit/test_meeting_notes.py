@@ -109,7 +109,8 @@ def test_fixture_notes_are_complete() -> None:
     owners = {a["owner"] for a in found["action_items"]}
     assert owners == {"Sam Whitfield", "Noor Haddad"}
     assert any("mock up the capture screen" in a["item"].lower() for a in found["action_items"])
-    assert [q["question"] for q in found["open_questions"]] == ["Do we support PDF receipts from email, or only photos?"]
+    questions = [q["question"] for q in found["open_questions"]]
+    assert questions == ["Do we support PDF receipts from email, or only photos?"]
     kinds = {r["category"] for r in found["requirements"] if r["type"] == "non-functional"}
     assert kinds & {"performance", "security"}
     chatter = {"Yeah, totally.", "I think that's fair.", "Can everyone hear me?"}
