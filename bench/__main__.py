@@ -19,7 +19,7 @@ Section = Callable[[Results, bool], None]
 
 def _sections() -> dict[str, tuple[Section, tuple[str, ...]]]:
     """Each section with the keys it produces (imports are deferred so ``--help`` is instant)."""
-    from bench import ingest, meetings, runs, search, stories, themes
+    from bench import align, ingest, meetings, runs, search, stories, themes
 
     return {
         "search": (search.run, ("memory_search_p95_ms_100k", "memory_search_p95_ms_100k_baseline_local_mode")),
@@ -29,8 +29,9 @@ def _sections() -> dict[str, tuple[Section, tuple[str, ...]]]:
         "runs": (runs.run, ("offline_run_overhead_vs_bare_langgraph", "offline_run_seconds_10k",
                             "themes_seconds_10k", "peak_rss_mb_ingest_100k", "llm_calls_per_full_run",
                             "llm_wall_vs_critical_path_ratio")),
-        "stories": (stories.run, ("story_defects_per_story",)),
+        "stories": (stories.run, ("story_defects_per_story", "story_defects_per_story_llm")),
         "meetings": (meetings.run, ("meeting_requirements_precision", "meeting_requirements_recall")),
+        "align": (align.run, ("align_agreement", "align_unaligned_share")),
     }
 
 

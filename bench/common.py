@@ -61,8 +61,11 @@ GOALS: dict[str, Goal] = {
     "themes_seconds_10k": Goal("reported"),
     "peak_rss_mb_ingest_100k": Goal("reported"),
     "story_defects_per_story": Goal("<=", 0.15),
+    "story_defects_per_story_llm": Goal("<=", 0.15),
     "meeting_requirements_precision": Goal(">=", 0.80),
     "meeting_requirements_recall": Goal(">=", 0.60),
+    "align_agreement": Goal(">=", 0.85),
+    "align_unaligned_share": Goal("<=", 0.25),
 }
 
 

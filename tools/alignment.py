@@ -59,6 +59,7 @@ __all__ = [
     "IssueLike",
     "align",
     "assign_goals",
+    "format_explain",
     "format_report",
     "load_alignment_strategy",
     "match_goals",
@@ -812,7 +813,12 @@ def findings(report: AlignmentReport) -> list[str]:
 
 def format_report(report: AlignmentReport) -> str:
     """The human-readable report ``pmpilot align`` prints."""
-    period = f"since {report.since[:10]}" if report.since else "whole history"
+    if report.since and report.until:
+        period = f"{report.since[:10]} to {report.until[:10]}"
+    elif report.since or report.until:
+        period = f"since {report.since[:10]}" if report.since else f"until {report.until[:10]}"  # type: ignore[index]
+    else:
+        period = "whole history"
     head = [f"Alignment of {report.commits} commits ({period}, {report.lines} changed lines) "
             f"with {report.strategy} [{report.mode}]", ""]
     width = max([len(g.goal) for g in report.goals] + [len("(unaligned)")])
@@ -825,4 +831,17 @@ def format_report(report: AlignmentReport) -> str:
     lines = head + ["", "Findings:"] + [f"- {f}" for f in report.findings]
     if report.warnings:
         lines += ["", "Warnings:"] + [f"- {w}" for w in report.warnings]
+    return "\n".join(lines)
+
+
+def format_explain(report: AlignmentReport) -> str:
+    """Per commit (``align --explain``): the goal, the evidence score and the evidence behind it."""
+    lines = ["Parsed goals:"] + [f"- {g.name} ({_pct(g.weight)}): {g.description[:100]}".rstrip(": ")
+                                 for g in report.strategy_goals]
+    lines += ["", "Commits:"]
+    for m in report.mapping:
+        goal = ", ".join(m.goals) or "(unaligned: maintenance)"
+        lines.append(f"{m.sha[:10]} {m.subject[:72]}")
+        lines.append(f"    → {goal}  [score {m.score:g}, {m.method}]")
+        lines += [f"      · {e}" for e in m.evidence[:8]]
     return "\n".join(lines)

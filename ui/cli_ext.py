@@ -116,7 +116,7 @@ def _chat_model(role: Role, offline: bool) -> Any:
 
 def cmd_align(args: argparse.Namespace) -> Any:
     from kernel.timeutil import parse_when
-    from tools.alignment import align, format_report
+    from tools.alignment import align, format_explain, format_report
     from ui.cli import _emit
 
     repo, strategy = Path(args.repo), Path(args.strategy)
@@ -125,8 +125,9 @@ def cmd_align(args: argparse.Namespace) -> Any:
     if not strategy.is_file():
         raise InputError(f"strategy file not found: {strategy}")
     report = align(repo, strategy, since=parse_when(args.since) if args.since else None,
+                   until=parse_when(args.until) if args.until else None,
                    chat_model=_chat_model("scorer", args.offline))
-    _emit(args, report, lambda r: print(format_report(r)))
+    _emit(args, report, lambda r: print(format_report(r) + ("\n\n" + format_explain(r) if args.explain else "")))
     return report
 
 
@@ -192,10 +193,13 @@ def register(command: Any, run_options: Any, workspace: Any) -> None:
     p.add_argument("--workspace", "-w", help="pin the app to this workspace (the only one it offers and serves)")
     p.add_argument("--offline", action="store_true", help="offline mode even if an LLM endpoint is configured")
 
-    p = command("align", cmd_align, "where engineering capacity went versus the strategy's weighted goals")
+    p = command("align", cmd_align, "where engineering capacity went versus the strategy's weighted goals "
+                "(strategy: Markdown/plain text, YAML or JSON)")
     p.add_argument("--repo", required=True, metavar="PATH")
     p.add_argument("--strategy", required=True, metavar="FILE")
     p.add_argument("--since", metavar="DATE")
+    p.add_argument("--until", metavar="DATE")
+    p.add_argument("--explain", action="store_true", help="per commit: the goal, its score and the evidence")
     p.add_argument("--offline", action="store_true", help="rules and embeddings only, even if an LLM is configured")
 
     p = command("audit", cmd_audit, "where the PM's time goes, from an iCalendar export")

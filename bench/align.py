@@ -1,0 +1,55 @@
+"""Strategy alignment against hand labels: this repository's first 67 commits, a Markdown strategy.
+
+``tests/fixtures/align/pmpilot_labels.json`` holds, for each commit, every goal a reader would accept
+(or ``maintenance``); ``pmpilot_strategy.md`` is the strategy they were labelled against. A commit
+agrees when align puts it on a non-empty subset of its accepted goals, or leaves it unaligned when
+``maintenance`` is accepted. The history is fixed (full shas), so the labels stay valid as the
+repository grows: align runs up to the last labelled commit's date and only labelled commits count.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+
+from bench.common import Results
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "align"
+
+
+def measure(repo: Path = ROOT, labels_file: Path = FIXTURES / "pmpilot_labels.json") -> dict[str, float | int]:
+    """Agreement with the labels and the unaligned share over the labelled commits (offline mode)."""
+    from tools.alignment import align
+
+    fixture = json.loads(labels_file.read_text(encoding="utf-8"))
+    labels: dict[str, list[str]] = {sha: row["goals"] for sha, row in fixture["labels"].items()}
+    date = subprocess.run(["git", "log", "-1", "--format=%cI", fixture["until_sha"]], cwd=repo, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    report = align(repo, labels_file.parent / fixture["strategy"], until=datetime.fromisoformat(date))
+    mapped = {m.sha: m.goals for m in report.mapping if m.sha in labels}
+    if len(mapped) != len(labels):
+        raise RuntimeError(f"{len(labels) - len(mapped)} labelled commits are not in {repo}'s history")
+    agree = sum(1 for sha, goals in mapped.items()
+                if (goals and set(goals) <= set(labels[sha])) or (not goals and "maintenance" in labels[sha]))
+    unaligned = sum(1 for goals in mapped.values() if not goals)
+    return {"agreement": agree / len(labels), "unaligned_share": unaligned / len(labels), "commits": len(labels),
+            "labelled_maintenance": sum(1 for g in labels.values() if g == ["maintenance"])}
+
+
+def run(results: Results, quick: bool) -> None:
+    """Record align_agreement and align_unaligned_share."""
+    if not (ROOT / ".git").exists():
+        for key in ("align_agreement", "align_unaligned_share"):
+            results.put(key, None, "not measured: the project is not a git checkout (the labels are its history)")
+        return
+    started = time.perf_counter()
+    figures = measure()
+    note = (f"offline align of this repository's first {figures['commits']} commits against "
+            f"tests/fixtures/align/pmpilot_strategy.md (Markdown, 4 goals) vs hand labels "
+            f"({figures['labelled_maintenance']} labelled pure maintenance); {time.perf_counter() - started:.1f} s")
+    results.put("align_agreement", float(figures["agreement"]), note)
+    results.put("align_unaligned_share", float(figures["unaligned_share"]), note)
