@@ -3,6 +3,8 @@
 Offline, deliverables come from keyword rules and options from the goal's wording ("X before Y",
 "X or Y", "X vs Y"); with an LLM, a structured ``Plan`` call decides, and the result is normalised
 the same way (known deliverables only, at most three research questions, a landscape question first).
+Both modes mark from the goal's wording (and a roadmap deliverable) whether the goal asks for a
+landscape ("what should we build next?"): only then do the workspace's themes become candidate topics.
 """
 
 from __future__ import annotations
@@ -69,6 +71,45 @@ _SPLIT = re.compile(r"\s+(?:before|instead\s+of|rather\s+than|vs\.?|versus|or)\s
 _TAIL = re.compile(r"\s+(?:first|now|next|later|instead)\s*$", re.IGNORECASE)
 
 
+_LANDSCAPE = re.compile(
+    r"\bwhat\s+(?:should|shall|could|do|can)\s+(?:we|i)\s+(?:build|do|work\s+on|focus\s+on|prioriti[sz]e|fix)\b"
+    r"|\bwhat\s+to\s+(?:build|work\s+on|prioriti[sz]e)\b|\b(?:build|ship|do)\s+next\b|\broadmap\b|\blandscape\b"
+    r"|\b(?:biggest|top|main|key|most\s+common)\s+(?:\w+\s+)?(?:pain\s+points?|problems?|issues?|requests?|"
+    r"complaints?|themes?|opportunit(?:y|ies)|needs?)\b"
+    r"|\bprioriti[sz]e\s+(?:the|our)\s+backlog\b|\boverall\s+(?:user\s+|customer\s+)?feedback\b"
+    r"|\bwhat\s+(?:are|do)\s+(?:our\s+)?(?:users|customers)\s+(?:asking\s+for|want(?:ing)?|complaining\s+about)\s*\??$",
+    re.IGNORECASE,
+)
+
+
+def wants_landscape(goal: str, deliverables: list[str] | None = None) -> bool:
+    """Whether the goal asks for the landscape of what users say ("what should we build next?", a roadmap)."""
+    return bool(_LANDSCAPE.search(goal)) or "roadmap" in (deliverables or [])
+
+
+_INSTRUCTION_LEAD = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:draft|write|prepare|produce|create|give\s+me|i\s+need|we\s+need)\s+)?"
+    r"(?:(?:a|an|the|some)\s+)?(?:(?:product\s+)?requirements?|prd|brief|(?:decision\s+)?memo|spec(?:ification)?|"
+    r"user\s+stories|stories|document)\s+(?:for|to|on|about|so\s+that|that)\s+",
+    re.IGNORECASE,
+)
+_AND = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
+
+
+def search_query(text: str) -> str:
+    """The topic of a goal sentence for searching: a leading "Draft requirements for …" is removed."""
+    stripped = _INSTRUCTION_LEAD.sub("", text.strip(), count=1).strip().rstrip("?.!").strip()
+    return stripped or text.strip()
+
+
+def topic_parts(focus: str) -> list[str]:
+    """The topics a goal lists ("sync reliability and dark mode" → two), when it lists 2-3 short ones."""
+    parts = [p.strip(" .?!") for p in _AND.split(search_query(focus)) if p.strip(" .?!")]
+    if 2 <= len(parts) <= MAX_QUESTIONS - 1 and all(1 <= len(p.split()) <= 5 for p in parts):
+        return parts
+    return []
+
+
 def split_sentences(goal: str) -> list[str]:
     """Sentences (and questions) of the goal."""
     return [s.strip() for s in re.split(r"(?<=[.?!])\s+|\n+", goal) if s.strip()]
@@ -117,27 +158,34 @@ def choose_audience(goal: str) -> str:
     return "exec"
 
 
-def _questions(goal: str, options: list[dict[str, str]]) -> list[dict[str, Any]]:
+def _questions(goal: str, options: list[dict[str, str]], landscape: bool = False) -> list[dict[str, Any]]:
     focus = research_focus(goal)
     questions: list[dict[str, Any]] = [
-        {"id": "q0", "question": f"What do users say that matters for: {focus}", "query": focus,
-         "scope": "landscape", "focus": None, "segment": None}
+        {"id": "q0", "question": f"What do users say that matters for: {focus}", "query": search_query(focus),
+         "scope": "landscape", "focus": None, "segment": None, "landscape": landscape}
     ]
     for i, option in enumerate(options[: MAX_QUESTIONS - 1], 1):
         questions.append({"id": f"q{i}", "question": f"What evidence do users give about {option['name']}?",
                           "query": option["name"], "scope": "option", "focus": option["name"], "segment": None})
+    if not options:  # a goal that lists topics: one search per topic (a joint query dilutes each)
+        for i, part in enumerate(topic_parts(focus), 1):
+            questions.append({"id": f"q{i}", "question": f"What do users say about {part}?", "query": part,
+                              "scope": "search", "focus": None, "segment": None})
     return questions
 
 
 def offline_plan(goal: str, deliverables: list[str] | None, audience: str | None) -> dict[str, Any]:
     """The deterministic plan."""
     options = extract_options(goal)
+    chosen = list(deliverables) if deliverables else choose_deliverables(goal)
+    landscape = wants_landscape(goal, chosen)
     return {
-        "deliverables": list(deliverables) if deliverables else choose_deliverables(goal),
+        "deliverables": chosen,
         "audience": audience or choose_audience(goal),
-        "questions": _questions(goal, options),
+        "questions": _questions(goal, options, landscape),
         "options": options,
         "focus": research_focus(goal),
+        "landscape": landscape,
     }
 
 
@@ -152,9 +200,13 @@ def normalise_plan(plan: Plan, goal: str, deliverables: list[str] | None, audien
                           "scope": "option" if focus else "search", "focus": focus, "segment": q.segment})
     if not questions:
         questions = _questions(goal, options)[:1]
+    chosen = chosen or choose_deliverables(goal)
+    landscape = wants_landscape(goal, chosen)
     questions[0]["scope"] = "landscape"
+    questions[0]["landscape"] = landscape
     return {
-        "deliverables": chosen or choose_deliverables(goal),
+        "landscape": landscape,
+        "deliverables": chosen,
         "audience": audience or (plan.audience if plan.audience in AUDIENCES else choose_audience(goal)),
         "questions": questions,
         "options": options[:4],

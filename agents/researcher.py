@@ -1,10 +1,15 @@
 """Researcher: answers one research question from the user memory (one parallel branch per question).
 
-Both modes start with the same deterministic retrieval — hybrid search for the question, and for
-the landscape question also themes, the dominant segment's profile and the decision log — so the
-run's evidence is always real stored signals. With an LLM, a bounded tool-calling loop over the
-read-only research tools then refines the findings; the model can only cite signals a tool
-actually returned, and its quotes are kept only when verbatim.
+Both modes start with the same deterministic retrieval — hybrid search for the question, each
+candidate scored by the calibrated relevance model (:mod:`tools.relevance`) and kept only at or
+above its floor, and for the landscape question also themes, the dominant segment's profile and the
+decision log — so the run's evidence is always real stored signals about the question. Themes
+become candidate topics only when the goal asks for a landscape (``plan["landscape"]``); otherwise
+they group the relevant evidence, and the workspace's other big themes are context only
+(``context_themes``), never evidence. With an LLM, a bounded tool-calling loop over the read-only
+research tools then refines the findings; the model may drop evidence (``off_topic``) but never add
+any: a signal a tool returned joins the evidence only if it passes the same floor for the question,
+and its quotes are kept only when verbatim.
 """
 
 from __future__ import annotations
@@ -26,13 +31,13 @@ from agents.state import ResearchTask, merge_evidence
 from kernel.errors import NotFoundError, PmpilotError, TransientError
 from kernel.llm import LLMUsage, invoke_tools
 from tools.citations import find_span
+from tools.relevance import FITTED, score_signals, search_relevant
 from tools.research import (
     RESEARCH_TOOLS,
     evidence_row,
     fetch_signals,
     past_decisions,
     profile_claims,
-    search_signals,
     theme_summaries,
     themes_key,
 )
@@ -40,9 +45,12 @@ from tools.scoring import tokens
 
 logger = logging.getLogger(__name__)
 
-SEARCH_LIMIT = 12
-#: Hits beyond this rank are kept only when they share a content word with the query.
-ALWAYS_KEEP = 5
+#: Candidates scored for relevance per question.
+CANDIDATES = 60
+#: Relevant signals kept per question (best first).
+SEARCH_LIMIT = 30
+#: Relevant evidence rows a theme must group to be a goal topic (when the goal is not a landscape).
+MIN_THEME_EVIDENCE = 2
 MAX_THEMES = 5
 MEMBERS_PER_THEME = 30
 MAX_TOOL_ROUNDS = 2
@@ -60,6 +68,8 @@ class SubmitFindings(BaseModel):
 
     summary: str = Field(description="What the evidence says, in 2-4 sentences.")
     citations: list[CitedQuote] = Field(default_factory=list, description="The most telling supporting signals.")
+    off_topic: list[str] = Field(default_factory=list,
+                                 description="Ids of listed signals that are NOT about the question (dropped).")
 
 
 #: What the model is offered: the read-only research tools and ``SubmitFindings``, converted to the
@@ -68,19 +78,28 @@ OFFERED_TOOLS: list[dict[str, Any]] = [convert_to_openai_tool(t) for t in (*RESE
 
 
 def search(task: ResearchTask) -> dict[str, Any]:
-    """Hybrid search for one question: evidence rows and the search finding."""
+    """Relevance-filtered hybrid search for one question: evidence rows, the finding and the search record."""
     question = task["question"]
     workspace = task["workspace"]
     query = question["query"]
-    hits = search_signals(workspace, query, segment=question.get("segment"), limit=SEARCH_LIMIT)
-    query_tokens = tokens(query)
-    kept = [h for i, h in enumerate(hits) if i < ALWAYS_KEEP or tokens(h.text) & query_tokens]
-    signals = fetch_signals(workspace, [h.signal_id for h in kept])
-    evidence = {
-        h.signal_id: evidence_row(signals[h.signal_id], query, score=h.score, question=question["id"])
-        for h in kept if h.signal_id in signals
-    }
-    return {"evidence": evidence, "findings": [_finding(question, evidence, "search")], "themes": {}, "decisions": []}
+    found = search_relevant(workspace, query, segment=question.get("segment"), candidates=CANDIDATES,
+                            limit=SEARCH_LIMIT)
+    signals = fetch_signals(workspace, [h.signal_id for h, _ in found.kept])
+    evidence = {}
+    for hit, scored in found.kept:
+        if hit.signal_id in signals:
+            row = evidence_row(signals[hit.signal_id], query, score=scored.relevance, question=question["id"])
+            row["relevance"] = scored.relevance
+            evidence[hit.signal_id] = row
+    record = {"question_id": question["id"], "question": question["question"], "query": query, **found.stats()}
+    update: dict[str, Any] = {"evidence": evidence, "findings": [_finding(question, evidence, "search")],
+                              "themes": {}, "context_themes": {}, "decisions": [], "research": [record],
+                              "warnings": []}
+    if not evidence:
+        update["warnings"].append(
+            f"No relevant evidence found for {question['question']!r}: {found.searched} signals searched for "
+            f"{query!r}, none reached the relevance floor (p >= {FITTED.floor}).")
+    return update
 
 
 def prefetch(workspace: str, cache: RunCache) -> None:
@@ -90,18 +109,23 @@ def prefetch(workspace: str, cache: RunCache) -> None:
 
 def landscape(task: ResearchTask, evidence: dict[str, dict[str, Any]], cache: RunCache | None = None
               ) -> dict[str, Any]:
-    """For the landscape question: relevant themes, the dominant segment's profile, past decisions.
+    """For the landscape question: themes, the dominant segment's profile, past decisions.
 
-    Theme members and profile evidence are added to ``evidence`` (which it updates in place).
-    ``cache`` is the run's: the theme snapshot comes from there when the planner prefetched it.
+    When the goal asks for a landscape, theme members are added to ``evidence`` (which it updates in
+    place) as candidate topics; otherwise themes only group the relevant evidence already found and
+    the workspace's other large themes are returned as ``context_themes``. ``cache`` is the run's:
+    the theme snapshot comes from there when the planner prefetched it.
     """
     question = task["question"]
     workspace, query, qid = task["workspace"], question["query"], question["id"]
-    themes = _landscape_themes(workspace, query, evidence, cache)
+    if question.get("landscape"):
+        themes, context = _landscape_themes(workspace, query, evidence, cache), {}
+    else:
+        themes, context = _goal_themes(workspace, evidence, cache)
     segment = _dominant_segment(evidence)
     findings = _segment_profile(workspace, segment, query, evidence, qid) if segment else []
     decisions = [{**d, "question_id": qid} for d in past_decisions(workspace, query, limit=3)]
-    return {"themes": themes, "findings": findings, "decisions": decisions}
+    return {"themes": themes, "context_themes": context, "findings": findings, "decisions": decisions}
 
 
 def retrieve(task: ResearchTask, cache: RunCache | None = None) -> dict[str, Any]:
@@ -118,8 +142,35 @@ def _merge_landscape(found: dict[str, Any], extra: dict[str, Any], evidence: dic
     if evidence is not None:
         found["evidence"] = merge_evidence(found["evidence"], evidence)
     found["themes"].update(extra["themes"])
+    found["context_themes"].update(extra.get("context_themes") or {})
     found["findings"].extend(extra["findings"])
     found["decisions"].extend(extra["decisions"])
+
+
+def _theme_brief(theme: dict[str, Any]) -> dict[str, Any]:
+    return {"id": theme["id"], "label": theme["label"], "size": theme["size"], "users": theme.get("users", 0),
+            "keywords": list(theme.get("keywords") or [])[:6], "trend": theme.get("trend", 0.0)}
+
+
+def _goal_themes(workspace: str, evidence: dict[str, dict[str, Any]], cache: RunCache | None
+                 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Themes that group relevant evidence (rows are tagged; no member is added) and the others as context."""
+    try:
+        themes = theme_summaries(workspace, members=True, memo=cache)
+    except PmpilotError:  # no theme snapshot can be made (an empty or tiny workspace): nothing to group
+        return {}, {}
+    selected: dict[str, dict[str, Any]] = {}
+    for theme in themes:
+        members = [m["signal_id"] for m in theme.get("members") or [] if m["signal_id"] in evidence]
+        if len(members) < MIN_THEME_EVIDENCE:
+            continue
+        for sid in members:
+            evidence[sid]["themes"] = sorted(set(evidence[sid]["themes"]) | {theme["id"]})
+        selected[theme["id"]] = {k: v for k, v in theme.items() if k not in ("members", "quotes")}
+        selected[theme["id"]]["quotes"] = [q for q in theme.get("quotes") or [] if q["signal_id"] in evidence]
+        selected[theme["id"]]["relevance"] = len(members)
+    others = sorted((t for t in themes if t["id"] not in selected), key=lambda t: (-t["size"], t["id"]))
+    return selected, {t["id"]: _theme_brief(t) for t in others[:MAX_THEMES]}
 
 
 def _finding(question: dict[str, Any], evidence: dict[str, dict[str, Any]], kind: str) -> dict[str, Any]:
@@ -186,8 +237,14 @@ def _segment_profile(workspace: str, segment: str, query: str, evidence: dict[st
         return []
     claim_ids = [sid for c in profile["claims"] for sid in c["evidence"][:3]]
     stored = fetch_signals(workspace, claim_ids)
-    for sid, signal in stored.items():
-        evidence.setdefault(sid, evidence_row(signal, query, question=qid))
+    # Profile evidence joins only when it is itself about the question (same floor as the search).
+    scored = score_signals(workspace, query, [(sid, s.text) for sid, s in stored.items() if sid not in evidence])
+    for item in scored:
+        if item.relevance >= FITTED.floor:
+            row = evidence_row(stored[item.signal_id], query, score=item.relevance, question=qid)
+            row["relevance"] = item.relevance
+            evidence[item.signal_id] = row
+    stored = {sid: s for sid, s in stored.items() if sid in evidence}
     return [
         {"question_id": qid, "question": f"Profile of segment {segment}", "kind": "profile",
          "summary": f"{c['type']}: {c['text']} (support {c['support']})",
@@ -260,26 +317,47 @@ def llm_refine(task: ResearchTask, found: dict[str, Any], context: RunContext, u
 
 
 def _absorb(task: ResearchTask, result: Any, evidence: dict[str, dict[str, Any]]) -> None:
-    """Signals a tool returned become evidence the model may cite."""
+    """Signals a tool returned become evidence the model may cite, only when they pass the relevance floor."""
     rows = result if isinstance(result, list) else []
     ids = [r["signal_id"] for r in rows if isinstance(r, dict) and r.get("signal_id")]
-    new = [sid for sid in ids if sid not in evidence]
-    for sid, signal in fetch_signals(task["workspace"], new).items():
-        evidence[sid] = evidence_row(signal, task["question"]["query"], question=task["question"]["id"])
+    new = [sid for sid in dict.fromkeys(ids) if sid not in evidence]
+    if not new:
+        return
+    query = task["question"]["query"]
+    signals = fetch_signals(task["workspace"], new)
+    scored = score_signals(task["workspace"], query, [(sid, s.text) for sid, s in signals.items()])
+    for item in scored:
+        if item.relevance >= FITTED.floor:
+            row = evidence_row(signals[item.signal_id], query, score=item.relevance, question=task["question"]["id"])
+            row["relevance"] = item.relevance
+            evidence[item.signal_id] = row
 
 
 def _apply_findings(task: ResearchTask, submitted: SubmitFindings, found: dict[str, Any]) -> int:
     evidence: dict[str, dict[str, Any]] = found["evidence"]
-    stored = fetch_signals(task["workspace"], [c.signal_id for c in submitted.citations if c.signal_id in evidence])
-    dropped = 0
+    qid = task["question"]["id"]
+    for sid in submitted.off_topic:  # the model may drop this question's evidence, never add any
+        row = evidence.get(sid)
+        if row is not None and row.get("questions") == [qid] and not row.get("themes"):
+            del evidence[sid]
+    if found.get("research"):
+        found["research"][0]["kept"] = sum(1 for r in evidence.values() if qid in (r.get("questions") or []))
+        found["research"][0]["dropped_by_model"] = len(set(submitted.off_topic) - set(evidence))
+    stored = fetch_signals(task["workspace"], [c.signal_id for c in submitted.citations])
+    dropped = off_topic = 0
     cited: list[str] = []
     for citation in submitted.citations:
+        if citation.signal_id in stored and citation.signal_id not in evidence:
+            off_topic += 1  # a real signal, but not relevant evidence for this question: never added
+            continue
         span = find_span(stored[citation.signal_id].text, citation.quote) if citation.signal_id in stored else None
         if span is None:
             dropped += 1
             continue
         evidence[citation.signal_id]["quote"] = span
         cited.append(citation.signal_id)
+    if found.get("research"):
+        found["research"][0]["off_topic_citations_dropped"] = off_topic
     found["findings"].insert(0, {
         "question_id": task["question"]["id"], "question": task["question"]["question"], "kind": "llm",
         "summary": submitted.summary.strip(), "signal_ids": list(dict.fromkeys(cited)),

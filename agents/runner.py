@@ -46,6 +46,8 @@ from tools.scoring import load_strategy
 __all__ = ["CancelToken", "RunEvent", "get_run", "list_runs", "read_artifact", "resume_run", "run_goal"]
 
 #: Deliverables of the contract that a later version provides.
+#: Deliverables that need no ingested signals (a status update reads the repository).
+SIGNAL_FREE_DELIVERABLES = frozenset({"status"})
 CONTRACT_DELIVERABLES = ("requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 RECURSION_LIMIT = 80
@@ -198,7 +200,9 @@ def run_goal(
 
         raise ConfigError("LLM mode needs OPENAI_API_KEY or OPENAI_BASE_URL; use --offline otherwise")
     mode_offline = True if offline else not settings.llm_configured
-    if memory_api.workspace(workspace).count() == 0:
+    # a status update reads commits (and issues) only: it needs no ingested signals
+    needs_signals = not chosen or any(kind not in SIGNAL_FREE_DELIVERABLES for kind in chosen)
+    if needs_signals and memory_api.workspace(workspace).count() == 0:
         raise InputError(f"workspace {workspace!r} has no signals; ingest some first (pmpilot ingest ... --workspace)")
 
     run_id = run_id or new_run_id()
@@ -324,6 +328,9 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
         deliverables=(values.get("plan") or {}).get("deliverables") or [], created_at=request["created_at"],
         updated_at=_now(), error=error,
     ).model_dump(mode="json")
+    # Per research question: signals searched, kept and the relevance floor used; and plain warnings.
+    record["research"] = list(values.get("research") or [])
+    record["warnings"] = list(dict.fromkeys(values.get("warnings") or []))
     write_atomic(run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     return record
 

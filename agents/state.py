@@ -96,7 +96,11 @@ class PMState(InputState, OutputState, total=False):
         plan: The planner's ``Plan`` as data: deliverables, audience, questions, options.
         evidence: Signal id → evidence row (quote, source, user/account, kind, type, questions, themes).
         findings: What each researcher found (question id, summary, cited signal ids).
-        themes: Theme id → theme summary relevant to the goal.
+        themes: Theme id → theme summary relevant to the goal (candidate topics only for landscape goals).
+        context_themes: Theme id → ``{id, label, size, users, keywords, trend}`` of large workspace themes
+            that are NOT about the goal: context ("users also talk about …"), never evidence or stories.
+        research: Per research question ``{question_id, question, query, searched, kept, floor}``.
+        warnings: Plain-language warnings for run.json (e.g. no relevant evidence was found).
         decisions: Earlier decisions from the decision log that match the goal.
         scores: The scorer's output: criteria weights and scored topics (options, themes).
         drafts: Deliverable kind → artifact as data.
@@ -111,6 +115,9 @@ class PMState(InputState, OutputState, total=False):
     evidence: Annotated[dict[str, dict[str, Any]], merge_evidence]
     findings: Annotated[list[dict[str, Any]], extend]
     themes: Annotated[dict[str, dict[str, Any]], merge_dict]
+    context_themes: Annotated[dict[str, dict[str, Any]], merge_dict]
+    research: Annotated[list[dict[str, Any]], extend]
+    warnings: Annotated[list[str], extend]
     decisions: Annotated[list[dict[str, Any]], extend]
     scores: dict[str, Any]
     drafts: dict[str, dict[str, Any]]
