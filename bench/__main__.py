@@ -19,13 +19,16 @@ Section = Callable[[Results, bool], None]
 
 def _sections() -> dict[str, tuple[Section, tuple[str, ...]]]:
     """Each section with the keys it produces (imports are deferred so ``--help`` is instant)."""
-    from bench import align, ingest, meetings, runs, search, stories, themes
+    from bench import align, ingest, meetings, relevance, runs, search, stories, themes
 
     return {
         "search": (search.run, ("memory_search_p95_ms_100k", "memory_search_p95_ms_100k_baseline_local_mode")),
         "ingest": (ingest.run, ("ingest_vs_raw_embedder_ratio",)),
         "themes": (themes.run, ("themes_nmi_banking77_train", "themes_ari_banking77_train",
                                 "themes_count_banking77_train")),
+        "relevance": (relevance.run, tuple(f"{k}{m}" for m in ("", "_llm") for k in (
+            "ask_evidence_precision", "ask_abstention_offdomain", "ask_false_abstention", "run_evidence_precision")
+        )),
         "runs": (runs.run, ("offline_run_overhead_vs_bare_langgraph", "offline_run_seconds_10k",
                             "themes_seconds_10k", "peak_rss_mb_ingest_100k", "llm_calls_per_full_run",
                             "llm_wall_vs_critical_path_ratio")),
