@@ -173,7 +173,8 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
     if strategy is not None:
         report = align(Path(m.repo), strategy, since=start, similarity=similarity,
                        issues=[{"id": s.external_id, "text": s.text} for s in issues])
-    themes = _themes(m.workspace) if m.workspace else []
+    ingested = memory_api.workspace(m.workspace).count() if m.workspace else 0
+    themes = _themes(m.workspace) if ingested else []
 
     changes: list[dict[str, Any]] = []
     capacity: list[dict[str, Any]] = []
@@ -187,6 +188,11 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
                                    f"{len(commits)} new commits" + (f"; capacity moved: {', '.join(moved)}." if moved
                                                                      else "."),
                         "goal": None, "commits": [c.sha for c in commits[:20]]})
+    if not ingested:
+        where = f"workspace {m.workspace!r}" if m.workspace else "this run"
+        changes.append({"summary": f"What users said: nothing has been ingested in {where} yet, so this update "
+                                   "reads commits and issues only (pmpilot ingest FILE --workspace W adds feedback).",
+                        "goal": None, "commits": []})
     goal_themes: dict[str, list[dict[str, Any]]] = {}
     if report is not None and strategy is not None:
         theme_goals = assign_goals(strategy, [f"{t['label']}. {' '.join(t['keywords'])}" for t in themes],
