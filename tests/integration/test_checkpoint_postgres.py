@@ -9,22 +9,16 @@ from pathlib import Path
 import pytest
 
 from kernel.settings import get_settings
+from tests.support.services import POSTGRES_URL, require_postgres
 
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+PG_URL = POSTGRES_URL  # PMPILOT_TEST_POSTGRES_URL (`.ci/run` creates its role and database)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
 
 
-def _postgres_available() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL, connect_timeout=3):
-            return True
-    except psycopg.OperationalError:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _postgres_available(), reason=f"PostgreSQL not reachable at {PG_URL}")
+@pytest.fixture(scope="module", autouse=True)
+def _postgres() -> None:
+    """Fail in CI, skip elsewhere, when no PostgreSQL server accepts PG_URL."""
+    require_postgres(PG_URL)
 
 
 @pytest.fixture()

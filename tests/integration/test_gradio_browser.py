@@ -23,15 +23,20 @@ from typing import Any
 import pytest
 
 from kernel.settings import get_settings
+from tests.support.services import require_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
 WS = "browserws"
 GOAL = "Should we fix sync bugs before building dark mode? Draft requirements and a brief for leadership."
 INJECTED = 'Sync lost my edits <img src=x onerror="window.__pwned=1"> [click](javascript:window.__pwned=2)'
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """Debian's Chromium: fail in CI, skip elsewhere, when it is not installed."""
+    return require_chromium()
 
 
 class Page:
@@ -116,10 +121,10 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture()
-def page(app_url: str, tmp_path: Path) -> Iterator[Page]:
+def page(app_url: str, chromium: Path, tmp_path: Path) -> Iterator[Page]:
     profile = tmp_path / "chromium-profile"
     process = subprocess.Popen(
-        [str(CHROMIUM), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        [str(chromium), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", f"--user-data-dir={profile}",
          "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-extensions", "--window-size=1440,1100",

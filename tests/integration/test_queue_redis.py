@@ -26,6 +26,7 @@ from agents.jobs.handlers import Outcome, register
 from agents.jobs.queue import get_queue, reset_queues
 from agents.jobs.records import JobRecord, JobStatus
 from kernel.errors import InputError, TransientError
+from tests.support.services import require_redis
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "queue"
@@ -45,12 +46,10 @@ def _redis() -> redis.Redis:
     return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
 
 
-try:
-    _AVAILABLE = bool(_redis().ping())
-except redis.RedisError:
-    _AVAILABLE = False
-
-pytestmark = pytest.mark.skipif(not _AVAILABLE, reason="no Redis on 127.0.0.1:6379")
+@pytest.fixture(scope="module", autouse=True)
+def _redis_up() -> None:
+    """Fail in CI, skip elsewhere, when Redis does not answer on 127.0.0.1:6379."""
+    require_redis()
 
 _barriers: dict[str, threading.Barrier] = {}
 

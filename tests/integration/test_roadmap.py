@@ -2,7 +2,7 @@
 
 The roadmap is built from real stored signals (ingested into a tmp PMPILOT_HOME), topics scored by the
 scorer's own functions and commits read from a git repository created here. The graph run at the end
-needs the themes module of the memory layer and is skipped until it exists.
+builds it twice through the real offline graph.
 """
 
 from __future__ import annotations
@@ -185,7 +185,6 @@ def test_dropped_items_are_reported(home: Path) -> None:
 
 
 def test_roadmap_through_the_graph_twice(home: Path) -> None:
-    pytest.importorskip("memory.themes", reason="needs the memory layer's themes module")
     from agents.runner import read_artifact, run_goal
 
     goal = "Update the roadmap: what should we build now, next and later?"

@@ -1,12 +1,7 @@
-"""Status update and meeting notes: extraction on the demo transcript, and both deliverables through the graph.
-
-The graph tests need the writer wiring of issue 7 (``Deliverable.collect`` and the ``workspace``, ``repo``,
-``since`` and ``strategy`` fields of ``Materials``); they are skipped until it is in place.
-"""
+"""Status update and meeting notes: extraction on the demo transcript, and both deliverables through the graph."""
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,17 +10,12 @@ from typing import Any
 import pytest
 
 from agents.demo import build_demo_repo, meeting_file, strategy_file
-from agents.writer import Deliverable, Materials
 from kernel.settings import get_settings
 from memory.ingest.readers import read_file
 from memory.ingest.rows import RawRow
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
 WS = "tandem"
-WIRED = {"collect"} <= {f.name for f in dataclasses.fields(Deliverable)} and {"workspace", "repo"} <= {
-    f.name for f in dataclasses.fields(Materials)}
-needs_wiring = pytest.mark.skipif(not WIRED, reason="needs the writer wiring of issue 7 (Deliverable.collect, "
-                                                    "Materials.workspace/repo/since/strategy)")
 
 
 def demo_turns() -> list[dict[str, Any]]:
@@ -33,7 +23,6 @@ def demo_turns() -> list[dict[str, Any]]:
     return [{"signal_id": f"turn-{r.chunk}", "quote": r.text, "speaker": r.speaker, "chunk": r.chunk} for r in rows]
 
 
-@needs_wiring
 def test_meeting_extraction_on_the_demo_transcript() -> None:
     from agents.deliverables.meeting_notes import extract
 
@@ -123,7 +112,6 @@ def repo_shas(repo: Path) -> set[str]:
                               check=True).stdout.split())
 
 
-@needs_wiring
 def test_meeting_notes_run_offline(seeded: dict[str, Path]) -> None:
     from agents.runner import read_artifact, run_goal
 
@@ -141,7 +129,6 @@ def test_meeting_notes_run_offline(seeded: dict[str, Path]) -> None:
     assert "Owen Achterberg" in md
 
 
-@needs_wiring
 def test_status_run_offline_cites_only_existing_commits(seeded: dict[str, Path]) -> None:
     from agents.runner import read_artifact, run_goal
 
@@ -162,7 +149,6 @@ def test_status_run_offline_cites_only_existing_commits(seeded: dict[str, Path])
     assert_grounded(doc)
 
 
-@needs_wiring
 def test_status_audiences_and_since_last_update(seeded: dict[str, Path]) -> None:
     from agents.runner import read_artifact, run_goal
 
@@ -185,7 +171,6 @@ def test_status_audiences_and_since_last_update(seeded: dict[str, Path]) -> None
     assert sales["run_id"] in doc["changes"][0]["summary"]
 
 
-@needs_wiring
 def test_status_without_repo_is_one_clear_error(seeded: dict[str, Path]) -> None:
     from agents.runner import run_goal
 
@@ -193,7 +178,6 @@ def test_status_without_repo_is_one_clear_error(seeded: dict[str, Path]) -> None
     assert run["status"] == "failed" and "needs a git repository" in run["error"]
 
 
-@needs_wiring
 def test_meeting_notes_llm_mode_keeps_only_verbatim_quotes(seeded: dict[str, Path], scripted_openai) -> None:
     from agents.deliverables.meeting_notes import meeting_turns
     from agents.runner import read_artifact, run_goal

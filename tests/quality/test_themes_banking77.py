@@ -13,14 +13,13 @@ import pytest
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from memory.themes import cluster_vectors
+from tests.support.services import require_shared_data
 
 pytestmark = pytest.mark.quality
 
 
 def load_banking77(shared_data: Path) -> tuple[list[str], list[str]]:
-    path = shared_data / "banking77" / "train.csv"
-    if not path.exists():
-        pytest.skip(f"BANKING77 not found at {path}")
+    path = require_shared_data("banking77", "train.csv")
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [r["text"] for r in rows], [r["category"] for r in rows]

@@ -24,6 +24,7 @@ import redis
 import agents.jobs as jobs
 from tests.integration.test_mcp_http import ADMIN, WS, base_url, client  # noqa: F401  (module fixture)
 from tests.integration.test_queue_embedded import queue_home, running_worker, wait_for  # noqa: F401
+from tests.support.services import require_redis
 
 pytestmark = pytest.mark.slow
 
@@ -110,18 +111,11 @@ run_worker(concurrency=2, periodic=False)
 """
 
 
-def _redis_available() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
-    except redis.RedisError:
-        return False
-
 
 @pytest.fixture()
 def redis_load_queue(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The Redis backend under a queue name of its own; every key of that name is deleted afterwards."""
-    if not _redis_available():
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    require_redis()
     from agents.jobs.queue import get_queue, reset_queues
     from kernel.settings import get_settings
 

@@ -22,6 +22,7 @@ from agents.jobs.records import (
 )
 from agents.jobs.worker import claim, complete, fail, reclaim_expired, renew, requeue, retry_delay
 from kernel.errors import InputError, TransientError
+from tests.support.services import require_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
@@ -42,8 +43,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
         yield sqlite_store
         sqlite_store.close()
         return
-    if not _redis_available():
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    require_redis()
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
