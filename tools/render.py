@@ -221,7 +221,8 @@ def _bullets(items: Any) -> list[str]:
 
 
 def _article(noun: str) -> str:
-    return "an" if str(noun)[:1].lower() in "aeiou" else "a"
+    """"a" or "an" by the sound of the word ("a user", "an admin", "an hour" aside)."""
+    return "an" if re.match(r"[aeio]|u(?!s|ni|ti|r)", str(noun).strip(), re.IGNORECASE) else "a"
 
 
 _STORY_PLACED = frozenset({"id", "as_a", "i_want", "so_that", "acceptance_criteria", "priority", "type", "rice",

@@ -191,7 +191,8 @@ def _story(summary: str, quotes: list[dict[str, Any]]) -> dict[str, Any]:
         rest = body[want.end():].strip(" ,")
         last = subject.split()[-1].lower() if subject.split() else ""
         plain = not subject or last in _PRONOUNS or bool(_ACTOR.fullmatch(subject.split()[-1]))
-        i_want = rest if plain else f"{subject[:1].lower() + subject[1:]} to {rest}"
+        noun = want.group(0).strip().lower() in {"need", "needs", "want", "wants"}
+        i_want = (rest if noun else f"to {rest}") if plain else f"{subject[:1].lower() + subject[1:]} to {rest}"
     else:
         i_want = body.strip(" ,")
         i_want = i_want[:1].lower() + i_want[1:] if not i_want[:2].isupper() else i_want
