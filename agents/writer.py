@@ -406,9 +406,14 @@ def _topic_signals(story: dict[str, Any], topics: list[dict[str, Any]]) -> int:
 # --------------------------------------------------------------------------- brief
 
 
+_TELLING = ("bug", "complaint", "churn_risk", "feature_request")
+
+
 def _quotes(ids: list[str], m: Materials, theme: dict[str, Any] | None, limit: int = 2) -> list[dict[str, str]]:
+    """The quotes to show: the theme's own, then users' reports and requests before questions and chatter."""
     preferred = [q["signal_id"] for q in (theme or {}).get("quotes") or [] if q["signal_id"] in ids]
-    ordered = list(dict.fromkeys([*preferred, *ids]))
+    telling = [sid for sid in ids if sid in m.evidence and m.evidence[sid].get("signal_type") in _TELLING]
+    ordered = list(dict.fromkeys([*preferred, *telling, *ids]))
     return [{"signal_id": sid, "quote": m.evidence[sid]["quote"]} for sid in ordered[:limit] if sid in m.evidence]
 
 
@@ -428,7 +433,7 @@ def draft_brief(m: Materials) -> dict[str, Any]:
             "citations": ids,
         })
     best = _best(m)
-    cited = {sid for t in themes for sid in t["citations"]}
+    cited = {sid for t in themed[:MAX_BRIEF_THEMES] for sid in t["signal_ids"]}
     total_users = len({m.evidence[s].get("user_id") or m.evidence[s].get("account_id") or s for s in cited})
     proposal = (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision criteria "
                 f"({best['formulas']['total']})." if best else f"{PM}: no option is supported by enough evidence.")
@@ -724,6 +729,8 @@ def complete_requirements(draft: BaseModel, m: Materials) -> dict[str, Any]:
                         "acceptance_criteria": s.acceptance_criteria, "priority": scoring.priority(rice["score"]),
                         "type": requirement_type(f"{s.i_want} so that {s.so_that}"), "rice": rice,
                         "citations": list(s.citations)})
+    if not relevant:  # nothing was found for the goal: no story, whatever the model wrote
+        stories = []
     problem = draft.problem if stories else m.nothing_found()
     doc = Requirements(title=f"Requirements: {m.focus}"[:120], mode=m.mode, problem=problem,  # type: ignore[arg-type]
                        goals=draft.goals if stories else [], non_goals=draft.non_goals,
@@ -745,8 +752,12 @@ def complete_brief(draft: BaseModel, m: Materials) -> dict[str, Any]:
                        "users": int(theme.get("users") or (topic or {}).get("reach") or 0),
                        "trend": float(theme.get("trend") or 0.0),
                        "quotes": [q.model_dump() for q in t.quotes], "citations": list(t.citations)})
+    found = any(t["signal_ids"] for t in m.topics)
+    if not found:  # nothing was found for the goal: say so, show no theme
+        themes = []
+    tldr = draft.tldr if found else f"{m.nothing_found()} {m.also()}".strip()
     doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,  # type: ignore[arg-type]
-                tldr=draft.tldr, proposal=draft.proposal, risks=draft.risks, asks=draft.asks).model_dump(mode="json")
+                tldr=tldr, proposal=draft.proposal, risks=draft.risks, asks=draft.asks).model_dump(mode="json")
     doc["themes"] = themes
     quoted = [{"signal_id": q["signal_id"], "quote": q["quote"], "source": "", "user_id": None}
               for t in themes for q in t["quotes"]]

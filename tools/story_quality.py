@@ -53,7 +53,7 @@ _CONJ = re.compile(r"\s*(?:\band/or\b|\band\b|\bor\b|&|\+|\bas\s+well\s+as\b)\s*
 _DANGLING = frozenset("a an the of and or but nor than because my your our their its his her".split())
 #: Common action verbs of backlogs and drafts (base forms): a conjunction followed by one starts a second action.
 ACTION_VERBS = frozenset("""
-access add adjust allow analyse analyze annotate apply approve archive arrange assign attach authenticate
+accept access add adjust allow analyse analyze annotate apply approve archive arrange assign attach authenticate
 automate avoid book browse build calculate cancel capture categorize change check choose claim clear close collect
 comment compare compile complete configure confirm connect contact control convert copy correct create customize
 define delete deny deposit describe design determine disable discover display download drag drop duplicate edit
@@ -64,7 +64,7 @@ navigate notify obtain open order organize pay perform pick plan post preview pr
 publish purchase put query rank rate read receive record recover redirect refresh register reject release
 remove rename reorder replace reply report request require reserve reset resolve restore restrict retrieve return
 reuse review revoke run save schedule search see select send set setup share show sign sort specify start stop store
-submit subscribe suggest switch sync tag take test track transfer translate trigger unlock unsubscribe update
+submit subscribe suggest switch sync tag take test track take transfer translate trigger unlock unsubscribe update
 upgrade upload use validate verify view vote watch withdraw write
 """.split())
 _FOLLOWS_VERB = frozenset("the a an my our their his her its this these those all any some each every it them me us "
