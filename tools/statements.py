@@ -61,7 +61,7 @@ _FILLER = re.compile(
     r")(?:,)?",
     re.IGNORECASE,
 )
-_STUTTER = re.compile(r"\b(\w+(?:'\w+)?)(?:,?\s+\1\b)+", re.IGNORECASE)
+_STUTTER = re.compile(r"\b(\w+(?:'\w+)?(?:\s+\w+(?:'\w+)?){0,2})(?:,?\s+\1\b)+", re.IGNORECASE)
 _LEADING = re.compile(r"^(?:(?:so|and|but|well|yeah|yes|okay|ok|oh|right|alright)\b[,.]?\s+)+", re.IGNORECASE)
 
 

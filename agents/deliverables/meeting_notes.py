@@ -58,15 +58,15 @@ TOPIC_DISTANCE = 0.7
 
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 _DECISION = re.compile(
-    r"\b(?:we(?:'ve| have)? (?:decided|agreed)|(?:it|this|that) (?:was|is|has been) (?:decided|agreed)|"
-    r"decided (?:that|to|on)|here's where i land|let's go with (?:the |a |an |option )?\w|"
-    r"we(?:'ll| will| are|'re) go(?:ing)? with (?:the |a |an |option )\w|the decision is|agreed (?:on|that|to)|"
+    r"\b(?:(?:we|i)(?:'ve| have)? (?:all |just )?(?:decided|agreed)|(?:it|this|that) (?:was|is|has been) "
+    r"(?:decided|agreed) (?:that|to|on)|here's where i land|let's go with (?:the |a |an |option )?\w|"
+    r"we(?:'ll| will| are|'re) go(?:ing)? with (?:the |a |an |option )\w|the decision is|"
     r"final answer|that's settled|we settled on)\b", re.IGNORECASE)
 _AGREEMENT = re.compile(r"^\s*(?:agreed|deal|decided|settled|sounds good,? let's do (?:it|that)|let's do (?:it|that))"
                         r"[.!]?\s*$", re.IGNORECASE)
 _FOLLOW_UP = (r"(?:send|share|write(?: up)?|draft|prepare|set up|schedule|book|check|look (?:into|at)|follow up|"
               r"get back|find out|ask|talk to|reach out|email|call|update|review|create|fix|test|investigate|"
-              r"circulate|put together|finish|have|own|take|handle|organi[sz]e|document|summari[sz]e|sync|"
+              r"circulate|put together|finish|have(?! to)|own|take|handle|organi[sz]e|document|summari[sz]e|sync|"
               r"compile|build|ship|deploy|post|upload|forward|file|open|run|join|confirm|clarify|contact|"
               r"coordinate|prototype|estimate|research|explore|add|pull|make sure)")
 _ADVERBS = r"(?:(?:just|also|then|quickly|go ahead and|try to|make sure to|definitely|first|still)\s+)*"
@@ -303,7 +303,7 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             question = sentence.endswith("?")
             unit = {"turn": turn, "sentence": sentence, "speaker": speaker, "skip": False}
             units.append(unit)
-            if _DECISION.search(sentence) and not question and len(sentence.split()) >= 5:
+            if _DECISION.search(sentence) and not question and len(sentence.split()) >= 6:
                 rest = [s for s in sentences[j + 1:] if not s.endswith("?") and not _COMMIT.search(s)]
                 quote = find_span(text, " ".join([sentence, *rest])) or sentence
                 decisions.append(_with_speaker({"decision": _clean(quote), **_cite(turn, quote)}, "speaker", speaker))
