@@ -79,11 +79,11 @@ def build(rows: list[tuple[str, str]], workspace: str = WORKSPACE) -> dict[str, 
     return {f"B-{i}": intent for i, (_, intent) in enumerate(rows)}
 
 
-def draft(goal: str, workspace: str = WORKSPACE) -> dict[str, Any]:
-    """The requirements pmpilot drafts offline for ``goal`` (artifact JSON)."""
+def draft(goal: str, workspace: str = WORKSPACE, offline: bool = True) -> dict[str, Any]:
+    """The requirements pmpilot drafts for ``goal`` (artifact JSON), offline or with the configured model."""
     from agents.runner import run_goal
 
-    record = run_goal(goal, workspace, deliverables=["requirements"], offline=True)
+    record = run_goal(goal, workspace, deliverables=["requirements"], offline=offline)
     path = next(a["path_json"] for a in record["artifacts"] if a["kind"] == "requirements")
     return dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
@@ -122,6 +122,54 @@ def on_goal(docs: list[dict[str, Any]], intents_of: dict[str, str], workspace: s
     return hits / total if total else None
 
 
+def goal_model() -> Any:
+    """The scripted model for LLM mode: plans from the goal, drafts stories with typical model slips.
+
+    Its stories are named after the scored topics it is shown and cite their evidence; each draft also
+    repeats its first story verbatim and once more for "an user" with a doubled "so that", so the safe
+    fixes (duplicate merge, article, benefit prefix, whitespace) have real work to do. Defects the check
+    cannot fix are flagged, not fixed (tests/unit/test_story_quality.py).
+    """
+    from tests.integration.test_run_llm import PlausibleModel, data_block
+
+    class GoalModel(PlausibleModel):
+        def plan(self, request: Any) -> dict[str, Any]:
+            goal = data_block(request.text, "goal") or ""
+            return {"deliverables": ["requirements"], "audience": "exec",
+                    "questions": [{"question": f"What do customers report about: {goal}", "query": goal}],
+                    "options": []}
+
+        def requirements(self, request: Any) -> dict[str, Any]:
+            draft = super().requirements(request)
+            stories = [{**s, "as_a": "customer", "i_want": f"a fix when {s['i_want'].removesuffix(' handled')}"}
+                       for s in draft["stories"] if s["citations"]]
+            if stories:
+                stories.append(dict(stories[0]))  # a verbatim duplicate: merged
+                stories.append({**stories[0], "as_a": "an user", "so_that": "so that  I can trust my balance"})
+            return {**draft, "stories": stories}
+
+    return GoalModel()
+
+
+def drafts_llm(workspace: str = WORKSPACE) -> list[dict[str, Any]]:
+    """The same goals drafted in LLM mode against the scripted OpenAI-compatible server (in this home)."""
+    import os
+
+    from kernel.settings import get_settings
+    from tests.support.scripted_openai import ScriptedOpenAI
+
+    with ScriptedOpenAI(goal_model()) as server:
+        os.environ["OPENAI_BASE_URL"] = server.base_url
+        os.environ["OPENAI_API_KEY"] = server.api_key
+        get_settings.cache_clear()
+        try:
+            return [draft(goal, workspace, offline=False) for goal, _ in GOALS]
+        finally:
+            os.environ.pop("OPENAI_BASE_URL", None)
+            os.environ.pop("OPENAI_API_KEY", None)
+            get_settings.cache_clear()
+
+
 def run(results: Results, quick: bool) -> None:
     """Draft requirements for every goal offline and check their stories."""
     from tools.story_quality import article
@@ -132,6 +180,9 @@ def run(results: Results, quick: bool) -> None:
         docs = [draft(goal) for goal, _ in GOALS]
         summary = measure(docs)
         precision = on_goal(docs, intents_of)
+        llm_docs = drafts_llm()
+        llm = measure(llm_docs)
+        llm_precision = on_goal(llm_docs, intents_of)
     examples = [f"{s['id']}: As {article(s['as_a'])} {s['as_a']}, I want {s['i_want']}, so that {s['so_that']}"
                 for doc in docs[:2] for s in (doc.get("stories") or [])[:2]]
     real = backlogs()
@@ -143,6 +194,15 @@ def run(results: Results, quick: bool) -> None:
         f"{summary['pm_todo']} stories leave the benefit to the PM ([PM to decide], not a defect). The same check "
         f"on the 22 real backlogs of ../shared/data/user-stories: {real['defects_per_story']} defects/story "
         f"({real['stories']} stories; AQUSA's published figure there is about 0.32).",
+    )
+    results.put(
+        "story_defects_per_story_llm",
+        llm["defects_per_story"],
+        f"the same goals in LLM mode against the scripted OpenAI-compatible server (bench.stories.goal_model: "
+        f"stories named after the scored topics, plus in every draft a verbatim duplicate and a copy for "
+        f"'an user' with a doubled 'so that'); after the check's safe fixes (articles, duplicates merged) "
+        f"{llm['stories']} stories remain, defects by kind {llm['by_kind']}, flagged in the documents; share of cited signals on the goal's "
+        f"intents {llm_precision}",
     )
     results.companion("story_count_per_goal", dict(Counter({g: len(d.get("stories") or [])
                                                             for (g, _), d in zip(GOALS, docs, strict=True)})))
