@@ -201,8 +201,8 @@ def run(results: Results, quick: bool) -> None:
         f"the same goals in LLM mode against the scripted OpenAI-compatible server (bench.stories.goal_model: "
         f"stories named after the scored topics, plus in every draft a verbatim duplicate and a copy for "
         f"'an user' with a doubled 'so that'); after the check's safe fixes (articles, duplicates merged) "
-        f"{llm['stories']} stories remain, defects by kind {llm['by_kind']}, flagged in the documents; share of cited signals on the goal's "
-        f"intents {llm_precision}",
+        f"{llm['stories']} stories remain, defects by kind {llm['by_kind']}, flagged in the documents; share of "
+        f"cited signals on the goal's intents {llm_precision}",
     )
     results.companion("story_count_per_goal", dict(Counter({g: len(d.get("stories") or [])
                                                             for (g, _), d in zip(GOALS, docs, strict=True)})))
