@@ -75,7 +75,10 @@ RULE_SCORE = 3.0
 #: Weight of goal words in the changed paths (share of the changed lines), against words in the subject.
 PATH_WEIGHT = 1.0
 #: Weight of the goals of the other commits that touched the same files, modules and directories.
-PROPAGATION_WEIGHT = 2.0
+PROPAGATION_WEIGHT = 3.0
+#: A file's, module's or directory's goal counts in proportion to support / (support + this), where support
+#: is the summed confidence of the other commits that touched it (one decided commit: 0.8).
+PROPAGATION_SUPPORT = 0.25
 #: Closeness in meaning (MiniLM cosine between the message and a goal's sentence) counts above this floor …
 EMBED_FLOOR = 0.2
 #: … with this weight (a cosine of 0.45, a clear paraphrase, adds 1.5).
@@ -479,37 +482,45 @@ class _Scorer:
         return [(f"file:{path}", 0.5), (f"module:{module_key(path)}", 0.3), (f"dir:{directory}", 0.2)]
 
     def propagate(self, scored: list[_Scored]) -> list[_Scored]:
-        """Add to each item the goals of the other items that touched its files, modules and directories."""
+        """Add to each item the goals of the other items that touched its files, modules and directories.
+
+        Each other item votes with its goal distribution, weighted by how decided it is on its own
+        evidence; a key's (file's, module's, directory's) support grows with the votes it got. This is how
+        a test, doc or fix commit that names no goal gets the goal of the code it touches.
+        """
         names = [r.goal.name for r in self.rules]
-        soft = []
+        votes: list[tuple[float, dict[str, float]]] = []
         for s in scored:
             total = sum(s.scores.values())
-            soft.append({g: v / (total + 1.0) for g, v in s.scores.items()})
+            confidence = min(1.0, max(s.scores.values(), default=0.0) / DECIDE_SCORE)
+            votes.append((confidence, {g: (v / total if total > 0 else 0.0) for g, v in s.scores.items()}))
         sums: dict[str, dict[str, float]] = {}
-        counts: dict[str, int] = {}
-        for item, q in zip(self.items, soft, strict=True):
+        for item, (confidence, dist) in zip(self.items, votes, strict=True):
             for key in {k for p, _ in item.files for k, _ in self.keys(p)}:
-                counts[key] = counts.get(key, 0) + 1
-                bucket = sums.setdefault(key, dict.fromkeys(names, 0.0))
+                bucket = sums.setdefault(key, dict.fromkeys(["", *names], 0.0))
+                bucket[""] += confidence
                 for g in names:
-                    bucket[g] += q[g]
+                    bucket[g] += confidence * dist[g]
         out = []
-        for item, q, s in zip(self.items, soft, scored, strict=True):
+        for item, (confidence, dist), s in zip(self.items, votes, scored, strict=True):
             scores, evidence = dict(s.scores), {g: list(v) for g, v in s.evidence.items()}
             total = sum(max(lines, 1) for _, lines in item.files) or 1
             via: dict[str, dict[str, float]] = {g: {} for g in names}
+            mine = {k for p, _ in item.files for k, _ in self.keys(p)}
             for path, lines in item.files:
                 parts = []
                 for key, weight in self.keys(path):
-                    others = counts.get(key, 0) - 1  # leave this item out
-                    if others <= 0:
+                    bucket = sums.get(key)
+                    support = (bucket[""] - (confidence if key in mine else 0.0)) if bucket else 0.0
+                    if support <= 1e-9:  # no other item touched it
                         continue
-                    parts.append((key, weight, {g: (sums[key][g] - q[g]) / others for g in names}))
+                    share = {g: (bucket[g] - confidence * dist[g]) / support for g in names}  # type: ignore[index]
+                    parts.append((weight, support / (support + PROPAGATION_SUPPORT), share))
                 if not parts:
                     continue
-                norm = sum(w for _, w, _ in parts)
+                norm = sum(w for w, _, _ in parts)
                 for g in names:
-                    value = sum(w * p[g] for _, w, p in parts) / norm
+                    value = sum(w * strength * share[g] for w, strength, share in parts) / norm
                     scores[g] += PROPAGATION_WEIGHT * max(lines, 1) / total * value
                     if value >= 0.3:
                         via[g][path] = value

@@ -89,7 +89,10 @@ def _weights(raw: list[tuple[float, bool] | None], source: str) -> tuple[list[fl
     if missing:
         raise InputError(f"strategy {source}: goal {missing[0]} has no weight while others do; "
                          "give every goal a weight or none")
-    values = [v / 100 if pct else v for v, pct in raw]  # type: ignore[misc]
+    given = [w for w in raw if w is not None]
+    # "35 %" next to bare 65: one percent scale; "35 %" next to bare 0.65: fractions
+    percent_scale = all(pct or v > 1 for v, pct in given)
+    values = [v / 100 if pct and not percent_scale else v for v, pct in given]
     if any(v < 0 for v in values):
         raise InputError(f"strategy {source}: goal weights must be ≥ 0")
     total = sum(values)
@@ -98,7 +101,8 @@ def _weights(raw: list[tuple[float, bool] | None], source: str) -> tuple[list[fl
     warnings: list[str] = []
     if abs(total - 1) > WEIGHT_TOLERANCE:
         if abs(total - 100) <= 100 * WEIGHT_TOLERANCE:
-            warnings.append(f"goal weights sum to {total:g}: read as percentages")
+            if not all(pct for _, pct in given):  # "35 %" says so itself
+                warnings.append(f"goal weights sum to {total:g}: read as percentages")
         else:
             warnings.append(f"goal weights sum to {total:g}, not 1: normalised (each divided by {total:g})")
     return values, warnings
@@ -164,7 +168,8 @@ def _candidates(scope: list[_Block], section: _Block | None) -> list[_Block]:
     headings = [b for b in scope if b.kind == "heading"]
     if headings and section is None:
         top = min(b.level for b in headings)
-        if sum(1 for b in headings if b.level == top) == 1 and any(b.level > top for b in headings):
+        tops = [b for b in headings if b.level == top]
+        if len(tops) == 1 and _take_weight(tops[0].text)[0] is None:  # a lone unweighted title is no goal
             headings = [b for b in headings if b.level > top]
     if headings:
         level = min(b.level for b in headings)
