@@ -409,11 +409,24 @@ def _topic_signals(story: dict[str, Any], topics: list[dict[str, Any]]) -> int:
 _TELLING = ("bug", "complaint", "churn_risk", "feature_request")
 
 
-def _quotes(ids: list[str], m: Materials, theme: dict[str, Any] | None, limit: int = 2) -> list[dict[str, str]]:
-    """The quotes to show: the theme's own, then users' reports and requests before questions and chatter."""
+def _quotes(ids: list[str], m: Materials, theme: dict[str, Any] | None, limit: int = 2,
+            name: str = "") -> list[dict[str, str]]:
+    """The quotes to show: the theme's own, then users' reports and requests that name the topic.
+
+    Reports and requests come before questions (an interviewer's "Have you ever had problems with …?")
+    and chatter; among them, those naming the topic first, in retrieval order.
+    """
     preferred = [q["signal_id"] for q in (theme or {}).get("quotes") or [] if q["signal_id"] in ids]
-    telling = [sid for sid in ids if sid in m.evidence and m.evidence[sid].get("signal_type") in _TELLING]
-    ordered = list(dict.fromkeys([*preferred, *telling, *ids]))
+    words = {w.lower() for w in re.findall(r"\w+", name)}
+
+    def rank(sid: str) -> tuple[int, int]:
+        row = m.evidence[sid]
+        telling = row.get("signal_type") in _TELLING and not row["quote"].rstrip().endswith("?")
+        named = bool(words & {w.lower() for w in re.findall(r"\w+", row["quote"])})
+        return (0 if telling else 1, 0 if named else 1)
+
+    known = [sid for sid in ids if sid in m.evidence]
+    ordered = list(dict.fromkeys([*preferred, *sorted(known, key=rank), *ids]))
     return [{"signal_id": sid, "quote": m.evidence[sid]["quote"]} for sid in ordered[:limit] if sid in m.evidence]
 
 
@@ -429,7 +442,7 @@ def draft_brief(m: Materials) -> dict[str, Any]:
             "signals": int(theme.get("size") or topic["signals"]),
             "users": int(theme.get("users") or topic["reach"]),
             "trend": float(theme.get("trend") or 0.0),
-            "quotes": _quotes(ids, m, theme),
+            "quotes": _quotes(ids, m, theme, name=topic["name"]),
             "citations": ids,
         })
     best = _best(m)
