@@ -33,9 +33,14 @@ pytestmark = pytest.mark.slow
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
 GOAL = "Should we fix sync bugs before building dark mode? Draft requirements and a decision memo."
 MARK = {"acme": "ACMEWS", "globex": "GLOBEXWS"}
-#: Appended to every acme ticket, so whatever a run cites or a theme quotes carries it: no sentence
-#: punctuation and short enough (ticket + payload + marker < 240 characters) that quotes keep it whole.
-HOSTILE = '<script>pwned(1)</script> <img src=x onerror=pwned(2)> [click](javascript:pwned(3)) ![t](http://x/p)'
+#: Written into every sentence of every acme signal (tickets and reviews), so whatever a run cites
+#: and whichever sentence a quote picks, it carries the payload: the test does not depend on ranking.
+#: It holds no sentence punctuation and is short (payload + longest sentence < 240 characters).
+INLINE = '<script>pwned(1)</script> <img src=x onerror=pwned(2)> [click](javascript:pwned(3))'
+#: Opens every acme signal: its "!" would end a sentence, so it stands before the first one.
+IMAGE = "![t](http://x/p)"
+HOSTILE = f"{INLINE} {IMAGE}"
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 USERS = {"alice": ("alice-pw-1", "acme"), "bob": ("bob-pw-22", "globex")}
 ADMIN = ("admin", "admin-pw-333")
 REFUSED = re.compile(r"not allowed|not in the list of choices")
@@ -47,8 +52,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _marked_csv(source: Path, target: Path, mark: str, payload: str = "") -> Path:
-    """Copy a fixture CSV, appending a payload and the workspace marker to every text."""
+def _hostile(text: str) -> str:
+    """``text`` with the image first and :data:`INLINE` opening each of its sentences."""
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    return " ".join([IMAGE, *(f"{INLINE} {sentence}" for sentence in sentences)])
+
+
+def _marked_csv(source: Path, target: Path, mark: str, hostile: bool = False) -> Path:
+    """Copy a fixture CSV, adding the workspace marker (and the hostile payload) to every text."""
     import csv
 
     with source.open(encoding="utf-8", newline="") as handle:
@@ -56,7 +67,8 @@ def _marked_csv(source: Path, target: Path, mark: str, payload: str = "") -> Pat
     header, body = rows[0], rows[1:]
     text_at = header.index("text")
     for row in body:
-        row[text_at] = f"{row[text_at]} {payload} Ref {mark}." if payload else f"{row[text_at]} Ref {mark}."
+        text = _hostile(row[text_at]) if hostile else row[text_at]
+        row[text_at] = f"{text} Ref {mark}."
     with target.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([header, *body])
     return target
@@ -151,8 +163,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     patch.setenv("PMPILOT_UI_AUTH", ":".join(ADMIN))
     get_settings.cache_clear()
     reset_memory()
-    acme = api.ingest([_marked_csv(FIXTURES / "tickets.csv", data / "acme-tickets.csv", MARK["acme"], HOSTILE),
-                       _marked_csv(FIXTURES / "reviews.csv", data / "acme-reviews.csv", MARK["acme"])], "acme")
+    acme = api.ingest([_marked_csv(FIXTURES / "tickets.csv", data / "acme-tickets.csv", MARK["acme"], True),
+                       _marked_csv(FIXTURES / "reviews.csv", data / "acme-reviews.csv", MARK["acme"], True)],
+                      "acme")
     globex = api.ingest([_marked_csv(FIXTURES / "tickets.csv", data / "globex-tickets.csv", MARK["globex"])],
                         "globex")
     assert acme.ingested == 31 and globex.ingested == 21
@@ -194,7 +207,7 @@ def runs(server: dict[str, Any], clients: dict[str, Any]) -> dict[str, str]:
         assert_cites_only(reply, ws, other)
         assert_inert(reply)
         if ws == "acme":
-            assert "pwned" in reply, "the sync goal should cite hostile ticket text"
+            assert "pwned" in reply, "every sentence of every acme signal carries the payload"
     server["runs"].update(out)
     return out
 

@@ -40,7 +40,9 @@ async def test_concurrent_mcp_http_clients_see_no_errors(base_url: str) -> None:
 
     async def one_client(n: int) -> None:
         async with client(base_url, ADMIN) as mcp:
-            while time.monotonic() < deadline:
+            calls = 0
+            while calls == 0 or time.monotonic() < deadline:  # every client calls at least once, however slow
+                calls += 1
                 started = time.perf_counter()
                 result = await mcp.call_tool("search_user_memory",
                                              {"workspace": WS, "query": f"sync fails {n}", "limit": 5})
@@ -52,7 +54,7 @@ async def test_concurrent_mcp_http_clients_see_no_errors(base_url: str) -> None:
     await asyncio.gather(*(one_client(n) for n in range(CLIENTS)))
     wall = time.monotonic() - started
     assert errors == []
-    assert len(latencies) >= CLIENTS
+    assert len(latencies) >= CLIENTS  # holds on any machine: each client makes at least one call
     print(json.dumps({"mcp_clients": CLIENTS, "calls": len(latencies), "calls_per_s": round(len(latencies) / wall, 1),
                       "p95_ms": round(float(np.percentile(latencies, 95)) * 1000, 1)}))
 

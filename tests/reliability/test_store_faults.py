@@ -257,9 +257,10 @@ def test_cli_while_another_process_holds_the_store(tmp_path: Path) -> None:
         waiting = [_spawn(env, [cmd, *rest, "--workspace", "w", "--json"], wait_s=2)
                    for cmd, *rest in (["stats"], ["ingest", str(data)])]
         for proc in waiting:
-            assert_one_error_line(*_finish(proc), f"in use by another process (pid {holder.pid})", "retry later")
+            # the wait is bounded by the configured lock timeout (2 s), not the 60 s default
+            assert_one_error_line(*_finish(proc), f"in use by another process (pid {holder.pid})",
+                                  "for more than 2s", "retry later")
         elapsed = time.monotonic() - started
-        assert elapsed < 60, f"the wait is bounded by the lock timeout ({elapsed:.1f}s)"
         holder.stdin.write("release\n")
         holder.stdin.flush()
         assert holder.wait(timeout=60) == 0
@@ -378,14 +379,12 @@ def test_client_server_faults_are_one_line_transient_errors(
 ) -> None:
     server = broken(mode)
     store = ClientStore(server.url, api_key=SECRET, timeout_s=2)
-    started = time.monotonic()
     with pytest.raises(TransientError, match=f"^Qdrant at {server.url} {message}") as err:
         store.count("things", Filter())
-    elapsed = time.monotonic() - started
     text = str(err.value)
     assert "\n" not in text and SECRET not in text
+    # a hang costs one timeout, not one per try: a timed-out request is not retried
     assert server.connections == attempts
-    assert elapsed < 4, f"bounded: {elapsed:.1f}s"  # a hang costs one timeout, not one per try
     store.close()
 
 
