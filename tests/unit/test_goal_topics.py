@@ -6,8 +6,18 @@ from typing import Any
 
 from agents.planner import offline_plan
 from agents.scorer import build_topics, context_themes, goal_evidence_ids, score_topic
-from agents.writer import PM, Materials, draft_brief, draft_decision_memo, draft_requirements
+from agents.writer import (
+    PM,
+    Materials,
+    RequirementsDraft,
+    StoryDraft,
+    complete_requirements,
+    draft_brief,
+    draft_decision_memo,
+    draft_requirements,
+)
 from tools import scoring
+from tools.story_quality import review_requirements
 from tools.topics import name_topic
 
 SYNC = [
@@ -131,3 +141,22 @@ def test_topic_names_use_the_evidence_words_never_brands_or_praise() -> None:
     name = name_topic(quotes, "Requirements for fixing sync bugs")
     assert name.lower() == "sync fails"
     assert name_topic(["Love it", "Great app"], "fix sync", fallback="sync") == "sync"
+
+
+def test_a_model_draft_keeps_only_goal_evidence_and_gets_the_same_check() -> None:
+    state, membership, themes = mixed_state("Draft requirements for fixing sync conflicts")
+    m = materials(state, membership, themes)  # billing rows are in the run's evidence as context only
+    story = {"as_a": "an user", "i_want": "sync conflicts resolved without losing edits",
+             "so_that": "so that  I trust it",
+             "acceptance_criteria": ["Given two devices, When both edit, Then no edit is lost"]}
+    draft = RequirementsDraft(problem="Sync conflicts lose edits.", goals=[], non_goals=[], open_questions=[],
+                              success_metrics=[], stories=[
+                                  StoryDraft(**story, citations=["s0", "b0", "invented"]),
+                                  StoryDraft(**story, citations=["s1"]),
+                                  StoryDraft(as_a="user", i_want="a cheaper plan", so_that=PM,
+                                             acceptance_criteria=[], citations=["b0", "b1"]),
+                              ])
+    doc = review_requirements(complete_requirements(draft, m))
+    assert [s["citations"] for s in doc["stories"]] == [["s0", "invented", "s1"]]  # unknown ids: validation's job
+    assert (doc["stories"][0]["as_a"], doc["stories"][0]["so_that"]) == ("user", "I trust it")
+    assert "1 duplicate stories merged" in doc["quality_notes"][-1]

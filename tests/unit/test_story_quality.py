@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.support.services import require_shared_data
 from tools.story_quality import (
     PM_TODO,
     article,
@@ -17,8 +16,6 @@ from tools.story_quality import (
     review_requirements,
     summarise,
 )
-
-BACKLOGS = Path(__file__).resolve().parents[3] / "shared" / "data" / "user-stories"
 
 
 @pytest.mark.parametrize(
@@ -97,10 +94,9 @@ def test_review_requirements_fixes_merges_and_flags() -> None:
     assert "1 duplicate stories merged" in doc["quality_notes"][-1]
 
 
-@pytest.mark.skipif(not BACKLOGS.is_dir(), reason="../shared/data/user-stories is not available")
 def test_real_backlogs_defect_rate_and_known_defects() -> None:
     reports, lines = [], []
-    for path in sorted(BACKLOGS.glob("*.txt")):
+    for path in sorted(require_shared_data("user-stories").glob("*.txt")):
         parsed, found = check_lines(path.read_text(encoding="utf-8").splitlines())
         reports += found
         lines += [p.text for p in parsed]
