@@ -196,7 +196,7 @@ def normalise_plan(plan: Plan, goal: str, deliverables: list[str] | None, audien
     questions: list[dict[str, Any]] = []
     for i, q in enumerate(plan.questions[:MAX_QUESTIONS]):
         focus = q.focus if q.focus and any(o["name"] == q.focus for o in options) else None
-        questions.append({"id": f"q{i}", "question": q.question.strip(), "query": (q.query or q.question).strip(),
+        questions.append({"id": f"q{i}", "question": q.question.strip(), "query": search_query(q.query or q.question),
                           "scope": "option" if focus else "search", "focus": focus, "segment": q.segment})
     if not questions:
         questions = _questions(goal, options)[:1]

@@ -1,6 +1,6 @@
 """Relevance of evidence and abstention on BANKING77 train, offline and against the scripted LLM server.
 
-A workspace is built from BANKING77 training texts (a stratified 3,000-row subset with ``--quick``,
+A workspace is built from BANKING77 training texts (a random 2,500-row subset with ``--quick``,
 all 10,003 otherwise; vectors from the bench cache). Every signal's intent is known from its
 external id, so a cited signal is *on topic* iff its intent is one the question is about
 (:mod:`bench.relevance_data`, questions written by hand, never naming an intent).
@@ -14,7 +14,8 @@ external id, so a cited signal is *on topic* iff its intent is one the question 
   that is on topic (the off-topic goal's run must cite nothing; reported as a companion).
 
 ``*_llm`` keys measure the same in LLM mode against the scripted OpenAI-compatible server, whose
-model cites real but off-topic signals next to the ones it was shown (they must be dropped).
+model cites real but off-topic signals next to the ones it was shown (they must be dropped); with
+``--quick`` only the first three goals (and the off-topic one) are run in LLM mode.
 
 ``python -m bench.relevance --fit`` refits :data:`tools.relevance.FITTED` on the calibration
 questions (BANKING77 and user-stories, disjoint from the measured ones) and prints the constants.
@@ -30,6 +31,7 @@ import os
 import random
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,7 +51,9 @@ from bench.relevance_data import (
 )
 
 WORKSPACE = "relevance"
-QUICK_ROWS = 3000
+QUICK_ROWS = 2500
+#: Goals run in LLM mode with ``--quick`` (plus the off-topic one); all of them otherwise.
+QUICK_LLM_GOALS = 3
 USER_STORIES = BANKING77_TRAIN.parents[1] / "user-stories"
 
 
@@ -133,13 +137,13 @@ def measure_ask(label: dict[str, str], ask: Callable[[str], Any]) -> dict[str, A
             "quotes_when_abstaining": quotes_when_abstaining, "details": details}
 
 
-def measure_runs(label: dict[str, str], offline: bool) -> dict[str, Any]:
+def measure_runs(label: dict[str, str], offline: bool, goals: int | None = None) -> dict[str, Any]:
     """Evidence precision of the documents of the bench goals, and what the off-topic goal produced."""
     from agents.runner import run_goal
 
     on = cited = 0
     per_goal = []
-    for goal, intents in BENCH_GOALS:
+    for goal, intents in BENCH_GOALS[:goals]:
         record = run_goal(goal, WORKSPACE, deliverables=["requirements", "brief"], offline=offline)
         ids = _cited_ids(record)
         good = sum(1 for sid in ids if label.get(sid) in intents)
@@ -232,12 +236,16 @@ def run(results: Results, quick: bool) -> None:
 
     rows = QUICK_ROWS if quick else None
     with isolated_home("relevance"):
+        started = time.perf_counter()
+        seconds: dict[str, float] = {}
         gold = build(rows)
+        seconds["build"] = time.perf_counter() - started
         label = _labels(WORKSPACE, gold)
         size = len(label)
         api.themes(WORKSPACE, refresh=True)
         offline_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=True))
         offline_run = measure_runs(label, offline=True)
+        seconds["offline"] = time.perf_counter() - started
         relevant = {i for _, intents in [*BENCH_IN, *BENCH_GOALS] for i in intents}
         pool = sorted((s.id, s.text) for s, _ in api.workspace(WORKSPACE).iter_signals()
                       if label.get(s.id) not in relevant and len(s.text) > 30)[:3]
@@ -246,7 +254,8 @@ def run(results: Results, quick: bool) -> None:
             os.environ["OPENAI_API_KEY"] = server.api_key
             get_settings.cache_clear()
             llm_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=False))
-            llm_run = measure_runs(label, offline=False)
+            llm_run = measure_runs(label, offline=False, goals=QUICK_LLM_GOALS if quick else None)
+        seconds["llm"] = time.perf_counter() - started - seconds["offline"]
     base = (f"BANKING77 train, {size} signals ({'stratified subset' if quick else 'all'}), "
             f"{len(BENCH_IN)} in-domain / {len(BENCH_OFF)} off-domain questions, {len(BENCH_GOALS)} goals")
     for suffix, asked, ran in (("", offline_ask, offline_run), ("_llm", llm_ask, llm_run)):
@@ -260,6 +269,7 @@ def run(results: Results, quick: bool) -> None:
                     f"{mode}; {base}; {ran['cited']} cited signals; off-topic goal: {ran['off_goal']['stories']} "
                     f"stories, {ran['off_goal']['cited']} citations, {len(ran['off_goal']['warnings'])} warnings")
         results.companion(f"relevance_ask_details{suffix}", asked["details"])
+        results.companion("relevance_seconds", {k: round(v, 1) for k, v in seconds.items()})
         results.companion(f"relevance_run_details{suffix}", {"per_goal": ran["per_goal"], "off_goal": ran["off_goal"]})
 
 
