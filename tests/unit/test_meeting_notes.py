@@ -139,3 +139,11 @@ def test_explicit_obligations_and_fillers() -> None:
     assert strip_fillers("I would like a dark theme, you know what I mean?") == (
         "I would like a dark theme, you know what I mean?")
     assert strip_fillers("Uh.") == "Uh."
+
+
+def test_a_table_of_statements_is_one_meeting_in_row_order(tmp_path: Path) -> None:
+    path = tmp_path / "standup.tsv"
+    path.write_text("n\ttext\n1\tYeah.\n2\tReports must be exportable as PDF.\n3\tYeah.\n", encoding="utf-8")
+    rows = [r for r in read_file(path, kind="meeting") if isinstance(r, RawRow)]
+    assert [(r.external_id, r.chunk, r.text) for r in rows] == [
+        ("standup", 0, "Yeah."), ("standup", 1, "Reports must be exportable as PDF."), ("standup", 2, "Yeah.")]
