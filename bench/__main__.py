@@ -25,7 +25,8 @@ def _sections() -> dict[str, tuple[Section, tuple[str, ...]]]:
         "search": (search.run, ("memory_search_p95_ms_100k", "memory_search_p95_ms_100k_baseline_local_mode")),
         "ingest": (ingest.run, ("ingest_vs_raw_embedder_ratio",)),
         "themes": (themes.run, ("themes_nmi_banking77_train", "themes_ari_banking77_train",
-                                "themes_count_banking77_train")),
+                                "themes_count_banking77_train", "themes_nmi_subsets_min", "themes_ari_subsets_min",
+                                "themes_seconds_100k", "themes_peak_rss_mb_100k")),
         "relevance": (relevance.run, tuple(f"{k}{m}" for m in ("", "_llm") for k in (
             "ask_evidence_precision", "ask_abstention_offdomain", "ask_false_abstention", "run_evidence_precision")
         )),

@@ -107,7 +107,7 @@ def search(
 
 
 #: Bumped whenever clustering or labelling changes, so saved theme snapshots are recomputed.
-THEME_METHOD = "snn-louvain+phrase-labels/1"
+THEME_METHOD = "snn-leiden+phrase-labels/2"
 
 
 def _fingerprint(memory: WorkspaceMemory) -> str:

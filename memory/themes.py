@@ -48,13 +48,21 @@ NEIGHBOURS = 10
 CANDIDATES = 64
 #: Weight of the lexical cosine relative to the dense cosine.
 LEXICAL_WEIGHT = 0.3
-#: Louvain resolutions tried; the most stable one is kept.
+#: Leiden (modularity) resolutions tried on the shared-neighbour graph; the most stable one is kept.
+LEIDEN_RESOLUTIONS = (1.0, 1.5, 2.0, 3.0, 4.0)
+#: Leiden runs (seeds) on the full graph at the chosen resolution; the partition of highest quality is kept.
+FINAL_RUNS = 3
+#: Up to this many items all are clustered together; above it a seeded random sample of this size is
+#: clustered and every other item takes the majority theme of its nearest sampled items.
+SAMPLE_MAX = 10_000
+#: Approximate kNN (large inputs): PCA dimensions, candidates re-ranked exactly, inverted lists probed.
+APPROX_DIMS = 96
+APPROX_POOL = 32
+APPROX_PROBES = 8
+#: Louvain resolutions and stability replicas of the previous method (kept for the bench comparison).
 RESOLUTIONS = (1.0, 1.5, 2.0, 3.0, 4.0)
-#: Edge-thinned replicas per resolution for the stability score, and the share of edges dropped.
 REPLICAS = 5
 DROP_EDGES = 0.1
-#: Louvain runs on the full graph at the chosen resolution; the highest-modularity one is kept.
-FINAL_RUNS = 3
 #: Quotes longer than this are cut down to their best sentence.
 MAX_QUOTE_CHARS = 240
 #: Sentiment cut-offs for the negative / positive buckets.
@@ -99,16 +107,133 @@ def cluster_vectors(vectors: np.ndarray, texts: Sequence[str] | None = None) -> 
         return np.zeros(0, dtype=np.int64)
     if n <= 2:
         return np.zeros(n, dtype=np.int64)
+    if n > SAMPLE_MAX:
+        return _cluster_large(matrix, texts)
+    k = min(NEIGHBOURS, n - 1)
+    lexical = _lexical_matrix(texts) if texts is not None else None
+    neighbours = _nearest(matrix, lexical, k)
+    graph = _snn_graph(neighbours, k)
+    labels = _leiden(_network(graph), _stable_leiden_resolution(graph), FINAL_RUNS)
+    labels = _adopt_isolated(labels, graph, neighbours)
+    labels = _group_singletons(labels, matrix)
+    return _renumber(labels)
+
+
+def _cluster_large(matrix: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
+    """Cluster a seeded random sample of ``SAMPLE_MAX`` rows, then assign the others by their neighbours.
+
+    Every other row takes the majority theme of its ``NEIGHBOURS`` nearest sampled rows (approximate
+    kNN, :func:`_approximate_nearest`), so the cost past the sample grows linearly.
+    """
+    n = matrix.shape[0]
+    sample = np.sort(np.random.default_rng(0).choice(n, SAMPLE_MAX, replace=False))
+    sampled = cluster_vectors(matrix[sample], [texts[i] for i in sample] if texts is not None else None)
+    rest = np.setdiff1d(np.arange(n), sample)
+    near = _approximate_nearest(matrix[sample], NEIGHBOURS, queries=matrix[rest])
+    votes = sampled[near]
+    labels = np.empty(n, dtype=np.int64)
+    labels[sample] = sampled
+    counts = np.zeros((len(rest), int(sampled.max()) + 1), dtype=np.int32)
+    np.add.at(counts, (np.repeat(np.arange(len(rest)), votes.shape[1]), votes.ravel()), 1)
+    labels[rest] = np.argmax(counts, axis=1)  # ties: the lower label, i.e. the larger theme
+    return _renumber(labels)
+
+
+def louvain_stability(vectors: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+    """The previous method (pure-Python Louvain, resolution by stability), kept for the bench comparison."""
+    matrix = _unit_rows(vectors)
+    n = matrix.shape[0]
+    if n <= 2:
+        return np.zeros(n, dtype=np.int64)
     lexical = _lexical_matrix(texts) if texts is not None else None
     k = min(NEIGHBOURS, n - 1)
     neighbours = _nearest(matrix, lexical, k)
     graph = _snn_graph(neighbours, k)
     resolution = _most_stable_resolution(graph)
-    candidates = [_louvain(graph, resolution, seed) for seed in range(FINAL_RUNS)]
+    candidates = [_louvain(graph, resolution, seed) for seed in range(3)]
     labels = max(candidates, key=lambda lab: _modularity(graph, lab, resolution))
     labels = _adopt_isolated(labels, graph, neighbours)
     labels = _group_singletons(labels, matrix)
     return _renumber(labels)
+
+
+def _network(graph: sp.csr_matrix) -> tuple[Any, list[float]]:
+    """The graph as an igraph network (edges of the upper triangle) and its edge weights."""
+    import igraph
+
+    upper = sp.triu(graph, 1).tocoo()
+    edges = list(zip(upper.row.tolist(), upper.col.tolist(), strict=True))
+    return igraph.Graph(n=graph.shape[0], edges=edges), upper.data.tolist()
+
+
+def _leiden(network: tuple[Any, list[float]], resolution: float, runs: int, seed: int = 0) -> np.ndarray:
+    """Leiden (leidenalg) maximising modularity at ``resolution``; the best of ``runs`` seeds."""
+    import leidenalg
+
+    graph, weights = network
+    if not weights:
+        return np.arange(graph.vcount())
+    best: tuple[float, list[int]] | None = None
+    for offset in range(runs):
+        partition = leidenalg.find_partition(
+            graph, leidenalg.RBConfigurationVertexPartition, weights=weights,
+            resolution_parameter=resolution, seed=seed + offset,
+        )
+        quality = float(partition.quality())
+        if best is None or quality > best[0] + 1e-9:
+            best = (quality, list(partition.membership))
+    assert best is not None
+    return np.asarray(best[1], dtype=np.int64)
+
+
+def _stable_leiden_resolution(graph: sp.csr_matrix) -> float:
+    """The resolution whose Leiden partitions agree most across edge-thinned replicas (mean pairwise ARI)."""
+    best_resolution, best_score = LEIDEN_RESOLUTIONS[0], -np.inf
+    replicas = [_network(_thinned(graph, seed)) for seed in range(REPLICAS)]
+    for resolution in LEIDEN_RESOLUTIONS:
+        runs = [_leiden(network, resolution, 1, seed) for seed, network in enumerate(replicas)]
+        score = float(np.mean([adjusted_rand_score(a, b) for a, b in combinations(runs, 2)]))
+        if score > best_score + 1e-9:
+            best_resolution, best_score = resolution, score
+    return best_resolution
+
+
+def _approximate_nearest(base: np.ndarray, k: int, queries: np.ndarray, block: int = 2048) -> np.ndarray:
+    """Indices of the ``k`` rows of ``base`` nearest (cosine) to each row of ``queries``, without all pairs.
+
+    Candidates come from a faiss inverted-file index over a PCA projection of ``base`` (L2 there
+    approximates the cosine of unit vectors); ``APPROX_POOL`` candidates are re-ranked by their exact
+    cosine. Seeded k-means training and per-query search make the result deterministic.
+    """
+    import faiss
+
+    n, dim = base.shape
+    rng = np.random.default_rng(0)
+    mean = base.mean(axis=0)
+    dims = min(APPROX_DIMS, dim)
+    basis = np.linalg.svd(base[rng.choice(n, min(n, 10_000), replace=False)] - mean, full_matrices=False)[2]
+    basis = basis[:dims].T.astype(np.float32)
+    reduced = np.ascontiguousarray((base - mean) @ basis, dtype=np.float32)
+    lists = max(1, min(int(4 * math.sqrt(n)), n // 40))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(dims), dims, lists, faiss.METRIC_L2)
+    index.cp.seed = 0
+    index.cp.niter = 10
+    index.train(reduced[np.sort(rng.choice(n, min(n, 40 * lists), replace=False))])
+    index.add(reduced)
+    index.nprobe = min(APPROX_PROBES, lists)
+    pool = min(APPROX_POOL, n)
+    k = min(k, n)
+    out = np.empty((queries.shape[0], k), dtype=np.int64)
+    for start in range(0, queries.shape[0], block):
+        chunk = queries[start : start + block]
+        _, cand = index.search(np.ascontiguousarray((chunk - mean) @ basis, dtype=np.float32), pool)
+        missing = cand < 0
+        cand = np.where(missing, 0, cand)
+        score = np.einsum("id,ijd->ij", chunk, base[cand])
+        score[missing] = -np.inf
+        order = np.argsort(-score, axis=1, kind="stable")[:, :k]
+        out[start : start + len(chunk)] = np.take_along_axis(cand, order, axis=1)
+    return out
 
 
 #: Cosine distance (average linkage) under which leftover singletons are grouped into a theme of their own.

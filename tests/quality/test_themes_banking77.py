@@ -35,9 +35,15 @@ def embed(texts: list[str]) -> np.ndarray:
 
 
 @functools.cache
+def _vectors(shared_data: Path) -> np.ndarray:
+    texts, _ = load_banking77(shared_data)
+    return embed(texts)
+
+
+@functools.cache
 def _clustered(shared_data: Path) -> tuple[np.ndarray, float]:
     texts, _ = load_banking77(shared_data)
-    vectors = embed(texts)
+    vectors = _vectors(shared_data)
     start = time.perf_counter()
     labels = cluster_vectors(vectors, texts)
     return labels, time.perf_counter() - start
@@ -59,3 +65,21 @@ def test_banking77_themes_without_k(shared_data: Path) -> None:
     assert 50 <= count <= 160
     assert nmi >= 0.82
     assert ari >= 0.55
+
+
+def test_banking77_random_3k_subsets_worst_case(shared_data: Path) -> None:
+    """Five seeded random 3,000-text subsets (the bench's draws): the worst one is what a held-out split risks."""
+    texts, gold = load_banking77(shared_data)
+    vectors = _vectors(shared_data)
+    scores = []
+    for seed in range(1000, 1005):
+        idx = np.sort(np.random.default_rng(seed).choice(len(texts), 3000, replace=False))
+        labels = cluster_vectors(vectors[idx], [texts[i] for i in idx])
+        truth = [gold[i] for i in idx]
+        scores.append((normalized_mutual_info_score(truth, labels), adjusted_rand_score(truth, labels),
+                       len(set(labels.tolist()))))
+    print("\nBANKING77 3k subsets (NMI, ARI, themes):", [(round(a, 4), round(b, 4), c) for a, b, c in scores])
+    assert all(50 <= count <= 110 for _, _, count in scores)
+    # Regression bars at the level reached (docs/themes.md); issue 19's goal (0.83 / 0.57) is not met yet.
+    assert min(nmi for nmi, _, _ in scores) >= 0.80
+    assert min(ari for _, ari, _ in scores) >= 0.52

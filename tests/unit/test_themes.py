@@ -395,3 +395,21 @@ def test_ingest_assigns_new_signals_to_existing_themes_and_recompute_keeps_ids(
         assert {kept[str(i)] for i in range(4)} == {owner[str(i)] for i in range(4)}  # same ids after recompute
     finally:
         reset_memory()
+
+
+def test_large_inputs_cluster_a_sample_and_assign_the_rest_by_approximate_neighbours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from memory import themes
+
+    vectors, truth = blobs([150, 120, 90, 60], seed=4)
+    monkeypatch.setattr(themes, "SAMPLE_MAX", 140)
+    labels = themes.cluster_vectors(vectors)
+    assert labels.shape == (420,)
+    assert adjusted_rand_score(truth, labels) > 0.95
+    assert np.array_equal(labels, themes.cluster_vectors(vectors))  # seeded sample and index: deterministic
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    near = themes._approximate_nearest(unit[:200], 5, queries=unit[200:])
+    exact = np.argsort(-(unit[200:] @ unit[:200].T), axis=1)[:, :5]
+    recall = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(near, exact, strict=True)])
+    assert recall > 0.9
