@@ -155,6 +155,7 @@ def run_goal(
     audience: str | None = None,
     repo: Path | None = None,
     since: str | None = None,
+    until: str | None = None,
     offline: bool | None = None,
     review: bool = False,
     out: Path | None = None,
@@ -193,6 +194,10 @@ def run_goal(
         raise InputError(f"unknown audience {audience!r}; expected one of: {', '.join(AUDIENCES)}")
     if since:
         parse_when(since)
+    if until and since and parse_when(until) < parse_when(since):
+        raise InputError(f"until ({until}) is before since ({since}): the period would be empty")
+    if until:
+        parse_when(until)
     if repo is not None and not Path(repo).is_dir():
         raise InputError(f"repository not found: {repo}")
     if offline is False and not settings.llm_configured:
@@ -213,7 +218,7 @@ def run_goal(
         "run_dir": str(run_dir), "created_at": _now(), "wall_s": 0.0,
         "inputs": {"goal": goal.strip(), "workspace": workspace, "deliverables": chosen, "audience": audience,
                    "strategy": strategy_data, "repo": str(repo) if repo else None, "since": since,
-                   "review": bool(review)},
+                   "until": until, "review": bool(review)},
     }
     write_atomic(run_dir / "request.json", json.dumps(request, indent=2))
     write_atomic(_index_dir(settings) / f"{run_id}.json", json.dumps({"run_dir": str(run_dir)}))

@@ -56,6 +56,7 @@ class InputState(TypedDict, total=False):
         strategy: Parsed strategy file (``tools.scoring.Strategy.to_dict()``) or None.
         repo: Path of a git repository (for project-data deliverables).
         since: Start of the period (ISO date or span like ``7d``) for period deliverables.
+        until: End of the period (ISO date or span); now when None.
         review: Pause for human review before finalising.
     """
 
@@ -66,6 +67,7 @@ class InputState(TypedDict, total=False):
     strategy: dict[str, Any] | None
     repo: str | None
     since: str | None
+    until: str | None
     review: bool
 
 

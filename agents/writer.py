@@ -61,6 +61,7 @@ class Materials:
     workspace: str = ""
     repo: str | None = None
     since: str | None = None
+    until: str | None = None
     strategy: dict[str, Any] | None = None
     context: list[dict[str, Any]] = field(default_factory=list)
     searched: list[str] = field(default_factory=list)
@@ -77,7 +78,7 @@ class Materials:
             findings=state.get("findings") or [], decisions=state.get("decisions") or [],
             has_strategy=bool(scores.get("strategy")), feedback=state.get("human_feedback"),
             fixes=state.get("review_notes") or [], workspace=state.get("workspace") or "",
-            repo=state.get("repo"), since=state.get("since"), strategy=state.get("strategy"),
+            repo=state.get("repo"), since=state.get("since"), until=state.get("until"), strategy=state.get("strategy"),
             context=scores.get("context") or [], searched=scores.get("searched") or [],
         )
 
@@ -242,15 +243,43 @@ def _short(sid: str) -> str:
 # --------------------------------------------------------------------------- requirements
 
 
-def capability(name: str, nature: str) -> str:
-    """What a story asks for, from its topic's name: 'dark mode', 'to change my PIN', 'a fix for “card swallowed”'."""
+def capability(name: str, nature: str, example: str = "") -> str:
+    """What a story asks for, from its topic's name and a short report of it.
+
+    'dark mode', 'to change my PIN', 'a fix for “The ATM would not give my card back”' (a problem, shown by
+    a user's own words when a short one names it), 'answers to questions like “What ATMs accept my card?”'.
+    """
     core = _REQUEST_LEAD.sub("", name.strip()).strip() or name.strip()
     first = core.split()[0].lower() if core.split() else ""
     if first in story_quality.ACTION_VERBS and len(core.split()) > 1:
         return f"to {core}"
     if nature == "question":
-        return f"clear answers about “{core}” where I need them"
-    return f"a fix for the “{core}” problem" if nature == "problem" else core
+        return f"answers to questions like “{example}”" if example else f"clear answers about “{core}”"
+    if nature == "problem":
+        return f"a fix for “{example.rstrip('.!')}”" if example else f"a fix for the “{core}” problem"
+    return core
+
+
+def example_report(ids: list[str], name: str, nature: str, evidence: dict[str, dict[str, Any]],
+                   role: str = "user") -> str:
+    """A short quote (≤ 90 characters) that names the topic and reads as the story's capability, or ''.
+
+    A question for a question topic, a statement otherwise; never one the story check would flag.
+    """
+    words = {w.lower() for w in re.findall(r"\w+", name)}
+    best: tuple[int, int, str] | None = None
+    for sid in ids:
+        quote = str(evidence.get(sid, {}).get("quote") or "").strip()
+        overlap = len(words & {w.lower() for w in re.findall(r"\w+", quote)})
+        if not quote or len(quote) > 90 or not overlap or quote.endswith("?") != (nature == "question"):
+            continue
+        draft = capability(name, nature, quote)
+        if story_quality.check_story(story_quality.from_fields(role, draft, PM)).defects:
+            continue
+        key = (-overlap, len(quote), quote)
+        if best is None or key < best:
+            best = key
+    return best[2] if best else ""
 
 
 def _situation(ids: list[str], name: str, evidence: dict[str, dict[str, Any]]) -> tuple[str, str]:
@@ -276,7 +305,7 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
     role = persona(topic["signal_ids"], m.evidence)
     nature = topic_nature(topic, m.evidence)
     signals = topic["signals"]
-    i_want = capability(name, nature)
+    i_want = capability(name, nature, example_report(ids, name, nature, m.evidence, role))
     so_that = benefit(ids, m.evidence) or PM
     sid, quote = _situation(ids, name, m.evidence)
     said = f"{_short(sid)}: “{quote}”" if quote else _short(sid)
@@ -390,7 +419,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
 
 def _metric(story: dict[str, Any], topics: list[dict[str, Any]]) -> str:
     """A success metric tied to the story's own topic and baseline."""
-    if story["i_want"].startswith("a fix for"):
+    if story["i_want"].startswith(("a fix for", "answers to questions")):
         return (f"{story['id']}: reports like {_short(story['citations'][0]) if story['citations'] else 'these'} "
                 f"drop from {_topic_signals(story, topics)} to {PM} per week")
     return f"{story['id']}: {PM} % of {story['as_a']}s use it within {PM} weeks of release"

@@ -227,8 +227,9 @@ def cmd_forget(args: argparse.Namespace) -> Any:
 
 
 def _run_options(args: argparse.Namespace) -> dict[str, Any]:
-    if args.since:
-        parse_when(args.since)  # validate early: one clear line for a bad date
+    for value in (args.since, getattr(args, "until", None)):
+        if value:
+            parse_when(value)  # validate early: one clear line for a bad date
     strategy = Path(args.strategy) if args.strategy else None
     if strategy is not None and not strategy.is_file():
         raise InputError(f"strategy file not found: {strategy}")
@@ -241,6 +242,7 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
         "audience": args.audience,
         "repo": repo,
         "since": args.since,
+        **({"until": args.until} if getattr(args, "until", None) else {}),
         "offline": True if args.offline else None,
         "review": args.review,
         "out": Path(args.out) if args.out else None,
@@ -406,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--audience", choices=["exec", "eng", "sales"])
         p.add_argument("--repo", metavar="PATH")
         p.add_argument("--since", metavar="DATE")
+        p.add_argument("--until", metavar="DATE", help="end of the period (status updates); default: now")
         p.add_argument("--offline", action="store_true", help="deterministic offline mode even if an LLM is set")
         p.add_argument("--review", action="store_true", help="pause for human review before final output")
         p.add_argument("--out", metavar="DIR")

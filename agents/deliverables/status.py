@@ -161,17 +161,22 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
     if not m.repo:
         raise InputError("the status update needs a git repository: pass --repo PATH (and --since DATE)")
     now = now or datetime.now(UTC)
+    if m.until:
+        now = parse_when(m.until, now=now)  # the period ends here (--until)
     audience = m.audience if m.audience in ("exec", "eng", "sales") else "exec"
     previous = previous_status(m.workspace) if m.workspace and not m.since else None
     start = period_start(m.since, previous, now)
-    commits = [c for c in read_commits(Path(m.repo), since=start) if not c.merge]
+    if start > now:
+        raise InputError(f"the status period starts ({start:%Y-%m-%d}) after it ends ({now:%Y-%m-%d}): "
+                         "check --since and --until")
+    commits = [c for c in read_commits(Path(m.repo), since=start, until=now) if not c.merge]
     by_sha = {c.sha: c for c in commits}
     strategy = _strategy(m)
     similarity = embedding_similarity()
     issues = _issue_signals(m.workspace) if m.workspace else []
     report: AlignmentReport | None = None
     if strategy is not None:
-        report = align(Path(m.repo), strategy, since=start, similarity=similarity,
+        report = align(Path(m.repo), strategy, since=start, until=now, similarity=similarity,
                        issues=[{"id": s.external_id, "text": s.text} for s in issues])
     ingested = memory_api.workspace(m.workspace).count() if m.workspace else 0
     themes = _themes(m.workspace) if ingested else []

@@ -36,7 +36,8 @@ HUEY_NAME = "pmpilot"
 EXECUTE_TASK = "pmpilot.execute_job"
 TICK_TASK = "pmpilot.schedule_tick"
 
-RUN_OPTIONS = frozenset({"deliverables", "strategy", "audience", "repo", "since", "offline", "review", "out"})
+RUN_OPTIONS = frozenset({"deliverables", "strategy", "audience", "repo", "since", "until", "offline", "review",
+                         "out"})
 DELIVERABLES = frozenset({"requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap"})
 AUDIENCES = frozenset({"exec", "eng", "sales"})
 INGEST_KINDS = frozenset({
@@ -243,7 +244,7 @@ def normalize_run_options(options: dict[str, Any]) -> dict[str, Any]:
             out[name] = value
         elif name in ("strategy", "repo", "out"):
             out[name] = str(Path(value).expanduser().resolve())
-        elif name == "since":
+        elif name in ("since", "until"):
             out[name] = value.isoformat() if isinstance(value, date | datetime) else str(value)
         else:
             out[name] = bool(value)

@@ -33,5 +33,20 @@ def test_status_from_commits_alone_in_an_empty_workspace(home: Path, tmp_path: P
         assert cited and cited <= shas
         assert sum(c["share"] for c in doc["capacity"]) == pytest.approx(1.0, abs=1e-6)
         assert doc["evidence"] == []
+        # --until ends the period: only the commits committed in it are counted and cited
+        dates = subprocess.run(["git", "log", "--format=%H %cI"], cwd=repo, capture_output=True, text=True,
+                               check=True).stdout.split("\n")
+        dated = sorted((d, sha) for sha, d in (line.split() for line in dates if line.strip()))
+        middle = dated[len(dated) // 2][0]
+        bounded = run_goal("Status update", "empty", deliverables=["status"], repo=repo, since="2026-01-01",
+                           until=middle, strategy=strategy_file(), offline=True)
+        _, part = read_artifact(bounded["run_id"], "status")
+        early = {sha for d, sha in dated if d <= middle}
+        cited_part = {sha for c in part["changes"] for sha in c.get("commits") or []}
+        assert cited_part and cited_part <= early and cited_part < cited
+        assert part["period"].endswith(middle[:10])
+        with pytest.raises(InputError, match="is before since"):
+            run_goal("Status update", "empty", deliverables=["status"], repo=repo, since="2026-12-01",
+                     until="2026-01-01", offline=True)
     finally:
         reset_memory()
