@@ -115,6 +115,7 @@ async def test_ask_users_answers_with_evidence_or_says_insufficient(server: Any)
         assert data["evidence"] and all(e["signal_id"] and e["quote"] for e in data["evidence"])
     unrelated = await call(server, "ask_users", {"workspace": WS, "question": "Do users enjoy our zeppelin tours?"})
     assert unrelated.structured_content["insufficient_evidence"] is True
+    assert unrelated.structured_content["evidence"] == [] and unrelated.structured_content["dissent"] == []
 
 
 async def test_audit_calendar_inline_ics(server: Any) -> None:

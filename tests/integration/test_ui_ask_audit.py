@@ -34,5 +34,6 @@ def test_ask_view_answers_with_escaped_quotes_or_says_insufficient(home: Path) -
         assert "**Evidence**" in answer
     nothing = views.ask_view("acme", "Do users enjoy our zeppelin tours?", offline=True)
     assert nothing.startswith("**Not enough evidence**")
+    assert "**Evidence**" not in nothing and "**Dissent**" not in nothing and "searched" in nothing
     with pytest.raises(InputError):
         views.ask_view("acme", "   ")

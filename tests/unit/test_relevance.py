@@ -163,3 +163,13 @@ def test_run_on_an_off_topic_goal_writes_no_stories_and_warns(bank: dict[str, st
     assert doc["stories"] == [] and doc["evidence"] == []
     on_disk = json.loads((Path(run["artifacts"][0]["path_json"]).parent / "run.json").read_text(encoding="utf-8"))
     assert on_disk["warnings"] == run["warnings"]
+
+
+def test_cli_ask_abstains_the_same_way(bank: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    from ui.cli import main
+
+    assert main(["ask", "What do customers say about our mortgage interest rates?", "--workspace", WS,
+                 "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["insufficient_evidence"] is True and answer["evidence"] == [] and answer["dissent"] == []
+    assert answer["answer"].startswith("Not enough evidence")
