@@ -151,6 +151,9 @@ _LEAD_VERB = re.compile(
 )
 _PROBLEM_WORDS = re.compile(r"\s+(?:bugs?|issues?|problems?|errors?|failures?|crash(?:es)?)$", re.IGNORECASE)
 QUOTE_CUT = 230
+#: Words that open a verb's object: after an action verb they make the name an action ('change my PIN').
+_OBJECT_START = frozenset("my our your the a an this that these those their his her its it them me us all every "
+                          "any some more new".split())
 _REQUEST_LEAD = re.compile(
     r"^(?:please\s+)?(?:add(?:ing)?|need(?:s|ed)?|want(?:s|ed)?|get|have|bring(?:\s+back)?|support|allow|enable|"
     r"implement|introduce)\s+", re.IGNORECASE)
@@ -250,8 +253,9 @@ def capability(name: str, nature: str, example: str = "") -> str:
     a user's own words when a short one names it), 'answers to questions like “What ATMs accept my card?”'.
     """
     core = _REQUEST_LEAD.sub("", name.strip()).strip() or name.strip()
-    first = core.split()[0].lower() if core.split() else ""
-    if first in story_quality.ACTION_VERBS and len(core.split()) > 1:
+    words = core.lower().split()
+    # 'change my PIN' is an action; 'rate for my payment' is not (a noun that is also a verb).
+    if len(words) > 1 and words[0] in story_quality.ACTION_VERBS and words[1] in _OBJECT_START:
         return f"to {core}"
     if nature == "question":
         return f"answers to questions like “{example}”" if example else f"clear answers about “{core}”"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.writer import capability, stated_benefit, subject
+from agents.writer import capability, example_report, stated_benefit, subject
 
 
 @pytest.mark.parametrize(
@@ -48,8 +48,23 @@ def test_a_quote_cut_at_its_length_limit_gives_no_benefit() -> None:
 @pytest.mark.parametrize(
     ("name", "nature", "expected"),
     [("dark mode", "request", "dark mode"), ("add dark mode", "request", "dark mode"),
-     ("change my PIN", "problem", "to change my PIN"), ("card payment was reverted", "problem",
-                                                        "a fix for the “card payment was reverted” problem")],
+     ("change my PIN", "problem", "to change my PIN"), ("rate for my payment", "request", "rate for my payment"),
+     ("card payment was reverted", "problem", "a fix for the “card payment was reverted” problem")],
 )
 def test_capability_reads_as_a_want(name: str, nature: str, expected: str) -> None:
     assert capability(name, nature) == expected
+
+
+def test_a_short_report_in_the_users_words_shows_the_capability() -> None:
+    evidence = {
+        "a": {"quote": "Why did the ATM eat my card? I was only checking my balance at the machine."},
+        "b": {"quote": "The ATM would not give my card back."},
+        "c": {"quote": "What happens when an ATM keeps the card?"},
+        "d": {"quote": "The ATM kept my card (the one ending 1234) and the bank was closed..."},
+    }
+    problem = example_report(list(evidence), "card back", "problem", evidence)
+    assert capability("card back", "problem", problem) == "a fix for “The ATM would not give my card back”"
+    question = example_report(list(evidence), "ATM keeps the card", "question", evidence)
+    assert capability("ATM keeps the card", "question", question) == \
+        "answers to questions like “What happens when an ATM keeps the card?”"
+    assert example_report(["d"], "card", "problem", evidence) == ""  # brackets and an ellipsis: not a clean want
