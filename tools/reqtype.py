@@ -150,32 +150,19 @@ _FUNCTIONAL = re.compile(
     r"cancel|check|validate|verify|show|provide|produce|maintain a list|retrieve|allow)\b"
 )
 
-_COMPILED: dict[str, re.Pattern[str]] = {}
-_GROUPS: dict[str, tuple[str, float]] = {}
-
-
-def _build() -> re.Pattern[str]:
-    parts = []
-    for code, cues in _CUES.items():
-        for i, (frag, weight) in enumerate(cues):
-            name = f"{code}_{i}"
-            _GROUPS[name] = (code, weight)
-            parts.append(f"(?P<{name}>{frag})")
-    return re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])")
-
-
-_MATCHER = _build()
+#: One pattern per cue, so cues may overlap ("load within two seconds" is both a load verb and a time bound).
+_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = tuple(
+    (code, weight, re.compile(r"(?<![\w])(?:" + fragment + r")(?![\w])"))
+    for code, cues in _CUES.items() for fragment, weight in cues
+)
 
 
 def score_requirement(text: str) -> dict[str, float]:
     """Score of each non-functional category (codes of ``NFR_CATEGORIES``) and of "F"."""
     norm = " ".join(text.replace("\\%", "%").lower().split())
     scores = dict.fromkeys(NFR_CATEGORIES, 0.0)
-    for match in _MATCHER.finditer(norm):
-        if match.lastgroup is None:
-            continue
-        code, weight = _GROUPS[match.lastgroup]
-        scores[code] += weight
+    for code, weight, pattern in _PATTERNS:
+        scores[code] += weight * sum(1 for _ in pattern.finditer(norm))
     scores["F"] = 0.7 * len(_FUNCTIONAL.findall(norm))
     return scores
 
