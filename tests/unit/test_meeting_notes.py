@@ -147,3 +147,44 @@ def test_a_table_of_statements_is_one_meeting_in_row_order(tmp_path: Path) -> No
     rows = [r for r in read_file(path, kind="meeting") if isinstance(r, RawRow)]
     assert [(r.external_id, r.chunk, r.text) for r in rows] == [
         ("standup", 0, "Yeah."), ("standup", 1, "Reports must be exportable as PDF."), ("standup", 2, "Yeah.")]
+
+
+def test_llm_points_are_kept_only_with_a_verbatim_quote_and_a_real_owner() -> None:
+    from agents.deliverables.meeting_notes import (
+        ActionItemDraft,
+        MeetingNotesDraft,
+        QuotedPoint,
+        RequirementPoint,
+        complete_meeting_notes,
+    )
+    from agents.writer import Materials
+
+    turns = turns_of(FIXTURE)
+    evidence = {t["signal_id"]: {**t, "kind": "meeting", "source": "expense-app-sync.vtt", "user_id": None}
+                for t in turns}
+    m = Materials(goal="notes", focus="notes", audience="exec", mode="llm", evidence=evidence, topics=[],
+                  criteria={}, findings=[], decisions=[], has_strategy=False)
+    storage = next(t for t in turns if "storage design" in t["quote"])
+    upload = next(t for t in turns if "within five seconds" in t["quote"])
+    draft = MeetingNotesDraft(
+        decisions=[QuotedPoint(text="Invented", signal_id=storage["signal_id"], quote="we decided nothing")],
+        action_items=[
+            ActionItemDraft(text="Storage design", signal_id=storage["signal_id"],
+                            quote="i'll write up the storage design", owner=None),
+            ActionItemDraft(text="Ghost task", signal_id=upload["signal_id"], quote="Uploads must finish",
+                            owner="Somebody Else"),
+        ],
+        open_questions=[],
+        requirements=[RequirementPoint(text="Uploads finish within five seconds", signal_id=upload["signal_id"],
+                                       quote="Uploads must finish within five seconds")],
+    )
+    doc = complete_meeting_notes(draft, m)
+    assert doc["decisions"] == []
+    assert [(a["owner"], a["item"]) for a in doc["action_items"]] == [
+        ("Sam Whitfield", "Storage design"), (OWNER_UNKNOWN, "Ghost task")]
+    assert doc["action_items"][0]["quotes"][0]["quote"] == "I'll write up the storage design"  # the stored span
+    requirement = doc["requirements"][0]
+    assert requirement["type"] == "non-functional" and requirement["category"] == "performance"
+    assert requirement["story"]["citations"] == [upload["signal_id"]]
+    cited = {e["signal_id"] for e in doc["evidence"]}
+    assert {storage["signal_id"], upload["signal_id"]} == cited
