@@ -424,7 +424,7 @@ class PmpilotMCP:
         offline: OfflineArg = None,
         audience: Annotated[Audience | None, Field(description="Who reads the documents.")] = None,
         since: Annotated[str | None, Field(description="Only evidence and commits since this date or span.")] = None,
-        strategy: Annotated[str | None, Field(description="Strategy YAML file (stdio only).")] = None,
+        strategy: Annotated[str | None, Field(description="Strategy file, Markdown/YAML/JSON (stdio only).")] = None,
         repo: Annotated[str | None, Field(description="Git repository path for status/alignment (stdio only).")] = None,
     ) -> Annotated[CallToolResult, RunRecord]:
         """Run the whole agent graph (planner, researchers, scorer, writer, review) for a goal; reports progress."""
