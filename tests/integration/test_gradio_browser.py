@@ -10,7 +10,9 @@ Skipped when /usr/bin/chromium is absent (CI installs ``chromium`` and ``chromiu
 from __future__ import annotations
 
 import base64
+import csv
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -28,7 +30,24 @@ from tests.support.services import require_chromium
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
 WS = "browserws"
 GOAL = "Should we fix sync bugs before building dark mode? Draft requirements and a brief for leadership."
-INJECTED = 'Sync lost my edits <img src=x onerror="window.__pwned=1"> [click](javascript:window.__pwned=2)'
+#: Written at the end of every sentence of every signal, so whatever the run cites and whichever sentence
+#: a quote picks, the quote holds ``<img src=x onerror=`` (its "." ends the sentence there): the test
+#: does not depend on ranking.
+INJECTED = '<img src=x onerror="window.__pwned=1"> [click](javascript:window.__pwned=2)'
+_SENTENCE = re.compile(r"([^.!?\n]+)([.!?]?)")
+
+
+def _injected_csv(source: Path, target: Path) -> Path:
+    """Copy a fixture CSV with :data:`INJECTED` before the end of each sentence of every text."""
+    with source.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    text_at = rows[0].index("text")
+    for row in rows[1:]:
+        row[text_at] = " ".join(f"{m.group(1).strip()} {INJECTED}{m.group(2)}"
+                                for m in _SENTENCE.finditer(row[text_at]) if m.group(1).strip())
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return target
 
 pytestmark = pytest.mark.slow
 
@@ -105,11 +124,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     get_settings.cache_clear()
     reset_memory()
     data = tmp_path_factory.mktemp("ui-browser-data")
-    tickets = data / "tickets.csv"
-    injected = INJECTED.replace('"', '""')
-    tickets.write_text((FIXTURES / "tickets.csv").read_text(encoding="utf-8").rstrip("\n")
-                       + f'\nT-9001,2025-07-20,user99,acme,enterprise,"{injected}"\n', encoding="utf-8")
-    report = api.ingest([tickets, FIXTURES / "reviews.csv"], WS)
+    report = api.ingest([_injected_csv(FIXTURES / "tickets.csv", data / "tickets.csv"),
+                         _injected_csv(FIXTURES / "reviews.csv", data / "reviews.csv")], WS)
     assert report.ingested > 0 and not report.rejected
     port = _free_port()
     app = launch(port=port, workspace=WS, offline=True, prevent_thread_lock=True, quiet=True)
@@ -174,8 +190,8 @@ def test_goal_in_the_browser_produces_documents(page: Page, tmp_path: Path) -> N
     assert page.js("window.__pwned === undefined")
     assert page.js("document.querySelectorAll('#pm-chat img[src=\"x\"], #pm-chat a[href^=\"javascript\"]').length") == 0
 
-    # The injected ticket is cited as evidence: it shows as literal text, never as markup.
-    assert "Sync lost my edits <img src=x onerror=" in text
+    # Every signal carries the injected markup, so the cited quotes show it, as literal text, never as markup.
+    assert "<img src=x onerror=" in text
 
     # Screenshot: the top of the thread with the first researcher's step opened.
     page.js("Array.from(document.querySelectorAll('#pm-chat .title')).find(t => t.innerText.includes('Researcher'))"
