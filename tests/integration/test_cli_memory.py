@@ -1,61 +1,53 @@
-"""The memory commands of the CLI, as a user runs them: a real subprocess, real files, --json output."""
+"""The memory commands of the CLI, as a user runs them: the installed console script, real files, --json output.
+
+They share the session's demo home (``pmpilot demo`` ingested the sample workspace once, see
+tests/support/contract.py) through a copy, since ``forget`` changes it.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from agents import demo
+from tests.support.contract import as_json, assert_one_line_error, demo_home, pmpilot
 
 pytestmark = pytest.mark.slow
 
-
-def pmpilot(home: Path, *args: str, check: bool = True,
-            env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PMPILOT_HOME": str(home), "HF_HUB_OFFLINE": "1", **(env_extra or {})}
-    proc = subprocess.run(
-        [sys.executable, "-m", "ui.cli", *args], capture_output=True, text=True, env=env, timeout=600
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"pmpilot {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
-    return proc
-
-
-def as_json(proc: subprocess.CompletedProcess[str]) -> dict:
-    return json.loads(proc.stdout)
+WS = demo.DEMO_WORKSPACE
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("cli-home")
-    files = [str(p) for p in demo.signal_files()]
-    report = as_json(pmpilot(home, "ingest", *files, "--workspace", "acme", "--json"))
-    assert report["workspace"] == "acme"
-    assert report["ingested"] >= 300
-    assert report["rejected"] == [] or all({"path", "line", "reason"} <= set(r) for r in report["rejected"])
-    return home
+    return demo_home(tmp_path_factory).copy(tmp_path_factory.mktemp("cli-memory") / "home")
 
 
-def test_reingest_stores_nothing_new(seeded: Path) -> None:
+def test_ingest_new_then_reingest_stores_nothing_new(seeded: Path, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh.csv"
+    fresh.write_text("id,user_id,account_id,created_at,text\n"
+                     "F-1,fresh-1,freshco,2026-11-30,Exporting a board to PDF drops every sticky note\n"
+                     "F-2,fresh-2,freshco,2026-11-30,\n", encoding="utf-8")
+    report = as_json(pmpilot(seeded, "ingest", str(fresh), "--workspace", WS, "--kind", "ticket", "--json"))
+    assert set(report) >= {"workspace", "ingested", "duplicates", "updated", "rejected"}
+    assert (report["workspace"], report["ingested"], report["duplicates"], report["updated"]) == (WS, 1, 0, 0)
+    assert [(r["path"].endswith("fresh.csv"), r["line"]) for r in report["rejected"]] == [(True, 3)]
+    assert report["rejected"][0]["reason"]
+
     files = [str(p) for p in demo.signal_files()]
-    report = as_json(pmpilot(seeded, "ingest", *files, "--workspace", "acme", "--json"))
+    report = as_json(pmpilot(seeded, "ingest", *files, str(fresh), "--workspace", WS, "--json"))
     assert report["ingested"] == 0
     assert report["updated"] == 0
     assert report["duplicates"] >= 300
 
 
 def test_stats_search_themes_profile(seeded: Path) -> None:
-    stats = as_json(pmpilot(seeded, "stats", "--workspace", "acme", "--json"))
+    stats = as_json(pmpilot(seeded, "stats", "--workspace", WS, "--json"))
     assert stats["signals"] >= 300 and stats["users"] > 10 and stats["accounts"] > 3
     assert set(stats) >= {"workspace", "signals", "users", "accounts", "themes", "sources"}
 
-    hits = as_json(pmpilot(seeded, "search", "sync conflict lost my edits", "--workspace", "acme",
+    hits = as_json(pmpilot(seeded, "search", "sync conflict lost my edits", "--workspace", WS,
                            "--limit", "5", "--json"))["hits"]
     assert 0 < len(hits) <= 5
     assert set(hits[0]) >= {"signal_id", "external_id", "score", "text", "source", "kind", "user_id",
@@ -63,16 +55,16 @@ def test_stats_search_themes_profile(seeded: Path) -> None:
     assert any("sync" in h["text"].lower() for h in hits)
 
     account = next(h["account_id"] for h in hits if h["account_id"])
-    scoped = as_json(pmpilot(seeded, "search", "sync", "--workspace", "acme", "--account", account, "--json"))
+    scoped = as_json(pmpilot(seeded, "search", "sync", "--workspace", WS, "--account", account, "--json"))
     assert scoped["hits"] and all(h["account_id"] == account for h in scoped["hits"])
 
-    themes = as_json(pmpilot(seeded, "themes", "--workspace", "acme", "--members", "--json"))["themes"]
+    themes = as_json(pmpilot(seeded, "themes", "--workspace", WS, "--members", "--json"))["themes"]
     assert len(themes) >= 3
     first = themes[0]
     assert set(first) >= {"id", "label", "keywords", "size", "users", "accounts", "trend", "quotes", "members"}
     assert len(first["members"]) == first["size"]
 
-    profile = as_json(pmpilot(seeded, "profile", "--workspace", "acme", "--account", account, "--json"))
+    profile = as_json(pmpilot(seeded, "profile", "--workspace", WS, "--account", account, "--json"))
     assert profile["subject"] == account
     assert profile["claims"], "an account with signals has claims"
     claim = profile["claims"][0]
@@ -87,34 +79,35 @@ def test_other_workspace_sees_nothing(seeded: Path) -> None:
 
 
 def test_forget_leaves_nothing(seeded: Path) -> None:
-    hits = as_json(pmpilot(seeded, "search", "sync", "--workspace", "acme", "--limit", "20", "--json"))["hits"]
+    hits = as_json(pmpilot(seeded, "search", "sync", "--workspace", WS, "--limit", "20", "--json"))["hits"]
     user = next(h["user_id"] for h in hits if h["user_id"])
-    receipt = as_json(pmpilot(seeded, "forget", "--workspace", "acme", "--user", user, "--json"))
+    receipt = as_json(pmpilot(seeded, "forget", "--workspace", WS, "--user", user, "--json"))
     assert receipt["deleted_signals"] >= 1
     assert user not in receipt["receipt"]
-    again = as_json(pmpilot(seeded, "search", "sync", "--workspace", "acme", "--user", user, "--json"))
+    again = as_json(pmpilot(seeded, "search", "sync", "--workspace", WS, "--user", user, "--json"))
     assert again["hits"] == []
-    themes = pmpilot(seeded, "themes", "--workspace", "acme", "--members", "--json").stdout
+    themes = pmpilot(seeded, "themes", "--workspace", WS, "--members", "--json").stdout
     removed = {h["signal_id"] for h in hits if h["user_id"] == user}
     assert not any(sid in themes for sid in removed)
 
 
 def test_bad_input_is_one_line_and_exit_1(seeded: Path, tmp_path: Path) -> None:
-    missing = pmpilot(seeded, "ingest", str(tmp_path / "nope.csv"), "--workspace", "acme", check=False)
-    assert missing.returncode == 1
-    assert len(missing.stderr.strip().splitlines()) == 1 and "Traceback" not in missing.stderr
+    missing = pmpilot(seeded, "ingest", str(tmp_path / "nope.csv"), "--workspace", WS, check=False)
+    assert "nope.csv" in assert_one_line_error(missing, 1)
 
     broken = tmp_path / "broken.json"
     broken.write_text('[{"id": 1, "text": "sync is broken"', encoding="utf-8")
-    proc = pmpilot(seeded, "ingest", str(broken), "--workspace", "acme", "--json", check=False)
-    assert proc.returncode == 1
-    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    proc = pmpilot(seeded, "ingest", str(broken), "--workspace", WS, "--json", check=False)
+    assert "broken.json" in assert_one_line_error(proc, 1)
 
-    usage = pmpilot(seeded, "search", "--workspace", "acme", check=False)
-    assert usage.returncode == 2
+    usage = pmpilot(seeded, "search", "--workspace", WS, check=False)
+    assert "query" in assert_one_line_error(usage, 2)
 
-    bad_profile = pmpilot(seeded, "profile", "--workspace", "acme", check=False)
-    assert bad_profile.returncode == 1
+    bad_profile = pmpilot(seeded, "profile", "--workspace", WS, check=False)
+    assert "--user" in assert_one_line_error(bad_profile, 1)
+
+    bad_workspace = pmpilot(seeded, "stats", "--workspace", "../etc", "--json", check=False)
+    assert "workspace" in assert_one_line_error(bad_workspace, 1)
 
 
 def test_retention_command_expires_old_signals_per_settings(tmp_path: Path) -> None:

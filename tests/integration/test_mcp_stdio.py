@@ -1,9 +1,10 @@
-"""The MCP server as a stdio subprocess (how Claude Desktop, Cursor and VS Code run it), with the SDK's stdio client."""
+"""The MCP server as a stdio subprocess (how Claude Desktop, Cursor and VS Code run it), with the SDK's stdio client.
+
+The server is the installed console script, ``pmpilot mcp``, exactly as a client's configuration launches it.
+"""
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from kernel.settings import get_settings
+from tests.support.contract import PMPILOT, cli_env
+
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "graph"
@@ -37,11 +41,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def params(home: Path, *extra: str) -> StdioServerParameters:
-    env = {**os.environ, "PMPILOT_HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false"}
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PMPILOT_QDRANT_URL", "PMPILOT_QUEUE_URL"):
-        env.pop(var, None)
-    return StdioServerParameters(command=sys.executable, args=["-m", "ui.mcp_server", *extra], env=env, cwd=REPO)
+    assert PMPILOT.is_file(), f"console script not found at {PMPILOT}: run `make install`"
+    return StdioServerParameters(command=str(PMPILOT), args=["mcp", *extra], env=cli_env(home), cwd=REPO)
 
 
 def text(result: Any) -> str:
@@ -55,14 +56,19 @@ async def test_stdio_server_serves_tools_resources_and_progress(home: Path) -> N
         progress.append(message or "")
 
     async with Client(params(home), read_timeout_seconds=300) as mcp:
-        assert mcp.server_info is not None and mcp.server_info.name == "pmpilot"
+        assert mcp.server_info is not None and mcp.server_info.name == "pmpilot" and mcp.server_info.version
+        assert mcp.protocol_version
+        capabilities = mcp.server_capabilities
+        assert capabilities.tools is not None and capabilities.resources is not None
+        assert capabilities.prompts is not None
+        assert mcp.instructions and "workspace" in mcp.instructions
         tools = {t.name for t in (await mcp.list_tools()).tools}
         assert len(tools) == 13
         hits = await mcp.call_tool("search_user_memory", {"workspace": WS, "query": "sync fails", "limit": 3})
         assert not hits.is_error, text(hits)
         assert any("sync" in h["text"].lower() for h in hits.structured_content["hits"])
         bad = await mcp.call_tool("search_user_memory", {"workspace": WS, "query": "sync", "limit": 999})
-        assert bad.is_error
+        assert bad.is_error and "limit" in text(bad) and len(text(bad).splitlines()) == 1
         ingested = await mcp.call_tool("ingest_signals", {"workspace": WS, "paths": [str(FIXTURES / "reviews.csv")]})
         assert not ingested.is_error, text(ingested)
         assert ingested.structured_content["ingested"] > 0
