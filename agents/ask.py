@@ -199,6 +199,10 @@ def _profile_evidence(workspace: str, question: str, *, segment: str | None, acc
     return list(dict.fromkeys(ids))
 
 
+#: Vectors of theme labels by (embedder, labels): a snapshot's labels are embedded once per process.
+_LABEL_VECTORS: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
 def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS) -> list[str]:
     """Labels of the saved themes closest to the question (no theme is computed for this)."""
     report = memory_api.workspace(workspace).load_themes()
@@ -206,7 +210,15 @@ def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS) -
     if not themes:
         return []
     memory = memory_api.workspace(workspace)
-    sims = memory.embedder.embed([t.label for t in themes]) @ memory.embedder.embed_query(question)
+    labels = tuple(t.label for t in themes)
+    key = (memory.embedder.name, labels)
+    vectors = _LABEL_VECTORS.get(key)
+    if vectors is None:
+        vectors = memory.embedder.embed(list(labels))
+        if len(_LABEL_VECTORS) > 32:
+            _LABEL_VECTORS.clear()
+        _LABEL_VECTORS[key] = vectors
+    sims = vectors @ memory.embedder.embed_query(question)
     order = sorted(range(len(themes)), key=lambda i: (-float(sims[i]), themes[i].label))
     return [themes[i].label for i in order[:limit]]
 

@@ -14,8 +14,9 @@ external id, so a cited signal is *on topic* iff its intent is one the question 
   that is on topic (the off-topic goal's run must cite nothing; reported as a companion).
 
 ``*_llm`` keys measure the same in LLM mode against the scripted OpenAI-compatible server, whose
-model cites real but off-topic signals next to the ones it was shown (they must be dropped); with
-``--quick`` only the first three goals (and the off-topic one) are run in LLM mode.
+model cites real but off-topic signals next to the ones it was shown (they must be dropped).
+``--quick`` measures every 2nd in-domain and off-domain question and 3 goals offline, every 4th
+in-domain question, every 2nd off-domain one and 2 goals in LLM mode (each plus the off-topic goal).
 
 ``python -m bench.relevance --fit`` refits :data:`tools.relevance.FITTED` on the calibration
 questions (BANKING77 and user-stories, disjoint from the measured ones) and prints the constants.
@@ -52,8 +53,9 @@ from bench.relevance_data import (
 
 WORKSPACE = "relevance"
 QUICK_ROWS = 2500
-#: Goals run in LLM mode with ``--quick`` (plus the off-topic one); all of them otherwise.
-QUICK_LLM_GOALS = 3
+#: Goals run with ``--quick`` offline and in LLM mode (plus the off-topic one); all of them otherwise.
+QUICK_GOALS = 3
+QUICK_LLM_GOALS = 2
 USER_STORIES = BANKING77_TRAIN.parents[1] / "user-stories"
 
 
@@ -113,11 +115,12 @@ def _labels(workspace: str, gold: dict[str, str]) -> dict[str, str]:
 # ------------------------------------------------------------------------------------------- measures
 
 
-def measure_ask(label: dict[str, str], ask: Callable[[str], Any]) -> dict[str, Any]:
-    """Precision, off-domain abstention and false abstention of ``ask`` over the bench questions."""
+def measure_ask(label: dict[str, str], ask: Callable[[str], Any], step: int = 1) -> dict[str, Any]:
+    """Precision, off-domain abstention and false abstention of ``ask`` over every ``step``-th bench question."""
+    inside, outside = BENCH_IN[::step], BENCH_OFF[::min(step, 2)]
     on = cited = false_abstain = 0
     details = []
-    for question, intents in BENCH_IN:
+    for question, intents in inside:
         answer = ask(question)
         ids = [c.signal_id for c in [*answer.evidence, *answer.dissent]]
         good = sum(1 for sid in ids if label.get(sid) in intents)
@@ -127,13 +130,14 @@ def measure_ask(label: dict[str, str], ask: Callable[[str], Any]) -> dict[str, A
                         "on_topic": good, "confidence": answer.confidence})
     abstained = 0
     quotes_when_abstaining = 0
-    for question in BENCH_OFF:
+    for question in outside:
         answer = ask(question)
         abstained += int(answer.insufficient_evidence)
         quotes_when_abstaining += len(answer.evidence) + len(answer.dissent) if answer.insufficient_evidence else 0
         details.append({"q": question[:60], "abstained": answer.insufficient_evidence, "off_domain": True})
     return {"precision": on / cited if cited else 1.0, "cited": cited,
-            "abstention_offdomain": abstained / len(BENCH_OFF), "false_abstention": false_abstain / len(BENCH_IN),
+            "abstention_offdomain": abstained / len(outside), "false_abstention": false_abstain / len(inside),
+            "questions": (len(inside), len(outside)),
             "quotes_when_abstaining": quotes_when_abstaining, "details": details}
 
 
@@ -243,8 +247,8 @@ def run(results: Results, quick: bool) -> None:
         label = _labels(WORKSPACE, gold)
         size = len(label)
         api.themes(WORKSPACE, refresh=True)
-        offline_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=True))
-        offline_run = measure_runs(label, offline=True)
+        offline_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=True), 2 if quick else 1)
+        offline_run = measure_runs(label, offline=True, goals=QUICK_GOALS if quick else None)
         seconds["offline"] = time.perf_counter() - started
         relevant = {i for _, intents in [*BENCH_IN, *BENCH_GOALS] for i in intents}
         pool = sorted((s.id, s.text) for s, _ in api.workspace(WORKSPACE).iter_signals()
@@ -253,13 +257,14 @@ def run(results: Results, quick: bool) -> None:
             os.environ["OPENAI_BASE_URL"] = server.base_url
             os.environ["OPENAI_API_KEY"] = server.api_key
             get_settings.cache_clear()
-            llm_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=False))
+            llm_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=False), 4 if quick else 1)
             llm_run = measure_runs(label, offline=False, goals=QUICK_LLM_GOALS if quick else None)
         seconds["llm"] = time.perf_counter() - started - seconds["offline"]
-    base = (f"BANKING77 train, {size} signals ({'stratified subset' if quick else 'all'}), "
-            f"{len(BENCH_IN)} in-domain / {len(BENCH_OFF)} off-domain questions, {len(BENCH_GOALS)} goals")
     for suffix, asked, ran in (("", offline_ask, offline_run), ("_llm", llm_ask, llm_run)):
         mode = "offline" if not suffix else "LLM mode (scripted server citing off-topic signals too)"
+        base = (f"BANKING77 train, {size} signals ({'random subset' if quick else 'all'}), "
+                f"{asked['questions'][0]} in-domain / {asked['questions'][1]} off-domain questions, "
+                f"{len(ran['per_goal'])} goals + an off-topic one")
         results.put(f"ask_evidence_precision{suffix}", asked["precision"],
                     f"{mode}; {base}; {asked['cited']} cited signals")
         results.put(f"ask_abstention_offdomain{suffix}", asked["abstention_offdomain"],
