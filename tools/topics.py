@@ -58,7 +58,20 @@ def _proper_noun(word: str, first: bool) -> bool:
     return not first and word[:1].isupper() and not word.isupper() and word[1:].islower()
 
 
-def _ngrams(text: str, goal: set[str]) -> set[tuple[str, ...]]:
+def proper_nouns(texts: Sequence[str]) -> set[str]:
+    """Words written capitalised inside a sentence somewhere in ``texts`` (brands, names), normalised.
+
+    A brand that also opens a sentence elsewhere ('Dropbox sync fails') is recognised from its other uses.
+    """
+    found: set[str] = set()
+    for text in texts:
+        for clause in re.split(r"(?<=[.!?])\s+|\n+", text):
+            words = _WORD.findall(clause)
+            found.update(_norm(w) for i, w in enumerate(words) if _proper_noun(w, i == 0))
+    return found
+
+
+def _ngrams(text: str, goal: set[str], names: frozenset[str] = frozenset()) -> set[tuple[str, ...]]:
     """Candidate phrases of one quote: 1-4 words inside one clause, content words at both ends."""
     out: set[tuple[str, ...]] = set()
     for clause in _BREAK.split(text):
@@ -75,7 +88,8 @@ def _ngrams(text: str, goal: set[str]) -> set[tuple[str, ...]]:
                     continue
                 if n > 1 and lows[-1] in ACTION_VERBS:  # 'ATMs accept': a clause cut before its object
                     continue
-                if any(_proper_noun(w, i + k == 0) and _norm(w) not in goal for k, w in enumerate(span)):
+                if any((_proper_noun(w, i + k == 0) or _norm(w) in names) and _norm(w) not in goal
+                       for k, w in enumerate(span)):
                     continue
                 out.add(tuple(span))
     return out
@@ -89,18 +103,19 @@ def name_topic(quotes: Sequence[str], goal: str, others: Sequence[str] = (), fal
     for longer phrases. ``fallback`` (e.g. the goal's subject) when no phrase qualifies.
     """
     gwords = goal_words(goal)
+    names = frozenset(proper_nouns([*quotes, *others]))
     forms: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
     inside: Counter[tuple[str, ...]] = Counter()
     for quote in quotes:
         seen: set[tuple[str, ...]] = set()
-        for gram in _ngrams(quote, gwords):
+        for gram in _ngrams(quote, gwords, names):
             key = tuple(_norm(w) for w in gram)
             forms[key][gram] += 1
             seen.add(key)
         inside.update(seen)
     outside: Counter[tuple[str, ...]] = Counter()
     for quote in others:
-        outside.update({tuple(_norm(w) for w in g) for g in _ngrams(quote, gwords)})
+        outside.update({tuple(_norm(w) for w in g) for g in _ngrams(quote, gwords, names)})
     need = 2 if len(quotes) >= 2 else 1
     best, best_score = None, 0.0
     for key, count in inside.items():

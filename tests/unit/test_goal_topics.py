@@ -141,6 +141,9 @@ def test_topic_names_use_the_evidence_words_never_brands_or_praise() -> None:
     name = name_topic(quotes, "Requirements for fixing sync bugs")
     assert name.lower() == "sync fails"
     assert name_topic(["Love it", "Great app"], "fix sync", fallback="sync") == "sync"
+    # A brand opening a sentence is still a brand when it is written capitalised elsewhere.
+    assert "dropbox" not in name_topic(["Dropbox uploads stall.", "Dropbox uploads stall again.",
+                                        "I pay for Dropbox."], "fix uploads").lower()
 
 
 def test_a_model_draft_keeps_only_goal_evidence_and_gets_the_same_check() -> None:
