@@ -294,7 +294,8 @@ def review_drafts(drafts: dict[str, dict[str, Any]], topics: list[dict[str, Any]
             for part in ("as_a", "i_want", "so_that"):
                 if not str(story.get(part) or "").strip():
                     note("requirements", sid, f"missing '{part}'", f"state the {part.replace('_', ' ')} of {sid}")
-            if NOT_ATOMIC.search(str(story.get("i_want") or "")):
+            # A user's words quoted in the capability ('a fix for “X and Y”') are one reported situation.
+            if NOT_ATOMIC.search(re.sub(r"“[^”]*”", "", str(story.get("i_want") or ""))):
                 note("requirements", sid, "story is not atomic", f"split {sid} into one story per capability")
             criteria = story.get("acceptance_criteria") or []
             if not criteria:

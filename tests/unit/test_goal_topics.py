@@ -163,3 +163,14 @@ def test_a_model_draft_keeps_only_goal_evidence_and_gets_the_same_check() -> Non
     assert [s["citations"] for s in doc["stories"]] == [["s0", "invented", "s1"]]  # unknown ids: validation's job
     assert (doc["stories"][0]["as_a"], doc["stories"][0]["so_that"]) == ("user", "I trust it")
     assert "1 duplicate stories merged" in doc["quality_notes"][-1]
+
+
+def test_a_quoted_report_with_and_is_not_split_by_the_review() -> None:
+    from agents.scorer import review_drafts
+
+    story = {"id": "S1", "as_a": "user", "i_want": "a fix for “I log in and the app logs me out”", "so_that": PM,
+             "acceptance_criteria": ["Given a user, When they log in, Then they stay logged in"], "citations": ["s0"]}
+    notes = review_drafts({"requirements": {"stories": [story]}}, [], coverage=False)
+    assert notes == []
+    notes = review_drafts({"requirements": {"stories": [{**story, "i_want": "export and share"}]}}, [], coverage=False)
+    assert [n["problem"] for n in notes] == ["story is not atomic"]
