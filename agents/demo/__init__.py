@@ -4,6 +4,10 @@
 ``README.md`` beside this module) and shipped as package data, so the demo works offline on a
 fresh machine. ``build_demo_repo`` turns ``commits.json`` into a real git repository with
 deterministic shas for ``pmpilot align`` and the status deliverable.
+
+The files are written at fixed dates; every function here hands out a copy shifted by one whole
+number of days (``demo_offset``) so that the newest demo record falls on yesterday (UTC), and
+README's ``--since 7d`` / ``--since 30d`` examples find content on any day.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from kernel.errors import InputError
@@ -31,29 +36,138 @@ INTERNAL_SPEAKERS: frozenset[str] = frozenset({
 })
 
 #: Bump when the file-content generator changes, so stale demo repositories are rebuilt.
-_GENERATOR_VERSION = "1"
+_GENERATOR_VERSION = "2"
+#: Pins "today" (``YYYY-MM-DD``) for the demo's date shift; for tests that need fixed dates.
+TODAY_ENV = "PMPILOT_DEMO_TODAY"
+#: An ISO calendar date not embedded in a longer number or id (``2026-10-14``, ``2026-10-14T09:00Z``).
+_ISO_DATE_RE = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?![\d])")
+#: A leading ``YYYY-MM-DD_`` in a transcript's file name (dropped in the shifted copy: see ``_shifted_dir``).
+_NAME_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}_")
 _MARKER = "pmpilot-demo"
 _STOPWORDS = frozenset({"and", "for", "the", "with", "from", "when", "into", "instead", "both", "get", "new"})
 
 
-def signal_files() -> list[Path]:
+def _data_files() -> list[Path]:
+    """Every dated data file of the demo (the commit history included), in a fixed order."""
+    return sorted(p for p in DATA_DIR.rglob("*") if p.is_file() and p.suffix != ".yaml")
+
+
+@lru_cache(maxsize=1)
+def anchor_date() -> date:
+    """The newest calendar date written anywhere in the demo files (computed once per process)."""
+    found = [
+        date(int(m[1]), int(m[2]), int(m[3]))
+        for path in _data_files()
+        for m in _ISO_DATE_RE.finditer(path.read_text(encoding="utf-8"))
+    ]
+    return max(found)
+
+
+def _today() -> date:
+    pinned = os.environ.get(TODAY_ENV, "").strip()
+    if pinned:
+        try:
+            return date.fromisoformat(pinned)
+        except ValueError as exc:
+            raise InputError(f"{TODAY_ENV}={pinned!r} is not a date (YYYY-MM-DD)") from exc
+    return datetime.now(UTC).date()
+
+
+def demo_offset(today: date | None = None) -> timedelta:
+    """Whole days added to every demo date so the newest record lands on ``today`` − 1 day.
+
+    ``today`` defaults to ``$PMPILOT_DEMO_TODAY`` when set, else the current UTC date.
+    """
+    return (today or _today()) - timedelta(days=1) - anchor_date()
+
+
+def shift_dates(text: str, offset: timedelta) -> str:
+    """``text`` with every ISO calendar date moved by ``offset`` (times and zones kept as written)."""
+    if not offset:
+        return text
+
+    def move(m: re.Match[str]) -> str:
+        try:
+            moved = date(int(m[1]), int(m[2]), int(m[3])) + offset
+        except ValueError:
+            return m[0]
+        return moved.isoformat()
+
+    return _ISO_DATE_RE.sub(move, text)
+
+
+def _shifted_dir(offset: timedelta) -> Path:
+    """A cached copy of ``data/`` with every date moved by ``offset``; built once per offset and data.
+
+    Transcript names lose their leading date so signal ids stay the same from one day to the next;
+    the VTT ``Recorded:`` header carries the shifted date and an SRT (which has no header) gets it
+    as its modification time, the ingest readers' documented fallback.
+    """
+    digest = hashlib.sha256(_GENERATOR_VERSION.encode())
+    for path in _data_files():
+        digest.update(path.relative_to(DATA_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    key = f"{digest.hexdigest()[:16]}-{offset.days:+d}"
+    root = Path(tempfile.gettempdir()) / f"pmpilot-demo-{getattr(os, 'getuid', lambda: 0)()}"
+    target = root / key
+    if (target / ".complete").is_file():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+    try:
+        for path in sorted(DATA_DIR.rglob("*")):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(DATA_DIR)
+            name = _NAME_DATE_RE.sub("", rel.name) if rel.parent != Path(".") else rel.name
+            out = work / rel.parent / name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            text = path.read_text(encoding="utf-8")
+            out.write_text(text if path.suffix == ".yaml" else shift_dates(text, offset), encoding="utf-8")
+            named = _NAME_DATE_RE.match(rel.name)
+            if named:
+                day = date.fromisoformat(named[0][:10]) + offset
+                stamp = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+                os.utime(out, (stamp, stamp))
+        (work / ".complete").write_text(key + "\n", encoding="utf-8")
+        try:
+            work.rename(target)
+        except OSError:  # another process built it first
+            if not (target / ".complete").is_file():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def data_dir(today: date | None = None) -> Path:
+    """The demo data, dated relative to ``today`` (see ``demo_offset``)."""
+    return _shifted_dir(demo_offset(today))
+
+
+def signal_files(today: date | None = None) -> list[Path]:
     """Every user-signal file to ingest (tickets, reviews, interviews, sales calls, survey, usage).
 
-    The internal meeting transcript is not a user signal: see ``meeting_file``.
+    Dated relative to ``today`` (see ``demo_offset``). The internal meeting transcript is not a
+    user signal: see ``meeting_file``.
     """
+    base = data_dir(today)
+
+    def dated(folder: str, pattern: str) -> list[Path]:  # in date order, as the written names sort
+        return [base / folder / _NAME_DATE_RE.sub("", p.name) for p in sorted((DATA_DIR / folder).glob(pattern))]
+
     return [
-        DATA_DIR / "tickets.csv",
-        DATA_DIR / "reviews.csv",
-        *sorted((DATA_DIR / "interviews").glob("*.vtt")),
-        *sorted((DATA_DIR / "sales_calls").glob("*.srt")),
-        DATA_DIR / "survey.jsonl",
-        DATA_DIR / "usage_events.csv",
+        base / "tickets.csv",
+        base / "reviews.csv",
+        *dated("interviews", "*.vtt"),
+        *dated("sales_calls", "*.srt"),
+        base / "survey.jsonl",
+        base / "usage_events.csv",
     ]
 
 
-def meeting_file() -> Path:
-    """The internal product-meeting transcript (ingest with ``--kind meeting``)."""
-    return DATA_DIR / "meeting_notes_sync.vtt"
+def meeting_file(today: date | None = None) -> Path:
+    """The internal product-meeting transcript (ingest with ``--kind meeting``), dated like the signals."""
+    return data_dir(today) / "meeting_notes_sync.vtt"
 
 
 def strategy_file() -> Path:
@@ -61,13 +175,13 @@ def strategy_file() -> Path:
     return DATA_DIR / "strategy.yaml"
 
 
-def issues_file() -> Path:
-    """A GitHub issues export (JSON) of the Tandem repository."""
-    return DATA_DIR / "github_issues.json"
+def issues_file(today: date | None = None) -> Path:
+    """A GitHub issues export (JSON) of the Tandem repository, dated like the signals."""
+    return data_dir(today) / "github_issues.json"
 
 
 def commits_file() -> Path:
-    """The commit history that ``build_demo_repo`` replays."""
+    """The commit history that ``build_demo_repo`` replays (as written: the shift is applied on build)."""
     return DATA_DIR / "commits.json"
 
 
@@ -87,10 +201,10 @@ class _Commit:
     files: tuple[_FileChange, ...]
 
 
-def _load_commits(path: Path) -> list[_Commit]:
-    """Parse and validate ``commits.json`` (one clear error for a malformed history)."""
+def _load_commits(path: Path, offset: timedelta = timedelta(0)) -> list[_Commit]:
+    """Parse and validate ``commits.json`` with its dates moved by ``offset`` (one clear error if malformed)."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(shift_dates(path.read_text(encoding="utf-8"), offset))
         commits = [
             _Commit(
                 author=str(c["author"]), email=str(c["email"]), date=str(c["date"]),
@@ -235,9 +349,10 @@ def _git(repo: Path, *args: str, env: dict[str, str], stdin: bytes | None = None
     return stdout
 
 
-def _fingerprint(source: Path) -> str:
+def _fingerprint(source: Path, offset: timedelta) -> str:
     digest = hashlib.sha256(source.read_bytes())
     digest.update(_GENERATOR_VERSION.encode())
+    digest.update(f"offset {offset.days:+d}".encode())
     return digest.hexdigest()[:24]
 
 
@@ -256,21 +371,23 @@ def _existing_head(dest: Path, fingerprint: str, env: dict[str, str]) -> str | N
     return head if head == recorded[1] else None
 
 
-def build_demo_repo(dest: Path) -> Path:
+def build_demo_repo(dest: Path, today: date | None = None) -> Path:
     """Create the Tandem git repository at ``dest`` from ``commits.json`` and return ``dest``.
 
-    Authors, emails, dates, messages and file contents are fixed and no user or system git
-    config is read, so commit shas are identical on every machine. Idempotent: an up-to-date
-    demo repository at ``dest`` is returned as is; a stale one (built from older data) is
-    rebuilt. The repository is built in a temporary sibling directory and moved into place,
-    so a failure never leaves a half-written repository behind.
+    Commit dates are moved by ``demo_offset(today)`` whole days. Authors, emails, messages and
+    file contents are fixed and no user or system git config is read, so commit shas are
+    identical on every machine for a given day. Idempotent: an up-to-date demo repository at
+    ``dest`` is returned as is; a stale one (older data, or built on another day) is rebuilt.
+    The repository is built in a temporary sibling directory and moved into place, so a failure
+    never leaves a half-written repository behind.
 
     Raises:
         InputError: ``dest`` exists and is not a demo repository, git is missing or fails.
     """
     dest = Path(dest).expanduser().resolve()
     source = commits_file()
-    fingerprint = _fingerprint(source)
+    offset = demo_offset(today)
+    fingerprint = _fingerprint(source, offset)
     env = _git_env()
     if dest.exists():
         if _existing_head(dest, fingerprint, env) is not None:
@@ -279,7 +396,7 @@ def build_demo_repo(dest: Path) -> Path:
             shutil.rmtree(dest)
         elif not dest.is_dir() or any(dest.iterdir()):
             raise InputError(f"{dest} already exists and is not the pmpilot demo repository")
-    commits = _load_commits(source)
+    commits = _load_commits(source, offset)
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
     try:

@@ -9,7 +9,7 @@ import math
 import re
 import subprocess
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,10 @@ from agents.demo import (
     DATA_DIR,
     DEMO_WORKSPACE,
     INTERNAL_SPEAKERS,
+    anchor_date,
     build_demo_repo,
     commits_file,
+    demo_offset,
     issues_file,
     meeting_file,
     signal_files,
@@ -197,7 +199,7 @@ def test_strategy_weights_sum_to_one_and_goals_have_rules() -> None:
 
 
 def test_issues_export_has_github_shape() -> None:
-    issues = json.loads(issues_file().read_text(encoding="utf-8"))
+    issues = json.loads((DATA_DIR / "github_issues.json").read_text(encoding="utf-8"))
     assert len(issues) >= 20 and len({i["number"] for i in issues}) == len(issues)
     for issue in issues:
         assert issue["title"] and issue["body"] and issue["state"] in {"open", "closed"}
@@ -238,7 +240,7 @@ def test_build_demo_repo_replays_commits_json(demo_repo: Path) -> None:
         head, *stat = [line for line in entry.splitlines() if line.strip()]
         author, email, date, subject = head.split("|", 3)
         assert (author, email, subject) == (commit["author"], commit["email"], commit["message"].splitlines()[0])
-        assert datetime.fromisoformat(date) == datetime.fromisoformat(commit["date"])
+        assert datetime.fromisoformat(date) == datetime.fromisoformat(commit["date"]) + demo_offset(), subject
         numstat = {path: (int(a), int(r)) for a, r, path in (line.split("\t") for line in stat)}
         assert numstat == {f["path"]: (f["added"], f["removed"]) for f in commit["files"]}
     assert _git(demo_repo, "status", "--porcelain").strip() == ""
@@ -283,3 +285,26 @@ def test_readme_pii_table_matches_the_data() -> None:
     texts |= {s["response_id"]: s["comment"] for s in _jsonl("survey.jsonl")}
     for _file, row_id, value in rows:
         assert value in texts[row_id], (row_id, value)
+
+
+def test_shipped_copies_are_dated_relative_to_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PMPILOT_DEMO_TODAY", "2031-03-02")
+    assert demo_offset() == date(2031, 3, 1) - anchor_date()
+    newest = max(_when(row["created_at"]) for row in csv.DictReader(
+        (signal_files()[0]).read_text(encoding="utf-8").splitlines()))
+    written = max(_when(row["created_at"]) for row in _csv("tickets.csv"))
+    assert newest - written == demo_offset()
+    issues = json.loads(issues_file().read_text(encoding="utf-8"))
+    assert max(_when(i["created_at"]) for i in issues).date() <= date(2031, 3, 1)
+    assert "Recorded: " + (date(2026, 11, 10) + demo_offset()).isoformat() in meeting_file().read_text("utf-8")
+    names = [p.name for p in signal_files()]
+    assert "orbital_insurance.srt" in names and not any(re.match(r"\d{4}-", n) for n in names)
+    monkeypatch.setenv("PMPILOT_DEMO_TODAY", "2026-11-15")
+    assert demo_offset() == timedelta(0)
+    assert signal_files()[0].read_bytes() == (DATA_DIR / "tickets.csv").read_bytes()
+
+
+def test_a_bad_pinned_today_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PMPILOT_DEMO_TODAY", "next week")
+    with pytest.raises(InputError, match="PMPILOT_DEMO_TODAY"):
+        demo_offset()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.demo import issues_file
+from agents.demo import demo_offset, issues_file
 from kernel.errors import InputError
 from kernel.schemas import Rejection, SignalKind
 from memory.ingest.rows import RawRow
@@ -28,7 +28,7 @@ def test_github_issues_export_from_the_demo() -> None:
     assert first.kind == SignalKind.ISSUE and first.external_id == "tandem-labs/tandem#212"
     assert first.text.startswith("Last-write-wins overwrites newer server content after a client wakes from sleep\n\n")
     assert "Linked support escalations" in first.text
-    assert first.created_at == datetime(2026, 10, 16, 9, 20, tzinfo=UTC)
+    assert first.created_at == datetime(2026, 10, 16, 9, 20, tzinfo=UTC) + demo_offset()  # dated relative to today
     assert first.extra["labels"] == "bug, sync, P0, customer-escalation" and first.extra["state"] == "open"
     assert first.extra["tracker"] == "github" and first.user_id is None
     assert first.line == 2
