@@ -33,6 +33,7 @@ from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
 from tools import scoring, story_quality
 from tools.reqtype import classify_requirement
+from tools.topics import goal_words
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,11 @@ class Materials:
             context=scores.get("context") or [], searched=scores.get("searched") or [],
         )
 
+    def __post_init__(self) -> None:
+        """Earlier decisions count only when they are about this goal (they share a content word with it)."""
+        words = goal_words(" ".join([self.focus, *self.searched]))
+        self.decisions = [d for d in self.decisions if goal_words(str(d.get("question") or "")) & words]
+
     def also(self) -> str:
         """'Users also talk about …' — the workspace's other themes, as context only (empty without any)."""
         if not self.context:
@@ -92,8 +98,8 @@ class Materials:
     def nothing_found(self) -> str:
         """What to say when no relevant evidence was found: plainly, with what was searched."""
         searched = "; ".join(f"'{q}'" for q in dict.fromkeys(self.searched)) or f"'{self.focus}'"
-        return (f"No relevant evidence was found for '{self.focus}': the user memory was searched for {searched} "
-                f"and nothing stored is about it.")
+        return f"No relevant evidence was found: the user memory was searched for {searched} and nothing stored is " \
+               f"about it."
 
     def ranked(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Topics with evidence, strongest RICE first (optionally of one kind)."""
@@ -402,7 +408,8 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
                    f"They report: {names}.")
     else:
         problem = m.nothing_found()
-        open_questions.insert(0, f"{PM}: gather evidence about {m.focus} (interviews, tickets, a survey) "
+        topic = m.searched[0] if m.searched else m.focus
+        open_questions.insert(0, f"{PM}: gather evidence about {topic} (interviews, tickets, a survey) "
                                  f"before writing stories.")
     problem = f"{problem} {m.also()}".strip()
     doc = Requirements(

@@ -109,7 +109,7 @@ def test_no_relevant_evidence_means_no_stories_and_says_what_was_searched() -> N
     m = materials(state, {}, themes)
     doc = draft_requirements(m)
     assert doc["stories"] == []
-    assert doc["problem"].startswith("No relevant evidence was found for")
+    assert doc["problem"].startswith("No relevant evidence was found: the user memory was searched for")
     assert "DICOM viewer latency budget" in doc["problem"]
     assert doc["evidence"] == []
     assert draft_brief(m)["themes"] == []
@@ -174,3 +174,11 @@ def test_a_quoted_report_with_and_is_not_split_by_the_review() -> None:
     assert notes == []
     notes = review_drafts({"requirements": {"stories": [{**story, "i_want": "export and share"}]}}, [], coverage=False)
     assert [n["problem"] for n in notes] == ["story is not atomic"]
+
+
+def test_earlier_decisions_count_only_when_about_the_goal() -> None:
+    state, membership, themes = mixed_state("Draft requirements for fixing sync conflicts")
+    state["decisions"] = [{"run_id": "r1", "question": "Should we fix sync conflicts first?", "recommendation": "yes"},
+                          {"run_id": "r2", "question": "Which pricing tier for SSO?", "recommendation": "Pro"}]
+    m = materials(state, membership, themes)
+    assert [d["run_id"] for d in m.decisions] == ["r1"]
