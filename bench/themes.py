@@ -92,7 +92,7 @@ def candidates() -> dict[str, Method]:
         from sklearn.decomposition import PCA
 
         reduced = PCA(n_components=32, random_state=0).fit_transform(vectors)
-        labels = HDBSCAN(min_cluster_size=8, min_samples=3).fit_predict(reduced)
+        labels = HDBSCAN(min_cluster_size=10, min_samples=3).fit_predict(reduced)
         return labels  # noise (-1) stays unassigned and is scored as one more cluster
 
     def agglomerative(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
@@ -104,7 +104,7 @@ def candidates() -> dict[str, Method]:
     return {
         "leiden_snn (chosen)": cluster_vectors,
         "louvain_stability (previous)": louvain_stability,
-        "hdbscan_pca32": hdbscan_pca,
+        "hdbscan_pca32_min10": hdbscan_pca,
         "agglomerative_average_cos0.45": agglomerative,
     }
 
