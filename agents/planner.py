@@ -193,6 +193,7 @@ def normalise_plan(plan: Plan, goal: str, deliverables: list[str] | None, audien
     """A model's Plan made safe: known deliverables, ≤3 questions, a landscape question first."""
     chosen = list(deliverables) if deliverables else [d for d in plan.deliverables if d in DELIVERABLES]
     options = [{"name": o.name.strip(), "description": o.description.strip()} for o in plan.options if o.name.strip()]
+    options = options or extract_options(goal)  # "X before Y" compares X and Y even when the model lists no options
     questions: list[dict[str, Any]] = []
     for i, q in enumerate(plan.questions[:MAX_QUESTIONS]):
         focus = q.focus if q.focus and any(o["name"] == q.focus for o in options) else None
@@ -200,6 +201,14 @@ def normalise_plan(plan: Plan, goal: str, deliverables: list[str] | None, audien
                           "scope": "option" if focus else "search", "focus": focus, "segment": q.segment})
     if not questions:
         questions = _questions(goal, options)[:1]
+    # Each option is searched on its own: a joint query ("sync before dark mode") dilutes both.
+    covered = {q["focus"] for q in questions}
+    for option in options[:4]:
+        if option["name"] not in covered:
+            questions.append({"id": f"q{len(questions)}",
+                              "question": f"What evidence do users give about {option['name']}?",
+                              "query": search_query(option["name"]), "scope": "option", "focus": option["name"],
+                              "segment": None})
     chosen = chosen or choose_deliverables(goal)
     landscape = wants_landscape(goal, chosen)
     questions[0]["scope"] = "landscape"
