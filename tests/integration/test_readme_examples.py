@@ -1,0 +1,82 @@
+"""README's date-relative usage examples on the sample workspace, through the installed console script.
+
+The demo data is dated relative to today (agents/demo/README.md): on any day, ``--since 7d``,
+``--since 30d`` and a ``--since`` 60 days back must find demo content, not an empty period.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agents import demo
+from tests.support.contract import DemoHome, as_json, demo_home, pmpilot
+
+WS = demo.DEMO_WORKSPACE
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
+    return demo_home(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def work(seeded: DemoHome, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A writable copy of the demo home (this module's runs land here)."""
+    return seeded.copy(tmp_path_factory.mktemp("readme") / "home")
+
+
+def commits_since(repo: Path, since: datetime) -> dict[str, datetime]:
+    """sha → committer date of every demo commit at or after ``since``."""
+    out = subprocess.run(["git", "-C", str(repo), "log", "--format=%H %cI"], capture_output=True, text=True,
+                         check=True).stdout
+    dated = {sha: datetime.fromisoformat(when) for sha, when in (line.split() for line in out.splitlines())}
+    return {sha: when for sha, when in dated.items() if when >= since}
+
+
+def test_status_since_7d_reports_the_commits_of_the_last_week(work: Path, seeded: DemoHome) -> None:
+    repo = seeded.home / "demo-repo"
+    started = datetime.now(UTC)
+    run = as_json(pmpilot(work, "run", "Weekly update for leadership", "-w", WS, "--deliverables", "status",
+                          "--repo", str(repo), "--since", "7d", "--strategy", str(demo.strategy_file()),
+                          "--offline", "--json"))
+    assert run["status"] == "completed", run.get("error")
+    [artifact] = run["artifacts"]
+    doc = json.loads(Path(artifact["path_json"]).read_text(encoding="utf-8"))
+    week = commits_since(repo, started - timedelta(days=7, minutes=5))
+    assert len(week) >= 3, "the demo history must reach into the last week"
+    assert doc["period"][:10] in {(started - timedelta(days=7)).date().isoformat(),
+                                  (datetime.now(UTC) - timedelta(days=7)).date().isoformat()}
+    cited = {sha for change in doc["changes"] for sha in change["commits"]}
+    assert cited and cited <= set(week), "status cites only, and at least one of, the week's commits"
+    markdown = Path(artifact["path_md"]).read_text(encoding="utf-8")
+    assert "nothing shipped in the period" not in markdown and "No commits since" not in markdown
+
+
+def test_themes_since_30d_is_not_empty(seeded: DemoHome) -> None:
+    report = as_json(pmpilot(seeded.home, "themes", "--workspace", WS, "--since", "30d", "--json"))
+    themes = report["themes"]
+    assert len(themes) >= 3
+    assert sum(t["size"] for t in themes) >= 50
+    assert any("sync" in (t["label"] + " " + " ".join(q["quote"] for q in t["quotes"])).lower() for t in themes)
+
+
+def test_align_since_60_days_ago_counts_the_demo_commits(seeded: DemoHome) -> None:
+    repo = seeded.home / "demo-repo"
+    since = (datetime.now(UTC) - timedelta(days=60)).date()
+    report = as_json(pmpilot(seeded.home, "align", "--repo", str(repo), "--strategy", str(demo.strategy_file()),
+                             "--since", since.isoformat(), "--json"))
+    expected = commits_since(repo, datetime(since.year, since.month, since.day, tzinfo=UTC))
+    assert report["commits"] == len(expected) >= 30
+    shares = {g["goal"]: g["share"] for g in report["goals"]}
+    assert shares["Reliable sync"] < 0.35 and any(share > 0 for share in shares.values())
+
+
+def test_newest_demo_record_is_yesterday(seeded: DemoHome) -> None:
+    newest = max(commits_since(seeded.home / "demo-repo", datetime(1970, 1, 1, tzinfo=UTC)).values())
+    today = datetime.now(UTC).date()
+    assert today - timedelta(days=3) <= newest.astimezone(UTC).date() < today
