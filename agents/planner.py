@@ -90,7 +90,7 @@ def wants_landscape(goal: str, deliverables: list[str] | None = None) -> bool:
 _INSTRUCTION_LEAD = re.compile(
     r"^\s*(?:please\s+)?(?:(?:draft|write|prepare|produce|create|give\s+me|i\s+need|we\s+need)\s+)?"
     r"(?:(?:a|an|the|some)\s+)?(?:(?:product\s+)?requirements?|prd|brief|(?:decision\s+)?memo|spec(?:ification)?|"
-    r"user\s+stories|stories|document)\s+(?:for|to|on|about|so\s+that|that)\s+",
+    r"user\s+stories|stories|document)\s+(?:for|to|on|about|so\s+that|so|that|where|when)\s+",
     re.IGNORECASE,
 )
 _AND = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)

@@ -152,6 +152,8 @@ def test_planner_marks_landscape_goals_and_cleans_queries() -> None:
     assert wants_landscape("Draft requirements", ["roadmap"])
     assert not wants_landscape("Draft requirements to stop ATMs from keeping customers' cards")
     assert search_query("Draft requirements for the mortgage application flow") == "the mortgage application flow"
+    assert search_query("Draft requirements so customers are no longer charged twice") == (
+        "customers are no longer charged twice")
     plan = offline_plan("Draft requirements for sync reliability and dark mode", ["requirements"], None)
     assert plan["landscape"] is False
     assert [q["query"] for q in plan["questions"]][1:] == ["sync reliability", "dark mode"]
