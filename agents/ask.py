@@ -34,7 +34,7 @@ from kernel.errors import InputError
 from kernel.schemas import Signal, SignalKind, SignalType
 from memory import api as memory_api
 from tools.citations import find_span
-from tools.relevance import FITTED, score_signals, search_relevant
+from tools.relevance import FITTED, UNQUOTABLE_KIND, score_signals, search_relevant
 from tools.research import best_quote
 
 Stance = Literal["critical", "requesting", "favourable", "neutral"]
@@ -161,7 +161,7 @@ def search(question: str, workspace: str, *, segment: str | None = None,
                  if sid not in kept]
     memory = memory_api.workspace(workspace)
     if claim_ids:
-        claim_signals = memory.get_signals(claim_ids)
+        claim_signals = [s for s in memory.get_signals(claim_ids) if s.kind != UNQUOTABLE_KIND]  # never quoted
         searched += len(claim_signals)
         for scored in score_signals(workspace, question, [(s.id, s.text) for s in claim_signals]):
             if scored.relevance >= FITTED.floor:

@@ -31,7 +31,7 @@ from agents.state import ResearchTask, merge_evidence
 from kernel.errors import NotFoundError, PmpilotError, TransientError
 from kernel.llm import LLMUsage, invoke_tools
 from tools.citations import find_span
-from tools.relevance import FITTED, score_signals, search_relevant
+from tools.relevance import FITTED, UNQUOTABLE_KIND, score_signals, search_relevant
 from tools.research import (
     RESEARCH_TOOLS,
     evidence_row,
@@ -399,6 +399,8 @@ def research(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]
             if on_call is not None:
                 on_call.fire()  # a no-op unless no request went out (the model failed first)
                 _merge_landscape(found, extra[0].result(), own)
+    # Usage events are behaviour, not words: a theme or profile may hold them, but they are never quoted.
+    found["evidence"] = {sid: row for sid, row in found["evidence"].items() if row.get("kind") != UNQUOTABLE_KIND}
     context.emit("evidence", "researcher", f"{task['question']['id']}: {len(found['evidence'])} signals",
                  question=task["question"]["question"], signal_ids=list(found["evidence"])[:20])
     return {**found, "llm": usage.as_dict(), "dropped_invalid": dropped}

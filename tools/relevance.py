@@ -214,12 +214,22 @@ def score_signals(workspace: str, query: str, signals: Sequence[tuple[str, str]]
     return score(query, vector, items, background(workspace), model)
 
 
+#: The signal kind that records behaviour (an event count), never a person's words.
+UNQUOTABLE_KIND = "usage"
+
+
 def search_relevant(workspace: str, query: str, *, segment: str | None = None, account_id: str | None = None,
                     kind: str | None = None, candidates: int = CANDIDATES, limit: int | None = None,
                     model: RelevanceModel = FITTED) -> Retrieval:
-    """Hybrid search for ``query``, then only the candidates at or above the relevance floor, best first."""
+    """Hybrid search for ``query``, then only the candidates at or above the relevance floor, best first.
+
+    Usage events are behaviour, not something a person said: they feed counts and adoption figures,
+    never quotes, so they are not candidates unless ``kind="usage"`` asks for them explicitly.
+    """
     hits = memory_api.search(query, workspace, segment=segment, account_id=account_id, kind=kind,
                              limit=max(1, min(int(candidates), 200)))
+    if kind != UNQUOTABLE_KIND:
+        hits = [h for h in hits if h.kind != UNQUOTABLE_KIND]
     scored = {s.signal_id: s for s in score_signals(workspace, query, [(h.signal_id, h.text) for h in hits],
                                                        model=model)}
     pairs = [(h, scored[h.signal_id]) for h in hits if h.signal_id in scored]

@@ -96,6 +96,8 @@ def collect(m: Materials) -> dict[str, dict[str, Any]]:
     themes = _themes(m.workspace)
     quotes = {q["signal_id"]: (q["quote"], t["id"]) for t in themes for q in t["quotes"][:QUOTES_PER_THEME]}
     for sid, signal in fetch_signals(m.workspace, list(quotes)).items():
+        if signal.kind == SignalKind.USAGE:  # behaviour, counted elsewhere, never quoted as an ask
+            continue
         quote, theme_id = quotes[sid]
         row = evidence_row(signal, quote, theme=theme_id)
         row["quote"] = find_span(signal.text, quote) or row["quote"]

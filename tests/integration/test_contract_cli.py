@@ -61,8 +61,8 @@ def repo_shas(seeded: DemoHome) -> set[str]:
     return set(out.split())
 
 
-def stored_texts(home: Path, ids: set[str]) -> dict[str, str]:
-    """The stored (redacted) text of signals, read in-process once no CLI process holds the store."""
+def stored_signals(home: Path, ids: set[str]) -> dict[str, Any]:
+    """The stored (redacted) signals, read in-process once no CLI process holds the store."""
     from memory import api
     from memory.repository import reset_memory
 
@@ -71,11 +71,16 @@ def stored_texts(home: Path, ids: set[str]) -> dict[str, str]:
     get_settings.cache_clear()
     reset_memory()
     try:
-        return {s.id: s.text for s in api.workspace(WS).get_signals(sorted(ids))}
+        return {s.id: s for s in api.workspace(WS).get_signals(sorted(ids))}
     finally:
         reset_memory()
         patch.undo()
         get_settings.cache_clear()
+
+
+def stored_texts(home: Path, ids: set[str]) -> dict[str, str]:
+    """The stored (redacted) text of signals."""
+    return {sid: s.text for sid, s in stored_signals(home, ids).items()}
 
 
 def cited(node: Any) -> list[str]:
@@ -147,6 +152,13 @@ def assert_verbatim(home: Path, docs: list[dict[str, Any]]) -> None:
         assert quote in texts[sid], f"quote of {sid} is not verbatim: {quote!r}"
 
 
+def assert_no_usage_quoted(home: Path, docs: list[dict[str, Any]]) -> None:
+    """Usage events are behaviour: never quoted as what someone said or asked."""
+    signals = stored_signals(home, {sid for doc in docs for sid, _ in quotes(doc)})
+    quoted = [(sid, s.text) for sid, s in signals.items() if s.kind.value == "usage"]
+    assert quoted == [], quoted
+
+
 # --------------------------------------------------------------------------- demo, run
 
 
@@ -165,6 +177,7 @@ def test_demo_prints_a_completed_run_with_grounded_documents(seeded: DemoHome) -
     assert len(memo["options"]) >= 2
     assert math.isclose(sum(c["weight"] for c in memo["criteria"]), 1.0, abs_tol=0.02)
     assert_verbatim(seeded.home, list(docs.values()))
+    assert_no_usage_quoted(seeded.home, list(docs.values()))
 
 
 def test_run_drafts_status_meeting_notes_and_roadmap(work: Path, seeded: DemoHome, repo_shas: set[str],
@@ -239,6 +252,7 @@ def test_ask_answers_from_the_demo_users(seeded: DemoHome) -> None:
     said = [e["quote"].lower() for e in answer["evidence"] + answer["dissent"]]
     assert any("sync" in quote for quote in said)
     assert_verbatim(seeded.home, [{"evidence": answer["evidence"], "dissent": answer["dissent"]}])
+    assert_no_usage_quoted(seeded.home, [{"evidence": answer["evidence"], "dissent": answer["dissent"]}])
 
 
 # --------------------------------------------------------------------------- queue: enqueue, worker, jobs
