@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from kernel.schemas import SearchHit
+from kernel.schemas import SearchHit, SignalKind
 from memory import api as memory_api
 from memory.sparse import tokenize
 
@@ -215,7 +215,7 @@ def score_signals(workspace: str, query: str, signals: Sequence[tuple[str, str]]
 
 
 #: The signal kind that records behaviour (an event count), never a person's words.
-UNQUOTABLE_KIND = "usage"
+UNQUOTABLE_KIND = SignalKind.USAGE
 
 
 def search_relevant(workspace: str, query: str, *, segment: str | None = None, account_id: str | None = None,

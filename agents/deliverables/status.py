@@ -34,6 +34,7 @@ from memory import api as memory_api
 from memory.ingest.gitlog import Commit, read_commits
 from tools.alignment import AlignmentReport, align, assign_goals, embedding_similarity
 from tools.citations import find_span
+from tools.relevance import UNQUOTABLE_KIND
 from tools.research import evidence_row, fetch_signals, theme_summaries
 from tools.scoring import Strategy
 
@@ -96,7 +97,7 @@ def collect(m: Materials) -> dict[str, dict[str, Any]]:
     themes = _themes(m.workspace)
     quotes = {q["signal_id"]: (q["quote"], t["id"]) for t in themes for q in t["quotes"][:QUOTES_PER_THEME]}
     for sid, signal in fetch_signals(m.workspace, list(quotes)).items():
-        if signal.kind == SignalKind.USAGE:  # behaviour, counted elsewhere, never quoted as an ask
+        if signal.kind == UNQUOTABLE_KIND:  # behaviour, counted elsewhere, never quoted as an ask
             continue
         quote, theme_id = quotes[sid]
         row = evidence_row(signal, quote, theme=theme_id)
