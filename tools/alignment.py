@@ -35,20 +35,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from kernel.errors import InputError
-from kernel.llm import LLMUsage, invoke_structured
-from kernel.settings import Settings
 from memory.ingest.gitlog import Commit, read_commits
 from tools.scoring import Goal, Strategy
 from tools.strategy import read_strategy
+
+if TYPE_CHECKING:  # heavy imports (langchain, openai, sklearn) wait until a function needs them: the CLI starts light
+    from langchain_core.language_models import BaseChatModel
+
+    from kernel.llm import LLMUsage
+    from kernel.settings import Settings
 
 __all__ = [
     "PATH_MIN_FRACTION",
@@ -222,7 +224,7 @@ def load_alignment_strategy(path: Path) -> tuple[Strategy, list[str]]:
 
 # ------------------------------------------------------------------------------------------- words
 
-_STOP = ENGLISH_STOP_WORDS | frozenset(
+_EXTRA_STOP = frozenset(
     "a an and are as at be been but by can cannot could did do does done each either every for from had has have "
     "he her here his how if in into is it its itself just may might more most much must no nor not now of off on "
     "once one only or other our ours out over own per same she should so some such than that the their theirs them "
@@ -230,6 +232,15 @@ _STOP = ENGLISH_STOP_WORDS | frozenset(
     "where which while who whom why will with within without would yet you your etc e g i ie eg vs also get gets "
     "got make makes made use uses used using new now still".split()
 )
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    """English stop words (scikit-learn's list, imported on first use) plus the words above."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return ENGLISH_STOP_WORDS | _EXTRA_STOP
+
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NORMALISE = (("ibility", "ible"), ("ability", "able"))
@@ -256,11 +267,12 @@ def stem(word: str) -> str:
 def words(text: str) -> list[tuple[str, str]]:
     """``(stem, word)`` of each content word (camelCase and snake_case split; stop words dropped)."""
     out: list[tuple[str, str]] = []
+    stop = _stop_words()
     for token in _TOKEN.findall(text):
         for part in _CAMEL.split(token):
             low = part.lower()
             # "keeps" is as empty as "keep"
-            if len(low) >= 2 and low not in _STOP and low.removesuffix("s") not in _STOP and not low.isdigit():
+            if len(low) >= 2 and low not in stop and low.removesuffix("s") not in stop and not low.isdigit():
                 out.append((stem(low), low))
     return out
 
@@ -605,6 +617,10 @@ def _llm_assign(model: BaseChatModel, goals: Sequence[Goal], items: Sequence[str
     The model sees each goal's name and description and, when the strategy came from a document, the
     document itself (truncated), so it classifies with the PM's own words.
     """
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from kernel.llm import invoke_structured
+
     names = {g.name.lower(): g.name for g in goals}
     goal_block = "\n".join(f"- {g.name}: {g.description or ', '.join(g.keywords)}" for g in goals)
     if context.strip():
