@@ -187,6 +187,24 @@ def test_transient_faults_exhaust_into_transient_error() -> None:
     assert usage.calls == 3
 
 
+def test_retry_after_of_the_server_sets_the_wait_and_reasks_do_not_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+    import openai
+
+    slept: list[float] = []
+    monkeypatch.setattr("time.sleep", slept.append)
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    limited = openai.RateLimitError(
+        "slow down", response=httpx.Response(429, headers={"retry-after-ms": "40"}, request=request), body=None)
+    policy = RetryPolicy(base_delay_s=0.001, max_delay_s=0.002, jitter=0.0, max_retry_after_s=1.0)
+    model = ScriptedChatModel(script=[limited, "{broken", PLAN])
+    usage = LLMUsage()
+    assert invoke_structured(model, Plan, MESSAGES, usage=usage, policy=policy) == PLAN
+    # one wait, as long as the server asked; the re-ask of bad output goes at once
+    assert [d for d in slept if d] == [0.04]
+    assert usage.calls == 3
+
+
 def test_malformed_output_is_reasked_with_the_validation_error() -> None:
     model = ScriptedChatModel(script=['{"questions": ["q"', {"questions": [], "confidence": 2}, PLAN])
     assert invoke_structured(model, Plan, MESSAGES) == PLAN
