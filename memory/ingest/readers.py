@@ -13,7 +13,6 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +45,8 @@ from .rows import (
     row_hash,
     speaker_role,
 )
+from .source import RowOrRejection, Source
+from .trackers import open_tracker
 from .transcripts import DocMeta, Turn, host_by_greeting, parse_document, parse_srt, parse_vtt
 from .usage import aggregate_usage
 
@@ -57,31 +58,7 @@ _CSV_FIELD_LIMIT = 16 << 20
 _JSONL_KEY_SAMPLE = 500
 _SINGLE_COLUMN = "\x1e"
 
-RowOrRejection = RawRow | Rejection
 Record = tuple[int, dict[str, Any]]
-
-
-@dataclass
-class Source:
-    """A validated input file, ready to stream.
-
-    Attributes:
-        path: The file.
-        kind: Resolved signal kind.
-        total: Number of source records (CSV rows, JSON items, lines, turns), when known.
-        consumed: Source records read so far (for progress reporting).
-    """
-
-    path: Path
-    kind: SignalKind
-    total: int | None
-    _produce: Callable[[Source], Iterator[RowOrRejection]] = field(repr=False)
-    consumed: int = 0
-
-    def rows(self) -> Iterator[RowOrRejection]:
-        """Stream the rows (a generator: nothing is held beyond the current record)."""
-        self.consumed = 0
-        yield from self._produce(self)
 
 
 def read_file(
@@ -108,9 +85,7 @@ def open_source(path: Path, *, kind: str = "auto", mapping: dict[str, str] | Non
     if forced is SignalKind.COMMIT:
         return _open_git(path)
     if forced is SignalKind.ISSUE and path.suffix.lower() in (".json", ".csv"):
-        from memory.ingest.trackers import open_tracker  # tracker exports have their own shapes
-
-        return open_tracker(path)
+        return open_tracker(path)  # tracker exports have their own shapes
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         supported = ", ".join(sorted(FORMATS))

@@ -1,7 +1,7 @@
 """Issue-tracker exports → raw rows of kind ``issue``: GitHub issues JSON, Jira CSV/JSON, Linear CSV.
 
 Like every reader, :func:`open_tracker` validates the whole file first (one :class:`InputError`
-for a file that is not a tracker export) and the returned :class:`~memory.ingest.readers.Source`
+for a file that is not a tracker export) and the returned :class:`~memory.ingest.source.Source`
 then streams :class:`RawRow` objects and per-row :class:`Rejection` objects. Policy:
 
 - ``external_id`` is the tracker's key: ``owner/repo#212`` for GitHub (``#212`` when the export has
@@ -30,14 +30,13 @@ from kernel.errors import InputError
 from kernel.schemas import Rejection, SignalKind
 
 from .decode import check_file, read_whole
-from .readers import Source
 from .rows import RawRow, chunk_text, clean_text, parse_date
+from .source import RowOrRejection, Source
 
 __all__ = ["TRACKERS", "Tracker", "detect_tracker", "open_tracker", "read_tracker"]
 
 Tracker = Literal["github", "jira", "linear"]
 TRACKERS: tuple[Tracker, ...] = ("github", "jira", "linear")
-RowOrRejection = RawRow | Rejection
 _Item = tuple[int, Mapping[str, Any]]
 
 _GITHUB_REPO = re.compile(r"github\.com/([^/]+/[^/]+)/(?:issues|pull)/\d+")
