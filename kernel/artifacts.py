@@ -75,6 +75,8 @@ class BriefTheme(BaseModel):
     signals: int = 0
     users: int = 0
     trend: float = 0.0
+    trend_counts: dict[str, Any] | None = Field(
+        default=None, description="Signals in two equal windows (tools.trends.Trend.as_dict); the text shown.")
     quotes: list[QuoteRef] = Field(default_factory=list)
     citations: list[str] = Field(default_factory=list)
 
@@ -174,6 +176,12 @@ class RoadmapItem(BaseModel):
     score: float = 0.0
     commits: list[str] = Field(default_factory=list)
     citations: list[str] = Field(default_factory=list)
+    signals: int | None = Field(default=None, description="Signals behind the item (citations: the strongest).")
+    goal: str | None = Field(default=None, description="The strategy goal the item serves.")
+    goal_weight: float | None = None
+    trend: dict[str, Any] | None = Field(default=None, description="tools.trends.Trend.as_dict of its signals.")
+    why: str = Field(default="", description="Why the item is in its bucket: score, goal and weight, trend.")
+    status: str = Field(default="", description="open, in progress (matched commits) or done.")
 
 
 class RoadmapMove(BaseModel):
@@ -197,6 +205,7 @@ class Roadmap(ArtifactBase):
     done: list[RoadmapItem] = Field(default_factory=list)
     moved: list[RoadmapMove] = Field(default_factory=list)
     previous_run: str | None = Field(default=None, description="The roadmap run this one is compared with.")
+    strategy_gaps: list[str] = Field(default_factory=list, description="Strategy goals no item serves.")
 
 
 #: Artifact model per deliverable kind.
