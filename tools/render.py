@@ -427,25 +427,51 @@ def _records(items: Any, lead: str) -> list[str]:
     return out
 
 
-@register_renderer("roadmap", ("now", "next", "later", "done", "moved", "previous_run"))
+_ROADMAP_PLACED = frozenset({"item", "themes", "score", "signals", "citations", "commits", "why", "goal", "goal_weight",
+                             "trend", "status", "rice", "alignment"})
+
+
+def _roadmap_item(item: Mapping[str, Any]) -> list[str]:
+    """One roadmap item: name, how many signals back it (and how many are cited), why it is here, its commits."""
+    cited = len([c for c in item.get("citations") or [] if c])
+    count = item.get("signals")
+    facts = []
+    if isinstance(count, int):
+        facts.append(f"{count} signal{'s' if count != 1 else ''}" + (f", {cited} cited" if cited else ""))
+    elif cited:
+        facts.append(f"{cited} signal{'s' if cited != 1 else ''} cited")
+    themes = [_text(t) for t in item.get("themes") or [] if _text(t)]
+    name = _text(item.get("item")) or "(untitled)"
+    if themes and themes != [name]:
+        facts.append("theme " + ", ".join(f"“{t}”" for t in themes))
+    lines = [f"- **{name}**{' (' + '; '.join(facts) + ')' if facts else ''}{cite(item.get('citations'))}"]
+    why = _text(item.get("why"))
+    if not why:
+        why = "; ".join(p for p in (f"score {_text(item.get('score'))}" if _text(item.get("score")) else "",
+                                    f"serves {_text(item.get('goal'))}" if _text(item.get("goal")) else "") if p)
+    if why:
+        lines.append(f"  - Why: {why}")
+    shas = [str(s)[:8] for s in item.get("commits") or [] if s]
+    if shas:
+        label = "Shipped in" if item.get("status") == "done" else "In progress"
+        more = f" and {len(shas) - 6} more" if len(shas) > 6 else ""
+        lines.append(f"  - {label}: {len(shas)} commit{'s' if len(shas) != 1 else ''} ({', '.join(shas[:6])}{more})")
+    rest = {k: v for k, v in item.items() if k not in _ROADMAP_PLACED and not _empty(v)}
+    lines += [f"  - {_humanise(k)}: {_text(v)}" for k, v in rest.items() if _text(v)]
+    return lines
+
+
+@register_renderer("roadmap", ("now", "next", "later", "done", "moved", "previous_run", "strategy_gaps"))
 def _roadmap(doc: Mapping[str, Any]) -> list[str]:
     lines: list[str] = []
     for bucket, title in (("now", "Now"), ("next", "Next"), ("later", "Later"), ("done", "Done")):
         lines += ["", f"## {title}", ""]
         items = [i for i in doc.get(bucket) or [] if isinstance(i, Mapping)]
         if not items:
-            lines.append("_Nothing here._")
+            lines.append("_Nothing shipped that closes a roadmap item._" if bucket == "done" else "_Nothing here._")
         for item in items:
-            facts = [f"score {_text(item.get('score'))}" if _text(item.get("score")) else "",
-                     f"{item['signals']} signals" if isinstance(item.get("signals"), int) else ""]
-            themes = ", ".join(_text(t) for t in item.get("themes") or [] if _text(t))
-            shas = ", ".join(str(s)[:8] for s in item.get("commits") or [] if s)
-            rest = {k: v for k, v in item.items() if k not in {"item", "score", "signals", "themes", "commits",
-                                                               "citations", "rice"}}
-            lines.append(f"- **{_text(item.get('item')) or '(untitled)'}**"
-                         f"{' (' + ', '.join(f for f in facts if f) + ')' if any(facts) else ''}"
-                         f"{' — themes: ' + themes if themes else ''}{' — commits: ' + shas if shas else ''}"
-                         f"{' — ' + _inline(rest) if _inline(rest) else ''}{cite(item.get('citations'))}")
+            lines += _roadmap_item(item)
+    lines += _section("Strategy goals with no user evidence", _bullets(doc.get("strategy_gaps")))
     moved = [m for m in doc.get("moved") or [] if isinstance(m, Mapping)]
     lines += ["", "## What moved since the last roadmap", ""]
     if not _text(doc.get("previous_run")):

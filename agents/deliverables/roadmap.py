@@ -1,31 +1,50 @@
 """Living roadmap deliverable: Now / Next / Later / Done, each item tied to themes, evidence, score and commits.
 
-Items are the run's scored topics (user themes and plan options with evidence), ranked by their
-weighted score (RICE, plus strategic alignment when a strategy is given). Commits of the run's
-repository (``--repo``, since ``--since`` when given) are matched to items by shared keywords and
-embedding similarity; an item advanced by a user-visible commit (``feat``/``fix``/``perf`` or an
-unconventional message) has shipped and goes to **Done**. The rest fill Now, Next and Later by
-rank; an item whose evidence grew since the previous roadmap (or whose theme is trending up) moves
-up one bucket.
+**Items.** The workspace's themes of what people wrote or said (tickets, reviews, interviews, sales
+calls, surveys — a theme made mostly of usage events or of interview questions is not an item),
+plus the run's own scored topics that no such theme already covers. Each item is scored like the
+scorer scores a topic (RICE, plus strategic alignment when a strategy is given) over its written
+signals; an item named by a bare keyword takes the phrase its signals use ("lost edits").
 
-When the workspace has an earlier completed run with a roadmap, ``moved`` lists, per item, the
-bucket it left and the one it entered, with the reason (shipped, evidence grew, score changed,
-new, dropped). Items are matched across runs by name, else by overlapping citations.
+**Placement.** Open items fill Now, Next and Later by score; the best item of the heaviest strategy
+goal is always in Now (strategy first), and an item whose evidence grew since the previous roadmap,
+or whose trend is growing (:mod:`tools.trends`), moves up one bucket. Every item states why it is
+where it is: its score and what makes it, the goal it serves with the goal's weight, its trend.
+Strategy goals no item serves are listed apart (``strategy_gaps``): nothing cites them.
+
+**Done** is only what shipped: commits of the run's repository (``--repo``, since ``--since``)
+are matched to items by keywords and embedding similarity, and an item is done when a matched
+commit carries an explicit done marker (a ``Roadmap: done`` line), when its strategy goal is marked
+done in the strategy file (``status: done``), or when a matched commit closes an issue (``Closes
+#N``) and no user signal about the item arrived after it. Other matched commits are progress: the
+item stays open and lists them.
+
+**Counts agree with citations.** ``signals`` is the number of the item's signals and
+``citations`` the strongest :data:`CITES_PER_ITEM` of those same signals.
+
+**What moved.** When the workspace has an earlier completed run with a roadmap (looked up like the
+status update looks up its previous run), ``moved`` lists, per item, the bucket it left and the one
+it entered, with the reason (shipped, evidence grew, score changed, new, dropped). Items are matched
+across runs by name, else by overlapping citations.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agents.deliverables.labels import phrase_label
 from agents.writer import Deliverable, Materials, register
 from kernel.artifacts import Roadmap
-from kernel.errors import NotFoundError
+from kernel.errors import NotFoundError, PmpilotError
 from kernel.timeutil import parse_when
 from memory.ingest.gitlog import Commit, read_commits
-from tools.scoring import rice_normalized, tokens
+from tools import trends
+from tools.citations import find_span
+from tools.research import evidence_row, fetch_signals, theme_summaries
+from tools.scoring import Strategy, criteria_weights, rice_normalized, tokens
 
 KIND = "roadmap"
 KEYWORDS = ("roadmap", "now next later", "now/next/later", "what to build next", "prioritize", "prioritise",
@@ -34,6 +53,16 @@ NOW_SIZE = 3
 NEXT_SIZE = 3
 LATER_SIZE = 6
 CITES_PER_ITEM = 5
+#: Written signals a theme needs to be a roadmap item of its own.
+MIN_ITEM_SIGNALS = 5
+#: Share of a theme's members people wrote or said (the rest: usage events) for it to be an item.
+MIN_WRITTEN_SHARE = 0.5
+#: A theme whose written members are mostly questions (an interviewer's) is not an item.
+MAX_QUESTION_SHARE = 0.5
+#: Signals per theme read as the item's evidence (the strongest first; counts use all of them).
+MAX_ITEM_SIGNALS = 150
+#: A run topic whose signals lie this much inside a theme item is that item.
+SAME_ITEM = 0.5
 #: Cosine similarity (commit subject vs item) that matches a commit on its own ...
 COMMIT_MATCH = 0.55
 #: ... or together with at least one shared keyword.
@@ -41,10 +70,22 @@ COMMIT_MATCH_WITH_KEYWORD = 0.3
 #: Relative and absolute evidence growth that moves an item up one bucket.
 GROWTH_RATIO = 0.2
 GROWTH_MIN = 2
-TRENDING = 0.25
-_SHIPPING_TYPES = frozenset({"feat", "fix", "perf"})
+#: Days users must stay quiet about an item after the commit that closes it (within the data) for it to be done.
+QUIET_DAYS = 14
+#: Signal types that tell something (a report or a request), cited before questions and chatter.
+_TELLING = frozenset({"bug", "complaint", "churn_risk", "feature_request"})
+#: An item serves the goal it matches at least this much (alignment match, 0..1).
+GOAL_MATCH = 0.5
 _ORDER = ("now", "next", "later")
 _NAME = re.compile(r"[^\w]+")
+_DONE_MARKER = re.compile(r"^\s*roadmap\s*[:-]\s*done\b", re.IGNORECASE | re.MULTILINE)
+_CLOSES = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s+#\d+", re.IGNORECASE)
+_DONE_STATUS = frozenset({"done", "shipped", "complete", "completed", "closed"})
+
+
+def _when(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _key(name: str) -> str:
@@ -134,66 +175,231 @@ def _commits(m: Materials) -> list[Commit]:
     return [c for c in read_commits(Path(m.repo), since=since) if not c.merge]
 
 
+# ------------------------------------------------------------------------------------------- candidates
+
+
+def _theme_items(m: Materials) -> list[dict[str, Any]]:
+    """The workspace's themes that can be items: ``{"theme", "ids", "end"}`` (written member ids, strongest first).
+
+    Read once per drafting (the writer's ``collect`` and the draft share ``m``).
+    """
+    cached = m.__dict__.get("_roadmap_themes")
+    if cached is not None:
+        return list(cached)
+    out: list[dict[str, Any]] = []
+    if m.workspace:
+        try:
+            themes = theme_summaries(m.workspace, members=True)
+        except PmpilotError:  # no theme snapshot can be made (an empty or tiny workspace)
+            themes = []
+        dates = trends.signal_dates(m.workspace) if themes else {}
+        end = max(dates.values(), default=None)
+        for theme in themes:
+            members = [x["signal_id"] for x in theme.get("members") or []]
+            written = [sid for sid in members if sid in dates]
+            if len(written) < MIN_ITEM_SIGNALS or len(written) < MIN_WRITTEN_SHARE * len(members):
+                continue
+            out.append({"theme": theme, "ids": written, "dates": {sid: dates[sid] for sid in written}, "end": end})
+    m.__dict__["_roadmap_themes"] = out
+    return list(out)
+
+
+def collect(m: Materials) -> dict[str, dict[str, Any]]:
+    """Evidence rows of the candidate themes' written signals (the run may cite only stored evidence)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for cand in _theme_items(m):
+        theme = cand["theme"]
+        ids = cand["ids"][:MAX_ITEM_SIGNALS]
+        stored = fetch_signals(m.workspace, [sid for sid in ids if sid not in m.evidence])
+        quotes = {q["signal_id"]: q["quote"] for q in theme.get("quotes") or []}
+        query = " ".join([theme["label"], *(theme.get("keywords") or [])[:6]])
+        for rank, sid in enumerate(ids):
+            if sid not in stored:
+                continue
+            # members come closest-to-the-theme first: that order ranks them for citation
+            row = evidence_row(stored[sid], query, score=round(0.5 * (1 - rank / len(ids)), 4), theme=theme["id"])
+            span = find_span(stored[sid].text, quotes[sid]) if sid in quotes else None
+            row["quote"] = span or row["quote"]
+            rows[sid] = row
+    return rows
+
+
+def _strategy(m: Materials) -> Strategy | None:
+    return Strategy.from_dict(m.strategy, source=str(m.strategy.get("source") or "")) if m.strategy else None
+
+
+def _done_goals(m: Materials) -> set[str]:
+    """Strategy goals the strategy file marks done (``status: done`` or ``done: true``)."""
+    goals = (m.strategy or {}).get("goals")
+    if not isinstance(goals, list):
+        return set()
+    return {str(g.get("name") or g.get("goal") or "").strip() for g in goals if isinstance(g, dict)
+            and (g.get("done") is True or str(g.get("status") or "").strip().lower() in _DONE_STATUS)}
+
+
+def _scoring_similarity(similarity: Any) -> Any:
+    """The scorer's ``(text, goal_texts) -> cosines`` from a ``(texts, goals) -> matrix`` function."""
+    return lambda text, goals: [float(x) for x in similarity([text], list(goals))[0]]
+
+
+def _questions(ids: list[str], m: Materials) -> float:
+    rows = [m.evidence[sid] for sid in ids]
+    asked = sum(1 for r in rows if r.get("signal_type") == "question" or str(r["quote"]).rstrip().endswith("?"))
+    return asked / len(rows) if rows else 0.0
+
+
+def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any) -> list[dict[str, Any]]:
+    """Scored topics to place: the theme items (scored here), then the run's topics no theme item covers."""
+    from agents.scorer import score_topic
+
+    strategy = _strategy(m)
+    weights = m.criteria or criteria_weights(strategy)
+    score_sim = _scoring_similarity(similarity) if strategy is not None else None
+    topics: list[dict[str, Any]] = []
+    covered: list[set[str]] = []
+    for cand in theme_items:
+        theme = cand["theme"]
+        ids = [sid for sid in cand["ids"] if sid in m.evidence]
+        if len(ids) < MIN_ITEM_SIGNALS or _questions(ids, m) > MAX_QUESTION_SHARE:
+            continue
+        name = phrase_label(theme["label"], [m.evidence[sid]["quote"] for sid in ids])
+        topic = {"id": f"theme:{theme['id']}", "kind": "theme", "name": name,
+                 "description": ", ".join((theme.get("keywords") or [])[:6]), "signal_ids": ids, "theme": theme}
+        topic.update(score_topic(topic, m.evidence, strategy, weights, score_sim))
+        topic["signal_count"] = len(cand["ids"])
+        topic["trend_figure"] = trends.count_trend(cand["dates"].values(), cand["end"]) if cand["end"] else None
+        topics.append(topic)
+        covered.append(set(cand["ids"]))
+    end = next((c["end"] for c in theme_items if c["end"]), None)
+    for topic in m.ranked():
+        ids = set(topic["signal_ids"])
+        theme_id = (topic.get("theme") or {}).get("id")
+        if any(t["theme"]["id"] == theme_id for t in topics if theme_id) or \
+                any(len(ids & c) >= SAME_ITEM * len(ids) for c in covered):
+            continue
+        rows = [m.evidence[sid] for sid in topic["signal_ids"] if sid in m.evidence]
+        dates = [_when(r["created_at"]) for r in rows
+                 if r.get("created_at") and trends.counted(r.get("kind"))]
+        last = end or max(dates, default=None)
+        topics.append({**topic, "signal_count": len(topic["signal_ids"]),
+                       "trend_figure": trends.count_trend(dates, last) if last and dates else None})
+    return topics
+
+
 # ------------------------------------------------------------------------------------------- build
 
 
 def _score(topic: dict[str, Any]) -> float:
     if topic.get("total") is not None:
-        return round(float(topic["total"]), 3)
-    return round(rice_normalized(float(topic["rice"]["score"])), 3)
+        return round(float(topic["total"]), 1)
+    return round(100 * rice_normalized(float(topic["rice"]["score"])), 1)
+
+
+def _pct(value: float) -> str:
+    return f"{round(100 * value)} %"
+
+
+def _goal(topic: dict[str, Any], strategy: Strategy | None) -> tuple[str | None, float | None]:
+    """The strategy goal a topic serves most (match ≥ :data:`GOAL_MATCH`, the heavier goal on a tie)."""
+    per_goal = (topic.get("alignment") or {}).get("per_goal") or {}
+    if strategy is None or not per_goal:
+        return None, None
+    weight = {g.name: g.weight for g in strategy.goals}
+    best = max(per_goal, key=lambda g: (per_goal[g], weight.get(g, 0.0), g))
+    return (best, weight.get(best)) if per_goal[best] >= GOAL_MATCH else (None, None)
+
+
+def _reason(item: dict[str, Any], topic: dict[str, Any]) -> str:
+    """Why the item scores what it scores: RICE and reach, the goal it serves, its trend."""
+    rice = topic["rice"]
+    parts = [f"score {item['score']}/100", f"RICE {rice['score']:g} from {rice['reach']} users/accounts reporting"]
+    if item.get("goal"):
+        parts.append(f"serves {item['goal']} (weight {_pct(item['goal_weight'])})")
+    elif topic.get("alignment") is not None:
+        parts.append("serves no strategy goal")
+    trend = topic.get("trend_figure")
+    if trend is not None and not trend.empty:
+        parts.append(f"trend {trend.text()}")
+    return "; ".join(parts)
 
 
 def build_roadmap(m: Materials, *, previous: dict[str, Any] | None = None, similarity: Any = None,
-                  commits: list[Commit] | None = None) -> dict[str, Any]:
+                  commits: list[Commit] | None = None, themes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The roadmap as artifact data (contract shape); see the module docstring for the rules.
 
     Args:
-        m: drafting materials (scored topics, evidence, repository, workspace).
+        m: drafting materials (scored topics, evidence, repository, workspace, strategy).
         previous: ``{"run_id", "created_at", "doc"}`` of the roadmap to diff against; looked up in the
             workspace's runs when None.
         similarity: ``(texts, items) -> matrix`` cosine function; the configured embedder when None.
         commits: the commits to match; read from ``m.repo`` when None.
+        themes: the candidate theme items (:func:`_theme_items` shape); the workspace's when None,
+            ``[]`` for the run's topics only.
 
     Raises:
         InputError: the repository cannot be read.
     """
     if previous is None and m.workspace:
         previous = previous_roadmap(m.workspace)
-    topics = m.ranked()
+    if similarity is None:
+        from tools.alignment import embedding_similarity
+
+        similarity = embedding_similarity()
+    strategy = _strategy(m)
+    topics = candidates(m, _theme_items(m) if themes is None else themes, similarity)
     commits = _commits(m) if commits is None else commits
     by_topic = match_commits(commits, topics, similarity)
     prev_items = _previous_items(previous["doc"]) if previous else []
+    done_goals = _done_goals(m)
+    # the data's end: the newest signal the run holds (quiet periods and trends are measured up to it)
+    end = max((_when(r["created_at"]) for r in m.evidence.values() if r.get("created_at")), default=None)
 
-    items: list[tuple[dict[str, Any], dict[str, Any], bool]] = []
+    items: list[tuple[dict[str, Any], dict[str, Any], str | None]] = []
     for topic in topics:
         theme = topic.get("theme") or {}
-        shas = [c.sha for c in by_topic.get(topic["id"], [])]
-        shipped = any((c.type or "feat") in _SHIPPING_TYPES for c in by_topic.get(topic["id"], []))
+        matched = by_topic.get(topic["id"], [])
+        goal, goal_weight = _goal(topic, strategy)
+        trend = topic.get("trend_figure")
         item = {"item": topic["name"], "themes": [theme["label"]] if theme.get("label") else [],
-                "score": _score(topic), "commits": shas,
-                "citations": m.cites(topic["signal_ids"], CITES_PER_ITEM),
-                "signals": len(topic["signal_ids"]), "rice": topic["rice"]["score"],
+                "score": _score(topic), "commits": [c.sha for c in matched],
+                "citations": _cites(topic, m),
+                "signals": int(topic.get("signal_count") or len(topic["signal_ids"])),
+                "rice": topic["rice"]["score"], "goal": goal, "goal_weight": goal_weight,
                 "alignment": (topic.get("alignment") or {}).get("score"),
-                "trend": float(theme.get("trend") or 0.0)}
-        items.append((item, topic, shipped))
+                "trend": trend.as_dict() if trend is not None and not trend.empty else None}
+        item["why"] = _reason(item, topic)
+        items.append((item, topic, _shipped(matched, topic, goal, done_goals, m, end)))
     items.sort(key=lambda x: (-x[0]["score"], x[0]["item"]))
 
     buckets: dict[str, list[dict[str, Any]]] = {"now": [], "next": [], "later": [], "done": []}
     why: dict[str, str] = {}
-    open_items = [item for item, _, shipped in items if not shipped]
     for item, _, shipped in items:
         if shipped:
+            item["status"] = "done"
+            item["why"] = f"{shipped}; {item['why']}"
             buckets["done"].append(item)
-            why[item["item"]] = f"shipped: {len(item['commits'])} matched commit(s) " \
-                                f"({', '.join(s[:8] for s in item['commits'][:3])})"
+            why[item["item"]] = shipped
+    open_items = [item for item, _, shipped in items if not shipped]
+    for item in open_items:
+        item["status"] = "in progress" if item["commits"] else "open"
+    top_goal = max(strategy.goals, key=lambda g: (g.weight, g.name)).name if strategy and strategy.goals else None
+    first = next((i for i, item in enumerate(open_items) if top_goal and item["goal"] == top_goal), None)
+    if first is not None and first >= NOW_SIZE:  # strategy first: the top goal's best item is in Now
+        open_items.insert(NOW_SIZE - 1, open_items.pop(first))
+        open_items[NOW_SIZE - 1]["why"] = f"best item of the top strategy goal; {open_items[NOW_SIZE - 1]['why']}"
     for rank, item in enumerate(open_items[:NOW_SIZE + NEXT_SIZE + LATER_SIZE]):
         bucket = 0 if rank < NOW_SIZE else 1 if rank < NOW_SIZE + NEXT_SIZE else 2
         growth = _growth(item, prev_items)
         if growth and bucket > 0:
             bucket -= 1
             why[item["item"]] = growth
+            item["why"] = f"moved up: {growth}; {item['why']}"
         buckets[_ORDER[bucket]].append(item)
 
+    served = {item["goal"] for bucket in buckets.values() for item in bucket if item.get("goal")}
+    gaps = [f"{g.name} (weight {_pct(g.weight)}): no user theme maps to it — [PM to decide] what belongs here."
+            for g in sorted(strategy.goals, key=lambda g: (-g.weight, g.name))
+            if g.name not in served and g.name not in done_goals] if strategy else []
     moved = _moves(buckets, prev_items, why) if previous else []
     cited = [sid for bucket in buckets.values() for item in bucket for sid in item["citations"]]
     title = f"Roadmap: {m.focus}" if m.focus else "Roadmap"
@@ -201,8 +407,45 @@ def build_roadmap(m: Materials, *, previous: dict[str, Any] | None = None, simil
     doc.update(buckets)
     doc["moved"] = moved
     doc["previous_run"] = previous["run_id"] if previous else None
+    doc["strategy_gaps"] = gaps
     doc["evidence"] = m.evidence_for(cited)
     return doc
+
+
+def _cites(topic: dict[str, Any], m: Materials) -> list[str]:
+    """The item's strongest signals: those naming it first, reports and requests before chatter, then by score."""
+    words = tokens(" ".join([topic["name"], str((topic.get("theme") or {}).get("label") or "")]))
+
+    def rank(sid: str) -> tuple[int, int, float, str]:
+        row = m.evidence[sid]
+        named = bool(words & tokens(row["quote"]))
+        telling = row.get("signal_type") in _TELLING and not str(row["quote"]).rstrip().endswith("?")
+        return (0 if named else 1, 0 if telling else 1, -float(row.get("score") or 0.0), sid)
+
+    return sorted((sid for sid in topic["signal_ids"] if sid in m.evidence), key=rank)[:CITES_PER_ITEM]
+
+
+def _shipped(matched: list[Commit], topic: dict[str, Any], goal: str | None, done_goals: set[str],
+             m: Materials, end: datetime | None) -> str | None:
+    """Why the item is done (an explicit marker, or a closing commit users went quiet after), else None."""
+    if goal and goal in done_goals:
+        return f"shipped: the strategy marks {goal} done"
+    marked = [c for c in matched if _DONE_MARKER.search(c.message)]
+    if marked:
+        return f"shipped: {marked[0].sha[:8]} marks it done ({marked[0].subject})"
+    closing = [c for c in matched if _CLOSES.search(c.message)]
+    if not closing or end is None:
+        return None
+    dates = [_when(m.evidence[sid]["created_at"]) for sid in topic["signal_ids"]
+             if sid in m.evidence and m.evidence[sid].get("created_at")]
+    newest = max(dates, default=None)
+    quiet = [c for c in closing if (newest is None or newest <= c.committed)
+             and end - c.committed >= timedelta(days=QUIET_DAYS)]
+    if not quiet:
+        return None  # users still raise it after the closing commit, or too soon to tell: not done
+    commit = max(quiet, key=lambda c: c.committed)
+    return (f"shipped: {commit.sha[:8]} closes it ({commit.subject}) and no signal about it came in during the "
+            f"{(end - commit.committed).days} days since")
 
 
 def _growth(item: dict[str, Any], prev_items: list[tuple[str, dict[str, Any]]]) -> str | None:
@@ -213,8 +456,9 @@ def _growth(item: dict[str, Any], prev_items: list[tuple[str, dict[str, Any]]]) 
         after = item["signals"]
         if after - before >= GROWTH_MIN and after >= before * (1 + GROWTH_RATIO):
             return f"evidence grew from {before} to {after} signals"
-    if item["trend"] >= TRENDING:
-        return f"its theme is trending up ({item['trend']:+.0%})"
+    trend = item.get("trend")
+    if trend and trends.Trend(trend["before"], trend["after"], trend["window_days"]).growing:
+        return f"its signals are growing ({trend['text']})"
     return None
 
 
@@ -250,4 +494,4 @@ def draft_roadmap(m: Materials) -> dict[str, Any]:
     return build_roadmap(m)
 
 
-register(Deliverable(KIND, Roadmap, KEYWORDS, draft_roadmap))
+register(Deliverable(KIND, Roadmap, KEYWORDS, draft_roadmap, collect=collect))

@@ -134,7 +134,7 @@ def test_two_runs_diff_shipped_and_growing_items(home: Path, monkeypatch: pytest
     from memory import api
 
     monkeypatch.setattr(roadmap, "NOW_SIZE", 1)  # five topics: 1 now, 3 next, 1 later
-    first = build_roadmap(materials(), previous={})
+    first = build_roadmap(materials(), previous={}, themes=[])
     assert first["moved"] == [] and first["done"] == []
     placed = all_items(first)
     assert set(placed) == set(TOPICS)
@@ -149,12 +149,18 @@ def test_two_runs_diff_shipped_and_growing_items(home: Path, monkeypatch: pytest
     extra = home / "more_dark.csv"
     extra.write_text(MORE_DARK)
     assert api.ingest([extra], WS, kind="review").ingested == 4
-    repo = git_repo(home / "ship-repo", ["feat(sso): SAML single sign-on with Okta for admins",
-                                         "chore(ci): cache pip downloads"])
-    second = build_roadmap(materials(repo), previous={"run_id": "run-1", "created_at": "", "doc": first})
+    # an explicit done marker ships SSO; a plain fix for search is progress, not done
+    repo = git_repo(home / "ship-repo", ["feat(sso): SAML single sign-on with Okta for admins\n\nRoadmap: done",
+                                         "chore(ci): cache pip downloads",
+                                         "fix(search): search finds words inside attachments"])
+    second = build_roadmap(materials(repo), previous={"run_id": "run-1", "created_at": "", "doc": first},
+                           themes=[])
     after = all_items(second)
     assert after["Single sign-on"][0] == "done"
     assert len(after["Single sign-on"][1]["commits"]) == 1
+    assert after["Single sign-on"][1]["status"] == "done" and "marks it done" in after["Single sign-on"][1]["why"]
+    assert after["Search"][0] != "done" and after["Search"][1]["status"] == "in progress"
+    assert len(after["Search"][1]["commits"]) == 1
     assert after["Dark mode"][1]["signals"] == dark_before[1]["signals"] + 4
     moves = {m["item"]: m for m in second["moved"]}
     assert moves["Single sign-on"]["to"] == "done" and moves["Single sign-on"]["why"].startswith("shipped")
@@ -177,7 +183,7 @@ def test_two_runs_diff_shipped_and_growing_items(home: Path, monkeypatch: pytest
 def test_dropped_items_are_reported(home: Path) -> None:
     previous = {"now": [{"item": "Offline maps", "themes": [], "score": 0.9, "commits": [],
                          "citations": ["not-a-current-signal"], "signals": 9}], "next": [], "later": [], "done": []}
-    doc = build_roadmap(materials(), previous={"run_id": "old", "created_at": "", "doc": previous})
+    doc = build_roadmap(materials(), previous={"run_id": "old", "created_at": "", "doc": previous}, themes=[])
     dropped = [m for m in doc["moved"] if m["to"] == "dropped"]
     assert dropped == [{"item": "Offline maps", "from": "now", "to": "dropped",
                         "why": "no longer among the run's evidence-backed topics"}]
