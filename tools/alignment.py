@@ -71,7 +71,7 @@ __all__ = [
 #: goal's words in the paths of most of the changed lines plus the history of those files.
 DECIDE_SCORE = 2.0
 #: A second goal is kept when its score is at least this fraction of the best one's.
-SECOND_GOAL = 0.8
+SECOND_GOAL = 0.9
 #: Score of a rule the strategy declares (a keyword in the message, its paths holding the changed lines).
 RULE_SCORE = 3.0
 #: Weight of goal words in the changed paths (share of the changed lines), against words in the subject.
@@ -87,12 +87,33 @@ EMBED_FLOOR = 0.2
 EMBED_WEIGHT = 6.0
 #: Weight of the commit's area (conventional scope, or the ``area:`` prefix of a subject) against subject words.
 AREA_WEIGHT = 2.0
+#: A subject with more content words than this counts each word less (by the square root of the excess ratio).
+SUBJECT_WORDS = 10
 #: Conventional types that name no area: ``feat(sync): …`` has area ``sync``; ``themes: …`` has area ``themes``.
 CONVENTIONAL_TYPES = frozenset({"feat", "fix", "docs", "doc", "test", "tests", "chore", "refactor", "perf", "ci",
                                 "build", "style", "revert", "wip", "merge"})
 #: Chores, CI, build and style commits serve a goal only on strong evidence: their scores are scaled by this.
-CHORE_TYPES = frozenset({"chore", "ci", "build", "style"})
+CHORE_TYPES = frozenset({"chore", "ci", "build", "style", "deps", "dep", "bump", "release", "lint"})
 CHORE_FACTOR = 0.5
+#: What a subject says the work is, when it is upkeep rather than a goal's work (generic engineering words):
+#: style fixes serve a goal almost never, refactors and de-duplication only on strong evidence.
+STYLE_WORK = re.compile(r"\b(?:line[- ]length|lint(?:s|ing|er)?|typos?|reformat(?:ted|ting)?|formatting|whitespace|"
+                        r"pep ?8|ruff|flake8|pylint|mypy|isort|prettier|eslint|spelling)\b", re.IGNORECASE)
+REFACTOR_WORK = re.compile(r"\b(?:refactor(?:s|ed|ing)?|de-?dup(?:e|licate[sd]?|lication)?|duplicat(?:e[sd]?|ion)|"
+                           r"copies|twins?|clean ?ups?|tid(?:y|ies|ied)|renamed?|dead code|unused)\b", re.IGNORECASE)
+#: Build, CI, packaging and test-harness files (any project's): a commit mostly in them is upkeep.
+INFRA_PATH = re.compile(r"(?:^|/)(?:\.github|\.gitlab|\.circleci|\.ci|\.devcontainer|ci|\.buildkite)/|"
+                        r"(?:^|/)(?:Makefile|Dockerfile|Containerfile|Jenkinsfile|docker-compose[^/]*\.ya?ml|"
+                        r"\.gitlab-ci\.yml|\.travis\.yml|azure-pipelines\.yml|conftest\.py|tox\.ini|noxfile\.py|"
+                        r"pyproject\.toml|setup\.py|setup\.cfg|requirements[^/]*\.txt|constraints[^/]*\.txt|"
+                        r"[^/]*\.lock|package(?:-lock)?\.json|go\.sum|\.pre-commit-config\.yaml|\.gitignore|"
+                        r"\.editorconfig|\.dockerignore)$|(?:^|/)tests?/(?:support|helpers?|utils?)/")
+#: A subject naming CI, the build or dependencies as what changed.
+INFRA_WORK = re.compile(r"\bCI\b|\bcontinuous integration\b|\bMakefile\b|\b(?:dependency|dependencies|deps)\b",
+                        re.IGNORECASE)
+INFRA_SHARE = 0.6
+STYLE_FACTOR = 0.2
+REFACTOR_FACTOR = 0.5
 #: Free texts (issue titles, theme labels) have no files or history: a lower bar.
 TEXT_DECIDE_SCORE = 1.0
 #: Characters of the strategy document shown to the LLM.
@@ -247,6 +268,7 @@ _NORMALISE = (("ibility", "ible"), ("ability", "able"))
 _SUFFIXES = ("ations", "ation", "ators", "ator", "ating", "ated", "ates", "ities", "ity", "ings", "ing", "ions",
              "ion", "ness", "ments", "ment", "able", "ible", "ers", "er", "ies", "ied", "ed", "es", "ly", "ive", "al",
              "s", "e", "y")
+_TO_I = frozenset({"ies", "ied", "y"})
 
 
 def stem(word: str) -> str:
@@ -257,10 +279,14 @@ def stem(word: str) -> str:
             w = w[: -len(long)] + short
             break
     for _ in range(2):
-        suffix = next((x for x in _SUFFIXES if w.endswith(x) and len(w) - len(x) >= 3 and not w.endswith("ss")), "")
+        suffix = next((x for x in _SUFFIXES if w.endswith(x) and len(w) - len(x) >= 3 and not w.endswith("ss")
+                       and not (x == "ly" and w.endswith("ply"))), "")  # apply is no app
         if not suffix:
             break
-        w = w[: -len(suffix)]
+        # story/stories → stori (not store's stor), as Porter's stemmer does
+        w = w[: -len(suffix)] + ("i" if suffix in _TO_I else "")
+        if suffix in _TO_I:
+            break
     return w
 
 
@@ -282,7 +308,13 @@ def path_words(path: str) -> list[tuple[str, str]]:
     parts = path.split("/")
     name = parts[-1].rsplit(".", 1)[0] if "." in parts[-1].lstrip(".") else parts[-1]
     return [w for w in words(" ".join([*parts[:-1], re.sub(r"[_\-.]", " ", name)]))
-            if w[1] not in ("py", "md", "test", "tests", "unit", "src", "lib", "init")]
+            if w[1] not in _PATH_NOISE]
+
+
+#: Path words that say how code is organised, not what it is about (extensions, test markers, containers).
+_PATH_NOISE = frozenset("py md txt json yaml yml test tests spec specs unit src source lib libs pkg pkgs internal "
+                        "tools utils util common core shared helpers helper support misc modules vendor init index "
+                        "main base".split())
 
 
 def module_key(path: str) -> str:
@@ -327,23 +359,106 @@ def _phrase(keyword: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9]){body}(?:e?s)?(?![a-z0-9])", re.IGNORECASE)
 
 
+# ------------------------------------------------------------------------------------------ concerns
+
+#: Cross-cutting quality concerns (ISO/IEC 25010 security, reliability, performance) in the words engineers
+#: write in commits. A goal that names a concern (its name: full strength; each mention in its description:
+#: :data:`CONCERN_MENTION`) also owns the concern's work words, so "refuse to serve the app off loopback without
+#: a login" serves a goal called "Trust: reliability and security" although it shares no word with it.
+#: Generic software-engineering vocabulary, not any one project's: ``(goal cues, strong work words, weak ones)``.
+CONCERNS: dict[str, tuple[str, str, str]] = {
+    "security": (
+        "security secure privacy private trust trusted tenant tenants permissions compliance confidential "
+        "confidentiality authentication authorization pii gdpr encryption sso saml",
+        "security secure securely insecure auth authn authz authenticate authentication authorization authorize "
+        "unauthorized unauthenticated login logout signin password passwords bearer credential credentials secret "
+        "secrets permission permissions acl rbac tenant tenants tenancy multitenant isolation isolate isolated "
+        "loopback cors csrf xss injection injected hostile malicious attacker attack attacks exploit vulnerability "
+        "vulnerable cve sanitize sanitise sanitization untrusted redact redaction pii privacy gdpr retention "
+        "erase erasure encrypt encryption encrypted tls https ssl rebinding sso saml scim oauth jwt csp sandbox "
+        "spoofing leak leaks inert",
+        "access token tokens escape escaped escaping forget role roles",
+    ),
+    "reliability": (
+        "reliability reliable reliably resilient resilience robust robustness dependable durable durability "
+        "availability uptime fault faults crash crashes recover recoverable recovery",
+        "reliability reliable resilient resilience robust robustness fault faults faulty crash crashes crashed "
+        "kill killed retry retries retried timeout timeouts lease leases deadlock recover recovery recovered redo "
+        "idempotent idempotency durable durability atomic atomically transactional rollback fuzz fuzzing fuzzer "
+        "backoff reconnect failover outage corrupt corrupted corruption survive survives survived redelivered "
+        "redelivery flaky hang hangs",
+        "lock locks locking race loss lost lose losing graceful gracefully stress load transaction replay",
+    ),
+    "performance": (
+        "performance performant fast faster speed quick quickly latency scalable scale scalability efficient "
+        "responsive snappy",
+        "performance perf faster speed speedup latency throughput slow slower slowness optimise optimize "
+        "optimised optimized optimization optimisation caching profiling vectorized quicker",
+        "fast cache cached lazy lazily parallel concurrency memory rss",
+    ),
+}
+#: Verbs that frame a goal's name ("Improve onboarding", "Meet people in their tools") rather than name its
+#: subject: in a name they weigh :data:`FRAMING_WEIGHT` (nothing, against 2 for the name's other words).
+FRAMING_VERBS = frozenset("achieve accelerate become boost build deliver drive earn enable expand grow help improve "
+                          "increase keep launch lower make maximise maximize meet minimise minimize raise reach reduce "
+                          "ship strengthen understand win".split())
+FRAMING_WEIGHT = 0.0
+#: Strength of a concern a goal's description mentions once (its name naming it: 1.0).
+CONCERN_MENTION = 0.25
+#: A goal owns a concern's work words from this strength on (its name, or two mentions in its description).
+CONCERN_MIN = 0.5
+#: Weight of a concern's strong work words for a goal that fully owns the concern (weak words: half).
+CONCERN_WEIGHT = 1.5
+
+
+def _concern_strength(goal: Goal) -> dict[str, float]:
+    """How much a goal is about each concern: 1.0 when its name (or keywords) names it, else 0.25 per mention."""
+    name = {s for s, _ in words(f"{goal.name} {' '.join(goal.keywords)}")}
+    described = [s for s, _ in words(goal.description)]
+    out: dict[str, float] = {}
+    for concern, (cues, _, _) in CONCERNS.items():
+        stems = {stem(c) for c in cues.split()}
+        if name & stems:
+            out[concern] = 1.0
+        else:
+            mentions = sum(1 for s in described if s in stems)
+            if mentions:
+                out[concern] = min(1.0, CONCERN_MENTION * mentions)
+    return out
+
+
 @dataclass(frozen=True)
 class _GoalRules:
     goal: Goal
     keywords: tuple[re.Pattern[str], ...]
     paths: tuple[re.Pattern[str], ...]
     terms: dict[str, float]
+    concern_of: dict[str, str]  # stem → the concern it was added for (for the evidence)
 
     @classmethod
     def of(cls, goal: Goal, exclude: frozenset[str] = frozenset()) -> _GoalRules:
         """Rules and goal words of a goal; ``exclude``: stems about the whole product (its name), not a goal."""
         terms: dict[str, float] = {}
         for text, weight in ((goal.name, 2.0), (" ".join(goal.keywords), 2.0), (goal.description, 1.0)):
-            for s, _ in words(text):
+            for s, w in words(text):
                 if s not in exclude:
-                    terms[s] = max(terms.get(s, 0.0), weight)
+                    # "Meet people in their tools": the framing verb says nothing of the work (a meeting is no meet)
+                    value = FRAMING_WEIGHT if text is goal.name and w in FRAMING_VERBS else weight
+                    if value > 0:
+                        terms[s] = max(terms.get(s, 0.0), value)
+        concern_of: dict[str, str] = {}
+        for concern, strength in _concern_strength(goal).items():
+            if strength < CONCERN_MIN:  # one passing mention ("redact PII") does not make a goal about security
+                continue
+            _, strong, weak = CONCERNS[concern]
+            for cues, factor in ((strong, 1.0), (weak, 0.5)):
+                for s in {stem(c) for c in cues.split()} - exclude:
+                    weight = CONCERN_WEIGHT * strength * factor
+                    if weight > terms.get(s, 0.0):
+                        terms[s] = weight
+                        concern_of[s] = concern
         return cls(goal, tuple(_phrase(k) for k in goal.keywords if k.strip()),
-                   tuple(_glob(p) for p in goal.paths if p.strip()), terms)
+                   tuple(_glob(p) for p in goal.paths if p.strip()), terms, concern_of)
 
     def keyword_hits(self, text: str) -> list[str]:
         return [m.group(0) for p in self.keywords for m in [p.search(text)] if m]
@@ -397,12 +512,41 @@ class _Item:
     files: Sequence[tuple[str, int]] = ()
     type: str | None = None
     scope: str | None = None
+    ref: str = ""  # a short sha, for the evidence
 
 
 @dataclass
 class _Scored:
     scores: dict[str, float]
     evidence: dict[str, list[str]]
+
+
+def _area(item: _Item) -> str:
+    """What part of the product the item says it changes: the conventional scope, or a non-type prefix."""
+    return " ".join(x for x in (item.scope, None if (item.type or "") in CONVENTIONAL_TYPES else item.type) if x)
+
+
+def _upkeep(item: _Item) -> tuple[float, str]:
+    """The factor on an item's scores when its type, subject or files say it is upkeep (1.0 when not), and why.
+
+    Independent signs multiply: a ``ci:`` commit that touches only CI files is upkeep twice over.
+    """
+    kind = (item.type or "").lower()
+    first = re.split(r"[/\s]", (item.scope or "").lower(), maxsplit=1)[0]
+    factor, why = 1.0, []
+    if STYLE_WORK.search(item.subject):
+        factor, why = factor * STYLE_FACTOR, [*why, "style fix"]
+    elif kind in CHORE_TYPES or first in CHORE_TYPES:
+        factor, why = factor * CHORE_FACTOR, [*why, f"{kind if kind in CHORE_TYPES else first} chore"]
+    elif re.search(r"\bCI\b", item.subject) or INFRA_WORK.search(_area(item)):
+        factor, why = factor * CHORE_FACTOR, [*why, "CI/build work"]
+    elif kind == "refactor" or REFACTOR_WORK.search(item.subject):
+        factor, why = factor * REFACTOR_FACTOR, [*why, "refactor"]
+    total = sum(max(lines, 1) for _, lines in item.files)
+    infra = sum(max(lines, 1) for path, lines in item.files if INFRA_PATH.search(path))
+    if total and infra / total >= INFRA_SHARE:
+        factor, why = factor * CHORE_FACTOR, [*why, "build/CI/test-harness files"]
+    return factor, " + ".join(why)
 
 
 class _Scorer:
@@ -436,9 +580,11 @@ class _Scorer:
         evidence: dict[str, list[str]] = {r.goal.name: [] for r in self.rules}
         text = _message_text(f"{item.subject}\n{item.body}")
         msg: dict[str, tuple[float, str]] = {}
-        area = " ".join(x for x in (item.scope, None if (item.type or "") in CONVENTIONAL_TYPES else item.type) if x)
-        body_weight = 0.5 / max(1.0, math.sqrt(len(words(item.body)) / 10))  # a long body: each word says less
-        for weight, part in ((AREA_WEIGHT, area), (1.0, item.subject), (body_weight, item.body)):
+        area = _area(item)
+        # a long subject or body lists many things: each word says less
+        subject_weight = 1.0 / max(1.0, math.sqrt(len(words(item.subject)) / SUBJECT_WORDS))
+        body_weight = 0.5 / max(1.0, math.sqrt(len(words(item.body)) / 10))
+        for weight, part in ((AREA_WEIGHT, area), (subject_weight, item.subject), (body_weight, item.body)):
             for s, w in words(part):
                 if msg.get(s, (0.0, ""))[0] < weight:
                     msg[s] = (weight, w)
@@ -448,7 +594,8 @@ class _Scorer:
             for s, (weight, word) in msg.items():
                 if s in weights:
                     scores[name] += weight * weights[s] * self.idf.get(s, 1.0)
-                    evidence[name].append(f"word '{word}'")
+                    concern = r.concern_of.get(s)
+                    evidence[name].append(f"word '{word}'" + (f" ({concern})" if concern else ""))
             path_score, matched = 0.0, []
             for path, lines in item.files:
                 hit = sorted({w for s, w in path_words(path) if s in weights})
@@ -466,8 +613,6 @@ class _Scorer:
             if fraction >= PATH_MIN_FRACTION:
                 scores[name] += RULE_SCORE
                 evidence[name].append(f"strategy paths hold {round(100 * fraction)} % of the changed lines")
-        if (item.type or "") in CHORE_TYPES:  # chores serve a goal only on strong evidence
-            scores = {g: v * CHORE_FACTOR for g, v in scores.items()}
         return _Scored(scores, evidence)
 
     def semantic(self, scored: list[_Scored], similarity: Similarity | None) -> None:
@@ -545,7 +690,16 @@ class _Scorer:
     def score(self, similarity: Similarity | None = None) -> list[_Scored]:
         direct = [self.direct(item) for item in self.items]
         self.semantic(direct, similarity)
-        return self.propagate(direct)
+        upkeep = [_upkeep(item) for item in self.items]
+        for s, (factor, _) in zip(direct, upkeep, strict=True):  # upkeep votes weakly on the files it touched …
+            s.scores = {g: v * factor for g, v in s.scores.items()}
+        out = self.propagate(direct)
+        for s, d, (factor, why) in zip(out, direct, upkeep, strict=True):  # … and is led by it only weakly
+            if factor < 1:
+                s.scores = {g: d.scores[g] + (v - d.scores[g]) * factor for g, v in s.scores.items()}
+                for g in s.evidence:
+                    s.evidence[g].append(f"{why}: score × {factor:g}")
+        return out
 
 
 def _goal_sentences(goal: Goal) -> list[str]:
@@ -745,7 +899,8 @@ def align(
     rules = _rules(goal_strategy)
     if similarity is None and commits:
         similarity = embedding_similarity(settings)
-    items = [_Item(c.subject, c.body, [(f.path, f.lines) for f in c.files], c.type, c.scope) for c in commits]
+    items = [_Item(c.subject, c.body, [(f.path, f.lines) for f in c.files], c.type, c.scope, c.sha[:7])
+             for c in commits]
     assigned = _assign(rules, items, chat_model, similarity, usage, context)
 
     names = [g.name for g in goal_strategy.goals]
