@@ -289,10 +289,11 @@ def _brief(doc: Mapping[str, Any]) -> list[str]:
     if themes:
         lines += ["", "## What users are telling us"]
     for theme in themes:
-        trend = theme.get("trend")
+        # the trend as counts in equal windows (tools.trends); a bare percentage is never shown
+        counts = theme.get("trend_counts") if isinstance(theme.get("trend_counts"), Mapping) else {}
         facts = [f"{theme['signals']} signals" if isinstance(theme.get("signals"), int) else "",
                  f"from {theme['users']} users" if isinstance(theme.get("users"), int) else "",
-                 f"trend {float(trend):+.0%}" if isinstance(trend, int | float) else ""]
+                 _text(counts.get("text"))]
         lines += ["", f"### {_text(theme.get('label')) or 'Theme'}{cite(theme.get('citations'))}", ""]
         if any(facts):
             lines.append(" ".join(f for f in facts[:2] if f) + (" · " + facts[2] if facts[2] else ""))
@@ -301,7 +302,8 @@ def _brief(doc: Mapping[str, Any]) -> list[str]:
                 lines += [f"> “{_text(quote['quote'])}”{cite([quote['signal_id']] if quote.get('signal_id') else [])}",
                           ""]
         rest = {k: v for k, v in theme.items()
-                if k not in {"label", "signals", "users", "trend", "quotes", "citations"} and not _empty(v)}
+                if k not in {"label", "signals", "users", "trend", "trend_counts", "quotes", "citations"}
+                and not _empty(v)}
         lines += [f"- {_humanise(k)}: {_text(v)}" for k, v in rest.items() if _text(v)]
     lines += _section("Proposal", render_value(doc.get("proposal")))
     lines += _section("Risks", _bullets(doc.get("risks")))
@@ -357,13 +359,14 @@ def _status(doc: Mapping[str, Any]) -> list[str]:
         if not isinstance(change, Mapping):
             changes += render_value([change])
             continue
+        # the summary names its goal and what shipped; the commits follow as short shas, never as fields
         shas = [str(s)[:8] for s in change.get("commits") or [] if s]
-        goal = _text(change.get("goal"))
         extra = {k: v for k, v in change.items() if k not in {"summary", "goal", "commits", "citations"}}
-        parts = [p for p in (f"goal: {goal}" if goal else "", f"commits: {', '.join(shas)}" if shas else "",
-                             _inline(extra)) if p]
-        changes.append(f"- {_text(change.get('summary')) or '(no summary)'}"
-                       f"{' — ' + '; '.join(parts) if parts else ''}{cite(change.get('citations'))}")
+        more = f" and {len(shas) - 8} more" if len(shas) > 8 else ""
+        commits = f" (commits {', '.join(shas[:8])}{more})" if shas else ""
+        rest = f" — {_inline(extra)}" if _inline(extra) else ""
+        changes.append(f"- {_text(change.get('summary')) or '(no summary)'}{commits}{rest}"
+                       f"{cite(change.get('citations'))}")
     lines += _section("What changed", changes)
     capacity = []
     for row in doc.get("capacity") or []:

@@ -82,10 +82,20 @@ class Trend:
         return self.before == 0 and self.after == 0
 
     def text(self) -> str:
-        """``"2 → 7.8 signals/week"``, plus ``" (+290 %)"`` when the baseline allows a percentage."""
+        """``"2 → 7.8 signals/week"``, plus ``", up 290 %"`` when the baseline allows a percentage."""
         rates = f"{_rate(self.before, self.weeks)} → {_rate(self.after, self.weeks)} signals/week"
         change = self.change
-        return f"{rates} ({change:+.0%})".replace("%", " %") if change is not None else rates
+        if change is None:
+            return rates
+        if round(100 * change) == 0:
+            return f"{rates}, flat"
+        return f"{rates}, {'up' if change > 0 else 'down'} {abs(round(100 * change))} %"
+
+    @property
+    def relative(self) -> float:
+        """The change as a number for machine readers: :attr:`change`, or 0.0 under the baseline floor."""
+        change = self.change
+        return 0.0 if change is None else change
 
     def as_dict(self) -> dict[str, Any]:
         """The figure as data: counts per window, rates per week, the change (None under the floor)."""
@@ -157,6 +167,38 @@ def workspace_theme_trends(workspace: str, memo: Any = None) -> dict[str, Trend]
     except PmpilotError:
         return {}
     return theme_trends(themes, signal_dates(workspace))
+
+
+def evidence_end(evidence: Mapping[str, Mapping[str, Any]]) -> datetime | None:
+    """The newest creation date of the counted evidence rows (``created_at``, ``kind``), or None."""
+    dates = [_aware(datetime.fromisoformat(str(r["created_at"]))) for r in evidence.values()
+             if r.get("created_at") and counted(r.get("kind"))]
+    return max(dates, default=None)
+
+
+def evidence_trend(ids: Iterable[str], evidence: Mapping[str, Mapping[str, Any]],
+                   end: datetime | None = None) -> Trend | None:
+    """Trend of the counted evidence rows among ``ids``, windows ending at ``end`` (the evidence's newest)."""
+    end = end or evidence_end(evidence)
+    if end is None:
+        return None
+    rows = [evidence[sid] for sid in ids if sid in evidence]
+    return count_trend((_aware(datetime.fromisoformat(str(r["created_at"]))) for r in rows
+                        if r.get("created_at") and counted(r.get("kind"))), end)
+
+
+def trend_fields(trend: Trend | None) -> dict[str, Any]:
+    """``trend`` (relative change, 0.0 under the floor) and ``trend_counts`` of a brief theme or an item."""
+    if trend is None or trend.empty:
+        return {"trend": 0.0, "trend_counts": None}
+    return {"trend": trend.relative, "trend_counts": trend.as_dict()}
+
+
+def is_growing(counts: Mapping[str, Any] | None) -> bool:
+    """Whether a ``trend_counts`` mapping (:meth:`Trend.as_dict`) describes a growing trend."""
+    if not counts:
+        return False
+    return Trend(int(counts["before"]), int(counts["after"]), int(counts.get("window_days") or WINDOW_DAYS)).growing
 
 
 def trend_text(trend: Trend | None) -> str:

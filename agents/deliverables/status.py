@@ -25,13 +25,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agents.deliverables.labels import phrase_label
 from agents.writer import Deliverable, Materials, register
 from kernel.artifacts import StatusUpdate
-from kernel.errors import InputError, NotFoundError
+from kernel.errors import InputError, NotFoundError, PmpilotError
 from kernel.schemas import SignalKind
 from kernel.timeutil import parse_when
 from memory import api as memory_api
 from memory.ingest.gitlog import Commit, read_commits
+from tools import trends
 from tools.alignment import AlignmentReport, align, assign_goals, embedding_similarity
 from tools.citations import find_span
 from tools.relevance import UNQUOTABLE_KIND
@@ -45,8 +47,9 @@ DEFAULT_PERIOD = timedelta(days=7)
 MAX_THEMES = 8
 QUOTES_PER_THEME = 3
 STALLED_RATIO = 1 / 3
-GROWING_TREND = 0.2
 UNALIGNED_RISK = 0.25
+#: Share of a theme's members people wrote or said (the rest: usage events) for it to count as an ask.
+MIN_WRITTEN_SHARE = 0.5
 _INTERNAL_TYPES = frozenset({"chore", "ci", "build", "test", "refactor", "style", "docs"})
 
 
@@ -81,8 +84,36 @@ def period_start(since: str | None, previous: dict[str, Any] | None, now: dateti
 
 
 def _themes(workspace: str) -> list[dict[str, Any]]:
-    themes = theme_summaries(workspace, members=False)
-    return sorted(themes, key=lambda t: (-t["size"], t["id"]))[:MAX_THEMES]
+    """The largest themes of what people wrote or said, named by their phrase, with counts and trend.
+
+    A theme made mostly of usage events (behaviour, not an ask) or of an interviewer's questions is
+    left out; ``size`` is the count of its written signals and ``trend_figure`` their :mod:`tools.trends`
+    figure, so the numbers shown agree with what the quotes stand for.
+    """
+    try:
+        themes = theme_summaries(workspace, members=True)
+    except PmpilotError:  # no theme snapshot can be made (an empty or tiny workspace)
+        return []
+    dates = trends.signal_dates(workspace)
+    end = max(dates.values(), default=None)
+    out: list[dict[str, Any]] = []
+    for theme in themes:
+        members = [x["signal_id"] for x in theme.get("members") or []]
+        written = [sid for sid in members if sid in dates]
+        quotes = [q for q in theme.get("quotes") or [] if q["signal_id"] in dates]
+        if not written or len(written) < MIN_WRITTEN_SHARE * len(members) or not quotes:
+            continue
+        asked = sum(1 for q in quotes if q["quote"].rstrip().endswith("?"))
+        if asked > len(quotes) / 2:  # an interviewer's questions, not what users said
+            continue
+        out.append({**theme, "members": [], "quotes": quotes, "size": len(written), "written": written,
+                    "trend_figure": trends.count_trend((dates[sid] for sid in written), end) if end else None})
+    return sorted(out, key=lambda t: (-t["size"], t["id"]))[:MAX_THEMES]
+
+
+def _name(theme: dict[str, Any], texts: dict[str, str]) -> str:
+    """The theme as a PM names it: the phrase its signals use around a one-word label ("lost edits")."""
+    return phrase_label(theme["label"], [texts[sid] for sid in theme.get("written") or [] if sid in texts])
 
 
 def _issue_signals(workspace: str) -> list[Any]:
@@ -183,6 +214,9 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
                        issues=[{"id": s.external_id, "text": s.text} for s in issues])
     ingested = memory_api.workspace(m.workspace).count() if m.workspace else 0
     themes = _themes(m.workspace) if ingested else []
+    texts = {sid: sig.text for sid, sig in fetch_signals(m.workspace, [sid for t in themes for sid in t["written"]]
+                                                          ).items()} if themes else {}
+    names = {t["id"]: _name(t, texts) for t in themes}
 
     changes: list[dict[str, Any]] = []
     capacity: list[dict[str, Any]] = []
@@ -215,28 +249,33 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
                 changes.append({"summary": line, "goal": g.goal, "commits": [c.sha for c in goal_commits]})
             for theme in goal_themes.get(g.goal, [])[:2]:
                 cites = [q["signal_id"] for q in theme["quotes"][:QUOTES_PER_THEME] if q["signal_id"] in m.evidence]
-                trend = f", trend {theme['trend']:+.0%}" if theme.get("trend") else ""
-                shipped = f"{len(goal_commits)} commits shipped for it" if goal_commits else "nothing shipped for it"
-                changes.append({"summary": f"Users asked: “{theme['label']}” ({theme['size']} signals from "
-                                           f"{theme['users']} users{trend}) → {g.goal}: {shipped} this period.",
+                figure = theme.get("trend_figure")
+                trend = f"; {figure.text()}" if figure is not None and not figure.empty else ""
+                shipped = (f"{len(goal_commits)} change{'s' if len(goal_commits) != 1 else ''} shipped for it"
+                           if goal_commits else "nothing shipped for it")
+                changes.append({"summary": f"Users report {names[theme['id']]} ({theme['size']} signals from "
+                                           f"{theme['users']} users{trend}); it maps to {g.goal}: {shipped} "
+                                           f"this period.",
                                 "goal": g.goal, "commits": [c.sha for c in goal_commits], "citations": cites})
             capacity.append({"goal": g.goal, "share": g.share})
         capacity.append({"goal": "Unaligned", "share": report.unaligned_share})
         unaligned = [by_sha[s] for s in report.unaligned_commits if s in by_sha]
         if unaligned and audience != "sales":
-            changes.append({"summary": f"Not tied to a strategy goal: {len(unaligned)} commits "
+            changes.append({"summary": f"Not tied to a strategy goal: {len(unaligned)} "
+                                       f"commit{'s' if len(unaligned) != 1 else ''} "
                                        f"({_pct(report.unaligned_share)}) — "
                                        + "; ".join(_plain(c) for c in unaligned[:3]) + ".",
                             "goal": None, "commits": [c.sha for c in unaligned]})
         for g in sorted(report.goals, key=lambda g: -g.weight):
-            if g.weight >= 0.15 and g.share <= g.weight * STALLED_RATIO:
+            if report.commits and g.weight >= 0.15 and g.share <= g.weight * STALLED_RATIO:
                 risks.append(f"{g.goal} is stalled: weight {_pct(g.weight)}, {_pct(g.share)} of capacity "
-                             f"({g.commit_count:g} of {report.commits} commits).")
+                             f"({g.commit_count:g} of the period's {report.commits} commits).")
             for theme in goal_themes.get(g.goal, []):
                 negative = theme.get("sentiment", {}).get("negative", 0)
-                if theme.get("trend", 0) >= GROWING_TREND and negative >= theme["size"] / 3 and g.gap < -0.05:
-                    risks.append(f"Growing complaints: “{theme['label']}” ({theme['size']} signals, trend "
-                                 f"{theme['trend']:+.0%}) map to {g.goal}, which got {_pct(g.share)} of capacity.")
+                figure = theme.get("trend_figure")
+                if figure is not None and figure.growing and negative >= theme["size"] / 3 and g.gap < -0.05:
+                    risks.append(f"Growing complaints about {names[theme['id']]} ({figure.text()}) map to {g.goal}, "
+                                 f"which got {_pct(g.share)} of capacity.")
         if report.unaligned_share >= UNALIGNED_RISK:
             risks.append(f"{_pct(report.unaligned_share)} of commits serve no strategy goal.")
         starved = min(report.goals, key=lambda g: g.gap, default=None)
@@ -248,7 +287,7 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
                 nexts.append(f"{starved.goal}: {issue_id} — {titles.get(issue_id, '')}".rstrip(" —"))
         for goal, mapped in goal_themes.items():
             if not any(g.goal == goal and g.commits for g in report.goals) and mapped:
-                nexts.append(f"Users ask about “{mapped[0]['label']}” ({goal}) and nothing shipped for it: plan it.")
+                nexts.append(f"Users report {names[mapped[0]['id']]} ({goal}) and nothing shipped for it: plan it.")
     else:
         by_type: dict[str, list[Commit]] = {}
         for c in commits:
@@ -262,7 +301,7 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
     if breaking and audience in ("eng", "sales"):
         risks.append("Breaking changes: " + "; ".join(f"{c.sha[:8]} {c.subject}" for c in breaking[:3]) + ".")
     if not commits:
-        risks.append(f"No commits since {start:%Y-%m-%d}: nothing shipped in the period.")
+        risks.append(f"No commits between {start:%Y-%m-%d} and {now:%Y-%m-%d}: nothing shipped in the period.")
     if audience == "sales":
         nexts.append("Tell customers only what shipped above; dates for planned work are [PM to decide].")
     doc = StatusUpdate(title=f"Status update ({audience}): {start:%Y-%m-%d} to {now:%Y-%m-%d}",
