@@ -31,7 +31,7 @@ from agents.state import PMState
 from kernel.artifacts import ArtifactBase, Brief, DecisionMemo, Requirements
 from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
-from tools import scoring, story_quality
+from tools import scoring, story_quality, trends
 from tools.reqtype import classify_requirement
 from tools.topics import goal_words
 
@@ -474,6 +474,7 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     """A stakeholder brief for the plan's audience."""
     themed = m.ranked("theme") or m.ranked()
     themes = []
+    end = trends.evidence_end(m.evidence)
     for topic in themed[:MAX_BRIEF_THEMES]:
         theme = topic.get("theme") or {}
         ids = m.cites(topic["signal_ids"])
@@ -481,7 +482,7 @@ def draft_brief(m: Materials) -> dict[str, Any]:
             "label": topic["name"],
             "signals": int(theme.get("size") or topic["signals"]),
             "users": int(theme.get("users") or topic["reach"]),
-            "trend": float(theme.get("trend") or 0.0),
+            **trends.trend_fields(trends.evidence_trend(topic["signal_ids"], m.evidence, end)),
             "quotes": _quotes(ids, m, theme, name=topic["name"]),
             "citations": ids,
         })
@@ -490,8 +491,8 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     total_users = len({m.evidence[s].get("user_id") or m.evidence[s].get("account_id") or s for s in cited})
     proposal = (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision criteria "
                 f"({best['formulas']['total']})." if best else f"{PM}: no option is supported by enough evidence.")
-    risks = [f"'{t['label']}' is growing ({t['trend']:+.0%} vs the previous period)."
-             for t in themes if t["trend"] > 0.2]
+    risks = [f"'{t['label']}' is growing ({t['trend_counts']['text']})."
+             for t in themes if trends.is_growing(t["trend_counts"])]
     churn_rows = [r for r in m.evidence.values() if r["signal_type"] == "churn_risk"]
     if churn_rows:
         accounts = len({r["account_id"] for r in churn_rows if r["account_id"]})
@@ -803,7 +804,8 @@ def complete_brief(draft: BaseModel, m: Materials) -> dict[str, Any]:
         theme = (topic or {}).get("theme") or {}
         themes.append({"label": t.label, "signals": int(theme.get("size") or len(t.citations)),
                        "users": int(theme.get("users") or (topic or {}).get("reach") or 0),
-                       "trend": float(theme.get("trend") or 0.0),
+                       **trends.trend_fields(trends.evidence_trend((topic or {}).get("signal_ids") or t.citations,
+                                                                   m.evidence)),
                        "quotes": [q.model_dump() for q in t.quotes], "citations": list(t.citations)})
     found = any(t["signal_ids"] for t in m.topics)
     if not found:  # nothing was found for the goal: say so, show no theme
