@@ -521,9 +521,26 @@ class _Scored:
     evidence: dict[str, list[str]]
 
 
+_PREFIX = re.compile(r"^([A-Za-z][\w./-]*(?: [\w./-]+){0,2})(?: \(#?\d+\))?:\s")
+
+
 def _area(item: _Item) -> str:
-    """What part of the product the item says it changes: the conventional scope, or a non-type prefix."""
-    return " ".join(x for x in (item.scope, None if (item.type or "") in CONVENTIONAL_TYPES else item.type) if x)
+    """What part of the product the item says it changes: the conventional scope, or the subject's prefix.
+
+    ``feat(sync): …`` → sync; ``themes: …`` → themes; ``docs/agents: …`` → agents; ``Store faults: …`` → store
+    faults (up to three words; the kind words docs/test/bench are no area).
+    """
+    if item.scope or (item.type and item.type not in CONVENTIONAL_TYPES):
+        return " ".join(x for x in (item.scope, None if (item.type or "") in CONVENTIONAL_TYPES else item.type)
+                        if x)
+    match = _PREFIX.match(item.subject)
+    if not match:
+        return ""
+    return " ".join(w for w in re.split(r"[/\s]+", match.group(1)) if w.lower() not in _KIND_WORDS)
+
+
+#: Words of a subject's prefix that say what kind of change it is, not where.
+_KIND_WORDS = frozenset("docs doc test tests bench benchmarks readme fix feat chore wip".split())
 
 
 def _upkeep(item: _Item) -> tuple[float, str]:
