@@ -384,10 +384,10 @@ CONCERNS: dict[str, tuple[str, str, str]] = {
         "availability uptime fault faults crash crashes recover recoverable recovery",
         "reliability reliable resilient resilience robust robustness fault faults faulty crash crashes crashed "
         "kill killed retry retries retried timeout timeouts lease leases deadlock recover recovery recovered redo "
-        "idempotent idempotency durable durability atomic atomically transactional rollback fuzz fuzzing fuzzer "
+        "idempotent idempotency durable durability transactional rollback fuzz fuzzing fuzzer "
         "backoff reconnect failover outage corrupt corrupted corruption survive survives survived redelivered "
         "redelivery flaky hang hangs",
-        "lock locks locking race loss lost lose losing graceful gracefully stress load transaction replay",
+        "lock locks locking race loss lost lose losing graceful gracefully stress load transaction replay atomic",
     ),
     "performance": (
         "performance performant fast faster speed quick quickly latency scalable scale scalability efficient "
@@ -610,8 +610,8 @@ class _Scorer:
             name = r.goal.name
             for s, (weight, word) in msg.items():
                 if s in weights:
-                    scores[name] += weight * weights[s] * self.idf.get(s, 1.0)
                     concern = r.concern_of.get(s)
+                    scores[name] += weight * weights[s] * self.idf.get(s, 1.0)
                     evidence[name].append(f"word '{word}'" + (f" ({concern})" if concern else ""))
             path_score, matched = 0.0, []
             for path, lines in item.files:

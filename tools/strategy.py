@@ -36,6 +36,9 @@ from tools.scoring import Strategy
 
 __all__ = ["ParsedStrategy", "parse_markdown", "parse_strategy", "read_strategy"]
 
+#: Before a goal's weight, "Trust: reliability and security" is one name (a short tail after the colon or
+#: dash), while "Reliable sync: no edit is ever lost" is a name and the start of its description.
+NAME_TAIL_WORDS = 4
 #: Weight sums this close to 1 (or to 100 for percentages) are accepted without a warning.
 WEIGHT_TOLERANCE = 0.01
 EXPECTED = ("expected a Markdown list or headings of goals (e.g. '1. Reliable sync (weight 35)' followed by "
@@ -229,7 +232,11 @@ def parse_markdown(text: str, source: str = "strategy") -> ParsedStrategy:
     for n, block in enumerate(goals_at):
         weight, before, after = _find_weight(block.text)
         if weight is not None and _clean(before).strip(" *_:—–-") and after.strip(" .:—–-*_"):
-            name, first = _split_name(before)  # "Name (weight 35) description": the weight splits them
+            # "Name (weight 35) description": the weight splits them, and a short name may hold a colon
+            # ("Trust: reliability and security (weight 20). Tenants …")
+            name, first = _split_name(before)
+            if first and not _EMPHASIS.match(before.strip()) and len(first.split()) <= NAME_TAIL_WORDS:
+                name, first = _clean(before).strip(" *_:—–-."), ""
             first = " ".join(x for x in (first, _clean(after).lstrip(".:—–- ").strip()) if x)
         else:
             name, first = _split_name(_take_weight(block.text)[1])

@@ -118,3 +118,12 @@ def test_cli_refuses_a_strategy_without_goals_in_one_line(tmp_path: Path) -> Non
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "no goals found; expected a Markdown list or headings of goals" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_a_short_name_may_hold_a_colon_before_its_weight() -> None:
+    parsed = parse_strategy("## Goals\n\n1. Trust: reliability and security (weight 40). Tenants never mix.\n"
+                            "2. Reliable sync: no edit is ever lost (weight 60). Offline too.\n", "s.md")
+    assert [(g.name, g.weight) for g in parsed.strategy.goals] == [("Trust: reliability and security", 0.4),
+                                                                   ("Reliable sync", 0.6)]
+    assert parsed.strategy.goals[0].description == "Tenants never mix."
+    assert parsed.strategy.goals[1].description.startswith("no edit is ever lost")
