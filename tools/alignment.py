@@ -252,6 +252,10 @@ _EXTRA_STOP = frozenset(
     "then there these they this those through to too two under until up upon us very via was we were what when "
     "where which while who whom why will with within without would yet you your etc e g i ie eg vs also get gets "
     "got make makes made use uses used using new now still".split()
+) | frozenset(  # generic verbs: "a task queue runs ingestion" says nothing of a commit's "run"
+    "run runs ran call calls called keep keeps kept turn turns take takes took give gives gave show shows shown "
+    "need needs say says said tell tells let lets see sees want wants try tries look looks put puts come comes go "
+    "goes went".split()
 )
 
 
@@ -300,7 +304,16 @@ def words(text: str) -> list[tuple[str, str]]:
             # "keeps" is as empty as "keep"
             if len(low) >= 2 and low not in stop and low.removesuffix("s") not in stop and not low.isdigit():
                 out.append((stem(low), low))
+                out += [(stem(w), low) for w in ABBREVIATIONS.get(low, ())]
     return out
+
+
+#: Software abbreviations and the words they stand for (both sides match: a goal's "command line", a commit's "cli").
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "cli": ("command", "line"), "gui": ("graphical", "interface"), "ui": ("interface",), "db": ("database",),
+    "repo": ("repository",), "config": ("configuration",), "auth": ("authentication",), "perf": ("performance",),
+    "i18n": ("internationalization",), "a11y": ("accessibility",), "k8s": ("kubernetes",),
+}
 
 
 def path_words(path: str) -> list[tuple[str, str]]:
@@ -615,9 +628,10 @@ class _Scorer:
                     evidence[name].append(f"word '{word}'" + (f" ({concern})" if concern else ""))
             path_score, matched = 0.0, []
             for path, lines in item.files:
-                hit = sorted({w for s, w in path_words(path) if s in weights})
+                stems = {s: w for s, w in path_words(path) if s in weights}
+                hit = sorted(set(stems.values()))
                 if hit:
-                    value = sum(weights[stem(w)] * self.idf.get(stem(w), 1.0) for w in hit)
+                    value = sum(weights[s] * self.idf.get(s, 1.0) for s in stems)
                     path_score += max(lines, 1) / total * min(1.0, value)
                     matched.append(f"path {path} ({', '.join(hit)})")
             scores[name] += PATH_WEIGHT * path_score
