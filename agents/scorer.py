@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -27,8 +27,10 @@ from memory import api as memory_api
 from tools import scoring
 from tools.research import theme_summaries
 from tools.scoring import EvidenceStats, Strategy
-from tools.topics import STOPWORDS, cluster, mentions, name_topic, option_words
+from tools.topics import STOPWORDS, cluster, goal_fit, mentions, name_topic, option_words, same_capability
 
+#: (signal ids, query texts) → (stored vectors by id, one unit vector per query).
+VectorSource = Callable[[Sequence[str], Sequence[str]], tuple[dict[str, np.ndarray], np.ndarray]]
 MAX_REVIEW_ROUNDS = 2
 #: How many of the strongest topics the requirements must cover.
 COVERAGE_TOP = 3
@@ -97,13 +99,25 @@ def _option_ids(option: dict[str, Any], plan: dict[str, Any], evidence: dict[str
 
 
 def build_topics(state: PMState, membership: dict[str, str | None] | None = None,
-                 themes: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+                 themes: list[dict[str, Any]] | None = None, vectors: VectorSource | None = None
+                 ) -> list[dict[str, Any]]:
+    """Options and goal topics, each with the ids of its evidence (see :func:`goal_topics`)."""
+    return goal_topics(state, membership, themes, vectors)[0]
+
+
+def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
+                themes: list[dict[str, Any]] | None = None, vectors: VectorSource | None = None
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Options and goal topics, each with the ids of its evidence.
 
     Goal topics are clusters of the goal-relevant evidence (:func:`goal_evidence_ids`), grouped by the
     workspace theme each signal belongs to (``membership``) and named from their own quotes
-    (:func:`tools.topics.name_topic`). Only when the goal asks for a landscape do the workspace's themes
-    themselves become topics.
+    (:func:`tools.topics.name_topic`). Each cluster is checked against the goal
+    (:func:`tools.topics.goal_fit`: size, closeness of its centroid to the goal's queries — when
+    ``vectors`` gives the signals' and queries' vectors —, the goal's words, and for a goal that asks to
+    stop a problem, whether it reports one); the clusters that fail are returned apart as *near* topics
+    (label, size, reason), context only. Clusters asking for the same capability are merged. Only when the
+    goal asks for a landscape do the workspace's themes themselves become topics.
     """
     plan = state["plan"]
     evidence = state.get("evidence") or {}
@@ -121,24 +135,40 @@ def build_topics(state: PMState, membership: dict[str, str | None] | None = None
             topics.append({"id": f"theme:{theme['id']}", "kind": "theme", "name": theme["label"],
                            "description": ", ".join(theme.get("keywords", [])[:6]), "signal_ids": ids,
                            "theme": theme})
-        return topics
+        return topics, []
     membership = membership if membership is not None else {sid: (evidence[sid].get("themes") or [None])[0]
                                                             for sid in relevant}
     by_id = {t["id"]: t for t in themes or []}
     quotes = {sid: evidence[sid]["quote"] for sid in relevant}
     groups = cluster(relevant, membership, quotes)
     focus = plan.get("focus") or state.get("goal") or ""
-    named: dict[str, list[str]] = {}
+    queries = list(dict.fromkeys(q["query"] for q in plan.get("questions") or [] if q.get("query")))
+    closeness = _closeness(groups, queries, vectors) if vectors is not None and queries else None
+    fit = goal_fit(groups, goal=focus, texts=quotes, queries=queries, closeness=closeness,
+                   types={sid: str(evidence[sid].get("signal_type") or "") for sid in relevant})
+    kept: list[tuple[str, list[str]]] = []
+    merged: set[int] = set()
+    near: list[dict[str, Any]] = []
     for i, ids in enumerate(groups):
         others = [quotes[s] for j, g in enumerate(groups) if j != i for s in g]
-        source = Counter(membership.get(s) for s in ids).most_common(1)[0][0]
-        label = str((by_id.get(source or "") or {}).get("label") or "")
-        fallback = label if label and len(label.split()) <= 4 else focus_subject(focus)
-        name = name_topic([quotes[s] for s in ids], focus, others, fallback=fallback)
-        # Two clusters named alike ask for the same capability: one topic with both clusters' evidence.
-        key = next((k for k in named if k.lower() == name.lower()), name)
-        named[key] = [*named.get(key, []), *ids]
-    for name, ids in named.items():
+        name = _group_name(ids, membership, by_id, quotes, others, focus)
+        if fit[i] is not None:
+            near.append({"label": name, "size": len(ids), "reason": fit[i]})
+            continue
+        # Two clusters asking for one capability ('sync', 'sync conflicts'): one topic with the evidence of both.
+        k = next((k for k, (other, _) in enumerate(kept)
+                  if other.lower() == name.lower() or same_capability(other, name)), None)
+        if k is None:
+            kept.append((name, list(ids)))
+        else:
+            kept[k] = (kept[k][0], [*kept[k][1], *ids])
+            merged.add(k)
+    order = {sid: i for i, sid in enumerate(relevant)}
+    for k in sorted(merged):  # a merged topic is named again from all its quotes
+        ids = sorted(kept[k][1], key=order.__getitem__)
+        others = [quotes[s] for j, (_, g) in enumerate(kept) if j != k for s in g]
+        kept[k] = (_group_name(ids, membership, by_id, quotes, others, focus), ids)
+    for name, ids in kept:
         source = Counter(membership.get(s) for s in ids).most_common(1)[0][0]
         theme = by_id.get(source or "") or {}
         topics.append({
@@ -149,7 +179,32 @@ def build_topics(state: PMState, membership: dict[str, str | None] | None = None
                       "users": len({evidence[s].get("user_id") or evidence[s].get("account_id") or s for s in ids}),
                       "trend": float(theme.get("trend") or 0.0), "keywords": [], "quotes": []},
         })
-    return topics
+    return topics, near
+
+
+def _closeness(groups: Sequence[Sequence[str]], queries: Sequence[str],
+               vectors: Callable[[Sequence[str], Sequence[str]], tuple[dict[str, np.ndarray], np.ndarray]]
+               ) -> list[list[float]] | None:
+    """Each group's centroid cosine to each query (None when the signals' vectors are not at hand)."""
+    stored, qvecs = vectors([s for g in groups for s in g], queries)
+    out = []
+    for group in groups:
+        rows = [stored[s] for s in group if s in stored]
+        if not rows:
+            return None
+        centroid = np.mean(rows, axis=0)
+        centroid = centroid / (np.linalg.norm(centroid) or 1.0)
+        out.append([float(q @ centroid) for q in qvecs])
+    return out
+
+
+def _group_name(ids: Sequence[str], membership: dict[str, str | None], by_id: dict[str, dict[str, Any]],
+                quotes: dict[str, str], others: list[str], focus: str) -> str:
+    """A group's name: the phrase most of its quotes share, else its theme's short label, else the goal's subject."""
+    source = Counter(membership.get(s) for s in ids).most_common(1)[0][0]
+    label = str((by_id.get(source or "") or {}).get("label") or "")
+    fallback = label if label and len(label.split()) <= 4 else focus_subject(focus)
+    return name_topic([quotes[s] for s in ids], focus, others, fallback=fallback)
 
 
 _INSTRUCTION_WORDS = frozenset("draft write prepare produce create requirements requirement prd stories story spec "
@@ -180,6 +235,20 @@ def prefetch(state: PMState, cache: RunCache) -> None:
     strategy = _strategy(state)
     if strategy is not None and strategy.goals:
         cache.prefetch_vectors(memory_api.workspace(state["workspace"]).embedder, [g.text for g in strategy.goals])
+
+
+def workspace_vectors(workspace: str, cache: RunCache) -> VectorSource:
+    """Stored vectors of the goal's evidence and the embedded queries (cached for the run)."""
+    memory = memory_api.workspace(workspace)
+
+    def vectors(ids: Sequence[str], queries: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        stored = memory.signal_vectors(list(dict.fromkeys(ids)))
+        embedded = cache.vectors(memory.embedder, list(queries))
+        matrix = np.array([embedded[q] for q in queries], dtype=np.float32).reshape(len(queries), -1)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        return {k: v / (np.linalg.norm(v) or 1.0) for k, v in stored.items()}, matrix / np.where(norms, norms, 1.0)
+
+    return vectors
 
 
 def _similarity(workspace: str, texts: list[str], goals: list[str], cache: RunCache) -> scoring.Similarity:
@@ -263,7 +332,8 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     weights = scoring.criteria_weights(strategy)
     evidence = state.get("evidence") or {}
     membership, themes = theme_membership(state["workspace"], goal_evidence_ids(state), runtime.context.cache)
-    candidates = build_topics(state, membership, themes)
+    candidates, near = goal_topics(state, membership, themes, workspace_vectors(state["workspace"],
+                                                                               runtime.context.cache))
     similarity = _similarity(state["workspace"], [alignment_text(t, evidence) for t in candidates],
                              [g.text for g in strategy.goals], runtime.context.cache) if strategy is not None else None
     topics = [{**topic, **score_topic(topic, evidence, strategy, weights, similarity)} for topic in candidates]
@@ -271,7 +341,7 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     context = context_themes(list((state.get("context_themes") or {}).values()) or themes, used)
     searched = [q["query"] for q in (state.get("plan") or {}).get("questions") or []]
     return {"scores": {"criteria": weights, "topics": topics, "strategy": bool(strategy),
-                       "context": context, "searched": searched,
+                       "context": context, "near": near, "searched": searched,
                        "relevant": len(goal_evidence_ids(state))}}
 
 

@@ -33,7 +33,7 @@ from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
 from tools import scoring, story_quality, trends
 from tools.reqtype import classify_requirement
-from tools.topics import goal_words
+from tools.topics import STOPWORDS, goal_words
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class Materials:
     strategy: dict[str, Any] | None = None
     context: list[dict[str, Any]] = field(default_factory=list)
     searched: list[str] = field(default_factory=list)
+    near: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_state(cls, state: PMState) -> Materials:
@@ -81,6 +82,7 @@ class Materials:
             fixes=state.get("review_notes") or [], workspace=state.get("workspace") or "",
             repo=state.get("repo"), since=state.get("since"), until=state.get("until"), strategy=state.get("strategy"),
             context=scores.get("context") or [], searched=scores.get("searched") or [],
+            near=scores.get("near") or [],
         )
 
     def __post_init__(self) -> None:
@@ -89,17 +91,31 @@ class Materials:
         self.decisions = [d for d in self.decisions if goal_words(str(d.get("question") or "")) & words]
 
     def also(self) -> str:
-        """'Users also talk about …' — the workspace's other themes, as context only (empty without any)."""
-        if not self.context:
-            return ""
-        return ("Users also talk about: " + ", ".join(f"{c['label']} ({c['size']} signals)" for c in self.context[:5])
-                + " — context only, not part of this goal.")
+        """Context only: topics the search found next to the goal but not about it, and the workspace's other themes.
+
+        'Found next to the goal, not about it: accept this card (10 signals) …' and 'Users also talk about …';
+        empty without either.
+        """
+        parts = []
+        near = [n for n in self.near if int(n.get("size") or 0) >= 3][:3]
+        if near:
+            parts.append("Found next to the goal, not about it: " + ", ".join(
+                f"{n['label']} ({n['size']} signals)" for n in near) + " — not used as evidence.")
+        if self.context:
+            parts.append("Users also talk about: " + ", ".join(
+                f"{c['label']} ({c['size']} signals)" for c in self.context[:5]) + " — context only, not part of this goal.")
+        return " ".join(parts)
 
     def nothing_found(self) -> str:
         """What to say when no relevant evidence was found: plainly, with what was searched."""
         searched = "; ".join(f"'{q}'" for q in dict.fromkeys(self.searched)) or f"'{self.focus}'"
         return f"No relevant evidence was found: the user memory was searched for {searched} and nothing stored is " \
                f"about it."
+
+    def off_goal(self) -> set[str]:
+        """Evidence ids that are in the run but in none of the goal's topics (context): never cited."""
+        relevant = {sid for t in self.topics for sid in t["signal_ids"]}
+        return {sid for sid in self.evidence if sid not in relevant}
 
     def ranked(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Topics with evidence, strongest RICE first (optionally of one kind)."""
@@ -163,6 +179,8 @@ _OBJECT_START = frozenset("my our your the a an this that these those their his 
 _REQUEST_LEAD = re.compile(
     r"^(?:please\s+)?(?:add(?:ing)?|need(?:s|ed)?|want(?:s|ed)?|get|have|bring(?:\s+back)?|support|allow|enable|"
     r"implement|introduce)\s+", re.IGNORECASE)
+_PROBLEM_TYPES = frozenset({"bug", "complaint", "churn_risk"})
+_IMPERATIVE = re.compile(r"^\W*(?:please|fix|add|make|stop|give|let|get|bring|build)\b", re.IGNORECASE)
 _SLOW = re.compile(r"\b(slow|seconds?|minutes?|lag|latency|timeout|takes forever|loading)\b", re.IGNORECASE)
 
 
@@ -279,9 +297,15 @@ def example_report(ids: list[str], name: str, nature: str, evidence: dict[str, d
     words = {w.lower() for w in re.findall(r"\w+", name)}
     best: tuple[int, int, str] | None = None
     for sid in ids:
-        quote = str(evidence.get(sid, {}).get("quote") or "").strip()
+        row = evidence.get(sid, {})
+        quote = str(row.get("quote") or "").strip()
         overlap = len(words & {w.lower() for w in re.findall(r"\w+", quote)})
         if not quote or len(quote) > 90 or not overlap or quote.endswith("?") != (nature == "question"):
+            continue
+        # A whole report of the situation: 4+ words ('For me, sync.' is not one), and for a problem, a report of
+        # it (a bug or complaint), not a request to fix it ('Fix sync, skip the gimmicks.').
+        if len(re.findall(r"\w+", quote)) < 4 or (nature == "problem" and (
+                row.get("signal_type", "bug") not in _PROBLEM_TYPES or _IMPERATIVE.match(quote))):
             continue
         draft = capability(name, nature, quote)
         if story_quality.check_story(story_quality.from_fields(role, draft, PM)).defects:
@@ -470,6 +494,35 @@ def _quotes(ids: list[str], m: Materials, theme: dict[str, Any] | None, limit: i
     return [{"signal_id": sid, "quote": m.evidence[sid]["quote"]} for sid in ordered[:limit] if sid in m.evidence]
 
 
+_PARTICLES = frozenset("back out up off in on away down over around through".split())
+
+
+def section_heading(topic: dict[str, Any], m: Materials) -> str:
+    """A brief section's heading that names the topic, never a bare keyword or a cut phrase.
+
+    'Requests for dark mode' (users ask for it), the topic's name when it is a phrase of two or more
+    content words ('Sync conflicts', 'Identity verification'), else a short report or question of the
+    topic's own ('Reports like “The ATM machine would not give my card back”').
+    """
+    name = topic["name"].strip()
+    nature = topic_nature(topic, m.evidence)
+    words = name.split()
+    content = [w for w in words if w.lower() not in STOPWORDS]
+    action = bool(words) and words[0].lower() in story_quality.ACTION_VERBS
+    if nature == "request" and not action and content:
+        text = f"requests for {subject(name)}"
+    elif len(content) >= 2 and words[-1].lower() not in _PARTICLES:
+        text = name
+    else:
+        example = example_report(m.cites(topic["signal_ids"]), subject(name), nature, m.evidence)
+        if example:
+            text = f"{'Questions' if nature == 'question' else 'Reports'} like “{example.rstrip('.!')}”"
+        else:
+            text = f"{'questions' if nature == 'question' else 'reports'} about {subject(name)}"
+    first = text.split()[0]
+    return text[:1].upper() + text[1:] if first.islower() else text
+
+
 def draft_brief(m: Materials) -> dict[str, Any]:
     """A stakeholder brief for the plan's audience."""
     themed = m.ranked("theme") or m.ranked()
@@ -479,7 +532,7 @@ def draft_brief(m: Materials) -> dict[str, Any]:
         theme = topic.get("theme") or {}
         ids = m.cites(topic["signal_ids"])
         themes.append({
-            "label": topic["name"],
+            "label": section_heading(topic, m),
             "signals": int(theme.get("size") or topic["signals"]),
             "users": int(theme.get("users") or topic["reach"]),
             **trends.trend_fields(trends.evidence_trend(topic["signal_ids"], m.evidence, end)),
@@ -766,7 +819,7 @@ def complete_requirements(draft: BaseModel, m: Materials) -> dict[str, Any]:
     """Requirements from a model draft: ids, RICE, priority and type computed here."""
     assert isinstance(draft, RequirementsDraft)
     relevant = {sid for t in m.topics for sid in t["signal_ids"]}
-    off_topic = {sid for sid in m.evidence if sid not in relevant}
+    off_topic = m.off_goal()
     stories = []
     for s in draft.stories:
         # Only evidence about the goal may back a story: citations of the run's other evidence (context) are
@@ -799,7 +852,14 @@ def complete_brief(draft: BaseModel, m: Materials) -> dict[str, Any]:
     """A brief from a model draft: theme counts and trends computed here."""
     assert isinstance(draft, BriefDraft)
     themes = []
+    off_topic = m.off_goal()
     for t in draft.themes:
+        # As for stories: only the goal's evidence backs a section (unknown ids are left to validation).
+        quotes = [q for q in t.quotes if q.signal_id not in off_topic]
+        citations = [c for c in t.citations if c not in off_topic]
+        if (t.citations or t.quotes) and not (citations or quotes):
+            continue
+        t = t.model_copy(update={"quotes": quotes, "citations": citations})
         topic = _topic_for(t.label, t.citations, m)
         theme = (topic or {}).get("theme") or {}
         themes.append({"label": t.label, "signals": int(theme.get("size") or len(t.citations)),
@@ -824,7 +884,9 @@ def complete_decision_memo(draft: BaseModel, m: Materials) -> dict[str, Any]:
     """A decision memo from a model draft: criteria and option scores attached from the scorer."""
     assert isinstance(draft, DecisionMemoDraft)
     options = []
+    off_topic = m.off_goal()
     for o in draft.options:
+        o = o.model_copy(update={"citations": [c for c in o.citations if c not in off_topic]})
         topic = _topic_for(o.name, o.citations, m)
         if topic is not None and topic["name"].lower() == o.name.lower():
             scored = _option(topic, m)
@@ -859,8 +921,15 @@ register(Deliverable("decision_memo", DecisionMemo,
                      draft_decision_memo, DecisionMemoDraft, complete_decision_memo))
 
 
-def _evidence_block(m: Materials, limit: int = 60) -> str:
-    rows = sorted(m.evidence.values(), key=lambda r: -float(r.get("score") or 0.0))[:limit]
+#: Kinds drafted from the goal's topics: their model sees (and may cite) only the topics' evidence.
+GOAL_KINDS = frozenset({"requirements", "brief", "decision_memo"})
+
+
+def _evidence_block(m: Materials, kind: str = "requirements", limit: int = 60) -> str:
+    """The evidence the model may cite: for the goal's documents, the goal's topics' (context rows are not shown)."""
+    off_topic = m.off_goal() if kind in GOAL_KINDS else set()
+    rows = sorted((r for sid, r in m.evidence.items() if sid not in off_topic),
+                  key=lambda r: -float(r.get("score") or 0.0))[:limit]
     return "\n".join(f"[{r['signal_id']}] ({r['kind']}, {r['source']}, {r.get('segment') or '-'}) "
                      f"{prompts.data(r['quote'])}" for r in rows)
 
@@ -892,7 +961,7 @@ def draft_llm(kind: str, m: Materials, context: RunContext, usage: LLMUsage,
             findings=prompts.data(json.dumps([{k: f[k] for k in ("question", "summary", "signal_ids")}
                                               for f in m.findings], ensure_ascii=False)[:6000]),
             decisions=prompts.data(json.dumps(m.decisions[:3], ensure_ascii=False, default=str)[:2000]),
-            evidence=_evidence_block(m), feedback=prompts.pm_text(feedback) if feedback else "none",
+            evidence=_evidence_block(m, kind), feedback=prompts.pm_text(feedback) if feedback else "none",
         )),
     ]
     try:

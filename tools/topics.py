@@ -192,3 +192,114 @@ def option_words(name: str, others: Sequence[str]) -> set[str]:
 def summarise_topics(topics: Sequence[Mapping[str, Any]], limit: int = 5) -> str:
     """'a (12), b (7)' for a context line."""
     return ", ".join(f"{t['label']} ({t['size']})" for t in topics[:limit])
+
+
+# --------------------------------------------------------------------------- goal fit
+
+#: A topic other than the goal's best needs at least this many signals of the goal's evidence.
+MIN_MEMBERS = 3
+#: A topic whose centroid is more than this (cosine) below the best topic's, against the goal's queries, is off goal.
+DENSE_MARGIN = 0.10
+#: Share of a topic's quotes that must use a goal word (stemmed) — unless its centroid is as close as the best's.
+MIN_WORD_SHARE = 0.2
+#: A topic counts as reporting a problem when this share of its signals are bugs, complaints or churn risks ...
+PROBLEM_SHARE = 0.4
+#: ... and as reporting none below this share.
+NO_PROBLEM_SHARE = 0.2
+_PROBLEM_TYPES = frozenset({"bug", "complaint", "churn_risk"})
+#: A goal that asks to stop or fix something: its topics are the problem, not questions or praise around it.
+PROBLEM_GOAL = re.compile(
+    r"\b(?:stop|stops|stopping|fix|fixes|fixing|prevent\w*|reduc\w*|avoid\w*|bugs?|buggy|crash\w*|fail\w*|errors?|"
+    r"broken|break\w*|wrong|no\s+longer|issues?|problems?|complain\w*|slow\w*|lost|los(?:e|es|ing)|glitch\w*|"
+    r"outages?|defects?|flaky|unreliable)\b", re.IGNORECASE)
+_INSTRUCTION = frozenset("draft write prepare produce create requirement requirements prd stories story spec brief "
+                         "memo decision document docs plan should".split())
+_SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
+
+
+def stem(word: str) -> str:
+    """A crude stem for matching goal words with the evidence's ('cancelling' ~ 'cancel', 'verify' ~ 'verification')."""
+    word = word.lower().replace("’", "'").split("'")[0]
+    if len(word) > 4:
+        word = _SUFFIX.sub("", word)
+    return word[:-1] + "i" if word.endswith("y") else word
+
+
+def _stems_match(a: str, b: str) -> bool:
+    return a == b or (len(a) >= 6 and len(b) >= 6 and a[:6] == b[:6])
+
+
+def topic_words(goal: str) -> set[str]:
+    """Stems of the goal's content words, instruction words ('draft', 'requirements') left out."""
+    return {stem(w) for w in _WORD.findall(goal)
+            if w.lower() not in STOPWORDS and w.lower() not in _INSTRUCTION and len(w) > 2}
+
+
+def uses_goal_words(text: str, words: set[str]) -> bool:
+    """Whether ``text`` uses one of ``words`` (stems from :func:`topic_words`)."""
+    own = {stem(w) for w in _WORD.findall(text) if len(w) > 2}
+    return any(_stems_match(a, b) for a in own for b in words)
+
+
+def is_problem_goal(goal: str) -> bool:
+    """Whether the goal asks to stop or fix something ('stop ATMs from keeping cards', 'fix sync bugs')."""
+    return bool(PROBLEM_GOAL.search(goal))
+
+
+def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, str], types: Mapping[str, str],
+             queries: Sequence[str] = (), closeness: Sequence[Sequence[float]] | None = None,
+             problems: bool = True) -> list[str | None]:
+    """For each group of evidence ids: ``None`` when it is about the goal, else why it is not.
+
+    ``closeness[i][j]`` is group i's centroid cosine to the goal's search query ``queries[j]`` (None: no
+    vectors, then the goal is the only query). Each group is judged against its nearest query, and the
+    best group of each query — the closest of those with :data:`MIN_MEMBERS` signals, else the largest —
+    is always on the goal. Another group is off it when
+    - it has fewer than :data:`MIN_MEMBERS` signals;
+    - its centroid is more than :data:`DENSE_MARGIN` further from its query than the best group's;
+    - fewer than :data:`MIN_WORD_SHARE` of its quotes use a goal word, and it is not as close as the best;
+    - its query asks to stop or fix a problem (``problems``), the best group reports one, and this group
+      reports none (questions next to the problem — 'which ATMs accept my card?' for 'stop ATMs keeping
+      cards' — or praise).
+    """
+    if not groups:
+        return []
+    queries = list(queries) if closeness is not None else [goal]
+    close = [list(c) for c in closeness] if closeness is not None else [[0.0] for _ in groups]
+    sizes = [len(g) for g in groups]
+    nearest = [max(range(len(queries)), key=lambda j: (row[j], -j)) for row in close]
+    best: dict[int, int] = {}
+    for j in set(nearest):
+        near = [i for i in range(len(groups)) if nearest[i] == j]
+        eligible = [i for i in near if sizes[i] >= MIN_MEMBERS] or near
+        best[j] = max(eligible, key=lambda i: (close[i][j], sizes[i], -i)) if closeness is not None else \
+            max(eligible, key=lambda i: (sizes[i], -i))
+    words = topic_words(" ".join([goal, *queries]))
+    problem = [sum(1 for s in g if types.get(s) in _PROBLEM_TYPES) / len(g) for g in groups]
+    out: list[str | None] = []
+    for i, group in enumerate(groups):
+        j = nearest[i]
+        top = best[j]
+        if i == top:
+            out.append(None)
+            continue
+        share = sum(1 for s in group if uses_goal_words(texts.get(s, ""), words)) / len(group) if words else 1.0
+        if sizes[i] < MIN_MEMBERS:
+            out.append(f"only {sizes[i]} signal{'s' if sizes[i] != 1 else ''}")
+        elif close[i][j] < close[top][j] - DENSE_MARGIN:
+            out.append(f"further from the goal (cosine {close[i][j]:.2f} vs {close[top][j]:.2f})")
+        elif share < MIN_WORD_SHARE and (closeness is None or close[i][j] < close[top][j]):
+            out.append(f"{share:.0%} of its quotes use the goal's words")
+        elif problems and is_problem_goal(queries[j]) and problem[top] >= PROBLEM_SHARE \
+                and problem[i] < NO_PROBLEM_SHARE:
+            out.append("reports no problem (the goal asks to stop one)")
+        else:
+            out.append(None)
+    return out
+
+
+def same_capability(a: str, b: str) -> bool:
+    """Whether two topic names ask for one capability: the content words of one are all in the other."""
+    wa = {stem(w) for w in _WORD.findall(a) if w.lower() not in STOPWORDS}
+    wb = {stem(w) for w in _WORD.findall(b) if w.lower() not in STOPWORDS}
+    return bool(wa and wb) and (wa <= wb or wb <= wa)
