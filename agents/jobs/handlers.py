@@ -1,5 +1,7 @@
 """What each job kind does: thin calls into the service APIs (runner, memory).
 
+Each kind registers its handler and, optionally, how its parameters are checked and made
+JSON-safe when it is queued (:func:`prepare_params`); the queue itself knows no kind.
 Each handler takes the job record and returns an :class:`Outcome`. Handlers must be
 idempotent — a job may run again after a worker died — and they are: runs resume by
 their derived run id, ingestion deduplicates by deterministic signal ids, a theme
@@ -15,11 +17,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kernel.errors import PmpilotError, TransientError
+from kernel.errors import InputError, PmpilotError, TransientError
 
 if TYPE_CHECKING:
     from agents.jobs.queue import JobQueue
@@ -42,9 +44,11 @@ class JobFailed(PmpilotError):
 
 
 Handler = Callable[["JobRecord", "JobQueue"], Outcome]
+Prepare = Callable[[dict[str, Any]], dict[str, Any]]
 EventListener = Callable[[str, Any], None]
 
 _handlers: dict[str, Handler] = {}
+_prepares: dict[str, Prepare] = {}
 _listeners: list[EventListener] = []
 _listeners_lock = threading.Lock()
 _attempt = threading.local()
@@ -69,14 +73,25 @@ def cancel_event() -> threading.Event | None:
     return event
 
 
-def register(kind: str) -> Callable[[Handler], Handler]:
-    """Register the handler of a job kind (built-ins below; extensions may add kinds)."""
+def register(kind: str, *, prepare: Prepare | None = None) -> Callable[[Handler], Handler]:
+    """Register the handler of a job kind (built-ins below; extensions may add kinds).
+
+    ``prepare`` checks a new job's parameters and makes them JSON-safe (raising ``InputError``).
+    """
 
     def decorator(fn: Handler) -> Handler:
         _handlers[kind] = fn
+        if prepare is not None:
+            _prepares[kind] = prepare
         return fn
 
     return decorator
+
+
+def prepare_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` of a new ``kind`` job as its registered preparation returns them (unchanged without one)."""
+    prepare = _prepares.get(kind)
+    return prepare(dict(params)) if prepare is not None else dict(params)
 
 
 def handler_for(kind: str) -> Handler:
@@ -123,7 +138,86 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, redis.ConnectionError | redis.TimeoutError)
 
 
-@register("run")
+RUN_OPTIONS = frozenset({"deliverables", "strategy", "audience", "repo", "since", "until", "offline", "review",
+                         "out"})
+DELIVERABLES = frozenset({"requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap"})
+AUDIENCES = frozenset({"exec", "eng", "sales"})
+INGEST_KINDS = frozenset({
+    "auto", "ticket", "review", "interview", "sales_call", "survey", "usage", "meeting", "commits", "issues",
+})
+
+
+def normalize_run_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``run`` options and make them JSON-safe (paths absolute, dates ISO)."""
+    unknown = set(options) - RUN_OPTIONS
+    if unknown:
+        raise InputError(f"unknown run option(s): {', '.join(sorted(unknown))}")
+    out: dict[str, Any] = {}
+    for name, value in options.items():
+        if value is None:
+            continue
+        if name == "deliverables":
+            items = [v.strip() for v in value.split(",")] if isinstance(value, str) else [str(v) for v in value]
+            items = [v for v in items if v]
+            bad = [v for v in items if v not in DELIVERABLES]
+            if bad:
+                raise InputError(
+                    f"unknown deliverable(s): {', '.join(bad)}; expected: {', '.join(sorted(DELIVERABLES))}"
+                )
+            if items:
+                out[name] = items
+        elif name == "audience":
+            if value not in AUDIENCES:
+                raise InputError(f"unknown audience {value!r}; expected one of: {', '.join(sorted(AUDIENCES))}")
+            out[name] = value
+        elif name in ("strategy", "repo", "out"):
+            out[name] = str(Path(value).expanduser().resolve())
+        elif name in ("since", "until"):
+            out[name] = value.isoformat() if isinstance(value, date | datetime) else str(value)
+        else:
+            out[name] = bool(value)
+    return out
+
+
+def _prepare_run(params: dict[str, Any]) -> dict[str, Any]:
+    goal = params.get("goal")
+    if not isinstance(goal, str) or not goal.strip():
+        raise InputError("a goal is required")
+    return {"goal": goal.strip(), "options": normalize_run_options(dict(params.get("options") or {}))}
+
+
+def _prepare_ingest(params: dict[str, Any]) -> dict[str, Any]:
+    paths = params.get("paths") or []
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    if not paths:
+        raise InputError("no files given to ingest")
+    kind = params.get("kind", "auto")
+    if kind not in INGEST_KINDS:
+        raise InputError(f"unknown kind {kind!r}; expected one of: {', '.join(sorted(INGEST_KINDS))}")
+    resolved = []
+    for path in paths:
+        full = Path(path).expanduser().resolve()
+        if not full.exists():
+            raise InputError(f"file not found: {path}")
+        resolved.append(str(full))
+    mapping = params.get("mapping")
+    out: dict[str, Any] = {"paths": resolved, "kind": kind, "mapping": dict(mapping) if mapping else None}
+    if params.get("fingerprints"):
+        out["fingerprints"] = list(params["fingerprints"])
+    return out
+
+
+def _prepare_retention(params: dict[str, Any]) -> dict[str, Any]:
+    as_of = params.get("as_of")
+    if isinstance(as_of, datetime):
+        if as_of.tzinfo is None:
+            raise InputError("as_of must be timezone-aware")
+        return {"as_of": as_of.isoformat()}
+    return {"as_of": str(as_of)} if as_of is not None else {}
+
+
+@register("run", prepare=_prepare_run)
 def run_job(record: JobRecord, queue: JobQueue) -> Outcome:
     """Run (or resume, or return) the agent-graph run whose id is derived from the job id."""
     from agents.runner import run_goal
@@ -152,7 +246,7 @@ def run_job(record: JobRecord, queue: JobQueue) -> Outcome:
     )
 
 
-@register("ingest")
+@register("ingest", prepare=_prepare_ingest)
 def ingest_job(record: JobRecord, queue: JobQueue) -> Outcome:
     """Ingest files; remember scheduled-folder files as seen once stored."""
     from memory import api
@@ -182,7 +276,7 @@ def refresh_themes_job(record: JobRecord, queue: JobQueue) -> Outcome:
     )
 
 
-@register("retention")
+@register("retention", prepare=_prepare_retention)
 def retention_job(record: JobRecord, queue: JobQueue) -> Outcome:
     """Expire the workspace's signals older than the retention settings, as of ``params["as_of"]``.
 

@@ -4,20 +4,26 @@ huey carries messages (``pmpilot.execute_job(job_id)``), delays retries in its d
 schedule and fires the periodic schedule tick; job records carry state. Enqueueing
 writes the record first and then the message, so a crash in between leaves a queued
 record that the reaper dispatches again (see :mod:`agents.jobs.worker`).
+
+This is plumbing that knows no job kind: each kind's parameters are checked by what
+:mod:`agents.jobs.handlers` registered for it, and what the two huey tasks do is registered
+with :func:`on_task` by :mod:`agents.jobs.worker` (execute a job) and
+:mod:`agents.jobs.schedule` (the minute tick), so this module imports neither.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from agents.jobs.config import QueueTuning, load_tuning
+from agents.jobs.handlers import prepare_params
 from agents.jobs.records import (
     JobRecord,
     JobStore,
@@ -36,13 +42,26 @@ HUEY_NAME = "pmpilot"
 EXECUTE_TASK = "pmpilot.execute_job"
 TICK_TASK = "pmpilot.schedule_tick"
 
-RUN_OPTIONS = frozenset({"deliverables", "strategy", "audience", "repo", "since", "until", "offline", "review",
-                         "out"})
-DELIVERABLES = frozenset({"requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap"})
-AUDIENCES = frozenset({"exec", "eng", "sales"})
-INGEST_KINDS = frozenset({
-    "auto", "ticket", "review", "interview", "sales_call", "survey", "usage", "meeting", "commits", "issues",
-})
+TaskHook = Callable[..., None]
+_task_hooks: dict[str, TaskHook] = {}
+
+
+def on_task(name: str) -> Callable[[TaskHook], TaskHook]:
+    """Register what the queue's huey task ``name`` does: ``hook(queue, *args)``."""
+
+    def decorator(hook: TaskHook) -> TaskHook:
+        _task_hooks[name] = hook
+        return hook
+
+    return decorator
+
+
+def _task_hook(name: str) -> TaskHook:
+    try:
+        return _task_hooks[name]
+    except KeyError:
+        raise RuntimeError(f"nothing registered for queue task {name!r}: import agents.jobs") from None
+
 
 
 def create_huey(settings: Settings, name: str = HUEY_NAME) -> Huey:
@@ -83,19 +102,10 @@ class JobQueue:
         self.huey.periodic_task(crontab(), name=TICK_TASK)(self._schedule_tick)
 
     def _execute_job(self, job_id: str) -> None:
-        from agents.jobs.worker import execute_job
-
-        execute_job(self, job_id)
+        _task_hook(EXECUTE_TASK)(self, job_id)
 
     def _schedule_tick(self) -> None:
-        from agents.jobs.records import utcnow
-        from agents.jobs.schedule import tick
-
-        try:
-            tick(self, utcnow())
-        except InputError as exc:
-            # A broken schedule file must not spam tracebacks every minute; one line says what to fix.
-            log.error("schedule not fired: %s", exc)
+        _task_hook(TICK_TASK)(self)
 
     def dispatch(self, job_id: str, delay: float | None = None) -> None:
         """Put a message for ``job_id`` on the queue (after ``delay`` seconds, via huey's schedule)."""
@@ -127,7 +137,11 @@ class JobQueue:
         idempotency_key: str | None = None,
         schedule: str | None = None,
     ) -> JobRecord:
-        """Store a job record and dispatch it; with a known idempotency key, return the existing job."""
+        """Store a job record and dispatch it; with a known idempotency key, return the existing job.
+
+        ``params`` are checked and made JSON-safe by the kind's registered preparation, if any.
+        """
+        params = prepare_params(kind, params)
         if not workspace or not workspace.strip():
             raise InputError("a workspace is required")
         if idempotency_key is not None and not idempotency_key.strip():
@@ -158,9 +172,7 @@ class JobQueue:
         **run_options: Any,
     ) -> JobRecord:
         """Queue one run of the agent graph with ``run`` options."""
-        if not goal or not goal.strip():
-            raise InputError("a goal is required")
-        params = {"goal": goal.strip(), "options": normalize_run_options(run_options)}
+        params = {"goal": goal, "options": run_options}
         return self.submit("run", workspace, params, idempotency_key=idempotency_key, schedule=schedule)
 
     def enqueue_ingest(
@@ -175,21 +187,7 @@ class JobQueue:
         fingerprints: Sequence[str] = (),
     ) -> JobRecord:
         """Queue ingestion of files; ``fingerprints`` are marked as seen once it completes."""
-        if isinstance(paths, str | Path):
-            paths = [paths]
-        if not paths:
-            raise InputError("no files given to ingest")
-        if kind not in INGEST_KINDS:
-            raise InputError(f"unknown kind {kind!r}; expected one of: {', '.join(sorted(INGEST_KINDS))}")
-        resolved = []
-        for path in paths:
-            full = Path(path).expanduser().resolve()
-            if not full.exists():
-                raise InputError(f"file not found: {path}")
-            resolved.append(str(full))
-        params: dict[str, Any] = {"paths": resolved, "kind": kind, "mapping": dict(mapping) if mapping else None}
-        if fingerprints:
-            params["fingerprints"] = list(fingerprints)
+        params = {"paths": paths, "kind": kind, "mapping": mapping, "fingerprints": list(fingerprints)}
         return self.submit("ingest", workspace, params, idempotency_key=idempotency_key, schedule=schedule)
 
     def enqueue_refresh_themes(
@@ -206,49 +204,13 @@ class JobQueue:
 
         ``as_of`` (timezone-aware) is the time the ages are measured from; default: when it runs.
         """
-        params: dict[str, Any] = {}
-        if as_of is not None:
-            if as_of.tzinfo is None:
-                raise InputError("as_of must be timezone-aware")
-            params["as_of"] = as_of.isoformat()
+        params = {"as_of": as_of} if as_of is not None else {}
         return self.submit("retention", workspace, params, idempotency_key=idempotency_key, schedule=schedule)
 
     def close(self) -> None:
         """Release storage connections."""
         self.store.close()
         self.huey.storage.close()
-
-
-def normalize_run_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``run`` options and make them JSON-safe (paths absolute, dates ISO)."""
-    unknown = set(options) - RUN_OPTIONS
-    if unknown:
-        raise InputError(f"unknown run option(s): {', '.join(sorted(unknown))}")
-    out: dict[str, Any] = {}
-    for name, value in options.items():
-        if value is None:
-            continue
-        if name == "deliverables":
-            items = [v.strip() for v in value.split(",")] if isinstance(value, str) else [str(v) for v in value]
-            items = [v for v in items if v]
-            bad = [v for v in items if v not in DELIVERABLES]
-            if bad:
-                raise InputError(
-                    f"unknown deliverable(s): {', '.join(bad)}; expected: {', '.join(sorted(DELIVERABLES))}"
-                )
-            if items:
-                out[name] = items
-        elif name == "audience":
-            if value not in AUDIENCES:
-                raise InputError(f"unknown audience {value!r}; expected one of: {', '.join(sorted(AUDIENCES))}")
-            out[name] = value
-        elif name in ("strategy", "repo", "out"):
-            out[name] = str(Path(value).expanduser().resolve())
-        elif name in ("since", "until"):
-            out[name] = value.isoformat() if isinstance(value, date | datetime) else str(value)
-        else:
-            out[name] = bool(value)
-    return out
 
 
 _queues: dict[tuple[str | None, str, str], JobQueue] = {}

@@ -12,18 +12,16 @@ import logging
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from huey import crontab
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from agents.jobs.records import JobRecord, job_id_for
+from agents.jobs.queue import TICK_TASK, JobQueue, on_task
+from agents.jobs.records import JobRecord, job_id_for, utcnow
 from kernel.errors import InputError
-
-if TYPE_CHECKING:
-    from agents.jobs.queue import JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -240,3 +238,13 @@ def tick(queue: JobQueue, now: datetime, path: Path | None = None) -> list[JobRe
             if record is not None:
                 fired.append(record)
     return fired
+
+
+@on_task(TICK_TASK)
+def scheduled_tick(queue: JobQueue) -> None:
+    """The workers' minute tick (a huey periodic task): fire what is due now."""
+    try:
+        tick(queue, utcnow())
+    except InputError as exc:
+        # A broken schedule file must not spam tracebacks every minute; one line says what to fix.
+        log.error("schedule not fired: %s", exc)

@@ -20,16 +20,13 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from huey.consumer import Consumer
 
 from agents.jobs.handlers import Outcome, attempt_cancel, handler_for, is_transient
+from agents.jobs.queue import EXECUTE_TASK, JobQueue, get_queue, on_task
 from agents.jobs.records import JobRecord, JobStatus, utcnow
 from kernel.errors import InputError, PmpilotError
-
-if TYPE_CHECKING:
-    from agents.jobs.queue import JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +168,7 @@ def retry_delay(tuning_delay: float, attempts: int) -> float:
     return min(tuning_delay * (2 ** max(attempts - 1, 0)), 3600.0)
 
 
+@on_task(EXECUTE_TASK)
 def execute_job(queue: JobQueue, job_id: str) -> None:
     """Run one attempt of a job: claim, run the handler, record the result or schedule a retry."""
     tuning = queue.tuning
@@ -335,8 +333,6 @@ def run_worker(
     worker stops taking jobs and lets running ones finish for up to ``PMPILOT_JOB_SHUTDOWN_TIMEOUT``
     seconds; whatever is still running then (or after a second signal) is handed back to the queue.
     """
-    from agents.jobs.queue import get_queue
-
     if concurrency < 1:
         raise InputError("concurrency must be at least 1")
     queue = queue or get_queue()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.jobs.queue import normalize_run_options
+from agents.jobs.handlers import normalize_run_options
 from agents.jobs.schedule import ScheduleEntry, every_to_cron, load_schedule
 from kernel.errors import InputError
 
