@@ -7,7 +7,6 @@ print one line on stderr and exit 1; usage errors exit 2; ``--debug`` shows trac
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -21,8 +20,15 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 from kernel.errors import InputError, PmpilotError  # noqa: E402
 from kernel.timeutil import parse_when  # noqa: E402
+from ui.cli_common import (  # noqa: E402
+    DELIVERABLES,
+    clip,
+    emit,
+    parse_mapping,
+    print_table,
+    run_options_from,
+)
 
-DELIVERABLES = ("requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap")
 DEMO_GOAL = (
     "Should we fix sync bugs before building dark mode? "
     "Draft requirements, a brief for leadership and a decision memo."
@@ -32,40 +38,6 @@ Handler = Callable[[argparse.Namespace], Any]
 
 
 # --------------------------------------------------------------------------- output helpers
-
-
-def _emit(args: argparse.Namespace, payload: Any, human: Callable[[Any], None]) -> None:
-    if args.json:
-        print(json.dumps(_plain(payload), ensure_ascii=False, default=str))
-    else:
-        human(payload)
-
-
-def _plain(payload: Any) -> Any:
-    if hasattr(payload, "model_dump"):
-        return payload.model_dump(mode="json")
-    if isinstance(payload, list):
-        return [_plain(item) for item in payload]
-    if isinstance(payload, dict):
-        return {key: _plain(value) for key, value in payload.items()}
-    return payload
-
-
-def _console() -> Any:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
-
-
-def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
-    _console().print(table)
 
 
 def _progress_bar(args: argparse.Namespace) -> tuple[Any, Callable[[int, int | None], None] | None]:
@@ -85,28 +57,6 @@ def _progress_bar(args: argparse.Namespace) -> tuple[Any, Callable[[int, int | N
     return progress, update
 
 
-def _mapping(pairs: Sequence[str] | None) -> dict[str, str] | None:
-    if not pairs:
-        return None
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        column, sep, field = pair.partition("=")
-        if not sep or not column.strip() or not field.strip():
-            raise InputError(f"--map expects column=field, got {pair!r}")
-        mapping[column.strip()] = field.strip()
-    return mapping
-
-
-def _deliverables(text: str | None) -> list[str] | None:
-    if not text:
-        return None
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in DELIVERABLES]
-    if unknown:
-        raise InputError(f"unknown deliverable(s) {', '.join(unknown)}; expected: {', '.join(DELIVERABLES)}")
-    return names
-
-
 # --------------------------------------------------------------------------- memory commands
 
 
@@ -117,9 +67,9 @@ def cmd_ingest(args: argparse.Namespace) -> Any:
     progress, update = _progress_bar(args)
     if progress is not None:
         with progress:
-            report = api.ingest(paths, args.workspace, kind=args.kind, mapping=_mapping(args.map), progress=update)
+            report = api.ingest(paths, args.workspace, kind=args.kind, mapping=parse_mapping(args.map), progress=update)
     else:
-        report = api.ingest(paths, args.workspace, kind=args.kind, mapping=_mapping(args.map))
+        report = api.ingest(paths, args.workspace, kind=args.kind, mapping=parse_mapping(args.map))
 
     def human(r: Any) -> None:
         print(f"{r.workspace}: {r.ingested} ingested, {r.duplicates} duplicates, {r.updated} updated, "
@@ -129,7 +79,7 @@ def cmd_ingest(args: argparse.Namespace) -> Any:
         if len(r.rejected) > 50:
             print(f"  … {len(r.rejected) - 50} more (use --json for all)")
 
-    _emit(args, report, human)
+    emit(args, report, human)
     return report
 
 
@@ -144,7 +94,7 @@ def cmd_stats(args: argparse.Namespace) -> Any:
         for source, count in sorted(s.sources.items()):
             print(f"  {source}: {count}")
 
-    _emit(args, stats, human)
+    emit(args, stats, human)
     return stats
 
 
@@ -160,18 +110,13 @@ def cmd_search(args: argparse.Namespace) -> Any:
     def human(p: Any) -> None:
         if not p["hits"]:
             print("no matches")
-        _table("search", ["score", "kind", "user", "account", "date", "text"], [
-            (f"{h.score:.3f}", h.kind.value, h.user_id, h.account_id, h.created_at.date(), _clip(h.text, 160))
+        print_table("search", ["score", "kind", "user", "account", "date", "text"], [
+            (f"{h.score:.3f}", h.kind.value, h.user_id, h.account_id, h.created_at.date(), clip(h.text, 160))
             for h in p["hits"]
         ])
 
-    _emit(args, payload, human)
+    emit(args, payload, human)
     return payload
-
-
-def _clip(text: str, width: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def cmd_themes(args: argparse.Namespace) -> Any:
@@ -183,14 +128,14 @@ def cmd_themes(args: argparse.Namespace) -> Any:
     )
 
     def human(r: Any) -> None:
-        _table(f"themes in {r.workspace}", ["label", "size", "users", "accounts", "trend", "quote"], [
-            (t.label, t.size, t.users, t.accounts, f"{t.trend:+.0%}", _clip(t.quotes[0].quote, 90) if t.quotes else "")
+        print_table(f"themes in {r.workspace}", ["label", "size", "users", "accounts", "trend", "quote"], [
+            (t.label, t.size, t.users, t.accounts, f"{t.trend:+.0%}", clip(t.quotes[0].quote, 90) if t.quotes else "")
             for t in r.themes
         ])
         if r.bias_note:
             print(r.bias_note)
 
-    _emit(args, report, human)
+    emit(args, report, human)
     return report
 
 
@@ -206,11 +151,11 @@ def cmd_profile(args: argparse.Namespace) -> Any:
         if not p.claims:
             print(f"no claims about {p.subject} yet")
             return
-        _table(f"profile of {p.subject_type} {p.subject}", ["status", "type", "claim", "support", "last seen"], [
+        print_table(f"profile of {p.subject_type} {p.subject}", ["status", "type", "claim", "support", "last seen"], [
             (c.status.value, c.type.value, c.text, c.support, c.last_seen.date()) for c in p.claims
         ])
 
-    _emit(args, profile, human)
+    emit(args, profile, human)
     return profile
 
 
@@ -218,35 +163,12 @@ def cmd_forget(args: argparse.Namespace) -> Any:
     from memory import api
 
     receipt = api.forget(args.workspace, args.user)
-    _emit(args, receipt, lambda r: print(
+    emit(args, receipt, lambda r: print(
         f"erased {r.deleted_signals} signals and {r.deleted_claims} claims; receipt {r.receipt}"))
     return receipt
 
 
 # --------------------------------------------------------------------------- runs
-
-
-def _run_options(args: argparse.Namespace) -> dict[str, Any]:
-    for value in (args.since, getattr(args, "until", None)):
-        if value:
-            parse_when(value)  # validate early: one clear line for a bad date
-    strategy = Path(args.strategy) if args.strategy else None
-    if strategy is not None and not strategy.is_file():
-        raise InputError(f"strategy file not found: {strategy}")
-    repo = Path(args.repo) if args.repo else None
-    if repo is not None and not repo.is_dir():
-        raise InputError(f"repository not found: {repo}")
-    return {
-        "deliverables": _deliverables(args.deliverables),
-        "strategy": strategy,
-        "audience": args.audience,
-        "repo": repo,
-        "since": args.since,
-        **({"until": args.until} if getattr(args, "until", None) else {}),
-        "offline": True if args.offline else None,
-        "review": args.review,
-        "out": Path(args.out) if args.out else None,
-    }
 
 
 def _print_run(run: dict[str, Any]) -> None:
@@ -277,8 +199,8 @@ def cmd_run(args: argparse.Namespace) -> Any:
 
     if not args.goal.strip():
         raise InputError("goal is empty")
-    run = run_goal(args.goal, args.workspace, on_event=_event_printer(args), **_run_options(args))
-    _emit(args, run, _print_run)
+    run = run_goal(args.goal, args.workspace, on_event=_event_printer(args), **run_options_from(args))
+    emit(args, run, _print_run)
     return run
 
 
@@ -288,7 +210,7 @@ def cmd_resume(args: argparse.Namespace) -> Any:
     if args.approve and args.revise:
         raise InputError("give either --approve or --revise, not both")
     run = resume_run(args.run_id, approve=args.approve, revise=args.revise, on_event=_event_printer(args))
-    _emit(args, run, _print_run)
+    emit(args, run, _print_run)
     return run
 
 
@@ -296,8 +218,8 @@ def cmd_runs(args: argparse.Namespace) -> Any:
     from agents.runner import list_runs
 
     payload = {"runs": list_runs(args.workspace)}
-    _emit(args, payload, lambda p: _table("runs", ["run_id", "status", "mode", "workspace", "goal"], [
-        (r["run_id"], r["status"], r["mode"], r["workspace"], _clip(r["goal"], 70)) for r in p["runs"]
+    emit(args, payload, lambda p: print_table("runs", ["run_id", "status", "mode", "workspace", "goal"], [
+        (r["run_id"], r["status"], r["mode"], r["workspace"], clip(r["goal"], 70)) for r in p["runs"]
     ]))
     return payload
 
@@ -322,7 +244,7 @@ def cmd_demo(args: argparse.Namespace) -> Any:
     )
     if not args.json:
         print(f"demo repository for status/align examples: {repo}")
-    _emit(args, run, _print_run)
+    emit(args, run, _print_run)
     return run
 
 

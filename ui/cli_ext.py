@@ -8,13 +8,13 @@ from typing import Any
 
 from kernel.errors import InputError
 from kernel.settings import Role
+from ui.cli_common import clip, emit, parse_mapping, print_table, run_options_from
 
 
 def _jobs_table(jobs: list[dict[str, Any]]) -> None:
-    from ui.cli import _clip, _table
 
-    _table("jobs", ["job_id", "kind", "status", "attempts", "run_id", "error"], [
-        (j["job_id"], j.get("kind"), j["status"], j.get("attempts"), j.get("run_id"), _clip(j.get("error") or "", 60))
+    print_table("jobs", ["job_id", "kind", "status", "attempts", "run_id", "error"], [
+        (j["job_id"], j.get("kind"), j["status"], j.get("attempts"), j.get("run_id"), clip(j.get("error") or "", 60))
         for j in jobs
     ])
 
@@ -30,10 +30,9 @@ def cmd_worker(args: argparse.Namespace) -> Any:
 
 def cmd_enqueue(args: argparse.Namespace) -> Any:
     from agents import jobs
-    from ui.cli import _emit, _mapping, _run_options
 
     if args.task == "run":
-        options = _run_options(args)
+        options = run_options_from(args)
         record = jobs.enqueue_run(args.goal, args.workspace, idempotency_key=args.key, **options)
     else:
         paths = [Path(p) for p in args.paths]
@@ -41,16 +40,15 @@ def cmd_enqueue(args: argparse.Namespace) -> Any:
         if missing:
             raise InputError(f"file not found: {missing[0]}")
         record = jobs.enqueue_ingest(
-            [p.resolve() for p in paths], args.workspace, kind=args.kind, mapping=_mapping(args.map),
+            [p.resolve() for p in paths], args.workspace, kind=args.kind, mapping=parse_mapping(args.map),
             idempotency_key=args.key,
         )
-    _emit(args, record, lambda r: print(f"job {r.job_id}: {r.status}"))
+    emit(args, record, lambda r: print(f"job {r.job_id}: {r.status}"))
     return record
 
 
 def cmd_jobs(args: argparse.Namespace) -> Any:
     from agents import jobs
-    from ui.cli import _emit
 
     if args.job_id:
         record = jobs.get_job(args.job_id)
@@ -62,10 +60,10 @@ def cmd_jobs(args: argparse.Namespace) -> Any:
             if r.error:
                 print(f"  error: {r.error}")
 
-        _emit(args, record, human)
+        emit(args, record, human)
         return record
     payload = {"jobs": [j.model_dump(mode="json") for j in jobs.list_jobs(args.workspace)]}
-    _emit(args, payload, lambda p: _jobs_table(p["jobs"]))
+    emit(args, payload, lambda p: _jobs_table(p["jobs"]))
     return payload
 
 
@@ -73,7 +71,6 @@ def cmd_retention(args: argparse.Namespace) -> Any:
     from kernel.settings import get_settings
     from memory import api
     from memory.repository import validate_workspace
-    from ui.cli import _emit
 
     validate_workspace(args.workspace)
     payload = {"workspace": args.workspace, "expired": api.apply_retention(args.workspace)}
@@ -85,7 +82,7 @@ def cmd_retention(args: argparse.Namespace) -> Any:
         if not configured:
             print("  no retention configured (PMPILOT_RETENTION_DAYS, PMPILOT_RETENTION): nothing expires")
 
-    _emit(args, payload, human)
+    emit(args, payload, human)
     return payload
 
 
@@ -117,7 +114,6 @@ def _chat_model(role: Role, offline: bool) -> Any:
 def cmd_align(args: argparse.Namespace) -> Any:
     from kernel.timeutil import parse_when
     from tools.alignment import align, format_explain, format_report
-    from ui.cli import _emit
 
     repo, strategy = Path(args.repo), Path(args.strategy)
     if not repo.is_dir():
@@ -127,27 +123,25 @@ def cmd_align(args: argparse.Namespace) -> Any:
     report = align(repo, strategy, since=parse_when(args.since) if args.since else None,
                    until=parse_when(args.until) if args.until else None,
                    chat_model=_chat_model("scorer", args.offline))
-    _emit(args, report, lambda r: print(format_report(r) + ("\n\n" + format_explain(r) if args.explain else "")))
+    emit(args, report, lambda r: print(format_report(r) + ("\n\n" + format_explain(r) if args.explain else "")))
     return report
 
 
 def cmd_audit(args: argparse.Namespace) -> Any:
     from tools.calendar_audit import audit_calendar, render_text
-    from ui.cli import _emit
 
     report = audit_calendar(Path(args.calendar), since=args.since, until=args.until, tz=args.tz,
                             owner=args.owner, chat_model=_chat_model("researcher", args.offline))
-    _emit(args, report, lambda r: print(render_text(r)))
+    emit(args, report, lambda r: print(render_text(r)))
     return report
 
 
 def cmd_ask(args: argparse.Namespace) -> Any:
     from agents.ask import ask_users, render_text
-    from ui.cli import _emit
 
     answer = ask_users(args.question, args.workspace, segment=args.segment, account=args.account,
                        offline=True if args.offline else None)
-    _emit(args, answer, lambda a: print(render_text(a)))
+    emit(args, answer, lambda a: print(render_text(a)))
     return answer
 
 
