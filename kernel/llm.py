@@ -23,7 +23,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from kernel.errors import ConfigError
 from kernel.llm_retry import (
@@ -101,7 +101,7 @@ def chat_model(
         model=settings.model_for(role),
         base_url=settings.openai_base_url,
         # Local servers (Ollama, vLLM, llama.cpp) accept any key; the client insists on one.
-        api_key=settings.openai_api_key or "not-needed",
+        api_key=SecretStr(settings.openai_api_key or "not-needed"),
         timeout=settings.llm_timeout_s,
         max_retries=0,
         temperature=0,
@@ -131,7 +131,7 @@ def _method_plan(key: tuple[str, str], methods: Sequence[str]) -> list[str]:
         plan = [m for m in methods if (key[0], key[1], m) not in _rejected_methods]
     if known in plan:
         plan.remove(known)
-        plan.insert(0, known)  # type: ignore[arg-type]
+        plan.insert(0, known)
     return plan or list(methods)
 
 

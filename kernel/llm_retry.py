@@ -111,7 +111,7 @@ def backoff_delay(
     Exponential with jitter, capped at ``max_delay_s``; never shorter than the server's
     ``Retry-After`` (itself capped at ``max_retry_after_s``).
     """
-    exponential = min(policy.max_delay_s, policy.base_delay_s * (2 ** max(retry - 1, 0)))
+    exponential = min(policy.max_delay_s, policy.base_delay_s * (2.0 ** max(retry - 1, 0)))
     draw = (rng or random).random()
     delay = min(policy.max_delay_s, exponential * (1.0 + policy.jitter * draw))
     if retry_after is not None and retry_after > 0:

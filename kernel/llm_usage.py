@@ -64,7 +64,7 @@ class LLMUsage:
 def _token_counts(item: AIMessage | Mapping[str, Any] | None) -> tuple[int, int]:
     usage: Mapping[str, Any] | None
     if isinstance(item, AIMessage):
-        usage = item.usage_metadata  # type: ignore[assignment]
+        usage = item.usage_metadata
     else:
         usage = item
     if not usage:

@@ -22,7 +22,7 @@ def parse_when(text: str, *, now: datetime | None = None) -> datetime:
     if match:
         return (now or datetime.now(UTC)) - int(match.group(1)) * _UNIT[match.group(2).lower()]
     try:
-        value = date_parser.isoparse(text.strip())
+        value: datetime = date_parser.isoparse(text.strip())
     except (ValueError, OverflowError):
         raise InputError(f"invalid date {text!r}: use YYYY-MM-DD, an ISO datetime, or a span like 7d / 2w") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
