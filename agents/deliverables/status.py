@@ -111,6 +111,13 @@ def _themes(workspace: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda t: (-t["size"], t["id"]))[:MAX_THEMES]
 
 
+def _shared_themes(m: Materials) -> list[dict[str, Any]]:
+    """:func:`_themes` of the run's workspace, read once per drafting (``collect`` and the draft share ``m``)."""
+    if "_status_themes" not in m.__dict__:
+        m.__dict__["_status_themes"] = _themes(m.workspace)
+    return list(m.__dict__["_status_themes"])
+
+
 def _name(theme: dict[str, Any], texts: dict[str, str]) -> str:
     """The theme as a PM names it: the phrase its signals use around a one-word label ("lost edits")."""
     return phrase_label(theme["label"], [texts[sid] for sid in theme.get("written") or [] if sid in texts])
@@ -125,7 +132,7 @@ def collect(m: Materials) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     if not m.workspace:
         return rows
-    themes = _themes(m.workspace)
+    themes = _shared_themes(m)
     quotes = {q["signal_id"]: (q["quote"], t["id"]) for t in themes for q in t["quotes"][:QUOTES_PER_THEME]}
     for sid, signal in fetch_signals(m.workspace, list(quotes)).items():
         if signal.kind == UNQUOTABLE_KIND:  # behaviour, counted elsewhere, never quoted as an ask
@@ -213,7 +220,7 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
         report = align(Path(m.repo), strategy, since=start, until=now, similarity=similarity,
                        issues=[{"id": s.external_id, "text": s.text} for s in issues])
     ingested = memory_api.workspace(m.workspace).count() if m.workspace else 0
-    themes = _themes(m.workspace) if ingested else []
+    themes = _shared_themes(m) if ingested else []
     texts = {sid: sig.text for sid, sig in fetch_signals(m.workspace, [sid for t in themes for sid in t["written"]]
                                                           ).items()} if themes else {}
     names = {t["id"]: _name(t, texts) for t in themes}
