@@ -4,13 +4,17 @@ Each non-merge commit of the period is mapped to zero or more goals, in this ord
 
 1. **Rules the strategy declares** (authoritative, because the PM wrote them): a goal's ``paths``
    (globs, ``**`` crosses directories) match when the goal's files hold at least
-   :data:`PATH_MIN_FRACTION` of the commit's changed lines; a goal's ``keywords`` (or, when it has
-   none, its name) match as whole words/phrases in the commit message (plural ``s`` tolerated).
+   :data:`PATH_MIN_FRACTION` of the commit's changed lines; a goal's ``keywords`` match as whole
+   words/phrases in the commit message (plural ``s`` tolerated).
    When both kinds fire, goals matched by both win; otherwise the union is used.
-2. For commits no rule decides: an **LLM** (when a chat model is given) picks goals from their
-   descriptions; otherwise (or for commits the model skipped) **embedding similarity** (MiniLM by
-   default) between the message and each goal's name + description + keywords picks the best goal
-   when its cosine is at least :data:`SIMILARITY_THRESHOLD`.
+2. For commits no rule decides, an **evidence score** per goal (:class:`_Scorer`): the goal's own words in
+   the commit's area, subject, body and changed paths; the work words of a quality concern (security,
+   reliability, performance) the goal names (:data:`CONCERNS`); closeness in meaning (MiniLM cosine to the
+   goal's sentences); and the goals of the other commits that touched the same files, modules and
+   directories (so a test or doc serves the goal of what it touches). Upkeep — style fixes, chores, CI,
+   refactors, build and test-harness files — scales the scores down (:func:`_upkeep`). The best goal is
+   kept from :data:`DECIDE_SCORE`; in LLM mode the model decides the commits still open, with the goals'
+   descriptions and the strategy document's text.
 3. Anything left is **unaligned**.
 
 A commit serving several goals splits its weight equally. Shares by commits and by changed lines
@@ -525,7 +529,6 @@ class _Item:
     files: Sequence[tuple[str, int]] = ()
     type: str | None = None
     scope: str | None = None
-    ref: str = ""  # a short sha, for the evidence
 
 
 @dataclass
@@ -930,8 +933,7 @@ def align(
     rules = _rules(goal_strategy)
     if similarity is None and commits:
         similarity = embedding_similarity(settings)
-    items = [_Item(c.subject, c.body, [(f.path, f.lines) for f in c.files], c.type, c.scope, c.sha[:7])
-             for c in commits]
+    items = [_Item(c.subject, c.body, [(f.path, f.lines) for f in c.files], c.type, c.scope) for c in commits]
     assigned = _assign(rules, items, chat_model, similarity, usage, context)
 
     names = [g.name for g in goal_strategy.goals]
