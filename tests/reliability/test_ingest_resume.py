@@ -3,7 +3,8 @@
 Each child is a real ``ingest_files`` on the embedded store with the bundled MiniLM. To kill it at a
 chosen point of a batch's commit, the child pauses right after the real store write (the redo
 record, the claims or the signals of batch 2) and prints a line; the test SIGKILLs it on that
-line. The re-run (a fresh process, same command) is compared with a clean ingest of the same file
+line. The re-run (the same ingest, run in the test's process, which opens the home afresh as a new
+process would and has the model loaded already) is compared with a clean ingest of the same file
 into another home: signals, and every claim's text, status, evidence ids, support, contradictions.
 """
 
@@ -20,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from kernel.settings import get_settings
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,9 +32,8 @@ BATCH = 40
 _CHILD = """
 import json, sys, time
 from pathlib import Path
-from memory import api
-from memory.ingest.pipeline import ingest_files
 from memory.store.edge import EdgeStore
+from tests.reliability.test_ingest_resume import ingest_and_read
 
 if len(sys.argv) > 3:  # "<collection prefix>:<n>": pause for good after the n-th write to that collection
     prefix, nth = sys.argv[3].split(":")
@@ -51,20 +53,27 @@ if len(sys.argv) > 3:  # "<collection prefix>:<n>": pause for good after the n-t
 def progress(done, total):
     print(f"progress {done} {total}", flush=True)
 
-ws = api.workspace("resume")
-report = ingest_files(ws, [Path(sys.argv[1])], progress=progress, batch_size=int(sys.argv[2]))
-signals = sorted(
-    [s.id, s.content_hash, s.text, str(s.signal_type), s.sentiment, s.user_id, s.account_id]
-    for s, _ in ws.iter_signals()
-)
-claims = sorted(
-    [st, subj, c.id, c.type.value, c.text, c.status.value, c.evidence, c.support, c.contradicted_by,
-     c.accounts, c.confidence, c.first_seen.isoformat(), c.last_seen.isoformat()]
-    for st, subj, c in ws.iter_claims()
-)
-print("RESULT " + json.dumps({"report": report.model_dump(mode="json"), "signals": signals, "claims": claims,
-                              "pending": ws.recover()}), flush=True)
+print("RESULT " + json.dumps(ingest_and_read(Path(sys.argv[1]), int(sys.argv[2]), progress)), flush=True)
 """
+
+
+def ingest_and_read(data: Path, batch: int, progress: Any = None) -> dict[str, Any]:
+    """Ingest ``data`` into workspace "resume" of the current home; the report, signals, claims, redo left."""
+    from memory import api
+    from memory.ingest.pipeline import ingest_files
+
+    ws = api.workspace("resume")
+    report = ingest_files(ws, [data], progress=progress, batch_size=batch)
+    signals = sorted(
+        [s.id, s.content_hash, s.text, str(s.signal_type), s.sentiment, s.user_id, s.account_id]
+        for s, _ in ws.iter_signals()
+    )
+    claims = sorted(
+        [st, subj, c.id, c.type.value, c.text, c.status.value, c.evidence, c.support, c.contradicted_by,
+         c.accounts, c.confidence, c.first_seen.isoformat(), c.last_seen.isoformat()]
+        for st, subj, c in ws.iter_claims()
+    )
+    return {"report": report.model_dump(mode="json"), "signals": signals, "claims": claims, "pending": ws.recover()}
 
 _TEXTS = [
     "Sync conflicts keep losing my edits",
@@ -102,11 +111,21 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def _run(home: Path, data: Path) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(data), str(BATCH)], capture_output=True, text=True,
-                          env=_env(home), cwd=REPO, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line.removeprefix("RESULT "))
+    """The ingest in this process on ``home`` (opened afresh, released after), as JSON as the child prints it."""
+    from memory.repository import reset_memory
+
+    patch = pytest.MonkeyPatch()
+    for name in [n for n in os.environ if n.startswith(("OPENAI_", "PMPILOT_"))]:
+        patch.delenv(name)
+    patch.setenv("PMPILOT_HOME", str(home))
+    get_settings.cache_clear()
+    reset_memory()
+    try:
+        return json.loads(json.dumps(ingest_and_read(data, BATCH)))
+    finally:
+        reset_memory()
+        patch.undo()
+        get_settings.cache_clear()
 
 
 def _kill_on(home: Path, data: Path, args: list[str], line_starts: str, count: int = 1) -> list[str]:
