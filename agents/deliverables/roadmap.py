@@ -265,7 +265,10 @@ def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any)
         name = phrase_label(theme["label"], [m.evidence[sid]["quote"] for sid in ids])
         topic = {"id": f"theme:{theme['id']}", "kind": "theme", "name": name,
                  "description": ", ".join((theme.get("keywords") or [])[:6]), "signal_ids": ids, "theme": theme}
-        topic.update(score_topic(topic, m.evidence, strategy, weights, score_sim))
+        # ranked by closeness to the theme, not by this run's search: the same data scores the same every run
+        own = {sid: {**m.evidence[sid], "score": round(1 - rank / len(ids), 4)} for rank, sid in enumerate(ids)}
+        topic.update(score_topic(topic, own, strategy, weights, score_sim))
+        topic["ranking"] = own
         topic["signal_count"] = len(cand["ids"])
         topic["trend_figure"] = trends.count_trend(cand["dates"].values(), cand["end"]) if cand["end"] else None
         topics.append(topic)
@@ -416,13 +419,16 @@ def _cites(topic: dict[str, Any], m: Materials) -> list[str]:
     """The item's strongest signals: those naming it first, reports and requests before chatter, then by score."""
     words = tokens(" ".join([topic["name"], str((topic.get("theme") or {}).get("label") or "")]))
 
+    evidence = topic.get("ranking") or m.evidence
+
     def rank(sid: str) -> tuple[int, int, float, str]:
-        row = m.evidence[sid]
+        row = evidence[sid]
         named = bool(words & tokens(row["quote"]))
         telling = row.get("signal_type") in _TELLING and not str(row["quote"]).rstrip().endswith("?")
         return (0 if named else 1, 0 if telling else 1, -float(row.get("score") or 0.0), sid)
 
-    return sorted((sid for sid in topic["signal_ids"] if sid in m.evidence), key=rank)[:CITES_PER_ITEM]
+    return sorted((sid for sid in topic["signal_ids"] if sid in evidence and sid in m.evidence),
+                  key=rank)[:CITES_PER_ITEM]
 
 
 def _shipped(matched: list[Commit], topic: dict[str, Any], goal: str | None, done_goals: set[str],
