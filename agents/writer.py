@@ -109,6 +109,10 @@ class Materials:
     def nothing_found(self) -> str:
         """What to say when no relevant evidence was found: plainly, with what was searched."""
         searched = "; ".join(f"'{q}'" for q in dict.fromkeys(self.searched)) or f"'{self.focus}'"
+        if self.near:
+            close = sum(int(n.get("size") or 0) for n in self.near)
+            return f"Not enough relevant evidence was found: the user memory was searched for {searched}; {close} " \
+                   f"signal{'s' if close != 1 else ''} came near it, too few or too far off to stand for a topic."
         return f"No relevant evidence was found: the user memory was searched for {searched} and nothing stored is " \
                f"about it."
 

@@ -196,8 +196,10 @@ def summarise_topics(topics: Sequence[Mapping[str, Any]], limit: int = 5) -> str
 
 # --------------------------------------------------------------------------- goal fit
 
-#: A topic other than the goal's best needs at least this many signals of the goal's evidence.
+#: A topic other than the goal's best needs at least this many signals of the goal's evidence ...
 MIN_MEMBERS = 3
+#: ... and the best one this many (with less, the evidence is too thin for a story).
+MIN_BEST = 2
 #: A topic whose centroid is more than this (cosine) below the best topic's, against the goal's queries, is off goal.
 DENSE_MARGIN = 0.10
 #: Share of a topic's quotes that must use a goal word (stemmed) — unless its centroid is as close as the best's.
@@ -222,6 +224,10 @@ def stem(word: str) -> str:
     word = word.lower().replace("’", "'").split("'")[0]
     if len(word) > 4:
         word = _SUFFIX.sub("", word)
+        if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiouls":  # 'stopped' → 'stop'
+            word = word[:-1]
+        elif word.endswith("ll") and len(word) > 5:  # 'cancelled' → 'cancel'
+            word = word[:-1]
     return word[:-1] + "i" if word.endswith("y") else word
 
 
@@ -252,15 +258,17 @@ def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, 
     """For each group of evidence ids: ``None`` when it is about the goal, else why it is not.
 
     ``closeness[i][j]`` is group i's centroid cosine to the goal's search query ``queries[j]`` (None: no
-    vectors, then the goal is the only query). Each group is judged against its nearest query, and the
-    best group of each query — the closest of those with :data:`MIN_MEMBERS` signals, else the largest —
-    is always on the goal. Another group is off it when
+    vectors, then the goal is the only query). Each group is judged against its nearest query and that
+    query's best group — the closest of those with :data:`MIN_MEMBERS` signals, else the largest. The best
+    group overall is on the goal when it has :data:`MIN_BEST` signals (else nothing is). Another group is off
+    it when
     - it has fewer than :data:`MIN_MEMBERS` signals;
-    - its centroid is more than :data:`DENSE_MARGIN` further from its query than the best group's;
     - fewer than :data:`MIN_WORD_SHARE` of its quotes use a goal word, and it is not as close as the best;
-    - its query asks to stop or fix a problem (``problems``), the best group reports one, and this group
-      reports none (questions next to the problem — 'which ATMs accept my card?' for 'stop ATMs keeping
-      cards' — or praise).
+    - (unless it is its query's best) its centroid is more than :data:`DENSE_MARGIN` further from the query
+      than the best group's;
+    - (unless it is its query's best) its query asks to stop or fix a problem (``problems``), the best group
+      reports one, and this group reports none (questions next to the problem — 'which ATMs accept my
+      card?' for 'stop ATMs keeping cards' — or praise).
     """
     if not groups:
         return []
@@ -268,28 +276,39 @@ def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, 
     close = [list(c) for c in closeness] if closeness is not None else [[0.0] for _ in groups]
     sizes = [len(g) for g in groups]
     nearest = [max(range(len(queries)), key=lambda j: (row[j], -j)) for row in close]
+    problem = [sum(1 for s in g if types.get(s) in _PROBLEM_TYPES) / len(g) for g in groups]
     best: dict[int, int] = {}
     for j in set(nearest):
         near = [i for i in range(len(groups)) if nearest[i] == j]
         eligible = [i for i in near if sizes[i] >= MIN_MEMBERS] or near
+        if problems and is_problem_goal(queries[j]):
+            # A goal that asks to stop a problem is best answered by a group that reports it, if one is about
+            # as close as the closest ('my card got stuck in the ATM' over 'which ATMs accept my card?').
+            top = max(close[i][j] for i in eligible)
+            eligible = [i for i in eligible if problem[i] >= PROBLEM_SHARE and close[i][j] >= top - DENSE_MARGIN] \
+                or eligible
         best[j] = max(eligible, key=lambda i: (close[i][j], sizes[i], -i)) if closeness is not None else \
             max(eligible, key=lambda i: (sizes[i], -i))
+    overall = max(best.values(), key=lambda i: (sizes[i] >= MIN_MEMBERS, close[i][nearest[i]], sizes[i], -i))
+    if sizes[overall] < MIN_BEST:  # too thin to write anything from: every group is context
+        return [f"only {n} signal{'s' if n != 1 else ''}" for n in sizes]
     words = topic_words(" ".join([goal, *queries]))
-    problem = [sum(1 for s in g if types.get(s) in _PROBLEM_TYPES) / len(g) for g in groups]
     out: list[str | None] = []
     for i, group in enumerate(groups):
         j = nearest[i]
         top = best[j]
-        if i == top:
+        if i == overall:
             out.append(None)
             continue
         share = sum(1 for s in group if uses_goal_words(texts.get(s, ""), words)) / len(group) if words else 1.0
         if sizes[i] < MIN_MEMBERS:
             out.append(f"only {sizes[i]} signal{'s' if sizes[i] != 1 else ''}")
+        elif share < MIN_WORD_SHARE and (closeness is None or close[i][j] < close[overall][nearest[overall]]):
+            out.append(f"{share:.0%} of its quotes use the goal's words")
+        elif i == top:
+            out.append(None)
         elif close[i][j] < close[top][j] - DENSE_MARGIN:
             out.append(f"further from the goal (cosine {close[i][j]:.2f} vs {close[top][j]:.2f})")
-        elif share < MIN_WORD_SHARE and (closeness is None or close[i][j] < close[top][j]):
-            out.append(f"{share:.0%} of its quotes use the goal's words")
         elif problems and is_problem_goal(queries[j]) and problem[top] >= PROBLEM_SHARE \
                 and problem[i] < NO_PROBLEM_SHARE:
             out.append("reports no problem (the goal asks to stop one)")
