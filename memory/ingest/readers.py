@@ -13,7 +13,7 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,23 +31,20 @@ from .detect import (
     parse_kind,
     parse_mapping,
 )
+from .documents import open_document
 from .rows import (
     RawRow,
     chunk_text,
     clean_text,
-    is_generic_label,
-    name_matches,
     normalize_role,
     oversized_field,
     parse_date,
     parse_number,
-    parse_offset,
     row_hash,
     speaker_role,
 )
-from .source import RowOrRejection, Source
+from .source import ChunkCounter, RowOrRejection, Source, file_mtime, rejection
 from .trackers import open_tracker
-from .transcripts import DocMeta, Turn, host_by_greeting, parse_document, parse_srt, parse_vtt
 from .usage import aggregate_usage
 
 FORMATS: dict[str, str] = {
@@ -97,7 +94,7 @@ def open_source(path: Path, *, kind: str = "auto", mapping: dict[str, str] | Non
         return _open_jsonl(info, spec, forced)
     if fmt == "json":
         return _open_json(info, spec, forced)
-    return _open_document(info, fmt, spec, forced)
+    return open_document(info, fmt, spec, forced)
 
 
 def _open_git(path: Path) -> Source:
@@ -116,37 +113,7 @@ def _open_git(path: Path) -> Source:
     return Source(path=path, kind=SignalKind.COMMIT, total=total, _produce=produce)
 
 
-def _mtime(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-
-
-def _rejection(path: Path, line: int, reason: str) -> Rejection:
-    return Rejection(path=str(path), line=line, reason=reason)
-
-
 # ------------------------------------------------------------------------------------------ tabular
-
-
-class _ChunkCounter:
-    """Gives repeated external ids (e.g. several messages of one ticket) successive chunk indexes.
-
-    Holds one machine-word hash per distinct id, plus a small map for ids seen more than once.
-    """
-
-    def __init__(self) -> None:
-        self._seen: set[int] = set()
-        self._next: dict[str, int] = {}
-
-    def base(self, external_id: str, count: int) -> int:
-        key = hash(external_id)
-        if key not in self._seen:
-            self._seen.add(key)
-            if count > 1:
-                self._next[external_id] = count
-            return 0
-        start = self._next.get(external_id, 1)
-        self._next[external_id] = start + count
-        return start
 
 
 class RowBuilder:
@@ -158,7 +125,7 @@ class RowBuilder:
 
     def __init__(self, path: Path, kind: SignalKind, cmap: ColumnMap, spec: MappingSpec, default_date: datetime):
         self.path, self.kind, self.cmap, self.spec, self.default_date = path, kind, cmap, spec, default_date
-        self._counter = _ChunkCounter()
+        self._counter = ChunkCounter()
         self._mapped = set(cmap.fields.values())
         self._columns = dict(cmap.fields)
 
@@ -176,15 +143,15 @@ class RowBuilder:
         """Rows for one record (several when the text is chunked) or why it was rejected."""
         oversized = oversized_field(record)
         if oversized:
-            return _rejection(self.path, line, oversized)
+            return rejection(self.path, line, oversized)
         text_col = self.cmap.fields["text"]
         raw_text = self._cell(record, "text") or ""
         title = self._cell(record, "title") or ""
         if "\x00" in raw_text or "\x00" in title:
-            return _rejection(self.path, line, "NUL byte in text")
+            return rejection(self.path, line, "NUL byte in text")
         text = clean_text(raw_text)
         if not text:
-            return _rejection(self.path, line, f"missing or empty text (column {text_col!r})")
+            return rejection(self.path, line, f"missing or empty text (column {text_col!r})")
         title = clean_text(title)
         if title and not text.startswith(title):
             text = f"{title}{'' if title[-1] in '.!?:' else '.'} {text}"
@@ -193,7 +160,7 @@ class RowBuilder:
         try:
             created = parse_date(raw_date) or self.default_date
         except ValueError:
-            return _rejection(self.path, line, f"unparseable date {raw_date!r} in column {date_col!r}")
+            return rejection(self.path, line, f"unparseable date {raw_date!r} in column {date_col!r}")
         user = self._cell(record, "user_id")
         external_id = self._cell(record, "external_id") or (
             # a table of meeting statements is one meeting: rows keep their order as chunks 0..n
@@ -249,7 +216,7 @@ def _tabular_source(
     if cmap.get("text") is None:
         raise InputError(f"{path}: no text column found (columns seen: {column_list(columns)}); "
                          "use --map COLUMN=text")
-    builder = RowBuilder(path, kind, cmap, spec, _mtime(path))
+    builder = RowBuilder(path, kind, cmap, spec, file_mtime(path))
 
     def produce(source: Source) -> Iterator[RowOrRejection]:
         for item in _counted(source, records()):
@@ -362,7 +329,7 @@ def _flatten(obj: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str,
 
 
 def _not_object(path: Path, line: int, value: Any) -> Rejection:
-    return _rejection(path, line, f"row is not a JSON object (got {type(value).__name__})")
+    return rejection(path, line, f"row is not a JSON object (got {type(value).__name__})")
 
 
 def _open_jsonl(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) -> Source:
@@ -394,10 +361,10 @@ def _open_jsonl(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) ->
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    yield _rejection(path, n, f"invalid JSON: {exc.msg} (column {exc.colno})")
+                    yield rejection(path, n, f"invalid JSON: {exc.msg} (column {exc.colno})")
                     continue
                 except RecursionError:
-                    yield _rejection(path, n, "JSON nested too deeply")
+                    yield rejection(path, n, "JSON nested too deeply")
                     continue
                 if not isinstance(obj, dict):
                     yield _not_object(path, n, obj)
@@ -524,7 +491,7 @@ def _intercom_source(
 ) -> Source:
     """Intercom export: each conversation's opening message and replies become chunks 0..n."""
     kind = forced or SignalKind.TICKET
-    default_date = _mtime(path)
+    default_date = file_mtime(path)
 
     def produce(source: Source) -> Iterator[RowOrRejection]:
         for line, conv in zip(lines, conversations, strict=True):
@@ -543,7 +510,7 @@ def _intercom_rows(
     try:
         created = parse_date(conv.get("created_at")) or default_date
     except ValueError:
-        yield _rejection(path, line, f"unparseable date {conv.get('created_at')!r} in field 'created_at'")
+        yield rejection(path, line, f"unparseable date {conv.get('created_at')!r} in field 'created_at'")
         return
     src = conv.get("source") if isinstance(conv.get("source"), dict) else {}
     parts_field = conv.get("conversation_parts")
@@ -568,10 +535,10 @@ def _intercom_rows(
         if not body:
             continue
         if "\x00" in body:
-            yield _rejection(path, line, f"NUL byte in text (conversation {external_id}, message {chunk})")
+            yield rejection(path, line, f"NUL byte in text (conversation {external_id}, message {chunk})")
             continue
         if len(body.encode("utf-8")) > 1 << 20:
-            yield _rejection(path, line, f"field 'body' is over 1 MB (conversation {external_id})")
+            yield rejection(path, line, f"field 'body' is over 1 MB (conversation {external_id})")
             continue
         author = author if isinstance(author, dict) else {}
         author_type = str(author.get("type") or "").lower()
@@ -589,127 +556,4 @@ def _intercom_rows(
             )
             chunk += 1
     if chunk == 0:
-        yield _rejection(path, line, f"missing or empty text (conversation {external_id} has no message body)")
-
-
-# ------------------------------------------------------------------------------------------ documents
-
-_DATE_IN_NAME_RE = re.compile(r"(\d{4}-\d{2}-\d{2})")
-
-
-def _document_date(path: Path, meta: DocMeta) -> datetime:
-    raw = meta.values.get("date")
-    if raw:
-        try:
-            parsed = parse_date(raw)
-        except ValueError as exc:
-            raise InputError(f"{path}: unparseable date {raw!r} in the header") from exc
-        if parsed is not None:
-            return parsed
-    m = _DATE_IN_NAME_RE.search(path.name)
-    if m:
-        try:
-            found = parse_date(m.group(1))
-        except ValueError:
-            found = None
-        if found is not None:
-            return found
-    return _mtime(path)
-
-
-def _open_document(info: FileInfo, fmt: str, spec: MappingSpec, forced: SignalKind | None) -> Source:
-    path = info.path
-    text = read_whole(info)
-    if fmt == "vtt":
-        meta, turns = parse_vtt(text, path)
-        transcript = True
-    elif fmt == "srt":
-        meta, turns = parse_srt(text, path)
-        transcript = True
-    else:
-        meta, turns, transcript = parse_document(text)
-    if not turns:
-        raise InputError(f"{path}: no text found (only a header)")
-    type_hint = meta.values.get("type")
-    kind = (
-        forced
-        or kind_from_name(path)
-        or (parse_kind_lenient(type_hint) if type_hint else None)
-        or SignalKind.INTERVIEW
-    )
-    base_date = _document_date(path, meta)
-    internal = meta.internal | spec.internal
-    customer = meta.customer | spec.customer
-    if transcript and kind in (SignalKind.INTERVIEW, SignalKind.SALES_CALL) and not any(
-        speaker_role(t.speaker, internal, customer) == "internal" for t in turns if t.speaker
-    ):
-        host = host_by_greeting(turns)
-        if host is not None:
-            internal = internal | {host.lower()}
-
-    def produce(source: Source) -> Iterator[RowOrRejection]:
-        yield from _document_rows(source, path, kind, meta, turns, transcript, base_date, internal, customer)
-
-    return Source(path=path, kind=kind, total=len(turns), _produce=produce)
-
-
-def parse_kind_lenient(value: str) -> SignalKind | None:
-    """A kind named in a document header (``Type: Sales call``), or ``None``."""
-    try:
-        return parse_kind(re.sub(r"\s+", "_", value.strip().lower()))
-    except InputError:
-        return kind_from_name(Path(value))
-
-
-def _document_rows(
-    source: Source,
-    path: Path,
-    kind: SignalKind,
-    meta: DocMeta,
-    turns: list[Turn],
-    transcript: bool,
-    base_date: datetime,
-    internal: set[str],
-    customer: set[str],
-) -> Iterator[RowOrRejection]:
-    account = meta.values.get("account")
-    meta_user = meta.values.get("user")
-    segment, plan = meta.values.get("segment"), meta.values.get("plan")
-    arr = parse_number(meta.values.get("arr"))
-    language = (meta.values.get("language") or "en").lower()
-    counter = _ChunkCounter()
-    next_chunk = 0
-    for turn in turns:
-        source.consumed += 1
-        if "\x00" in turn.text:
-            yield _rejection(path, turn.line, "NUL byte in text")
-            continue
-        text = clean_text(turn.text)
-        if not text:
-            continue
-        if len(text.encode("utf-8")) > 1 << 20:
-            yield _rejection(path, turn.line, f"text is over 1 MB ({len(text.encode('utf-8')):,} bytes)")
-            continue
-        pieces = chunk_text(text)
-        speaker = turn.speaker
-        role = speaker_role(speaker, internal, customer) if transcript else None
-        if role == "customer" and kind == SignalKind.MEETING and not name_matches(speaker or "", customer):
-            role = "internal"  # meetings are the team's own; only speakers listed as customers are customers
-        if speaker and role == "customer" and not is_generic_label(speaker):
-            user_id: str | None = re.sub(r"\s*[\(\[].*$", "", speaker).strip() or meta_user
-        else:
-            user_id = meta_user
-        at = base_date + parse_offset(turn.start) if turn.start else base_date
-        if transcript:
-            external_id, base = path.stem, next_chunk
-            next_chunk += len(pieces)
-        else:
-            external_id = row_hash(text)
-            base = counter.base(external_id, len(pieces))
-        for i, piece in enumerate(pieces):
-            yield RawRow(
-                line=turn.line, kind=kind, external_id=external_id, text=piece, created_at=at, chunk=base + i,
-                user_id=user_id, account_id=account, segment=segment or plan, plan=plan, arr=arr,
-                speaker=speaker, role=role, language=language,
-                extra={"start": turn.start} if turn.start else {},
-            )
+        yield rejection(path, line, f"missing or empty text (conversation {external_id} has no message body)")
