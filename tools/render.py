@@ -434,7 +434,7 @@ _ROADMAP_PLACED = frozenset({"item", "themes", "score", "signals", "citations", 
                              "trend", "status", "rice", "alignment"})
 
 
-def _roadmap_item(item: Mapping[str, Any]) -> list[str]:
+def _roadmap_item(item: Mapping[str, Any], bucket: str = "") -> list[str]:
     """One roadmap item: name, how many signals back it (and how many are cited), why it is here, its commits."""
     cited = len([c for c in item.get("citations") or [] if c])
     count = item.get("signals")
@@ -446,7 +446,7 @@ def _roadmap_item(item: Mapping[str, Any]) -> list[str]:
     themes = [_text(t) for t in item.get("themes") or [] if _text(t)]
     name = _text(item.get("item")) or "(untitled)"
     if themes and themes != [name]:
-        facts.append("theme " + ", ".join(f"“{t}”" for t in themes))
+        facts.append(f"theme{'s' if len(themes) > 1 else ''} " + ", ".join(f"“{t}”" for t in themes))
     lines = [f"- **{name}**{' (' + '; '.join(facts) + ')' if facts else ''}{cite(item.get('citations'))}"]
     why = _text(item.get("why"))
     if not why:
@@ -456,7 +456,7 @@ def _roadmap_item(item: Mapping[str, Any]) -> list[str]:
         lines.append(f"  - Why: {why}")
     shas = [str(s)[:8] for s in item.get("commits") or [] if s]
     if shas:
-        label = "Shipped in" if item.get("status") == "done" else "In progress"
+        label = "Shipped in" if item.get("status") == "done" or bucket == "done" else "In progress"
         more = f" and {len(shas) - 6} more" if len(shas) > 6 else ""
         lines.append(f"  - {label}: {len(shas)} commit{'s' if len(shas) != 1 else ''} ({', '.join(shas[:6])}{more})")
     rest = {k: v for k, v in item.items() if k not in _ROADMAP_PLACED and not _empty(v)}
@@ -473,7 +473,7 @@ def _roadmap(doc: Mapping[str, Any]) -> list[str]:
         if not items:
             lines.append("_Nothing shipped that closes a roadmap item._" if bucket == "done" else "_Nothing here._")
         for item in items:
-            lines += _roadmap_item(item)
+            lines += _roadmap_item(item, bucket)
     lines += _section("Strategy goals with no user evidence", _bullets(doc.get("strategy_gaps")))
     moved = [m for m in doc.get("moved") or [] if isinstance(m, Mapping)]
     lines += ["", "## What moved since the last roadmap", ""]

@@ -128,7 +128,15 @@ def test_new_fields_render_as_readable_markdown() -> None:
     assert "- Checks:\n  - Atomic: no\n  - Score: 0.5\n" in req
     assert "## Quality notes\n\n- story: S1 — issue: duplicate of S2 [s:00000000] [s:00000001]\n" in req
     status = render_markdown(long_docs()["status"])
-    assert "- s0 — goal: g; commits: aaaaaaaa, aaaaaaaa, aaaaaaaa, aaaaaaaa, aaaaaaaa; prs: 1; 2" in status
+    # the summary names the goal; commits follow as short shas, never as "goal: …; commits: …" fields
+    assert "- s0 (commits aaaaaaaa, aaaaaaaa, aaaaaaaa, aaaaaaaa, aaaaaaaa) — prs: 1; 2 [s:00000000]" in status
+    assert "goal: g" not in status and "commits: " not in status
+    roadmap = render_markdown(long_docs()["roadmap"])
+    assert "- **now0** (3 signals, 2 cited; themes “a”, “b”) [s:00000000] [s:00000001]\n  - Why: score 1.25\n" \
+        "  - In progress: 1 commit (bbbbbbbb)\n" in roadmap
+    assert "- **done0** (3 signals, 2 cited; themes “a”, “b”) [s:00000000] [s:00000001]\n  - Why: score 1.25\n" \
+        "  - Shipped in: 1 commit (bbbbbbbb)\n" in roadmap
+    assert "rice" not in roadmap.lower()
     assert "- g0: 10%" in status
 
 
