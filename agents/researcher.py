@@ -30,6 +30,7 @@ from agents.context import OnModelCall, RunCache, RunContext, timed
 from agents.state import ResearchTask, merge_evidence
 from kernel.errors import NotFoundError, PmpilotError, TransientError
 from kernel.llm import LLMUsage, invoke_tools
+from kernel.schemas import Signal
 from tools.citations import find_span
 from tools.relevance import FITTED, UNQUOTABLE_KIND, score_signals, search_relevant
 from tools.research import (
@@ -84,7 +85,7 @@ def search(task: ResearchTask) -> dict[str, Any]:
     query = question["query"]
     found = search_relevant(workspace, query, segment=question.get("segment"), candidates=CANDIDATES,
                             limit=SEARCH_LIMIT)
-    signals = fetch_signals(workspace, [h.signal_id for h, _ in found.kept])
+    signals = user_speech(fetch_signals(workspace, [h.signal_id for h, _ in found.kept]))
     evidence = {}
     for hit, scored in found.kept:
         if hit.signal_id in signals:
@@ -100,6 +101,15 @@ def search(task: ResearchTask) -> dict[str, Any]:
             f"No relevant evidence found for {question['question']!r}: {found.searched} signals searched for "
             f"{query!r}, none reached the relevance floor (p >= {FITTED.floor}).")
     return update
+
+
+def user_speech(signals: dict[str, Signal]) -> dict[str, Signal]:
+    """Only what users said: an interviewer's or sales rep's turn, a meeting, a commit or an issue is no evidence.
+
+    Transcripts store each turn's speaker role (``internal`` for the interviewer, PM or vendor staff);
+    their questions ("Have you ever had problems with sync?") are never quoted as what users say.
+    """
+    return {sid: s for sid, s in signals.items() if s.is_customer_speech and s.kind != UNQUOTABLE_KIND}
 
 
 def prefetch(workspace: str, cache: RunCache) -> None:
@@ -206,7 +216,7 @@ def _landscape_themes(workspace: str, query: str, evidence: dict[str, dict[str, 
         member_ids = [m["signal_id"] for m in theme.get("members") or []]
         quote_ids = [q["signal_id"] for q in theme.get("quotes") or []]
         ids = list(dict.fromkeys([*quote_ids, *member_ids]))[:MEMBERS_PER_THEME]
-        stored = fetch_signals(workspace, ids)
+        stored = user_speech(fetch_signals(workspace, ids))
         theme_quotes = {q["signal_id"]: q["quote"] for q in theme.get("quotes") or []}
         for sid in ids:
             if sid not in stored:
@@ -220,6 +230,7 @@ def _landscape_themes(workspace: str, query: str, evidence: dict[str, dict[str, 
             else:
                 evidence[sid] = row
         selected[theme["id"]] = {k: v for k, v in theme.items() if k != "members"}
+        selected[theme["id"]]["quotes"] = [q for q in theme.get("quotes") or [] if q["signal_id"] in stored]
         selected[theme["id"]]["relevance"] = relevance(theme)
     return selected
 
@@ -236,7 +247,7 @@ def _segment_profile(workspace: str, segment: str, query: str, evidence: dict[st
     except NotFoundError:  # a segment seen in hits but not yet profiled: the profile adds nothing
         return []
     claim_ids = [sid for c in profile["claims"] for sid in c["evidence"][:3]]
-    stored = fetch_signals(workspace, claim_ids)
+    stored = user_speech(fetch_signals(workspace, claim_ids))
     # Profile evidence joins only when it is itself about the question (same floor as the search).
     scored = score_signals(workspace, query, [(sid, s.text) for sid, s in stored.items() if sid not in evidence])
     for item in scored:
@@ -324,7 +335,7 @@ def _absorb(task: ResearchTask, result: Any, evidence: dict[str, dict[str, Any]]
     if not new:
         return
     query = task["question"]["query"]
-    signals = fetch_signals(task["workspace"], new)
+    signals = user_speech(fetch_signals(task["workspace"], new))
     scored = score_signals(task["workspace"], query, [(sid, s.text) for sid, s in signals.items()])
     for item in scored:
         if item.relevance >= FITTED.floor:
