@@ -168,18 +168,38 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
         ids = sorted(kept[k][1], key=order.__getitem__)
         others = [quotes[s] for j, (_, g) in enumerate(kept) if j != k for s in g]
         kept[k] = (_group_name(ids, membership, by_id, quotes, others, focus), ids)
+    ranked = vectors is not None and closeness is not None
+    if ranked:  # most relevant and most typical of the topic first: a neighbouring intent's stray member goes last
+        kept = [(name, _typical_first(ids, evidence, vectors)) for name, ids in kept]  # type: ignore[arg-type]
     for name, ids in kept:
         source = Counter(membership.get(s) for s in ids).most_common(1)[0][0]
         theme = by_id.get(source or "") or {}
         topics.append({
             "id": f"topic:{slug(name)}", "kind": "theme", "name": name,
             "description": f"{len(ids)} signals found for the goal",
-            "signal_ids": ids,
+            "signal_ids": ids, "ranked": ranked,
             "theme": {"id": theme.get("id"), "label": theme.get("label") or name, "size": len(ids),
                       "users": len({evidence[s].get("user_id") or evidence[s].get("account_id") or s for s in ids}),
                       "trend": float(theme.get("trend") or 0.0), "keywords": [], "quotes": []},
         })
     return topics, near
+
+
+def _typical_first(ids: list[str], evidence: dict[str, dict[str, Any]], vectors: VectorSource) -> list[str]:
+    """``ids`` by relevance + cosine to the topic's centroid, highest first (ties: relevance order)."""
+    stored, _ = vectors(ids, [])
+    rows = [stored[s] for s in ids if s in stored]
+    if not rows:
+        return ids
+    centroid = np.mean(rows, axis=0)
+    centroid = centroid / (np.linalg.norm(centroid) or 1.0)
+
+    def key(item: tuple[int, str]) -> tuple[float, int]:
+        i, sid = item
+        typical = float(stored[sid] @ centroid) if sid in stored else 0.0
+        return (-(float(evidence[sid].get("score") or 0.0) + typical), i)
+
+    return [sid for _, sid in sorted(enumerate(ids), key=key)]
 
 
 def _closeness(groups: Sequence[Sequence[str]], queries: Sequence[str],
@@ -241,12 +261,19 @@ def workspace_vectors(workspace: str, cache: RunCache) -> VectorSource:
     """Stored vectors of the goal's evidence and the embedded queries (cached for the run)."""
     memory = memory_api.workspace(workspace)
 
+    known: dict[str, np.ndarray] = {}
+
     def vectors(ids: Sequence[str], queries: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        stored = memory.signal_vectors(list(dict.fromkeys(ids)))
+        missing = [s for s in dict.fromkeys(ids) if s not in known]
+        if missing:
+            known.update({k: v / (np.linalg.norm(v) or 1.0) for k, v in memory.signal_vectors(missing).items()})
+        stored = {s: known[s] for s in ids if s in known}
+        if not queries:
+            return stored, np.zeros((0, memory.embedder.dim), dtype=np.float32)
         embedded = cache.vectors(memory.embedder, list(queries))
-        matrix = np.array([embedded[q] for q in queries], dtype=np.float32).reshape(len(queries), -1)
+        matrix = np.array([embedded[q] for q in queries], dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        return {k: v / (np.linalg.norm(v) or 1.0) for k, v in stored.items()}, matrix / np.where(norms, norms, 1.0)
+        return stored, matrix / np.where(norms, norms, 1.0)
 
     return vectors
 

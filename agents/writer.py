@@ -131,6 +131,12 @@ class Materials:
         known = [sid for sid in ids if sid in self.evidence]
         return sorted(known, key=lambda s: (-float(self.evidence[s].get("score") or 0.0), s))[:limit]
 
+    def topic_cites(self, topic: dict[str, Any], limit: int = CITES_PER_ITEM) -> list[str]:
+        """The ids a topic's item cites: in the scorer's order when it ranked them (``ranked``), else by score."""
+        if topic.get("ranked"):
+            return [sid for sid in topic["signal_ids"] if sid in self.evidence][:limit]
+        return self.cites(topic["signal_ids"], limit)
+
     def evidence_for(self, ids: list[str]) -> list[dict[str, Any]]:
         """Evidence entries (contract shape) of cited ids."""
         out, seen = [], set()
@@ -338,7 +344,7 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
     The capability is named in the evidence's words, the benefit is one a cited quote states (else
     ``[PM to decide]``), and the criteria refer to the situation a cited quote reports.
     """
-    ids = m.cites(topic["signal_ids"])
+    ids = m.topic_cites(topic)
     name = want or subject(topic["name"])
     role = persona(topic["signal_ids"], m.evidence)
     nature = topic_nature(topic, m.evidence)
@@ -518,7 +524,7 @@ def section_heading(topic: dict[str, Any], m: Materials) -> str:
     elif len(content) >= 2 and words[-1].lower() not in _PARTICLES:
         text = name
     else:
-        example = example_report(m.cites(topic["signal_ids"]), subject(name), nature, m.evidence)
+        example = example_report(m.topic_cites(topic), subject(name), nature, m.evidence)
         if example:
             text = f"{'Questions' if nature == 'question' else 'Reports'} like “{example.rstrip('.!')}”"
         else:
@@ -534,7 +540,7 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     end = trends.evidence_end(m.evidence)
     for topic in themed[:MAX_BRIEF_THEMES]:
         theme = topic.get("theme") or {}
-        ids = m.cites(topic["signal_ids"])
+        ids = m.topic_cites(topic)
         themes.append({
             "label": section_heading(topic, m),
             "signals": int(theme.get("size") or topic["signals"]),
@@ -940,7 +946,7 @@ def _evidence_block(m: Materials, kind: str = "requirements", limit: int = 60) -
 
 def _scores_block(m: Materials) -> str:
     return json.dumps([{"name": t["name"], "kind": t["kind"], "total": t["total"], "rice": t["rice"]["formula"],
-                        "signals": t["signals"], "cite": m.cites(t["signal_ids"], 5)} for t in m.topics],
+                        "signals": t["signals"], "cite": m.topic_cites(t, 5)} for t in m.topics],
                       ensure_ascii=False)
 
 
