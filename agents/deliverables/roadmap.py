@@ -59,6 +59,8 @@ MIN_ITEM_SIGNALS = 5
 MIN_WRITTEN_SHARE = 0.5
 #: A theme whose written members are mostly questions (an interviewer's) is not an item.
 MAX_QUESTION_SHARE = 0.5
+#: Themes considered as items (the largest by written signals; the roadmap shows at most 12 open items).
+MAX_THEME_ITEMS = 24
 #: Signals per theme read as the item's evidence (the strongest first; counts use all of them).
 MAX_ITEM_SIGNALS = 150
 #: A run topic whose signals lie this much inside a theme item is that item.
@@ -200,6 +202,7 @@ def _theme_items(m: Materials) -> list[dict[str, Any]]:
             if len(written) < MIN_ITEM_SIGNALS or len(written) < MIN_WRITTEN_SHARE * len(members):
                 continue
             out.append({"theme": theme, "ids": written, "dates": {sid: dates[sid] for sid in written}, "end": end})
+    out = sorted(out, key=lambda c: (-len(c["ids"]), c["theme"]["id"]))[:MAX_THEME_ITEMS]
     m.__dict__["_roadmap_themes"] = out
     return list(out)
 

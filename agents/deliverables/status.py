@@ -48,6 +48,8 @@ MAX_THEMES = 8
 QUOTES_PER_THEME = 3
 STALLED_RATIO = 1 / 3
 UNALIGNED_RISK = 0.25
+#: Product features (by users) whose usage figures may join the goals' lines.
+MAX_USAGE_FEATURES = 30
 #: Share of a theme's members people wrote or said (the rest: usage events) for it to count as an ask.
 MIN_WRITTEN_SHARE = 0.5
 _INTERNAL_TYPES = frozenset({"chore", "ci", "build", "test", "refactor", "style", "docs"})
@@ -109,6 +111,27 @@ def _themes(workspace: str) -> list[dict[str, Any]]:
         out.append({**theme, "members": [], "quotes": quotes, "size": len(written), "written": written,
                     "trend_figure": trends.count_trend((dates[sid] for sid in written), end) if end else None})
     return sorted(out, key=lambda t: (-t["size"], t["id"]))[:MAX_THEMES]
+
+
+def _adoption(workspace: str, strategy: Strategy, similarity: Any) -> dict[str, list[str]]:
+    """Goal → "sync used by 45 users (usage_events.csv)" per product feature the usage events map to it.
+
+    Usage events are behaviour: they are stated as numbers with their source, never quoted as an ask.
+    """
+    users: dict[tuple[str, str], set[str]] = {}
+    for signal, _ in memory_api.workspace(workspace).iter_signals(kind=SignalKind.USAGE.value):
+        if signal.feature:
+            who = signal.user_id or signal.account_id or signal.id
+            users.setdefault((signal.feature, signal.source), set()).add(who)
+    if not users:
+        return {}
+    keys = sorted(users, key=lambda k: (-len(users[k]), k))[:MAX_USAGE_FEATURES]
+    out: dict[str, list[str]] = {}
+    for (feature, source), goals in zip(keys, assign_goals(strategy, [f for f, _ in keys], similarity=similarity),
+                                        strict=True):
+        for goal in goals:
+            out.setdefault(goal, []).append(f"{feature} used by {len(users[(feature, source)])} users ({source})")
+    return {goal: lines[:3] for goal, lines in out.items()}
 
 
 def _shared_themes(m: Materials) -> list[dict[str, Any]]:
@@ -249,6 +272,7 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
         for theme, goals in zip(themes, theme_goals, strict=True):
             for goal in goals:
                 goal_themes.setdefault(goal, []).append(theme)
+        adoption = _adoption(m.workspace, strategy, similarity) if ingested else {}
         for g in sorted(report.goals, key=lambda g: -g.weight):
             goal_commits = [by_sha[s] for s in g.commits if s in by_sha]
             line = _goal_line(g.goal, goal_commits, g.share, g.weight, audience) if goal_commits else None
@@ -264,6 +288,9 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
                                            f"{theme['users']} users{trend}); it maps to {g.goal}: {shipped} "
                                            f"this period.",
                                 "goal": g.goal, "commits": [c.sha for c in goal_commits], "citations": cites})
+            if adoption.get(g.goal) and audience != "sales":
+                changes.append({"summary": f"{g.goal}, usage: " + "; ".join(adoption[g.goal]) + ".",
+                                "goal": g.goal, "commits": []})
             capacity.append({"goal": g.goal, "share": g.share})
         capacity.append({"goal": "Unaligned", "share": report.unaligned_share})
         unaligned = [by_sha[s] for s in report.unaligned_commits if s in by_sha]

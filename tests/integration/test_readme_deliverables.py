@@ -188,6 +188,9 @@ def check_status(doc: dict[str, Any], markdown: str, repo: Path, started: dateti
     assert not re.search(r"Users (?:asked|report):? “?[a-z]+”? \(", markdown), "a theme named by a bare keyword"
     asks = [c for c in doc["changes"] if c["summary"].startswith("Users report")]
     assert asks and all(c["citations"] for c in asks)
+    # usage is behaviour: a number with its source, cited by nothing
+    usage = [c for c in doc["changes"] if ", usage: " in c["summary"]]
+    assert usage and all("usage_events.csv" in c["summary"] and not c["citations"] for c in usage)
 
 
 def test_every_readme_usage_example_on_the_demo(home: Path, seeded: DemoHome, mapping: dict[str, list[str]]) -> None:
