@@ -71,3 +71,36 @@ def test_a_one_word_label_takes_the_phrase_its_signals_use() -> None:
     assert phrase_label("dark mode", texts) == "dark mode"  # several words: kept as written
     assert phrase_label("mobile", ["Used mobile 3 times", "Used mobile once"]) == "mobile"  # no phrase: label
     assert phrase_label("SSO", ["We need SAML SSO.", "SAML SSO please", "SSO is a must"]) == "SAML SSO"
+
+
+def test_done_needs_a_closing_commit_users_went_quiet_after_or_an_explicit_marker() -> None:
+    from agents.deliverables.roadmap import QUIET_DAYS, _done_goals, _shipped
+    from agents.writer import Materials
+    from memory.ingest.gitlog import Commit
+
+    def commit(message: str, days_before_end: int) -> Commit:
+        when = END - timedelta(days=days_before_end)
+        return Commit(sha="c" * 40, parents=(), author="Dev", email="d@x", date=when, committed=when, message=message)
+
+    def materials(last_signal_days_before_end: int, strategy: dict | None = None) -> Materials:
+        evidence = {"s1": {"created_at": (END - timedelta(days=last_signal_days_before_end)).isoformat(),
+                           "quote": "q", "kind": "ticket"}}
+        return Materials(goal="g", focus="g", audience="exec", mode="offline", evidence=evidence, topics=[],
+                         criteria={}, findings=[], decisions=[], has_strategy=bool(strategy), strategy=strategy)
+
+    topic = {"signal_ids": ["s1"]}
+    closing = commit("fix(sync): merge on reconnect\n\nCloses #212.", QUIET_DAYS + 6)
+    # users quiet for 20 days after the closing commit: shipped
+    assert _shipped([closing], topic, None, set(), materials(QUIET_DAYS + 10), END)
+    # a signal about the item after the closing commit: still open
+    assert _shipped([closing], topic, None, set(), materials(2), END) is None
+    # closed too recently to tell
+    assert _shipped([commit("fix: x (closes #1)", 3)], topic, None, set(), materials(30), END) is None
+    # a plain feature commit is progress, never done
+    assert _shipped([commit("feat(sync): faster merge", 40)], topic, None, set(), materials(50), END) is None
+    # explicit markers
+    assert "marks it done" in _shipped([commit("feat: x\n\nRoadmap: done", 1)], topic, None, set(), materials(0), END)
+    strategy = {"goals": [{"name": "Reliable sync", "weight": 1, "status": "done"}, {"name": "Growth", "weight": 1}]}
+    assert _done_goals(materials(0, strategy)) == {"Reliable sync"}
+    assert "strategy marks Reliable sync done" in _shipped([], topic, "Reliable sync", {"Reliable sync"},
+                                                           materials(0), END)
