@@ -23,7 +23,8 @@ def _sections() -> dict[str, tuple[Section, tuple[str, ...]]]:
 
     return {
         "search": (search.run, ("memory_search_p95_ms_100k", "memory_search_p95_ms_100k_baseline_local_mode")),
-        "ingest": (ingest.run, ("ingest_vs_raw_embedder_ratio",)),
+        "ingest": (ingest.run, ("ingest_vs_raw_embedder_ratio", "ingest_rows_per_second_100k",
+                                "ingest_peak_rss_mb_100k")),
         "themes": (themes.run, ("themes_nmi_banking77_train", "themes_ari_banking77_train",
                                 "themes_count_banking77_train", "themes_nmi_subsets_min", "themes_ari_subsets_min",
                                 "themes_seconds_100k", "themes_peak_rss_mb_100k")),

@@ -51,6 +51,8 @@ GOALS: dict[str, Goal] = {
     "memory_search_p95_ms_100k": Goal("<=", 20),
     "memory_search_p95_ms_100k_baseline_local_mode": Goal("reported"),
     "ingest_vs_raw_embedder_ratio": Goal(">=", 0.80),
+    "ingest_rows_per_second_100k": Goal("reported"),
+    "ingest_peak_rss_mb_100k": Goal("reported"),
     "offline_run_overhead_vs_bare_langgraph": Goal("reported"),
     "offline_run_seconds_10k": Goal("<=", 10),
     "llm_calls_per_full_run": Goal("<=", 12),

@@ -4,12 +4,22 @@
 redact, tag, embed, upsert dense + sparse vectors, update profiles) ÷ signals/s of
 ``LocalEmbedder.embed`` on the same texts. The embedder is timed before and after the ingest and the
 mean of the two is used, so a change of machine load during the run affects both sides.
+
+``ingest_rows_per_second_100k`` and ``ingest_peak_rss_mb_100k``: a child process
+(``python -m bench.ingest --rows N``) ingests a ticket CSV of N rows (100,000; 10,000 in quick mode)
+through ``memory.api.ingest`` with the real MiniLM (no vector cache: every text is embedded) into a
+fresh home; rows/s end to end, and the child's peak RSS (``VmHWM``: Python, torch, MiniLM, the store).
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
+import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -63,3 +73,63 @@ def run(results: Results, quick: bool) -> None:
         results.companion("ingest_signals_per_s", ingest_rate)
         results.companion("raw_embedder_signals_per_s", raw_rate)
         results.companion("ingest_rows", rows)
+
+    scale_rows = 10_000 if quick else 100_000
+    scale = measure_scale(scale_rows)
+    note = (f"{scale_rows} banking77 ticket rows (texts repeat past 10,003, each with its own id) through "
+            f"memory.api.ingest with the real MiniLM in a child process, fresh home: {scale['seconds']:.0f} s, "
+            f"{scale['claims']} profile claims; load average {scale['load_avg_1m']} at the end")
+    results.put("ingest_rows_per_second_100k", scale["rows_per_second"], note)
+    results.put("ingest_peak_rss_mb_100k", scale["peak_rss_mb"],
+                note + f"; VmHWM of the child (RSS before the ingest, model loaded: {scale['rss_before_mb']:.0f} MB)")
+    results.companion("ingest_rows_per_second_100k_n", scale_rows)
+
+
+def measure_scale(rows: int) -> dict[str, float]:
+    """Run :func:`scale_child` in a fresh process (its own peak RSS) and return its figures."""
+    out = subprocess.run([sys.executable, "-m", "bench.ingest", "--rows", str(rows)], check=True,
+                         capture_output=True, text=True, timeout=7200)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _rss_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def scale_child(rows: int) -> dict[str, float]:
+    """Ingest ``rows`` ticket rows with the real embedder in this process; rows/s and peak RSS."""
+    from memory import api
+    from memory.embeddings import LocalEmbedder
+
+    with tempfile.TemporaryDirectory(prefix="pmpilot-bench-ingest-scale-") as tmp:
+        data = write_signals_csv(Path(tmp) / "tickets.csv", rows, seed=21)
+        LocalEmbedder().embed(["load the model"])
+        with isolated_home("ingest-scale"):
+            rss_before = _rss_mb("VmRSS")
+            started = time.perf_counter()
+            report = api.ingest([data], "bench-ingest-scale")
+            seconds = time.perf_counter() - started
+            claims = sum(1 for _ in api.workspace("bench-ingest-scale").iter_claims())
+    if report.ingested != rows or report.rejected:
+        raise RuntimeError(f"benchmark ingest stored {report.ingested} of {rows} rows: {report.rejected[:3]}")
+    return {"rows_per_second": round(rows / seconds, 1), "seconds": round(seconds, 1), "claims": claims,
+            "peak_rss_mb": round(_rss_mb("VmHWM"), 1), "rss_before_mb": round(rss_before, 1),
+            "load_avg_1m": round(os.getloadavg()[0], 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.ingest --rows N`` (the child of :func:`measure_scale`)."""
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest")
+    parser.add_argument("--rows", type=int, required=True, help="ticket rows to ingest")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    print(json.dumps(scale_child(args.rows)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

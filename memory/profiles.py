@@ -440,6 +440,10 @@ class ProfileUpdate:
                 needed[new.text] = None
         #: Claim texts the merge needs vectors for (new statements, or ones to compare by meaning).
         self.phrases: list[str] = list(needed)
+        #: Each extracted claim text -> the id of the first signal of the batch it was extracted from.
+        self.sources: dict[str, str] = {}
+        for _, _, claim in self._extracted:
+            self.sources.setdefault(claim.text, claim.evidence[0])
 
     def merge(self, vectors: Mapping[str, np.ndarray]) -> tuple[list[tuple[str, str, Claim]], list[np.ndarray]]:
         """Merge the extracted claims into their subjects' claims; nothing is written.

@@ -2,11 +2,12 @@
 
 Every file is validated before anything is stored (an unreadable file is one clear error and
 changes nothing). Rows then stream in batches of ``batch_size``: redact → build signals with
-deterministic ids → compare content hashes with what is stored → tag the new and changed ones,
-plan their profile update, embed their texts and the claim phrases the update needs (one model
-call, each distinct text once) → merge the claims → store signals and claims together. Memory
-stays bounded by the batch size whatever the file size. Re-ingesting the same file stores nothing
-(all duplicates); an edited row is updated in place.
+deterministic ids → compare content hashes with what is stored → embed the new and changed texts
+(each distinct text once; a second thread, so batch *n+1* is embedded while batch *n* is merged and
+stored) and tag them → plan their profile update and merge the claims (a claim phrase takes the
+vector of the signal it was extracted from: no model call per phrase) → store signals and claims
+together. Memory stays bounded by the batch size whatever the file size. Re-ingesting the same file
+stores nothing (all duplicates); an edited row is updated in place.
 
 Durability: a batch's signals and claims are stored as one unit
 (:meth:`memory.repository.WorkspaceMemory.commit_batch` writes a redo record first, and every
@@ -21,7 +22,9 @@ killed between the two writes, because the re-run saw its signals as duplicates.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,7 +64,8 @@ def ingest_files(
         kind: ``auto`` or a signal kind forced for every file.
         mapping: ``{source column: field}`` overrides (``--map``), plus ``internal``/``customer``
             speaker lists for transcripts.
-        progress: Called after every batch with (source records read, total records or ``None``).
+        progress: Called after every batch is stored, with (source records read up to it, total records or
+            ``None``).
         batch_size: Rows redacted, embedded and stored together.
         on_batch: Called with the signals each batch stored (new or changed), e.g. to assign them to themes.
 
@@ -80,27 +84,24 @@ def ingest_files(
     redactor = Redactor() if get_settings().redact_pii else None
     memory.recover()
     done = 0
-    for source in sources:
-        batch: list[RawRow] = []
-        for item in source.rows():
-            if isinstance(item, Rejection):
-                report.rejected.append(item)
-                continue
-            batch.append(item)
-            if len(batch) >= batch_size:
-                stored = store_batch(memory, source, batch, redactor, report)
-                if on_batch is not None and stored:
-                    on_batch(stored)
-                batch = []
-                if progress is not None:
-                    progress(done + source.consumed, total)
-        if batch:
-            stored = store_batch(memory, source, batch, redactor, report)
-            if on_batch is not None and stored:
-                on_batch(stored)
-        done += source.consumed
-        if progress is not None:
-            progress(done, total)
+    with _Pipeline(memory, redactor, report, on_batch) as pipeline:
+        for source in sources:
+            batch: list[RawRow] = []
+            for item in source.rows():
+                if isinstance(item, Rejection):
+                    report.rejected.append(item)
+                    continue
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    pipeline.add(source, batch)
+                    batch = []
+                    if progress is not None:
+                        pipeline.then(functools.partial(progress, done + source.consumed, total))
+            if batch:
+                pipeline.add(source, batch)
+            done += source.consumed
+            if progress is not None:
+                pipeline.then(functools.partial(progress, done, total))
     memory.recover()  # every batch is complete: this only drops the last redo record
     return report
 
@@ -139,26 +140,116 @@ def _last_per_id(signals: Iterable[Signal]) -> list[Signal]:
     return list(by_id.values())
 
 
-def store_batch(
-    memory: WorkspaceMemory, source: Source, batch: Sequence[RawRow], redactor: Redactor | None, report: IngestReport
-) -> list[Signal]:
-    """Store one batch; count new/updated/duplicate rows into ``report``; return the signals written."""
+class _Prepared:
+    """A batch whose new and changed signals are tagged and whose texts are being embedded."""
+
+    def __init__(self, signals: list[Signal], fresh: list[Signal], vectors: Future[np.ndarray] | None) -> None:
+        self.signals, self.fresh, self.vectors = signals, fresh, vectors
+        #: Run once the batch is stored (progress reports).
+        self.then: list[Callable[[], object]] = []
+
+
+class _Pipeline:
+    """Store batches in order while the next batch's texts are embedded (a second thread).
+
+    Batch *n+1* is redacted, compared with what is stored, tagged and handed to the embedder; then
+    batch *n*'s profile update is merged and the batch stored while the model embeds batch *n+1*
+    (torch releases the GIL). Everything that reads the store's claims or writes the store still
+    runs in order on the caller's thread, so the result equals storing one batch after the other.
+    The stored content hashes read for batch *n+1* before batch *n* is stored are patched with batch
+    *n*'s signals, so a row repeated across the two batches counts as it would sequentially.
+    """
+
+    def __init__(self, memory: WorkspaceMemory, redactor: Redactor | None, report: IngestReport,
+                 on_batch: Callable[[list[Signal]], None] | None) -> None:
+        self._memory, self._redactor, self._report, self._on_batch = memory, redactor, report, on_batch
+        self._pending: _Prepared | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmpilot-embed")
+
+    def __enter__(self) -> _Pipeline:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None:
+                self._finish()
+        finally:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, source: Source, batch: Sequence[RawRow]) -> None:
+        """Prepare ``batch`` (its embedding starts), then store the batch before it."""
+        previous = self._pending
+        self._pending = _prepare(self._memory, source, batch, self._redactor, self._report,
+                                 previous.signals if previous is not None else (), self._executor)
+        if previous is not None:
+            self._store(previous)
+
+    def then(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once every batch added so far is stored (now, if it is)."""
+        if self._pending is None:
+            callback()
+        else:
+            self._pending.then.append(callback)
+
+    def _finish(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._store(pending)
+
+    def _store(self, prepared: _Prepared) -> None:
+        if prepared.vectors is not None:
+            stored = _merge_and_commit(self._memory, prepared.fresh, prepared.vectors.result())
+            if self._on_batch is not None and stored:
+                self._on_batch(stored)
+        for callback in prepared.then:
+            callback()
+
+
+def _prepare(
+    memory: WorkspaceMemory,
+    source: Source,
+    batch: Sequence[RawRow],
+    redactor: Redactor | None,
+    report: IngestReport,
+    previous: Sequence[Signal],
+    executor: ThreadPoolExecutor,
+) -> _Prepared:
+    """Redact, find what is new or changed, start embedding it, tag it; count rows into ``report``.
+
+    ``previous``: the signals of the batch before, if it is not stored yet (their hashes count as stored).
+    """
     signals = _last_per_id(to_signal(memory.workspace, source.path.name, row, redactor) for row in batch)
     stored = memory.existing([s.id for s in signals])
+    stored.update((s.id, s.content_hash) for s in previous)
     fresh = [s for s in signals if stored.get(s.id) != s.content_hash]
     new = sum(1 for s in fresh if s.id not in stored)
     report.ingested += new
     report.updated += len(fresh) - new
     report.duplicates += len(batch) - len(fresh)
     if not fresh:
-        return []
+        return _Prepared(signals, [], None)
+    texts = list(dict.fromkeys(s.text for s in fresh))
+    vectors = executor.submit(memory.embedder.embed, texts)
     tags = tag_texts([s.text for s in fresh], [s.rating for s in fresh])
     for signal, (signal_type, sentiment) in zip(fresh, tags, strict=True):
         signal.signal_type = SignalType.USAGE_PATTERN if signal.kind == SignalKind.USAGE else signal_type
         signal.sentiment = sentiment
+    return _Prepared(signals, fresh, vectors)
+
+
+def _merge_and_commit(memory: WorkspaceMemory, fresh: list[Signal], matrix: np.ndarray) -> list[Signal]:
+    """Merge the batch's profile claims and store its signals and claims together.
+
+    A claim phrase is extracted from a signal's own text, so its vector is that signal's vector (no
+    model call per phrase); a stored claim that changes keeps its stored vector.
+    """
+    by_text = dict(zip(dict.fromkeys(s.text for s in fresh), matrix, strict=True))
+    by_id = {s.id: by_text[s.text] for s in fresh}
     profile = ProfileUpdate(memory, fresh)
-    texts = list(dict.fromkeys([s.text for s in fresh] + profile.phrases))
-    vectors = dict(zip(texts, memory.embedder.embed(texts), strict=True))
+    vectors = dict(by_text)
+    for phrase in profile.phrases:
+        vectors.setdefault(phrase, by_id[profile.sources[phrase]])
     claims, claim_vectors = profile.merge(vectors)
-    memory.commit_batch(fresh, np.vstack([vectors[s.text] for s in fresh]), claims, claim_vectors)
+    memory.commit_batch(fresh, np.vstack([by_text[s.text] for s in fresh]), claims, claim_vectors)
     return fresh
+

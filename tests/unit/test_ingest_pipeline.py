@@ -153,6 +153,48 @@ def test_batches_are_bounded_and_progress_is_reported(
         ingest_files(ws, [path], batch_size=0)
 
 
+def test_model_embeds_only_signal_texts_and_progress_follows_each_stored_batch(
+    tmp_path: Path, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = store.workspace("acme")
+    path = tmp_path / "tickets.csv"
+    lines = ["id,body,user"]
+    lines += [f"{i},Please add dark mode to the editor {i % 5},u{i % 7}" for i in range(150)]
+    path.write_text("\n".join(lines) + "\n")
+    embedded: list[str] = []
+    real_embed = store.embedder.embed
+
+    def spy(texts: Sequence[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return real_embed(texts)
+
+    monkeypatch.setattr(store.embedder, "embed", spy)
+    stored_at_progress: list[tuple[int, int]] = []
+    report = ingest_files(ws, [path], batch_size=40,
+                          progress=lambda done, total: stored_at_progress.append((done, ws.count())))
+    assert report.ingested == 150
+    claims = [c for _, _, c in ws.iter_claims()]
+    assert claims and all(c.text not in set(embedded) for c in claims)  # claim phrases reuse signal vectors
+    assert set(embedded) == {s.text for s in all_signals(ws)}  # one model input per distinct signal text
+    # Progress is reported once a batch is stored, never while it is still being embedded.
+    assert stored_at_progress[:4] == [(40, 40), (80, 80), (120, 120), (150, 150)]
+
+
+def test_row_repeated_in_the_next_batch_counts_as_sequential_ingest(tmp_path: Path, store: MemoryStore) -> None:
+    # Same file name in two folders: the same signal ids, in consecutive batches (the second file's batch
+    # is read and compared with the store while the first file's batch is not stored yet).
+    ws = store.workspace("acme")
+    first, second = tmp_path / "a" / "tickets.csv", tmp_path / "b" / "tickets.csv"
+    first.parent.mkdir()
+    second.parent.mkdir()
+    first.write_text("id,body,user\n" + "".join(f"{i},Export {i} fails on large tables,u{i}\n" for i in range(6)))
+    second.write_text("id,body,user\n2,Export 2 fails on large tables,u2\n3,Export 3 now crashes the app,u3\n")
+    report = ingest_files(ws, [first, second], batch_size=6)
+    assert (report.ingested, report.updated, report.duplicates) == (6, 1, 1)
+    texts = {s.external_id: s.text for s in all_signals(ws)}
+    assert texts["3"] == "Export 3 now crashes the app" and len(texts) == 6
+
+
 def test_workspaces_are_separate(store: MemoryStore) -> None:
     a, b = store.workspace("team-a"), store.workspace("team-b")
     assert ingest_files(a, [FIX / "appstore_reviews.csv"]).ingested == 5
