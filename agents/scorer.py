@@ -369,9 +369,10 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     searched = [q["query"] for q in (state.get("plan") or {}).get("questions") or []]
     warnings = []
     if near and not any(t["signal_ids"] for t in topics if t["kind"] == "theme"):
+        count = sum(n["size"] for n in near)
         warnings.append(f"Too little relevant evidence for '{(state.get('plan') or {}).get('focus') or state['goal']}': "
-                        f"{sum(n['size'] for n in near)} signals were found near it, but none forms a topic of its "
-                        f"own ({'; '.join(n['label'] + ': ' + n['reason'] for n in near[:3])}).")
+                        f"{count} signal{'s were' if count != 1 else ' was'} found near it, but none forms a topic of "
+                        f"its own ({'; '.join(n['label'] + ': ' + n['reason'] for n in near[:3])}).")
     return {"scores": {"criteria": weights, "topics": topics, "strategy": bool(strategy),
                        "context": context, "near": near, "searched": searched,
                        "relevant": len(goal_evidence_ids(state))}, "warnings": warnings}
