@@ -20,6 +20,9 @@ in-domain question, every 2nd off-domain one and 2 goals in LLM mode (each plus 
 
 ``python -m bench.relevance --fit`` refits :data:`tools.relevance.FITTED` on the calibration
 questions (BANKING77 and user-stories, disjoint from the measured ones) and prints the constants.
+``python -m bench.relevance --focus`` measures the focus stage (:data:`tools.relevance.FOCUS`) at several
+``min_vote`` values on two BANKING77 subsets: chosen on the calibration questions, reported held out on
+the bench questions.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -370,17 +374,104 @@ def fit() -> dict[str, Any]:
             "questions": int(len(np.unique(groups))), "table": table}
 
 
+def focus_rows(seed: int, rows: int) -> list[dict[str, Any]]:
+    """Calibration and bench candidates of a random BANKING77 subset, with their theme vote (for ``--focus``).
+
+    The subset is clustered by :func:`memory.themes.cluster_vectors` (as a theme snapshot would be);
+    candidates are the 60 nearest by cosine and the 20 best by coverage, scored as
+    :func:`tools.relevance.score` scores them against a 512-signal background sample.
+    """
+    from bench.datasets import banking77, minilm_vectors
+    from memory.embeddings import LocalEmbedder
+    from memory.themes import cluster_vectors
+    from tools.relevance import BACKGROUND_SIZE, FOCUS, Background, coverage, query_terms, score
+
+    texts, labels = banking77()
+    everything = minilm_vectors(texts)
+    chosen = sorted(random.Random(seed).sample(range(len(texts)), rows))
+    corpus, gold, vectors = [texts[i] for i in chosen], [labels[i] for i in chosen], everything[chosen]
+    themes = cluster_vectors(vectors, corpus)
+    sample = np.random.default_rng(0).choice(len(corpus), min(BACKGROUND_SIZE, len(corpus)), replace=False)
+    background = Background.of([corpus[i] for i in sample], vectors[sample])
+    questions = [*((q, i, "calibration") for q, i in CALIBRATION_BANKING),
+                 *((q, [], "calibration") for q in CALIBRATION_OFF_BANKING),
+                 *((q, i, "bench") for q, i in BENCH_IN), *((q, [], "bench") for q in BENCH_OFF)]
+    qvectors = LocalEmbedder().embed([q for q, _, _ in questions])
+    out = []
+    for n, ((question, intents, split), qv) in enumerate(zip(questions, qvectors, strict=True)):
+        cos = vectors @ qv
+        terms = query_terms(question, background)
+        cov = np.array([coverage(terms, t) for t in corpus])
+        candidates = list(dict.fromkeys([*np.argsort(-cos)[:60].tolist(), *np.argsort(-cov)[:20].tolist()]))
+        best = sorted(candidates, key=lambda i: -cos[i])[:FOCUS.top]
+        votes = Counter(int(themes[i]) for i in best)
+        for s in score(question, qv, [(str(i), corpus[i], vectors[i]) for i in candidates], background):
+            i = int(s.signal_id)
+            out.append({"question": n, "split": split, "off": not intents, "relevant": gold[i] in intents,
+                        "relevance": s.relevance, "vote": votes.get(int(themes[i]), 0) / len(best)})
+    return out
+
+
+def focus_table(rows: list[dict[str, Any]], min_vote: float) -> dict[str, dict[str, float]]:
+    """Per split: precision of all kept and of the 5 best, kept per answered question, abstention, at ``min_vote``."""
+    from tools.relevance import FITTED, FOCUS
+
+    table = {}
+    for split in ("calibration", "bench"):
+        by: dict[int, list[dict[str, Any]]] = {}
+        for r in rows:
+            if r["split"] == split:
+                by.setdefault(r["question"], []).append(r)
+        on = kept_n = top_on = top_n = answered = abstained_in = abstained_off = n_off = worse = 0
+        for items in by.values():
+            floor = sorted((r for r in items if r["relevance"] >= FITTED.floor), key=lambda r: -r["relevance"])
+            if items[0]["off"]:
+                n_off += 1
+                abstained_off += len(floor) < 3
+                continue
+            if len(floor) < 3:
+                abstained_in += 1
+                continue
+            answered += 1
+            kept = [r for i, r in enumerate(floor) if i < FOCUS.min_keep or r["vote"] >= min_vote][:30]
+            on, kept_n = on + sum(r["relevant"] for r in kept), kept_n + len(kept)
+            top_on, top_n = top_on + sum(r["relevant"] for r in kept[:5]), top_n + len(kept[:5])
+            before = sum(r["relevant"] for r in floor[:30]) / len(floor[:30])
+            worse += sum(r["relevant"] for r in kept) / len(kept) < before - 0.05
+        table[split] = {
+            "precision_kept": round(on / max(1, kept_n), 3), "precision_top5": round(top_on / max(1, top_n), 3),
+            "kept_per_answer": round(kept_n / max(1, answered), 1), "questions_less_precise": worse,
+            "in_domain_abstention": round(abstained_in / max(1, answered + abstained_in), 3),
+            "off_domain_abstention": round(abstained_off / max(1, n_off), 3),
+        }
+    return table
+
+
+def focus_sweep(subsets: tuple[tuple[int, int], ...] = ((3, 3080), (14, 2500))) -> dict[str, Any]:
+    """``--focus``: the focus stage at several ``min_vote`` on BANKING77 subsets (calibration and held-out bench)."""
+    out: dict[str, Any] = {}
+    for seed, rows in subsets:
+        found = focus_rows(seed, rows)
+        out[f"subset seed {seed}, {rows} signals"] = {str(v): focus_table(found, v) for v in (0.0, 0.1, 0.2, 0.3)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m bench.relevance --fit``: print refitted constants for tools.relevance.FITTED."""
     parser = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="refit the relevance floor and print it")
+    parser.add_argument("--focus", action="store_true",
+                        help="measure the focus stage (theme agreement) at several min_vote values")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if not args.fit:
+    if not args.fit and not args.focus:
         parser.print_help()
         return 0
-    print(json.dumps(fit(), indent=2))
+    if args.fit:
+        print(json.dumps(fit(), indent=2))
+    if args.focus:
+        print(json.dumps(focus_sweep(), indent=2))
     return 0
 
 
