@@ -1,7 +1,9 @@
 """The memory commands of the CLI, as a user runs them: the installed console script, real files, --json output.
 
 They share the session's demo home (``pmpilot demo`` ingested the sample workspace once, see
-tests/support/contract.py) through a copy, since ``forget`` changes it.
+tests/support/contract.py) through a copy, since ``forget`` changes it. Each command runs through the
+console script at least once; further calls of a command run its ``main()`` in this process (``cli``),
+which spares a process start and a model load each.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from agents import demo
-from tests.support.contract import as_json, assert_one_line_error, demo_home, pmpilot
+from tests.support.contract import as_json, assert_one_line_error, cli, demo_home, pmpilot
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +53,7 @@ def test_stats_search_themes_profile(seeded: Path) -> None:
     assert any("sync" in h["text"].lower() for h in hits)
 
     account = next(h["account_id"] for h in hits if h["account_id"])
-    scoped = as_json(pmpilot(seeded, "search", "sync", "--workspace", WS, "--account", account, "--json"))
+    scoped = as_json(cli(seeded, "search", "sync", "--workspace", WS, "--account", account, "--json"))
     assert scoped["hits"] and all(h["account_id"] == account for h in scoped["hits"])
 
     themes = as_json(pmpilot(seeded, "themes", "--workspace", WS, "--members", "--json"))["themes"]
@@ -68,21 +70,21 @@ def test_stats_search_themes_profile(seeded: Path) -> None:
 
 
 def test_other_workspace_sees_nothing(seeded: Path) -> None:
-    hits = as_json(pmpilot(seeded, "search", "sync", "--workspace", "other", "--json"))["hits"]
+    hits = as_json(cli(seeded, "search", "sync", "--workspace", "other", "--json"))["hits"]
     assert hits == []
-    stats = as_json(pmpilot(seeded, "stats", "--workspace", "other", "--json"))
+    stats = as_json(cli(seeded, "stats", "--workspace", "other", "--json"))
     assert stats["signals"] == 0
 
 
 def test_forget_leaves_nothing(seeded: Path) -> None:
-    hits = as_json(pmpilot(seeded, "search", "sync", "--workspace", WS, "--limit", "20", "--json"))["hits"]
+    hits = as_json(cli(seeded, "search", "sync", "--workspace", WS, "--limit", "20", "--json"))["hits"]
     user = next(h["user_id"] for h in hits if h["user_id"])
     receipt = as_json(pmpilot(seeded, "forget", "--workspace", WS, "--user", user, "--json"))
     assert receipt["deleted_signals"] >= 1
     assert user not in receipt["receipt"]
-    again = as_json(pmpilot(seeded, "search", "sync", "--workspace", WS, "--user", user, "--json"))
+    again = as_json(cli(seeded, "search", "sync", "--workspace", WS, "--user", user, "--json"))
     assert again["hits"] == []
-    themes = pmpilot(seeded, "themes", "--workspace", WS, "--members", "--json").stdout
+    themes = cli(seeded, "themes", "--workspace", WS, "--members", "--json").stdout
     removed = {h["signal_id"] for h in hits if h["user_id"] == user}
     assert not any(sid in themes for sid in removed)
 
@@ -120,22 +122,22 @@ def test_retention_command_expires_old_signals_per_settings(tmp_path: Path) -> N
         "id,created_at,user_id,text\n"
         "R-1,2020-03-01,u4,Old review: the floppy disk export is great\n"
         f"R-2,{recent},u5,New review: dark mode please, my eyes hurt\n", encoding="utf-8")
-    pmpilot(home, "ingest", str(tickets), "--workspace", "acme", "--kind", "ticket", "--json")
-    pmpilot(home, "ingest", str(reviews), "--workspace", "acme", "--kind", "review", "--json")
+    cli(home, "ingest", str(tickets), "--workspace", "acme", "--kind", "ticket", "--json")
+    cli(home, "ingest", str(reviews), "--workspace", "acme", "--kind", "review", "--json")
 
     unset = pmpilot(home, "retention", "--workspace", "acme")
     assert "0 signals expired" in unset.stdout and "no retention configured" in unset.stdout
     tickets_only = {"PMPILOT_RETENTION": "ticket=365"}
     first = as_json(pmpilot(home, "retention", "--workspace", "acme", "--json", env_extra=tickets_only))
     assert first == {"workspace": "acme", "expired": 2}
-    again = as_json(pmpilot(home, "retention", "--workspace", "acme", "--json", env_extra=tickets_only))
+    again = as_json(cli(home, "retention", "--workspace", "acme", "--json", env_extra=tickets_only))
     assert again == {"workspace": "acme", "expired": 0}
     everything = {**tickets_only, "PMPILOT_RETENTION_DAYS": "30"}
-    rest = as_json(pmpilot(home, "retention", "-w", "acme", "--json", env_extra=everything))
+    rest = as_json(cli(home, "retention", "-w", "acme", "--json", env_extra=everything))
     assert rest == {"workspace": "acme", "expired": 1}
-    stats = as_json(pmpilot(home, "stats", "--workspace", "acme", "--json"))
+    stats = as_json(cli(home, "stats", "--workspace", "acme", "--json"))
     assert stats["signals"] == 2
-    hits = as_json(pmpilot(home, "search", "fax printing floppy", "--workspace", "acme", "--json"))["hits"]
+    hits = as_json(cli(home, "search", "fax printing floppy", "--workspace", "acme", "--json"))["hits"]
     assert sorted(h["external_id"] for h in hits) == ["R-2", "T-3"]
 
     for args, env in ((("--workspace", "../acme"), None), (("--workspace", "acme"), {"PMPILOT_RETENTION": "x=1"})):

@@ -1,7 +1,9 @@
 """The contract's commands as a user runs them: the installed console script, real files, ``--json`` shapes.
 
-Every test here spawns ``.venv/bin/pmpilot`` (see tests/support/contract.py). One ``pmpilot demo`` seeds the
-home the whole session shares; tests that change it work on this module's copy (``work``). The memory
+Every contract command runs here through ``.venv/bin/pmpilot`` (see tests/support/contract.py); a test's
+further calls of a command already run that way (stats, the job polls, a repeated enqueue) run its ``main()``
+in this process (``cli``). One ``pmpilot demo`` seeds the home the whole session shares; tests that change it
+work on this module's copy (``work``). The memory
 commands (ingest, stats, search, themes, profile, forget, retention) are in test_cli_memory.py and the
 MCP stdio server in test_mcp_stdio.py, the same way.
 """
@@ -28,6 +30,7 @@ from tests.support.contract import (
     DemoHome,
     as_json,
     assert_one_line_error,
+    cli,
     cli_env,
     demo_home,
     pmpilot,
@@ -259,7 +262,7 @@ def test_ask_answers_from_the_demo_users(seeded: DemoHome) -> None:
 
 
 def jobs_of(home: Path) -> dict[str, dict[str, Any]]:
-    return {j["job_id"]: j for j in as_json(pmpilot(home, "jobs", "--workspace", WS, "--json"))["jobs"]}
+    return {j["job_id"]: j for j in as_json(cli(home, "jobs", "--workspace", WS, "--json"))["jobs"]}
 
 
 @pytest.fixture()
@@ -288,7 +291,7 @@ def test_queue_worker_review_resume_and_runs(work: Path, seeded: DemoHome, tmp_p
     tickets.write_text("id,user_id,created_at,text\n"
                        "Q-1,q-user-1,2026-11-20,The queued import of zeppelin tickets never finishes\n"
                        "Q-2,q-user-2,2026-11-21,Zeppelin ticket import hangs at 99 percent\n", encoding="utf-8")
-    before = as_json(pmpilot(work, "stats", "--workspace", WS, "--json"))["signals"]
+    before = as_json(cli(work, "stats", "--workspace", WS, "--json"))["signals"]
     ingest = as_json(pmpilot(work, "enqueue", "ingest", str(tickets), "--workspace", WS, "--kind", "ticket", "--json"))
     goal = ("Should we fix sync bugs before building dark mode?", "--workspace", WS, "--deliverables", "requirements",
             "--offline", "--review", "--key", "contract-weekly-requirements", "--json")
@@ -296,11 +299,11 @@ def test_queue_worker_review_resume_and_runs(work: Path, seeded: DemoHome, tmp_p
     for job in (ingest, run):
         assert set(job) >= JOB_KEYS and job["job_id"] and job["error"] is None
         assert job["status"] in {"queued", "running", "completed"}
-    assert as_json(pmpilot(work, "enqueue", "run", *goal))["job_id"] == run["job_id"]  # same key, same job
+    assert as_json(cli(work, "enqueue", "run", *goal))["job_id"] == run["job_id"]  # same key, same job
 
     wanted = {ingest["job_id"], run["job_id"]}
     deadline, pause = time.monotonic() + 300, 2.0
-    while True:  # each poll is a CLI process: back off so polling does not compete with the worker for CPU
+    while True:  # back off so polling does not compete with the worker for CPU
         time.sleep(pause)
         pause = min(pause + 1.0, 6.0)
         assert worker.poll() is None, "the worker exited early"
@@ -315,7 +318,7 @@ def test_queue_worker_review_resume_and_runs(work: Path, seeded: DemoHome, tmp_p
 
     job = as_json(pmpilot(work, "jobs", run["job_id"], "--json"))
     assert set(job) >= JOB_KEYS and job["status"] == "completed" and job["error"] is None and job["run_id"]
-    assert as_json(pmpilot(work, "stats", "--workspace", WS, "--json"))["signals"] == before + 2
+    assert as_json(cli(work, "stats", "--workspace", WS, "--json"))["signals"] == before + 2
 
     runs = {r["run_id"]: r for r in as_json(pmpilot(work, "runs", "--workspace", WS, "--json"))["runs"]}
     for record in runs.values():

@@ -1,4 +1,7 @@
-"""README's date-relative usage examples on the sample workspace, through the installed console script.
+"""README's date-relative usage examples on the sample workspace, through the CLI's ``main()``.
+
+The console script itself runs each of these commands in test_contract_cli.py / test_cli_memory.py; here
+they run in this process (``cli``), which spares a process start and a model load per example.
 
 The demo data is dated relative to today (agents/demo/README.md): on any day, ``--since 7d``,
 ``--since 30d`` and a ``--since`` 60 days back must find demo content, not an empty period.
@@ -14,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from agents import demo
-from tests.support.contract import DemoHome, as_json, demo_home, pmpilot
+from tests.support.contract import DemoHome, as_json, cli, demo_home
 
 WS = demo.DEMO_WORKSPACE
 
@@ -41,9 +44,9 @@ def commits_since(repo: Path, since: datetime) -> dict[str, datetime]:
 def test_status_since_7d_reports_the_commits_of_the_last_week(work: Path, seeded: DemoHome) -> None:
     repo = seeded.home / "demo-repo"
     started = datetime.now(UTC)
-    run = as_json(pmpilot(work, "run", "Weekly update for leadership", "-w", WS, "--deliverables", "status",
-                          "--repo", str(repo), "--since", "7d", "--strategy", str(demo.strategy_file()),
-                          "--offline", "--json"))
+    run = as_json(cli(work, "run", "Weekly update for leadership", "-w", WS, "--deliverables", "status",
+                      "--repo", str(repo), "--since", "7d", "--strategy", str(demo.strategy_file()),
+                      "--offline", "--json"))
     assert run["status"] == "completed", run.get("error")
     [artifact] = run["artifacts"]
     doc = json.loads(Path(artifact["path_json"]).read_text(encoding="utf-8"))
@@ -58,7 +61,7 @@ def test_status_since_7d_reports_the_commits_of_the_last_week(work: Path, seeded
 
 
 def test_themes_since_30d_is_not_empty(seeded: DemoHome) -> None:
-    report = as_json(pmpilot(seeded.home, "themes", "--workspace", WS, "--since", "30d", "--json"))
+    report = as_json(cli(seeded.home, "themes", "--workspace", WS, "--since", "30d", "--json"))
     themes = report["themes"]
     assert len(themes) >= 3
     assert sum(t["size"] for t in themes) >= 50
@@ -68,8 +71,8 @@ def test_themes_since_30d_is_not_empty(seeded: DemoHome) -> None:
 def test_align_since_60_days_ago_counts_the_demo_commits(seeded: DemoHome) -> None:
     repo = seeded.home / "demo-repo"
     since = (datetime.now(UTC) - timedelta(days=60)).date()
-    report = as_json(pmpilot(seeded.home, "align", "--repo", str(repo), "--strategy", str(demo.strategy_file()),
-                             "--since", since.isoformat(), "--json"))
+    report = as_json(cli(seeded.home, "align", "--repo", str(repo), "--strategy", str(demo.strategy_file()),
+                         "--since", since.isoformat(), "--json"))
     expected = commits_since(repo, datetime(since.year, since.month, since.day, tzinfo=UTC))
     assert report["commits"] == len(expected) >= 30
     shares = {g["goal"]: g["share"] for g in report["goals"]}

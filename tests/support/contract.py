@@ -2,15 +2,22 @@
 
 `pmpilot demo` ingests the sample workspace (about a thousand signals) and runs a goal: the costliest
 step of the CLI tests, so it runs once per session and tests that change the home work on a copy.
+
+Each CLI process pays several CPU-seconds to import torch and load the embedding model. Every command
+is run at least once through the console script (:func:`pmpilot`); a test's further calls of a command
+already covered that way may use :func:`cli`, the same ``main()`` in this process with the same
+environment, which reuses the model this process has loaded.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +50,47 @@ def pmpilot(home: Path | None, *args: str, check: bool = True, env_extra: dict[s
                           cwd=cwd or REPO, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"pmpilot {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+def cli(home: Path | None, *args: str, check: bool = True, env_extra: dict[str, str] | None = None,
+        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI's ``main(args)`` in this process, seen as :func:`pmpilot` sees the console script.
+
+    The environment is :func:`cli_env`'s (settings and the memory are reloaded for it and released
+    afterwards, so a later console-script run can open the same home); stdout, stderr and the exit
+    code (2 for a usage error) are captured.
+    """
+    from agents.jobs.queue import reset_queues
+    from kernel.settings import get_settings
+    from memory.repository import reset_memory
+    from ui.cli import main
+
+    env = cli_env(home, env_extra)
+    patch = pytest.MonkeyPatch()
+    for name in [n for n in os.environ if n not in env]:
+        patch.delenv(name)
+    for name, value in env.items():
+        patch.setenv(name, value)
+    patch.chdir(cwd or REPO)
+    get_settings.cache_clear()
+    reset_memory()
+    reset_queues()
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse: usage errors, --help
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        reset_memory()
+        reset_queues()
+        patch.undo()
+        get_settings.cache_clear()
+    proc = subprocess.CompletedProcess(["pmpilot", *args], code, out.getvalue(), err.getvalue())
+    if check and proc.returncode != 0:
+        raise AssertionError(f"pmpilot {' '.join(args)} (in-process) exited {proc.returncode}: {proc.stderr}")
     return proc
 
 
