@@ -191,6 +191,7 @@ _REQUEST_LEAD = re.compile(
     r"implement|introduce)\s+", re.IGNORECASE)
 _PROBLEM_TYPES = frozenset({"bug", "complaint", "churn_risk"})
 _IMPERATIVE = re.compile(r"^\W*(?:please|fix|add|make|stop|give|let|get|bring|build)\b", re.IGNORECASE)
+_CONTRAST = re.compile(r"[,;]?\s+(?:but|however|except that|although)\s+(?=\S)", re.IGNORECASE)
 _SLOW = re.compile(r"\b(slow|seconds?|minutes?|lag|latency|timeout|takes forever|loading)\b", re.IGNORECASE)
 
 
@@ -309,13 +310,19 @@ def example_report(ids: list[str], name: str, nature: str, evidence: dict[str, d
     for sid in ids:
         row = evidence.get(sid, {})
         quote = str(row.get("quote") or "").strip()
+        kind = row.get("signal_type", "bug")
+        # A mixed report ('Great editor, but sync between phone and laptop is hit or miss'): the part after the
+        # contrast is the problem (tagged praise or other, as the whole may be).
+        contrast = _CONTRAST.search(quote) if nature == "problem" and kind not in _PROBLEM_TYPES else None
+        if contrast:
+            quote, kind = quote[contrast.end():].strip(), "complaint"
         overlap = len(words & {w.lower() for w in re.findall(r"\w+", quote)})
         if not quote or len(quote) > 90 or not overlap or quote.endswith("?") != (nature == "question"):
             continue
         # A whole report of the situation: 4+ words ('For me, sync.' is not one), and for a problem, a report of
         # it (a bug or complaint), not a request to fix it ('Fix sync, skip the gimmicks.').
         if len(re.findall(r"\w+", quote)) < 4 or (nature == "problem" and (
-                row.get("signal_type", "bug") not in _PROBLEM_TYPES or _IMPERATIVE.match(quote))):
+                kind not in _PROBLEM_TYPES or _IMPERATIVE.match(quote))):
             continue
         draft = capability(name, nature, quote)
         if story_quality.check_story(story_quality.from_fields(role, draft, PM)).defects:

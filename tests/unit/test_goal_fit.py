@@ -145,3 +145,11 @@ def test_materials_without_scores_have_no_near_topics() -> None:
     m = Materials(goal="g", focus="g", audience="exec", mode="offline", evidence={}, topics=[], criteria={},
                   findings=[], decisions=[], has_strategy=False)
     assert m.near == [] and m.also() == ""
+
+
+def test_a_mixed_review_gives_its_problem_part_as_the_report() -> None:
+    evidence: dict[str, dict[str, Any]] = {
+        "a": {"quote": "Great editor, but sync between phone and laptop is hit or miss.", "signal_type": "praise"},
+        "b": {"quote": "Love the sync, thanks a lot!", "signal_type": "praise"},
+    }
+    assert example_report(["a", "b"], "sync", "problem", evidence) == "sync between phone and laptop is hit or miss."
