@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.contract import cli
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,12 +136,14 @@ def test_sigkill_mid_ingest_then_rerun_has_no_duplicates(tmp_path: Path) -> None
     assert proc.returncode == -signal.SIGKILL, (seen, proc.stderr.read() if proc.stderr else "")
     assert "finished" not in seen
 
-    rerun = pmpilot(home, "ingest", str(data), "--workspace", "big", "--json")
+    # The re-run is the CLI's main() in this process (it opens the home afresh, as a new process would, and
+    # its model is loaded already); the one-line errors above are what needs a real process.
+    rerun = cli(home, "ingest", str(data), "--workspace", "big", "--json", check=False)
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads(rerun.stdout)
     partial = report["duplicates"]
     assert 0 < partial < rows, "the killed run had stored some batches, not all"
     assert report["rejected"] == [] and report["updated"] == 0
     assert report["ingested"] == rows - partial
-    final = stats(home, "big")
+    final = json.loads(cli(home, "stats", "--workspace", "big", "--json").stdout)
     assert final["signals"] == rows and final["users"] == 150
