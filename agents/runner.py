@@ -41,7 +41,7 @@ from kernel.errors import InputError, NotFoundError, PmpilotError, TransientErro
 from kernel.settings import Settings, get_settings
 from kernel.timeutil import parse_when
 from memory import api as memory_api
-from tools.scoring import load_strategy
+from tools.strategy import load_strategy
 
 __all__ = ["CancelToken", "RunEvent", "get_run", "list_runs", "read_artifact", "resume_run", "run_goal"]
 

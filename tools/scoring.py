@@ -1,4 +1,4 @@
-"""Prioritisation math: RICE, WSJF and strategic alignment, plus the strategy file loader.
+"""Prioritisation math: RICE, WSJF and strategic alignment, and the Strategy they are weighted by.
 
 Scores are absolute (an option's score never depends on which other options are scored
 alongside it) and reproducible (same evidence, same strategy, same score). Every result carries
@@ -11,7 +11,6 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from kernel.errors import InputError
@@ -253,13 +252,6 @@ def _number(value: Any, what: str) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise InputError(f"{what} must be a number, got {value!r}") from None
-
-
-def load_strategy(path: Path) -> Strategy:
-    """Read a strategy file (Markdown/plain text, YAML or JSON; :mod:`tools.strategy`); one clear InputError."""
-    from tools.strategy import read_strategy  # tools.strategy builds on this module's Strategy
-
-    return read_strategy(Path(path)).strategy
 
 
 _WORD = re.compile(r"[a-z0-9]+")

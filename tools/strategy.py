@@ -378,3 +378,8 @@ def read_strategy(path: Path) -> ParsedStrategy:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"strategy file {path.name} cannot be read as UTF-8 text: {exc}") from None
     return parse_strategy(text, path.name, _FORMATS.get(path.suffix.lower()))
+
+
+def load_strategy(path: Path) -> Strategy:
+    """The :class:`~tools.scoring.Strategy` of a strategy file (Markdown, text, YAML or JSON); one clear InputError."""
+    return read_strategy(Path(path)).strategy

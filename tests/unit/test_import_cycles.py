@@ -22,7 +22,6 @@ ALLOWED: tuple[frozenset[str], ...] = (
                "agents.graph", "agents.runner"}),
     # distinct_topics / score_topic (pure topic functions are moving to tools/)
     frozenset({"agents.scorer", "agents.writer"}),
-    frozenset({"tools.scoring", "tools.strategy"}),
 )
 
 

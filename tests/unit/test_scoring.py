@@ -8,7 +8,8 @@ import pytest
 
 from kernel.errors import InputError
 from tools import scoring
-from tools.scoring import EvidenceStats, Strategy, load_strategy
+from tools.scoring import EvidenceStats, Strategy
+from tools.strategy import load_strategy
 
 
 def rows(n: int, *, users: int, kinds: tuple[str, ...] = ("ticket",), signal_type: str = "bug") -> list[dict]:

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from kernel.errors import InputError
-from tools.scoring import load_strategy
-from tools.strategy import parse_strategy, read_strategy
+from tools.strategy import load_strategy, parse_strategy, read_strategy
 
 PROJECT = Path(__file__).resolve().parents[2]
 FIXTURE = PROJECT / "tests" / "fixtures" / "align" / "pmpilot_strategy.md"
