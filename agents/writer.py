@@ -33,7 +33,7 @@ from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
 from tools import scoring, story_quality, trends
 from tools.reqtype import classify_requirement
-from tools.topics import STOPWORDS, goal_words
+from tools.topics import STOPWORDS, goal_words, same_capability
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,10 @@ class Materials:
         empty without either.
         """
         parts = []
-        near = [n for n in self.near if int(n.get("size") or 0) >= 3][:3]
+        names = [t["name"] for t in self.topics if t["signal_ids"]]
+        # Named like a topic of the goal ('sync' next to 'sync'): listing it would read as a contradiction.
+        near = [n for n in self.near if int(n.get("size") or 0) >= 3
+                and not any(same_capability(n["label"], name) for name in names)][:3]
         if near:
             parts.append("Found next to the goal, not about it: " + ", ".join(
                 f"{n['label']} ({n['size']} signals)" for n in near) + " — not used as evidence.")

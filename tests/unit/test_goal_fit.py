@@ -153,3 +153,11 @@ def test_a_mixed_review_gives_its_problem_part_as_the_report() -> None:
         "b": {"quote": "Love the sync, thanks a lot!", "signal_type": "praise"},
     }
     assert example_report(["a", "b"], "sync", "problem", evidence) == "sync between phone and laptop is hit or miss."
+
+
+def test_a_near_group_named_like_a_topic_is_not_listed_as_context() -> None:
+    m = Materials(goal="g", focus="g", audience="exec", mode="offline", evidence={}, criteria={}, findings=[],
+                  decisions=[], has_strategy=False,
+                  topics=[{"name": "sync conflicts", "signal_ids": ["a"], "kind": "theme"}],
+                  near=[{"label": "sync", "size": 3, "reason": "x"}, {"label": "billing", "size": 4, "reason": "y"}])
+    assert m.also() == "Found next to the goal, not about it: billing (4 signals) — not used as evidence."
