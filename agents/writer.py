@@ -439,7 +439,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
     left_out = candidates[MAX_STORIES:]
     all_ids = sorted({sid for t in topics for sid in t["signal_ids"]})
     reporters = {m.evidence[s].get("user_id") or m.evidence[s].get("account_id") or s for s in all_ids}
-    names = ", ".join(f"“{t['name']}”" for t in topics[:3])
+    names = "; ".join(_lower_first(section_heading(t, m)) for t in topics[:3])
     defaults = [t["name"] for t in topics if t["rice"]["effort_source"] == "default"]
     open_questions = [f"{PM}: effort estimates — a default of {scoring.DEFAULT_EFFORT} person-month was used for: "
                       f"{', '.join(defaults)}."] if defaults else []
@@ -449,7 +449,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
                        for d in m.decisions[:2]]
     if stories:
         problem = (f"{len(all_ids)} signals from {len(reporters)} users/accounts are about the goal ('{m.focus}'). "
-                   f"They report: {names}.")
+                   f"What they say: {names}.")
     else:
         problem = m.nothing_found()
         topic = m.searched[0] if m.searched else m.focus
@@ -515,6 +515,12 @@ def _quotes(ids: list[str], m: Materials, theme: dict[str, Any] | None, limit: i
 
 
 _PARTICLES = frozenset("back out up off in on away down over around through".split())
+
+
+def _lower_first(text: str) -> str:
+    """'Requests for dark mode' → 'requests for dark mode' (an acronym or brand keeps its capital)."""
+    first = text.split()[0] if text.split() else ""
+    return text[:1].lower() + text[1:] if first[1:].islower() or len(first) == 1 else text
 
 
 def section_heading(topic: dict[str, Any], m: Materials) -> str:
