@@ -587,7 +587,7 @@ def draft_brief(m: Materials) -> dict[str, Any]:
         "sales": ["Tell affected accounts what is planned and when.",
                   f"{PM}: which accounts get early access."],
     }.get(m.audience, [f"{PM}: what we need from this audience."])
-    top = ", ".join(f"{t['label']} ({t['signals']} signals, {t['users']} users)" for t in themes[:3])
+    top = "; ".join(f"{_lower_first(t['label'])} ({t['signals']} signals, {t['users']} users)" for t in themes[:3])
     if themes:
         tldr = (f"{total_users} users/accounts in the evidence for '{m.focus}'. What they report: {top}. "
                 + (f"Recommendation: prioritise {best['name']} ({best['total']}/100)." if best else ""))
