@@ -9,6 +9,7 @@ so concurrent workers and reapers never both win the same transition.
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -19,9 +20,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from redis.typing import EncodableT, FieldT
 
 _KEY_NAMESPACE = uuid.UUID("6f4b7e0c-52a1-4c8e-9d0e-3a1f2b7c9d10")
 
@@ -119,11 +123,11 @@ class JobStore(ABC):
         """
 
     @abstractmethod
-    def active(self) -> list[JobRecord]:
+    def active(self) -> builtins.list[JobRecord]:
         """All queued or running jobs (what the reaper inspects)."""
 
     @abstractmethod
-    def unseen(self, workspace: str, fingerprints: Sequence[str]) -> list[str]:
+    def unseen(self, workspace: str, fingerprints: Sequence[str]) -> builtins.list[str]:
         """The fingerprints (path, mtime, size) not yet marked as ingested for ``workspace``."""
 
     @abstractmethod
@@ -222,14 +226,14 @@ class SqliteJobStore(JobStore):
             self._write(db, new)
         return new
 
-    def active(self) -> list[JobRecord]:
+    def active(self) -> builtins.list[JobRecord]:
         """Queued or running jobs."""
         rows = self._conn().execute(
             "select record from jobs where status in (?, ?)", (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
         ).fetchall()
         return [JobRecord.from_json(r[0]) for r in rows]
 
-    def unseen(self, workspace: str, fingerprints: Sequence[str]) -> list[str]:
+    def unseen(self, workspace: str, fingerprints: Sequence[str]) -> builtins.list[str]:
         """Fingerprints not in ``seen_files``."""
         conn = self._conn()
         return [
@@ -275,7 +279,7 @@ class RedisJobStore(JobStore):
     def _key(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}"
 
-    def _fields(self, record: JobRecord) -> dict[str, str]:
+    def _fields(self, record: JobRecord) -> dict[FieldT, EncodableT]:
         return {"record": record.to_json(), "status": record.status.value, "workspace": record.workspace}
 
     def _index(self, pipe: Any, record: JobRecord) -> None:
@@ -309,9 +313,9 @@ class RedisJobStore(JobStore):
     def get(self, job_id: str) -> JobRecord | None:
         """The record, or None."""
         raw = self._redis.hget(self._key(job_id), "record")
-        return JobRecord.from_json(raw) if raw is not None else None  # type: ignore[arg-type]
+        return JobRecord.from_json(raw) if raw is not None else None
 
-    def _many(self, ids: Sequence[bytes | str]) -> list[JobRecord]:
+    def _many(self, ids: Sequence[bytes | str]) -> builtins.list[JobRecord]:
         if not ids:
             return []
         with self._redis.pipeline(transaction=False) as pipe:
@@ -350,17 +354,17 @@ class RedisJobStore(JobStore):
                 except self._watch_error:
                     continue
 
-    def active(self) -> list[JobRecord]:
+    def active(self) -> builtins.list[JobRecord]:
         """Queued or running jobs."""
-        ids = sorted(self._redis.smembers(f"{self.prefix}:active"))  # type: ignore[arg-type]
+        ids = sorted(self._redis.smembers(f"{self.prefix}:active"))
         return [r for r in self._many(ids) if not r.terminal]
 
-    def unseen(self, workspace: str, fingerprints: Sequence[str]) -> list[str]:
+    def unseen(self, workspace: str, fingerprints: Sequence[str]) -> builtins.list[str]:
         """Fingerprints not in the workspace's seen set."""
         if not fingerprints:
             return []
         flags = self._redis.smismember(f"{self.prefix}:seen:{workspace}", list(fingerprints))
-        return [fp for fp, seen in zip(fingerprints, flags, strict=True) if not seen]  # type: ignore[arg-type]
+        return [fp for fp, seen in zip(fingerprints, flags, strict=True) if not seen]
 
     def mark_seen(self, workspace: str, fingerprints: Iterable[str]) -> None:
         """SADD the fingerprints."""
@@ -375,4 +379,5 @@ class RedisJobStore(JobStore):
 
 def dumps_params(params: dict[str, Any]) -> dict[str, Any]:
     """Round-trip params through JSON so what is stored is exactly what a worker will read."""
-    return json.loads(json.dumps(params, default=str))
+    stored: dict[str, Any] = json.loads(json.dumps(params, default=str))
+    return stored

@@ -200,7 +200,7 @@ def fire(queue: JobQueue, entry: ScheduleEntry, minute: datetime, default_tz: st
                                  **options)
     if entry.kind == "ingest":
         found = folder_fingerprints(Path(entry.folder or "").expanduser(), entry.pattern, entry.recursive)
-        new = set(queue.store.unseen(entry.workspace, [fp for _, fp in found]))
+        new: set[str] = set(queue.store.unseen(entry.workspace, [fp for _, fp in found]))
         fresh = [(path, fp) for path, fp in found if fp in new]
         if not fresh:
             log.info("schedule %s: no new files in %s", entry.name, entry.folder)

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from types import FrameType
 
 from huey.consumer import Consumer
@@ -165,7 +166,7 @@ LEASES = Leases()
 
 def retry_delay(tuning_delay: float, attempts: int) -> float:
     """Exponential backoff: ``delay * 2**(attempts-1)``, capped at one hour."""
-    return min(tuning_delay * (2 ** max(attempts - 1, 0)), 3600.0)
+    return min(tuning_delay * (2.0 ** max(attempts - 1, 0)), 3600.0)
 
 
 @on_task(EXECUTE_TASK)
@@ -226,7 +227,7 @@ def heartbeat(now: datetime | None = None) -> int:
     renewed = 0
     for job_id, queue, token in LEASES.snapshot():
         lease = queue.tuning.lease_seconds
-        if queue.store.update(job_id, lambda r, t=token, s=lease: renew(r, token=t, now=now, lease=s)):
+        if queue.store.update(job_id, partial(renew, token=token, now=now, lease=lease)):
             renewed += 1
         else:
             log.warning("job %s: lease lost (taken over by another worker); stopping this attempt", job_id)
@@ -275,7 +276,7 @@ def hand_back(queue: JobQueue) -> list[str]:
         if owner is not queue:
             continue
         error = f"handed back by {WORKER_ID} at shutdown"
-        if queue.store.update(job_id, lambda r, t=token, e=error: requeue(r, token=t, error=e)) is not None:
+        if queue.store.update(job_id, partial(requeue, token=token, error=error)) is not None:
             # Only once the job is no longer ours: a run still going stops at its next step (the next
             # worker resumes it from the checkpoint) and its "cancelled" cannot be recorded as the job's.
             LEASES.cancel(job_id, token)
