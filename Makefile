@@ -23,8 +23,12 @@ demo: $(STAMP)
 	$(BIN)/pmpilot demo
 
 # Hypothesis draws a fixed set of examples (profile `ci`, derandomized): the same result on every run.
+# Two pytest-xdist workers (one per core); a worker runs whole modules, and modules that share a resource
+# (the demo home, the BANKING77 vectors, a Redis database) run on one worker (tests/conftest.py).
+# PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
 test: $(STAMP)
-	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Random seeds and 20x the examples for every Hypothesis test; a failing ingest input is saved to
 # tests/reliability/fuzz_regressions/ (replayed by `make test`), others print the @example to add.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +63,49 @@ def shared_data() -> Path:
     from tests.support.services import require_shared_data
 
     return require_shared_data()
+
+
+#: What, in a test module's source, names a resource a second pytest-xdist worker must not build again
+#: or touch at the same time: the session's demo home, the BANKING77 vectors, a Redis database the tests flush.
+_SHARED = (
+    (re.compile(r"\bdemo_home\b"), lambda m: "demo-home"),
+    (re.compile(r"\bbanking77_clusters\b"), lambda m: "banking77-vectors"),
+    (re.compile(r"""["'](redis://[^"']+)["']"""), lambda m: m[1]),
+)
+
+
+@functools.cache
+def xdist_scope(path: str) -> str:
+    """The unit a pytest-xdist worker runs whole: the test module, or the resource it shares with others."""
+    try:
+        source = (REPO / path).read_text(encoding="utf-8")
+    except OSError:
+        return path
+    for pattern, name in _SHARED:
+        found = pattern.search(source)
+        if found:
+            return f"shared:{name(found)}"
+    return path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``make test`` runs two workers; each takes whole modules, or whole groups of modules sharing a resource.
+
+    A module's module-scoped fixtures are then built once, and modules sharing a resource (see ``_SHARED``)
+    never run at the same time. Modules are handed out in collection order (integration, quality,
+    reliability, then the many small unit modules that even out the end), not by their number of tests.
+    """
+    if config.getvalue("dist") == "each":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedResourceScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid.split("::", 1)[0])
+
+    config.option.loadscopereorder = False
+    return SharedResourceScheduling(config, log)
 
 
 from tests.support.scripted_openai import scripted_openai  # noqa: E402,F401  (fixture)
