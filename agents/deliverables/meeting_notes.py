@@ -105,6 +105,21 @@ _WANT = re.compile(r"\b(?:should|must|shall|needs? to|has to|have to|wants? to|w
                    r"(?:be able to\s+)?", re.IGNORECASE)
 _PRONOUNS = frozenset({"i", "we", "you", "he", "she", "they", "it", "one", "someone", "everyone", "people"})
 _SETTING = re.compile(r"^(?:(?:for|on|in|at|with|when|during|after|before)\b[^,]{1,40},\s*)+", re.IGNORECASE)
+_NOT_NEED = re.compile(
+    r"\b(?:depends? on|dependent on|blocked (?:by|on)|waiting (?:on|for)|relies on|"  # a dependency
+    r"(?:is|are|was|were) (?:the )?(?:single |second |third )?(?:most|least|top|biggest|number one)\b|"  # a report
+    r"most (?:requested|asked|common|popular)|to summari[sz]e|in summary|recap)\b|"
+    r";[^;]*;|\bfirst;", re.IGNORECASE)  # a plan: a list of clauses
+_WEAK_MODALS = frozenset({"can", "could", "will"})
+_FIRST_PERSON = frozenset({"i", "we", "you", "let's"})
+_FRAGMENT = re.compile(r"^(?:an?|some|one|another)\s+\w+(?:\s+\w+)?", re.IGNORECASE)
+_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|does|do|did)\b", re.IGNORECASE)
+_IMPERATIVE = re.compile(r"^(?:please\s+)?((?:add|allow|let|give|support|enable|provide|display|show|export|"
+                         r"include|notify|send|store|keep|save|remove|offer|track|log|flag|warn|alert)\s+\S)",
+                         re.IGNORECASE)
+_NEXT_CLAUSE = re.compile(r"\s*[;:]\s|,\s*(?:and|but|or|so|while|whereas)\s+(?:it|they|this|that|we|you|he|she|"
+                          r"(?:the|its|their)\s+\w+)\s+(?:should|must|shall|will|can|could|would|needs?|has|have|"
+                          r"is|are|was|were)\b", re.IGNORECASE)
 _BENEFIT = re.compile(r"\b(?:so that|in order to|so as to)\s+(.+?)[.!?]?$", re.IGNORECASE)
 
 
@@ -177,25 +192,70 @@ def _with_speaker(item: dict[str, Any], key: str, speaker: Any) -> dict[str, Any
 # ------------------------------------------------------------------------------------------- requirements
 
 
-def _story(summary: str, quotes: list[dict[str, Any]]) -> dict[str, Any]:
-    """A draft user story for one requirement (a starting point for the PM), citing the requirement's quotes."""
+def _clause(text: str) -> str:
+    """The first clause of a requirement's object: cut at ";", ":" or ", and <subject> <verb>" (a second clause)."""
+    cut = _NEXT_CLAUSE.search(text)
+    return text[: cut.start()].strip(" ,") if cut else text.strip(" ,")
+
+
+def _i_want(body: str) -> str | None:
+    """The "I want" part of a need (a "to …" verb phrase or a noun phrase), or None when the text states no need.
+
+    A need is a "want / need / should / must / have to / able to" clause, an imperative with an object,
+    or a noun phrase on its own ("An export of …"); a dependency, a report of facts, a plan or a
+    first-person offer ("we can ship …") is none.
+    """
+    if _NOT_NEED.search(body):
+        return None
+    fragment = _FRAGMENT.match(body)
+    if fragment and not _FINITE.search(body[: fragment.end()]):
+        phrase = _clause(body)
+        return phrase[:1].lower() + phrase[1:] if len(phrase.split()) >= 3 else None
+    imperative = _IMPERATIVE.match(body)
+    if imperative:
+        phrase = _clause(body[imperative.start(1):])
+        return f"to {phrase[:1].lower() + phrase[1:]}" if len(phrase.split()) >= 3 else None
+    want = _WANT.search(body)
+    if not want or not body[want.end():].strip():
+        return None
+    subject = _SETTING.sub("", body[: want.start()]).strip(" ,")
+    rest = _clause(body[want.end():])
+    words = subject.split()
+    last = words[-1].lower() if words else ""
+    modal = want.group(0).split()[0].lower()
+    if modal in _WEAK_MODALS and (not words or last in _FIRST_PERSON):
+        return None  # "we can ship …", "I will …": an offer or a plan, not a need
+    if len(words) > 1 and last in _PRONOUNS:
+        return None  # the modal sits in a relative clause ("a record we can show …"): no need clause
+    if not rest or len(rest.split()) < 2 and modal not in {"need", "needs", "want", "wants"}:
+        return None
+    plain = not words or last in _PRONOUNS or bool(_ACTOR.fullmatch(words[-1]))
+    noun = modal in {"need", "needs", "want", "wants"} and not want.group(0).lower().rstrip().endswith("to")
+    if plain:
+        return rest if noun else f"to {rest}"
+    return f"{subject[:1].lower() + subject[1:]} to {rest}"
+
+
+def _story(summary: str, quotes: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A draft user story for one requirement (a starting point for the PM), citing the requirement's quotes.
+
+    None when the statement does not read as a need (see :func:`_i_want`): the requirement is then
+    listed without a story rather than with a sentence pasted into "I want".
+    """
     actor = _ACTOR.search(summary)
     as_a = actor.group(1).lower() if actor else "user"
-    body = summary.rstrip(".!?")
-    benefit = _BENEFIT.search(body)
-    if benefit:
-        body = body[: benefit.start()].rstrip(" ,")
-    want = _WANT.search(body)
-    if want and body[want.end():].strip():
-        subject = _SETTING.sub("", body[: want.start()]).strip(" ,")
-        rest = body[want.end():].strip(" ,")
-        last = subject.split()[-1].lower() if subject.split() else ""
-        plain = not subject or last in _PRONOUNS or bool(_ACTOR.fullmatch(subject.split()[-1]))
-        noun = want.group(0).strip().lower() in {"need", "needs", "want", "wants"}
-        i_want = (rest if noun else f"to {rest}") if plain else f"{subject[:1].lower() + subject[1:]} to {rest}"
-    else:
-        i_want = body.strip(" ,")
-        i_want = i_want[:1].lower() + i_want[1:] if not i_want[:2].isupper() else i_want
+    benefit = None
+    i_want = None
+    for text in dict.fromkeys([summary, *(_clean(str(q.get("quote") or "")) for q in quotes)]):
+        body = text.rstrip(".!?")
+        benefit = _BENEFIT.search(body)
+        if benefit:
+            body = body[: benefit.start()].rstrip(" ,")
+        i_want = _i_want(body)
+        if i_want:
+            break  # the summary first, then the words said (a restatement may be the one phrased as a need)
+    if not i_want:
+        return None
     story: dict[str, Any] = {"as_a": as_a, "i_want": i_want}
     if benefit:
         story["so_that"] = benefit.group(1).strip()
@@ -267,7 +327,9 @@ def requirements_of(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
     order = list(dict.fromkeys(topics))
     for item, topic in zip(items, topics, strict=True):
         item["topic"] = topic
-        item["story"] = _story(item["requirement"], item["quotes"])
+        story = _story(item["requirement"], item["quotes"])
+        if story:
+            item["story"] = story
         if len(item["quotes"]) > 1:
             item["restated"] = len(item["quotes"])
     return sorted(items, key=lambda i: order.index(i["topic"]))
@@ -499,7 +561,9 @@ def complete_meeting_notes(draft: BaseModel, m: Materials) -> dict[str, Any]:
             kind = quality_kind(point.text) or quality_kind(point.quote)
             item = {"requirement": point.text, "type": "non-functional" if kind else "functional",
                     "category": kind or "functional", **cite}
-            item["story"] = _story(point.text, item["quotes"])
+            story = _story(point.text, item["quotes"])
+            if story:
+                item["story"] = story
             found["requirements"].append(item)
     return notes_document(m, found, turns)
 

@@ -188,3 +188,39 @@ def test_llm_points_are_kept_only_with_a_verbatim_quote_and_a_real_owner() -> No
     assert requirement["story"]["citations"] == [upload["signal_id"]]
     cited = {e["signal_id"] for e in doc["evidence"]}
     assert {storage["signal_id"], upload["signal_id"]} == cited
+
+
+@pytest.mark.parametrize(("statement", "as_a", "i_want"), [
+    ("Buyers should be able to save a search for later.", "buyer", "to save a search for later"),
+    ("The manager wants a weekly summary of open invoices.", "manager", "a weekly summary of open invoices"),
+    ("Students need a reminder the day before an exam.", "student", "a reminder the day before an exam"),
+    ("For refunds, every payment must show its status, and it should link to the receipt.", "user",
+     "every payment to show its status"),
+    ("A log of every export we can hand to auditors.", "user", "a log of every export we can hand to auditors"),
+    ("Add a filter for overdue tasks on the board.", "user", "to add a filter for overdue tasks on the board"),
+])
+def test_a_draft_story_is_a_verb_or_noun_phrase_cut_from_the_need(statement: str, as_a: str, i_want: str) -> None:
+    from agents.deliverables.meeting_notes import _story
+
+    story = _story(statement.rstrip("."), [{"signal_id": "s0", "quote": statement}])
+    assert story is not None and (story["as_a"], story["i_want"]) == (as_a, i_want)
+
+
+@pytest.mark.parametrize("statement", [
+    "Invoice export on tablets depends on the billing rewrite.",  # a dependency
+    "Bulk upload is the most requested feature in the survey, and the team has half of it built.",  # a report
+    "Search first; tagging after; the API by Friday; docs next sprint.",  # a plan
+    "When the session expires, the page reloads and the form is empty.",  # a description of behaviour
+    "We can ship a fix for the login page within a week.",  # an offer
+])
+def test_no_draft_story_for_a_statement_that_is_not_a_need(statement: str) -> None:
+    from agents.deliverables.meeting_notes import _story
+
+    assert _story(statement, [{"signal_id": "s0", "quote": statement}]) is None
+
+
+def test_a_story_falls_back_on_the_words_said_when_the_summary_states_no_need() -> None:
+    from agents.deliverables.meeting_notes import _story
+
+    story = _story("Pages load in two seconds", [{"signal_id": "s0", "quote": "Pages must load in two seconds."}])
+    assert story is not None and story["i_want"] == "pages to load in two seconds"
