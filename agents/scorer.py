@@ -24,7 +24,7 @@ from agents.state import PMState
 from agents.writer import distinct_topics
 from kernel.errors import PmpilotError
 from memory import api as memory_api
-from tools import scoring
+from tools import scoring, trends
 from tools.research import theme_summaries
 from tools.scoring import EvidenceStats, Strategy
 from tools.topics import STOPWORDS, cluster, goal_fit, mentions, name_topic, option_words, same_capability
@@ -179,7 +179,8 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
             "description": f"{len(ids)} signals found for the goal",
             "signal_ids": ids, "ranked": ranked,
             "theme": {"id": theme.get("id"), "label": theme.get("label") or name, "size": len(ids),
-                      "users": len({evidence[s].get("user_id") or evidence[s].get("account_id") or s for s in ids}),
+                      "users": len({evidence[s].get("user_id") or evidence[s].get("account_id") for s in ids}
+                                   - {None, ""}),
                       "trend": float(theme.get("trend") or 0.0), "keywords": [], "quotes": []},
         })
     return topics, near
@@ -237,11 +238,39 @@ def focus_subject(focus: str) -> str:
     return " ".join(words[:4]) or focus
 
 
-def context_themes(themes: list[dict[str, Any]], used: set[str | None], limit: int = 5) -> list[dict[str, Any]]:
-    """The workspace's largest themes the goal's topics did not come from ('users also talk about …')."""
+def context_themes(themes: list[dict[str, Any]], used: set[str | None], limit: int = 5,
+                   written: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+    """The workspace's largest themes the goal's topics did not come from ('users also talk about …').
+
+    With ``written``, only themes it accepts: made of what people wrote or said, not of usage events or
+    interviewers' questions (:func:`tools.trends.written_theme`).
+    """
     rest = [t for t in themes if t["id"] not in used]
     rest.sort(key=lambda t: (-int(t.get("size") or 0), t["id"]))
-    return [{"label": t["label"], "size": int(t.get("size") or 0)} for t in rest[:limit]]
+    out = []
+    for theme in rest:
+        if len(out) >= limit:
+            break
+        if written is None or written(theme):
+            out.append({"label": theme["label"], "size": int(theme.get("size") or 0)})
+    return out
+
+
+def written_check(workspace: str, themes: list[dict[str, Any]]) -> Callable[[dict[str, Any]], bool] | None:
+    """Whether a theme (by id, members from ``themes``) is made of what people wrote; None without a snapshot."""
+    if not themes:
+        return None
+    members = {t["id"]: [m["signal_id"] for m in t.get("members") or []] for t in themes}
+    memory = memory_api.workspace(workspace)
+
+    def written(theme: dict[str, Any]) -> bool:
+        ids = members.get(theme["id"])
+        if not ids:
+            return False
+        rows = memory.get_signals(ids[:trends.WRITTEN_SAMPLE])
+        return trends.written_theme([(s.kind, s.signal_type, s.text) for s in rows])
+
+    return written
 
 
 def _strategy(state: PMState) -> Strategy | None:
@@ -365,7 +394,8 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                              [g.text for g in strategy.goals], runtime.context.cache) if strategy is not None else None
     topics = [{**topic, **score_topic(topic, evidence, strategy, weights, similarity)} for topic in candidates]
     used = {(t.get("theme") or {}).get("id") for t in topics}
-    context = context_themes(list((state.get("context_themes") or {}).values()) or themes, used)
+    context = context_themes(list((state.get("context_themes") or {}).values()) or themes, used,
+                             written=written_check(state["workspace"], themes))
     searched = [q["query"] for q in (state.get("plan") or {}).get("questions") or []]
     warnings = []
     if near and not any(t["signal_ids"] for t in topics if t["kind"] == "theme"):

@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -33,7 +33,7 @@ from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
 from tools import scoring, story_quality, trends
 from tools.reqtype import classify_requirement
-from tools.topics import STOPWORDS, goal_words, same_capability
+from tools.topics import STOPWORDS, goal_words, same_capability, same_subject
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +86,10 @@ class Materials:
         )
 
     def __post_init__(self) -> None:
-        """Earlier decisions count only when they are about this goal (they share a content word with it)."""
-        words = goal_words(" ".join([self.focus, *self.searched]))
-        self.decisions = [d for d in self.decisions if goal_words(str(d.get("question") or "")) & words]
+        """Earlier decisions count only when they are about this goal (:func:`tools.topics.same_subject`)."""
+        goals = [self.focus, *self.searched]  # each on its own: a union of queries would match by accident
+        self.decisions = [d for d in self.decisions
+                          if any(same_subject(str(d.get("question") or ""), g) for g in goals)]
 
     def also(self) -> str:
         """Context only: topics the search found next to the goal but not about it, and the workspace's other themes.
@@ -277,6 +278,20 @@ def requirement_type(text: str) -> Literal["functional", "non-functional"]:
     return "non-functional" if str(kind).startswith("non") else "functional"
 
 
+def known_reporters(rows: Iterable[Mapping[str, Any]]) -> int:
+    """Distinct users/accounts the rows name (rows without a user or account id are not counted)."""
+    return len({r.get("user_id") or r.get("account_id") for r in rows} - {None, ""})
+
+
+def from_reporters(rows: Sequence[Mapping[str, Any]]) -> str:
+    """'from 4 users/accounts', 'from 2 known users/accounts' (some rows name none), or 'users not recorded'."""
+    known = known_reporters(rows)
+    if not known:
+        return "users not recorded"
+    named = sum(1 for r in rows if r.get("user_id") or r.get("account_id"))
+    return f"from {known} {'known ' if named < len(rows) else ''}user{'s' if known != 1 else ''}/accounts"
+
+
 def _short(sid: str) -> str:
     return f"[s:{sid[:8]}]"
 
@@ -438,7 +453,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
     stories = [story_from_topic(topic, m, i) for i, topic in enumerate(topics, 1)]
     left_out = candidates[MAX_STORIES:]
     all_ids = sorted({sid for t in topics for sid in t["signal_ids"]})
-    reporters = {m.evidence[s].get("user_id") or m.evidence[s].get("account_id") or s for s in all_ids}
+    reporters = from_reporters([m.evidence[s] for s in all_ids if s in m.evidence])
     names = "; ".join(_lower_first(section_heading(t, m)) for t in topics[:3])
     defaults = [t["name"] for t in topics if t["rice"]["effort_source"] == "default"]
     open_questions = [f"{PM}: effort estimates — a default of {scoring.DEFAULT_EFFORT} person-month was used for: "
@@ -448,7 +463,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
     open_questions += [f"Earlier decision (run {d.get('run_id')}): {d.get('question')} → {d.get('recommendation')}"
                        for d in m.decisions[:2]]
     if stories:
-        problem = (f"{len(all_ids)} signals from {len(reporters)} users/accounts are about the goal ('{m.focus}'). "
+        problem = (f"{len(all_ids)} signals ({reporters}) are about the goal ('{m.focus}'). "
                    f"What they say: {names}.")
     else:
         problem = m.nothing_found()
@@ -560,14 +575,14 @@ def draft_brief(m: Materials) -> dict[str, Any]:
         themes.append({
             "label": section_heading(topic, m),
             "signals": int(theme.get("size") or topic["signals"]),
-            "users": int(theme.get("users") or topic["reach"]),
+            "users": _users(theme, topic["signal_ids"], m),
             **trends.trend_fields(trends.evidence_trend(topic["signal_ids"], m.evidence, end)),
             "quotes": _quotes(ids, m, theme, name=topic["name"]),
             "citations": ids,
         })
     best = _best(m)
     cited = {sid for t in themed[:MAX_BRIEF_THEMES] for sid in t["signal_ids"]}
-    total_users = len({m.evidence[s].get("user_id") or m.evidence[s].get("account_id") or s for s in cited})
+    total_users = known_reporters(m.evidence[s] for s in cited if s in m.evidence)
     proposal = (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision criteria "
                 f"({best['formulas']['total']})." if best else f"{PM}: no option is supported by enough evidence.")
     risks = [f"'{t['label']}' is growing ({t['trend_counts']['text']})."
@@ -587,9 +602,12 @@ def draft_brief(m: Materials) -> dict[str, Any]:
         "sales": ["Tell affected accounts what is planned and when.",
                   f"{PM}: which accounts get early access."],
     }.get(m.audience, [f"{PM}: what we need from this audience."])
-    top = "; ".join(f"{_lower_first(t['label'])} ({t['signals']} signals, {t['users']} users)" for t in themes[:3])
+    top = "; ".join(f"{_lower_first(t['label'])} ({t['signals']} signals"
+                    + (f", {t['users']} users)" if t["users"] else ")") for t in themes[:3])
     if themes:
-        tldr = (f"{total_users} users/accounts in the evidence for '{m.focus}'. What they report: {top}. "
+        who = (f"{total_users} users/accounts in the evidence" if total_users else
+               f"{len(cited)} signals in the evidence (users not recorded)")
+        tldr = (f"{who} for '{m.focus}'. What they report: {top}. "
                 + (f"Recommendation: prioritise {best['name']} ({best['total']}/100)." if best else ""))
     else:
         tldr = m.nothing_found()
@@ -600,6 +618,11 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     doc["themes"] = themes
     doc["evidence"] = m.evidence_for([sid for t in themes for sid in t["citations"]])
     return doc
+
+
+def _users(theme: Mapping[str, Any], ids: Sequence[str], m: Materials) -> int | None:
+    """A brief theme's users: the theme's known users, else the cited rows' known users/accounts; None if none."""
+    return int(theme.get("users") or 0) or known_reporters(m.evidence[s] for s in ids if s in m.evidence) or None
 
 
 def _best(m: Materials) -> dict[str, Any] | None:
@@ -626,8 +649,7 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
     rows = [m.evidence[sid] for sid in dict.fromkeys(s for t in option_topics for s in t["signal_ids"])
             if sid in m.evidence]
     kinds = sorted({r["kind"] for r in rows})
-    reporters = len({r.get("user_id") or r.get("account_id") or r["signal_id"] for r in rows})
-    context = (f"Evidence: {len(rows)} signals from {reporters} users/accounts ({', '.join(kinds)}), each "
+    context = (f"Evidence: {len(rows)} signals {from_reporters(rows)} ({', '.join(kinds)}), each "
                f"option with its own. " if rows else f"{m.nothing_found()} ") + \
         f"Criteria weights: {', '.join(f'{k} {v}' for k, v in m.criteria.items())}."
     if m.also():
@@ -889,7 +911,7 @@ def complete_brief(draft: BaseModel, m: Materials) -> dict[str, Any]:
         topic = _topic_for(t.label, t.citations, m)
         theme = (topic or {}).get("theme") or {}
         themes.append({"label": t.label, "signals": int(theme.get("size") or len(t.citations)),
-                       "users": int(theme.get("users") or (topic or {}).get("reach") or 0),
+                       "users": _users(theme, (topic or {}).get("signal_ids") or list(t.citations), m),
                        **trends.trend_fields(trends.evidence_trend((topic or {}).get("signal_ids") or t.citations,
                                                                    m.evidence)),
                        "quotes": [q.model_dump() for q in t.quotes], "citations": list(t.citations)})

@@ -53,6 +53,35 @@ def goal_words(goal: str) -> set[str]:
     return {_norm(w) for w in _WORD.findall(goal) if w.lower() not in STOPWORDS and len(w) > 2}
 
 
+#: Words that say what to write, not what about: two goals sharing only these are not about the same thing.
+INSTRUCTION_WORDS = frozenset(_norm(w) for w in "draft write prepare produce create requirements requirement prd "
+                              "stories story spec brief memo decision document docs plan should".split())
+#: Content words two goals must share (all of them when the shorter has fewer) to be about the same thing ...
+SAME_SUBJECT_WORDS = 2
+#: ... and the share of the shorter goal's content words they must cover.
+SAME_SUBJECT_SHARE = 0.5
+
+
+def subject_words(text: str) -> set[str]:
+    """Content words of a goal or question, instruction words ('draft', 'requirements' …) left out."""
+    return goal_words(text) - INSTRUCTION_WORDS
+
+
+def same_subject(a: str | set[str], b: str | set[str]) -> bool:
+    """Whether two goals are about the same thing: several shared content words, not one incidental word.
+
+    They must share :data:`SAME_SUBJECT_WORDS` content words (every one when the shorter has fewer)
+    and at least :data:`SAME_SUBJECT_SHARE` of the shorter goal's content words.
+    """
+    x = subject_words(a) if isinstance(a, str) else set(a) - INSTRUCTION_WORDS
+    y = subject_words(b) if isinstance(b, str) else set(b) - INSTRUCTION_WORDS
+    shorter = min(len(x), len(y))
+    if not shorter:
+        return False
+    shared = len(x & y)
+    return shared >= min(SAME_SUBJECT_WORDS, shorter) and shared >= SAME_SUBJECT_SHARE * shorter
+
+
 def _proper_noun(word: str, first: bool) -> bool:
     """A capitalised word inside a sentence that is not an acronym: a brand or a name."""
     return not first and word[:1].isupper() and not word.isupper() and word[1:].islower()

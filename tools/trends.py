@@ -38,6 +38,44 @@ COUNTED_KINDS = frozenset({SignalKind.TICKET, SignalKind.REVIEW, SignalKind.INTE
                            SignalKind.SURVEY})
 
 
+#: Share of a theme's members people wrote or said (the rest: usage events and the like) for the theme to
+#: stand for what users say (roadmap items, "users also talk about" context lines).
+MIN_WRITTEN_SHARE = 0.5
+#: A theme whose written members are mostly questions (an interviewer's) does not stand for what users say.
+MAX_QUESTION_SHARE = 0.5
+#: Members read to judge a theme (its closest first); the shares of a sample this size are stable.
+WRITTEN_SAMPLE = 200
+#: Dates that all lie within this span carry no information about time (e.g. every row dated at ingest).
+UNDATED_SPAN = timedelta(minutes=1)
+
+
+def asked(signal_type: Any, text: str) -> bool:
+    """Whether a signal is a question (typed so, or its text ends with a question mark)."""
+    return str(getattr(signal_type, "value", signal_type)) == "question" or str(text).rstrip().endswith("?")
+
+
+def written_theme(rows: Sequence[tuple[Any, Any, str]]) -> bool:
+    """Whether a theme's members — ``(kind, signal_type, text)`` each — are mostly what people wrote or said.
+
+    At least :data:`MIN_WRITTEN_SHARE` of them must be of a :data:`COUNTED_KINDS` kind (not usage events,
+    commits, issues or meeting turns), and at most :data:`MAX_QUESTION_SHARE` of those written ones questions.
+    """
+    written = [(kind, stype, text) for kind, stype, text in rows if counted(kind)]
+    if not written or len(written) < MIN_WRITTEN_SHARE * len(rows):
+        return False
+    return sum(1 for _, stype, text in written if asked(stype, text)) <= MAX_QUESTION_SHARE * len(written)
+
+
+def informative(dates: Iterable[datetime]) -> bool:
+    """Whether ``dates`` say anything about time: at least two, not all within :data:`UNDATED_SPAN`.
+
+    Rows without a date in their source are stored dated at ingest, all within moments of each other;
+    a trend over them would report the ingest, not the users.
+    """
+    moments = [_aware(d) for d in dates]
+    return len(moments) >= 2 and max(moments) - min(moments) > UNDATED_SPAN
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -139,9 +177,13 @@ def theme_trends(themes: Sequence[Mapping[str, Any]], dates: Mapping[str, dateti
                  end: datetime | None = None) -> dict[str, Trend]:
     """Theme id → trend of its members (themes with ``members``; ids missing from ``dates`` are not counted).
 
+    Empty when the dates carry no information (:func:`informative`, e.g. all set at ingest).
+
     ``end`` defaults to the newest counted date in ``dates``, so a workspace whose data stops in the
     past still compares its last four weeks with the four before.
     """
+    if not informative(dates.values()):  # every signal dated alike (at ingest): no trend to tell
+        return {}
     if end is None:
         end = max(dates.values(), default=datetime.now(UTC))
     out: dict[str, Trend] = {}
@@ -170,10 +212,13 @@ def workspace_theme_trends(workspace: str, memo: Any = None) -> dict[str, Trend]
 
 
 def evidence_end(evidence: Mapping[str, Mapping[str, Any]]) -> datetime | None:
-    """The newest creation date of the counted evidence rows (``created_at``, ``kind``), or None."""
+    """The newest creation date of the counted evidence rows (``created_at``, ``kind``), or None.
+
+    None too when their dates carry no information (:func:`informative`): no trend is shown then.
+    """
     dates = [_aware(datetime.fromisoformat(str(r["created_at"]))) for r in evidence.values()
              if r.get("created_at") and counted(r.get("kind"))]
-    return max(dates, default=None)
+    return max(dates) if informative(dates) else None
 
 
 def evidence_trend(ids: Iterable[str], evidence: Mapping[str, Mapping[str, Any]],
