@@ -120,6 +120,15 @@ _IMPERATIVE = re.compile(r"^(?:please\s+)?((?:add|allow|let|give|support|enable|
 _NEXT_CLAUSE = re.compile(r"\s*[;:]\s|,\s*(?:and|but|or|so|while|whereas)\s+(?:it|they|this|that|we|you|he|she|"
                           r"(?:the|its|their)\s+\w+)\s+(?:should|must|shall|will|can|could|would|needs?|has|have|"
                           r"is|are|was|were)\b", re.IGNORECASE)
+#: Words of a goal that ask for notes rather than name the meeting's subject (trimmed from both ends).
+_GOAL_WORDS = frozenset("""notes note minutes recap summary summarise summarize summarised summarized write draft take
+make give me us from of for on about in at the a an our my your this that these last latest today's yesterday's
+please meeting's transcript action items decisions requirements open questions and with up""".split())
+_MEETING_WORDS = frozenset("meeting meetings call calls session sync-up".split())
+_FILE_NAME = re.compile(r"\w\.\w{2,4}$|[/\\_]")
+#: A short task whose object is a bare pronoun ("frame it", "write that up", "look into this for us").
+_BARE_OBJECT = re.compile(r"^(?:please\s+)?\w+(?:\s+(?:up|out|over|into|at|on))?\s+(?:it|this|that|them)"
+                          r"(?:\s+(?:up|out|over|through|for us|today|tomorrow|please))?\s*$", re.IGNORECASE)
 _BENEFIT = re.compile(r"\b(?:so that|in order to|so as to)\s+(.+?)[.!?]?$", re.IGNORECASE)
 
 
@@ -397,7 +406,9 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
                     item["quotes"].insert(0, {"signal_id": previous["signal_id"], "quote": task})
                 actions.append(item)
             if question:
-                _question(sentence, turn, at, reply, speakers, actions, questions, answered, unit)
+                said = [(turn, s) for s in sentences[:j]] or (
+                    [(turns[i - 1], s) for s in _sentences(turns[i - 1]["quote"])] if i else [])
+                _question(sentence, turn, at, reply, speakers, actions, questions, answered, unit, said)
     requirements = requirements_of(units)
     return {"decisions": decisions, "action_items": actions, "open_questions": questions,
             "requirements": requirements}
@@ -405,8 +416,12 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def _question(sentence: str, turn: dict[str, Any], at: int | None, reply: dict[str, Any] | None, speakers: list[str],
               actions: list[dict[str, Any]], questions: list[dict[str, Any]], answered: set[int],
-              unit: dict[str, Any]) -> None:
-    """A request accepted (an action item), or a question left open, or nothing."""
+              unit: dict[str, Any], said: list[tuple[dict[str, Any], str]] | None = None) -> None:
+    """A request accepted (an action item), or a question left open, or nothing.
+
+    ``said`` holds the sentences just before the question (this turn's, else the previous turn's):
+    a short task whose object is a bare pronoun ("frame it") names what it refers to from them.
+    """
     ask = _ASK.match(sentence) or _ASK_ABOUT.match(sentence)
     anyone = None if ask else _ASK_ANYONE.match(sentence)
     accepted = reply is not None and bool(_YES.match(reply["quote"]) or _SELF.search(reply["quote"]))
@@ -418,6 +433,13 @@ def _question(sentence: str, turn: dict[str, Any], at: int | None, reply: dict[s
             owner = reply.get("speaker") or OWNER_UNKNOWN
             task = anyone.group(1) if anyone else sentence
         item = {"owner": owner, "item": _clean(task), **_cite(turn, sentence)}
+        topic = _antecedent(said or []) if _BARE_OBJECT.match(task.strip()) else None
+        if topic:
+            row, words = topic
+            item["item"] += f": {_clean(words).rstrip('.!')[:1].lower()}{_clean(words).rstrip('.!')[1:]}"
+            if row["signal_id"] not in item["citations"]:
+                item["citations"].insert(0, row["signal_id"])
+            item["quotes"].insert(0, {"signal_id": row["signal_id"], "quote": words})
         promise = next((s for s in _sentences(reply["quote"]) if _SELF.search(s)), None)
         if promise:
             item["item"] += f" (“{promise}”)"
@@ -442,6 +464,14 @@ def _question(sentence: str, turn: dict[str, Any], at: int | None, reply: dict[s
         questions.append(entry)
 
 
+def _antecedent(said: list[tuple[dict[str, Any], str]]) -> tuple[dict[str, Any], str] | None:
+    """The statement a pronoun in a request refers to: the last sentence before it that states something."""
+    for row, sentence in reversed(said):
+        if not sentence.endswith("?") and len(_clean(sentence).split()) >= 5 and not _LOGISTICS.search(sentence):
+            return row, sentence
+    return None
+
+
 # ------------------------------------------------------------------------------------------- draft
 
 
@@ -450,16 +480,45 @@ def _turns(m: Materials) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r.get("source") or "", int(r["chunk"])))
 
 
-def _title(m: Materials, turns: list[dict[str, Any]]) -> str:
-    when = str(turns[0].get("created_at") or "")[:10] if turns else ""
-    source = str(turns[0].get("source") or "") if turns else ""
-    return f"Meeting notes: {source} {when}".strip()[:120] if turns else f"Meeting notes: {m.focus}"[:120]
+def _subject(goal: str) -> str:
+    """The meeting's subject named in a goal ("Notes from the sync meeting" -> "sync meeting"), or ""."""
+    words = [w.strip(".,;:!?\"()[]") for w in goal.split()]
+    words = [w for w in words if w and not _FILE_NAME.search(w)]
+    while words and words[0].lower() in _GOAL_WORDS:
+        words.pop(0)
+    while words and words[-1].lower() in _GOAL_WORDS:
+        words.pop()
+    subject = " ".join(words)
+    if not any(w.lower() not in _MEETING_WORDS for w in words):
+        return ""
+    return subject
+
+
+def _dominant_topic(found: dict[str, list[dict[str, Any]]], turns: list[dict[str, Any]]) -> str:
+    """The topic most requirement items share, else the transcript's most recurring content word."""
+    topics = Counter(str(r.get("topic")) for r in found.get("requirements") or []
+                     if r.get("topic") not in (None, "Other"))
+    if topics:
+        return sorted(topics, key=lambda t: (-topics[t], t))[0]
+    counts = salience_table([s for t in turns for s in _sentences(str(t.get("quote") or ""))])
+    best = sorted((w for w in counts if counts[w] >= 2), key=lambda w: (-counts[w], w))
+    return best[0].capitalize() if best else ""
+
+
+def _title(m: Materials, turns: list[dict[str, Any]], found: dict[str, list[dict[str, Any]]] | None = None) -> str:
+    """"Meeting notes: <subject> — <date>": the subject the goal names, else the dominant topic; never a file name."""
+    if not turns:
+        return f"Meeting notes: {m.focus}"[:120]
+    when = str(turns[0].get("created_at") or "")[:10]
+    subject = _subject(m.goal) or _subject(m.focus) or _dominant_topic(found or {}, turns)
+    subject = subject[:1].upper() + subject[1:]
+    return " — ".join(p for p in (f"Meeting notes: {subject}" if subject else "Meeting notes", when) if p)[:120]
 
 
 def notes_document(m: Materials, found: dict[str, list[dict[str, Any]]], turns: list[dict[str, Any]]
                    ) -> dict[str, Any]:
     """The artifact (contract shape plus ``requirements``) from extracted items."""
-    doc = MeetingNotes(title=_title(m, turns), mode=m.mode).model_dump(mode="json")  # type: ignore[arg-type]
+    doc = MeetingNotes(title=_title(m, turns, found), mode=m.mode).model_dump(mode="json")  # type: ignore[arg-type]
     doc.update(found)
     if not turns:
         doc["open_questions"] = [{"question": "No meeting transcript in this workspace: ingest one with "

@@ -224,3 +224,31 @@ def test_a_story_falls_back_on_the_words_said_when_the_summary_states_no_need() 
 
     story = _story("Pages load in two seconds", [{"signal_id": "s0", "quote": "Pages must load in two seconds."}])
     assert story is not None and story["i_want"] == "pages to load in two seconds"
+
+
+def test_a_request_for_it_names_what_it_refers_to() -> None:
+    found = extract(plain(["The renewal plan for the third quarter is still unclear. Sam, could you look into it?",
+                           "Yes, on it."], ["Jo Price", "Sam Lee"]))
+    [action] = found["action_items"]
+    assert action["owner"] == "Sam Lee"
+    assert action["item"] == "Look into it: the renewal plan for the third quarter is still unclear"
+    assert action["quotes"][0]["quote"] == "The renewal plan for the third quarter is still unclear."
+
+
+@pytest.mark.parametrize(("goal", "subject"), [
+    ("Notes from the pricing workshop", "Pricing workshop"),
+    ("Recap of the onboarding review with Acme", "Onboarding review with Acme"),
+    ("Meeting notes for standup_0412.vtt", None),
+    ("Meeting notes", None),
+])
+def test_the_title_names_the_meeting_never_a_file(goal: str, subject: str | None) -> None:
+    from agents.deliverables.meeting_notes import _title
+    from agents.writer import Materials
+
+    turns = [{"signal_id": "s0", "quote": "Invoices must be exportable as PDF. Invoices need a due date.",
+              "source": "standup_0412.vtt", "created_at": "2026-04-12T10:00:00+00:00", "chunk": 0}]
+    m = Materials(goal=goal, focus=goal, audience="exec", mode="offline", evidence={}, topics=[], criteria={},
+                  findings=[], decisions=[], has_strategy=False)
+    title = _title(m, turns, {"requirements": []})
+    assert "vtt" not in title and "standup_0412" not in title and title.endswith("2026-04-12")
+    assert title.startswith(f"Meeting notes: {subject or 'Invoices'} — ")
