@@ -96,8 +96,12 @@ _CRITICAL = re.compile(
     r"\b(hate|hates|broken|breaks?|nightmare|deal[- ]?breaker|leave|leaving|churn|cancel+(ing|ed)?|unreadable|"
     r"hurts?|frustrat\w*|annoy\w*|fails?|failing|crash\w*|terrible|awful|worse|worst|painful|pain|lost|"
     r"los(e|ing)|removed?|blocker|blocked|unusable|too (expensive|slow|hard)|switch(ing)? to|disappoint\w*|"
-    r"confus\w*|bug(gy|s)?)\b",
+    r"confus\w*|bug(gy|s)?|gripes?|complain\w*|problems?|issues?|unreliable|flaky|hit[- ]or[- ]miss|cannot|"
+    r"(doesn|didn|can|won|isn|wasn)['’]t|does not|did not|not work\w*)\b",
     re.IGNORECASE)
+#: Where a text turns ("Great editor, but sync is hit or miss"): the clause after the turn carries the stance.
+_CONTRAST = re.compile(
+    r"\b(but|however|though|although|except|yet)\b|\bonly (gripe|complaint|issue|problem|downside)\b", re.IGNORECASE)
 _FAVOURABLE = re.compile(
     r"\b(love[sd]?|great|happy|thanks?|thank you|perfect|easier|excellent|awesome|amazing|enjoy\w*|works well|"
     r"lifesaver|helpful|delight\w*|fantastic|nice|glad|best)\b", re.IGNORECASE)
@@ -112,6 +116,15 @@ def stance_of(signal: Signal) -> Stance:
     Stored tags are kept as a fallback only: they describe the signal as a whole ("feature request"),
     while the stance here is how the user feels about the topic ("I love dark mode" is favourable).
     """
+    turns = list(_CONTRAST.finditer(signal.text))
+    if turns:
+        # "Great editor, but sync is hit or miss": the clause after the last turn decides when it has a cue.
+        tail = signal.text[turns[-1].start():]
+        critical, favourable = len(_CRITICAL.findall(tail)), len(_FAVOURABLE.findall(tail))
+        if critical > favourable:
+            return "critical"
+        if favourable > critical:
+            return "favourable"
     critical = len(_CRITICAL.findall(signal.text))
     favourable = len(_FAVOURABLE.findall(signal.text))
     if critical > favourable:

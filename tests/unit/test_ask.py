@@ -170,3 +170,21 @@ def test_llm_mode_respects_model_saying_insufficient_and_skips_call_without_evid
 def test_offline_is_default_without_endpoint(seeded: dict[str, str]) -> None:
     answer = ask_users(SSO, WS, segment="Enterprise")
     assert answer.mode == "offline"
+
+
+@pytest.mark.parametrize(("text", "stance"), [
+    ("Great editor, but sync between phone and laptop is hit or miss.", "critical"),
+    ("Only gripe: search doesn't look inside tables.", "critical"),
+    ("It's slow at times, but I love it.", "favourable"),
+    ("I love the new dark mode, it is so much easier on my eyes at night.", "favourable"),
+    ("The CSV import fails when a column contains commas.", "critical"),
+])
+def test_stance_follows_the_clause_after_a_turn(text: str, stance: str) -> None:
+    from datetime import UTC, datetime
+
+    from agents.ask import stance_of
+    from kernel.schemas import Signal
+
+    signal = Signal(id="s", external_id="e", workspace=WS, created_at=datetime.now(UTC), source="t", kind="ticket",
+                    text=text)
+    assert stance_of(signal) == stance
