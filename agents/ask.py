@@ -164,6 +164,15 @@ _CAMP_TEXT: dict[Camp, str] = {
 }
 
 
+def camp_text(camp: Camp, mix: Counter[Stance]) -> str:
+    """How a camp reads, narrowed by what its signals do: report pain, or ask for a change or how it works."""
+    if camp == "concerned" and mix["critical"] == 0:
+        return "concerned — they ask for a change or how to do something"
+    if camp == "concerned" and mix["requesting"] == 0:
+        return "concerned — they describe pain or a risk of leaving"
+    return _CAMP_TEXT[camp]
+
+
 def search(question: str, workspace: str, *, segment: str | None = None,
            account: str | None = None) -> tuple[list[Evidence], int]:
     """Relevant customer-speech signals for ``question``, best first, and how many candidates were scored."""
@@ -319,7 +328,7 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     confidence = confidence_of(found, dominant)
     mix = Counter(e.stance for e in main)
     detail = ", ".join(f"{n} {stance}" for stance, n in mix.most_common())
-    lines = [f"From {_who(found)}{_scope(segment, account)}, the users are mostly {_CAMP_TEXT[dominant]} "
+    lines = [f"From {_who(found)}{_scope(segment, account)}, the users are mostly {camp_text(dominant, mix)} "
              f"({len(main)} of {len(found)} relevant signals: {detail})."]
     lines.extend(f"“{e.quote}”" for e in main[:3])
     if against:

@@ -188,3 +188,14 @@ def test_stance_follows_the_clause_after_a_turn(text: str, stance: str) -> None:
     signal = Signal(id="s", external_id="e", workspace=WS, created_at=datetime.now(UTC), source="t", kind="ticket",
                     text=text)
     assert stance_of(signal) == stance
+
+
+def test_the_answer_says_what_the_concerned_signals_do() -> None:
+    from collections import Counter
+
+    from agents.ask import camp_text
+
+    assert "ask for a change or how" in camp_text("concerned", Counter({"requesting": 4}))
+    assert "describe pain" in camp_text("concerned", Counter({"critical": 3}))
+    assert "pain" in camp_text("concerned", Counter({"critical": 2, "requesting": 2}))
+    assert "satisfied" in camp_text("favourable", Counter({"favourable": 2}))
