@@ -247,7 +247,7 @@ def context_themes(themes: list[dict[str, Any]], used: set[str | None], limit: i
     """
     rest = [t for t in themes if t["id"] not in used]
     rest.sort(key=lambda t: (-int(t.get("size") or 0), t["id"]))
-    out = []
+    out: list[dict[str, Any]] = []
     for theme in rest:
         if len(out) >= limit:
             break

@@ -33,7 +33,7 @@ from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
 from tools import scoring, story_quality, trends
 from tools.reqtype import classify_requirement
-from tools.topics import STOPWORDS, goal_words, same_capability, same_subject
+from tools.topics import STOPWORDS, option_phrase, same_capability, same_subject
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +231,8 @@ def persona(ids: list[str], evidence: dict[str, dict[str, Any]]) -> str:
 
 
 _CLAUSE = r"(?P<c>[^.!?\n]+?)\s*(?P<end>[.!?]|$)"
+#: A word of the object in 'would make <object> happy' (not an intensifier of the adjective).
+_W = r"(?!(?:very|so|much|far|way|really|a|more|less)\b)[\w'-]+"
 #: Benefit clauses users state, and how each becomes a "so that" (None: the clause as it is).
 _BENEFITS: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (re.compile(r"\bso\s+that\s+" + _CLAUSE, re.IGNORECASE), None),
@@ -241,7 +243,17 @@ _BENEFITS: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (re.compile(r"\botherwise\s+(?:I|we)\s+(?:can't|cannot|can’t)\s+" + _CLAUSE, re.IGNORECASE), "I can {c}"),
     (re.compile(r"\botherwise\s+(?:I|we)\s+(?!will\b|'ll|can|am\b|was\b|would\b)" + _CLAUSE, re.IGNORECASE),
      "I don't {c}"),
+    # 'would make my designers very happy', 'makes it easier to share', 'would make us faster at billing'
+    (re.compile(rf"\b(?:(?:would|will|could|it'?d)\s+(?:really\s+)?make|makes)\s+(?P<o>me|us|it|(?:{_W}\s+){{0,3}}{_W})"
+                r"\s+(?P<c>(?:(?:very|so|much|a\s+lot|far|way|a\s+bit|really)\s+)?(?:happy|happier|easier|faster|"
+                r"quicker|simpler|safer|better|more\s+productive|more\s+efficient|less\s+\w+)\b[^.!?\n]*?)"
+                r"\s*(?P<end>[.!?]|$)", re.IGNORECASE), "{o} would be {c}"),
+    # 'would save us hours a week', 'could save me a trip to the bank'
+    (re.compile(r"\b(?:would|will|could|to|it'?d)\s+save\s+(?P<o>me|us)\s+" + _CLAUSE, re.IGNORECASE),
+     "{o} would save {c}"),
 )
+#: How a benefit's object reads as the subject of its "so that" clause.
+_SUBJECT = {"me": "I", "us": "we"}
 
 
 def stated_benefit(quote: str) -> str | None:
@@ -254,10 +266,13 @@ def stated_benefit(quote: str) -> str | None:
         for match in pattern.finditer(quote):
             clause = " ".join(match.group("c").split()).strip(" ,;:-")
             closed = bool(match.group("end")) or len(quote) < QUOTE_CUT
-            words = clause.split()
+            found = match.groupdict()
+            who = " ".join(str(found.get("o") or "").split())
+            who = _SUBJECT.get(who.lower(), who)
+            text = template.format(c=clause, o=who) if template else clause
+            words = (text if who else clause).split()
             if not closed or not 3 <= len(words) <= 20 or words[0].lower() == "that":
                 continue
-            text = template.format(c=clause) if template else clause
             if not story_quality.check_story(story_quality.from_fields("user", "x", text)).defects:
                 return text
     return None
@@ -363,6 +378,14 @@ def _situation(ids: list[str], name: str, evidence: dict[str, dict[str, Any]]) -
     return sid, (quote if len(quote) <= 160 else "")
 
 
+def _baseline(topic: dict[str, Any], m: Materials, noun: str) -> str:
+    """'1.8 reports/week in the last 4 weeks' where the evidence's dates allow, else '7 reports in the period'."""
+    trend = trends.evidence_trend(topic["signal_ids"], m.evidence)
+    if trend is not None and not trend.empty:
+        return f"{trend.after_rate()} {noun}/week in the last {trend.window_days // 7} weeks"
+    return f"{topic['signals']} {noun} in the period"
+
+
 def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str | None = None) -> dict[str, Any]:
     """One user story (with criteria, type, RICE and citations) from a scored topic.
 
@@ -373,7 +396,6 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
     name = want or subject(topic["name"])
     role = persona(topic["signal_ids"], m.evidence)
     nature = topic_nature(topic, m.evidence)
-    signals = topic["signals"]
     i_want = capability(name, nature, example_report(ids, name, nature, m.evidence, role))
     so_that = benefit(ids, m.evidence) or PM
     sid, quote = _situation(ids, name, m.evidence)
@@ -384,14 +406,14 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
             f"Given {a_role} with the question asked in {said}, When they look for the answer, "
             f"Then they find it without contacting support",
             f"Given the answer is published, When {PM} weeks have passed, Then questions like {_short(sid)} "
-            f"fall below {PM} per week (baseline: {signals} in the evidence)",
+            f"fall below {PM} per week (baseline: {_baseline(topic, m, 'questions')})",
         ]
     elif nature == "problem":
         criteria = [
             f"Given {a_role} in the situation reported in {said}, When they do the same after the change, "
             f"Then the reported problem does not happen",
             f"Given the change is released, When {PM} weeks have passed, Then new reports like {_short(sid)} "
-            f"fall below {PM} per week (baseline: {signals} reports in the evidence)",
+            f"fall below {PM} per week (baseline: {_baseline(topic, m, 'reports')})",
         ]
     else:
         criteria = [
@@ -478,21 +500,32 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
         goals=[f"{s['i_want'][:1].upper()}{s['i_want'][1:]} for the {s['as_a']} ({s['rice']['formula']})"
                for s in stories[:3]],
         non_goals=[f"{t['name']} (weaker evidence: RICE {t['rice']['score']})" for t in left_out[:3]]
-        or [f"{PM}: anything outside the stories below"],
+        or ([f"{PM}: anything outside the stories below"] if stories else []),
         open_questions=open_questions,
-        success_metrics=[_metric(s, topics) for s in stories],
+        success_metrics=[_metric(s, topics, m) for s in stories],
     ).model_dump(mode="json")
     doc["stories"] = stories
     doc["evidence"] = m.evidence_for([sid for s in stories for sid in s["citations"]])
     return doc
 
 
-def _metric(story: dict[str, Any], topics: list[dict[str, Any]]) -> str:
-    """A success metric tied to the story's own topic and baseline."""
+def _metric(story: dict[str, Any], topics: list[dict[str, Any]], m: Materials) -> str:
+    """A success metric tied to the story's own topic and baseline (a weekly rate only where dates allow one)."""
     if story["i_want"].startswith(("a fix for", "answers to questions")):
-        return (f"{story['id']}: reports like {_short(story['citations'][0]) if story['citations'] else 'these'} "
-                f"drop from {_topic_signals(story, topics)} to {PM} per week")
+        like = _short(story["citations"][0]) if story["citations"] else "these"
+        trend = trends.evidence_trend(_topic_ids(story, topics), m.evidence)
+        if trend is not None and not trend.empty:
+            return f"{story['id']}: reports like {like} drop from {trend.after_rate()} to {PM} per week"
+        return (f"{story['id']}: reports like {like} ({_topic_signals(story, topics)} signals in the period) "
+                f"drop to {PM} per week")
     return f"{story['id']}: {PM} % of {story['as_a']}s use it within {PM} weeks of release"
+
+
+def _topic_ids(story: dict[str, Any], topics: list[dict[str, Any]]) -> list[str]:
+    for topic in topics:
+        if set(story["citations"]) & set(topic["signal_ids"]):
+            return list(topic["signal_ids"])
+    return list(story["citations"])
 
 
 def _topic_signals(story: dict[str, Any], topics: list[dict[str, Any]]) -> int:
@@ -583,8 +616,10 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     best = _best(m)
     cited = {sid for t in themed[:MAX_BRIEF_THEMES] for sid in t["signal_ids"]}
     total_users = known_reporters(m.evidence[s] for s in cited if s in m.evidence)
-    proposal = (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision criteria "
-                f"({best['formulas']['total']})." if best else f"{PM}: no option is supported by enough evidence.")
+    undecided = close_call(m)  # the memo's rule: within the margin, the brief proposes no winner either
+    proposal = undecided or (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision criteria "
+                             f"({best['formulas']['total']})." if best else
+                             f"{PM}: no option is supported by enough evidence.")
     risks = [f"'{t['label']}' is growing ({t['trend_counts']['text']})."
              for t in themes if trends.is_growing(t["trend_counts"])]
     churn_rows = [r for r in m.evidence.values() if r["signal_type"] == "churn_risk"]
@@ -594,7 +629,7 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     risks += [f"Evidence for '{t['name']}' is thin (confidence {t['rice']['confidence']})."
               for t in m.ranked()[:3] if t["rice"]["confidence"] < 0.5]
     asks = {
-        "exec": [f"Approve prioritising {best['name']}." if best else f"{PM}: which bet to fund.",
+        "exec": [f"Approve prioritising {best['name']}." if best and not undecided else f"{PM}: which bet to fund.",
                  f"{PM}: staffing for the top stories (effort estimates pending)."],
         "eng": [f"Estimate effort for {', '.join(t['name'] for t in m.ranked()[:3])} "
                 f"(scores use a default of {scoring.DEFAULT_EFFORT} person-month).",
@@ -608,7 +643,8 @@ def draft_brief(m: Materials) -> dict[str, Any]:
         who = (f"{total_users} users/accounts in the evidence" if total_users else
                f"{len(cited)} signals in the evidence (users not recorded)")
         tldr = (f"{who} for '{m.focus}'. What they report: {top}. "
-                + (f"Recommendation: prioritise {best['name']} ({best['total']}/100)." if best else ""))
+                + (undecided or (f"Recommendation: prioritise {best['name']} ({best['total']}/100)." if best
+                                 else "")))
     else:
         tldr = m.nothing_found()
     tldr = f"{tldr.strip()} {m.also()}"
@@ -625,6 +661,29 @@ def _users(theme: Mapping[str, Any], ids: Sequence[str], m: Materials) -> int | 
     return int(theme.get("users") or 0) or known_reporters(m.evidence[s] for s in ids if s in m.evidence) or None
 
 
+#: Score margin (of 100) under which the top two options are too close to call: the PM decides.
+CLOSE_CALL = 5
+
+
+def memo_options(m: Materials) -> list[dict[str, Any]]:
+    """The topics the decision memo weighs (options, else the strongest themes), with evidence, best first."""
+    option_topics = [t for t in m.topics if t["kind"] == "option"] or m.ranked("theme")[:3]
+    return sorted((t for t in option_topics if t["signal_ids"]), key=lambda t: -t["total"])
+
+
+def close_call(m: Materials) -> str | None:
+    """'Too close to call …' when the memo's top two options lie within :data:`CLOSE_CALL`, else None."""
+    options = memo_options(m)
+    if len(options) < 2:
+        return None
+    best, runner_up = options[0], options[1]
+    margin = round(best["total"] - runner_up["total"], 1)
+    if margin >= CLOSE_CALL:
+        return None
+    return (f"Too close to call on the evidence: {best['name']} {best['total']} vs "
+            f"{runner_up['name']} {runner_up['total']} (margin {margin}). {PM}.")
+
+
 def _best(m: Materials) -> dict[str, Any] | None:
     candidates = m.ranked("option") or m.ranked()
     return max(candidates, key=lambda t: (t["total"], -len(t["id"])), default=None)
@@ -637,8 +696,22 @@ def _option(topic: dict[str, Any], m: Materials) -> dict[str, Any]:
     scores: dict[str, Any] = dict(topic["criteria"])
     scores["rice"] = topic["rice"]["score"]
     scores["formulas"] = topic["formulas"]
-    return {"name": topic["name"], "description": topic.get("description") or f"Focus on {topic['name']}.",
+    return {"name": topic["name"], "description": _option_description(topic, m),
             "scores": scores, "total": topic["total"], "citations": m.cites(topic["signal_ids"])}
+
+
+_OPTION_TEMPLATE = re.compile(r"(Prioritise|Choose) (.+) (ahead of|over) (.+)\.")
+
+
+def _option_description(topic: dict[str, Any], m: Materials) -> str:
+    """The option's description; the planner's 'Prioritise X ahead of Y.' with X and Y as noun phrases."""
+    description = str(topic.get("description") or f"Focus on {topic['name']}.")
+    match = _OPTION_TEMPLATE.fullmatch(description)
+    if not match or match.group(2) != topic["name"]:
+        return description
+    goal = f"{m.goal} {m.focus}"
+    others = ", ".join(option_phrase(o, goal) for o in match.group(4).split(", "))
+    return f"{match.group(1)} {option_phrase(topic['name'], goal)} {match.group(3)} {others}."
 
 
 def draft_decision_memo(m: Materials) -> dict[str, Any]:
@@ -660,7 +733,7 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
     if len(options) >= 2:
         best, runner_up = options[0], options[1]
         margin = round(best["total"] - runner_up["total"], 1)
-        if margin < 5:
+        if margin < CLOSE_CALL:
             recommendation = (f"Too close to call on the evidence: {best['name']} {best['total']} vs "
                               f"{runner_up['name']} {runner_up['total']} (margin {margin}). {PM}.")
         else:

@@ -204,6 +204,11 @@ def _wrong_article(text: str) -> str | None:
     return None
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """'1 story', '2 stories', '0 defects'."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def check_story(story: ParsedStory) -> StoryReport:
     """The defects of one story on its own (uniform and unique need the set: :func:`check_set`)."""
     report = StoryReport(pm_todo=bool(_PM.search(story.text)))
@@ -331,8 +336,10 @@ def review_requirements(doc: dict[str, Any]) -> dict[str, Any]:
         notes += [f"{story['id']} {flag}" for flag in flags if not flag.startswith("PM to-do")]
     summary = summarise(reports)
     if stories:
-        notes.append(f"Story quality (QUS): {summary['defects']} defects in {summary['stories']} stories"
-                     + (f"; {merged} duplicate stories merged" if merged else "")
-                     + (f"; {summary['pm_todo']} stories leave the benefit to the PM" if summary["pm_todo"] else "")
+        notes.append(f"Story quality (QUS): {_count(summary['defects'], 'defect')} in "
+                     f"{_count(summary['stories'], 'story', 'stories')}"
+                     + (f"; {_count(merged, 'duplicate story', 'duplicate stories')} merged" if merged else "")
+                     + (f"; {_count(summary['pm_todo'], 'story leaves', 'stories leave')} the benefit to the PM"
+                        if summary["pm_todo"] else "")
                      + ".")
     return {**doc, "stories": stories, "quality_notes": notes}

@@ -82,6 +82,37 @@ def same_subject(a: str | set[str], b: str | set[str]) -> bool:
     return shared >= min(SAME_SUBJECT_WORDS, shorter) and shared >= SAME_SUBJECT_SHARE * shorter
 
 
+_VERB_SLOT = r"\b(?:we|to|should|shall|can|could|must|let's|i)\s+"
+
+
+def _ing(verb: str) -> str:
+    """The -ing form of a base-form verb ('fix' → 'fixing', 'make' → 'making', 'stop' → 'stopping')."""
+    v = verb.lower()
+    if v.endswith("ie"):
+        return v[:-2] + "ying"
+    if v.endswith("e") and not v.endswith(("ee", "ye", "oe")) and len(v) > 2:
+        return v[:-1] + "ing"
+    if len(v) <= 4 and re.fullmatch(r"[^aeiou]*[aeiou][bdgklmnprt]", v):
+        return v + v[-1] + "ing"
+    return v + "ing"
+
+
+def option_phrase(option: str, goal: str) -> str:
+    """An option as a noun phrase for 'Prioritise … ahead of …': its verb as a gerund, else the option quoted.
+
+    The first word is taken as a verb only where the goal puts it in a verb's place ('should we fix sync
+    bugs' → 'fixing sync bugs'); an option already led by an -ing word stays as it is.
+    """
+    words = option.split()
+    if not words:
+        return option
+    if words[0].lower().endswith("ing"):
+        return option
+    if re.search(_VERB_SLOT + re.escape(option), goal, re.IGNORECASE):
+        return " ".join([_ing(words[0]), *words[1:]])
+    return f"“{option}”"
+
+
 def _proper_noun(word: str, first: bool) -> bool:
     """A capitalised word inside a sentence that is not an acronym: a brand or a name."""
     return not first and word[:1].isupper() and not word.isupper() and word[1:].islower()

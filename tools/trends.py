@@ -119,6 +119,10 @@ class Trend:
         """No counted signal in either window."""
         return self.before == 0 and self.after == 0
 
+    def after_rate(self) -> str:
+        """The last window's rate per week, as shown (``"1.8"``)."""
+        return _rate(self.after, self.weeks)
+
     def text(self) -> str:
         """``"2 → 7.8 signals/week"``, plus ``", up 290 %"`` when the baseline allows a percentage."""
         rates = f"{_rate(self.before, self.weeks)} → {_rate(self.after, self.weeks)} signals/week"

@@ -162,7 +162,7 @@ def test_a_model_draft_keeps_only_goal_evidence_and_gets_the_same_check() -> Non
     doc = review_requirements(complete_requirements(draft, m))
     assert [s["citations"] for s in doc["stories"]] == [["s0", "invented", "s1"]]  # unknown ids: validation's job
     assert (doc["stories"][0]["as_a"], doc["stories"][0]["so_that"]) == ("user", "I trust it")
-    assert "1 duplicate stories merged" in doc["quality_notes"][-1]
+    assert "1 duplicate story merged" in doc["quality_notes"][-1]
 
 
 def test_a_quoted_report_with_and_is_not_split_by_the_review() -> None:

@@ -62,3 +62,33 @@ def test_earlier_decision_needs_a_real_match() -> None:
     assert not same_subject("Which card should I order?", "Why was my card payment declined?")  # one shared word
     assert same_subject("SSO", "Which pricing tier for SSO?")  # a one-word goal: its one word
     assert not same_subject("Draft requirements", "Draft requirements for SSO")  # instruction words only
+
+
+def test_benefits_stated_as_what_a_change_would_make_or_save() -> None:
+    from agents.writer import stated_benefit
+
+    assert stated_benefit("Dark mode would make my designers very happy.") == "my designers would be very happy"
+    assert stated_benefit("It makes my life easier.") == "my life would be easier"
+    assert stated_benefit("Exports would save us hours every week.") == "we would save hours every week"
+    assert stated_benefit("Please add it so I can invoice clients faster.") == "I can invoice clients faster"
+    assert stated_benefit("It wouldn't make me happier.") is None
+    assert stated_benefit("I want to make the report look better.") is None
+    assert stated_benefit("Dark mode please!") is None
+
+
+def test_options_read_as_noun_phrases() -> None:
+    from tools.topics import option_phrase
+
+    goal = "Should we fix sync bugs before building dark mode?"
+    assert option_phrase("fix sync bugs", goal) == "fixing sync bugs"
+    assert option_phrase("building dark mode", goal) == "building dark mode"
+    assert option_phrase("ship exports", "Do we want to ship exports or not?") == "shipping exports"
+    assert option_phrase("offline sync", "Dark mode or offline sync?") == "“offline sync”"  # not a verb's place
+
+
+def test_quality_note_counts_agree_in_number() -> None:
+    from tools.story_quality import _count
+
+    assert _count(0, "defect") == "0 defects" and _count(1, "story", "stories") == "1 story"
+    assert _count(1, "story leaves", "stories leave") == "1 story leaves"
+    assert _count(2, "story leaves", "stories leave") == "2 stories leave"

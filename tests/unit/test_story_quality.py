@@ -91,7 +91,7 @@ def test_review_requirements_fixes_merges_and_flags() -> None:
     assert second["id"] == "S2" and any(f.startswith("not atomic") for f in second["flags"])
     assert any(f.startswith("PM to-do") for f in second["flags"])
     assert any("S2 not atomic" in n for n in doc["quality_notes"])
-    assert "1 duplicate stories merged" in doc["quality_notes"][-1]
+    assert "1 duplicate story merged" in doc["quality_notes"][-1]
 
 
 def test_real_backlogs_defect_rate_and_known_defects() -> None:
