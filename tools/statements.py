@@ -20,8 +20,10 @@ well (quality). :func:`classify_statements` tells them apart with a small linear
   cross-validation, so it is not used (docs/automations.md).
 
 A statement phrased as an unhedged obligation (:func:`explicit_requirement`) is a requirement
-whatever its score. The threshold on the score was chosen by cross-validation for precision (a PM forwards these
-notes: filler listed as a requirement costs more than a missed one); see the model file's ``cv``.
+whatever its score; one that reports a dependency, a fact or a plan and states no need
+(:func:`not_a_requirement`) is none. The threshold on the score was chosen by cross-validation for
+precision (a PM forwards these notes: filler listed as a requirement costs more than a missed one); see the
+model file's ``cv``.
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ from kernel.errors import InputError
 from tools.reqtype import NFR_CATEGORIES, classify_requirement
 
 __all__ = ["MODEL_PATH", "Statement", "classify_statements", "content_words", "embed_statements",
-           "explicit_requirement", "hand_features", "quality_kind", "salience_table", "statement_matrix",
-           "strip_fillers"]
+           "explicit_requirement", "hand_features", "not_a_requirement", "quality_kind", "salience_table",
+           "statement_matrix", "strip_fillers"]
 
 MODEL_PATH = Path(__file__).with_name("statements_model.json")
 #: Lexicon score (tools.reqtype) from which a requirement statement counts as a quality requirement.
@@ -194,6 +196,28 @@ def explicit_requirement(text: str) -> bool:
             and not _NOT_EXPLICIT.search(stripped))
 
 
+# ------------------------------------------------------------------------------------------ rule layer
+
+_NOT_A_NEED = re.compile(
+    r"\b(?:depends? on|dependent on|blocked (?:by|on)|waiting (?:on|for)|relies on|"  # a dependency
+    r"most (?:requested|asked|common|popular)|(?:is|are|was|were) (?:the )?(?:single |second |third )?"
+    r"(?:most|least|top|biggest|number one)|"  # a report of facts
+    r"to summari[sz]e|in summary|to recap)\b|;[^;]*;",  # a plan or a recap: a list of clauses
+    re.IGNORECASE)
+_NEED_WORDS = re.compile(r"\b(?:should|must|shall|needs?|has to|have to|wants?|would like|able to)\b", re.IGNORECASE)
+
+
+def not_a_requirement(text: str) -> bool:
+    """A statement that reports a dependency, a fact or a plan and states no need.
+
+    E.g. "X depends on Y's work", "X is the most requested feature", "A first; B after; C by Friday".
+
+    Such statements are never requirements whatever the model scores (a rule layer on top of the
+    classifier; on the labelled dev meeting it rejects one statement, labelled NULL).
+    """
+    return bool(_NOT_A_NEED.search(text)) and not _NEED_WORDS.search(text)
+
+
 # ------------------------------------------------------------------------------------------ model
 
 
@@ -262,7 +286,7 @@ def classify_statements(texts: Sequence[str], *, vectors: np.ndarray | None = No
     out: list[Statement] = []
     for i, text in enumerate(items):
         score = float(scores[i])
-        chosen = score >= cut or explicit_requirement(text)
+        chosen = (score >= cut or explicit_requirement(text)) and not not_a_requirement(text)
         kind = quality_kind(text) if chosen else None
         label: Label | None = ("A" if kind else "F") if chosen else None
         out.append(Statement(text, score, label, kind))

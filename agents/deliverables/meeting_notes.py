@@ -117,9 +117,10 @@ _FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|does|do|did)\b", re.IGN
 _IMPERATIVE = re.compile(r"^(?:please\s+)?((?:add|allow|let|give|support|enable|provide|display|show|export|"
                          r"include|notify|send|store|keep|save|remove|offer|track|log|flag|warn|alert)\s+\S)",
                          re.IGNORECASE)
-_NEXT_CLAUSE = re.compile(r"\s*[;:]\s|,\s*(?:and|but|or|so|while|whereas)\s+(?:it|they|this|that|we|you|he|she|"
-                          r"(?:the|its|their)\s+\w+)\s+(?:should|must|shall|will|can|could|would|needs?|has|have|"
-                          r"is|are|was|were)\b", re.IGNORECASE)
+_NEXT_CLAUSE = re.compile(r"\s*[;:]\s|[.!?]\s+(?=[A-Z])|(?:,\s*|\s+)(?:and|but|or|so|while|whereas)\s+(?:then\s+)?"
+                          r"(?:it|they|this|that|we|you|he|she|(?:the|its|their|his|her)\s+\w+)\s+(?:also\s+)?"
+                          r"(?:should|must|shall|will|can|could|would|needs?|has|have|is|are|was|were)\b",
+                          re.IGNORECASE)
 #: Words of a goal that ask for notes rather than name the meeting's subject (trimmed from both ends).
 _GOAL_WORDS = frozenset("""notes note minutes recap summary summarise summarize summarised summarized write draft take
 make give me us from of for on about in at the a an our my your this that these last latest today's yesterday's
@@ -129,6 +130,18 @@ _FILE_NAME = re.compile(r"\w\.\w{2,4}$|[/\\_]")
 #: A short task whose object is a bare pronoun ("frame it", "write that up", "look into this for us").
 _BARE_OBJECT = re.compile(r"^(?:please\s+)?\w+(?:\s+(?:up|out|over|into|at|on))?\s+(?:it|this|that|them)"
                           r"(?:\s+(?:up|out|over|through|for us|today|tomorrow|please))?\s*$", re.IGNORECASE)
+_LAST_CLAUSE = re.compile(r"[,;:]\s+(?:(?:and|but|or|so|because)\s+)?|\s+(?:and|but|because)\s+", re.IGNORECASE)
+_HEDGE_TAIL = re.compile(r"(?:\s+(?:actually|really|also|just|still|definitely|probably|all|both|then|now|"
+                         r"already|maybe|perhaps|certainly|obviously|basically|would|will|could|might|may))+$",
+                         re.IGNORECASE)
+_REST_HEDGE = re.compile(r"^(?:(?:maybe|perhaps|probably|actually|really|simply|just|somehow)\s+)+", re.IGNORECASE)
+#: Last words of a subject that make the modal clause no need: existential / demonstrative, negated.
+_NOT_SUBJECT = frozenset("there this that these those doesn't don't won't isn't aren't not never can't "
+                         "wouldn't shouldn't".split())
+_SUBORDINATORS = frozenset("if that as so because whether which when while although though what how".split())
+_MUSING = re.compile(r"\b(?:i think|i guess|i mean|i wonder|not sure|i don't know|i believe|i feel)\b", re.IGNORECASE)
+_TALK = re.compile(r"(?:discuss|talk|think|decide|check|clarify|ask|specify|figure out|look at|look into)\b",
+                   re.IGNORECASE)
 _BENEFIT = re.compile(r"\b(?:so that|in order to|so as to)\s+(.+?)[.!?]?$", re.IGNORECASE)
 
 
@@ -227,8 +240,16 @@ def _i_want(body: str) -> str | None:
     want = _WANT.search(body)
     if not want or not body[want.end():].strip():
         return None
-    subject = _SETTING.sub("", body[: want.start()]).strip(" ,")
-    rest = _clause(body[want.end():])
+    subject = _SETTING.sub("", _LAST_CLAUSE.split(body[: want.start()])[-1]).strip(" ,")
+    subject = _HEDGE_TAIL.sub("", subject).strip(" ,")
+    rest = _REST_HEDGE.sub("", _clause(body[want.end():])).strip(" ,")
+    if re.match(r"^\w+,", rest):
+        return None  # "will typically, some of them …": the modal does not govern what follows
+    low = subject.lower().split()
+    if low and (low[-1] in _NOT_SUBJECT or low[0] in _SUBORDINATORS or len(low) > 8 or _MUSING.search(subject)):
+        return None  # "there will be …", "this will be …", "the user doesn't have to …", "I think …": no need
+    if _TALK.match(rest):
+        return None  # "we need to think about …": a call to discuss, not a need
     words = subject.split()
     last = words[-1].lower() if words else ""
     modal = want.group(0).split()[0].lower()
@@ -404,6 +425,9 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
                 if previous:
                     item["citations"].insert(0, previous["signal_id"])
                     item["quotes"].insert(0, {"signal_id": previous["signal_id"], "quote": task})
+                    for said in units:  # the task handed over is an action item, not also a requirement
+                        if said["turn"] is previous and said["sentence"] == task:
+                            said["skip"] = True
                 actions.append(item)
             if question:
                 said = [(turn, s) for s in sentences[:j]] or (
@@ -484,7 +508,7 @@ def _subject(goal: str) -> str:
     """The meeting's subject named in a goal ("Notes from the sync meeting" -> "sync meeting"), or ""."""
     words = [w.strip(".,;:!?\"()[]") for w in goal.split()]
     words = [w for w in words if w and not _FILE_NAME.search(w)]
-    while words and words[0].lower() in _GOAL_WORDS:
+    while words and words[0].lower() in _GOAL_WORDS | _MEETING_WORDS:
         words.pop(0)
     while words and words[-1].lower() in _GOAL_WORDS:
         words.pop()

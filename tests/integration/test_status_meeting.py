@@ -47,6 +47,13 @@ def test_meeting_extraction_on_the_demo_transcript() -> None:
                         "resolve."] == "functional"
     assert "An email to the document owner when a conflict is created." in requirements
     assert not any("Beatriz" in r for r in requirements)
+    assert "Offline mode on mobile depends on Owen's work." not in requirements  # a dependency, not a need
+    assert not any("most requested" in r or r.count(";") >= 2 for r in requirements)  # a report, a plan
+    stories = [r["story"]["i_want"] for r in found["requirements"] if r.get("story")]
+    assert stories and "offline edits to stay on the device until the server confirms them" in stories
+    for want in stories:  # a phrase cut from a need, never a whole sentence, dependency, report or plan
+        assert not want.endswith(".") and "depends on" not in want and ";" not in want and want != "to show admins"
+    assert not any(i.strip(" .") in {"Frame it", "frame it"} for _, i in owners)  # "it" resolved
     for key in found:
         for item in found[key]:
             assert item["citations"] and item["quotes"]
@@ -120,6 +127,7 @@ def test_meeting_notes_run_offline(seeded: dict[str, Path]) -> None:
     assert run["status"] == "completed" and run["mode"] == "offline"
     md, doc = read_artifact(run["run_id"], "meeting_notes")
     assert doc["kind"] == "meeting_notes" and doc["mode"] == "offline"
+    assert ".vtt" not in doc["title"] and "Sync reliability vs dark mode" in doc["title"]  # the subject, no file
     assert any("six weeks" in str(d) for d in doc["decisions"])
     owners = {a["owner"] for a in doc["action_items"]}
     assert {"Owen Achterberg", "Priya Raman", "Claire Dubois", "Mei Tanaka"} <= owners

@@ -198,6 +198,9 @@ def test_llm_points_are_kept_only_with_a_verbatim_quote_and_a_real_owner() -> No
      "every payment to show its status"),
     ("A log of every export we can hand to auditors.", "user", "a log of every export we can hand to auditors"),
     ("Add a filter for overdue tasks on the board.", "user", "to add a filter for overdue tasks on the board"),
+    ("We already log that, but we actually need to keep a history per account.", "user",
+     "to keep a history per account"),
+    ("The editor will open the draft and then the reviewer is notified by email.", "editor", "to open the draft"),
 ])
 def test_a_draft_story_is_a_verb_or_noun_phrase_cut_from_the_need(statement: str, as_a: str, i_want: str) -> None:
     from agents.deliverables.meeting_notes import _story
@@ -212,6 +215,9 @@ def test_a_draft_story_is_a_verb_or_noun_phrase_cut_from_the_need(statement: str
     "Search first; tagging after; the API by Friday; docs next sprint.",  # a plan
     "When the session expires, the page reloads and the form is empty.",  # a description of behaviour
     "We can ship a fix for the login page within a week.",  # an offer
+    "I think there will be something like a manager role and an admin role.",  # musing, existential
+    "So the customer doesn't have to do anything to join a project.",  # a negated need
+    "We really need to think about how to distribute rights across teams.",  # a call to discuss
 ])
 def test_no_draft_story_for_a_statement_that_is_not_a_need(statement: str) -> None:
     from agents.deliverables.meeting_notes import _story
@@ -252,3 +258,20 @@ def test_the_title_names_the_meeting_never_a_file(goal: str, subject: str | None
     title = _title(m, turns, {"requirements": []})
     assert "vtt" not in title and "standup_0412" not in title and title.endswith("2026-04-12")
     assert title.startswith(f"Meeting notes: {subject or 'Invoices'} — ")
+
+
+def test_dependencies_reports_and_plans_are_not_requirements() -> None:
+    from tools.statements import not_a_requirement
+
+    assert not_a_requirement("Invoice export on tablets depends on the billing rewrite.")
+    assert not_a_requirement("Bulk upload is the most requested feature in the survey.")
+    assert not_a_requirement("To recap: search first; tagging after; the API by Friday.")
+    assert not not_a_requirement("The export must not depend on the user's locale.")
+    assert not not_a_requirement("Users need to see the most requested items first.")
+
+
+def test_a_task_handed_to_an_owner_is_not_also_a_requirement() -> None:
+    found = extract(plain(["We must add an audit log for every export before the pilot starts.", "Ana, you own it."],
+                          ["Ben Ode", "Jo Price"]))
+    assert [a["owner"] for a in found["action_items"]] == ["Ana"]
+    assert not any("audit log" in r["requirement"] for r in found["requirements"])
