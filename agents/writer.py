@@ -656,9 +656,9 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     return doc
 
 
-def _users(theme: Mapping[str, Any], ids: Sequence[str], m: Materials) -> int | None:
-    """A brief theme's users: the theme's known users, else the cited rows' known users/accounts; None if none."""
-    return int(theme.get("users") or 0) or known_reporters(m.evidence[s] for s in ids if s in m.evidence) or None
+def _users(theme: Mapping[str, Any], ids: Sequence[str], m: Materials) -> int:
+    """A brief theme's users: the theme's known users, else the cited rows' known users/accounts (0: none known)."""
+    return int(theme.get("users") or 0) or known_reporters(m.evidence[s] for s in ids if s in m.evidence)
 
 
 #: Score margin (of 100) under which the top two options are too close to call: the PM decides.
@@ -722,7 +722,9 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
     rows = [m.evidence[sid] for sid in dict.fromkeys(s for t in option_topics for s in t["signal_ids"])
             if sid in m.evidence]
     kinds = sorted({r["kind"] for r in rows})
-    context = (f"Evidence: {len(rows)} signals {from_reporters(rows)} ({', '.join(kinds)}), each "
+    who = from_reporters(rows)
+    sources = f"{who} ({', '.join(kinds)})" if who.startswith("from") else f"({', '.join(kinds)}; {who})"
+    context = (f"Evidence: {len(rows)} signals {sources}, each "
                f"option with its own. " if rows else f"{m.nothing_found()} ") + \
         f"Criteria weights: {', '.join(f'{k} {v}' for k, v in m.criteria.items())}."
     if m.also():

@@ -292,7 +292,7 @@ def _brief(doc: Mapping[str, Any]) -> list[str]:
         # the trend as counts in equal windows (tools.trends); a bare percentage is never shown
         counts = theme.get("trend_counts") if isinstance(theme.get("trend_counts"), Mapping) else {}
         facts = [f"{theme['signals']} signals" if isinstance(theme.get("signals"), int) else "",
-                 f"from {theme['users']} users" if isinstance(theme.get("users"), int) else "",
+                 f"from {theme['users']} users" if isinstance(theme.get("users"), int) and theme["users"] else "",
                  _text(counts.get("text"))]
         lines += ["", f"### {_text(theme.get('label')) or 'Theme'}{cite(theme.get('citations'))}", ""]
         if any(facts):

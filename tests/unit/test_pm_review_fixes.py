@@ -92,3 +92,12 @@ def test_quality_note_counts_agree_in_number() -> None:
     assert _count(0, "defect") == "0 defects" and _count(1, "story", "stories") == "1 story"
     assert _count(1, "story leaves", "stories leave") == "1 story leaves"
     assert _count(2, "story leaves", "stories leave") == "2 stories leave"
+
+
+def test_brief_theme_without_known_users_shows_no_user_count() -> None:
+    from tools.render import render_markdown
+
+    doc = {"kind": "brief", "title": "Brief", "audience": "exec", "tldr": "x", "themes": [{"label": "Pending payments", "signals": 6, "users": 0,
+                                                         "trend_counts": None, "quotes": [], "citations": []}]}
+    text = render_markdown(doc)
+    assert "6 signals" in text and "0 users" not in text
