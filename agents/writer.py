@@ -107,7 +107,8 @@ class Materials:
                 f"{n['label']} ({n['size']} signals)" for n in near) + " — not used as evidence.")
         if self.context:
             parts.append("Users also talk about: " + ", ".join(
-                f"{c['label']} ({c['size']} signals)" for c in self.context[:5]) + " — context only, not part of this goal.")
+                f"{c['label']} ({c['size']} signals)" for c in self.context[:5])
+                + " — context only, not part of this goal.")
         return " ".join(parts)
 
     def nothing_found(self) -> str:

@@ -97,7 +97,7 @@ def test_quality_note_counts_agree_in_number() -> None:
 def test_brief_theme_without_known_users_shows_no_user_count() -> None:
     from tools.render import render_markdown
 
-    doc = {"kind": "brief", "title": "Brief", "audience": "exec", "tldr": "x", "themes": [{"label": "Pending payments", "signals": 6, "users": 0,
-                                                         "trend_counts": None, "quotes": [], "citations": []}]}
+    theme = {"label": "Pending payments", "signals": 6, "users": 0, "trend_counts": None, "quotes": [], "citations": []}
+    doc = {"kind": "brief", "title": "Brief", "audience": "exec", "tldr": "x", "themes": [theme]}
     text = render_markdown(doc)
     assert "6 signals" in text and "0 users" not in text
