@@ -119,7 +119,9 @@ _IMPERATIVE = re.compile(r"^(?:please\s+)?((?:add|allow|let|give|support|enable|
                          re.IGNORECASE)
 _NEXT_CLAUSE = re.compile(r"\s*[;:]\s|[.!?]\s+(?=[A-Z])|(?:,\s*|\s+)(?:and|but|or|so|while|whereas)\s+(?:then\s+)?"
                           r"(?:it|they|this|that|we|you|he|she|(?:the|its|their|his|her)\s+\w+)\s+(?:also\s+)?"
-                          r"(?:should|must|shall|will|can|could|would|needs?|has|have|is|are|was|were)\b",
+                          r"(?:should|must|shall|will|can|could|would|needs?|has|have|is|are|was|were)\b|"
+                          r"(?:,\s*|\s+)(?:and|but|while|whereas)\s+(?:\w+\s+){1,3}?(?:should|must|shall|"
+                          r"ha(?:s|ve) to|needs? to)\b",  # a second obligation ("…, and receipts must be …")
                           re.IGNORECASE)
 #: Words of a goal that ask for notes rather than name the meeting's subject (trimmed from both ends).
 _GOAL_WORDS = frozenset("""notes note minutes recap summary summarise summarize summarised summarized write draft take

@@ -201,6 +201,8 @@ def test_llm_points_are_kept_only_with_a_verbatim_quote_and_a_real_owner() -> No
     ("We already log that, but we actually need to keep a history per account.", "user",
      "to keep a history per account"),
     ("The editor will open the draft and then the reviewer is notified by email.", "editor", "to open the draft"),
+    ("Pages must load within two seconds, and invoices must be stored encrypted.", "user",
+     "pages to load within two seconds"),
 ])
 def test_a_draft_story_is_a_verb_or_noun_phrase_cut_from_the_need(statement: str, as_a: str, i_want: str) -> None:
     from agents.deliverables.meeting_notes import _story
