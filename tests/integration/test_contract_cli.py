@@ -183,6 +183,15 @@ def test_demo_prints_a_completed_run_with_grounded_documents(seeded: DemoHome) -
     assert_no_usage_quoted(seeded.home, list(docs.values()))
 
 
+def test_demo_research_spends_its_whole_candidate_budget_on_what_people_wrote(seeded: DemoHome) -> None:
+    """Usage events are filtered by the store, so they never take a question's candidate slots."""
+    from agents.researcher import CANDIDATES
+
+    run_json = Path(seeded.run["artifacts"][0]["path_json"]).parent / "run.json"
+    research = json.loads(run_json.read_text(encoding="utf-8"))["research"]
+    assert research and all(q["searched"] == CANDIDATES for q in research), research
+
+
 def test_run_drafts_status_meeting_notes_and_roadmap(work: Path, seeded: DemoHome, repo_shas: set[str],
                                                      tmp_path: Path) -> None:
     out = tmp_path / "out"
