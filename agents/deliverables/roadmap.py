@@ -273,7 +273,8 @@ def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any)
         topic.update(score_topic(topic, own, strategy, weights, score_sim))
         topic["ranking"] = own
         topic["signal_count"] = len(cand["ids"])
-        topic["trend_figure"] = trends.count_trend(cand["dates"].values(), cand["end"]) if cand["end"] else None
+        topic["trend_figure"] = (trends.count_trend(cand["dates"].values(), cand["end"])
+                                 if cand["end"] and trends.informative(cand["dates"].values()) else None)
         topics.append(topic)
         covered.append(set(cand["ids"]))
     end = next((c["end"] for c in theme_items if c["end"]), None)
@@ -288,7 +289,7 @@ def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any)
                  if r.get("created_at") and trends.counted(r.get("kind"))]
         last = end or max(dates, default=None)
         topics.append({**topic, "signal_count": len(topic["signal_ids"]),
-                       "trend_figure": trends.count_trend(dates, last) if last and dates else None})
+                       "trend_figure": trends.count_trend(dates, last) if last and trends.informative(dates) else None})
     return topics
 
 

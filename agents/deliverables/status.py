@@ -97,7 +97,8 @@ def _themes(workspace: str) -> list[dict[str, Any]]:
     except PmpilotError:  # no theme snapshot can be made (an empty or tiny workspace)
         return []
     dates = trends.signal_dates(workspace)
-    end = max(dates.values(), default=None)
+    # no trend from dates that say nothing about time (every row dated at ingest)
+    end = max(dates.values(), default=None) if trends.informative(dates.values()) else None
     out: list[dict[str, Any]] = []
     for theme in themes:
         members = [x["signal_id"] for x in theme.get("members") or []]
