@@ -251,6 +251,19 @@ def resume_run(run_id: str, *, approve: bool = False, revise: str | None = None,
     return _execute(run_id, run_dir, None, on_event, cancel)
 
 
+def _import_before_threads(settings: Settings) -> None:
+    """Import here what a run's threads (researchers, prefetch) would otherwise import lazily at once.
+
+    Two threads importing modules of one package at the same moment can meet a partially initialised
+    module ("cannot import name … (most likely due to a circular import)"); a CLI run in LLM mode hit
+    it under load. The theme stack (sklearn, scipy) and the model client are needed by the run anyway.
+    """
+    import memory.themes  # noqa: F401  (sklearn, scipy: theme snapshot prefetch)
+
+    if settings.llm_configured:
+        import langchain_openai  # noqa: F401
+
+
 def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallback | None,
              cancel: threading.Event | None = None) -> dict[str, Any]:
     """Invoke (or continue) the checkpointed graph and write run.json for where it stopped."""
@@ -270,6 +283,7 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
         if on_event is not None:
             on_event(event)
 
+    _import_before_threads(settings)
     context = RunContext(run_id=run_id, workspace=request["workspace"], offline=bool(request["offline"]),
                          run_dir=run_dir, on_event=track, settings=settings)
     config: dict[str, Any] = {"configurable": {"thread_id": run_id, "workspace": request["workspace"]},
