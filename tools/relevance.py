@@ -217,14 +217,18 @@ def background(workspace: str) -> Background:
     if cached is not None:
         return cached
     texts, vectors = memory.sample_signals(BACKGROUND_SIZE)
-    found = Background.of(texts, vectors)
+    return _remember(_BACKGROUNDS, key, Background.of(texts, vectors))
+
+
+def _remember(cache: dict[Any, Any], key: tuple[Any, ...], value: Any) -> Any:
+    """Store ``value`` as the workspace's (``key[0]``) only entry in ``cache``, bounded at 64 workspaces."""
     with _LOCK:
-        for stale in [k for k in _BACKGROUNDS if k[0] == workspace]:
-            del _BACKGROUNDS[stale]
-        if len(_BACKGROUNDS) > 64:
-            _BACKGROUNDS.clear()
-        _BACKGROUNDS[key] = found
-    return found
+        for stale in [k for k in cache if k[0] == key[0]]:
+            del cache[stale]
+        if len(cache) > 64:
+            cache.clear()
+        cache[key] = value
+    return value
 
 
 _THEMES: dict[tuple[str, int], dict[str, str]] = {}
@@ -246,13 +250,7 @@ def theme_map(workspace: str) -> dict[str, str]:
     found = {m.signal_id: t.id for t in (report.themes if report else []) for m in t.members}
     if not found:
         return found
-    with _LOCK:
-        for stale in [k for k in _THEMES if k[0] == workspace]:
-            del _THEMES[stale]
-        if len(_THEMES) > 64:
-            _THEMES.clear()
-        _THEMES[key] = found
-    return found
+    return _remember(_THEMES, key, found)
 
 
 def focus(scored: Sequence[Scored], kept: Sequence[Scored], themes: dict[str, str],

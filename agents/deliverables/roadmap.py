@@ -55,10 +55,6 @@ LATER_SIZE = 6
 CITES_PER_ITEM = 5
 #: Written signals a theme needs to be a roadmap item of its own.
 MIN_ITEM_SIGNALS = 5
-#: Share of a theme's members people wrote or said (the rest: usage events) for it to be an item.
-MIN_WRITTEN_SHARE = 0.5
-#: A theme whose written members are mostly questions (an interviewer's) is not an item.
-MAX_QUESTION_SHARE = 0.5
 #: Themes considered as items (the largest by written signals; the roadmap shows at most 12 open items).
 MAX_THEME_ITEMS = 24
 #: Signals per theme read as the item's evidence (the strongest first; counts use all of them).
@@ -199,7 +195,7 @@ def _theme_items(m: Materials) -> list[dict[str, Any]]:
         for theme in themes:
             members = [x["signal_id"] for x in theme.get("members") or []]
             written = [sid for sid in members if sid in dates]
-            if len(written) < MIN_ITEM_SIGNALS or len(written) < MIN_WRITTEN_SHARE * len(members):
+            if len(written) < MIN_ITEM_SIGNALS or len(written) < trends.MIN_WRITTEN_SHARE * len(members):
                 continue
             out.append({"theme": theme, "ids": written, "dates": {sid: dates[sid] for sid in written}, "end": end})
     out = sorted(out, key=lambda c: (-len(c["ids"]), c["theme"]["id"]))[:MAX_THEME_ITEMS]
@@ -263,7 +259,7 @@ def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any)
     for cand in theme_items:
         theme = cand["theme"]
         ids = [sid for sid in cand["ids"] if sid in m.evidence]
-        if len(ids) < MIN_ITEM_SIGNALS or _questions(ids, m) > MAX_QUESTION_SHARE:
+        if len(ids) < MIN_ITEM_SIGNALS or _questions(ids, m) > trends.MAX_QUESTION_SHARE:
             continue
         name = phrase_label(theme["label"], [m.evidence[sid]["quote"] for sid in ids])
         topic = {"id": f"theme:{theme['id']}", "kind": "theme", "name": name,

@@ -50,8 +50,6 @@ STALLED_RATIO = 1 / 3
 UNALIGNED_RISK = 0.25
 #: Product features (by users) whose usage figures may join the goals' lines.
 MAX_USAGE_FEATURES = 30
-#: Share of a theme's members people wrote or said (the rest: usage events) for it to count as an ask.
-MIN_WRITTEN_SHARE = 0.5
 _INTERNAL_TYPES = frozenset({"chore", "ci", "build", "test", "refactor", "style", "docs"})
 
 
@@ -104,7 +102,7 @@ def _themes(workspace: str) -> list[dict[str, Any]]:
         members = [x["signal_id"] for x in theme.get("members") or []]
         written = [sid for sid in members if sid in dates]
         quotes = [q for q in theme.get("quotes") or [] if q["signal_id"] in dates]
-        if not written or len(written) < MIN_WRITTEN_SHARE * len(members) or not quotes:
+        if not written or len(written) < trends.MIN_WRITTEN_SHARE * len(members) or not quotes:
             continue
         asked = sum(1 for q in quotes if q["quote"].rstrip().endswith("?"))
         if asked > len(quotes) / 2:  # an interviewer's questions, not what users said
