@@ -90,17 +90,19 @@ def search(
     user_id: str | None = None,
     account_id: str | None = None,
     segment: str | None = None,
-    kind: str | None = None,
+    kind: str | Sequence[str] | None = None,
     since: datetime | None = None,
     limit: int = 10,
 ) -> list[SearchHit]:
-    """Hybrid (dense + BM25-style sparse, rank-fused) search of user memory."""
+    """Hybrid (dense + BM25-style sparse, rank-fused) search of user memory; ``kind`` may list several kinds."""
     if not query.strip():
         raise InputError("search query is empty")
     if not 1 <= limit <= 200:
         raise InputError("limit must be between 1 and 200")
-    if kind is not None and kind not in {k.value for k in SignalKind}:
-        raise InputError(f"unknown kind {kind!r}")
+    known = {k.value for k in SignalKind}
+    for one in [kind] if isinstance(kind, str) else kind or []:
+        if one not in known:
+            raise InputError(f"unknown kind {one!r}")
     return workspace(workspace_name).search(
         query, user_id=user_id, account_id=account_id, segment=segment, kind=kind, since=since, limit=limit
     )

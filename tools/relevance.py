@@ -44,7 +44,6 @@ from typing import Any
 
 import numpy as np
 
-from kernel.errors import InputError
 from kernel.schemas import SearchHit, SignalKind
 from memory import api as memory_api
 from memory.sparse import tokenize
@@ -327,15 +326,11 @@ def search_relevant(workspace: str, query: str, *, segment: str | None = None, a
     ``focus_model`` (the default) and a saved theme snapshot, kept hits whose theme disagrees with the
     question's best hits are moved to ``unfocused`` (:func:`focus`).
     """
-    if not query.strip():
-        raise InputError("search query is empty")
-    if kind is not None and kind not in {k.value for k in SignalKind}:
-        raise InputError(f"unknown kind {kind!r}")
     # Usage events are left out by the store's filter, not after the search: filtered afterwards, a
     # workspace's many "used sync 18 times" rows took most of the candidate budget of a "sync" question.
     kinds: str | list[str] = kind if kind is not None else [k.value for k in SignalKind if k != UNQUOTABLE_KIND]
-    hits = memory_api.workspace(workspace).search(query, segment=segment, account_id=account_id, kind=kinds,
-                                                  limit=max(1, min(int(candidates), 200)))
+    hits = memory_api.search(query, workspace, segment=segment, account_id=account_id, kind=kinds,
+                             limit=max(1, min(int(candidates), 200)))
     scored = {s.signal_id: s for s in score_signals(workspace, query, [(h.signal_id, h.text) for h in hits],
                                                        model=model)}
     pairs = [(h, scored[h.signal_id]) for h in hits if h.signal_id in scored]
