@@ -38,6 +38,7 @@ from agents.review import write_atomic
 from agents.writer import DELIVERABLES
 from kernel.artifacts import RunRecord
 from kernel.errors import InputError, NotFoundError, PmpilotError, TransientError
+from kernel.kinds import DELIVERABLE_KINDS
 from kernel.settings import Settings, get_settings
 from kernel.timeutil import parse_when
 from memory import api as memory_api
@@ -48,7 +49,7 @@ __all__ = ["CancelToken", "RunEvent", "get_run", "list_runs", "read_artifact", "
 #: Deliverables of the contract that a later version provides.
 #: Deliverables that need no ingested signals (a status update reads the repository).
 SIGNAL_FREE_DELIVERABLES = frozenset({"status"})
-CONTRACT_DELIVERABLES = ("requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap")
+CONTRACT_DELIVERABLES = DELIVERABLE_KINDS
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 RECURSION_LIMIT = 80
 CANCELLED = "cancelled"

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from kernel.errors import InputError
+from kernel.kinds import DELIVERABLE_KINDS
 from kernel.timeutil import parse_when
 
-DELIVERABLES = ("requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap")
+DELIVERABLES = DELIVERABLE_KINDS
 
 
 def emit(args: argparse.Namespace, payload: Any, human: Callable[[Any], None]) -> None:

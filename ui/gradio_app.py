@@ -19,8 +19,8 @@ import gradio as gr
 import pandas as pd
 
 from agents.demo import DEMO_WORKSPACE
-from agents.writer import DELIVERABLES
 from kernel.errors import ConfigError
+from kernel.kinds import DELIVERABLE_KINDS
 from kernel.net import is_loopback
 from kernel.settings import get_settings
 from ui.events import Message
@@ -65,7 +65,7 @@ def create_app(workspace: str | None = None, offline: bool = False, *, access: U
     """
     run_offline = views.run_offline_flag(offline)
     policy = (access or UIAccess.from_settings()).pinned_to(workspace)
-    deliverable_choices = list(DELIVERABLES)
+    deliverable_choices = list(DELIVERABLE_KINDS)
 
     with gr.Blocks(title=TITLE, fill_width=True) as app:
         session = gr.State({})

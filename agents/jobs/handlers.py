@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kernel.errors import InputError, PmpilotError, TransientError
+from kernel.kinds import DELIVERABLE_KINDS
 
 if TYPE_CHECKING:
     from agents.jobs.queue import JobQueue
@@ -140,7 +141,7 @@ def is_transient(exc: BaseException) -> bool:
 
 RUN_OPTIONS = frozenset({"deliverables", "strategy", "audience", "repo", "since", "until", "offline", "review",
                          "out"})
-DELIVERABLES = frozenset({"requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap"})
+DELIVERABLES = frozenset(DELIVERABLE_KINDS)
 AUDIENCES = frozenset({"exec", "eng", "sales"})
 INGEST_KINDS = frozenset({
     "auto", "ticket", "review", "interview", "sales_call", "survey", "usage", "meeting", "commits", "issues",

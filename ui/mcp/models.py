@@ -11,9 +11,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from kernel.artifacts import RunRecord, Traceability
+from kernel.kinds import DELIVERABLE_KINDS, DeliverableKind
 from kernel.schemas import ForgetReceipt, IngestReport, Profile, SearchHit, ThemeReport
 
-Deliverable = Literal["requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap"]
+Deliverable = DeliverableKind
 Audience = Literal["exec", "eng", "sales"]
 Kind = Literal["ticket", "review", "interview", "sales_call", "survey", "usage", "meeting", "commit", "issue"]
 IngestKind = Literal[
@@ -21,7 +22,7 @@ IngestKind = Literal[
 ]
 
 #: Every deliverable of the contract, in the order prompts are listed.
-DELIVERABLES: tuple[str, ...] = ("requirements", "brief", "decision_memo", "status", "meeting_notes", "roadmap")
+DELIVERABLES: tuple[str, ...] = DELIVERABLE_KINDS
 
 
 class InlineSignal(BaseModel):
