@@ -1,10 +1,9 @@
 """The run service: the only API surfaces (CLI, MCP, Gradio, queue) use to run the agent graph.
 
-A run lives in ``OUT/RUN_ID/`` (``OUT`` defaults to ``PMPILOT_HOME/runs``): ``request.json`` (what
-was asked, enough to rebuild the runtime context on resume), ``run.json`` (contract shape, written
-atomically when the run pauses, completes or fails) and one ``<kind>.md`` / ``<kind>.json`` per
-document. ``PMPILOT_HOME/run-index/RUN_ID.json`` points at the run directory so runs written to a
-custom ``--out`` are still found by id. The run id is the checkpoint thread id.
+It writes a run's ``request.json`` (what was asked, enough to rebuild the runtime context on
+resume) and ``run.json`` (atomically, when the run pauses, completes or fails); the layout and every
+read (:func:`get_run`, :func:`list_runs`, :func:`read_artifact`) belong to the run store,
+:mod:`agents.runs`. The run id is the checkpoint thread id.
 
 Cancellation is cooperative: a :class:`CancelToken` (any ``threading.Event``) passed to
 :func:`run_goal` / :func:`resume_run` and set from any thread stops the run at the next step
@@ -17,10 +16,8 @@ never leaves documents behind.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,11 +27,13 @@ from langgraph.errors import GraphDrained
 from langgraph.runtime import RunControl
 from langgraph.types import Command
 
+from agents import runs
 from agents.checkpoint import open_checkpointer
 from agents.context import RunContext, RunEvent
 from agents.graph import builder
 from agents.planner import AUDIENCES
 from agents.review import write_atomic
+from agents.runs import get_run, list_runs, read_artifact
 from agents.writer import DELIVERABLES
 from kernel.artifacts import RunRecord
 from kernel.errors import InputError, NotFoundError, PmpilotError, TransientError
@@ -50,7 +49,6 @@ __all__ = ["CancelToken", "RunEvent", "get_run", "list_runs", "read_artifact", "
 #: Deliverables that need no ingested signals (a status update reads the repository).
 SIGNAL_FREE_DELIVERABLES = frozenset({"status"})
 CONTRACT_DELIVERABLES = DELIVERABLE_KINDS
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 RECURSION_LIMIT = 80
 CANCELLED = "cancelled"
 #: Nodes that run once the documents are on disk: a cancel then is too late, the run completes.
@@ -103,33 +101,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def new_run_id() -> str:
-    """A sortable, unique run id."""
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
-
-
-def _check_run_id(run_id: str) -> str:
-    if not _RUN_ID.match(run_id or ""):
-        raise InputError(f"invalid run id {run_id!r}: use letters, digits, '-', '_' or '.'")
-    return run_id
-
-
-def _index_dir(settings: Settings) -> Path:
-    return settings.home / "run-index"
-
-
-def _run_dir(run_id: str, settings: Settings) -> Path | None:
-    pointer = _index_dir(settings) / f"{run_id}.json"
-    if pointer.is_file():
-        return Path(json.loads(pointer.read_text(encoding="utf-8"))["run_dir"])
-    default = settings.runs_dir / run_id
-    return default if (default / "request.json").is_file() else None
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
 def _check_deliverables(deliverables: Sequence[str] | None) -> list[str] | None:
     if not deliverables:
         return None
@@ -177,10 +148,10 @@ def run_goal(
     """
     settings = get_settings()
     if run_id is not None:
-        _check_run_id(run_id)
-        run_dir = _run_dir(run_id, settings)
+        runs.check_run_id(run_id)
+        run_dir = runs.run_dir(run_id, settings)
         if run_dir is not None:
-            record = _read_json(run_dir / "run.json")
+            record = runs.read_json(run_dir / "run.json")
             if record and record.get("status") in ("completed", "awaiting_review"):
                 return record
             return _execute(run_id, run_dir, None, on_event, cancel)
@@ -211,7 +182,7 @@ def run_goal(
     if needs_signals and memory_api.workspace(workspace).count() == 0:
         raise InputError(f"workspace {workspace!r} has no signals; ingest some first (pmpilot ingest ... --workspace)")
 
-    run_id = run_id or new_run_id()
+    run_id = run_id or runs.new_run_id()
     run_dir = Path(out or settings.runs_dir).expanduser().resolve() / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     request = {
@@ -222,7 +193,7 @@ def run_goal(
                    "until": until, "review": bool(review)},
     }
     write_atomic(run_dir / "request.json", json.dumps(request, indent=2))
-    write_atomic(_index_dir(settings) / f"{run_id}.json", json.dumps({"run_dir": str(run_dir)}))
+    write_atomic(runs.index_path(run_id, settings), json.dumps({"run_dir": str(run_dir)}))
     return _execute(run_id, run_dir, request["inputs"], on_event, cancel)
 
 
@@ -235,11 +206,11 @@ def resume_run(run_id: str, *, approve: bool = False, revise: str | None = None,
         InputError: both or neither of approve/revise for a run awaiting review.
     """
     settings = get_settings()
-    _check_run_id(run_id)
-    run_dir = _run_dir(run_id, settings)
+    runs.check_run_id(run_id)
+    run_dir = runs.run_dir(run_id, settings)
     if run_dir is None:
         raise NotFoundError(f"no run with id {run_id!r}")
-    record = _read_json(run_dir / "run.json") or {}
+    record = runs.read_json(run_dir / "run.json") or {}
     if record.get("status") == "completed":
         return record
     if record.get("status") == "awaiting_review":
@@ -269,7 +240,7 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
              cancel: threading.Event | None = None) -> dict[str, Any]:
     """Invoke (or continue) the checkpointed graph and write run.json for where it stopped."""
     settings = get_settings()
-    request = _read_json(run_dir / "request.json")
+    request = runs.read_json(run_dir / "request.json")
     if request is None:
         raise NotFoundError(f"run {run_id} has no request.json in {run_dir}")
     control = _CancelControl(cancel)
@@ -326,7 +297,7 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
             values = dict(snapshot.values)
         interrupted = bool(snapshot.interrupts)
     if error == CANCELLED:
-        current = _read_json(run_dir / "run.json")
+        current = runs.read_json(run_dir / "run.json")
         if current and current.get("status") in ("completed", "awaiting_review"):
             return current  # another attempt (a queue worker that took over) finished it meanwhile
     request["wall_s"] = round(float(request.get("wall_s") or 0.0) + time.perf_counter() - started, 3)
@@ -360,59 +331,3 @@ def _write_failed(run_id: str, run_dir: Path, request: dict[str, Any], error: st
                        goal=request["goal"], workspace=request["workspace"], created_at=request["created_at"],
                        updated_at=_now(), error=error).model_dump(mode="json")
     write_atomic(run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-
-
-def get_run(run_id: str) -> dict[str, Any]:
-    """The run.json of one run (a run still in progress shows status ``running``).
-
-    Raises:
-        NotFoundError: no such run.
-    """
-    settings = get_settings()
-    _check_run_id(run_id)
-    run_dir = _run_dir(run_id, settings)
-    if run_dir is None:
-        raise NotFoundError(f"no run with id {run_id!r}")
-    record = _read_json(run_dir / "run.json")
-    if record is not None:
-        return record
-    request = _read_json(run_dir / "request.json") or {}
-    return {"run_id": run_id, "status": "running", "mode": "offline" if request.get("offline") else "llm",
-            "goal": request.get("goal", ""), "workspace": request.get("workspace", ""), "artifacts": [],
-            "traceability": {"claims": 0, "cited": 0, "dropped_invalid": 0},
-            "llm": {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}, "timings": {},
-            "created_at": request.get("created_at", "")}
-
-
-def list_runs(workspace: str | None = None) -> list[dict[str, Any]]:
-    """Every known run (newest first), optionally of one workspace."""
-    settings = get_settings()
-    ids: set[str] = set()
-    if _index_dir(settings).is_dir():
-        ids |= {p.stem for p in _index_dir(settings).glob("*.json")}
-    if settings.runs_dir.is_dir():
-        ids |= {p.parent.name for p in settings.runs_dir.glob("*/request.json")}
-    runs = []
-    for run_id in ids:
-        try:
-            record = get_run(run_id)
-        except (NotFoundError, InputError):
-            continue
-        if workspace is None or record.get("workspace") == workspace:
-            runs.append(record)
-    return sorted(runs, key=lambda r: (r.get("created_at") or "", r["run_id"]), reverse=True)
-
-
-def read_artifact(run_id: str, kind: str) -> tuple[str, dict[str, Any]]:
-    """The Markdown and JSON of one document of a run.
-
-    Raises:
-        NotFoundError: no such run, or the run has no document of that kind.
-    """
-    record = get_run(run_id)
-    for artifact in record.get("artifacts") or []:
-        if artifact["kind"] == kind:
-            md, js = Path(artifact["path_md"]), Path(artifact["path_json"])
-            if md.is_file() and js.is_file():
-                return md.read_text(encoding="utf-8"), json.loads(js.read_text(encoding="utf-8"))
-    raise NotFoundError(f"run {run_id} has no {kind!r} document")
