@@ -36,9 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from agents.deliverables.labels import phrase_label
+from agents.runs import latest_artifact
 from agents.writer import Deliverable, Materials, register
 from kernel.artifacts import Roadmap
-from kernel.errors import NotFoundError, PmpilotError
+from kernel.errors import PmpilotError
 from kernel.timeutil import parse_when
 from memory.ingest.gitlog import Commit, read_commits
 from tools import trends
@@ -95,17 +96,7 @@ def _key(name: str) -> str:
 
 def previous_roadmap(workspace: str) -> dict[str, Any] | None:
     """The newest completed run of ``workspace`` that wrote a roadmap: run id, date and document."""
-    from agents.runner import list_runs, read_artifact
-
-    for run in list_runs(workspace):
-        if run.get("status") != "completed" or not any(a.get("kind") == KIND for a in run.get("artifacts") or []):
-            continue
-        try:
-            _, doc = read_artifact(run["run_id"], KIND)
-        except NotFoundError:  # the run's files were removed: look further back
-            continue
-        return {"run_id": run["run_id"], "created_at": run.get("created_at") or "", "doc": doc}
-    return None
+    return latest_artifact(workspace, KIND)
 
 
 def _previous_items(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

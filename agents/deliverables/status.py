@@ -26,9 +26,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.deliverables.labels import phrase_label
+from agents.runs import latest_artifact
 from agents.writer import Deliverable, Materials, register
 from kernel.artifacts import StatusUpdate
-from kernel.errors import InputError, NotFoundError, PmpilotError
+from kernel.errors import InputError, PmpilotError
 from kernel.schemas import SignalKind
 from kernel.timeutil import parse_when
 from memory import api as memory_api
@@ -58,17 +59,7 @@ _INTERNAL_TYPES = frozenset({"chore", "ci", "build", "test", "refactor", "style"
 
 def previous_status(workspace: str) -> dict[str, Any] | None:
     """The newest completed run of ``workspace`` that wrote a status update: run id, date and document."""
-    from agents.runner import list_runs, read_artifact
-
-    for run in list_runs(workspace):
-        if run.get("status") != "completed" or not any(a.get("kind") == KIND for a in run.get("artifacts") or []):
-            continue
-        try:
-            _, doc = read_artifact(run["run_id"], KIND)
-        except NotFoundError:  # the run's files were removed: look further back
-            continue
-        return {"run_id": run["run_id"], "created_at": run.get("created_at") or "", "doc": doc}
-    return None
+    return latest_artifact(workspace, KIND)
 
 
 def period_start(since: str | None, previous: dict[str, Any] | None, now: datetime) -> datetime:

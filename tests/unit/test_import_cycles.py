@@ -17,9 +17,6 @@ PACKAGES = ("kernel", "memory", "tools", "agents", "ui")
 
 #: Circles still to remove (issue #18). A found circle may be a part of one of these, never new.
 ALLOWED: tuple[frozenset[str], ...] = (
-    # status and roadmap look up earlier runs through the run service (a run store module is planned)
-    frozenset({"agents.deliverables", "agents.deliverables.roadmap", "agents.deliverables.status",
-               "agents.graph", "agents.runner"}),
     # distinct_topics / score_topic (pure topic functions are moving to tools/)
     frozenset({"agents.scorer", "agents.writer"}),
 )
