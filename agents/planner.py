@@ -20,10 +20,11 @@ from pydantic import BaseModel, Field
 
 from agents import prompts
 from agents.context import RunContext, timed
+from agents.deliverables import DELIVERABLES
 from agents.state import PMState
-from agents.writer import DELIVERABLES
 from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
+from tools.topics import STOPWORDS
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ _LEAD = re.compile(
     re.IGNORECASE,
 )
 _SPLIT = re.compile(r"\s+(?:before|instead\s+of|rather\s+than|vs\.?|versus|or)\s+", re.IGNORECASE)
-_TAIL = re.compile(r"\s+(?:first|now|next|later|instead)\s*$", re.IGNORECASE)
+_TAIL = re.compile(r"\s+(?:first|now|next|later|instead|(?:this|next)\s+(?:week|month|quarter|sprint|year|release)|"
+                   r"in\s+Q[1-4])\s*$", re.IGNORECASE)
 
 
 _LANDSCAPE = re.compile(
@@ -122,15 +124,73 @@ def research_focus(goal: str) -> str:
     return " ".join(topical or sentences).strip()
 
 
+#: Verbs a decision puts before its options ("build sync or dark mode"): shared by all of them when only the first
+#: option is led by one.
+_DECISION_VERBS = frozenset("""
+add build building create design do doing extend finish fix fixing focus implement improve improving invest
+launch make offer prioritise prioritize redesign release rework ship shipping start support tackle work
+""".split())
+#: Words that make an "or" part of a phrase, not a choice: "10 or more", "one or two", "or not", "sooner or later".
+_NUMBER = (r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few|several|once|twice|more|less|"
+           r"fewer|sooner|whether)")
+_PHRASE_OR = re.compile(rf"\b({_NUMBER})\s+or\b|\bor\s+(?=(?:{_NUMBER}|so|not|else|otherwise|later|never|"
+                        r"nothing|anything|whatever|both|neither)\b)", re.IGNORECASE)
+_KEEP_OR = "\x00"
+#: A part that opens like this is a clause, not an option ("… before *they* lose edits", "*what* do users say …").
+_CLAUSE_LEAD = re.compile(r"^(?:i|you|he|she|it|we|they|there|this|that|these|those|what|which|who|whom|whose|how|"
+                          r"why|when|where|do|does|did|is|are|was|were|has|have|had|can|could|will|would)\b",
+                          re.IGNORECASE)
+#: What makes a sentence a choice even when its options are joined by a bare "or".
+_CHOICE_CUE = re.compile(r"\b(?:first|next|instead|rather|prioriti[sz]e|which|either|whether|choose|pick|decide|"
+                         r"versus|vs)\b", re.IGNORECASE)
+_PREPOSITION = re.compile(r"^(.*\b(?:to|for|in|on|into|with|from|via|as)\s+)\S+$", re.IGNORECASE)
+
+
+def _option_parts(sentence: str) -> list[str]:
+    """The options of one sentence, or ``[]`` when it compares none (see :func:`extract_options`)."""
+    text = sentence.strip().rstrip("?.!").strip()
+    text = _PHRASE_OR.sub(lambda m: re.sub(r"\bor\b", _KEEP_OR, m.group(0), flags=re.IGNORECASE), text)
+    pieces = _SPLIT.split(text)
+    if len(pieces) < 2:
+        return []
+    # The choice lies between the last clause break before the first connector and the first one after the last.
+    pieces[0] = re.split(r"[,:;—–]\s*|\s+-\s+", pieces[0].rstrip(" ,;:—–-"))[-1]
+    pieces[-1] = re.split(r"[,:;—–]\s*|\s+-\s+", pieces[-1])[0]
+    parts = [_TAIL.sub("", _LEAD.sub("", p.replace(_KEEP_OR, "or").strip())).strip(" ,;:") for p in pieces]
+    parts = [re.sub(r"^(?:to|either)\s+", "", p, flags=re.IGNORECASE) for p in parts]
+    if any(not p or len(p.split()) > 8 or _CLAUSE_LEAD.match(p) for p in parts):
+        return []
+    if not any(re.search(r"[a-z0-9]", p, re.IGNORECASE) and p.lower() not in STOPWORDS for p in parts[1:]):
+        return []
+    bare_or = all(m.group(0).strip().lower() == "or" for m in _SPLIT.finditer(text))
+    if bare_or and not (_LEAD.search(sentence) or _CHOICE_CUE.search(sentence) or len(text.split()) <= 8):
+        return []  # "users who lose or forget their password": an "or" inside a phrase, not a choice
+    verbs = [p.split()[0].lower() in _DECISION_VERBS and len(p.split()) > 1 for p in parts]
+    if verbs[0] and not any(verbs[1:]):  # "build sync or dark mode": the verb is shared, the options are its objects
+        parts[0] = parts[0].split(None, 1)[1]
+        # "invest in search or in templates": the verb's preposition is shared too
+        parts = [re.sub(r"^(?:either|in|on|into)\s+", "", p, flags=re.IGNORECASE) for p in parts]
+        # "export to PDF or Word": the other option completes the same phrase
+        lead = _PREPOSITION.match(parts[0])
+        if lead and len(parts[0].split()) >= 3:
+            parts = [parts[0], *(lead.group(1) + p if len(p.split()) <= 2 and not _PREPOSITION.match(p) else p
+                                 for p in parts[1:])]
+    return parts
+
+
 def extract_options(goal: str) -> list[dict[str, str]]:
-    """Options compared by the goal's wording: 'X before Y', 'X or Y', 'X vs Y', 'X instead of Y'."""
+    """Options compared by the goal's wording: 'X before Y', 'X or Y', 'X vs Y', 'X instead of Y'.
+
+    The choice is read inside its clause ("Which is more urgent, sync or dark mode?" → sync, dark mode); a verb
+    only the first option carries is shared ("build sync or dark mode first" → sync, dark mode); an "or" inside a
+    phrase is no choice ("10 or more seats", "or not", "users who lose or forget their password"), nor is a part
+    that reads as a clause ("warn users before they lose edits").
+    """
     for sentence in split_sentences(goal):
         if _INSTRUCTION.search(sentence) and not sentence.rstrip().endswith("?"):
             continue
-        body = _LEAD.sub("", sentence.strip().rstrip("?.!").strip())
-        parts = [_TAIL.sub("", p).strip(" ,;:") for p in _SPLIT.split(body)]
-        parts = [re.sub(r"^(?:to|we)\s+", "", p, flags=re.IGNORECASE) for p in parts if p]
-        if len(parts) >= 2 and all(1 <= len(p.split()) <= 8 for p in parts):
+        parts = _option_parts(sentence)
+        if len(parts) >= 2:
             ordered = " before " in f" {sentence.lower()} "
             options = []
             for i, part in enumerate(parts[:4]):

@@ -31,6 +31,31 @@ def test_options_come_from_the_goal_wording(goal: str, options: list[str]) -> No
     assert [o["name"] for o in extract_options(goal)] == options
 
 
+@pytest.mark.parametrize("goal, options", [
+    ("Should we build sync or dark mode first?", ["sync", "dark mode"]),  # the verb is shared
+    ("Which is more urgent, sync or dark mode?", ["sync", "dark mode"]),  # the choice inside its clause
+    ("What should we build next: SSO or the mobile app?", ["SSO", "the mobile app"]),
+    ("Should we add export to PDF or Word?", ["export to PDF", "export to Word"]),  # one phrase, two objects
+    ("Should we invest in search, or in templates?", ["search", "templates"]),
+    ("Should we prioritise either SSO or offline mode this quarter?", ["SSO", "offline mode"]),
+    ("Sync or dark mode — which first?", ["Sync", "dark mode"]),
+])
+def test_or_goals_give_the_options_they_name(goal: str, options: list[str]) -> None:
+    assert [o["name"] for o in extract_options(goal)] == options
+
+
+@pytest.mark.parametrize("goal", [
+    "How do we keep teams with 10 or more seats?",
+    "Should we fix sync bugs or not?",
+    "Should we ship one or two themes?",
+    "Users who lose or forget their password keep calling support?",
+    "What do users say about export or sharing?",
+    "Should we warn users before they lose edits?",
+])
+def test_an_or_inside_a_phrase_is_no_choice(goal: str) -> None:
+    assert extract_options(goal) == []
+
+
 def test_offline_plan_for_the_demo_goal() -> None:
     result = offline_plan(GOAL, None, None)
     assert result["deliverables"] == ["requirements", "brief", "decision_memo"]
