@@ -3,6 +3,8 @@
 Every surface (CLI ``enqueue``/``jobs``/``worker``, MCP ``enqueue_run``, the Gradio app)
 calls these functions. The backend follows settings: an embedded SQLite queue under
 ``PMPILOT_HOME`` by default, Redis when ``PMPILOT_QUEUE_URL`` is set. See docs/queue.md.
+Importing the package registers the built-in job kinds (:mod:`agents.jobs.handlers`) on the
+kind-agnostic queue (:mod:`agents.jobs.queue`, :mod:`agents.jobs.registry`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from agents.jobs import handlers
 from agents.jobs.queue import get_queue
 from agents.jobs.records import JobRecord, JobStatus, utcnow
 from agents.jobs.schedule import load_schedule
@@ -41,7 +44,7 @@ def enqueue_run(goal: str, workspace: str, *, idempotency_key: str | None = None
     Options: deliverables, strategy, audience, repo, since, offline, review, out. The job's
     run id is derived from its job id. The same ``idempotency_key`` always yields the same job.
     """
-    return get_queue().enqueue_run(goal, workspace, idempotency_key=idempotency_key, **run_options)
+    return handlers.enqueue_run(get_queue(), goal, workspace, idempotency_key=idempotency_key, **run_options)
 
 
 def enqueue_ingest(
@@ -53,19 +56,21 @@ def enqueue_ingest(
     idempotency_key: str | None = None,
 ) -> JobRecord:
     """Queue ingestion of files (paths are resolved now and must exist)."""
-    return get_queue().enqueue_ingest(paths, workspace, kind=kind, mapping=mapping, idempotency_key=idempotency_key)
+    return handlers.enqueue_ingest(
+        get_queue(), paths, workspace, kind=kind, mapping=mapping, idempotency_key=idempotency_key
+    )
 
 
 def enqueue_refresh_themes(workspace: str, idempotency_key: str | None = None) -> JobRecord:
     """Queue a recomputation of the workspace's themes."""
-    return get_queue().enqueue_refresh_themes(workspace, idempotency_key=idempotency_key)
+    return handlers.enqueue_refresh_themes(get_queue(), workspace, idempotency_key=idempotency_key)
 
 
 def enqueue_retention(
     workspace: str, *, as_of: datetime | None = None, idempotency_key: str | None = None
 ) -> JobRecord:
     """Queue a retention pass: expire the workspace's signals older than the configured retention."""
-    return get_queue().enqueue_retention(workspace, as_of=as_of, idempotency_key=idempotency_key)
+    return handlers.enqueue_retention(get_queue(), workspace, as_of=as_of, idempotency_key=idempotency_key)
 
 
 def get_job(job_id: str) -> JobRecord:

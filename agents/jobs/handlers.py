@@ -1,143 +1,25 @@
-"""What each job kind does: thin calls into the service APIs (runner, memory).
+"""The built-in job kinds: thin calls into the service APIs (runner, memory), and how to queue them.
 
-Each kind registers its handler and, optionally, how its parameters are checked and made
-JSON-safe when it is queued (:func:`prepare_params`); the queue itself knows no kind.
-Each handler takes the job record and returns an :class:`Outcome`. Handlers must be
-idempotent — a job may run again after a worker died — and they are: runs resume by
-their derived run id, ingestion deduplicates by deterministic signal ids, a theme
-refresh recomputes a snapshot, retention deletes what is already past its age (a second
-pass finds nothing more).
+Each kind registers its handler on :mod:`agents.jobs.registry` and, optionally, how its parameters
+are checked and made JSON-safe when it is queued; the queue and the worker know no kind. Each
+handler takes the job record and returns an :class:`~agents.jobs.registry.Outcome`. Handlers must
+be idempotent — a job may run again after a worker died — and they are: runs resume by their
+derived run id, ingestion deduplicates by deterministic signal ids, a theme refresh recomputes a
+snapshot, retention deletes what is already past its age (a second pass finds nothing more).
 """
 
 from __future__ import annotations
 
-import logging
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kernel.errors import InputError, PmpilotError, TransientError
+from agents.jobs.queue import JobQueue
+from agents.jobs.records import JobRecord
+from agents.jobs.registry import JobFailed, Outcome, cancel_event, emit, register
+from kernel.errors import InputError
 from kernel.kinds import DELIVERABLE_KINDS
-
-if TYPE_CHECKING:
-    from agents.jobs.queue import JobQueue
-    from agents.jobs.records import JobRecord
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class Outcome:
-    """What a finished job produced."""
-
-    run_id: str | None = None
-    artifacts: list[dict[str, Any]] = field(default_factory=list)
-    result: dict[str, Any] = field(default_factory=dict)
-
-
-class JobFailed(PmpilotError):
-    """The task ran to the end but its result is a failure (e.g. a run whose status is ``failed``)."""
-
-
-Handler = Callable[["JobRecord", "JobQueue"], Outcome]
-Prepare = Callable[[dict[str, Any]], dict[str, Any]]
-EventListener = Callable[[str, Any], None]
-
-_handlers: dict[str, Handler] = {}
-_prepares: dict[str, Prepare] = {}
-_listeners: list[EventListener] = []
-_listeners_lock = threading.Lock()
-_attempt = threading.local()
-
-
-@contextmanager
-def attempt_cancel(event: threading.Event) -> Iterator[None]:
-    """Make ``event`` the cancel signal of the attempt running on this thread (set by the worker)."""
-    _attempt.cancel = event
-    try:
-        yield
-    finally:
-        _attempt.cancel = None
-
-
-def cancel_event() -> threading.Event | None:
-    """The cancel signal of the attempt on this thread: set when the worker lost the job or hands it back.
-
-    Handlers of long tasks pass it on (a run stops at its next step); short ones may ignore it.
-    """
-    event: threading.Event | None = getattr(_attempt, "cancel", None)
-    return event
-
-
-def register(kind: str, *, prepare: Prepare | None = None) -> Callable[[Handler], Handler]:
-    """Register the handler of a job kind (built-ins below; extensions may add kinds).
-
-    ``prepare`` checks a new job's parameters and makes them JSON-safe (raising ``InputError``).
-    """
-
-    def decorator(fn: Handler) -> Handler:
-        _handlers[kind] = fn
-        if prepare is not None:
-            _prepares[kind] = prepare
-        return fn
-
-    return decorator
-
-
-def prepare_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` of a new ``kind`` job as its registered preparation returns them (unchanged without one)."""
-    prepare = _prepares.get(kind)
-    return prepare(dict(params)) if prepare is not None else dict(params)
-
-
-def handler_for(kind: str) -> Handler:
-    """The handler of ``kind``; an unknown kind is a permanent error."""
-    try:
-        return _handlers[kind]
-    except KeyError:
-        raise JobFailed(f"unknown job kind {kind!r}") from None
-
-
-def add_event_listener(listener: EventListener) -> None:
-    """Observe run events in this worker process: ``listener(job_id, RunEvent)`` (metrics, progress).
-
-    Called on the job's thread, inside the run; the runner logs (never propagates) listener errors.
-    """
-    with _listeners_lock:
-        _listeners.append(listener)
-
-
-def remove_event_listener(listener: EventListener) -> None:
-    """Stop observing."""
-    with _listeners_lock:
-        if listener in _listeners:
-            _listeners.remove(listener)
-
-
-def _emit(job_id: str, event: Any) -> None:
-    with _listeners_lock:
-        listeners = list(_listeners)
-    for listener in listeners:
-        listener(job_id, event)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for failures a retry may fix: declared transient errors and lost connections/locks."""
-    if isinstance(exc, TransientError | ConnectionError | TimeoutError):
-        return True
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-        return True
-    try:
-        import redis
-    except ImportError:  # pragma: no cover - redis is a dependency
-        return False
-    return isinstance(exc, redis.ConnectionError | redis.TimeoutError)
-
 
 RUN_OPTIONS = frozenset({"deliverables", "strategy", "audience", "repo", "since", "until", "offline", "review",
                          "out"})
@@ -218,7 +100,7 @@ def _prepare_retention(params: dict[str, Any]) -> dict[str, Any]:
     return {"as_of": str(as_of)} if as_of is not None else {}
 
 
-@register("run", prepare=_prepare_run)
+@register("run", prepare=_prepare_run, run=True)
 def run_job(record: JobRecord, queue: JobQueue) -> Outcome:
     """Run (or resume, or return) the agent-graph run whose id is derived from the job id."""
     from agents.runner import run_goal
@@ -229,7 +111,7 @@ def run_job(record: JobRecord, queue: JobQueue) -> Outcome:
             options[name] = Path(options[name])
 
     def on_event(event: Any) -> None:
-        _emit(record.job_id, event)
+        emit(record.job_id, event)
 
     run = run_goal(
         record.params["goal"], record.workspace, run_id=record.run_id, on_event=on_event, cancel=cancel_event(),
@@ -290,3 +172,50 @@ def retention_job(record: JobRecord, queue: JobQueue) -> Outcome:
     now = datetime.fromisoformat(as_of) if as_of else None
     expired = api.apply_retention(record.workspace, now=now)
     return Outcome(result={"workspace": record.workspace, "expired": expired, "as_of": as_of})
+
+
+# --- queueing the built-in kinds ---------------------------------------------------------------
+
+
+def enqueue_run(
+    queue: JobQueue, goal: str, workspace: str, *, idempotency_key: str | None = None, schedule: str | None = None,
+    **run_options: Any,
+) -> JobRecord:
+    """Queue one run of the agent graph; ``run_options`` are those of :func:`agents.runner.run_goal`."""
+    params = {"goal": goal, "options": run_options}
+    return queue.submit("run", workspace, params, idempotency_key=idempotency_key, schedule=schedule)
+
+
+def enqueue_ingest(
+    queue: JobQueue,
+    paths: Sequence[Path | str],
+    workspace: str,
+    *,
+    kind: str = "auto",
+    mapping: dict[str, str] | None = None,
+    idempotency_key: str | None = None,
+    schedule: str | None = None,
+    fingerprints: Sequence[str] = (),
+) -> JobRecord:
+    """Queue ingestion of files; ``fingerprints`` are marked as seen once it completes."""
+    params = {"paths": paths, "kind": kind, "mapping": mapping, "fingerprints": list(fingerprints)}
+    return queue.submit("ingest", workspace, params, idempotency_key=idempotency_key, schedule=schedule)
+
+
+def enqueue_refresh_themes(
+    queue: JobQueue, workspace: str, *, idempotency_key: str | None = None, schedule: str | None = None
+) -> JobRecord:
+    """Queue a recomputation of the workspace's themes."""
+    return queue.submit("refresh_themes", workspace, {}, idempotency_key=idempotency_key, schedule=schedule)
+
+
+def enqueue_retention(
+    queue: JobQueue, workspace: str, *, as_of: datetime | None = None, idempotency_key: str | None = None,
+    schedule: str | None = None,
+) -> JobRecord:
+    """Queue the retention pass of a workspace (``PMPILOT_RETENTION_DAYS`` / ``PMPILOT_RETENTION``).
+
+    ``as_of`` (timezone-aware) is the time the ages are measured from; default: when it runs.
+    """
+    params = {"as_of": as_of} if as_of is not None else {}
+    return queue.submit("retention", workspace, params, idempotency_key=idempotency_key, schedule=schedule)

@@ -5,25 +5,23 @@ schedule and fires the periodic schedule tick; job records carry state. Enqueuei
 writes the record first and then the message, so a crash in between leaves a queued
 record that the reaper dispatches again (see :mod:`agents.jobs.worker`).
 
-This is plumbing that knows no job kind: each kind's parameters are checked by what
-:mod:`agents.jobs.handlers` registered for it, and what the two huey tasks do is registered
-with :func:`on_task` by :mod:`agents.jobs.worker` (execute a job) and
-:mod:`agents.jobs.schedule` (the minute tick), so this module imports neither.
+This is plumbing that knows no job kind: each kind's parameters are checked by what it
+registered in :mod:`agents.jobs.registry`, and what the two huey tasks do is registered with
+:func:`on_task` by :mod:`agents.jobs.worker` (execute a job) and :mod:`agents.jobs.schedule`
+(the minute tick), so this module imports neither, nor any handler.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from agents.jobs.config import QueueTuning, load_tuning
-from agents.jobs.handlers import prepare_params
 from agents.jobs.records import (
     JobRecord,
     JobStore,
@@ -33,6 +31,7 @@ from agents.jobs.records import (
     job_id_for,
     run_id_for,
 )
+from agents.jobs.registry import drives_run, prepare_params
 from kernel.errors import InputError
 from kernel.settings import Settings, get_settings
 
@@ -153,7 +152,7 @@ class JobQueue:
             workspace=workspace,
             params=dumps_params(params),
             max_attempts=self.tuning.max_attempts,
-            run_id=run_id_for(job_id) if kind == "run" else None,
+            run_id=run_id_for(job_id) if drives_run(kind) else None,
             idempotency_key=idempotency_key,
             schedule=schedule,
         )
@@ -166,46 +165,6 @@ class JobQueue:
             return stored
         self.dispatch(job_id)
         return stored
-
-    def enqueue_run(
-        self, goal: str, workspace: str, *, idempotency_key: str | None = None, schedule: str | None = None,
-        **run_options: Any,
-    ) -> JobRecord:
-        """Queue one run of the agent graph with ``run`` options."""
-        params = {"goal": goal, "options": run_options}
-        return self.submit("run", workspace, params, idempotency_key=idempotency_key, schedule=schedule)
-
-    def enqueue_ingest(
-        self,
-        paths: Sequence[Path | str],
-        workspace: str,
-        *,
-        kind: str = "auto",
-        mapping: dict[str, str] | None = None,
-        idempotency_key: str | None = None,
-        schedule: str | None = None,
-        fingerprints: Sequence[str] = (),
-    ) -> JobRecord:
-        """Queue ingestion of files; ``fingerprints`` are marked as seen once it completes."""
-        params = {"paths": paths, "kind": kind, "mapping": mapping, "fingerprints": list(fingerprints)}
-        return self.submit("ingest", workspace, params, idempotency_key=idempotency_key, schedule=schedule)
-
-    def enqueue_refresh_themes(
-        self, workspace: str, *, idempotency_key: str | None = None, schedule: str | None = None
-    ) -> JobRecord:
-        """Queue a recomputation of the workspace's themes."""
-        return self.submit("refresh_themes", workspace, {}, idempotency_key=idempotency_key, schedule=schedule)
-
-    def enqueue_retention(
-        self, workspace: str, *, as_of: datetime | None = None, idempotency_key: str | None = None,
-        schedule: str | None = None,
-    ) -> JobRecord:
-        """Queue the retention pass of a workspace (``PMPILOT_RETENTION_DAYS`` / ``PMPILOT_RETENTION``).
-
-        ``as_of`` (timezone-aware) is the time the ages are measured from; default: when it runs.
-        """
-        params = {"as_of": as_of} if as_of is not None else {}
-        return self.submit("retention", workspace, params, idempotency_key=idempotency_key, schedule=schedule)
 
     def close(self) -> None:
         """Release storage connections."""

@@ -184,35 +184,35 @@ def folder_fingerprints(folder: Path, pattern: str, recursive: bool) -> list[tup
 
 
 def fire(queue: JobQueue, entry: ScheduleEntry, minute: datetime, default_tz: str) -> JobRecord | None:
-    """Enqueue one firing of ``entry`` for ``minute`` (idempotent per entry and minute)."""
+    """Enqueue one firing of ``entry`` for ``minute`` (idempotent per entry and minute).
+
+    The entry's fields become its kind's job parameters, checked by what the kind registered.
+    """
     key = f"schedule:{entry.name}:{minute.astimezone(UTC).strftime('%Y-%m-%dT%H:%MZ')}"
     existing = queue.store.get(job_id_for(key))
     if existing is not None:
         # Already fired by this or another worker; its parameters (e.g. the folder's files) are the
         # ones of the first firing, which is the one that counts.
         return existing
+    params: dict[str, Any] = {}
     if entry.kind == "run":
         options = dict(entry.options)
         if entry.since:
             local_day = minute.astimezone(ZoneInfo(entry.timezone or default_tz)).date()
             options["since"] = _window_start(entry.since, local_day)
-        return queue.enqueue_run(entry.goal or "", entry.workspace, idempotency_key=key, schedule=entry.name,
-                                 **options)
-    if entry.kind == "ingest":
+        params = {"goal": entry.goal or "", "options": options}
+    elif entry.kind == "ingest":
         found = folder_fingerprints(Path(entry.folder or "").expanduser(), entry.pattern, entry.recursive)
         new: set[str] = set(queue.store.unseen(entry.workspace, [fp for _, fp in found]))
         fresh = [(path, fp) for path, fp in found if fp in new]
         if not fresh:
             log.info("schedule %s: no new files in %s", entry.name, entry.folder)
             return None
-        return queue.enqueue_ingest(
-            [path for path, _ in fresh], entry.workspace, kind=entry.signal_kind, mapping=entry.mapping,
-            idempotency_key=key, schedule=entry.name, fingerprints=[fp for _, fp in fresh],
-        )
-    if entry.kind == "retention":
-        return queue.enqueue_retention(entry.workspace, as_of=minute.astimezone(UTC), idempotency_key=key,
-                                       schedule=entry.name)
-    return queue.enqueue_refresh_themes(entry.workspace, idempotency_key=key, schedule=entry.name)
+        params = {"paths": [path for path, _ in fresh], "kind": entry.signal_kind, "mapping": entry.mapping,
+                  "fingerprints": [fp for _, fp in fresh]}
+    elif entry.kind == "retention":
+        params = {"as_of": minute.astimezone(UTC)}
+    return queue.submit(entry.kind, entry.workspace, params, idempotency_key=key, schedule=entry.name)
 
 
 def tick(queue: JobQueue, now: datetime, path: Path | None = None) -> list[JobRecord]:

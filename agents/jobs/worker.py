@@ -24,9 +24,9 @@ from types import FrameType
 
 from huey.consumer import Consumer
 
-from agents.jobs.handlers import Outcome, attempt_cancel, handler_for, is_transient
 from agents.jobs.queue import EXECUTE_TASK, JobQueue, get_queue, on_task
 from agents.jobs.records import JobRecord, JobStatus, utcnow
+from agents.jobs.registry import Outcome, attempt_cancel, handler_for, is_transient
 from kernel.errors import InputError, PmpilotError
 
 log = logging.getLogger(__name__)

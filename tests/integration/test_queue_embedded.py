@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 import agents.jobs as jobs
-from agents.jobs.handlers import Outcome, register
 from agents.jobs.queue import get_queue, reset_queues
 from agents.jobs.records import JobRecord, JobStatus
+from agents.jobs.registry import Outcome, register
 from kernel.errors import InputError, TransientError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -232,7 +232,7 @@ WORKER_SCRIPT = r"""
 import json, os, sys, time
 from pathlib import Path
 from agents.jobs import run_worker
-from agents.jobs.handlers import Outcome, add_event_listener, register
+from agents.jobs.registry import Outcome, add_event_listener, register
 
 marker = os.environ.get("QUEUE_TEST_BLOCK_MARKER")
 if marker:
@@ -461,7 +461,7 @@ def test_scheduled_retention_expires_old_signals_as_of_the_firing(queue_home: Pa
 @pytest.mark.slow
 def test_an_attempt_that_loses_its_lease_stops_its_run_and_the_next_one_resumes(queue_home: Path,
                                                                                 tmp_path: Path) -> None:
-    from agents.jobs.handlers import add_event_listener, remove_event_listener
+    from agents.jobs.registry import add_event_listener, remove_event_listener
     from agents.jobs.worker import LEASES
     from memory import api
 

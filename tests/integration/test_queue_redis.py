@@ -22,9 +22,9 @@ import pytest
 import redis
 
 import agents.jobs as jobs
-from agents.jobs.handlers import Outcome, register
 from agents.jobs.queue import get_queue, reset_queues
 from agents.jobs.records import JobRecord, JobStatus
+from agents.jobs.registry import Outcome, register
 from kernel.errors import InputError, TransientError
 from tests.support.services import require_redis
 
@@ -217,7 +217,7 @@ WORKER_SCRIPT = r"""
 import json, os, time
 from pathlib import Path
 from agents.jobs import run_worker
-from agents.jobs.handlers import add_event_listener
+from agents.jobs.registry import add_event_listener
 
 marker = os.environ.get("QUEUE_TEST_BLOCK_MARKER")
 if marker:

@@ -95,7 +95,7 @@ import os, sys, time
 from pathlib import Path
 import redis
 from agents.jobs import run_worker
-from agents.jobs.handlers import Outcome, register
+from agents.jobs.registry import Outcome, register
 
 name = os.environ["PMPILOT_QUEUE_NAME"]
 effects = redis.Redis.from_url(os.environ["PMPILOT_QUEUE_URL"])

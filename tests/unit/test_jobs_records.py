@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from agents.jobs.handlers import Outcome, is_transient
 from agents.jobs.records import (
     JobRecord,
     JobStatus,
@@ -20,6 +19,7 @@ from agents.jobs.records import (
     run_id_for,
     utcnow,
 )
+from agents.jobs.registry import Outcome, is_transient
 from agents.jobs.worker import claim, complete, fail, reclaim_expired, renew, requeue, retry_delay
 from kernel.errors import InputError, TransientError
 from tests.support.services import require_redis
