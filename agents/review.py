@@ -1,7 +1,8 @@
 """The last steps of a run: citation validation, publishing, human review and finalisation.
 
-* ``validate`` applies :mod:`tools.citations` to every draft against the stored signals;
-* ``publish`` renders and writes ``<kind>.md`` / ``<kind>.json`` atomically into the run directory;
+* ``validate`` applies :mod:`tools.citations` (with each kind's cited lists) to every draft against the stored
+  signals;
+* ``publish`` renders (each kind's layout) and writes ``<kind>.md`` / ``<kind>.json`` atomically into the run directory;
 * ``human_review`` pauses the graph (``interrupt``) when the run asked for review;
 * ``finalize`` logs the decision to the workspace's decision log and marks the run completed.
 """
@@ -18,11 +19,11 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agents.context import RunContext, timed
+from agents.deliverables import DELIVERABLES, render_markdown
+from agents.deliverables import validate as validate_artifact
 from agents.state import PMState
-from kernel.artifacts import ARTIFACT_MODELS
 from memory import api as memory_api
-from tools.citations import StoredSignal, validate_artifact
-from tools.render import render_markdown
+from tools.citations import StoredSignal
 from tools.research import fetch_signals
 
 
@@ -60,9 +61,9 @@ def validate(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     claims = cited = dropped = 0
     for kind, draft in drafts.items():
         result = validate_artifact(draft, stored, run_evidence)
-        model = ARTIFACT_MODELS.get(kind)
-        validated[kind] = model.model_validate(result.artifact).model_dump(mode="json", by_alias=True) \
-            if model else result.artifact
+        spec = DELIVERABLES.get(kind)
+        validated[kind] = spec.model.model_validate(result.artifact).model_dump(mode="json", by_alias=True) \
+            if spec else result.artifact
         claims += result.claims
         cited += result.cited
         dropped += result.dropped_invalid
@@ -127,23 +128,14 @@ def route_human(state: PMState) -> Literal["writer", "finalize"]:
 def finalize(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Log the run's decision to the workspace decision log and mark the run completed."""
     drafts = state.get("drafts") or {}
-    memo = drafts.get("decision_memo")
-    brief = drafts.get("brief")
-    requirements = drafts.get("requirements")
-    if memo:
-        recommendation = memo.get("recommendation") or ""
-        rationale = memo.get("context") or ""
-        citations = sorted({sid for o in memo.get("options") or [] for sid in o.get("citations") or []})
-    elif brief:
-        recommendation, rationale = brief.get("proposal") or "", brief.get("tldr") or ""
-        citations = sorted({sid for t in brief.get("themes") or [] for sid in t.get("citations") or []})
-    elif requirements:
-        stories = requirements.get("stories") or []
-        recommendation = "; ".join(f"{s['id']}: {s['i_want']} ({s['priority']})" for s in stories[:5])
-        rationale = requirements.get("problem") or ""
-        citations = sorted({sid for s in stories for sid in s.get("citations") or []})
-    else:
-        recommendation, rationale, citations = "", "", []
+    # The document whose kind ranks highest for the decision log (a memo's recommendation before a brief's
+    # proposal before the requirements' stories) says what was decided.
+    deciding = [(spec.decision_rank, spec.decision, doc) for kind, doc in drafts.items()
+                if doc and (spec := DELIVERABLES.get(kind)) is not None and spec.decision is not None]
+    recommendation, rationale, citations = "", "", list[str]()
+    if deciding:
+        _, decide, doc = max(deciding, key=lambda d: d[0])
+        recommendation, rationale, citations = decide(doc)
     if recommendation:
         memory_api.workspace(state["workspace"]).log_decision(
             runtime.context.run_id, state["plan"].get("focus") or state["goal"], recommendation, rationale, citations)

@@ -30,11 +30,11 @@ from langgraph.types import Command
 from agents import runs
 from agents.checkpoint import open_checkpointer
 from agents.context import RunContext, RunEvent
+from agents.deliverables import DELIVERABLES
 from agents.graph import builder
 from agents.planner import AUDIENCES
 from agents.review import write_atomic
 from agents.runs import get_run, list_runs, read_artifact
-from agents.writer import DELIVERABLES
 from kernel.artifacts import RunRecord
 from kernel.errors import InputError, NotFoundError, PmpilotError, TransientError
 from kernel.kinds import DELIVERABLE_KINDS
@@ -47,7 +47,7 @@ __all__ = ["CancelToken", "RunEvent", "get_run", "list_runs", "read_artifact", "
 
 #: Deliverables of the contract that a later version provides.
 #: Deliverables that need no ingested signals (a status update reads the repository).
-SIGNAL_FREE_DELIVERABLES = frozenset({"status"})
+SIGNAL_FREE_DELIVERABLES = frozenset(kind for kind, spec in DELIVERABLES.items() if not spec.needs_signals)
 CONTRACT_DELIVERABLES = DELIVERABLE_KINDS
 RECURSION_LIMIT = 80
 CANCELLED = "cancelled"

@@ -21,13 +21,13 @@ from langgraph.runtime import Runtime
 
 from agents.context import RunCache, RunContext, timed
 from agents.state import PMState
-from agents.writer import distinct_topics
 from kernel.errors import PmpilotError
 from memory import api as memory_api
 from tools import scoring, trends
 from tools.research import theme_summaries
 from tools.scoring import EvidenceStats, Strategy
 from tools.topics import STOPWORDS, cluster, goal_fit, mentions, name_topic, option_words, same_capability
+from tools.wording import distinct_topics
 
 #: (signal ids, query texts) → (stored vectors by id, one unit vector per query).
 VectorSource = Callable[[Sequence[str], Sequence[str]], tuple[dict[str, np.ndarray], np.ndarray]]

@@ -208,17 +208,6 @@ class Roadmap(ArtifactBase):
     strategy_gaps: list[str] = Field(default_factory=list, description="Strategy goals no item serves.")
 
 
-#: Artifact model per deliverable kind.
-ARTIFACT_MODELS: dict[str, type[ArtifactBase]] = {
-    "requirements": Requirements,
-    "brief": Brief,
-    "decision_memo": DecisionMemo,
-    "status": StatusUpdate,
-    "meeting_notes": MeetingNotes,
-    "roadmap": Roadmap,
-}
-
-
 class ArtifactRef(BaseModel):
     """Where one artifact of a run was written."""
 

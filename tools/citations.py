@@ -6,8 +6,10 @@ Rules (applied to an artifact as plain data, before anything is saved):
 2. A quote is valid only if it is a verbatim span of that signal's stored (redacted) text. A quote that
    differs from the stored text only in whitespace or letter case is replaced by the exact stored span.
 3. Invalid citations and quotes are removed and counted (``dropped_invalid``).
-4. An item that must cite evidence (a story, an option, a brief theme ...) and is left with none is
-   dropped — or, for kinds where dropping would lose a stated decision input, kept and flagged.
+4. An item of a list that must cite evidence (the kind's cited lists: stories, options, brief themes
+   ...) and is left with none is dropped, with a note in the kind's note field; an item elsewhere is
+   kept and flagged. Each kind declares its cited lists and note field in its own module
+   (``agents/deliverables/<kind>.py``); this module knows no kind.
 5. ``evidence`` ends up holding exactly one verified entry per cited signal, with ``source`` and
    ``user_id`` taken from the store (never from a model).
 """
@@ -18,20 +20,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-#: Lists of claim-bearing items per artifact kind: items left without evidence are dropped.
-DROP_UNCITED: dict[str, tuple[str, ...]] = {
-    "requirements": ("stories",),
-    "brief": ("themes",),
-    "decision_memo": ("options",),
-    "roadmap": ("now", "next", "later"),
-}
-#: Where a note about dropped items goes, per kind.
-NOTE_FIELD: dict[str, str] = {
-    "requirements": "open_questions",
-    "brief": "risks",
-    "decision_memo": "unknowns",
-}
 
 
 @dataclass(frozen=True)
@@ -80,6 +68,9 @@ def validate_artifact(
     artifact: Mapping[str, Any],
     stored: Mapping[str, StoredSignal],
     run_evidence: Mapping[str, str],
+    *,
+    cited_lists: tuple[str, ...] = (),
+    note_field: str | None = None,
 ) -> ValidationResult:
     """Validate every citation and quote of one artifact (plain data) against stored signals.
 
@@ -88,9 +79,10 @@ def validate_artifact(
         stored: Stored signals by id (fetched from memory for every id the artifact mentions).
         run_evidence: The run's evidence: signal id → the verified quote found by research; only
             these ids may be cited.
+        cited_lists: Lists of claim-bearing items: an item left without evidence is dropped.
+        note_field: Where a note about each dropped item goes (none when not given).
     """
     doc: dict[str, Any] = _deep_copy(artifact)
-    kind = str(doc.get("kind", ""))
     result = ValidationResult(artifact=doc)
     allowed = {sid for sid in run_evidence if sid in stored}
     quotes: dict[str, str] = {}
@@ -132,7 +124,7 @@ def validate_artifact(
         check_citations(holder)
 
     notes: list[str] = []
-    for list_name in DROP_UNCITED.get(kind, ()):
+    for list_name in cited_lists:
         kept_items = []
         for item in doc.get(list_name) or []:
             if item.get("citations"):
@@ -142,9 +134,9 @@ def validate_artifact(
                 result.dropped_items.append(f"{list_name}: {label}")
                 notes.append(f"'{label}' was removed: no stored user evidence supports it.")
         doc[list_name] = kept_items
-    if notes and kind in NOTE_FIELD:
-        doc.setdefault(NOTE_FIELD[kind], [])
-        doc[NOTE_FIELD[kind]].extend(notes)
+    if notes and note_field:
+        doc.setdefault(note_field, [])
+        doc[note_field].extend(notes)
 
     cited_ids: list[str] = []
     for holder in _citation_holders(doc):

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.render import render_markdown
+from agents.deliverables import render_markdown
 
 Message = dict[str, Any]
 

@@ -1,10 +1,33 @@
-"""Deliverables that plug into the writer's registry beyond the core three (requirements, brief, memo).
+"""Deliverable kinds: one module per kind (``agents/deliverables/<kind>.py``) and one registry.
 
-Importing this package registers them: :mod:`.status` (status update from commits, issues and user
-themes) and :mod:`.meeting_notes` (decisions, action items, open questions and requirements of a
-meeting transcript) and :mod:`.roadmap` (the living Now / Next / Later / Done roadmap).
+Importing the package imports the module of every kind listed in :mod:`kernel.kinds`; each module
+builds its :class:`~agents.deliverables.base.Deliverable` (artifact model, offline drafter, LLM schema
+and completion, layout, cited lists, fixes, revisions and checks) and registers it. Adding a kind
+means adding its module and its name in ``kernel.kinds.DeliverableKind``.
 """
 
-from agents.deliverables import meeting_notes, roadmap, status
+from __future__ import annotations
 
-__all__ = ["meeting_notes", "roadmap", "status"]
+import importlib
+
+from agents.deliverables.base import DELIVERABLES, Deliverable, Materials, register, render_markdown, validate
+from kernel import kinds
+
+__all__ = ["DELIVERABLES", "Deliverable", "Materials", "load_kinds", "register", "render_markdown", "validate"]
+
+
+def load_kinds() -> dict[str, Deliverable]:
+    """Import the module of every kind in :data:`kernel.kinds.DELIVERABLE_KINDS` (each registers itself).
+
+    Raises:
+        ImportError: a listed kind has no module, or its module registers no deliverable of that kind.
+    """
+    for kind in kinds.DELIVERABLE_KINDS:
+        if kind not in DELIVERABLES:
+            importlib.import_module(f"{__name__}.{kind}")
+        if kind not in DELIVERABLES:
+            raise ImportError(f"{__name__}.{kind} registers no deliverable {kind!r}")
+    return DELIVERABLES
+
+
+load_kinds()

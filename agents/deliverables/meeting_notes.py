@@ -26,16 +26,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from agents.writer import Deliverable, Materials, register
+from agents.deliverables.base import Deliverable, Materials, register
 from kernel.artifacts import MeetingNotes
 from kernel.schemas import Signal, SignalKind
 from memory import api as memory_api
 from tools.citations import find_span
+from tools.render import Layout, cite, inline, one_line, quote_lines, record_lines, records, section, story_sentence
 from tools.research import evidence_row
 from tools.scoring import tokens
 from tools.statements import (
@@ -653,5 +655,52 @@ def complete_meeting_notes(draft: BaseModel, m: Materials) -> dict[str, Any]:
     return notes_document(m, found, turns)
 
 
+
+
+# ------------------------------------------------------------------------------------------- Markdown
+
+
+_PLACED = ("decisions", "action_items", "open_questions", "requirements")
+
+
+def _render(doc: Mapping[str, Any]) -> list[str]:
+    lines = section("Decisions", records(doc.get("decisions"), "decision"))
+    actions = []
+    for item in doc.get("action_items") or []:
+        if isinstance(item, Mapping):
+            owner = one_line(item.get("owner")) or "[owner?]"
+            rest = {k: v for k, v in item.items() if k not in {"owner"}}
+            first, *more = record_lines(rest, lead="item")
+            actions += [f"- **{owner}**: {first[2:]}", *more]
+        elif one_line(item):
+            actions.append(f"- {one_line(item)}")
+    lines += section("Action items", actions)
+    lines += section("Open questions", records(doc.get("open_questions"), "question"))
+    requirements = [r for r in doc.get("requirements") or [] if isinstance(r, Mapping)]
+    if requirements:
+        lines += ["", "## Requirements"]
+        topics = list(dict.fromkeys(one_line(r.get("topic")) for r in requirements))
+        for topic in topics:
+            if len(topics) > 1 or topic:
+                lines += ["", f"### {topic or 'Other'}"]
+            lines.append("")
+            for req in (r for r in requirements if one_line(r.get("topic")) == topic):
+                kind = one_line(req.get("category")) if req.get("type") == "non-functional" else "functional"
+                kind = kind or one_line(req.get("type"))
+                said = f", {one_line(req['speaker'])}" if one_line(req.get("speaker")) else ""
+                restated = f", stated {req['restated']} times" if isinstance(req.get("restated"), int) else ""
+                lines.append(f"- {one_line(req.get('requirement')) or '(no text)'} _({kind}{said}{restated})_"
+                             f"{cite(req.get('citations'))}")
+                lines += quote_lines(req.get("quotes"), "  ")
+                story = req.get("story") if isinstance(req.get("story"), Mapping) else None
+                if story and story_sentence(story):
+                    lines.append(f"  - Draft story: {story_sentence(story)}{cite(story.get('citations'))}")
+                rest = {k: v for k, v in req.items() if k not in {"requirement", "type", "category", "speaker", "topic",
+                                                                  "citations", "quotes", "story", "restated"}}
+                if inline(rest):
+                    lines.append(f"  - {inline(rest)}")
+    return lines
+
+
 register(Deliverable(KIND, MeetingNotes, KEYWORDS, draft_meeting_notes, MeetingNotesDraft, complete_meeting_notes,
-                     collect=collect))
+                     collect=collect, layout=Layout(_render, frozenset(_PLACED))))

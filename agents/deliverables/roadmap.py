@@ -31,19 +31,21 @@ across runs by name, else by overlapping citations.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agents.deliverables.base import Deliverable, Materials, register
 from agents.deliverables.labels import phrase_label
 from agents.runs import latest_artifact
-from agents.writer import Deliverable, Materials, register
 from kernel.artifacts import Roadmap
 from kernel.errors import PmpilotError
 from kernel.timeutil import parse_when
 from memory.ingest.gitlog import Commit, read_commits
 from tools import trends
 from tools.citations import find_span
+from tools.render import Layout, bullets, cite, humanise, is_empty, one_line, section
 from tools.research import evidence_row, fetch_signals, theme_summaries
 from tools.scoring import Strategy, criteria_weights, rice_normalized, tokens
 
@@ -491,4 +493,70 @@ def draft_roadmap(m: Materials) -> dict[str, Any]:
     return build_roadmap(m)
 
 
-register(Deliverable(KIND, Roadmap, KEYWORDS, draft_roadmap, collect=collect))
+
+
+# ------------------------------------------------------------------------------------------- Markdown
+
+
+_ROADMAP_PLACED = frozenset({"item", "themes", "score", "signals", "citations", "commits", "why", "goal", "goal_weight",
+                             "trend", "status", "rice", "alignment"})
+
+
+def _roadmap_item(item: Mapping[str, Any], bucket: str = "") -> list[str]:
+    """One roadmap item: name, how many signals back it (and how many are cited), why it is here, its commits."""
+    cited = len([c for c in item.get("citations") or [] if c])
+    count = item.get("signals")
+    facts = []
+    if isinstance(count, int):
+        facts.append(f"{count} signal{'s' if count != 1 else ''}" + (f", {cited} cited" if cited else ""))
+    elif cited:
+        facts.append(f"{cited} signal{'s' if cited != 1 else ''} cited")
+    themes = [one_line(t) for t in item.get("themes") or [] if one_line(t)]
+    name = one_line(item.get("item")) or "(untitled)"
+    if themes and themes != [name]:
+        facts.append(f"theme{'s' if len(themes) > 1 else ''} " + ", ".join(f"“{t}”" for t in themes))
+    lines = [f"- **{name}**{' (' + '; '.join(facts) + ')' if facts else ''}{cite(item.get('citations'))}"]
+    why = one_line(item.get("why"))
+    if not why:
+        why = "; ".join(p for p in (f"score {one_line(item.get('score'))}" if one_line(item.get("score")) else "",
+                                    f"serves {one_line(item.get('goal'))}" if one_line(item.get("goal")) else "") if p)
+    if why:
+        lines.append(f"  - Why: {why}")
+    shas = [str(s)[:8] for s in item.get("commits") or [] if s]
+    if shas:
+        label = "Shipped in" if item.get("status") == "done" or bucket == "done" else "In progress"
+        more = f" and {len(shas) - 6} more" if len(shas) > 6 else ""
+        lines.append(f"  - {label}: {len(shas)} commit{'s' if len(shas) != 1 else ''} ({', '.join(shas[:6])}{more})")
+    rest = {k: v for k, v in item.items() if k not in _ROADMAP_PLACED and not is_empty(v)}
+    lines += [f"  - {humanise(k)}: {one_line(v)}" for k, v in rest.items() if one_line(v)]
+    return lines
+
+
+_PLACED = ("now", "next", "later", "done", "moved", "previous_run", "strategy_gaps")
+
+
+def _render(doc: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for bucket, title in (("now", "Now"), ("next", "Next"), ("later", "Later"), ("done", "Done")):
+        lines += ["", f"## {title}", ""]
+        items = [i for i in doc.get(bucket) or [] if isinstance(i, Mapping)]
+        if not items:
+            lines.append("_Nothing shipped that closes a roadmap item._" if bucket == "done" else "_Nothing here._")
+        for item in items:
+            lines += _roadmap_item(item, bucket)
+    lines += section("Strategy goals with no user evidence", bullets(doc.get("strategy_gaps")))
+    moved = [m for m in doc.get("moved") or [] if isinstance(m, Mapping)]
+    lines += ["", "## What moved since the last roadmap", ""]
+    if not one_line(doc.get("previous_run")):
+        lines.append("_First roadmap of this workspace: nothing to compare with._")
+    elif not moved:
+        lines.append(f"_Nothing moved since run {one_line(doc.get('previous_run'))}._")
+    for move in moved:
+        why = one_line(move.get("why"))
+        lines.append(f"- **{one_line(move.get('item')) or '(untitled)'}**: {one_line(move.get('from')) or 'new'} → "
+                     f"{one_line(move.get('to')) or 'dropped'}{f' ({why})' if why else ''}")
+    return lines
+
+
+register(Deliverable(KIND, Roadmap, KEYWORDS, draft_roadmap, collect=collect,
+                     layout=Layout(_render, frozenset(_PLACED)), cited_lists=("now", "next", "later")))

@@ -19,15 +19,16 @@ strategy (``--strategy``) and the workspace's user memory (themes and ingested i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agents.deliverables.base import Deliverable, Materials, register
 from agents.deliverables.labels import phrase_label
 from agents.runs import latest_artifact
-from agents.writer import Deliverable, Materials, register
 from kernel.artifacts import StatusUpdate
 from kernel.errors import InputError, PmpilotError
 from kernel.schemas import SignalKind
@@ -38,6 +39,7 @@ from tools import trends
 from tools.alignment import AlignmentReport, align, assign_goals, embedding_similarity
 from tools.citations import find_span
 from tools.relevance import UNQUOTABLE_KIND
+from tools.render import Layout, bullets, cite, inline, one_line, render_value, section
 from tools.research import evidence_row, fetch_signals, theme_summaries
 from tools.scoring import Strategy
 
@@ -366,4 +368,41 @@ def complete_status(draft: BaseModel, m: Materials) -> dict[str, Any]:
     return doc
 
 
-register(Deliverable(KIND, StatusUpdate, KEYWORDS, draft_status, StatusDraft, complete_status, collect=collect))
+
+
+# ------------------------------------------------------------------------------------------- Markdown
+
+
+_PLACED = ("period", "changes", "capacity", "risks", "next")
+
+
+def _render(doc: Mapping[str, Any]) -> list[str]:
+    lines = [f"**Period:** {one_line(doc.get('period'))}"] if one_line(doc.get("period")) else []
+    changes: list[str] = []
+    for change in doc.get("changes") or []:
+        if not isinstance(change, Mapping):
+            changes += render_value([change])
+            continue
+        # the summary names its goal and what shipped; the commits follow as short shas, never as fields
+        shas = [str(s)[:8] for s in change.get("commits") or [] if s]
+        extra = {k: v for k, v in change.items() if k not in {"summary", "goal", "commits", "citations"}}
+        more = f" and {len(shas) - 8} more" if len(shas) > 8 else ""
+        commits = f" (commits {', '.join(shas[:8])}{more})" if shas else ""
+        rest = f" — {inline(extra)}" if inline(extra) else ""
+        changes.append(f"- {one_line(change.get('summary')) or '(no summary)'}{commits}{rest}"
+                       f"{cite(change.get('citations'))}")
+    lines += section("What changed", changes)
+    capacity = []
+    for row in doc.get("capacity") or []:
+        if isinstance(row, Mapping) and one_line(row.get("goal")):
+            share = row.get("share")
+            capacity.append(f"- {one_line(row['goal'])}" + (f": {float(share):.0%}" if isinstance(share, int | float)
+                                                        else ""))
+    lines += section("Capacity", capacity)
+    lines += section("Risks", bullets(doc.get("risks")))
+    lines += section("Next", bullets(doc.get("next")))
+    return lines
+
+
+register(Deliverable(KIND, StatusUpdate, KEYWORDS, draft_status, StatusDraft, complete_status, collect=collect,
+                     layout=Layout(_render, frozenset(_PLACED)), needs_signals=False))

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from agents.deliverables import DELIVERABLES, Materials
 from agents.deliverables.roadmap import build_roadmap, match_commits
 from agents.scorer import score_topic
-from agents.writer import DELIVERABLES, Materials
 from kernel.settings import get_settings
 from memory.ingest.gitlog import read_commits
 from tools.research import evidence_row
@@ -173,7 +173,7 @@ def test_two_runs_diff_shipped_and_growing_items(home: Path, monkeypatch: pytest
         assert {"item", "from", "to", "why"} <= set(move) and move["why"]
     assert second["previous_run"] == "run-1"
     assert_grounded(second)
-    from tools.render import render_markdown
+    from agents.deliverables import render_markdown
 
     md = render_markdown(second)
     assert "## Done" in md and "- **Single sign-on**" in md.split("## Done", 1)[1]

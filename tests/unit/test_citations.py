@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tools.citations import StoredSignal, find_span, validate_artifact
+from agents.deliverables import validate as validate_artifact
+from tools.citations import StoredSignal, find_span
 
 TEXT_A = "Sync fails every time I open the app offline. I lost two hours of notes yesterday!"
 TEXT_B = "Please add dark mode, my eyes hurt at night."

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.deliverables import Materials
+from agents.deliverables.brief import BriefDraft, BriefThemeDraft, complete_brief, draft_brief
+from agents.deliverables.common import CitedQuote, section_heading
+from agents.deliverables.requirements import draft_requirements
 from agents.planner import offline_plan
 from agents.scorer import goal_topics
-from agents.writer import BriefDraft, BriefThemeDraft, CitedQuote, Materials, complete_brief, draft_brief, \
-    draft_requirements, example_report, section_heading
 from tests.unit.test_goal_topics import materials, row
 from tools.topics import DENSE_MARGIN, goal_fit, is_problem_goal, same_capability, stem, uses_goal_words
+from tools.wording import example_report
 
 KEPT = ["The ATM kept my card and would not give it back.", "My card got stuck in the ATM.",
         "The machine swallowed my card, how do I get it back?", "I cannot get my card out of the ATM."]

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.deliverables import Materials
+from agents.deliverables.brief import draft_brief
+from agents.deliverables.decision_memo import draft_decision_memo
+from agents.deliverables.requirements import RequirementsDraft, StoryDraft, complete_requirements, draft_requirements
 from agents.planner import offline_plan
 from agents.scorer import build_topics, context_themes, goal_evidence_ids, score_topic
-from agents.writer import (
-    PM,
-    Materials,
-    RequirementsDraft,
-    StoryDraft,
-    complete_requirements,
-    draft_brief,
-    draft_decision_memo,
-    draft_requirements,
-)
 from tools import scoring
 from tools.story_quality import review_requirements
 from tools.topics import name_topic
+from tools.wording import PM
 
 SYNC = [
     "Sync conflicts wiped my edits twice this week.",

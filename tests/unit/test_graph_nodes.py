@@ -11,6 +11,7 @@ import pytest
 
 from agents import researcher, review, scorer, writer
 from agents.context import RunContext
+from agents.deliverables.requirements import RequirementsDraft, StoryDraft
 from agents.planner import offline_plan
 from tests.support.fake_chat import ScriptedChatModel, tool_call_message
 from tests.support.workspace import seeded_home
@@ -142,13 +143,13 @@ def test_llm_writer_output_is_completed_and_validated(seeded: Path, tmp_path: Pa
     state = researched_state(tmp_path)
     state["plan"]["deliverables"] = ["requirements"]
     ids = state["scores"]["topics"][0]["signal_ids"][:2]
-    model = ScriptedChatModel(script=[writer.RequirementsDraft(
+    model = ScriptedChatModel(script=[RequirementsDraft(
         problem="Sync loses data.", goals=["Reliable sync"], non_goals=[], open_questions=[], success_metrics=[],
         stories=[
-            writer.StoryDraft(as_a="enterprise admin", i_want="sync to never lose notes", so_that="teams trust it",
+            StoryDraft(as_a="enterprise admin", i_want="sync to never lose notes", so_that="teams trust it",
                               acceptance_criteria=["Given two devices, When both edit offline, Then no edit is lost"],
                               citations=[*ids, "invented-id"]),
-            writer.StoryDraft(as_a="user", i_want="a pony", so_that="fun",
+            StoryDraft(as_a="user", i_want="a pony", so_that="fun",
                               acceptance_criteria=["Given a user, When they ask, Then a pony"], citations=["fake"]),
         ],
     )])

@@ -150,6 +150,7 @@ def test_a_table_of_statements_is_one_meeting_in_row_order(tmp_path: Path) -> No
 
 
 def test_llm_points_are_kept_only_with_a_verbatim_quote_and_a_real_owner() -> None:
+    from agents.deliverables import Materials
     from agents.deliverables.meeting_notes import (
         ActionItemDraft,
         MeetingNotesDraft,
@@ -157,7 +158,6 @@ def test_llm_points_are_kept_only_with_a_verbatim_quote_and_a_real_owner() -> No
         RequirementPoint,
         complete_meeting_notes,
     )
-    from agents.writer import Materials
 
     turns = turns_of(FIXTURE)
     evidence = {t["signal_id"]: {**t, "kind": "meeting", "source": "expense-app-sync.vtt", "user_id": None}
@@ -250,8 +250,8 @@ def test_a_request_for_it_names_what_it_refers_to() -> None:
     ("Meeting notes", None),
 ])
 def test_the_title_names_the_meeting_never_a_file(goal: str, subject: str | None) -> None:
+    from agents.deliverables import Materials
     from agents.deliverables.meeting_notes import _title
-    from agents.writer import Materials
 
     turns = [{"signal_id": "s0", "quote": "Invoices must be exportable as PDF. Invoices need a due date.",
               "source": "standup_0412.vtt", "created_at": "2026-04-12T10:00:00+00:00", "chunk": 0}]

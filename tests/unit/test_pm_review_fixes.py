@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from agents.scorer import context_themes
-from agents.writer import from_reporters, known_reporters
 from kernel.schemas import SignalKind
 from tools import trends
+from tools.wording import from_reporters, known_reporters
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -65,7 +65,7 @@ def test_earlier_decision_needs_a_real_match() -> None:
 
 
 def test_benefits_stated_as_what_a_change_would_make_or_save() -> None:
-    from agents.writer import stated_benefit
+    from tools.wording import stated_benefit
 
     assert stated_benefit("Dark mode would make my designers very happy.") == "my designers would be very happy"
     assert stated_benefit("It makes my life easier.") == "my life would be easier"
@@ -95,7 +95,7 @@ def test_quality_note_counts_agree_in_number() -> None:
 
 
 def test_brief_theme_without_known_users_shows_no_user_count() -> None:
-    from tools.render import render_markdown
+    from agents.deliverables import render_markdown
 
     theme = {"label": "Pending payments", "signals": 6, "users": 0, "trend_counts": None, "quotes": [], "citations": []}
     doc = {"kind": "brief", "title": "Brief", "audience": "exec", "tldr": "x", "themes": [theme]}

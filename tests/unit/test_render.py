@@ -6,7 +6,7 @@ import html
 
 from markdown_it import MarkdownIt
 
-from tools.render import render_markdown
+from agents.deliverables import render_markdown
 
 HOSTILE = [
     "<script>alert(1)</script> sync lost my notes",

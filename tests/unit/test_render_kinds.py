@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from kernel.artifacts import ARTIFACT_MODELS
-from tools.render import render_markdown
+from agents.deliverables import render_markdown
+from kernel.kinds import DELIVERABLE_KINDS
 
 SID = [f"{i:08x}-0000-4000-8000-000000000000" for i in range(40)]
 REPR = ("{'", "'}", "None", "[]", "{}", "['", "\"}")
@@ -104,7 +104,7 @@ def assert_no_repr(md: str) -> None:
     assert not re.search(r"\bNone\b|\bnull\b", md)
 
 
-@pytest.mark.parametrize("kind", sorted(ARTIFACT_MODELS))
+@pytest.mark.parametrize("kind", sorted(DELIVERABLE_KINDS))
 def test_every_kind_renders_empty_and_none_fields_without_repr(kind: str) -> None:
     md = render_markdown(empty_docs()[kind])
     assert_no_repr(md)
@@ -113,7 +113,7 @@ def test_every_kind_renders_empty_and_none_fields_without_repr(kind: str) -> Non
     assert "\n## \n" not in md and "- \n" not in md and not re.search(r"\n## [^\n]+\n\n(?=\n## |\Z)", md)
 
 
-@pytest.mark.parametrize("kind", sorted(ARTIFACT_MODELS))
+@pytest.mark.parametrize("kind", sorted(DELIVERABLE_KINDS))
 def test_every_kind_renders_long_lists_and_unknown_fields_readably(kind: str) -> None:
     doc = long_docs()[kind]
     md = render_markdown(doc)

@@ -74,8 +74,8 @@ def test_a_one_word_label_takes_the_phrase_its_signals_use() -> None:
 
 
 def test_done_needs_a_closing_commit_users_went_quiet_after_or_an_explicit_marker() -> None:
+    from agents.deliverables import Materials
     from agents.deliverables.roadmap import QUIET_DAYS, _done_goals, _shipped
-    from agents.writer import Materials
     from memory.ingest.gitlog import Commit
 
     def commit(message: str, days_before_end: int) -> Commit:

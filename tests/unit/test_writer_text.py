@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.writer import capability, example_report, stated_benefit, subject
+from tools.wording import capability, example_report, stated_benefit, subject
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,226 @@
+"""The deliverable registry: what every kind declares, the drafting inputs, and the lookups by kind.
+
+Each kind lives in its own module (``agents/deliverables/<kind>.py``) that builds one
+:class:`Deliverable` and passes it to :func:`register`; the package imports the module of every kind
+listed in :mod:`kernel.kinds`. The planner (keywords), the writer (drafting, fixes, revisions, checks),
+validation (cited lists), publishing (layout) and the run service read the kind's entry here, never a
+kind name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from agents.state import PMState
+from kernel import kinds
+from kernel.artifacts import ArtifactBase
+from tools import render
+from tools.citations import StoredSignal, ValidationResult, validate_artifact
+from tools.topics import same_capability, same_subject
+
+#: How many signals one item (story, section, option) cites at most.
+CITES_PER_ITEM = 8
+
+
+@dataclass
+class Materials:
+    """Everything a drafting function may use (read from state)."""
+
+    goal: str
+    focus: str
+    audience: str
+    mode: str
+    evidence: dict[str, dict[str, Any]]
+    topics: list[dict[str, Any]]
+    criteria: dict[str, float]
+    findings: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    has_strategy: bool
+    feedback: str | None = None
+    fixes: list[dict[str, Any]] = field(default_factory=list)
+    workspace: str = ""
+    repo: str | None = None
+    since: str | None = None
+    until: str | None = None
+    strategy: dict[str, Any] | None = None
+    context: list[dict[str, Any]] = field(default_factory=list)
+    searched: list[str] = field(default_factory=list)
+    near: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_state(cls, state: PMState) -> Materials:
+        """Collect the drafting inputs from graph state."""
+        plan = state["plan"]
+        scores = state.get("scores") or {}
+        return cls(
+            goal=state["goal"], focus=plan.get("focus") or state["goal"], audience=plan.get("audience") or "exec",
+            mode=state.get("mode") or "offline", evidence=state.get("evidence") or {},
+            topics=scores.get("topics") or [], criteria=scores.get("criteria") or {},
+            findings=state.get("findings") or [], decisions=state.get("decisions") or [],
+            has_strategy=bool(scores.get("strategy")), feedback=state.get("human_feedback"),
+            fixes=state.get("review_notes") or [], workspace=state.get("workspace") or "",
+            repo=state.get("repo"), since=state.get("since"), until=state.get("until"), strategy=state.get("strategy"),
+            context=scores.get("context") or [], searched=scores.get("searched") or [],
+            near=scores.get("near") or [],
+        )
+
+    def __post_init__(self) -> None:
+        """Earlier decisions count only when they are about this goal (:func:`tools.topics.same_subject`)."""
+        goals = [self.focus, *self.searched]  # each on its own: a union of queries would match by accident
+        self.decisions = [d for d in self.decisions
+                          if any(same_subject(str(d.get("question") or ""), g) for g in goals)]
+
+    def also(self) -> str:
+        """Context only: topics the search found next to the goal but not about it, and the workspace's other themes.
+
+        'Found next to the goal, not about it: accept this card (10 signals) …' and 'Users also talk about …';
+        empty without either.
+        """
+        parts = []
+        names = [t["name"] for t in self.topics if t["signal_ids"]]
+        # Named like a topic of the goal ('sync' next to 'sync'): listing it would read as a contradiction.
+        near = [n for n in self.near if int(n.get("size") or 0) >= 3
+                and not any(same_capability(n["label"], name) for name in names)][:3]
+        if near:
+            parts.append("Found next to the goal, not about it: " + ", ".join(
+                f"{n['label']} ({n['size']} signals)" for n in near) + " — not used as evidence.")
+        if self.context:
+            parts.append("Users also talk about: " + ", ".join(
+                f"{c['label']} ({c['size']} signals)" for c in self.context[:5])
+                + " — context only, not part of this goal.")
+        return " ".join(parts)
+
+    def nothing_found(self) -> str:
+        """What to say when no relevant evidence was found: plainly, with what was searched."""
+        searched = "; ".join(f"'{q}'" for q in dict.fromkeys(self.searched)) or f"'{self.focus}'"
+        if self.near:
+            close = sum(int(n.get("size") or 0) for n in self.near)
+            return f"Not enough relevant evidence was found: the user memory was searched for {searched}; {close} " \
+                   f"signal{'s' if close != 1 else ''} came near it, too few or too far off to stand for a topic."
+        return f"No relevant evidence was found: the user memory was searched for {searched} and nothing stored is " \
+               f"about it."
+
+    def off_goal(self) -> set[str]:
+        """Evidence ids that are in the run but in none of the goal's topics (context): never cited."""
+        relevant = {sid for t in self.topics for sid in t["signal_ids"]}
+        return {sid for sid in self.evidence if sid not in relevant}
+
+    def ranked(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Topics with evidence, strongest RICE first (optionally of one kind)."""
+        topics = [t for t in self.topics if t["signal_ids"] and (kind is None or t["kind"] == kind)]
+        return sorted(topics, key=lambda t: (-t["rice"]["score"], t["id"]))
+
+    def cites(self, ids: list[str], limit: int = CITES_PER_ITEM) -> list[str]:
+        """The strongest ``limit`` ids of ``ids`` (by retrieval score), known evidence only."""
+        known = [sid for sid in ids if sid in self.evidence]
+        return sorted(known, key=lambda s: (-float(self.evidence[s].get("score") or 0.0), s))[:limit]
+
+    def topic_cites(self, topic: dict[str, Any], limit: int = CITES_PER_ITEM) -> list[str]:
+        """The ids a topic's item cites: in the scorer's order when it ranked them (``ranked``), else by score."""
+        if topic.get("ranked"):
+            return [sid for sid in topic["signal_ids"] if sid in self.evidence][:limit]
+        return self.cites(topic["signal_ids"], limit)
+
+    def evidence_for(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Evidence entries (contract shape) of cited ids."""
+        out, seen = [], set()
+        for sid in ids:
+            if sid in self.evidence and sid not in seen:
+                seen.add(sid)
+                row = self.evidence[sid]
+                out.append({"signal_id": sid, "quote": row["quote"], "source": row["source"],
+                            "user_id": row.get("user_id")})
+        return out
+
+DraftFn = Callable[[Materials], dict[str, Any]]
+CompleteFn = Callable[[BaseModel, Materials], dict[str, Any]]
+EditFn = Callable[[dict[str, Any], Materials], dict[str, Any]]
+CollectFn = Callable[[Materials], dict[str, dict[str, Any]]]
+#: What a run logs as its decision: (recommendation, rationale, cited signal ids).
+Decision = tuple[str, str, list[str]]
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    """A deliverable kind the planner may choose and the writer can draft.
+
+    Attributes:
+        kind: The kind's name, one of :data:`kernel.kinds.DELIVERABLE_KINDS`.
+        model: The artifact's pydantic model (``kernel.artifacts``); drafts are validated against it.
+        keywords: Words in a goal that make the planner pick this kind.
+        draft_offline: The deterministic drafter.
+        llm_schema: The structured-output schema of the model's draft (its docstrings are the prompt's
+            contract); without one the kind is always drafted offline.
+        complete_llm: Turns the model's draft into the artifact (ids, scores, counts computed here).
+        collect: Gathers extra evidence rows before drafting (commits, meeting turns …).
+        layout: The Markdown body layout (``tools.render``).
+        cited_lists: Lists whose items must cite evidence: validation drops an item left without any.
+        note_field: Where notes about dropped items or an unavailable model go.
+        fix: Applies the scorer's review fixes to a draft (mechanical, no model call).
+        revise: Applies a PM's revision offline.
+        check: Runs on every draft, offline or a model's (the story-quality check).
+        goal_topics: Drafted from the goal's topics: the model sees and may cite only their evidence.
+        needs_signals: False when the kind can be drafted with no ingested signal (a status update).
+        decision: What the run logs to the decision log from this kind's document.
+        decision_rank: Which kind's decision is logged when several are drafted (highest first).
+    """
+
+    kind: str
+    model: type[ArtifactBase]
+    keywords: tuple[str, ...]
+    draft_offline: DraftFn
+    llm_schema: type[BaseModel] | None = None
+    complete_llm: CompleteFn | None = None
+    collect: CollectFn | None = None
+    layout: render.Layout | None = None
+    cited_lists: tuple[str, ...] = ()
+    note_field: str | None = None
+    fix: EditFn | None = None
+    revise: EditFn | None = None
+    check: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    goal_topics: bool = False
+    needs_signals: bool = True
+    decision: Callable[[Mapping[str, Any]], Decision] | None = None
+    decision_rank: int = 0
+
+
+#: Every registered kind, in :data:`kernel.kinds.DELIVERABLE_KINDS` order once the package is imported.
+DELIVERABLES: dict[str, Deliverable] = {}
+
+
+def register(deliverable: Deliverable) -> Deliverable:
+    """Add a deliverable kind to the registry; its kind must be listed in :mod:`kernel.kinds`."""
+    if deliverable.kind not in kinds.DELIVERABLE_KINDS:
+        raise ValueError(f"deliverable kind {deliverable.kind!r} is not listed in kernel.kinds.DeliverableKind")
+    DELIVERABLES[deliverable.kind] = deliverable
+    return deliverable
+
+
+def render_markdown(artifact: Mapping[str, Any], *, escaped: bool = False) -> str:
+    """The Markdown document of an artifact, with its kind's layout (``tools.render.render_markdown``)."""
+    spec = DELIVERABLES.get(str(artifact.get("kind")))
+    return render.render_markdown(artifact, escaped=escaped, layout=spec.layout if spec else None)
+
+
+def validate(artifact: Mapping[str, Any], stored: Mapping[str, StoredSignal],
+             run_evidence: Mapping[str, str]) -> ValidationResult:
+    """Validate an artifact's citations with its kind's cited lists and note field (``tools.citations``)."""
+    spec = DELIVERABLES.get(str(artifact.get("kind")))
+    if spec is None:
+        return validate_artifact(artifact, stored, run_evidence)
+    return validate_artifact(artifact, stored, run_evidence, cited_lists=spec.cited_lists,
+                             note_field=spec.note_field)
+
+
+def with_note(doc: dict[str, Any], field_name: str, note: str) -> dict[str, Any]:
+    """``doc`` with ``note`` appended to its list ``field_name``."""
+    return {**doc, field_name: [*(doc.get(field_name) or []), note]}
+
+
+def revision_text(m: Materials) -> str:
+    """The PM's revision request, stripped ('' when there is none)."""
+    return (m.feedback or "").strip()

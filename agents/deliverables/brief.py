@@ -1,0 +1,225 @@
+"""Stakeholder brief: TL;DR, what users are telling us (sections with quotes and trends), proposal, risks, asks.
+
+Offline, one section per goal topic (at most :data:`MAX_BRIEF_THEMES`), headed by what users say
+(``common.section_heading``), and the memo's close-call rule for the proposal; the asks depend on the
+audience (exec, eng, sales). With a model, the sections' counts, users and trends are computed here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from agents.deliverables.base import Decision, Deliverable, Materials, register, revision_text, with_note
+from agents.deliverables.common import (
+    CitedQuote,
+    best_option,
+    close_call,
+    pick_quotes,
+    section_heading,
+    theme_users,
+    topic_for,
+)
+from kernel.artifacts import Brief
+from tools import scoring, trends
+from tools.render import Layout, bullets, cite, humanise, is_empty, mapping, one_line, render_value, section
+from tools.wording import PM, known_reporters, lower_first
+
+KIND = "brief"
+KEYWORDS = (" brief", "leadership", "stakeholder", " exec", "board", "update for")
+MAX_BRIEF_THEMES = 5
+
+
+def draft_brief(m: Materials) -> dict[str, Any]:
+    """A stakeholder brief for the plan's audience."""
+    themed = m.ranked("theme") or m.ranked()
+    themes = []
+    end = trends.evidence_end(m.evidence)
+    for topic in themed[:MAX_BRIEF_THEMES]:
+        theme = topic.get("theme") or {}
+        ids = m.topic_cites(topic)
+        themes.append({
+            "label": section_heading(topic, m),
+            "signals": int(theme.get("size") or topic["signals"]),
+            "users": theme_users(theme, topic["signal_ids"], m),
+            **trends.trend_fields(trends.evidence_trend(topic["signal_ids"], m.evidence, end)),
+            "quotes": pick_quotes(ids, m, theme, name=topic["name"]),
+            "citations": ids,
+        })
+    best = best_option(m)
+    cited = {sid for t in themed[:MAX_BRIEF_THEMES] for sid in t["signal_ids"]}
+    total_users = known_reporters(m.evidence[s] for s in cited if s in m.evidence)
+    undecided = close_call(m)  # the memo's rule: within the margin, the brief proposes no winner either
+    proposal = undecided or (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision criteria "
+                             f"({best['formulas']['total']})." if best else
+                             f"{PM}: no option is supported by enough evidence.")
+    risks = [f"'{t['label']}' is growing ({t['trend_counts']['text']})."
+             for t in themes if trends.is_growing(t["trend_counts"])]
+    churn_rows = [r for r in m.evidence.values() if r["signal_type"] == "churn_risk"]
+    if churn_rows:
+        accounts = len({r["account_id"] for r in churn_rows if r["account_id"]})
+        risks.append(f"{len(churn_rows)} churn-risk signals from {accounts} accounts in the evidence.")
+    risks += [f"Evidence for '{t['name']}' is thin (confidence {t['rice']['confidence']})."
+              for t in m.ranked()[:3] if t["rice"]["confidence"] < 0.5]
+    asks = {
+        "exec": [f"Approve prioritising {best['name']}." if best and not undecided else f"{PM}: which bet to fund.",
+                 f"{PM}: staffing for the top stories (effort estimates pending)."],
+        "eng": [f"Estimate effort for {', '.join(t['name'] for t in m.ranked()[:3])} "
+                f"(scores use a default of {scoring.DEFAULT_EFFORT} person-month).",
+                "Flag technical risks the user evidence cannot show."],
+        "sales": ["Tell affected accounts what is planned and when.",
+                  f"{PM}: which accounts get early access."],
+    }.get(m.audience, [f"{PM}: what we need from this audience."])
+    top = "; ".join(f"{lower_first(t['label'])} ({t['signals']} signals"
+                    + (f", {t['users']} users)" if t["users"] else ")") for t in themes[:3])
+    if themes:
+        who = (f"{total_users} users/accounts in the evidence" if total_users else
+               f"{len(cited)} signals in the evidence (users not recorded)")
+        tldr = (f"{who} for '{m.focus}'. What they report: {top}. "
+                + (undecided or (f"Recommendation: prioritise {best['name']} ({best['total']}/100)." if best
+                                 else "")))
+    else:
+        tldr = m.nothing_found()
+    tldr = f"{tldr.strip()} {m.also()}"
+    doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,  # type: ignore[arg-type]
+                tldr=tldr.strip(), proposal=proposal, risks=risks or ["No major risk signalled in the evidence."],
+                asks=asks).model_dump(mode="json")
+    doc["themes"] = themes
+    doc["evidence"] = m.evidence_for([sid for t in themes for sid in t["citations"]])
+    return doc
+
+
+# --------------------------------------------------------------------------- review fixes and PM revisions
+
+
+def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
+    """Apply the scorer's fixes: quote users in every section, write a missing TL;DR."""
+    themes = []
+    for theme in doc.get("themes") or []:
+        if not theme.get("quotes"):
+            theme = {**theme, "quotes": pick_quotes(theme.get("citations") or [], m, None)}
+        themes.append(theme)
+    doc = {**doc, "themes": themes}
+    if not str(doc.get("tldr") or "").strip():
+        doc["tldr"] = draft_brief(m)["tldr"]
+    doc["evidence"] = m.evidence_for([sid for t in themes for sid in t.get("citations") or []])
+    return doc
+
+
+_AUDIENCE = re.compile(r"\baudience\s*(?:to|:|=|is)?\s*(exec|eng|sales)\b", re.IGNORECASE)
+
+
+def revise(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
+    """Apply a PM's revision offline: 'audience eng' redrafts for that audience; the request is recorded in the asks."""
+    text = revision_text(m)
+    if not text:
+        return doc
+    audience = _AUDIENCE.search(text)
+    if audience:
+        m.audience = audience.group(1).lower()
+        doc = draft_brief(m)
+    return with_note(doc, "asks", f"PM revision: {text}")
+
+
+# --------------------------------------------------------------------------- LLM drafting
+
+
+class BriefThemeDraft(BaseModel):
+    """A theme to show the audience, with verbatim quotes."""
+
+    label: str
+    quotes: list[CitedQuote]
+    citations: list[str]
+
+
+class BriefDraft(BaseModel):
+    """A stakeholder brief."""
+
+    tldr: str
+    themes: list[BriefThemeDraft]
+    proposal: str
+    risks: list[str]
+    asks: list[str]
+
+
+def complete_brief(draft: BaseModel, m: Materials) -> dict[str, Any]:
+    """A brief from a model draft: theme counts and trends computed here."""
+    assert isinstance(draft, BriefDraft)
+    themes = []
+    off_topic = m.off_goal()
+    for t in draft.themes:
+        # As for stories: only the goal's evidence backs a section (unknown ids are left to validation).
+        quotes = [q for q in t.quotes if q.signal_id not in off_topic]
+        citations = [c for c in t.citations if c not in off_topic]
+        if (t.citations or t.quotes) and not (citations or quotes):
+            continue
+        t = t.model_copy(update={"quotes": quotes, "citations": citations})
+        topic = topic_for(t.label, t.citations, m)
+        theme = (topic or {}).get("theme") or {}
+        themes.append({"label": t.label, "signals": int(theme.get("size") or len(t.citations)),
+                       "users": theme_users(theme, (topic or {}).get("signal_ids") or list(t.citations), m),
+                       **trends.trend_fields(trends.evidence_trend((topic or {}).get("signal_ids") or t.citations,
+                                                                   m.evidence)),
+                       "quotes": [q.model_dump() for q in t.quotes], "citations": list(t.citations)})
+    found = any(t["signal_ids"] for t in m.topics)
+    if not found:  # nothing was found for the goal: say so, show no theme
+        themes = []
+    tldr = draft.tldr if found else f"{m.nothing_found()} {m.also()}".strip()
+    doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,  # type: ignore[arg-type]
+                tldr=tldr, proposal=draft.proposal, risks=draft.risks, asks=draft.asks).model_dump(mode="json")
+    doc["themes"] = themes
+    quoted = [{"signal_id": q["signal_id"], "quote": q["quote"], "source": "", "user_id": None}
+              for t in themes for q in t["quotes"]]
+    doc["evidence"] = quoted + m.evidence_for([s for t in themes for s in t["citations"]])
+    return doc
+
+
+# --------------------------------------------------------------------------- Markdown and decision log
+
+
+_PLACED = ("audience", "tldr", "themes", "proposal", "risks", "asks")
+
+
+def _render(doc: Mapping[str, Any]) -> list[str]:
+    lines = [f"**Audience:** {one_line(doc.get('audience'))}"] if one_line(doc.get("audience")) else []
+    lines += section("TL;DR", render_value(doc.get("tldr")))
+    themes = [t for t in doc.get("themes") or [] if isinstance(t, Mapping)]
+    if themes:
+        lines += ["", "## What users are telling us"]
+    for theme in themes:
+        # the trend as counts in equal windows (tools.trends); a bare percentage is never shown
+        counts = mapping(theme.get("trend_counts"))
+        facts = [f"{theme['signals']} signals" if isinstance(theme.get("signals"), int) else "",
+                 f"from {theme['users']} users" if isinstance(theme.get("users"), int) and theme["users"] else "",
+                 one_line(counts.get("text"))]
+        lines += ["", f"### {one_line(theme.get('label')) or 'Theme'}{cite(theme.get('citations'))}", ""]
+        if any(facts):
+            lines.append(" ".join(f for f in facts[:2] if f) + (" · " + facts[2] if facts[2] else ""))
+        for quote in theme.get("quotes") or []:
+            if isinstance(quote, Mapping) and one_line(quote.get("quote")):
+                mark = cite([quote["signal_id"]] if quote.get("signal_id") else [])
+                lines += [f"> “{one_line(quote['quote'])}”{mark}", ""]
+        rest = {k: v for k, v in theme.items()
+                if k not in {"label", "signals", "users", "trend", "trend_counts", "quotes", "citations"}
+                and not is_empty(v)}
+        lines += [f"- {humanise(k)}: {one_line(v)}" for k, v in rest.items() if one_line(v)]
+    lines += section("Proposal", render_value(doc.get("proposal")))
+    lines += section("Risks", bullets(doc.get("risks")))
+    lines += section("Asks", bullets(doc.get("asks")))
+    return lines
+
+
+def decision(doc: Mapping[str, Any]) -> Decision:
+    """The proposal as the run's decision, for the decision log."""
+    citations = sorted({sid for t in doc.get("themes") or [] for sid in t.get("citations") or []})
+    return str(doc.get("proposal") or ""), str(doc.get("tldr") or ""), citations
+
+
+register(Deliverable(
+    KIND, Brief, KEYWORDS, draft_brief, BriefDraft, complete_brief, layout=Layout(_render, frozenset(_PLACED)),
+    cited_lists=("themes",), note_field="risks", fix=fix, revise=revise, goal_topics=True, decision=decision,
+    decision_rank=2,
+))

@@ -1,0 +1,241 @@
+"""Decision memo: the question, criteria with weights, scored options, recommendation, risks, unknowns.
+
+The options are the goal's (``X before Y``, ``X or Y``) or, when it names none, its strongest topics;
+their scores come from the scorer, never from a model. Within :data:`common.CLOSE_CALL` points the memo
+recommends nothing: the PM decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from agents.deliverables.base import Decision, Deliverable, Materials, register, revision_text, with_note
+from agents.deliverables.common import CLOSE_CALL, topic_for
+from agents.scorer import score_topic
+from kernel.artifacts import Criterion, DecisionMemo
+from tools import scoring
+from tools.render import Layout, bullets, cite, humanise, is_empty, mapping, one_line, render_value, section
+from tools.topics import option_phrase
+from tools.wording import PM, from_reporters
+
+KIND = "decision_memo"
+KEYWORDS = ("should we", "decide", "decision", " vs ", " vs. ", "versus", " before ", " or not", " memo",
+            "trade-off", "tradeoff", "instead of")
+
+
+def _option(topic: dict[str, Any], m: Materials) -> dict[str, Any]:
+    scores: dict[str, Any] = dict(topic["criteria"])
+    scores["rice"] = topic["rice"]["score"]
+    scores["formulas"] = topic["formulas"]
+    return {"name": topic["name"], "description": _option_description(topic, m),
+            "scores": scores, "total": topic["total"], "citations": m.cites(topic["signal_ids"])}
+
+
+_OPTION_TEMPLATE = re.compile(r"(Prioritise|Choose) (.+) (ahead of|over) (.+)\.")
+
+
+def _option_description(topic: dict[str, Any], m: Materials) -> str:
+    """The option's description; the planner's 'Prioritise X ahead of Y.' with X and Y as noun phrases."""
+    description = str(topic.get("description") or f"Focus on {topic['name']}.")
+    match = _OPTION_TEMPLATE.fullmatch(description)
+    if not match or match.group(2) != topic["name"]:
+        return description
+    goal = f"{m.goal} {m.focus}"
+    others = ", ".join(option_phrase(o, goal) for o in match.group(4).split(", "))
+    return f"{match.group(1)} {option_phrase(topic['name'], goal)} {match.group(3)} {others}."
+
+
+def draft_decision_memo(m: Materials) -> dict[str, Any]:
+    """A decision memo over the options (or, when the goal names none, the strongest themes)."""
+    option_topics = [t for t in m.topics if t["kind"] == "option"] or m.ranked("theme")[:3]
+    options = sorted((_option(t, m) for t in option_topics if t["signal_ids"]), key=lambda o: -o["total"])
+    unsupported = [t["name"] for t in option_topics if not t["signal_ids"]]
+    rows = [m.evidence[sid] for sid in dict.fromkeys(s for t in option_topics for s in t["signal_ids"])
+            if sid in m.evidence]
+    kinds = sorted({r["kind"] for r in rows})
+    who = from_reporters(rows)
+    sources = f"{who} ({', '.join(kinds)})" if who.startswith("from") else f"({', '.join(kinds)}; {who})"
+    context = (f"Evidence: {len(rows)} signals {sources}, each "
+               f"option with its own. " if rows else f"{m.nothing_found()} ") + \
+        f"Criteria weights: {', '.join(f'{k} {v}' for k, v in m.criteria.items())}."
+    if m.also():
+        context += f" {m.also()}"
+    if m.decisions:
+        context += " Earlier decisions: " + "; ".join(
+            f"{d.get('question')} → {d.get('recommendation')} (run {d.get('run_id')})" for d in m.decisions[:2])
+    if len(options) >= 2:
+        best, runner_up = options[0], options[1]
+        margin = round(best["total"] - runner_up["total"], 1)
+        if margin < CLOSE_CALL:
+            recommendation = (f"Too close to call on the evidence: {best['name']} {best['total']} vs "
+                              f"{runner_up['name']} {runner_up['total']} (margin {margin}). {PM}.")
+        else:
+            recommendation = (f"{best['name']} first: {best['total']}/100 vs {runner_up['total']}/100 for "
+                              f"{runner_up['name']} (margin {margin}), driven by "
+                              f"{_driver(best, runner_up, m.criteria)}.")
+    elif options:
+        recommendation = f"{options[0]['name']}: the only option with stored evidence ({options[0]['total']}/100)."
+    else:
+        recommendation = f"{PM}: no option is supported by stored user evidence."
+    risks = []
+    for option in options[1:]:
+        churn = [sid for sid in option["citations"] if m.evidence[sid]["signal_type"] == "churn_risk"]
+        risks.append(f"Deferring {option['name']}: {len(option['citations'])} cited signals"
+                     + (f", {len(churn)} of them churn risks." if churn else "."))
+    unknowns = [f"No stored user evidence for option '{name}'; it could not be scored." for name in unsupported]
+    if not m.has_strategy:
+        unknowns.append("No strategy file given: strategic alignment was not assessed.")
+    defaults = [t["name"] for t in option_topics if t["signal_ids"] and t["rice"]["effort_source"] == "default"]
+    if defaults:
+        unknowns.append(f"{PM}: effort of {', '.join(defaults)} (default {scoring.DEFAULT_EFFORT} person-month used).")
+    doc = DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,  # type: ignore[arg-type]
+                       context=context, criteria=[Criterion(name=k, weight=v) for k, v in m.criteria.items()],
+                       recommendation=recommendation, risks=risks, unknowns=unknowns).model_dump(mode="json")
+    doc["options"] = options
+    doc["evidence"] = m.evidence_for([sid for o in options for sid in o["citations"]])
+    return doc
+
+
+def _driver(best: dict[str, Any], other: dict[str, Any], criteria: dict[str, float]) -> str:
+    gains = {name: weight * (float(best["scores"].get(name, 0)) - float(other["scores"].get(name, 0)))
+             for name, weight in criteria.items()}
+    name = max(gains, key=lambda k: gains[k])
+    return f"{name} ({best['scores'].get(name)} vs {other['scores'].get(name)})"
+
+
+# --------------------------------------------------------------------------- review fixes and PM revisions
+
+
+def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
+    """Apply the scorer's fixes: cite the scored topic's evidence for an uncited option, state a recommendation."""
+    topics = {t["name"]: t for t in m.topics}
+    options = []
+    for option in doc.get("options") or []:
+        if not option.get("citations") and option["name"] in topics:
+            option = {**option, "citations": m.cites(topics[option["name"]]["signal_ids"])}
+        options.append(option)
+    doc = {**doc, "options": options}
+    if not str(doc.get("recommendation") or "").strip():
+        best = max(options, key=lambda o: o.get("total", 0), default=None)
+        doc["recommendation"] = f"{best['name']} ({best.get('total')}/100)." if best else PM
+    doc["evidence"] = m.evidence_for([sid for o in options for sid in o["citations"]])
+    return doc
+
+
+def revise(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
+    """Record a PM's revision offline in the unknowns (scores are not rewritten by hand)."""
+    text = revision_text(m)
+    return with_note(doc, "unknowns", f"PM revision: {text}") if text else doc
+
+
+# --------------------------------------------------------------------------- LLM drafting
+
+
+class OptionDraft(BaseModel):
+    """An option of the decision (use the scored topic names)."""
+
+    name: str
+    description: str
+    citations: list[str]
+
+
+class DecisionMemoDraft(BaseModel):
+    """A decision memo; the scores are attached from the scorer, not written by you."""
+
+    context: str
+    options: list[OptionDraft]
+    recommendation: str
+    risks: list[str]
+    unknowns: list[str]
+
+
+def complete_decision_memo(draft: BaseModel, m: Materials) -> dict[str, Any]:
+    """A decision memo from a model draft: criteria and option scores attached from the scorer."""
+    assert isinstance(draft, DecisionMemoDraft)
+    options = []
+    off_topic = m.off_goal()
+    for o in draft.options:
+        o = o.model_copy(update={"citations": [c for c in o.citations if c not in off_topic]})
+        topic = topic_for(o.name, o.citations, m)
+        if topic is not None and topic["name"].lower() == o.name.lower():
+            scored = _option(topic, m)
+        else:
+            pseudo = {"name": o.name, "description": o.description, "signal_ids": [c for c in o.citations
+                                                                                   if c in m.evidence], "theme": None}
+            # Scored against the same strategy as the planned options (keyword and word-overlap
+            # alignment), so its total is on the same criteria and comparable.
+            strategy = scoring.Strategy.from_dict(m.strategy, source=m.strategy.get("source", "")) \
+                if m.strategy else None
+            scored = {**pseudo, **score_topic(pseudo, m.evidence, strategy, m.criteria, None)}
+            scored = _option(scored, m)
+        options.append({**scored, "name": o.name, "description": o.description, "citations": list(o.citations)})
+    doc = DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,  # type: ignore[arg-type]
+                       context=draft.context, criteria=[Criterion(name=k, weight=v) for k, v in m.criteria.items()],
+                       recommendation=draft.recommendation, risks=draft.risks,
+                       unknowns=draft.unknowns).model_dump(mode="json")
+    doc["options"] = sorted(options, key=lambda o: -o["total"])
+    doc["evidence"] = m.evidence_for([sid for o in options for sid in o["citations"]])
+    return doc
+
+
+# --------------------------------------------------------------------------- Markdown and decision log
+
+
+
+_PLACED = ("question", "context", "criteria", "options", "recommendation", "risks", "unknowns")
+
+
+def _render(doc: Mapping[str, Any]) -> list[str]:
+    lines = section("Question", render_value(doc.get("question")))
+    lines += section("Context", render_value(doc.get("context")))
+    criteria = [c for c in doc.get("criteria") or [] if isinstance(c, Mapping) and one_line(c.get("name"))]
+    lines += section("Criteria", [f"- {one_line(c['name'])}" + (f": weight {one_line(c.get('weight'))}"
+                                                               if one_line(c.get("weight")) else "")
+                                  for c in criteria])
+    options = [o for o in doc.get("options") or [] if isinstance(o, Mapping)]
+    lines += ["", "## Options", ""]
+    if options:
+        names = [one_line(c["name"]) for c in criteria]
+        if names:
+            lines.append("| option | " + " | ".join(names) + " | total |")
+            lines.append("|---" * (len(names) + 2) + "|")
+            for option in options:
+                scores = mapping(option.get("scores"))
+                cells = [f"{scores[n]:.2f}" if isinstance(scores.get(n), float) else one_line(scores.get(n))
+                         for n in names]
+                total = one_line(option.get("total"))
+                lines.append(f"| {one_line(option.get('name'))} | " + " | ".join(cells) +
+                             f" | {f'**{total}**' if total else ''} |")
+        for option in options:
+            lines += ["", f"### {one_line(option.get('name')) or 'Option'}{cite(option.get('citations'))}", ""]
+            if one_line(option.get("description")):
+                lines.append(one_line(option.get("description")))
+            scores = mapping(option.get("scores"))
+            formulas = mapping(scores.get("formulas"))
+            lines += [f"- {one_line(f)}" for f in formulas.values() if one_line(f)]
+            rest = {k: v for k, v in option.items()
+                    if k not in {"name", "description", "scores", "total", "citations"} and not is_empty(v)}
+            lines += [f"- {humanise(k)}: {one_line(v)}" for k, v in rest.items() if one_line(v)]
+    else:
+        lines.append("_No option is supported by stored evidence._")
+    lines += section("Recommendation", render_value(doc.get("recommendation")))
+    lines += section("Risks", bullets(doc.get("risks")))
+    lines += section("Unknowns", bullets(doc.get("unknowns")))
+    return lines
+
+
+def decision(doc: Mapping[str, Any]) -> Decision:
+    """The recommendation as the run's decision, for the decision log."""
+    citations = sorted({sid for o in doc.get("options") or [] for sid in o.get("citations") or []})
+    return str(doc.get("recommendation") or ""), str(doc.get("context") or ""), citations
+
+
+register(Deliverable(
+    KIND, DecisionMemo, KEYWORDS, draft_decision_memo, DecisionMemoDraft, complete_decision_memo,
+    layout=Layout(_render, frozenset(_PLACED)), cited_lists=("options",), note_field="unknowns", fix=fix,
+    revise=revise, goal_topics=True, decision=decision, decision_rank=3,
+))

@@ -1,0 +1,378 @@
+"""Requirements: problem, goals, non-goals, user stories with Given/When/Then criteria, success metrics.
+
+Offline, one story per goal topic (strongest RICE first, at most :data:`MAX_STORIES`): the capability
+in the evidence's words, a benefit a cited quote states (else ``[PM to decide]``), criteria about the
+situation a cited quote reports. With a model, the stories are the model's and ids, RICE, priority
+and type are computed here. The story-quality check (``tools.story_quality``) runs on every draft.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agents.deliverables.base import Decision, Deliverable, Materials, register, revision_text, with_note
+from agents.deliverables.common import rice_of, section_heading, topic_for
+from kernel.artifacts import Requirements
+from tools import scoring, story_quality, trends
+from tools.render import (
+    Layout,
+    bullets,
+    cite,
+    humanise,
+    is_empty,
+    mapping,
+    one_line,
+    render_value,
+    section,
+    story_sentence,
+)
+from tools.wording import (
+    PM,
+    benefit,
+    capability,
+    distinct_topics,
+    example_report,
+    from_reporters,
+    lower_first,
+    persona,
+    requirement_type,
+    short_id,
+    subject,
+    topic_nature,
+)
+
+KIND = "requirements"
+KEYWORDS = (" requirement", " prd", " stories", " story", " spec ")
+MAX_STORIES = 6
+_SLOW = re.compile(r"\b(slow|seconds?|minutes?|lag|latency|timeout|takes forever|loading)\b", re.IGNORECASE)
+
+
+def _situation(ids: list[str], name: str, evidence: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    """(signal id, quote) that shows the reported situation best: short, whole, and naming the topic."""
+    words = {w.lower() for w in re.findall(r"\w+", name)}
+    candidates = [(sid, evidence[sid]["quote"]) for sid in ids if sid in evidence]
+    whole = [(sid, q) for sid, q in candidates if len(q) <= 160]
+    pool = whole or candidates
+    if not pool:
+        return "", ""
+    sid, quote = max(pool, key=lambda c: (len(words & {w.lower() for w in re.findall(r"\w+", c[1])}), -len(c[1])))
+    return sid, (quote if len(quote) <= 160 else "")
+
+
+def _baseline(topic: dict[str, Any], m: Materials, noun: str) -> str:
+    """'1.8 reports/week in the last 4 weeks' where the evidence's dates allow, else '7 reports in the period'."""
+    trend = trends.evidence_trend(topic["signal_ids"], m.evidence)
+    if trend is not None and not trend.empty:
+        return f"{trend.after_rate()} {noun}/week in the last {trend.window_days // 7} weeks"
+    return f"{topic['signals']} {noun} in the period"
+
+
+def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str | None = None) -> dict[str, Any]:
+    """One user story (with criteria, type, RICE and citations) from a scored topic.
+
+    The capability is named in the evidence's words, the benefit is one a cited quote states (else
+    ``[PM to decide]``), and the criteria refer to the situation a cited quote reports.
+    """
+    ids = m.topic_cites(topic)
+    name = want or subject(topic["name"])
+    role = persona(topic["signal_ids"], m.evidence)
+    nature = topic_nature(topic, m.evidence)
+    i_want = capability(name, nature, example_report(ids, name, nature, m.evidence, role))
+    so_that = benefit(ids, m.evidence) or PM
+    sid, quote = _situation(ids, name, m.evidence)
+    said = f"{short_id(sid)}: “{quote}”" if quote else short_id(sid)
+    a_role = f"{story_quality.article(role)} {role}"
+    if nature == "question":
+        criteria = [
+            f"Given {a_role} with the question asked in {said}, When they look for the answer, "
+            f"Then they find it without contacting support",
+            f"Given the answer is published, When {PM} weeks have passed, Then questions like {short_id(sid)} "
+            f"fall below {PM} per week (baseline: {_baseline(topic, m, 'questions')})",
+        ]
+    elif nature == "problem":
+        criteria = [
+            f"Given {a_role} in the situation reported in {said}, When they do the same after the change, "
+            f"Then the reported problem does not happen",
+            f"Given the change is released, When {PM} weeks have passed, Then new reports like {short_id(sid)} "
+            f"fall below {PM} per week (baseline: {_baseline(topic, m, 'reports')})",
+        ]
+    else:
+        criteria = [
+            f"Given {a_role} who asked for it in {said}, When they use {name}, Then it does what they asked for",
+            f"Given {a_role} who has never used {name}, When they look for it, Then they find it without help "
+            f"within {PM} steps",
+        ]
+    if any(_SLOW.search(m.evidence[s]["quote"]) for s in ids):
+        criteria.append(f"Given a typical {role} workload, When they use {name}, Then it responds within {PM} seconds")
+    rice = topic["rice"]
+    return {
+        "id": f"S{number}",
+        "as_a": role,
+        "i_want": i_want,
+        "so_that": so_that,
+        "acceptance_criteria": criteria,
+        "priority": scoring.priority(rice["score"]),
+        "type": requirement_type(f"{name} {quote}"),
+        "rice": rice,
+        "citations": ids,
+        "topic": topic["name"],
+    }
+
+
+def _split_atomic(core: str) -> list[str]:
+    parts = [p.strip() for p in re.split(r"\s*(?:\band\b|&|;|,|\bas well as\b)\s*", core) if p.strip()]
+    return parts or [core]
+
+
+def story_topics(m: Materials) -> list[dict[str, Any]]:
+    """The topics stories are written for: the goal's topics (options only when there are none)."""
+    return distinct_topics(m.ranked("theme") or m.ranked())
+
+
+def draft_requirements(m: Materials) -> dict[str, Any]:
+    """Requirements from the goal's strongest topics; none (said plainly) when nothing relevant was found."""
+    candidates = story_topics(m)
+    topics = candidates[:MAX_STORIES]
+    stories = [story_from_topic(topic, m, i) for i, topic in enumerate(topics, 1)]
+    left_out = candidates[MAX_STORIES:]
+    all_ids = sorted({sid for t in topics for sid in t["signal_ids"]})
+    reporters = from_reporters([m.evidence[s] for s in all_ids if s in m.evidence])
+    names = "; ".join(lower_first(section_heading(t, m)) for t in topics[:3])
+    defaults = [t["name"] for t in topics if t["rice"]["effort_source"] == "default"]
+    open_questions = [f"{PM}: effort estimates — a default of {scoring.DEFAULT_EFFORT} person-month was used for: "
+                      f"{', '.join(defaults)}."] if defaults else []
+    open_questions += [f"{PM}: {s['id']} — which benefit do users expect? None of its quotes states one."
+                       for s in stories if s["so_that"] == PM]
+    open_questions += [f"Earlier decision (run {d.get('run_id')}): {d.get('question')} → {d.get('recommendation')}"
+                       for d in m.decisions[:2]]
+    if stories:
+        problem = (f"{len(all_ids)} signals ({reporters}) are about the goal ('{m.focus}'). "
+                   f"What they say: {names}.")
+    else:
+        problem = m.nothing_found()
+        topic = m.searched[0] if m.searched else m.focus
+        open_questions.insert(0, f"{PM}: gather evidence about {topic} (interviews, tickets, a survey) "
+                                 f"before writing stories.")
+    problem = f"{problem} {m.also()}".strip()
+    doc = Requirements(
+        title=f"Requirements: {m.focus}"[:120],
+        mode=m.mode,  # type: ignore[arg-type]
+        problem=problem,
+        goals=[f"{s['i_want'][:1].upper()}{s['i_want'][1:]} for the {s['as_a']} ({s['rice']['formula']})"
+               for s in stories[:3]],
+        non_goals=[f"{t['name']} (weaker evidence: RICE {t['rice']['score']})" for t in left_out[:3]]
+        or ([f"{PM}: anything outside the stories below"] if stories else []),
+        open_questions=open_questions,
+        success_metrics=[_metric(s, topics, m) for s in stories],
+    ).model_dump(mode="json")
+    doc["stories"] = stories
+    doc["evidence"] = m.evidence_for([sid for s in stories for sid in s["citations"]])
+    return doc
+
+
+def _metric(story: dict[str, Any], topics: list[dict[str, Any]], m: Materials) -> str:
+    """A success metric tied to the story's own topic and baseline (a weekly rate only where dates allow one)."""
+    if story["i_want"].startswith(("a fix for", "answers to questions")):
+        like = short_id(story["citations"][0]) if story["citations"] else "these"
+        trend = trends.evidence_trend(_topic_ids(story, topics), m.evidence)
+        if trend is not None and not trend.empty:
+            return f"{story['id']}: reports like {like} drop from {trend.after_rate()} to {PM} per week"
+        return (f"{story['id']}: reports like {like} ({_topic_signals(story, topics)} signals in the period) "
+                f"drop to {PM} per week")
+    return f"{story['id']}: {PM} % of {story['as_a']}s use it within {PM} weeks of release"
+
+
+def _topic_ids(story: dict[str, Any], topics: list[dict[str, Any]]) -> list[str]:
+    for topic in topics:
+        if set(story["citations"]) & set(topic["signal_ids"]):
+            return list(topic["signal_ids"])
+    return list(story["citations"])
+
+
+def _topic_signals(story: dict[str, Any], topics: list[dict[str, Any]]) -> int:
+    for topic in topics:
+        if set(story["citations"]) & set(topic["signal_ids"]):
+            return int(topic["signals"])
+    return len(story["citations"])
+
+
+# --------------------------------------------------------------------------- review fixes and PM revisions
+
+
+def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
+    """Apply the scorer's fixes: drop uncited stories, split compound ones, Given/When/Then, add missing stories."""
+    notes = [n for n in m.fixes if n["kind"] == KIND]
+    stories = list(doc.get("stories") or [])
+    by_target = {n["target"]: n for n in notes}
+    fixed: list[dict[str, Any]] = []
+    for story in stories:
+        problems = [n["problem"] for n in notes if n["target"] == story["id"]]
+        if "story cites no evidence" in problems:
+            continue
+        story = dict(story)
+        for part in ("as_a", "i_want", "so_that"):
+            if not str(story.get(part) or "").strip():
+                story[part] = PM
+        a_role = f"{story_quality.article(story['as_a'])} {story['as_a']}"
+        criteria = [c if re.match(r"^\s*given\b.+\bwhen\b.+\bthen\b", c, re.I | re.S)
+                    else f"Given {a_role}, When they use {story['i_want']}, Then {c}"
+                    for c in story.get("acceptance_criteria") or []]
+        story["acceptance_criteria"] = criteria or [
+            f"Given {a_role}, When they use {story['i_want']}, Then {PM}"]
+        if "story is not atomic" in problems:
+            for part in _split_atomic(story["i_want"]):
+                fixed.append({**story, "i_want": part})
+        else:
+            fixed.append(story)
+    for target, note in by_target.items():
+        topic = next((t for t in m.topics if t["id"] == target), None)
+        if topic is not None and "has no story" in note["problem"]:
+            fixed.append(story_from_topic(topic, m, 0))
+    for i, story in enumerate(fixed, 1):
+        story["id"] = f"S{i}"
+    doc = {**doc, "stories": fixed}
+    doc["evidence"] = m.evidence_for([sid for s in fixed for sid in s["citations"]])
+    return doc
+
+
+_DROP = re.compile(r"\b(?:drop|remove|delete)\s+(?:story\s+)?(S\d+)\b", re.IGNORECASE)
+
+
+def revise(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
+    """Apply a PM's revision offline: 'drop S2' is executed; the request is recorded in the open questions."""
+    text = revision_text(m)
+    if not text:
+        return doc
+    drops = {d.upper() for d in _DROP.findall(text)}
+    if drops:
+        doc = {**doc, "stories": [s for s in doc.get("stories") or [] if s["id"].upper() not in drops]}
+        doc["evidence"] = m.evidence_for([sid for s in doc["stories"] for sid in s["citations"]])
+    return with_note(doc, "open_questions", f"PM revision: {text}")
+
+
+# --------------------------------------------------------------------------- LLM drafting
+
+
+class StoryDraft(BaseModel):
+    """A user story: one capability, testable Given/When/Then criteria, cited evidence."""
+
+    as_a: str = Field(description="The user role.")
+    i_want: str = Field(description="One capability (atomic: no 'and').")
+    so_that: str = Field(description="The benefit, or '[PM to decide]'.")
+    acceptance_criteria: list[str] = Field(description="Each 'Given …, When …, Then …'.")
+    citations: list[str] = Field(description="Signal ids from the evidence that support the story.")
+
+
+class RequirementsDraft(BaseModel):
+    """Product requirements grounded in the evidence."""
+
+    problem: str
+    goals: list[str]
+    non_goals: list[str]
+    stories: list[StoryDraft]
+    open_questions: list[str]
+    success_metrics: list[str]
+
+
+def complete_requirements(draft: BaseModel, m: Materials) -> dict[str, Any]:
+    """Requirements from a model draft: ids, RICE, priority and type computed here."""
+    assert isinstance(draft, RequirementsDraft)
+    relevant = {sid for t in m.topics for sid in t["signal_ids"]}
+    off_topic = m.off_goal()
+    stories: list[dict[str, Any]] = []
+    for s in draft.stories:
+        # Only evidence about the goal may back a story: citations of the run's other evidence (context) are
+        # removed here, and a story left with none of its own is not kept. Unknown ids stay for validation,
+        # which drops and counts them.
+        kept = [c for c in s.citations if c not in off_topic]
+        if s.citations and not kept:
+            continue
+        s = s.model_copy(update={"citations": kept})
+        i = len(stories) + 1
+        topic = topic_for(s.i_want, s.citations, m)
+        rice = topic["rice"] if topic else rice_of(s.citations, m)
+        stories.append({"id": f"S{i}", "as_a": s.as_a, "i_want": s.i_want, "so_that": s.so_that,
+                        "acceptance_criteria": s.acceptance_criteria, "priority": scoring.priority(rice["score"]),
+                        "type": requirement_type(f"{s.i_want} so that {s.so_that}"), "rice": rice,
+                        "citations": list(s.citations)})
+    if not relevant:  # nothing was found for the goal: no story, whatever the model wrote
+        stories = []
+    problem = draft.problem if stories else m.nothing_found()
+    doc = Requirements(title=f"Requirements: {m.focus}"[:120], mode=m.mode, problem=problem,  # type: ignore[arg-type]
+                       goals=draft.goals if stories else [], non_goals=draft.non_goals,
+                       open_questions=draft.open_questions,
+                       success_metrics=draft.success_metrics).model_dump(mode="json")
+    doc["stories"] = stories
+    doc["evidence"] = m.evidence_for([sid for s in stories for sid in s["citations"]])
+    return doc
+
+
+# --------------------------------------------------------------------------- Markdown and decision log
+
+
+_STORY_PLACED = frozenset({"id", "as_a", "i_want", "so_that", "acceptance_criteria", "priority", "type", "rice",
+                           "citations"})
+
+
+
+_PLACED = ("problem", "goals", "non_goals", "stories", "open_questions", "success_metrics")
+
+
+def _render(doc: Mapping[str, Any]) -> list[str]:
+    lines = section("Problem", render_value(doc.get("problem")))
+    lines += section("Goals", bullets(doc.get("goals")))
+    lines += section("Non-goals", bullets(doc.get("non_goals")))
+    stories = [s for s in doc.get("stories") or [] if isinstance(s, Mapping)]
+    if stories:
+        lines += ["", "## User stories"]
+    for n, story in enumerate(stories, start=1):
+        heading = " — ".join(t for t in (one_line(story.get("id")) or f"Story {n}", one_line(story.get("i_want"))) if t)
+        lines += ["", f"### {heading}", ""]
+        sentence = story_sentence(story)
+        if sentence or story.get("citations"):
+            lines += [f"{sentence}{cite(story.get('citations'))}".strip(), ""]
+        priority, kind = one_line(story.get("priority")), one_line(story.get("type"))
+        facts = " · ".join(f for f in (f"Priority: **{priority}**" if priority else "",
+                                       f"Type: {kind}" if kind else "") if f)
+        if facts:
+            lines.append(f"- {facts}")
+        rice = mapping(story.get("rice"))
+        if one_line(rice.get("formula")):
+            lines.append(f"- {one_line(rice['formula'])}")
+        criteria = [c for c in story.get("acceptance_criteria") or [] if one_line(c)]
+        if criteria:
+            lines.append("- Acceptance criteria:")
+            lines += [f"  - {one_line(c)}" for c in criteria]
+        for key, value in story.items():
+            if key in _STORY_PLACED or is_empty(value):
+                continue
+            rendered = render_value(value)
+            if len(rendered) == 1 and not rendered[0].startswith("- "):
+                lines.append(f"- {humanise(key)}: {rendered[0]}")
+            elif rendered:
+                lines.append(f"- {humanise(key)}:")
+                lines += [f"  {line}" for line in rendered]
+    lines += section("Open questions", bullets(doc.get("open_questions")))
+    lines += section("Success metrics", bullets(doc.get("success_metrics")))
+    return lines
+
+
+
+def decision(doc: Mapping[str, Any]) -> Decision:
+    """The stories as the run's decision, for the decision log."""
+    stories = doc.get("stories") or []
+    recommendation = "; ".join(f"{s['id']}: {s['i_want']} ({s['priority']})" for s in stories[:5])
+    citations = sorted({sid for s in stories for sid in s.get("citations") or []})
+    return recommendation, str(doc.get("problem") or ""), citations
+
+
+register(Deliverable(
+    KIND, Requirements, KEYWORDS, draft_requirements, RequirementsDraft, complete_requirements,
+    layout=Layout(_render, frozenset(_PLACED)), cited_lists=("stories",), note_field="open_questions",
+    fix=fix, revise=revise, check=story_quality.review_requirements, goal_topics=True, decision=decision,
+    decision_rank=1,
+))
