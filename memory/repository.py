@@ -12,6 +12,7 @@ collection holds theme snapshots.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -357,6 +358,10 @@ class WorkspaceMemory:
             self._store.upsert(META, [Point(id=self._journal_id(), vector=[1.0], payload=record)])
             self._store.upsert(self._memory.claims, claim_points)
             self._store.upsert(self._memory.signals, signal_points)
+
+    def deferred_flush(self) -> contextlib.AbstractContextManager[None]:
+        """Writes in the block may be persisted later, as :meth:`VectorStore.deferred_flush` says (an ingest)."""
+        return self._store.deferred_flush()
 
     def _journal_id(self) -> str:
         return str(uuid.uuid5(ID_NAMESPACE, f"{_JOURNAL_DOC}\x1f{self.workspace}"))

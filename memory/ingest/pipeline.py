@@ -84,7 +84,7 @@ def ingest_files(
     redactor = Redactor() if get_settings().redact_pii else None
     memory.recover()
     done = 0
-    with _Pipeline(memory, redactor, report, on_batch) as pipeline:
+    with memory.deferred_flush(), _Pipeline(memory, redactor, report, on_batch) as pipeline:
         for source in sources:
             batch: list[RawRow] = []
             for item in source.rows():
@@ -102,7 +102,8 @@ def ingest_files(
             done += source.consumed
             if progress is not None:
                 pipeline.then(functools.partial(progress, done, total))
-    memory.recover()  # every batch is complete: this only drops the last redo record
+        pipeline.close()
+        memory.recover()  # every batch is complete: this only drops the last redo record
     return report
 
 
@@ -183,6 +184,10 @@ class _Pipeline:
                                  previous.signals if previous is not None else (), self._executor)
         if previous is not None:
             self._store(previous)
+
+    def close(self) -> None:
+        """Store the last batch (then progress callbacks have all run)."""
+        self._finish()
 
     def then(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once every batch added so far is stored (now, if it is)."""

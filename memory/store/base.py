@@ -161,6 +161,15 @@ class VectorStore(ABC):
         """
         return contextlib.nullcontext()
 
+    def deferred_flush(self) -> contextlib.AbstractContextManager[None]:
+        """Within the block, writes may persist their segments later (a long ingest); flushed on exit.
+
+        A no-op for server backends. The embedded backend still logs every write to its write-ahead
+        log before returning, so a killed process loses nothing acknowledged (the next open replays
+        the log); it flushes at most every ``flush_interval_s`` and when the block ends.
+        """
+        return contextlib.nullcontext()
+
     def optimize(self, collection: str) -> None:  # noqa: B027 - optional hook
         """Build indexes / merge segments after a large write (embedded backend)."""
 

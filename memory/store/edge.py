@@ -37,74 +37,28 @@ import qdrant_edge as qe
 from kernel.errors import ConfigError, InputError, TransientError, one_line
 from memory.store.base import (
     CollectionSpec,
-    Condition,
     Filter,
     Point,
-    Range,
     Record,
     Scalar,
     SparseVector,
     VectorStore,
 )
+from memory.store.edge_convert import DENSE, SPARSE, _engine_failure, _record, to_edge_filter
 
 logger = logging.getLogger(__name__)
 
-DENSE = "dense"
-SPARSE = "bm25"
 RRF_K = 60
 _CONFIG_FILE = "edge_config.json"
 _UPSERT_BATCH = 512
 
+#: Longest time a write inside :meth:`EdgeStore.deferred_flush` stays unflushed (only in the WAL).
+FLUSH_INTERVAL_S = 10.0
 #: Default wait for a store held by another process before giving up.
 LOCK_TIMEOUT_S = 60.0
 #: Default free space a write must leave on the store's file system (a full disk is SIGBUS).
 MIN_FREE_BYTES = 64 * 1024 * 1024
 _MIB = 1024 * 1024
-
-
-def _engine_failure(exc: BaseException) -> bool:
-    """Whether ``exc`` is the engine (or the OS) failing, rather than a bug in the caller.
-
-    qdrant-edge raises plain ``Exception`` for runtime errors ("Service runtime error: …") and
-    ``ValueError`` for arguments it cannot parse (a bug: left alone).
-    """
-    return isinstance(exc, OSError) or (type(exc) is Exception and "runtime error" in str(exc).lower())
-
-
-def _condition(cond: Condition) -> Any:
-    if isinstance(cond, Range):
-        return qe.FieldCondition(cond.key, range=qe.RangeFloat(gte=cond.gte, lte=cond.lte))
-    if cond.any_of is not None:
-        return qe.FieldCondition(cond.key, match=qe.MatchAny(list(cond.any_of)))  # type: ignore[arg-type]
-    if cond.value is None:
-        return qe.IsNullCondition(cond.key)
-    return qe.FieldCondition(cond.key, match=qe.MatchValue(cond.value))  # type: ignore[arg-type]
-
-
-def to_edge_filter(flt: Filter) -> qe.Filter | None:
-    """Translate a backend-neutral filter into a Qdrant Edge filter (None when empty)."""
-    if not flt.must and not flt.must_not:
-        return None
-    return qe.Filter(
-        must=[_condition(c) for c in flt.must] or None,
-        must_not=[_condition(c) for c in flt.must_not] or None,
-    )
-
-
-def _dense_of(vector: Any) -> list[float] | None:
-    if isinstance(vector, dict):
-        dense = vector.get(DENSE)
-        return list(dense) if dense is not None else None
-    return list(vector) if vector is not None else None
-
-
-def _record(point: Any, with_vectors: bool, score: float = 0.0) -> Record:
-    return Record(
-        id=str(point.id),
-        payload=dict(point.payload or {}),
-        vector=_dense_of(point.vector) if with_vectors else None,
-        score=float(score),
-    )
 
 
 class EdgeStore(VectorStore):
@@ -119,6 +73,7 @@ class EdgeStore(VectorStore):
         lock_timeout_s: float | None = None,
         linger_s: float = 5.0,
         min_free_bytes: int | None = None,
+        flush_interval_s: float = FLUSH_INTERVAL_S,
     ) -> None:
         """Open (lazily) the store directory ``root``.
 
@@ -130,6 +85,8 @@ class EdgeStore(VectorStore):
                 other process waits (a waiting process gets the lock as soon as this one is idle).
             min_free_bytes: Free space every write must leave on the file system
                 (default :data:`MIN_FREE_BYTES`; 0 turns the check off).
+            flush_interval_s: Inside :meth:`deferred_flush`, how long a write may stay in the
+                write-ahead log only before the shards are flushed.
 
         Raises:
             ConfigError: ``root`` cannot be created.
@@ -142,7 +99,11 @@ class EdgeStore(VectorStore):
         self.lock_timeout_s = LOCK_TIMEOUT_S if lock_timeout_s is None else lock_timeout_s
         self.min_free_bytes = MIN_FREE_BYTES if min_free_bytes is None else min_free_bytes
         self.linger_s = linger_s
+        self.flush_interval_s = flush_interval_s
         self._mu = threading.RLock()
+        self._deferring = 0
+        self._dirty: set[str] = set()
+        self._flushed_at = time.monotonic()
         self._shards: dict[str, qe.EdgeShard] = {}
         self._lock_file: IO[str] | None = None
         self._holds = 0
@@ -225,6 +186,7 @@ class EdgeStore(VectorStore):
             shard.flush()
             shard.close()
         self._shards.clear()
+        self._dirty.clear()
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
@@ -232,6 +194,7 @@ class EdgeStore(VectorStore):
 
     def _drop_handles(self) -> None:
         self._shards.clear()
+        self._dirty.clear()
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
@@ -281,6 +244,7 @@ class EdgeStore(VectorStore):
             except Exception:  # already failing: dropping the handle releases its files anyway
                 logger.debug("closing shard %s after a failure failed", name, exc_info=True)
         self._shards.clear()
+        self._dirty.clear()
 
     def _check_space(self, points: int = 0, dim: int = 0) -> None:
         """Refuse a write that would leave less than ``min_free_bytes`` free (caller holds ``_mu``).
@@ -310,6 +274,44 @@ class EdgeStore(VectorStore):
                 yield
             finally:
                 self._last_used = time.monotonic()
+
+    @contextlib.contextmanager
+    def deferred_flush(self) -> Iterator[None]:
+        """Let writes skip their flush for the block (at most ``flush_interval_s``); flush on exit.
+
+        Each shard flush waits for the disk (~0.2 s here) while holding the GIL, so an ingest that
+        flushed its three writes per batch stalled the embedder thread for that long each time.
+        Every write is still in the shard's write-ahead log when :meth:`upsert` returns, and a
+        killed process's log is replayed on the next open, so what was acknowledged survives a kill
+        (tested by the ingest resume tests); a power cut may lose the last interval's writes.
+        """
+        with self._mu:
+            if not self._deferring:
+                self._flushed_at = time.monotonic()
+            self._deferring += 1
+        try:
+            yield
+        finally:
+            with self._mu:
+                self._deferring -= 1
+                if not self._deferring:
+                    self._flush_dirty()
+
+    def _flush_dirty(self) -> None:
+        """Flush every shard written since its last flush (caller holds ``_mu``)."""
+        with self._faults():
+            for name in sorted(self._dirty):
+                shard = self._shards.get(name)
+                if shard is not None:
+                    shard.flush()
+            self._dirty.clear()
+            self._flushed_at = time.monotonic()
+
+    def _written(self, collection: str) -> None:
+        """Flush after a write, unless flushes are deferred and the last one is recent (caller holds ``_mu``)."""
+        self._dirty.add(collection)
+        if not self._deferring or time.monotonic() - self._flushed_at >= self.flush_interval_s:
+            self._flush_dirty()
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
@@ -400,7 +402,10 @@ class EdgeStore(VectorStore):
     # -- writes -------------------------------------------------------------------------------
 
     def upsert(self, collection: str, points: Sequence[Point]) -> None:
-        """Insert or replace points in batches, flushing once at the end (one durable batch)."""
+        """Insert or replace points in batches, flushing once at the end (one durable batch).
+
+        Inside :meth:`deferred_flush` the flush may wait (the points are in the write-ahead log).
+        """
         if not points:
             return
         with self._op(write=True, points=len(points), dim=len(points[0].vector)):
@@ -413,7 +418,7 @@ class EdgeStore(VectorStore):
                         vector[SPARSE] = qe.SparseVector(list(p.sparse.indices), list(p.sparse.values))
                     batch.append(qe.Point(p.id, vector, p.payload))
                 shard.update(qe.UpdateOperation.upsert_points(batch))
-            shard.flush()
+            self._written(collection)
 
     def delete(self, collection: str, flt: Filter) -> int:
         """Delete matching points; returns how many there were."""
@@ -438,7 +443,7 @@ class EdgeStore(VectorStore):
         with self._op(write=True):
             shard = self._shard(collection)
             shard.update(qe.UpdateOperation.delete_points(list(ids)))
-            shard.flush()
+            self._written(collection)
 
     def optimize(self, collection: str) -> None:
         """Merge segments and build the HNSW / payload indexes (blocking)."""
@@ -522,6 +527,8 @@ class EdgeStore(VectorStore):
         with self._mu, self._faults():
             for shard in self._shards.values():
                 shard.flush()
+            self._dirty.clear()
+            self._flushed_at = time.monotonic()
 
     def close(self) -> None:
         """Flush, close every shard and release the inter-process lock (released even if flushing fails)."""

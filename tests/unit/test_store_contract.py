@@ -332,6 +332,46 @@ def test_edge_writes_survive_a_killed_writer_and_its_lock_is_freed(tmp_path: Pat
     store.close()
 
 
+DEFERRED_CRASHER = textwrap.dedent(
+    """
+    import os, sys, uuid
+    from memory.store.base import CollectionSpec, Point
+    from memory.store.edge import EdgeStore
+    store = EdgeStore(sys.argv[1], linger_s=3600, flush_interval_s=3600)
+    store.ensure_collection(CollectionSpec(name="things", dim=8))
+    vector = [1.0] + [0.0] * 7
+    with store.deferred_flush():
+        for start in (0, 10):  # two writes, neither flushed (the interval is an hour)
+            batch = [Point(str(uuid.UUID(int=i + 1)), vector, {"n": i}) for i in range(start, start + 10)]
+            store.upsert("things", batch)
+        assert store._dirty == {"things"}
+        os._exit(9)  # killed inside the block: nothing was flushed
+    """
+)
+
+
+def test_edge_deferred_writes_survive_a_killed_writer(tmp_path: Path) -> None:
+    """Writes whose flush was deferred are in the write-ahead log: a killed process loses none of them."""
+    root = tmp_path / "s"
+    done = subprocess.run([sys.executable, "-c", DEFERRED_CRASHER, str(root)], cwd=REPO, timeout=120)
+    assert done.returncode == 9
+    store = EdgeStore(root, lock_timeout_s=5)
+    assert store.count("things", Filter()) == 20
+    assert store.retrieve("things", [pid(19)])[0].payload == {"n": 19}
+    store.close()
+
+
+def test_edge_deferred_flush_flushes_when_the_block_ends(tmp_path: Path) -> None:
+    store = EdgeStore(tmp_path / "s", flush_interval_s=3600)
+    store.ensure_collection(SPEC)
+    with store.deferred_flush():
+        store.upsert("things", points())
+        assert store._dirty == {"things"}
+    assert not store._dirty
+    assert store.count("things", Filter()) == len(TEXTS)
+    store.close()
+
+
 def test_open_store_follows_settings(tmp_path: Path) -> None:
     embedded = open_store(Settings(PMPILOT_HOME=str(tmp_path)))
     assert isinstance(embedded, EdgeStore)
