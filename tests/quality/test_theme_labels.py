@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from memory.themes import _class_keywords, _clauses, _keyword_label, phrase_labels
+from memory.themes.labels import _class_keywords, _clauses, _keyword_label, phrase_labels
 
 from .test_themes_banking77 import banking77_clusters, load_banking77
 

@@ -251,7 +251,7 @@ def test_label_with_llm_keeps_offline_label_on_invalid_output() -> None:
 
 
 def test_keywords_skip_stopwords_placeholders_and_cross_text_bigrams() -> None:
-    from memory.themes import _class_keywords, _keyword_terms
+    from memory.themes.labels import _class_keywords, _keyword_terms
 
     terms = _keyword_terms("Why isn't my card payment declined? Mail [EMAIL] now")
     assert "card payment" in terms and "payment declined" in terms
@@ -264,7 +264,7 @@ def test_keywords_skip_stopwords_placeholders_and_cross_text_bigrams() -> None:
 
 
 def test_phrase_labels_are_verbatim_phrases_not_keyword_bags() -> None:
-    from memory.themes import _class_keywords, _keyword_label, phrase_labels
+    from memory.themes.labels import _class_keywords, _keyword_label, phrase_labels
 
     groups = [
         ["Please add a dark mode.", "Dark mode would help at night", "Any plans for dark mode?", "The white is harsh"],
@@ -279,7 +279,7 @@ def test_phrase_labels_are_verbatim_phrases_not_keyword_bags() -> None:
 
 
 def test_phrase_labels_never_bound_by_stopwords_or_numbers_and_stay_within_a_clause() -> None:
-    from memory.themes import _can_bound, _phrases
+    from memory.themes.labels import _can_bound, _phrases
 
     phrases = _phrases("I can't export my reports, the export is broken. Used export 3 times. What's new?")
     assert "export my reports" in phrases and "export" in phrases and "broken" in phrases
@@ -400,7 +400,7 @@ def test_ingest_assigns_new_signals_to_existing_themes_and_recompute_keeps_ids(
 def test_large_inputs_cluster_a_sample_and_assign_the_rest_by_approximate_neighbours(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from memory import themes
+    from memory.themes import graph as themes
 
     vectors, truth = blobs([150, 120, 90, 60], seed=4)
     monkeypatch.setattr(themes, "SAMPLE_MAX", 140)
