@@ -24,7 +24,7 @@ def demo_turns() -> list[dict[str, Any]]:
 
 
 def test_meeting_extraction_on_the_demo_transcript() -> None:
-    from agents.deliverables.meeting_notes import extract
+    from tools.meeting_points import extract
 
     turns = demo_turns()
     text = {t["signal_id"]: t["quote"] for t in turns}

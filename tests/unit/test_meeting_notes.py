@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from agents.deliverables.meeting_notes import OWNER_UNKNOWN, extract
 from memory.ingest.readers import read_file
 from memory.ingest.rows import RawRow
+from tools.meeting_points import OWNER_UNKNOWN, extract
 from tools.statements import classify_statements, explicit_requirement, strip_fillers
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "meetings" / "expense-app-sync.vtt"
@@ -205,7 +205,7 @@ def test_llm_points_are_kept_only_with_a_verbatim_quote_and_a_real_owner() -> No
      "pages to load within two seconds"),
 ])
 def test_a_draft_story_is_a_verb_or_noun_phrase_cut_from_the_need(statement: str, as_a: str, i_want: str) -> None:
-    from agents.deliverables.meeting_notes import _story
+    from tools.meeting_points import draft_story as _story
 
     story = _story(statement.rstrip("."), [{"signal_id": "s0", "quote": statement}])
     assert story is not None and (story["as_a"], story["i_want"]) == (as_a, i_want)
@@ -222,13 +222,13 @@ def test_a_draft_story_is_a_verb_or_noun_phrase_cut_from_the_need(statement: str
     "We really need to think about how to distribute rights across teams.",  # a call to discuss
 ])
 def test_no_draft_story_for_a_statement_that_is_not_a_need(statement: str) -> None:
-    from agents.deliverables.meeting_notes import _story
+    from tools.meeting_points import draft_story as _story
 
     assert _story(statement, [{"signal_id": "s0", "quote": statement}]) is None
 
 
 def test_a_story_falls_back_on_the_words_said_when_the_summary_states_no_need() -> None:
-    from agents.deliverables.meeting_notes import _story
+    from tools.meeting_points import draft_story as _story
 
     story = _story("Pages load in two seconds", [{"signal_id": "s0", "quote": "Pages must load in two seconds."}])
     assert story is not None and story["i_want"] == "pages to load in two seconds"
