@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,8 +51,43 @@ class Embedder(ABC):
         return l2_normalise(self._embed(items))
 
     def embed_query(self, text: str) -> np.ndarray:
-        """Vector of one query, shape ``(dim,)``."""
-        return self.embed([text])[0]
+        """Vector of one query, shape ``(dim,)`` (remembered: see :meth:`embed_queries`)."""
+        vector: np.ndarray = self.embed_queries([text])[0]
+        return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of queries, shape ``(len(texts), dim)``: the ones not remembered are embedded in one batch.
+
+        The last :data:`QUERY_MEMO` queries' vectors are kept: a run embeds each research query once
+        instead of once per use (hybrid search, relevance scoring, past decisions, topic ranking), and
+        a batch of a plan's queries embedded as the plan arrives serves all of them.
+        """
+        items = [str(t) for t in texts]
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with _QUERY_LOCK:
+            memo: OrderedDict[str, np.ndarray] = self.__dict__.setdefault("_query_memo", OrderedDict())
+            known = {t: memo[t] for t in items if t in memo}
+        missing = [t for t in dict.fromkeys(items) if t not in known]
+        if missing:
+            known.update(zip(missing, self.embed(missing), strict=True))
+        with _QUERY_LOCK:
+            for text in items:
+                memo[text] = known[text]
+                memo.move_to_end(text)
+            while len(memo) > QUERY_MEMO:
+                memo.popitem(last=False)
+        return np.stack([known[t] for t in items])
+
+    def forget_queries(self) -> None:
+        """Drop the remembered query vectors (a benchmark's repeated goal must embed its queries each time)."""
+        with _QUERY_LOCK:
+            self.__dict__.pop("_query_memo", None)
+
+
+#: Queries whose vectors each embedder remembers (:meth:`Embedder.embed_queries`; 1.5 KB each for MiniLM).
+QUERY_MEMO = 512
+_QUERY_LOCK = threading.Lock()
 
 
 _MINILM_LOCK = threading.Lock()
