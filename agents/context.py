@@ -82,6 +82,12 @@ class RunCache:
             with self._lock:
                 self._pending.append(functools.partial(self._embed, embedder, futures))
 
+    def put_vectors(self, embedder: Embedder, texts: Sequence[str], matrix: np.ndarray) -> None:
+        """Vectors embedded elsewhere (row ``i`` of ``matrix`` for ``texts[i]``), for the texts not known yet."""
+        rows = dict(zip(texts, matrix, strict=True))
+        for text, future in self._claim(embedder, texts).items():
+            future.set_result(rows[text])
+
     def start(self) -> None:
         """Start everything prefetched and not started yet, in the background."""
         with self._lock:

@@ -18,16 +18,20 @@ from langgraph.types import Send
 
 import agents.deliverables  # noqa: F401  (registers the status and meeting_notes deliverables)
 from agents import planner, researcher, review, scorer, writer
-from agents.context import RunContext
+from agents.context import RunCache, RunContext
 from agents.state import InputState, OutputState, PMState
+from memory import api as memory_api
 
 
 def plan(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """The planner; with a model, what later nodes need whatever the plan says is prepared meanwhile.
 
     The theme snapshot (researchers) and the strategy goals' vectors (scorer) are read while the
-    planner's model call is in flight (``RunContext.cache``), instead of between later calls.
-    Offline there is no wait to fill, so later nodes compute them when they need them.
+    planner's model call is in flight (``RunContext.cache``), instead of between later calls. The
+    research queries come in the model's answer: they are embedded as it arrives, in one batch, so
+    no researcher embeds its query before its first request and the scorer ranks topics against
+    the same vectors (:func:`embed_queries`). Offline there is no wait to fill, so later nodes
+    compute what they need when they need it.
     """
     cache = runtime.context.cache
     if runtime.context.offline:
@@ -35,9 +39,24 @@ def plan(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     researcher.prefetch(state["workspace"], cache)
     scorer.prefetch(state, cache)
     try:
-        return planner.plan(state, runtime)
+        update = planner.plan(state, runtime)
     finally:
         cache.start()  # when the model call failed before its request went out
+    embed_queries(state["workspace"], update["plan"], cache)
+    return update
+
+
+def embed_queries(workspace: str, plan_: dict[str, Any], cache: RunCache) -> None:
+    """Embed the plan's research queries in one batch, remembered by the embedder and the run's cache.
+
+    Each researcher branch would otherwise embed its query once its thread starts — three single
+    passes competing for the cores just before the first research requests go out — and again to
+    score relevance; the scorer embedded them once more to rank its topics.
+    """
+    queries = list(dict.fromkeys(q["query"] for q in plan_.get("questions") or [] if q.get("query")))
+    if queries:
+        embedder = memory_api.workspace(workspace).embedder
+        cache.put_vectors(embedder, queries, embedder.embed_queries(queries))
 
 
 def route_research(state: PMState) -> list[Send]:

@@ -133,7 +133,11 @@ def bare_run_seconds(questions: int, repeats: int) -> float:
 def _timed_run(workspace: str, offline: bool) -> tuple[float, dict[str, Any]]:
     from agents.demo import strategy_file
     from agents.runner import run_goal
+    from memory import api
 
+    # Each run embeds its research queries, as a new goal's would: the embedder remembers recent
+    # queries, and the same goal repeated would otherwise find them already embedded.
+    api.workspace(workspace).embedder.forget_queries()
     started = time.perf_counter()
     record = run_goal(GOAL, workspace, offline=offline, strategy=strategy_file())
     wall = time.perf_counter() - started
