@@ -1,0 +1,143 @@
+"""Signals written by ingest: new-or-changed checks, and batches stored as one unit behind a redo record."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from kernel.errors import InputError
+from kernel.schemas import ID_NAMESPACE, Claim, Signal, utcnow
+from memory.claim_store import ClaimStore
+from memory.scoped import META, _chunks, _epoch, _is_uuid
+from memory.sparse import doc_sparse
+from memory.store.base import Point
+
+
+class BatchWriter(ClaimStore):
+    """Signal writes and ingest batches of one workspace (a part of :class:`~memory.repository.WorkspaceMemory`)."""
+
+    def existing(self, ids: Sequence[str]) -> dict[str, str]:
+        """Stored content hash of each of ``ids`` that is already in this workspace."""
+        wanted = [i for i in dict.fromkeys(ids) if _is_uuid(i)]
+        found: dict[str, str] = {}
+        for chunk in _chunks(wanted, 1024):
+            for record in self._own(self._store.retrieve(self._memory.signals, list(chunk))):
+                found[record.id] = str(record.payload.get("content_hash", ""))
+        return found
+
+    def upsert_signals(self, signals: Sequence[Signal], vectors: np.ndarray) -> None:
+        """Store signals with their dense vectors and BM25 sparse vectors (all or nothing)."""
+        points = self._signal_points(signals, vectors)
+        if points:
+            with self._lock:
+                self._store.upsert(self._memory.signals, points)
+
+    def _signal_points(self, signals: Sequence[Signal], vectors: np.ndarray) -> list[Point]:
+        matrix = np.asarray(vectors, dtype=np.float32)
+        if len(signals) == 0:
+            return []
+        if matrix.ndim != 2 or matrix.shape[0] != len(signals) or matrix.shape[1] != self.embedder.dim:
+            raise InputError(
+                f"expected {len(signals)} vectors of dimension {self.embedder.dim}, got shape {matrix.shape}"
+            )
+        points: list[Point] = []
+        for signal, vector in zip(signals, matrix, strict=True):
+            if signal.workspace != self.workspace:
+                raise InputError(
+                    f"signal {signal.id} belongs to workspace {signal.workspace!r}, not {self.workspace!r}"
+                )
+            if not _is_uuid(signal.id):
+                raise InputError(f"signal id {signal.id!r} is not a UUID (use kernel.schemas.signal_id)")
+            payload = signal.model_dump(mode="json")
+            payload["created_ts"] = _epoch(signal.created_at)
+            points.append(Point(id=signal.id, vector=vector.tolist(), payload=payload, sparse=doc_sparse(signal.text)))
+        return points
+
+    # -- ingest batches -----------------------------------------------------------------------
+
+    def commit_batch(
+        self,
+        signals: Sequence[Signal],
+        signal_vectors: np.ndarray,
+        claims: Sequence[tuple[str, str, Claim]],
+        claim_vectors: Sequence[np.ndarray],
+    ) -> None:
+        """Store one ingest batch — its signals and the profile claims they changed — as one unit.
+
+        Neither backend writes two collections atomically, nor even one large upsert (the embedded
+        engine applies it in 512-point operations, the server client sends 256-point requests), so
+        a process killed mid-batch could leave some claims updated and others not, or the signals
+        stored without their claims (a re-run then sees duplicates and never rebuilds them). So
+        the batch's final points are first written as one redo record (a single point in ``meta``,
+        one write), then the claims, then the signals. :meth:`recover` replays a record whose
+        signals are not all stored; replaying is idempotent (the same final points are written).
+        The store is held for the whole write, so another process never sees a batch half-written
+        nor replays a batch that is still being written.
+        """
+        signal_points = self._signal_points(signals, signal_vectors)
+        claim_points = self._claim_points(claims, claim_vectors)
+        if not signal_points and not claim_points:
+            return
+        record = {
+            "workspace": self.workspace,
+            "doc": _JOURNAL_DOC,
+            "created_ts": utcnow().timestamp(),
+            "signals": [_journal_entry(p) for p in signal_points],
+            "claims": [_journal_entry(p) for p in claim_points],
+        }
+        with self._lock, self._store.hold():
+            self._store.upsert(META, [Point(id=self._journal_id(), vector=[1.0], payload=record)])
+            self._store.upsert(self._memory.claims, claim_points)
+            self._store.upsert(self._memory.signals, signal_points)
+
+    def deferred_flush(self) -> contextlib.AbstractContextManager[None]:
+        """Writes in the block may be persisted later, as :meth:`VectorStore.deferred_flush` says (an ingest)."""
+        return self._store.deferred_flush()
+
+    def _journal_id(self) -> str:
+        return str(uuid.uuid5(ID_NAMESPACE, f"{_JOURNAL_DOC}\x1f{self.workspace}"))
+
+    def recover(self) -> int:
+        """Finish a batch a killed or failed ingest left half-written, and drop its redo record.
+
+        Returns:
+            The number of signals of that batch that were not stored yet (0 when nothing was pending).
+        """
+        with self._lock, self._store.hold():
+            return self._recover_locked()
+
+    def _recover_locked(self) -> int:
+        records = self._own(self._store.retrieve(META, [self._journal_id()]))
+        if not records:
+            return 0
+        payload = records[0].payload
+        signals = [_journal_point(e) for e in payload.get("signals", [])]
+        stored = self.existing([p.id for p in signals])
+        missing = sum(1 for p in signals if stored.get(p.id) != p.payload.get("content_hash"))
+        if missing:
+            claims = [_journal_point(e) for e in payload.get("claims", [])]
+            self._store.upsert(self._memory.claims, claims)
+            self._store.upsert(self._memory.signals, signals)
+        self._store.delete_ids(META, [records[0].id])
+        return missing
+
+
+_JOURNAL_DOC = "ingest-journal"
+
+
+def _journal_entry(point: Point) -> dict[str, Any]:
+    """A point as stored in a redo record: payload and the exact float32 vector (base64)."""
+    vector = np.asarray(point.vector, dtype="<f4").tobytes()
+    return {"id": point.id, "payload": point.payload, "vector": base64.b64encode(vector).decode("ascii")}
+
+
+def _journal_point(entry: dict[str, Any]) -> Point:
+    """The point a redo-record entry stands for (the sparse vector is recomputed from its text)."""
+    payload = dict(entry["payload"])
+    vector = np.frombuffer(base64.b64decode(entry["vector"]), dtype="<f4").tolist()
+    return Point(id=str(entry["id"]), vector=vector, payload=payload, sparse=doc_sparse(str(payload.get("text", ""))))
