@@ -25,7 +25,8 @@ from kernel.errors import PmpilotError
 from memory import api as memory_api
 from tools import scoring, trends
 from tools.research import theme_summaries
-from tools.scoring import EvidenceStats, Strategy
+from tools.scoring import Strategy
+from tools.topic_scores import alignment_text, score_topic
 from tools.topics import STOPWORDS, cluster, goal_fit, mentions, name_topic, option_words, same_capability
 from tools.wording import distinct_topics
 
@@ -324,55 +325,6 @@ def _similarity(workspace: str, texts: list[str], goals: list[str], cache: RunCa
         return [float(vectors[goal] @ vectors[text]) for goal in goal_texts]
 
     return similarity
-
-
-def alignment_text(topic: dict[str, Any], evidence: dict[str, dict[str, Any]], quotes: int = 3) -> str:
-    """What a topic is about, for alignment: its name, theme keywords and its strongest quotes.
-
-    Option descriptions are left out: they name the competing options too.
-    """
-    keywords = " ".join((topic.get("theme") or {}).get("keywords") or [])
-    rows = sorted((evidence[s] for s in topic["signal_ids"] if s in evidence),
-                  key=lambda r: (-float(r.get("score") or 0.0), r["signal_id"]))[:quotes]
-    return ". ".join(x for x in [topic["name"], keywords, *(r["quote"] for r in rows)] if x)
-
-
-def score_topic(topic: dict[str, Any], evidence: dict[str, dict[str, Any]], strategy: Strategy | None,
-                weights: dict[str, float], similarity: scoring.Similarity | None) -> dict[str, Any]:
-    """All scores of one topic, with formulas."""
-    rows = [evidence[sid] for sid in topic["signal_ids"]]
-    stats = EvidenceStats.from_evidence(rows)
-    effort = strategy.effort_for(topic["name"]) if strategy else None
-    rice = scoring.rice(stats, effort)
-    values: dict[str, float] = {
-        "user value (RICE)": scoring.rice_normalized(rice["score"]),
-        "evidence confidence": rice["confidence"],
-    }
-    formulas = {"rice": rice["formula"],
-                "user value (RICE)": f"value = RICE / (RICE + {scoring.RICE_HALF}) = {values['user value (RICE)']}"}
-    result: dict[str, Any] = {"rice": rice}
-    if strategy is not None:
-        aligned = scoring.alignment(alignment_text(topic, evidence), strategy, similarity)
-        values["strategic alignment"] = aligned["score"]
-        formulas["strategic alignment"] = aligned["formula"]
-        result["alignment"] = aligned
-    if strategy is not None and (strategy.wsjf or "urgency (WSJF)" in weights):
-        trend = float((topic.get("theme") or {}).get("trend") or 0.0)
-        wsjf = scoring.wsjf(stats, trend=trend, effort=effort)
-        values["urgency (WSJF)"] = round(wsjf["score"] / (wsjf["score"] + 10), 3)
-        formulas["wsjf"] = wsjf["formula"]
-        result["wsjf"] = wsjf
-    total = scoring.weighted_total(values, weights)
-    formulas["total"] = total["formula"]
-    result.update({
-        "criteria": {name: round(values.get(name, 0.0), 3) for name in weights},
-        "total": total["total"],
-        "formulas": formulas,
-        "signals": stats.signals,
-        "reach": stats.reporters,
-        "priority": scoring.priority(rice["score"]),
-    })
-    return result
 
 
 def _score_summary(update: dict[str, Any]) -> str:

@@ -15,10 +15,10 @@ from pydantic import BaseModel
 
 from agents.deliverables.base import Decision, Deliverable, Materials, register, revision_text, with_note
 from agents.deliverables.common import CLOSE_CALL, topic_for
-from agents.scorer import score_topic
 from kernel.artifacts import Criterion, DecisionMemo
 from tools import scoring
 from tools.render import Layout, bullets, cite, humanise, is_empty, mapping, one_line, render_value, section
+from tools.topic_scores import score_topic
 from tools.topics import option_phrase
 from tools.wording import PM, from_reporters
 

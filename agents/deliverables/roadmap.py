@@ -48,6 +48,7 @@ from tools.citations import find_span
 from tools.render import Layout, bullets, cite, humanise, is_empty, one_line, section
 from tools.research import evidence_row, fetch_signals, theme_summaries
 from tools.scoring import Strategy, criteria_weights, rice_normalized, tokens
+from tools.topic_scores import score_topic
 
 KIND = "roadmap"
 KEYWORDS = ("roadmap", "now next later", "now/next/later", "what to build next", "prioritize", "prioritise",
@@ -242,8 +243,6 @@ def _questions(ids: list[str], m: Materials) -> float:
 
 def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any) -> list[dict[str, Any]]:
     """Scored topics to place: the theme items (scored here), then the run's topics no theme item covers."""
-    from agents.scorer import score_topic
-
     strategy = _strategy(m)
     weights = m.criteria or criteria_weights(strategy)
     score_sim = _scoring_similarity(similarity) if strategy is not None else None

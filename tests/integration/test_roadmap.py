@@ -18,11 +18,11 @@ import pytest
 
 from agents.deliverables import DELIVERABLES, Materials
 from agents.deliverables.roadmap import build_roadmap, match_commits
-from agents.scorer import score_topic
 from kernel.settings import get_settings
 from memory.ingest.gitlog import read_commits
 from tools.research import evidence_row
 from tools.scoring import criteria_weights
+from tools.topic_scores import score_topic
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph"
 WS = "roadmap-ws"

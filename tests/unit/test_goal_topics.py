@@ -9,9 +9,10 @@ from agents.deliverables.brief import draft_brief
 from agents.deliverables.decision_memo import draft_decision_memo
 from agents.deliverables.requirements import RequirementsDraft, StoryDraft, complete_requirements, draft_requirements
 from agents.planner import offline_plan
-from agents.scorer import build_topics, context_themes, goal_evidence_ids, score_topic
+from agents.scorer import build_topics, context_themes, goal_evidence_ids
 from tools import scoring
 from tools.story_quality import review_requirements
+from tools.topic_scores import score_topic
 from tools.topics import name_topic
 from tools.wording import PM
 
