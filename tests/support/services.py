@@ -18,6 +18,8 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 #: The database the Postgres tests use; `.ci/run` creates a role with a password and exports this.
 POSTGRES_URL = os.environ.get("PMPILOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+#: Debian's Chromium, which the browser test drives through Playwright (no browser download).
+CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 
 
@@ -41,15 +43,18 @@ def require(available: bool, what: str, fix: str) -> None:
 
 
 def chromium_path() -> Path | None:
-    """The Chromium binary on PATH (Debian's package installs /usr/bin/chromium), if any."""
+    """Debian's /usr/bin/chromium, else a Chromium binary on PATH, if any."""
+    if CHROMIUM.is_file():
+        return CHROMIUM
     found = next((shutil.which(name) for name in CHROMIUM_NAMES if shutil.which(name)), None)
     return Path(found) if found else None
 
 
 def require_chromium() -> Path:
-    """The Chromium binary the browser test drives."""
+    """The Chromium binary the browser test drives through Playwright (``executable_path``)."""
     path = chromium_path()
-    require(path is not None, "Chromium", "apt-get install chromium chromium-driver (.ci/run does)")
+    require(path is not None, "Chromium", "apt-get install chromium (.ci/run does); Playwright drives it, "
+            "never `playwright install`")
     assert path is not None
     return path
 
