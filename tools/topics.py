@@ -38,14 +38,24 @@ great good nice love loved loving awesome amazing excellent best better perfect 
 brilliant superb fine favorite favourite happy thank thanks stars star recommend recommended bad terrible
 awful horrible worst stupid annoying useless wow okay ok app apps application product
 """.split())
+#: Words before a noun: 'a transfer' is a thing even though 'transfer' is also a verb.
+DETERMINERS = frozenset("a an the my your our their his her its this that these those".split())
+#: Particles and adverbs a name never ends on: 'card back', 'sync again' are fragments of a longer thought.
+TRAILING = frozenset("""
+back again anymore away around yet ever instead though too also either neither quickly fast slowly properly
+correctly right still already well really asap soon now later
+""".split())
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _BREAK = re.compile(r"[.!?;:,()\[\]\"“”\n]+")
-MAX_WORDS = 4
+#: A name spans at most this many words ('card out of the ATM') ...
+MAX_WORDS = 5
+#: ... of which at most this many content words ('ATM kept my card': ATM, kept, card).
+MAX_CONTENT = 3
 
 
 def _norm(word: str) -> str:
     word = word.lower().replace("’", "'")
-    return word[:-1] if word.endswith("s") and len(word) > 4 and not word.endswith("ss") else word
+    return word[:-1] if word.endswith("s") and len(word) > 3 and not word.endswith(("ss", "'s", "us", "is")) else word
 
 
 def goal_words(goal: str) -> set[str]:
@@ -144,10 +154,12 @@ def _ngrams(text: str, goal: set[str], names: frozenset[str] = frozenset()) -> s
                 lows = [w.lower().replace("’", "'") for w in span]
                 if lows[0] in STOPWORDS or lows[-1] in STOPWORDS or any(w in PRAISE for w in lows):
                     continue
+                if lows[-1] in TRAILING or sum(1 for w in lows if w not in STOPWORDS) > MAX_CONTENT:
+                    continue
                 if any(any(c.isdigit() for c in w) or w in ("and", "or", "but") for w in lows) or len(lows[-1]) < 2:
                     continue
-                if n > 1 and lows[-1] in ACTION_VERBS:  # 'ATMs accept': a clause cut before its object
-                    continue
+                if n > 1 and lows[-1] in ACTION_VERBS and lows[-2] not in DETERMINERS:
+                    continue  # 'ATMs accept': a clause cut before its object ('cancel a transfer' is a noun's)
                 if any((_proper_noun(w, i + k == 0) or _norm(w) in names) and _norm(w) not in goal
                        for k, w in enumerate(span)):
                     continue
@@ -155,12 +167,25 @@ def _ngrams(text: str, goal: set[str], names: frozenset[str] = frozenset()) -> s
     return out
 
 
-def name_topic(quotes: Sequence[str], goal: str, others: Sequence[str] = (), fallback: str = "") -> str:
+def _key(gram: Sequence[str]) -> tuple[str, ...]:
+    """A phrase's content words, normalised and unordered.
+
+    'cancel a transfer' and 'cancel my transfer' are one phrase, and so are 'ATM swallowed my card' and
+    'card swallowed by an ATM' (the most common wording names the topic).
+    """
+    return tuple(sorted({_norm(w) for w in gram if w.lower().replace("’", "'") not in STOPWORDS}))
+
+
+def name_topic(quotes: Sequence[str], goal: str, others: Sequence[str] = (), fallback: str = "",
+               unlike: Sequence[str] = ()) -> str:
     """The phrase that names a topic: verbatim from its quotes, shared by most of them.
 
     Score = quotes containing the phrase × its share of all occurrences (``others`` are the other
     topics' quotes: a phrase every topic uses tells nothing) × a bonus for goal words × a small bonus
-    for longer phrases. ``fallback`` (e.g. the goal's subject) when no phrase qualifies.
+    for longer phrases. Phrases are compared by their content words in any order ('cancel a transfer',
+    'cancel my transfer'; 'ATM swallowed my card', 'card swallowed by an ATM'), and the most common wording
+    names the topic. A phrase naming the same capability as one of ``unlike`` (other topics' names) is
+    passed over. ``fallback`` (e.g. the goal's subject) when no phrase qualifies.
     """
     gwords = goal_words(goal)
     names = frozenset(proper_nouns([*quotes, *others]))
@@ -169,20 +194,22 @@ def name_topic(quotes: Sequence[str], goal: str, others: Sequence[str] = (), fal
     for quote in quotes:
         seen: set[tuple[str, ...]] = set()
         for gram in _ngrams(quote, gwords, names):
-            key = tuple(_norm(w) for w in gram)
+            key = _key(gram)
             forms[key][gram] += 1
             seen.add(key)
         inside.update(seen)
     outside: Counter[tuple[str, ...]] = Counter()
     for quote in others:
-        outside.update({tuple(_norm(w) for w in g) for g in _ngrams(quote, gwords, names)})
+        outside.update({_key(g) for g in _ngrams(quote, gwords, names)})
     need = 2 if len(quotes) >= 2 else 1
     best, best_score = None, 0.0
     for key, count in inside.items():
-        content = [w for w in key if w not in STOPWORDS]
+        content = list(key)
         on_goal = sum(1 for w in content if w in gwords)
         # A single word names a topic only when the goal uses it or most of the quotes do.
         if count < need or (len(content) == 1 and not on_goal and count < 0.5 * len(quotes)):
+            continue
+        if any(same_capability(" ".join(key), u) for u in unlike):
             continue
         coverage = (count / len(quotes)) ** 0.5
         # The goal's own words are shared by every topic of the goal: they keep a floor of distinctiveness.

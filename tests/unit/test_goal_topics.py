@@ -142,6 +142,25 @@ def test_topic_names_use_the_evidence_words_never_brands_or_praise() -> None:
                                         "I pay for Dropbox."], "fix uploads").lower()
 
 
+def test_topic_names_are_the_capability_in_the_goal_and_evidence_words() -> None:
+    atm = ["what do I need to do if the ATM kept my card?", "I cannot get my card out of the ATM.",
+           "How do I get back a card swallowed by an ATM?", "The ATM machine would not give my card back",
+           "Please help, the atm swallowed my card, what do I do?",
+           "How do I get my card back after the ATM swallowed it."]
+    # 'card back' is a fragment; the phrase in any word order ('ATM swallowed my card') names the capability.
+    goal = "Draft requirements to stop ATMs from keeping customers' cards"
+    assert name_topic(atm, goal) == "card swallowed by an ATM"
+    cancel = ["How do I cancel a transfer?", "Help me cancel a transfer.", "I need to cancel my transfer quickly.",
+              "Cancelling a transaction", "Can you cancel the transfer I sent?"]
+    # Determiners do not split one phrase in three, and a noun that is also a verb ('a transfer') ends a name.
+    assert name_topic(cancel, "Draft requirements to let customers cancel a bank transfer sent by mistake") == (
+        "cancel a transfer")
+    assert name_topic(["I want my card back", "Give my card back"], "cards").split()[-1] != "back"
+    # Context next to a topic is named by what sets it apart from it, never as the same capability.
+    where = ["Which ATMs accept my card?", "Can I use this card at any ATM?", "Where is the nearest ATM for this card?"]
+    assert name_topic(where, "stop ATMs keeping cards", atm, unlike=["card"]).upper() == "ATM"
+
+
 def test_a_model_draft_keeps_only_goal_evidence_and_gets_the_same_check() -> None:
     state, membership, themes = mixed_state("Draft requirements for fixing sync conflicts")
     m = materials(state, membership, themes)  # billing rows are in the run's evidence as context only
