@@ -32,17 +32,20 @@ from kernel.errors import NotFoundError, PmpilotError, TransientError
 from kernel.llm import LLMUsage, invoke_tools
 from kernel.schemas import Signal
 from tools.citations import find_span
-from tools.relevance import FITTED, UNQUOTABLE_KIND, score_signals, search_relevant
+from tools.relevance import FITTED, UNQUOTABLE_KIND, score_signals
 from tools.research import (
     RESEARCH_TOOLS,
     evidence_row,
     fetch_signals,
+    goal_search,
     past_decisions,
     profile_claims,
     theme_summaries,
     themes_key,
 )
 from tools.scoring import tokens
+from tools.topics import same_capability
+from tools.trends import written_theme
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +78,8 @@ class SubmitFindings(BaseModel):
 
 #: What the model is offered: the read-only research tools and ``SubmitFindings``, converted to the
 #: OpenAI tool format once (the same JSON as converting them per call, without the per-call work).
-OFFERED_TOOLS: list[dict[str, Any]] = [convert_to_openai_tool(t) for t in (*RESEARCH_TOOLS, SubmitFindings)]
+_OFFERED: list[Any] = [*RESEARCH_TOOLS, SubmitFindings]
+OFFERED_TOOLS: list[dict[str, Any]] = [convert_to_openai_tool(t) for t in _OFFERED]
 
 
 def search(task: ResearchTask) -> dict[str, Any]:
@@ -83,16 +87,19 @@ def search(task: ResearchTask) -> dict[str, Any]:
     question = task["question"]
     workspace = task["workspace"]
     query = question["query"]
-    found = search_relevant(workspace, query, segment=question.get("segment"), candidates=CANDIDATES,
-                            limit=SEARCH_LIMIT)
+    found, quotes, added = goal_search(workspace, query, segment=question.get("segment"), candidates=CANDIDATES,
+                                       limit=SEARCH_LIMIT)
     signals = user_speech(fetch_signals(workspace, [h.signal_id for h, _ in found.kept]))
     evidence = {}
     for hit, scored in found.kept:
         if hit.signal_id in signals:
             row = evidence_row(signals[hit.signal_id], query, score=scored.relevance, question=question["id"])
+            if hit.signal_id in quotes:  # the sentence that made a long text relevant is what it says about it
+                row["quote"] = quotes[hit.signal_id]
             row["relevance"] = scored.relevance
             evidence[hit.signal_id] = row
-    record = {"question_id": question["id"], "question": question["question"], "query": query, **found.stats()}
+    record = {"question_id": question["id"], "question": question["question"], "query": query, **found.stats(),
+              "kept_by_sentence": added["by_sentence"], "joined_from_cluster": added["by_theme"]}
     update: dict[str, Any] = {"evidence": evidence, "findings": [_finding(question, evidence, "search")],
                               "themes": {}, "context_themes": {}, "decisions": [], "research": [record],
                               "warnings": []}
@@ -128,8 +135,9 @@ def landscape(task: ResearchTask, evidence: dict[str, dict[str, Any]], cache: Ru
     """
     question = task["question"]
     workspace, query, qid = task["workspace"], question["query"], question["id"]
+    context: dict[str, dict[str, Any]] = {}
     if question.get("landscape"):
-        themes, context = _landscape_themes(workspace, query, evidence, cache), {}
+        themes = _landscape_themes(workspace, query, evidence, cache)
     else:
         themes, context = _goal_themes(workspace, evidence, cache)
     segment = _dominant_segment(evidence)
@@ -197,9 +205,24 @@ def _finding(question: dict[str, Any], evidence: dict[str, dict[str, Any]], kind
             "signal_ids": [r["signal_id"] for r in top]}
 
 
+#: Words of a landscape goal that ask for the landscape itself, not for a subject ("what should we build next?").
+_LANDSCAPE_WORDS = frozenset(tokens(
+    "what which should shall could can do we i build building ship do work focus prioritise prioritize next roadmap "
+    "landscape biggest top main key most common pain pains point points problem problems issue issues request "
+    "requests complaint complaints theme themes opportunity opportunities need needs backlog overall user users "
+    "customer customers feedback asking ask want wanting complaining say saying our the to on about first now"))
+
+
 def _landscape_themes(workspace: str, query: str, evidence: dict[str, dict[str, Any]], cache: RunCache | None
                       ) -> dict[str, dict[str, Any]]:
-    """Themes relevant to the goal (member overlap with the hits, then word overlap), as evidence too."""
+    """Themes that become the landscape's candidate topics, their members added to ``evidence``.
+
+    A landscape goal about a subject ("the biggest pain points in onboarding") takes the themes that hold its
+    hits (or share its words). A landscape goal about nothing in particular ("what should we build next?")
+    takes the workspace's largest themes, up to :data:`MAX_THEMES`: only themes made of what people wrote
+    or said (:func:`tools.trends.written_theme`: not usage events, not an interviewer's questions) and one
+    per capability ("sync" and "sync (conflict)" are one).
+    """
     themes = theme_summaries(workspace, members=True, memo=cache)
     query_tokens = tokens(query)
     hit_ids = set(evidence)
@@ -210,13 +233,25 @@ def _landscape_themes(workspace: str, query: str, evidence: dict[str, dict[str, 
         return 2 * len(members & hit_ids) + len(words & query_tokens)
 
     ranked = sorted(themes, key=lambda t: (-relevance(t), -t["size"], t["id"]))
-    chosen = [t for t in ranked if relevance(t) > 0][:MAX_THEMES] or ranked[:3]
+    generic = not (query_tokens - _LANDSCAPE_WORDS)
+    pool = ranked if generic else [t for t in ranked if relevance(t) > 0] or ranked[:3]
     selected: dict[str, dict[str, Any]] = {}
-    for theme in chosen:
+    labels: list[str] = []
+    for theme in pool:
+        if len(selected) >= MAX_THEMES:
+            break
+        label = _base_label(theme["label"])
+        if any(label.lower() == other.lower() or same_capability(label, other) for other in labels):
+            continue
         member_ids = [m["signal_id"] for m in theme.get("members") or []]
         quote_ids = [q["signal_id"] for q in theme.get("quotes") or []]
         ids = list(dict.fromkeys([*quote_ids, *member_ids]))[:MEMBERS_PER_THEME]
-        stored = user_speech(fetch_signals(workspace, ids))
+        fetched = fetch_signals(workspace, ids)
+        if generic and not written_theme([(s.kind, s.signal_type, s.text) for s in fetched.values()]):
+            continue  # usage events or an interviewer's questions: not something users ask for
+        stored = user_speech(fetched)
+        if not stored:
+            continue
         theme_quotes = {q["signal_id"]: q["quote"] for q in theme.get("quotes") or []}
         for sid in ids:
             if sid not in stored:
@@ -232,7 +267,13 @@ def _landscape_themes(workspace: str, query: str, evidence: dict[str, dict[str, 
         selected[theme["id"]] = {k: v for k, v in theme.items() if k != "members"}
         selected[theme["id"]]["quotes"] = [q for q in theme.get("quotes") or [] if q["signal_id"] in stored]
         selected[theme["id"]]["relevance"] = relevance(theme)
+        labels.append(label)
     return selected
+
+
+def _base_label(label: str) -> str:
+    """A theme label without its disambiguating suffix ('sync (conflict)' → 'sync')."""
+    return label.split(" (", 1)[0].strip() or label
 
 
 def _dominant_segment(evidence: dict[str, dict[str, Any]]) -> str | None:

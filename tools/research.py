@@ -9,7 +9,9 @@ instruction hidden inside a signal) cannot read another tenant. Nothing here wri
 # No ``from __future__ import annotations`` here: LangChain reads the tool signatures at runtime.
 
 import re
+from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.runnables import RunnableConfig
@@ -18,10 +20,11 @@ from langchain_core.tools import BaseTool, tool
 from kernel.errors import InputError
 from kernel.schemas import SearchHit, Signal
 from memory import api as memory_api
+from tools.relevance import FOCUS, Retrieval, Scored, background, focus, score, search_relevant, theme_map
 from tools.scoring import tokens
 
 QUOTE_MAX = 240
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=[\w\d]))+[.!?]?")  # "4.10" and "e.g" stay inside their sentence
 
 
 def best_quote(text: str, query: str = "", max_chars: int = QUOTE_MAX) -> str:
@@ -75,6 +78,102 @@ def fetch_signals(workspace: str, ids: Sequence[str]) -> dict[str, Signal]:
     if not ids:
         return {}
     return {s.id: s for s in memory_api.workspace(workspace).get_signals(list(dict.fromkeys(ids)))}
+
+
+# ------------------------------------------------------------------------------ goal research retrieval
+
+#: A candidate's sentences are scored on their own when it has at least this many (of at least 3 words) ...
+MIN_SENTENCES = 2
+#: ... up to this many of them (the first ones: a ticket's subject and opening come first).
+MAX_SENTENCES = 12
+#: A theme holding at least this share of the question's best hits (the focus stage's ``top`` nearest) ...
+THEME_SHARE = 0.5
+#: ... and at least this many of its kept signals is *the question's cluster*: its other candidates join.
+THEME_KEPT = 3
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (verbatim spans) with at least 3 words."""
+    out = [m.group(0).strip() for m in _SENTENCE.finditer(text)]
+    return [x for x in out if len(x.split()) >= 3][:MAX_SENTENCES]
+
+
+def best_sentences(workspace: str, query: str, texts: dict[str, str]) -> dict[str, tuple[Scored, str]]:
+    """Each multi-sentence text's most relevant sentence, scored against ``query`` like a signal of its own.
+
+    A long review or ticket that mentions the question in one sentence among many has its whole-text vector
+    diluted by the rest ("Good but sync worries me. Love the app, but after losing a note …" sits far from
+    "fix sync bugs" as a whole); its best sentence does not. Same model, floor and background as the whole text.
+    """
+    spans = {sid: _sentences(text) for sid, text in texts.items()}
+    spans = {sid: parts for sid, parts in spans.items() if len(parts) >= MIN_SENTENCES}
+    if not spans:
+        return {}
+    embedder = memory_api.workspace(workspace).embedder
+    flat = [(sid, part) for sid, parts in spans.items() for part in parts]
+    vectors = embedder.embed([part for _, part in flat])
+    scored = score(query, embedder.embed_query(query), [(sid, part, vectors[i]) for i, (sid, part) in enumerate(flat)],
+                   background(workspace))
+    best: dict[str, tuple[Scored, str]] = {}
+    for item, (sid, part) in zip(scored, flat, strict=True):
+        if sid not in best or item.relevance > best[sid][0].relevance:
+            best[sid] = (item, part)
+    return best
+
+
+def goal_search(workspace: str, query: str, *, segment: str | None = None, candidates: int = 60,
+                limit: int | None = None) -> tuple[Retrieval, dict[str, str], dict[str, int]]:
+    """The relevance-filtered search of a run's research question, made for long texts and clusters.
+
+    On top of :func:`tools.relevance.search_relevant` (floor, then focus):
+
+    * a candidate below the floor whose best sentence reaches it is kept (:func:`best_sentences`), and the
+      sentence becomes its quote — unless its theme disagrees with the best hits (the focus stage's rule);
+    * when one workspace theme holds at least :data:`THEME_SHARE` of the question's best hits and at least
+      :data:`THEME_KEPT` of the kept signals, that cluster *is* the question's subject: its other candidates
+      join, after the kept ones ("Lost edits again — third time this month" for "fix sync bugs", in the
+      cluster of sync failures whose best hits say "sync"). Without such a cluster (an off-topic question,
+      too few kept signals) nothing joins, so abstention is unchanged.
+
+    Returns the retrieval (``kept`` best first, then the cluster's), quotes by signal id (best sentences) and
+    counts ``{"by_sentence": n, "by_theme": n}`` for ``run.json``.
+    """
+    found = search_relevant(workspace, query, segment=segment, candidates=candidates)
+    kept_ids = {h.signal_id for h, _ in found.kept}
+    away_ids = {h.signal_id for h, _ in found.unfocused}
+    below = {h.signal_id: h.text for h, _ in found.dropped}
+    best = best_sentences(workspace, query, below)
+    rescued = [(h, replace(best[h.signal_id][0], signal_id=h.signal_id)) for h, _ in found.dropped
+               if h.signal_id in best and best[h.signal_id][0].relevance >= found.model.floor]
+    themes = theme_map(workspace)
+    everything = [s for _, s in [*found.kept, *found.unfocused, *found.dropped]]
+    if rescued and themes and found.focus_model is not None:
+        stay, _ = focus(everything, [s for _, s in rescued], themes, replace(found.focus_model, min_keep=0))
+        staying = {s.signal_id for s in stay}
+        rescued = [(h, s) for h, s in rescued if s.signal_id in staying]
+    kept = sorted([*found.kept, *rescued], key=lambda p: (-p[1].relevance, -p[1].cosine, p[0].signal_id))
+    quotes = {h.signal_id: best[h.signal_id][1] for h, _ in rescued}
+    joined: list[tuple[Any, Scored]] = []
+    if themes:
+        top = (found.focus_model or FOCUS).top
+        nearest = sorted(everything, key=lambda s: (-s.cosine, s.signal_id))[:top]
+        votes = Counter(themes[s.signal_id] for s in nearest if s.signal_id in themes)
+        held = Counter(themes.get(h.signal_id) for h, _ in kept)
+        cluster = next((t for t, n in votes.most_common()
+                        if n >= THEME_SHARE * len(nearest) and held[t] >= THEME_KEPT), None)
+        if cluster is not None:
+            taken = kept_ids | away_ids | set(quotes)
+            joined = [(h, s) for h, s in found.dropped
+                      if h.signal_id not in taken and themes.get(h.signal_id) == cluster]
+            for h, _ in joined:
+                if h.signal_id in best:
+                    quotes[h.signal_id] = best[h.signal_id][1]
+    found.kept = (kept + joined)[:limit] if limit else kept + joined
+    ids = {h.signal_id for h, _ in found.kept}
+    found.dropped = [p for p in found.dropped if p[0].signal_id not in ids]
+    counts = {"by_sentence": sum(1 for h, _ in rescued if h.signal_id in ids),
+              "by_theme": sum(1 for h, _ in joined if h.signal_id in ids)}
+    return found, {sid: q for sid, q in quotes.items() if sid in ids}, counts
 
 
 @runtime_checkable
