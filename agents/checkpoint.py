@@ -38,8 +38,8 @@ def open_checkpointer(settings: Settings | None = None) -> Iterator[BaseCheckpoi
     conn = sqlite3.connect(str(settings.checkpoint_path), check_same_thread=False, timeout=30)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-        saver = SqliteSaver(conn)
-        saver.setup()
-        yield saver
+        sqlite_saver = SqliteSaver(conn)
+        sqlite_saver.setup()
+        yield sqlite_saver
     finally:
         conn.close()

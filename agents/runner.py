@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphDrained
 from langgraph.runtime import RunControl
 from langgraph.types import Command
@@ -35,7 +36,7 @@ from agents.graph import builder
 from agents.planner import AUDIENCES
 from agents.review import write_atomic
 from agents.runs import get_run, list_runs, read_artifact
-from kernel.artifacts import RunRecord
+from kernel.artifacts import LLMUsage, RunRecord, Traceability
 from kernel.errors import InputError, NotFoundError, PmpilotError, TransientError
 from kernel.kinds import DELIVERABLE_KINDS
 from kernel.settings import Settings, get_settings
@@ -258,7 +259,7 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
     _import_before_threads(settings)
     context = RunContext(run_id=run_id, workspace=request["workspace"], offline=bool(request["offline"]),
                          run_dir=run_dir, on_event=track, settings=settings)
-    config: dict[str, Any] = {"configurable": {"thread_id": run_id, "workspace": request["workspace"]},
+    config: RunnableConfig = {"configurable": {"thread_id": run_id, "workspace": request["workspace"]},
                               "recursion_limit": RECURSION_LIMIT}
     started = time.perf_counter()
     error: str | None = None
@@ -315,7 +316,8 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
     record = RunRecord(
         run_id=run_id, status=status, mode="offline" if request["offline"] else "llm", goal=request["goal"],
         workspace=request["workspace"], artifacts=values.get("artifacts") or [],
-        traceability=values.get("traceability") or {}, llm=values.get("llm") or {}, timings=timings,
+        traceability=Traceability.model_validate(values.get("traceability") or {}),
+        llm=LLMUsage.model_validate(values.get("llm") or {}), timings=timings,
         deliverables=(values.get("plan") or {}).get("deliverables") or [], created_at=request["created_at"],
         updated_at=_now(), error=error,
     ).model_dump(mode="json")
