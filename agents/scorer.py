@@ -20,6 +20,7 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from agents.context import RunCache, RunContext, timed
+from agents.deliverables import review_drafts
 from agents.state import PMState
 from kernel.errors import PmpilotError
 from memory import api as memory_api
@@ -28,15 +29,10 @@ from tools.research import theme_summaries
 from tools.scoring import Strategy
 from tools.topic_scores import alignment_text, score_topic
 from tools.topics import STOPWORDS, cluster, goal_fit, mentions, name_topic, option_words, same_capability
-from tools.wording import distinct_topics
 
 #: (signal ids, query texts) → (stored vectors by id, one unit vector per query).
 VectorSource = Callable[[Sequence[str], Sequence[str]], tuple[dict[str, np.ndarray], np.ndarray]]
 MAX_REVIEW_ROUNDS = 2
-#: How many of the strongest topics the requirements must cover.
-COVERAGE_TOP = 3
-GWT = re.compile(r"^\s*given\b.+\bwhen\b.+\bthen\b", re.IGNORECASE | re.DOTALL)
-NOT_ATOMIC = re.compile(r"\band\b|&|;|\bas well as\b", re.IGNORECASE)
 
 
 def slug(text: str) -> str:
@@ -129,16 +125,11 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
         topics.append({"id": f"option:{slug(option['name'])}", "kind": "option", "name": option["name"],
                        "description": option.get("description", ""), "signal_ids": ids, "theme": None})
     if wants_landscape(state):
-        landscape = sorted((state.get("themes") or {}).values(),
-                           key=lambda t: (-t.get("relevance", 0), -t["size"], t["id"]))
-        members = {t["id"]: [sid for sid, row in evidence.items() if t["id"] in row["themes"]] for t in landscape}
-        for theme in landscape:
-            ids = members[theme["id"]]
-            # Named from its members' words like a goal topic ('lost edits', not the clustering's 'lost').
-            others = [evidence[s]["quote"] for t, g in members.items() if t != theme["id"] for s in g]
-            name = name_topic([evidence[s]["quote"] for s in ids], state.get("goal") or "", others,
-                              fallback=theme["label"]) if ids else theme["label"]
-            topics.append({"id": f"theme:{theme['id']}", "kind": "theme", "name": name,
+        ranked = sorted((state.get("themes") or {}).values(),
+                        key=lambda t: (-t.get("relevance", 0), -t["size"], t["id"]))
+        for theme in ranked:
+            ids = [sid for sid, row in evidence.items() if theme["id"] in row["themes"]]
+            topics.append({"id": f"theme:{theme['id']}", "kind": "theme", "name": theme["label"],
                            "description": ", ".join(theme.get("keywords", [])[:6]), "signal_ids": ids,
                            "theme": theme})
         return topics, []
@@ -155,13 +146,12 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
     kept: list[tuple[str, list[str]]] = []
     merged: set[int] = set()
     near: list[dict[str, Any]] = []
-    off_goal: list[int] = []
     for i, ids in enumerate(groups):
-        if fit[i] is not None:
-            off_goal.append(i)
-            continue
         others = [quotes[s] for j, g in enumerate(groups) if j != i for s in g]
         name = _group_name(ids, membership, by_id, quotes, others, focus)
+        if fit[i] is not None:
+            near.append({"label": name, "size": len(ids), "reason": fit[i]})
+            continue
         # Two clusters asking for one capability ('sync', 'sync conflicts'): one topic with the evidence of both.
         k = next((k for k, (other, _) in enumerate(kept)
                   if other.lower() == name.lower() or same_capability(other, name)), None)
@@ -175,10 +165,6 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
         ids = sorted(kept[k][1], key=order.__getitem__)
         others = [quotes[s] for j, (_, g) in enumerate(kept) if j != k for s in g]
         kept[k] = (_group_name(ids, membership, by_id, quotes, others, focus), ids)
-    for i in off_goal:  # context is named by what sets it apart from the goal's topics ('ATMs accept', not 'card')
-        others = [quotes[s] for j, g in enumerate(groups) if j != i for s in g]
-        name = _group_name(groups[i], membership, by_id, quotes, others, focus, unlike=[n for n, _ in kept])
-        near.append({"label": name, "size": len(groups[i]), "reason": fit[i]})
     ranked = vectors is not None and closeness is not None
     if ranked:  # most relevant and most typical of the topic first: a neighbouring intent's stray member goes last
         kept = [(name, _typical_first(ids, evidence, vectors)) for name, ids in kept]  # type: ignore[arg-type]
@@ -231,12 +217,12 @@ def _closeness(groups: Sequence[Sequence[str]], queries: Sequence[str],
 
 
 def _group_name(ids: Sequence[str], membership: dict[str, str | None], by_id: dict[str, dict[str, Any]],
-                quotes: dict[str, str], others: list[str], focus: str, unlike: Sequence[str] = ()) -> str:
+                quotes: dict[str, str], others: list[str], focus: str) -> str:
     """A group's name: the phrase most of its quotes share, else its theme's short label, else the goal's subject."""
     source = Counter(membership.get(s) for s in ids).most_common(1)[0][0]
     label = str((by_id.get(source or "") or {}).get("label") or "")
     fallback = label if label and len(label.split()) <= 4 else focus_subject(focus)
-    return name_topic([quotes[s] for s in ids], focus, others, fallback=fallback, unlike=unlike)
+    return name_topic([quotes[s] for s in ids], focus, others, fallback=fallback)
 
 
 _INSTRUCTION_WORDS = frozenset("draft write prepare produce create requirements requirement prd stories story spec "
@@ -362,8 +348,7 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     warnings = []
     if near and not any(t["signal_ids"] for t in topics if t["kind"] == "theme"):
         count = sum(n["size"] for n in near)
-        subject = (state.get("plan") or {}).get("focus") or state["goal"]
-        warnings.append(f"Too little relevant evidence for '{subject}': "
+        warnings.append(f"Too little relevant evidence for '{(state.get('plan') or {}).get('focus') or state['goal']}': "
                         f"{count} signal{'s were' if count != 1 else ' was'} found near it, but none forms a topic of "
                         f"its own ({'; '.join(n['label'] + ': ' + n['reason'] for n in near[:3])}).")
     return {"scores": {"criteria": weights, "topics": topics, "strategy": bool(strategy),
@@ -372,60 +357,6 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- review
-
-
-def review_drafts(drafts: dict[str, dict[str, Any]], topics: list[dict[str, Any]], *, coverage: bool = True
-                  ) -> list[dict[str, Any]]:
-    """Specific fixes for the drafts (empty when they pass); ``coverage=False`` skips the coverage rule."""
-    notes: list[dict[str, Any]] = []
-
-    def note(kind: str, target: str, problem: str, fix: str) -> None:
-        notes.append({"kind": kind, "target": target, "problem": problem, "fix": fix})
-
-    requirements = drafts.get("requirements")
-    if requirements is not None:
-        cited: set[str] = set()
-        for story in requirements.get("stories") or []:
-            sid = story.get("id", "?")
-            for part in ("as_a", "i_want", "so_that"):
-                if not str(story.get(part) or "").strip():
-                    note("requirements", sid, f"missing '{part}'", f"state the {part.replace('_', ' ')} of {sid}")
-            # A user's words quoted in the capability ('a fix for “X and Y”') are one reported situation.
-            if NOT_ATOMIC.search(re.sub(r"“[^”]*”", "", str(story.get("i_want") or ""))):
-                note("requirements", sid, "story is not atomic", f"split {sid} into one story per capability")
-            criteria = story.get("acceptance_criteria") or []
-            if not criteria:
-                note("requirements", sid, "no acceptance criteria", f"add Given/When/Then criteria to {sid}")
-            for i, criterion in enumerate(criteria):
-                if not GWT.search(str(criterion)):
-                    note("requirements", sid, f"criterion {i + 1} is not Given/When/Then",
-                         f"rewrite criterion {i + 1} of {sid} as Given/When/Then")
-            if not story.get("citations"):
-                note("requirements", sid, "story cites no evidence", f"cite the signals behind {sid} or drop it")
-            cited.update(story.get("citations") or [])
-        ranked = sorted((t for t in topics if t["signal_ids"]), key=lambda t: (-t["rice"]["score"], t["id"]))
-        strongest = distinct_topics(ranked)[:COVERAGE_TOP]
-        strongest = strongest if coverage else []
-        for topic in strongest:
-            if not cited & set(topic["signal_ids"]):
-                note("requirements", topic["id"], f"strongest topic '{topic['name']}' has no story",
-                     f"add a story for '{topic['name']}'")
-    memo = drafts.get("decision_memo")
-    if memo is not None:
-        for option in memo.get("options") or []:
-            if not option.get("citations"):
-                note("decision_memo", option.get("name", "?"), "option cites no evidence",
-                     f"cite the signals behind option '{option.get('name')}'")
-        if not str(memo.get("recommendation") or "").strip():
-            note("decision_memo", "recommendation", "no recommendation", "state a recommendation from the scores")
-    brief = drafts.get("brief")
-    if brief is not None:
-        if not str(brief.get("tldr") or "").strip():
-            note("brief", "tldr", "no TL;DR", "write a two-sentence TL;DR")
-        for theme in brief.get("themes") or []:
-            if not theme.get("quotes"):
-                note("brief", theme.get("label", "?"), "theme has no quote", f"quote a user on '{theme.get('label')}'")
-    return notes
 
 
 def _review_summary(update: dict[str, Any]) -> str:

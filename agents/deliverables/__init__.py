@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import importlib
 
-from agents.deliverables.base import DELIVERABLES, Deliverable, Materials, register, render_markdown, validate
+from agents.deliverables.base import (
+    DELIVERABLES,
+    Deliverable,
+    Materials,
+    register,
+    render_markdown,
+    review_drafts,
+    validate,
+)
 from kernel import kinds
 
-__all__ = ["DELIVERABLES", "Deliverable", "Materials", "load_kinds", "register", "render_markdown", "validate"]
+__all__ = ["DELIVERABLES", "Deliverable", "Materials", "load_kinds", "register", "render_markdown", "review_drafts",
+           "validate"]
 
 
 def load_kinds() -> dict[str, Deliverable]:

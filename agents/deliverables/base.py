@@ -139,6 +139,8 @@ class Materials:
 DraftFn = Callable[[Materials], dict[str, Any]]
 CompleteFn = Callable[[BaseModel, Materials], dict[str, Any]]
 EditFn = Callable[[dict[str, Any], Materials], dict[str, Any]]
+#: A kind's review: (draft, the scored topics, whether coverage is checked) -> fixes for the writer.
+ReviewFn = Callable[[Mapping[str, Any], list[dict[str, Any]], bool], list[dict[str, Any]]]
 CollectFn = Callable[[Materials], dict[str, dict[str, Any]]]
 #: What a run logs as its decision: (recommendation, rationale, cited signal ids).
 Decision = tuple[str, str, list[str]]
@@ -163,6 +165,7 @@ class Deliverable:
         fix: Applies the scorer's review fixes to a draft (mechanical, no model call).
         revise: Applies a PM's revision offline.
         check: Runs on every draft, offline or a model's (the story-quality check).
+        review: The scorer's review of a draft: specific fixes (:func:`fix_note`) sent back to the writer.
         goal_topics: Drafted from the goal's topics: the model sees and may cite only their evidence.
         needs_signals: False when the kind can be drafted with no ingested signal (a status update).
         decision: What the run logs to the decision log from this kind's document.
@@ -182,6 +185,7 @@ class Deliverable:
     fix: EditFn | None = None
     revise: EditFn | None = None
     check: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    review: ReviewFn | None = None
     goal_topics: bool = False
     needs_signals: bool = True
     decision: Callable[[Mapping[str, Any]], Decision] | None = None
@@ -214,6 +218,24 @@ def validate(artifact: Mapping[str, Any], stored: Mapping[str, StoredSignal],
         return validate_artifact(artifact, stored, run_evidence)
     return validate_artifact(artifact, stored, run_evidence, cited_lists=spec.cited_lists,
                              note_field=spec.note_field)
+
+
+def fix_note(kind: str, target: str, problem: str, fix: str) -> dict[str, Any]:
+    """One fix the review asks for: which document, which item, what is wrong and what to do."""
+    return {"kind": kind, "target": target, "problem": problem, "fix": fix}
+
+
+def review_drafts(drafts: Mapping[str, Mapping[str, Any]], topics: list[dict[str, Any]], *, coverage: bool = True
+                  ) -> list[dict[str, Any]]:
+    """Every kind's review of its draft: specific fixes (empty when the drafts pass).
+
+    ``coverage=False`` skips rules about what a draft leaves out (after a PM's revision, the PM decides).
+    """
+    notes: list[dict[str, Any]] = []
+    for kind, spec in DELIVERABLES.items():
+        if spec.review is not None and drafts.get(kind) is not None:
+            notes += spec.review(drafts[kind], topics, coverage)
+    return notes
 
 
 def with_note(doc: dict[str, Any], field_name: str, note: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.deliverables.base import Decision, Deliverable, Materials, register, revision_text, with_note
+from agents.deliverables.base import Decision, Deliverable, Materials, fix_note, register, revision_text, with_note
 from agents.deliverables.common import (
     CitedQuote,
     best_option,
@@ -107,6 +107,15 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
         doc["tldr"] = draft_brief(m)["tldr"]
     doc["evidence"] = m.evidence_for([sid for t in themes for sid in t.get("citations") or []])
     return doc
+
+
+def review(doc: Mapping[str, Any], topics: list[dict[str, Any]], coverage: bool) -> list[dict[str, Any]]:
+    """A brief without a TL;DR, sections without a user's quote."""
+    notes = [] if str(doc.get("tldr") or "").strip() else [
+        fix_note(KIND, "tldr", "no TL;DR", "write a two-sentence TL;DR")]
+    notes += [fix_note(KIND, theme.get("label", "?"), "theme has no quote", f"quote a user on '{theme.get('label')}'")
+              for theme in doc.get("themes") or [] if not theme.get("quotes")]
+    return notes
 
 
 _AUDIENCE = re.compile(r"\baudience\s*(?:to|:|=|is)?\s*(exec|eng|sales)\b", re.IGNORECASE)
@@ -220,6 +229,6 @@ def decision(doc: Mapping[str, Any]) -> Decision:
 
 register(Deliverable(
     KIND, Brief, KEYWORDS, draft_brief, BriefDraft, complete_brief, layout=Layout(_render, frozenset(_PLACED)),
-    cited_lists=("themes",), note_field="risks", fix=fix, revise=revise, goal_topics=True, decision=decision,
-    decision_rank=2,
+    cited_lists=("themes",), note_field="risks", fix=fix, revise=revise, review=review, goal_topics=True,
+    decision=decision, decision_rank=2,
 ))

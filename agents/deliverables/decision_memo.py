@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.deliverables.base import Decision, Deliverable, Materials, register, revision_text, with_note
+from agents.deliverables.base import Decision, Deliverable, Materials, fix_note, register, revision_text, with_note
 from agents.deliverables.common import CLOSE_CALL, topic_for
 from kernel.artifacts import Criterion, DecisionMemo
 from tools import scoring
@@ -124,6 +124,16 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
         doc["recommendation"] = f"{best['name']} ({best.get('total')}/100)." if best else PM
     doc["evidence"] = m.evidence_for([sid for o in options for sid in o["citations"]])
     return doc
+
+
+def review(doc: Mapping[str, Any], topics: list[dict[str, Any]], coverage: bool) -> list[dict[str, Any]]:
+    """Options without evidence, a memo without a recommendation."""
+    notes = [fix_note(KIND, option.get("name", "?"), "option cites no evidence",
+                      f"cite the signals behind option '{option.get('name')}'")
+             for option in doc.get("options") or [] if not option.get("citations")]
+    if not str(doc.get("recommendation") or "").strip():
+        notes.append(fix_note(KIND, "recommendation", "no recommendation", "state a recommendation from the scores"))
+    return notes
 
 
 def revise(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
@@ -237,5 +247,5 @@ def decision(doc: Mapping[str, Any]) -> Decision:
 register(Deliverable(
     KIND, DecisionMemo, KEYWORDS, draft_decision_memo, DecisionMemoDraft, complete_decision_memo,
     layout=Layout(_render, frozenset(_PLACED)), cited_lists=("options",), note_field="unknowns", fix=fix,
-    revise=revise, goal_topics=True, decision=decision, decision_rank=3,
+    revise=revise, review=review, goal_topics=True, decision=decision, decision_rank=3,
 ))

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.deliverables.base import Decision, Deliverable, Materials, register, revision_text, with_note
+from agents.deliverables.base import Decision, Deliverable, Materials, fix_note, register, revision_text, with_note
 from agents.deliverables.common import rice_of, section_heading, topic_for
 from kernel.artifacts import Requirements
 from tools import scoring, story_quality, trends
@@ -48,6 +48,10 @@ from tools.wording import (
 KIND = "requirements"
 KEYWORDS = (" requirement", " prd", " stories", " story", " spec ")
 MAX_STORIES = 6
+#: The review asks for a story for each of the goal's strongest distinct topics, up to this many.
+COVERAGE_TOP = 3
+GWT = re.compile(r"^\s*given\b.+\bwhen\b.+\bthen\b", re.IGNORECASE | re.DOTALL)
+NOT_ATOMIC = re.compile(r"\band\b|&|;|\bas well as\b", re.IGNORECASE)
 _SLOW = re.compile(r"\b(slow|seconds?|minutes?|lag|latency|timeout|takes forever|loading)\b", re.IGNORECASE)
 
 
@@ -120,7 +124,26 @@ def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str
         "rice": rice,
         "citations": ids,
         "topic": topic["name"],
+        "title": story_title(name, nature, i_want),
     }
+
+
+def story_title(name: str, nature: str, i_want: str) -> str:
+    """A story's heading: the capability its topic names, never a user's sentence pasted in.
+
+    'Fix: sync', 'Answers: cancel a transfer', 'Change my PIN', 'Dark mode' — the quoted report stays in the
+    story's "I want" and its first criterion.
+    """
+    if i_want.startswith("to "):
+        title = i_want[3:]
+    elif nature == "problem":
+        title = f"fix: {name}"
+    elif nature == "question":
+        title = f"answers: {name}"
+    else:
+        title = name
+    first = title.split(" ", 1)[0]
+    return title if any(c.isupper() for c in first[1:]) else title[:1].upper() + title[1:]
 
 
 def _split_atomic(core: str) -> list[str]:
@@ -239,6 +262,37 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
     return doc
 
 
+def review(doc: Mapping[str, Any], topics: list[dict[str, Any]], coverage: bool) -> list[dict[str, Any]]:
+    """Stories that miss a part, are not atomic, lack Given/When/Then criteria or evidence; strong topics left out."""
+    notes: list[dict[str, Any]] = []
+    cited: set[str] = set()
+    for story in doc.get("stories") or []:
+        sid = story.get("id", "?")
+        for part in ("as_a", "i_want", "so_that"):
+            if not str(story.get(part) or "").strip():
+                notes.append(fix_note(KIND, sid, f"missing '{part}'", f"state the {part.replace('_', ' ')} of {sid}"))
+        # A user's words quoted in the capability ('a fix for “X and Y”') are one reported situation.
+        if NOT_ATOMIC.search(re.sub(r"“[^”]*”", "", str(story.get("i_want") or ""))):
+            notes.append(fix_note(KIND, sid, "story is not atomic", f"split {sid} into one story per capability"))
+        criteria = story.get("acceptance_criteria") or []
+        if not criteria:
+            notes.append(fix_note(KIND, sid, "no acceptance criteria", f"add Given/When/Then criteria to {sid}"))
+        for i, criterion in enumerate(criteria):
+            if not GWT.search(str(criterion)):
+                notes.append(fix_note(KIND, sid, f"criterion {i + 1} is not Given/When/Then",
+                                      f"rewrite criterion {i + 1} of {sid} as Given/When/Then"))
+        if not story.get("citations"):
+            notes.append(fix_note(KIND, sid, "story cites no evidence", f"cite the signals behind {sid} or drop it"))
+        cited.update(story.get("citations") or [])
+    ranked = sorted((t for t in topics if t["signal_ids"]), key=lambda t: (-t["rice"]["score"], t["id"]))
+    strongest = distinct_topics(ranked)[:COVERAGE_TOP] if coverage else []
+    for topic in strongest:
+        if not cited & set(topic["signal_ids"]):
+            notes.append(fix_note(KIND, topic["id"], f"strongest topic '{topic['name']}' has no story",
+                                  f"add a story for '{topic['name']}'"))
+    return notes
+
+
 _DROP = re.compile(r"\b(?:drop|remove|delete)\s+(?:story\s+)?(S\d+)\b", re.IGNORECASE)
 
 
@@ -315,7 +369,7 @@ def complete_requirements(draft: BaseModel, m: Materials) -> dict[str, Any]:
 
 
 _STORY_PLACED = frozenset({"id", "as_a", "i_want", "so_that", "acceptance_criteria", "priority", "type", "rice",
-                           "citations"})
+                           "citations", "title"})
 
 
 
@@ -330,7 +384,8 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
     if stories:
         lines += ["", "## User stories"]
     for n, story in enumerate(stories, start=1):
-        heading = " — ".join(t for t in (one_line(story.get("id")) or f"Story {n}", one_line(story.get("i_want"))) if t)
+        name = one_line(story.get("title")) or one_line(story.get("i_want"))
+        heading = " — ".join(t for t in (one_line(story.get("id")) or f"Story {n}", name) if t)
         lines += ["", f"### {heading}", ""]
         sentence = story_sentence(story)
         if sentence or story.get("citations"):
@@ -373,6 +428,6 @@ def decision(doc: Mapping[str, Any]) -> Decision:
 register(Deliverable(
     KIND, Requirements, KEYWORDS, draft_requirements, RequirementsDraft, complete_requirements,
     layout=Layout(_render, frozenset(_PLACED)), cited_lists=("stories",), note_field="open_questions",
-    fix=fix, revise=revise, check=story_quality.review_requirements, goal_topics=True, decision=decision,
+    fix=fix, revise=revise, check=story_quality.review_requirements, review=review, goal_topics=True, decision=decision,
     decision_rank=1,
 ))
