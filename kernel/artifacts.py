@@ -47,6 +47,7 @@ class Story(BaseModel):
     as_a: str
     i_want: str
     so_that: str
+    title: str = Field(default="", description="Short name of the capability (the story's heading); '' = i_want.")
     acceptance_criteria: list[str] = Field(default_factory=list, description="Given/When/Then criteria.")
     priority: Literal["high", "medium", "low"] = "medium"
     type: Literal["functional", "non-functional"] = "functional"

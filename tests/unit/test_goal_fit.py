@@ -164,3 +164,19 @@ def test_a_near_group_named_like_a_topic_is_not_listed_as_context() -> None:
                   topics=[{"name": "sync conflicts", "signal_ids": ["a"], "kind": "theme"}],
                   near=[{"label": "sync", "size": 3, "reason": "x"}, {"label": "billing", "size": 4, "reason": "y"}])
     assert m.also() == "Found next to the goal, not about it: billing (4 signals) — not used as evidence."
+
+
+def test_story_titles_name_the_capability_never_a_pasted_sentence() -> None:
+    from agents.deliverables.base import render_markdown
+    from agents.deliverables.requirements import story_title
+
+    state, membership = _state(GOAL, {"kept": [(f"k{i}", q, "bug") for i, q in enumerate(KEPT)]})
+    doc = draft_requirements(materials(state, membership, []))
+    story = doc["stories"][0]
+    assert "“" in story["i_want"]  # the user's own words stay in the story ...
+    assert story["title"].startswith("Fix: ") and "“" not in story["title"]  # ... not in its heading
+    assert f"### S1 — {story['title']}" in render_markdown(doc)
+    assert story_title("cancel a transfer", "question", "answers to questions like “How?”") == (
+        "Answers: cancel a transfer")
+    assert story_title("change my PIN", "request", "to change my PIN") == "Change my PIN"
+    assert story_title("SSO", "request", "SSO") == "SSO"
