@@ -29,7 +29,7 @@ from kernel.llm import LLMUsage, invoke_structured
 logger = logging.getLogger(__name__)
 
 
-def _evidence_block(m: Materials, kind: str = "requirements", limit: int = 60) -> str:
+def _evidence_block(m: Materials, kind: str, limit: int = 60) -> str:
     """The evidence the model may cite: for the goal's documents, the goal's topics' (context rows are not shown)."""
     off_topic = m.off_goal() if DELIVERABLES[kind].goal_topics else set()
     rows = sorted((r for sid, r in m.evidence.items() if sid not in off_topic),

@@ -365,15 +365,15 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             owned = _OWN.search(sentence)
             if owned:
                 owner = full_name(owned.group(1), speakers)
-                previous = turns[i - 1] if i else None
-                task = sentences(previous["quote"])[0] if previous else sentence
+                asker = turns[i - 1] if i else None
+                task = sentences(asker["quote"])[0] if asker else sentence
                 item = {"owner": owner, "item": _clean(task), **cite_turn(turn, sentence)}
-                if previous:
-                    item["citations"].insert(0, previous["signal_id"])
-                    item["quotes"].insert(0, {"signal_id": previous["signal_id"], "quote": task})
-                    for said in units:  # the task handed over is an action item, not also a requirement
-                        if said["turn"] is previous and said["sentence"] == task:
-                            said["skip"] = True
+                if asker:
+                    item["citations"].insert(0, asker["signal_id"])
+                    item["quotes"].insert(0, {"signal_id": asker["signal_id"], "quote": task})
+                    for other in units:  # the task handed over is an action item, not also a requirement
+                        if other["turn"] is asker and other["sentence"] == task:
+                            other["skip"] = True
                 actions.append(item)
             if question:
                 said = [(turn, s) for s in parts[:j]] or (

@@ -22,7 +22,7 @@ _TELLING = ("bug", "complaint", "churn_risk", "feature_request")
 
 
 def pick_quotes(ids: list[str], m: Materials, theme: dict[str, Any] | None, limit: int = 2,
-            name: str = "") -> list[dict[str, str]]:
+                name: str = "") -> list[dict[str, str]]:
     """The quotes to show: the theme's own, then users' reports and requests that name the topic.
 
     Reports and requests come before questions (an interviewer's "Have you ever had problems with …?")

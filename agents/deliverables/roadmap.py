@@ -267,10 +267,10 @@ def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any)
         covered.append(set(cand["ids"]))
     end = next((c["end"] for c in theme_items if c["end"]), None)
     for topic in m.ranked():
-        ids = set(topic["signal_ids"])
+        sids = set(topic["signal_ids"])
         theme_id = (topic.get("theme") or {}).get("id")
         if any(t["theme"]["id"] == theme_id for t in topics if theme_id) or \
-                any(len(ids & c) >= SAME_ITEM * len(ids) for c in covered):
+                any(len(sids & c) >= SAME_ITEM * len(sids) for c in covered):
             continue
         rows = [m.evidence[sid] for sid in topic["signal_ids"] if sid in m.evidence]
         dates = [_when(r["created_at"]) for r in rows
