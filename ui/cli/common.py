@@ -1,27 +1,21 @@
-"""Helpers every ``pmpilot`` command module shares.
-
-Output (one JSON document, or rich tables) and the parsing of run options live here, so
-:mod:`ui.cli` and :mod:`ui.cli_ext` both import this module instead of each other.
-"""
+"""Output (one JSON document, or rich tables) and option parsing every command module shares."""
 
 from __future__ import annotations
 
-import argparse
 import json
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from kernel.errors import InputError
 from kernel.kinds import DELIVERABLE_KINDS
-from kernel.timeutil import parse_when
-
-DELIVERABLES = DELIVERABLE_KINDS
+from ui.cli.base import json_mode
 
 
-def emit(args: argparse.Namespace, payload: Any, human: Callable[[Any], None]) -> None:
+def emit(payload: Any, human: Callable[[Any], None]) -> None:
     """Print ``payload`` as one JSON document with ``--json``, else through ``human``."""
-    if args.json:
+    if json_mode():
         print(json.dumps(plain_json(payload), ensure_ascii=False, default=str))
     else:
         human(payload)
@@ -36,6 +30,11 @@ def plain_json(payload: Any) -> Any:
     if isinstance(payload, dict):
         return {key: plain_json(value) for key, value in payload.items()}
     return payload
+
+
+def interactive() -> bool:
+    """Whether progress may be shown: a terminal on stderr and no ``--json``."""
+    return not json_mode() and sys.stderr.isatty()
 
 
 def console() -> Any:
@@ -57,7 +56,13 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     console().print(table)
 
 
-def parse_mapping(pairs: Sequence[str] | None) -> dict[str, str] | None:
+def clip(text: str, width: int) -> str:
+    """``text`` on one line, cut to ``width`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def parse_mapping(pairs: Sequence[str]) -> dict[str, str] | None:
     """``--map column=field`` pairs as a dict (``None`` when none were given)."""
     if not pairs:
         return None
@@ -71,41 +76,37 @@ def parse_mapping(pairs: Sequence[str] | None) -> dict[str, str] | None:
 
 
 def parse_deliverables(text: str | None) -> list[str] | None:
-    """``--deliverables a,b`` as a list of known kinds."""
+    """``--deliverables a,b`` as a list of known kinds (``None`` leaves the choice to the planner)."""
     if not text:
         return None
     names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in DELIVERABLES]
+    unknown = [name for name in names if name not in DELIVERABLE_KINDS]
     if unknown:
-        raise InputError(f"unknown deliverable(s) {', '.join(unknown)}; expected: {', '.join(DELIVERABLES)}")
+        raise InputError(f"unknown deliverable(s) {', '.join(unknown)}; expected: {', '.join(DELIVERABLE_KINDS)}")
     return names
 
 
-def clip(text: str, width: int) -> str:
-    """``text`` on one line, cut to ``width`` characters with an ellipsis."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+def run_options_from(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``run_goal`` options of ``run``/``enqueue run``, checked early (one clear line each)."""
+    from kernel.timeutil import parse_when
 
-
-def run_options_from(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``run_goal`` options of ``run``/``enqueue run`` arguments, checked early (one clear line)."""
-    for value in (args.since, getattr(args, "until", None)):
+    for value in (options["since"], options["until"]):
         if value:
-            parse_when(value)  # validate early: one clear line for a bad date
-    strategy = Path(args.strategy) if args.strategy else None
+            parse_when(value)
+    strategy = Path(options["strategy"]) if options["strategy"] else None
     if strategy is not None and not strategy.is_file():
         raise InputError(f"strategy file not found: {strategy}")
-    repo = Path(args.repo) if args.repo else None
+    repo = Path(options["repo"]) if options["repo"] else None
     if repo is not None and not repo.is_dir():
         raise InputError(f"repository not found: {repo}")
     return {
-        "deliverables": parse_deliverables(args.deliverables),
+        "deliverables": parse_deliverables(options["deliverables"]),
         "strategy": strategy,
-        "audience": args.audience,
+        "audience": options["audience"],
         "repo": repo,
-        "since": args.since,
-        **({"until": args.until} if getattr(args, "until", None) else {}),
-        "offline": True if args.offline else None,
-        "review": args.review,
-        "out": Path(args.out) if args.out else None,
+        "since": options["since"],
+        **({"until": options["until"]} if options["until"] else {}),
+        "offline": True if options["offline"] else None,
+        "review": options["review"],
+        "out": Path(options["out"]) if options["out"] else None,
     }
