@@ -81,7 +81,7 @@ def cli(home: Path | None, *args: str, check: bool = True, env_extra: dict[str, 
         with redirect_stdout(out), redirect_stderr(err):
             try:
                 code = main(list(args))
-            except SystemExit as exc:  # argparse: usage errors, --help
+            except SystemExit as exc:  # main() returns its exit code; this is for a command that exits itself
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
         reset_memory()
