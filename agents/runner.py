@@ -229,8 +229,14 @@ def _import_before_threads(settings: Settings) -> None:
 
     Two threads importing modules of one package at the same moment can meet a partially initialised
     module ("cannot import name … (most likely due to a circular import)"); a CLI run in LLM mode hit
-    it under load. The theme stack (sklearn, scipy) and the model client are needed by the run anyway.
+    it under load. The theme stack and the model client are needed by the run anyway; the libraries
+    they import only on first use are named here (tests/integration/test_run_thread_imports.py finds
+    any module an offline run still imports first on one of its threads).
     """
+    import igraph  # noqa: F401  (memory.themes' Leiden clustering imports it on first use)
+    import leidenalg  # noqa: F401
+    import scipy.cluster.hierarchy  # noqa: F401  (sklearn's average linkage imports it on first use)
+
     import memory.themes  # noqa: F401  (sklearn, scipy: theme snapshot prefetch)
 
     if settings.llm_configured:

@@ -1,0 +1,55 @@
+"""An offline run imports nothing for the first time on one of its threads.
+
+Two threads importing modules of one package at the same moment can meet a partially initialised
+module ("cannot import name … (most likely due to a circular import)"): a CLI run in LLM mode hit
+it under load. The runner imports what its threads need before starting them
+(``agents.runner._import_before_threads``); this test runs a real offline run in a fresh
+interpreter and lists every module whose first import happened off the main thread (an audit hook
+on the ``import`` event), so a new lazy import on a threaded path is found here, deterministically,
+rather than by a race.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "graph"
+
+_CHILD = """
+import json, sys, threading
+from pathlib import Path
+
+from memory import api
+from agents.runner import run_goal
+
+fixtures = Path(sys.argv[1])
+api.ingest([fixtures / "tickets.csv", fixtures / "reviews.csv"], "acme")
+main = threading.main_thread()
+first_on_thread = {}
+
+
+def hook(event, args):
+    if event == "import" and threading.current_thread() is not main and args[0] not in sys.modules:
+        first_on_thread.setdefault(args[0], threading.current_thread().name)
+
+
+sys.addaudithook(hook)
+run = run_goal("Should we fix sync bugs before building dark mode? Draft requirements, a brief for "
+               "leadership and a decision memo.", "acme", offline=True)
+print(json.dumps({"status": run["status"], "first_on_thread": first_on_thread}))
+"""
+
+
+def test_an_offline_run_imports_nothing_first_on_its_threads(tmp_path: Path) -> None:
+    env = {**os.environ, "PMPILOT_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(FIXTURES)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == "completed"
+    assert result["first_on_thread"] == {}, "imported first on a run's thread (add to _import_before_threads)"
