@@ -82,13 +82,13 @@ _OFFERED: list[Any] = [*RESEARCH_TOOLS, SubmitFindings]
 OFFERED_TOOLS: list[dict[str, Any]] = [convert_to_openai_tool(t) for t in _OFFERED]
 
 
-def search(task: ResearchTask) -> dict[str, Any]:
+def search(task: ResearchTask, cache: RunCache | None = None) -> dict[str, Any]:
     """Relevance-filtered hybrid search for one question: evidence rows, the finding and the search record."""
     question = task["question"]
     workspace = task["workspace"]
     query = question["query"]
     found, quotes, added = goal_search(workspace, query, segment=question.get("segment"), candidates=CANDIDATES,
-                                       limit=SEARCH_LIMIT)
+                                       limit=SEARCH_LIMIT, memo=cache)
     signals = user_speech(fetch_signals(workspace, [h.signal_id for h, _ in found.kept]))
     evidence = {}
     for hit, scored in found.kept:
@@ -148,7 +148,7 @@ def landscape(task: ResearchTask, evidence: dict[str, dict[str, Any]], cache: Ru
 
 def retrieve(task: ResearchTask, cache: RunCache | None = None) -> dict[str, Any]:
     """Deterministic retrieval for one question: evidence rows, findings, themes, past decisions."""
-    found = search(task)
+    found = search(task, cache)
     if task["question"].get("scope") == "landscape":
         _merge_landscape(found, landscape(task, found["evidence"], cache), None)
     return found
@@ -430,7 +430,7 @@ def research(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]
     if context.offline:
         found = retrieve(task, context.cache)
     else:
-        found = search(task)
+        found = search(task, context.cache)
         with ThreadPoolExecutor(max_workers=1) as pool:
             # Themes, profile and decision log do not change what the model is shown first, so they
             # are gathered while the model works: started as the first request goes out, their CPU

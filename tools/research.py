@@ -10,7 +10,7 @@ instruction hidden inside a signal) cannot read another tenant. Nothing here wri
 
 import re
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
@@ -98,20 +98,47 @@ def _sentences(text: str) -> list[str]:
     return [x for x in out if len(x.split()) >= 3][:MAX_SENTENCES]
 
 
-def best_sentences(workspace: str, query: str, texts: dict[str, str]) -> dict[str, tuple[Scored, str]]:
+class VectorMemo(Protocol):
+    """Where a run shares text vectors between its branches (``agents.context.RunCache.vectors``)."""
+
+    def vectors(self, embedder: Any, texts: Sequence[str]) -> Mapping[str, Any]:
+        """Vectors of ``texts``: the ones known or being embedded are shared, the rest embedded here."""
+
+
+def _spans(texts: dict[str, str]) -> dict[str, list[str]]:
+    """The sentences :func:`best_sentences` scores, by text id (only texts with enough of them)."""
+    spans = {sid: _sentences(text) for sid, text in texts.items()}
+    return {sid: parts for sid, parts in spans.items() if len(parts) >= MIN_SENTENCES}
+
+
+def candidate_sentences(workspace: str, query: str, *, segment: str | None = None, candidates: int = 60) -> list[str]:
+    """The sentences :func:`goal_search` would embed for ``query``: those of its candidates below the floor."""
+    found = search_relevant(workspace, query, segment=segment, candidates=candidates)
+    spans = _spans({h.signal_id: h.text for h, _ in found.dropped})
+    return list(dict.fromkeys(part for parts in spans.values() for part in parts))
+
+
+def best_sentences(workspace: str, query: str, texts: dict[str, str], memo: VectorMemo | None = None
+                   ) -> dict[str, tuple[Scored, str]]:
     """Each multi-sentence text's most relevant sentence, scored against ``query`` like a signal of its own.
 
     A long review or ticket that mentions the question in one sentence among many has its whole-text vector
     diluted by the rest ("Good but sync worries me. Love the app, but after losing a note …" sits far from
     "fix sync bugs" as a whole); its best sentence does not. Same model, floor and background as the whole text.
+    With ``memo`` (the run's), sentence vectors are shared with the run's other questions and whatever
+    embedded them ahead of time.
     """
-    spans = {sid: _sentences(text) for sid, text in texts.items()}
-    spans = {sid: parts for sid, parts in spans.items() if len(parts) >= MIN_SENTENCES}
+    spans = _spans(texts)
     if not spans:
         return {}
     embedder = memory_api.workspace(workspace).embedder
     flat = [(sid, part) for sid, parts in spans.items() for part in parts]
-    vectors = embedder.embed([part for _, part in flat])
+    texts_ = [part for _, part in flat]
+    if memo is not None:
+        known = memo.vectors(embedder, texts_)
+        vectors: Sequence[Any] = [known[part] for part in texts_]
+    else:
+        vectors = embedder.embed(texts_)
     scored = score(query, embedder.embed_query(query), [(sid, part, vectors[i]) for i, (sid, part) in enumerate(flat)],
                    background(workspace))
     best: dict[str, tuple[Scored, str]] = {}
@@ -122,7 +149,8 @@ def best_sentences(workspace: str, query: str, texts: dict[str, str]) -> dict[st
 
 
 def goal_search(workspace: str, query: str, *, segment: str | None = None, candidates: int = 60,
-                limit: int | None = None) -> tuple[Retrieval, dict[str, str], dict[str, int]]:
+                limit: int | None = None, memo: VectorMemo | None = None
+                ) -> tuple[Retrieval, dict[str, str], dict[str, int]]:
     """The relevance-filtered search of a run's research question, made for long texts and clusters.
 
     On top of :func:`tools.relevance.search_relevant` (floor, then focus):
@@ -142,7 +170,7 @@ def goal_search(workspace: str, query: str, *, segment: str | None = None, candi
     kept_ids = {h.signal_id for h, _ in found.kept}
     away_ids = {h.signal_id for h, _ in found.unfocused}
     below = {h.signal_id: h.text for h, _ in found.dropped}
-    best = best_sentences(workspace, query, below)
+    best = best_sentences(workspace, query, below, memo)
     rescued = [(h, replace(best[h.signal_id][0], signal_id=h.signal_id)) for h, _ in found.dropped
                if h.signal_id in best and best[h.signal_id][0].relevance >= found.model.floor]
     themes = theme_map(workspace)
