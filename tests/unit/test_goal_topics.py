@@ -181,7 +181,7 @@ def test_a_model_draft_keeps_only_goal_evidence_and_gets_the_same_check() -> Non
 
 
 def test_a_quoted_report_with_and_is_not_split_by_the_review() -> None:
-    from agents.scorer import review_drafts
+    from agents.deliverables import review_drafts
 
     story = {"id": "S1", "as_a": "user", "i_want": "a fix for “I log in and the app logs me out”", "so_that": PM,
              "acceptance_criteria": ["Given a user, When they log in, Then they stay logged in"], "citations": ["s0"]}

@@ -11,6 +11,7 @@ import pytest
 
 from agents import researcher, review, scorer, writer
 from agents.context import RunContext
+from agents.deliverables import review_drafts
 from agents.deliverables.requirements import RequirementsDraft, StoryDraft
 from agents.planner import offline_plan
 from tests.support.fake_chat import ScriptedChatModel, tool_call_message
@@ -116,7 +117,7 @@ def test_scorer_scores_options_and_themes_with_formulas(seeded: Path, tmp_path: 
 def test_review_sends_back_specific_fixes_and_writer_applies_them(seeded: Path, tmp_path: Path) -> None:
     state = researched_state(tmp_path)
     state.update(writer.write(state, rt(tmp_path)))
-    assert scorer.review_drafts(state["drafts"], state["scores"]["topics"]) == []
+    assert review_drafts(state["drafts"], state["scores"]["topics"]) == []
     bad = state["drafts"]["requirements"]["stories"][0]
     bad["i_want"] = "sync and dark mode"
     bad["acceptance_criteria"] = ["works fast"]
@@ -132,7 +133,7 @@ def test_review_sends_back_specific_fixes_and_writer_applies_them(seeded: Path, 
     stories = state["drafts"]["requirements"]["stories"]
     assert [s["i_want"] for s in stories[:2]] == ["sync", "dark mode"]
     assert all(s["citations"] for s in stories)
-    assert scorer.review_drafts(state["drafts"], state["scores"]["topics"]) == []
+    assert review_drafts(state["drafts"], state["scores"]["topics"]) == []
     # at most two rounds: the third review lets the drafts through
     stuck = {**state, "review_rounds": 2, "drafts": {"requirements": {**state["drafts"]["requirements"], "stories": [
         {**stories[0], "acceptance_criteria": ["nope"]}]}}}
