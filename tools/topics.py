@@ -40,6 +40,12 @@ awful horrible worst stupid annoying useless wow okay ok app apps application pr
 """.split())
 #: Words before a noun: 'a transfer' is a thing even though 'transfer' is also a verb.
 DETERMINERS = frozenset("a an the my your our their his her its this that these those".split())
+#: Words that open a verb's object: a phrase ending on a verb just before one is cut ('ATMs accept | my card').
+OBJECT_START = DETERMINERS | frozenset("it them me us him any all every some each".split())
+#: Auxiliaries and copulas: a phrase with one inside is a clause ('exchange rate was wrong', 'top up would be
+#: reverted'), not the name of a capability ('wrong exchange rate', 'top up reverted').
+AUXILIARIES = frozenset("am is are was were be been being would will shall should could can may might must has "
+                        "have had do does did isn't wasn't aren't weren't won't wouldn't can't cannot".split())
 #: Particles and adverbs a name never ends on: 'card back', 'sync again' are fragments of a longer thought.
 TRAILING = frozenset("""
 back again anymore away around yet ever instead though too also either neither quickly fast slowly properly
@@ -156,10 +162,13 @@ def _ngrams(text: str, goal: set[str], names: frozenset[str] = frozenset()) -> s
                     continue
                 if lows[-1] in TRAILING or sum(1 for w in lows if w not in STOPWORDS) > MAX_CONTENT:
                     continue
+                if any(w in AUXILIARIES for w in lows[1:-1]):
+                    continue
                 if any(any(c.isdigit() for c in w) or w in ("and", "or", "but") for w in lows) or len(lows[-1]) < 2:
                     continue
-                if n > 1 and lows[-1] in ACTION_VERBS and lows[-2] not in DETERMINERS:
-                    continue  # 'ATMs accept': a clause cut before its object ('cancel a transfer' is a noun's)
+                after = words[i + n].lower() if i + n < len(words) else ""
+                if n > 1 and lows[-1] in ACTION_VERBS and lows[-2] not in DETERMINERS and after in OBJECT_START:
+                    continue  # 'ATMs accept (my card)': a clause cut before its object; 'exchange rate (was)' is a noun
                 if any((_proper_noun(w, i + k == 0) or _norm(w) in names) and _norm(w) not in goal
                        for k, w in enumerate(span)):
                     continue

@@ -156,6 +156,13 @@ def test_topic_names_are_the_capability_in_the_goal_and_evidence_words() -> None
     assert name_topic(cancel, "Draft requirements to let customers cancel a bank transfer sent by mistake") == (
         "cancel a transfer")
     assert name_topic(["I want my card back", "Give my card back"], "cards").split()[-1] != "back"
+    # A clause ('the exchange rate was wrong') is no name; 'rate' before 'was' is a noun, not a cut-off verb.
+    rate = ["The exchange rate was wrong", "I got the wrong exchange rate", "wrong exchange rate on my card payment",
+            "Why was the exchange rate wrong?"]
+    assert name_topic(rate, "Requirements to stop charging the wrong exchange rate on card payments") == (
+        "wrong exchange rate")
+    assert "accept" not in name_topic(["ATMs accept my card?", "Do ATMs accept my card abroad?", "ATMs accept it"],
+                                      "ATM cards").split()[-1:]
     # Context next to a topic is named by what sets it apart from it, never as the same capability.
     where = ["Which ATMs accept my card?", "Can I use this card at any ATM?", "Where is the nearest ATM for this card?"]
     assert name_topic(where, "stop ATMs keeping cards", atm, unlike=["card"]).upper() == "ATM"
