@@ -341,3 +341,37 @@ def test_forget_finishes_a_pending_batch_so_it_cannot_bring_the_person_back(
     ingest_files(ws, [other], batch_size=30)  # a later ingest replays nothing of the old batch
     assert not [s for s in all_signals(ws) if s.user_id == "u3"]
     assert not [c for _, subj, c in ws.iter_claims() if subj == "u3"]
+
+
+def test_a_redo_record_in_the_earlier_nested_layout_is_still_replayed(
+    tmp_path: Path, store: MemoryStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Records are one JSON string now; one left by an ingest killed under the earlier layout still replays."""
+    import json
+
+    from memory.scoped import META
+
+    path = _profile_csv(tmp_path / "tickets.csv")
+    ws = store.workspace("acme")
+    backend = store.store
+    real = backend.upsert
+    signal_writes = []
+
+    def upsert(collection: str, points: Sequence[Point]) -> None:
+        if collection == store.signals and points:
+            signal_writes.append(len(points))
+            if len(signal_writes) == 2:  # batch 2's signals never arrive; its redo record and claims did
+                raise TransientError("store connection reset")
+        real(collection, points)
+
+    monkeypatch.setattr(backend, "upsert", upsert)
+    with pytest.raises(TransientError):
+        ingest_files(ws, [path], batch_size=30)
+    monkeypatch.setattr(backend, "upsert", real)
+    [record] = backend.retrieve(META, [ws._journal_id()])
+    nested = {k: v for k, v in record.payload.items() if k != "batch"} | json.loads(record.payload["batch"])
+    backend.upsert(META, [Point(id=record.id, vector=[1.0], payload=nested)])
+    assert ws.stats().signals == 30
+    assert ws.recover() == 30  # batch 2 stored from the nested record
+    assert ws.stats().signals == 60
+    assert ws.recover() == 0
