@@ -3,7 +3,9 @@
 Quality: ``memory.themes.cluster_vectors`` runs on the cached MiniLM vectors of the 10,003 training texts of
 ``../shared/data/banking77/train.csv`` and on the texts themselves (as thematic analysis calls it), and on
 ``SUBSETS`` random 3,000-text subsets of them (seeded draws); NMI and ARI compare its clusters with the gold
-categories, and the subsets' *worst* scores are the figures (a held-out split is judged the same way).
+categories, and the subsets' *worst* scores are the figures (a held-out split is judged the same way). Five
+further draws (``HELDOUT_SEED``), never used to choose the method or its parameters, are scored the same way
+as the held-out check (companion keys ``themes_*_heldout_subsets_min``).
 Texts it leaves unassigned (if any) count as one extra cluster, so they lower the scores.
 
 Candidates (full mode, or ``--only themes_candidates``): the same vectors and subsets through the other methods
@@ -36,15 +38,18 @@ from bench.datasets import banking77, minilm_vectors
 SUBSETS = 5
 SUBSET_SIZE = 3000
 SUBSET_SEED = 1000
+#: Seed of the first of ``SUBSETS`` further draws never used to choose the method or its parameters
+#: (the held-out check: banking77's test split is not in ../shared/data).
+HELDOUT_SEED = 2000
 #: Per-dimension noise added to each sampled vector of the synthetic 100k set.
 NOISE = 0.01
 
 Method = Callable[[np.ndarray, list[str]], np.ndarray]
 
 
-def subset_indices(n: int, count: int = SUBSETS, size: int = SUBSET_SIZE) -> list[np.ndarray]:
+def subset_indices(n: int, count: int = SUBSETS, size: int = SUBSET_SIZE, seed: int = SUBSET_SEED) -> list[np.ndarray]:
     """The seeded random subsets (sorted row indices) the worst-case figures are taken over."""
-    return [np.sort(np.random.default_rng(SUBSET_SEED + s).choice(n, size, replace=False)) for s in range(count)]
+    return [np.sort(np.random.default_rng(seed + s).choice(n, size, replace=False)) for s in range(count)]
 
 
 def score(method: Method, vectors: np.ndarray, texts: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
@@ -66,11 +71,11 @@ def score(method: Method, vectors: np.ndarray, texts: Sequence[str], gold: Seque
 
 
 def evaluate(method: Method, texts: Sequence[str], gold: Sequence[str], vectors: np.ndarray,
-             full: bool = True) -> dict[str, object]:
+             full: bool = True, seed: int = SUBSET_SEED) -> dict[str, object]:
     """A method on every subset (worst NMI / ARI, theme counts) and on the full set."""
     gold_array = np.asarray(gold)
     runs = [score(method, vectors[idx], [texts[i] for i in idx], gold_array[idx])
-            for idx in subset_indices(len(texts))]
+            for idx in subset_indices(len(texts), seed=seed)]
     out: dict[str, object] = {
         "subsets_nmi_min": min(r["nmi"] for r in runs),
         "subsets_ari_min": min(r["ari"] for r in runs),
@@ -131,6 +136,10 @@ def run(results: Results, quick: bool) -> None:
     results.put("themes_nmi_subsets_min", found["subsets_nmi_min"], sub_note)
     results.put("themes_ari_subsets_min", found["subsets_ari_min"], sub_note)
     results.companion("themes_subsets", found["subsets"])
+    heldout = evaluate(cluster_vectors, texts, gold, vectors, full=False, seed=HELDOUT_SEED)
+    results.companion("themes_nmi_heldout_subsets_min", heldout["subsets_nmi_min"])
+    results.companion("themes_ari_heldout_subsets_min", heldout["subsets_ari_min"])
+    results.companion("themes_heldout_subsets", heldout["subsets"])
     size = 20_000 if quick else 100_000
     scale = measure_scale(size)
     scale_note = (f"memory.themes.build_report over {size} synthetic signals (banking77 rows sampled with "
