@@ -11,9 +11,12 @@ searched and names the nearest themes that do have evidence, and guesses nothing
 Offline, relevant signals are grouped by stance (from their stored type and sentiment): *critical*
 (complaints, bugs, churn risk, negative sentiment), *requesting* (feature requests, questions) and
 *favourable* (praise, positive sentiment). The answer is a template over the dominant stance that
-quotes verbatim spans; the other polar stance is the dissent. Confidence is volume (distinct users)
-× agreement (the dominant stance's share of the relevance-weighted evidence) × on-topic-ness (the
-mean relevance of the evidence), so "strong" (≥ 0.6) means plentiful, agreeing and on topic.
+quotes verbatim spans; the other polar stance is the dissent. Confidence is volume (distinct users;
+signals naming nobody count at most as moderate) × agreement (the dominant stance's share of the
+relevance-weighted evidence) × on-topic-ness (the mean relevance of the evidence), so "strong" (≥ 0.6)
+means plentiful, agreeing and on topic. Evidence is ordered by the theme-smoothed ranking of
+:data:`tools.relevance.CLUSTER_RANK` (relevance without a theme snapshot), so the quotes come first
+from the clusters nearest the question.
 
 In LLM mode the model writes the answer from the same relevant evidence, delimited as data; every
 citation must name one of those signals and every quote must be a verbatim span of it, otherwise it
@@ -34,7 +37,15 @@ from kernel.errors import InputError
 from kernel.schemas import Signal, SignalKind, SignalType
 from memory import api as memory_api
 from tools.citations import find_span
-from tools.relevance import FITTED, UNQUOTABLE_KIND, score_signals, search_relevant
+from tools.relevance import (
+    CLUSTER_RANK,
+    FITTED,
+    UNQUOTABLE_KIND,
+    Scored,
+    rank_scores,
+    score_signals,
+    search_relevant,
+)
 from tools.research import best_quote
 
 Stance = Literal["critical", "requesting", "favourable", "neutral"]
@@ -51,6 +62,9 @@ NEAREST_TOPICS = 3
 MAX_QUOTES = 5
 #: Users at which the volume factor of the confidence reaches ~63 %.
 VOLUME_SCALE = 4.0
+#: Most the volume factor reaches from signals that name no user or account: how many people wrote them is
+#: unknown, so such evidence alone stays below "strong" (≥ 0.6) however many signals there are.
+ANONYMOUS_VOLUME = 0.5
 _INTERNAL_KINDS = frozenset({SignalKind.COMMIT, SignalKind.ISSUE, SignalKind.MEETING})
 _SENTIMENT_EDGE = 0.25
 
@@ -90,6 +104,8 @@ class Evidence:
     score: float
     stance: Stance
     quote: str
+    #: Ranking score (theme-smoothed, :func:`tools.relevance.cluster_scores`); the relevance without themes.
+    rank: float = 0.0
 
 
 _CRITICAL = re.compile(
@@ -175,26 +191,36 @@ def camp_text(camp: Camp, mix: Counter[Stance]) -> str:
 
 def search(question: str, workspace: str, *, segment: str | None = None,
            account: str | None = None) -> tuple[list[Evidence], int]:
-    """Relevant customer-speech signals for ``question``, best first, and how many candidates were scored."""
+    """Relevant customer-speech signals for ``question``, best first, and how many candidates were scored.
+
+    The floor (and focus) decide which signals are relevant; their order is the theme-smoothed ranking
+    of :data:`tools.relevance.CLUSTER_RANK` when the workspace has a theme snapshot, else relevance.
+    """
     found = search_relevant(workspace, question, segment=segment, account_id=account, candidates=CANDIDATES)
-    kept = {h.signal_id: s.relevance for h, s in found.kept}
+    kept: dict[str, Scored] = {s.signal_id: s for _, s in found.kept}
+    pool = [s for _, s in [*found.kept, *found.dropped, *found.unfocused]]
     searched = found.searched
     claim_ids = [sid for sid in _profile_evidence(workspace, question, segment=segment, account=account)
                  if sid not in kept]
     memory = memory_api.workspace(workspace)
+    vector = memory.embedder.embed_query(question)
     if claim_ids:
         claim_signals = [s for s in memory.get_signals(claim_ids) if s.kind != UNQUOTABLE_KIND]  # never quoted
         searched += len(claim_signals)
-        for scored in score_signals(workspace, question, [(s.id, s.text) for s in claim_signals]):
+        for scored in score_signals(workspace, question, [(s.id, s.text) for s in claim_signals],
+                                    query_vector=vector):
+            pool.append(scored)
             if scored.relevance >= FITTED.floor:
-                kept[scored.signal_id] = scored.relevance
+                kept[scored.signal_id] = scored
+    ranks = rank_scores(workspace, vector, pool, CLUSTER_RANK) if kept else {}
     signals = {s.id: s for s in memory.get_signals(list(kept))}
     out = [
-        Evidence(signal=s, score=kept[sid], stance=stance_of(s), quote=best_quote(s.text, question))
+        Evidence(signal=s, score=kept[sid].relevance, stance=stance_of(s), quote=best_quote(s.text, question),
+                 rank=ranks.get(sid, kept[sid].relevance))
         for sid, s in signals.items()
         if s.kind not in _INTERNAL_KINDS and s.is_customer_speech
     ]
-    out.sort(key=lambda e: (-e.score, e.signal.id))
+    out.sort(key=lambda e: (-e.rank, -e.score, e.signal.id))
     return out, searched
 
 
@@ -261,12 +287,25 @@ def dominant_camp(evidence: list[Evidence]) -> Camp | None:
     return max(order, key=lambda c: (weights[c], -order.index(c)))
 
 
+def volume_of(evidence: list[Evidence]) -> float:
+    """How plentiful the evidence is, 0-1: 1 − e^(−people/4) over distinct known users or accounts.
+
+    Signals that name no user or account could all come from one person: together they count as
+    people only up to :data:`ANONYMOUS_VOLUME` (so evidence without user ids never reads as "strong").
+    """
+    known = {e.signal.user_id or e.signal.account_id for e in evidence if e.signal.user_id or e.signal.account_id}
+    anonymous = sum(1 for e in evidence if not (e.signal.user_id or e.signal.account_id))
+    volume = 1.0 - math.exp(-len(known) / VOLUME_SCALE)
+    if anonymous:
+        volume = max(volume, min(ANONYMOUS_VOLUME, 1.0 - math.exp(-(len(known) + anonymous) / VOLUME_SCALE)))
+    return volume
+
+
 def confidence_of(evidence: list[Evidence], camp: Camp | None) -> float:
-    """Volume (distinct users) × agreement (the camp's relevance-weighted share) × mean relevance."""
+    """Volume (:func:`volume_of`) × agreement (the camp's relevance-weighted share) × mean relevance."""
     if not evidence or camp is None:
         return 0.0
-    users = {e.signal.user_id or e.signal.account_id or e.signal.id for e in evidence}
-    volume = 1.0 - math.exp(-len(users) / VOLUME_SCALE)
+    volume = volume_of(evidence)
     weights = _weights(evidence)
     on_topic = sum(e.score for e in evidence) / len(evidence)
     return round(volume * weights[camp] / sum(weights.values()) * on_topic, 2)
@@ -337,7 +376,9 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     else:
         lines.append("No dissenting evidence was found.")
     lines.append(f"Confidence {confidence:.2f} ({strength(confidence)}): based on evidence volume, how much it "
-                 "agrees and how closely it is about the question.")
+                 "agrees and how closely it is about the question"
+                 + ("; the signals name no users, so how many people they speak for is unknown."
+                    if not any(e.signal.user_id or e.signal.account_id for e in found) else "."))
     return AskAnswer(
         answer=" ".join(lines), confidence=confidence, evidence=_cite(main[:MAX_QUOTES]),
         dissent=_cite(against[:MAX_QUOTES]), insufficient_evidence=False, question=question, workspace=workspace,
@@ -426,9 +467,8 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
     dominant = dominant_camp(kept)
     weights_total = sum(e.score for e in everything)
     agreement = sum(e.score for e in kept) / weights_total if weights_total else 0.0
-    users = {e.signal.user_id or e.signal.account_id or e.signal.id for e in kept}
     on_topic = sum(e.score for e in everything) / len(everything)
-    confidence = round((1.0 - math.exp(-len(users) / VOLUME_SCALE)) * agreement * on_topic, 2) if dominant else 0.0
+    confidence = round(volume_of(kept) * agreement * on_topic, 2) if dominant else 0.0
     return AskAnswer(answer=draft.answer.strip(), confidence=confidence, evidence=cites, dissent=dissent,
                      insufficient_evidence=False, question=question, workspace=workspace, mode="llm",
                      relevant_signals=len(found), searched_signals=searched,

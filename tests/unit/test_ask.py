@@ -199,3 +199,28 @@ def test_the_answer_says_what_the_concerned_signals_do() -> None:
     assert "describe pain" in camp_text("concerned", Counter({"critical": 3}))
     assert "pain" in camp_text("concerned", Counter({"critical": 2, "requesting": 2}))
     assert "satisfied" in camp_text("favourable", Counter({"favourable": 2}))
+
+
+def _evidence(n: int, *, users: bool, score: float = 0.9) -> list[object]:
+    from datetime import UTC, datetime
+
+    from agents.ask import Evidence
+    from kernel.schemas import Signal, SignalKind
+
+    return [Evidence(signal=Signal(id=f"s{i}", workspace=WS, kind=SignalKind.TICKET, source="t.csv", external_id=str(i),
+                                   user_id=f"u{i}" if users else None, created_at=datetime(2026, 3, 1, tzinfo=UTC),
+                                   text=f"Sync fails again, case {i}"),
+                     score=score, stance="critical", quote=f"case {i}") for i in range(n)]
+
+
+def test_strong_needs_known_users_and_on_topic_evidence() -> None:
+    from agents.ask import ANONYMOUS_VOLUME, confidence_of, strength, volume_of
+
+    named, anonymous = _evidence(12, users=True), _evidence(12, users=False)
+    assert strength(confidence_of(named, "concerned")) == "strong"  # type: ignore[arg-type]
+    # Twelve tickets that name nobody may come from one person: plentiful signals, unknown people.
+    assert volume_of(anonymous) == ANONYMOUS_VOLUME  # type: ignore[arg-type]
+    assert strength(confidence_of(anonymous, "concerned")) != "strong"  # type: ignore[arg-type]
+    # Evidence barely above the floor is not "on topic" enough for strong, however many users wrote it.
+    assert strength(confidence_of(_evidence(12, users=True, score=0.5), "concerned")) != "strong"  # type: ignore[arg-type]
+    assert volume_of(named[:2] + anonymous) > volume_of(named[:2])  # type: ignore[arg-type]

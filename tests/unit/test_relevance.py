@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +15,10 @@ from agents.planner import offline_plan, search_query, wants_landscape
 from agents.researcher import SubmitFindings
 from agents.runner import run_goal
 from memory import api as memory_api
+from tests.support.banking77 import banking_workspace
 from tests.support.services import require_shared_data
 from tools.relevance import FITTED, Background, RelevanceModel, coverage, query_terms, search_relevant
 
-BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77" / "train.csv"
 INTENTS = ("card_swallowed", "exchange_rate", "pin_blocked", "terminate_account", "age_limit",
            "lost_or_stolen_phone", "cash_withdrawal_charge", "card_arrival")
 PER_INTENT = 12
@@ -35,35 +34,9 @@ def _banking77() -> None:
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A workspace of the first 12 messages of 8 intents; yields signal id → intent."""
-    from kernel.settings import get_settings
-    from memory.repository import reset_memory
-
-    root = tmp_path_factory.mktemp("relevance")
-    rows: list[tuple[str, str]] = []
-    with BANKING77.open(newline="", encoding="utf-8") as handle:
-        taken: dict[str, int] = {}
-        for row in csv.DictReader(handle):
-            if row["category"] in INTENTS and taken.get(row["category"], 0) < PER_INTENT:
-                taken[row["category"]] = taken.get(row["category"], 0) + 1
-                rows.append((row["text"], row["category"]))
-    path = root / "tickets.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "created_at", "user_id", "text"])
-        for i, (text, _) in enumerate(rows):
-            writer.writerow([f"B-{i}", "2026-03-01", f"u{i}", text])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PMPILOT_HOME", str(root / "home"))
-        mp.delenv("OPENAI_BASE_URL", raising=False)
-        mp.delenv("OPENAI_API_KEY", raising=False)
-        get_settings.cache_clear()
-        reset_memory()
-        report = memory_api.ingest([path], WS, kind="ticket")
-        assert report.ingested == len(rows) == len(INTENTS) * PER_INTENT
-        label = {s.id: rows[int(s.external_id.split("-")[1])][1] for s, _ in memory_api.workspace(WS).iter_signals()}
+    with banking_workspace(tmp_path_factory.mktemp("relevance"), WS, INTENTS, PER_INTENT) as label:
+        assert len(label) == len(INTENTS) * PER_INTENT
         yield label
-        reset_memory()
-    get_settings.cache_clear()
 
 
 def test_model_is_monotone_and_reports_its_floor() -> None:

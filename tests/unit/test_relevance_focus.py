@@ -9,18 +9,29 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agents import researcher
 from agents.ask import ask_users
+from agents.ask import search as search_ask
 from agents.planner import offline_plan
 from memory import api as memory_api
+from tests.support.banking77 import banking_workspace, messages
 from tests.support.services import require_shared_data
-from tools.relevance import FOCUS, FocusModel, Scored, focus, search_relevant
+from tools.relevance import (
+    CLUSTER_RANK,
+    FOCUS,
+    FocusModel,
+    Scored,
+    cluster_scores,
+    focus,
+    search_relevant,
+    theme_centroids,
+    theme_map,
+)
 
-BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77" / "train.csv"
 NEIGHBOURS = ("card_swallowed", "card_arrival", "atm_support", "card_not_working", "declined_cash_withdrawal",
               "change_pin", "exchange_rate", "terminate_account")
 PER_INTENT = 14
@@ -69,36 +80,9 @@ def test_focus_is_off_when_the_snapshot_does_not_cover_the_best_hits() -> None:
 @pytest.fixture(scope="module")
 def neighbours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A workspace of neighbouring BANKING77 intents, with a theme snapshot; yields signal id → intent."""
-    require_shared_data("banking77", "train.csv")
-    from kernel.settings import get_settings
-    from memory.repository import reset_memory
-
-    root = tmp_path_factory.mktemp("focus")
-    rows: list[tuple[str, str]] = []
-    with BANKING77.open(newline="", encoding="utf-8") as handle:
-        taken: dict[str, int] = {}
-        for row in csv.DictReader(handle):
-            if row["category"] in NEIGHBOURS and taken.get(row["category"], 0) < PER_INTENT:
-                taken[row["category"]] = taken.get(row["category"], 0) + 1
-                rows.append((row["text"], row["category"]))
-    path = root / "tickets.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "created_at", "user_id", "text"])
-        for i, (text, _) in enumerate(rows):
-            writer.writerow([f"N-{i}", "2026-03-01", f"u{i}", text])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PMPILOT_HOME", str(root / "home"))
-        mp.delenv("OPENAI_BASE_URL", raising=False)
-        mp.delenv("OPENAI_API_KEY", raising=False)
-        get_settings.cache_clear()
-        reset_memory()
-        memory_api.ingest([path], WS, kind="ticket")
-        memory_api.themes(WS, refresh=True)
-        label = {s.id: rows[int(s.external_id.split("-")[1])][1] for s, _ in memory_api.workspace(WS).iter_signals()}
+    with banking_workspace(tmp_path_factory.mktemp("focus"), WS, NEIGHBOURS, PER_INTENT, prefix="N",
+                           themes=True) as label:
         yield label
-        reset_memory()
-    get_settings.cache_clear()
 
 
 def _precision(ids: list[str], label: dict[str, str], intent: str) -> float:
@@ -131,6 +115,49 @@ def test_ask_answers_neighbouring_topics_without_abstaining(neighbours: dict[str
     assert off.insufficient_evidence and off.evidence == [] and off.dissent == []
 
 
+# ------------------------------------------------------------------------------------------- cluster ranking
+
+
+def _unit(*xs: float) -> np.ndarray:
+    v = np.array(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_cluster_scores_rank_a_hit_with_its_theme() -> None:
+    query = _unit(1, 0, 0)
+    # b1 is worded closest to the question (0.80), but its theme as a whole is about something else;
+    # a1 is a little further (0.75) in a theme centred near the question.
+    centroids = {"A": _unit(0.9, 0.436, 0), "B": _unit(0.5, 0, 0.866), "C": _unit(0.5, 0, 0.866)}
+    pool = [_scored("a1", 0.75, 0.7), _scored("b1", 0.80, 0.75), _scored("c1", 0.62, 0.6, coverage=0.9),
+            _scored("c2", 0.60, 0.6, coverage=0.9), _scored("x1", 0.70, 0.65, coverage=0.5)]
+    themes = {"a1": "A", "b1": "B", "c1": "C", "c2": "C"}  # x1: ingested after the snapshot
+    scores = cluster_scores(query, pool, themes, centroids)
+    assert scores["a1"] > scores["b1"]
+    weight, lexical = CLUSTER_RANK.weight, CLUSTER_RANK.lexical
+    assert scores["a1"] == pytest.approx((1 - weight) * 0.75 + weight * float(centroids["A"] @ query) + lexical * 0.2,
+                                         abs=1e-3)
+    # C's centroid is as far as B's, but the question's words run through the whole cluster.
+    assert scores["c1"] - scores["b1"] == pytest.approx((1 - weight) * (0.62 - 0.80) + lexical * (0.9 - 0.2), abs=1e-3)
+    assert scores["x1"] == pytest.approx(0.70 + lexical * 0.5, abs=1e-3)  # no theme: its own cosine and words
+    assert cluster_scores(query, pool, themes, {}) == {s.signal_id: round(s.cosine + lexical * s.coverage, 4)
+                                                       for s in pool}
+
+
+def test_ranking_reorders_what_the_floor_keeps_and_ask_follows_it(neighbours: dict[str, str]) -> None:
+    question = "What happens when a cash machine keeps the customer's card and won't give it back?"
+    centroids = theme_centroids(WS)
+    assert centroids and set(centroids) == set(theme_map(WS).values())
+    assert all(abs(float(np.linalg.norm(v)) - 1.0) < 1e-4 for v in centroids.values())
+    plain, ordered = search_relevant(WS, question), search_relevant(WS, question, rank=CLUSTER_RANK)
+    assert len(plain.kept) >= FOCUS.min_keep
+    assert {h.signal_id for h, _ in ordered.kept} == {h.signal_id for h, _ in plain.kept}  # abstention unchanged
+    ranks = [s.rank for _, s in ordered.kept]
+    assert all(r is not None for r in ranks) and ranks == sorted(ranks, reverse=True)  # type: ignore[type-var]
+    found, _ = search_ask(question, WS)
+    assert [e.rank for e in found] == sorted((e.rank for e in found), reverse=True)
+    assert _precision([e.signal.id for e in found[:5]], neighbours, "card_swallowed") >= 0.8
+
+
 # ------------------------------------------------------------------------------------------- speaker roles
 
 TRANSCRIPT = """Interviewer: Have you ever had problems with the card reader at the cash machine?
@@ -153,11 +180,11 @@ def interviews(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = root / "interview_card_kept.txt"
     path.write_text(TRANSCRIPT, encoding="utf-8")
     tickets = root / "tickets.csv"
-    with BANKING77.open(newline="", encoding="utf-8") as handle, tickets.open("w", newline="", encoding="utf-8") as out:
+    other = [text for text, _ in messages(("exchange_rate", "age_limit", "terminate_account", "top_up_limits"),
+                                          per_intent=10_000)]  # all of them, in file order
+    with tickets.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(["id", "created_at", "user_id", "text"])
-        other = [r["text"] for r in csv.DictReader(handle)
-                 if r["category"] in ("exchange_rate", "age_limit", "terminate_account", "top_up_limits")]
         for i, text in enumerate(other[:80]):
             writer.writerow([f"T-{i}", "2026-03-01", f"t{i}", text])
     with pytest.MonkeyPatch.context() as mp:
@@ -188,3 +215,4 @@ def test_interviewer_turns_are_never_quoted_as_user_evidence(interviews: str) ->
     assert set(found["evidence"]) <= customer
     answer = ask_users("What do customers say when the cash machine kept their card?", interviews, offline=True)
     assert not internal & {c.signal_id for c in [*answer.evidence, *answer.dissent]}
+
