@@ -36,6 +36,7 @@ import random
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -165,6 +166,15 @@ def measure_runs(label: dict[str, str], offline: bool, goals: int | None = None)
                          "status": record.get("status")}}
 
 
+def _runs_or_error(label: dict[str, str], offline: bool, goals: int | None) -> dict[str, Any]:
+    """:func:`measure_runs`, or ``{"error"}`` when the run stack fails (the ask keys are still reported)."""
+    try:
+        return measure_runs(label, offline=offline, goals=goals)
+    except Exception as exc:  # noqa: BLE001 - reported as the run keys' note, with the ask keys beside it
+        traceback.print_exc()
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
 def _artifact(ref: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(Path(ref["path_json"]).read_text(encoding="utf-8")))
 
@@ -252,7 +262,7 @@ def run(results: Results, quick: bool) -> None:
         size = len(label)
         api.themes(WORKSPACE, refresh=True)
         offline_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=True), 2 if quick else 1)
-        offline_run = measure_runs(label, offline=True, goals=QUICK_GOALS if quick else None)
+        offline_run = _runs_or_error(label, offline=True, goals=QUICK_GOALS if quick else None)
         seconds["offline"] = time.perf_counter() - started
         relevant = {i for _, intents in [*BENCH_IN, *BENCH_GOALS] for i in intents}
         pool = sorted((s.id, s.text) for s, _ in api.workspace(WORKSPACE).iter_signals()
@@ -262,7 +272,7 @@ def run(results: Results, quick: bool) -> None:
             os.environ["OPENAI_API_KEY"] = server.api_key
             get_settings.cache_clear()
             llm_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=False), 4 if quick else 1)
-            llm_run = measure_runs(label, offline=False, goals=QUICK_LLM_GOALS if quick else None)
+            llm_run = _runs_or_error(label, offline=False, goals=QUICK_LLM_GOALS if quick else None)
         seconds["llm"] = time.perf_counter() - started - seconds["offline"]
     for suffix, asked, ran in (("", offline_ask, offline_run), ("_llm", llm_ask, llm_run)):
         mode = "offline" if not suffix else "LLM mode (scripted server citing off-topic signals too)"
@@ -274,11 +284,14 @@ def run(results: Results, quick: bool) -> None:
         results.put(f"ask_abstention_offdomain{suffix}", asked["abstention_offdomain"],
                     f"{mode}; {base}; quotes given while abstaining: {asked['quotes_when_abstaining']}")
         results.put(f"ask_false_abstention{suffix}", asked["false_abstention"], f"{mode}; {base}")
+        results.companion(f"relevance_ask_details{suffix}", asked["details"])
+        results.companion("relevance_seconds", {k: round(v, 1) for k, v in seconds.items()})
+        if "error" in ran:  # a broken run stack must not hide the ask figures measured before it
+            results.put(f"run_evidence_precision{suffix}", None, f"not measured: {ran['error']}")
+            continue
         results.put(f"run_evidence_precision{suffix}", ran["precision"],
                     f"{mode}; {base}; {ran['cited']} cited signals; off-topic goal: {ran['off_goal']['stories']} "
                     f"stories, {ran['off_goal']['cited']} citations, {len(ran['off_goal']['warnings'])} warnings")
-        results.companion(f"relevance_ask_details{suffix}", asked["details"])
-        results.companion("relevance_seconds", {k: round(v, 1) for k, v in seconds.items()})
         results.companion(f"relevance_run_details{suffix}", {"per_goal": ran["per_goal"], "off_goal": ran["off_goal"]})
 
 
