@@ -45,7 +45,7 @@ from tools.research import (
 )
 from tools.scoring import tokens
 from tools.topics import same_capability
-from tools.trends import written_theme
+from tools.trends import MIN_WRITTEN_SHARE, counted
 
 logger = logging.getLogger(__name__)
 
@@ -219,8 +219,9 @@ def _landscape_themes(workspace: str, query: str, evidence: dict[str, dict[str, 
 
     A landscape goal about a subject ("the biggest pain points in onboarding") takes the themes that hold its
     hits (or share its words). A landscape goal about nothing in particular ("what should we build next?")
-    takes the workspace's largest themes, up to :data:`MAX_THEMES`: only themes made of what people wrote
-    or said (:func:`tools.trends.written_theme`: not usage events, not an interviewer's questions) and one
+    takes the workspace's largest themes, up to :data:`MAX_THEMES`: only themes at least half made of what
+    users wrote or said (tickets, reviews, surveys, their own turns in calls — not usage events, not an
+    interviewer's or a sales rep's turns; their questions count: "how do I …" is something users need) and one
     per capability ("sync" and "sync (conflict)" are one).
     """
     themes = theme_summaries(workspace, members=True, memo=cache)
@@ -247,11 +248,10 @@ def _landscape_themes(workspace: str, query: str, evidence: dict[str, dict[str, 
         quote_ids = [q["signal_id"] for q in theme.get("quotes") or []]
         ids = list(dict.fromkeys([*quote_ids, *member_ids]))[:MEMBERS_PER_THEME]
         fetched = fetch_signals(workspace, ids)
-        if generic and not written_theme([(s.kind, s.signal_type, s.text) for s in fetched.values()]):
-            continue  # usage events or an interviewer's questions: not something users ask for
         stored = user_speech(fetched)
-        if not stored:
-            continue
+        said = sum(1 for s in stored.values() if counted(s.kind))
+        if not stored or (generic and said < MIN_WRITTEN_SHARE * len(fetched)):
+            continue  # mostly usage events or an interviewer's turns: not something users said
         theme_quotes = {q["signal_id"]: q["quote"] for q in theme.get("quotes") or []}
         for sid in ids:
             if sid not in stored:
