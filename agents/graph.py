@@ -10,6 +10,7 @@ configured SQLite or Postgres checkpointer.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -21,6 +22,10 @@ from agents import planner, researcher, review, scorer, writer
 from agents.context import RunCache, RunContext
 from agents.state import InputState, OutputState, PMState
 from memory import api as memory_api
+from tools.research import candidate_sentences
+
+#: Sentences embedded per step of :func:`speculate_sentences` (a researcher needing one waits for its step only).
+SPECULATE_CHUNK = 16
 
 
 def plan(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -30,20 +35,50 @@ def plan(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     planner's model call is in flight (``RunContext.cache``), instead of between later calls. The
     research queries come in the model's answer: they are embedded as it arrives, in one batch, so
     no researcher embeds its query before its first request and the scorer ranks topics against
-    the same vectors (:func:`embed_queries`). Offline there is no wait to fill, so later nodes
-    compute what they need when they need it.
+    the same vectors (:func:`embed_queries`). The sentences the research will score are guessed from
+    the goal's wording and embedded during the call (:func:`speculate_sentences`). Offline there is no
+    wait to fill, so later nodes compute what they need when they need it.
     """
     cache = runtime.context.cache
     if runtime.context.offline:
         return planner.plan(state, runtime)
     researcher.prefetch(state["workspace"], cache)
     scorer.prefetch(state, cache)
+    planned = threading.Event()
+    cache.prefetch(("sentences", state["goal"]), speculate_sentences, state, cache, planned)
     try:
         update = planner.plan(state, runtime)
     finally:
+        planned.set()
         cache.start()  # when the model call failed before its request went out
     embed_queries(state["workspace"], update["plan"], cache)
     return update
+
+
+def speculate_sentences(state: PMState, cache: RunCache, planned: threading.Event) -> int:
+    """While the planner's call is in flight, embed the sentences the research will most likely score.
+
+    Each research question's search scores the sentences of its long candidates below the relevance
+    floor one by one (:func:`tools.research.goal_search`), a few hundred MiniLM passes before the
+    first research request can go out. The model's queries are only known from its answer, but the
+    goal's own wording (the offline plan's queries) finds mostly the same candidates, so their
+    sentences are embedded into the run's cache, :data:`SPECULATE_CHUNK` at a time, until the plan
+    arrives; the researchers take them from there and embed only the rest. Returns how many were embedded.
+    """
+    workspace = state["workspace"]
+    embedder = memory_api.workspace(workspace).embedder
+    guessed = planner.offline_plan(state["goal"], state.get("deliverables") or None, state.get("audience"))
+    done = 0
+    for question in guessed["questions"]:
+        if planned.is_set():
+            break
+        parts = candidate_sentences(workspace, question["query"], segment=question.get("segment"),
+                                    candidates=researcher.CANDIDATES)
+        for start in range(0, len(parts), SPECULATE_CHUNK):
+            if planned.is_set():
+                break
+            done += len(cache.vectors(embedder, parts[start:start + SPECULATE_CHUNK]))
+    return done
 
 
 def embed_queries(workspace: str, plan_: dict[str, Any], cache: RunCache) -> None:
