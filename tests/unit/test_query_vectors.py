@@ -66,3 +66,36 @@ def test_run_cache_takes_vectors_embedded_elsewhere() -> None:
     np.testing.assert_array_equal(vectors["dark mode"], matrix[1])
     cache.put_vectors(embedder, ["csv export"], np.zeros((1, embedder.dim), dtype=np.float32))  # known: kept
     assert np.linalg.norm(cache.vectors(embedder, ["csv export"])["csv export"]) > 0.99
+
+
+def test_sentences_guessed_during_the_planner_call_serve_the_research(tmp_path_factory: pytest.TempPathFactory,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from agents import researcher
+    from agents.graph import speculate_sentences
+    from agents.planner import offline_plan
+    from memory import api
+    from tests.support.workspace import seeded_home
+    from tools.research import candidate_sentences
+
+    goal = "Should we fix sync bugs before building dark mode? Draft requirements and a decision memo."
+    with seeded_home(tmp_path_factory, "speculate-home", "acme"):
+        state: dict[str, object] = {"goal": goal, "workspace": "acme"}
+        planned = threading.Event()
+        planned.set()  # the plan is in: nothing is guessed any more
+        assert speculate_sentences(state, RunCache(), planned) == 0  # type: ignore[arg-type]
+
+        cache = RunCache()
+        guessed = speculate_sentences(state, cache, threading.Event())  # type: ignore[arg-type]
+        wanted = [s for q in offline_plan(goal, None, None)["questions"]
+                  for s in candidate_sentences("acme", q["query"], candidates=researcher.CANDIDATES)]
+        assert wanted and guessed == len(wanted)
+        embedder = api.workspace("acme").embedder
+
+        def no_embedding(texts: object) -> np.ndarray:
+            raise AssertionError("a guessed sentence was embedded again")
+
+        monkeypatch.setattr(embedder, "embed", no_embedding)
+        vectors = cache.vectors(embedder, wanted)  # the research takes them from the run's cache
+        assert set(vectors) == set(wanted)
