@@ -413,3 +413,18 @@ def test_large_inputs_cluster_a_sample_and_assign_the_rest_by_approximate_neighb
     exact = np.argsort(-(unit[200:] @ unit[:200].T), axis=1)[:, :5]
     recall = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(near, exact, strict=True)])
     assert recall > 0.9
+
+
+def test_approximate_nearest_searches_exactly_when_the_probed_lists_are_too_thin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from memory.themes import graph
+
+    vectors, _ = blobs([150, 120, 90, 60], seed=5)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    monkeypatch.setattr(graph, "APPROX_PROBES", 1)  # one list of ~40 rows cannot hold 50 neighbours
+    near = graph._approximate_nearest(unit[:400], 50, queries=unit[400:])
+    exact = np.argsort(-(unit[400:] @ unit[:400].T), axis=1, kind="stable")[:, :50]
+    assert near.shape == (20, 50) and near.min() >= 0
+    assert all(len(set(row)) == 50 for row in near)
+    assert np.mean([len(set(a) & set(b)) / 50 for a, b in zip(near, exact, strict=True)]) > 0.95
