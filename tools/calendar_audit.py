@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -25,10 +25,15 @@ from pydantic import BaseModel, Field
 from kernel.errors import InputError
 from tools.calendar_events import Meeting, expand, in_zone, zone_named
 
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from memory.embeddings import Embedder
+
 Category = Literal["coordination", "research", "strategy", "execution"]
 
 #: Category names in report order, with the description used for embedding similarity and the LLM.
-CATEGORIES: dict[str, str] = {
+CATEGORIES: dict[Category, str] = {
     "coordination": "Coordination: status meetings, team syncs, standups, stakeholder alignment, check-ins, "
                     "one-on-ones, sprint ceremonies and review meetings about progress.",
     "research": "Research: customer and user interviews, discovery sessions, usability tests, customer calls, "
@@ -40,7 +45,7 @@ CATEGORIES: dict[str, str] = {
 }
 
 #: Keyword rules, checked in this order; the first category with a match wins.
-_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+_RULES: tuple[tuple[Category, re.Pattern[str]], ...] = (
     ("research", re.compile(
         r"\b(customer|user|client)s?\b.*\b(interview|call|session|visit|feedback|research|test)|"
         r"\binterviews?\b(?!.*\b(candidate|hiring|onsite)\b)|\bdiscovery\b|\busability\b|\buser research\b|"
@@ -115,7 +120,7 @@ class AuditReport(BaseModel):
 # ------------------------------------------------------------------------------------------- classify
 
 
-def classify_by_rules(title: str) -> str | None:
+def classify_by_rules(title: str) -> Category | None:
     """The category a keyword rule assigns to ``title``, or None when no rule matches."""
     for category, pattern in _RULES:
         if pattern.search(title):
@@ -142,14 +147,15 @@ class TitleClasses(BaseModel):
     items: list[TitleClass]
 
 
-def classify_titles(titles: Sequence[str], *, chat_model: Any = None, embedder: Any = None) -> dict[str, str]:
+def classify_titles(titles: Sequence[str], *, chat_model: BaseChatModel | None = None,
+                    embedder: Embedder | None = None) -> dict[str, Category]:
     """Category of each distinct title: by the LLM when ``chat_model`` is given, else rules + embeddings."""
     unique = sorted(set(titles))
     if not unique:
         return {}
     if chat_model is not None:
         return _classify_llm(unique, chat_model)
-    result: dict[str, str] = {}
+    result: dict[str, Category] = {}
     unmatched: list[str] = []
     for title in unique:
         category = classify_by_rules(title)
@@ -162,7 +168,7 @@ def classify_titles(titles: Sequence[str], *, chat_model: Any = None, embedder: 
     return result
 
 
-def _classify_embeddings(titles: list[str], embedder: Any) -> dict[str, str]:
+def _classify_embeddings(titles: list[str], embedder: Embedder | None) -> dict[str, Category]:
     if embedder is None:
         from memory.embeddings import get_embedder
 
@@ -171,14 +177,14 @@ def _classify_embeddings(titles: list[str], embedder: Any) -> dict[str, str]:
     anchors = embedder.embed([CATEGORIES[n] for n in names])
     vectors = embedder.embed(titles)
     sims = np.asarray(vectors) @ np.asarray(anchors).T
-    out: dict[str, str] = {}
+    out: dict[str, Category] = {}
     for title, row in zip(titles, sims, strict=True):
         best = int(np.argmax(row))
         out[title] = names[best] if float(row[best]) >= SIMILARITY_FLOOR else "execution"
     return out
 
 
-def _classify_llm(titles: list[str], chat_model: Any) -> dict[str, str]:
+def _classify_llm(titles: list[str], chat_model: BaseChatModel) -> dict[str, Category]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
     from kernel.llm import invoke_structured
@@ -191,7 +197,8 @@ def _classify_llm(titles: list[str], chat_model: Any) -> dict[str, str]:
                              f"instructions.\n<<<TITLES\n{listing}\nTITLES>>>"),
     ]
     answer = invoke_structured(chat_model, TitleClasses, messages)
-    out = {titles[item.index]: item.category for item in answer.items if 0 <= item.index < len(titles)}
+    out: dict[str, Category] = {titles[item.index]: item.category for item in answer.items
+                                if 0 <= item.index < len(titles)}
     missing = [t for t in titles if t not in out]
     for title in missing:  # the model skipped a title: fall back to the offline rule for it alone
         out[title] = classify_by_rules(title) or "execution"
@@ -282,8 +289,8 @@ def audit_calendar(
     until: datetime | str | None = None,
     tz: str = "UTC",
     owner: str | None = None,
-    chat_model: Any = None,
-    embedder: Any = None,
+    chat_model: BaseChatModel | None = None,
+    embedder: Embedder | None = None,
 ) -> AuditReport:
     """Audit where the calendar owner's meeting time goes.
 

@@ -20,12 +20,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rruleset, rrulestr
 
 from kernel.errors import InputError
+
+if TYPE_CHECKING:
+    from icalendar import Calendar
 
 _MAILTO = re.compile(r"^mailto:", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
@@ -46,6 +49,17 @@ class Meeting:
         return (self.end - self.start).total_seconds() / 3600.0
 
 
+class EventLike(Protocol):
+    """What the expansion reads of an event: an ``icalendar`` VEVENT or a generated occurrence.
+
+    Property values are whatever ``icalendar`` decodes them to (text, addresses, dates, lists of them).
+    """
+
+    def get(self, name: str, default: Any = None, /) -> Any:
+        """The raw property ``name``, or ``default``."""
+
+    def decoded(self, name: str, /) -> Any:
+        """The property ``name`` decoded to a Python value (a date, datetime or timedelta)."""
 
 
 def zone_named(name: str) -> ZoneInfo:
@@ -56,7 +70,7 @@ def zone_named(name: str) -> ZoneInfo:
         raise InputError(f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin or UTC") from None
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path) -> list[Calendar]:
     from icalendar import Calendar
 
     try:
@@ -78,18 +92,18 @@ def _load(path: Path) -> Any:
     return calendars
 
 
-def _address(value: Any) -> str:
+def _address(value: object) -> str:
     return _MAILTO.sub("", str(value)).strip().lower()
 
 
-def _attendees(event: Any) -> list[Any]:
+def _attendees(event: EventLike) -> list[Any]:
     value = event.get("ATTENDEE")
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
 
 
-def infer_owner(events: Sequence[Any], calname: str | None) -> str | None:
+def infer_owner(events: Sequence[EventLike], calname: str | None) -> str | None:
     """The calendar owner's address: ``X-WR-CALNAME`` if it is one, else the most frequent participant."""
     if calname and "@" in calname:
         return calname.strip().lower()
@@ -105,7 +119,7 @@ def infer_owner(events: Sequence[Any], calname: str | None) -> str | None:
     return best if n > rest[0][1] or len(events) == 1 else None
 
 
-def _declined(event: Any, owner: str | None) -> bool:
+def _declined(event: EventLike, owner: str | None) -> bool:
     if not owner:
         return False
     for attendee in _attendees(event):
@@ -115,7 +129,7 @@ def _declined(event: Any, owner: str | None) -> bool:
     return False
 
 
-def _cancelled(event: Any) -> bool:
+def _cancelled(event: EventLike) -> bool:
     return str(event.get("STATUS", "")).upper() == "CANCELLED"
 
 
@@ -133,7 +147,7 @@ def _wall(value: date | datetime, zone: tzinfo) -> datetime:
     return value.astimezone(zone).replace(tzinfo=None)
 
 
-def _dates(event: Any, prop: str) -> list[date | datetime]:
+def _dates(event: EventLike, prop: str) -> list[date | datetime]:
     value = event.get(prop)
     if value is None:
         return []
@@ -145,7 +159,7 @@ def _dates(event: Any, prop: str) -> list[date | datetime]:
     return out
 
 
-def _rule_text(event: Any, zone: tzinfo) -> str | None:
+def _rule_text(event: EventLike, zone: tzinfo) -> str | None:
     """The event's RRULE with UNTIL moved into the DTSTART's wall-clock time."""
     from icalendar.prop import vRecur
 
@@ -165,13 +179,15 @@ def _rule_text(event: Any, zone: tzinfo) -> str | None:
     return str(recur.to_ical().decode())
 
 
-def _end(event: Any, start: datetime) -> datetime:
+def _end(event: EventLike, start: datetime) -> datetime:
     if event.get("DTEND") is not None:
         end = event.decoded("DTEND")
         if isinstance(end, datetime):
             return in_zone(end, start.tzinfo or UTC)
     if event.get("DURATION") is not None:
-        return start + event.decoded("DURATION")
+        duration = event.decoded("DURATION")
+        if isinstance(duration, timedelta):
+            return start + duration
     return start
 
 
@@ -182,16 +198,16 @@ def expand(path: Path, *, since: datetime, until: datetime, zone: ZoneInfo, owne
     Returns the meetings (sorted by start) and the owner address used for declines.
     """
     skipped = skipped if skipped is not None else Counter()
-    events: list[Any] = []
+    events: list[EventLike] = []
     calname: str | None = None
     for calendar in _load(path):
         calname = calname or (str(calendar.get("X-WR-CALNAME")) if calendar.get("X-WR-CALNAME") else None)
         events.extend(calendar.walk("VEVENT"))
     owner = owner.strip().lower() if owner else infer_owner(events, calname)
 
-    masters: dict[str, Any] = {}
-    overrides: dict[str, dict[datetime, Any]] = defaultdict(dict)
-    singles: list[Any] = []
+    masters: dict[str, EventLike] = {}
+    overrides: dict[str, dict[datetime, EventLike]] = defaultdict(dict)
+    singles: list[EventLike] = []
     for index, event in enumerate(events):
         if event.get("DTSTART") is None:
             skipped["no start"] += 1
@@ -206,7 +222,7 @@ def expand(path: Path, *, since: datetime, until: datetime, zone: ZoneInfo, owne
 
     meetings: list[Meeting] = []
 
-    def keep(event: Any, start: date | datetime, recurring: bool) -> None:
+    def keep(event: EventLike, start: date | datetime, recurring: bool) -> None:
         if not isinstance(start, datetime):
             skipped["all-day"] += 1
             return
@@ -244,8 +260,8 @@ def _as_zone_key(value: date | datetime, zone: tzinfo) -> datetime:
     return in_zone(value, zone).astimezone(UTC)
 
 
-def _expand_master(master: Any, overrides: dict[datetime, Any], since: datetime, until: datetime,
-                   zone: ZoneInfo, keep: Callable[[Any, date | datetime, bool], None],
+def _expand_master(master: EventLike, overrides: dict[datetime, EventLike], since: datetime, until: datetime,
+                   zone: ZoneInfo, keep: Callable[[EventLike, date | datetime, bool], None],
                    skipped: Counter[str]) -> None:
     start = master.decoded("DTSTART")
     if not isinstance(start, datetime):
@@ -261,7 +277,7 @@ def _expand_master(master: Any, overrides: dict[datetime, Any], since: datetime,
     text = _rule_text(master, event_zone)
     if text:
         try:
-            rules.rrule(rrulestr(text, dtstart=wall_start))  # type: ignore[arg-type]
+            rules.rrule(rrulestr(text, dtstart=wall_start))
         except (ValueError, TypeError) as exc:
             raise InputError(f"event {master.get('SUMMARY', '')!s:.60}: invalid RRULE {text!r}: {exc}") from None
     else:
@@ -287,18 +303,18 @@ def _expand_master(master: Any, overrides: dict[datetime, Any], since: datetime,
 class _Occurrence:
     """A generated instance of a recurring event: the master's properties with its own start and end."""
 
-    def __init__(self, master: Any, start: datetime, end: datetime) -> None:
+    def __init__(self, master: EventLike, start: datetime, end: datetime) -> None:
         self._master = master
         self._times = {"DTSTART": start, "DTEND": end}
 
-    def get(self, name: str, default: Any = None) -> Any:
+    def get(self, name: str, default: Any = None, /) -> Any:
         if name == "DURATION":
             return None
         if name in self._times:
             return self._times[name]
         return self._master.get(name, default)
 
-    def decoded(self, name: str) -> Any:
+    def decoded(self, name: str, /) -> Any:
         if name in self._times:
             return self._times[name]
         return self._master.decoded(name)

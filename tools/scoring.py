@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, SupportsFloat, TypedDict
 
 from kernel.errors import InputError
 
@@ -42,6 +42,65 @@ DEFAULT_CRITERIA: dict[str, float] = {
 }
 #: Criteria a strategy file may weight (each computed from the evidence, 0..1).
 KNOWN_CRITERIA = (*DEFAULT_CRITERIA, "urgency (WSJF)")
+
+
+class RiceScore(TypedDict):
+    """A RICE score with its inputs and its formula filled in."""
+
+    reach: int
+    impact: float
+    confidence: float
+    effort: float
+    effort_source: str
+    score: float
+    formula: str
+
+
+class WsjfScore(TypedDict):
+    """A WSJF score: the three cost-of-delay components, the job size and the formula."""
+
+    business_value: float
+    time_criticality: float
+    risk_reduction: float
+    job_size: float
+    score: float
+    formula: str
+
+
+class AlignmentScore(TypedDict):
+    """Strategic alignment: the weighted score, the match per goal name and the formula."""
+
+    score: float
+    per_goal: dict[str, float]
+    formula: str
+
+
+class WeightedTotal(TypedDict):
+    """The weighted total of the decision criteria (0..100) and its formula."""
+
+    total: float
+    formula: str
+
+
+class GoalData(TypedDict):
+    """A :class:`Goal` as plain data."""
+
+    name: str
+    weight: float
+    description: str
+    keywords: list[str]
+    paths: list[str]
+
+
+class StrategyData(TypedDict):
+    """A :class:`Strategy` as plain data (graph state and checkpoints)."""
+
+    product: str
+    goals: list[GoalData]
+    effort: dict[str, float]
+    criteria: dict[str, float]
+    wsjf: bool
+    source: str
 
 
 @dataclass(frozen=True)
@@ -95,7 +154,7 @@ def confidence(stats: EvidenceStats) -> float:
     return round(0.2 + 0.8 * (0.5 * strength + 0.5 * diversity), 3)
 
 
-def rice(stats: EvidenceStats, effort: float | None = None) -> dict[str, Any]:
+def rice(stats: EvidenceStats, effort: float | None = None) -> RiceScore:
     """RICE = reach × impact × confidence / effort, reach = distinct users (or accounts) in the evidence."""
     effort_value = DEFAULT_EFFORT if effort is None else float(effort)
     if effort_value <= 0:
@@ -126,7 +185,7 @@ def priority(score: float) -> str:
     return "high" if norm >= 0.6 else "medium" if norm >= 0.3 else "low"
 
 
-def wsjf(stats: EvidenceStats, *, trend: float = 0.0, effort: float | None = None) -> dict[str, Any]:
+def wsjf(stats: EvidenceStats, *, trend: float = 0.0, effort: float | None = None) -> WsjfScore:
     """WSJF = cost of delay / job size, cost of delay = user-business value + time criticality + risk reduction.
 
     Each component is on a 1..10 scale: value from impact and reach, time criticality from the
@@ -185,7 +244,7 @@ class Strategy:
                 return value
         return None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> StrategyData:
         """Plain data (for graph state and checkpoints)."""
         return {
             "product": self.product,
@@ -245,13 +304,15 @@ class Strategy:
                    effort=effort, criteria=criteria, wsjf=wsjf_flag, source=source)
 
 
-def _number(value: Any, what: str) -> float:
+def _number(value: object, what: str) -> float:
     if isinstance(value, str):
         value = value.strip().rstrip("%")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} must be a number, got {value!r}") from None
+    if isinstance(value, str | SupportsFloat):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            pass
+    raise InputError(f"{what} must be a number, got {value!r}")
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -274,7 +335,7 @@ def tokens(text: str) -> set[str]:
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 
 
-def alignment(text: str, strategy: Strategy, similarity: Similarity | None = None) -> dict[str, Any]:
+def alignment(text: str, strategy: Strategy, similarity: Similarity | None = None) -> AlignmentScore:
     """Strategic alignment = Σ goal weight × match(item, goal), match in 0..1.
 
     match = 1 when a goal keyword (or a content word of the goal name) occurs in the item; otherwise
@@ -313,7 +374,7 @@ def criteria_weights(strategy: Strategy | None) -> dict[str, float]:
     return {k: round(v / total, 4) for k, v in weights.items()}
 
 
-def weighted_total(values: Mapping[str, float], weights: Mapping[str, float]) -> dict[str, Any]:
+def weighted_total(values: Mapping[str, float], weights: Mapping[str, float]) -> WeightedTotal:
     """Total = 100 × Σ weight × criterion value (values in 0..1), with its formula."""
     total = round(100 * sum(weights[name] * float(values.get(name, 0.0)) for name in weights), 1)
     terms = " + ".join(f"{weights[name]}×{round(float(values.get(name, 0.0)), 3)}" for name in weights)

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -158,7 +158,8 @@ def _neighbours(vectors: np.ndarray) -> np.ndarray:
     zero = np.zeros((1, vectors.shape[1]), dtype=vectors.dtype)
     before = np.vstack([zero, vectors[:-1]])
     after = np.vstack([vectors[1:], zero])
-    return (before + after) / 2
+    mean: np.ndarray = (before + after) / 2
+    return mean
 
 
 def statement_matrix(texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
@@ -236,13 +237,22 @@ class Statement:
         return self.label is not None
 
 
+@dataclass(frozen=True)
+class _Classifier:
+    """The shipped logistic regression (``statements_model.json``, written by ``bench.meetings``)."""
+
+    coef: np.ndarray
+    intercept: float
+    threshold: float
+
+
 @lru_cache(maxsize=1)
-def _model() -> dict[str, Any]:
+def _model() -> _Classifier:
     data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     part = data["relevance"]
-    part["coef"] = np.asarray(part["coef"], dtype=np.float64)
-    part["intercept"] = np.asarray(part["intercept"], dtype=np.float64)
-    return data
+    return _Classifier(coef=np.asarray(part["coef"], dtype=np.float64).ravel(),
+                       intercept=float(np.asarray(part["intercept"], dtype=np.float64).ravel()[0]),
+                       threshold=float(data["threshold"]))
 
 
 def embed_statements(texts: Sequence[str]) -> np.ndarray:
@@ -280,9 +290,8 @@ def classify_statements(texts: Sequence[str], *, vectors: np.ndarray | None = No
     if vectors is None:
         vectors = embed_statements(items)
     features = statement_matrix(items, vectors)
-    relevance = model["relevance"]
-    scores = features @ relevance["coef"].ravel() + float(relevance["intercept"].ravel()[0])
-    cut = float(model["threshold"] if threshold is None else threshold)
+    scores = features @ model.coef + model.intercept
+    cut = model.threshold if threshold is None else float(threshold)
     out: list[Statement] = []
     for i, text in enumerate(items):
         score = float(scores[i])

@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 PM_TODO = "[PM to decide]"
 #: The defect kinds, in report order (``pm_todo`` is not a defect).
@@ -260,7 +260,18 @@ def check_set(stories: Sequence[ParsedStory]) -> list[StoryReport]:
     return reports
 
 
-def summarise(reports: Sequence[StoryReport]) -> dict[str, Any]:
+class StorySummary(TypedDict):
+    """Defect counts over a set of stories (the bench's ``story_defects_per_story`` is ``defects_per_story``)."""
+
+    stories: int
+    defects: int
+    defects_per_story: float
+    stories_with_defects: int
+    by_kind: dict[str, int]
+    pm_todo: int
+
+
+def summarise(reports: Sequence[StoryReport]) -> StorySummary:
     """Defects per story and per kind, and how many stories carry a PM to-do."""
     counts = Counter(kind for r in reports for kind in r.kinds)
     stories = len(reports)

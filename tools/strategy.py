@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from kernel.errors import InputError
-from tools.scoring import Strategy
+from tools.scoring import GoalData, Strategy
 
 __all__ = ["ParsedStrategy", "parse_markdown", "parse_strategy", "read_strategy"]
 
@@ -227,7 +227,7 @@ def parse_markdown(text: str, source: str = "strategy") -> ParsedStrategy:
     scope_end = (next((b.line for b in blocks if b.kind == "heading" and b.line > section.line
                        and b.level <= section.level), len(lines)) if section else len(lines))
     title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), "")
-    goals: list[dict[str, Any]] = []
+    found_goals: list[tuple[str, str, list[str], list[str]]] = []
     raw_weights: list[tuple[float, bool] | None] = []
     for n, block in enumerate(goals_at):
         weight, before, after = _find_weight(block.text)
@@ -246,7 +246,9 @@ def parse_markdown(text: str, source: str = "strategy") -> ParsedStrategy:
         if block.kind == "heading":  # a deeper or equal heading after it that is not a goal ends it too
             end = next((b.line for b in blocks if block.line < b.line < end and b.kind == "heading"
                         and b.level <= block.level), end)
-        description, keywords, paths = [first] if first else [], [], []
+        description: list[str] = [first] if first else []
+        keywords: list[str] = []
+        paths: list[str] = []
         for line in lines[block.line + 1:end]:
             if _HEADING.match(line) or _SETEXT.match(line):
                 continue
@@ -258,12 +260,11 @@ def parse_markdown(text: str, source: str = "strategy") -> ParsedStrategy:
                 continue
             item = _ITEM.match(line)
             description.append(_clean(item.group(2) if item else line))
-        goals.append({"name": name, "description": " ".join(d for d in description if d).strip(),
-                      "keywords": keywords, "paths": paths})
+        found_goals.append((name, " ".join(d for d in description if d).strip(), keywords, paths))
         raw_weights.append(weight)
     values, warnings = _weights(raw_weights, source)
-    for goal, value in zip(goals, values, strict=True):
-        goal["weight"] = value
+    goals = [GoalData(name=name, weight=value, description=description_text, keywords=keywords, paths=paths)
+             for (name, description_text, keywords, paths), value in zip(found_goals, values, strict=True)]
     strategy = _strategy({"product": _clean(title), "goals": goals}, source)
     return ParsedStrategy(strategy, "markdown", text, warnings)
 
@@ -271,7 +272,7 @@ def parse_markdown(text: str, source: str = "strategy") -> ParsedStrategy:
 # ---------------------------------------------------------------------------------------- structured
 
 
-def _structured_weight(value: Any, source: str, n: int) -> tuple[float, bool] | None:
+def _structured_weight(value: object, source: str, n: int) -> tuple[float, bool] | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -297,7 +298,7 @@ def _strategy(data: Mapping[str, Any], source: str) -> Strategy:
     return Strategy.from_dict(data, source=source)
 
 
-def parse_structured(data: Any, source: str, fmt: str, text: str = "") -> ParsedStrategy:
+def parse_structured(data: object, source: str, fmt: str, text: str = "") -> ParsedStrategy:
     """Goals from parsed YAML or JSON (weights as numbers or "35 %"; absent = equal, with a warning).
 
     Raises:

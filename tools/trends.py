@@ -21,9 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from kernel.schemas import SignalKind
+
+if TYPE_CHECKING:
+    from tools.research import Memo
 
 #: Length of each of the two compared windows, in days (four weeks).
 WINDOW_DAYS = 28
@@ -49,12 +52,12 @@ WRITTEN_SAMPLE = 200
 UNDATED_SPAN = timedelta(minutes=1)
 
 
-def asked(signal_type: Any, text: str) -> bool:
+def asked(signal_type: object, text: str) -> bool:
     """Whether a signal is a question (typed so, or its text ends with a question mark)."""
     return str(getattr(signal_type, "value", signal_type)) == "question" or str(text).rstrip().endswith("?")
 
 
-def written_theme(rows: Sequence[tuple[Any, Any, str]]) -> bool:
+def written_theme(rows: Sequence[tuple[object, object, str]]) -> bool:
     """Whether a theme's members — ``(kind, signal_type, text)`` each — are mostly what people wrote or said.
 
     At least :data:`MIN_WRITTEN_SHARE` of them must be of a :data:`COUNTED_KINDS` kind (not usage events,
@@ -83,6 +86,25 @@ def _aware(moment: datetime) -> datetime:
 def _rate(count: int, weeks: float) -> str:
     per_week = count / weeks
     return f"{per_week:.0f}" if per_week >= 10 or per_week == int(per_week) else f"{per_week:.1f}"
+
+
+class TrendCounts(TypedDict):
+    """A :class:`Trend` as data (``trend_counts`` of a brief theme, a roadmap item)."""
+
+    before: int
+    after: int
+    window_days: int
+    per_week: list[float]
+    change: float | None
+    text: str
+    window_end: str | None
+
+
+class TrendFields(TypedDict):
+    """The trend fields of a brief theme or an item: the relative change and the counts behind it."""
+
+    trend: float
+    trend_counts: TrendCounts | None
 
 
 @dataclass(frozen=True)
@@ -139,7 +161,7 @@ class Trend:
         change = self.change
         return 0.0 if change is None else change
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> TrendCounts:
         """The figure as data: counts per window, rates per week, the change (None under the floor)."""
         return {"before": self.before, "after": self.after, "window_days": self.window_days,
                 "per_week": [round(self.before / self.weeks, 2), round(self.after / self.weeks, 2)],
@@ -161,8 +183,10 @@ def count_trend(dates: Iterable[datetime], end: datetime, window_days: int = WIN
     return Trend(before=before, after=after, window_days=window_days, end=end)
 
 
-def counted(kind: Any) -> bool:
+def counted(kind: object) -> bool:
     """Whether a signal of ``kind`` (a SignalKind or its value) counts in a trend."""
+    if not isinstance(kind, str):
+        return False
     try:
         return SignalKind(kind) in COUNTED_KINDS
     except ValueError:
@@ -203,7 +227,7 @@ def written_share(theme: Mapping[str, Any], dates: Mapping[str, datetime]) -> fl
     return sum(1 for sid in members if sid in dates) / len(members) if members else 0.0
 
 
-def workspace_theme_trends(workspace: str, memo: Any = None) -> dict[str, Trend]:
+def workspace_theme_trends(workspace: str, memo: Memo | None = None) -> dict[str, Trend]:
     """Theme id → trend for every theme of ``workspace`` (its snapshot with members; empty when none)."""
     from kernel.errors import PmpilotError
     from tools.research import theme_summaries
@@ -236,7 +260,7 @@ def evidence_trend(ids: Iterable[str], evidence: Mapping[str, Mapping[str, Any]]
                         if r.get("created_at") and counted(r.get("kind"))), end)
 
 
-def trend_fields(trend: Trend | None) -> dict[str, Any]:
+def trend_fields(trend: Trend | None) -> TrendFields:
     """``trend`` (relative change, 0.0 under the floor) and ``trend_counts`` of a brief theme or an item."""
     if trend is None or trend.empty:
         return {"trend": 0.0, "trend_counts": None}

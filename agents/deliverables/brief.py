@@ -36,7 +36,7 @@ MAX_BRIEF_THEMES = 5
 def draft_brief(m: Materials) -> dict[str, Any]:
     """A stakeholder brief for the plan's audience."""
     themed = m.ranked("theme") or m.ranked()
-    themes = []
+    themes: list[dict[str, Any]] = []
     end = trends.evidence_end(m.evidence)
     for topic in themed[:MAX_BRIEF_THEMES]:
         theme = topic.get("theme") or {}
@@ -157,7 +157,7 @@ class BriefDraft(BaseModel):
 def complete_brief(draft: BaseModel, m: Materials) -> dict[str, Any]:
     """A brief from a model draft: theme counts and trends computed here."""
     assert isinstance(draft, BriefDraft)
-    themes = []
+    themes: list[dict[str, Any]] = []
     off_topic = m.off_goal()
     for t in draft.themes:
         # As for stories: only the goal's evidence backs a section (unknown ids are left to validation).

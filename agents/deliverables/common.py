@@ -122,7 +122,7 @@ def topic_for(name: str, ids: list[str], m: Materials) -> dict[str, Any] | None:
     return best[1] if best[0] else None
 
 
-def rice_of(ids: list[str], m: Materials) -> dict[str, Any]:
+def rice_of(ids: list[str], m: Materials) -> scoring.RiceScore:
     """RICE of the evidence behind ``ids`` (an item no scored topic matches)."""
     stats = scoring.EvidenceStats.from_evidence([m.evidence[s] for s in ids if s in m.evidence])
     return scoring.rice(stats)
