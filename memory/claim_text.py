@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 
 from kernel.schemas import ClaimType, Signal, SignalType
+from kernel.text import split_sentences
 from memory.sparse import tokenize
 from memory.tagging import score_text, tag_text
 
@@ -50,7 +51,7 @@ _PREFER = re.compile(r"\b(?:prefer|prefers|preferred|rather|favou?rite|would cho
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'+#.-]*[a-z0-9+#]|[a-z0-9]")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_CLAUSE = re.compile(r"(?<=;)\s+")
 _NEGATORS = frozenset({"not", "no", "never", "without", "cannot", "nothing"})
 
 # Words dropped from key phrases: function words and conversational filler. Negators, "too" and
@@ -100,8 +101,8 @@ def _words(text: str) -> list[str]:
 
 
 def _best_sentence(text: str) -> str:
-    """The sentence that carries the signal's point: the one with the strongest tagging cue."""
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    """The sentence (or ``;`` clause) that carries the signal's point: the one with the strongest tagging cue."""
+    sentences = [c for s in split_sentences(text) for c in _CLAUSE.split(s) if c]
     if len(sentences) <= 1:
         return text.strip()
     def strength(sentence: str) -> float:
