@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from kernel.text import split_sentences
+
 PM_TODO = "[PM to decide]"
 #: The defect kinds, in report order (``pm_todo`` is not a defect).
 DEFECT_KINDS = ("well_formed", "role_brackets", "atomic", "minimal", "full_sentence", "uniform", "unique")
@@ -47,7 +49,6 @@ _ENDS = tuple(re.compile(rf"(?:,\s*|\s+)(?P<ei>{ind})\s+(?P<ends>.+)$", re.IGNOR
               for ind in (r"so\s+that", r"in\s+order\s+to", r"such\s+that", r"(?<=,\s)so", r"so"))
 _BRACKETS = re.compile(r"[()\[\]{}]")
 _PM = re.compile(re.escape(PM_TODO), re.IGNORECASE)
-_SECOND_SENTENCE = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bvs)[.!?]\s+(?=[A-Z0-9\"“])")
 _CONJ = re.compile(r"\s*(?:\band/or\b|\band\b|\bor\b|&|\+|\bas\s+well\s+as\b)\s*", re.IGNORECASE)
 #: Words a finished clause does not end on (stranded prepositions like 'waiting for' are fine English).
 _DANGLING = frozenset("a an the of and or but nor than because my your our their its his her".split())
@@ -222,10 +223,10 @@ def check_story(story: ParsedStory) -> StoryReport:
     if story.means and _two_actions(story.means):
         report.defects.append(("atomic", "asks for more than one capability: split it"))
     rest = _PM.sub("", f"{story.means} {story.ends}")
-    trailing = _SECOND_SENTENCE.search(story.ends or story.means)
+    trailing = len([s for s in split_sentences(story.ends or story.means) if s.strip(" .")]) > 1
     if _BRACKETS.search(rest) or "..." in rest or "…" in rest:
         report.defects.append(("minimal", "brackets or an ellipsis: move the note out of the story"))
-    elif trailing and (story.ends or story.means)[trailing.end():].strip(" .") and story.role:
+    elif trailing and story.role:
         report.defects.append(("minimal", "extra sentence after the story: move it to the notes or criteria"))
     wrong = _wrong_article(story.text)
     if any(_dangling(p) for p in (story.means, story.ends) if p):
