@@ -23,7 +23,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from kernel.errors import InputError
-from tools.calendar_events import Meeting, expand, in_zone, zone_named
+from kernel.timeutil import aware, parse_when
+from tools.calendar_events import Meeting, expand, zone_named
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -268,18 +269,12 @@ def suggestions_for(categories: dict[str, float], total: float, top: Sequence[Co
 
 
 def _when(value: datetime | str | None, zone: ZoneInfo) -> datetime | None:
-    """A CLI/MCP date (ISO date or datetime, or a span like ``4w``) as an aware datetime; dates are midnight in zone."""
-    if value is None or isinstance(value, datetime):
-        return in_zone(value, zone) if value is not None else None
-    from kernel.timeutil import parse_when
-
-    text = value.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        try:
-            return datetime.fromisoformat(text).replace(tzinfo=zone)
-        except ValueError:
-            raise InputError(f"invalid date {value!r}: use YYYY-MM-DD, an ISO datetime, or a span like 4w") from None
-    return parse_when(text)
+    """A CLI/MCP date (ISO date or datetime, or a span like ``4w``), aware; floating values are in ``zone``."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return aware(value, zone)
+    return parse_when(value, zone=zone)
 
 
 def audit_calendar(
@@ -297,7 +292,8 @@ def audit_calendar(
     Args:
         path: an iCalendar (.ics) export.
         since: start of the window (inclusive): a datetime, ``YYYY-MM-DD`` (midnight in ``tz``), an ISO
-            datetime or a span like ``4w``; default: the earliest event, at most 26 weeks before ``until``.
+            datetime (in ``tz`` when it has no offset) or a span like ``4w``; default: the earliest event,
+            at most 26 weeks before ``until``.
         until: end of the window (exclusive), same forms; default: now.
         tz: IANA zone for floating times, ISO weeks and the report.
         owner: the owner's e-mail (whose declines are skipped); inferred when omitted.

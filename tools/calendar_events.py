@@ -8,6 +8,8 @@ calendar owner declined. The owner is ``owner`` when given, else the ``X-WR-CALN
 e-mail address (Google exports), else the address that appears as organizer or attendee in the
 most events (the owner is on every invitation in their calendar).
 
+Floating (naive) times are read in the audit's zone, as RFC 5545 says for local time.
+
 ``recurring-ical-events`` would replace the expansion, but it requires ``python-dateutil<3`` and
 the project pins 4.0 (see docs/reliability.md).
 """
@@ -26,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rruleset, rrulestr
 
 from kernel.errors import InputError
+from kernel.timeutil import aware
 
 if TYPE_CHECKING:
     from icalendar import Calendar
@@ -133,11 +136,6 @@ def _cancelled(event: EventLike) -> bool:
     return str(event.get("STATUS", "")).upper() == "CANCELLED"
 
 
-def in_zone(value: datetime, default: tzinfo) -> datetime:
-    """Floating (naive) times are read in the audit's zone, as RFC 5545 says for local time."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=default)
-
-
 def _wall(value: date | datetime, zone: tzinfo) -> datetime:
     """Naive wall-clock time in ``zone`` (the space recurrence rules are expanded in)."""
     if not isinstance(value, datetime):
@@ -183,7 +181,7 @@ def _end(event: EventLike, start: datetime) -> datetime:
     if event.get("DTEND") is not None:
         end = event.decoded("DTEND")
         if isinstance(end, datetime):
-            return in_zone(end, start.tzinfo or UTC)
+            return aware(end, start.tzinfo or UTC)
     if event.get("DURATION") is not None:
         duration = event.decoded("DURATION")
         if isinstance(duration, timedelta):
@@ -226,7 +224,7 @@ def expand(path: Path, *, since: datetime, until: datetime, zone: ZoneInfo, owne
         if not isinstance(start, datetime):
             skipped["all-day"] += 1
             return
-        start = in_zone(start, zone)
+        start = aware(start, zone)
         if not since <= start < until:
             return
         if _cancelled(event):
@@ -257,7 +255,7 @@ def _as_zone_key(value: date | datetime, zone: tzinfo) -> datetime:
     """A recurrence id as an aware UTC instant (dates become midnight in ``zone``)."""
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
-    return in_zone(value, zone).astimezone(UTC)
+    return aware(value, zone).astimezone(UTC)
 
 
 def _expand_master(master: EventLike, overrides: dict[datetime, EventLike], since: datetime, until: datetime,
@@ -272,7 +270,7 @@ def _expand_master(master: EventLike, overrides: dict[datetime, EventLike], sinc
         return
     event_zone: tzinfo = start.tzinfo or zone
     wall_start = _wall(start, event_zone)
-    duration = _end(master, in_zone(start, zone)) - in_zone(start, zone)
+    duration = _end(master, aware(start, zone)) - aware(start, zone)
     rules = rruleset()
     text = _rule_text(master, event_zone)
     if text:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from kernel.schemas import SignalKind
+from kernel.timeutil import aware, parse_iso
 
 if TYPE_CHECKING:
     from tools.research import Memo
@@ -75,12 +76,8 @@ def informative(dates: Iterable[datetime]) -> bool:
     Rows without a date in their source are stored dated at ingest, all within moments of each other;
     a trend over them would report the ingest, not the users.
     """
-    moments = [_aware(d) for d in dates]
+    moments = [aware(d) for d in dates]
     return len(moments) >= 2 and max(moments) - min(moments) > UNDATED_SPAN
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _rate(count: int, weeks: float) -> str:
@@ -171,11 +168,11 @@ class Trend:
 
 def count_trend(dates: Iterable[datetime], end: datetime, window_days: int = WINDOW_DAYS) -> Trend:
     """Counts of ``dates`` in the window ending at ``end`` and in the equal window before it."""
-    end = _aware(end)
+    end = aware(end)
     window = timedelta(days=window_days)
     after = before = 0
     for moment in dates:
-        moment = _aware(moment)
+        moment = aware(moment)
         if end - window < moment <= end:
             after += 1
         elif end - 2 * window < moment <= end - window:
@@ -197,7 +194,7 @@ def signal_dates(workspace: str) -> dict[str, datetime]:
     """Signal id → creation date of every signal of ``workspace`` a trend counts (one pass over the store)."""
     from memory import api as memory_api
 
-    return {s.id: _aware(s.created_at) for s, _ in memory_api.workspace(workspace).iter_signals()
+    return {s.id: aware(s.created_at) for s, _ in memory_api.workspace(workspace).iter_signals()
             if counted(s.kind)}
 
 
@@ -244,7 +241,7 @@ def evidence_end(evidence: Mapping[str, Mapping[str, Any]]) -> datetime | None:
 
     None too when their dates carry no information (:func:`informative`): no trend is shown then.
     """
-    dates = [_aware(datetime.fromisoformat(str(r["created_at"]))) for r in evidence.values()
+    dates = [parse_iso(str(r["created_at"])) for r in evidence.values()
              if r.get("created_at") and counted(r.get("kind"))]
     return max(dates) if informative(dates) else None
 
@@ -256,7 +253,7 @@ def evidence_trend(ids: Iterable[str], evidence: Mapping[str, Mapping[str, Any]]
     if end is None:
         return None
     rows = [evidence[sid] for sid in ids if sid in evidence]
-    return count_trend((_aware(datetime.fromisoformat(str(r["created_at"]))) for r in rows
+    return count_trend((parse_iso(str(r["created_at"])) for r in rows
                         if r.get("created_at") and counted(r.get("kind"))), end)
 
 

@@ -179,3 +179,9 @@ def test_cli_style_dates_are_midnight_in_the_audit_zone() -> None:
         audit_calendar(PM, since="2026-02-31")
     with pytest.raises(InputError, match="invalid date"):
         audit_calendar(PM, since="last tuesday")
+
+
+def test_floating_cli_datetimes_are_in_the_audit_zone_too() -> None:
+    report = audit_calendar(PM, since="2026-10-12T00:00", until="2026-11-02T00:00:00+01:00", tz="Europe/Berlin")
+    assert report.since == "2026-10-12T00:00:00+02:00"
+    assert report.total_hours == pytest.approx(10.25)
