@@ -82,7 +82,7 @@ def validate_artifact(
         cited_lists: Lists of claim-bearing items: an item left without evidence is dropped.
         note_field: Where a note about each dropped item goes (none when not given).
     """
-    doc: dict[str, Any] = _deep_copy(artifact)
+    doc: dict[str, Any] = {key: _deep_copy(value) for key, value in artifact.items()}
     result = ValidationResult(artifact=doc)
     allowed = {sid for sid in run_evidence if sid in stored}
     quotes: dict[str, str] = {}
@@ -158,7 +158,7 @@ def validate_artifact(
     return result
 
 
-def _citation_holders(node: Any) -> list[dict[str, Any]]:
+def _citation_holders(node: object) -> list[dict[str, Any]]:
     """Every dict inside ``node`` that carries a ``citations`` list (depth-first, document order)."""
     found: list[dict[str, Any]] = []
     if isinstance(node, dict):
@@ -183,7 +183,8 @@ def _label(item: Mapping[str, Any]) -> str:
     return "item"
 
 
-def _deep_copy(value: Any) -> Any:
+def _deep_copy(value: object) -> object:
+    """A copy of plain data (mappings become dicts, tuples lists) that the validation may edit."""
     if isinstance(value, Mapping):
         return {k: _deep_copy(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -19,7 +19,7 @@ No Python repr (``{'``, ``None``, ``[]``) ever reaches a document.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,17 +120,17 @@ def humanise(key: str) -> str:
     return text[:1].upper() + text[1:] if text else ""
 
 
-def is_empty(value: Any) -> bool:
+def is_empty(value: object) -> bool:
     """None, '' or an empty collection."""
     return value is None or (isinstance(value, str | list | tuple | dict | Mapping) and not value)
 
 
-def mapping(value: Any) -> Mapping[str, Any]:
+def mapping(value: object) -> Mapping[str, Any]:
     """``value`` when it is a mapping, else an empty one (a field of the wrong shape renders as nothing)."""
     return value if isinstance(value, Mapping) else {}
 
 
-def one_line(value: Any) -> str:
+def one_line(value: object) -> str:
     """A scalar as one line of text ("" for empty)."""
     if is_empty(value):
         return ""
@@ -157,7 +157,7 @@ def inline(record: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def quote_lines(quotes: Any, indent: str) -> list[str]:
+def quote_lines(quotes: Iterable[object] | None, indent: str) -> list[str]:
     """Quoted sub-bullets (with their citation) at ``indent``."""
     out = []
     for q in quotes or []:
@@ -196,7 +196,7 @@ def record_lines(record: Mapping[str, Any], indent: str = "", lead: str | None =
             *quote_lines(record.get("quotes"), indent + "  ")]
 
 
-def render_value(value: Any) -> list[str]:
+def render_value(value: object) -> list[str]:
     """Lines for any field value (empty list when the value is empty)."""
     if is_empty(value):
         return []
@@ -219,7 +219,7 @@ def section(title: str, lines: list[str], level: int = 2) -> list[str]:
     return ["", f"{'#' * level} {title}", "", *lines] if lines else []
 
 
-def bullets(items: Any) -> list[str]:
+def bullets(items: Iterable[object] | None) -> list[str]:
     """A bullet list of any items (empty when there are none)."""
     return render_value(list(items or []))
 
@@ -242,7 +242,7 @@ def story_sentence(story: Mapping[str, Any]) -> str:
     return ", ".join(parts) + "." if parts else ""
 
 
-def records(items: Any, lead: str) -> list[str]:
+def records(items: Iterable[object] | None, lead: str) -> list[str]:
     """Bullets of records led by ``lead`` (a record without it is led by its main text)."""
     out: list[str] = []
     for item in items or []:
