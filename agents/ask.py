@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from agents.ask_overview import Topic, is_broad, largest_topics
 from kernel.errors import InputError
 from kernel.schemas import Signal, SignalKind, SignalType
 from memory import api as memory_api
@@ -477,6 +478,29 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
                      stances=dict(Counter(e.stance for e in found)), dropped_invalid=dropped + dropped_dissent)
 
 
+def answer_overview(question: str, workspace: str, topics: list[Topic], *,
+                    mode: Literal["offline", "llm"] = "offline") -> AskAnswer:
+    """A broad question's answer: the largest saved themes, one verbatim quote each (no search, no stance).
+
+    Confidence is the volume of the people behind those themes (:data:`ANONYMOUS_VOLUME` at most when
+    the signals name nobody): the themes are counted, not judged for agreement or relevance.
+    """
+    users = sum(t.users for t in topics)
+    size = sum(t.size for t in topics)
+    volume = 1.0 - math.exp(-(users or size) / VOLUME_SCALE)
+    if not users:  # the signals name nobody: how many people they speak for is unknown
+        volume = min(ANONYMOUS_VOLUME, volume)
+    listed = "; ".join(f"{i}. {t.label} ({t.size} signals{f', {t.users} users' if users else ''}): “{t.quote}”"
+                       for i, t in enumerate(topics, 1))
+    answer = (f"The question names no single topic, so here are the largest topics in the user memory, by how "
+              f"many signals they hold: {listed}. Ask about one of them for what users say about it.")
+    return AskAnswer(answer=answer, confidence=round(volume, 2),
+                     evidence=[Citation(signal_id=t.signal_id, quote=t.quote) for t in topics],
+                     insufficient_evidence=False, question=question, workspace=workspace, mode=mode,
+                     relevant_signals=size, searched_signals=size, nearest_topics=[t.label for t in topics],
+                     users=users)
+
+
 # ------------------------------------------------------------------------------------------- service
 
 
@@ -507,12 +531,16 @@ def ask_users(
         raise InputError("the question is empty")
     if segment and account:
         raise InputError("give at most one of --segment or --account")
-    found, searched = search(question, workspace, segment=segment, account=account)
     use_llm = chat_model is not None if offline is None else not offline
     if offline is None and chat_model is None:
         from kernel.settings import get_settings
 
         use_llm = get_settings().llm_configured
+    if not segment and not account and is_broad(question):
+        topics = largest_topics(workspace)
+        if topics:
+            return answer_overview(question, workspace, topics, mode="llm" if use_llm else "offline")
+    found, searched = search(question, workspace, segment=segment, account=account)
     if not use_llm:
         return answer_offline(question, workspace, found, segment=segment, account=account, searched=searched)
     if chat_model is None:

@@ -20,9 +20,10 @@ in-domain question, every 2nd off-domain one and 2 goals in LLM mode (each plus 
 
 ``python -m bench.relevance --fit`` refits :data:`tools.relevance.FITTED` on the calibration
 questions (BANKING77 and user-stories, disjoint from the measured ones) and prints the constants.
-``python -m bench.relevance --focus`` measures the focus stage (:data:`tools.relevance.FOCUS`) at several
-``min_vote`` values on two BANKING77 subsets: chosen on the calibration questions, reported held out on
-the bench questions.
+``python -m bench.relevance --heldout`` runs the held-out check of :mod:`bench.relevance_heldout`
+(promise-nfr and user-stories). ``python -m bench.relevance --focus`` measures the focus stage
+(:data:`tools.relevance.FOCUS`) at several ``min_vote`` values on two BANKING77 subsets: chosen on the
+calibration questions, reported held out on the bench questions.
 """
 
 from __future__ import annotations
@@ -475,16 +476,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit", action="store_true", help="refit the relevance floor and print it")
     parser.add_argument("--focus", action="store_true",
                         help="measure the focus stage (theme agreement) at several min_vote values")
+    parser.add_argument("--heldout", action="store_true",
+                        help="ask's precision and abstention on promise-nfr and user-stories (never tuned on)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if not args.fit and not args.focus:
+    if not args.fit and not args.focus and not args.heldout:
         parser.print_help()
         return 0
     if args.fit:
         print(json.dumps(fit(), indent=2))
     if args.focus:
         print(json.dumps(focus_sweep(), indent=2))
+    if args.heldout:
+        from bench.relevance_heldout import heldout
+
+        print(json.dumps(heldout(), indent=2))
     return 0
 
 

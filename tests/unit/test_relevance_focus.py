@@ -16,6 +16,7 @@ import pytest
 from agents import researcher
 from agents.ask import ask_users
 from agents.ask import search as search_ask
+from agents.ask_overview import OVERVIEW_TOPICS, is_broad
 from agents.planner import offline_plan
 from memory import api as memory_api
 from tests.support.banking77 import banking_workspace, messages
@@ -157,6 +158,36 @@ def test_ranking_reorders_what_the_floor_keeps_and_ask_follows_it(neighbours: di
     assert [e.rank for e in found] == sorted((e.rank for e in found), reverse=True)
     assert _precision([e.signal.id for e in found[:5]], neighbours, "card_swallowed") >= 0.8
 
+
+
+@pytest.mark.parametrize(("question", "broad"), [
+    ("What do users complain about most?", True),
+    ("What are the biggest pain points for our customers?", True),
+    ("Overall, what do customers struggle with?", True),
+    ("What do customers hate about sync?", False),  # names a topic
+    ("What are the main complaints about the mobile app?", False),
+    ("What do customers say about our mortgage interest rates?", False),
+])
+def test_a_broad_question_is_one_without_topic_words(question: str, broad: bool) -> None:
+    assert is_broad(question) is broad
+
+
+def test_a_broad_question_is_answered_from_the_largest_themes(neighbours: dict[str, str]) -> None:
+    answer = ask_users("What do customers complain about most?", WS, offline=True)
+    assert not answer.insufficient_evidence and answer.dissent == []
+    report = memory_api.workspace(WS).load_themes()
+    assert report is not None
+    sizes = {t.label: t.size for t in report.themes}
+    assert 1 <= len(answer.nearest_topics) <= OVERVIEW_TOPICS
+    assert [sizes[label] for label in answer.nearest_topics] == sorted(
+        (sizes[label] for label in answer.nearest_topics), reverse=True)
+    assert max(sizes[label] for label in answer.nearest_topics) == max(sizes.values())
+    texts = {s.id: s.text for s in memory_api.workspace(WS).get_signals([c.signal_id for c in answer.evidence])}
+    assert len(answer.evidence) == len(answer.nearest_topics)
+    assert all(c.quote in texts[c.signal_id] for c in answer.evidence)  # verbatim
+    # A scoped question is not answered from workspace-wide themes.
+    scoped = ask_users("What do customers complain about most?", WS, offline=True, segment="Enterprise")
+    assert scoped.nearest_topics != answer.nearest_topics or scoped.insufficient_evidence
 
 # ------------------------------------------------------------------------------------------- speaker roles
 
