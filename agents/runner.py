@@ -241,6 +241,10 @@ def _import_before_threads(settings: Settings) -> None:
 
     if settings.llm_configured:
         import langchain_openai  # noqa: F401
+        from langchain_core.messages import HumanMessage
+
+        # langchain-core imports its content-block translators on first use "to avoid a circular import"
+        _ = HumanMessage("warm-up").content_blocks
 
 
 def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallback | None,

@@ -1,17 +1,18 @@
-"""An offline run imports nothing for the first time on one of its threads.
+"""A run, offline or with a model, imports nothing for the first time on one of its threads.
 
 Two threads importing modules of one package at the same moment can meet a partially initialised
 module ("cannot import name … (most likely due to a circular import)"): a CLI run in LLM mode hit
 it under load. The runner imports what its threads need before starting them
-(``agents.runner._import_before_threads``); this test runs a real offline run in a fresh
-interpreter, over a workspace ingested by another process (as ``pmpilot run`` does), and lists
-every module whose first import happened off the main thread (an audit hook on the ``import``
-event), so a new lazy import on a threaded path is found here, deterministically, not by a race.
+(``agents.runner._import_before_threads``); this test runs a real run (offline, and in LLM mode
+against the scripted OpenAI-compatible server) in a fresh interpreter, over a workspace ingested
+by another process (as ``pmpilot run`` does), and lists every module whose first import happened
+off the main thread (an audit hook on the ``import`` event), so a new lazy import on a threaded
+path is found here, deterministically, not by a race.
 
 One exception: the embedding model's stack (torch, transformers, sentence-transformers) is imported
 by whichever thread first needs the model, inside ``memory.embeddings._minilm`` and under its lock,
 so it overlaps the planner's model call in LLM mode; as no other import happens on a thread, it
-never runs beside another. (LLM mode's own threaded paths are not run here.)
+never runs beside another.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.scripted_openai import ScriptedOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "graph"
@@ -62,19 +65,35 @@ def hook(event, args):
 
 sys.addaudithook(hook)
 run = run_goal("Should we fix sync bugs before building dark mode? Draft requirements, a brief for "
-               "leadership and a decision memo.", "acme", offline=True)
+               "leadership and a decision memo.", "acme", offline=sys.argv[1] == "offline")
 print(json.dumps({"status": run["status"], "first_on_thread": first_on_thread}))
 """
 
 
-def test_an_offline_run_imports_nothing_first_on_its_threads(tmp_path: Path) -> None:
-    env = {**os.environ, "PMPILOT_HOME": str(tmp_path / "home")}
-    for child in (_INGEST, _RUN):
-        done = subprocess.run([sys.executable, "-c", child, str(FIXTURES)], cwd=ROOT, env=env, capture_output=True,
+def first_imports_on_threads(home: Path, mode: str, env: dict[str, str]) -> dict[str, str]:
+    """Ingest in one fresh process, run in another; the modules the run imported first off the main thread."""
+    env = {**env, "PMPILOT_HOME": str(home)}
+    for child, arg in ((_INGEST, str(FIXTURES)), (_RUN, mode)):
+        done = subprocess.run([sys.executable, "-c", child, arg], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=600, check=False)
         assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["status"] == "completed"
-    first = result["first_on_thread"]
+    first: dict[str, str] = result["first_on_thread"]
+    return first
+
+
+def test_an_offline_run_imports_nothing_first_on_its_threads(tmp_path: Path) -> None:
+    first = first_imports_on_threads(tmp_path / "home", "offline", dict(os.environ))
     roots = sorted({name.partition(".")[0] for name in first})
     assert not first, f"imported first on a run's thread (import before the threads start): {roots}"
+
+
+def test_an_llm_run_imports_nothing_first_on_its_threads(tmp_path: Path, scripted_openai: ScriptedOpenAI) -> None:
+    from tests.integration.test_run_llm import PlausibleModel
+
+    scripted_openai.responder = PlausibleModel()
+    env = {**os.environ, "PMPILOT_LLM_TIMEOUT": "60"}  # a loaded machine must not turn calls into fallbacks
+    first = first_imports_on_threads(tmp_path / "home", "llm", env)
+    assert len(scripted_openai.requests) >= 5  # the plan, research rounds and drafts went to the model
+    assert not first, f"imported first on a run's thread (import before the threads start): {sorted(first)}"
