@@ -316,6 +316,9 @@ def _number(value: object, what: str) -> float:
 
 
 _WORD = re.compile(r"[a-z0-9]+")
+#: Words goal matching ignores: a few function words and the verbs every option carries ("build", "fix").
+#: Not kernel.text.STOPWORDS yet: that list would also drop "more", "only", "all"…, which changes the
+#: alignment scores and the quotes research picks (tools/research.py best_quote), so it waits for a bench run.
 _STOP = frozenset(
     "a an and are as at be before build building by can do for from fix fixing how in into is it of on or our "
     "should the their them this to users we what when with without vs versus".split()

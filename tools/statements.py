@@ -85,6 +85,9 @@ def strip_fillers(text: str) -> str:
 
 # ------------------------------------------------------------------------------------------ features
 
+#: Function words and conversation fillers of the salience features. Part of the shipped classifier's
+#: feature definition (statements_model.json), so not kernel.text.STOPWORDS: changing it means a refit
+#: (``python -m bench.meetings --refit``).
 _STOP = frozenset(
     "the a an and or but so if then than that this these those there here it its it's is are was were be been "
     "being have has had do does did i you he she we they me him her us them my your his our their what which who "
