@@ -118,7 +118,7 @@ def key_phrase(text: str, max_words: int = MAX_PHRASE_WORDS) -> str:
     Lower-cased content words of the sentence that carries the point, in their original order,
     without function words or repeats; negators and "too" are kept so the meaning survives.
     """
-    words = []
+    words: list[str] = []
     seen: set[str] = set()
     for word in _words(_best_sentence(text)):
         if word in _PHRASE_STOP or word in seen:
