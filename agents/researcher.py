@@ -88,7 +88,7 @@ def search(task: ResearchTask, cache: RunCache | None = None) -> dict[str, Any]:
     workspace = task["workspace"]
     query = question["query"]
     found, quotes, added = goal_search(workspace, query, segment=question.get("segment"), candidates=CANDIDATES,
-                                       limit=SEARCH_LIMIT, memo=cache)
+                                       limit=SEARCH_LIMIT, memo=cache, themes=_membership(workspace, cache))
     signals = user_speech(fetch_signals(workspace, [h.signal_id for h, _ in found.kept]))
     evidence = {}
     for hit, scored in found.kept:
@@ -108,6 +108,19 @@ def search(task: ResearchTask, cache: RunCache | None = None) -> dict[str, Any]:
             f"No relevant evidence found for {question['question']!r}: {found.searched} signals searched for "
             f"{query!r}, none reached the relevance floor (p >= {FITTED.floor}).")
     return update
+
+
+def _membership(workspace: str, cache: RunCache | None) -> dict[str, str]:
+    """Signal id → theme id of the run's theme snapshot (the one the landscape question reads; {} without one).
+
+    A workspace's first run has no saved snapshot when its research starts: the run's own (prefetched by the
+    planner) lets the option questions find their cluster too — ``make demo``'s sync question among them.
+    """
+    try:
+        themes = theme_summaries(workspace, members=True, memo=cache)
+    except PmpilotError:  # an empty or tiny workspace: no themes to group by
+        return {}
+    return {m["signal_id"]: t["id"] for t in themes for m in t.get("members") or []}
 
 
 def user_speech(signals: dict[str, Signal]) -> dict[str, Signal]:

@@ -136,7 +136,7 @@ def best_sentences(workspace: str, query: str, texts: dict[str, str], memo: Vect
     texts_ = [part for _, part in flat]
     if memo is not None:
         known = memo.vectors(embedder, texts_)
-        vectors: Sequence[Any] = [known[part] for part in texts_]
+        vectors: Any = [known[part] for part in texts_]
     else:
         vectors = embedder.embed(texts_)
     scored = score(query, embedder.embed_query(query), [(sid, part, vectors[i]) for i, (sid, part) in enumerate(flat)],
@@ -149,7 +149,7 @@ def best_sentences(workspace: str, query: str, texts: dict[str, str], memo: Vect
 
 
 def goal_search(workspace: str, query: str, *, segment: str | None = None, candidates: int = 60,
-                limit: int | None = None, memo: VectorMemo | None = None
+                limit: int | None = None, memo: VectorMemo | None = None, themes: Mapping[str, str] | None = None
                 ) -> tuple[Retrieval, dict[str, str], dict[str, int]]:
     """The relevance-filtered search of a run's research question, made for long texts and clusters.
 
@@ -163,8 +163,10 @@ def goal_search(workspace: str, query: str, *, segment: str | None = None, candi
       cluster of sync failures whose best hits say "sync"). Without such a cluster (an off-topic question,
       too few kept signals) nothing joins, so abstention is unchanged.
 
-    Returns the retrieval (``kept`` best first, then the cluster's), quotes by signal id (best sentences) and
-    counts ``{"by_sentence": n, "by_theme": n}`` for ``run.json``.
+    ``themes`` (signal id → theme id) is the run's theme snapshot; without it, the workspace's saved one
+    (:func:`tools.relevance.theme_map`, empty before the first snapshot). Returns the retrieval (``kept`` best
+    first, then the cluster's), quotes by signal id (best sentences) and counts ``{"by_sentence": n,
+    "by_theme": n}`` for ``run.json``.
     """
     found = search_relevant(workspace, query, segment=segment, candidates=candidates)
     kept_ids = {h.signal_id for h, _ in found.kept}
@@ -173,26 +175,26 @@ def goal_search(workspace: str, query: str, *, segment: str | None = None, candi
     best = best_sentences(workspace, query, below, memo)
     rescued = [(h, replace(best[h.signal_id][0], signal_id=h.signal_id)) for h, _ in found.dropped
                if h.signal_id in best and best[h.signal_id][0].relevance >= found.model.floor]
-    themes = theme_map(workspace)
+    membership: dict[str, str] = theme_map(workspace) if themes is None else dict(themes)
     everything = [s for _, s in [*found.kept, *found.unfocused, *found.dropped]]
-    if rescued and themes and found.focus_model is not None:
-        stay, _ = focus(everything, [s for _, s in rescued], themes, replace(found.focus_model, min_keep=0))
+    if rescued and membership and found.focus_model is not None:
+        stay, _ = focus(everything, [s for _, s in rescued], membership, replace(found.focus_model, min_keep=0))
         staying = {s.signal_id for s in stay}
         rescued = [(h, s) for h, s in rescued if s.signal_id in staying]
     kept = sorted([*found.kept, *rescued], key=lambda p: (-p[1].relevance, -p[1].cosine, p[0].signal_id))
     quotes = {h.signal_id: best[h.signal_id][1] for h, _ in rescued}
     joined: list[tuple[Any, Scored]] = []
-    if themes:
+    if membership:
         top = (found.focus_model or FOCUS).top
         nearest = sorted(everything, key=lambda s: (-s.cosine, s.signal_id))[:top]
-        votes = Counter(themes[s.signal_id] for s in nearest if s.signal_id in themes)
-        held = Counter(themes.get(h.signal_id) for h, _ in kept)
+        votes = Counter(membership[s.signal_id] for s in nearest if s.signal_id in membership)
+        held = Counter(membership.get(h.signal_id) for h, _ in kept)
         cluster = next((t for t, n in votes.most_common()
                         if n >= THEME_SHARE * len(nearest) and held[t] >= THEME_KEPT), None)
         if cluster is not None:
             taken = kept_ids | away_ids | set(quotes)
             joined = [(h, s) for h, s in found.dropped
-                      if h.signal_id not in taken and themes.get(h.signal_id) == cluster]
+                      if h.signal_id not in taken and membership.get(h.signal_id) == cluster]
             for h, _ in joined:
                 if h.signal_id in best:
                     quotes[h.signal_id] = best[h.signal_id][1]

@@ -105,3 +105,13 @@ def test_a_landscape_goal_gets_the_largest_distinct_themes(tandem: str) -> None:
     assert plan["landscape"]
     found = researcher.retrieve({"question": plan["questions"][0], "goal": "sync", "workspace": tandem})
     assert 1 <= len(found["themes"]) < researcher.MAX_THEMES
+
+
+def test_a_first_run_finds_the_cluster_before_any_snapshot_is_saved(tandem: str) -> None:
+    data = demo.data_dir()
+    assert memory_api.ingest([data / "tickets.csv", data / "reviews.csv"], "fresh").ingested == 190
+    assert theme_map("fresh") == {}  # no saved snapshot yet: the research reads the run's own
+    plan = offline_plan("Should we fix sync bugs before building dark mode?", ["decision_memo"], None)
+    question = next(q for q in plan["questions"] if q["focus"] == "fix sync bugs")
+    found = researcher.search({"question": question, "goal": "sync", "workspace": "fresh"})
+    assert found["research"][0]["joined_from_cluster"] >= 3
