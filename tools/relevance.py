@@ -324,9 +324,11 @@ def theme_centroids(workspace: str) -> dict[str, np.ndarray]:
     if cached is not None:
         return cached
     sums: dict[str, np.ndarray] = {}
-    for sid, vector in memory.signal_vectors(list(themes)).items():
-        theme = themes[sid]
-        sums[theme] = sums[theme] + vector if theme in sums else np.array(vector, dtype=np.float32)
+    ids = list(themes)
+    for start in range(0, len(ids), 4096):  # a chunk at a time: a large workspace's vectors never all at once
+        for sid, vector in memory.signal_vectors(ids[start:start + 4096]).items():
+            theme = themes[sid]
+            sums[theme] = sums[theme] + vector if theme in sums else np.array(vector, dtype=np.float32)
     centroids = {t: v / float(np.linalg.norm(v)) for t, v in sums.items() if float(np.linalg.norm(v)) > 0}
     _remember(_CENTROIDS, key, centroids)
     return centroids
