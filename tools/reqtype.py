@@ -108,7 +108,8 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         (r"accessible (?:at all times|anytime|24)|maintenance windows?|scheduled maintenance", 1.2),
     ),
     "SC": (
-        (r"scal(?:e|able|ability|ing)|concurrent(?:ly)?|simultaneous(?:ly)?|(?:up to|at least|minimum of|"
+        (r"scal(?:able|ability|ing)|scales? (?:up|out|down|to|with|horizontally|vertically|well)\b|(?:at|to) scale\b|"
+         r"concurrent(?:ly)?|simultaneous(?:ly)?|(?:up to|at least|minimum of|"
          r"support|handle|accommodate) (?:\d[\d,]*|a (?:large|growing)) (?:\w+ )?(?:users?|records?|"
          r"transactions?|requests?|customers?|clients?|sessions?)", 1.6),
         (r"capacity|growth|grow(?:s|ing)?|increas(?:e|ed|ing) (?:in )?(?:the )?(?:number|volume|load)|"
