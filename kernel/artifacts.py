@@ -166,6 +166,8 @@ class MeetingNotes(ArtifactBase):
     decisions: list[Any] = Field(default_factory=list)
     action_items: list[ActionItem] = Field(default_factory=list)
     open_questions: list[Any] = Field(default_factory=list)
+    answered_questions: list[Any] = Field(default_factory=list,
+                                          description="Questions settled in the meeting, each with its answer.")
     requirements: list[Any] = Field(default_factory=list)
 
 

@@ -253,7 +253,7 @@ def complete_meeting_notes(draft: BaseModel, m: Materials) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------- Markdown
 
 
-_PLACED = ("decisions", "action_items", "open_questions", "requirements")
+_PLACED = ("decisions", "action_items", "open_questions", "answered_questions", "requirements")
 
 
 def _render(doc: Mapping[str, Any]) -> list[str]:
@@ -269,6 +269,7 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
             actions.append(f"- {one_line(item)}")
     lines += section("Action items", actions)
     lines += section("Open questions", records(doc.get("open_questions"), "question"))
+    lines += section("Answered in the meeting", records(doc.get("answered_questions"), "question"))
     requirements = [r for r in doc.get("requirements") or [] if isinstance(r, Mapping)]
     if requirements:
         lines += ["", "## Requirements"]
