@@ -24,7 +24,7 @@ for the bench), ``labels`` (keywords, phrase labels), ``report`` (themes and rep
 (assignment at ingest, ids across recomputes), ``llm`` (optional LLM labels).
 """
 
-from memory.themes.graph import SAMPLE_MAX, cluster_vectors
+from memory.themes.graph import cluster_vectors
 from memory.themes.incremental import (
     ASSIGN_FLOOR,
     CENTROID_SAMPLE,
@@ -45,7 +45,6 @@ __all__ = [
     "CENTROID_SAMPLE",
     "KEEP_ID_JACCARD",
     "MAX_QUOTE_CHARS",
-    "SAMPLE_MAX",
     "THEME_LABEL_PROMPT",
     "ThemeLabel",
     "add_to_snapshot",
