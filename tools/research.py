@@ -160,8 +160,10 @@ def goal_search(workspace: str, query: str, *, segment: str | None = None, candi
     * when one workspace theme holds at least :data:`THEME_SHARE` of the question's best hits and at least
       :data:`THEME_KEPT` of the kept signals, that cluster *is* the question's subject: its other candidates
       join, after the kept ones ("Lost edits again — third time this month" for "fix sync bugs", in the
-      cluster of sync failures whose best hits say "sync"). Without such a cluster (an off-topic question,
-      too few kept signals) nothing joins, so abstention is unchanged.
+      cluster of sync failures whose best hits say "sync").
+
+    Both apply only to a question the floor alone answers (at least :data:`THEME_KEPT` kept signals; the floor
+    was calibrated so that off-domain questions keep fewer), so abstention is unchanged.
 
     ``themes`` (signal id → theme id) is the run's theme snapshot; without it, the workspace's saved one
     (:func:`tools.relevance.theme_map`, empty before the first snapshot). Returns the retrieval (``kept`` best
@@ -169,6 +171,11 @@ def goal_search(workspace: str, query: str, *, segment: str | None = None, candi
     "by_theme": n}`` for ``run.json``.
     """
     found = search_relevant(workspace, query, segment=segment, candidates=candidates)
+    if len(found.kept) < THEME_KEPT:
+        # The floor alone decides whether the question is answered (it was calibrated so that off-domain
+        # questions keep fewer than 3): a short sentence of a long text never turns an abstention into an answer.
+        found.kept = found.kept[:limit] if limit else found.kept
+        return found, {}, {"by_sentence": 0, "by_theme": 0}
     kept_ids = {h.signal_id for h, _ in found.kept}
     away_ids = {h.signal_id for h, _ in found.unfocused}
     below = {h.signal_id: h.text for h, _ in found.dropped}
@@ -188,7 +195,7 @@ def goal_search(workspace: str, query: str, *, segment: str | None = None, candi
         top = (found.focus_model or FOCUS).top
         nearest = sorted(everything, key=lambda s: (-s.cosine, s.signal_id))[:top]
         votes = Counter(membership[s.signal_id] for s in nearest if s.signal_id in membership)
-        held = Counter(membership.get(h.signal_id) for h, _ in kept)
+        held = Counter(membership.get(h.signal_id) for h, _ in found.kept)  # by the floor, not by a sentence
         cluster = next((t for t, n in votes.most_common()
                         if n >= THEME_SHARE * len(nearest) and held[t] >= THEME_KEPT), None)
         if cluster is not None:
