@@ -24,6 +24,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, Field
 
+from agents.state import check_update
 from kernel.llm import LLMUsage, chat_model
 from kernel.settings import Role, Settings, get_settings
 
@@ -230,7 +231,10 @@ class RunContext:
 def timed(
     node: str, summary: Callable[[dict[str, Any]], str] | None = None
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
-    """Decorate a node: emit node_start/node_end (with ``summary(update)``) and add its time to ``timings``."""
+    """Decorate a node: emit node_start/node_end (with ``summary(update)``), add its time to ``timings``.
+
+    What the node returns into the state is validated against the state's shapes (:func:`agents.state.check_update`).
+    """
 
     def wrap(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         @functools.wraps(fn)
@@ -244,6 +248,7 @@ def timed(
             timings = dict(update.get("timings") or {})
             timings[node] = round(timings.get(node, 0.0) + elapsed, 3)
             update["timings"] = timings
+            check_update(update)
             message = summary(update) if summary else ""
             context.emit("node_end", node, message, seconds=elapsed)
             return update

@@ -1,27 +1,230 @@
 """Graph state: input, internal and output channels, with reducers where parallel branches write.
 
 All values are plain JSON-compatible data (dicts, lists, strings, numbers) so checkpoints are
-portable between SQLite and Postgres and readable by LangGraph Studio. The pydantic shapes of
-the documents live in :mod:`kernel.artifacts`.
+portable between SQLite and Postgres and readable by LangGraph Studio: the checkpointer's msgpack
+serde stores dicts as they are, while pydantic objects in state would be stored as references to
+their classes. Their shapes are the TypedDicts below (evidence rows in :mod:`kernel.schemas`, the
+documents' pydantic models in :mod:`kernel.artifacts`); :func:`check_update` validates what every
+node returns against them, rejecting any key they do not declare.
 """
 
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, TypeAdapter, with_config
+from typing_extensions import TypedDict
+
+from kernel.schemas import EvidenceRow
+
+#: Every state shape rejects keys it does not declare: a node cannot slip an unvalidated key into state.
+_STRICT = ConfigDict(extra="forbid")
 
 
-def merge_evidence(left: dict[str, dict[str, Any]] | None, right: dict[str, dict[str, Any]] | None
-                   ) -> dict[str, dict[str, Any]]:
+@with_config(_STRICT)
+class PlanOption(TypedDict):
+    """An option the goal names (a decision between options)."""
+
+    name: str
+    description: str
+
+
+@with_config(_STRICT)
+class ResearchQuestion(TypedDict, total=False):
+    """One research question of the plan (one researcher branch)."""
+
+    id: str
+    question: str
+    query: str
+    scope: str
+    focus: str | None
+    segment: str | None
+    landscape: bool
+
+
+@with_config(_STRICT)
+class Plan(TypedDict, total=False):
+    """The planner's ``Plan`` as data."""
+
+    deliverables: list[str]
+    audience: str
+    focus: str
+    landscape: bool
+    options: list[PlanOption]
+    questions: list[ResearchQuestion]
+
+
+@with_config(_STRICT)
+class Finding(TypedDict):
+    """What one researcher found for one question."""
+
+    question_id: str
+    question: str
+    kind: str
+    summary: str
+    signal_ids: list[str]
+
+
+@with_config(_STRICT)
+class ThemeQuote(TypedDict):
+    """A theme's verbatim quote."""
+
+    signal_id: str
+    quote: str
+
+
+@with_config(_STRICT)
+class ThemeSummary(TypedDict, total=False):
+    """A theme relevant to the goal, as the researchers keep it (``relevance``: members in the evidence)."""
+
+    id: str | None
+    label: str
+    size: int
+    users: int
+    accounts: int
+    trend: float
+    keywords: list[str]
+    quotes: list[ThemeQuote]
+    segments: dict[str, int]
+    sentiment: dict[str, int]
+    relevance: int
+
+
+@with_config(_STRICT)
+class ContextTheme(TypedDict, total=False):
+    """A large workspace theme that is not about the goal (context only)."""
+
+    id: str
+    label: str
+    size: int
+    users: int
+    keywords: list[str]
+    trend: float
+
+
+@with_config(_STRICT)
+class ResearchRecord(TypedDict, total=False):
+    """How one research question was searched (``floor``: the relevance floor's fitted parameters)."""
+
+    question_id: str
+    question: str
+    query: str
+    searched: int
+    kept: int
+    kept_by_sentence: int
+    joined_from_cluster: int
+    dropped_by_focus: int
+    dropped_by_model: int
+    off_topic_citations_dropped: int
+    floor: dict[str, Any]
+
+
+@with_config(_STRICT)
+class DecisionRecord(TypedDict, total=False):
+    """An earlier decision from the workspace's decision log."""
+
+    run_id: str
+    question_id: str
+    question: str
+    recommendation: str
+    rationale: str
+    citations: list[str]
+    created_at: str
+    score: float
+
+
+@with_config(_STRICT)
+class Topic(TypedDict, total=False):
+    """A scored topic (option or theme): RICE, strategic alignment and the weighted total."""
+
+    id: str
+    name: str
+    kind: str
+    description: str
+    signal_ids: list[str]
+    ranked: bool
+    signals: int
+    reach: int
+    theme: ThemeSummary | None
+    rice: dict[str, Any]
+    alignment: dict[str, Any]
+    criteria: dict[str, float]
+    formulas: dict[str, str]
+    total: float
+    priority: str
+
+
+@with_config(_STRICT)
+class NearTheme(TypedDict):
+    """A cluster the search found next to the goal but not about it."""
+
+    label: str
+    size: int
+    reason: str
+
+
+@with_config(_STRICT)
+class ContextCount(TypedDict):
+    """A workspace theme named as context in the documents."""
+
+    label: str
+    size: int
+
+
+@with_config(_STRICT)
+class Scores(TypedDict, total=False):
+    """The scorer's output: criteria weights and scored topics, with what was searched and found nearby."""
+
+    criteria: dict[str, float]
+    topics: list[Topic]
+    strategy: bool
+    context: list[ContextCount]
+    near: list[NearTheme]
+    searched: list[str]
+    relevant: int
+
+
+@with_config(_STRICT)
+class ReviewNote(TypedDict):
+    """One fix the review asks for: which document, which item, what is wrong and what to do."""
+
+    kind: str
+    target: str
+    problem: str
+    fix: str
+
+
+@with_config(_STRICT)
+class ArtifactEntry(TypedDict):
+    """Where one document of the run was written (``kernel.artifacts.ArtifactRef`` as data)."""
+
+    kind: str
+    path_md: str
+    path_json: str
+
+
+@with_config(_STRICT)
+class TraceabilityCounts(TypedDict):
+    """How well the final documents' claims are backed (``kernel.artifacts.Traceability`` as data)."""
+
+    claims: int
+    cited: int
+    dropped_invalid: int
+
+
+def merge_evidence(left: Mapping[str, EvidenceRow] | None, right: Mapping[str, EvidenceRow] | None
+                   ) -> dict[str, EvidenceRow]:
     """Union of evidence rows by signal id; list fields (questions, themes) are unioned too."""
-    merged = {k: dict(v) for k, v in (left or {}).items()}
+    merged = {k: EvidenceRow(**v) for k, v in (left or {}).items()}
     for sid, row in (right or {}).items():
         if sid not in merged:
-            merged[sid] = dict(row)
+            merged[sid] = EvidenceRow(**row)
             continue
         current = merged[sid]
-        for key in ("questions", "themes"):
-            current[key] = sorted(set(current.get(key) or []) | set(row.get(key) or []))
+        current["questions"] = sorted(set(current.get("questions") or []) | set(row.get("questions") or []))
+        current["themes"] = sorted(set(current.get("themes") or []) | set(row.get("themes") or []))
         if float(row.get("score") or 0.0) > float(current.get("score") or 0.0):
             current["score"] = row["score"]
     return merged
@@ -45,6 +248,7 @@ def extend(left: list[Any] | None, right: list[Any] | None) -> list[Any]:
     return [*(left or []), *(right or [])]
 
 
+@with_config(_STRICT)
 class InputState(TypedDict, total=False):
     """What a caller gives the graph.
 
@@ -71,6 +275,7 @@ class InputState(TypedDict, total=False):
     review: bool
 
 
+@with_config(_STRICT)
 class OutputState(TypedDict, total=False):
     """What the graph returns.
 
@@ -85,12 +290,13 @@ class OutputState(TypedDict, total=False):
 
     status: str
     mode: str
-    artifacts: list[dict[str, Any]]
-    traceability: dict[str, int]
+    artifacts: list[ArtifactEntry]
+    traceability: TraceabilityCounts
     llm: Annotated[dict[str, int], add_numbers]
     timings: Annotated[dict[str, float], add_numbers]
 
 
+@with_config(_STRICT)
 class PMState(InputState, OutputState, total=False):
     """The whole state (input + internal + output).
 
@@ -113,23 +319,24 @@ class PMState(InputState, OutputState, total=False):
         dropped_invalid: Invalid citations/quotes removed (by researchers and validation), summed.
     """
 
-    plan: dict[str, Any]
-    evidence: Annotated[dict[str, dict[str, Any]], merge_evidence]
-    findings: Annotated[list[dict[str, Any]], extend]
-    themes: Annotated[dict[str, dict[str, Any]], merge_dict]
-    context_themes: Annotated[dict[str, dict[str, Any]], merge_dict]
-    research: Annotated[list[dict[str, Any]], extend]
+    plan: Plan
+    evidence: Annotated[dict[str, EvidenceRow], merge_evidence]
+    findings: Annotated[list[Finding], extend]
+    themes: Annotated[dict[str, ThemeSummary], merge_dict]
+    context_themes: Annotated[dict[str, ContextTheme], merge_dict]
+    research: Annotated[list[ResearchRecord], extend]
     warnings: Annotated[list[str], extend]
-    decisions: Annotated[list[dict[str, Any]], extend]
-    scores: dict[str, Any]
+    decisions: Annotated[list[DecisionRecord], extend]
+    scores: Scores
     drafts: dict[str, dict[str, Any]]
-    review_notes: list[dict[str, Any]]
+    review_notes: list[ReviewNote]
     review_rounds: int
     human_feedback: str | None
     pm_revised: bool
     dropped_invalid: Annotated[int, operator.add]
 
 
+@with_config(_STRICT)
 class ResearchTask(TypedDict):
     """The private input of one researcher branch (sent with ``Send``).
 
@@ -139,6 +346,30 @@ class ResearchTask(TypedDict):
         workspace: The tenant to search.
     """
 
-    question: dict[str, Any]
+    question: ResearchQuestion
     goal: str
     workspace: str
+
+
+_TOPIC = TypeAdapter(Topic)
+
+
+def as_topic(data: Mapping[str, Any]) -> Topic:
+    """``data`` validated as a scored topic (a copy; raises ``pydantic.ValidationError`` on an undeclared key)."""
+    return _TOPIC.validate_python(data)
+
+
+#: Validates a node's update (every PMState key optional) against the state's shapes.
+_UPDATE = TypeAdapter(PMState)
+
+
+def check_update(update: Mapping[str, Any]) -> None:
+    """Validate what a node returns into the state; the update itself is left as it is.
+
+    Drafts are plain dicts here: each is validated against its kind's artifact model by the writer
+    and the validation node (:func:`agents.deliverables.base.check_drafts`).
+
+    Raises:
+        pydantic.ValidationError: a key the state does not declare, or a value of the wrong shape.
+    """
+    _UPDATE.validate_python(update)

@@ -25,6 +25,7 @@ from agents.deliverables.base import with_note
 from agents.state import PMState
 from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
+from kernel.schemas import EvidenceRow
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def write(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         targets = sorted({n["kind"] for n in m.fixes if n["kind"] in kinds})
     else:
         targets = kinds
-    collected: dict[str, dict[str, Any]] = {}
+    collected: dict[str, EvidenceRow] = {}
     for kind in targets:
         collect = DELIVERABLES[kind].collect
         if collect is not None and kind not in drafts:

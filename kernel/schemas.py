@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, Required
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
+from typing_extensions import TypedDict
 
 #: Namespace for deterministic point ids (uuid5).
 ID_NAMESPACE = uuid.UUID("5b1f0a2e-8c4d-4e7a-9f61-7d0c2b9e3a11")
@@ -231,3 +234,38 @@ class ForgetReceipt(BaseModel):
 def utcnow() -> datetime:
     """Timezone-aware now (UTC)."""
     return datetime.now(UTC)
+
+
+@with_config(ConfigDict(extra="forbid"))
+class EvidenceRow(TypedDict, total=False):
+    """What a run keeps about one stored signal it may cite (graph state, plain data for the checkpointer).
+
+    ``quote`` is a verbatim span of the signal's text; ``score`` its retrieval score and ``relevance`` the
+    relevance model's probability; ``questions`` and ``themes`` the research questions and themes it was
+    found for. Meeting turns add their ``speaker`` and ``chunk`` (turn number).
+    """
+
+    signal_id: Required[str]
+    quote: Required[str]
+    source: str
+    kind: str
+    signal_type: str
+    sentiment: float
+    user_id: str | None
+    account_id: str | None
+    segment: str | None
+    created_at: str
+    score: float
+    relevance: float
+    questions: list[str]
+    themes: list[str]
+    speaker: str | None
+    chunk: int
+
+
+_EVIDENCE_ROW = TypeAdapter(EvidenceRow)
+
+
+def as_evidence_row(data: Mapping[str, Any]) -> EvidenceRow:
+    """``data`` validated as an evidence row (a copy; raises ``pydantic.ValidationError`` on an undeclared key)."""
+    return _EVIDENCE_ROW.validate_python(data)

@@ -7,13 +7,14 @@ its candidate items.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from tools import scoring
 from tools.scoring import EvidenceStats, Strategy
 
 
-def alignment_text(topic: dict[str, Any], evidence: dict[str, dict[str, Any]], quotes: int = 3) -> str:
+def alignment_text(topic: Mapping[str, Any], evidence: Mapping[str, Mapping[str, Any]], quotes: int = 3) -> str:
     """What a topic is about, for alignment: its name, theme keywords and its strongest quotes.
 
     Option descriptions are left out: they name the competing options too.
@@ -24,7 +25,7 @@ def alignment_text(topic: dict[str, Any], evidence: dict[str, dict[str, Any]], q
     return ". ".join(x for x in [topic["name"], keywords, *(r["quote"] for r in rows)] if x)
 
 
-def score_topic(topic: dict[str, Any], evidence: dict[str, dict[str, Any]], strategy: Strategy | None,
+def score_topic(topic: Mapping[str, Any], evidence: Mapping[str, Mapping[str, Any]], strategy: Strategy | None,
                 weights: dict[str, float], similarity: scoring.Similarity | None) -> dict[str, Any]:
     """All scores of one topic, with formulas."""
     rows = [evidence[sid] for sid in topic["signal_ids"]]

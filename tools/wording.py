@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from tools import story_quality
 from tools.reqtype import classify_requirement
@@ -36,6 +36,9 @@ _PROBLEM_TYPES = frozenset({"bug", "complaint", "churn_risk"})
 _IMPERATIVE = re.compile(r"^\W*(?:please|fix|add|make|stop|give|let|get|bring|build)\b", re.IGNORECASE)
 _CONTRAST = re.compile(r"[,;]?\s+(?:but|however|except that|although)\s+(?=\S)", re.IGNORECASE)
 
+#: A topic as any layer holds it (graph state's ``Topic``, a scorer's working dict).
+T = TypeVar("T", bound=Mapping[str, Any])
+
 
 def subject(name: str) -> str:
     """The thing a topic is about: 'fix sync bugs' → 'sync', 'Building dark mode' → 'dark mode'.
@@ -47,7 +50,7 @@ def subject(name: str) -> str:
     return " ".join(w if any(c.isupper() for c in w[1:]) else w.lower() for w in (core or name).split())
 
 
-def topic_nature(topic: dict[str, Any], evidence: dict[str, dict[str, Any]]
+def topic_nature(topic: Mapping[str, Any], evidence: Mapping[str, Mapping[str, Any]]
                  ) -> Literal["problem", "request", "question"]:
     """Whether users mostly report problems with a topic, ask for something new, or ask how it works."""
     types = Counter(evidence[sid]["signal_type"] for sid in topic["signal_ids"] if sid in evidence)
@@ -57,7 +60,7 @@ def topic_nature(topic: dict[str, Any], evidence: dict[str, dict[str, Any]]
     return "problem" if problems >= types["feature_request"] else "request"
 
 
-def persona(ids: list[str], evidence: dict[str, dict[str, Any]]) -> str:
+def persona(ids: list[str], evidence: Mapping[str, Mapping[str, Any]]) -> str:
     """The role of a story: the dominant segment of its evidence."""
     segments = Counter(evidence[sid].get("segment") for sid in ids if sid in evidence and evidence[sid].get("segment"))
     if not segments:
@@ -116,7 +119,7 @@ def stated_benefit(quote: str) -> str | None:
     return None
 
 
-def benefit(ids: list[str], evidence: dict[str, dict[str, Any]]) -> str | None:
+def benefit(ids: list[str], evidence: Mapping[str, Mapping[str, Any]]) -> str | None:
     """A benefit users stated themselves in one of the cited quotes, if any."""
     for sid in ids:
         found = stated_benefit(evidence[sid]["quote"]) if sid in evidence else None
@@ -168,7 +171,7 @@ def capability(name: str, nature: str, example: str = "") -> str:
     return core
 
 
-def example_report(ids: list[str], name: str, nature: str, evidence: dict[str, dict[str, Any]],
+def example_report(ids: list[str], name: str, nature: str, evidence: Mapping[str, Mapping[str, Any]],
                    role: str = "user") -> str:
     """A short quote (≤ 90 characters) that names the topic and reads as the story's capability, or ''.
 
@@ -202,9 +205,9 @@ def example_report(ids: list[str], name: str, nature: str, evidence: dict[str, d
     return best[2] if best else ""
 
 
-def distinct_topics(topics: list[dict[str, Any]], overlap: float = 0.5) -> list[dict[str, Any]]:
+def distinct_topics(topics: list[T], overlap: float = 0.5) -> list[T]:
     """Topics minus those that repeat a stronger one (same subject, or ≥ ``overlap`` of its evidence shared)."""
-    kept: list[dict[str, Any]] = []
+    kept: list[T] = []
     for topic in topics:
         ids = set(topic["signal_ids"])
         duplicate = any(

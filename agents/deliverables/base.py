@@ -15,9 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.state import PMState
+from agents.state import ContextCount, DecisionRecord, Finding, NearTheme, PMState, ReviewNote, Topic
 from kernel import kinds
-from kernel.artifacts import ArtifactBase
+from kernel.artifacts import ArtifactBase, Mode
+from kernel.schemas import EvidenceRow
 from tools import render
 from tools.citations import StoredSignal, ValidationResult, validate_artifact
 from tools.topics import same_capability, same_subject
@@ -33,23 +34,23 @@ class Materials:
     goal: str
     focus: str
     audience: str
-    mode: str
-    evidence: dict[str, dict[str, Any]]
-    topics: list[dict[str, Any]]
+    mode: Mode
+    evidence: dict[str, EvidenceRow]
+    topics: list[Topic]
     criteria: dict[str, float]
-    findings: list[dict[str, Any]]
-    decisions: list[dict[str, Any]]
+    findings: list[Finding]
+    decisions: list[DecisionRecord]
     has_strategy: bool
     feedback: str | None = None
-    fixes: list[dict[str, Any]] = field(default_factory=list)
+    fixes: list[ReviewNote] = field(default_factory=list)
     workspace: str = ""
     repo: str | None = None
     since: str | None = None
     until: str | None = None
     strategy: dict[str, Any] | None = None
-    context: list[dict[str, Any]] = field(default_factory=list)
+    context: list[ContextCount] = field(default_factory=list)
     searched: list[str] = field(default_factory=list)
-    near: list[dict[str, Any]] = field(default_factory=list)
+    near: list[NearTheme] = field(default_factory=list)
 
     @classmethod
     def from_state(cls, state: PMState) -> Materials:
@@ -58,7 +59,7 @@ class Materials:
         scores = state.get("scores") or {}
         return cls(
             goal=state["goal"], focus=plan.get("focus") or state["goal"], audience=plan.get("audience") or "exec",
-            mode=state.get("mode") or "offline", evidence=state.get("evidence") or {},
+            mode="llm" if state.get("mode") == "llm" else "offline", evidence=state.get("evidence") or {},
             topics=scores.get("topics") or [], criteria=scores.get("criteria") or {},
             findings=state.get("findings") or [], decisions=state.get("decisions") or [],
             has_strategy=bool(scores.get("strategy")), feedback=state.get("human_feedback"),
@@ -109,7 +110,7 @@ class Materials:
         relevant = {sid for t in self.topics for sid in t["signal_ids"]}
         return {sid for sid in self.evidence if sid not in relevant}
 
-    def ranked(self, kind: str | None = None) -> list[dict[str, Any]]:
+    def ranked(self, kind: str | None = None) -> list[Topic]:
         """Topics with evidence, strongest RICE first (optionally of one kind)."""
         topics = [t for t in self.topics if t["signal_ids"] and (kind is None or t["kind"] == kind)]
         return sorted(topics, key=lambda t: (-t["rice"]["score"], t["id"]))
@@ -119,7 +120,7 @@ class Materials:
         known = [sid for sid in ids if sid in self.evidence]
         return sorted(known, key=lambda s: (-float(self.evidence[s].get("score") or 0.0), s))[:limit]
 
-    def topic_cites(self, topic: dict[str, Any], limit: int = CITES_PER_ITEM) -> list[str]:
+    def topic_cites(self, topic: Topic, limit: int = CITES_PER_ITEM) -> list[str]:
         """The ids a topic's item cites: in the scorer's order when it ranked them (``ranked``), else by score."""
         if topic.get("ranked"):
             return [sid for sid in topic["signal_ids"] if sid in self.evidence][:limit]
@@ -141,7 +142,7 @@ CompleteFn = Callable[[BaseModel, Materials], dict[str, Any]]
 EditFn = Callable[[dict[str, Any], Materials], dict[str, Any]]
 #: A kind's review: (draft, the scored topics, whether coverage is checked) -> fixes for the writer.
 ReviewFn = Callable[[Mapping[str, Any], list[dict[str, Any]], bool], list[dict[str, Any]]]
-CollectFn = Callable[[Materials], dict[str, dict[str, Any]]]
+CollectFn = Callable[[Materials], dict[str, EvidenceRow]]
 #: What a run logs as its decision: (recommendation, rationale, cited signal ids).
 Decision = tuple[str, str, list[str]]
 

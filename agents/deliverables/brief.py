@@ -84,7 +84,7 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     else:
         tldr = m.nothing_found()
     tldr = f"{tldr.strip()} {m.also()}"
-    doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,  # type: ignore[arg-type]
+    doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,
                 tldr=tldr.strip(), proposal=proposal, risks=risks or ["No major risk signalled in the evidence."],
                 asks=asks).model_dump(mode="json")
     doc["themes"] = themes
@@ -177,7 +177,7 @@ def complete_brief(draft: BaseModel, m: Materials) -> dict[str, Any]:
     if not found:  # nothing was found for the goal: say so, show no theme
         themes = []
     tldr = draft.tldr if found else f"{m.nothing_found()} {m.also()}".strip()
-    doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,  # type: ignore[arg-type]
+    doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,
                 tldr=tldr, proposal=draft.proposal, risks=draft.risks, asks=draft.asks).model_dump(mode="json")
     doc["themes"] = themes
     quoted = [{"signal_id": q["signal_id"], "quote": q["quote"], "source": "", "user_id": None}

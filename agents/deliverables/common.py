@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.deliverables.base import Materials
+from agents.state import Topic
 from tools import scoring, story_quality
 from tools.topics import STOPWORDS
 from tools.wording import PM, example_report, known_reporters, subject, topic_nature
@@ -21,7 +22,7 @@ from tools.wording import PM, example_report, known_reporters, subject, topic_na
 _TELLING = ("bug", "complaint", "churn_risk", "feature_request")
 
 
-def pick_quotes(ids: list[str], m: Materials, theme: dict[str, Any] | None, limit: int = 2,
+def pick_quotes(ids: list[str], m: Materials, theme: Mapping[str, Any] | None, limit: int = 2,
                 name: str = "") -> list[dict[str, str]]:
     """The quotes to show: the theme's own, then users' reports and requests that name the topic.
 
@@ -45,7 +46,7 @@ def pick_quotes(ids: list[str], m: Materials, theme: dict[str, Any] | None, limi
 _PARTICLES = frozenset("back out up off in on away down over around through".split())
 
 
-def section_heading(topic: dict[str, Any], m: Materials) -> str:
+def section_heading(topic: Topic, m: Materials) -> str:
     """A brief section's heading that names the topic, never a bare keyword or a cut phrase.
 
     'Requests for dark mode' (users ask for it), the topic's name when it is a phrase of two or more
@@ -80,7 +81,7 @@ def theme_users(theme: Mapping[str, Any], ids: Sequence[str], m: Materials) -> i
 CLOSE_CALL = 5
 
 
-def memo_options(m: Materials) -> list[dict[str, Any]]:
+def memo_options(m: Materials) -> list[Topic]:
     """The topics the decision memo weighs (options, else the strongest themes), with evidence, best first."""
     option_topics = [t for t in m.topics if t["kind"] == "option"] or m.ranked("theme")[:3]
     return sorted((t for t in option_topics if t["signal_ids"]), key=lambda t: -t["total"])
@@ -99,7 +100,7 @@ def close_call(m: Materials) -> str | None:
             f"{runner_up['name']} {runner_up['total']} (margin {margin}). {PM}.")
 
 
-def best_option(m: Materials) -> dict[str, Any] | None:
+def best_option(m: Materials) -> Topic | None:
     """The strongest option (else topic) by total score, or None."""
     candidates = m.ranked("option") or m.ranked()
     return max(candidates, key=lambda t: (t["total"], -len(t["id"])), default=None)
@@ -112,7 +113,7 @@ class CitedQuote(BaseModel):
     quote: str = Field(description="Exact span copied from the signal text.")
 
 
-def topic_for(name: str, ids: list[str], m: Materials) -> dict[str, Any] | None:
+def topic_for(name: str, ids: list[str], m: Materials) -> Topic | None:
     """The scored topic a model's item is about: by name, else the one sharing most cited signals."""
     by_name = {t["name"].lower(): t for t in m.topics}
     if name.lower() in by_name:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from agents.deliverables.base import Decision, Deliverable, Materials, fix_note, register, revision_text, with_note
 from agents.deliverables.common import CLOSE_CALL, topic_for
+from agents.state import Topic, as_topic
 from kernel.artifacts import Criterion, DecisionMemo
 from tools import scoring
 from tools.render import Layout, bullets, cite, humanise, is_empty, mapping, one_line, render_value, section
@@ -27,7 +28,7 @@ KEYWORDS = ("should we", "decide", "decision", " vs ", " vs. ", "versus", " befo
             "trade-off", "tradeoff", "instead of")
 
 
-def _option(topic: dict[str, Any], m: Materials) -> dict[str, Any]:
+def _option(topic: Topic, m: Materials) -> dict[str, Any]:
     scores: dict[str, Any] = dict(topic["criteria"])
     scores["rice"] = topic["rice"]["score"]
     scores["formulas"] = topic["formulas"]
@@ -38,7 +39,7 @@ def _option(topic: dict[str, Any], m: Materials) -> dict[str, Any]:
 _OPTION_TEMPLATE = re.compile(r"(Prioritise|Choose) (.+) (ahead of|over) (.+)\.")
 
 
-def _option_description(topic: dict[str, Any], m: Materials) -> str:
+def _option_description(topic: Topic, m: Materials) -> str:
     """The option's description; the planner's 'Prioritise X ahead of Y.' with X and Y as noun phrases."""
     description = str(topic.get("description") or f"Focus on {topic['name']}.")
     match = _OPTION_TEMPLATE.fullmatch(description)
@@ -92,7 +93,7 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
     defaults = [t["name"] for t in option_topics if t["signal_ids"] and t["rice"]["effort_source"] == "default"]
     if defaults:
         unknowns.append(f"{PM}: effort of {', '.join(defaults)} (default {scoring.DEFAULT_EFFORT} person-month used).")
-    doc = DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,  # type: ignore[arg-type]
+    doc = DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,
                        context=context, criteria=[Criterion(name=k, weight=v) for k, v in m.criteria.items()],
                        recommendation=recommendation, risks=risks, unknowns=unknowns).model_dump(mode="json")
     doc["options"] = options
@@ -180,10 +181,9 @@ def complete_decision_memo(draft: BaseModel, m: Materials) -> dict[str, Any]:
             # alignment), so its total is on the same criteria and comparable.
             strategy = scoring.Strategy.from_dict(m.strategy, source=m.strategy.get("source", "")) \
                 if m.strategy else None
-            scored = {**pseudo, **score_topic(pseudo, m.evidence, strategy, m.criteria, None)}
-            scored = _option(scored, m)
+            scored = _option(as_topic({**pseudo, **score_topic(pseudo, m.evidence, strategy, m.criteria, None)}), m)
         options.append({**scored, "name": o.name, "description": o.description, "citations": list(o.citations)})
-    doc = DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,  # type: ignore[arg-type]
+    doc = DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,
                        context=draft.context, criteria=[Criterion(name=k, weight=v) for k, v in m.criteria.items()],
                        recommendation=draft.recommendation, risks=draft.risks,
                        unknowns=draft.unknowns).model_dump(mode="json")

@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field
 
 from agents.deliverables.base import Deliverable, Materials, register
 from kernel.artifacts import MeetingNotes
-from kernel.schemas import Signal, SignalKind
+from kernel.schemas import EvidenceRow, Signal, SignalKind, as_evidence_row
 from memory import api as memory_api
 from tools.citations import find_span
 from tools.meeting_points import (
@@ -83,12 +83,12 @@ def meeting_turns(workspace: str, goal: str = "") -> list[Signal]:
     return sorted(meetings[chosen], key=lambda s: s.chunk)
 
 
-def collect(m: Materials) -> dict[str, dict[str, Any]]:
+def collect(m: Materials) -> dict[str, EvidenceRow]:
     """Evidence rows for every turn of the meeting (whole turn as the quote, in transcript order)."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, EvidenceRow] = {}
     for signal in meeting_turns(m.workspace, m.goal):
-        row = evidence_row(signal, m.goal, score=1.0)
-        row.update(quote=signal.text, speaker=signal.speaker, chunk=signal.chunk)
+        row = as_evidence_row(evidence_row(signal, m.goal, score=1.0))
+        row["quote"], row["speaker"], row["chunk"] = signal.text, signal.speaker, signal.chunk
         rows[signal.id] = row
     return rows
 
@@ -98,7 +98,8 @@ def collect(m: Materials) -> dict[str, dict[str, Any]]:
 
 def _turns(m: Materials) -> list[dict[str, Any]]:
     rows = [r for r in m.evidence.values() if r.get("kind") == SignalKind.MEETING.value and "chunk" in r]
-    return sorted(rows, key=lambda r: (r.get("source") or "", int(r["chunk"])))
+    # copies, as the plain rows tools.meeting_points reads
+    return [dict(r) for r in sorted(rows, key=lambda r: (r.get("source") or "", int(r["chunk"])))]
 
 
 def _subject(goal: str) -> str:
@@ -139,7 +140,7 @@ def _title(m: Materials, turns: list[dict[str, Any]], found: dict[str, list[dict
 def notes_document(m: Materials, found: dict[str, list[dict[str, Any]]], turns: list[dict[str, Any]]
                    ) -> dict[str, Any]:
     """The artifact (contract shape plus ``requirements``) from extracted items."""
-    doc = MeetingNotes(title=_title(m, turns, found), mode=m.mode).model_dump(mode="json")  # type: ignore[arg-type]
+    doc = MeetingNotes(title=_title(m, turns, found), mode=m.mode).model_dump(mode="json")
     doc.update(found)
     if not turns:
         doc["open_questions"] = [{"question": "No meeting transcript in this workspace: ingest one with "

@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field
 
 from agents.deliverables.base import Decision, Deliverable, Materials, fix_note, register, revision_text, with_note
 from agents.deliverables.common import rice_of, section_heading, topic_for
+from agents.state import Topic
 from kernel.artifacts import Requirements
+from kernel.schemas import EvidenceRow
 from tools import scoring, story_quality, trends
 from tools.render import (
     Layout,
@@ -55,7 +57,7 @@ NOT_ATOMIC = re.compile(r"\band\b|&|;|\bas well as\b", re.IGNORECASE)
 _SLOW = re.compile(r"\b(slow|seconds?|minutes?|lag|latency|timeout|takes forever|loading)\b", re.IGNORECASE)
 
 
-def _situation(ids: list[str], name: str, evidence: dict[str, dict[str, Any]]) -> tuple[str, str]:
+def _situation(ids: list[str], name: str, evidence: Mapping[str, EvidenceRow]) -> tuple[str, str]:
     """(signal id, quote) that shows the reported situation best: short, whole, and naming the topic."""
     words = {w.lower() for w in re.findall(r"\w+", name)}
     candidates = [(sid, evidence[sid]["quote"]) for sid in ids if sid in evidence]
@@ -67,7 +69,7 @@ def _situation(ids: list[str], name: str, evidence: dict[str, dict[str, Any]]) -
     return sid, (quote if len(quote) <= 160 else "")
 
 
-def _baseline(topic: dict[str, Any], m: Materials, noun: str) -> str:
+def _baseline(topic: Topic, m: Materials, noun: str) -> str:
     """'1.8 reports/week in the last 4 weeks' where the evidence's dates allow, else '7 reports in the period'."""
     trend = trends.evidence_trend(topic["signal_ids"], m.evidence)
     if trend is not None and not trend.empty:
@@ -75,7 +77,7 @@ def _baseline(topic: dict[str, Any], m: Materials, noun: str) -> str:
     return f"{topic['signals']} {noun} in the period"
 
 
-def story_from_topic(topic: dict[str, Any], m: Materials, number: int, want: str | None = None) -> dict[str, Any]:
+def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None = None) -> dict[str, Any]:
     """One user story (with criteria, type, RICE and citations) from a scored topic.
 
     The capability is named in the evidence's words, the benefit is one a cited quote states (else
@@ -151,7 +153,7 @@ def _split_atomic(core: str) -> list[str]:
     return parts or [core]
 
 
-def story_topics(m: Materials) -> list[dict[str, Any]]:
+def story_topics(m: Materials) -> list[Topic]:
     """The topics stories are written for: the goal's topics (options only when there are none)."""
     return distinct_topics(m.ranked("theme") or m.ranked())
 
@@ -183,7 +185,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
     problem = f"{problem} {m.also()}".strip()
     doc = Requirements(
         title=f"Requirements: {m.focus}"[:120],
-        mode=m.mode,  # type: ignore[arg-type]
+        mode=m.mode,
         problem=problem,
         goals=[f"{s['i_want'][:1].upper()}{s['i_want'][1:]} for the {s['as_a']} ({s['rice']['formula']})"
                for s in stories[:3]],
@@ -197,7 +199,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
     return doc
 
 
-def _metric(story: dict[str, Any], topics: list[dict[str, Any]], m: Materials) -> str:
+def _metric(story: dict[str, Any], topics: list[Topic], m: Materials) -> str:
     """A success metric tied to the story's own topic and baseline (a weekly rate only where dates allow one)."""
     if story["i_want"].startswith(("a fix for", "answers to questions")):
         like = short_id(story["citations"][0]) if story["citations"] else "these"
@@ -209,14 +211,14 @@ def _metric(story: dict[str, Any], topics: list[dict[str, Any]], m: Materials) -
     return f"{story['id']}: {PM} % of {story['as_a']}s use it within {PM} weeks of release"
 
 
-def _topic_ids(story: dict[str, Any], topics: list[dict[str, Any]]) -> list[str]:
+def _topic_ids(story: dict[str, Any], topics: list[Topic]) -> list[str]:
     for topic in topics:
         if set(story["citations"]) & set(topic["signal_ids"]):
             return list(topic["signal_ids"])
     return list(story["citations"])
 
 
-def _topic_signals(story: dict[str, Any], topics: list[dict[str, Any]]) -> int:
+def _topic_signals(story: dict[str, Any], topics: list[Topic]) -> int:
     for topic in topics:
         if set(story["citations"]) & set(topic["signal_ids"]):
             return int(topic["signals"])
@@ -356,7 +358,7 @@ def complete_requirements(draft: BaseModel, m: Materials) -> dict[str, Any]:
     if not relevant:  # nothing was found for the goal: no story, whatever the model wrote
         stories = []
     problem = draft.problem if stories else m.nothing_found()
-    doc = Requirements(title=f"Requirements: {m.focus}"[:120], mode=m.mode, problem=problem,  # type: ignore[arg-type]
+    doc = Requirements(title=f"Requirements: {m.focus}"[:120], mode=m.mode, problem=problem,
                        goals=draft.goals if stories else [], non_goals=draft.non_goals,
                        open_questions=draft.open_questions,
                        success_metrics=draft.success_metrics).model_dump(mode="json")

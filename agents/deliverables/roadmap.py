@@ -41,6 +41,7 @@ from agents.deliverables.labels import phrase_label
 from agents.runs import latest_artifact
 from kernel.artifacts import Roadmap
 from kernel.errors import PmpilotError
+from kernel.schemas import EvidenceRow, as_evidence_row
 from kernel.timeutil import parse_when
 from memory.ingest.gitlog import Commit, read_commits
 from tools import trends
@@ -197,9 +198,9 @@ def _theme_items(m: Materials) -> list[dict[str, Any]]:
     return list(out)
 
 
-def collect(m: Materials) -> dict[str, dict[str, Any]]:
+def collect(m: Materials) -> dict[str, EvidenceRow]:
     """Evidence rows of the candidate themes' written signals (the run may cite only stored evidence)."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, EvidenceRow] = {}
     for cand in _theme_items(m):
         theme = cand["theme"]
         ids = cand["ids"][:MAX_ITEM_SIGNALS]
@@ -210,7 +211,8 @@ def collect(m: Materials) -> dict[str, dict[str, Any]]:
             if sid not in stored:
                 continue
             # members come closest-to-the-theme first: that order ranks them for citation
-            row = evidence_row(stored[sid], query, score=round(0.5 * (1 - rank / len(ids)), 4), theme=theme["id"])
+            row = as_evidence_row(evidence_row(stored[sid], query, score=round(0.5 * (1 - rank / len(ids)), 4),
+                                               theme=theme["id"]))
             span = find_span(stored[sid].text, quotes[sid]) if sid in quotes else None
             row["quote"] = span or row["quote"]
             rows[sid] = row
@@ -266,17 +268,17 @@ def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any)
         topics.append(topic)
         covered.append(set(cand["ids"]))
     end = next((c["end"] for c in theme_items if c["end"]), None)
-    for topic in m.ranked():
-        sids = set(topic["signal_ids"])
-        theme_id = (topic.get("theme") or {}).get("id")
+    for scored in m.ranked():
+        sids = set(scored["signal_ids"])
+        theme_id = (scored.get("theme") or {}).get("id")
         if any(t["theme"]["id"] == theme_id for t in topics if theme_id) or \
                 any(len(sids & c) >= SAME_ITEM * len(sids) for c in covered):
             continue
-        rows = [m.evidence[sid] for sid in topic["signal_ids"] if sid in m.evidence]
+        rows = [m.evidence[sid] for sid in scored["signal_ids"] if sid in m.evidence]
         dates = [_when(r["created_at"]) for r in rows
                  if r.get("created_at") and trends.counted(r.get("kind"))]
         last = end or max(dates, default=None)
-        topics.append({**topic, "signal_count": len(topic["signal_ids"]),
+        topics.append({**scored, "signal_count": len(scored["signal_ids"]),
                        "trend_figure": trends.count_trend(dates, last) if last and trends.informative(dates) else None})
     return topics
 
@@ -398,7 +400,7 @@ def build_roadmap(m: Materials, *, previous: dict[str, Any] | None = None, simil
     moved = _moves(buckets, prev_items, why) if previous else []
     cited = [sid for bucket in buckets.values() for item in bucket for sid in item["citations"]]
     title = f"Roadmap: {m.focus}" if m.focus else "Roadmap"
-    doc = Roadmap(title=title, mode=m.mode).model_dump(mode="json")  # type: ignore[arg-type]
+    doc = Roadmap(title=title, mode=m.mode).model_dump(mode="json")
     doc.update(buckets)
     doc["moved"] = moved
     doc["previous_run"] = previous["run_id"] if previous else None

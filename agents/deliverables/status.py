@@ -31,7 +31,7 @@ from agents.deliverables.labels import phrase_label
 from agents.runs import latest_artifact
 from kernel.artifacts import StatusUpdate
 from kernel.errors import InputError, PmpilotError
-from kernel.schemas import SignalKind
+from kernel.schemas import EvidenceRow, SignalKind, as_evidence_row
 from kernel.timeutil import parse_when
 from memory import api as memory_api
 from memory.ingest.gitlog import Commit, read_commits
@@ -142,9 +142,9 @@ def _issue_signals(workspace: str) -> list[Any]:
     return [s for s, _ in memory_api.workspace(workspace).iter_signals(kind=SignalKind.ISSUE.value) if s.chunk == 0]
 
 
-def collect(m: Materials) -> dict[str, dict[str, Any]]:
+def collect(m: Materials) -> dict[str, EvidenceRow]:
     """Evidence for "what users asked": the quotes of the largest themes and the ingested issues."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, EvidenceRow] = {}
     if not m.workspace:
         return rows
     themes = _shared_themes(m)
@@ -153,11 +153,11 @@ def collect(m: Materials) -> dict[str, dict[str, Any]]:
         if signal.kind == UNQUOTABLE_KIND:  # behaviour, counted elsewhere, never quoted as an ask
             continue
         quote, theme_id = quotes[sid]
-        row = evidence_row(signal, quote, theme=theme_id)
+        row = as_evidence_row(evidence_row(signal, quote, theme=theme_id))
         row["quote"] = find_span(signal.text, quote) or row["quote"]
         rows[sid] = row
     for signal in _issue_signals(m.workspace):
-        row = evidence_row(signal, signal.text.split("\n", 1)[0])
+        row = as_evidence_row(evidence_row(signal, signal.text.split("\n", 1)[0]))
         row["quote"] = signal.text.split("\n", 1)[0].strip() or row["quote"]
         rows[signal.id] = row
     return rows
@@ -331,7 +331,7 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
     if audience == "sales":
         nexts.append("Tell customers only what shipped above; dates for planned work are [PM to decide].")
     doc = StatusUpdate(title=f"Status update ({audience}): {start:%Y-%m-%d} to {now:%Y-%m-%d}",
-                       mode=m.mode, period=f"{start:%Y-%m-%d} to {now:%Y-%m-%d}").model_dump(mode="json")  # type: ignore[arg-type]
+                       mode=m.mode, period=f"{start:%Y-%m-%d} to {now:%Y-%m-%d}").model_dump(mode="json")
     doc.update(changes=changes, capacity=capacity, risks=risks, next=nexts)
     doc["evidence"] = m.evidence_for([sid for c in changes for sid in c.get("citations") or []])
     return doc
