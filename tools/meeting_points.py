@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tools.citations import find_span
+from tools.meeting_chatter import addresses_participant, chatter_question, content_left, pronoun_object, tagged
 from tools.statements import (
     classify_statements,
     content_words,
@@ -28,6 +29,8 @@ OWNER_UNKNOWN = "[owner?]"
 MERGE_SIMILARITY = 0.75
 #: Cosine distance under which requirement items share a topic (average linkage).
 TOPIC_DISTANCE = 0.7
+#: Statements (other speakers' when speakers are named) read after a question for its answer.
+ANSWER_WINDOW = 3
 
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 _DECISION = re.compile(
@@ -35,6 +38,10 @@ _DECISION = re.compile(
     r"(?:decided|agreed) (?:that|to|on)|here's where i land|let's go with (?:the |a |an |option )?\w|"
     r"we(?:'ll| will| are|'re) go(?:ing)? with (?:the |a |an |option )\w|the decision is|"
     r"final answer|that's settled|we settled on)\b", re.IGNORECASE)
+#: "I think we agreed …", "maybe we decided …": a recollection with a hedge, not a decision taken.
+_HEDGED_DECISION = re.compile(r"\b(?:i think|i guess|i believe|i suppose|maybe|probably|if i remember|not sure if)\b"
+                              r"[^.?!]{0,20}?\b(?:decided|agreed)\b", re.IGNORECASE)
+_DECISION_WORDS = frozenset("decided agreed decision settled land answer final going".split())
 _AGREEMENT = re.compile(r"^\s*(?:agreed|deal|decided|settled|sounds good,? let's do (?:it|that)|let's do (?:it|that))"
                         r"[.!]?\s*$", re.IGNORECASE)
 _FOLLOW_UP = (r"(?:send|share|write(?: up)?|draft|prepare|set up|schedule|book|check|look (?:into|at)|follow up|"
@@ -58,6 +65,12 @@ _LOGISTICS = re.compile(r"\b(?:mute|unmute|hear (?:me|you|us)|mic|microphone|cam
                         r"repeat that|say that again|speak up)\b", re.IGNORECASE)
 _YES = re.compile(r"^\s*(?:yes|yeah|yep|sure|will do|on it|absolutely|of course|ok(?:ay)?|no problem|can do)\b",
                   re.IGNORECASE)
+#: An answer to a yes/no question ("Yeah.", "No, …", "Exactly", "Not really").
+_ANSWER_LEAD = re.compile(r"^\W*(?:(?:uh|um|well|oh|ah),?\s+)*(?:yes|yeah|yep|yup|no|nah|nope|exactly|sure|of course|"
+                          r"definitely|correct|not really|absolutely)\b", re.IGNORECASE)
+_YES_NO = re.compile(r"^\W*(?:(?:so|and|but|or|then|okay|nonetheless|well|i mean),?\s+)*(?:is|are|was|were|do|does|did|"
+                     r"can|could|should|would|will|shall|has|have|had|isn't|aren't|don't|doesn't|won't|wouldn't|"
+                     r"shouldn't)\b", re.IGNORECASE)
 _OPEN_LABEL = re.compile(r"\b(?:another )?open question:\s*", re.IGNORECASE)
 _DEFER = re.compile(
     r"\b(?:let's not decide|not decide that|decide (?:that )?later|we'll look at|look into it|get back to|"
@@ -212,8 +225,10 @@ def _i_want(body: str) -> str | None:
 def draft_story(summary: str, quotes: list[dict[str, Any]]) -> dict[str, Any] | None:
     """A draft user story for one requirement (a starting point for the PM), citing the requirement's quotes.
 
-    None when the statement does not read as a need (see :func:`_i_want`): the requirement is then
-    listed without a story rather than with a sentence pasted into "I want".
+    None when the statement does not read as a need (see :func:`_i_want`), or when what is wanted has
+    no object ("to submit that", "to feel there": a bare pronoun or deictic) or carries a conversational
+    tag ("…, right", "I mean"): the requirement is then listed without a story rather than with a
+    sentence pasted into "I want".
     """
     actor = _ACTOR.search(summary)
     as_a = actor.group(1).lower() if actor else "user"
@@ -225,6 +240,8 @@ def draft_story(summary: str, quotes: list[dict[str, Any]]) -> dict[str, Any] | 
         if benefit:
             body = body[: benefit.start()].rstrip(" ,")
         i_want = _i_want(body)
+        if i_want and (pronoun_object(i_want) or tagged(i_want)):
+            i_want = None
         if i_want:
             break  # the summary first, then the words said (a restatement may be the one phrased as a need)
     if not i_want:
@@ -261,22 +278,38 @@ def _topics(vectors: np.ndarray, summaries: list[str], salience: Counter[str]) -
     return [labels[int(g)] for g in groups]
 
 
-def requirements_of(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def classified(units: list[dict[str, Any]]) -> tuple[np.ndarray, list[Any]]:
+    """MiniLM vectors and classifier labels of sentence units, in order."""
+    texts = [u["sentence"] for u in units]
+    if not texts:
+        return np.zeros((0, 0)), []
+    vectors = embed_statements(texts)
+    return vectors, list(classify_statements(texts, vectors=vectors))
+
+
+def meeting_chatter(sentence: str) -> bool:
+    """A sentence that runs the meeting: it addresses a participant, or says nothing once hedges are removed."""
+    return addresses_participant(sentence) or len(content_left(sentence)) < 2
+
+
+def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[Any]] | None = None
+                    ) -> list[dict[str, Any]]:
     """Requirement items of ordered sentence units (``{"turn", "sentence", "speaker", "skip"}``).
 
-    Statements the classifier labels F or A become items; a restated requirement joins the item it
-    repeats (one item citing each statement); items are grouped by topic, each with a draft story.
+    Statements the classifier labels F or A become items unless they are meeting chatter
+    (:func:`meeting_chatter`); a restated requirement joins the item it repeats (one item citing each
+    statement); items are grouped by topic, each with a draft story. ``labels`` are
+    :func:`classified` units when the caller has them already.
     """
     texts = [u["sentence"] for u in units]
     if not texts:
         return []
-    vectors = embed_statements(texts)
-    labelled = classify_statements(texts, vectors=vectors)
+    vectors, labelled = labels if labels is not None else classified(units)
     salience = salience_table(texts)
     items: list[dict[str, Any]] = []
     anchors: list[np.ndarray] = []
     for unit, statement, vector in zip(units, labelled, vectors, strict=True):
-        if not statement.is_requirement or unit.get("skip"):
+        if not statement.is_requirement or unit.get("skip") or meeting_chatter(unit["sentence"]):
             continue
         quote = {"signal_id": unit["turn"]["signal_id"], "quote": unit["sentence"]}
         similar = [float(vector @ a) for a in anchors]
@@ -338,7 +371,7 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             question = sentence.endswith("?")
             unit = {"turn": turn, "sentence": sentence, "speaker": speaker, "skip": False}
             units.append(unit)
-            if _DECISION.search(sentence) and not question and len(sentence.split()) >= 6:
+            if _DECISION.search(sentence) and not question and len(sentence.split()) >= 6 and _decided(sentence):
                 rest = [s for s in parts[j + 1:] if not s.endswith("?") and not _COMMIT.search(s)]
                 quote = find_span(text, " ".join([sentence, *rest])) or sentence
                 decisions.append(with_speaker({"decision": _clean(quote), **cite_turn(turn, quote)}, "speaker",
@@ -348,7 +381,7 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             elif j == 0 and _AGREEMENT.match(sentence) and i > 0 and i - 1 not in decided:
                 previous = turns[i - 1]
                 proposal = next((s for s in reversed(sentences(previous["quote"])) if not s.endswith("?")), None)
-                if proposal and len(proposal.split()) >= 4:
+                if proposal and len(proposal.split()) >= 4 and len(content_left(proposal)) >= 2:
                     item = {"decision": _clean(proposal), **cite_turn(previous, proposal)}
                     item["citations"].append(turn["signal_id"])
                     item["quotes"].append({"signal_id": turn["signal_id"], "quote": sentence})
@@ -378,16 +411,32 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             if question:
                 said = [(turn, s) for s in parts[:j]] or (
                     [(turns[i - 1], s) for s in sentences(turns[i - 1]["quote"])] if i else [])
-                _question(sentence, turn, at, reply, speakers, actions, questions, answered, unit, said)
-    requirements = requirements_of(units)
+                _question(sentence, turn, at, reply, speakers, actions, answered, unit, said)
+    labels = classified(units)
+    questions, settled = _open_questions(units, labels)
     return {"decisions": decisions, "action_items": actions, "open_questions": questions,
-            "requirements": requirements}
+            "answered_questions": settled, "requirements": requirements_of(units, labels)}
+
+
+def _decided(sentence: str) -> bool:
+    """A decision taken, not recalled with a hedge ("I think we agreed …"), that names what was decided.
+
+    Only pronouns and people ("to do this on our own, the three of us") name nothing.
+    """
+    if _HEDGED_DECISION.search(sentence):
+        return False
+    return len([w for w in content_left(sentence) if w not in _DECISION_WORDS]) >= 2
 
 
 def _question(sentence: str, turn: dict[str, Any], at: int | None, reply: dict[str, Any] | None, speakers: list[str],
-              actions: list[dict[str, Any]], questions: list[dict[str, Any]], answered: set[int],
+              actions: list[dict[str, Any]], answered: set[int],
               unit: dict[str, Any], said: list[tuple[dict[str, Any], str]] | None = None) -> None:
-    """A request accepted (an action item), or a question left open, or nothing.
+    """A request accepted (an action item), or a question about the product to settle later, or nothing.
+
+    A question to settle marks its unit ``asked`` (``"labelled"`` for "Open question: …");
+    :func:`_open_questions` reads what follows it. Meeting chatter (:func:`tools.meeting_chatter.chatter_question`:
+    facilitation, turn-taking, "how do you mean …?", no content), tag questions, logistics and
+    questions under five words are none.
 
     ``said`` holds the sentences just before the question (this turn's, else the previous turn's):
     a short task whose object is a bare pronoun ("frame it") names what it refers to from them.
@@ -420,19 +469,59 @@ def _question(sentence: str, turn: dict[str, Any], at: int | None, reply: dict[s
         actions.append(item)
         unit["skip"] = True
         return
-    if len(sentence.split()) < 5 or _TAG_QUESTION.search(sentence) or _LOGISTICS.search(sentence):
-        return
-    labelled = bool(_OPEN_LABEL.search(sentence))
-    deferral = None
-    if reply is not None:
-        deferral = next((s for s in sentences(reply["quote"]) if _DEFER.search(s)), None)
-    if labelled or deferral or reply is None:
-        entry = with_speaker({"question": _clean(sentence), **cite_turn(turn, sentence)}, "asked_by",
-                             turn.get("speaker"))
-        if reply is not None and deferral:
-            entry["citations"].append(reply["signal_id"])
-            entry["quotes"].append({"signal_id": reply["signal_id"], "quote": deferral})
-        questions.append(entry)
+    if _OPEN_LABEL.search(sentence):
+        unit["asked"] = "labelled"
+    elif not (len(sentence.split()) < 5 or _TAG_QUESTION.search(sentence) or _LOGISTICS.search(sentence)
+              or chatter_question(sentence)):
+        unit["asked"] = "asked"
+
+
+def _settle(k: int, units: list[dict[str, Any]], labelled: list[Any]) -> tuple[bool, dict[str, Any] | None]:
+    """(answered, the sentence that answers or defers it) for the question at ``units[k]``.
+
+    Reads the statements after it — other speakers' when speakers are named, skipping follow-up
+    questions — up to ``ANSWER_WINDOW`` of them. A deferral leading a statement ("I'm not sure …",
+    "depends on …") leaves it open; a requirement, a yes/no to a yes/no question or any statement
+    with content answers it; backchannels ("Yeah.", "Okay.") are read past. Nothing: open.
+    """
+    asker = units[k].get("speaker")
+    yes_no = bool(_YES_NO.match(strip_fillers(units[k]["sentence"])))
+    read = 0
+    for n in range(k + 1, min(len(units), k + 1 + 4 * ANSWER_WINDOW)):
+        other = units[n]
+        said = other["sentence"]
+        if (asker and other.get("speaker") == asker) or said.endswith("?"):
+            continue
+        read += 1
+        if _DEFER.search(" ".join(strip_fillers(said).split()[:8])) and not labelled[n].is_requirement:
+            return False, other
+        if labelled[n].is_requirement or (yes_no and _ANSWER_LEAD.match(said)) or len(content_left(said)) >= 2:
+            return True, other
+        if read >= ANSWER_WINDOW:
+            break
+    return False, None
+
+
+def _open_questions(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[Any]]
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(open questions, questions answered in the meeting, each with its answer) of the ``asked`` units."""
+    open_: list[dict[str, Any]] = []
+    settled: list[dict[str, Any]] = []
+    for k, unit in enumerate(units):
+        if not unit.get("asked"):
+            continue
+        turn, sentence = unit["turn"], unit["sentence"]
+        answered, reply = _settle(k, units, labels[1])
+        entry = with_speaker({"question": _clean(sentence), **cite_turn(turn, sentence)}, "asked_by", unit["speaker"])
+        if reply is not None:
+            if reply["turn"]["signal_id"] not in entry["citations"]:
+                entry["citations"].append(reply["turn"]["signal_id"])
+            entry["quotes"].append({"signal_id": reply["turn"]["signal_id"], "quote": reply["sentence"]})
+        if answered and unit["asked"] != "labelled":
+            settled.append({**entry, "answer": _clean(str(reply["sentence"]) if reply else "")})
+        else:
+            open_.append(entry)
+    return open_, settled
 
 
 def _antecedent(said: list[tuple[dict[str, Any], str]]) -> tuple[dict[str, Any], str] | None:

@@ -277,3 +277,94 @@ def test_a_task_handed_to_an_owner_is_not_also_a_requirement() -> None:
                           ["Ben Ode", "Jo Price"]))
     assert [a["owner"] for a in found["action_items"]] == ["Ana"]
     assert not any("audit log" in r["requirement"] for r in found["requirements"])
+
+
+# ------------------------------------------------------------------------------------------- meeting chatter
+
+SPRINT = FIXTURE.with_name("sprint-planning-delivery.vtt")
+
+
+def test_sprint_planning_notes_keep_the_product_and_drop_the_chatter() -> None:
+    """A different domain than the rules were written on: a parcel-tracking sprint planning call."""
+    found = extract(turns_of(SPRINT))
+    assert [d["decision"] for d in found["decisions"]] == [
+        "We agreed to ship the tracking page behind a feature flag for ten percent of customers first."]
+    assert {(a["owner"], a["item"][:20]) for a in found["action_items"]} == {
+        ("Tomasz Nowak", "I'll write up the tr"), ("Jonas Berg", "I'll draft the test ")}
+    assert [(q["question"], q["quotes"][-1]["quote"]) for q in found["open_questions"]] == [
+        ("Do we support split shipments, where one order arrives in two parcels?",
+         "I'm not sure yet, I need to check with operations how often that happens."),
+        ("Do we show the driver's first name on the tracking page?", "Let's take that offline with legal.")]
+    assert [(q["question"][:30], q["answer"][:20]) for q in found["answered_questions"]] == [
+        ("Should the estimated arrival t", "Local time, always, "),
+        ("Should failed SMS messages be ", "Three times with bac")]
+    said = {q["quote"] for r in found["requirements"] for q in r["quotes"]}
+    assert not said & {"Priya, you know the drivers' app best, so you probably have the clearest picture here.",
+                       "As I just mentioned, we will keep it simple."}
+    stories = [r["story"]["i_want"] for r in found["requirements"] if r.get("story")]
+    assert "drivers to mark a parcel as delivered with a photo" in stories
+    assert not any("submit that" in s for s in stories)
+    kinds = {r["category"] for r in found["requirements"] if r["type"] == "non-functional"}
+    assert kinds == {"scalability"}  # "must scale to fifty thousand concurrent sessions", not the five-point scale
+
+
+@pytest.mark.parametrize("question", [
+    "Or do you have any questions just before we go into detail now, do you guys have any questions overall?",
+    "How, how do you mean text?", "The word document you mean?", "Anything else before we wrap up?",
+    "How much is there to abstract?", "Priya, what do you think?", "Does that make sense to everyone?",
+])
+def test_questions_that_run_the_meeting_are_chatter(question: str) -> None:
+    from tools.meeting_chatter import chatter_question
+
+    assert chatter_question(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Is there intended to be a functionality to retrieve a card?", "Do we have to leave this to the manager?",
+    "Nonetheless, is there just a single one or are there multiple?", "Should exports include the VAT column?",
+])
+def test_questions_about_the_product_are_not_chatter(question: str) -> None:
+    from tools.meeting_chatter import chatter_question
+
+    assert not chatter_question(question)
+
+
+def test_questions_answered_right_after_are_not_open_even_inside_one_long_turn() -> None:
+    """Without speakers, cues merge into long turns: each question is settled by the sentences after it."""
+    found = extract(plain([
+        "So is there just a single project manager or are there multiple? I think there should be the possibility "
+        "to have multiple project managers. How would the invitation reach the employees?",
+        "I'm not really sure how we could address this problem. At the bottom the answer is, I don't know, or "
+        "I don't care.",
+    ]))
+    assert [q["question"] for q in found["open_questions"]] == [
+        "How would the invitation reach the employees?"]
+    assert found["open_questions"][0]["quotes"][-1]["quote"] == "I'm not really sure how we could address this problem."
+    answered = found["answered_questions"]
+    assert [q["answer"] for q in answered] == [
+        "I think there should be the possibility to have multiple project managers."]
+
+
+def test_hedged_or_contentless_agreements_are_no_decisions() -> None:
+    found = extract(plain(["I think we agreed that we were going to do this on our own, the three of us.",
+                           "We decided to do it, the two of us.",
+                           "We decided to export invoices as CSV files first."]))
+    assert [d["decision"] for d in found["decisions"]] == ["We decided to export invoices as CSV files first."]
+
+
+@pytest.mark.parametrize("statement", [
+    "As a user I want to submit that.", "The project manager should be able to feel there.",
+    "Drivers should be able to restrict that on the mobile devices.",
+    "The user will receive mails, but this shouldn't concern the user, I mean the survey filler, right?",
+])
+def test_no_draft_story_whose_object_is_a_bare_pronoun_or_a_tag(statement: str) -> None:
+    from tools.meeting_points import draft_story as _story
+
+    assert _story(statement, [{"signal_id": "s0", "quote": statement}]) is None
+
+
+def test_a_rating_scale_is_no_scalability_requirement() -> None:
+    from tools.reqtype import classify_requirement
+
+    assert classify_requirement("We have scale questions with a five-point disliking scale.") == ("functional", "F")
+    assert classify_requirement("The service must scale to 50,000 concurrent sessions.")[1] == "SC"
