@@ -125,11 +125,16 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
         topics.append({"id": f"option:{slug(option['name'])}", "kind": "option", "name": option["name"],
                        "description": option.get("description", ""), "signal_ids": ids, "theme": None})
     if wants_landscape(state):
-        ranked = sorted((state.get("themes") or {}).values(),
-                        key=lambda t: (-t.get("relevance", 0), -t["size"], t["id"]))
-        for theme in ranked:
-            ids = [sid for sid, row in evidence.items() if theme["id"] in row["themes"]]
-            topics.append({"id": f"theme:{theme['id']}", "kind": "theme", "name": theme["label"],
+        landscape = sorted((state.get("themes") or {}).values(),
+                           key=lambda t: (-t.get("relevance", 0), -t["size"], t["id"]))
+        members = {t["id"]: [sid for sid, row in evidence.items() if t["id"] in row["themes"]] for t in landscape}
+        for theme in landscape:
+            ids = members[theme["id"]]
+            # Named from its members' words like a goal topic ('lost edits', not the clustering's 'lost').
+            others = [evidence[s]["quote"] for t, g in members.items() if t != theme["id"] for s in g]
+            name = name_topic([evidence[s]["quote"] for s in ids], state.get("goal") or "", others,
+                              fallback=theme["label"]) if ids else theme["label"]
+            topics.append({"id": f"theme:{theme['id']}", "kind": "theme", "name": name,
                            "description": ", ".join(theme.get("keywords", [])[:6]), "signal_ids": ids,
                            "theme": theme})
         return topics, []
@@ -146,12 +151,13 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
     kept: list[tuple[str, list[str]]] = []
     merged: set[int] = set()
     near: list[dict[str, Any]] = []
+    off_goal: list[int] = []
     for i, ids in enumerate(groups):
+        if fit[i] is not None:
+            off_goal.append(i)
+            continue
         others = [quotes[s] for j, g in enumerate(groups) if j != i for s in g]
         name = _group_name(ids, membership, by_id, quotes, others, focus)
-        if fit[i] is not None:
-            near.append({"label": name, "size": len(ids), "reason": fit[i]})
-            continue
         # Two clusters asking for one capability ('sync', 'sync conflicts'): one topic with the evidence of both.
         k = next((k for k, (other, _) in enumerate(kept)
                   if other.lower() == name.lower() or same_capability(other, name)), None)
@@ -165,6 +171,10 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
         ids = sorted(kept[k][1], key=order.__getitem__)
         others = [quotes[s] for j, (_, g) in enumerate(kept) if j != k for s in g]
         kept[k] = (_group_name(ids, membership, by_id, quotes, others, focus), ids)
+    for i in off_goal:  # context is named by what sets it apart from the goal's topics ('ATMs accept', not 'card')
+        others = [quotes[s] for j, g in enumerate(groups) if j != i for s in g]
+        name = _group_name(groups[i], membership, by_id, quotes, others, focus, unlike=[n for n, _ in kept])
+        near.append({"label": name, "size": len(groups[i]), "reason": fit[i]})
     ranked = vectors is not None and closeness is not None
     if ranked:  # most relevant and most typical of the topic first: a neighbouring intent's stray member goes last
         kept = [(name, _typical_first(ids, evidence, vectors)) for name, ids in kept]  # type: ignore[arg-type]
@@ -217,12 +227,12 @@ def _closeness(groups: Sequence[Sequence[str]], queries: Sequence[str],
 
 
 def _group_name(ids: Sequence[str], membership: dict[str, str | None], by_id: dict[str, dict[str, Any]],
-                quotes: dict[str, str], others: list[str], focus: str) -> str:
+                quotes: dict[str, str], others: list[str], focus: str, unlike: Sequence[str] = ()) -> str:
     """A group's name: the phrase most of its quotes share, else its theme's short label, else the goal's subject."""
     source = Counter(membership.get(s) for s in ids).most_common(1)[0][0]
     label = str((by_id.get(source or "") or {}).get("label") or "")
     fallback = label if label and len(label.split()) <= 4 else focus_subject(focus)
-    return name_topic([quotes[s] for s in ids], focus, others, fallback=fallback)
+    return name_topic([quotes[s] for s in ids], focus, others, fallback=fallback, unlike=unlike)
 
 
 _INSTRUCTION_WORDS = frozenset("draft write prepare produce create requirements requirement prd stories story spec "
@@ -348,7 +358,8 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     warnings = []
     if near and not any(t["signal_ids"] for t in topics if t["kind"] == "theme"):
         count = sum(n["size"] for n in near)
-        warnings.append(f"Too little relevant evidence for '{(state.get('plan') or {}).get('focus') or state['goal']}': "
+        subject = (state.get("plan") or {}).get("focus") or state["goal"]
+        warnings.append(f"Too little relevant evidence for '{subject}': "
                         f"{count} signal{'s were' if count != 1 else ' was'} found near it, but none forms a topic of "
                         f"its own ({'; '.join(n['label'] + ': ' + n['reason'] for n in near[:3])}).")
     return {"scores": {"criteria": weights, "topics": topics, "strategy": bool(strategy),
