@@ -42,7 +42,8 @@ _META = re.compile(
     r"went through|covered)|as (?:i|we) (?:said|mentioned)|(?:this|the|today's|our|next) (?:meeting|call|agenda|"
     r"session)|(?:write|take|jot|note|get) (?:this|that|it) down|my notes|go into (?:more |the )?details?|"
     r"(?:if|may|can) i (?:can |could )?(?:talk|say something|jump in|add something|interrupt)(?: here)?|"
-    r"quick (?:overview|input|question|note))\b", re.IGNORECASE)
+    r"quick (?:overview|input|question|note)|(?:did|have|has) (?:you|everyone|everybody|he|she|they) (?:already |all )?"
+    r"(?:receive[ds]?|get|got|seen?|read|open(?:ed)?)\b|(?:join|joining|joined) (?:us|the|today))\b", re.IGNORECASE)
 #: Hedges and tags inside a phrase: "…, right", "I mean", "you know", "or something".
 _TAGGED = re.compile(r",\s*right\b|\bi mean\b|\byou know\b|\bi don't know\b|\bor something\b|\bor whatever\b|"
                      r"\bor so\b|\bwhat i want to say\b", re.IGNORECASE)
@@ -80,7 +81,7 @@ def chatter_question(sentence: str) -> bool:
     if _FACILITATION.search(sentence) or _CLARIFY.search(sentence):
         return True
     left = content_left(sentence)
-    if addresses_participant(sentence) and len(left) < 3:
+    if (addresses_participant(sentence) or meta_talk(sentence)) and len(left) < 3:
         return True
     return len(left) < 2
 

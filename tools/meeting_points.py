@@ -502,6 +502,17 @@ def _settle(k: int, units: list[dict[str, Any]], labelled: list[Any]) -> tuple[b
     return False, None
 
 
+def _elaboration(units: list[dict[str, Any]], n: int) -> dict[str, Any] | None:
+    """The statement right after a bare yes/no answer, when the same speaker (or an unnamed one) says it."""
+    if n + 1 >= len(units):
+        return None
+    after = units[n + 1]
+    same = after.get("speaker") == units[n].get("speaker")
+    if same and not after["sentence"].endswith("?") and len(content_left(after["sentence"])) >= 2:
+        return after
+    return None
+
+
 def _open_questions(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[Any]]
                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(open questions, questions answered in the meeting, each with its answer) of the ``asked`` units."""
@@ -517,8 +528,15 @@ def _open_questions(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
             if reply["turn"]["signal_id"] not in entry["citations"]:
                 entry["citations"].append(reply["turn"]["signal_id"])
             entry["quotes"].append({"signal_id": reply["turn"]["signal_id"], "quote": reply["sentence"]})
-        if answered and unit["asked"] != "labelled":
-            settled.append({**entry, "answer": _clean(str(reply["sentence"]) if reply else "")})
+        if answered and unit["asked"] != "labelled" and reply is not None:
+            answer = _clean(str(reply["sentence"]))
+            more = _elaboration(units, units.index(reply)) if len(content_left(reply["sentence"])) < 2 else None
+            if more is not None:  # a bare "Yeah." to a yes/no question: with the statement that follows it
+                answer = f"{answer} {_clean(more['sentence'])}"
+                if more["turn"]["signal_id"] not in entry["citations"]:
+                    entry["citations"].append(more["turn"]["signal_id"])
+                entry["quotes"].append({"signal_id": more["turn"]["signal_id"], "quote": more["sentence"]})
+            settled.append({**entry, "answer": answer})
         else:
             open_.append(entry)
     return open_, settled

@@ -368,3 +368,11 @@ def test_a_rating_scale_is_no_scalability_requirement() -> None:
 
     assert classify_requirement("We have scale questions with a five-point disliking scale.") == ("functional", "F")
     assert classify_requirement("The service must scale to 50,000 concurrent sessions.")[1] == "SC"
+
+
+def test_a_bare_yes_is_answered_with_what_follows_it() -> None:
+    found = extract(plain(["Is there a way to get a swiped card back?", "Yeah.",
+                           "We should add an undo button for the last card."], ["Ana", "Ben", "Ben"]))
+    assert found["open_questions"] == []
+    answers = [q["answer"] for q in found["answered_questions"]]
+    assert answers == ["Yeah. We should add an undo button for the last card."]
