@@ -29,6 +29,7 @@ from kernel.settings import get_settings
 from memory.ingest.pipeline import ingest_files
 from memory.profiles import get_profile
 from memory.repository import WorkspaceMemory, get_memory
+from memory.sentence_vectors import Pair, VectorMemo
 
 
 def workspace(name: str) -> WorkspaceMemory:
@@ -178,10 +179,33 @@ def profile(
 
 
 def forget(workspace_name: str, user_id: str) -> ForgetReceipt:
-    """Erase a person everywhere in the workspace: signals, claims, quotes, theme snapshots, decisions."""
+    """Erase a person everywhere in the workspace: signals, claims, quotes, themes, decisions, sentence vectors."""
     if not user_id.strip():
         raise InputError("user id is empty")
     return workspace(workspace_name).forget_user(user_id)
+
+
+def sentence_vectors(workspace_name: str, pairs: Sequence[Pair], memo: VectorMemo | None = None) -> np.ndarray:
+    """Vectors of ``(signal id, sentence)`` pairs (row ``i`` for ``pairs[i]``): kept ones read, the rest embedded.
+
+    What is embedded here is kept for the workspace's signals (:mod:`memory.sentence_vectors`); with
+    ``memo`` (a run's cache), the missing sentences come from it, shared with the run's other questions.
+    """
+    memory = workspace(workspace_name)
+    if memo is None:
+        return memory.sentence_vectors(pairs)
+    embedder = memory.embedder
+
+    def embed(texts: list[str]) -> list[np.ndarray]:
+        known = memo.vectors(embedder, texts)
+        return [known[t] for t in texts]
+
+    return memory.sentence_vectors(pairs, embed)
+
+
+def fill_sentence_vectors(workspace_name: str) -> int:
+    """Embed and keep the sentences of the workspace's long signals not kept yet (scheduled with themes)."""
+    return workspace(workspace_name).fill_sentence_vectors()
 
 
 def expire(workspace_name: str, older_than: datetime, *, kind: str | None = None) -> int:

@@ -10,16 +10,17 @@ from kernel.errors import InputError
 from kernel.schemas import Claim, ForgetReceipt, ThemeReport, utcnow
 from memory.batches import BatchWriter
 from memory.scoped import META, FilterValue, _chunks
+from memory.sentence_vectors import SentenceStore
 from memory.snapshots import SnapshotStore
 from memory.sparse import doc_sparse
 from memory.store.base import Match, Point, Record
 
 
-class Erasure(BatchWriter, SnapshotStore):
+class Erasure(BatchWriter, SnapshotStore, SentenceStore):
     """Right to be forgotten and retention (a part of :class:`~memory.repository.WorkspaceMemory`)."""
 
     def forget_user(self, user_id: str) -> ForgetReceipt:
-        """Erase a person from this workspace: signals, claims, theme snapshots, decision citations.
+        """Erase a person from this workspace: signals, claims, theme snapshots, decision citations, sentence vectors.
 
         Covers the collections of every embedding model ever used. The receipt is a hash over
         the workspace, the counts and the time: it holds no personal data.
@@ -32,6 +33,7 @@ class Erasure(BatchWriter, SnapshotStore):
             deleted_claims = self._scrub_claims(user_id, deleted)
             self._scrub_themes(deleted)
             self._scrub_decisions(deleted)
+            self._scrub_sentences(deleted)
         at = utcnow().isoformat()
         digest = hashlib.sha256(
             json.dumps(
@@ -66,6 +68,7 @@ class Erasure(BatchWriter, SnapshotStore):
                 self._scrub_claims(None, deleted)
                 self._scrub_themes(deleted)
                 self._scrub_decisions(deleted)
+                self._scrub_sentences(deleted)
         return len(deleted)
 
     def _delete_user_signals(self, user_id: str) -> set[str]:

@@ -125,7 +125,8 @@ def best_sentences(workspace: str, query: str, texts: dict[str, str], memo: Vect
     A long review or ticket that mentions the question in one sentence among many has its whole-text vector
     diluted by the rest ("Good but sync worries me. Love the app, but after losing a note …" sits far from
     "fix sync bugs" as a whole); its best sentence does not. Same model, floor and background as the whole text.
-    With ``memo`` (the run's), sentence vectors are shared with the run's other questions and whatever
+    A stored signal's sentence vectors are kept by the memory layer (:func:`memory.api.sentence_vectors`);
+    with ``memo`` (the run's), the ones not kept yet are shared with the run's other questions and whatever
     embedded them ahead of time.
     """
     spans = _spans(texts)
@@ -133,12 +134,7 @@ def best_sentences(workspace: str, query: str, texts: dict[str, str], memo: Vect
         return {}
     embedder = memory_api.workspace(workspace).embedder
     flat = [(sid, part) for sid, parts in spans.items() for part in parts]
-    texts_ = [part for _, part in flat]
-    if memo is not None:
-        known = memo.vectors(embedder, texts_)
-        vectors: Any = [known[part] for part in texts_]
-    else:
-        vectors = embedder.embed(texts_)
+    vectors = memory_api.sentence_vectors(workspace, flat, memo)  # kept per signal; the missing ones embedded
     scored = score(query, embedder.embed_query(query), [(sid, part, vectors[i]) for i, (sid, part) in enumerate(flat)],
                    background(workspace))
     best: dict[str, tuple[Scored, str]] = {}
