@@ -36,7 +36,7 @@ from agents.graph import builder
 from agents.planner import AUDIENCES
 from agents.review import write_atomic
 from agents.runs import get_run, list_runs, read_artifact
-from kernel.artifacts import LLMUsage, RunRecord, Traceability
+from kernel.artifacts import LLMUsage, RunFile, RunRecord, Traceability
 from kernel.errors import InputError, NotFoundError, PmpilotError, TransientError
 from kernel.kinds import DELIVERABLE_KINDS
 from kernel.settings import Settings, get_settings
@@ -323,17 +323,15 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
         status, error = "failed", "the run stopped before completing"
     timings = dict(values.get("timings") or {})
     timings["wall"] = request["wall_s"]
-    record = RunRecord(
+    record = RunFile(
         run_id=run_id, status=status, mode="offline" if request["offline"] else "llm", goal=request["goal"],
         workspace=request["workspace"], artifacts=values.get("artifacts") or [],
         traceability=Traceability.model_validate(values.get("traceability") or {}),
         llm=LLMUsage.model_validate(values.get("llm") or {}), timings=timings,
         deliverables=(values.get("plan") or {}).get("deliverables") or [], created_at=request["created_at"],
-        updated_at=_now(), error=error,
+        updated_at=_now(), error=error, research=list(values.get("research") or []),
+        warnings=list(dict.fromkeys(values.get("warnings") or [])),
     ).model_dump(mode="json")
-    # Per research question: signals searched, kept and the relevance floor used; and plain warnings.
-    record["research"] = list(values.get("research") or [])
-    record["warnings"] = list(dict.fromkeys(values.get("warnings") or []))
     write_atomic(run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     return record
 

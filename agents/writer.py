@@ -21,7 +21,7 @@ from langgraph.runtime import Runtime
 from agents import prompts
 from agents.context import RunContext, timed
 from agents.deliverables import DELIVERABLES, Materials
-from agents.deliverables.base import with_note
+from agents.deliverables.base import check_drafts, with_note
 from agents.state import PMState
 from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
@@ -135,6 +135,7 @@ def write(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         check = DELIVERABLES[kind].check
         if check is not None and kind in drafts:
             drafts[kind] = check(drafts[kind])
+    check_drafts({kind: drafts[kind] for kind in targets if kind in drafts})
     for kind in targets:
         context.emit("artifact", "writer", f"drafted {kind}", kind=kind)
     update: dict[str, Any] = {"drafts": drafts, "human_feedback": None, "llm": usage.as_dict()}

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Mode = Literal["llm", "offline"]
 RunStatus = Literal["completed", "failed", "awaiting_review"]
 
 
-class EvidenceRef(BaseModel):
+class Part(BaseModel):
+    """A part of a document: it declares every key it may hold (a draft with an undeclared key is rejected)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class EvidenceRef(Part):
     """One piece of stored evidence an artifact cites."""
 
     signal_id: str
@@ -24,14 +30,14 @@ class EvidenceRef(BaseModel):
     user_id: str | None = None
 
 
-class QuoteRef(BaseModel):
+class QuoteRef(Part):
     """A verbatim quote of one signal."""
 
     signal_id: str
     quote: str
 
 
-class ArtifactBase(BaseModel):
+class ArtifactBase(Part):
     """Fields shared by every artifact."""
 
     kind: str
@@ -40,7 +46,7 @@ class ArtifactBase(BaseModel):
     evidence: list[EvidenceRef] = Field(default_factory=list)
 
 
-class Story(BaseModel):
+class Story(Part):
     """A user story with testable acceptance criteria and its evidence."""
 
     id: str
@@ -69,7 +75,7 @@ class Requirements(ArtifactBase):
     quality_notes: list[str] = Field(default_factory=list, description="What the story-quality check flagged.")
 
 
-class BriefTheme(BaseModel):
+class BriefTheme(Part):
     """A theme as summarised in a stakeholder brief."""
 
     label: str
@@ -94,14 +100,14 @@ class Brief(ArtifactBase):
     asks: list[str] = Field(default_factory=list)
 
 
-class Criterion(BaseModel):
+class Criterion(Part):
     """A weighted decision criterion."""
 
     name: str
     weight: float
 
 
-class OptionScore(BaseModel):
+class OptionScore(Part):
     """An option of a decision memo with its per-criterion scores."""
 
     name: str
@@ -124,7 +130,7 @@ class DecisionMemo(ArtifactBase):
     unknowns: list[str] = Field(default_factory=list)
 
 
-class StatusChange(BaseModel):
+class StatusChange(Part):
     """One line of a status update, supported by commits."""
 
     summary: str
@@ -133,7 +139,7 @@ class StatusChange(BaseModel):
     citations: list[str] = Field(default_factory=list)
 
 
-class CapacityShare(BaseModel):
+class CapacityShare(Part):
     """A strategy goal's share of engineering capacity."""
 
     goal: str
@@ -151,12 +157,15 @@ class StatusUpdate(ArtifactBase):
     next: list[str] = Field(default_factory=list)
 
 
-class ActionItem(BaseModel):
+class ActionItem(Part):
     """An action item from a meeting."""
 
     owner: str | None = None
     item: str
     citations: list[str] = Field(default_factory=list)
+    quotes: list[QuoteRef] = Field(default_factory=list, exclude=True, description=(
+        "The verbatim quotes the item was drawn from: checked against the stored signals by validation (a valid "
+        "quote's signal joins the citations), not published."))
 
 
 class MeetingNotes(ArtifactBase):
@@ -171,7 +180,7 @@ class MeetingNotes(ArtifactBase):
     requirements: list[Any] = Field(default_factory=list)
 
 
-class RoadmapItem(BaseModel):
+class RoadmapItem(Part):
     """An item on the living roadmap."""
 
     item: str
@@ -187,15 +196,13 @@ class RoadmapItem(BaseModel):
     status: str = Field(default="", description="open, in progress (matched commits) or done.")
 
 
-class RoadmapMove(BaseModel):
+class RoadmapMove(Part):
     """How an item moved since the previous roadmap."""
 
     item: str
     from_: str | None = Field(default=None, alias="from")
     to: str
     why: str = ""
-
-    model_config = {"populate_by_name": True}
 
 
 class Roadmap(ArtifactBase):
@@ -251,3 +258,11 @@ class RunRecord(BaseModel):
     created_at: str = ""
     updated_at: str = ""
     error: str | None = None
+
+
+class RunFile(RunRecord):
+    """``run.json`` of a run that reached the graph: the record, then how the research went and the warnings."""
+
+    research: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "Per research question: signals searched and kept, and the relevance floor used."))
+    warnings: list[str] = Field(default_factory=list, description="Plain-language warnings, each once.")

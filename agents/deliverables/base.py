@@ -239,6 +239,18 @@ def review_drafts(drafts: Mapping[str, Mapping[str, Any]], topics: list[dict[str
     return notes
 
 
+def check_drafts(drafts: Mapping[str, Mapping[str, Any]]) -> None:
+    """Validate every draft against its kind's artifact model; the drafts themselves are left as they are.
+
+    Raises:
+        pydantic.ValidationError: a draft holds a key its model does not declare, or a value of the wrong shape.
+    """
+    for kind, doc in drafts.items():
+        spec = DELIVERABLES.get(kind)
+        if spec is not None:
+            spec.model.model_validate(doc)
+
+
 def with_note(doc: dict[str, Any], field_name: str, note: str) -> dict[str, Any]:
     """``doc`` with ``note`` appended to its list ``field_name``."""
     return {**doc, field_name: [*(doc.get(field_name) or []), note]}

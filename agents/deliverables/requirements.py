@@ -125,7 +125,6 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
         "type": requirement_type(f"{name} {quote}"),
         "rice": rice,
         "citations": ids,
-        "topic": topic["name"],
         "title": story_title(name, nature, i_want),
     }
 

@@ -361,8 +361,7 @@ def build_roadmap(m: Materials, *, previous: dict[str, Any] | None = None, simil
                 "score": _score(topic), "commits": [c.sha for c in matched],
                 "citations": _cites(topic, m),
                 "signals": int(topic.get("signal_count") or len(topic["signal_ids"])),
-                "rice": topic["rice"]["score"], "goal": goal, "goal_weight": goal_weight,
-                "alignment": (topic.get("alignment") or {}).get("score"),
+                "goal": goal, "goal_weight": goal_weight,
                 "trend": trend.as_dict() if trend is not None and not trend.empty else None}
         item["why"] = _reason(item, topic)
         items.append((item, topic, _shipped(matched, topic, goal, done_goals, m, end)))
