@@ -63,10 +63,12 @@ def speculate_sentences(state: PMState, cache: RunCache, planned: threading.Even
     first research request can go out. The model's queries are only known from its answer, but the
     goal's own wording (the offline plan's queries) finds mostly the same candidates, so their
     sentences are embedded into the run's cache, :data:`SPECULATE_CHUNK` at a time, until the plan
-    arrives; the researchers take them from there and embed only the rest. Returns how many were embedded.
+    arrives; the researchers take them from there and embed only the rest. Sentences the memory already
+    keeps for their signal (:mod:`memory.sentence_vectors`) are skipped. Returns how many were embedded.
     """
     workspace = state["workspace"]
-    embedder = memory_api.workspace(workspace).embedder
+    memory = memory_api.workspace(workspace)
+    embedder = memory.embedder
     guessed = planner.offline_plan(state["goal"], state.get("deliverables") or None, state.get("audience"))
     done = 0
     for question in guessed["questions"]:
@@ -74,6 +76,8 @@ def speculate_sentences(state: PMState, cache: RunCache, planned: threading.Even
             break
         parts = candidate_sentences(workspace, question["query"], segment=question.get("segment"),
                                     candidates=researcher.CANDIDATES)
+        kept = memory.known_sentences(parts)  # kept with their signal: read, not embedded, by the research
+        parts = [part for part in parts if part not in kept]
         for start in range(0, len(parts), SPECULATE_CHUNK):
             if planned.is_set():
                 break

@@ -146,15 +146,17 @@ def ingest_job(record: JobRecord, queue: JobQueue) -> Outcome:
 
 @register("refresh_themes")
 def refresh_themes_job(record: JobRecord, queue: JobQueue) -> Outcome:
-    """Recompute and store the workspace's theme snapshot."""
+    """Recompute and store the workspace's theme snapshot; embed and keep the new signals' sentence vectors."""
     from memory import api
 
     report = api.themes(record.workspace, refresh=True)
+    sentences = api.fill_sentence_vectors(record.workspace)  # what research would otherwise embed in a run
     return Outcome(
         result={
             "workspace": report.workspace,
             "themes": len(report.themes),
             "labels": [theme.label for theme in report.themes[:20]],
+            "sentence_vectors": sentences,
         }
     )
 
