@@ -54,6 +54,7 @@ class Plan(TypedDict, total=False):
     landscape: bool
     options: list[PlanOption]
     questions: list[ResearchQuestion]
+    vague_options: list[str]  # alternatives that name no subject ("anything else"): left out of the options
 
 
 @with_config(_STRICT)
