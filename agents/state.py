@@ -2,10 +2,11 @@
 
 All values are plain JSON-compatible data (dicts, lists, strings, numbers) so checkpoints are
 portable between SQLite and Postgres and readable by LangGraph Studio: the checkpointer's msgpack
-serde stores dicts as they are, while pydantic objects in state would be stored as references to
-their classes. Their shapes are the TypedDicts below (evidence rows in :mod:`kernel.schemas`, the
-documents' pydantic models in :mod:`kernel.artifacts`); :func:`check_update` validates what every
-node returns against them, rejecting any key they do not declare.
+serde stores dicts as they are, while it stores a pydantic object as a reference to its class
+(langgraph-checkpoint 4.3 warns when it loads one and is to block unregistered classes). Their
+shapes are the TypedDicts below (evidence rows in :mod:`kernel.schemas`, the documents' pydantic
+models in :mod:`kernel.artifacts`); :func:`check_update` validates what every node returns against
+them, rejecting any key they do not declare.
 """
 
 from __future__ import annotations

@@ -141,7 +141,7 @@ DraftFn = Callable[[Materials], dict[str, Any]]
 CompleteFn = Callable[[BaseModel, Materials], dict[str, Any]]
 EditFn = Callable[[dict[str, Any], Materials], dict[str, Any]]
 #: A kind's review: (draft, the scored topics, whether coverage is checked) -> fixes for the writer.
-ReviewFn = Callable[[Mapping[str, Any], list[dict[str, Any]], bool], list[dict[str, Any]]]
+ReviewFn = Callable[[Mapping[str, Any], list[Topic], bool], list[ReviewNote]]
 CollectFn = Callable[[Materials], dict[str, EvidenceRow]]
 #: What a run logs as its decision: (recommendation, rationale, cited signal ids).
 Decision = tuple[str, str, list[str]]
@@ -221,18 +221,18 @@ def validate(artifact: Mapping[str, Any], stored: Mapping[str, StoredSignal],
                              note_field=spec.note_field)
 
 
-def fix_note(kind: str, target: str, problem: str, fix: str) -> dict[str, Any]:
+def fix_note(kind: str, target: str, problem: str, fix: str) -> ReviewNote:
     """One fix the review asks for: which document, which item, what is wrong and what to do."""
     return {"kind": kind, "target": target, "problem": problem, "fix": fix}
 
 
-def review_drafts(drafts: Mapping[str, Mapping[str, Any]], topics: list[dict[str, Any]], *, coverage: bool = True
-                  ) -> list[dict[str, Any]]:
+def review_drafts(drafts: Mapping[str, Mapping[str, Any]], topics: list[Topic], *, coverage: bool = True
+                  ) -> list[ReviewNote]:
     """Every kind's review of its draft: specific fixes (empty when the drafts pass).
 
     ``coverage=False`` skips rules about what a draft leaves out (after a PM's revision, the PM decides).
     """
-    notes: list[dict[str, Any]] = []
+    notes: list[ReviewNote] = []
     for kind, spec in DELIVERABLES.items():
         if spec.review is not None and drafts.get(kind) is not None:
             notes += spec.review(drafts[kind], topics, coverage)

@@ -23,6 +23,7 @@ from agents.deliverables.common import (
     theme_users,
     topic_for,
 )
+from agents.state import ReviewNote, Topic
 from kernel.artifacts import Brief
 from tools import scoring, trends
 from tools.render import Layout, bullets, cite, humanise, is_empty, mapping, one_line, render_value, section
@@ -109,7 +110,7 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
     return doc
 
 
-def review(doc: Mapping[str, Any], topics: list[dict[str, Any]], coverage: bool) -> list[dict[str, Any]]:
+def review(doc: Mapping[str, Any], topics: list[Topic], coverage: bool) -> list[ReviewNote]:
     """A brief without a TL;DR, sections without a user's quote."""
     notes = [] if str(doc.get("tldr") or "").strip() else [
         fix_note(KIND, "tldr", "no TL;DR", "write a two-sentence TL;DR")]

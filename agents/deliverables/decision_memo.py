@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from agents.deliverables.base import Decision, Deliverable, Materials, fix_note, register, revision_text, with_note
 from agents.deliverables.common import CLOSE_CALL, topic_for
-from agents.state import Topic, as_topic
+from agents.state import ReviewNote, Topic, as_topic
 from kernel.artifacts import Criterion, DecisionMemo
 from tools import scoring
 from tools.render import Layout, bullets, cite, humanise, is_empty, mapping, one_line, render_value, section
@@ -127,7 +127,7 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
     return doc
 
 
-def review(doc: Mapping[str, Any], topics: list[dict[str, Any]], coverage: bool) -> list[dict[str, Any]]:
+def review(doc: Mapping[str, Any], topics: list[Topic], coverage: bool) -> list[ReviewNote]:
     """Options without evidence, a memo without a recommendation."""
     notes = [fix_note(KIND, option.get("name", "?"), "option cites no evidence",
                       f"cite the signals behind option '{option.get('name')}'")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from agents.deliverables.base import Decision, Deliverable, Materials, fix_note, register, revision_text, with_note
 from agents.deliverables.common import rice_of, section_heading, topic_for
-from agents.state import Topic
+from agents.state import ReviewNote, Topic
 from kernel.artifacts import Requirements
 from kernel.schemas import EvidenceRow
 from tools import scoring, story_quality, trends
@@ -263,9 +263,9 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
     return doc
 
 
-def review(doc: Mapping[str, Any], topics: list[dict[str, Any]], coverage: bool) -> list[dict[str, Any]]:
+def review(doc: Mapping[str, Any], topics: list[Topic], coverage: bool) -> list[ReviewNote]:
     """Stories that miss a part, are not atomic, lack Given/When/Then criteria or evidence; strong topics left out."""
-    notes: list[dict[str, Any]] = []
+    notes: list[ReviewNote] = []
     cited: set[str] = set()
     for story in doc.get("stories") or []:
         sid = story.get("id", "?")
