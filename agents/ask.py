@@ -8,25 +8,25 @@ question's words); only signals at or above its floor count. With fewer than :da
 of them the answer says so explicitly (``insufficient_evidence``): it quotes nothing, says what was
 searched and names the nearest themes that do have evidence, and guesses nothing.
 
-Offline, relevant signals are grouped by stance (from their stored type and sentiment): *critical*
-(complaints, bugs, churn risk, negative sentiment), *requesting* (feature requests, questions) and
-*favourable* (praise, positive sentiment). The answer is a template over the dominant stance that
-quotes verbatim spans; the other polar stance is the dissent. Confidence is volume (distinct users;
-signals naming nobody count at most as moderate) × agreement (the dominant stance's share of the
-relevance-weighted evidence) × on-topic-ness (the mean relevance of the evidence), so "strong" (≥ 0.6)
-means plentiful, agreeing and on topic. Evidence is ordered by the theme-smoothed ranking of
-:data:`tools.relevance.CLUSTER_RANK` (relevance without a theme snapshot), so the quotes come first
-from the clusters nearest the question.
+Offline, relevant signals are grouped by stance (:mod:`agents.ask_stance`) and the answer is
+extractive (:mod:`agents.ask_summary`): the phrases the dominant stance's signals share most, with how
+many use each, every phrase verbatim in a cited quote; a question asking what goes wrong quotes problem
+reports first, one asking what users want quotes requests first. The other polar stance is the dissent.
+Confidence is volume (known people, plus anonymous signals weighted by their margin over the floor) ×
+agreement × on-topic-ness (the mean relevance), so "strong" (≥ 0.6) means plentiful, agreeing and on
+topic. When the candidate pool may have cut the count short, a wider count-only search estimates how
+many signals in the workspace are about the question ("about 108", or "at least 200"). Evidence is
+ordered by the theme-smoothed ranking of :data:`tools.relevance.CLUSTER_RANK`.
 
 In LLM mode the model writes the answer from the same relevant evidence, delimited as data; every
 citation must name one of those signals and every quote must be a verbatim span of it, otherwise it
-is dropped. Confidence is still computed from the surviving evidence, never taken from the model.
+is dropped, and a quoted phrase in its answer text that no shown signal contains is removed. Confidence is
+computed from the evidence, never taken from the model.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,8 +34,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agents.ask_overview import Topic, is_broad, largest_topics
+from agents.ask_stance import CAMP, OPPOSITE, Camp, Stance, camp_text, stance_of
+from agents.ask_summary import angle_of, describe, grounded_text, is_problem_report, is_request, key_points
 from kernel.errors import InputError
-from kernel.schemas import Signal, SignalKind, SignalType
+from kernel.schemas import Signal, SignalKind
 from memory import api as memory_api
 from tools.citations import find_span
 from tools.relevance import (
@@ -43,13 +45,12 @@ from tools.relevance import (
     FITTED,
     UNQUOTABLE_KIND,
     Scored,
+    background,
     rank_scores,
     score_signals,
     search_relevant,
 )
 from tools.research import best_quote
-
-Stance = Literal["critical", "requesting", "favourable", "neutral"]
 
 #: Minimum cosine similarity (question vs profile claim, MiniLM) for a claim's evidence to be a candidate.
 CLAIM_FLOOR = 0.30
@@ -63,11 +64,16 @@ NEAREST_TOPICS = 3
 MAX_QUOTES = 5
 #: Users at which the volume factor of the confidence reaches ~63 %.
 VOLUME_SCALE = 4.0
-#: Most the volume factor reaches from signals that name no user or account: how many people wrote them is
-#: unknown, so such evidence alone stays below "strong" (≥ 0.6) however many signals there are.
+#: Signals naming nobody that count as one person, each weighted by its margin over the relevance floor
+#: (:func:`volume_of`): they may repeat a person, and one barely above the floor counts for almost nothing.
+ANONYMOUS_PER_PERSON = 3.0
+#: Most the volume factor of an *overview* (:func:`answer_overview`) reaches from themes naming nobody.
 ANONYMOUS_VOLUME = 0.5
+#: Candidates of the wider, count-only search that estimates how many signals are about the question.
+COUNT_CANDIDATES = 200
 _INTERNAL_KINDS = frozenset({SignalKind.COMMIT, SignalKind.ISSUE, SignalKind.MEETING})
-_SENTIMENT_EDGE = 0.25
+#: Nearest candidates whose shared phrases name the nearest topics when there is no theme snapshot.
+NEAREST_CANDIDATES = 20
 
 
 class Citation(BaseModel):
@@ -90,6 +96,9 @@ class AskAnswer(BaseModel):
     mode: Literal["offline", "llm"] = "offline"
     relevant_signals: int = 0
     searched_signals: int = Field(default=0, description="Candidates retrieval scored for relevance.")
+    workspace_relevant: int = Field(default=0, description="Signals in the workspace about the question (estimate).")
+    workspace_relevant_bound: Literal["about", "at least"] = Field(
+        default="about", description="How to read workspace_relevant: an estimate, or a lower bound.")
     nearest_topics: list[str] = Field(default_factory=list, description="Themes with evidence nearest the question.")
     users: int = 0
     accounts: int = 0
@@ -109,87 +118,6 @@ class Evidence:
     rank: float = 0.0
 
 
-_CRITICAL = re.compile(
-    r"\b(hate|hates|broken|breaks?|nightmare|deal[- ]?breaker|leave|leaving|churn|cancel+(ing|ed)?|unreadable|"
-    r"hurts?|frustrat\w*|annoy\w*|fails?|failing|crash\w*|terrible|awful|worse|worst|painful|pain|lost|"
-    r"los(e|ing)|removed?|blocker|blocked|unusable|too (expensive|slow|hard)|switch(ing)? to|disappoint\w*|"
-    r"confus\w*|bug(gy|s)?|gripes?|complain\w*|problems?|issues?|unreliable|flaky|hit[- ]or[- ]miss|cannot|"
-    r"(doesn|didn|can|won|isn|wasn)['’]t|does not|did not|not work\w*)\b",
-    re.IGNORECASE)
-#: Where a text turns ("Great editor, but sync is hit or miss"): the clause after the turn carries the stance.
-_CONTRAST = re.compile(
-    r"\b(but|however|though|although|except|yet)\b|\bonly (gripe|complaint|issue|problem|downside)\b", re.IGNORECASE)
-_FAVOURABLE = re.compile(
-    r"\b(love[sd]?|great|happy|thanks?|thank you|perfect|easier|excellent|awesome|amazing|enjoy\w*|works well|"
-    r"lifesaver|helpful|delight\w*|fantastic|nice|glad|best)\b", re.IGNORECASE)
-_REQUESTING = re.compile(
-    r"\b(need|needs|want|wants|wish|would love|please add|missing|request\w*|must[- ]have|requires?|"
-    r"before we can|can you add|is there a way|would like)\b", re.IGNORECASE)
-
-
-def stance_of(signal: Signal) -> Stance:
-    """The stance a signal's text takes: cue words first, the stored type and sentiment as tie-breakers.
-
-    Stored tags are kept as a fallback only: they describe the signal as a whole ("feature request"),
-    while the stance here is how the user feels about the topic ("I love dark mode" is favourable).
-    """
-    turns = list(_CONTRAST.finditer(signal.text))
-    if turns:
-        # "Great editor, but sync is hit or miss": the clause after the last turn decides when it has a cue.
-        tail = signal.text[turns[-1].start():]
-        critical, favourable = len(_CRITICAL.findall(tail)), len(_FAVOURABLE.findall(tail))
-        if critical > favourable:
-            return "critical"
-        if favourable > critical:
-            return "favourable"
-    critical = len(_CRITICAL.findall(signal.text))
-    favourable = len(_FAVOURABLE.findall(signal.text))
-    if critical > favourable:
-        return "critical"
-    if favourable > critical:
-        return "favourable"
-    if _REQUESTING.search(signal.text):
-        return "requesting"
-    kind = signal.signal_type
-    if kind in (SignalType.COMPLAINT, SignalType.BUG, SignalType.CHURN_RISK):
-        return "critical"
-    if kind == SignalType.PRAISE:
-        return "favourable"
-    if kind in (SignalType.FEATURE_REQUEST, SignalType.QUESTION):
-        return "requesting"
-    if signal.sentiment <= -_SENTIMENT_EDGE:
-        return "critical"
-    if signal.sentiment >= _SENTIMENT_EDGE:
-        return "favourable"
-    return "neutral"
-
-
-Camp = Literal["concerned", "favourable", "neutral"]
-
-#: Stances grouped into the two sides of an answer: wanting change (pain or requests) vs content as is.
-CAMP: dict[Stance, Camp] = {
-    "critical": "concerned",
-    "requesting": "concerned",
-    "favourable": "favourable",
-    "neutral": "neutral",
-}
-OPPOSITE: dict[Camp, Camp] = {"concerned": "favourable", "favourable": "concerned", "neutral": "concerned"}
-_CAMP_TEXT: dict[Camp, str] = {
-    "concerned": "concerned — they describe pain, a risk of leaving, or ask for a change",
-    "favourable": "favourable — they are satisfied with how it works today",
-    "neutral": "neutral — they mention it without a clear stance",
-}
-
-
-def camp_text(camp: Camp, mix: Counter[Stance]) -> str:
-    """How a camp reads, narrowed by what its signals do: report pain, or ask for a change or how it works."""
-    if camp == "concerned" and mix["critical"] == 0:
-        return "concerned — they ask for a change or how to do something"
-    if camp == "concerned" and mix["requesting"] == 0:
-        return "concerned — they describe pain or a risk of leaving"
-    return _CAMP_TEXT[camp]
-
-
 def search(question: str, workspace: str, *, segment: str | None = None,
            account: str | None = None) -> tuple[list[Evidence], int]:
     """Relevant customer-speech signals for ``question``, best first, and how many candidates were scored.
@@ -197,6 +125,13 @@ def search(question: str, workspace: str, *, segment: str | None = None,
     The floor (and focus) decide which signals are relevant; their order is the theme-smoothed ranking
     of :data:`tools.relevance.CLUSTER_RANK` when the workspace has a theme snapshot, else relevance.
     """
+    found, searched, _ = search_pool(question, workspace, segment=segment, account=account)
+    return found, searched
+
+
+def search_pool(question: str, workspace: str, *, segment: str | None = None,
+                account: str | None = None) -> tuple[list[Evidence], int, list[Scored]]:
+    """:func:`search`, plus every scored candidate (relevant or not: the nearest topics come from them)."""
     found = search_relevant(workspace, question, segment=segment, account_id=account, candidates=CANDIDATES)
     kept: dict[str, Scored] = {s.signal_id: s for _, s in found.kept}
     pool = [s for _, s in [*found.kept, *found.dropped, *found.unfocused]]
@@ -222,7 +157,41 @@ def search(question: str, workspace: str, *, segment: str | None = None,
         if s.kind not in _INTERNAL_KINDS and s.is_customer_speech
     ]
     out.sort(key=lambda e: (-e.rank, -e.score, e.signal.id))
-    return out, searched
+    return out, searched, pool
+
+
+def prefer_angle(found: list[Evidence], question: str) -> list[Evidence]:
+    """``found`` with the signals that fit the question's angle first (order kept within each part).
+
+    A question asking what goes wrong puts problem reports first (critical stance, or tagged bug,
+    complaint or churn risk by ingest); one asking what users want puts requests first. Which signals
+    are relevant is unchanged: only what is quoted first.
+    """
+    angle = angle_of(question)
+    if angle == "any":
+        return found
+    fits = is_problem_report if angle == "problem" else is_request
+    return sorted(found, key=lambda e: not fits(e.stance, e.signal.signal_type.value))
+
+
+Bound = Literal["about", "at least"]
+
+
+def estimate_relevant(question: str, workspace: str, found: list[Evidence], searched: int, *,
+                      segment: str | None = None, account: str | None = None) -> tuple[int, Bound]:
+    """How many signals in the workspace are about the question, and how to read that figure.
+
+    When at least half the candidate pool passed the floor, the pool may have cut the count short: a
+    wider, count-only search (:data:`COUNT_CANDIDATES` candidates, floor only, no quotes) estimates it,
+    and when most of that wider pool passes too the figure is a lower bound ("at least").
+    """
+    if len(found) * 2 < searched or searched < CANDIDATES:
+        return len(found), "about"
+    wide = search_relevant(workspace, question, segment=segment, account_id=account,
+                           candidates=COUNT_CANDIDATES, focus_model=None)
+    count = max(len(wide.kept), len(found))
+    saturated = wide.searched >= COUNT_CANDIDATES and len(wide.dropped) * 4 < wide.searched
+    return count, "at least" if saturated else "about"
 
 
 def retrieve(question: str, workspace: str, *, segment: str | None = None,
@@ -252,12 +221,17 @@ def _profile_evidence(workspace: str, question: str, *, segment: str | None, acc
 _LABEL_VECTORS: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
-def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS) -> list[str]:
-    """Labels of the saved themes closest to the question (no theme is computed for this)."""
+def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS,
+                   pool: list[Scored] | None = None) -> list[str]:
+    """Labels of the saved themes closest to the question (no theme is computed for this).
+
+    Without a saved snapshot, the phrases most shared by the question's :data:`NEAREST_CANDIDATES`
+    nearest candidates (``pool``, by cosine) name the nearest topics instead (:func:`key_points`).
+    """
     report = memory_api.workspace(workspace).load_themes()
     themes = [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and t.label]
     if not themes:
-        return []
+        return _nearest_phrases(question, workspace, pool or [], limit)
     memory = memory_api.workspace(workspace)
     labels = tuple(t.label for t in themes)
     key = (memory.embedder.name, labels)
@@ -270,6 +244,15 @@ def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS) -
     sims = vectors @ memory.embedder.embed_query(question)
     order = sorted(range(len(themes)), key=lambda i: (-float(sims[i]), themes[i].label))
     return [themes[i].label for i in order[:limit]]
+
+
+def _nearest_phrases(question: str, workspace: str, pool: list[Scored], limit: int) -> list[str]:
+    nearest = sorted({s.signal_id: s for s in pool}.values(), key=lambda s: (-s.cosine, s.signal_id))
+    ids = [s.signal_id for s in nearest[:NEAREST_CANDIDATES]]
+    signals = {s.id: s for s in memory_api.workspace(workspace).get_signals(ids)}
+    quotes = [(sid, signals[sid].text) for sid in ids if sid in signals and signals[sid].is_customer_speech
+              and signals[sid].kind not in _INTERNAL_KINDS]
+    return [p.phrase for p in key_points(quotes, question, background(workspace), limit=limit, claims=False)]
 
 
 def _weights(evidence: list[Evidence]) -> Counter[Camp]:
@@ -289,17 +272,17 @@ def dominant_camp(evidence: list[Evidence]) -> Camp | None:
 
 
 def volume_of(evidence: list[Evidence]) -> float:
-    """How plentiful the evidence is, 0-1: 1 − e^(−people/4) over distinct known users or accounts.
+    """How plentiful the evidence is, 0-1: 1 − e^(−people/4).
 
-    Signals that name no user or account could all come from one person: together they count as
-    people only up to :data:`ANONYMOUS_VOLUME` (so evidence without user ids never reads as "strong").
+    People = distinct known users or accounts + the signals that name nobody, each weighted by its margin
+    over the relevance floor ((P − floor) / (1 − floor)), divided by :data:`ANONYMOUS_PER_PERSON` (they may
+    repeat a person). Thirty anonymous signals well above the floor (P ≈ 0.8) count as ~7 people; three
+    barely above it (P ≈ 0.45) as ~0.1, so thin or marginal anonymous evidence stays weak.
     """
     known = {e.signal.user_id or e.signal.account_id for e in evidence if e.signal.user_id or e.signal.account_id}
-    anonymous = sum(1 for e in evidence if not (e.signal.user_id or e.signal.account_id))
-    volume = 1.0 - math.exp(-len(known) / VOLUME_SCALE)
-    if anonymous:
-        volume = max(volume, min(ANONYMOUS_VOLUME, 1.0 - math.exp(-(len(known) + anonymous) / VOLUME_SCALE)))
-    return volume
+    margin = sum(max(0.0, (e.score - FITTED.floor) / (1.0 - FITTED.floor))
+                 for e in evidence if not (e.signal.user_id or e.signal.account_id))
+    return 1.0 - math.exp(-(len(known) + margin / ANONYMOUS_PER_PERSON) / VOLUME_SCALE)
 
 
 def confidence_of(evidence: list[Evidence], camp: Camp | None) -> float:
@@ -338,9 +321,9 @@ def _scope(segment: str | None, account: str | None) -> str:
 
 def insufficient(question: str, workspace: str, found: list[Evidence], *, segment: str | None,
                  account: str | None, mode: Literal["offline", "llm"] = "offline", searched: int = 0,
-                 reason: str | None = None) -> AskAnswer:
+                 reason: str | None = None, pool: list[Scored] | None = None) -> AskAnswer:
     """The explicit "not enough evidence" answer: what was searched, the nearest topics, and no quotes."""
-    topics = nearest_topics(question, workspace)
+    topics = nearest_topics(question, workspace, pool=pool)
     why = reason or (f"of {searched} signal{'s' if searched != 1 else ''} searched{_scope(segment, account)}, "
                      f"{len(found)} {'is' if len(found) == 1 else 'are'} about this question "
                      f"(at least {MIN_EVIDENCE} are needed)")
@@ -351,16 +334,31 @@ def insufficient(question: str, workspace: str, found: list[Evidence], *, segmen
     return AskAnswer(answer=answer, confidence=0.0, evidence=[], dissent=[],
                      insufficient_evidence=True, question=question, workspace=workspace, mode=mode,
                      relevant_signals=len(found), searched_signals=searched, nearest_topics=topics,
+                     workspace_relevant=len(found),
                      users=len({e.signal.user_id for e in found if e.signal.user_id}),
                      accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
                      stances=dict(Counter(e.stance for e in found)))
 
 
+def _extent(found: list[Evidence], searched: int, total: tuple[int, str] | None) -> str:
+    """'About 108 signals in the workspace are about this question; …' when the pool cut the count short."""
+    if total is None or total[0] <= len(found):
+        return ""
+    return (f"{total[1].capitalize()} {total[0]} signals in the workspace are about this question; this answer "
+            f"reads the {len(found)} most relevant of the {searched} nearest. ")
+
+
 def answer_offline(question: str, workspace: str, found: list[Evidence], *, segment: str | None = None,
-                   account: str | None = None, searched: int = 0) -> AskAnswer:
-    """Templated synthesis over the dominant stance, quoting verbatim spans; the opposite stance is dissent."""
+                   account: str | None = None, searched: int = 0, pool: list[Scored] | None = None,
+                   total: tuple[int, Bound] | None = None) -> AskAnswer:
+    """An extractive answer: what the dominant stance's signals say, in their most shared phrases, with counts.
+
+    Every phrase is verbatim from a cited signal's quote; the opposite stance is the dissent.
+    """
     if len(found) < MIN_EVIDENCE:
-        return insufficient(question, workspace, found, segment=segment, account=account, searched=searched)
+        return insufficient(question, workspace, found, segment=segment, account=account, searched=searched,
+                            pool=pool)
+    found = prefer_angle(found, question)
     dominant = dominant_camp(found)
     assert dominant is not None
     main = [e for e in found if CAMP[e.stance] == dominant]
@@ -368,8 +366,17 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     confidence = confidence_of(found, dominant)
     mix = Counter(e.stance for e in main)
     detail = ", ".join(f"{n} {stance}" for stance, n in mix.most_common())
-    lines = [f"From {_who(found)}{_scope(segment, account)}, the users are mostly {camp_text(dominant, mix)} "
+    points = key_points([(e.signal.id, e.quote) for e in main], question, background(workspace), cited=MAX_QUOTES)
+    angle = angle_of(question)
+    fits = {"problem": (is_problem_report, "report a problem"), "request": (is_request, "ask for something")}
+    lines = [f"Offline extractive answer. {_extent(found, searched, total)}"
+             f"From {_who(found)}{_scope(segment, account)}, the users are mostly {camp_text(dominant, mix)} "
              f"({len(main)} of {len(found)} relevant signals: {detail})."]
+    if angle in fits:
+        test, does = fits[angle]
+        lines.append(f"{sum(1 for e in found if test(e.stance, e.signal.signal_type.value))} of {len(found)} {does}.")
+    if points:
+        lines.append(describe(points, len(main)))
     lines.extend(f"“{e.quote}”" for e in main[:3])
     if against:
         lines.append(f"Dissent: {len(against)} signal{'s' if len(against) != 1 else ''} "
@@ -378,12 +385,14 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
         lines.append("No dissenting evidence was found.")
     lines.append(f"Confidence {confidence:.2f} ({strength(confidence)}): based on evidence volume, how much it "
                  "agrees and how closely it is about the question"
-                 + ("; the signals name no users, so how many people they speak for is unknown."
+                 + ("; the signals name no users, so they count by how clearly each is about the question."
                     if not any(e.signal.user_id or e.signal.account_id for e in found) else "."))
+    count, bound = total or (len(found), "about")
     return AskAnswer(
         answer=" ".join(lines), confidence=confidence, evidence=_cite(main[:MAX_QUOTES]),
         dissent=_cite(against[:MAX_QUOTES]), insufficient_evidence=False, question=question, workspace=workspace,
-        relevant_signals=len(found), searched_signals=searched,
+        relevant_signals=len(found), searched_signals=searched, workspace_relevant=count,
+        workspace_relevant_bound=bound,
         users=len({e.signal.user_id for e in found if e.signal.user_id}),
         accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
         stances=dict(Counter(e.stance for e in found)),
@@ -433,7 +442,9 @@ def _validated(spans: list[CitedSpan], by_id: dict[str, Evidence]) -> tuple[list
 
 
 def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model: Any, *,
-               segment: str | None = None, account: str | None = None, searched: int = 0) -> AskAnswer:
+               segment: str | None = None, account: str | None = None, searched: int = 0,
+               pool: list[Scored] | None = None,
+               total: tuple[int, Bound] | None = None) -> AskAnswer:
     """The model's answer from the relevant evidence, with every citation verified against it.
 
     A citation of any signal that is not among the relevant evidence shown (an invented id, or a
@@ -446,13 +457,17 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
 
     if len(found) < MIN_EVIDENCE:
         return insufficient(question, workspace, found, segment=segment, account=account, mode="llm",
-                            searched=searched)
+                            searched=searched, pool=pool)
+    found = prefer_angle(found, question)
     block = "\n".join(
         f'<signal id="{e.signal.id}" kind="{e.signal.kind.value}" segment="{e.signal.segment or ""}" '
         f'type="{e.signal.signal_type.value}">{e.signal.text[:800]}</signal>' for e in found[:30]
     )
+    count, bound = total or (len(found), "about")
+    extent = (f"{len(found)} signals are relevant ({bound} {count} in the workspace); "
+              f"the {min(len(found), 30)} most relevant are shown.")
     messages = [SystemMessage(content=ASK_SYSTEM),
-                HumanMessage(content=f"Question: {redact(question)[0]}{_scope(segment, account)}\n\n"
+                HumanMessage(content=f"Question: {redact(question)[0]}{_scope(segment, account)}\n{extent}\n\n"
                                      f"<signals>\n{block}\n</signals>")]
     draft = invoke_structured(chat_model, AskDraft, messages)
     by_id = {e.signal.id: e for e in found[:30]}
@@ -462,20 +477,24 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
         why = "the model found that the relevant evidence does not answer it" if draft.insufficient_evidence \
             else "none of the model's citations could be verified against the relevant evidence"
         answer = insufficient(question, workspace, found, segment=segment, account=account, mode="llm",
-                              searched=searched, reason=why)
+                              searched=searched, reason=why, pool=pool)
         return answer.model_copy(update={"dropped_invalid": dropped + dropped_dissent})
     everything = kept + [e for e in against if e not in kept]
     dominant = dominant_camp(kept)
     weights_total = sum(e.score for e in everything)
     agreement = sum(e.score for e in kept) / weights_total if weights_total else 0.0
     on_topic = sum(e.score for e in everything) / len(everything)
-    confidence = round(volume_of(kept) * agreement * on_topic, 2) if dominant else 0.0
-    return AskAnswer(answer=draft.answer.strip(), confidence=confidence, evidence=cites, dissent=dissent,
+    # Volume is that of all the relevant evidence the model read (it cites a few as examples).
+    confidence = round(volume_of(found) * agreement * on_topic, 2) if dominant else 0.0
+    text, unverified = grounded_text(draft.answer.strip(), [e.signal.text for e in found[:30]])
+    return AskAnswer(answer=text, confidence=confidence, evidence=cites, dissent=dissent,
                      insufficient_evidence=False, question=question, workspace=workspace, mode="llm",
-                     relevant_signals=len(found), searched_signals=searched,
+                     relevant_signals=len(found), searched_signals=searched, workspace_relevant=count,
+                     workspace_relevant_bound=bound,
                      users=len({e.signal.user_id for e in found if e.signal.user_id}),
                      accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
-                     stances=dict(Counter(e.stance for e in found)), dropped_invalid=dropped + dropped_dissent)
+                     stances=dict(Counter(e.stance for e in found)),
+                     dropped_invalid=dropped + dropped_dissent + unverified)
 
 
 def answer_overview(question: str, workspace: str, topics: list[Topic], *,
@@ -540,21 +559,27 @@ def ask_users(
         topics = largest_topics(workspace)
         if topics:
             return answer_overview(question, workspace, topics, mode="llm" if use_llm else "offline")
-    found, searched = search(question, workspace, segment=segment, account=account)
+    found, searched, pool = search_pool(question, workspace, segment=segment, account=account)
+    total = estimate_relevant(question, workspace, found, searched, segment=segment, account=account) \
+        if len(found) >= MIN_EVIDENCE else None
     if not use_llm:
-        return answer_offline(question, workspace, found, segment=segment, account=account, searched=searched)
+        return answer_offline(question, workspace, found, segment=segment, account=account, searched=searched,
+                              pool=pool, total=total)
     if chat_model is None:
         from kernel.llm import chat_model as make_chat_model
 
         chat_model = make_chat_model("writer")
-    return answer_llm(question, workspace, found, chat_model, segment=segment, account=account, searched=searched)
+    return answer_llm(question, workspace, found, chat_model, segment=segment, account=account, searched=searched,
+                      pool=pool, total=total)
 
 
 def render_text(answer: AskAnswer) -> str:
     """The human-readable answer the CLI prints."""
     lines = [answer.answer, ""]
     lines.append(f"confidence {answer.confidence:.2f} ({strength(answer.confidence)}) · "
-                 f"{answer.relevant_signals} relevant of {answer.searched_signals} searched signals · "
+                 f"{answer.relevant_signals} relevant of {answer.searched_signals} searched signals"
+                 + (f" ({answer.workspace_relevant_bound} {answer.workspace_relevant} in the workspace)"
+                    if answer.workspace_relevant > answer.relevant_signals else "") + " · "
                  f"{answer.users} users · {answer.accounts} accounts · mode {answer.mode}"
                  + (" · INSUFFICIENT EVIDENCE" if answer.insufficient_evidence else ""))
     if answer.evidence:

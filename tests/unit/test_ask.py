@@ -213,14 +213,87 @@ def _evidence(n: int, *, users: bool, score: float = 0.9) -> list[object]:
                      score=score, stance="critical", quote=f"case {i}") for i in range(n)]
 
 
-def test_strong_needs_known_users_and_on_topic_evidence() -> None:
-    from agents.ask import ANONYMOUS_VOLUME, confidence_of, strength, volume_of
+def test_strong_needs_plentiful_agreeing_on_topic_evidence() -> None:
+    from agents.ask import confidence_of, strength, volume_of
 
     named, anonymous = _evidence(12, users=True), _evidence(12, users=False)
     assert strength(confidence_of(named, "concerned")) == "strong"  # type: ignore[arg-type]
-    # Twelve tickets that name nobody may come from one person: plentiful signals, unknown people.
-    assert volume_of(anonymous) == ANONYMOUS_VOLUME  # type: ignore[arg-type]
+    # Anonymous signals may repeat a person: twelve count for less than twelve named users ...
+    assert volume_of(anonymous) < volume_of(named)  # type: ignore[arg-type]
     assert strength(confidence_of(anonymous, "concerned")) != "strong"  # type: ignore[arg-type]
+    # ... but forty of them, well above the floor and agreeing, are plentiful evidence.
+    assert strength(confidence_of(_evidence(40, users=False), "concerned")) == "strong"  # type: ignore[arg-type]
+    assert strength(confidence_of(_evidence(30, users=False, score=0.8), "concerned")) != "weak"  # type: ignore[arg-type]
+    # Thin or marginal anonymous evidence stays weak, however it agrees.
+    assert strength(confidence_of(_evidence(3, users=False), "concerned")) == "weak"  # type: ignore[arg-type]
+    assert strength(confidence_of(_evidence(40, users=False, score=0.45), "concerned")) == "weak"  # type: ignore[arg-type]
     # Evidence barely above the floor is not "on topic" enough for strong, however many users wrote it.
     assert strength(confidence_of(_evidence(12, users=True, score=0.5), "concerned")) != "strong"  # type: ignore[arg-type]
     assert volume_of(named[:2] + anonymous) > volume_of(named[:2])  # type: ignore[arg-type]
+
+
+def test_key_points_are_verbatim_shared_phrases_with_counts() -> None:
+    from agents.ask_summary import key_points
+
+    quotes = [("a", "Why did my top-up not work?"), ("b", "My top up didn't work again"),
+              ("c", "The top up is still pending"), ("d", "Top up pending for two days"),
+              ("e", "Is there a limit to top up?"), ("f", "My top-up failed")]
+    points = key_points(quotes, "What goes wrong when people top up?")
+    by_phrase = {p.phrase: p for p in points}
+    assert by_phrase["pending"].count == 2
+    assert any(p.count == 2 and p.phrase in ("not work", "didn't work") for p in points)
+    text = dict(quotes)
+    for p in points:  # every phrase is a verbatim span of the signal it names
+        assert p.phrase.lower() in text[p.signal_id].lower()
+        assert p.count >= 2
+    assert not any(p.phrase.lower() in ("top up", "top-up") for p in points)  # the question's own words
+
+
+def test_question_angle_is_read_from_its_form() -> None:
+    from agents.ask_summary import angle_of
+
+    assert angle_of("What goes wrong when people try to top up") == "problem"
+    assert angle_of("What trouble do users run into when verifying their identity?") == "problem"
+    assert angle_of("What do admins want from the export?") == "request"
+    assert angle_of("How do users feel about dark mode?") == "any"
+
+
+def test_problem_questions_quote_problem_reports_first(seeded: dict[str, str]) -> None:
+    from agents.ask import prefer_angle, search
+
+    found, _ = search("What problems do users have with dark mode?", WS)
+    ordered = prefer_angle(found, "What problems do users have with dark mode?")
+    assert sorted(e.signal.id for e in ordered) == sorted(e.signal.id for e in found)  # same evidence
+    stances = [e.stance for e in ordered]
+    assert "critical" in stances and stances.index("critical") == 0
+    assert stances == sorted(stances, key=lambda s: s != "critical")
+
+
+def test_offline_answer_is_extractive_and_grounded(seeded: dict[str, str]) -> None:
+    answer = ask_users(SSO, WS, offline=True)
+    assert not answer.insufficient_evidence and answer.answer.startswith("Offline extractive answer.")
+    cited = {c.signal_id: c.quote for c in answer.evidence}
+    import re
+
+    phrases = re.findall(r"“([^”]+)” \d+", answer.answer)
+    assert phrases, answer.answer
+    for phrase in phrases:  # every counted phrase is in a cited quote
+        assert any(phrase in quote for quote in cited.values()), phrase
+    assert answer.workspace_relevant >= answer.relevant_signals
+
+
+def test_refusal_names_nearest_topics_without_a_theme_snapshot(seeded: dict[str, str]) -> None:
+    assert memory_api.workspace(WS).load_themes() is None
+    answer = ask_users(NOTHING, WS, offline=True)
+    assert answer.insufficient_evidence and not answer.evidence
+    assert answer.nearest_topics and "Topics the user memory does have evidence on" in answer.answer
+    texts = " ".join(seeded.values()).lower()
+    assert all(topic.lower() in texts for topic in answer.nearest_topics)
+
+
+def test_llm_answer_text_keeps_only_verbatim_quotes() -> None:
+    from agents.ask_summary import grounded_text
+
+    texts = ["My top-up failed twice", "Top up still pending"]
+    text, removed = grounded_text('Users say “top-up failed twice” and "my money vanished".', texts)
+    assert removed == 1 and "“top-up failed twice”" in text and "vanished" not in text

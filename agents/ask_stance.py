@@ -1,0 +1,99 @@
+"""The stance a signal takes on a question's topic, and the two camps an answer weighs.
+
+*critical* (complaints, bugs, churn risk, problem wording, negative sentiment), *requesting* (feature
+requests, questions) and *favourable* (praise, positive sentiment), read from cue words first and the
+stored type and sentiment as tie-breakers. Critical and requesting together are the *concerned* camp
+(wanting a change), favourable the other side.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Literal
+
+from kernel.schemas import Signal, SignalType
+
+Stance = Literal["critical", "requesting", "favourable", "neutral"]
+_SENTIMENT_EDGE = 0.25
+
+_CRITICAL = re.compile(
+    r"\b(hate|hates|broken|breaks?|nightmare|deal[- ]?breaker|leave|leaving|churn|cancel+(ing|ed)?|unreadable|"
+    r"hurts?|frustrat\w*|annoy\w*|fails?|failing|crash\w*|terrible|awful|worse|worst|painful|pain|lost|"
+    r"los(e|ing)|removed?|blocker|blocked|unusable|too (expensive|slow|hard)|switch(ing)? to|disappoint\w*|"
+    r"confus\w*|bug(gy|s)?|gripes?|complain\w*|problems?|issues?|unreliable|flaky|hit[- ]or[- ]miss|cannot|"
+    r"failed|declined|rejected|refused|stuck|unable|errors?|wrong|reverted|bounced|"
+    r"(doesn|didn|can|won|isn|wasn)['’]t|does not|did not|not work\w*)\b",
+    re.IGNORECASE)
+#: Where a text turns ("Great editor, but sync is hit or miss"): the clause after the turn carries the stance.
+_CONTRAST = re.compile(
+    r"\b(but|however|though|although|except|yet)\b|\bonly (gripe|complaint|issue|problem|downside)\b", re.IGNORECASE)
+_FAVOURABLE = re.compile(
+    r"\b(love[sd]?|great|happy|thanks?|thank you|perfect|easier|excellent|awesome|amazing|enjoy\w*|works well|"
+    r"lifesaver|helpful|delight\w*|fantastic|nice|glad|best)\b", re.IGNORECASE)
+_REQUESTING = re.compile(
+    r"\b(need|needs|want|wants|wish|would love|please add|missing|request\w*|must[- ]have|requires?|"
+    r"before we can|can you add|is there a way|would like)\b", re.IGNORECASE)
+
+
+def stance_of(signal: Signal) -> Stance:
+    """The stance a signal's text takes: cue words first, the stored type and sentiment as tie-breakers.
+
+    Stored tags are kept as a fallback only: they describe the signal as a whole ("feature request"),
+    while the stance here is how the user feels about the topic ("I love dark mode" is favourable).
+    """
+    turns = list(_CONTRAST.finditer(signal.text))
+    if turns:
+        # "Great editor, but sync is hit or miss": the clause after the last turn decides when it has a cue.
+        tail = signal.text[turns[-1].start():]
+        critical, favourable = len(_CRITICAL.findall(tail)), len(_FAVOURABLE.findall(tail))
+        if critical > favourable:
+            return "critical"
+        if favourable > critical:
+            return "favourable"
+    critical = len(_CRITICAL.findall(signal.text))
+    favourable = len(_FAVOURABLE.findall(signal.text))
+    if critical > favourable:
+        return "critical"
+    if favourable > critical:
+        return "favourable"
+    if _REQUESTING.search(signal.text):
+        return "requesting"
+    kind = signal.signal_type
+    if kind in (SignalType.COMPLAINT, SignalType.BUG, SignalType.CHURN_RISK):
+        return "critical"
+    if kind == SignalType.PRAISE:
+        return "favourable"
+    if kind in (SignalType.FEATURE_REQUEST, SignalType.QUESTION):
+        return "requesting"
+    if signal.sentiment <= -_SENTIMENT_EDGE:
+        return "critical"
+    if signal.sentiment >= _SENTIMENT_EDGE:
+        return "favourable"
+    return "neutral"
+
+
+Camp = Literal["concerned", "favourable", "neutral"]
+
+#: Stances grouped into the two sides of an answer: wanting change (pain or requests) vs content as is.
+CAMP: dict[Stance, Camp] = {
+    "critical": "concerned",
+    "requesting": "concerned",
+    "favourable": "favourable",
+    "neutral": "neutral",
+}
+OPPOSITE: dict[Camp, Camp] = {"concerned": "favourable", "favourable": "concerned", "neutral": "concerned"}
+_CAMP_TEXT: dict[Camp, str] = {
+    "concerned": "concerned — they describe pain or ask for a change",
+    "favourable": "favourable — they are satisfied with how it works today",
+    "neutral": "neutral — they mention it without a clear stance",
+}
+
+
+def camp_text(camp: Camp, mix: Counter[Stance]) -> str:
+    """How a camp reads, narrowed by what its signals do: report pain, or ask for a change or how it works."""
+    if camp == "concerned" and mix["critical"] == 0:
+        return "concerned — they ask for a change or how to do something"
+    if camp == "concerned" and mix["requesting"] == 0:
+        return "concerned — they describe pain or a risk of leaving"
+    return _CAMP_TEXT[camp]

@@ -1,0 +1,218 @@
+"""What the evidence says, in its own words: the key phrases most of an answer's signals share.
+
+An offline answer cannot paraphrase; it can count. Every relevant signal's quote is cut into candidate
+phrases (1-5 words inside one clause, content words at both ends, no brand or praise: the phrase rules of
+:mod:`tools.topics`), phrases are compared by their content words in any order ("top up failed",
+"failed top up"), and the phrases shared by the most signals become the answer's points, each with how
+many signals use it and one signal whose quote contains it verbatim (that signal is cited). A phrase
+made only of the question's own words says nothing the question did not ("top up" for a top-up
+question) and is skipped; so is a phrase another chosen point already covers.
+
+The question's *angle* is read from its form, never its topic: one asking what goes wrong (problems,
+trouble, errors, complaints, failures) prefers signals that report a problem; one asking what users
+want prefers requests (:func:`angle_of`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from memory.sparse import tokenize
+from tools.citations import find_span
+from tools.relevance import Background
+from tools.topics import _key, _ngrams, goal_words, proper_nouns
+
+Angle = Literal["problem", "request", "any"]
+
+#: Words that ask what goes wrong: the answer should come from signals reporting a problem.
+_PROBLEM_QUESTION = re.compile(
+    r"\b(problems?|trouble\w*|issues?|wrong|fail\w*|errors?|complain\w*|complaints?|difficult\w*|struggl\w*|"
+    r"frustrat\w*|pain(s| points?)?|bugs?|broken|break|stuck|go(es)? wrong|went wrong|can(no|')t|unable|"
+    r"obstacles?|annoy\w*|hurdles?|blockers?|declined?|rejected?)\b", re.IGNORECASE)
+#: Words that ask what users want: the answer should come from requests.
+_REQUEST_QUESTION = re.compile(
+    r"\b(want\w*|wish\w*|request\w*|ask(ing)? for|would like|like to|need\w*|expect\w*|hope\w*|"
+    r"missing|improve\w*|add(ed)?|features?)\b", re.IGNORECASE)
+#: Light verbs: on its own one says nothing about the topic ("tried", "keeps", "know"), so it is never a point
+#: alone (it can be part of one: "didn't work", "keeps getting declined").
+LIGHT_VERBS = frozenset("""
+try tries tried trying keep keeps kept keeping go goes went going gone get gets got getting work works worked
+working happen happens happened know knows knew seem seems seemed take takes took taking give gives gave put
+come comes came say says said tell told think thought find found look looks looked want wanted need needed
+let lets show shows showed do does did done make makes made see saw seen
+""".split())
+#: Most points an answer lists.
+MAX_POINTS = 4
+#: Fewest signals that must share a phrase for it to be a point (a single signal is an anecdote).
+MIN_SHARE = 2
+
+
+def angle_of(question: str) -> Angle:
+    """What the question asks for, from its form: problems, requests or anything."""
+    if _PROBLEM_QUESTION.search(question):
+        return "problem"
+    if _REQUEST_QUESTION.search(question):
+        return "request"
+    return "any"
+
+
+@dataclass(frozen=True)
+class Point:
+    """A phrase the evidence shares: how many signals use it, and one whose quote holds it verbatim."""
+
+    phrase: str
+    count: int
+    signal_id: str
+
+
+def _find(quote: str, words: Sequence[str]) -> str | None:
+    """The words as they stand in ``quote`` (verbatim, original case), or None."""
+    pattern = r"(?<![\w'’-])" + r"\W+".join(re.escape(w) for w in words) + r"(?![\w'’-])"
+    match = re.search(pattern, quote, re.IGNORECASE)
+    return match.group(0) if match else None
+
+
+_NEGATION = re.compile(r"^(not|no|never|cannot|can['’]?t|\w+n['’]?t)$", re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+_PARTICLES = frozenset("through back out off in up down over".split())
+_CLAUSE = re.compile(r"[.!?;:,()\[\]\"“”\n]+")
+
+
+def _negations(quote: str, asked: set[str]) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Negated claims ("didn't work", "won't my top up work", "not go through"): (key, verbatim words).
+
+    The key is ("not", the first content word after the negation that the question does not use), so
+    "didn't work", "not worked" and "won't … work" are one claim; the words run from the negation to that
+    word (and a particle after it: "go through").
+    """
+    out = set()
+    for clause in _CLAUSE.split(quote):
+        words = _TOKEN.findall(clause)
+        for i, word in enumerate(words):
+            if not _NEGATION.match(word):
+                continue
+            for j in range(i + 1, min(i + 6, len(words))):
+                stems = set(tokenize(words[j]))
+                if not stems or stems <= asked or _parts([words[j].lower()]) <= asked:
+                    continue
+                end = j + 1 if j + 1 < len(words) and words[j + 1].lower() in _PARTICLES else j
+                out.add((("not", *sorted(stems)), tuple(words[i:end + 1])))
+                break
+    return out
+
+
+def _parts(words: Iterable[str]) -> set[str]:
+    return {p for w in words for p in re.split(r"[-'’]", w) if p}
+
+
+def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Background | None = None,
+               limit: int = MAX_POINTS, claims: bool = True, cited: int | None = None) -> list[Point]:
+    """The phrases ``quotes`` (``(signal_id, quote)``, best first) share most distinctively, best first.
+
+    A phrase's score is keyness: the signals using it × log(its share among them / its share of the
+    workspace's ``background`` sample), so a phrase every message uses ("work", "tried") ranks below one
+    that sets these signals apart ("pending", "declined"). A point's ``signal_id`` is the first
+    (best-ranked) signal whose quote contains the phrase verbatim. ``claims=False`` keeps noun phrases only
+    (no negated claims such as "didn't work": a topic's name, not what is said about it). With ``cited``,
+    a phrase is a point only when one of the first ``cited`` quotes (the ones the answer cites) holds it;
+    its count is still over all ``quotes``.
+    """
+    if not quotes:
+        return []
+    asked = _parts(goal_words(question)) | set(tokenize(question))
+    names = frozenset(proper_nouns([q for _, q in quotes]))
+    forms: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
+    users: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for sid, quote in quotes:
+        seen: set[tuple[str, ...]] = set()
+        grams = [(_key(g), g) for g in _ngrams(quote, asked, names)]
+        grams += sorted(_negations(quote, asked)) if claims else []
+        for key, gram in grams:
+            if not key or _parts(key) <= asked or set(tokenize(" ".join(gram))) <= asked:
+                continue
+            if len(gram) == 1 and gram[0].lower() in LIGHT_VERBS:
+                continue
+            forms[key][gram] += 1
+            if key not in seen:
+                seen.add(key)
+                users[key].append(sid)
+    total = len(quotes)
+
+    def keyness(key: tuple[str, ...]) -> float:
+        count = len(users[key])
+        if background is None or not background.size:
+            return count * (1 + 0.25 * (len(key) - 1))
+        stems = set(tokenize(" ".join(w for w in key if w != "not"))) or {""}
+        df = min(background.df.get(t, 0) for t in stems)
+        lift = (count / total) / ((df + 1) / (background.size + 1))
+        weight = max(math.log(max(lift, 1.0)), 1.0) if key[0] == "not" else math.log(max(lift, 1.0))
+        return count * weight * (1 + 0.5 * (len(key) - 1))
+
+    ranked = sorted((k for k in users if len(users[k]) >= MIN_SHARE and keyness(k) > 0),
+                    key=lambda k: (-keyness(k), -len(k), k))
+    by_id = dict(quotes)
+    citable = {sid for sid, _ in quotes[:cited]} if cited is not None else set(by_id)
+    out: list[Point] = []
+    taken: list[set[str]] = []
+    for key in ranked:
+        words = _parts(key) - asked
+        if any(words <= t or t <= words for t in taken):
+            continue  # another point already says it ('failed' inside 'top up failed')
+        ordered = [g for g, _ in sorted(forms[key].items(), key=lambda f: (-f[1], len(f[0]), f[0]))]
+        hit = next(((sid, found) for sid in users[key] if sid in citable for gram in ordered
+                    if (found := _find(by_id[sid], gram)) is not None), None)
+        if hit is not None:
+            out.append(Point(hit[1], len(users[key]), hit[0]))
+            taken.append(words)
+        if len(out) == limit:
+            break
+    return sorted(out, key=lambda p: -p.count)
+
+
+def describe(points: Sequence[Point], total: int) -> str:
+    """The points as one sentence of phrases and counts ("“didn't work” 6, “limit” 4")."""
+    if not points:
+        return ""
+    return (f"What they say, in their own words (signals of these {total} using each phrase): "
+            + ", ".join(f"“{p.phrase}” {p.count}" for p in points) + ".")
+
+
+def is_problem_report(stance: str, signal_type: str) -> bool:
+    """Whether a signal reports a problem: its stance is critical or ingest tagged it bug/complaint/churn risk."""
+    return stance == "critical" or signal_type in ("bug", "complaint", "churn_risk")
+
+
+def is_request(stance: str, signal_type: str) -> bool:
+    """Whether a signal asks for something: a requesting stance or a feature-request tag."""
+    return stance == "requesting" or signal_type == "feature_request"
+
+
+def count_phrase(count: int, bound: str) -> str:
+    """'about 108' or 'at least 200' (never an exact figure the search cannot vouch for)."""
+    return f"{bound} {count}"
+
+
+_QUOTED = re.compile(r"“([^”]{3,})”|\"([^\"]{3,})\"")
+
+
+def grounded_text(answer: str, texts: list[str]) -> tuple[str, int]:
+    """The model's answer with every quoted phrase that no shown signal contains verbatim removed.
+
+    Returns the text and how many quotations were removed (counted in ``dropped_invalid``).
+    """
+    removed = 0
+
+    def check(match: re.Match[str]) -> str:
+        nonlocal removed
+        quote = match.group(1) or match.group(2)
+        if any(find_span(t, quote) is not None for t in texts):
+            return match.group(0)
+        removed += 1
+        return "[unverifiable quote removed]"
+
+    return _QUOTED.sub(check, answer), removed
