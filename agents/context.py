@@ -230,13 +230,13 @@ class RunContext:
 
 def timed(
     node: str, summary: Callable[[dict[str, Any]], str] | None = None
-) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
+) -> Callable[[Callable[..., Mapping[str, Any]]], Callable[..., dict[str, Any]]]:
     """Decorate a node: emit node_start/node_end (with ``summary(update)``), add its time to ``timings``.
 
     What the node returns into the state is validated against the state's shapes (:func:`agents.state.check_update`).
     """
 
-    def wrap(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def wrap(fn: Callable[..., Mapping[str, Any]]) -> Callable[..., dict[str, Any]]:
         @functools.wraps(fn)
         def run(state: Any, runtime: Any) -> dict[str, Any]:
             context: RunContext = runtime.context

@@ -20,7 +20,7 @@ from langgraph.types import Send
 import agents.deliverables  # noqa: F401  (registers the status and meeting_notes deliverables)
 from agents import planner, researcher, review, scorer, writer
 from agents.context import RunCache, RunContext
-from agents.state import InputState, OutputState, PMState
+from agents.state import InputState, OutputState, Plan, PMState
 from memory import api as memory_api
 from tools.research import candidate_sentences
 
@@ -85,7 +85,7 @@ def speculate_sentences(state: PMState, cache: RunCache, planned: threading.Even
     return done
 
 
-def embed_queries(workspace: str, plan_: dict[str, Any], cache: RunCache) -> None:
+def embed_queries(workspace: str, plan_: Plan, cache: RunCache) -> None:
     """Embed the plan's research queries in one batch, remembered by the embedder and the run's cache.
 
     Each researcher branch would otherwise embed its query once its thread starts — three single

@@ -21,7 +21,7 @@ from langgraph.types import interrupt
 from agents.context import RunContext, timed
 from agents.deliverables import DELIVERABLES, render_markdown
 from agents.deliverables import validate as validate_artifact
-from agents.state import PMState
+from agents.state import ArtifactEntry, PMState
 from memory import api as memory_api
 from tools.citations import StoredSignal
 from tools.research import fetch_signals
@@ -49,7 +49,7 @@ def _validate_summary(update: dict[str, Any]) -> str:
 
 
 @timed("validate", _validate_summary)
-def validate(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def validate(state: PMState, runtime: Runtime[RunContext]) -> PMState:
     """Remove every citation and quote not backed by stored evidence of this run."""
     drafts = state.get("drafts") or {}
     evidence = state.get("evidence") or {}
@@ -88,10 +88,10 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 @timed("publish", lambda u: f"wrote {len(u['artifacts'])} documents")
-def publish(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def publish(state: PMState, runtime: Runtime[RunContext]) -> PMState:
     """Render and write every validated draft into the run directory."""
     run_dir = runtime.context.run_dir
-    artifacts = []
+    artifacts: list[ArtifactEntry] = []
     for kind in state["plan"]["deliverables"]:
         draft = (state.get("drafts") or {}).get(kind)
         if draft is None:
@@ -105,7 +105,7 @@ def publish(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
 
 
 @timed("human_review")
-def human_review(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def human_review(state: PMState, runtime: Runtime[RunContext]) -> PMState:
     """Pause for the PM when the run asked for review; resume with ``{"approve": True}`` or ``{"revise": text}``."""
     if not state.get("review"):
         return {"human_feedback": None}
@@ -125,7 +125,7 @@ def route_human(state: PMState) -> Literal["writer", "finalize"]:
 
 
 @timed("finalize")
-def finalize(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def finalize(state: PMState, runtime: Runtime[RunContext]) -> PMState:
     """Log the run's decision to the workspace decision log and mark the run completed."""
     drafts = state.get("drafts") or {}
     # The document whose kind ranks highest for the decision log (a memo's recommendation before a brief's

@@ -90,7 +90,7 @@ def _summary(update: dict[str, Any]) -> str:
 
 
 @timed("writer", _summary)
-def write(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def write(state: PMState, runtime: Runtime[RunContext]) -> PMState:
     """Draft (or fix, or revise) every planned deliverable."""
     context = runtime.context
     m = Materials.from_state(state)
@@ -138,7 +138,7 @@ def write(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     check_drafts({kind: drafts[kind] for kind in targets if kind in drafts})
     for kind in targets:
         context.emit("artifact", "writer", f"drafted {kind}", kind=kind)
-    update: dict[str, Any] = {"drafts": drafts, "human_feedback": None, "llm": usage.as_dict()}
+    update: PMState = {"drafts": drafts, "human_feedback": None, "llm": usage.as_dict()}
     if collected:
         update["evidence"] = collected
     return update
