@@ -24,7 +24,7 @@ from agents.deliverables import DELIVERABLES
 from agents.state import PMState
 from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
-from tools.topics import STOPWORDS
+from tools.topics import STOPWORDS, stem, topic_words
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +104,38 @@ def search_query(text: str) -> str:
     return stripped or text.strip()
 
 
+#: Verbs a goal opens with that are shared by every object it lists ("reduce failed and pending top-ups").
+_GOAL_VERBS = frozenset("""
+reduce stop prevent cut lower clarify explain simplify speed make keep help fix improve build add support
+""".split())
+#: Endings of a word that modifies the noun after it ("failed", "pending", "social", "privacy"): a lone modifier
+#: in a list shares the last item's noun ("failed and pending top-ups" → "failed top-ups", "pending top-ups").
+_MODIFIER = re.compile(r"\w{2,}(?:ed|ing|al|ic|ive|ous|ful|less|able|ible|ary|acy)$", re.IGNORECASE)
+
+
+def conjuncts(phrase: str, limit: int = MAX_QUESTIONS - 1) -> list[str]:
+    """The objects a phrase lists, each searchable on its own, or ``[]`` when it lists none.
+
+    "sync reliability and dark mode" → two topics; a leading verb is shared by every object ("reduce failed and
+    pending top-ups"); a lone modifier takes the last object's noun ("failed" → "failed top-ups", "social and
+    entertainment features" → "social features", "entertainment features"). Only 2-``limit`` short objects.
+    """
+    parts = [p.strip(" .?!") for p in _AND.split(search_query(phrase)) if p.strip(" .?!")]
+    if not 2 <= len(parts) <= limit or not all(1 <= len(p.split()) <= 5 for p in parts):
+        return []
+    head = parts[0].split()
+    if len(head) > 1 and head[0].lower() in _GOAL_VERBS:
+        parts[0] = " ".join(head[1:])
+    last = parts[-1].split()
+    if len(last) >= 2:
+        parts = [f"{p} {last[-1]}" if len(p.split()) == 1 and _MODIFIER.fullmatch(p) else p for p in parts[:-1]] \
+            + [parts[-1]]
+    return parts
+
+
 def topic_parts(focus: str) -> list[str]:
     """The topics a goal lists ("sync reliability and dark mode" → two), when it lists 2-3 short ones."""
-    parts = [p.strip(" .?!") for p in _AND.split(search_query(focus)) if p.strip(" .?!")]
-    if 2 <= len(parts) <= MAX_QUESTIONS - 1 and all(1 <= len(p.split()) <= 5 for p in parts):
-        return parts
-    return []
+    return conjuncts(focus)
 
 
 def split_sentences(goal: str) -> list[str]:
@@ -178,13 +204,45 @@ def _option_parts(sentence: str) -> list[str]:
     return parts
 
 
+#: An alternative that names nothing the evidence could be about: "anything else", "other work", "everything".
+_VAGUE = re.compile(r"^(?:(?:the|all|any)\s+)?(?:anything|everything|something|nothing|whatever|others?|rest|"
+                    r"(?:other|remaining)\s+(?:work|things|stuff|features|items|priorities|projects|requests|topics|"
+                    r"ideas|tasks|bugs|issues)|rest\s+of\s+(?:the\s+)?(?:backlog|roadmap|work))(?:\s+else)?$",
+                    re.IGNORECASE)
+
+
+def vague(option: str) -> bool:
+    """Whether an option names no subject ("anything else", "other work"): no evidence can be about it."""
+    return bool(_VAGUE.match(option.strip()))
+
+
+def _option_stems(name: str) -> set[str]:
+    return topic_words(name) - {stem(w) for w in _DECISION_VERBS}
+
+
+def _distinct(parts: list[str]) -> list[str]:
+    """Options without the ones another option already covers ("fee to transfer" within "fees": one option)."""
+    out: list[str] = []
+    for part in parts:
+        words = _option_stems(part)
+        k = next((k for k, o in enumerate(out) if words and _option_stems(o)
+                  and (words <= _option_stems(o) or _option_stems(o) <= words)), None)
+        if k is None:
+            out.append(part)
+        elif len(words) < len(_option_stems(out[k])):  # the broader name stands for both
+            out[k] = part
+    return out
+
+
 def extract_options(goal: str) -> list[dict[str, str]]:
     """Options compared by the goal's wording: 'X before Y', 'X or Y', 'X vs Y', 'X instead of Y'.
 
     The choice is read inside its clause ("Which is more urgent, sync or dark mode?" → sync, dark mode); a verb
     only the first option carries is shared ("build sync or dark mode first" → sync, dark mode); an "or" inside a
     phrase is no choice ("10 or more seats", "or not", "users who lose or forget their password"), nor is a part
-    that reads as a clause ("warn users before they lose edits").
+    that reads as a clause ("warn users before they lose edits"). A vague alternative ("anything else", "other
+    work") names nothing to score and is left out (:func:`vague_alternatives` keeps it for a note); an option whose
+    words another option covers ("fee to transfer" next to "fees") is one option with it.
     """
     for sentence in split_sentences(goal):
         if _INSTRUCTION.search(sentence) and not sentence.rstrip().endswith("?"):
@@ -192,12 +250,31 @@ def extract_options(goal: str) -> list[dict[str, str]]:
         parts = _option_parts(sentence)
         if len(parts) >= 2:
             ordered = " before " in f" {sentence.lower()} "
+            loose = [p for p in parts if vague(p)]
+            parts = _distinct([p for p in parts if not vague(p)])
             options = []
             for i, part in enumerate(parts[:4]):
                 others = ", ".join(p for j, p in enumerate(parts) if j != i)
-                description = f"Prioritise {part} ahead of {others}." if ordered else f"Choose {part} over {others}."
+                if not others:
+                    description = (f"Focus on {part} first; “{loose[0]}” names no subject the evidence could be "
+                                   "about, so it is not scored as an option.") if loose else f"Focus on {part}."
+                elif ordered:
+                    description = f"Prioritise {part} ahead of {others}."
+                else:
+                    description = f"Choose {part} over {others}."
                 options.append({"name": part, "description": description})
             return options
+    return []
+
+
+def vague_alternatives(goal: str) -> list[str]:
+    """The alternatives of the goal's choice that name no subject ("anything else"): left out of the options."""
+    for sentence in split_sentences(goal):
+        if _INSTRUCTION.search(sentence) and not sentence.rstrip().endswith("?"):
+            continue
+        parts = _option_parts(sentence)
+        if len(parts) >= 2:
+            return [p for p in parts if vague(p)]
     return []
 
 
@@ -218,15 +295,27 @@ def choose_audience(goal: str) -> str:
     return "exec"
 
 
+#: Research questions at most: the goal's, then one per option or listed object.
+MAX_RESEARCH = 5
+
+
+def option_questions(options: list[dict[str, str]], start: int = 1) -> list[dict[str, Any]]:
+    """One question per option; an option that lists objects ("social and entertainment features") one per object."""
+    out: list[dict[str, Any]] = []
+    for option in options:
+        for query in conjuncts(option["name"]) or [search_query(option["name"])]:
+            out.append({"id": f"q{start + len(out)}", "question": f"What evidence do users give about {query}?",
+                        "query": query, "scope": "option", "focus": option["name"], "segment": None})
+    return out
+
+
 def _questions(goal: str, options: list[dict[str, str]], landscape: bool = False) -> list[dict[str, Any]]:
     focus = research_focus(goal)
     questions: list[dict[str, Any]] = [
         {"id": "q0", "question": f"What do users say that matters for: {focus}", "query": search_query(focus),
          "scope": "landscape", "focus": None, "segment": None, "landscape": landscape}
     ]
-    for i, option in enumerate(options[: MAX_QUESTIONS - 1], 1):
-        questions.append({"id": f"q{i}", "question": f"What evidence do users give about {option['name']}?",
-                          "query": option["name"], "scope": "option", "focus": option["name"], "segment": None})
+    questions += option_questions(options[:4])[: MAX_RESEARCH - 1]
     if not options:  # a goal that lists topics: one search per topic (a joint query dilutes each)
         for i, part in enumerate(topic_parts(focus), 1):
             questions.append({"id": f"q{i}", "question": f"What do users say about {part}?", "query": part,
@@ -246,6 +335,7 @@ def offline_plan(goal: str, deliverables: list[str] | None, audience: str | None
         "options": options,
         "focus": research_focus(goal),
         "landscape": landscape,
+        "vague_options": vague_alternatives(goal),
     }
 
 
@@ -253,7 +343,7 @@ def normalise_plan(plan: Plan, goal: str, deliverables: list[str] | None, audien
     """A model's Plan made safe: known deliverables, ≤3 questions, a landscape question first."""
     chosen = list(deliverables) if deliverables else [d for d in plan.deliverables if d in DELIVERABLES]
     options = [{"name": o.name.strip(), "description": o.description.strip()} for o in plan.options if o.name.strip()]
-    options = options or extract_options(goal)  # "X before Y" compares X and Y even when the model lists no options
+    options = [o for o in options if not vague(o["name"])] or extract_options(goal)  # "X before Y" compares X and Y
     questions: list[dict[str, Any]] = []
     for i, q in enumerate(plan.questions[:MAX_QUESTIONS]):
         focus = q.focus if q.focus and any(o["name"] == q.focus for o in options) else None
@@ -263,12 +353,8 @@ def normalise_plan(plan: Plan, goal: str, deliverables: list[str] | None, audien
         questions = _questions(goal, options)[:1]
     # Each option is searched on its own: a joint query ("sync before dark mode") dilutes both.
     covered = {q["focus"] for q in questions}
-    for option in options[:4]:
-        if option["name"] not in covered:
-            questions.append({"id": f"q{len(questions)}",
-                              "question": f"What evidence do users give about {option['name']}?",
-                              "query": search_query(option["name"]), "scope": "option", "focus": option["name"],
-                              "segment": None})
+    extra = option_questions([o for o in options[:4] if o["name"] not in covered], len(questions))
+    questions += extra[: max(0, MAX_RESEARCH - len(questions))]
     chosen = chosen or choose_deliverables(goal)
     landscape = wants_landscape(goal, chosen)
     questions[0]["scope"] = "landscape"
@@ -280,6 +366,7 @@ def normalise_plan(plan: Plan, goal: str, deliverables: list[str] | None, audien
         "questions": questions,
         "options": options[:4],
         "focus": research_focus(goal),
+        "vague_options": vague_alternatives(goal),
     }
 
 

@@ -103,10 +103,8 @@ def search(task: ResearchTask, cache: RunCache | None = None) -> dict[str, Any]:
     update: dict[str, Any] = {"evidence": evidence, "findings": [_finding(question, evidence, "search")],
                               "themes": {}, "context_themes": {}, "decisions": [], "research": [record],
                               "warnings": []}
-    if not evidence:
-        update["warnings"].append(
-            f"No relevant evidence found for {question['question']!r}: {found.searched} signals searched for "
-            f"{query!r}, none reached the relevance floor (p >= {FITTED.floor}).")
+    # Whether the *run* found nothing is the scorer's call (:func:`agents.scorer.search_warnings`): a goal's
+    # whole-sentence question may keep nothing while each of its options or listed objects has evidence.
     return update
 
 

@@ -25,6 +25,7 @@ from agents.state import PMState
 from kernel.errors import PmpilotError
 from memory import api as memory_api
 from tools import scoring, trends
+from tools.relevance import FITTED
 from tools.research import theme_summaries
 from tools.scoring import Strategy
 from tools.topic_scores import alignment_text, score_topic
@@ -190,7 +191,32 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
                                    - {None, ""}),
                       "trend": float(theme.get("trend") or 0.0), "keywords": [], "quotes": []},
         })
-    return topics, near
+    return one_count(topics), near
+
+
+def one_count(topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An option and the goal topic that is the same capability share one evidence set (one topic, one count).
+
+    An option's evidence is what its own question found; the goal topic of the same capability is a cluster of
+    all the goal's evidence. Both are about one thing, so every document (requirements, brief, memo) must count
+    it alike: each gets the union of the two, option's order first. A topic is the same capability as an option
+    when their names are (:func:`tools.topics.same_capability`) or when most of the smaller one's signals are in
+    the other.
+    """
+    options = [t for t in topics if t["kind"] == "option" and t["signal_ids"]]
+    for topic in (t for t in topics if t["kind"] == "theme" and t["signal_ids"]):
+        for option in options:
+            shared = set(option["signal_ids"]) & set(topic["signal_ids"])
+            if same_capability(option["name"], topic["name"]) or \
+                    len(shared) > 0.5 * min(len(option["signal_ids"]), len(topic["signal_ids"])):
+                union = list(dict.fromkeys([*option["signal_ids"], *topic["signal_ids"]]))
+                option["signal_ids"] = union
+                topic["signal_ids"] = list(union)
+                topic["description"] = f"{len(union)} signals found for the goal"
+                if topic.get("theme"):
+                    topic["theme"] = {**topic["theme"], "size": len(union)}
+                break
+    return topics
 
 
 def _typical_first(ids: list[str], evidence: dict[str, dict[str, Any]], vectors: VectorSource) -> list[str]:
@@ -333,6 +359,31 @@ def _similarity(workspace: str, texts: list[str], goals: list[str], cache: RunCa
     return similarity
 
 
+def search_warnings(state: PMState, relevant: int) -> list[str]:
+    """``run.json`` warnings about the searches: nothing relevant at all, or questions that kept nothing alone.
+
+    "No relevant evidence found" is said only when no question kept any; when some did (an option goal whose
+    whole sentence matches nothing while each option has evidence), the empty ones are named as such.
+    """
+    plan = state.get("plan") or {}
+    records = state.get("research") or []
+    out: list[str] = []
+    if not relevant:
+        searched = max((int(r.get("searched") or 0) for r in records), default=0)
+        queries = ", ".join(repr(q["query"]) for q in plan.get("questions") or []) or repr(state["goal"])
+        out.append(f"No relevant evidence found for {plan.get('focus') or state['goal']!r}: up to {searched} signals "
+                   f"searched for each of {queries}, none reached the relevance floor (p >= {FITTED.floor}).")
+    else:
+        empty = [r for r in records if not r.get("kept")]
+        if empty:
+            out.append("Nothing relevant on its own for " + ", ".join(repr(r["query"]) for r in empty)
+                       + f" ({max(int(r.get('searched') or 0) for r in empty)} signals searched each); the goal's "
+                       f"{relevant} relevant signals come from its other questions.")
+    for loose in plan.get("vague_options") or []:
+        out.append(f"'{loose}' names no subject the evidence could be about: it is not scored as an option.")
+    return out
+
+
 def _score_summary(update: dict[str, Any]) -> str:
     topics = update["scores"]["topics"]
     best = max(topics, key=lambda t: t["total"], default=None)
@@ -355,7 +406,7 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     context = context_themes(list((state.get("context_themes") or {}).values()) or themes, used,
                              written=written_check(state["workspace"], themes))
     searched = [q["query"] for q in (state.get("plan") or {}).get("questions") or []]
-    warnings = []
+    warnings = search_warnings(state, len(goal_evidence_ids(state)))
     if near and not any(t["signal_ids"] for t in topics if t["kind"] == "theme"):
         count = sum(n["size"] for n in near)
         subject = (state.get("plan") or {}).get("focus") or state["goal"]

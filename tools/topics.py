@@ -318,12 +318,18 @@ _SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
 def stem(word: str) -> str:
     """A crude stem for matching goal words with the evidence's ('cancelling' ~ 'cancel', 'verify' ~ 'verification')."""
     word = word.lower().replace("’", "'").split("'")[0]
-    if len(word) > 4:
+    if len(word) > 4 and word.endswith("es") and not re.search(r"(?:[sxz]|[cs]h)es$", word):
+        word = word[:-1]  # 'rates' → 'rate', 'fees' → 'fee' (but 'boxes' → 'box')
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]  # 'fees' ~ 'fee', 'bugs' ~ 'bug'
+    elif len(word) > 4:
         word = _SUFFIX.sub("", word)
         if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiouls":  # 'stopped' → 'stop'
             word = word[:-1]
         elif word.endswith("ll") and len(word) > 5:  # 'cancelled' → 'cancel'
             word = word[:-1]
+    if len(word) > 3 and word.endswith("e") and not word.endswith("ee"):
+        word = word[:-1]  # 'rate' ~ 'rated', 'change' ~ 'changed'
     return word[:-1] + "i" if word.endswith("y") else word
 
 

@@ -180,3 +180,10 @@ def test_story_titles_name_the_capability_never_a_pasted_sentence() -> None:
         "Answers: cancel a transfer")
     assert story_title("change my PIN", "request", "to change my PIN") == "Change my PIN"
     assert story_title("SSO", "request", "SSO") == "SSO"
+
+
+def test_plural_and_singular_stem_alike() -> None:
+    from tools.topics import same_capability, stem
+
+    assert stem("fees") == stem("fee") and stem("rates") == stem("rate") and stem("boxes") == "box"
+    assert same_capability("fee to transfer", "fees") and same_capability("exchange rates", "exchange rate")

@@ -204,3 +204,15 @@ def test_earlier_decisions_count_only_when_about_the_goal() -> None:
                           {"run_id": "r2", "question": "Which pricing tier for SSO?", "recommendation": "Pro"}]
     m = materials(state, membership, themes)
     assert [d["run_id"] for d in m.decisions] == ["r1"]
+
+
+def test_an_option_and_its_goal_topic_count_alike() -> None:
+    from agents.scorer import one_count
+
+    topics = [{"kind": "option", "name": "declined card payments", "signal_ids": ["a", "b", "c"]},
+              {"kind": "theme", "name": "card payment declined", "signal_ids": ["b", "c", "d"],
+               "description": "", "theme": {"size": 3}},
+              {"kind": "theme", "name": "exchange rate", "signal_ids": ["e", "f"], "description": "", "theme": {}}]
+    out = one_count(topics)
+    assert out[0]["signal_ids"] == out[1]["signal_ids"] == ["a", "b", "c", "d"] and out[1]["theme"]["size"] == 4
+    assert out[2]["signal_ids"] == ["e", "f"]

@@ -128,3 +128,39 @@ def test_llm_plan_keeps_requested_deliverables() -> None:
     update = plan({"goal": "x", "workspace": "w", "deliverables": ["requirements"]}, runtime(False, planner=model))
     assert update["plan"]["deliverables"] == ["requirements"]
     assert update["plan"]["questions"][0]["scope"] == "landscape"
+
+
+@pytest.mark.parametrize("phrase, parts", [
+    ("Reduce failed and pending top-ups", ["failed top-ups", "pending top-ups"]),  # the verb and the noun shared
+    ("social and entertainment features", ["social features", "entertainment features"]),
+    ("Make exchange rates and fees transparent to customers", ["exchange rates", "fees transparent to customers"]),
+    ("sync reliability and dark mode", ["sync reliability", "dark mode"]),  # a noun keeps its own phrase
+    ("Help older people get help quickly in an emergency", []),
+])
+def test_conjoined_objects_are_researched_one_by_one(phrase: str, parts: list[str]) -> None:
+    from agents.planner import conjuncts
+
+    assert conjuncts(phrase) == parts
+
+
+def test_each_listed_object_gets_its_own_question() -> None:
+    plan_ = offline_plan("Reduce failed and pending top-ups", None, None)
+    assert [q["query"] for q in plan_["questions"][1:]] == ["failed top-ups", "pending top-ups"]
+    options = offline_plan("Should we build health monitoring before social and entertainment features?", None, None)
+    social = [q for q in options["questions"] if q.get("focus") == "social and entertainment features"]
+    assert [q["query"] for q in social] == ["social features", "entertainment features"]
+
+
+@pytest.mark.parametrize("goal", [
+    "Should we fix declined card payments before anything else?",
+    "Fix declined card payments or other work first?",
+    "Should we fix declined card payments before everything else?",
+])
+def test_a_vague_alternative_is_no_option(goal: str) -> None:
+    plan_ = offline_plan(goal, None, None)
+    assert [o["name"] for o in plan_["options"]] == ["declined card payments"]
+    assert plan_["vague_options"] and "names no subject" in plan_["options"][0]["description"]
+
+
+def test_an_option_another_covers_is_one_option() -> None:
+    assert [o["name"] for o in extract_options("Should we fix fees or fees to transfer first?")] == ["fees"]
