@@ -29,7 +29,8 @@ def _sections() -> dict[str, tuple[Section, tuple[str, ...]]]:
                                 "themes_count_banking77_train", "themes_nmi_subsets_min", "themes_ari_subsets_min",
                                 "themes_seconds_100k", "themes_peak_rss_mb_100k")),
         "relevance": (relevance.run, tuple(f"{k}{m}" for m in ("", "_llm") for k in (
-            "ask_evidence_precision", "ask_abstention_offdomain", "ask_false_abstention", "run_evidence_precision")
+            "ask_evidence_precision", "ask_abstention_offdomain", "ask_false_abstention", "run_evidence_precision",
+            "run_evidence_recall")
         )),
         "runs": (runs.run, ("offline_run_overhead_vs_bare_langgraph", "offline_run_seconds_10k",
                             "themes_seconds_10k", "peak_rss_mb_ingest_100k", "llm_calls_per_full_run",

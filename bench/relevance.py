@@ -10,6 +10,7 @@ external id, so a cited signal is *on topic* iff its intent is one the question 
 * ``ask_abstention_offdomain``: share of the 12 off-domain questions (half near misses: other banking
   products) answered ``insufficient_evidence``;
 * ``ask_false_abstention``: share of the in-domain questions answered ``insufficient_evidence``;
+* ``run_evidence_recall``: share of the goals' intents' signals that the documents cite or count (reported, no goal);
 * ``run_evidence_precision``: share of the evidence the documents of 5 offline ``run`` goals cite
   that is on topic (the off-topic goal's run must cite nothing; reported as a companion).
 
@@ -151,18 +152,25 @@ def measure_runs(label: dict[str, str], offline: bool, goals: int | None = None)
     """Evidence precision of the documents of the bench goals, and what the off-topic goal produced."""
     from agents.runner import run_goal
 
-    on = cited = 0
+    on = cited = found = wanted = 0
     per_goal = []
     for goal, intents in BENCH_GOALS[:goals]:
         record = run_goal(goal, WORKSPACE, deliverables=["requirements", "brief"], offline=offline)
         ids = _cited_ids(record)
         good = sum(1 for sid in ids if label.get(sid) in intents)
         on, cited = on + good, cited + len(ids)
-        per_goal.append({"goal": goal[:60], "cited": len(ids), "on_topic": good})
+        # Recall: the goal's intents' signals the documents cite or count (a topic's evidence, its RICE reach).
+        used = set(ids) | _counted_ids(record["run_id"])
+        hits = sum(1 for sid in used if label.get(sid) in intents)
+        total = sum(1 for v in label.values() if v in intents)
+        found, wanted = found + hits, wanted + total
+        per_goal.append({"goal": goal[:60], "cited": len(ids), "on_topic": good, "counted_on_topic": hits,
+                         "intent_signals": total})
     record = run_goal(BENCH_OFF_GOAL, WORKSPACE, deliverables=["requirements"], offline=offline)
     off_ids = _cited_ids(record)
     stories = sum(len(_artifact(a).get("stories") or []) for a in record.get("artifacts") or [])
     return {"precision": on / cited if cited else 1.0, "cited": cited, "per_goal": per_goal,
+            "recall": found / wanted if wanted else 1.0, "found": found, "wanted": wanted,
             "off_goal": {"cited": len(off_ids), "stories": stories, "warnings": record.get("warnings") or [],
                          "status": record.get("status")}}
 
@@ -174,6 +182,18 @@ def _runs_or_error(label: dict[str, str], offline: bool, goals: int | None) -> d
     except Exception as exc:  # noqa: BLE001 - reported as the run keys' note, with the ask keys beside it
         traceback.print_exc()
         return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _counted_ids(run_id: str) -> set[str]:
+    """The signals a run's scored topics count (their evidence), read from the run's checkpointed state."""
+    from agents.checkpoint import open_checkpointer
+    from agents.graph import builder
+    from kernel.settings import get_settings
+
+    with open_checkpointer(get_settings()) as saver:
+        values = builder.compile(checkpointer=saver).get_state({"configurable": {"thread_id": run_id}}).values
+    topics = ((values or {}).get("scores") or {}).get("topics") or []
+    return {sid for topic in topics for sid in topic.get("signal_ids") or []}
 
 
 def _artifact(ref: dict[str, Any]) -> dict[str, Any]:
@@ -293,6 +313,9 @@ def run(results: Results, quick: bool) -> None:
         results.put(f"run_evidence_precision{suffix}", ran["precision"],
                     f"{mode}; {base}; {ran['cited']} cited signals; off-topic goal: {ran['off_goal']['stories']} "
                     f"stories, {ran['off_goal']['cited']} citations, {len(ran['off_goal']['warnings'])} warnings")
+        results.put(f"run_evidence_recall{suffix}", ran["recall"],
+                    f"{mode}; {base}; {ran['found']} of the goals' intents' {ran['wanted']} signals cited or counted "
+                    "by the documents' topics")
         results.companion(f"relevance_run_details{suffix}", {"per_goal": ran["per_goal"], "off_goal": ran["off_goal"]})
 
 
