@@ -19,6 +19,7 @@ from pydantic import ConfigDict, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
 from kernel.schemas import EvidenceRow
+from tools.scoring import AlignmentScore, RiceScore
 
 #: Every state shape rejects keys it does not declare: a node cannot slip an unvalidated key into state.
 _STRICT = ConfigDict(extra="forbid")
@@ -150,8 +151,8 @@ class Topic(TypedDict, total=False):
     signals: int
     reach: int
     theme: ThemeSummary | None
-    rice: dict[str, Any]
-    alignment: dict[str, Any]
+    rice: RiceScore
+    alignment: AlignmentScore
     criteria: dict[str, float]
     formulas: dict[str, str]
     total: float

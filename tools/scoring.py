@@ -11,7 +11,9 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, SupportsFloat, TypedDict
+from typing import Any, SupportsFloat
+
+from typing_extensions import TypedDict  # pydantic validates these in graph state: on 3.11 it needs this one
 
 from kernel.errors import InputError
 

@@ -32,8 +32,10 @@ STATE: dict[str, Any] = {
                   "kept": 1, "floor": {"probability": 0.5, "fitted_on": "held-out"}}],
     "scores": {"criteria": {"user value (RICE)": 0.7}, "topics": [
         {"id": "theme:t1", "name": "sync", "kind": "theme", "signal_ids": ["s1"], "ranked": True, "signals": 1,
-         "reach": 1, "theme": None, "rice": {"score": 2.0}, "criteria": {"user value (RICE)": 0.4},
-         "formulas": {"rice": "1 × 1"}, "total": 40.0, "priority": "medium"}],
+         "reach": 1, "theme": None, "rice": {"reach": 1, "impact": 2.0, "confidence": 1.0, "effort": 1.0,
+                                                          "effort_source": "default", "score": 2.0,
+                                                          "formula": "1 × 2 × 1 / 1"},
+         "criteria": {"user value (RICE)": 0.4}, "formulas": {"rice": "1 × 1"}, "total": 40.0, "priority": "medium"}],
         "strategy": False, "context": [], "near": [{"label": "login", "size": 3, "reason": "below the floor"}],
         "searched": ["sync"], "relevant": 1},
     "review_notes": [{"kind": "brief", "target": "tldr", "problem": "no TL;DR", "fix": "write one"}],
@@ -54,6 +56,7 @@ def test_a_whole_state_validates_and_is_left_as_it_is() -> None:
     ({"findings": [{"question_id": "q1", "question": "?", "kind": "goal", "summary": ""}]}, "findings.0.signal_ids"),
     ({"review_notes": [{"kind": "brief", "target": "tldr", "problem": "no TL;DR"}]}, "review_notes.0.fix"),
     ({"scores": {"topics": [{"id": "t", "name": "sync", "total": "high"}]}}, "scores.topics.0.total"),
+    ({"scores": {"topics": [{"id": "t", "rice": {"score": 2.0}}]}}, "scores.topics.0.rice.formula"),
     ({"drafted_by": "writer"}, "drafted_by"),
 ])
 def test_a_node_cannot_return_an_undeclared_key_or_a_wrong_shape(update: dict[str, Any], where: str) -> None:
