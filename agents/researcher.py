@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -30,7 +31,7 @@ from agents.context import OnModelCall, RunCache, RunContext, timed
 from agents.state import ResearchTask, merge_evidence
 from kernel.errors import NotFoundError, PmpilotError, TransientError
 from kernel.llm import LLMUsage, invoke_tools
-from kernel.schemas import Signal
+from kernel.schemas import EvidenceRow, Signal
 from tools.citations import find_span
 from tools.relevance import FITTED, UNQUOTABLE_KIND, score_signals
 from tools.research import (
@@ -165,7 +166,7 @@ def retrieve(task: ResearchTask, cache: RunCache | None = None) -> dict[str, Any
     return found
 
 
-def _merge_landscape(found: dict[str, Any], extra: dict[str, Any], evidence: dict[str, dict[str, Any]] | None
+def _merge_landscape(found: dict[str, Any], extra: dict[str, Any], evidence: Mapping[str, EvidenceRow] | None
                      ) -> None:
     """Add a landscape result to ``found``; ``evidence`` is the landscape's own copy when it ran apart."""
     if evidence is not None:
@@ -202,7 +203,7 @@ def _goal_themes(workspace: str, evidence: dict[str, dict[str, Any]], cache: Run
     return selected, {t["id"]: _theme_brief(t) for t in others[:MAX_THEMES]}
 
 
-def _finding(question: dict[str, Any], evidence: dict[str, dict[str, Any]], kind: str) -> dict[str, Any]:
+def _finding(question: Mapping[str, Any], evidence: Mapping[str, Mapping[str, Any]], kind: str) -> dict[str, Any]:
     rows = [r for r in evidence.values() if question["id"] in r["questions"]]
     users = {r["user_id"] or r["account_id"] or r["signal_id"] for r in rows}
     types = Counter(r["signal_type"] for r in rows).most_common(3)
@@ -446,7 +447,7 @@ def research(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]
             # Themes, profile and decision log do not change what the model is shown first, so they
             # are gathered while the model works: started as the first request goes out, their CPU
             # work overlaps the wait for the server instead of delaying the request.
-            own = {sid: dict(row) for sid, row in found["evidence"].items()}
+            own: dict[str, Any] = {sid: dict(row) for sid, row in found["evidence"].items()}
             extra: list[Future[dict[str, Any]]] = []
             on_call = OnModelCall(lambda: extra.append(pool.submit(landscape, task, own, context.cache))) \
                 if task["question"].get("scope") == "landscape" else None

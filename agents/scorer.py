@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -78,7 +78,7 @@ def theme_membership(workspace: str, ids: Sequence[str], cache: RunCache | None)
     return membership, themes
 
 
-def _option_ids(option: dict[str, Any], plan: dict[str, Any], evidence: dict[str, dict[str, Any]],
+def _option_ids(option: Mapping[str, Any], plan: Mapping[str, Any], evidence: Mapping[str, Mapping[str, Any]],
                 relevant: list[str]) -> list[str]:
     """The evidence about one option: found by its own question (or, without one, mentioning it).
 
@@ -139,7 +139,7 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
                            "description": ", ".join(theme.get("keywords", [])[:6]), "signal_ids": ids,
                            "theme": theme})
         return topics, []
-    membership = membership if membership is not None else {sid: (evidence[sid].get("themes") or [None])[0]
+    membership = membership if membership is not None else {sid: next(iter(evidence[sid].get("themes") or []), None)
                                                             for sid in relevant}
     by_id = {t["id"]: t for t in themes or []}
     quotes = {sid: evidence[sid]["quote"] for sid in relevant}
@@ -177,19 +177,19 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
         name = _group_name(groups[i], membership, by_id, quotes, others, focus, unlike=[n for n, _ in kept])
         near.append({"label": name, "size": len(groups[i]), "reason": fit[i]})
     ranked = vectors is not None and closeness is not None
-    if ranked:  # most relevant and most typical of the topic first: a neighbouring intent's stray member goes last
-        kept = [(name, _typical_first(ids, evidence, vectors)) for name, ids in kept]  # type: ignore[arg-type]
+    if ranked and vectors is not None:  # most relevant and most typical first: a neighbouring intent's stray goes last
+        kept = [(name, _typical_first(ids, evidence, vectors)) for name, ids in kept]
     for name, ids in kept:
         source = Counter(membership.get(s) for s in ids).most_common(1)[0][0]
-        theme = by_id.get(source or "") or {}
+        source_theme: Mapping[str, Any] = by_id.get(source or "") or {}
         topics.append({
             "id": f"topic:{slug(name)}", "kind": "theme", "name": name,
             "description": f"{len(ids)} signals found for the goal",
             "signal_ids": ids, "ranked": ranked,
-            "theme": {"id": theme.get("id"), "label": theme.get("label") or name, "size": len(ids),
+            "theme": {"id": source_theme.get("id"), "label": source_theme.get("label") or name, "size": len(ids),
                       "users": len({evidence[s].get("user_id") or evidence[s].get("account_id") for s in ids}
                                    - {None, ""}),
-                      "trend": float(theme.get("trend") or 0.0), "keywords": [], "quotes": []},
+                      "trend": float(source_theme.get("trend") or 0.0), "keywords": [], "quotes": []},
         })
     return one_count(topics), near
 
@@ -219,7 +219,7 @@ def one_count(topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return topics
 
 
-def _typical_first(ids: list[str], evidence: dict[str, dict[str, Any]], vectors: VectorSource) -> list[str]:
+def _typical_first(ids: list[str], evidence: Mapping[str, Mapping[str, Any]], vectors: VectorSource) -> list[str]:
     """``ids`` by relevance + cosine to the topic's centroid, highest first (ties: relevance order)."""
     stored, _ = vectors(ids, [])
     rows = [stored[s] for s in ids if s in stored]
@@ -271,8 +271,8 @@ def focus_subject(focus: str) -> str:
     return " ".join(words[:4]) or focus
 
 
-def context_themes(themes: list[dict[str, Any]], used: set[str | None], limit: int = 5,
-                   written: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+def context_themes(themes: Sequence[Mapping[str, Any]], used: set[str | None], limit: int = 5,
+                   written: Callable[[Mapping[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
     """The workspace's largest themes the goal's topics did not come from ('users also talk about …').
 
     With ``written``, only themes it accepts: made of what people wrote or said, not of usage events or
@@ -289,14 +289,14 @@ def context_themes(themes: list[dict[str, Any]], used: set[str | None], limit: i
     return out
 
 
-def written_check(workspace: str, themes: list[dict[str, Any]]) -> Callable[[dict[str, Any]], bool] | None:
+def written_check(workspace: str, themes: list[dict[str, Any]]) -> Callable[[Mapping[str, Any]], bool] | None:
     """Whether a theme (by id, members from ``themes``) is made of what people wrote; None without a snapshot."""
     if not themes:
         return None
     members = {t["id"]: [m["signal_id"] for m in t.get("members") or []] for t in themes}
     memory = memory_api.workspace(workspace)
 
-    def written(theme: dict[str, Any]) -> bool:
+    def written(theme: Mapping[str, Any]) -> bool:
         ids = members.get(theme["id"])
         if not ids:
             return False
