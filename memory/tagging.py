@@ -28,6 +28,11 @@ LLM_BATCH = 50
 
 _S = SignalType
 
+# What a product offers (an option, a way, a mode ...): wanting one of these is a feature request, while
+# wanting something done to one's own account ("I would like to verify my identity") is a support request.
+_CAPABILITY = (r"(?:option|way|setting|feature|button|mode|toggle|view|shortcut|integration|filter|report|"
+               r"export|import|template|dashboard|notification|reminder|widget|api|plugin|setting)s?")
+
 # Cue phrases per signal type, written from general support and feedback language (not from any
 # evaluation set). Each entry is (regex fragment, weight). Fragments are matched on lower-cased text
 # with straight apostrophes, at word boundaries.
@@ -43,7 +48,18 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
         (r"fail(?:s|ed|ing|ure|ures)?", 1.2),
         (r"(?:freez|hang)(?:es|ing)|frozen|froze|hangs", 1.3),
         (r"(?:can ?not|can't|cant|unable to|not able to|could ?n't|couldn't)(?: seem to| even| ever)? "
-         r"(?!wait|believe|recommend|thank|imagine|live without|stand)[a-z]+", 1.0),
+         r"(?!wait|believe|recommend|thank|imagine|live without|stand|remember|recall|"
+         r"(?:find|figure|work) out (?:how|where|what|which|if|whether|when))[a-z]+", 1.0),
+        # A failure asked about: "why was my withdrawal cancelled?", "why did the bank reject my transfer?"
+        (r"(?:why|how come) (?:was|were|is|are|did|does|do|has|have|would|'s) (?:my|our|the|this|that|it|i|we|"
+         r"they|you)(?: [a-z']+){0,3}? (?:declined|rejected|denied|refused|blocked|cancell?ed|reverted|returned|"
+         r"bounced|failed|stuck|locked|frozen|suspended|reject|decline|refuse|fail|block|cancel|revert|"
+         r"return|bounce|freeze|suspend|not)", 1.4),
+        # A regression: "it was working but now it doesn't", "used to work".
+        (r"used to work|was working (?:but|until|before|fine|yesterday|last)|(?:now|anymore|any more)"
+         r"(?: it| they)? (?:does ?n't|do ?n't|wo ?n't|is ?n't|does not|will not)|"
+         r"(?:does ?n't|do ?n't|wo ?n't|is ?n't) (?:anymore|any more)|(?:in|on) (?:a )?(?:pending|hold)\b|"
+         r"pending (?:status|state)", 1.5),
         (r"(?:was|were|got|get|gets|is|are|been|being|keeps? (?:getting|being)) "
          r"(?:declined|rejected|denied|refused|blocked|stuck|lost|deleted|corrupted|reverted|cancell?ed|"
          r"returned|bounced|locked|frozen)", 1.2),
@@ -71,6 +87,9 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
          1.0),
         (r"(?:wrong|incorrect|duplicate[ds]?|twice)", 0.5),
         (r"reproduc(?:e|ible|es)|steps to reproduce|regression", 1.2),
+        (r"(?:is|are|was|were|seems?|looks?|shows?|showing|came out|went) (?:all )?(?:wrong|incorrect|"
+         r"incomplete|inaccurate|off|missing|broken|corrupt(?:ed)?)|incomplete|(?:does ?n't|did ?n't|do ?n't|"
+         r"does not|did not) (?:match|add up|recogni[sz]e)", 1.2),
         (r"(?:data|edits?|changes?|work|files?) (?:loss|lost|gone)|(?:lost|los(?:e|es|ing)|wip(?:e|es|ed|ing)) "
          r"(?:my|our|all|the|their|data|edits?|changes?|work|files?)", 1.2),
     ),
@@ -85,11 +104,23 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
         (r"(?:need|want|like) a way to|needs? (?:an? )?option to|there should be (?:a|an) (?:way|option|"
          r"setting|button|feature|mode)|(?:it|the app|you|they) should (?:allow|support|let|offer|integrate)",
          1.8),
-        (r"feature request|(?:would|'d) (?:love|like) (?:to see|to have|to be able|an? |if|it if)", 2.0),
+        (r"feature request|(?:would|'d) (?:love|like) (?:to see|to have|to be able|if|it if|"
+         rf"(?:an? |more |the )(?:new |better |simple |quick |easy )?{_CAPABILITY})", 2.0),
+        (rf"(?:i|we) (?:want|need|would like|'d like|wish|would love|'d love|expect) (?:to be able to|"
+         rf"the (?:ability|possibility|option) to|an? (?:new |better |simple |quick |easy )?{_CAPABILITY}|"
+         r"(?:the |this |your )?(?:app|product|tool|system|site|software|platform|service) to|"
+         r"(?:it|you) to (?:add|support|have|show|allow|let|be|offer|include|remember|work with))", 2.0),
+        # A desire, not praise: "I would love one of the new cards" (weak; a question cue outweighs it).
+        (r"(?:would|'d) love", 0.9),
         (r"(?:add|adding|support for|integration with|option for|option to|ability to)", 0.6),
         (r"(?:missing|lacks?|lacking) (?:an? |the )?"
          r"(?:feature|option|ability|way|setting|integration|support)", 1.5),
         (r"(?:is|are) there (?:any )?(?:plans?|roadmap)|on the roadmap|any plans? to", 1.6),
+        # Requirements phrasing: "the system shall ...", "the product must allow ...".
+        (r"shall", 2.5),
+        (r"(?:the |this )?(?:system|product|application|app|software|website|site|tool|platform|"
+         r"service|user|users) (?:must|should|will|needs to) (?:be able to|allow|support|provide|enable|let|"
+         r"display|show|record|store|send|notify|generate|prevent|offer|include|be)", 1.6),
         (r"suggestion|suggest(?:ing)?|request(?:ing)? (?:a|an|that)|dark mode|api access", 1.0),
     ),
     _S.COMPLAINT: (
@@ -115,6 +146,17 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
          r"(?:charged|billed|overcharged)|"
          r"(?:fees?|charges?) (?:on|for) my|(?:wrong|bad|terrible|unfair|poor|incorrect) (?:exchange )?rate|"
          r"rate (?:was|is) (?:off|wrong|incorrect)", 1.4),
+        # A violated expectation asserts the problem: "a fee that is not supposed to be here", "I should not
+        # have been charged", "it was supposed to arrive on Monday".
+        (r"(?:not|n't|never) (?:supposed|meant|expected) to|should ?n't (?:have|be)|should not (?:have|be)|"
+         r"(?:was|were|is|are) (?:supposed|meant) to|should have (?:been|arrived|received|got|come|worked)", 1.4),
+        (r"(?:did ?n't|did not|never|do ?n't|do not) (?:make|authori[sz]e|order|request|recogni[sz]e|"
+         r"agree to|sign up for)|(?:was|were|is) ?n't me|(?:was|were|is) not (?:me|mine)|"
+         r"(?:unknown|unauthori[sz]ed|unrecogni[sz]ed|strange|suspicious|fraudulent) (?:payment|transaction|"
+         r"charge|debit|withdrawal|login|activity)s?|where(?:'s| is| are) (?:my|our)|"
+         r"(?:i'm|i am|we're|we are) (?:still )?missing", 1.2),
+        (r"(?:do ?n't|do not|did ?n't|did not) (?:know|understand|get) (?:what|why) (?:this|that|these|those|"
+         r"i|i'm|i am|i was|my|it|there)", 1.0),
         (r"(?:still )?waiting (?:for|on)|(?:only|never) (?:got|received|gave)|(?:less|not the right|wrong) "
          r"(?:amount|money|cash)|supposed to (?:arrive|come|be)", 1.0),
         (r"why (?:do|does|is|are|did|was|were|the hell|on earth)|how (?:come|is it that)", 0.6),
@@ -142,17 +184,28 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
          r"removed|deactivated)|no longer (?:want|wish) to be a (?:customer|user|member)|"
          r"(?:do ?n't|do not|no longer) (?:want|need) (?:this|my|the|your|our) (?:account|subscription|"
          r"service|product|app)", 2.2),
-        (r"switch(?:ing|ed)? (?:over )?to|"
-         r"mov(?:e|ing) (?:over )?to (?:a |an )?(?:competitor|another|different|[a-z]+(?:'s)? (?:instead|because))|"
-         r"migrat(?:e|ing) (?:away|off|to)", 2.0),
+        # Switching away: an intent (we're / going to / thinking of) and a destination that is no feature
+        # of the product ("switch to a different currency" is a setting, not a competitor).
+        (r"(?:(?:we|i|they)(?:'re|'m|'ll|'ve| are| am| will| have| had| might| may)|(?:going|planning|about|"
+         r"decided|ready|time) to|thinking (?:of|about)|considering|already) "
+         r"(?:(?:switch(?:ing|ed)?|mov(?:e|ing|ed)|migrat(?:e|ing|ed)|go(?:ing)? back) (?:over |back |all )?"
+         r"to(?! (?:a |an |the |my |our |this |that )?(?:different |another |new |other |paid |free |premium |"
+         r"basic |annual |monthly |yearly |dark |light )?(?:currenc(?:y|ies)|plan|card|account|mode|theme|view|"
+         r"version|tab|page|setting|tier|layout|language|country|city|address|phone|device)s?\b)|"
+         r"(?:switch(?:ing|ed)?|mov(?:e|ing|ed)|migrat(?:e|ing|ed)) away)|"
+         r"(?:we|i|they) (?:switched|moved|migrated) (?:over )?to (?:a |an )?(?:competitor|rival|another "
+         r"(?:bank|provider|app|tool|service|vendor|product|platform))", 2.0),
         (r"not renew(?:ing)?|won't (?:be )?renew(?:ing)?|will not (?:be )?renew(?:ing)?|"
-         r"no longer (?:use|need|pay)|stop (?:using|paying)|unsubscrib(?:e|ing)", 2.3),
-        (r"(?:looking|look|evaluating|considering|shopping) (?:at |for |around for )?(?:other |an )?"
-         r"(?:alternatives?|competitors?|other (?:tools|options|providers|vendors|banks))|"
-         r"alternatives?", 1.8),
-        (r"(?:thinking|considering|about|going|plan(?:ning)?) (?:of |about |to )?"
-         r"(?:leav(?:e|ing)|quit(?:ting)?|churn(?:ing)?|drop(?:ping)?|cancel(?:l?ing)?)|"
-         r"(?:we|i)(?:'ll| will| are| am|'re|'m) leav(?:e|ing)", 2.2),
+         r"no longer (?:use|need|pay for) (?:it|this|you|your|the (?:app|product|tool|service|platform))|"
+         r"stop (?:using|paying for) (?:it|this|you|your|the (?:app|product|tool|service|platform))|"
+         r"unsubscrib(?:e|ing)", 2.3),
+        (r"(?:looking|look|evaluating|considering|shopping|trying|try) (?:at |for |around for |out )?"
+         r"(?:other |an |some )?(?:alternatives?|competitors?|other (?:tools|apps|options|providers|vendors|"
+         r"banks|products|services))", 1.8),
+        (r"(?:thinking|considering|about|going|plan(?:ning)?|decided|ready) (?:of |about |to )?"
+         r"(?:leav(?:e|ing)|quit(?:ting)?|churn(?:ing)?)(?! (?:a|an|the|it|my|our|this|some|feedback|"
+         r"comments?|reviews?|notes?|messages?|tips?)\b)|"
+         r"(?:we|i)(?:'ll| will| are| am|'re|'m) leaving(?! (?:a|an|the|it|my|our|this|some|feedback)\b)", 2.2),
         (r"last straw|deal ?breaker|refund (?:and|&) cancel|take (?:my|our) business elsewhere|"
          r"(?:competitor|rival)s? (?:offers?|has|have|does)|better deal elsewhere", 2.2),
     ),
@@ -187,7 +240,14 @@ _NEGATOR = re.compile(
     r"didn't|haven't|hasn't|hadn't|won't|wouldn't|can't|cannot|couldn't|shouldn't|nor|neither|free of|"
     r"instead of|less)\b"
 )
-_CLAUSE_BREAK = re.compile(r"[.;:!?,()\n]|\b(?:but|however|although|though|yet|except)\b")
+# A negation does not cross a clause: punctuation, contrast, or a subordinate clause ("I do not know why |
+# I was charged", "I don't think that | it crashes").
+_CLAUSE_BREAK = re.compile(
+    r"[.;:!?,()\n]|\b(?:but|however|although|though|yet|except|why|because|that|which|when|if|whether|how|"
+    r"what|where|who|since|after|before|until)\b")
+# A counterfactual negation asserts the problem instead of denying it: "should not have been charged",
+# "was not supposed to be declined".
+_COUNTERFACTUAL = re.compile(r"\b(?:should ?n't|should not|ought not|(?:not|n't|never) (?:supposed|meant) to)\b")
 _NEG_WINDOW_WORDS = 3
 
 _POSITIVE = re.compile(
@@ -204,6 +264,15 @@ _NEGATIVE = re.compile(
     r"refund|complain(?:t|ed|ing)?|scam|fraud|unable|annoying|difficult|hard|clunky|laggy|ugly|worried|"
     r"concerned|disappeared)\b"
 )
+
+# A user story ("As a <role>, I want <x>, so that <y>") is a feature request whatever its words say.
+_USER_STORY = re.compile(
+    r"^as (?:an? |the |one of the )?[^,.;:!?]{1,60}?,? (?:i|we) (?:want|would like|'d like|need|wish|can|"
+    r"should|must|expect|am able|would love|'d love)\b")
+_USER_STORY_WEIGHT = 3.0
+#: A denied problem counts towards praise only when the cue is a real defect ("no crashes"), not a weak
+#: word ("not supposed to be charged", "no fee").
+_RELIEF_MIN_WEIGHT = 1.2
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 _SIGNAL_ORDER = (_S.CHURN_RISK, _S.BUG, _S.FEATURE_REQUEST, _S.COMPLAINT, _S.QUESTION, _S.PRAISE,
@@ -223,12 +292,14 @@ def _build_matcher() -> tuple[re.Pattern[str], dict[str, tuple[SignalType, float
         for i, (frag, weight) in enumerate(_CUES[stype]):
             name = f"{stype.value}_{i}"
             groups[name] = (stype, weight)
-            parts.append(f"(?P<{name}>{frag})")
+            # The group marks the cue at its end and is empty: an alternative that opens with a literal is
+            # rejected on its first character, one that opens with a group is not (half the scan time).
+            parts.append(f"(?:{frag})(?P<{name}>)")
     return re.compile(r"(?<![\w'])(?:" + "|".join(parts) + r")(?![\w])"), groups
 
 
 _MATCHER, _GROUPS = _build_matcher()
-_POLARITY = re.compile(rf"(?P<pos>{_POSITIVE.pattern})|(?P<neg>{_NEGATIVE.pattern})")
+_POLARITY = re.compile(rf"(?:{_POSITIVE.pattern})(?P<pos>)|(?:{_NEGATIVE.pattern})(?P<neg>)")
 
 
 class TagScores(BaseModel):
@@ -251,6 +322,8 @@ def _is_negated(text: str, start: int) -> bool:
     breaks = list(_CLAUSE_BREAK.finditer(head))
     if breaks:
         head = head[breaks[-1].end():]
+    if _COUNTERFACTUAL.search(head):
+        return False
     words = head.split()[-_NEG_WINDOW_WORDS:]
     return bool(words) and _NEGATOR.search(" ".join(words)) is not None
 
@@ -265,23 +338,28 @@ def score_text(text: str) -> TagScores:
     norm = _normalise(text)
     result = TagScores()
     request_spans: list[tuple[int, int]] = []
+    story = _USER_STORY.match(norm)
+    if story:
+        result.scores[_S.FEATURE_REQUEST] = _USER_STORY_WEIGHT
+        request_spans.append((0, len(norm)))
     for match in _MATCHER.finditer(norm):
         name = match.lastgroup
         if name is None:
             continue
         stype, weight = _GROUPS[name]
-        if stype is _S.FEATURE_REQUEST and weight >= 1.5:
+        if stype is _S.FEATURE_REQUEST and weight >= 0.9:
             request_spans.append(match.span())
-        bucket = result.negated if _is_negated(norm, match.start()) else result.scores
-        bucket[stype] = bucket.get(stype, 0.0) + weight
-    question = 0.0
-    if "?" in norm:
-        question += 1.0
-    if _QUESTION_START.search(norm):
-        question += 0.6
-    question += 0.8 * len(_QUESTION_CUES.findall(norm))
-    if question:
-        result.scores[_S.QUESTION] = question
+        if not _is_negated(norm, match.start()):
+            result.scores[stype] = result.scores.get(stype, 0.0) + weight
+        elif stype not in (_S.BUG, _S.COMPLAINT) or weight >= _RELIEF_MIN_WEIGHT:
+            result.negated[stype] = result.negated.get(stype, 0.0) + weight
+    if not story:  # "I want to ..." in a story is its want, not a question
+        question = 1.0 if "?" in norm else 0.0
+        if _QUESTION_START.search(norm):
+            question += 0.6
+        question += 0.8 * len(_QUESTION_CUES.findall(norm))
+        if question:
+            result.scores[_S.QUESTION] = question
 
     pos = neg = 0.0
     for match in _POLARITY.finditer(norm):
@@ -313,6 +391,10 @@ def _decide(scores: TagScores, rating: float | None) -> SignalType:
             s.pop(_S.PRAISE, None)
         elif rating >= 4:
             s[_S.PRAISE] = s.get(_S.PRAISE, 0.0) + 0.9
+    if scores.polarity <= 0 and (rating is None or rating < 4):
+        # Praise needs a positive word (or a denied defect): an exclamation or a stray "fine" in a
+        # complaint is no praise.
+        s.pop(_S.PRAISE, None)
     if not s:
         return _S.OTHER
     # A problem, request or churn threat phrased as a question ("why was my payment declined?") is
@@ -334,6 +416,18 @@ _TYPE_PRIOR: dict[SignalType, float] = {
 
 
 def _sentiment(polarity: float, stype: SignalType, rating: float | None) -> float:
+    """Lexical polarity blended with the type's prior; the type sets the direction.
+
+    A problem's positive words ("it was working before") do not make it positive, praise's negative
+    words ("no more crashes") do not make it negative, and a request or question says what is wanted,
+    not how the user feels, so its polarity counts half.
+    """
+    if stype in (_S.BUG, _S.COMPLAINT, _S.CHURN_RISK):
+        polarity = min(polarity, 0.0)
+    elif stype is _S.PRAISE:
+        polarity = max(polarity, 0.0)
+    elif stype in (_S.FEATURE_REQUEST, _S.QUESTION):
+        polarity *= 0.5
     text_s = 0.6 * polarity + 0.4 * _TYPE_PRIOR[stype]
     if rating is not None:
         prior = (min(max(rating, 1.0), 5.0) - 3.0) / 2.0

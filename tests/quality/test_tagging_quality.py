@@ -108,10 +108,10 @@ def test_banking77_signal_type_accuracy(shared_data: Path) -> None:
         f"macro-F1={report['macro_f1']:.3f} | coarse accuracy={report['coarse_accuracy']:.3f} "
         f"coarse macro-F1={report['coarse_macro_f1']:.3f}\npredicted={report['predicted']}"
     )
-    # Measured 0.675 / 0.709 (coarse 0.701 / 0.786); floors leave a margin for rule edits.
-    assert report["accuracy"] >= 0.62
-    assert report["macro_f1"] >= 0.65
-    assert report["coarse_macro_f1"] >= 0.72
+    # Measured 0.687 / 0.731 (coarse 0.721 / 0.815); floors leave a margin for rule edits.
+    assert report["accuracy"] >= 0.64
+    assert report["macro_f1"] >= 0.68
+    assert report["coarse_macro_f1"] >= 0.76
 
 
 #: Hand-labelled texts (type and stance read by a person), referenced by file and row: the texts stay in
@@ -179,9 +179,11 @@ def test_hand_labelled_type_and_stance(shared_data: Path) -> None:
         print(f"\n{name} (n={g['n']}): type={g['type']:.3f} coarse={g['coarse_type']:.3f} "
               f"stance={g['stance']:.3f}\n  type confusions {g['type_confusions']}"
               f"\n  stance confusions {g['stance_confusions']}")
-    # Floors below the measured figures (docs/tagging.md).
-    assert groups["all"]["type"] >= 0.38
-    assert groups["all"]["stance"] >= 0.72
+    # Measured 0.973 type / 1.000 coarse / 1.000 stance (before the stance and precedence rules:
+    # 0.418 / 0.436 / 0.773); floors leave a margin for rule edits.
+    acc = {name: (float(str(g["type"])), float(str(g["stance"]))) for name, g in groups.items()}
+    assert acc["all"][0] >= 0.90 and acc["all"][1] >= 0.90
+    assert acc["user-stories"][0] >= 0.95
 
 
 THRESHOLDS = (0.6, 0.8, 1.0, 1.2, 1.5)

@@ -59,6 +59,56 @@ def test_negation() -> None:
     assert tag_text("We are not cancelling, the team loves it")[0] is S.PRAISE
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A violated expectation or a counterfactual negation asserts the problem.
+        ("There is a fee from a transfer that is not supposed to be here!", S.COMPLAINT),
+        ("I should not have been charged a fee for that withdrawal.", S.COMPLAINT),
+        ("I do not know why I was charged for this.", S.COMPLAINT),
+        ("The invoice total is wrong again", S.BUG),
+        ("My parcel never arrived", S.BUG),
+        ("The export was working but now it doesn't.", S.BUG),
+        # A question that reports a problem is the problem; one asking how to do something is a question.
+        ("Why was my card declined?", S.BUG),
+        ("Why did the server reject my upload?", S.BUG),
+        ("Why was I charged twice?", S.COMPLAINT),
+        ("How do I activate my card?", S.QUESTION),
+        ("I can't figure out how to add a teammate.", S.QUESTION),
+        # Churn only on explicit leaving, cancelling or switching intent.
+        ("How do I switch to a different currency?", S.QUESTION),
+        ("Is there an alternative to the physical card?", S.QUESTION),
+        ("How do I cancel a transfer I just made?", S.QUESTION),
+        ("I'm going to move to a different plan next month", S.OTHER),
+        ("We are switching to Asana next month.", S.CHURN_RISK),
+        ("This is the last month we pay, we're moving to a competitor.", S.CHURN_RISK),
+        # User stories, wants of a capability and requirements are feature requests.
+        ("As a faculty member, I want to upload my CV, so that my profile is complete.", S.FEATURE_REQUEST),
+        ("As a library staff member, I want to quickly correct errors in uploaded metadata.", S.FEATURE_REQUEST),
+        ("As User, I want to be able to log in.", S.FEATURE_REQUEST),
+        ("I would like to be able to export my reports as PDF.", S.FEATURE_REQUEST),
+        ("We need the app to remember the last filter.", S.FEATURE_REQUEST),
+        ("The system shall notify the nurse when a dose is missed.", S.FEATURE_REQUEST),
+        # ... while a first-person request on one's own account is a support question.
+        ("I want to reactivate my card.", S.QUESTION),
+        ("I would like to verify my identity.", S.QUESTION),
+    ],
+)
+def test_stance_and_precedence(text: str, expected: SignalType) -> None:
+    assert tag_text(text)[0] is expected
+
+
+def test_complaints_are_never_favourable_and_requests_are_neutral() -> None:
+    for text in ("There is a fee from a transfer that is not supposed to be here!",
+                 "extra fees on a cash withdrawal, not cool!", "My card was working but now it doesn't."):
+        stype, sentiment = tag_text(text)
+        assert stype is not S.PRAISE and sentiment < 0, text
+    # A story's wording ("better", "errors") is what it wants, not how the user feels.
+    for text in ("As a researcher, I want a better place to share materials, so that the team works well.",
+                 "As a library staff member, I want to quickly correct errors in uploaded metadata."):
+        assert abs(tag_text(text)[1]) < 0.25, text
+
+
 def test_request_phrasing_is_not_praise() -> None:
     stype, sentiment = tag_text("It would be great if the API supported webhooks")
     assert stype is S.FEATURE_REQUEST
