@@ -14,7 +14,7 @@ import numpy as np
 from kernel.errors import InputError
 from kernel.schemas import Member, Quote, Signal, Theme, ThemeReport
 from memory.themes.graph import _unit_rows, cluster_vectors
-from memory.themes.labels import _class_keywords, phrase_labels
+from memory.themes.labels import _class_keywords, phrase_labels, same_topic_pairs
 
 #: Quotes longer than this are cut down to their best sentence.
 MAX_QUOTE_CHARS = 240
@@ -181,7 +181,8 @@ def bias_note(signals: Sequence[Signal], themes: Sequence[Theme]) -> str:
 
     Reports the share of each source kind, the share of signals from the most vocal 10 % of
     accounts, and warns when one source (>= 60 %) or a few accounts (>= 50 %) dominate, or
-    when a sizeable theme rests on a single account.
+    when a sizeable theme rests on a single account. Lists themes labelled by the same phrase
+    (:func:`same_topic_pairs`): their members say nothing the other's don't.
     """
     if not signals:
         return "No signals in scope; no themes can be drawn."
@@ -211,6 +212,10 @@ def bias_note(signals: Sequence[Signal], themes: Sequence[Theme]) -> str:
             parts.append(f"{total - with_account} signals have no account.")
     else:
         parts.append("No signal is attributed to an account.")
+    twins = same_topic_pairs([t.label for t in themes])
+    if twins:
+        parts.append("Themes whose members say nothing the other's don't (one topic split in two?): "
+                     + "; ".join(f"{a} / {b}" for a, b in twins[:5]) + ".")
     single = [t.label for t in themes if t.size >= 5 and t.accounts == 1]
     if single:
         warnings.append("themes resting on a single account: " + "; ".join(single[:5]))

@@ -428,3 +428,55 @@ def test_approximate_nearest_searches_exactly_when_the_probed_lists_are_too_thin
     assert near.shape == (20, 50) and near.min() >= 0
     assert all(len(set(row)) == 50 for row in near)
     assert np.mean([len(set(a) & set(b)) / 50 for a, b in zip(near, exact, strict=True)]) > 0.95
+
+
+def test_labels_skip_template_roles_and_lone_non_nouns() -> None:
+    from memory.themes.labels import _class_keywords, phrase_labels, template_words
+
+    stories = [
+        ["As a Developer, I want to publish apps in the store, so that users find them.",
+         "As a Developer, I want to publish apps with one click.",
+         "As a Developer, I want a sandbox to test apps before I publish apps.",
+         "As a Developer, I want logs of my apps."],
+        ["As a Caregiver, I want to see vital signs of my patient.",
+         "As a Caregiver, I want alerts when vital signs change.",
+         "As a Caregiver, I want a weekly report of vital signs.",
+         "As a Caregiver, I want to receive alerts on my phone."],
+        ["As a Caregiver, I want to schedule visits in a calendar.",
+         "As a Caregiver, I want to share the visit calendar with family.",
+         "As a Caregiver, I want reminders before visits.",
+         "As a Caregiver, I want to cancel visits in the calendar."],
+    ]
+    # the persona filling "As a ___" is boilerplate however few stories a role has
+    assert template_words([t for g in stories for t in g]) >= {"developer", "caregiver"}
+    assert phrase_labels(stories, _class_keywords(stories)) == ["publish apps", "vital signs", "calendar"]
+    tickets = [
+        ["how long does a transfer take", "my transfer is taking so long", "why is the transfer taking long",
+         "long wait for my transfer"],
+        ["send money to a friend", "how do I send money", "can I transfer money abroad", "send money now"],
+        ["change my PIN", "how do I change my PIN", "PIN change at an ATM", "I forgot my PIN"],
+    ]
+    # "long" is what the first theme's members share, but alone it names no topic
+    assert phrase_labels(tickets, _class_keywords(tickets))[0] == "transfer"
+
+
+def test_near_duplicate_labels_are_told_apart_or_reported() -> None:
+    from memory.themes.labels import _class_keywords, label_key, labels_overlap, phrase_labels, same_topic_pairs
+
+    assert label_key("Top-ups (card)") == label_key("top-up") == (frozenset({"top-up"}), "topup")
+    assert labels_overlap("ATM", "ATMs") and labels_overlap("refund", "refund (item)")
+    assert labels_overlap("meta data", "metadata") and labels_overlap("transfer", "transfer money")
+    assert not labels_overlap("transfer money", "transfer")  # the longer label says more
+    assert not labels_overlap("exchange rate", "currency exchange")
+    rates = [
+        ["The exchange rate was wrong.", "Wrong exchange rate on my purchase", "An incorrect exchange rate was applied",
+         "the exchange rate applied is wrong"],
+        ["How are exchange rates calculated?", "Where do your exchange rates come from",
+         "what exchange rates do you use", "Are exchange rates calculated daily?"],
+    ]
+    labels = phrase_labels(rates, _class_keywords(rates))
+    assert labels == ["exchange rate", "exchange rates calculated"] and not same_topic_pairs(labels)
+    twins = [["refund please", "I want a refund", "refund my item", "where is my refund"],
+             ["refund status", "my refund is late", "refund for the item", "is my refund coming"]]
+    labels = phrase_labels(twins, _class_keywords(twins))
+    assert labels[0] == "refund" and same_topic_pairs(labels) == [("refund", labels[1])]  # one topic: reported
