@@ -47,22 +47,26 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
         (r"broken|breaks|broke", 1.3),
         (r"fail(?:s|ed|ing|ure|ures)?", 1.2),
         (r"(?:freez|hang)(?:es|ing)|frozen|froze|hangs", 1.3),
-        (r"(?:can ?not|can't|cant|unable to|not able to|could ?n't|couldn't)(?: seem to| even| ever)? "
+        (r"(?:can ?not|can't|cant|unable to|(?:not|n't|never) (?:been )?able to|could ?n't|couldn't|could not)"
+         r"(?: seem to| even| ever)? "
          r"(?!wait|believe|recommend|thank|imagine|live without|stand|remember|recall|"
          r"(?:find|figure|work) out (?:how|where|what|which|if|whether|when))[a-z]+", 1.0),
         # A failure asked about: "why was my withdrawal cancelled?", "why did the bank reject my transfer?"
         (r"(?:why|how come) (?:was|were|is|are|did|does|do|has|have|would|'s) (?:my|our|the|this|that|it|i|we|"
          r"they|you)(?: [a-z']+){0,3}? (?:declined|rejected|denied|refused|blocked|cancell?ed|reverted|returned|"
-         r"bounced|failed|stuck|locked|frozen|suspended|reject|decline|refuse|fail|block|cancel|revert|"
-         r"return|bounce|freeze|suspend|not)", 1.4),
+         r"reversed|bounced|failed|stuck|locked|frozen|suspended|reject|decline|refuse|fail|block|cancel|revert|"
+         r"return|reverse|bounce|freeze|suspend|not)|(?:why|how come) (?:has|have|is|are|did|does|do|was|were|"
+         r"wo|ca)(?:n't| not)", 1.4),
+        (r"(?:do ?n't|does ?n't|did ?n't|can ?not|can't|cannot|could ?n't) see (?:it|them|the|my|any|anything|"
+         r"a|an)|not (?:there|here|showing|in my account) yet|not (?:be |been )?working", 1.2),
         # A regression: "it was working but now it doesn't", "used to work".
         (r"used to work|was working (?:but|until|before|fine|yesterday|last)|(?:now|anymore|any more)"
          r"(?: it| they)? (?:does ?n't|do ?n't|wo ?n't|is ?n't|does not|will not)|"
          r"(?:does ?n't|do ?n't|wo ?n't|is ?n't) (?:anymore|any more)|(?:in|on) (?:a )?(?:pending|hold)\b|"
          r"pending (?:status|state)", 1.5),
         (r"(?:was|were|got|get|gets|is|are|been|being|keeps? (?:getting|being)) "
-         r"(?:declined|rejected|denied|refused|blocked|stuck|lost|deleted|corrupted|reverted|cancell?ed|"
-         r"returned|bounced|locked|frozen)", 1.2),
+         r"(?:declined|rejected|denied|refused|blocked|stuck|lost|deleted|corrupted|reverted|reversed|"
+         r"cancell?ed|terminated|returned|sent back|bounced|locked|frozen)", 1.2),
         (r"(?:is|are|still|been|stays?|showing as|shows as|remains?) (?:still )?(?:pending|stuck|missing|"
          r"not (?:there|completed|processed|credited|updated|approved|received))", 1.2),
         (r"(?:has ?n't|has not|have ?n't|have not|did ?n't|did not|was ?n't|was not|is ?n't|is not|never|"
@@ -86,6 +90,7 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
          r"(?:with|when|while|in)|(?:having|have|had|got|experiencing) (?:an? )?(?:problem|issue|trouble)s?",
          1.0),
         (r"(?:wrong|incorrect|duplicate[ds]?|twice)", 0.5),
+        (r"(?:is ?n't|is not|was ?n't|was not|are ?n't|are not|not) (?:correct|right|accurate)", 1.2),
         (r"reproduc(?:e|ible|es)|steps to reproduce|regression", 1.2),
         (r"(?:is|are|was|were|seems?|looks?|shows?|showing|came out|went) (?:all )?(?:wrong|incorrect|"
          r"incomplete|inaccurate|off|missing|broken|corrupt(?:ed)?)|incomplete|(?:does ?n't|did ?n't|do ?n't|"
@@ -138,6 +143,11 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
         (r"(?:no|never got a|still no|haven't (?:had|got|received) a) (?:response|reply|answer|help)|"
          r"nobody (?:answers|replies|responds|helps)|still waiting|waiting for (?:days|weeks|hours)|"
          r"poor (?:support|service)|bad (?:support|service|experience)", 1.4),
+        (r"(?:was|were|got|been|being) (?:charged|billed|overcharged)(?: extra| more| again| twice)?|"
+         r"(?:showing|shows|appears|appeared|listed|taken|debited|deducted|charged|paid) (?:up )?twice|"
+         r"less than (?:i|what|expected|requested|asked)|mistake|messed up|mixed up|"
+         r"(?:did ?n't|did not|never) (?:get|receive|got) (?:all|the full|the right|the correct|the whole|enough)|"
+         r"(?:have|has|'ve|i've) been waiting", 1.2),
         (r"waste of (?:time|money)|charged (?:twice|me twice|again|several times|multiple times)|"
          r"double charged|scam|fraud", 1.3),
         (r"(?:extra|hidden|unexpected|additional|random|strange|weird|odd|unknown|unexplained|unfair|high|"

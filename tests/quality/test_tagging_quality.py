@@ -108,16 +108,20 @@ def test_banking77_signal_type_accuracy(shared_data: Path) -> None:
         f"macro-F1={report['macro_f1']:.3f} | coarse accuracy={report['coarse_accuracy']:.3f} "
         f"coarse macro-F1={report['coarse_macro_f1']:.3f}\npredicted={report['predicted']}"
     )
-    # Measured 0.687 / 0.731 (coarse 0.721 / 0.815); floors leave a margin for rule edits.
-    assert report["accuracy"] >= 0.64
-    assert report["macro_f1"] >= 0.68
-    assert report["coarse_macro_f1"] >= 0.76
+    # Measured 0.709 / 0.752 (coarse 0.748 / 0.833); floors leave a margin for rule edits.
+    assert report["accuracy"] >= 0.66
+    assert report["macro_f1"] >= 0.70
+    assert report["coarse_macro_f1"] >= 0.78
 
 
 #: Hand-labelled texts (type and stance read by a person), referenced by file and row: the texts stay in
 #: ../shared/data. 60 BANKING77 queries (random.Random(2026).sample of train.csv rows), 40 user stories
 #: from 3 backlogs (g11-nsf, g19-alfred, g27-culrepo) and 10 PROMISE NFR requirements.
 HAND_LABELS = Path(__file__).resolve().parents[1] / "fixtures" / "tagging" / "hand_labels.jsonl"
+#: Labelled the same way after the rules were written, and never used to tune them: 40 BANKING77 queries
+#: (random.Random(7)) and 21 user stories from 3 other backlogs (g05-openspending, g14-datahub,
+#: g23-archivesspace).
+HAND_LABELS_HELD_OUT = HAND_LABELS.with_name("hand_labels_heldout.jsonl")
 _PROBLEM_TYPES = {"bug", "complaint", "churn_risk"}
 
 
@@ -144,9 +148,9 @@ def _hand_text(data: Path, ref: dict[str, object]) -> str:
     return raw.strip().strip("'")
 
 
-def evaluate_hand_labels(data: Path) -> dict[str, dict[str, object]]:
+def evaluate_hand_labels(data: Path, labels: Path = HAND_LABELS) -> dict[str, dict[str, object]]:
     """Type, coarse type (bug/complaint = problem) and stance accuracy per source group."""
-    refs = [json.loads(line) for line in HAND_LABELS.read_text(encoding="utf-8").splitlines() if line]
+    refs = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line]
     texts = [_hand_text(data, r) for r in refs]
     tags = tag_texts(texts)
     groups: dict[str, dict[str, object]] = {}
@@ -159,6 +163,8 @@ def evaluate_hand_labels(data: Path) -> dict[str, dict[str, object]]:
         gold_s = [str(refs[i]["stance"]) for i in idx]
         pred_s = [stance_of(*tags[i]) for i in idx]
         n = len(idx)
+        if not n:
+            continue
         groups[name] = {
             "n": n,
             "type": sum(g == p for g, p in zip(gold_t, pred_t, strict=True)) / n,
@@ -173,16 +179,19 @@ def evaluate_hand_labels(data: Path) -> dict[str, dict[str, object]]:
 
 
 @pytest.mark.quality
-def test_hand_labelled_type_and_stance(shared_data: Path) -> None:
-    groups = evaluate_hand_labels(shared_data)
+@pytest.mark.parametrize("labels", [HAND_LABELS, HAND_LABELS_HELD_OUT], ids=["tuned", "held-out"])
+def test_hand_labelled_type_and_stance(shared_data: Path, labels: Path) -> None:
+    groups = evaluate_hand_labels(shared_data, labels)
+    print(f"\n{labels.name}:")
     for name, g in groups.items():
         print(f"\n{name} (n={g['n']}): type={g['type']:.3f} coarse={g['coarse_type']:.3f} "
               f"stance={g['stance']:.3f}\n  type confusions {g['type_confusions']}"
               f"\n  stance confusions {g['stance_confusions']}")
-    # Measured 0.973 type / 1.000 coarse / 1.000 stance (before the stance and precedence rules:
-    # 0.418 / 0.436 / 0.773); floors leave a margin for rule edits.
+    # Measured type / stance: tuned 0.973 / 1.000 (before the stance and precedence rules 0.418 / 0.773),
+    # held-out 0.770 / 0.852 (before 0.393 / 0.754); floors leave a margin for rule edits.
     acc = {name: (float(str(g["type"])), float(str(g["stance"]))) for name, g in groups.items()}
-    assert acc["all"][0] >= 0.90 and acc["all"][1] >= 0.90
+    floor = 0.90 if labels == HAND_LABELS else 0.70
+    assert acc["all"][0] >= floor and acc["all"][1] >= floor + 0.05
     assert acc["user-stories"][0] >= 0.95
 
 
