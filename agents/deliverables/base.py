@@ -9,9 +9,9 @@ kind name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -136,6 +136,14 @@ class Materials:
                 out.append({"signal_id": sid, "quote": row["quote"], "source": row["source"],
                             "user_id": row.get("user_id")})
         return out
+
+P = TypeVar("P", bound=BaseModel)
+
+
+def parts(model: type[P], items: Iterable[Mapping[str, Any]]) -> list[P]:
+    """``items`` validated as parts of a document (its stories, themes, options, evidence …)."""
+    return [model.model_validate(item) for item in items]
+
 
 DraftFn = Callable[[Materials], dict[str, Any]]
 CompleteFn = Callable[[BaseModel, Materials], dict[str, Any]]

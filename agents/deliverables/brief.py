@@ -13,7 +13,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.deliverables.base import Decision, Deliverable, Materials, fix_note, register, revision_text, with_note
+from agents.deliverables.base import (
+    Decision,
+    Deliverable,
+    Materials,
+    fix_note,
+    parts,
+    register,
+    revision_text,
+    with_note,
+)
 from agents.deliverables.common import (
     CitedQuote,
     best_option,
@@ -24,7 +33,7 @@ from agents.deliverables.common import (
     topic_for,
 )
 from agents.state import ReviewNote, Topic
-from kernel.artifacts import Brief
+from kernel.artifacts import Brief, BriefTheme, EvidenceRef
 from tools import scoring, trends
 from tools.render import Layout, bullets, cite, humanise, is_empty, mapping, one_line, render_value, section
 from tools.wording import PM, known_reporters, lower_first
@@ -85,12 +94,11 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     else:
         tldr = m.nothing_found()
     tldr = f"{tldr.strip()} {m.also()}"
-    doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,
-                tldr=tldr.strip(), proposal=proposal, risks=risks or ["No major risk signalled in the evidence."],
-                asks=asks).model_dump(mode="json")
-    doc["themes"] = themes
-    doc["evidence"] = m.evidence_for([sid for t in themes for sid in t["citations"]])
-    return doc
+    return Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,
+                 tldr=tldr.strip(), themes=parts(BriefTheme, themes), proposal=proposal,
+                 risks=risks or ["No major risk signalled in the evidence."], asks=asks,
+                 evidence=parts(EvidenceRef, m.evidence_for([sid for t in themes for sid in t["citations"]])),
+                 ).model_dump(mode="json")
 
 
 # --------------------------------------------------------------------------- review fixes and PM revisions
@@ -178,13 +186,12 @@ def complete_brief(draft: BaseModel, m: Materials) -> dict[str, Any]:
     if not found:  # nothing was found for the goal: say so, show no theme
         themes = []
     tldr = draft.tldr if found else f"{m.nothing_found()} {m.also()}".strip()
-    doc = Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,
-                tldr=tldr, proposal=draft.proposal, risks=draft.risks, asks=draft.asks).model_dump(mode="json")
-    doc["themes"] = themes
     quoted = [{"signal_id": q["signal_id"], "quote": q["quote"], "source": "", "user_id": None}
               for t in themes for q in t["quotes"]]
-    doc["evidence"] = quoted + m.evidence_for([s for t in themes for s in t["citations"]])
-    return doc
+    return Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience, tldr=tldr,
+                 themes=parts(BriefTheme, themes), proposal=draft.proposal, risks=draft.risks, asks=draft.asks,
+                 evidence=parts(EvidenceRef, quoted + m.evidence_for([s for t in themes for s in t["citations"]])),
+                 ).model_dump(mode="json")
 
 
 # --------------------------------------------------------------------------- Markdown and decision log

@@ -13,10 +13,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.deliverables.base import Decision, Deliverable, Materials, fix_note, register, revision_text, with_note
+from agents.deliverables.base import (
+    Decision,
+    Deliverable,
+    Materials,
+    fix_note,
+    parts,
+    register,
+    revision_text,
+    with_note,
+)
 from agents.deliverables.common import CLOSE_CALL, topic_for
 from agents.state import ReviewNote, Topic, as_topic
-from kernel.artifacts import Criterion, DecisionMemo
+from kernel.artifacts import Criterion, DecisionMemo, EvidenceRef, OptionScore
 from tools import scoring
 from tools.render import Layout, bullets, cite, humanise, is_empty, mapping, one_line, render_value, section
 from tools.topic_scores import score_topic
@@ -93,12 +102,12 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
     defaults = [t["name"] for t in option_topics if t["signal_ids"] and t["rice"]["effort_source"] == "default"]
     if defaults:
         unknowns.append(f"{PM}: effort of {', '.join(defaults)} (default {scoring.DEFAULT_EFFORT} person-month used).")
-    doc = DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,
-                       context=context, criteria=[Criterion(name=k, weight=v) for k, v in m.criteria.items()],
-                       recommendation=recommendation, risks=risks, unknowns=unknowns).model_dump(mode="json")
-    doc["options"] = options
-    doc["evidence"] = m.evidence_for([sid for o in options for sid in o["citations"]])
-    return doc
+    return DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,
+                        context=context, criteria=[Criterion(name=k, weight=v) for k, v in m.criteria.items()],
+                        options=parts(OptionScore, options), recommendation=recommendation, risks=risks,
+                        unknowns=unknowns,
+                        evidence=parts(EvidenceRef, m.evidence_for([sid for o in options for sid in o["citations"]])),
+                        ).model_dump(mode="json")
 
 
 def _driver(best: dict[str, Any], other: dict[str, Any], criteria: dict[str, float]) -> str:
@@ -183,13 +192,12 @@ def complete_decision_memo(draft: BaseModel, m: Materials) -> dict[str, Any]:
                 if m.strategy else None
             scored = _option(as_topic({**pseudo, **score_topic(pseudo, m.evidence, strategy, m.criteria, None)}), m)
         options.append({**scored, "name": o.name, "description": o.description, "citations": list(o.citations)})
-    doc = DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,
-                       context=draft.context, criteria=[Criterion(name=k, weight=v) for k, v in m.criteria.items()],
-                       recommendation=draft.recommendation, risks=draft.risks,
-                       unknowns=draft.unknowns).model_dump(mode="json")
-    doc["options"] = sorted(options, key=lambda o: -o["total"])
-    doc["evidence"] = m.evidence_for([sid for o in options for sid in o["citations"]])
-    return doc
+    return DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,
+                        context=draft.context, criteria=[Criterion(name=k, weight=v) for k, v in m.criteria.items()],
+                        options=parts(OptionScore, sorted(options, key=lambda o: -o["total"])),
+                        recommendation=draft.recommendation, risks=draft.risks, unknowns=draft.unknowns,
+                        evidence=parts(EvidenceRef, m.evidence_for([sid for o in options for sid in o["citations"]])),
+                        ).model_dump(mode="json")
 
 
 # --------------------------------------------------------------------------- Markdown and decision log

@@ -14,10 +14,19 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.deliverables.base import Decision, Deliverable, Materials, fix_note, register, revision_text, with_note
+from agents.deliverables.base import (
+    Decision,
+    Deliverable,
+    Materials,
+    fix_note,
+    parts,
+    register,
+    revision_text,
+    with_note,
+)
 from agents.deliverables.common import rice_of, section_heading, topic_for
 from agents.state import ReviewNote, Topic
-from kernel.artifacts import Requirements
+from kernel.artifacts import EvidenceRef, Requirements, Story
 from kernel.schemas import EvidenceRow
 from tools import scoring, story_quality, trends
 from tools.render import (
@@ -182,7 +191,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
         open_questions.insert(0, f"{PM}: gather evidence about {topic} (interviews, tickets, a survey) "
                                  f"before writing stories.")
     problem = f"{problem} {m.also()}".strip()
-    doc = Requirements(
+    return Requirements(
         title=f"Requirements: {m.focus}"[:120],
         mode=m.mode,
         problem=problem,
@@ -190,12 +199,11 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
                for s in stories[:3]],
         non_goals=[f"{t['name']} (weaker evidence: RICE {t['rice']['score']})" for t in left_out[:3]]
         or ([f"{PM}: anything outside the stories below"] if stories else []),
+        stories=parts(Story, stories),
         open_questions=open_questions,
         success_metrics=[_metric(s, topics, m) for s in stories],
+        evidence=parts(EvidenceRef, m.evidence_for([sid for s in stories for sid in s["citations"]])),
     ).model_dump(mode="json")
-    doc["stories"] = stories
-    doc["evidence"] = m.evidence_for([sid for s in stories for sid in s["citations"]])
-    return doc
 
 
 def _metric(story: dict[str, Any], topics: list[Topic], m: Materials) -> str:
@@ -357,13 +365,12 @@ def complete_requirements(draft: BaseModel, m: Materials) -> dict[str, Any]:
     if not relevant:  # nothing was found for the goal: no story, whatever the model wrote
         stories = []
     problem = draft.problem if stories else m.nothing_found()
-    doc = Requirements(title=f"Requirements: {m.focus}"[:120], mode=m.mode, problem=problem,
-                       goals=draft.goals if stories else [], non_goals=draft.non_goals,
-                       open_questions=draft.open_questions,
-                       success_metrics=draft.success_metrics).model_dump(mode="json")
-    doc["stories"] = stories
-    doc["evidence"] = m.evidence_for([sid for s in stories for sid in s["citations"]])
-    return doc
+    return Requirements(title=f"Requirements: {m.focus}"[:120], mode=m.mode, problem=problem,
+                        goals=draft.goals if stories else [], non_goals=draft.non_goals,
+                        stories=parts(Story, stories), open_questions=draft.open_questions,
+                        success_metrics=draft.success_metrics,
+                        evidence=parts(EvidenceRef, m.evidence_for([sid for s in stories for sid in s["citations"]])),
+                        ).model_dump(mode="json")
 
 
 # --------------------------------------------------------------------------- Markdown and decision log

@@ -36,10 +36,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agents.deliverables.base import Deliverable, Materials, register
+from agents.deliverables.base import Deliverable, Materials, parts, register
 from agents.deliverables.labels import phrase_label
 from agents.runs import latest_artifact
-from kernel.artifacts import Roadmap
+from kernel.artifacts import EvidenceRef, Roadmap, RoadmapItem, RoadmapMove
 from kernel.errors import PmpilotError
 from kernel.schemas import EvidenceRow, as_evidence_row
 from kernel.timeutil import parse_when
@@ -399,13 +399,11 @@ def build_roadmap(m: Materials, *, previous: dict[str, Any] | None = None, simil
     moved = _moves(buckets, prev_items, why) if previous else []
     cited = [sid for bucket in buckets.values() for item in bucket for sid in item["citations"]]
     title = f"Roadmap: {m.focus}" if m.focus else "Roadmap"
-    doc = Roadmap(title=title, mode=m.mode).model_dump(mode="json")
-    doc.update(buckets)
-    doc["moved"] = moved
-    doc["previous_run"] = previous["run_id"] if previous else None
-    doc["strategy_gaps"] = gaps
-    doc["evidence"] = m.evidence_for(cited)
-    return doc
+    return Roadmap(title=title, mode=m.mode, now=parts(RoadmapItem, buckets["now"]),
+                   next=parts(RoadmapItem, buckets["next"]), later=parts(RoadmapItem, buckets["later"]),
+                   done=parts(RoadmapItem, buckets["done"]), moved=parts(RoadmapMove, moved),
+                   previous_run=previous["run_id"] if previous else None, strategy_gaps=gaps,
+                   evidence=parts(EvidenceRef, m.evidence_for(cited))).model_dump(mode="json", by_alias=True)
 
 
 def _cites(topic: dict[str, Any], m: Materials) -> list[str]:

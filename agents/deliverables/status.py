@@ -26,10 +26,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.deliverables.base import Deliverable, Materials, register
+from agents.deliverables.base import Deliverable, Materials, parts, register
 from agents.deliverables.labels import phrase_label
 from agents.runs import latest_artifact
-from kernel.artifacts import StatusUpdate
+from kernel.artifacts import CapacityShare, EvidenceRef, StatusChange, StatusUpdate
 from kernel.errors import InputError, PmpilotError
 from kernel.schemas import EvidenceRow, SignalKind, as_evidence_row
 from kernel.timeutil import parse_when
@@ -330,11 +330,13 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
         risks.append(f"No commits between {start:%Y-%m-%d} and {now:%Y-%m-%d}: nothing shipped in the period.")
     if audience == "sales":
         nexts.append("Tell customers only what shipped above; dates for planned work are [PM to decide].")
-    doc = StatusUpdate(title=f"Status update ({audience}): {start:%Y-%m-%d} to {now:%Y-%m-%d}",
-                       mode=m.mode, period=f"{start:%Y-%m-%d} to {now:%Y-%m-%d}").model_dump(mode="json")
-    doc.update(changes=changes, capacity=capacity, risks=risks, next=nexts)
-    doc["evidence"] = m.evidence_for([sid for c in changes for sid in c.get("citations") or []])
-    return doc
+    return StatusUpdate(title=f"Status update ({audience}): {start:%Y-%m-%d} to {now:%Y-%m-%d}",
+                        mode=m.mode, period=f"{start:%Y-%m-%d} to {now:%Y-%m-%d}",
+                        changes=parts(StatusChange, changes), capacity=parts(CapacityShare, capacity), risks=risks,
+                        next=nexts,
+                        evidence=parts(EvidenceRef, m.evidence_for([sid for c in changes
+                                                                    for sid in c.get("citations") or []])),
+                        ).model_dump(mode="json")
 
 
 def draft_status(m: Materials) -> dict[str, Any]:
