@@ -36,6 +36,22 @@ _REQUESTING = re.compile(
     r"before we can|can you add|is there a way|would like)\b", re.IGNORECASE)
 
 
+#: Praise negated ("not very happy", "never great"): a critical cue, not a favourable one.
+_NEGATED = re.compile(r"\b(not|never|no longer|hardly)\s+(\w+\s+)?$", re.IGNORECASE)
+
+
+def _cues(text: str) -> tuple[int, int]:
+    """Critical and favourable cue counts of ``text``; negated praise counts as critical."""
+    critical = len(_CRITICAL.findall(text))
+    favourable = 0
+    for match in _FAVOURABLE.finditer(text):
+        if _NEGATED.search(text[max(0, match.start() - 24):match.start()]):
+            critical += 1
+        else:
+            favourable += 1
+    return critical, favourable
+
+
 def stance_of(signal: Signal) -> Stance:
     """The stance a signal's text takes: cue words first, the stored type and sentiment as tie-breakers.
 
@@ -46,13 +62,12 @@ def stance_of(signal: Signal) -> Stance:
     if turns:
         # "Great editor, but sync is hit or miss": the clause after the last turn decides when it has a cue.
         tail = signal.text[turns[-1].start():]
-        critical, favourable = len(_CRITICAL.findall(tail)), len(_FAVOURABLE.findall(tail))
+        critical, favourable = _cues(tail)
         if critical > favourable:
             return "critical"
         if favourable > critical:
             return "favourable"
-    critical = len(_CRITICAL.findall(signal.text))
-    favourable = len(_FAVOURABLE.findall(signal.text))
+    critical, favourable = _cues(signal.text)
     if critical > favourable:
         return "critical"
     if favourable > critical:

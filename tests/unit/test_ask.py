@@ -297,3 +297,14 @@ def test_llm_answer_text_keeps_only_verbatim_quotes() -> None:
     texts = ["My top-up failed twice", "Top up still pending"]
     text, removed = grounded_text('Users say “top-up failed twice” and "my money vanished".', texts)
     assert removed == 1 and "“top-up failed twice”" in text and "vanished" not in text
+
+
+def test_negated_praise_and_problem_words_are_critical() -> None:
+    from agents.ask import Evidence, stance_of
+
+    base = _evidence(1, users=False)[0]
+    assert isinstance(base, Evidence)
+    for text in ("I was unable to pay by my new card, it was declined repeatedly. I am not very happy.",
+                 "My top-up failed and is stuck."):
+        assert stance_of(base.signal.model_copy(update={"text": text})) == "critical"
+    assert stance_of(base.signal.model_copy(update={"text": "Really happy with dark mode."})) == "favourable"
