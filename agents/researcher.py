@@ -51,9 +51,9 @@ from tools.trends import MIN_WRITTEN_SHARE, counted
 logger = logging.getLogger(__name__)
 
 #: Candidates scored for relevance per question.
-CANDIDATES = 60
+CANDIDATES = 100
 #: Relevant signals kept per question (best first).
-SEARCH_LIMIT = 30
+SEARCH_LIMIT = 60
 #: Relevant evidence rows a theme must group to be a goal topic (when the goal is not a landscape).
 MIN_THEME_EVIDENCE = 2
 MAX_THEMES = 5

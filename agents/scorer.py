@@ -29,7 +29,16 @@ from tools.relevance import FITTED
 from tools.research import theme_summaries
 from tools.scoring import Strategy
 from tools.topic_scores import alignment_text, score_topic
-from tools.topics import STOPWORDS, cluster, goal_fit, mentions, name_topic, option_words, same_capability
+from tools.topics import (
+    STOPWORDS,
+    cluster,
+    goal_fit,
+    goal_names,
+    mentions,
+    name_topic,
+    option_words,
+    same_capability,
+)
 
 #: (signal ids, query texts) → (stored vectors by id, one unit vector per query).
 VectorSource = Callable[[Sequence[str], Sequence[str]], tuple[dict[str, np.ndarray], np.ndarray]]
@@ -272,13 +281,19 @@ def focus_subject(focus: str) -> str:
 
 
 def context_themes(themes: Sequence[Mapping[str, Any]], used: set[str | None], limit: int = 5,
-                   written: Callable[[Mapping[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+                   written: Callable[[Mapping[str, Any]], bool] | None = None, goal: str = "",
+                   names: Sequence[str] = ()) -> list[dict[str, Any]]:
     """The workspace's largest themes the goal's topics did not come from ('users also talk about …').
 
     With ``written``, only themes it accepts: made of what people wrote or said, not of usage events or
-    interviewers' questions (:func:`tools.trends.written_theme`).
+    interviewers' questions (:func:`tools.trends.written_theme`). A theme the goal names — its label's content
+    words all among the ``goal``'s, or the capability of one of the goal's topics (``names``) — is never
+    context 'not part of this goal' ('exchange rate' for 'make exchange rates and fees transparent').
     """
-    rest = [t for t in themes if t["id"] not in used]
+    def named(label: str) -> bool:
+        return goal_names(label, goal) or any(same_capability(label, n) for n in names)
+
+    rest = [t for t in themes if t["id"] not in used and not named(str(t.get("label") or ""))]
     rest.sort(key=lambda t: (-int(t.get("size") or 0), t["id"]))
     out: list[dict[str, Any]] = []
     for theme in rest:
@@ -404,7 +419,9 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     topics = [{**topic, **score_topic(topic, evidence, strategy, weights, similarity)} for topic in candidates]
     used = {(t.get("theme") or {}).get("id") for t in topics}
     context = context_themes(list((state.get("context_themes") or {}).values()) or themes, used,
-                             written=written_check(state["workspace"], themes))
+                             written=written_check(state["workspace"], themes),
+                             goal=(state.get("plan") or {}).get("focus") or state["goal"],
+                             names=[t["name"] for t in topics if t["signal_ids"]])
     searched = [q["query"] for q in (state.get("plan") or {}).get("questions") or []]
     warnings = search_warnings(state, len(goal_evidence_ids(state)))
     if near and not any(t["signal_ids"] for t in topics if t["kind"] == "theme"):

@@ -164,8 +164,8 @@ def measure_runs(label: dict[str, str], offline: bool, goals: int | None = None)
         hits = sum(1 for sid in used if label.get(sid) in intents)
         total = sum(1 for v in label.values() if v in intents)
         found, wanted = found + hits, wanted + total
-        per_goal.append({"goal": goal[:60], "cited": len(ids), "on_topic": good, "counted_on_topic": hits,
-                         "intent_signals": total})
+        per_goal.append({"goal": goal[:60], "cited": len(ids), "on_topic": good, "counted": len(used),
+                         "counted_on_topic": hits, "intent_signals": total})
     record = run_goal(BENCH_OFF_GOAL, WORKSPACE, deliverables=["requirements"], offline=offline)
     off_ids = _cited_ids(record)
     stories = sum(len(_artifact(a).get("stories") or []) for a in record.get("artifacts") or [])

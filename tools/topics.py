@@ -349,6 +349,15 @@ def uses_goal_words(text: str, words: set[str]) -> bool:
     return any(_stems_match(a, b) for a in own for b in words)
 
 
+def goal_names(label: str, goal: str) -> bool:
+    """Whether the goal names ``label``: every content word of it is one of the goal's (stemmed).
+
+    'exchange rate' for 'Make exchange rates and fees transparent', 'top up' for 'Reduce failed top-ups'.
+    """
+    own, words = topic_words(label), topic_words(goal)
+    return bool(own and words) and all(any(_stems_match(a, b) for b in words) for a in own)
+
+
 def is_problem_goal(goal: str) -> bool:
     """Whether the goal asks to stop or fix something ('stop ATMs from keeping cards', 'fix sync bugs')."""
     return bool(PROBLEM_GOAL.search(goal))

@@ -216,3 +216,13 @@ def test_an_option_and_its_goal_topic_count_alike() -> None:
     out = one_count(topics)
     assert out[0]["signal_ids"] == out[1]["signal_ids"] == ["a", "b", "c", "d"] and out[1]["theme"]["size"] == 4
     assert out[2]["signal_ids"] == ["e", "f"]
+
+
+def test_a_theme_the_goal_names_is_never_context_outside_it() -> None:
+    from agents.scorer import context_themes
+
+    themes = [{"id": "t1", "label": "exchange rate", "size": 75}, {"id": "t2", "label": "ATM", "size": 70},
+              {"id": "t3", "label": "card delivery", "size": 40}]
+    goal = "Make exchange rates and fees transparent to customers"
+    assert [t["label"] for t in context_themes(themes, set(), goal=goal)] == ["ATM", "card delivery"]
+    assert [t["label"] for t in context_themes(themes, set(), goal=goal, names=["delivery of my card"])] == ["ATM"]
