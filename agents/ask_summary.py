@@ -46,6 +46,8 @@ working happen happens happened know knows knew seem seems seemed take takes too
 come comes came say says said tell told think thought find found look looks looked want wanted need needed
 let lets show shows showed do does did done make makes made see saw seen
 """.split())
+#: Share of the signals above which a phrase is their scope rather than a point.
+SCOPE_SHARE = 0.8
 #: Most points an answer lists.
 MAX_POINTS = 4
 #: Fewest signals that must share a phrase for it to be a point (a single signal is an anecdote).
@@ -77,7 +79,8 @@ def _find(quote: str, words: Sequence[str]) -> str | None:
     return match.group(0) if match else None
 
 
-_NEGATION = re.compile(r"^(not|no|never|cannot|can['’]?t|\w+n['’]?t)$", re.IGNORECASE)
+_NEGATION = re.compile(r"^(not|no|never|cannot|\w+n['’]t|(can|won|don|didn|doesn|isn|wasn|aren|couldn|shouldn|"
+                       r"wouldn|hasn|haven)t)$", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _PARTICLES = frozenset("through back out off in up down over".split())
 _CLAUSE = re.compile(r"[.!?;:,()\[\]\"“”\n]+")
@@ -107,7 +110,9 @@ def _negations(quote: str, asked: set[str]) -> set[tuple[tuple[str, ...], tuple[
 
 
 def _parts(words: Iterable[str]) -> set[str]:
-    return {p for w in words for p in re.split(r"[-'’]", w) if p}
+    """Lower-case parts of words split at hyphens, apostrophes and inner capitals ('OlderPerson')."""
+    spaced = (re.sub(r"(?<=[a-z])(?=[A-Z])", " ", w) for w in words)
+    return {p.lower() for w in spaced for p in re.split(r"[-'’\s]", w) if p}
 
 
 def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Background | None = None,
@@ -133,10 +138,10 @@ def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Bac
         grams = [(_key(g), g) for g in _ngrams(quote, asked, names)]
         grams += sorted(_negations(quote, asked)) if claims else []
         for key, gram in grams:
-            if not key or _parts(key) <= asked or set(tokenize(" ".join(gram))) <= asked:
+            if not key or _parts(gram) <= asked or set(tokenize(" ".join(gram))) <= asked:
                 continue
-            if len(gram) == 1 and gram[0].lower() in LIGHT_VERBS:
-                continue
+            if len(gram) == 1 and gram[0].lower() in LIGHT_VERBS or re.search(r"['’]s$", gram[-1]):
+                continue  # a light verb alone, or a phrase cut after a possessive ("the user's")
             forms[key][gram] += 1
             if key not in seen:
                 seen.add(key)
@@ -153,7 +158,9 @@ def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Bac
         weight = max(math.log(max(lift, 1.0)), 1.0) if key[0] == "not" else math.log(max(lift, 1.0))
         return count * weight * (1 + 0.5 * (len(key) - 1))
 
-    ranked = sorted((k for k in users if len(users[k]) >= MIN_SHARE and keyness(k) > 0),
+    # A phrase nearly every signal uses ("OlderPerson" in a backlog's role) is their scope, not a point.
+    ranked = sorted((k for k in users if len(users[k]) >= MIN_SHARE and keyness(k) > 0
+                     and (not claims or total < 10 or len(users[k]) <= SCOPE_SHARE * total)),
                     key=lambda k: (-keyness(k), -len(k), k))
     by_id = dict(quotes)
     citable = {sid for sid, _ in quotes[:cited]} if cited is not None else set(by_id)

@@ -308,3 +308,16 @@ def test_negated_praise_and_problem_words_are_critical() -> None:
                  "My top-up failed and is stuck."):
         assert stance_of(base.signal.model_copy(update={"text": text})) == "critical"
     assert stance_of(base.signal.model_copy(update={"text": "Really happy with dark mode."})) == "favourable"
+
+
+def test_key_points_skip_the_backlog_role_and_template() -> None:
+    from agents.ask_summary import key_points
+
+    wants = ["keep control on the activities", "use video calls in case of emergency", "share my activities",
+             "contact help in case of an emergency", "use only well-visible buttons", "receive reminders",
+             "use speech interaction", "track my daily activities", "call my caregiver in an emergency",
+             "play games"]
+    quotes = [(str(i), f"As an OlderPerson, I want to {w}.") for i, w in enumerate(wants)]
+    phrases = {p.phrase for p in key_points(quotes, "What do older people want?", cited=len(quotes))}
+    assert "OlderPerson" not in phrases and not any(p.lower().startswith("want") for p in phrases)
+    assert {"activities", "emergency"} <= phrases
