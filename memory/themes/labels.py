@@ -290,8 +290,7 @@ def _contrast(
 def _disambiguate(label: str, cand: _Candidates | None, keywords: Sequence[str], taken: set[str]) -> str:
     """A label for a group whose phrase another group holds: a longer phrase, else the phrase and a word.
 
-    The word is the group's most distinctive one; a modifier (no noun: "long", "reverted") goes before
-    the phrase ("long transfer"), a noun in brackets ("sync (conflicted)").
+    The word is the group's most distinctive one not already in the phrase ("sync (conflicted)").
     """
     words: list[str] = []
     if cand is not None:
@@ -301,9 +300,7 @@ def _disambiguate(label: str, cand: _Candidates | None, keywords: Sequence[str],
         words += [cand.phrases[j] for j in cand.ranked() if " " not in cand.phrases[j]]
     words += [w for k in keywords for w in k.split()]
     inside = label_key(label)[0]
-    modifiers = cand.modifiers if cand is not None else frozenset()
-    options = [f"{w} {label}" if w in modifiers and " " not in w else f"{label} ({w})"
-               for w in dict.fromkeys(words) if _stem(w) not in inside and _can_bound(w)]
+    options = [f"{label} ({w})" for w in dict.fromkeys(words) if _stem(w) not in inside and _can_bound(w)]
     for option in options:
         if option not in taken:
             return option
@@ -323,7 +320,6 @@ class _Candidates:
         self.scores = (hits / size) * precision
         self.ok = level > 0 if (level > 0).any() else np.ones(len(phrases), dtype=bool)
         self.size = size
-        self.modifiers: frozenset[str] = frozenset()  # single words that are no noun and no template word
         self.index = {p: j for j, p in enumerate(phrases)}
 
     def ranked(self) -> list[int]:
@@ -470,10 +466,7 @@ def _phrase_candidates(groups: Sequence[Sequence[str]]) -> tuple[list[_Candidate
         phrases = [str(vocab[c]) for c in cols]
         precision = hits / total[cols]
         level = np.array([_names_topic(p, q, template, nouns) for p, q in zip(phrases, precision, strict=True)])
-        cand = _Candidates(phrases, cols, hits, precision, sizes[row], level)
-        cand.modifiers = frozenset(p for p in phrases if " " not in p and p not in template
-                                   and _can_bound(p) and nouns.get(p, 0.0) < NOUN_SHARE)
-        out.append(cand)
+        out.append(_Candidates(phrases, cols, hits, precision, sizes[row], level))
     return out, _Counts(present.tocsr(), assign.tocsr(), vocab)
 
 

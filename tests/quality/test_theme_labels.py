@@ -4,7 +4,9 @@
   is *on topic* when it shares a content word (or stem) with the gold intent name of most of its
   members ("card arrived" ~ card_arrival); it is *verbatim* when it occurs as a contiguous phrase
   (case-insensitive, after tokenisation) in >= 20 % of the members. Reported for the phrase labels
-  and for the previous keyword-bag labels (the baseline), with labelling time for 10k texts.
+  and for the previous keyword-bag labels (the baseline), with labelling time for 10k texts; pairs of
+  labels with the same words (up to plural, hyphen, inflection, spacing or a bracketed tail) are counted.
+* User-story backlogs (three real ones): no label is only the persona of "As a ___" (template words).
 * Demo workspace: the packaged demo corpus is ingested into a temporary home and its labels are
   printed next to the keyword-bag labels they replace.
 """
@@ -21,9 +23,17 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from memory.themes.labels import _class_keywords, _clauses, _keyword_label, phrase_labels
+from memory.themes.labels import (
+    _class_keywords,
+    _clauses,
+    _keyword_label,
+    label_key,
+    phrase_labels,
+    same_topic_pairs,
+    template_words,
+)
 
-from .test_themes_banking77 import banking77_clusters, load_banking77
+from .test_themes_banking77 import banking77_clusters, embed, load_banking77
 
 pytestmark = pytest.mark.quality
 
@@ -98,7 +108,9 @@ def test_banking77_labels(shared_data: Path) -> None:
     after = phrase_labels(groups, keywords)
     seconds = time.perf_counter() - start
     old, new = label_figures(before, groups, intents), label_figures(after, groups, intents)
+    twins = same_topic_pairs(after)
     print(f"\nBANKING77 labels, {len(groups)} themes over {sum(map(len, groups))} texts, labelling {seconds:.2f} s")
+    print(f"  same-words label pairs {len(twins)}: {twins}")
     for name in old:
         print(f"  {name:18s} keyword labels {old[name]:.3f}   phrase labels {new[name]:.3f}")
     for label, intent, group in zip(after, intents, groups, strict=True):
@@ -107,6 +119,27 @@ def test_banking77_labels(shared_data: Path) -> None:
     assert new["verbatim_20"] >= 0.75 > 0.2 > old["verbatim_20"]
     assert new["on_topic"] >= 0.7
     assert new["words"] <= 2.5  # (labelling time is reported above; speed is judged by `make bench`)
+    # themes with nothing to tell them apart show one phrase (reported), never plural or hyphen variants
+    assert all(phrase_part(a) == phrase_part(b) for a, b in twins)
+
+
+@pytest.mark.parametrize("backlog", ["g19-alfred", "g27-culrepo", "g05-openspending"])
+def test_user_story_labels_are_not_personas(shared_data: Path, backlog: str) -> None:
+    from memory.themes import cluster_vectors
+
+    path = shared_data / "user-stories" / f"{backlog}.txt"
+    texts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    clusters = cluster_vectors(embed(texts), texts)
+    groups = [[texts[i] for i in np.flatnonzero(clusters == c)] for c in range(int(clusters.max()) + 1)]
+    groups = [g for g in groups if len(g) >= 2]
+    labels = phrase_labels(groups, _class_keywords(groups))
+    template = template_words(texts)
+    print(f"\n{backlog}: {len(groups)} themes, template words {sorted(template)}")
+    for label, group in zip(labels, groups, strict=True):
+        print(f"  {len(group):4d}  {label}")
+    personas = [label for label in labels if label_key(label)[0] <= template]
+    assert len(labels) == len(set(labels))
+    assert len(personas) <= 1, personas  # a theme whose every shared phrase is boilerplate keeps one
 
 
 def test_demo_labels(home: Path) -> None:
