@@ -409,7 +409,11 @@ def test_scheduled_jobs_fire_on_an_injected_clock(queue_home: Path, tmp_path: Pa
 
     snapshot = api.themes("acme")  # the refreshed snapshot, served from the cache
     assert refreshed.result == {"workspace": "acme", "themes": len(snapshot.themes),
-                                "labels": [t.label for t in snapshot.themes[:20]]}
+                                "labels": [t.label for t in snapshot.themes[:20]],
+                                "sentence_vectors": refreshed.result["sentence_vectors"]}
+    # The job also kept the long signals' sentence vectors: a second fill finds nothing left to embed.
+    assert refreshed.result["sentence_vectors"] > 0
+    assert api.fill_sentence_vectors("acme") == 0
     assert len(jobs.list_jobs("acme")) == 3
 
 
