@@ -40,7 +40,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -233,6 +233,8 @@ def score(query: str, query_vector: np.ndarray, items: Sequence[tuple[str, str, 
 # ------------------------------------------------------------------------------------------- store
 
 _BACKGROUNDS: dict[tuple[str, str, int], Background] = {}
+_K = TypeVar("_K", bound=tuple[Any, ...])
+_V = TypeVar("_V")
 _LOCK = threading.Lock()
 
 
@@ -248,7 +250,7 @@ def background(workspace: str) -> Background:
     return _remember(_BACKGROUNDS, key, Background.of(texts, vectors))
 
 
-def _remember(cache: dict[Any, Any], key: tuple[Any, ...], value: Any) -> Any:
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> _V:
     """Store ``value`` as the workspace's (``key[0]``) only entry in ``cache``, bounded at 64 workspaces."""
     with _LOCK:
         for stale in [k for k in cache if k[0] == key[0]]:
