@@ -255,10 +255,10 @@ def _nearest_phrases(question: str, workspace: str, pool: list[Scored], limit: i
     return [p.phrase for p in key_points(quotes, question, background(workspace), limit=limit, claims=False)]
 
 
-def _weights(evidence: list[Evidence]) -> Counter[Camp]:
-    weights: Counter[Camp] = Counter()
+def _weights(evidence: list[Evidence]) -> dict[Camp, float]:
+    weights: dict[Camp, float] = {}
     for e in evidence:
-        weights[CAMP[e.stance]] += e.score
+        weights[CAMP[e.stance]] = weights.get(CAMP[e.stance], 0.0) + e.score
     return weights
 
 
@@ -268,7 +268,7 @@ def dominant_camp(evidence: list[Evidence]) -> Camp | None:
     if not weights:
         return None
     order: list[Camp] = ["concerned", "favourable", "neutral"]
-    return max(order, key=lambda c: (weights[c], -order.index(c)))
+    return max(order, key=lambda c: (weights.get(c, 0.0), -order.index(c)))
 
 
 def volume_of(evidence: list[Evidence]) -> float:
@@ -292,7 +292,7 @@ def confidence_of(evidence: list[Evidence], camp: Camp | None) -> float:
     volume = volume_of(evidence)
     weights = _weights(evidence)
     on_topic = sum(e.score for e in evidence) / len(evidence)
-    return round(volume * weights[camp] / sum(weights.values()) * on_topic, 2)
+    return round(volume * weights.get(camp, 0.0) / sum(weights.values()) * on_topic, 2)
 
 
 def strength(confidence: float) -> str:

@@ -132,7 +132,7 @@ def _upkeep(item: _Item) -> tuple[float, str]:
     """
     kind = (item.type or "").lower()
     first = re.split(r"[/\s]", (item.scope or "").lower(), maxsplit=1)[0]
-    factor, why = 1.0, []
+    factor, why = 1.0, list[str]()
     if STYLE_WORK.search(item.subject):
         factor, why = factor * STYLE_FACTOR, [*why, "style fix"]
     elif kind in CHORE_TYPES or first in CHORE_TYPES:
@@ -267,11 +267,11 @@ class _Scorer:
             for path, lines in item.files:
                 parts = []
                 for key, weight in self.keys(path):
-                    bucket = sums.get(key)
-                    support = (bucket[""] - (confidence if key in mine else 0.0)) if bucket else 0.0
-                    if support <= 1e-9:  # no other item touched it
+                    found = sums.get(key)
+                    support = (found[""] - (confidence if key in mine else 0.0)) if found else 0.0
+                    if found is None or support <= 1e-9:  # no other item touched it
                         continue
-                    share = {g: (bucket[g] - confidence * dist[g]) / support for g in names}  # type: ignore[index]
+                    share = {g: (found[g] - confidence * dist[g]) / support for g in names}
                     parts.append((weight, support / (support + PROPAGATION_SUPPORT), share))
                 if not parts:
                     continue

@@ -40,7 +40,8 @@ def _stop_words() -> frozenset[str]:
     """English stop words (scikit-learn's list, imported on first use) plus the words above."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return ENGLISH_STOP_WORDS | _EXTRA_STOP
+    english: frozenset[str] = ENGLISH_STOP_WORDS
+    return english | _EXTRA_STOP
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")

@@ -386,10 +386,10 @@ def align(
         if not goals:
             unaligned.append(commit)
             continue
-        for goal in goals:
-            count[goal] += 1 / len(goals)
-            lines[goal] += commit.lines / len(goals)
-            shas[goal].append(commit.sha)
+        for name in goals:
+            count[name] += 1 / len(goals)
+            lines[name] += commit.lines / len(goals)
+            shas[name].append(commit.sha)
     unaligned_lines = float(sum(c.lines for c in unaligned))
     by_commits = exact_shares([*(count[n] for n in names), float(len(unaligned))])
     by_lines = exact_shares([*(lines[n] for n in names), unaligned_lines])
@@ -405,9 +405,9 @@ def align(
         for issue, (goals, *_) in zip(issue_items, issue_assigned, strict=True):
             if not goals:
                 unaligned_issues += 1
-            for goal in goals:
-                issue_count[goal] += 1 / len(goals)
-                issue_ids[goal].append(issue.id)
+            for name in goals:
+                issue_count[name] += 1 / len(goals)
+                issue_ids[name].append(issue.id)
     by_issues = exact_shares([*(issue_count[n] for n in names), float(unaligned_issues)])
 
     goal_rows = []
