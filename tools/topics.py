@@ -15,22 +15,16 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from kernel.text import STOPWORDS as _KERNEL_STOPWORDS
 from tools.story_quality import ACTION_VERBS
 
-#: Words a topic name never starts or ends with.
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before being below
-between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
-even ever every few for from further get gets getting got had hadn't has hasn't have haven't having he her here
-hers herself him himself his how i i'd i'll i'm i've if in into is isn't it it's its itself just let's like me
-more most much my myself need needs no nor not now of off on once only or other ought our ours ourselves out
-over own please really same see she should shouldn't so some still such than thank thanks that that's the their
-theirs them themselves then there there's these they they're this those through to too under until up us very
-was wasn't way we we're we've were weren't what what's when where which while who whom why will with won't
-would wouldn't yes yet you you're your yours yourself yourselves one two also maybe since already always
-want wants wanted would make makes made use used using able help hi hello sure thing things lot lots
-today yesterday tomorrow morning evening tonight week weeks month months day days year years time times ago
-new old someone something anything everything anyone everyone
+#: Words a topic name never starts or ends with: kernel's stopwords plus the fillers, greetings, time words and
+#: generic verbs customer text is full of, which name no capability ("need", "thanks", "today", "use").
+STOPWORDS = _KERNEL_STOPWORDS | frozenset("""
+able ago already always anyone anything day days even evening ever every everyone everything gets getting hello
+help hi like lot lots made make makes maybe month months morning much need needs new now old one please see since
+someone something still sure thank thanks thing things time times today tomorrow tonight two us use used using
+want wanted wants way week weeks year years yes yesterday yet
 """.split())
 #: Praise and filler words: a capability is never named after them.
 PRAISE = frozenset("""
