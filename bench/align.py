@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from datetime import datetime
 from pathlib import Path
 
 from bench.common import Results
+from kernel.timeutil import parse_iso
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "align"
@@ -35,7 +35,7 @@ def measure(repo: Path = ROOT, labels_file: Path = FIXTURES / "pmpilot_labels.js
     labels: dict[str, list[str]] = {sha: row["goals"] for sha, row in fixture["labels"].items()}
     date = subprocess.run(["git", "log", "-1", "--format=%cI", fixture["until_sha"]], cwd=repo, capture_output=True,
                           text=True, check=True).stdout.strip()
-    report = align(repo, labels_file.parent / fixture["strategy"], until=datetime.fromisoformat(date))
+    report = align(repo, labels_file.parent / fixture["strategy"], until=parse_iso(date))
     mapped = {m.sha: m.goals for m in report.mapping if m.sha in labels}
     if len(mapped) != len(labels):
         raise RuntimeError(f"{len(labels) - len(mapped)} labelled commits are not in {repo}'s history")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING
 
 from kernel.errors import InputError
 from kernel.schemas import ID_NAMESPACE
+from kernel.timeutil import aware
 from memory.store.base import Condition, Filter, Match, Range, Record
 
 if TYPE_CHECKING:
@@ -52,9 +53,7 @@ def claim_id(workspace: str, subject_type: str, subject: str, claim_type: str, t
 
 
 def _epoch(value: datetime) -> float:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
+    return aware(value).timestamp()
 
 
 def _plain(value: str | Enum) -> str:

@@ -42,7 +42,7 @@ from agents.runs import latest_artifact
 from kernel.artifacts import EvidenceRef, Roadmap, RoadmapItem, RoadmapMove
 from kernel.errors import PmpilotError
 from kernel.schemas import EvidenceRow, as_evidence_row
-from kernel.timeutil import parse_when
+from kernel.timeutil import parse_iso, parse_when
 from memory.ingest.gitlog import Commit, read_commits
 from tools import trends
 from tools.citations import find_span
@@ -84,11 +84,6 @@ _NAME = re.compile(r"[^\w]+")
 _DONE_MARKER = re.compile(r"^\s*roadmap\s*[:-]\s*done\b", re.IGNORECASE | re.MULTILINE)
 _CLOSES = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s+#\d+", re.IGNORECASE)
 _DONE_STATUS = frozenset({"done", "shipped", "complete", "completed", "closed"})
-
-
-def _when(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _key(name: str) -> str:
@@ -275,7 +270,7 @@ def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any)
                 any(len(sids & c) >= SAME_ITEM * len(sids) for c in covered):
             continue
         rows = [m.evidence[sid] for sid in scored["signal_ids"] if sid in m.evidence]
-        dates = [_when(r["created_at"]) for r in rows
+        dates = [parse_iso(r["created_at"]) for r in rows
                  if r.get("created_at") and trends.counted(r.get("kind"))]
         last = end or max(dates, default=None)
         topics.append({**scored, "signal_count": len(scored["signal_ids"]),
@@ -349,7 +344,7 @@ def build_roadmap(m: Materials, *, previous: dict[str, Any] | None = None, simil
     prev_items = _previous_items(previous["doc"]) if previous else []
     done_goals = _done_goals(m)
     # the data's end: the newest signal the run holds (quiet periods and trends are measured up to it)
-    end = max((_when(r["created_at"]) for r in m.evidence.values() if r.get("created_at")), default=None)
+    end = max((parse_iso(r["created_at"]) for r in m.evidence.values() if r.get("created_at")), default=None)
 
     items: list[tuple[dict[str, Any], dict[str, Any], str | None]] = []
     for topic in topics:
@@ -433,7 +428,7 @@ def _shipped(matched: list[Commit], topic: dict[str, Any], goal: str | None, don
     closing = [c for c in matched if _CLOSES.search(c.message)]
     if not closing or end is None:
         return None
-    dates = [_when(m.evidence[sid]["created_at"]) for sid in topic["signal_ids"]
+    dates = [parse_iso(m.evidence[sid]["created_at"]) for sid in topic["signal_ids"]
              if sid in m.evidence and m.evidence[sid].get("created_at")]
     newest = max(dates, default=None)
     quiet = [c for c in closing if (newest is None or newest <= c.committed)

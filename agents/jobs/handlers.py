@@ -20,6 +20,7 @@ from agents.jobs.records import JobRecord
 from agents.jobs.registry import JobFailed, Outcome, cancel_event, emit, register
 from kernel.errors import InputError
 from kernel.kinds import DELIVERABLE_KINDS
+from kernel.timeutil import parse_iso
 
 RUN_OPTIONS = frozenset({"deliverables", "strategy", "audience", "repo", "since", "until", "offline", "review",
                          "out"})
@@ -171,7 +172,7 @@ def retention_job(record: JobRecord, queue: JobQueue) -> Outcome:
     from memory import api
 
     as_of = record.params.get("as_of")
-    now = datetime.fromisoformat(as_of) if as_of else None
+    now = parse_iso(as_of) if as_of else None
     expired = api.apply_retention(record.workspace, now=now)
     return Outcome(result={"workspace": record.workspace, "expired": expired, "as_of": as_of})
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from kernel.errors import InputError
 from kernel.schemas import SignalKind
+from kernel.timeutil import parse_iso
 
 from .rows import RawRow, chunk_text
 
@@ -240,7 +241,7 @@ def _parse(output: str) -> Iterator[Commit]:
         parent_list = tuple(p for p in parents.split() if p)
         yield Commit(
             sha=sha, parents=parent_list, author=author, email=email,
-            date=datetime.fromisoformat(authored), committed=datetime.fromisoformat(committed),
+            date=parse_iso(authored), committed=parse_iso(committed),
             message=message, files=tuple(files), pr=pr_number(message), type=kind, scope=scope,
             breaking=breaking, merge=len(parent_list) > 1,
         )

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from kernel.schemas import Member, Signal, Theme, ThemeReport
+from kernel.timeutil import aware
 from memory.themes.graph import _unit_rows
-from memory.themes.report import _aware, _sentiment_bucket, trend
+from memory.themes.report import _sentiment_bucket, trend
 
 #: Cosine between a new signal and its nearest theme centroid needed to join that theme at ingest;
 #: below it the signal stays unassigned until the next full recompute.
@@ -141,7 +142,7 @@ def add_to_snapshot(memory: Any, report: ThemeReport, signals: Sequence[Signal])
             members = [m for m in theme.members if m.signal_id not in changed]
             members += [Member(signal_id=s.id, external_id=s.external_id) for s in joining.get(theme.id, [])]
             updated[theme.id] = (members, memory.get_signals([m.signal_id for m in members]))
-    dates = [_aware(s.created_at) for s in wanted] + [_aware(s.created_at) for _, r in updated.values() for s in r]
+    dates = [aware(s.created_at) for s in wanted] + [aware(s.created_at) for _, r in updated.values() for s in r]
     now = max(dates)
     themes: list[Theme] = []
     for theme in report.themes:

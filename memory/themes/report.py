@@ -7,12 +7,13 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
 from kernel.errors import InputError
 from kernel.schemas import Member, Quote, Signal, Theme, ThemeReport
+from kernel.timeutil import aware
 from memory.themes.graph import _unit_rows, cluster_vectors
 from memory.themes.labels import _class_keywords, phrase_labels, same_topic_pairs
 
@@ -71,7 +72,7 @@ def discover_themes(
     groups = [[signals[i].text for i in members] for members in kept]
     keywords = _class_keywords(groups)
     labels = phrase_labels(groups, keywords)
-    reference = _aware(now) if now is not None else max(_aware(s.created_at) for s in signals)
+    reference = aware(now) if now is not None else max(aware(s.created_at) for s in signals)
     themes = [
         _describe(signals, matrix, members, words, label, reference, window_days, max_quotes, with_members)
         for members, words, label in zip(kept, keywords, labels, strict=True)
@@ -111,16 +112,12 @@ def _describe(
     )
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def trend(created: Sequence[datetime], now: datetime, window_days: int = 30) -> float:
     """Relative change: (n in the last window - n in the window before) / max(n before, 1)."""
-    now = _aware(now)
+    now = aware(now)
     window = timedelta(days=window_days)
-    last = sum(1 for c in created if now - window < _aware(c) <= now)
-    previous = sum(1 for c in created if now - 2 * window < _aware(c) <= now - window)
+    last = sum(1 for c in created if now - window < aware(c) <= now)
+    previous = sum(1 for c in created if now - 2 * window < aware(c) <= now - window)
     return round((last - previous) / max(previous, 1), 4)
 
 
@@ -241,12 +238,12 @@ def build_report(
     matrix = np.asarray(vectors)
     if matrix.ndim != 2 or matrix.shape[0] != len(signals):
         raise InputError(f"build_report: {matrix.shape[0] if matrix.ndim else 0} vectors for {len(signals)} signals")
-    cutoff = _aware(since) if since is not None else None
+    cutoff = aware(since) if since is not None else None
     keep = [
         i
         for i, s in enumerate(signals)
         if s.workspace == workspace
-        and (cutoff is None or _aware(s.created_at) >= cutoff)
+        and (cutoff is None or aware(s.created_at) >= cutoff)
         and (segment is None or s.segment == segment)
     ]
     chosen = [signals[i] for i in keep]
