@@ -24,6 +24,7 @@ from agents.deliverables import DELIVERABLES
 from agents.state import PMState
 from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
+from kernel.text import split_sentences
 from tools.topics import STOPWORDS, stem, topic_words
 
 logger = logging.getLogger(__name__)
@@ -137,10 +138,6 @@ def topic_parts(focus: str) -> list[str]:
     """The topics a goal lists ("sync reliability and dark mode" → two), when it lists 2-3 short ones."""
     return conjuncts(focus)
 
-
-def split_sentences(goal: str) -> list[str]:
-    """Sentences (and questions) of the goal."""
-    return [s.strip() for s in re.split(r"(?<=[.?!])\s+|\n+", goal) if s.strip()]
 
 
 def research_focus(goal: str) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 from dateutil import parser as date_parser
 
 from kernel.schemas import SignalKind
+from kernel.text import sentence_spans
 
 CHUNK_CHARS = 1200
 MAX_FIELD_BYTES = 1 << 20
@@ -161,28 +162,19 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st ave rd blvd ln jr sr vs etc inc ltd co corp no approx dept fig e.g i.e cf est "
-    "jan feb mar apr jun jul aug sep sept oct nov dec p.m a.m u.s mt ft".split()
-)
-_SENTENCE_END_RE = re.compile(r"(?:[.!?…]+[\"')\]]*\s+|\n+)")
-
-
 def split_sentences(text: str) -> list[str]:
-    """Sentences (and lines), keeping abbreviations such as "St." or "e.g." inside their sentence."""
+    """Consecutive pieces of ``text``, cut where :func:`kernel.text.sentence_spans` ends a sentence.
+
+    Abbreviations such as "St." or "e.g." stay inside their sentence; unlike the kernel's sentences, a list
+    marker stays with the sentence after it, so chunks keep the text verbatim.
+    """
     out: list[str] = []
     start = 0
-    for m in _SENTENCE_END_RE.finditer(text):
-        if "\n" not in m.group(0):
-            word = re.search(r"([\w.]+)[.!?…]*[\"')\]]*\s+$", text[start : m.end()])
-            if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
-                continue
-            if word and re.fullmatch(r"[A-Z]", word.group(1).rstrip(".")):
-                continue
-        piece = text[start : m.end()].strip()
+    for _, end in sentence_spans(text):
+        piece = text[start:end].strip()
         if piece:
             out.append(piece)
-        start = m.end()
+        start = end
     tail = text[start:].strip()
     if tail:
         out.append(tail)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -13,6 +12,7 @@ import numpy as np
 
 from kernel.errors import InputError
 from kernel.schemas import Member, Quote, Signal, Theme, ThemeReport
+from kernel.text import sentence_spans
 from kernel.timeutil import aware
 from memory.themes.graph import _unit_rows, cluster_vectors
 from memory.themes.labels import _class_keywords, phrase_labels, same_topic_pairs
@@ -23,7 +23,6 @@ MAX_QUOTE_CHARS = 240
 NEGATIVE_AT = -0.2
 POSITIVE_AT = 0.2
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 def discover_themes(
@@ -154,12 +153,7 @@ def best_span(text: str, keywords: Sequence[str], max_chars: int = MAX_QUOTE_CHA
         return stripped
     terms = [k.lower() for k in keywords]
     best: tuple[int, int, int] | None = None
-    for match in _SENTENCE.finditer(text):
-        a, b = match.span()
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
+    for a, b in sentence_spans(text):  # stripped spans
         if b - a < 3:
             continue
         sentence = text[a:b].lower()
