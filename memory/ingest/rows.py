@@ -24,8 +24,10 @@ from typing import Any
 
 from dateutil import parser as date_parser
 
+from kernel.errors import InputError
 from kernel.schemas import SignalKind
 from kernel.text import sentence_spans
+from kernel.timeutil import aware, parse_iso
 
 CHUNK_CHARS = 1200
 MAX_FIELD_BYTES = 1 << 20
@@ -80,14 +82,12 @@ def parse_date(value: Any) -> datetime | None:
     if (raw.isdigit() and len(raw) != 8) or not _DIGIT_RE.search(raw):
         raise ValueError(raw)
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
-    except ValueError:
+        parsed = parse_iso(raw)
+    except InputError:
         try:
-            parsed = date_parser.parse(raw)
+            parsed = aware(date_parser.parse(raw))
         except (ValueError, OverflowError) as exc:
             raise ValueError(raw) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
     if not _MIN_TS <= parsed <= _MAX_TS:
         raise ValueError(raw)
     return parsed
