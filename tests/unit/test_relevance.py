@@ -17,7 +17,15 @@ from agents.runner import run_goal
 from memory import api as memory_api
 from tests.support.banking77 import banking_workspace
 from tests.support.services import require_shared_data
-from tools.relevance import FITTED, Background, RelevanceModel, coverage, query_terms, search_relevant
+from tools.relevance import (
+    FITTED,
+    Background,
+    RelevanceModel,
+    coverage,
+    coverage_tokens,
+    query_terms,
+    search_relevant,
+)
 
 INTENTS = ("card_swallowed", "exchange_rate", "pin_blocked", "terminate_account", "age_limit",
            "lost_or_stolen_phone", "cash_withdrawal_charge", "card_arrival")
@@ -56,6 +64,22 @@ def test_query_terms_drop_framing_and_weigh_rare_words() -> None:
     assert "customer" not in terms and "say" not in terms
     assert terms["mortgage"] > terms["card"]
     assert coverage(terms, "A mortgage question") > coverage(terms, "My card") > 0
+
+
+def test_coverage_splits_camel_case_roles_and_ignores_template_words() -> None:
+    assert coverage_tokens("As a MedicalCaregiver, I want user_id") == ["medical", "caregiver", "want", "user", "id"]
+    assert coverage_tokens("ATMs kept my card") == ["atms", "kept", "card"]  # an acronym's plural stays whole
+    stories = [f"As an OlderPerson, I want {w} so that I feel safe" for w in (
+        "a reminder", "a taxi", "a game", "news", "a call", "music")] + [
+        f"As a MedicalCaregiver, I want to determine the {w}" for w in ("blood pressure", "temperature")]
+    stories += [f"As a Researcher, I want the {w} dataset" for w in ("ocean", "soil", "wind", "census")]
+    stories += [f"As an Admin, I want {w}" for w in ("audit logs", "backups", "roles", "quotas")]
+    background = Background.of(stories * 2, np.zeros((len(stories) * 2, 4)))
+    assert background.boilerplate("want") and not background.boilerplate("caregiver")
+    terms = query_terms("What do caregivers want to determine?", background)
+    assert "caregiver" in terms and "want" not in terms
+    assert coverage(terms, stories[6]) == 1.0
+    assert "older" not in query_terms("Older person safety", Background.of(stories[:6] * 4, np.zeros((24, 4))))
 
 
 def test_floor_keeps_on_topic_and_drops_off_topic_signals(bank: dict[str, str]) -> None:
