@@ -19,7 +19,7 @@ from pydantic import ConfigDict, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
 from kernel.schemas import EvidenceRow
-from tools.scoring import AlignmentScore, RiceScore
+from tools.scoring import AlignmentScore, RiceScore, WsjfScore
 
 #: Every state shape rejects keys it does not declare: a node cannot slip an unvalidated key into state.
 _STRICT = ConfigDict(extra="forbid")
@@ -153,6 +153,7 @@ class Topic(TypedDict, total=False):
     theme: ThemeSummary | None
     rice: RiceScore
     alignment: AlignmentScore
+    wsjf: WsjfScore
     criteria: dict[str, float]
     formulas: dict[str, str]
     total: float

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,3 +102,17 @@ def test_run_file_is_the_run_record_then_research_and_warnings() -> None:
     run_file = RunFile(**fields, research=[{"question_id": "q1"}], warnings=["thin"]).model_dump(mode="json")
     assert list(run_file) == [*record, "research", "warnings"]
     assert RunRecord.model_validate(run_file).model_dump(mode="json") == record
+
+
+def test_a_topic_scored_under_a_wsjf_strategy_fits_the_state(tmp_path: Path) -> None:
+    from tools.strategy import load_strategy
+    from tools.topic_scores import score_topic
+
+    path = tmp_path / "strategy.yaml"
+    path.write_text("goals:\n  - name: Reliable sync\n    weight: 100\n    keywords: [sync]\nscoring:\n  wsjf: true\n")
+    strategy = load_strategy(path)
+    weights = {"user value (RICE)": 0.5, "urgency (WSJF)": 0.5}
+    topic = {"id": "theme:t1", "name": "sync", "kind": "theme", "signal_ids": ["s1"], "theme": None}
+    scored = {**topic, **score_topic(topic, {"s1": ROW}, strategy, weights, None)}
+    assert "wsjf" in scored
+    check_update({"scores": {"topics": [scored]}})
