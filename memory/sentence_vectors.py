@@ -128,11 +128,12 @@ class SentenceStore(ScopedMemory):
     def _keep_sentence_vectors(self, rows: Sequence[tuple[Pair, np.ndarray]]) -> int:
         """Keep vectors of sentences of signals that exist in this workspace; returns how many were kept.
 
-        The check and the write hold the memory lock, as erasure does: a signal forgotten while its
-        sentences were being embedded never gets them back.
+        The check and the write hold the memory lock and the store's cross-process lock, as erasure does: a
+        signal forgotten while its sentences were being embedded — in this process or another — never gets
+        them back.
         """
         collection = self._sentences
-        with self._lock:
+        with self._lock, self._store.hold():
             signal_ids = sorted({sid for (sid, _), _ in rows if _is_uuid(sid)})
             alive: set[str] = set()
             for chunk in _chunks(signal_ids, 1024):

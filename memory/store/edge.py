@@ -182,9 +182,9 @@ class EdgeStore(VectorStore):
 
     def _release(self) -> None:
         """Flush and close every shard, then drop the inter-process lock (caller holds ``_mu``)."""
-        for shard in self._shards.values():
-            shard.flush()
-            shard.close()
+        for name in sorted(self._shards, key=lambda n: (n == "meta", n)):  # meta last: see _flush_dirty
+            self._shards[name].flush()
+            self._shards[name].close()
         self._shards.clear()
         self._dirty.clear()
         if self._lock_file is not None:
@@ -217,7 +217,7 @@ class EdgeStore(VectorStore):
                         self._release()
                     except Exception:
                         # No caller to raise to in this thread: log, and drop the handles so the
-                        # lock is not held forever (writes were already flushed by each operation).
+                        # lock is not held forever (every acknowledged write is in its shard's write-ahead log).
                         logger.exception("closing the vector store at %s failed", self.root)
                         self._drop_handles()
                     return
@@ -298,9 +298,14 @@ class EdgeStore(VectorStore):
                     self._flush_dirty()
 
     def _flush_dirty(self) -> None:
-        """Flush every shard written since its last flush (caller holds ``_mu``)."""
+        """Flush every shard written since its last flush (caller holds ``_mu``).
+
+        The ``meta`` shard (which holds an ingest batch's redo record) is flushed last: on a power cut
+        between two flushes, a batch's signals and claims reach the disk before its redo record is
+        seen deleted, so a half-persisted batch still has the record that finishes it.
+        """
         with self._faults():
-            for name in sorted(self._dirty):
+            for name in sorted(self._dirty, key=lambda n: (n == "meta", n)):
                 shard = self._shards.get(name)
                 if shard is not None:
                     shard.flush()
