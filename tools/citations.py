@@ -44,15 +44,20 @@ class ValidationResult:
 
 
 _WS = re.compile(r"\s+")
+_ZWSP = "\N{ZERO WIDTH SPACE}"
 
 
 def find_span(text: str, quote: str) -> str | None:
     """The exact span of ``text`` that ``quote`` reproduces, or None when it is not verbatim.
 
     Exact substrings match as they are; otherwise the match tolerates only differences in whitespace
-    runs and letter case, and returns the stored span itself.
+    runs and letter case, and returns the stored span itself. Zero-width spaces the stored text does
+    not hold are ignored: prompts break delimiter look-alikes (``</data>``) with one, so a model quoting
+    exactly what it was shown still quotes the signal verbatim.
     """
     quote = quote.strip().strip('"“”').strip()
+    if _ZWSP in quote and _ZWSP not in text:
+        quote = quote.replace(_ZWSP, "")
     if not quote:
         return None
     if quote in text:
