@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import click
 
-from kernel.errors import PmpilotError
+from kernel.errors import PmpilotError, one_line
 from ui.cli import insight, jobs, runs, servers, signals
 from ui.cli.base import DEBUG_FLAG, Group
 
@@ -92,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a bug, not bad input: one line unless --debug
         if ctx is not None and ctx.meta.get(DEBUG_FLAG):
             raise
-        print(f"error: unexpected {type(error).__name__}: {error} (run with --debug for a traceback)",
+        print(f"error: unexpected {type(error).__name__}: {one_line(error)} "
+              "(run with --debug for a traceback)",
               file=sys.stderr)
         return 1
     return 0
