@@ -19,7 +19,7 @@ No Python repr (``{'``, ``None``, ``[]``) ever reaches a document.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,8 +201,7 @@ def render_value(value: object) -> list[str]:
     if is_empty(value):
         return []
     if isinstance(value, Mapping):
-        return [f"- {humanise(k)}: {one_line(v)}" for k, v in value.items() if not is_empty(v) and one_line(v)
-                and k not in _HIDDEN]
+        return field_lines(value, _HIDDEN)
     if isinstance(value, list | tuple):
         out: list[str] = []
         for item in value:
@@ -212,6 +211,12 @@ def render_value(value: object) -> list[str]:
                 out.append(f"- {one_line(item)}")
         return out
     return [one_line(value)]
+
+
+def field_lines(record: Mapping[str, Any], placed: Collection[str], indent: str = "") -> list[str]:
+    """``- Key: value`` bullets for the fields of ``record`` a layout has not placed (empty ones left out)."""
+    return [f"{indent}- {humanise(k)}: {one_line(v)}" for k, v in record.items()
+            if k not in placed and not is_empty(v) and one_line(v)]
 
 
 def section(title: str, lines: list[str], level: int = 2) -> list[str]:

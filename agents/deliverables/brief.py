@@ -35,7 +35,7 @@ from agents.deliverables.common import (
 from agents.state import ReviewNote, Topic
 from kernel.artifacts import Brief, BriefTheme, EvidenceRef
 from tools import scoring, trends
-from tools.render import Layout, bullets, cite, humanise, is_empty, mapping, one_line, render_value, section
+from tools.render import Layout, bullets, cite, field_lines, mapping, one_line, render_value, section
 from tools.wording import PM, known_reporters, lower_first
 
 KIND = "brief"
@@ -219,10 +219,7 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
             if isinstance(quote, Mapping) and one_line(quote.get("quote")):
                 mark = cite([quote["signal_id"]] if quote.get("signal_id") else [])
                 lines += [f"> “{one_line(quote['quote'])}”{mark}", ""]
-        rest = {k: v for k, v in theme.items()
-                if k not in {"label", "signals", "users", "trend", "trend_counts", "quotes", "citations"}
-                and not is_empty(v)}
-        lines += [f"- {humanise(k)}: {one_line(v)}" for k, v in rest.items() if one_line(v)]
+        lines += field_lines(theme, {"label", "signals", "users", "trend", "trend_counts", "quotes", "citations"})
     lines += section("Proposal", render_value(doc.get("proposal")))
     lines += section("Risks", bullets(doc.get("risks")))
     lines += section("Asks", bullets(doc.get("asks")))

@@ -27,7 +27,7 @@ from agents.deliverables.common import CLOSE_CALL, topic_for
 from agents.state import ReviewNote, Topic, as_topic
 from kernel.artifacts import Criterion, DecisionMemo, EvidenceRef, OptionScore
 from tools import scoring
-from tools.render import Layout, bullets, cite, humanise, is_empty, mapping, one_line, render_value, section
+from tools.render import Layout, bullets, cite, field_lines, mapping, one_line, render_value, section
 from tools.topic_scores import score_topic
 from tools.topics import option_phrase
 from tools.wording import PM, from_reporters
@@ -235,9 +235,7 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
             scores = mapping(option.get("scores"))
             formulas = mapping(scores.get("formulas"))
             lines += [f"- {one_line(f)}" for f in formulas.values() if one_line(f)]
-            rest = {k: v for k, v in option.items()
-                    if k not in {"name", "description", "scores", "total", "citations"} and not is_empty(v)}
-            lines += [f"- {humanise(k)}: {one_line(v)}" for k, v in rest.items() if one_line(v)]
+            lines += field_lines(option, {"name", "description", "scores", "total", "citations"})
     else:
         lines.append("_No option is supported by stored evidence._")
     lines += section("Recommendation", render_value(doc.get("recommendation")))

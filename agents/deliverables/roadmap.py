@@ -46,7 +46,7 @@ from kernel.timeutil import parse_iso, parse_when
 from memory.ingest.gitlog import Commit, read_commits
 from tools import trends
 from tools.citations import find_span
-from tools.render import Layout, bullets, cite, humanise, is_empty, one_line, section
+from tools.render import Layout, bullets, cite, field_lines, one_line, section
 from tools.research import evidence_row, fetch_signals, theme_summaries
 from tools.scoring import Strategy, criteria_weights, rice_normalized, tokens
 from tools.topic_scores import score_topic
@@ -520,8 +520,7 @@ def _roadmap_item(item: Mapping[str, Any], bucket: str = "") -> list[str]:
         label = "Shipped in" if item.get("status") == "done" or bucket == "done" else "In progress"
         more = f" and {len(shas) - 6} more" if len(shas) > 6 else ""
         lines.append(f"  - {label}: {len(shas)} commit{'s' if len(shas) != 1 else ''} ({', '.join(shas[:6])}{more})")
-    rest = {k: v for k, v in item.items() if k not in _ROADMAP_PLACED and not is_empty(v)}
-    lines += [f"  - {humanise(k)}: {one_line(v)}" for k, v in rest.items() if one_line(v)]
+    lines += field_lines(item, _ROADMAP_PLACED, "  ")
     return lines
 
 
