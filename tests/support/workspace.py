@@ -34,6 +34,25 @@ def seeded_home(tmp_path_factory: pytest.TempPathFactory, name: str, workspace: 
         get_settings.cache_clear()
 
 
+@contextmanager
+def offline_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A fresh, empty home with no model endpoint configured (offline mode), reset on exit."""
+    from memory.repository import reset_memory
+
+    root = tmp_path_factory.mktemp(name)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PMPILOT_HOME", str(root / "home"))
+        mp.delenv("OPENAI_BASE_URL", raising=False)
+        mp.delenv("OPENAI_API_KEY", raising=False)
+        get_settings.cache_clear()
+        reset_memory()
+        try:
+            yield root / "home"
+        finally:
+            reset_memory()
+    get_settings.cache_clear()
+
+
 def export_signals_csv(path: Path, rows: int) -> Path:
     """A ticket CSV of ``rows`` short, distinct signals ("export number N is slow") from 7 users."""
     with path.open("w", newline="") as fh:

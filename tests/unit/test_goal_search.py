@@ -10,6 +10,7 @@ import pytest
 from agents import demo, researcher
 from agents.planner import offline_plan
 from memory import api as memory_api
+from tests.support.workspace import offline_home
 from tools.relevance import FITTED, search_relevant, theme_map
 from tools.research import best_sentences, goal_search
 from tools.topics import same_capability
@@ -20,23 +21,12 @@ WS = "tandem"
 @pytest.fixture(scope="module")
 def tandem(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo's 110 tickets and 80 reviews (long, multi-sentence texts) in a fresh home, with themes."""
-    from kernel.settings import get_settings
-    from memory.repository import reset_memory
-
-    root = tmp_path_factory.mktemp("goal-search")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PMPILOT_HOME", str(root / "home"))
-        mp.delenv("OPENAI_BASE_URL", raising=False)
-        mp.delenv("OPENAI_API_KEY", raising=False)
-        get_settings.cache_clear()
-        reset_memory()
+    with offline_home(tmp_path_factory, "goal-search"):
         data = demo.data_dir()
         report = memory_api.ingest([data / "tickets.csv", data / "reviews.csv"], WS)
         assert report.ingested == 190 and not report.rejected
         memory_api.themes(WS, refresh=True)
         yield WS
-        reset_memory()
-    get_settings.cache_clear()
 
 
 def _texts(ids: list[str]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from agents.context import RunCache
 from agents.graph import speculate_sentences
 from memory import api as memory_api
 from memory.sentence_vectors import sentences
+from tests.support.workspace import offline_home
 from tools.research import _spans, goal_search
 
 WS = "kept"
@@ -24,22 +25,11 @@ QUERY = "fix sync bugs"
 @pytest.fixture(scope="module")
 def kept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo's 110 tickets and 80 reviews (long, multi-sentence texts) in a fresh home, and another workspace."""
-    from kernel.settings import get_settings
-    from memory.repository import reset_memory
-
-    root = tmp_path_factory.mktemp("sentence-vectors")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PMPILOT_HOME", str(root / "home"))
-        mp.delenv("OPENAI_BASE_URL", raising=False)
-        mp.delenv("OPENAI_API_KEY", raising=False)
-        get_settings.cache_clear()
-        reset_memory()
+    with offline_home(tmp_path_factory, "sentence-vectors"):
         data = demo.data_dir()
         assert memory_api.ingest([data / "tickets.csv", data / "reviews.csv"], WS).ingested == 190
         assert memory_api.ingest([data / "reviews.csv"], OTHER).ingested == 80
         yield WS
-        reset_memory()
-    get_settings.cache_clear()
 
 
 class EmbedSpy:
