@@ -7,10 +7,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
-from kernel.settings import get_settings
 from tests.support.services import require_shared_data
+from tests.support.workspace import offline_home
 
 
 def messages(intents: Sequence[str], per_intent: int) -> list[tuple[str, str]]:
@@ -34,7 +32,6 @@ def banking_workspace(root: Path, workspace: str, intents: Sequence[str], per_in
     saves a theme snapshot. Yields signal id → intent; the home is closed afterwards.
     """
     from memory import api
-    from memory.repository import reset_memory
 
     rows = messages(intents, per_intent)
     path = root / "tickets.csv"
@@ -43,18 +40,9 @@ def banking_workspace(root: Path, workspace: str, intents: Sequence[str], per_in
         writer.writerow(["id", "created_at", "user_id", "text"])
         for i, (text, _) in enumerate(rows):
             writer.writerow([f"{prefix}-{i}", "2026-03-01", f"u{i}" if users else "", text])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PMPILOT_HOME", str(root / "home"))
-        mp.delenv("OPENAI_BASE_URL", raising=False)
-        mp.delenv("OPENAI_API_KEY", raising=False)
-        get_settings.cache_clear()
-        reset_memory()
-        try:
-            report = api.ingest([path], workspace, kind="ticket")
-            assert report.ingested == len(rows)
-            if themes:
-                api.themes(workspace, refresh=True)
-            yield {s.id: rows[int(s.external_id.split("-")[1])][1] for s, _ in api.workspace(workspace).iter_signals()}
-        finally:
-            reset_memory()
-    get_settings.cache_clear()
+    with offline_home(root / "home"):
+        report = api.ingest([path], workspace, kind="ticket")
+        assert report.ingested == len(rows)
+        if themes:
+            api.themes(workspace, refresh=True)
+        yield {s.id: rows[int(s.external_id.split("-")[1])][1] for s, _ in api.workspace(workspace).iter_signals()}

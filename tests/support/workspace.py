@@ -35,19 +35,18 @@ def seeded_home(tmp_path_factory: pytest.TempPathFactory, name: str, workspace: 
 
 
 @contextmanager
-def offline_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
-    """A fresh, empty home with no model endpoint configured (offline mode), reset on exit."""
+def offline_home(home: Path) -> Iterator[Path]:
+    """``home`` as ``PMPILOT_HOME``, with no model endpoint configured (offline mode); memory reset on exit."""
     from memory.repository import reset_memory
 
-    root = tmp_path_factory.mktemp(name)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PMPILOT_HOME", str(root / "home"))
+        mp.setenv("PMPILOT_HOME", str(home))
         mp.delenv("OPENAI_BASE_URL", raising=False)
         mp.delenv("OPENAI_API_KEY", raising=False)
         get_settings.cache_clear()
         reset_memory()
         try:
-            yield root / "home"
+            yield home
         finally:
             reset_memory()
     get_settings.cache_clear()

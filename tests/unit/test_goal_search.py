@@ -21,7 +21,7 @@ WS = "tandem"
 @pytest.fixture(scope="module")
 def tandem(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo's 110 tickets and 80 reviews (long, multi-sentence texts) in a fresh home, with themes."""
-    with offline_home(tmp_path_factory, "goal-search"):
+    with offline_home(tmp_path_factory.mktemp("goal-search") / "home"):
         data = demo.data_dir()
         report = memory_api.ingest([data / "tickets.csv", data / "reviews.csv"], WS)
         assert report.ingested == 190 and not report.rejected

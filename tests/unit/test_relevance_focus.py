@@ -21,6 +21,7 @@ from agents.planner import offline_plan
 from memory import api as memory_api
 from tests.support.banking77 import banking_workspace, messages
 from tests.support.services import require_shared_data
+from tests.support.workspace import offline_home
 from tools.relevance import (
     CLUSTER_RANK,
     FOCUS,
@@ -204,8 +205,6 @@ Customer: It would. The machine swallowed my card twice this year, so freezing i
 def interviews(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One interview (interviewer questions, customer answers on one topic) among tickets about other topics."""
     require_shared_data("banking77", "train.csv")
-    from kernel.settings import get_settings
-    from memory.repository import reset_memory
 
     root = tmp_path_factory.mktemp("roles")
     path = root / "interview_card_kept.txt"
@@ -218,17 +217,10 @@ def interviews(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         writer.writerow(["id", "created_at", "user_id", "text"])
         for i, text in enumerate(other[:80]):
             writer.writerow([f"T-{i}", "2026-03-01", f"t{i}", text])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PMPILOT_HOME", str(root / "home"))
-        mp.delenv("OPENAI_BASE_URL", raising=False)
-        mp.delenv("OPENAI_API_KEY", raising=False)
-        get_settings.cache_clear()
-        reset_memory()
+    with offline_home(root / "home"):
         memory_api.ingest([path], "roles", kind="interview")
         memory_api.ingest([tickets], "roles", kind="ticket")
         yield "roles"
-        reset_memory()
-    get_settings.cache_clear()
 
 
 def test_interviewer_turns_are_never_quoted_as_user_evidence(interviews: str) -> None:

@@ -25,7 +25,7 @@ QUERY = "fix sync bugs"
 @pytest.fixture(scope="module")
 def kept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo's 110 tickets and 80 reviews (long, multi-sentence texts) in a fresh home, and another workspace."""
-    with offline_home(tmp_path_factory, "sentence-vectors"):
+    with offline_home(tmp_path_factory.mktemp("sentence-vectors") / "home"):
         data = demo.data_dir()
         assert memory_api.ingest([data / "tickets.csv", data / "reviews.csv"], WS).ingested == 190
         assert memory_api.ingest([data / "reviews.csv"], OTHER).ingested == 80
