@@ -80,12 +80,16 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
          r"has been |have been |keeps? (?:getting |being )?)?(?:declined|rejected|denied|refused|failed|"
          r"bounced|reverted|blocked|stuck)", 1.2),
         (r"(?:would ?n't|wo ?n't|did ?n't|does ?n't|will not|would not|did not) (?:let|allow) (?:me|us)|"
-         r"(?:denied|declined|rejected|refused|blocked|swallowed|ate|kept) (?:it|my|our|me|the payment)|"
+         r"(?:denied|declined|rejected|refused|blocked|swallowed|ate|kept) (?:it|my|our|me|the payment)"
+         r"(?! (?:[a-z']+ ){0,2}(?:safe|secure|intact|organi[sz]ed|up to date|in sync|backed up|running|alive))|"
          r"(?:says|said|shows|showing|stuck|still|keeps? (?:showing|saying)) (?:as |that )?(?:pending|"
          r"declined?|error|failed|rejected|invalid)|pending for|(?:am|i'm) (?:blocked|locked out)|"
          r"not up to date|(?:has ?n't|has not|have ?n't|did ?n't|did not) (?:changed?|increased?|"
          r"updated?|gone in|come in|gotten)|keeps? (?:returning|declining|rejecting|failing|crashing)", 1.2),
         (r"(?:blank|white|black) screen|spinning|spinner|timeouts?|timed out|time out|500|404", 1.0),
+        # Something not handed over or back: "the machine didn't return my card", "it won't give me my money".
+        (r"(?:did ?n't|did not|would ?n't|would not|wo ?n't|will not|never|refused to|does ?n't|does not) "
+         r"(?:give|return|hand|send|pay)(?: (?:me|us))?(?: back)? (?:my|our|the|it|all|enough|any)", 1.2),
         (r"(?:something|what) (?:is |was |went |'s )?wrong|(?:an? |any |the )?(?:problem|issue|trouble)s? "
          r"(?:with|when|while|in)|(?:having|have|had|got|experiencing) (?:an? )?(?:problem|issue|trouble)s?",
          1.0),
@@ -159,16 +163,47 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
         # A violated expectation asserts the problem: "a fee that is not supposed to be here", "I should not
         # have been charged", "it was supposed to arrive on Monday".
         (r"(?:not|n't|never) (?:supposed|meant|expected) to|should ?n't (?:have|be)|should not (?:have|be)|"
-         r"(?:was|were|is|are) (?:supposed|meant) to|should have (?:been|arrived|received|got|come|worked)", 1.4),
+         r"(?:was|were|is|are) (?:supposed|meant) to|should have (?:been|arrived|received|got|gotten|come|worked|"
+         r"given|gave)", 1.4),
         (r"(?:did ?n't|did not|never|do ?n't|do not) (?:make|authori[sz]e|order|request|recogni[sz]e|"
          r"agree to|sign up for)|(?:was|were|is) ?n't me|(?:was|were|is) not (?:me|mine)|"
          r"(?:unknown|unauthori[sz]ed|unrecogni[sz]ed|strange|suspicious|fraudulent) (?:payment|transaction|"
          r"charge|debit|withdrawal|login|activity)s?|where(?:'s| is| are) (?:my|our)|"
          r"(?:i'm|i am|we're|we are) (?:still )?missing", 1.2),
+        # Incident reports name no defect and no feeling: something was done to the user's account or
+        # property that they did not do or want ("someone used my card", "a payment I didn't make", "my
+        # phone was stolen", "it's not mine"), or they got less or more than they should have.
+        (r"stol(?:en|e)|hack(?:ed|ers?)|compromised|skimm(?:ed|ing)|phish(?:ed|ing)|identity theft|"
+         r"(?:someone|somebody|some one|a stranger|(?:a )?third part(?:y|ies))(?: else)?(?: (?:has|have|had|is|was|"
+         r"might have|may have|must have|could have|might be|may be|must be))? (?:used|using|use|took|taken|take|"
+         r"accessed|access|withdrew|withdrawn|made|charged|spent|logged|got into|broke into|opened|changed)|"
+         r"without my (?:permission|authori[sz]ation|knowledge|consent|approval|agreement)|"
+         r"not (?:done|made|authori[sz]ed|initiated|approved) by (?:me|us)|(?:it's|it is|is|was|were|are) not "
+         r"(?:mine|ours)|(?:i|we) (?:was ?n't|was not|am not|were not|were ?n't) aware of|"
+         r"(?:unusual|suspicious|unfamiliar|false|fake|odd|strange|weird) (?:activity|payments?|transactions?|"
+         r"charges?|debits?|withdrawals?|logins?|purchases?|deposits?|transfers?)", 1.3),
+        (r"(?:did ?n't|did not|never|have ?n't|have not|had ?n't|had not) (?:do|done|made|initiate[d]?|set up|"
+         r"withdr[ae]wn?|approved?|buy|bought|purchased?|spen[dt]|sen[dt]|place[d]?|authori[sz]ed|ordered|"
+         r"requested|signed up for|agreed to) (?:it|this|that|these|those|them|any|anything|such|a|an)\b|"
+         r"(?:but|though|although|yet) (?:i|we) (?:did ?n't|did not|have ?n't|have not|never did)"
+         r"(?= *(?:[.!?,;]|$))|(?:payment|transaction|charge|debit|withdrawal|purchase|transfer)s? "
+         r"(?:that |which )?(?:i|we) (?:did ?n't|did not|have ?n't|have not|never) (?:do|make|made|authori[sz]e|"
+         r"initiate|set up|order|request|recogni[sz]e)|(?:not|n't|never) (?:be |been )?recogni[sz](?:e|ed|ing)|"
+         r"(?:i|we) never (?:placed|made|ordered|authori[sz]ed|initiated|set up|requested|approved|bought|"
+         r"purchased|signed up for)",
+         1.2),
+        (r"(?:more|less|fewer) than (?:i|we) (?:did|asked|requested|withdrew|expected|ordered|paid|entered|"
+         r"wanted|should)|(?:wrong|different|incorrect) amount|short[- ]?changed|shorted|not (?:the )?(?:full|right|"
+         r"correct|whole) amount|(?:showing|shows|show|appears?|appearing|appeared|listed|debited|deducted|"
+         r"charged|billed|posted|processed|went through|gone through|showing up|shows up) (?:up )?"
+         r"(?:more than once|multiple times|several times|two times|three times)|double[- ]charged|"
+         r"(?:was|were) only (?:given|paid|sent|credited)", 1.2),
+        (r"(?:took|taken|kept|keeps|ate|eaten|swallowed|sucked in|grabbed|retained|confiscated) (?:my|our)"
+         r"(?! (?:[a-z']+ ){0,2}(?:safe|secure|intact|organi[sz]ed|up to date|in sync|backed up|running|alive))", 0.8),
         (r"(?:do ?n't|do not|did ?n't|did not) (?:know|understand|get) (?:what|why) (?:this|that|these|those|"
          r"i|i'm|i am|i was|my|it|there)", 1.0),
-        (r"(?:still )?waiting (?:for|on)|(?:only|never) (?:got|received|gave)|(?:less|not the right|wrong) "
-         r"(?:amount|money|cash)|supposed to (?:arrive|come|be)", 1.0),
+        (r"(?:still )?waiting (?:for|on)|(?:only|never) (?:got|received|gave|given)|"
+         r"(?:less|not the right|wrong) (?:amount|money|cash)|supposed to (?:arrive|come|be)", 1.0),
         (r"why (?:do|does|is|are|did|was|were|the hell|on earth)|how (?:come|is it that)", 0.6),
         (r"slow|expensive|pricey|outdated|ugly|worse|bad|poor|sucks?", 0.8),
     ),
@@ -320,8 +355,14 @@ class TagScores(BaseModel):
     polarity: float = 0.0
 
 
+# Contractions typed without an apostrophe ("dont", "didnt", "cant") or with "'ve" ("should've").
+_BARE_NEGATION = re.compile(r"\b(do|does|did|is|was|are|were|has|have|had|could|would|should|ca|wo)nt\b")
+_MODAL_HAVE = re.compile(r"\b(should|could|would|must)'ve\b")
+
+
 def _normalise(text: str) -> str:
-    return " ".join(text.translate(_APOSTROPHES).lower().split())
+    low = " ".join(text.translate(_APOSTROPHES).lower().split())
+    return _MODAL_HAVE.sub(r"\1 have", _BARE_NEGATION.sub(r"\1n't", low))
 
 
 def _is_negated(text: str, start: int) -> bool:
