@@ -4,7 +4,8 @@ A text document is a transcript when most of its body lines start with ``Speaker
 (also ``**Speaker:**``, ``[00:01] Speaker:``, ``Q:``/``A:``), or when its speakers stand on lines
 of their own with a timestamp and their words below (Teams / Zoom exports: ``Ana Souza   0:03``,
 ``[00:00:03] Ana Souza``); otherwise it is split into
-paragraph blocks (a bulleted block gives one signal per bullet). Subtitles take the speaker
+paragraph blocks (a bulleted block gives one signal per bullet, and so does a block whose
+lines each read as a whole sentence: a backlog of one story per line). Subtitles take the speaker
 from ``<v Name>`` voice tags or a ``Name:``/``[Name]`` prefix. Consecutive lines or cues of the
 same speaker are merged into one turn; each turn is one signal, numbered by ``chunk``.
 
@@ -311,6 +312,24 @@ def _transcript_turns(body: list[tuple[int, str]]) -> list[Turn]:
     return turns
 
 
+#: A line that reads as a whole item: it opens like a sentence and ends like one.
+_ITEM_START_RE = re.compile(r"^\s*[A-Z0-9\"“'‘(\[]")
+_ITEM_END_RE = re.compile(r"[.!?;)\"”'’\]]\s*$")
+
+
+def _line_items(block: list[tuple[int, str]]) -> bool:
+    """Whether a block without blank lines is a list of one item per line (a backlog, a list of requests).
+
+    Hard-wrapped prose breaks lines mid-sentence: its lines rarely both open and end like a sentence. A
+    block of at least three lines where nine in ten do is read line by line, so each story or request is
+    one signal instead of being joined into a paragraph and cut into 1,200-character chunks.
+    """
+    if len(block) < 3:
+        return False
+    whole = sum(1 for _, line in block if _ITEM_START_RE.match(line) and _ITEM_END_RE.search(line))
+    return whole >= 0.9 * len(block)
+
+
 def _paragraphs(body: list[tuple[int, str]]) -> list[Turn]:
     blocks: list[list[tuple[int, str]]] = [[]]
     for n, line in body:
@@ -322,7 +341,9 @@ def _paragraphs(body: list[tuple[int, str]]) -> list[Turn]:
     for block in blocks:
         if not block:
             continue
-        if all(re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line) or line.startswith(("  ", "\t")) for _, line in block):
+        if _line_items(block):
+            out.extend(Turn(text=_strip_markdown(line), line=n) for n, line in block if _strip_markdown(line))
+        elif all(re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line) or line.startswith(("  ", "\t")) for _, line in block):
             items: list[Turn] = []
             for n, line in block:
                 if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line) or not items:

@@ -547,3 +547,29 @@ def test_meeting_speakers_are_internal(tmp_path: Path) -> None:
     assert {r.role for r in rows} == {"internal"} and rows[0].kind == SignalKind.MEETING
     rows, _ = collect(write(tmp_path, "notes.md", text), kind="meeting", mapping={"customer": "Mei"})
     assert [r.role for r in rows] == ["internal", "customer", "internal"]
+
+
+def test_plain_text_list_is_one_signal_per_line_and_wrapped_prose_one_paragraph(tmp_path: Path) -> None:
+    backlog = tmp_path / "backlog.txt"
+    backlog.write_text(
+        "As a resident, I want to enter my zip code, so that I find nearby recycling centres.\n"
+        "As a resident, I want the opening hours of each centre, so that I can plan a drop-off.\n"
+        "As an admin, I want to approve new centres before they are listed.\n"
+        "As a driver, I want my pick-up route on a map (with the stops in order).\n",
+        encoding="utf-8",
+    )
+    rows, rejected = collect(backlog)
+    assert not rejected
+    assert [r.line for r in rows] == [1, 2, 3, 4]
+    assert rows[2].text == "As an admin, I want to approve new centres before they are listed."
+
+    wrapped = tmp_path / "notes.txt"
+    wrapped.write_text(
+        "The common thread in the interviews was that people come to the tool on a\n"
+        "Monday to prepare one status update, and they leave if the first draft takes\n"
+        "more than ten minutes. Two of them said the export to slides is what keeps\n"
+        "them coming back.\n",
+        encoding="utf-8",
+    )
+    rows, _ = collect(wrapped)
+    assert len(rows) == 1 and rows[0].text.startswith("The common thread") and rows[0].text.endswith("coming back.")
