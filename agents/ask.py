@@ -8,15 +8,22 @@ question's words); only signals at or above its floor count. With fewer than :da
 of them the answer says so explicitly (``insufficient_evidence``): it quotes nothing, says what was
 searched and names the nearest themes that do have evidence, and guesses nothing.
 
-Offline, relevant signals are grouped by stance (:mod:`agents.ask_stance`) and the answer is
-extractive (:mod:`agents.ask_summary`): the phrases the dominant stance's signals share most, with how
-many use each, every phrase verbatim in a cited quote; a question asking what goes wrong quotes problem
-reports first, one asking what users want quotes requests first. The other polar stance is the dissent.
+Offline, the answer is extractive (:mod:`agents.ask_summary`) and leads with what the evidence says: how
+many messages are about the question (and the users behind them, when the signals name any; otherwise it
+says messages, never users), what they do — report a problem, ask for something or how to do it, praise it
+(:mod:`agents.ask_stance`) — then the phrases they share most with counts, and verbatim quotes that do not
+repeat each other. A "how many" question is told when the messages name no people; a "which segment"
+question gets the segments (or plans) the evidence carries, or is told it carries none. A question asking
+what goes wrong quotes problem reports first, one asking what users want quotes requests first. The other
+polar stance is the dissent. A broad question ("biggest pain points") is answered from the saved themes
+(:mod:`agents.ask_overview`), ranked by how many of their messages report a problem (ask for something).
 Confidence is volume (known people, plus anonymous signals weighted by their margin over the floor) ×
-agreement × on-topic-ness (the mean relevance), so "strong" (≥ 0.6) means plentiful, agreeing and on
-topic. When the candidate pool may have cut the count short, a wider count-only search estimates how
-many signals in the workspace are about the question ("about 108", or "at least 200"). Evidence is
-ordered by the theme-smoothed ranking of :data:`tools.relevance.CLUSTER_RANK`.
+agreement × on-topic-ness (the mean relevance of the evidence, or of the quoted signals when lower), so
+"strong" (≥ 0.6) means plentiful, agreeing and on topic. When the candidate pool may have cut the count
+short, a wider count-only search estimates how many signals in the workspace are about the question ("about
+108", or "at least 200"). Evidence is ordered by the theme-smoothed ranking of
+:data:`tools.relevance.CLUSTER_RANK`. The nearest topics named when it abstains are theme labels or shared
+phrases that name a thing or a problem (:func:`is_topic`), never a stray verb or a clause.
 
 In LLM mode the model writes the answer from the same relevant evidence, delimited as data; every
 citation must name one of those signals and every quote must be a verbatim span of it, otherwise it
@@ -27,6 +34,7 @@ computed from the evidence, never taken from the model.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,8 +42,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agents.ask_overview import Topic, is_broad, largest_topics
-from agents.ask_stance import CAMP, OPPOSITE, Camp, Stance, camp_text, stance_of
-from agents.ask_summary import angle_of, describe, grounded_text, is_problem_report, is_request, key_points
+from agents.ask_stance import CAMP, OPPOSITE, Camp, Stance, is_cue, stance_of
+from agents.ask_summary import (
+    LIGHT_VERBS,
+    MIN_SHARE,
+    angle_of,
+    describe,
+    grounded_text,
+    is_problem_report,
+    is_request,
+    key_points,
+)
 from kernel.errors import InputError
 from kernel.schemas import Signal, SignalKind
 from memory import api as memory_api
@@ -51,6 +68,7 @@ from tools.relevance import (
     search_relevant,
 )
 from tools.research import best_quote
+from tools.topics import AUXILIARIES, DETERMINERS
 
 #: Minimum cosine similarity (question vs profile claim, MiniLM) for a claim's evidence to be a candidate.
 CLAIM_FLOOR = 0.30
@@ -229,7 +247,8 @@ def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS,
     nearest candidates (``pool``, by cosine) name the nearest topics instead (:func:`key_points`).
     """
     report = memory_api.workspace(workspace).load_themes()
-    themes = [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and t.label]
+    themes = [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and t.label
+              and is_topic(t.label, [q.quote for q in t.quotes])]
     if not themes:
         return _nearest_phrases(question, workspace, pool or [], limit)
     memory = memory_api.workspace(workspace)
@@ -252,7 +271,31 @@ def _nearest_phrases(question: str, workspace: str, pool: list[Scored], limit: i
     signals = {s.id: s for s in memory_api.workspace(workspace).get_signals(ids)}
     quotes = [(sid, signals[sid].text) for sid in ids if sid in signals and signals[sid].is_customer_speech
               and signals[sid].kind not in _INTERNAL_KINDS]
-    return [p.phrase for p in key_points(quotes, question, background(workspace), limit=limit, claims=False)]
+    points = key_points(quotes, question, background(workspace), limit=limit * 3, claims=False)
+    texts = [q for _, q in quotes]
+    return [p.phrase for p in points if p.count >= MIN_EVIDENCE and is_topic(p.phrase, texts)][:limit]
+
+
+_DETERMINED = r"\b(?:{})\s+{}\b"
+
+
+def is_topic(phrase: str, texts: list[str] | None = None) -> bool:
+    """Whether a shared phrase names a topic a PM recognises (a thing or a problem), not a stray word.
+
+    Rejected: a phrase whose every word is a stance cue or a light verb ("wrong", "declined", "decide"), a
+    clause (an auxiliary or a conjunction inside: "authorized users shall", "including but not limited"), and a
+    single word ``texts`` (when given) never use as a noun, i.e. never right after a determiner ("the top-up",
+    "my card"; never "my decide").
+    """
+    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'’-]*", phrase)
+    if not words or all(is_cue(w) or w.lower() in LIGHT_VERBS for w in words):
+        return False
+    if any(w.lower() in AUXILIARIES or w.lower() in ("and", "or", "but") for w in words):
+        return False  # a clause ("product shall be available", "including but not limited"), not a name
+    if len(words) > 1 or texts is None:
+        return True
+    pattern = re.compile(_DETERMINED.format("|".join(sorted(DETERMINERS)), re.escape(words[0])), re.IGNORECASE)
+    return any(pattern.search(t) for t in texts)
 
 
 def _weights(evidence: list[Evidence]) -> dict[Camp, float]:
@@ -285,13 +328,20 @@ def volume_of(evidence: list[Evidence]) -> float:
     return 1.0 - math.exp(-(len(known) + margin / ANONYMOUS_PER_PERSON) / VOLUME_SCALE)
 
 
-def confidence_of(evidence: list[Evidence], camp: Camp | None) -> float:
-    """Volume (:func:`volume_of`) × agreement (the camp's relevance-weighted share) × mean relevance."""
+def confidence_of(evidence: list[Evidence], camp: Camp | None, cited: list[Evidence] | None = None) -> float:
+    """Volume (:func:`volume_of`) × agreement (the camp's relevance-weighted share) × on-topic-ness.
+
+    On-topic-ness is the mean relevance of all the evidence, or of the ``cited`` quotes when they are less
+    on topic: an answer is only as trustworthy as what it quotes, so "strong" needs plentiful evidence *and*
+    quotes that are clearly about the question.
+    """
     if not evidence or camp is None:
         return 0.0
     volume = volume_of(evidence)
     weights = _weights(evidence)
     on_topic = sum(e.score for e in evidence) / len(evidence)
+    if cited:
+        on_topic = min(on_topic, sum(e.score for e in cited) / len(cited))
     return round(volume * weights.get(camp, 0.0) / sum(weights.values()) * on_topic, 2)
 
 
@@ -302,17 +352,6 @@ def strength(confidence: float) -> str:
 
 def _cite(items: list[Evidence]) -> list[Citation]:
     return [Citation(signal_id=e.signal.id, quote=e.quote) for e in items]
-
-
-def _who(evidence: list[Evidence]) -> str:
-    users = {e.signal.user_id for e in evidence if e.signal.user_id}
-    accounts = {e.signal.account_id for e in evidence if e.signal.account_id}
-    parts = [f"{len(evidence)} signal{'s' if len(evidence) != 1 else ''}"]
-    if users:
-        parts.append(f"{len(users)} user{'s' if len(users) != 1 else ''}")
-    if accounts:
-        parts.append(f"{len(accounts)} account{'s' if len(accounts) != 1 else ''}")
-    return ", ".join(parts)
 
 
 def _scope(segment: str | None, account: str | None) -> str:
@@ -340,20 +379,65 @@ def insufficient(question: str, workspace: str, found: list[Evidence], *, segmen
                      stances=dict(Counter(e.stance for e in found)))
 
 
-def _extent(found: list[Evidence], searched: int, total: tuple[int, str] | None) -> str:
-    """'About 108 signals in the workspace are about this question; …' when the pool cut the count short."""
-    if total is None or total[0] <= len(found):
-        return ""
-    return (f"{total[1].capitalize()} {total[0]} signals in the workspace are about this question; this answer "
-            f"reads the {len(found)} most relevant of the {searched} nearest. ")
+def _unit(evidence: list[Evidence]) -> str:
+    """What the evidence counts in: "messages" (the signals name no user), "messages from 4 users" otherwise."""
+    n = len(evidence)
+    users = {e.signal.user_id for e in evidence if e.signal.user_id}
+    accounts = {e.signal.account_id for e in evidence if e.signal.account_id}
+    base = f"{n} message{'s' if n != 1 else ''}"
+    if users:
+        return f"{base} from {len(users)} user{'s' if len(users) != 1 else ''}"
+    if accounts:
+        return f"{base} from {len(accounts)} account{'s' if len(accounts) != 1 else ''}"
+    return base
+
+
+#: What each stance's signals do, in the answer's breakdown ("45 report a problem, 7 ask …").
+_DOES: dict[Stance, tuple[str, str]] = {
+    "critical": ("reports a problem", "report a problem"),
+    "requesting": ("asks for something or how to do it", "ask for something or how to do it"),
+    "favourable": ("is positive", "are positive"),
+    "neutral": ("takes no clear stance", "take no clear stance"),
+}
+#: A question asking for a number ("how many", "how often", "number of").
+_HOW_MANY = re.compile(r"\b(how (many|much|often)|number of|what share|what percentage|count)\b", re.IGNORECASE)
+#: A question asking who: which segment, plan, tier or account.
+_WHICH = re.compile(r"\b(which|what|whose)\s+(\w+\s+)?(segments?|plans?|tiers?|accounts?|companies|customers? "
+                    r"types?|kinds? of (users|customers))\b", re.IGNORECASE)
+
+
+def breakdown(found: list[Evidence]) -> str:
+    """What the relevant signals do, largest group first ("45 report a problem, 7 ask for …")."""
+    mix = Counter(e.stance for e in found)
+    parts = [f"{n} {_DOES[stance][0 if n == 1 else 1]}" for stance, n in
+             sorted(mix.items(), key=lambda kv: (-kv[1], list(_DOES).index(kv[0])))]
+    if len(parts) == 1:
+        return f"all {parts[0]}" if len(found) > 2 else parts[0]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _who_scope(found: list[Evidence]) -> str:
+    """The segments (else plans) of the relevant signals, for a "which segment" question."""
+    for field, name in (("segment", "segment"), ("plan", "plan")):
+        values = Counter(getattr(e.signal, field, None) or "" for e in found)
+        named = {k: v for k, v in values.items() if k}
+        if named:
+            listed = ", ".join(f"{k} {v}" for k, v in sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
+            rest = values.get("", 0)
+            return f"By {name}: {listed}" + (f" ({rest} name none)." if rest else ".")
+    return "None of these messages names a segment, plan or account, so which one cannot be told from them."
 
 
 def answer_offline(question: str, workspace: str, found: list[Evidence], *, segment: str | None = None,
                    account: str | None = None, searched: int = 0, pool: list[Scored] | None = None,
                    total: tuple[int, Bound] | None = None) -> AskAnswer:
-    """An extractive answer: what the dominant stance's signals say, in their most shared phrases, with counts.
+    """An extractive answer that leads with what the evidence says: how many, what they do, in their words.
 
-    Every phrase is verbatim from a cited signal's quote; the opposite stance is the dissent.
+    The first sentence counts the relevant messages (and the users behind them, when the signals name any)
+    and what they do (report a problem, ask for something, praise it); then the phrases they share most,
+    with counts; then verbatim quotes. A "how many" question gets the count of people only when the
+    signals name them; a "which segment" question gets the segments the signals carry. Every phrase is
+    verbatim from a cited signal's quote; the opposite stance is the dissent.
     """
     if len(found) < MIN_EVIDENCE:
         return insufficient(question, workspace, found, segment=segment, account=account, searched=searched,
@@ -363,31 +447,29 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     assert dominant is not None
     main = [e for e in found if CAMP[e.stance] == dominant]
     against = [e for e in found if CAMP[e.stance] == OPPOSITE[dominant]]
-    confidence = confidence_of(found, dominant)
-    mix = Counter(e.stance for e in main)
-    detail = ", ".join(f"{n} {stance}" for stance, n in mix.most_common())
+    confidence = confidence_of(found, dominant, cited=main[:MAX_QUOTES])
+    named = any(e.signal.user_id or e.signal.account_id for e in found)
+    count, bound = total or (len(found), "about")
+    if count > len(found):
+        lead = (f"{bound.capitalize()} {count} messages in the workspace{_scope(segment, account)} are about this. "
+                f"Of the {_unit(found)} most relevant: {breakdown(found)}.")
+    else:
+        lead = f"{_unit(found).capitalize()}{_scope(segment, account)} are about this: {breakdown(found)}."
+    lines = [lead]
+    if _HOW_MANY.search(question) and not named:
+        lines.append("They name no users, so how many people wrote them is unknown: the figure counts messages.")
+    if _WHICH.search(question):
+        lines.append(_who_scope(found))
     points = key_points([(e.signal.id, e.quote) for e in main], question, background(workspace), cited=MAX_QUOTES)
-    angle = angle_of(question)
-    fits = {"problem": (is_problem_report, "report a problem"), "request": (is_request, "ask for something")}
-    lines = [f"Offline extractive answer. {_extent(found, searched, total)}"
-             f"From {_who(found)}{_scope(segment, account)}, the users are mostly {camp_text(dominant, mix)} "
-             f"({len(main)} of {len(found)} relevant signals: {detail})."]
-    if angle in fits:
-        test, does = fits[angle]
-        lines.append(f"{sum(1 for e in found if test(e.stance, e.signal.signal_type.value))} of {len(found)} {does}.")
     if points:
         lines.append(describe(points, len(main)))
-    lines.extend(f"“{e.quote}”" for e in main[:3])
-    if against:
-        lines.append(f"Dissent: {len(against)} signal{'s' if len(against) != 1 else ''} "
-                     f"{'are' if len(against) != 1 else 'is'} {OPPOSITE[dominant]}, e.g. “{against[0].quote}”")
-    else:
-        lines.append("No dissenting evidence was found.")
-    lines.append(f"Confidence {confidence:.2f} ({strength(confidence)}): based on evidence volume, how much it "
-                 "agrees and how closely it is about the question"
-                 + ("; the signals name no users, so they count by how clearly each is about the question."
-                    if not any(e.signal.user_id or e.signal.account_id for e in found) else "."))
-    count, bound = total or (len(found), "about")
+    lines.append("For example: " + " ".join(f"“{e.quote}”" for e in examples(main[:MAX_QUOTES])))
+    if len(against) >= MIN_SHARE:  # one message the other way is an anecdote: cited as dissent, not stated
+        lines.append(f"Dissent: {len(against)} {_DOES_CAMP[OPPOSITE[dominant]]}, e.g. “{against[0].quote}”")
+    lines.append(f"Confidence {confidence:.2f} ({strength(confidence)}), from how many there are, how much they "
+                 "agree and how closely the quoted ones are about the question"
+                 + (" (they name no users: messages are counted, not people)." if not named else "."))
+    lines.append("(Offline extractive answer: every quoted phrase is copied from the cited messages.)")
     return AskAnswer(
         answer=" ".join(lines), confidence=confidence, evidence=_cite(main[:MAX_QUOTES]),
         dissent=_cite(against[:MAX_QUOTES]), insufficient_evidence=False, question=question, workspace=workspace,
@@ -397,6 +479,33 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
         accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
         stances=dict(Counter(e.stance for e in found)),
     )
+
+
+#: Word overlap (Jaccard) above which two quotes say the same thing and only the first is an example.
+SAME_QUOTE = 0.6
+
+
+def examples(cited: list[Evidence], limit: int = 3) -> list[Evidence]:
+    """Up to ``limit`` of the cited quotes that do not repeat each other, best first."""
+    out: list[Evidence] = []
+    seen: list[set[str]] = []
+    for e in cited:
+        words = set(re.findall(r"[a-z0-9']+", e.quote.lower()))
+        if any(len(words & w) / max(1, len(words | w)) > SAME_QUOTE for w in seen):
+            continue
+        out.append(e)
+        seen.append(words)
+        if len(out) == limit:
+            break
+    return out
+
+
+#: The dissent's side in words ("Dissent: 3 are positive").
+_DOES_CAMP: dict[Camp, str] = {
+    "favourable": "are positive",
+    "concerned": "report a problem or ask for a change",
+    "neutral": "take no clear stance",
+}
 
 
 # ------------------------------------------------------------------------------------------- LLM
@@ -501,18 +610,31 @@ def answer_overview(question: str, workspace: str, topics: list[Topic], *,
                     mode: Literal["offline", "llm"] = "offline") -> AskAnswer:
     """A broad question's answer: the largest saved themes, one verbatim quote each (no search, no stance).
 
-    Confidence is the volume of the people behind those themes (:data:`ANONYMOUS_VOLUME` at most when
-    the signals name nobody): the themes are counted, not judged for agreement or relevance.
+    For a question about problems (requests) the themes are those where at least a third of the messages report
+    a problem (ask for something), with how many do. Confidence is the volume of the people behind those themes
+    (:data:`ANONYMOUS_VOLUME` at most when the signals name nobody): the themes are counted, not judged for
+    agreement or relevance.
     """
     users = sum(t.users for t in topics)
     size = sum(t.size for t in topics)
     volume = 1.0 - math.exp(-(users or size) / VOLUME_SCALE)
     if not users:  # the signals name nobody: how many people they speak for is unknown
         volume = min(ANONYMOUS_VOLUME, volume)
-    listed = "; ".join(f"{i}. {t.label} ({t.size} signals{f', {t.users} users' if users else ''}): “{t.quote}”"
-                       for i, t in enumerate(topics, 1))
-    answer = (f"The question names no single topic, so here are the largest topics in the user memory, by how "
-              f"many signals they hold: {listed}. Ask about one of them for what users say about it.")
+    angle = angle_of(question)
+    does = {"problem": "report a problem", "request": "ask for something"}.get(angle, "")
+
+    def counted(t: Topic) -> str:
+        of = f"{t.fitting} of {t.size} messages {does}" if t.fitting is not None else f"{t.size} messages"
+        return of + (f", {t.users} users" if users else "")
+
+    listed = "; ".join(f"{i}. {t.label} ({counted(t)}): “{t.quote}”" for i, t in enumerate(topics, 1))
+    if does:
+        lead = (f"The question names no single topic, so here are the largest topics in the user memory where at "
+                f"least a third of the messages {does}: ")
+    else:
+        lead = ("The question names no single topic, so here are the largest topics in the user memory, by how "
+                "many messages they hold: ")
+    answer = lead + listed + ". Ask about one of them for what users say about it."
     return AskAnswer(answer=answer, confidence=round(volume, 2),
                      evidence=[Citation(signal_id=t.signal_id, quote=t.quote) for t in topics],
                      insufficient_evidence=False, question=question, workspace=workspace, mode=mode,
@@ -555,11 +677,24 @@ def ask_users(
         from kernel.settings import get_settings
 
         use_llm = get_settings().llm_configured
-    if not segment and not account and is_broad(question):
-        topics = largest_topics(workspace)
+    broad = not segment and not account and is_broad(question)
+    if broad:
+        angle = angle_of(question)
+        topics = largest_topics(workspace, angle="any" if angle == "any" else angle)
         if topics:
             return answer_overview(question, workspace, topics, mode="llm" if use_llm else "offline")
+        if topics is not None and angle != "any":
+            does = "report a problem" if angle == "problem" else "ask for something"
+            return insufficient(question, workspace, [], segment=None, account=None,
+                                mode="llm" if use_llm else "offline",
+                                reason=f"the question names no single topic, and in none of the saved themes do "
+                                       f"at least a third of the messages {does}")
     found, searched, pool = search_pool(question, workspace, segment=segment, account=account)
+    if broad and len(found) < MIN_EVIDENCE:
+        return insufficient(question, workspace, found, segment=segment, account=account,
+                            mode="llm" if use_llm else "offline", searched=searched, pool=pool,
+                            reason="the question names no single topic, and the workspace has no saved themes to "
+                                   "rank (run `pmpilot themes` once, then ask again, or ask about one topic)")
     total = estimate_relevant(question, workspace, found, searched, segment=segment, account=account) \
         if len(found) >= MIN_EVIDENCE else None
     if not use_llm:
@@ -580,7 +715,8 @@ def render_text(answer: AskAnswer) -> str:
                  f"{answer.relevant_signals} relevant of {answer.searched_signals} searched signals"
                  + (f" ({answer.workspace_relevant_bound} {answer.workspace_relevant} in the workspace)"
                     if answer.workspace_relevant > answer.relevant_signals else "") + " · "
-                 f"{answer.users} users · {answer.accounts} accounts · mode {answer.mode}"
+                 + (f"{answer.users} users · {answer.accounts} accounts" if answer.users or answer.accounts
+                    else "the messages name no users") + f" · mode {answer.mode}"
                  + (" · INSUFFICIENT EVIDENCE" if answer.insufficient_evidence else ""))
     if answer.evidence:
         lines.append("")

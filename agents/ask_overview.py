@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agents.ask_stance import stance_of
+from agents.ask_summary import Angle, is_problem_report, is_request
 from kernel.schemas import SignalKind
 from memory import api as memory_api
 from memory.sparse import tokenize
@@ -24,6 +26,10 @@ RANKING_WORDS = frozenset(tokenize(
 ))
 #: Themes an overview names.
 OVERVIEW_TOPICS = 5
+#: A theme is a pain point (a request) when at least this many of its messages, and this share, report a
+#: problem (ask for something): four complaints in a theme of thirty-five requirements are not its subject.
+MIN_FITTING = 3
+FITTING_SHARE = 1 / 3
 _NOT_QUOTED = frozenset({UNQUOTABLE_KIND, SignalKind.COMMIT, SignalKind.ISSUE, SignalKind.MEETING})
 
 
@@ -42,23 +48,56 @@ class Topic:
     users: int
     signal_id: str
     quote: str
+    #: Members that fit the question's angle (report a problem / ask for something); None for "any".
+    fitting: int | None = None
 
 
-def largest_topics(workspace: str, limit: int = OVERVIEW_TOPICS) -> list[Topic] | None:
-    """The largest saved themes that users wrote, biggest first (None: the workspace has no theme snapshot)."""
+def largest_topics(workspace: str, limit: int = OVERVIEW_TOPICS, angle: Angle = "any") -> list[Topic] | None:
+    """The largest saved themes that users wrote, biggest first (None: the workspace has no theme snapshot).
+
+    With a ``problem`` (``request``) angle, only themes where a third of the members report a problem (ask for
+    something), read by the same stance rules as an answer, are kept, still largest first, each quoted from
+    such a member and counted (:attr:`Topic.fitting`);
+    themes where fewer than :data:`MIN_FITTING` or :data:`FITTING_SHARE` of the members do are left out (an
+    empty list: the snapshot has no such theme).
+    """
     memory = memory_api.workspace(workspace)
     report = memory.load_themes()
     if report is None:
         return None
-    themes = sorted((t for t in report.themes if t.quotes and t.label), key=lambda t: (-t.size, t.label))
-    signals = {s.id: s for s in memory.get_signals([q.signal_id for t in themes for q in t.quotes])}
+    themes = [t for t in report.themes if t.quotes and t.label]
+    fits = {"problem": is_problem_report, "request": is_request}.get(angle)
+    fitting: dict[str, list[str]] = {}
+    if fits is not None:
+        ids = [m.signal_id for t in themes for m in t.members]
+        members = {s.id: s for s in memory.get_signals(ids)}
+        for theme in themes:
+            fitting[theme.id] = [m.signal_id for m in theme.members if m.signal_id in members
+                                 and members[m.signal_id].kind not in _NOT_QUOTED
+                                 and members[m.signal_id].is_customer_speech
+                                 and fits(stance_of(members[m.signal_id]),
+                                          members[m.signal_id].signal_type.value)]
+        themes = sorted((t for t in themes if len(fitting[t.id]) >= MIN_FITTING
+                         and len(fitting[t.id]) >= FITTING_SHARE * t.size),
+                        key=lambda t: (-t.size, -len(fitting[t.id]), t.label))
+    else:
+        themes = sorted(themes, key=lambda t: (-t.size, t.label))
+    quoted = [q.signal_id for t in themes for q in t.quotes] + [sid for ids in fitting.values() for sid in ids[:1]]
+    signals = {s.id: s for s in memory.get_signals(quoted)}
     out: list[Topic] = []
     for theme in themes:
-        quote = next((q for q in theme.quotes if q.signal_id in signals
+        allowed = set(fitting[theme.id]) if fits is not None else None
+        quote = next(((q.signal_id, q.quote) for q in theme.quotes if q.signal_id in signals
                       and signals[q.signal_id].kind not in _NOT_QUOTED
-                      and signals[q.signal_id].is_customer_speech), None)
+                      and signals[q.signal_id].is_customer_speech
+                      and (allowed is None or q.signal_id in allowed)), None)
+        if quote is None and allowed:
+            first = fitting[theme.id][0]
+            if first in signals:
+                quote = (first, signals[first].text)
         if quote is not None:
-            out.append(Topic(theme.label, theme.size, theme.users, quote.signal_id, quote.quote))
+            out.append(Topic(theme.label, theme.size, theme.users, quote[0], quote[1],
+                             len(fitting[theme.id]) if fits is not None else None))
         if len(out) == limit:
             break
     return out

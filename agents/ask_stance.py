@@ -9,7 +9,6 @@ stored type and sentiment as tie-breakers. Critical and requesting together are 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Literal
 
 from kernel.schemas import Signal, SignalType
@@ -34,6 +33,11 @@ _FAVOURABLE = re.compile(
 _REQUESTING = re.compile(
     r"\b(need|needs|want|wants|wish|would love|please add|missing|request\w*|must[- ]have|requires?|"
     r"before we can|can you add|is there a way|would like)\b", re.IGNORECASE)
+
+
+def is_cue(word: str) -> bool:
+    """Whether ``word`` on its own is a stance cue ("wrong", "declined", "love", "need"): how, not what."""
+    return any(rx.fullmatch(word) for rx in (_CRITICAL, _FAVOURABLE, _REQUESTING))
 
 
 #: Praise negated ("not very happy", "never great"): a critical cue, not a favourable one.
@@ -98,17 +102,3 @@ CAMP: dict[Stance, Camp] = {
     "neutral": "neutral",
 }
 OPPOSITE: dict[Camp, Camp] = {"concerned": "favourable", "favourable": "concerned", "neutral": "concerned"}
-_CAMP_TEXT: dict[Camp, str] = {
-    "concerned": "concerned — they describe pain or ask for a change",
-    "favourable": "favourable — they are satisfied with how it works today",
-    "neutral": "neutral — they mention it without a clear stance",
-}
-
-
-def camp_text(camp: Camp, mix: Counter[Stance]) -> str:
-    """How a camp reads, narrowed by what its signals do: report pain, or ask for a change or how it works."""
-    if camp == "concerned" and mix["critical"] == 0:
-        return "concerned — they ask for a change or how to do something"
-    if camp == "concerned" and mix["requesting"] == 0:
-        return "concerned — they describe pain or a risk of leaving"
-    return _CAMP_TEXT[camp]

@@ -52,6 +52,12 @@ SCOPE_SHARE = 0.8
 MAX_POINTS = 4
 #: Fewest signals that must share a phrase for it to be a point (a single signal is an anecdote).
 MIN_SHARE = 2
+#: ... and the share of the signals it must reach: two of fifty is an anecdote too, not what they report.
+POINT_SHARE = 0.1
+#: How much more often than in the workspace's background sample the signals must use a phrase for it to be a
+#: point: one they use about as often as everyone else ("account", "money" in a bank's messages) says nothing
+#: (half the attainable lift when the signals are a large part of a small workspace).
+MIN_LIFT = 2.0
 
 
 def angle_of(question: str) -> Angle:
@@ -123,7 +129,9 @@ def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Bac
     workspace's ``background`` sample), so a phrase every message uses ("work", "tried") ranks below one
     that sets these signals apart ("pending", "declined"). A point's ``signal_id`` is the first
     (best-ranked) signal whose quote contains the phrase verbatim. ``claims=False`` keeps noun phrases only
-    (no negated claims such as "didn't work": a topic's name, not what is said about it). With ``cited``,
+    (no negated claims such as "didn't work": a topic's name, not what is said about it). A point is shared by
+    at least :data:`POINT_SHARE` of the signals (and :data:`MIN_SHARE`), and, with a background, used at least
+    :data:`MIN_LIFT` times as often as in the workspace (negated claims excepted). With ``cited``,
     a phrase is a point only when one of the first ``cited`` quotes (the ones the answer cites) holds it;
     its count is still over all ``quotes``.
     """
@@ -147,19 +155,30 @@ def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Bac
                 seen.add(key)
                 users[key].append(sid)
     total = len(quotes)
+    least = max(MIN_SHARE, math.ceil(POINT_SHARE * total))
+
+    def lift_of(key: tuple[str, ...]) -> float:
+        if background is None or not background.size:
+            return math.inf
+        stems = set(tokenize(" ".join(w for w in key if w != "not"))) or {""}
+        df = min(background.df.get(t, 0) for t in stems)
+        return (len(users[key]) / total) / ((df + 1) / (background.size + 1))
 
     def keyness(key: tuple[str, ...]) -> float:
         count = len(users[key])
         if background is None or not background.size:
             return count * (1 + 0.25 * (len(key) - 1))
-        stems = set(tokenize(" ".join(w for w in key if w != "not"))) or {""}
-        df = min(background.df.get(t, 0) for t in stems)
-        lift = (count / total) / ((df + 1) / (background.size + 1))
+        lift = lift_of(key)
         weight = max(math.log(max(lift, 1.0)), 1.0) if key[0] == "not" else math.log(max(lift, 1.0))
         return count * weight * (1 + 0.5 * (len(key) - 1))
 
+    # When these signals are a large part of the workspace no phrase can be much more common among them than
+    # in it (lift ≤ size/total): then half of that attainable lift is enough.
+    size = background.size if background is not None and background.size else 0
+    min_lift = min(MIN_LIFT, 0.5 * (size + 1) / total) if size else 0.0
     # A phrase nearly every signal uses ("OlderPerson" in a backlog's role) is their scope, not a point.
-    ranked = sorted((k for k in users if len(users[k]) >= MIN_SHARE and keyness(k) > 0
+    ranked = sorted((k for k in users if len(users[k]) >= least and keyness(k) > 0
+                     and (k[0] == "not" or lift_of(k) >= min_lift)
                      and (not claims or total < 10 or len(users[k]) <= SCOPE_SHARE * total)),
                     key=lambda k: (-keyness(k), -len(k), k))
     by_id = dict(quotes)
@@ -181,12 +200,12 @@ def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Bac
     return sorted(out, key=lambda p: -p.count)
 
 
-def describe(points: Sequence[Point], total: int) -> str:
-    """The points as one sentence of phrases and counts ("“didn't work” 6, “limit” 4")."""
+def describe(points: Sequence[Point], total: int, unit: str = "messages") -> str:
+    """The points as one sentence of phrases and counts ("… in their words: “didn't work” (6 of 40), …")."""
     if not points:
         return ""
-    return (f"What they say, in their own words (signals of these {total} using each phrase): "
-            + ", ".join(f"“{p.phrase}” {p.count}" for p in points) + ".")
+    return ("What they say most often, in their words: "
+            + ", ".join(f"“{p.phrase}” ({p.count} of {total} {unit})" for p in points) + ".")
 
 
 def is_problem_report(stance: str, signal_type: str) -> bool:
