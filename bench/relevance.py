@@ -22,9 +22,11 @@ in-domain question, every 2nd off-domain one and 2 goals in LLM mode (each plus 
 ``python -m bench.relevance --fit`` refits :data:`tools.relevance.FITTED` on the calibration
 questions (BANKING77 and user-stories, disjoint from the measured ones) and prints the constants.
 ``python -m bench.relevance --heldout`` runs the held-out check of :mod:`bench.relevance_heldout`
-(promise-nfr and user-stories). ``python -m bench.relevance --focus`` measures the focus stage
-(:data:`tools.relevance.FOCUS`) at several ``min_vote`` values on two BANKING77 subsets: chosen on the
-calibration questions, reported held out on the bench questions.
+(promise-nfr and user-stories). ``python -m bench.relevance --replay [--quick]`` records the bench and
+calibration questions' candidates once and replays what ``ask`` would cite under each citation rule of
+:mod:`bench.relevance_replay` (seconds per rule instead of a bench run). ``python -m bench.relevance --focus``
+measures the focus stage (:data:`tools.relevance.FOCUS`) at several ``min_vote`` values on two BANKING77
+subsets: chosen on the calibration questions, reported held out on the bench questions.
 """
 
 from __future__ import annotations
@@ -501,10 +503,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure the focus stage (theme agreement) at several min_vote values")
     parser.add_argument("--heldout", action="store_true",
                         help="ask's precision and abstention on promise-nfr and user-stories (never tuned on)")
+    parser.add_argument("--replay", action="store_true",
+                        help="replay ask's citations under each rule of bench.relevance_replay.RULES")
+    parser.add_argument("--quick", action="store_true", help="--replay on the quick bench's 2,500-signal subset")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if not args.fit and not args.focus and not args.heldout:
+    if not args.fit and not args.focus and not args.heldout and not args.replay:
         parser.print_help()
         return 0
     if args.fit:
@@ -515,6 +520,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.relevance_heldout import heldout
 
         print(json.dumps(heldout(), indent=2))
+    if args.replay:
+        from bench.relevance_replay import measure
+
+        print(json.dumps(measure(args.quick), indent=2))
     return 0
 
 

@@ -1,0 +1,257 @@
+"""Replay of ``ask``'s citations on the relevance bench's workspace: measure a keep or ranking rule in seconds.
+
+``python -m bench.relevance --replay [--quick]`` builds the bench workspace (:func:`bench.relevance.build`,
+with a theme snapshot), records every bench and calibration question's candidates once through
+:func:`agents.ask.search_pool` (features, theme, stance, label) and then *replays* what ``ask`` would
+cite under each rule of :data:`RULES`: the offline answer's quotes (the dominant camp's 5 best and 5 of
+the opposite camp, after the question's angle) and what an LLM answer citing the first 4 signals it is
+shown would cite. Rule ``current`` takes ``search_pool``'s own order, so its bench figures are the
+bench's ``ask_evidence_precision`` (quick: every 2nd question offline, every 4th for the LLM figure,
+as :func:`bench.relevance.measure_ask`). The other rules re-rank or re-filter the same candidates; the
+calibration questions are the development set, the bench questions the check.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from bench.relevance_data import BENCH_IN, BENCH_OFF, CALIBRATION_BANKING, CALIBRATION_OFF_BANKING
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One scored candidate of a question, as ``ask`` saw it."""
+
+    signal_id: str
+    text: str
+    cosine: float
+    coverage: float
+    relevance: float
+    theme: str | None
+    #: Cosine of the question to the candidate's theme centroid (None without a theme).
+    theme_cosine: float | None
+    stance: str
+    signal_type: str
+    on_topic: bool
+
+
+@dataclass
+class Question:
+    """A question, its split (``bench`` or ``calibration``), its candidates and what ``ask`` kept, in order."""
+
+    split: str
+    text: str
+    intents: list[str]
+    candidates: list[Candidate]
+    found: list[str] = field(default_factory=list)
+
+
+#: A rule: (question) -> the relevant signals in citation order (fewer than 3 means "not enough evidence").
+Rule = Callable[[Question], list[Candidate]]
+
+
+#: (split, question, intents it is about) of every question replayed: the bench's and the calibration's.
+QUESTIONS: list[tuple[str, str, list[str]]] = [
+    *(("bench", q, i) for q, i in BENCH_IN), *(("bench", q, []) for q in BENCH_OFF),
+    *(("calibration", q, i) for q, i in CALIBRATION_BANKING),
+    *(("calibration", q, []) for q in CALIBRATION_OFF_BANKING)]
+
+
+def record(workspace: str, label: dict[str, str],
+           questions: Sequence[tuple[str, str, list[str]]] = QUESTIONS) -> list[Question]:
+    """Each question's candidates and kept signals, through ``agents.ask.search_pool`` (``label``: id → intent)."""
+    from agents.ask import search_pool, stance_of
+    from memory import api
+    from tools.relevance import theme_centroids, theme_map
+
+    memory = api.workspace(workspace)
+    themes, centroids = theme_map(workspace), theme_centroids(workspace)
+    out = []
+    for split, text, intents in questions:
+        found, _, pool = search_pool(text, workspace)
+        vector = memory.embedder.embed_query(text)
+        unique = list({s.signal_id: s for s in pool}.values())
+        signals = {s.id: s for s in memory.get_signals([s.signal_id for s in unique])}
+        candidates = []
+        for s in unique:
+            signal = signals.get(s.signal_id)
+            if signal is None:
+                continue
+            theme = themes.get(s.signal_id)
+            candidates.append(Candidate(
+                s.signal_id, signal.text, s.cosine, s.coverage, s.relevance, theme,
+                float(centroids[theme] @ vector) if theme in centroids else None, stance_of(signal),
+                signal.signal_type.value, label.get(s.signal_id) in intents))
+        out.append(Question(split, text, list(intents), candidates, [e.signal.id for e in found]))
+    return out
+
+
+# ------------------------------------------------------------------------------------------- rules
+
+
+def current(question: Question) -> list[Candidate]:
+    """What ``ask`` keeps, in its own order (floor, focus, theme-smoothed ranking)."""
+    by_id = {c.signal_id: c for c in question.candidates}
+    return [by_id[sid] for sid in question.found if sid in by_id]
+
+
+def cluster_score(question: Question, weight: float = 0.5, lexical: float = 0.3) -> dict[str, float]:
+    """:func:`tools.relevance.cluster_scores` recomputed from the recorded candidates."""
+    covered: dict[str, list[float]] = {}
+    for c in question.candidates:
+        if c.theme is not None:
+            covered.setdefault(c.theme, []).append(c.coverage)
+    out = {}
+    for c in question.candidates:
+        if c.theme in covered and c.theme_cosine is not None:
+            mean = sum(covered[c.theme]) / len(covered[c.theme])
+            out[c.signal_id] = (1 - weight) * c.cosine + weight * c.theme_cosine + lexical * mean
+        else:
+            out[c.signal_id] = c.cosine + lexical * c.coverage
+    return out
+
+
+def reranked(score: Callable[[Question], dict[str, float]]) -> Rule:
+    """A rule keeping what ``ask`` keeps, ordered by ``score`` (higher first)."""
+    def rule(question: Question) -> list[Candidate]:
+        scores = score(question)
+        return sorted(current(question), key=lambda c: (-round(scores[c.signal_id], 4), -c.relevance, c.signal_id))
+    return rule
+
+
+def own_coverage(weight: float) -> Rule:
+    """The cluster score plus ``weight`` × the hit's own coverage of the question's words."""
+    def score(question: Question) -> dict[str, float]:
+        base = cluster_score(question)
+        return {c.signal_id: base[c.signal_id] + weight * c.coverage for c in question.candidates}
+    return reranked(score)
+
+
+def fused(k: int) -> Rule:
+    """Reciprocal-rank fusion of the cluster-score order and the coverage order of the kept signals."""
+    def score(question: Question) -> dict[str, float]:
+        kept = current(question)
+        base = cluster_score(question)
+        dense = sorted(kept, key=lambda c: -base[c.signal_id])
+        sparse = sorted(kept, key=lambda c: (-c.coverage, -c.cosine))
+        out = {c.signal_id: 1 / (k + i) for i, c in enumerate(dense)}
+        for i, c in enumerate(sparse):
+            out[c.signal_id] += 1 / (k + i)
+        return out
+    return reranked(score)
+
+
+def agreement_first(question: Question) -> list[Candidate]:
+    """Kept signals whose coverage is at least the kept signals' median (dense and sparse agree) first."""
+    kept = current(question)
+    if not kept:
+        return kept
+    covers = sorted(c.coverage for c in kept)
+    median = covers[len(covers) // 2]
+    return sorted(kept, key=lambda c: not (c.coverage >= median and c.coverage > 0))
+
+
+def near_best(delta: float) -> Rule:
+    """Kept signals whose relevance is within ``delta`` of the question's best (the 3 best always stay)."""
+    def rule(question: Question) -> list[Candidate]:
+        kept = current(question)
+        best = max((c.relevance for c in kept), default=0.0)
+        top = {c.signal_id for c in sorted(kept, key=lambda c: -c.relevance)[:3]}
+        return [c for c in kept if c.signal_id in top or c.relevance >= best - delta]
+    return rule
+
+
+def pool_rare_words(weight: float) -> Rule:
+    """The cluster score plus ``weight`` × coverage of the question's words weighted by IDF *among the candidates*.
+
+    A word most candidates share ("payment" for a payment question) weighs little; one that sets a few
+    apart ("friend") weighs most.
+    """
+    from tools.relevance import FRAMING_WORDS, coverage_tokens
+
+    def score(question: Question) -> dict[str, float]:
+        tokens = [set(coverage_tokens(c.text)) for c in question.candidates]
+        df = Counter(t for ts in tokens for t in ts)
+        n = len(tokens)
+        terms = {t: math.log((n + 1) / (df[t] + 0.5)) for t in set(coverage_tokens(question.text)) - FRAMING_WORDS
+                 if df.get(t)}
+        total = sum(terms.values()) or 1.0
+        base = cluster_score(question)
+        return {c.signal_id: base[c.signal_id] + weight * sum(w for t, w in terms.items() if t in ts) / total
+                for c, ts in zip(question.candidates, tokens, strict=True)}
+    return reranked(score)
+
+
+#: The rules measured (docs/agents.md, "Citation rules replayed").
+RULES: dict[str, Rule] = {
+    "current": current,
+    "own coverage +0.2": own_coverage(0.2),
+    "rank fusion k=20": fused(20),
+    "agreement first": agreement_first,
+    "within 0.3 of the best": near_best(0.3),
+    "rare-among-candidates words +0.1": pool_rare_words(0.1),
+}
+
+
+# ------------------------------------------------------------------------------------------- replay
+
+
+def cited(found: Sequence[Candidate], question: str) -> tuple[list[Candidate], list[Candidate]]:
+    """What the offline answer cites (evidence, dissent) and what an LLM citing the 4 first shown would cite."""
+    from agents.ask import CAMP, MAX_QUOTES, OPPOSITE, dominant_camp, prefer_angle
+
+    evidence = [SimpleNamespace(stance=c.stance, score=c.relevance, candidate=c, signal=SimpleNamespace(
+        id=c.signal_id, signal_type=SimpleNamespace(value=c.signal_type))) for c in found]
+    ordered: list[Any] = prefer_angle(evidence, question)  # type: ignore[arg-type]
+    camp = dominant_camp(ordered)
+    main = [e.candidate for e in ordered if CAMP[e.stance] == camp][:MAX_QUOTES]
+    against = [e.candidate for e in ordered if camp is not None and CAMP[e.stance] == OPPOSITE[camp]][:MAX_QUOTES]
+    return main + against, [e.candidate for e in ordered[:4]]
+
+
+def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm_step: int = 1) -> dict[str, Any]:
+    """Precision of what ``ask`` would cite under ``rule``, abstention, and the LLM's 4-first precision."""
+    from agents.ask import MIN_EVIDENCE
+
+    mine = [q for q in questions if q.split == split]
+    inside = [q for q in mine if q.intents][::step]
+    outside = [q for q in mine if not q.intents][::min(step, 2)]
+    on = total = llm_on = llm_total = abstained_in = abstained_off = 0
+    for i, q in enumerate(inside):
+        found = rule(q)
+        if len(found) < MIN_EVIDENCE:
+            abstained_in += 1
+            continue
+        offline, llm = cited(found, q.text)
+        on, total = on + sum(c.on_topic for c in offline), total + len(offline)
+        if i % llm_step == 0:
+            llm_on, llm_total = llm_on + sum(c.on_topic for c in llm), llm_total + len(llm)
+    for q in outside:
+        abstained_off += len(rule(q)) < MIN_EVIDENCE
+    return {"precision": round(on / max(1, total), 4), "cited": total, "off_topic": total - on,
+            "llm_precision": round(llm_on / max(1, llm_total), 4),
+            "false_abstention": round(abstained_in / max(1, len(inside)), 4),
+            "abstention_offdomain": round(abstained_off / max(1, len(outside)), 4)}
+
+
+def measure(quick: bool, rules: dict[str, Rule] | None = None) -> dict[str, Any]:
+    """``--replay``: record the questions on the bench workspace once, then replay every rule."""
+    from bench.common import isolated_home
+    from bench.relevance import QUICK_ROWS, WORKSPACE, _labels, build
+    from memory import api
+
+    with isolated_home("relevance-replay"):
+        label = _labels(WORKSPACE, build(QUICK_ROWS if quick else None))
+        api.themes(WORKSPACE, refresh=True)
+        questions = record(WORKSPACE, label)
+    step = 2 if quick else 1
+    out: dict[str, Any] = {"signals": len(label)}
+    for name, rule in (rules or RULES).items():
+        out[name] = {"bench": replay(questions, rule, "bench", step, 2 if quick else 1),
+                     "calibration": replay(questions, rule, "calibration")}
+    return out
