@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from agents.deliverables.base import Materials
 from agents.state import Topic
-from tools import scoring, story_quality
+from tools import scoring, story_quality, trends
 from tools.topics import STOPWORDS
 from tools.wording import PM, example_report, known_reporters, subject, topic_nature
 
@@ -70,6 +70,14 @@ def section_heading(topic: Topic, m: Materials) -> str:
             text = f"{'questions' if nature == 'question' else 'reports'} about {subject(name)}"
     first = text.split()[0]
     return text[:1].upper() + text[1:] if first.islower() else text
+
+
+def baseline(topic: Topic, m: Materials, noun: str) -> str:
+    """'1.8 reports/week in the last 4 weeks' where the evidence's dates allow, else '7 reports in the period'."""
+    trend = trends.evidence_trend(topic["signal_ids"], m.evidence)
+    if trend is not None and not trend.empty:
+        return f"{trend.after_rate()} {noun}/week in the last {trend.window_days // 7} weeks"
+    return f"{topic['signals']} {noun} in the period"
 
 
 def theme_users(theme: Mapping[str, Any], ids: Sequence[str], m: Materials) -> int:

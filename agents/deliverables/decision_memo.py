@@ -1,8 +1,10 @@
 """Decision memo: the question, criteria with weights, scored options, recommendation, risks, unknowns.
 
 The options are the goal's (``X before Y``, ``X or Y``) or, when it names none, its strongest topics;
-their scores come from the scorer, never from a model. Within :data:`common.CLOSE_CALL` points the memo
-recommends nothing: the PM decides.
+their scores come from the scorer, never from a model. When the evidence backs one option only, the memo
+weighs it against the alternatives that evidence grounds (:func:`alternatives`: guiding the affected users
+instead of fixing a problem's cause, and deferring at the cost the evidence shows). Within
+:data:`common.CLOSE_CALL` points the memo recommends nothing: the PM decides.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agents.deliverables.base import (
+    CITES_PER_ITEM,
     Decision,
     Deliverable,
     Materials,
@@ -23,14 +26,14 @@ from agents.deliverables.base import (
     revision_text,
     with_note,
 )
-from agents.deliverables.common import CLOSE_CALL, topic_for
+from agents.deliverables.common import CLOSE_CALL, baseline, topic_for
 from agents.state import ReviewNote, Topic, as_topic
 from kernel.artifacts import Criterion, DecisionMemo, EvidenceRef, OptionScore
-from tools import scoring
+from tools import scoring, trends
 from tools.render import Layout, bullets, cite, field_lines, mapping, one_line, render_value, section
 from tools.topic_scores import score_topic
-from tools.topics import option_phrase
-from tools.wording import PM, from_reporters
+from tools.topics import is_problem_goal, option_phrase
+from tools.wording import PM, from_reporters, short_id, topic_nature
 
 KIND = "decision_memo"
 KEYWORDS = ("should we", "decide", "decision", " vs ", " vs. ", "versus", " before ", " or not", " memo",
@@ -42,7 +45,7 @@ def _option(topic: Topic, m: Materials) -> dict[str, Any]:
     scores["rice"] = topic["rice"]["score"]
     scores["formulas"] = topic["formulas"]
     return {"name": topic["name"], "description": _option_description(topic, m),
-            "scores": scores, "total": topic["total"], "citations": m.cites(topic["signal_ids"])}
+            "scores": scores, "total": topic["total"], "citations": m.topic_cites(topic)}
 
 
 _OPTION_TEMPLATE = re.compile(r"(Prioritise|Choose) (.+) (ahead of|over) (.+)\.")
@@ -59,11 +62,69 @@ def _option_description(topic: Topic, m: Materials) -> str:
     return f"{match.group(1)} {option_phrase(topic['name'], goal)} {match.group(3)} {others}."
 
 
+#: The alternative to fixing a problem's cause: help the users who hit it, from the questions they ask.
+MITIGATE = "Guide affected users instead of fixing the cause"
+#: The alternative every decision has: change nothing now, at the cost the evidence shows.
+DEFER = "Defer: change nothing now"
+#: Questions (and reports) a problem's evidence must hold for the guidance alternative to stand on its own.
+MIN_ASKED = 2
+_PROBLEM_TYPES = frozenset({"bug", "complaint", "churn_risk"})
+_ASKS_WHAT_TO_DO = re.compile(r"^\W*(?:how|what|who|where|can|could|should|is there|do i|please help)\b",
+                              re.IGNORECASE)
+
+
+def _strategy(m: Materials) -> scoring.Strategy | None:
+    return scoring.Strategy.from_dict(m.strategy, source=m.strategy.get("source", "")) if m.strategy else None
+
+
+def alternatives(topic: Topic, option: Mapping[str, Any], m: Materials) -> list[dict[str, Any]]:
+    """The alternatives a PM weighs when the evidence backs one option only, each grounded in that evidence.
+
+    * **Guide affected users** (only for a problem: the topic reports one or the goal asks to stop one, and its
+      evidence holds :data:`MIN_ASKED` questions from users who hit it besides as many reports): support or
+      self-service guidance instead of a fix of the cause. It cites the questions and is scored on them alone
+      with the same formulas as every option.
+    * **Defer**: change nothing now. It delivers nothing to users (user value 0); its cost is the evidence
+      itself, which keeps coming at the rate shown, and it cites the signals that would stay unresolved.
+
+    An alternative with no stored evidence is never invented here: options the goal names without evidence
+    are listed in the memo's unknowns.
+    """
+    ids = [s for s in topic["signal_ids"] if s in m.evidence]
+    out: list[dict[str, Any]] = []
+    asked = [s for s in ids if trends.asked(m.evidence[s].get("signal_type"), m.evidence[s]["quote"])]
+    reports = [s for s in ids if s not in asked and m.evidence[s].get("signal_type") in _PROBLEM_TYPES]
+    problem = topic_nature(topic, m.evidence) == "problem" or is_problem_goal(m.focus)
+    if problem and len(asked) >= MIN_ASKED and len(reports) >= MIN_ASKED:
+        pseudo = {"name": MITIGATE, "description": "", "signal_ids": asked, "theme": None}
+        scored = as_topic({**pseudo, **score_topic(pseudo, m.evidence, _strategy(m), m.criteria, None)})
+        order = m.topic_cites(topic, len(ids))  # the scorer's order: a neighbouring intent's stray goes last
+        cites = [s for s in order if s in asked][:CITES_PER_ITEM]
+        # An example that asks what to do ('What should I do?'), not a report phrased as a question.
+        example = min((m.evidence[s]["quote"] for s in cites),
+                      key=lambda q: (not _ASKS_WHAT_TO_DO.search(q), len(q), q))
+        description = (f"Answer the {len(asked)} questions users ask when it happens (e.g. “{example}”) through "
+                       f"support or self-service guidance; the cause stays. Scored on those questions alone.")
+        out.append({**_option(scored, m), "description": description, "citations": cites})
+    noun = "reports" if problem else "signals"
+    cost = baseline(topic, m, noun)
+    out.append({"name": DEFER,
+                "description": f"The cost of waiting: {cost} about {option['name']} keep coming, and the "
+                               f"{len(ids)} signals behind it stay unresolved. Delivers nothing to users (user "
+                               f"value 0).",
+                "scores": {"user value (RICE)": 0.0, "formulas": {"cost": f"cost of waiting: {cost}"}},
+                "total": 0.0, "citations": list(option["citations"])})
+    return out
+
+
 def draft_decision_memo(m: Materials) -> dict[str, Any]:
     """A decision memo over the options (or, when the goal names none, the strongest themes)."""
     option_topics = [t for t in m.topics if t["kind"] == "option"] or m.ranked("theme")[:3]
     options = sorted((_option(t, m) for t in option_topics if t["signal_ids"]), key=lambda o: -o["total"])
     unsupported = [t["name"] for t in option_topics if not t["signal_ids"]]
+    backed = [t for t in option_topics if t["signal_ids"]]
+    # One option with evidence is no decision: weigh it against the alternatives its own evidence grounds.
+    extra = alternatives(backed[0], options[0], m) if len(options) == 1 else []
     rows = [m.evidence[sid] for sid in dict.fromkeys(s for t in option_topics for s in t["signal_ids"])
             if sid in m.evidence]
     kinds = sorted({r["kind"] for r in rows})
@@ -88,7 +149,7 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
                               f"{runner_up['name']} (margin {margin}), driven by "
                               f"{_driver(best, runner_up, m.criteria)}.")
     elif options:
-        recommendation = f"{options[0]['name']}: the only option with stored evidence ({options[0]['total']}/100)."
+        recommendation = _single(options[0], extra, m)
     else:
         recommendation = f"{PM}: no option is supported by stored user evidence."
     risks = []
@@ -96,6 +157,14 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
         churn = [sid for sid in option["citations"] if m.evidence[sid]["signal_type"] == "churn_risk"]
         risks.append(f"Deferring {option['name']}: {len(option['citations'])} cited signals"
                      + (f", {len(churn)} of them churn risks." if churn else "."))
+    for alt in extra:
+        if alt["name"] == MITIGATE:
+            risks.append(f"Guiding users instead of fixing {options[0]['name']} leaves the cause in place: reports "
+                         f"like {short_id(options[0]['citations'][0])} keep coming.")
+        else:
+            risks.append(f"Deferring {options[0]['name']}: {_cost(alt)} keep coming "
+                         f"({len(options[0]['citations'])} cited signals).")
+    options = sorted([*options, *extra], key=lambda o: -o["total"])
     unknowns = [f"No stored user evidence for option '{name}'; it could not be scored." for name in unsupported]
     if not m.has_strategy:
         unknowns.append("No strategy file given: strategic alignment was not assessed.")
@@ -108,6 +177,29 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
                         unknowns=unknowns,
                         evidence=parts(EvidenceRef, m.evidence_for([sid for o in options for sid in o["citations"]])),
                         ).model_dump(mode="json")
+
+
+def _cost(defer: Mapping[str, Any]) -> str:
+    """The defer option's cost ('15 reports in the period'), as :func:`alternatives` recorded it."""
+    return str(defer["scores"]["formulas"]["cost"]).removeprefix("cost of waiting: ")
+
+
+def _single(best: dict[str, Any], extra: list[dict[str, Any]], m: Materials) -> str:
+    """The recommendation when the evidence backs one option: it against the alternatives its evidence grounds."""
+    guide = next((o for o in extra if o["name"] == MITIGATE), None)
+    defer = next((o for o in extra if o["name"] == DEFER), None)
+    if guide is not None:
+        margin = round(best["total"] - guide["total"], 1)
+        head = (f"Too close to call on the evidence: {best['name']} {best['total']} vs guiding affected users "
+                f"{guide['total']} (margin {margin}). {PM}." if margin < CLOSE_CALL else
+                f"{best['name']} first: {best['total']}/100 vs {guide['total']}/100 for guiding affected users "
+                f"instead (margin {margin}), driven by {_driver(best, guide, m.criteria)}.")
+    else:
+        head = (f"{best['name']} rather than deferring: {best['total']}/100 on {len(best['citations'])} cited "
+                f"signals; no other approach has stored evidence.")
+    if defer is not None:
+        head += f" Deferring leaves what the evidence shows unresolved: {_cost(defer)}."
+    return head
 
 
 def _driver(best: dict[str, Any], other: dict[str, Any], criteria: dict[str, float]) -> str:

@@ -24,7 +24,7 @@ from agents.deliverables.base import (
     revision_text,
     with_note,
 )
-from agents.deliverables.common import rice_of, section_heading, topic_for
+from agents.deliverables.common import baseline, rice_of, section_heading, topic_for
 from agents.state import ReviewNote, Topic
 from kernel.artifacts import EvidenceRef, Requirements, Story
 from kernel.schemas import EvidenceRow
@@ -78,14 +78,6 @@ def _situation(ids: list[str], name: str, evidence: Mapping[str, EvidenceRow]) -
     return sid, (quote if len(quote) <= 160 else "")
 
 
-def _baseline(topic: Topic, m: Materials, noun: str) -> str:
-    """'1.8 reports/week in the last 4 weeks' where the evidence's dates allow, else '7 reports in the period'."""
-    trend = trends.evidence_trend(topic["signal_ids"], m.evidence)
-    if trend is not None and not trend.empty:
-        return f"{trend.after_rate()} {noun}/week in the last {trend.window_days // 7} weeks"
-    return f"{topic['signals']} {noun} in the period"
-
-
 def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None = None) -> dict[str, Any]:
     """One user story (with criteria, type, RICE and citations) from a scored topic.
 
@@ -106,14 +98,14 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
             f"Given {a_role} with the question asked in {said}, When they look for the answer, "
             f"Then they find it without contacting support",
             f"Given the answer is published, When {PM} weeks have passed, Then questions like {short_id(sid)} "
-            f"fall below {PM} per week (baseline: {_baseline(topic, m, 'questions')})",
+            f"fall below {PM} per week (baseline: {baseline(topic, m, 'questions')})",
         ]
     elif nature == "problem":
         criteria = [
             f"Given {a_role} in the situation reported in {said}, When they do the same after the change, "
             f"Then the reported problem does not happen",
             f"Given the change is released, When {PM} weeks have passed, Then new reports like {short_id(sid)} "
-            f"fall below {PM} per week (baseline: {_baseline(topic, m, 'reports')})",
+            f"fall below {PM} per week (baseline: {baseline(topic, m, 'reports')})",
         ]
     else:
         criteria = [
