@@ -127,3 +127,25 @@ def test_broad_questions_rank_saved_themes_by_what_users_report(seeded: dict[str
     for cite in answer.evidence:  # each theme is quoted from a message that reports a problem
         assert cite.quote in seeded[cite.signal_id]
         assert stance_of(signals[cite.signal_id]) == "critical"
+
+
+def test_llm_is_told_to_lead_with_the_finding_and_who_the_signals_name(seeded: dict[str, str]) -> None:
+    from agents.ask import AskDraft, CitedSpan, answer_llm
+    from tests.support.fake_chat import ScriptedChatModel
+
+    def reply(call: object) -> AskDraft:
+        text = call.text  # type: ignore[attr-defined]
+        sid = text.split('<signal id="')[1].split('"', 1)[0]
+        return AskDraft(answer="Five messages say the PDF export fails.",
+                        evidence=[CitedSpan(signal_id=sid, quote="PDF export")])
+
+    found = _anonymous([f"The PDF export fails on report {i}" for i in range(5)])
+    model = ScriptedChatModel(responder=reply)
+    answer = answer_llm("What goes wrong with PDF export?", WS, found, model, searched=60)
+    prompt = model.calls[0].text
+    assert "Lead with the specific finding" in prompt and "They name no users" in prompt
+    assert answer.evidence and answer.evidence[0].quote == "PDF export"
+    by_users = ScriptedChatModel(responder=reply)
+    named = ask_users("What goes wrong with PDF export?", WS, chat_model=by_users)
+    assert not named.insufficient_evidence and named.users >= 3
+    assert "named users" in by_users.calls[0].text and "They name no users" not in by_users.calls[0].text
