@@ -83,6 +83,10 @@ TEMPLATE_SHARE = 0.5
 #: A template slot: the words after a text's opening stopwords ("As a ___"), when that opening starts this
 #: share of all texts and few distinct fillers (this share of its uses at most) fill it (roles, personas).
 FRAME_SHARE, FRAME_VARIETY = 0.3, 0.25
+#: ... or, whatever their variety, when they close the opening clause (or "I" / "we" follows) in this share of
+#: its uses: the role of "As a ___, I want" in a backlog with many roles.
+SLOT_CLOSED = 0.8
+_SUBJECTS = frozenset({"i", "we"})
 #: One word alone names a topic only when at least this share of the texts using it are in the theme ...
 LONE_PRECISION = 0.3
 #: ... and it is used as a noun: after a determiner or possessive in this share of its uses at least.
@@ -92,6 +96,7 @@ NOUN_SHARE = 0.1
 CONTRAST_MIN = 0.15
 #: ... and found in this share of the theme's members at least (so it still reads as the theme's topic).
 CONTRAST_COVERAGE = 0.2
+_DETERMINERS = frozenset("a an the my your our their his her its this that these those any some".split())
 _NOUN_BEFORE = frozenset(
     "a an the my your our their his her its this that these those any some no every each another "
     "in on at for from with about of into by via without".split()
@@ -100,8 +105,21 @@ _NOUN_BEFORE = frozenset(
 #: Stopwords plus generic verbs: they may sit inside a label but never start or end one ("used sync" -> "sync").
 _LABEL_STOPWORDS = frozenset({
     "use", "used", "uses", "using", "try", "tried", "trying", "say", "says", "said", "got", "getting", "gets",
-    "going", "went", "think", "thought", "happened", "happening",
+    "going", "went", "think", "thought", "happened", "happening", "make", "makes", "made", "making", "sure",
 }) | _KEYWORD_STOPWORDS
+#: Attributive words: they may start a label ("new card") but never end one ("order a new").
+_ATTRIBUTIVE = frozenset("new old same different certain whole entire particular specific".split())
+#: Time words: a label may end on one ("transfer pending for days") but they name no topic alone ("half an hour").
+_TIME_WORDS = frozenset("""
+second seconds minute minutes hour hours day days week weeks weekend month months year years today yesterday
+tomorrow morning evening night tonight time times half now ago soon
+""".split())
+#: A joined label ("exchange rate was wrong") spans at most this many words.
+JOIN_MAX_WORDS = 6
+#: A joined phrase never runs across a conjunction or a subordinate clause ("ATM and tried to withdraw").
+_JOIN_BREAK = frozenset("and or but nor because so if when while that which who whom whose then than".split())
+#: A theme's phrase is joined to the first of its this many most distinctive words that members join it to.
+JOIN_TRIES = 5
 #: Phrases never span these: sentence and clause punctuation, brackets, quotes, line breaks.
 _CLAUSE = re.compile(r"[^.!?;:,()\[\]{}\"“”‘’…\n/|]+")
 _LABEL_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*")
@@ -136,7 +154,7 @@ def _phrases(text: str) -> list[str]:
             for j in range(i, min(i + LABEL_MAX_WORDS, len(low))):
                 if any(ch.isdigit() for ch in low[j]):
                     break
-                if bound[j]:
+                if bound[j] and not low[j].endswith("'s") and (j == i or low[j] not in _ATTRIBUTIVE):
                     out.append(" ".join(low[i : j + 1]))
     return out
 
@@ -175,7 +193,7 @@ def phrase_labels(groups: Sequence[Sequence[str]], keywords: Sequence[Sequence[s
         top = cand.best()
         extended = cand.extension(top, LABEL_EXTEND * cand.hits[top], set())
         picks.append((cand.phrases[extended if extended is not None else top], float(cand.scores[top])))
-    picks = _contrast(picks, candidates, counts, [len(g) for g in groups])
+    picks = _contrast(picks, candidates, counts, groups)
     holder: dict[str, int] = {}
     for index, (label, score) in enumerate(picks):
         other = holder.get(label)
@@ -185,7 +203,7 @@ def phrase_labels(groups: Sequence[Sequence[str]], keywords: Sequence[Sequence[s
     taken = set(labels) - {""}
     for index, (label, _) in enumerate(picks):
         if not labels[index]:
-            labels[index] = _disambiguate(label, candidates[index], keywords[index], taken)
+            labels[index] = _disambiguate(label, candidates[index], keywords[index], taken, groups[index])
             taken.add(labels[index])
     surface = _surface_forms([t for texts in groups for t in texts], set(re.findall(r"[^\s()]+", " ".join(labels))))
     return [re.sub(r"[^\s()]+", lambda m: surface.get(m.group(), m.group()), label) for label in labels]
@@ -238,7 +256,7 @@ def same_topic_pairs(labels: Sequence[str]) -> list[tuple[str, str]]:
 
 def _contrast(
     picks: list[tuple[str, float]], candidates: list[_Candidates | None], counts: _Counts | None,
-    sizes: list[int],
+    groups: Sequence[Sequence[str]],
 ) -> list[tuple[str, float]]:
     """Relabel themes whose labels overlap others' (:func:`labels_overlap`) by the phrases that set them apart.
 
@@ -247,12 +265,13 @@ def _contrast(
     is no contrast). Themes go largest first. One whose own label overlaps no label kept so far keeps it
     when it overlaps no other label either, or has ``CONTRAST_MIN`` contrast; else it takes its best
     topic-naming candidate by ``contrast x precision`` with ``CONTRAST_MIN`` contrast, in
-    ``CONTRAST_COVERAGE`` of its members, overlapping no label kept so far. Without one it keeps its
+    ``CONTRAST_COVERAGE`` of its members, overlapping no label kept so far (a lone word is joined to the
+    theme's own phrase when members join them: "wrong" -> "exchange rate was wrong"). Without one it keeps its
     label, unless that label has the same words as one kept ("exchange rate" / "exchange rates"): then
     the theme has no topic of its own and takes the kept phrase with its best contrasting word in
     brackets ("exchange rate (wrong)"); :func:`same_topic_pairs` reports such pairs as possibly one topic.
     """
-    n = len(picks)
+    n, sizes = len(picks), [len(g) for g in groups]
     flagged = {i: [j for j in range(n) if j != i and labels_overlap(picks[i][0], picks[j][0])] for i in range(n)}
     if counts is None or not any(flagged.values()):
         return picks
@@ -279,6 +298,9 @@ def _contrast(
         enough = cand.hits >= CONTRAST_COVERAGE * sizes[theme]
         phrase = next((cand.phrases[j] for j in order if cand.ok[j] and enough[j]
                        and not any(labels_overlap(cand.phrases[j], f) for f in fixed)), None)
+        if phrase is not None and " " not in phrase and (joined := _join(groups[theme], current, phrase)) is not None \
+                and not any(labels_overlap(joined, f) for f in fixed):
+            phrase = joined  # a lone contrasting word joined to the shared topic: "exchange rate was wrong"
         same = [f for f in clash if label_key(f)[1] == label_key(current)[1]]
         if phrase is None and same:  # no topic of its own: show the shared phrase (told apart in brackets later)
             phrase = same[0].split(" (")[0]
@@ -287,20 +309,80 @@ def _contrast(
     return out
 
 
-def _disambiguate(label: str, cand: _Candidates | None, keywords: Sequence[str], taken: set[str]) -> str:
+def _join(texts: Sequence[str], head: str, word: str) -> str | None:
+    """The members' commonest verbatim phrase joining a shared topic phrase and its distinctive word.
+
+    Within one clause: the head phrase followed by the word at most :data:`JOIN_MAX_WORDS` words on, with
+    no conjunction between ("transfer is taking so long", "exchange rate was wrong"), or the word right
+    before the head, with at most a determiner between ("wrong exchange rate", "cancel a transfer").
+    Spellings that differ only in stopwords and word endings count together; the commonest spelling is
+    shown. At least two members must use it, else None (the label keeps its bracketed word).
+    """
+    head_stems = [_stem(w) for w in head.lower().replace("-", " ").split()]
+    target, n = _stem(word), len(head_stems)
+    if not head_stems or not target:
+        return None
+    uses: Counter[tuple[str, ...]] = Counter()
+    spellings: dict[tuple[str, ...], Counter[str]] = {}
+    for text in texts:
+        found: dict[tuple[str, ...], str] = {}
+        for tokens in _clauses(text):
+            low = [part for t in tokens for part in t.lower().split("-")]  # "top-up" ~ "top up"
+            glue = [" " if k == len(parts) - 1 else "-" for t in tokens
+                    for parts in [t.split("-")] for k in range(len(parts))]  # after each part: its spelling
+            stems = [_stem(t) for t in low]
+            for i in range(len(low) - n + 1):
+                if stems[i:i + n] != head_stems:
+                    continue
+                last = min(len(low), i + JOIN_MAX_WORDS)
+                stop = next((j for j in range(i + n, last) if low[j] in _JOIN_BREAK), last)
+                spans = [(i, j + 1) for j in range(i + n, stop) if stems[j] == target][:1]
+                spans += [(j, i + n) for j in (i - 1, i - 2)
+                          if j >= 0 and stems[j] == target and all(t in _DETERMINERS for t in low[j + 1:i])][:1]
+                for a, b in spans:
+                    key = tuple(_stem(t) for t in low[a:b] if _can_bound(t))
+                    found.setdefault(key, "".join(w + g for w, g in zip(low[a:b], glue[a:b], strict=True)).strip())
+        for key, spelling in found.items():
+            uses[key] += 1
+            spellings.setdefault(key, Counter())[spelling] += 1
+    if not uses:
+        return None
+    key, count = min(uses.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))
+    if count < 2:
+        return None
+    return min(spellings[key].items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0]
+
+
+def _disambiguate(label: str, cand: _Candidates | None, keywords: Sequence[str], taken: set[str],
+                  texts: Sequence[str] = ()) -> str:
     """A label for a group whose phrase another group holds: a longer phrase, else the phrase and a word.
 
-    The word is the group's most distinctive one not already in the phrase ("sync (conflicted)").
+    The word is one of the group's most distinctive ones not already in the phrase: the first of its
+    :data:`JOIN_TRIES` best (the best, then those with precision at least half :data:`LONE_PRECISION` in at
+    least half as many members as the best) that members join to the phrase (:func:`_join`: "transfer (pending)" ->
+    "transfer is still pending"), else the best in brackets ("sync (conflicted)").
     """
     words: list[str] = []
+    inside = label_key(label)[0]
+    joinable: list[str] = []
     if cand is not None:
         where = cand.index.get(label)
         if where is not None and (longer := cand.extension(where, 0, taken)) is not None:
             return cand.phrases[longer]
-        words += [cand.phrases[j] for j in cand.ranked() if " " not in cand.phrases[j]]
+        single = [j for j in cand.ranked() if " " not in cand.phrases[j]]
+        words += [cand.phrases[j] for j in single]
+        # other join words: distinctive (precision) and nearly as common in the theme as its best word
+        fresh = [j for j in single if _stem(cand.phrases[j]) not in inside and _can_bound(cand.phrases[j])]
+        top = cand.hits[fresh[0]] if fresh else 0.0
+        joinable = [cand.phrases[j] for j in fresh
+                    if cand.precision[j] >= LONE_PRECISION / 2 and cand.hits[j] >= top / 2]
     words += [w for k in keywords for w in k.split()]
-    inside = label_key(label)[0]
-    options = [f"{label} ({w})" for w in dict.fromkeys(words) if _stem(w) not in inside and _can_bound(w)]
+    fresh_words = [w for w in dict.fromkeys(words) if _stem(w) not in inside and _can_bound(w)]
+    for word in list(dict.fromkeys(fresh_words[:1] + joinable))[:JOIN_TRIES]:
+        joined = _join(texts, label, word)
+        if joined is not None and joined not in taken:
+            return joined
+    options = [f"{label} ({w})" for w in fresh_words]
     for option in options:
         if option not in taken:
             return option
@@ -315,8 +397,9 @@ class _Candidates:
     """
 
     def __init__(self, phrases: list[str], cols: np.ndarray, hits: np.ndarray, precision: np.ndarray,
-                 size: float, level: np.ndarray) -> None:
+                 size: float, level: np.ndarray, boiler: np.ndarray | None = None) -> None:
         self.phrases, self.cols, self.hits, self.precision = phrases, cols, hits, precision
+        self.boiler = boiler if boiler is not None else np.zeros(len(phrases), dtype=bool)
         self.scores = (hits / size) * precision
         self.ok = level > 0 if (level > 0).any() else np.ones(len(phrases), dtype=bool)
         self.size = size
@@ -336,10 +419,14 @@ class _Candidates:
         strongest = ranked[0]
         if self.ok[strongest]:
             return strongest
-        longer = self.extension(strongest, LABEL_EXTEND * self.hits[strongest], set())
+        longer = self.extension(strongest, 0, set())
         if longer is not None:
             return longer
-        return next((j for j in ranked if self.ok[j] and self.hits[j] >= LABEL_TOPIC_COVERAGE * self.size), strongest)
+        named = next((j for j in ranked if self.ok[j] and self.hits[j] >= LABEL_TOPIC_COVERAGE * self.size), None)
+        if named is not None:
+            return named
+        # a vague word beats a rare phrase, but boilerplate or a time phrase ("half an hour") says nothing
+        return next((j for j in ranked if not self.boiler[j]), strongest)
 
     def extension(self, anchor: int, min_hits: float, taken: set[str]) -> int | None:
         """The best-scoring longer topic-naming candidate containing the anchor phrase, with ``min_hits`` members."""
@@ -363,6 +450,7 @@ def template_words(docs: Sequence[str]) -> frozenset[str]:
         return frozenset()
     frequency: Counter[str] = Counter()
     frames: dict[str, Counter[str]] = {}
+    closed: dict[str, Counter[bool]] = {}
     for text in docs:
         clauses = [[t.lower() for t in tokens] for tokens in _clauses(text)]
         frequency.update({t for tokens in clauses for t in tokens})
@@ -372,10 +460,12 @@ def template_words(docs: Sequence[str]) -> frozenset[str]:
         start = next((i for i, t in enumerate(tokens) if t not in _LABEL_STOPWORDS), len(tokens))
         end = next((i for i in range(start, len(tokens)) if tokens[i] in _LABEL_STOPWORDS), len(tokens))
         frames.setdefault(tokens[0], Counter())[" ".join(tokens[start:min(end, start + 3)])] += 1
+        closed.setdefault(tokens[0], Counter())[end == len(tokens) or tokens[end] in _SUBJECTS] += 1
     out = {w for w, c in frequency.items() if c >= TEMPLATE_SHARE * len(docs) and _can_bound(w)}
-    for fillers in frames.values():
+    for opening, fillers in frames.items():
         uses = sum(fillers.values())
-        if uses >= FRAME_SHARE * len(docs) and len(fillers) <= FRAME_VARIETY * uses:
+        slot = closed[opening][True] >= SLOT_CLOSED * uses  # "As a ___, I want": the filler is the whole slot
+        if uses >= FRAME_SHARE * len(docs) and (slot or len(fillers) <= FRAME_VARIETY * uses):
             out |= {w for filler, c in fillers.items() if c >= 2 for w in filler.split() if _can_bound(w)}
     return frozenset(out | {_stem(w) for w in out})
 
@@ -401,6 +491,11 @@ def _noun_shares(docs: Sequence[str]) -> dict[str, float]:
     return {w: max(share, shares.get(_stem(w), 0.0)) if w.endswith("s") else share for w, share in shares.items()}
 
 
+def _boilerplate(phrase: str, template: frozenset[str]) -> bool:
+    """Whether a phrase has only template words, time words ("half an hour") and stopwords."""
+    return all(w in template or _stem(w) in template or w in _TIME_WORDS or not _can_bound(w) for w in phrase.split())
+
+
 def _names_topic(phrase: str, precision: float, template: frozenset[str], nouns: dict[str, float]) -> int:
     """How well a candidate can label a theme: 2 names a topic, 1 only just, 0 not.
 
@@ -409,7 +504,7 @@ def _names_topic(phrase: str, precision: float, template: frozenset[str], nouns:
     widely ("transfer" rather than "long"). 0: template words only, or a lone verb or adjective.
     """
     words = phrase.split()
-    if all(w in template or _stem(w) in template or not _can_bound(w) for w in words):
+    if _boilerplate(phrase, template):
         return 0
     if len(words) > 1:
         return 2
@@ -466,7 +561,8 @@ def _phrase_candidates(groups: Sequence[Sequence[str]]) -> tuple[list[_Candidate
         phrases = [str(vocab[c]) for c in cols]
         precision = hits / total[cols]
         level = np.array([_names_topic(p, q, template, nouns) for p, q in zip(phrases, precision, strict=True)])
-        out.append(_Candidates(phrases, cols, hits, precision, sizes[row], level))
+        boiler = np.array([_boilerplate(p, template) for p in phrases], dtype=bool)
+        out.append(_Candidates(phrases, cols, hits, precision, sizes[row], level, boiler))
     return out, _Counts(present.tocsr(), assign.tocsr(), vocab)
 
 

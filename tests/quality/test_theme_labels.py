@@ -5,7 +5,8 @@
   members ("card arrived" ~ card_arrival); it is *verbatim* when it occurs as a contiguous phrase
   (case-insensitive, after tokenisation) in >= 20 % of the members. Reported for the phrase labels
   and for the previous keyword-bag labels (the baseline), with labelling time for 10k texts; pairs of
-  labels with the same words (up to plural, hyphen, inflection, spacing or a bracketed tail) are counted.
+  labels with the same words (up to plural, hyphen, inflection, spacing or a bracketed tail) are counted
+  and bounded (issue 14: themes sharing a topic are told apart by the members' joined phrase).
 * User-story backlogs (three real ones): no label is only the persona of "As a ___" (template words).
 * Demo workspace: the packaged demo corpus is ingested into a temporary home and its labels are
   printed next to the keyword-bag labels they replace.
@@ -115,8 +116,14 @@ def test_banking77_labels(shared_data: Path) -> None:
         print(f"  {name:18s} keyword labels {old[name]:.3f}   phrase labels {new[name]:.3f}")
     for label, intent, group in zip(after, intents, groups, strict=True):
         print(f"  {len(group):4d}  {intent:34s} {label}")
+    rooted = [verbatim_share(phrase_part(lab), g) * len(g) >= 2 - 1e-9 for lab, g in zip(after, groups, strict=True)]
+    print(f"  phrase verbatim in >= 2 members {np.mean(rooted):.3f}")
     assert new["unique"] == 1.0
-    assert new["verbatim_20"] >= 0.75 > 0.2 > old["verbatim_20"]
+    # issue 14: themes that share a topic are told apart by a rarer joined phrase ("card payment was reverted")
+    # rather than a bracketed word, so fewer labels reach 20 % of their members (0.762 -> 0.733 measured)
+    assert new["verbatim_20"] >= 0.70 > 0.2 > old["verbatim_20"]
+    assert np.mean(rooted) >= 0.95  # ... but every label is still the members' own phrase
+    assert len(twins) <= 5  # same-words pairs: 11 before issue 14, 2 measured after
     assert new["on_topic"] >= 0.7
     assert new["words"] <= 2.5  # (labelling time is reported above; speed is judged by `make bench`)
     # themes with nothing to tell them apart show one phrase (reported), never plural or hyphen variants
