@@ -110,7 +110,7 @@ def search(
 
 
 #: Bumped whenever clustering or labelling changes, so saved theme snapshots are recomputed.
-THEME_METHOD = "snn-leiden+phrase-labels/3"
+THEME_METHOD = "snn-leiden+phrase-labels/4"
 
 
 def _fingerprint(memory: WorkspaceMemory) -> str:
