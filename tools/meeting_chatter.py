@@ -42,7 +42,9 @@ _META = re.compile(
     r"went through|covered)|as (?:i|we) (?:said|mentioned)|(?:this|the|today's|our|next) (?:meeting|call|agenda|"
     r"session)|(?:write|take|jot|note|get) (?:this|that|it) down|my notes|go into (?:more |the )?details?|"
     r"(?:if|may|can) i (?:can |could )?(?:talk|say something|jump in|add something|interrupt)(?: here)?|"
-    r"quick (?:overview|input|question|note)|(?:did|have|has) (?:you|everyone|everybody|he|she|they) (?:already |all )?"
+    r"quick (?:overview|input|question|note)|(?:just )?to finish my (?:thing|point|thought|sentence)|"
+    r"(?:let me|can i|may i) (?:finish|continue)|"
+    r"(?:did|have|has) (?:you|everyone|everybody|he|she|they) (?:already |all )?"
     r"(?:receive[ds]?|get|got|seen?|read|open(?:ed)?)\b|(?:join|joining|joined) (?:us|the|today))\b", re.IGNORECASE)
 #: Hedges and tags inside a phrase: "…, right", "I mean", "you know", "or something".
 _TAGGED = re.compile(r",\s*right\b|\bi mean\b|\byou know\b|\bi don't know\b|\bor something\b|\bor whatever\b|"
@@ -51,7 +53,7 @@ _TAGGED = re.compile(r",\s*right\b|\bi mean\b|\byou know\b|\bi don't know\b|\bor
 _VAGUE = frozenset("""thing things stuff kind sort way ways idea ideas sense makes make made something anything
 everything nothing problem problems point points lot bit overall guys everyone anyone someone people one ones
 question questions wondering think know mean really actually probably maybe basically just like sure right
-okay yeah yes well good fine much many little able""".split())
+okay yeah yes well good fine much many little able sorry""".split())
 #: "submit that", "feel there", "restrict it": a verb whose object is a bare pronoun or deictic.
 _BARE = frozenset("it this that these those them there here something anything stuff so one".split())
 _NOUNISH = re.compile(r"^[a-z][a-z'-]+$")

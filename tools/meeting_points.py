@@ -125,6 +125,28 @@ _MUSING = re.compile(r"\b(?:i think|i guess|i mean|i wonder|not sure|i don't kno
 _TALK = re.compile(r"(?:discuss|talk|think|decide|check|clarify|ask|specify|figure out|look at|look into)\b",
                    re.IGNORECASE)
 _BENEFIT = re.compile(r"\b(?:so that|in order to|so as to)\s+(.+?)[.!?]?$", re.IGNORECASE)
+#: "It was decided yesterday.", "That's agreed.": a short confirmation that a recalled agreement stands.
+_CONFIRM = re.compile(r"^\W*(?:(?:well|yes|yeah|right|oh|so|but|no)\W+)*(?:it|that|this)(?:'s| was| is| has)\s+"
+                      r"(?:already\s+|all\s+)?(?:been\s+)?(?:decided|agreed|settled)\b", re.IGNORECASE)
+#: A unit of delivery scope: "phase one", "the first release", "the MVP".
+_SCOPE = re.compile(r"\b(?:phase (?:one|two|three|[1-3]|i{1,3})|(?:first|initial) (?:phase|version|release|iteration|"
+                    r"milestone)|mvp|version (?:one|1)|v1)\b", re.IGNORECASE)
+#: "we should keep it simple", "let's keep the scope small": a scope decision.
+_SIMPLE = re.compile(r"\bkeep (?:it|this|things|the scope|the first \w+) (?:as )?(?:simple|small|minimal|lean)\b",
+                     re.IGNORECASE)
+#: "we have a timeframe of around six months for this phase one": a time or budget box the team states.
+_TIMEBOX = re.compile(r"\b(?:we|the team)(?:'ve| have| had| got)(?: got)?\s+(?:a |an |the )?(?:timeframe|time frame|"
+                      r"timeline|deadline|budget|time ?box|runway)\s+(?:of\s+)?(?:about |around |roughly |up to |"
+                      r"approximately )?(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                      r"a few|a couple of)\s+(?:days|weeks|months|years|sprints|quarters)\b[^,.;!?]*", re.IGNORECASE)
+#: "we should / let's / we'll …": the team commits (not a hedged musing).
+_WE_COMMIT = re.compile(r"\b(?:let's|let us|we(?:'ll| will| should| shall|'re going to| are going to| won't|"
+                        r" will not))\b", re.IGNORECASE)
+#: A suggestion phrased as a question ("maybe we could just send them an invite?"): an answer, not a new question.
+_PROPOSAL = re.compile(r"^(?:[^,?]{0,40},\s*)?(?:(?:and|so|but|or|well)\s+)?(?:maybe|perhaps) (?:we|you) (?:could|can|"
+                       r"should|just)\b|^(?:what if|how about|why don't we|couldn't we|shouldn't we)\b", re.IGNORECASE)
+#: Hedges dropped from a decision's summary line (the quote keeps them).
+_LEAD_HEDGE = re.compile(r"^(?:(?:i think|i guess|i believe|i suppose|maybe|probably)(?: that)?,?\s+)", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -143,6 +165,33 @@ def _clean(sentence: str) -> str:
     text = _LABEL.sub("", text).strip() if len(text.split(":")[0].split()) <= 2 else text
     text = strip_fillers(text) if text else text
     return text[:1].upper() + text[1:] if text else sentence.strip()
+
+
+#: Conversational tags and disfluencies a summary line drops (the quote keeps them): "…, right.", "I mean",
+#: "sort of", "actually", "of course", "like" before a noun phrase, a leading "Because" or "But".
+_TAG_TAIL = re.compile(r",?\s*(?:right|you know(?: what i mean)?|or something(?: like that)?|or whatever|i guess)\s*"
+                       r"([.!?]*)$", re.IGNORECASE)
+_DISFLUENT = re.compile(r"(?:,\s*)?\b(?:i mean|yeah|sort of|kind of|actually|basically|literally|honestly|of course)\b"
+                        r"(?:,(?=\s))?", re.IGNORECASE)
+_LIKE = re.compile(r"(?<!\bwould )(?<!'d )(?<!\bthing )(?<!\bsomething )(?<!\blooks )(?<!\blook )(?<!\bfeel )"
+                   r"(?<!\bfeels )\blike,?\s+(?=(?:a|an|the|some|our|their|this|these|at|maybe|you)\b)", re.IGNORECASE)
+_RESTART = re.compile(r"\b(\w+(?:'\w+)?(?:\s+\w+(?:'\w+)?){0,2}),?\s+\1\b", re.IGNORECASE)
+_OPENER = re.compile(r"^(?:because|but|now|well|then|so)\b,?\s+", re.IGNORECASE)
+
+
+def tidy(text: str) -> str:
+    """A summary line without conversational tags and disfluencies; hedges ("maybe", "I think") stay."""
+    out = _TAG_TAIL.sub(lambda m: "." if "?" in m.group(1) or not m.group(1) else m.group(1), text.strip())
+    out = _LIKE.sub("", _DISFLUENT.sub(" ", out))
+    out = _RESTART.sub(r"\1", out)  # "it's just, yeah, it's just" once "yeah" is gone
+    out = re.sub(r"\s+([,.;!?])", r"\1", re.sub(r"\s{2,}", " ", out))
+    out = re.sub(r"([,;])(?:\s*[,;])+", r"\1", out).strip(" ,;")
+    out = _OPENER.sub("", out).strip(" ,;")
+    if len(out.split()) < 3:
+        return text.strip()
+    if out[-1:] not in ".!?":
+        out += text.strip()[-1:] if text.strip()[-1:] in ".!?" else ""
+    return out[:1].upper() + out[1:]
 
 
 def first_name(name: str | None) -> str:
@@ -222,6 +271,25 @@ def _i_want(body: str) -> str | None:
     return f"{subject[:1].lower() + subject[1:]} to {rest}"
 
 
+#: "to create this user": the object is someone named before ("this user"), not in the story itself.
+_DEICTIC_ACTOR = re.compile(r"^(?:\S+\s+){0,3}?to\s+\w+(?:\s+(?:up|out|in|on|over|back))?\s+"
+                            r"(?:this|that|these|those)\s+"
+                            + _ACTOR.pattern, re.IGNORECASE)
+
+
+def _role_in_object(body: str) -> bool:
+    """"We need to have underlying users": the speakers (first person) want something for an actor they name.
+
+    The actor is what is wanted, not who wants it; the role is unknown, so no story is drafted.
+    """
+    want = _WANT.search(body)
+    if not want:
+        return False
+    before, after = body[: want.start()], body[want.end():]
+    return bool(re.search(r"\b(?:we|i)\b", before, re.IGNORECASE)) and not _ACTOR.search(before) \
+        and bool(_ACTOR.search(after))
+
+
 def draft_story(summary: str, quotes: list[dict[str, Any]]) -> dict[str, Any] | None:
     """A draft user story for one requirement (a starting point for the PM), citing the requirement's quotes.
 
@@ -240,7 +308,8 @@ def draft_story(summary: str, quotes: list[dict[str, Any]]) -> dict[str, Any] | 
         if benefit:
             body = body[: benefit.start()].rstrip(" ,")
         i_want = _i_want(body)
-        if i_want and (pronoun_object(i_want) or tagged(i_want)):
+        if i_want and (pronoun_object(i_want) or tagged(i_want) or _role_in_object(body)
+                       or _DEICTIC_ACTOR.match(i_want)):
             i_want = None
         if i_want:
             break  # the summary first, then the words said (a restatement may be the one phrased as a need)
@@ -251,6 +320,24 @@ def draft_story(summary: str, quotes: list[dict[str, Any]]) -> dict[str, Any] | 
         story["so_that"] = benefit.group(1).strip()
     story["citations"] = list(dict.fromkeys(q["signal_id"] for q in quotes))
     return story
+
+
+def _singular(word: str) -> str:
+    """A word's singular for grouping ("users" and "user" are one topic word): plain English plurals only."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "'s")):
+        return word[:-1]
+    return word
+
+
+def _surface(stem: str, said: Counter[str]) -> str:
+    """A topic word or pair as its items say it most (the shorter form on a tie)."""
+    out = []
+    for part in stem.split():
+        forms = [w for w in said if _singular(w) == part] or [part]
+        out.append(sorted(forms, key=lambda w: (-said[w], len(w), w))[0])
+    return " ".join(out)
 
 
 def _topics(vectors: np.ndarray, summaries: list[str], salience: Counter[str]) -> list[str]:
@@ -264,6 +351,7 @@ def _topics(vectors: np.ndarray, summaries: list[str], salience: Counter[str]) -
         condensed = distances[np.triu_indices(len(summaries), k=1)]
         groups = fcluster(linkage(condensed, method="average"), t=TOPIC_DISTANCE, criterion="distance")
     labels: dict[int, str] = {}
+    said = Counter(w for text in summaries for w in content_words(text))  # one surface form per word, all topics
     for group in dict.fromkeys(int(g) for g in groups):
         members = [summaries[i] for i in range(len(summaries)) if int(groups[i]) == group]
         if len(members) == 1:
@@ -272,9 +360,10 @@ def _topics(vectors: np.ndarray, summaries: list[str], salience: Counter[str]) -
         counts: Counter[str] = Counter()
         for text in members:
             words = content_words(text)
-            counts.update(set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)})
-        best = sorted(counts, key=lambda w: (-counts[w], -(" " in w), -salience[w.split()[-1]], w))
-        labels[group] = best[0].capitalize() if best and counts[best[0]] >= 2 else "Other"
+            stems = [_singular(w) for w in words]
+            counts.update(set(stems) | {f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)})
+        best = sorted(counts, key=lambda w: (-counts[w], -(" " in w), -salience[_surface(w, said).split()[-1]], w))
+        labels[group] = _surface(best[0], said).capitalize() if best and counts[best[0]] >= 2 else "Other"
     return [labels[int(g)] for g in groups]
 
 
@@ -322,7 +411,7 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
             if statement.kind and item["type"] == "functional":
                 item.update(type="non-functional", category=statement.kind)
             continue
-        item = {"requirement": _clean(unit["sentence"]),
+        item = {"requirement": tidy(_clean(unit["sentence"])),
                 "type": "non-functional" if statement.label == "A" else "functional",
                 "category": statement.kind or "functional", "citations": [quote["signal_id"]], "quotes": [quote]}
         items.append(with_speaker(item, "speaker", unit.get("speaker")))
@@ -333,7 +422,7 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
     order = list(dict.fromkeys(topics))
     for item, topic in zip(items, topics, strict=True):
         item["topic"] = topic
-        story = draft_story(item["requirement"], item["quotes"])
+        story = draft_story(_clean(item["quotes"][0]["quote"]), item["quotes"])  # as said: hedges decide
         if story:
             item["story"] = story
         if len(item["quotes"]) > 1:
@@ -412,10 +501,85 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
                 said = [(turn, s) for s in parts[:j]] or (
                     [(turns[i - 1], s) for s in sentences(turns[i - 1]["quote"])] if i else [])
                 _question(sentence, turn, at, reply, speakers, actions, answered, unit, said)
+    decisions = _context_decisions(units, decisions)
     labels = classified(units)
     questions, settled = _open_questions(units, labels)
     return {"decisions": decisions, "action_items": actions, "open_questions": questions,
             "answered_questions": settled, "requirements": requirements_of(units, labels)}
+
+
+def _cited(parts: list[tuple[dict[str, Any], str]], text: str) -> dict[str, Any]:
+    """A decision item ``text`` citing each (unit, verbatim quote) of ``parts``, with the deciding speaker."""
+    item: dict[str, Any] = {"decision": text, "citations": [], "quotes": []}
+    for unit, quote in parts:
+        if unit["turn"]["signal_id"] not in item["citations"]:
+            item["citations"].append(unit["turn"]["signal_id"])
+        item["quotes"].append({"signal_id": unit["turn"]["signal_id"], "quote": quote})
+    return with_speaker(item, "speaker", parts[-1][0].get("speaker"))
+
+
+def _context_decision(units: list[dict[str, Any]], n: int) -> dict[str, Any] | None:
+    """A decision the statement at ``units[n]`` records with its context, or None.
+
+    - an agreement recalled with a hedge or naming only people ("I think we agreed that we were going to do
+      this on our own") that a statement right after confirms ("It was decided yesterday."): both quoted;
+    - a yes/no answer that settles scope ("Nah, I wouldn't do this in phase one … keep it simple") to the
+      question just before it: the question and the answer quoted;
+    - the team committing to keep the scope small ("we should keep it simple and …"), or to what a phase or
+      release holds ("phase one will …", "in the first release we won't …");
+    - a time or budget box the team states ("we have a timeframe of around six months for phase one").
+    """
+    unit = units[n]
+    sentence = unit["sentence"]
+    if sentence.endswith("?"):
+        return None
+    if _DECISION.search(sentence) and not _decided(sentence):
+        for k in range(n + 1, min(len(units), n + 4)):
+            later = units[k]["sentence"]
+            if _CONFIRM.match(later) and len(later.split()) <= 10:
+                text = _LEAD_HEDGE.sub("", _clean(sentence))
+                return _cited([(unit, sentence), (units[k], later)], text[:1].upper() + text[1:])
+        return None
+    if (_SCOPE.search(sentence) or _SIMPLE.search(sentence)) and _ANSWER_LEAD.match(sentence):
+        for k in range(n - 1, max(-1, n - 3), -1):
+            asked = units[k]["sentence"]
+            if asked.endswith("?"):
+                if len(content_left(asked)) < 2:
+                    return None
+                return _cited([(units[k], asked), (unit, sentence)], f"{_clean(asked)} {_clean(sentence)}")
+        return None
+    hedged = _MUSING.search(sentence.split(",")[0]) if "," in sentence else None
+    if (_SIMPLE.search(sentence) or _SCOPE.search(sentence)) and _WE_COMMIT.search(sentence) and not hedged \
+            and len(content_left(sentence)) >= 3:
+        return _cited([(unit, sentence)], _clean(sentence))
+    box = _TIMEBOX.search(sentence)
+    if box:
+        quote = box.group(0).strip()
+        return _cited([(unit, quote)], _clean(quote))
+    return None
+
+
+def _context_decisions(units: list[dict[str, Any]], decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``decisions`` plus those only the context shows (:func:`_context_decision`), in spoken order.
+
+    A statement recorded as a decision is not also a requirement.
+    """
+    quoted = {q["quote"] for d in decisions for q in d["quotes"]}
+
+    def at(item: dict[str, Any]) -> int:
+        first = item["quotes"][0]
+        return next((n for n, u in enumerate(units) if u["turn"]["signal_id"] == first["signal_id"]
+                     and (u["sentence"] in first["quote"] or first["quote"] in u["sentence"])), 0)
+
+    found = list(decisions)
+    for n, unit in enumerate(units):
+        if unit["sentence"] in quoted or unit.get("skip"):
+            continue
+        item = _context_decision(units, n)
+        if item is not None:
+            found.append(item)
+            unit["skip"] = True
+    return sorted(found, key=at)
 
 
 def _decided(sentence: str) -> bool:
@@ -490,8 +654,8 @@ def _settle(k: int, units: list[dict[str, Any]], labelled: list[Any]) -> tuple[b
     for n in range(k + 1, min(len(units), k + 1 + 4 * ANSWER_WINDOW)):
         other = units[n]
         said = other["sentence"]
-        if (asker and other.get("speaker") == asker) or said.endswith("?"):
-            continue
+        if (asker and other.get("speaker") == asker) or (said.endswith("?") and not _PROPOSAL.search(said)):
+            continue  # a follow-up question is read past; a suggestion phrased as one ("maybe we could …?") answers
         read += 1
         if _DEFER.search(" ".join(strip_fillers(said).split()[:8])) and not labelled[n].is_requirement:
             return False, other
@@ -530,15 +694,25 @@ def _open_questions(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
             entry["quotes"].append({"signal_id": reply["turn"]["signal_id"], "quote": reply["sentence"]})
         if answered and unit["asked"] != "labelled" and reply is not None:
             answer = _clean(str(reply["sentence"]))
-            more = _elaboration(units, units.index(reply)) if len(content_left(reply["sentence"])) < 2 else None
+            at = next(n for n, u in enumerate(units) if u is reply)  # by identity: "Yeah." units compare equal
+            more = _elaboration(units, at) if len(content_left(reply["sentence"])) < 2 else None
             if more is not None:  # a bare "Yeah." to a yes/no question: with the statement that follows it
                 answer = f"{answer} {_clean(more['sentence'])}"
                 if more["turn"]["signal_id"] not in entry["citations"]:
                     entry["citations"].append(more["turn"]["signal_id"])
                 entry["quotes"].append({"signal_id": more["turn"]["signal_id"], "quote": more["sentence"]})
-            settled.append({**entry, "answer": answer})
+            earlier = next((e for e in settled if e["_reply"] is reply), None)
+            if earlier is not None:  # questions asked in a row, one answer: one exchange, its questions together
+                earlier["question"] = f"{earlier['question']} {entry['question']}"
+                earlier["quotes"].insert(-1 - earlier["_more"], entry["quotes"][0])
+                if entry["citations"][0] not in earlier["citations"]:
+                    earlier["citations"].insert(-1, entry["citations"][0])
+                continue
+            settled.append({**entry, "answer": answer, "_reply": reply, "_more": int(more is not None)})
         else:
             open_.append(entry)
+    for entry in settled:
+        del entry["_reply"], entry["_more"]
     return open_, settled
 
 
