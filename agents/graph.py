@@ -64,7 +64,10 @@ def speculate_sentences(state: PMState, cache: RunCache, planned: threading.Even
     goal's own wording (the offline plan's queries) finds mostly the same candidates, so their
     sentences are embedded into the run's cache, :data:`SPECULATE_CHUNK` at a time, until the plan
     arrives; the researchers take them from there and embed only the rest. Sentences the memory already
-    keeps for their signal (:mod:`memory.sentence_vectors`) are skipped. Returns how many were embedded.
+    keeps for their signal (:mod:`memory.sentence_vectors`) are skipped; when every sentence of a guessed
+    question's candidates is kept (the scheduled ``refresh_themes`` job filled them), the other guesses
+    are not searched: they would find theirs kept too, and their searches (~15 ms of CPU each) would
+    only compete with the research once the plan is in. Returns how many were embedded.
     """
     workspace = state["workspace"]
     memory = memory_api.workspace(workspace)
@@ -77,6 +80,8 @@ def speculate_sentences(state: PMState, cache: RunCache, planned: threading.Even
         parts = candidate_sentences(workspace, question["query"], segment=question.get("segment"),
                                     candidates=researcher.CANDIDATES)
         kept = memory.known_sentences(parts)  # kept with their signal: read, not embedded, by the research
+        if parts and len(kept) == len(set(parts)):
+            break  # a filled workspace: nothing to guess
         parts = [part for part in parts if part not in kept]
         for start in range(0, len(parts), SPECULATE_CHUNK):
             if planned.is_set():
