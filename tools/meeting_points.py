@@ -549,7 +549,9 @@ def _context_decision(units: list[dict[str, Any]], n: int) -> dict[str, Any] | N
                 return _cited([(units[k], asked), (unit, sentence)], f"{_clean(asked)} {_clean(sentence)}")
         return None
     hedged = _MUSING.search(sentence.split(",")[0]) if "," in sentence else None
-    if (_SIMPLE.search(sentence) or _SCOPE.search(sentence)) and _WE_COMMIT.search(sentence) and not hedged \
+    plan = _SCOPE.search(sentence) and re.search(_SCOPE.pattern + r"\s+(?:will|won't|is going to|must|should)\b",
+                                                sentence, re.IGNORECASE)
+    if (_SIMPLE.search(sentence) or _SCOPE.search(sentence)) and (_WE_COMMIT.search(sentence) or plan) and not hedged \
             and len(content_left(sentence)) >= 3:
         return _cited([(unit, sentence)], _clean(sentence))
     box = _TIMEBOX.search(sentence)

@@ -38,6 +38,13 @@ def test_a_scope_answer_to_a_question_and_a_time_box_are_decisions() -> None:
     assert len(decisions) == 2  # the requirement is no decision
 
 
+def test_what_a_phase_holds_is_a_decision() -> None:
+    found = extract(plain(["Okay, next topic.", "Phase one will cover only the web app, without offline mode.",
+                           "Fine."]))
+    assert [d["decision"] for d in found["decisions"]] == [
+        "Phase one will cover only the web app, without offline mode."]
+
+
 def test_no_decision_from_a_plain_statement_or_an_unanswered_scope_musing() -> None:
     found = extract(plain(["Users should export reports as PDF.", "Maybe phase two could cover imports, I guess.",
                            "It would be nice to keep it simple."]))
