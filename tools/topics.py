@@ -171,12 +171,12 @@ def _ngrams(text: str, goal: set[str], names: frozenset[str] = frozenset()) -> s
 
 
 def _key(gram: Sequence[str]) -> tuple[str, ...]:
-    """A phrase's content words, normalised and unordered.
+    """A phrase's content words, stemmed and unordered.
 
-    'cancel a transfer' and 'cancel my transfer' are one phrase, and so are 'ATM swallowed my card' and
-    'card swallowed by an ATM' (the most common wording names the topic).
+    'cancel a transfer' and 'cancel my transfer' are one phrase, and so are 'ATM swallowed my card',
+    'card swallowed by an ATM' and 'ATM swallowing my card' (the most common wording names the topic).
     """
-    return tuple(sorted({_norm(w) for w in gram if w.lower().replace("’", "'") not in STOPWORDS}))
+    return tuple(sorted({stem(w) for w in gram if w.lower().replace("’", "'") not in STOPWORDS}))
 
 
 def name_topic(quotes: Sequence[str], goal: str, others: Sequence[str] = (), fallback: str = "",
@@ -191,6 +191,7 @@ def name_topic(quotes: Sequence[str], goal: str, others: Sequence[str] = (), fal
     passed over. ``fallback`` (e.g. the goal's subject) when no phrase qualifies.
     """
     gwords = goal_words(goal)
+    gstems = {stem(w) for w in gwords}
     names = frozenset(proper_nouns([*quotes, *others]))
     forms: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
     inside: Counter[tuple[str, ...]] = Counter()
@@ -208,11 +209,11 @@ def name_topic(quotes: Sequence[str], goal: str, others: Sequence[str] = (), fal
     best, best_score = None, 0.0
     for key, count in inside.items():
         content = list(key)
-        on_goal = sum(1 for w in content if w in gwords)
+        on_goal = sum(1 for w in content if w in gstems)
         # A single word names a topic only when the goal uses it or most of the quotes do.
         if count < need or (len(content) == 1 and not on_goal and count < 0.5 * len(quotes)):
             continue
-        if any(same_capability(" ".join(key), u) for u in unlike):
+        if any(same_capability(" ".join(forms[key].most_common(1)[0][0]), u) for u in unlike):
             continue
         coverage = (count / len(quotes)) ** 0.5
         # The goal's own words are shared by every topic of the goal: they keep a floor of distinctiveness.
