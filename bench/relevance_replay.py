@@ -49,6 +49,8 @@ class Question:
     intents: list[str]
     candidates: list[Candidate]
     found: list[str] = field(default_factory=list)
+    #: The question's content words (:func:`tools.relevance.query_terms`: framing and boilerplate dropped).
+    terms: list[str] = field(default_factory=list)
 
 
 #: A rule: (question) -> the relevant signals in citation order (fewer than 3 means "not enough evidence").
@@ -67,10 +69,11 @@ def record(workspace: str, label: dict[str, str],
     """Each question's candidates and kept signals, through ``agents.ask.search_pool`` (``label``: id → intent)."""
     from agents.ask import search_pool, stance_of
     from memory import api
-    from tools.relevance import theme_centroids, theme_map
+    from tools.relevance import background, query_terms, theme_centroids, theme_map
 
     memory = api.workspace(workspace)
     themes, centroids = theme_map(workspace), theme_centroids(workspace)
+    sample = background(workspace)
     out = []
     for split, text, intents in questions:
         found, _, pool = search_pool(text, workspace)
@@ -87,7 +90,8 @@ def record(workspace: str, label: dict[str, str],
                 s.signal_id, signal.text, s.cosine, s.coverage, s.relevance, theme,
                 float(centroids[theme] @ vector) if theme in centroids else None, stance_of(signal),
                 signal.signal_type.value, label.get(s.signal_id) in intents))
-        out.append(Question(split, text, list(intents), candidates, [e.signal.id for e in found]))
+        out.append(Question(split, text, list(intents), candidates, [e.signal.id for e in found],
+                            sorted(query_terms(text, sample))))
     return out
 
 
@@ -187,6 +191,62 @@ def pool_rare_words(weight: float) -> Rule:
     return reranked(score)
 
 
+# ------------------------------------------------------------------------------------------- abstention
+
+
+def support(question: Question, least: int = 2) -> dict[str, bool]:
+    """Whether each content word of the question occurs in at least ``least`` of its candidates.
+
+    Hybrid search's sparse half returns the signals that carry a question's rare words, so a word absent
+    from the candidates is (nearly always) absent from the workspace. A stem the light stemmer cut short
+    ("clos" of "closing") also matches its form with a final e ("close").
+    """
+    from tools.relevance import coverage_tokens
+
+    tokens = [set(coverage_tokens(c.text)) for c in question.candidates]
+    return {t: sum(t in ts or t + "e" in ts for ts in tokens) >= least for t in question.terms}
+
+
+def refloored(question: Question, shift: float) -> list[Candidate]:
+    """What ``ask`` would keep, in its order, had every candidate's relevance logit been moved by ``shift``.
+
+    Floor (:data:`tools.relevance.FITTED`), then focus (:data:`tools.relevance.FOCUS`, on the recorded
+    themes), then the theme-smoothed order (:func:`cluster_score`); ``shift`` 0 gives :func:`current`
+    (profile claims aside).
+    """
+    from tools.relevance import FITTED, FOCUS
+
+    def moved(p: float) -> float:
+        p = min(max(p, 1e-9), 1 - 1e-9)
+        return 1 / (1 + math.exp(-(math.log(p / (1 - p)) + shift)))
+
+    rel = {c.signal_id: moved(c.relevance) for c in question.candidates}
+    kept = sorted((c for c in question.candidates if rel[c.signal_id] >= FITTED.floor),
+                  key=lambda c: (-rel[c.signal_id], -c.cosine, c.signal_id))
+    best = sorted(question.candidates, key=lambda c: (-c.cosine, c.signal_id))[:FOCUS.top]
+    voters = [c.theme for c in best if c.theme is not None]
+    if voters and len(voters) * 2 >= len(best):
+        votes = Counter(voters)
+        kept = [c for i, c in enumerate(kept) if c.theme is None or i < FOCUS.min_keep
+                or votes.get(c.theme, 0) / len(best) >= FOCUS.min_vote]
+    score = cluster_score(question)
+    return sorted(kept, key=lambda c: (-round(score[c.signal_id], 4), -rel[c.signal_id], c.signal_id))
+
+
+def support_floor(shift: float, share: float = 1.0) -> Rule:
+    """Lower the floor (relevance logit + ``shift``) when at least ``share`` of the question's words are supported.
+
+    A near miss from the same domain names something the workspace never mentions ("mortgage"); an
+    answerable paraphrase uses words it has. Questions below ``share`` keep the fitted floor.
+    """
+    def rule(question: Question) -> list[Candidate]:
+        ok = support(question)
+        if not ok or sum(ok.values()) < share * len(ok):
+            return current(question)
+        return refloored(question, shift)
+    return rule
+
+
 #: The rules measured (docs/agents.md, "Citation rules replayed").
 RULES: dict[str, Rule] = {
     "current": current,
@@ -195,6 +255,9 @@ RULES: dict[str, Rule] = {
     "agreement first": agreement_first,
     "within 0.3 of the best": near_best(0.3),
     "rare-among-candidates words +0.1": pool_rare_words(0.1),
+    "floor -0.4 logit when every word is supported": support_floor(0.4),
+    "floor -0.6 logit when every word is supported": support_floor(0.6),
+    "floor -0.6 logit when 3/4 of the words are supported": support_floor(0.6, 0.75),
 }
 
 
