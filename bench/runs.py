@@ -261,6 +261,7 @@ def llm(results: Results, repeats: int) -> None:
         get_settings.cache_clear()
         signals = api.workspace("demo").count()
         walls, calls, chains, reported, busy = [], [], [], [], []
+        load_before = os.getloadavg()[0]  # timings here are wall times: the load says how contended the cores were
         nodes: dict[str, list[float]] = {}
         counts: dict[str, int] = {}
         first = 0.0
@@ -285,6 +286,7 @@ def llm(results: Results, repeats: int) -> None:
         server.clear()
         cold_wall, _ = _timed_run("demo", offline=False)
         cold = cold_wall / (critical_path(server.chat_requests)[0] * LATENCY_S)
+        load_after = os.getloadavg()[0]
     wall = statistics.median(walls)
     chain = max(chains)
     results.put(
@@ -302,8 +304,10 @@ def llm(results: Results, repeats: int) -> None:
         f"critical path {chain} dependent calls x {LATENCY_S * 1000:.0f} ms; some call was in flight during "
         f"{statistics.median(busy):.2f} s of the wall time (the rest is pmpilot's own work); the process's first "
         f"run, timed apart, had a ratio of {first:.2f}; the stored signals' {kept} sentence vectors kept (steady "
-        f"state, as the scheduled refresh_themes job leaves them); one run with none kept: {cold:.2f}",
+        f"state, as the scheduled refresh_themes job leaves them); one run with none kept: {cold:.2f}; load average "
+        f"{load_before:.1f} before the runs, {load_after:.1f} after",
     )
+    results.companion("llm_load_avg_300ms", round((load_before + load_after) / 2, 2))
     results.companion("llm_wall_vs_critical_path_ratio_cold", cold)
     results.companion("llm_wall_vs_critical_path_ratio_first", first)
     results.companion("llm_node_seconds_300ms", {n: round(statistics.median(v), 3) for n, v in nodes.items()})
