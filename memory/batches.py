@@ -123,13 +123,13 @@ class BatchWriter(ClaimStore):
         if "batch" in payload:
             payload = json.loads(str(payload["batch"]))
         # else a record written before the batch was one JSON string: the same keys, nested
-        signals = [_journal_point(e) for e in payload.get("signals", [])]
-        stored = self.existing([p.id for p in signals])
-        missing = sum(1 for p in signals if stored.get(p.id) != p.payload.get("content_hash"))
-        if missing:
+        entries = payload.get("signals", [])
+        stored = self.existing([str(e["id"]) for e in entries])
+        missing = sum(1 for e in entries if stored.get(str(e["id"])) != e["payload"].get("content_hash"))
+        if missing:  # the points are rebuilt (vectors decoded, sparse vectors recomputed) only to be written
             claims = [_journal_point(e) for e in payload.get("claims", [])]
             self._store.upsert(self._memory.claims, claims)
-            self._store.upsert(self._memory.signals, signals)
+            self._store.upsert(self._memory.signals, [_journal_point(e) for e in entries])
         self._store.delete_ids(META, [records[0].id])
         return missing
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,10 @@ from kernel.schemas import Claim
 from memory.scoped import SUBJECT_TYPES, ScopedMemory, _check_limit, _chunks, _epoch, _is_uuid, _plain, claim_id
 from memory.sparse import doc_sparse
 from memory.store.base import Match, Point
+
+#: A claim phrase's sparse vector: the same phrases are written again and again (one claim per user, account
+#: and segment, rewritten by each batch that reinforces it). Shared, never modified.
+_claim_sparse = lru_cache(maxsize=16_384)(doc_sparse)
 
 
 class ClaimStore(ScopedMemory):
@@ -59,7 +64,8 @@ class ClaimStore(ScopedMemory):
         if matrix.ndim != 2 or matrix.shape[1] != self.embedder.dim:
             raise InputError(f"claim vectors must have dimension {self.embedder.dim}, got shape {matrix.shape}")
         return [
-            Point(id=cid, vector=vec.tolist(), payload=self._claim_payload(cid, st, subj, c), sparse=doc_sparse(c.text))
+            Point(id=cid, vector=vec.tolist(), payload=self._claim_payload(cid, st, subj, c),
+                  sparse=_claim_sparse(c.text))
             for (cid, st, subj, c), vec in zip(rows, matrix, strict=True)
         ]
 
@@ -117,6 +123,22 @@ class ClaimStore(ScopedMemory):
         query = self.embedder.embed_query(text) if vector is None else np.asarray(vector, dtype=np.float32)
         records = self._own(self._store.search(self._memory.claims, query.tolist(), flt, limit))
         return [(Claim.model_validate(r.payload), r.score) for r in records]
+
+    def similar_claim_ids_many(
+        self, queries: Sequence[tuple[str, str, np.ndarray]], limit: int = 5
+    ) -> list[dict[str, float]]:
+        """:meth:`similar_claims` of several (subject_type, subject, vector) in one batched search.
+
+        Returns, per query, ``{claim id: cosine similarity}`` of the subject's closest claims.
+        """
+        _check_limit(limit)
+        pairs = [
+            (np.asarray(vector, dtype=np.float32).tolist(),
+             self._tenant(Match("subject_type", subject_type), Match("subject", subject)))
+            for subject_type, subject, vector in queries
+        ]
+        found = self._store.search_many(self._memory.claims, pairs, limit)
+        return [{str(r.payload.get("id") or r.id): r.score for r in self._own(records)} for records in found]
 
     def delete_claims(self, ids: Sequence[str]) -> None:
         """Delete claims of this workspace by id (ids of other workspaces are ignored)."""

@@ -269,23 +269,90 @@ class ProfileUpdate:
             return known[text]
 
         pending = {key: dict(claims) for key, claims in self._stored.items()}
+        index = {key: _SubjectIndex(claims.values()) for key, claims in pending.items()}
+        similar_found = self._similar_stored(known, index)  # before the merge adds to the index
         for subject_type, subject, new in self._extracted:
-            current = pending[(subject_type, subject)]
+            key = (subject_type, subject)
+            current, subject_index = pending[key], index[key]
             similar: dict[str, float] = {}
-            if _needs_embedding_match(current.values(), new):
-                found = memory.similar_claims(subject_type, subject, new.text, limit=5, vector=vector(new.text))
-                similar = {_claim_key(c): score for c, score in found}
-            candidates = [(c, similar.get(k, 0.0)) for k, c in current.items()]
+            if subject_index.needs_embedding_match(new):
+                found = similar_found.get((subject_type, subject, new.text))
+                if found is None:
+                    pairs = memory.similar_claims(subject_type, subject, new.text, limit=5, vector=vector(new.text))
+                    found = {_claim_key(c): score for c, score in pairs}
+                similar = found
+            # Only claims of the new claim's family can change or decide the merge (merge_claims skips
+            # the others), so the others are left out; the order among the rest is the subject's order.
+            candidates = [(current[k], similar.get(k, 0.0)) for k in subject_index.family(new.type)]
             changed, created = merge_claims(candidates, new)
             touched = changed + ([created] if created is not None else [])
             for claim in touched:
-                current[_claim_key(claim)] = _recount_accounts(memory, claim, self._signals)
+                claim_key = _claim_key(claim)
+                if claim_key not in current:
+                    subject_index.add(claim_key, claim)
+                current[claim_key] = _recount_accounts(memory, claim, self._signals)
         written: list[tuple[str, str, Claim]] = []
         for key, claims in pending.items():
             stored = self._stored[key]
             written.extend((key[0], key[1], c) for k, c in claims.items() if stored.get(k) != c)
         kept = memory.claim_vectors([c.id for _, _, c in written if c.id])
         return written, [kept[c.id] if c.id in kept else vector(c.text) for _, _, c in written]
+
+
+    def _similar_stored(
+        self, known: Mapping[str, np.ndarray], stored: Mapping[tuple[str, str], _SubjectIndex]
+    ) -> dict[tuple[str, str, str], dict[str, float]]:
+        """Embedding neighbours among the stored claims, for every extracted claim that may ask for them.
+
+        The merge asks when the subject has claims of the new claim's type and polarity and none
+        overlaps it in words (:func:`_needs_embedding_match`). Stored claims never lose their type
+        or text during a merge, so a claim that needs no neighbours by the stored claims alone can
+        only need them through a claim created earlier in this batch (it then asks the store
+        itself). So every neighbour search the merge can need is known before it starts, and runs
+        as one batched search: ``{(subject_type, subject, text): {claim key: similarity}}``.
+        ``stored``: each subject's :class:`_SubjectIndex` of its stored claims.
+        """
+        wanted: dict[tuple[str, str, str], None] = {}
+        for subject_type, subject, new in self._extracted:
+            if new.text in known and stored[(subject_type, subject)].needs_embedding_match(new):
+                wanted[(subject_type, subject, new.text)] = None
+        if not wanted:
+            return {}
+        keys = list(wanted)
+        found = self._memory.similar_claim_ids_many([(st, s, known[text]) for st, s, text in keys], limit=5)
+        return dict(zip(keys, found, strict=True))
+
+
+class _SubjectIndex:
+    """One subject's claims grouped for the merge: keys by family, words by (type, polarity).
+
+    A claim's type and text never change once written, so the groups only grow (claims created
+    during the merge are added); the order within a family is the order of the subject's claims.
+    """
+
+    def __init__(self, claims: Iterable[Claim]) -> None:
+        self._families: dict[str, list[str]] = {}
+        self._kinds: dict[tuple[ClaimType, int], list[tuple[str, frozenset[str]]]] = {}
+        for claim in claims:
+            self.add(_claim_key(claim), claim)
+
+    def add(self, key: str, claim: Claim) -> None:
+        """Add a claim that is new to the subject."""
+        self._families.setdefault(_FAMILY[claim.type], []).append(key)
+        kind = (claim.type, claim_polarity(claim.type, claim.text))
+        self._kinds.setdefault(kind, []).append((claim.text, _content(claim.text)))
+
+    def family(self, claim_type: ClaimType) -> list[str]:
+        """Keys of the subject's claims of ``claim_type``'s family, in the subject's order."""
+        return self._families.get(_FAMILY[claim_type], [])
+
+    def needs_embedding_match(self, new: Claim) -> bool:
+        """:func:`_needs_embedding_match` over the subject's claims, from the groups."""
+        same_kind = self._kinds.get((new.type, claim_polarity(new.type, new.text)))
+        if not same_kind:
+            return False
+        content = _content(new.text)
+        return not any(text == new.text or _jaccard(words, content) >= REINFORCE_OVERLAP for text, words in same_kind)
 
 
 def update_profiles(

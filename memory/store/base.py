@@ -132,6 +132,15 @@ class VectorStore(ABC):
         Dense only, sparse only, or both fused with reciprocal rank fusion when both are given.
         """
 
+    def search_many(
+        self, collection: str, queries: Sequence[tuple[Sequence[float], Filter]], limit: int
+    ) -> list[list[Record]]:
+        """Dense :meth:`search` of several (vector, filter) pairs: one result list per pair, in order.
+
+        Backends run them as one batch (one engine call, one request); this default runs them one by one.
+        """
+        return [self.search(collection, vector, flt, limit) for vector, flt in queries]
+
     @abstractmethod
     def scroll(
         self, collection: str, flt: Filter, batch: int = 512, with_vectors: bool = False

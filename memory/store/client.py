@@ -340,6 +340,20 @@ class ClientStore(VectorStore):
             )
         return [_record(p, False, p.score) for p in response.points]
 
+    def search_many(
+        self, collection: str, queries: Sequence[tuple[Sequence[float], Filter]], limit: int
+    ) -> list[list[Record]]:
+        """Dense searches in one request (``query_batch_points``): one result list per (vector, filter), in order."""
+        if not queries:
+            return []
+        requests = [
+            qm.QueryRequest(query=[float(x) for x in vector], using=DENSE, filter=to_client_filter(flt),
+                            limit=limit, with_payload=True)
+            for vector, flt in queries
+        ]
+        responses = self._call(self.client.query_batch_points, collection, requests=requests)
+        return [[_record(p, False, p.score) for p in response.points] for response in responses]
+
     def scroll(self, collection: str, flt: Filter, batch: int = 512, with_vectors: bool = False) -> Iterator[Record]:
         """Every matching point, page by page."""
         query_filter = to_client_filter(flt)

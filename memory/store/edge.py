@@ -418,7 +418,8 @@ class EdgeStore(VectorStore):
             for start in range(0, len(points), _UPSERT_BATCH):
                 batch = []
                 for p in points[start : start + _UPSERT_BATCH]:
-                    vector: dict[str, Any] = {DENSE: [float(x) for x in p.vector]}
+                    dense = p.vector if type(p.vector) is list else [float(x) for x in p.vector]
+                    vector: dict[str, Any] = {DENSE: dense}
                     if p.sparse is not None and p.sparse.indices:
                         vector[SPARSE] = qe.SparseVector(list(p.sparse.indices), list(p.sparse.values))
                     batch.append(qe.Point(p.id, vector, p.payload))
@@ -497,6 +498,21 @@ class EdgeStore(VectorStore):
         with self._op():
             found = self._shard(collection).query(request)
         return [_record(p, False, p.score) for p in found]
+
+    def search_many(
+        self, collection: str, queries: Sequence[tuple[Sequence[float], Filter]], limit: int
+    ) -> list[list[Record]]:
+        """Dense searches as one engine call (``query_batch``): one result list per (vector, filter), in order."""
+        if not queries:
+            return []
+        requests = [
+            qe.QueryRequest(limit=limit, query=qe.Query.Nearest(list(vector), using=DENSE),
+                            filter=to_edge_filter(flt), with_payload=True)
+            for vector, flt in queries
+        ]
+        with self._op():
+            found = self._shard(collection).query_batch(qe.QueryBatchRequest(requests))
+        return [[_record(p, False, p.score) for p in points] for points in found]
 
     def scroll(self, collection: str, flt: Filter, batch: int = 512, with_vectors: bool = False) -> Iterator[Record]:
         """Every matching point, one locked batch at a time."""
