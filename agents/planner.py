@@ -96,12 +96,25 @@ _INSTRUCTION_LEAD = re.compile(
     r"user\s+stories|stories|document)\s+(?:for|to|on|about|so\s+that|so|that|where|when)\s+",
     re.IGNORECASE,
 )
+#: A trailing request for a document ("…, and a decision memo", "plus a brief for leadership"): what to write,
+#: not what to search. Only document words that are rarely a product's own feature (not "roadmap", "notes").
+_INSTRUCTION_TAIL = re.compile(
+    r"\s*,?\s*\b(?:and|plus|with|then)\s+(?:also\s+)?(?:(?:draft|write|prepare|produce|create|give\s+me)\s+)?"
+    r"(?:(?:a|an|the|some)\s+)?(?:(?:product\s+)?requirements(?:\s+doc(?:ument)?)?|prd|(?:stakeholder\s+)?brief|"
+    r"(?:decision\s+)?memo|spec(?:ification)?|user\s+stories|status\s+(?:update|report))"
+    r"(?:\s+(?:for|to)\s+(?:leadership|stakeholders|the\s+team|execs|executives|management))?\s*[.?!]*\s*$",
+    re.IGNORECASE,
+)
 _AND = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
 
 
 def search_query(text: str) -> str:
-    """The topic of a goal sentence for searching: a leading "Draft requirements for …" is removed."""
-    stripped = _INSTRUCTION_LEAD.sub("", text.strip(), count=1).strip().rstrip("?.!").strip()
+    """The topic of a goal sentence for searching, without the document requests around it.
+
+    A leading "Draft requirements for …" and a trailing "… and a decision memo" are removed.
+    """
+    stripped = _INSTRUCTION_LEAD.sub("", text.strip(), count=1).strip()
+    stripped = _INSTRUCTION_TAIL.sub("", stripped, count=1).strip().rstrip("?.!").strip()
     return stripped or text.strip()
 
 
