@@ -99,7 +99,7 @@ _INSTRUCTION_LEAD = re.compile(
 #: A trailing request for a document ("…, and a decision memo", "plus a brief for leadership"): what to write,
 #: not what to search. Only document words that are rarely a product's own feature (not "roadmap", "notes").
 _INSTRUCTION_TAIL = re.compile(
-    r"\s*,?\s*\b(?:and|plus|with|then)\s+(?:also\s+)?(?:(?:draft|write|prepare|produce|create|give\s+me)\s+)?"
+    r"\s*,?\s*\b(?:and|plus|then)\s+(?:also\s+)?(?:(?:draft|write|prepare|produce|create|give\s+me)\s+)?"
     r"(?:(?:a|an|the|some)\s+)?(?:(?:product\s+)?requirements(?:\s+doc(?:ument)?)?|prd|(?:stakeholder\s+)?brief|"
     r"(?:decision\s+)?memo|spec(?:ification)?|user\s+stories|status\s+(?:update|report))"
     r"(?:\s+(?:for|to)\s+(?:leadership|stakeholders|the\s+team|execs|executives|management))?\s*[.?!]*\s*$",

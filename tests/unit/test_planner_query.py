@@ -25,3 +25,8 @@ def test_the_plan_searches_the_topic_only() -> None:
                         None, None)
     assert all("memo" not in q["query"] for q in plan["questions"])
     assert "decision_memo" in plan["deliverables"]
+
+
+def test_with_a_document_word_is_the_feature() -> None:
+    assert search_query("Let users send transfers with a memo") == "Let users send transfers with a memo"
+    assert search_query("Allow invoices with a specification") == "Allow invoices with a specification"
