@@ -341,9 +341,20 @@ def _paragraphs(body: list[tuple[int, str]]) -> list[Turn]:
     for block in blocks:
         if not block:
             continue
-        if _line_items(block):
-            out.extend(Turn(text=_strip_markdown(line), line=n) for n, line in block if _strip_markdown(line))
-        elif all(re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line) or line.startswith(("  ", "\t")) for _, line in block):
+        bulleted = all(re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line) or line.startswith(("  ", "\t"))
+                       for _, line in block)
+        if not bulleted and _line_items(block):
+            lines: list[Turn] = []
+            for n, line in block:
+                text = _strip_markdown(line)
+                if not text:
+                    continue
+                if lines and not _ITEM_START_RE.match(line):
+                    lines[-1].text += " " + text  # a wrapped item's continuation line
+                else:
+                    lines.append(Turn(text=text, line=n))
+            out.extend(lines)
+        elif bulleted:
             items: list[Turn] = []
             for n, line in block:
                 if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line) or not items:

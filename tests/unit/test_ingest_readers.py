@@ -573,3 +573,22 @@ def test_plain_text_list_is_one_signal_per_line_and_wrapped_prose_one_paragraph(
     )
     rows, _ = collect(wrapped)
     assert len(rows) == 1 and rows[0].text.startswith("The common thread") and rows[0].text.endswith("coming back.")
+
+
+def test_a_wrapped_line_in_a_list_stays_with_its_item(tmp_path: Path) -> None:
+    stories = [f"As a user, I want report {i} on the dashboard, so that I see trend {i}." for i in range(20)]
+    stories[4] = "As a user, I want to export the charts,"
+    stories.insert(5, "so that I can share them with my manager.")
+    backlog = tmp_path / "wrapped.txt"
+    backlog.write_text("\n".join(stories) + "\n", encoding="utf-8")
+    rows, _ = collect(backlog)
+    assert len(rows) == 20
+    assert rows[4].text == "As a user, I want to export the charts, so that I can share them with my manager."
+    assert rows[4].line == 5 and rows[5].line == 7
+
+    numbered = tmp_path / "numbered.md"
+    items = [f"{i}. Export report {i} as a PDF." for i in range(1, 11)]
+    items.insert(3, "   when the file is over 10 MB and the network is slow.")
+    numbered.write_text("\n".join(items) + "\n", encoding="utf-8")
+    rows, _ = collect(numbered)
+    assert len(rows) == 10 and rows[2].text.endswith("when the file is over 10 MB and the network is slow.")
