@@ -247,8 +247,7 @@ def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS,
     nearest candidates (``pool``, by cosine) name the nearest topics instead (:func:`key_points`).
     """
     report = memory_api.workspace(workspace).load_themes()
-    themes = [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and t.label
-              and is_topic(t.label, [q.quote for q in t.quotes])]
+    themes = [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and is_label(t.label)]
     if not themes:
         return _nearest_phrases(question, workspace, pool or [], limit)
     memory = memory_api.workspace(workspace)
@@ -277,6 +276,24 @@ def _nearest_phrases(question: str, workspace: str, pool: list[Scored], limit: i
 
 
 _DETERMINED = r"\b(?:{})\s+{}\b"
+_WORDS = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+
+
+def _acronym(word: str) -> bool:
+    """An acronym ("SSO", "PDF", "2FA"): a topic's name even without a determiner in front."""
+    return len(word) >= 2 and word.isupper()
+
+
+def is_label(label: str) -> bool:
+    """Whether a saved theme's label can name a nearest topic.
+
+    A label is already a verbatim phrase its members share ("card payment was reverted", "SSO", "login"),
+    so it is not checked as a clause; only a label of stance cues, light verbs and auxiliaries alone
+    ("declined", "was wrong") names no topic.
+    """
+    words = _WORDS.findall(label or "")
+    return bool(words) and not all(is_cue(w) or w.lower() in LIGHT_VERBS or w.lower() in AUXILIARIES
+                                   for w in words)
 
 
 def is_topic(phrase: str, texts: list[str] | None = None) -> bool:
@@ -285,14 +302,14 @@ def is_topic(phrase: str, texts: list[str] | None = None) -> bool:
     Rejected: a phrase whose every word is a stance cue or a light verb ("wrong", "declined", "decide"), a
     clause (an auxiliary or a conjunction inside: "authorized users shall", "including but not limited"), and a
     single word ``texts`` (when given) never use as a noun, i.e. never right after a determiner ("the top-up",
-    "my card"; never "my decide").
+    "my card"; never "my decide"), unless it is an acronym ("SSO").
     """
-    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'’-]*", phrase)
+    words = _WORDS.findall(phrase)
     if not words or all(is_cue(w) or w.lower() in LIGHT_VERBS for w in words):
         return False
     if any(w.lower() in AUXILIARIES or w.lower() in ("and", "or", "but") for w in words):
         return False  # a clause ("product shall be available", "including but not limited"), not a name
-    if len(words) > 1 or texts is None:
+    if len(words) > 1 or texts is None or _acronym(words[0]):
         return True
     pattern = re.compile(_DETERMINED.format("|".join(sorted(DETERMINERS)), re.escape(words[0])), re.IGNORECASE)
     return any(pattern.search(t) for t in texts)
@@ -400,10 +417,10 @@ _DOES: dict[Stance, tuple[str, str]] = {
     "neutral": ("takes no clear stance", "take no clear stance"),
 }
 #: A question asking for a number ("how many", "how often", "number of").
-_HOW_MANY = re.compile(r"\b(how (many|much|often)|number of|what share|what percentage|count)\b", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\b(how (many|much|often)|number of|what share|what percentage)\b", re.IGNORECASE)
 #: A question asking who: which segment, plan, tier or account.
 _WHICH = re.compile(r"\b(which|what|whose)\s+(\w+\s+)?(segments?|plans?|tiers?|accounts?|companies|customers? "
-                    r"types?|kinds? of (users|customers))\b", re.IGNORECASE)
+                    r"types?|kinds? of (users|customers))\b(?!\s+for\b)", re.IGNORECASE)
 
 
 def breakdown(found: list[Evidence]) -> str:
@@ -417,8 +434,8 @@ def breakdown(found: list[Evidence]) -> str:
 
 
 def _who_scope(found: list[Evidence]) -> str:
-    """The segments (else plans) of the relevant signals, for a "which segment" question."""
-    for field, name in (("segment", "segment"), ("plan", "plan")):
+    """The segments (else plans, else accounts) of the relevant signals, for a "which segment" question."""
+    for field, name in (("segment", "segment"), ("plan", "plan"), ("account_id", "account")):
         values = Counter(getattr(e.signal, field, None) or "" for e in found)
         named = {k: v for k, v in values.items() if k}
         if named:

@@ -160,7 +160,10 @@ def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Bac
     def lift_of(key: tuple[str, ...]) -> float:
         if background is None or not background.size:
             return math.inf
-        stems = set(tokenize(" ".join(w for w in key if w != "not"))) or {""}
+        # The key's words are stems ("exchang"); the background counts tokenize()d words, so look up the
+        # phrase's most common surface form ("exchange rate") in it.
+        surface = forms[key].most_common(1)[0][0] if forms[key] else key
+        stems = set(tokenize(" ".join(w for w in surface if w.lower() != "not"))) or {""}
         df = min(background.df.get(t, 0) for t in stems)
         return (len(users[key]) / total) / ((df + 1) / (background.size + 1))
 

@@ -58,8 +58,10 @@ def test_answer_leads_with_the_finding_and_segments(seeded: dict[str, str]) -> N
     assert "By segment: Enterprise" in answer.answer  # the segments the evidence carries, counted
     for cite in answer.evidence:
         assert cite.quote in seeded[cite.signal_id]
-    assert all(q in answer.answer for q in re.findall(r"“([^”]+)”", answer.answer.split("For example: ")[1])
-               if q in {c.quote for c in answer.evidence})
+    example = re.split(r" (?:Dissent|Confidence) ", answer.answer.split("For example: ")[1])[0]
+    quoted = re.findall(r"“([^”]+)”", example)
+    cited = {c.quote for c in answer.evidence}
+    assert quoted and all(q in cited for q in quoted), (quoted, cited)  # each example is a cited quote
 
 
 def test_messages_without_user_ids_are_counted_as_messages(seeded: dict[str, str]) -> None:
