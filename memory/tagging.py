@@ -33,6 +33,29 @@ _S = SignalType
 _CAPABILITY = (r"(?:option|way|setting|feature|button|mode|toggle|view|shortcut|integration|filter|report|"
                r"export|import|template|dashboard|notification|reminder|widget|api|plugin|setting)s?")
 
+# Use of the user's things by someone else ("someone used my card", "a third party accessed it").
+_SOMEONE_CUE = (
+    r"(?:someone|somebody|some one|a stranger|(?:a )?third part(?:y|ies))(?: else)?(?: (?:has|have|had|is|was|"
+    r"might have|may have|must have|could have|might be|may be|must be))? (?:used|using|use|took|taken|take|"
+    r"accessed|access|withdrew|withdrawn|made|charged|spent|logged|got into|broke into|opened|changed)")
+# A hypothetical question before the cue in its clause: a modal opening, "is it possible", "what if".
+_HYPOTHETICAL = re.compile(
+    r"^\s*(?:(?:can|could|may|might|will|would|should|shall|must)\b|is it (?:possible|likely|normal)|"
+    r"is there (?:a|any) (?:way|chance|risk)|what (?:if|happens if|would happen if)|in case)")
+_HYPOTHETICAL_HEAD = re.compile(r"[.!?;,\n]")
+# What a denied action must be about to report an incident: a pronoun that closes the clause ("I didn't
+# make it.", "we never ordered this, but ...") or a transaction ("I did not authorise this payment") that is
+# not a first time ("I never set up a transfer before").
+_TRANSACTION = (r"(?:payment|transaction|charge|debit|withdrawal|purchase|transfer|order|deposit|top[- ]?up|"
+                r"booking|subscription|renewal|upgrade|exchange|refund|invoice|bill|login|sign[- ]?in|"
+                r"direct debit|standing order|money|cash|funds)s?")
+_DENIED_OBJECT = (
+    r"(?:(?= *(?:[.!;]|$))| (?:any|anything)(?= (?:for|from|at|on|worth|costing|that|there)\b)|"
+    r" (?:it|this|that|these|those|them|any|anything|such)(?= *(?:[.!?;]|,(?! *(?:how|what|can|could|where|"
+    r"is there|do|does|should|would))|$|(?:and|but|so|or|though|although|because)\b))|"
+    r" (?:this|that|these|those|any|such|a|an|the|my|our|one|two|three|\d+)(?: [a-z'-]+){0,2}? " + _TRANSACTION +
+    r"(?! (?:before|yet|ever|in the past|previously|so far)\b))")
+
 # Cue phrases per signal type, written from general support and feedback language (not from any
 # evaluation set). Each entry is (regex fragment, weight). Fragments are matched on lower-cased text
 # with straight apostrophes, at word boundaries.
@@ -173,26 +196,35 @@ _CUES: dict[SignalType, tuple[tuple[str, float], ...]] = {
         # Incident reports name no defect and no feeling: something was done to the user's account or
         # property that they did not do or want ("someone used my card", "a payment I didn't make", "my
         # phone was stolen", "it's not mine"), or they got less or more than they should have.
-        (r"stol(?:en|e)|hack(?:ed|ers?)|compromised|skimm(?:ed|ing)|phish(?:ed|ing)|identity theft|"
-         r"(?:someone|somebody|some one|a stranger|(?:a )?third part(?:y|ies))(?: else)?(?: (?:has|have|had|is|was|"
-         r"might have|may have|must have|could have|might be|may be|must be))? (?:used|using|use|took|taken|take|"
-         r"accessed|access|withdrew|withdrawn|made|charged|spent|logged|got into|broke into|opened|changed)|"
+        # "hacked" / "compromised" only about the user's own things, by possessive or passive ("my account was
+        # compromised", "hacked my", "hackers got into our"): "we compromised on the design" and "protect
+        # against hackers" report nothing.
+        (r"stol(?:en|e)|skimm(?:ed|ing)|phish(?:ed|ing)|identity theft|"
+         r"(?:was|were|been|be|being|is|are|got|gets|get|become|became) (?:hacked|compromised)|"
+         r"(?:hacked|compromised) (?:my|our|into (?:my|our))|(?:my|our) (?:[a-z']+ ){0,2}?(?:hacked|compromised)|"
+         r"hackers? (?:[a-z']+ ){1,3}?(?:my|our)|"
          r"without my (?:permission|authori[sz]ation|knowledge|consent|approval|agreement)|"
          r"not (?:done|made|authori[sz]ed|initiated|approved) by (?:me|us)|(?:it's|it is|is|was|were|are) not "
          r"(?:mine|ours)|(?:i|we) (?:was ?n't|was not|am not|were not|were ?n't) aware of|"
          r"(?:unusual|suspicious|unfamiliar|false|fake|odd|strange|weird) (?:activity|payments?|transactions?|"
          r"charges?|debits?|withdrawals?|logins?|purchases?|deposits?|transfers?)", 1.3),
+        # Use by someone else; not read in a hypothetical question ("can someone use the API?", "is it possible
+        # that someone used my card?", "what if someone accessed it?"): see _HYPOTHETICAL.
+        (_SOMEONE_CUE, 1.3),
+        # An action denied ("I didn't make it.", "I never placed this order") is an incident only when its
+        # object closes the clause or is a transaction: "I haven't done this before", "I have not set up a
+        # workspace yet" and "I did not do anything special" are no incident.
         (r"(?:did ?n't|did not|never|have ?n't|have not|had ?n't|had not) (?:do|done|made|initiate[d]?|set up|"
          r"withdr[ae]wn?|approved?|buy|bought|purchased?|spen[dt]|sen[dt]|place[d]?|authori[sz]ed|ordered|"
-         r"requested|signed up for|agreed to) (?:it|this|that|these|those|them|any|anything|such|a|an)\b|"
+         r"requested|signed up for|agreed to)" + _DENIED_OBJECT + r"|"
          r"(?:but|though|although|yet) (?:i|we) (?:did ?n't|did not|have ?n't|have not|never did)"
-         r"(?= *(?:[.!?,;]|$))|(?:payment|transaction|charge|debit|withdrawal|purchase|transfer)s? "
-         r"(?:that |which )?(?:i|we) (?:did ?n't|did not|have ?n't|have not|never) (?:do|make|made|authori[sz]e|"
-         r"initiate|set up|order|request|recogni[sz]e)|(?:not|n't|never) (?:be |been )?recogni[sz](?:e|ed|ing)|"
+         r"(?= *(?:[.!?,;]|$))|" + _TRANSACTION + r" (?:that |which )?(?:i|we) (?:did ?n't|did not|have ?n't|"
+         r"have not|never) (?:do|make|made|authori[sz]e|initiate|set up|order|request|recogni[sz]e|placed|ordered|"
+         r"authori[sz]ed|requested|approved)|(?:not|n't|never) (?:be |been )?recogni[sz](?:e|ed|ing)|"
          r"(?:i|we) never (?:placed|made|ordered|authori[sz]ed|initiated|set up|requested|approved|bought|"
-         r"purchased|signed up for)",
+         r"purchased|signed up for)" + _DENIED_OBJECT,
          1.2),
-        (r"(?:more|less|fewer) than (?:i|we) (?:did|asked|requested|withdrew|expected|ordered|paid|entered|"
+        (r"(?:more|less|fewer) than (?:i|we) (?:did|asked|requested|withdrew|ordered|paid|entered|"
          r"wanted|should)|(?:wrong|different|incorrect) amount|short[- ]?changed|shorted|not (?:the )?(?:full|right|"
          r"correct|whole) amount|(?:showing|shows|show|appears?|appearing|appeared|listed|debited|deducted|"
          r"charged|billed|posted|processed|went through|gone through|showing up|shows up) (?:up )?"
@@ -324,7 +356,7 @@ _SIGNAL_ORDER = (_S.CHURN_RISK, _S.BUG, _S.FEATURE_REQUEST, _S.COMPLAINT, _S.QUE
                  _S.USAGE_PATTERN)
 
 
-def _build_matcher() -> tuple[re.Pattern[str], dict[str, tuple[SignalType, float]]]:
+def _build_matcher() -> tuple[re.Pattern[str], dict[str, tuple[SignalType, float]], frozenset[str]]:
     """One alternation over every cue, so a text is scanned once.
 
     Feature-request cues come first: at a given position the longest-intent phrase wins, so the
@@ -332,6 +364,7 @@ def _build_matcher() -> tuple[re.Pattern[str], dict[str, tuple[SignalType, float
     """
     groups: dict[str, tuple[SignalType, float]] = {}
     parts: list[str] = []
+    hypothetical: set[str] = set()
     order = (_S.FEATURE_REQUEST, _S.CHURN_RISK, _S.BUG, _S.COMPLAINT, _S.PRAISE, _S.USAGE_PATTERN)
     for stype in order:
         for i, (frag, weight) in enumerate(_CUES[stype]):
@@ -340,10 +373,13 @@ def _build_matcher() -> tuple[re.Pattern[str], dict[str, tuple[SignalType, float
             # The group marks the cue at its end and is empty: an alternative that opens with a literal is
             # rejected on its first character, one that opens with a group is not (half the scan time).
             parts.append(f"(?:{frag})(?P<{name}>)")
-    return re.compile(r"(?<![\w'])(?:" + "|".join(parts) + r")(?![\w])"), groups
+            if frag is _SOMEONE_CUE:
+                hypothetical.add(name)
+    return re.compile(r"(?<![\w'])(?:" + "|".join(parts) + r")(?![\w])"), groups, frozenset(hypothetical)
 
 
-_MATCHER, _GROUPS = _build_matcher()
+#: Cues not read inside a hypothetical question (see _HYPOTHETICAL).
+_MATCHER, _GROUPS, _NOT_HYPOTHETICAL = _build_matcher()
 _POLARITY = re.compile(rf"(?:{_POSITIVE.pattern})(?P<pos>)|(?:{_NEGATIVE.pattern})(?P<neg>)")
 
 
@@ -379,6 +415,15 @@ def _is_negated(text: str, start: int) -> bool:
     return bool(words) and _NEGATOR.search(" ".join(words)) is not None
 
 
+def _is_hypothetical(text: str, start: int) -> bool:
+    """True when the clause before ``start`` opens as a hypothetical question ("can someone ...")."""
+    head = text[:start]
+    breaks = list(_HYPOTHETICAL_HEAD.finditer(head))
+    if breaks:
+        head = head[breaks[-1].end():]
+    return _HYPOTHETICAL.match(head) is not None
+
+
 def score_text(text: str) -> TagScores:
     """Evidence per signal type and a lexical polarity for one text.
 
@@ -398,6 +443,8 @@ def score_text(text: str) -> TagScores:
         if name is None:
             continue
         stype, weight = _GROUPS[name]
+        if name in _NOT_HYPOTHETICAL and _is_hypothetical(norm, match.start()):
+            continue
         if stype is _S.FEATURE_REQUEST and weight >= 0.9:
             request_spans.append(match.span())
         if not _is_negated(norm, match.start()):
