@@ -134,17 +134,24 @@ _SCOPE = re.compile(r"\b(?:phase (?:one|two|three|[1-3]|i{1,3})|(?:first|initial
 #: "we should keep it simple", "let's keep the scope small": a scope decision.
 _SIMPLE = re.compile(r"\bkeep (?:it|this|things|the scope|the first \w+) (?:as )?(?:simple|small|minimal|lean)\b",
                      re.IGNORECASE)
-#: "we have a timeframe of around six months for this phase one": a time or budget box the team states.
+#: "we have a timeframe of around six months for this phase one": a time or budget box the team states for the
+#: work (a phase, release, project, "this", "to ship …"), not any duration ("a runway of 18 months").
 _TIMEBOX = re.compile(r"\b(?:we|the team)(?:'ve| have| had| got)(?: got)?\s+(?:a |an |the )?(?:timeframe|time frame|"
-                      r"timeline|deadline|budget|time ?box|runway)\s+(?:of\s+)?(?:about |around |roughly |up to |"
+                      r"timeline|deadline|budget|time ?box)\s+(?:of\s+)?(?:about |around |roughly |up to |"
                       r"approximately )?(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                      r"a few|a couple of)\s+(?:days|weeks|months|years|sprints|quarters)\b[^,.;!?]*", re.IGNORECASE)
+                      r"a few|a couple of)\s+(?:days|weeks|months|years|sprints|quarters)\s+(?:(?:for|on|in)\s+"
+                      r"(?:(?:this|that|it)\b|(?:the|this|our|that|each|every)\s+(?:\w+\s+){0,2}?(?:phase|release|"
+                      r"project|mvp|version|milestone|iteration|feature|work|rollout|launch|pilot|prototype|"
+                      r"delivery|implementation|migration|redesign|integration|fix|bug)s?\b|phase\b|mvp\b|v1\b)|"
+                      r"to (?:do|finish|ship|build|deliver|implement|complete|fix|launch|release|get)\b)"
+                      r"[^,.;!?]*", re.IGNORECASE)
 #: "we should / let's / we'll …": the team commits (not a hedged musing).
 _WE_COMMIT = re.compile(r"\b(?:let's|let us|we(?:'ll| will| should| shall|'re going to| are going to| won't|"
                         r" will not))\b", re.IGNORECASE)
-#: A suggestion phrased as a question ("maybe we could just send them an invite?"): an answer, not a new question.
-_PROPOSAL = re.compile(r"^(?:[^,?]{0,40},\s*)?(?:(?:and|so|but|or|well)\s+)?(?:maybe|perhaps) (?:we|you) (?:could|can|"
-                       r"should|just)\b|^(?:what if|how about|why don't we|couldn't we|shouldn't we)\b", re.IGNORECASE)
+#: A suggestion phrased as a question ("maybe we could just send them an invite?", "why don't we …?"): an answer,
+#: not a new question. "What if …?" and "how about …?" ask something: they answer nothing.
+_PROPOSAL = re.compile(r"^(?:[^,?]{0,40},\s*)?(?:(?:and|so|but|or|well)\s+)?(?:(?:maybe|perhaps) (?:we|you) (?:could|"
+                       r"can|should|just)|why don't we|couldn't we)\b", re.IGNORECASE)
 #: Hedges dropped from a decision's summary line (the quote keeps them).
 _LEAD_HEDGE = re.compile(r"^(?:(?:i think|i guess|i believe|i suppose|maybe|probably)(?: that)?,?\s+)", re.IGNORECASE)
 
@@ -168,22 +175,38 @@ def _clean(sentence: str) -> str:
 
 
 #: Conversational tags and disfluencies a summary line drops (the quote keeps them): "…, right.", "I mean",
-#: "sort of", "actually", "of course", "like" before a noun phrase, a leading "Because" or "But".
-_TAG_TAIL = re.compile(r",?\s*(?:right|you know(?: what i mean)?|or something(?: like that)?|or whatever|i guess)\s*"
-                       r"([.!?]*)$", re.IGNORECASE)
-_DISFLUENT = re.compile(r"(?:,\s*)?\b(?:i mean|yeah|sort of|kind of|actually|basically|literally|honestly|of course)\b"
-                        r"(?:,(?=\s))?", re.IGNORECASE)
-_LIKE = re.compile(r"(?<!\bwould )(?<!'d )(?<!\bthing )(?<!\bsomething )(?<!\blooks )(?<!\blook )(?<!\bfeel )"
-                   r"(?<!\bfeels )\blike,?\s+(?=(?:a|an|the|some|our|their|this|these|at|maybe|you)\b)", re.IGNORECASE)
+#: "sort of", "actually", "of course", a filler "like" (", like, the …"), a leading "Because" or "But".
+#: "right" goes only as a tag after a comma ("… on the right." stays); "kind of" after a determiner
+#: ("this kind of report") is a noun phrase, not a hedge.
+_TAG_TAIL = re.compile(r"(?:,\s*right|,?\s*(?:you know(?: what i mean)?|or something(?: like that)?|or whatever|"
+                       r"i guess))\s*([.!?]*)$", re.IGNORECASE)
+_DISFLUENT = re.compile(r"(?:,\s*)?\b(?:i mean|yeah|(?<!\bthis )(?<!\bthat )(?<!\bthe )(?<!\ba )(?<!\bwhat )"
+                        r"(?<!\bany )(?<!\bwhich )(?<!\bsame )(?:sort|kind) of|actually|"
+                        r"basically|literally|honestly|of course)\b(?:,(?=\s))?", re.IGNORECASE)
+#: "like" as a filler only: between commas (", like,"), after a disfluency ("uh, like the …", "I mean like …"),
+#: opening the sentence with a comma ("Like, the …") or before a hedge ("like maybe", "like at most"); a verb
+#: ("customers like the export") or a preposition ("work like the old version", "things, like the export") stays.
+_LIKE = re.compile(r",\s*like,\s*|(?<=\b(?:uh|um|er) )like,?\s+|(?<=\b(?:yeah|mean|know) )like,?\s+|"
+                   r"(?<=\b(?:uh|um|er), )like,?\s+|(?<=\b(?:yeah|mean|know), )like,?\s+|^like,\s+|"
+                   r"(?<!\bmore )(?<!\bthing )(?<!\bthings )(?<!\bsomething )(?<!\blooks )(?<!\blook )(?<!\bfeel )"
+                   r"(?<!\bfeels )(?<!\bwould )(?<!'d )\blike\s+(?=(?:maybe|perhaps|at most|at least|around|about|"
+                   r"roughly|approximately)\b)", re.IGNORECASE)
 _RESTART = re.compile(r"\b(\w+(?:'\w+)?(?:\s+\w+(?:'\w+)?){0,2}),?\s+\1\b", re.IGNORECASE)
 _OPENER = re.compile(r"^(?:because|but|now|well|then|so)\b,?\s+", re.IGNORECASE)
+
+
+def _restarted(match: re.Match[str]) -> str:
+    """A restart said once; "had had" and "that that" are grammar, not a restart."""
+    if match.group(0).lower().split() in (["had", "had"], ["that", "that"]):
+        return match.group(0)
+    return match.group(1)
 
 
 def tidy(text: str) -> str:
     """A summary line without conversational tags and disfluencies; hedges ("maybe", "I think") stay."""
     out = _TAG_TAIL.sub(lambda m: "." if "?" in m.group(1) or not m.group(1) else m.group(1), text.strip())
-    out = _LIKE.sub("", _DISFLUENT.sub(" ", out))
-    out = _RESTART.sub(r"\1", out)  # "it's just, yeah, it's just" once "yeah" is gone
+    out = _DISFLUENT.sub(" ", _LIKE.sub(lambda m: " " if m.group(0).startswith(",") else "", out))
+    out = _RESTART.sub(_restarted, out)  # "it's just, yeah, it's just" once "yeah" is gone
     out = re.sub(r"\s+([,.;!?])", r"\1", re.sub(r"\s{2,}", " ", out))
     out = re.sub(r"([,;])(?:\s*[,;])+", r"\1", out).strip(" ,;")
     out = _OPENER.sub("", out).strip(" ,;")
@@ -656,8 +679,10 @@ def _settle(k: int, units: list[dict[str, Any]], labelled: list[Any]) -> tuple[b
     for n in range(k + 1, min(len(units), k + 1 + 4 * ANSWER_WINDOW)):
         other = units[n]
         said = other["sentence"]
-        if (asker and other.get("speaker") == asker) or (said.endswith("?") and not _PROPOSAL.search(said)):
-            continue  # a follow-up question is read past; a suggestion phrased as one ("maybe we could …?") answers
+        asks = said.endswith("?") or other.get("asked")
+        if (asker and other.get("speaker") == asker) or other.get("asked") == "labelled" or (
+                asks and not _PROPOSAL.search(said)):
+            continue  # a follow-up or open question is read past; a suggestion ("maybe we could …?") answers
         read += 1
         if _DEFER.search(" ".join(strip_fillers(said).split()[:8])) and not labelled[n].is_requirement:
             return False, other
