@@ -83,8 +83,9 @@ TEMPLATE_SHARE = 0.5
 #: A template slot: the words after a text's opening stopwords ("As a ___"), when that opening starts this
 #: share of all texts and few distinct fillers (this share of its uses at most) fill it (roles, personas).
 FRAME_SHARE, FRAME_VARIETY = 0.3, 0.25
-#: ... or, whatever their variety, when they close the opening clause (or "I" / "we" follows) in this share of
-#: its uses: the role of "As a ___, I want" in a backlog with many roles.
+#: ... or, whatever their variety, when "I" / "we" follows them (in the opening clause or as the next clause's
+#: first word) in this share of its uses, the opening being more than a bare determiner: the role of
+#: "As a ___, I want" in a backlog with many roles (not the subject of a short title "The ___ crashes").
 SLOT_CLOSED = 0.8
 _SUBJECTS = frozenset({"i", "we"})
 #: One word alone names a topic only when at least this share of the texts using it are in the theme ...
@@ -460,7 +461,12 @@ def template_words(docs: Sequence[str]) -> frozenset[str]:
         start = next((i for i, t in enumerate(tokens) if t not in _LABEL_STOPWORDS), len(tokens))
         end = next((i for i in range(start, len(tokens)) if tokens[i] in _LABEL_STOPWORDS), len(tokens))
         frames.setdefault(tokens[0], Counter())[" ".join(tokens[start:min(end, start + 3)])] += 1
-        closed.setdefault(tokens[0], Counter())[end == len(tokens) or tokens[end] in _SUBJECTS] += 1
+        # the slot closes only when "I" / "we" follows it, in this clause or as the next one ("As a ___, I want"):
+        # a filler that merely ends a short title ("The app crashes") closes nothing; nor does a bare determiner
+        # open a slot ("The ___")
+        subject = tokens[end] if end < len(tokens) else clauses[1][0] if len(clauses) > 1 else ""
+        bare = start == 1 and tokens[0] in _DETERMINERS
+        closed.setdefault(tokens[0], Counter())[subject in _SUBJECTS and not bare] += 1
     out = {w for w, c in frequency.items() if c >= TEMPLATE_SHARE * len(docs) and _can_bound(w)}
     for opening, fillers in frames.items():
         uses = sum(fillers.values())
