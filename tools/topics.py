@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from kernel.text import STOPWORDS as _KERNEL_STOPWORDS
@@ -310,6 +311,7 @@ _INSTRUCTION = frozenset("draft write prepare produce create requirement require
 _SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A crude stem for matching goal words with the evidence's ('cancelling' ~ 'cancel', 'verify' ~ 'verification')."""
     word = word.lower().replace("’", "'").split("'")[0]
