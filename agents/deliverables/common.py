@@ -72,12 +72,15 @@ def section_heading(topic: Topic, m: Materials) -> str:
     return text[:1].upper() + text[1:] if first.islower() else text
 
 
-def baseline(topic: Topic, m: Materials, noun: str) -> str:
-    """'1.8 reports/week in the last 4 weeks' where the evidence's dates allow, else '7 reports in the period'."""
-    trend = trends.evidence_trend(topic["signal_ids"], m.evidence)
+def baseline(topic: Topic, m: Materials, noun: str, ids: Sequence[str] | None = None) -> str:
+    """'1.8 reports/week in the last 4 weeks' where the evidence's dates allow, else '7 reports in the period'.
+
+    ``ids``: the signals the noun counts (a problem's reports, not its questions); default the topic's.
+    """
+    trend = trends.evidence_trend(topic["signal_ids"] if ids is None else list(ids), m.evidence)
     if trend is not None and not trend.empty:
         return f"{trend.after_rate()} {noun}/week in the last {trend.window_days // 7} weeks"
-    return f"{topic['signals']} {noun} in the period"
+    return f"{topic['signals'] if ids is None else len(ids)} {noun} in the period"
 
 
 def theme_users(theme: Mapping[str, Any], ids: Sequence[str], m: Materials) -> int:

@@ -92,8 +92,7 @@ def alternatives(topic: Topic, option: Mapping[str, Any], m: Materials) -> list[
     """
     ids = [s for s in topic["signal_ids"] if s in m.evidence]
     out: list[dict[str, Any]] = []
-    asked = [s for s in ids if trends.asked(m.evidence[s].get("signal_type"), m.evidence[s]["quote"])]
-    reports = [s for s in ids if s not in asked and m.evidence[s].get("signal_type") in _PROBLEM_TYPES]
+    asked, reports = _asked_and_reports(ids, m)
     problem = topic_nature(topic, m.evidence) == "problem" or is_problem_goal(m.focus)
     if problem and len(asked) >= MIN_ASKED and len(reports) >= MIN_ASKED:
         pseudo = {"name": MITIGATE, "description": "", "signal_ids": asked, "theme": None}
@@ -106,8 +105,9 @@ def alternatives(topic: Topic, option: Mapping[str, Any], m: Materials) -> list[
         description = (f"Answer the {len(asked)} questions users ask when it happens (e.g. “{example}”) through "
                        f"support or self-service guidance; the cause stays. Scored on those questions alone.")
         out.append({**_option(scored, m), "description": description, "citations": cites})
-    noun = "reports" if problem else "signals"
-    cost = baseline(topic, m, noun)
+    # the cost counts what keeps coming: a problem's reports (its questions are the guidance's), else every signal
+    noun, counted = ("reports", reports) if problem and reports else ("signals", ids)
+    cost = baseline(topic, m, noun, counted)
     out.append({"name": DEFER,
                 "description": f"The cost of waiting: {cost} about {option['name']} keep coming, and the "
                                f"{len(ids)} signals behind it stay unresolved. Delivers nothing to users (user "
@@ -115,6 +115,13 @@ def alternatives(topic: Topic, option: Mapping[str, Any], m: Materials) -> list[
                 "scores": {"user value (RICE)": 0.0, "formulas": {"cost": f"cost of waiting: {cost}"}},
                 "total": 0.0, "citations": list(option["citations"])})
     return out
+
+
+def _asked_and_reports(ids: list[str], m: Materials) -> tuple[list[str], list[str]]:
+    """A topic's stored signals that ask what to do, and those that report a problem (neither: the rest)."""
+    asked = [s for s in ids if trends.asked(m.evidence[s].get("signal_type"), m.evidence[s]["quote"])]
+    reports = [s for s in ids if s not in asked and m.evidence[s].get("signal_type") in _PROBLEM_TYPES]
+    return asked, reports
 
 
 def draft_decision_memo(m: Materials) -> dict[str, Any]:
@@ -159,8 +166,10 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
                      + (f", {len(churn)} of them churn risks." if churn else "."))
     for alt in extra:
         if alt["name"] == MITIGATE:
+            _, reports = _asked_and_reports([s for s in backed[0]["signal_ids"] if s in m.evidence], m)
+            report = next((s for s in options[0]["citations"] if s in reports), reports[0])
             risks.append(f"Guiding users instead of fixing {options[0]['name']} leaves the cause in place: reports "
-                         f"like {short_id(options[0]['citations'][0])} keep coming.")
+                         f"like {short_id(report)} keep coming.")
         else:
             risks.append(f"Deferring {options[0]['name']}: {_cost(alt)} keep coming "
                          f"({len(options[0]['citations'])} cited signals).")
@@ -189,11 +198,16 @@ def _single(best: dict[str, Any], extra: list[dict[str, Any]], m: Materials) -> 
     guide = next((o for o in extra if o["name"] == MITIGATE), None)
     defer = next((o for o in extra if o["name"] == DEFER), None)
     if guide is not None:
-        margin = round(best["total"] - guide["total"], 1)
-        head = (f"Too close to call on the evidence: {best['name']} {best['total']} vs guiding affected users "
-                f"{guide['total']} (margin {margin}). {PM}." if margin < CLOSE_CALL else
-                f"{best['name']} first: {best['total']}/100 vs {guide['total']}/100 for guiding affected users "
-                f"instead (margin {margin}), driven by {_driver(best, guide, m.criteria)}.")
+        margin = round(abs(best["total"] - guide["total"]), 1)
+        if margin < CLOSE_CALL:
+            head = (f"Too close to call on the evidence: {best['name']} {best['total']} vs guiding affected users "
+                    f"{guide['total']} (margin {margin}). {PM}.")
+        elif best["total"] >= guide["total"]:
+            head = (f"{best['name']} first: {best['total']}/100 vs {guide['total']}/100 for guiding affected users "
+                    f"instead (margin {margin}), driven by {_driver(best, guide, m.criteria)}.")
+        else:  # the questions outweigh the reports: guidance first, the fix of the cause second
+            head = (f"Guide affected users first: {guide['total']}/100 vs {best['total']}/100 for {best['name']} "
+                    f"(margin {margin}), driven by {_driver(guide, best, m.criteria)}.")
     else:
         head = (f"{best['name']} rather than deferring: {best['total']}/100 on {len(best['citations'])} cited "
                 f"signals; no other approach has stored evidence.")

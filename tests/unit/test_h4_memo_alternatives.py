@@ -43,7 +43,7 @@ def test_a_problem_with_one_backed_option_is_weighed_against_guidance_and_deferr
     # Deferring delivers nothing; its cost is the problem's own evidence, cited.
     assert defer["total"] == 0.0 and defer["scores"]["user value (RICE)"] == 0.0
     assert set(defer["citations"]) == set(fix["citations"])
-    assert "6 reports in the period" in defer["description"]
+    assert "3 reports in the period" in defer["description"]  # the reports, not the 3 questions too
     assert "the only option" not in memo["recommendation"]
     assert "guiding affected users" in memo["recommendation"] and "Deferring" in memo["recommendation"]
     assert any(r.startswith("Deferring ") for r in memo["risks"])
