@@ -36,20 +36,14 @@ def seeded_home(tmp_path_factory: pytest.TempPathFactory, name: str, workspace: 
 
 @contextmanager
 def offline_home(home: Path) -> Iterator[Path]:
-    """``home`` as ``PMPILOT_HOME``, with no model endpoint configured (offline mode); memory reset on exit."""
-    from memory.repository import reset_memory
+    """``home`` as ``PMPILOT_HOME``, with no model endpoint configured (offline mode); memory reset on exit.
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PMPILOT_HOME", str(home))
-        mp.delenv("OPENAI_BASE_URL", raising=False)
-        mp.delenv("OPENAI_API_KEY", raising=False)
-        get_settings.cache_clear()
-        reset_memory()
-        try:
-            yield home
-        finally:
-            reset_memory()
-    get_settings.cache_clear()
+    The bench's :func:`bench.common.isolated_home` with a given directory: one setup for both.
+    """
+    from bench.common import isolated_home
+
+    with isolated_home("test", keep=home):
+        yield home
 
 
 def export_signals_csv(path: Path, rows: int) -> Path:
