@@ -3,7 +3,9 @@
 Documents carry the BM25 term-frequency part (saturation ``k1``, length normalisation ``b``
 against a fixed average length); the IDF part is applied by Qdrant's ``IDF`` modifier on the
 sparse vector, computed over the collection at query time. Term ids are a stable hash
-(``crc32 mod 2**31``), so no vocabulary has to be stored or shared between processes.
+(``crc32 mod 2**31``), so no vocabulary has to be stored or shared between processes. Tokens are
+lightly stemmed with a final silent e folded (:data:`TOKENS_VERSION` 2: "close" and "closing" are one
+term); queries also carry version 1's tokens, so vectors stored before still match without a re-index.
 """
 
 from __future__ import annotations
@@ -49,9 +51,29 @@ _SUFFIXES: tuple[tuple[str, str], ...] = (
 _MIN_STEM = 3
 
 
+#: Shortest stem whose final silent e is folded ("close" → "clos", so "closing", "closed" match it).
+_MIN_FOLD = 5
+#: Version of the token scheme stored in sparse vectors: 2 folds a final silent e. Queries also emit
+#: version 1's token of each word (:func:`query_sparse`), so workspaces indexed before keep matching.
+TOKENS_VERSION = 2
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Strip one common English suffix ("crashes" → "crash", "exporting" → "export")."""
+    """Strip one common English suffix and fold a final silent e.
+
+    "crashes" → "crash", "exporting" → "export"; "close", "closes", "closed" and "closing" all give "clos",
+    "charge" and "charged" "charg" (version 1 left "close" and "charge" whole: an inflection never met its base).
+    """
+    base = _stem_v1(word)
+    if len(base) >= _MIN_FOLD and base.endswith("e") and not base.endswith("ee"):
+        return base[:-1]
+    return base
+
+
+@lru_cache(maxsize=65536)
+def _stem_v1(word: str) -> str:
+    """Version 1 of :func:`stem`: one suffix stripped, no folding (the tokens of sparse vectors stored before)."""
     if len(word) <= _MIN_STEM + 1 or word.endswith(("ss", "us", "is")):
         return word
     for suffix, replacement in _SUFFIXES:
@@ -69,9 +91,9 @@ def stem(word: str) -> str:
     return word
 
 
-def tokenize(text: str) -> list[str]:
-    """Lowercased unicode words without English stopwords, lightly stemmed."""
-    tokens: list[str] = []
+def _words(text: str) -> list[str]:
+    """Lowercased unicode words without English stopwords (possessives and contractions cut)."""
+    words: list[str] = []
     for match in _WORD.finditer(text.lower()):
         word = match.group().replace("’", "'")
         if word in STOPWORDS:
@@ -79,8 +101,13 @@ def tokenize(text: str) -> list[str]:
         word = word.split("'", 1)[0]
         if len(word) < 2 or word in STOPWORDS:
             continue
-        tokens.append(stem(word))
-    return tokens
+        words.append(word)
+    return words
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased unicode words without English stopwords, lightly stemmed."""
+    return [stem(word) for word in _words(text)]
 
 
 def term_id(token: str) -> int:
@@ -107,6 +134,12 @@ def doc_sparse(text: str) -> SparseVector:
 
 
 def query_sparse(text: str) -> SparseVector:
-    """Sparse vector of a query: weight 1 per distinct term (IDF is applied by the engine)."""
-    weights = {term_id(token): 1.0 for token in set(tokenize(text))}
-    return _vector(weights)
+    """Sparse vector of a query: weight 1 per distinct term (IDF is applied by the engine).
+
+    Each word gives its token and, where it differs, its :data:`TOKENS_VERSION` 1 token ("close" gives "clos"
+    and "close"), so documents indexed before the final e was folded still match; a term no document holds
+    adds nothing.
+    """
+    words = _words(text)
+    tokens = {stem(w) for w in words} | {_stem_v1(w) for w in words}
+    return _vector({term_id(token): 1.0 for token in tokens})

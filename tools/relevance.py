@@ -60,13 +60,14 @@ BACKGROUND_QUANTILE = 0.1
 CANDIDATES = 60
 
 #: Words that frame a question rather than name its topic ("what do our users say about …").
-FRAMING_WORDS = frozenset(tokenize(
+FRAMING_TEXT = (
     "what which who how why when where do does did say says said saying tell think thinks feel feels felt "
     "user users customer customers client clients people person someone anyone our we us you they "
     "feedback complaint complaints complain opinion opinions mention mentions report reports experience "
     "want wants need needs like likes request requests ask asks asking problem problems issue issues "
     "app product service feature features evidence signal signals about regarding around"
-))
+)
+FRAMING_WORDS = frozenset(tokenize(FRAMING_TEXT))
 
 
 #: A word in at least this share of the background sample is boilerplate (a story template's

@@ -459,7 +459,7 @@ def test_openai_embedder_against_a_local_endpoint() -> None:
 
 def test_sparse_tokens_and_weights() -> None:
     assert tokenize("The exports aren't working; I'm EXPORTING reports!") == ["export", "work", "export", "report"]
-    assert stem("crashes") == "crash" and stem("pricing") == "price" and stem("status") == "status"
+    assert stem("crashes") == "crash" and stem("pricing") == stem("price") and stem("status") == "status"
     doc = doc_sparse("export export csv")
     weights = dict(zip(doc.indices, doc.values, strict=True))
     query = query_sparse("exporting CSV")
