@@ -27,6 +27,7 @@ calibration questions' candidates once and replays what ``ask`` would cite under
 :mod:`bench.relevance_replay` (seconds per rule instead of a bench run). ``python -m bench.relevance --focus``
 measures the focus stage (:data:`tools.relevance.FOCUS`) at several ``min_vote`` values on two BANKING77
 subsets: chosen on the calibration questions, reported held out on the bench questions.
+Abstention rules (whether a question's evidence passes the floor) are replayed by :mod:`bench.relevance_floor`.
 """
 
 from __future__ import annotations
