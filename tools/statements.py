@@ -7,9 +7,11 @@ well (quality). :func:`classify_statements` tells them apart with a small linear
 - **features**: the MiniLM embedding (bundled, offline) of the statement with fillers removed,
   the mean embedding of its neighbours (requirements come in runs), and general conversation
   cues — modal verbs (should / must / need to / has to / want), ability ("able to", "allow"),
-  product actors and objects (user, admin, screen, report ...), questions, hedges, backchannel
-  openers, meeting-logistics talk, length, and how much of the statement uses the meeting's own
-  recurring vocabulary (computed per transcript, no word list from any data set);
+  product actors and objects (user, admin, screen, report ...), an actor or the system as the
+  subject of a modal, the user-story form, wh- and yes/no questions, hedges, backchannel openers,
+  meeting-logistics talk, length, the shares of discourse words and of content words, and how much
+  of the statement uses the meeting's own recurring vocabulary (computed per transcript, no word
+  list from any data set);
 - **weights**: logistic regression fitted by ``python -m bench.meetings --refit`` on labelled
   conversation (see docs/automations.md) and shipped as ``statements_model.json``, so nothing
   reads a data set or trains at run time;
@@ -44,7 +46,7 @@ from tools.reqtype import NFR_CATEGORIES, classify_requirement
 
 __all__ = ["MODEL_PATH", "Statement", "classify_statements", "content_words", "embed_statements",
            "explicit_requirement", "hand_features", "not_a_requirement", "quality_kind", "salience_table",
-           "statement_matrix", "strip_fillers"]
+           "shipped_threshold", "statement_matrix", "strip_fillers"]
 
 MODEL_PATH = Path(__file__).with_name("statements_model.json")
 #: Lexicon score (tools.reqtype) from which a requirement statement counts as a quality requirement.
@@ -64,7 +66,7 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _STUTTER = re.compile(r"\b(\w+(?:'\w+)?(?:\s+\w+(?:'\w+)?){0,2})(?:,?\s+\1\b)+", re.IGNORECASE)
-_LEADING = re.compile(r"^(?:(?:so|and|but|well|yeah|yes|okay|ok|oh|right|alright)\b[,.]?\s+)+", re.IGNORECASE)
+_LEADING = re.compile(r"^(?:(?:(?:so|and|but|well|yeah|yes|okay|ok|oh|alright)\b[,.]?|right[,.])\s+)+", re.IGNORECASE)
 
 
 def strip_fillers(text: str) -> str:
@@ -72,7 +74,7 @@ def strip_fillers(text: str) -> str:
 
     Used for summary lines and for the classifier's embedding; quotes always stay verbatim.
     """
-    out = _FILLER.sub(" ", text)
+    out = _FILLER.sub(" ", _LEADING.sub("", text.strip()))  # before: "Right, um, the" is no "Right the" after
     out = _STUTTER.sub(r"\1", out)
     out = re.sub(r"\s+([,.;!?])", r"\1", out)
     out = re.sub(r"([,;])(?:\s*[,;])+", r"\1", out)
@@ -127,7 +129,23 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("number", r"\b\d+(?:[.,]\d+)?\b|\b(?:one|two|three|four|five|ten|hundred|thousand)\b"),
 )
 _CUE_RES = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _CUES)
-HAND_FEATURES: tuple[str, ...] = (*(n for n, _ in _CUES), "words", "short", "salience", "salient_share")
+#: The requirement form: a product actor or the system as the subject of a modal ("the user should", "managers can",
+#: "the system shall", "it must").
+_ACTOR_MODAL = re.compile(
+    r"\b(?:the |a |an |each |every |all |our )?(?:users?|customers?|clients?|admins?|administrators?|managers?|"
+    r"employees?|members?|owners?|visitors?|staff|operators?|system|app|application|product|platform|tool|it|they|he|"
+    r"she|participants?|respondents?|people)\s+(?:\w+ly\s+)?(?:should|shall|must|can|could|will|would|needs? to|"
+    r"has to|have to|is able to|are able to|may)\b", re.IGNORECASE)
+#: The user-story form: "As a …, I want …", "I want to be able …", "… so that …".
+_STORY_FORM = re.compile(r"\bas an? [\w -]{1,40},? i (?:want|would like|need|can|should)\b|\bi want to be able\b|"
+                         r"\bso that\b", re.IGNORECASE)
+_WH = re.compile(r"^\W*(?:(?:so|and|but|okay|well|yeah),?\s+)*(?:what|how|why|who|where|when|which)\b", re.IGNORECASE)
+#: Discourse markers, fillers and pronouns: how much of a statement is conversation rather than subject matter.
+_DISCOURSE = frozenset("yeah yes okay ok so well right um uh like mean know think just really maybe actually basically "
+                       "sort kind guess i you we it that this oh".split())
+HAND_FEATURES: tuple[str, ...] = (*(n for n, _ in _CUES), "words", "short", "salience", "salient_share",
+                                  "actor_modal", "story_form", "wh_question", "yes_no_question", "discourse_share",
+                                  "content_share")
 
 
 def content_words(text: str) -> list[str]:
@@ -147,11 +165,20 @@ def hand_features(text: str, salience: Counter[str]) -> list[float]:
     words = len(low.split())
     content = content_words(text)
     recurring = [salience[w] for w in content if salience[w] >= 3]
+    tokens = re.findall(r"[a-z']+", low)
+    question = low.endswith("?")
+    wh = bool(_WH.search(low))
     values += [
         min(words, 40) / 40,
         1.0 if words <= 4 else 0.0,
         sum(np.log1p(c) for c in recurring) / 10,
         len(recurring) / max(1, len(content)),
+        1.0 if _ACTOR_MODAL.search(low) else 0.0,
+        1.0 if _STORY_FORM.search(low) else 0.0,
+        1.0 if question and wh else 0.0,
+        1.0 if question and not wh else 0.0,
+        sum(t in _DISCOURSE for t in tokens) / max(1, len(tokens)),
+        len(content) / max(1, len(tokens)),
     ]
     return values
 
@@ -183,8 +210,8 @@ _EXPLICIT = re.compile(
     r"\b(?:must|shall|has to|have to|needs? to|should (?:never|always|not)|never|at p\d\d|"
     r"within (?:\d+|one|two|three|five|ten|a few) (?:ms|milliseconds?|seconds?|minutes?|hours?))\b", re.IGNORECASE)
 _NOT_EXPLICIT = re.compile(
-    r"\b(?:don't|doesn't|didn't|won't|wouldn't|you'd|we'd) (?:have|need)\b|"
-    r"\bneed to (?:discuss|talk|think|specify|decide|clarify|check|ask|leave|go)\b|"
+    r"\b(?:don't|doesn't|didn't|won't|wouldn't|you'd|we'd|i'd) (?:have|need)\b|"
+    r"\b(?:need|has|have|had) to (?:discuss|talk|think|specify|decide|clarify|check|ask|leave|go)\b|"
     r"\b(?:maybe|i think|not sure|i don't know|probably|i guess|i wonder|perhaps|think about|talk about)\b",
     re.IGNORECASE)
 
@@ -256,6 +283,11 @@ def _model() -> _Classifier:
     return _Classifier(coef=np.asarray(part["coef"], dtype=np.float64).ravel(),
                        intercept=float(np.asarray(part["intercept"], dtype=np.float64).ravel()[0]),
                        threshold=float(data["threshold"]))
+
+
+def shipped_threshold() -> float:
+    """The score from which the shipped model alone calls a statement a requirement."""
+    return _model().threshold
 
 
 def embed_statements(texts: Sequence[str]) -> np.ndarray:
