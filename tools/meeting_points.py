@@ -79,7 +79,9 @@ _DEFER = re.compile(
     r"have to think about|need to (?:check|think)|talk about (?:it|this|that) later|later on)\b", re.IGNORECASE)
 _TAG_QUESTION = re.compile(r"(?:\bright|\bokay|\bno|you know|isn't it|don't you think|what do you think|"
                            r"you know what i mean|does that make sense)\s*\?\s*$", re.IGNORECASE)
-_LEAD = re.compile(r"^(?:okay|ok|so|good|and|first|second|also|plus|yes|right)[,.:]?\s+", re.IGNORECASE)
+#: Lead words a summary line drops. "Good", "right", "first" and "second" also open a phrase ("Good point",
+#: "Right now", "First name"), so they go only as an interjection or a list marker ("Good, …", "First: …").
+_LEAD = re.compile(r"^(?:(?:okay|ok|so|and|also|plus|yes)[,.:]?|(?:good|right|first|second)[,.:])\s+", re.IGNORECASE)
 _LABEL = re.compile(r"^(?:[\w-]+(?:\s[\w-]+)?(?:-wise)?)\s*(?:too)?:\s+", re.IGNORECASE)
 _ACTOR = re.compile(r"\b(project manager|team leader|team lead|product manager|super admin|administrator|admin|"
                     r"manager|employee|customer|client|user|member|owner|visitor|student|teacher|patient|"
