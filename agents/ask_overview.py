@@ -9,12 +9,14 @@ with one verbatim quote of a signal that users wrote. Themes are read from the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents.ask_stance import stance_of
 from agents.ask_summary import Angle, is_problem_report, is_request
-from kernel.schemas import SignalKind
+from kernel.schemas import SignalKind, Theme
 from memory import api as memory_api
+from memory.repository import WorkspaceMemory
 from memory.sparse import tokenize
 from tools.relevance import FRAMING_WORDS, UNQUOTABLE_KIND
 
@@ -60,17 +62,33 @@ def largest_topics(workspace: str, limit: int = OVERVIEW_TOPICS, angle: Angle = 
     such a member and counted (:attr:`Topic.fitting`);
     themes where fewer than :data:`MIN_FITTING` or :data:`FITTING_SHARE` of the members do are left out (an
     empty list: the snapshot has no such theme).
+
+    Themes are read largest first, one size at a time (equal sizes together, so ties order as if all were
+    read), and reading stops once ``limit`` themes are found: a large snapshot's smaller themes' members and
+    quotes are never fetched.
     """
     memory = memory_api.workspace(workspace)
     report = memory.load_themes()
     if report is None:
         return None
-    themes = [t for t in report.themes if t.quotes and t.label]
     fits = {"problem": is_problem_report, "request": is_request}.get(angle)
+    themes = sorted((t for t in report.themes if t.quotes and t.label), key=lambda t: (-t.size, t.label))
+    out: list[Topic] = []
+    start = 0
+    while start < len(themes) and len(out) < limit:
+        end = start + 1
+        while end < len(themes) and themes[end].size == themes[start].size:
+            end += 1
+        out.extend(_topics(memory, themes[start:end], fits))
+        start = end
+    return out[:limit]
+
+
+def _topics(memory: WorkspaceMemory, themes: list[Theme], fits: Callable[[str, str], bool] | None) -> list[Topic]:
+    """The topics of ``themes`` (all of one size) that qualify, in order: fewer fitting members rank lower."""
     fitting: dict[str, list[str]] = {}
     if fits is not None:
-        ids = [m.signal_id for t in themes for m in t.members]
-        members = {s.id: s for s in memory.get_signals(ids)}
+        members = {s.id: s for s in memory.get_signals([m.signal_id for t in themes for m in t.members])}
         for theme in themes:
             fitting[theme.id] = [m.signal_id for m in theme.members if m.signal_id in members
                                  and members[m.signal_id].kind not in _NOT_QUOTED
@@ -79,11 +97,9 @@ def largest_topics(workspace: str, limit: int = OVERVIEW_TOPICS, angle: Angle = 
                                           members[m.signal_id].signal_type.value)]
         themes = sorted((t for t in themes if len(fitting[t.id]) >= MIN_FITTING
                          and len(fitting[t.id]) >= FITTING_SHARE * t.size),
-                        key=lambda t: (-t.size, -len(fitting[t.id]), t.label))
-    else:
-        themes = sorted(themes, key=lambda t: (-t.size, t.label))
+                        key=lambda t: (-len(fitting[t.id]), t.label))
     quoted = [q.signal_id for t in themes for q in t.quotes] + [sid for ids in fitting.values() for sid in ids[:1]]
-    signals = {s.id: s for s in memory.get_signals(quoted)}
+    signals = {s.id: s for s in memory.get_signals(quoted)} if quoted else {}
     out: list[Topic] = []
     for theme in themes:
         allowed = set(fitting[theme.id]) if fits is not None else None
@@ -98,6 +114,4 @@ def largest_topics(workspace: str, limit: int = OVERVIEW_TOPICS, angle: Angle = 
         if quote is not None:
             out.append(Topic(theme.label, theme.size, theme.users, quote[0], quote[1],
                              len(fitting[theme.id]) if fits is not None else None))
-        if len(out) == limit:
-            break
     return out

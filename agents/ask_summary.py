@@ -79,10 +79,14 @@ class Point:
 
 
 def _find(quote: str, words: Sequence[str]) -> str | None:
-    """The words as they stand in ``quote`` (verbatim, original case), or None."""
+    """The words as they stand in ``quote`` (original case and punctuation), or None.
+
+    A run of whitespace between them is rendered as one space ("reported  lost" → "reported lost"): the
+    phrase is still the quote's words (:func:`tools.citations.find_span` finds it), without a double space.
+    """
     pattern = r"(?<![\w'’-])" + r"\W+".join(re.escape(w) for w in words) + r"(?![\w'’-])"
     match = re.search(pattern, quote, re.IGNORECASE)
-    return match.group(0) if match else None
+    return re.sub(r"\s+", " ", match.group(0)) if match else None
 
 
 _NEGATION = re.compile(r"^(not|no|never|cannot|\w+n['’]t|(can|won|don|didn|doesn|isn|wasn|aren|couldn|shouldn|"
