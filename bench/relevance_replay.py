@@ -67,7 +67,8 @@ QUESTIONS: list[tuple[str, str, list[str]]] = [
 def record(workspace: str, label: dict[str, str],
            questions: Sequence[tuple[str, str, list[str]]] = QUESTIONS) -> list[Question]:
     """Each question's candidates and kept signals, through ``agents.ask.search_pool`` (``label``: id → intent)."""
-    from agents.ask import search_pool, stance_of
+    from agents.ask import search_pool
+    from agents.ask_stance import stance_of
     from memory import api
     from tools.relevance import background, query_terms, theme_centroids, theme_map
 
@@ -265,16 +266,17 @@ RULES: dict[str, Rule] = {
 
 
 def cited(found: Sequence[Candidate], question: str) -> tuple[list[Candidate], list[Candidate]]:
-    """What the offline answer cites (evidence, dissent) and what an LLM citing the 4 first shown would cite."""
-    from agents.ask import CAMP, MAX_QUOTES, OPPOSITE, dominant_camp, prefer_angle
+    """What the offline answer cites (evidence, dissent) and what an LLM citing the 4 first shown would cite.
 
-    evidence = [SimpleNamespace(stance=c.stance, score=c.relevance, candidate=c, signal=SimpleNamespace(
+    The offline quotes are :func:`agents.ask.quoted`'s (fewer when the best signals span several themes).
+    """
+    from agents.ask import prefer_angle, quoted
+
+    evidence = [SimpleNamespace(stance=c.stance, score=c.relevance, candidate=c, theme=c.theme, signal=SimpleNamespace(
         id=c.signal_id, signal_type=SimpleNamespace(value=c.signal_type))) for c in found]
     ordered: list[Any] = prefer_angle(evidence, question)  # type: ignore[arg-type]
-    camp = dominant_camp(ordered)
-    main = [e.candidate for e in ordered if CAMP[e.stance] == camp][:MAX_QUOTES]
-    against = [e.candidate for e in ordered if camp is not None and CAMP[e.stance] == OPPOSITE[camp]][:MAX_QUOTES]
-    return main + against, [e.candidate for e in ordered[:4]]
+    _, main, against = quoted(ordered)
+    return [e.candidate for e in [*main, *against]], [e.candidate for e in ordered[:4]]  # type: ignore[attr-defined]
 
 
 def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm_step: int = 1) -> dict[str, Any]:
