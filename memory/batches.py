@@ -16,7 +16,23 @@ from kernel.schemas import ID_NAMESPACE, Claim, Signal, utcnow
 from memory.claim_store import ClaimStore
 from memory.scoped import META, _chunks, _epoch, _is_uuid
 from memory.sparse import doc_sparse
-from memory.store.base import Point
+from memory.store.base import Point, SparseVector
+
+#: What a signal's point holds besides its dense vector: its payload and its BM25 sparse vector.
+SignalParts = tuple[dict[str, Any], SparseVector]
+
+
+def signal_parts(signals: Sequence[Signal]) -> list[SignalParts]:
+    """Payload and sparse vector of each signal's point: all of the point but the model's vector.
+
+    An ingest computes them while the model embeds the batch (:mod:`memory.ingest.pipeline`).
+    """
+    parts: list[SignalParts] = []
+    for signal in signals:
+        payload = signal.model_dump(mode="json")
+        payload["created_ts"] = _epoch(signal.created_at)
+        parts.append((payload, doc_sparse(signal.text)))
+    return parts
 
 
 class BatchWriter(ClaimStore):
@@ -38,7 +54,9 @@ class BatchWriter(ClaimStore):
             with self._lock:
                 self._store.upsert(self._memory.signals, points)
 
-    def _signal_points(self, signals: Sequence[Signal], vectors: np.ndarray) -> list[Point]:
+    def _signal_points(self, signals: Sequence[Signal], vectors: np.ndarray,
+                       parts: Sequence[SignalParts] | None = None) -> list[Point]:
+        """The signals' points; ``parts``: their :func:`signal_parts` when computed already."""
         matrix = np.asarray(vectors, dtype=np.float32)
         if len(signals) == 0:
             return []
@@ -46,18 +64,19 @@ class BatchWriter(ClaimStore):
             raise InputError(
                 f"expected {len(signals)} vectors of dimension {self.embedder.dim}, got shape {matrix.shape}"
             )
-        points: list[Point] = []
-        for signal, vector in zip(signals, matrix, strict=True):
+        for signal in signals:
             if signal.workspace != self.workspace:
                 raise InputError(
                     f"signal {signal.id} belongs to workspace {signal.workspace!r}, not {self.workspace!r}"
                 )
             if not _is_uuid(signal.id):
                 raise InputError(f"signal id {signal.id!r} is not a UUID (use kernel.schemas.signal_id)")
-            payload = signal.model_dump(mode="json")
-            payload["created_ts"] = _epoch(signal.created_at)
-            points.append(Point(id=signal.id, vector=vector.tolist(), payload=payload, sparse=doc_sparse(signal.text)))
-        return points
+        if parts is None:
+            parts = signal_parts(signals)
+        elif len(parts) != len(signals):
+            raise InputError(f"expected the parts of {len(signals)} signals, got {len(parts)}")
+        return [Point(id=signal.id, vector=vector.tolist(), payload=payload, sparse=sparse)
+                for signal, vector, (payload, sparse) in zip(signals, matrix, parts, strict=True)]
 
     # -- ingest batches -----------------------------------------------------------------------
 
@@ -67,8 +86,11 @@ class BatchWriter(ClaimStore):
         signal_vectors: np.ndarray,
         claims: Sequence[tuple[str, str, Claim]],
         claim_vectors: Sequence[np.ndarray],
+        parts: Sequence[SignalParts] | None = None,
     ) -> None:
         """Store one ingest batch — its signals and the profile claims they changed — as one unit.
+
+        ``parts``: the signals' :func:`signal_parts`, when computed ahead (else computed here).
 
         Neither backend writes two collections atomically, nor even one large upsert (the embedded
         engine applies it in 512-point operations, the server client sends 256-point requests), so
@@ -80,7 +102,7 @@ class BatchWriter(ClaimStore):
         The store is held for the whole write, so another process never sees a batch half-written
         nor replays a batch that is still being written.
         """
-        signal_points = self._signal_points(signals, signal_vectors)
+        signal_points = self._signal_points(signals, signal_vectors, parts)
         claim_points = self._claim_points(claims, claim_vectors)
         if not signal_points and not claim_points:
             return
