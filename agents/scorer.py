@@ -37,6 +37,7 @@ from tools.topics import (
     mentions,
     name_topic,
     option_words,
+    query_parts,
     same_capability,
 )
 
@@ -156,7 +157,8 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
     focus = plan.get("focus") or state.get("goal") or ""
     queries = list(dict.fromkeys(q["query"] for q in plan.get("questions") or [] if q.get("query")))
     closeness = _closeness(groups, queries, vectors) if vectors is not None and queries else None
-    fit = goal_fit(groups, goal=focus, texts=quotes, queries=queries, closeness=closeness,
+    parts = _part_closeness(groups, queries, vectors) if vectors is not None and closeness is not None else None
+    fit = goal_fit(groups, goal=focus, texts=quotes, queries=queries, closeness=closeness, parts=parts,
                    types={sid: str(evidence[sid].get("signal_type") or "") for sid in relevant})
     kept: list[tuple[str, list[str]]] = []
     merged: set[int] = set()
@@ -258,6 +260,26 @@ def _closeness(groups: Sequence[Sequence[str]], queries: Sequence[str],
         centroid = np.mean(rows, axis=0)
         centroid = centroid / (np.linalg.norm(centroid) or 1.0)
         out.append([float(q @ centroid) for q in qvecs])
+    return out
+
+
+def _part_closeness(groups: Sequence[Sequence[str]], queries: Sequence[str], vectors: VectorSource
+                    ) -> list[list[list[float]]] | None:
+    """Each group's centroid cosine to each part of each query (:func:`tools.topics.query_parts`)."""
+    split = [query_parts(q) for q in queries]
+    texts = list(dict.fromkeys(p for ps in split for p in ps))
+    if not texts:
+        return None
+    stored, pvecs = vectors([s for g in groups for s in g], texts)
+    at = {t: pvecs[k] for k, t in enumerate(texts)}
+    out = []
+    for group in groups:
+        rows = [stored[s] for s in group if s in stored]
+        if not rows:
+            return None
+        centroid = np.mean(rows, axis=0)
+        centroid = centroid / (np.linalg.norm(centroid) or 1.0)
+        out.append([[float(at[p] @ centroid) for p in ps] for ps in split])
     return out
 
 

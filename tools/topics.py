@@ -360,9 +360,25 @@ def is_problem_goal(goal: str) -> bool:
     return bool(PROBLEM_GOAL.search(goal))
 
 
+#: Words that join the parts of a search query ('faster delivery | of | new physical cards').
+_LINKS = re.compile(r"\b(?:of|from|for|at|to|by|with|in|on|into|onto|about|after|before|during|without|when|while|"
+                    r"so|that|and|or|but)\b", re.IGNORECASE)
+
+
+def query_parts(query: str) -> list[str]:
+    """The parts of a search query between its linking words, when it has two or more ('' parts dropped).
+
+    'faster delivery of new physical cards' → ['faster delivery', 'new physical cards'];
+    'stop ATMs from keeping customers' cards' → ['stop ATMs', "keeping customers' cards"]; 'dark mode' → [].
+    """
+    chunks = [c.strip(" ,;:'\"-") for c in _LINKS.split(query)]
+    found = [c for c in chunks if any(w.lower() not in STOPWORDS and len(w) > 2 for w in _WORD.findall(c))]
+    return found if len(found) >= 2 else []
+
+
 def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, str], types: Mapping[str, str],
              queries: Sequence[str] = (), closeness: Sequence[Sequence[float]] | None = None,
-             problems: bool = True) -> list[str | None]:
+             problems: bool = True, parts: Sequence[Sequence[Sequence[float]]] | None = None) -> list[str | None]:
     """For each group of evidence ids: ``None`` when it is about the goal, else why it is not.
 
     ``closeness[i][j]`` is group i's centroid cosine to the goal's search query ``queries[j]`` (None: no
@@ -376,7 +392,11 @@ def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, 
       than the best group's;
     - (unless it is its query's best) its query asks to stop or fix a problem (``problems``), the best group
       reports one, and this group reports none (questions next to the problem — 'which ATMs accept my
-      card?' for 'stop ATMs keeping cards' — or praise).
+      card?' for 'stop ATMs keeping cards' — or praise);
+    - (unless it is its query's best) it is about one part of its query rather than the whole: ``parts[i][j][k]``
+      is group i's centroid cosine to part k of query j (:func:`query_parts`); the group is closer to that part
+      alone than to the query, and by more than :data:`DENSE_MARGIN` beyond the best group's gain on it ('I need
+      more physical cards' for 'faster delivery of new physical cards': the goal's object without its ask).
     """
     if not groups:
         return []
@@ -421,8 +441,22 @@ def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, 
                 and problem[i] < NO_PROBLEM_SHARE:
             out.append("reports no problem (the goal asks to stop one)")
         else:
-            out.append(None)
+            out.append(_part_only(i, top, j, close, parts, queries))
     return out
+
+
+def _part_only(i: int, top: int, j: int, close: Sequence[Sequence[float]],
+               parts: Sequence[Sequence[Sequence[float]]] | None, queries: Sequence[str]) -> str | None:
+    """Why group ``i`` is about one part of query ``j`` rather than all of it (None when it is not)."""
+    if parts is None:
+        return None
+    names = query_parts(queries[j])
+    for k, cosine in enumerate(parts[i][j]):
+        gain = cosine - close[i][j]
+        if gain > 0 and gain > parts[top][j][k] - close[top][j] + DENSE_MARGIN:
+            part = names[k] if k < len(names) else f"part {k + 1}"
+            return f"about '{part}' alone, not the goal (cosine {cosine:.2f} vs {close[i][j]:.2f})"
+    return None
 
 
 def same_capability(a: str, b: str) -> bool:
