@@ -78,6 +78,23 @@ def _situation(ids: list[str], name: str, evidence: Mapping[str, EvidenceRow]) -
     return sid, (quote if len(quote) <= 160 else "")
 
 
+_PROBLEM_TYPES = frozenset({"bug", "complaint", "churn_risk"})
+
+
+def _baseline(topic: Topic, m: Materials, nature: str) -> str:
+    """The criterion's baseline: how many of the topic's signals are what it counts, not all of them.
+
+    A question story counts the topic's questions (typed so, or ending with '?'); a problem story its reports
+    (bugs, complaints, churn risks that are not questions), else every signal, said so.
+    """
+    ids = [s for s in topic["signal_ids"] if s in m.evidence]
+    asked = [s for s in ids if trends.asked(m.evidence[s].get("signal_type"), m.evidence[s]["quote"])]
+    if nature == "question":
+        return baseline(topic, m, "questions", asked)
+    reports = [s for s in ids if s not in asked and m.evidence[s].get("signal_type") in _PROBLEM_TYPES]
+    return baseline(topic, m, "reports", reports) if reports else baseline(topic, m, "signals", ids)
+
+
 def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None = None) -> dict[str, Any]:
     """One user story (with criteria, type, RICE and citations) from a scored topic.
 
@@ -98,14 +115,14 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
             f"Given {a_role} with the question asked in {said}, When they look for the answer, "
             f"Then they find it without contacting support",
             f"Given the answer is published, When {PM} weeks have passed, Then questions like {short_id(sid)} "
-            f"fall below {PM} per week (baseline: {baseline(topic, m, 'questions')})",
+            f"fall below {PM} per week (baseline: {_baseline(topic, m, 'question')})",
         ]
     elif nature == "problem":
         criteria = [
             f"Given {a_role} in the situation reported in {said}, When they do the same after the change, "
             f"Then the reported problem does not happen",
             f"Given the change is released, When {PM} weeks have passed, Then new reports like {short_id(sid)} "
-            f"fall below {PM} per week (baseline: {baseline(topic, m, 'reports')})",
+            f"fall below {PM} per week (baseline: {_baseline(topic, m, 'problem')})",
         ]
     else:
         criteria = [
