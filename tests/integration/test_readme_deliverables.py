@@ -177,14 +177,19 @@ def check_roadmap(doc: dict[str, Any], markdown: str) -> None:
     assert "0 signals" not in markdown
 
 
-def check_status(doc: dict[str, Any], markdown: str, repo: Path, started: datetime) -> None:
+def check_status(doc: dict[str, Any], markdown: str, repo: Path, started: datetime, argv: list[str]) -> None:
+    """The week's status (README's ``--since 7d`` example; the demo data is dated relative to today)."""
+    assert "--since" in argv and argv[argv.index("--since") + 1] == "7d", f"README's status example: {argv}"
     log = subprocess.run(["git", "-C", str(repo), "log", "--format=%H %cI"], capture_output=True, text=True,
                          check=True).stdout.split("\n")
     week = {sha for sha, when in (line.split() for line in log if line.strip())
             if datetime.fromisoformat(when) >= started - timedelta(days=7, minutes=5)}
+    assert len(week) >= 3, "the demo history must reach into the last week"
+    assert doc["period"][:10] in {(started - timedelta(days=7)).date().isoformat(),
+                                  (datetime.now(UTC) - timedelta(days=7)).date().isoformat()}
     cited = {sha for change in doc["changes"] for sha in change["commits"]}
     assert cited and cited <= week, "the status period cites the week's commits, and only them"
-    assert "nothing shipped in the period" not in markdown
+    assert "nothing shipped in the period" not in markdown and "No commits since" not in markdown
     assert not re.search(r"Users (?:asked|report):? “?[a-z]+”? \(", markdown), "a theme named by a bare keyword"
     asks = [c for c in doc["changes"] if c["summary"].startswith("Users report")]
     assert asks and all(c["citations"] for c in asks)
@@ -226,7 +231,7 @@ def test_every_readme_usage_example_on_the_demo(home: Path, seeded: DemoHome, ma
             if "roadmap" in docs:
                 check_roadmap(docs["roadmap"][1], docs["roadmap"][0])
             if "status" in docs:
-                check_status(docs["status"][1], docs["status"][0], home / "demo-repo", started)
+                check_status(docs["status"][1], docs["status"][0], home / "demo-repo", started, args)
             if "meeting_notes" in docs:
                 notes = docs["meeting_notes"][1]
                 assert notes["decisions"] and notes["action_items"] and all(a["citations"]
