@@ -31,10 +31,28 @@ PMPILOT = Path(sys.executable).parent / "pmpilot"
 _SCRUBBED = ("OPENAI_", "PMPILOT_")
 
 
-def cli_env(home: Path | None, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of one CLI process: offline, no endpoint, ``PMPILOT_HOME=home`` (unset when None)."""
+def one_thread_per_process() -> dict[str, str]:
+    """``OMP_NUM_THREADS=1`` for a CLI process when pytest-xdist runs a worker per core (``make test``), else nothing.
+
+    Every core then already runs a test worker, so a second torch thread in the CLI process mostly spin-waits
+    for a core: ``pmpilot demo`` took 38.2 CPU-s on one thread against 55.5 on two (load 22-26), with the
+    same three documents. A value the developer set is kept; ``-n 0`` and more cores than workers change nothing.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
+    if "OMP_NUM_THREADS" in os.environ or workers < (os.cpu_count() or 1):
+        return {}
+    return {"OMP_NUM_THREADS": "1"}
+
+
+def cli_env(home: Path | None, extra: dict[str, str] | None = None, *, process: bool = True) -> dict[str, str]:
+    """The environment of one CLI process: offline, no endpoint, ``PMPILOT_HOME=home`` (unset when None).
+
+    A new ``process`` also gets :func:`one_thread_per_process` (never this process: torch could read it here).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED)}
     env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
+    if process:
+        env.update(one_thread_per_process())
     if home is not None:
         env["PMPILOT_HOME"] = str(home)
     env.update(extra or {})
@@ -66,7 +84,7 @@ def cli(home: Path | None, *args: str, check: bool = True, env_extra: dict[str, 
     from memory.repository import reset_memory
     from ui.cli import main
 
-    env = cli_env(home, env_extra)
+    env = cli_env(home, env_extra, process=False)
     patch = pytest.MonkeyPatch()
     for name in [n for n in os.environ if n not in env]:
         patch.delenv(name)
