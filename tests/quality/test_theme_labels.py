@@ -34,7 +34,7 @@ from memory.themes.labels import (
     template_words,
 )
 
-from .test_themes_banking77 import banking77_clusters, embed, load_banking77
+from .test_themes_banking77 import banking77_clusters, embed, load_banking77, one_torch_thread
 
 pytestmark = pytest.mark.quality
 
@@ -153,7 +153,8 @@ def test_demo_labels(home: Path) -> None:
     from agents import demo
     from memory import api
 
-    api.ingest(demo.signal_files(), "demo")
+    with one_torch_thread():
+        api.ingest(demo.signal_files(), "demo")
     by_id = {s.id: s.text for s, _ in api.workspace("demo").iter_signals()}
     report = api.themes("demo", members=True)
     groups = [[by_id[m.signal_id] for m in t.members] for t in report.themes]
