@@ -15,6 +15,9 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from kernel.errors import ConfigError
 from kernel.settings import Settings, get_settings
 
+#: SQLite's ``synchronous`` level for the checkpoint database (1 = NORMAL).
+SQLITE_SYNCHRONOUS = 1
+
 
 @contextmanager
 def open_checkpointer(settings: Settings | None = None) -> Iterator[BaseCheckpointSaver[str]]:
@@ -38,6 +41,10 @@ def open_checkpointer(settings: Settings | None = None) -> Iterator[BaseCheckpoi
     conn = sqlite3.connect(str(settings.checkpoint_path), check_same_thread=False, timeout=30)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL syncs at WAL checkpoints instead of on every commit: a killed process
+        # loses nothing committed, a power cut may lose the last steps (the run then resumes from an
+        # earlier one); the per-step fsync sat on an LLM run's critical path.
+        conn.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         sqlite_saver = SqliteSaver(conn)
         sqlite_saver.setup()
         yield sqlite_saver
