@@ -26,6 +26,7 @@ from agents.state import PMState
 from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
 from kernel.schemas import EvidenceRow
+from tools import story_quality
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +134,10 @@ def write(state: PMState, runtime: Runtime[RunContext]) -> PMState:
     for kind in targets:
         # A kind's check (the story-quality check) runs on every draft, offline or a model's.
         check = DELIVERABLES[kind].check
-        if check is not None and kind in drafts:
+        if check is story_quality.review_requirements and kind in drafts:
+            # With the evidence, the story check also sees a title cut before its end ('… my top' of 'top up').
+            drafts[kind] = story_quality.review_requirements(drafts[kind], m.evidence)
+        elif check is not None and kind in drafts:
             drafts[kind] = check(drafts[kind])
     check_drafts({kind: drafts[kind] for kind in targets if kind in drafts})
     for kind in targets:

@@ -12,9 +12,12 @@ need no language model:
   ``[PM to decide]`` placeholder is *not* a defect: it is the writer's explicit to-do for the PM, flagged
   as ``pm_todo`` and counted apart.
 - **full sentence**: no part ends on a dangling word ("so that that part is"), no wrong article
-  ("an user"), no empty means.
+  ("an user"), no empty means, no bare word as the means ("I want data"); with the evidence, no title
+  cut before its end ("Fix: problems with my top" when the quotes say "top up").
 - **uniform**: the story uses the set's most common template (role, means and benefit indicators).
-- **unique**: no story repeats another (case, spacing and punctuation ignored).
+- **unique**: no story repeats another (case, spacing and punctuation ignored), and no story's acceptance
+  criteria are another's template with only the citation and quote changed (criteria holding the
+  ``[PM to decide]`` to-do, such as a metric's target, are not compared).
 
 :func:`review_requirements` applies the safe fixes to a requirements artifact — articles, whitespace,
 merging duplicate stories (their citations are united) — and flags the rest: per story in ``flags``,
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
@@ -235,7 +238,64 @@ def check_story(story: ParsedStory) -> StoryReport:
         report.defects.append(("full_sentence", f"wrong article: '{wrong}'"))
     elif story.means_indicator and not _words(story.means):
         report.defects.append(("full_sentence", "no capability after 'I want'"))
+    elif _fragment(story.means):
+        report.defects.append(("full_sentence", f"'I want {story.means}' names no capability: say what they want "
+                                                "to do or have"))
     return report
+
+
+def _fragment(means: str) -> bool:
+    """A means that is one bare word, neither an action nor a name ('data', 'users'; not 'SSO', 'to export')."""
+    words = means.strip(" .!").split()
+    return len(words) == 1 and words[0].isalpha() and words[0].islower() and words[0] not in ACTION_VERBS
+
+
+_PARTICLES = frozenset("up out in off on down back over".split())
+#: Words a name does not end on: it was cut before its object ('problems with my').
+_CUT_END = frozenset("a an the of to for with from by at in on my your our their his her its and or".split())
+
+
+def complete_phrase(name: str, quotes: Sequence[str]) -> str:
+    """A name made whole from the quotes it comes from: 'problems with my top' → 'problems with my top up'.
+
+    A last word the quotes mostly follow with a particle ('top' + 'up') gets it back; dangling end words
+    ('with', 'my') are dropped. The name as it is when the quotes do not show how it continues.
+    """
+    words = name.split()
+    if not words:
+        return name
+    last = re.escape(words[-1])
+    follows = Counter(m.group(1).lower() for q in quotes for m in re.finditer(rf"\b{last}\s+(\w+)", q, re.IGNORECASE))
+    if follows:
+        seen = sum(1 for q in quotes for _ in re.finditer(rf"\b{last}\b", q, re.IGNORECASE))
+        particle, count = follows.most_common(1)[0]
+        if particle in _PARTICLES and 2 * count > seen:
+            words.append(particle)
+    while len(words) > 1 and words[-1].lower() in _CUT_END:
+        words.pop()
+    return " ".join(words)
+
+
+def _title_defect(title: str, quotes: Sequence[str]) -> str | None:
+    """Why a story's title is a cut phrase ('Fix: problems with my top'), or None."""
+    phrase = title.split(":", 1)[-1].strip()
+    if not phrase:
+        return None
+    if ":" not in title and _fragment(phrase.lower()) and not _acronym(phrase):
+        return f"the title '{title}' names no capability"
+    whole = complete_phrase(phrase, quotes)
+    return None if whole == phrase else f"the title '{title}' is cut: '{whole}'"
+
+
+_MARK = re.compile(r"\[s:[^\]]*\]|“[^”]*”|\d+(?:\.\d+)?")
+
+
+def _criteria_key(criterion: str, role: str) -> str:
+    """A criterion without its citations, quotes, numbers and role: what stays is its template."""
+    text = _MARK.sub(" ", criterion)
+    if role:
+        text = re.sub(rf"\b{re.escape(role)}\b", " ", text, flags=re.IGNORECASE)
+    return " ".join(_words(text))
 
 
 def _key(text: str) -> str:
@@ -316,12 +376,14 @@ def fix_story(story: dict[str, Any]) -> dict[str, Any]:
     return fixed
 
 
-def review_requirements(doc: dict[str, Any]) -> dict[str, Any]:
+def review_requirements(doc: dict[str, Any], evidence: Mapping[str, Mapping[str, Any]] | None = None
+                        ) -> dict[str, Any]:
     """A requirements artifact with safe fixes applied and the remaining defects flagged.
 
     Duplicate stories (same role, capability and benefit) are merged into the first, their citations
     united; stories are renumbered. Each story gets ``flags`` (defects and the PM to-do), the document
-    ``quality_notes`` (one line per flagged story and a summary).
+    ``quality_notes`` (one line per flagged story and a summary). With the run's ``evidence`` (signal id →
+    row), a title cut before its end ('… my top' where the quotes say 'top up') is flagged too.
     """
     stories: list[dict[str, Any]] = []
     index: dict[str, int] = {}
@@ -339,6 +401,19 @@ def review_requirements(doc: dict[str, Any]) -> dict[str, Any]:
     for i, story in enumerate(stories, 1):
         story["id"] = f"S{i}"
     reports = check_set([from_fields(s["as_a"], s["i_want"], s["so_that"]) for s in stories])
+    rows = evidence or {}
+    # A criterion every story shares, but for its citations and quotes, is a template, not this story's test.
+    keys = [{_criteria_key(c, str(s["as_a"])) for c in s.get("acceptance_criteria") or [] if not _PM.search(c)}
+            for s in stories]
+    shared = Counter(k for ks in keys for k in ks)
+    for story, report, own in zip(stories, reports, keys, strict=True):
+        if any(shared[k] > 1 for k in own):
+            report.defects.append(("unique", "acceptance criteria are the same template as another story's: "
+                                             "state this situation's action and outcome"))
+        quotes = [str(rows[sid].get("quote") or "") for sid in story.get("citations") or [] if sid in rows]
+        cut = _title_defect(str(story.get("title") or ""), quotes)
+        if cut:
+            report.defects.append(("full_sentence", cut))
     notes: list[str] = []
     for story, report in zip(stories, reports, strict=True):
         flags = [f"{_FLAG_TEXT[kind]}: {message}" for kind, message in report.defects]

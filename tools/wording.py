@@ -60,15 +60,66 @@ def topic_nature(topic: Mapping[str, Any], evidence: Mapping[str, Mapping[str, A
     return "problem" if problems >= types["feature_request"] else "request"
 
 
+def stated_role(quote: str) -> str:
+    """The role a quote states as a user story ('As an OlderPerson, I want …' → 'OlderPerson'), or ''."""
+    story = story_quality.parse(quote)
+    if not story.role or not story.means or story_quality.check_story(story).kinds.count("role_brackets"):
+        return ""
+    role = re.sub(r"^(?:an?|the)\s+", "", story.role, flags=re.IGNORECASE).strip(" ,")
+    return role if 1 <= len(role.split()) <= 4 else ""
+
+
 def persona(ids: list[str], evidence: Mapping[str, Mapping[str, Any]]) -> str:
-    """The role of a story: the dominant segment of its evidence."""
-    segments = Counter(evidence[sid].get("segment") for sid in ids if sid in evidence and evidence[sid].get("segment"))
+    """The role of a story: the one its evidence states ('As an OlderPerson, …'), else its dominant segment.
+
+    A stated role counts when most of the quotes that state a role name it; without one the
+    dominant segment ('SMB customer'), else 'user'.
+    """
+    rows = [evidence[sid] for sid in ids if sid in evidence]
+    stated = Counter(r for r in (stated_role(str(row.get("quote") or "")) for row in rows) if r)
+    if stated:
+        role, count = stated.most_common(1)[0]
+        if 2 * count > sum(stated.values()):
+            return role
+    segments = Counter(row.get("segment") for row in rows if row.get("segment"))
     if not segments:
         return "user"
     words = str(segments.most_common(1)[0][0]).replace("_", " ").split()
     # A short word without vowels is an acronym ('smb' → 'SMB'), so it reads (and takes its article) as one.
     words = [w.upper() if len(w) <= 4 and not re.search(r"[aeiouy]", w, re.IGNORECASE) else w for w in words]
     return f"{' '.join(words)} customer"
+
+
+#: 'The system shall be able to …', 'The product must …': a requirement statement's subject and its verb phrase.
+_SHALL = re.compile(r"^\W*(?P<s>(?:the|a|an|our|each|every|all)\s+(?:[\w-]+\s+){0,2}?[\w-]+)\s+"
+                    r"(?:shall|must|should|will|needs?\s+to)\s+(?:be\s+able\s+to\s+)?(?P<v>[^.!?\n]+?)\s*[.!?]?\s*$",
+                    re.IGNORECASE)
+_WANT = re.compile(r"\bI\s+(?:would\s+like|'d\s+like|want|need|wish)\s+(?P<to>to\s+)?(?P<v>[^.!?\n]+?)\s*"
+                   r"(?:,?\s+(?:so\s+that|so|in\s+order\s+to|because)\b[^.!?\n]*)?(?:[.!?]|$)", re.IGNORECASE)
+
+
+def wanted(quote: str) -> str:
+    """What a quote asks for, as a story's "I want" in its own words, or '' when it states no whole request.
+
+    'As an OlderPerson, I want to decide who has access to my data, so that …' → 'to decide who has access to
+    my data'; 'The system shall perform with 1500 users at a time.' → 'the system to perform with 1500 users
+    at a time'; 'I need to export my notes.' → 'to export my notes'. Only a result the story check passes.
+    """
+    text = " ".join(str(quote).split())
+    found = ""
+    story = story_quality.parse(text)
+    if story.role and story.means:
+        lead = "to " if re.search(r"(?:\bto|can|could|able to)$", story.means_indicator.strip(), re.IGNORECASE) \
+            and not story.means.lower().startswith("to ") else ""
+        found = lead + story.means
+    elif (match := _SHALL.match(text)) is not None:
+        found = f"{lower_first(match.group('s'))} to {match.group('v')}"
+    elif (match := _WANT.search(text)) is not None:
+        found = ("to " if match.group("to") else "") + match.group("v")
+    found = found.strip(" ,;:.!")
+    if not found or not 2 <= len(found.split()) <= 20:
+        return ""
+    return "" if story_quality.check_story(story_quality.from_fields("user", found, PM)).defects else found
 
 
 _CLAUSE = r"(?P<c>[^.!?\n]+?)\s*(?P<end>[.!?]|$)"
@@ -101,8 +152,14 @@ def stated_benefit(quote: str) -> str | None:
     """The benefit a quote states ('… so that I can pay rent', '… otherwise I lose my notes'), or None.
 
     Only a whole clause (up to the end of its sentence) of 3-20 words is taken, never a cut one; a quote
-    cut at its length limit (no closing punctuation) gives nothing from its last sentence.
+    cut at its length limit (no closing punctuation) gives nothing from its last sentence. A user story's
+    benefit is its "so that" part: its "I want to be able to …" is what it asks for, not why.
     """
+    story = story_quality.parse(quote)
+    if story.role and story.means:
+        if not story.ends:
+            return None
+        quote = f"{story.ends_indicator} {story.ends}"
     for pattern, template in _BENEFITS:
         for match in pattern.finditer(quote):
             clause = " ".join(match.group("c").split()).strip(" ,;:-")
@@ -114,7 +171,7 @@ def stated_benefit(quote: str) -> str | None:
             words = (text if who else clause).split()
             if not closed or not 3 <= len(words) <= 20 or words[0].lower() == "that":
                 continue
-            if not story_quality.check_story(story_quality.from_fields("user", "x", text)).defects:
+            if not story_quality.check_story(story_quality.from_fields("user", "to do it", text)).defects:
                 return text
     return None
 
@@ -168,7 +225,10 @@ def capability(name: str, nature: str, example: str = "") -> str:
         return f"answers to questions like “{example}”" if example else f"clear answers about “{core}”"
     if nature == "problem":
         return f"a fix for “{example.rstrip('.!')}”" if example else f"a fix for the “{core}” problem"
-    return core
+    asked = wanted(example) if example else ""
+    # The evidence's own request replaces a bare word ('data', 'users') and is kept as a backlog states it.
+    structured = bool(example) and (bool(story_quality.parse(example).role) or bool(_SHALL.match(example)))
+    return asked if asked and (structured or (len(words) == 1 and core.islower())) else core
 
 
 def example_report(ids: list[str], name: str, nature: str, evidence: Mapping[str, Mapping[str, Any]],
@@ -189,7 +249,11 @@ def example_report(ids: list[str], name: str, nature: str, evidence: Mapping[str
         if contrast:
             quote, kind = quote[contrast.end():].strip(), "complaint"
         overlap = len(words & {w.lower() for w in re.findall(r"\w+", quote)})
-        if not quote or len(quote) > 90 or not overlap or quote.endswith("?") != (nature == "question"):
+        # A request is shown by what it asks for (a backlog line may be longer than a report).
+        limit = 160 if nature == "request" else 90
+        if not quote or len(quote) > limit or not overlap or quote.endswith("?") != (nature == "question"):
+            continue
+        if nature == "request" and not wanted(quote):
             continue
         # A whole report of the situation: 4+ words ('For me, sync.' is not one), and for a problem, a report of
         # it (a bug or complaint), not a request to fix it ('Fix sync, skip the gimmicks.').
@@ -224,3 +288,56 @@ def lower_first(text: str) -> str:
     """'Requests for dark mode' → 'requests for dark mode' (an acronym or brand keeps its capital)."""
     first = text.split()[0] if text.split() else ""
     return text[:1].lower() + text[1:] if first[1:].islower() or len(first) == 1 else text
+
+
+_PERSON = {"i": "they", "me": "them", "my": "their", "mine": "theirs", "myself": "themselves", "i'm": "they're",
+           "we": "they", "us": "them", "our": "their", "i've": "they've", "am": "are"}
+#: A report of something a user could not do: 'I can't get cash from the ATM' → 'get cash from the ATM'.
+_CANNOT = re.compile(r"\b(?:can't|can’t|cannot|can\s+not|couldn't|couldn’t|unable\s+to|not\s+able\s+to|"
+                     r"(?:won't|doesn't|didn't|wouldn't)\s+let\s+me|fail(?:s|ed)?\s+to|trouble)\s+"
+                     r"(?P<v>[a-z][^.!?,;]*?)\s*(?:[.!?,;]|$)", re.IGNORECASE)
+
+
+def third_person(text: str) -> str:
+    """A user's words about themselves told of them: 'get my card back' → 'get their card back'."""
+    return re.sub(r"[\w'’]+", lambda m: _PERSON.get(m.group(0).lower(), m.group(0)), text)
+
+
+def situation_criterion(role: str, nature: str, i_want: str, sid: str, quote: str) -> str:
+    """The first acceptance criterion of a story, in its evidence's words, never one template for all.
+
+    A problem a user could not do something in ('I can't get cash from the ATM') → 'When they get cash from
+    the ATM after the change, Then they can'; another report is quoted as what no longer happens; a question
+    is answered; a request is done as asked ('Then they are able to decide who sees their data').
+    """
+    a_role = f"{story_quality.article(role)} {role}"
+    mark = short_id(sid) if sid else "the evidence"
+    said = f"{mark}: “{quote}”" if quote else mark
+    if nature == "question":
+        asked = quote or i_want
+        return (f"Given {a_role} who asks {said}, When they look for the answer in the product or its help, "
+                f"Then they find one that answers “{asked.rstrip('?')}” without contacting support")
+    if nature == "problem":
+        action = _CANNOT.search(quote or "")
+        if action:
+            verb = third_person(action.group("v"))
+            return f"Given {a_role} who reported {said}, When they {verb} after the change, Then they can {verb}"
+        # The report itself, without a question or a second sentence after it ('…, what do I do?').
+        first = re.split(r"[,;]\s*(?=(?:what|how|why|can|could|should|is|do|does|please)\b)|(?<=\w)[.!?](?:\s|$)",
+                         quote or i_want, maxsplit=1, flags=re.IGNORECASE)[0]
+        report = third_person(first.rstrip(".!?")).strip()
+        return (f"Given {a_role} who reported {said}, When they do it again after the change, "
+                f"Then this no longer happens: {lower_first(report) if report else PM}")
+    asked = third_person(i_want)
+    if asked.startswith("to "):
+        then = f"they are able {asked}"
+    elif (shall := re.match(r"^(?P<s>.+?)\s+to\s+(?P<v>.+)$", asked)) and not asked.lower().startswith(("a ", "an ")):
+        then = f"{shall.group('s')} is able to {shall.group('v')}"
+    else:
+        then = f"they have {asked}"
+    return f"Given {a_role} who asked for it in {said}, When the change is released, Then {then}"
+
+
+def complete_phrase(name: str, quotes: Iterable[str]) -> str:
+    """A topic name made whole from its quotes ('problems with my top' → '… my top up'): see story_quality."""
+    return story_quality.complete_phrase(name, list(quotes))
