@@ -10,6 +10,7 @@ instead of fixing a problem's cause, and deferring at the cost the evidence show
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,9 +44,37 @@ KEYWORDS = ("should we", "decide", "decision", " vs ", " vs. ", "versus", " befo
 def _option(topic: Topic, m: Materials) -> dict[str, Any]:
     scores: dict[str, Any] = dict(topic["criteria"])
     scores["rice"] = topic["rice"]["score"]
-    scores["formulas"] = topic["formulas"]
+    scores["formulas"] = {**topic["formulas"], "why": score_parts(topic, m)}
     return {"name": topic["name"], "description": _option_description(topic, m),
             "scores": scores, "total": topic["total"], "citations": m.topic_cites(topic)}
+
+
+_TYPE_WORDS = {"churn_risk": "churn risks", "bug": "bug reports", "complaint": "complaints",
+               "feature_request": "requests", "question": "questions", "usage_pattern": "usage events",
+               "other": "other messages", "praise": "praise"}
+
+
+def score_parts(topic: Topic, m: Materials) -> str:
+    """Where an option's score comes from, in plain words: who it reaches, why its impact is what it is.
+
+    'Reach: 32 users/accounts. Impact 2.0 (high): the mean of its 40 signals' types — 28 bug reports or
+    complaints (2 each), 12 questions (0.5 each) — is 1.55, rounded up the RICE scale. Confidence 0.84: …'
+    """
+    rice = topic["rice"]
+    types = Counter(str(m.evidence[sid].get("signal_type") or "other") for sid in topic["signal_ids"]
+                    if sid in m.evidence)
+    total = sum(types.values())
+    if not total:
+        return f"Reach {rice['reach']}; no typed evidence: impact {rice['impact']} is the scale's floor."
+    mean = sum(scoring.IMPACT_BY_TYPE.get(t, 0.5) * n for t, n in types.items()) / total
+    mix = ", ".join(f"{n} {_TYPE_WORDS.get(t, t)} ({scoring.IMPACT_BY_TYPE.get(t, 0.5):g} each)"
+                    for t, n in types.most_common())
+    level = {3.0: "massive", 2.0: "high", 1.0: "medium", 0.5: "low", 0.25: "minimal"}.get(float(rice["impact"]), "")
+    effort = "a default of" if rice["effort_source"] == "default" else "from the strategy,"
+    return (f"Reach {rice['reach']}: the distinct users/accounts in its evidence. Impact {rice['impact']:g}"
+            f"{f' ({level})' if level else ''}: what its {total} signals report — {mix}; their mean {mean:.2f} "
+            f"rounded up the RICE scale (problems weigh more than questions). Confidence {rice['confidence']:g}: "
+            f"more signals and more kinds of source raise it. Effort {effort} {rice['effort']:g} person-month(s).")
 
 
 _OPTION_TEMPLATE = re.compile(r"(Prioritise|Choose) (.+) (ahead of|over) (.+)\.")
@@ -155,6 +184,9 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
             recommendation = (f"{best['name']} first: {best['total']}/100 vs {runner_up['total']}/100 for "
                               f"{runner_up['name']} (margin {margin}), driven by "
                               f"{_driver(best, runner_up, m.criteria)}.")
+        by_name = {t["name"]: t for t in option_topics}
+        if best["name"] in by_name and runner_up["name"] in by_name:
+            recommendation += " " + _contrast(by_name[best["name"]], by_name[runner_up["name"]], m)
     elif options:
         recommendation = _single(options[0], extra, m)
     else:
@@ -214,6 +246,27 @@ def _single(best: dict[str, Any], extra: list[dict[str, Any]], m: Materials) -> 
     if defer is not None:
         head += f" Deferring leaves what the evidence shows unresolved: {_cost(defer)}."
     return head
+
+
+def _mostly(topic: Topic, m: Materials) -> str:
+    """The signal type most of a topic's evidence is ('bug reports or complaints', 'questions')."""
+    types = Counter(str(m.evidence[sid].get("signal_type") or "other") for sid in topic["signal_ids"]
+                    if sid in m.evidence)
+    if not types:
+        return "untyped"
+    kind, n = types.most_common(1)[0]
+    return f"{n} of {sum(types.values())} {_TYPE_WORDS.get(kind, kind)}"
+
+
+def _contrast(best: Topic, other: Topic, m: Materials) -> str:
+    """Reach and impact of the two leading options side by side, and where each impact comes from."""
+    a, b = best["rice"], other["rice"]
+    text = (f"Reach {a['reach']} vs {b['reach']} users/accounts; impact {a['impact']:g} vs {b['impact']:g} "
+            f"(signals weigh by what they report: a churn risk 3, a bug or complaint 2, a request 1, a question 0.5) — "
+            f"{best['name']}: {_mostly(best, m)}; {other['name']}: {_mostly(other, m)}.")
+    if b["reach"] > a["reach"]:
+        text += f" {other['name']} reaches more users; its evidence weighs less per signal."
+    return text
 
 
 def _driver(best: dict[str, Any], other: dict[str, Any], criteria: dict[str, float]) -> str:
