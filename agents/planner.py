@@ -30,6 +30,8 @@ from tools.topics import STOPWORDS, stem, topic_words
 logger = logging.getLogger(__name__)
 
 MAX_QUESTIONS = 3
+#: Research questions at most: the goal's, then one per option or listed object.
+MAX_RESEARCH = 5
 DEFAULT_DELIVERABLES = ("requirements", "brief")
 AUDIENCES = ("exec", "eng", "sales")
 
@@ -147,9 +149,124 @@ def conjuncts(phrase: str, limit: int = MAX_QUESTIONS - 1) -> list[str]:
     return parts
 
 
+#: Who reports a problem, opening a goal sentence ("Customers", "Many older users", "We").
+_PEOPLE = (r"(?:(?:many|most|some|our|the|a\s+lot\s+of|lots\s+of|too\s+many|more\s+and\s+more|several|new|"
+           r"older|younger|small|large|\w+)\s+){0,2}(?:customers?|users?|clients?|people|members?|buyers?|sellers?|"
+           r"shoppers?|patients?|students?|teachers?|drivers?|riders?|admins?|administrators?|employees?|staff|"
+           r"developers?|visitors?|subscribers?|merchants?|owners?|teams?|managers?|parents?|travell?ers?|guests?|"
+           r"hosts?|readers?|players?|tenants?|researchers?|doctors?|nurses?|volunteers?|partners?|vendors?|"
+           r"businesses|companies|accounts?|everyone|folks|residents?|citizens?|families|households?|callers?|applicants?|"
+           r"candidates?|agents?|operators?|seniors?|children|kids|learners?|instructors?|farmers?|homeowners?|"
+           r"renters?|borrowers?|investors?|traders?|freelancers?|contractors?|designers?|engineers?|analysts?|"
+           r"marketers?|editors?|writers?|authors?|creators?|viewers?|listeners?|attendees?|organi[sz]ers?|campers?|"
+           r"commuters?|passengers?|couriers?|retailers?|suppliers?|\w+(?:ists|ians)|we|they)")
+#: How the goal says they report or suffer it: what is said, not what is said about ("keep getting hit with").
+_REPORTING = (r"(?:(?:keep|keeps|kept)\s+(?:on\s+)?|still\s+|often\s+|always\s+|constantly\s+|regularly\s+|"
+              r"repeatedly\s+|frequently\s+|are\s+|were\s+|is\s+|have\s+been\s+|has\s+been\s+|get\s+|"
+              r"getting\s+|got\s+)*"
+              r"(?:complain(?:s|ed|ing)?(?:\s+(?:about|of|that))?|ask(?:s|ed|ing)?(?:\s+us)?\s+(?:for|about)|"
+              r"request(?:s|ed|ing)?|mention(?:s|ed|ing)?|report(?:s|ed|ing)?|talk(?:s|ed|ing)?\s+about|"
+              r"tell(?:s|ing)?\s+us(?:\s+(?:about|that))?|told\s+us(?:\s+(?:about|that))?|"
+              r"(?:write|writes|writing|call|calls|calling|email|emails|emailing)\s+(?:in\s+|us\s+|support\s+)?about|"
+              r"hit\s+(?:by|with)|run(?:s|ning)?\s+into|ran\s+into|struggl(?:e|es|ed|ing)\s+(?:with|to)|"
+              r"suffer(?:s|ed|ing)?\s+from|(?:face|faces|faced|facing)|deal(?:s|t|ing)?\s+with|hate(?:s)?|"
+              r"dislike(?:s)?|want(?:s)?|need(?:s)?|wish(?:es)?\s+for|experienc(?:e|es|ed|ing)|"
+              r"(?:frustrated|confused|annoyed|surprised|upset|unhappy|angry|worried|tired|fed\s+up|caught\s+out|"
+              r"tripped\s+up|put\s+off)\s+(?:by|with|about|at|of|over))")
+_FRAME = re.compile(rf"^\s*{_PEOPLE}\s+(?:{_REPORTING}\s+(?:that\s+|to\s+)?|"
+                    r"(?:can|could|(?:should\s+)?be\s+able\s+to|are\s+able\s+to)\s+)", re.IGNORECASE)
+#: "We keep hearing about …", "Too many complaints about …", "Lots of tickets on …".
+_HEARD = re.compile(
+    r"^\s*(?:(?:we|i)\s+(?:keep\s+|still\s+|often\s+)*(?:hear(?:ing)?|get(?:ting)?|see(?:ing)?|receiv(?:e|ing))\s+"
+    r"(?:(?:a\s+lot\s+of|lots\s+of|many|more|too\s+many|so\s+many)\s+)?"
+    r"(?:(?:complaints?|tickets?|questions?|requests?|reviews?|feedback|messages?|calls?|reports?)\s+)?|"
+    r"(?:there\s+are\s+)?(?:(?:a\s+lot\s+of|lots\s+of|many|more|too\s+many|so\s+many)\s+)"
+    r"(?:complaints?|tickets?|questions?|requests?|reviews?|messages?|calls?|reports?)\s+)"
+    r"(?:about|on|regarding|over|of|mentioning)\s+", re.IGNORECASE)
+#: "Let customers …", "Allow users to …", "Help older people …": who the goal is for, then what it is about.
+_FOR_PEOPLE = re.compile(rf"^\s*(?:let|allow|help|enable|get)\s+{_PEOPLE}\s+(?:to\s+)?(?=\w)", re.IGNORECASE)
+#: "Make X painless": X is the subject; the pain the goal removes is a second search ("problems adding money").
+_MAKE = re.compile(
+    r"^\s*make\s+(?P<x>.+?)\s+(?:(?:much|a\s+lot|far)\s+)?(?:(?:more|less)\s+\w+|painless|easy|easier|simple|"
+    r"simpler|fast|faster|quick|quicker|clear|clearer|transparent|reliable|safe|safer|cheap|cheaper|predictable|"
+    r"smooth|smoother|seamless|intuitive|accessible|obvious|visible|effortless|instant|friendlier|friendly|"
+    r"straightforward|painless)(?:\s+(?:for|to)\s+.+)?\s*$", re.IGNORECASE)
+
+
+def goal_topic(focus: str) -> tuple[str, str | None]:
+    """What a goal sentence is about, without who reports it or the outcome it asks for; and the pain, if any.
+
+    "Customers keep getting hit with surprise fees on cash machines" → "surprise fees on cash machines";
+    "We keep hearing about slow exports" → "slow exports"; "Let customers cancel a transfer" → "cancel a
+    transfer"; "Make adding money to an account painless" → "adding money to an account", with the pain
+    "problems adding money to an account". A goal without such framing keeps its wording (:func:`search_query`).
+    """
+    text = search_query(focus)
+    for frame in (_FRAME, _HEARD, _FOR_PEOPLE):
+        rest = frame.sub("", text, count=1).strip()
+        if rest != text and topic_words(rest):
+            text = rest
+            break
+    made = _MAKE.match(text)
+    if made and topic_words(made.group("x")):
+        subject = made.group("x").strip()
+        lead = subject.split()[0].lower()
+        pain = f"problems {subject}" if lead.endswith("ing") else f"problems with {subject}"
+        return subject, pain
+    return text, None
+
+
+#: Nouns that name a kind of thing, shared by the items before them ("login, sync and export bugs").
+_KIND_NOUNS = frozenset("""
+bugs issues problems errors fees charges costs features options settings limits notifications reports flows screens
+pages crashes delays failures times messages emails alerts
+""".split())
+_LIST_PREPOSITIONS = frozenset("on for in at with from to of about via during across through when".split())
+_DETERMINERS = frozenset("a an the my our their your his her its this that these those some any every each".split())
+#: Irregular participles and plain adjectives that modify the noun after them ("lost or stolen card").
+_PLAIN_MODIFIERS = frozenset("""
+lost stolen broken frozen hidden forgotten known shown written chosen given taken sent spent paid unpaid bought built
+held kept left made new old existing missing slow fast bad poor long short big small high low wrong late early free
+duplicate unknown
+""".split())
+
+
+def _modifier(word: str) -> bool:
+    w = word.lower().strip(",.")
+    return w in _PLAIN_MODIFIERS or bool(_MODIFIER.fullmatch(w))
+
+
+def listed_parts(topic: str, limit: int = MAX_RESEARCH - 1) -> list[str]:
+    """The objects a goal's topic lists, each with what they share, or ``[]`` when it lists none.
+
+    A head before a preposition is shared by every object of a list after it ("surprise fees on cash machines,
+    transfers and card payments" → "surprise fees on cash machines", "… on transfers", "… on card payments");
+    a kind noun after a list is shared by every object before it ("login, sync and export bugs" → "login
+    bugs", …); otherwise :func:`conjuncts` (a shared verb, a lone modifier). At most ``limit`` objects.
+    """
+    pieces = [p.strip(" .?!") for p in _AND.split(topic) if p.strip(" .?!")]
+    if not 2 <= len(pieces) <= limit:
+        return []
+    first, rest = pieces[0].split(), [p.split() for p in pieces[1:]]
+    plain = all(1 <= len(r) <= 3 and r[0].lower() not in _DETERMINERS and not _modifier(r[0])
+                and r[0].lower() not in _GOAL_VERBS | _DECISION_VERBS and not r[0].lower().endswith("ing")
+                and not _LIST_PREPOSITIONS & {w.lower() for w in r} for r in rest)
+    at = max((i for i, w in enumerate(first[:-1]) if w.lower() in _LIST_PREPOSITIONS), default=-1)
+    if plain and at >= 1 and len(first) - at - 1 <= 3:
+        head = first[: at + 1]
+        if len(head) > 2 and head[0].lower() in _GOAL_VERBS:  # "reduce fees on …": the verb is the goal's
+            head = head[1:]
+        return [" ".join(head + first[at + 1:])] + [" ".join(head + r) for r in rest]
+    last, lead = rest[-1], first[:-1]
+    if len(last) >= 2 and last[-1].lower() in _KIND_NOUNS and all(len(r) == 1 for r in rest[:-1]) \
+            and (not lead or (len(lead) == 1 and lead[0].lower() in _GOAL_VERBS)):
+        return [" ".join([*item, last[-1]]) for item in [first[-1:], *rest[:-1]]] + [" ".join(last)]
+    return conjuncts(topic, limit)
+
+
 def topic_parts(focus: str) -> list[str]:
-    """The topics a goal lists ("sync reliability and dark mode" → two), when it lists 2-3 short ones."""
-    return conjuncts(focus)
+    """The topics a goal lists ("sync reliability and dark mode" → two), each with what they share."""
+    return listed_parts(goal_topic(focus)[0])
 
 
 
@@ -164,7 +281,9 @@ def research_focus(goal: str) -> str:
 #: option is led by one.
 _DECISION_VERBS = frozenset("""
 add build building create design do doing extend finish fix fixing focus implement improve improving invest
-launch make offer prioritise prioritize redesign release rework ship shipping start support tackle work
+launch make offer prioritise prioritize redesign release rework ship shipping start support tackle work adding
+creating designing extending finishing implementing investing launching migrate migrating offering redesigning
+releasing reworking starting supporting tackling
 """.split())
 #: Words that make an "or" part of a phrase, not a choice: "10 or more", "one or two", "or not", "sooner or later".
 _NUMBER = (r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few|several|once|twice|more|less|"
@@ -182,10 +301,36 @@ _CHOICE_CUE = re.compile(r"\b(?:first|next|instead|rather|prioriti[sz]e|which|ei
 _PREPOSITION = re.compile(r"^(.*\b(?:to|for|in|on|into|with|from|via|as)\s+)\S+$", re.IGNORECASE)
 
 
+_STRONG_SPLIT = re.compile(r"\s+(?:before|instead\s+of|rather\s+than|vs\.?|versus)\s+", re.IGNORECASE)
+
+
+def _or_inside_phrases(text: str) -> str:
+    """``text`` with each "or" that joins words inside one noun phrase kept (not an option separator).
+
+    "lost or stolen card": two modifiers of one noun. Next to a stronger separator ("X before Y"), an "or" joins
+    options only between verb phrases ("fix X before improving Y or building Z"), never inside Y's noun phrase.
+    """
+    words = text.split(" ")
+    strong = bool(_STRONG_SPLIT.search(text))
+    for i, word in enumerate(words):
+        if word.lower() != "or" or not 0 < i < len(words) - 1:
+            continue
+        before, after = words[i - 1].rstrip(","), words[i + 1]
+        verb = after.lower() in _DECISION_VERBS or after.lower().endswith("ing") or after.lower() in ("to", "either")
+        inside = _modifier(before) and _modifier(after) and i + 2 < len(words)
+        if inside or (strong and not verb):
+            words[i] = _KEEP_OR
+    return " ".join(words)
+
+
 def _option_parts(sentence: str) -> list[str]:
     """The options of one sentence, or ``[]`` when it compares none (see :func:`extract_options`)."""
     text = sentence.strip().rstrip("?.!").strip()
     text = _PHRASE_OR.sub(lambda m: re.sub(r"\bor\b", _KEEP_OR, m.group(0), flags=re.IGNORECASE), text)
+    # "prioritise X over Y", "choose X over Y": a choice; elsewhere "over" is a preposition ("fees over $10")
+    text = re.sub(r"(\b(?:prioriti[sz]e|prioriti[sz]ing|choose|pick|favou?r|put)\b.*?)\s+over\s+", r"\1 versus ", text,
+                  count=1, flags=re.IGNORECASE)
+    text = _or_inside_phrases(text)
     pieces = _SPLIT.split(text)
     if len(pieces) < 2:
         return []
@@ -211,6 +356,21 @@ def _option_parts(sentence: str) -> list[str]:
         if lead and len(parts[0].split()) >= 3:
             parts = [parts[0], *(lead.group(1) + p if len(p.split()) <= 2 and not _PREPOSITION.match(p) else p
                                  for p in parts[1:])]
+    return _shared_head(parts)
+
+
+def _shared_head(parts: list[str]) -> list[str]:
+    """Two names of one noun phrase share its head: "PDF or Excel export" → "PDF export", "Excel export".
+
+    Only a one-word name led by a determiner ("the iOS") or written as a name (an acronym, a brand: "PDF",
+    "iOS"), next to a two-word name whose first word is a name too ("Excel export", "Android app").
+    """
+    if len(parts) != 2:
+        return parts
+    left, right = parts[0].split(), parts[1].split()
+    named = len(left) == 2 and left[0].lower() in _DETERMINERS or len(left) == 1 and bool(re.search(r".[A-Z]", left[0]))
+    if named and len(right) == 2 and right[0][:1].isupper() and right[1].islower():
+        return [f"{parts[0]} {right[1]}", parts[1]]
     return parts
 
 
@@ -305,10 +465,6 @@ def choose_audience(goal: str) -> str:
     return "exec"
 
 
-#: Research questions at most: the goal's, then one per option or listed object.
-MAX_RESEARCH = 5
-
-
 def option_questions(options: list[dict[str, str]], start: int = 1) -> list[dict[str, Any]]:
     """One question per option; an option that lists objects ("social and entertainment features") one per object."""
     out: list[dict[str, Any]] = []
@@ -321,13 +477,16 @@ def option_questions(options: list[dict[str, str]], start: int = 1) -> list[dict
 
 def _questions(goal: str, options: list[dict[str, str]], landscape: bool = False) -> list[dict[str, Any]]:
     focus = research_focus(goal)
+    # A decision's sentence is searched whole (its options are searched each); any other goal by its topic.
+    topic, pain = (search_query(focus), None) if options else goal_topic(focus)
     questions: list[dict[str, Any]] = [
-        {"id": "q0", "question": f"What do users say that matters for: {focus}", "query": search_query(focus),
+        {"id": "q0", "question": f"What do users say that matters for: {focus}", "query": topic,
          "scope": "landscape", "focus": None, "segment": None, "landscape": landscape}
     ]
     questions += option_questions(options[:4])[: MAX_RESEARCH - 1]
     if not options:  # a goal that lists topics: one search per topic (a joint query dilutes each)
-        for i, part in enumerate(topic_parts(focus), 1):
+        parts = listed_parts(topic) or ([pain] if pain else [])
+        for i, part in enumerate(parts[: MAX_RESEARCH - 1], 1):
             questions.append({"id": f"q{i}", "question": f"What do users say about {part}?", "query": part,
                               "scope": "search", "focus": None, "segment": None})
     return questions
