@@ -32,6 +32,41 @@ def plain_json(payload: Any) -> Any:
     return payload
 
 
+def empty_workspace(workspace: str) -> str | None:
+    """Why ``workspace`` has nothing to read, naming the workspaces that do; ``None`` when it holds signals.
+
+    A workspace exists by holding data, so a typo ('-w bnak') and a workspace never ingested read the same:
+    "workspace 'bnak' has no signals; ingest some first (…); known workspaces: bank, us".
+    """
+    from memory import api
+    from memory.repository import get_memory
+
+    if api.workspace(workspace).count() > 0:
+        return None
+    known = [name for name in get_memory().workspaces() if name != workspace]
+    where = f"known workspaces: {', '.join(known)}" if known else "no workspace holds signals yet"
+    return (f"workspace {workspace!r} has no signals; ingest some first (pmpilot ingest FILE --workspace {workspace}); "
+            f"{where}")
+
+
+def require_signals(workspace: str) -> None:
+    """Refuse a command that needs signals (ask, run) on a workspace holding none: exit 1, one line."""
+    reason = empty_workspace(workspace)
+    if reason:
+        raise InputError(reason)
+
+
+def note_empty(workspace: str) -> None:
+    """Say on stderr that ``workspace`` holds nothing (and which do), when an inspection command found nothing.
+
+    stats, search, themes and profile still answer (0 signals, no hits: scripts probe workspaces with them);
+    the note makes a mistyped name visible without changing stdout or the exit code.
+    """
+    reason = empty_workspace(workspace)
+    if reason:
+        print(f"note: {reason}", file=sys.stderr)
+
+
 def interactive() -> bool:
     """Whether progress may be shown: a terminal on stderr and no ``--json``."""
     return not json_mode() and sys.stderr.isatty()

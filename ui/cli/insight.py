@@ -9,7 +9,7 @@ import click
 
 from kernel.errors import InputError
 from ui.cli.base import Command, workspace_option
-from ui.cli.common import emit
+from ui.cli.common import emit, require_signals
 
 if TYPE_CHECKING:
     from kernel.settings import Role
@@ -41,6 +41,8 @@ def ask(question: str, workspace: str, segment: str | None, account: str | None,
     """
     from agents.ask import ask_users, render_text
 
+    if question.strip():  # an empty question is refused by ask_users itself, whatever the workspace
+        require_signals(workspace)
     answer = ask_users(question, workspace, segment=segment, account=account, offline=True if offline else None)
     emit(answer, lambda a: print(render_text(a)))
 

@@ -11,7 +11,7 @@ import click
 
 from kernel.errors import InputError
 from ui.cli.base import Command, json_mode, run_options, workspace_option
-from ui.cli.common import clip, emit, interactive, print_table, run_options_from
+from ui.cli.common import clip, emit, interactive, print_table, require_signals, run_options_from
 
 SECTION = "Runs"
 DEMO_GOAL = (
@@ -49,11 +49,15 @@ def event_printer() -> Callable[[Any], None] | None:
 @run_options
 def run(goal: str, workspace: str, **options: Any) -> None:
     """Run the agent graph on a goal and write the drafts."""
-    from agents.runner import run_goal
+    from agents.runner import SIGNAL_FREE_DELIVERABLES, run_goal
 
     if not goal.strip():
         raise InputError("goal is empty")
-    emit(run_goal(goal, workspace, on_event=event_printer(), **run_options_from(options)), print_run)
+    chosen = run_options_from(options)
+    kinds = chosen["deliverables"]
+    if not kinds or any(kind not in SIGNAL_FREE_DELIVERABLES for kind in kinds):  # a status update needs commits only
+        require_signals(workspace)
+    emit(run_goal(goal, workspace, on_event=event_printer(), **chosen), print_run)
 
 
 @click.command("resume", cls=Command)

@@ -10,7 +10,7 @@ import click
 
 from kernel.errors import InputError
 from ui.cli.base import Command, map_option, workspace_option
-from ui.cli.common import clip, emit, interactive, parse_mapping, print_table
+from ui.cli.common import clip, emit, interactive, note_empty, parse_mapping, print_table
 
 SECTION = "User memory"
 #: ``--kind`` of ``ingest``: the signal kinds plus the two repository exports, or detection.
@@ -86,7 +86,10 @@ def stats(workspace: str) -> None:
         for source, count in sorted(s.sources.items()):
             print(f"  {source}: {count}")
 
-    emit(api.stats(workspace), human)
+    found = api.stats(workspace)
+    if not found.signals:
+        note_empty(workspace)
+    emit(found, human)
 
 
 @click.command("search", cls=Command, exclusive=[("user", "account", "segment")])
@@ -114,6 +117,8 @@ def search(query: str, workspace: str, user: str | None, account: str | None, se
             for h in p["hits"]
         ])
 
+    if not hits:
+        note_empty(workspace)
     emit({"hits": hits}, human)
 
 
@@ -128,6 +133,8 @@ def themes(workspace: str, since: str | None, segment: str | None, members: bool
     from memory import api
 
     report = api.themes(workspace, since=_since(since), segment=segment, members=members, refresh=refresh)
+    if not report.themes:
+        note_empty(workspace)
 
     def human(r: Any) -> None:
         print_table(f"themes in {r.workspace}", ["label", "size", "users", "accounts", "trend", "quote"], [
@@ -163,7 +170,10 @@ def profile(workspace: str, user: str | None, account: str | None, segment: str 
             (c.status.value, c.type.value, c.text, c.support, c.last_seen.date()) for c in p.claims
         ])
 
-    emit(api.profile(workspace, user=user, account=account, segment=segment), human)
+    found = api.profile(workspace, user=user, account=account, segment=segment)
+    if not found.claims:
+        note_empty(workspace)
+    emit(found, human)
 
 
 @click.command("forget", cls=Command)
