@@ -54,7 +54,8 @@ _BRACKETS = re.compile(r"[()\[\]{}]")
 _PM = re.compile(re.escape(PM_TODO), re.IGNORECASE)
 _CONJ = re.compile(r"\s*(?:\band/or\b|\band\b|\bor\b|&|\+|\bas\s+well\s+as\b)\s*", re.IGNORECASE)
 #: Words a finished clause does not end on (stranded prepositions like 'waiting for' are fine English).
-_DANGLING = frozenset("a an the of and or but nor than because my your our their its his her".split())
+_DANGLING = frozenset("a an the of and or but nor than because my your our their its his her "
+                      "shall must should will".split())
 #: Common action verbs of backlogs and drafts (base forms): a conjunction followed by one starts a second action.
 ACTION_VERBS = frozenset("""
 accept access add adjust allow analyse analyze annotate apply approve archive arrange assign attach authenticate
@@ -269,7 +270,9 @@ def complete_phrase(name: str, quotes: Sequence[str]) -> str:
     if follows:
         seen = sum(1 for q in quotes for _ in re.finditer(rf"\b{last}\b", q, re.IGNORECASE))
         particle, count = follows.most_common(1)[0]
-        if particle in _PARTICLES and 2 * count > seen:
+        # A particle ('top' + 'up'), or the noun an adjective always qualifies ('authorized' + 'users').
+        adjective = re.search(r"(?:ed|al|ive|ful|able)$", words[-1].lower()) and count >= 2
+        if (particle in _PARTICLES or adjective) and 2 * count > seen:
             words.append(particle)
     while len(words) > 1 and words[-1].lower() in _CUT_END:
         words.pop()

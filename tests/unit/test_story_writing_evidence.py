@@ -116,3 +116,13 @@ def test_a_backlog_line_asking_for_a_bare_word_is_flagged_a_whole_one_is_not() -
              "As a parent, I want notifications, so that I know what my child does."]
     _, reports = story_quality.check_lines(lines)
     assert reports[0].kinds == [] and reports[1].kinds == ["full_sentence"]
+
+
+def test_a_means_cut_at_its_modal_and_a_name_cut_before_its_noun_are_flagged() -> None:
+    # PROMISE NFR: 'The Disputes System shall …' once gave "I want authorized users shall".
+    assert "full_sentence" in check_story(from_fields("user", "authorized users shall", PM)).kinds
+    quotes = ["Only authorized users shall have access to clinical site information.",
+              "The system shall provide view access capability for authorized users of the application."]
+    assert complete_phrase("access capability for authorized", quotes) == "access capability for authorized users"
+    # A participle that is the report itself stays as it is ('card declined', one report).
+    assert complete_phrase("card declined", ["My card declined at the shop."]) == "card declined"
