@@ -143,10 +143,22 @@ def conjuncts(phrase: str, limit: int = MAX_QUESTIONS - 1) -> list[str]:
     if len(head) > 1 and head[0].lower() in _GOAL_VERBS:
         parts[0] = " ".join(head[1:])
     last = parts[-1].split()
+    # "the look and feel of the screens": a lone noun shares the last object's prepositional phrase
+    at = next((i for i, w in enumerate(last) if i >= 1 and w.lower() in _LIST_PREPOSITIONS), None)
+    if at is not None and all(len(_bare(p)) == 1 for p in parts[:-1]):
+        return [f"{p} {' '.join(last[at:])}" for p in parts[:-1]] + [parts[-1]]
     if len(last) >= 2:
         parts = [f"{p} {last[-1]}" if len(p.split()) == 1 and _MODIFIER.fullmatch(p) else p for p in parts[:-1]] \
             + [parts[-1]]
     return parts
+
+
+def _bare(phrase: str) -> list[str]:
+    """The words of a phrase after its leading verb and determiner ("improving the look" → ["look"])."""
+    words = phrase.split()
+    if len(words) > 1 and words[0].lower() in _GOAL_VERBS | _DECISION_VERBS:
+        words = words[1:]
+    return words[1:] if words and words[0].lower() in _DETERMINERS else words
 
 
 #: Who reports a problem, opening a goal sentence ("Customers", "Many older users", "We").

@@ -114,3 +114,14 @@ def test_goal_topic_returns_the_pain_only_for_a_make_it_better_goal() -> None:
     assert goal_topic("Make the checkout simpler for guests") == ("the checkout", "problems with the checkout")
     assert goal_topic("Make a PDF export") == ("Make a PDF export", None)  # no outcome: the wording stays
     assert goal_topic("Customers complain that statements arrive late") == ("statements arrive late", None)
+
+
+@pytest.mark.parametrize("phrase, parts", [
+    ("improving the look and feel of the screens", ["improving the look of the screens", "feel of the screens"]),
+    ("Improve speed and reliability of sync", ["speed of sync", "reliability of sync"]),
+    ("social and entertainment features", ["social features", "entertainment features"]),  # unchanged
+])
+def test_a_lone_noun_shares_the_last_objects_prepositional_phrase(phrase: str, parts: list[str]) -> None:
+    from agents.planner import conjuncts
+
+    assert conjuncts(phrase) == parts
