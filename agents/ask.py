@@ -84,6 +84,12 @@ NEAREST_TOPICS = 3
 MAX_QUOTES = 5
 #: Quotes shown in all when the :data:`MAX_QUOTES` best signals come from more than one saved theme (:func:`quoted`).
 MIXED_QUOTES = 2
+#: Mean relevance of the quoted signals under which a weak answer says they are only loosely related
+#: (:func:`weak_note`; the relevance floor is 0.40).
+LOOSE = 0.6
+#: Cosine (MiniLM, question vs theme label) a saved theme needs to be named as a nearest topic when ``ask``
+#: abstains; with none above it the answer names the largest topics, labelled as such (:func:`insufficient`).
+TOPIC_BAR = 0.35
 #: Users at which the volume factor of the confidence reaches ~63 %.
 VOLUME_SCALE = 4.0
 #: Signals naming nobody that count as one person, each weighted by its margin over the relevance floor
@@ -274,16 +280,17 @@ _LABEL_VECTORS: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
 def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS,
-                   pool: list[Scored] | None = None) -> list[str]:
+                   pool: list[Scored] | None = None, bar: float | None = None) -> list[str]:
     """Labels of the saved themes closest to the question (no theme is computed for this).
 
     Without a saved snapshot, the phrases most shared by the question's :data:`NEAREST_CANDIDATES`
     nearest candidates (``pool``, by cosine) name the nearest topics instead (:func:`key_points`).
+    With ``bar`` (:data:`TOPIC_BAR` when ``ask`` abstains), only those whose cosine to the question reaches it.
     """
     report = memory_api.workspace(workspace).load_themes()
     themes = [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and is_label(t.label)]
     if not themes:
-        return _nearest_phrases(question, workspace, pool or [], limit)
+        return _nearest_phrases(question, workspace, pool or [], limit, bar)
     memory = memory_api.workspace(workspace)
     labels = tuple(t.label for t in themes)
     key = (memory.embedder.name, labels)
@@ -295,10 +302,18 @@ def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS,
         _LABEL_VECTORS[key] = vectors
     sims = vectors @ memory.embedder.embed_query(question)
     order = sorted(range(len(themes)), key=lambda i: (-float(sims[i]), themes[i].label))
-    return [themes[i].label for i in order[:limit]]
+    return [themes[i].label for i in order[:limit] if bar is None or float(sims[i]) >= bar]
 
 
-def _nearest_phrases(question: str, workspace: str, pool: list[Scored], limit: int) -> list[str]:
+def largest_labels(workspace: str, limit: int = NEAREST_TOPICS) -> list[tuple[str, int]]:
+    """(label, size) of the saved snapshot's largest themes that name a topic (none without a snapshot)."""
+    report = memory_api.workspace(workspace).load_themes()
+    themes = [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and is_label(t.label)]
+    return [(t.label, t.size) for t in sorted(themes, key=lambda t: (-t.size, t.label))[:limit]]
+
+
+def _nearest_phrases(question: str, workspace: str, pool: list[Scored], limit: int,
+                     bar: float | None = None) -> list[str]:
     nearest = sorted({s.signal_id: s for s in pool}.values(), key=lambda s: (-s.cosine, s.signal_id))
     ids = [s.signal_id for s in nearest[:NEAREST_CANDIDATES]]
     signals = {s.id: s for s in memory_api.workspace(workspace).get_signals(ids)}
@@ -306,7 +321,12 @@ def _nearest_phrases(question: str, workspace: str, pool: list[Scored], limit: i
               and signals[sid].kind not in _INTERNAL_KINDS]
     points = key_points(quotes, question, background(workspace), limit=limit * 3, claims=False)
     texts = [q for _, q in quotes]
-    return [p.phrase for p in points if p.count >= MIN_EVIDENCE and is_topic(p.phrase, texts)][:limit]
+    phrases = [p.phrase for p in points if p.count >= MIN_EVIDENCE and is_topic(p.phrase, texts)][:limit]
+    if not phrases or bar is None:
+        return phrases
+    embedder = memory_api.workspace(workspace).embedder
+    sims = embedder.embed(phrases) @ embedder.embed_query(question)
+    return [p for p, sim in zip(phrases, sims, strict=True) if float(sim) >= bar]
 
 
 _DETERMINED = r"\b(?:{})\s+{}\b"
@@ -401,6 +421,29 @@ def strength(confidence: float) -> str:
     return "strong" if confidence >= 0.6 else "moderate" if confidence >= 0.35 else "weak"
 
 
+def weak_note(found: Sequence[Evidence], camp: Camp | None, cited: Sequence[Evidence], confidence: float) -> str:
+    """For a weak answer, the plain reasons it is weak, said up front; "" for a moderate or strong one.
+
+    Reasons: few messages (volume under half), quoted messages only loosely related (their mean relevance
+    under :data:`LOOSE`; on the relevance replay such answers' quotes were 0.69 on topic vs 0.91 above it),
+    best signals spanning several saved themes (:func:`mixed`), or little agreement (the camp under 60 %).
+    """
+    if strength(confidence) != "weak" or not found:
+        return ""
+    reasons = []
+    if volume_of(list(found)) < 0.5:
+        reasons.append(f"only {len(found)} message{' is' if len(found) == 1 else 's are'} about it")
+    if cited and sum(e.score for e in cited) / len(cited) < LOOSE:
+        reasons.append("the quoted ones are only loosely related to the question")
+    if mixed(found):
+        reasons.append("the best ones span several topics")
+    weights = _weights(list(found))
+    if camp is not None and weights.get(camp, 0.0) < 0.6 * sum(weights.values()):
+        reasons.append("they disagree")
+    why = "; ".join(reasons) or "read the quotes before relying on it"
+    return f"Weak evidence (confidence {confidence:.2f}): {why}."
+
+
 def _cite(items: list[Evidence]) -> list[Citation]:
     return [Citation(signal_id=e.signal.id, quote=e.quote) for e in items]
 
@@ -413,7 +456,7 @@ def insufficient(question: str, workspace: str, found: list[Evidence], *, segmen
                  account: str | None, mode: Literal["offline", "llm"] = "offline", searched: int = 0,
                  reason: str | None = None, pool: list[Scored] | None = None) -> AskAnswer:
     """The explicit "not enough evidence" answer: what was searched, the nearest topics, and no quotes."""
-    topics = nearest_topics(question, workspace, pool=pool)
+    topics = nearest_topics(question, workspace, pool=pool, bar=TOPIC_BAR)
     why = reason or (f"of {searched} signal{'s' if searched != 1 else ''} searched{_scope(segment, account)}, "
                      f"{len(found)} {'is' if len(found) == 1 else 'are'} about this question "
                      f"(at least {MIN_EVIDENCE} are needed)")
@@ -421,6 +464,9 @@ def insufficient(question: str, workspace: str, found: list[Evidence], *, segmen
               "directly or ingest more interviews, tickets or calls about it.")
     if topics:
         answer += f" Topics the user memory does have evidence on: {'; '.join(topics)}."
+    elif largest := largest_labels(workspace):  # nothing close: say what the data does cover, labelled as such
+        answer += (" Nothing in the user memory is close to this question; its largest topics, unrelated to it, are: "
+                   + "; ".join(f"{label} ({size} messages)" for label, size in largest) + ".")
     return AskAnswer(answer=answer, confidence=0.0, evidence=[], dissent=[],
                      insufficient_evidence=True, question=question, workspace=workspace, mode=mode,
                      relevant_signals=len(found), searched_signals=searched, nearest_topics=topics,
@@ -430,12 +476,17 @@ def insufficient(question: str, workspace: str, found: list[Evidence], *, segmen
                      stances=dict(Counter(e.stance for e in found)))
 
 
-def _unit(evidence: list[Evidence]) -> str:
-    """What the evidence counts in: "messages" (the signals name no user), "messages from 4 users" otherwise."""
+def _unit(evidence: list[Evidence], lead: bool = True) -> str:
+    """What the evidence counts in: "4 messages" (the signals name no user), "4 messages from 3 users" otherwise.
+
+    ``lead=False``: only the people part (" from 3 users", or "" when the signals name nobody).
+    """
     n = len(evidence)
     users = {e.signal.user_id for e in evidence if e.signal.user_id}
     accounts = {e.signal.account_id for e in evidence if e.signal.account_id}
-    base = f"{n} message{'s' if n != 1 else ''}"
+    base = f"{n} message{'s' if n != 1 else ''}" if lead else ","
+    if not lead and not users and not accounts:
+        return ""
     if users:
         return f"{base} from {len(users)} user{'s' if len(users) != 1 else ''}"
     if accounts:
@@ -503,12 +554,15 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     confidence = confidence_of(found, dominant, cited=cited)
     named = any(e.signal.user_id or e.signal.account_id for e in found)
     count, bound = total or (len(found), "about")
-    if count > len(found):
-        lead = (f"{bound.capitalize()} {count} messages in the workspace{_scope(segment, account)} are about this. "
-                f"Of the {_unit(found)} most relevant: {breakdown(found)}.")
+    if count > len(found):  # every later figure is of the messages read, so the lead states that base
+        lead = (f"{bound.capitalize()} {count} messages in the workspace{_scope(segment, account)} are about this; "
+                f"this answer reads the {len(found)} most relevant{_unit(found, lead=False)}: {breakdown(found)}.")
     else:
         lead = f"{_unit(found).capitalize()}{_scope(segment, account)} are about this: {breakdown(found)}."
     lines = [lead]
+    weak = weak_note(found, dominant, cited, confidence)
+    if weak:
+        lines.append(weak)
     if _HOW_MANY.search(question) and not named:
         lines.append("They name no users, so how many people wrote them is unknown: the figure counts messages.")
     if _WHICH.search(question):
@@ -516,7 +570,7 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     # ``cited`` is the first of ``main``: a point is held by one of the quotes the answer cites.
     points = key_points([(e.signal.id, e.quote) for e in main], question, background(workspace), cited=len(cited))
     if points:
-        lines.append(describe(points, len(main)))
+        lines.append(describe(points, len(main), "" if len(main) == len(found) else f"that {_DOES_CAMP[dominant]}"))
     lines.append("For example: " + " ".join(f"“{e.quote}”" for e in examples(cited)))
     if len(against) >= MIN_SHARE:  # one message the other way is an anecdote: cited as dissent, not stated
         lines.append(f"Dissent: {len(against)} {_DOES_CAMP[OPPOSITE[dominant]]}"
@@ -657,6 +711,8 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
     # Volume is that of all the relevant evidence the model read (it cites a few as examples).
     confidence = round(volume_of(found) * agreement * on_topic, 2) if dominant else 0.0
     text, unverified = grounded_text(draft.answer.strip(), [e.signal.text for e in found[:30]])
+    weak = weak_note(found, dominant, kept, confidence)
+    text = f"{weak} {text}" if weak else text
     return AskAnswer(answer=text, confidence=confidence, evidence=cites, dissent=dissent,
                      insufficient_evidence=False, question=question, workspace=workspace, mode="llm",
                      relevant_signals=len(found), searched_signals=searched, workspace_relevant=count,

@@ -207,12 +207,18 @@ def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Bac
     return sorted(out, key=lambda p: -p.count)
 
 
-def describe(points: Sequence[Point], total: int, unit: str = "messages") -> str:
-    """The points as one sentence of phrases and counts ("… in their words: “didn't work” (6 of 40), …")."""
+def describe(points: Sequence[Point], total: int, base: str = "") -> str:
+    """The points as one sentence of phrases and counts, over one stated base.
+
+    ``base`` names the ``total`` messages the counts are of ("that report a problem or ask for a change"):
+    "Phrases most used by the 13 that report a problem …, in their words: “didn't work” (6 of 13), …".
+    Empty: the counts are of every message the answer read ("by these 13 messages").
+    """
     if not points:
         return ""
-    return ("What they say most often, in their words: "
-            + ", ".join(f"“{p.phrase}” ({p.count} of {total} {unit})" for p in points) + ".")
+    who = f"the {total} {base}" if base else f"these {total} message{'s' if total != 1 else ''}"
+    return (f"Phrases most used by {who}, in their words: "
+            + ", ".join(f"“{p.phrase}” ({p.count} of {total})" for p in points) + ".")
 
 
 def is_problem_report(stance: str, signal_type: str) -> bool:

@@ -510,6 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if args.quick and not args.replay:  # it used to be ignored (the help was printed): refuse, saying what runs it
+        parser.error("--quick only applies to --replay; the quick bench section is "
+                     "`python -m bench --quick --only relevance --out /tmp/<name>.json`")
     if not args.fit and not args.focus and not args.heldout and not args.replay:
         parser.print_help()
         return 0

@@ -279,6 +279,15 @@ def cited(found: Sequence[Candidate], question: str) -> tuple[list[Candidate], l
     return [e.candidate for e in [*main, *against]], [e.candidate for e in ordered[:4]]  # type: ignore[attr-defined]
 
 
+def _mixed(found: Sequence[Candidate], question: str) -> bool:
+    """:func:`agents.ask.mixed` on the candidates in quoting order (after the question's angle)."""
+    from agents.ask import mixed, prefer_angle
+
+    evidence = [SimpleNamespace(stance=c.stance, theme=c.theme, signal=SimpleNamespace(
+        signal_type=SimpleNamespace(value=c.signal_type))) for c in found]
+    return mixed(prefer_angle(evidence, question))  # type: ignore[arg-type]
+
+
 def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm_step: int = 1) -> dict[str, Any]:
     """Precision of what ``ask`` would cite under ``rule``, abstention, and the LLM's 4-first precision."""
     from agents.ask import MIN_EVIDENCE
@@ -286,7 +295,7 @@ def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm
     mine = [q for q in questions if q.split == split]
     inside = [q for q in mine if q.intents][::step]
     outside = [q for q in mine if not q.intents][::min(step, 2)]
-    on = total = llm_on = llm_total = abstained_in = abstained_off = 0
+    on = total = llm_on = llm_total = abstained_in = abstained_off = bound_on = bound_total = cut_on = cut_total = 0
     for i, q in enumerate(inside):
         found = rule(q)
         if len(found) < MIN_EVIDENCE:
@@ -296,10 +305,18 @@ def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm
         on, total = on + sum(c.on_topic for c in offline), total + len(offline)
         if i % llm_step == 0:
             llm_on, llm_total = llm_on + sum(c.on_topic for c in llm), llm_total + len(llm)
+            # Measured, not adopted: LLM citations bounded by the offline quotes when the best signals span themes.
+            bounded = {c.signal_id for c in offline} if _mixed(found, q.text) else None
+            cut = [c for c in llm if bounded is not None and c.signal_id not in bounded]
+            bound_on, bound_total = bound_on + sum(c.on_topic for c in llm) - sum(c.on_topic for c in cut), \
+                bound_total + len(llm) - len(cut)
+            cut_on, cut_total = cut_on + sum(c.on_topic for c in cut), cut_total + len(cut)
     for q in outside:
         abstained_off += len(rule(q)) < MIN_EVIDENCE
     return {"precision": round(on / max(1, total), 4), "cited": total, "off_topic": total - on,
             "llm_precision": round(llm_on / max(1, llm_total), 4),
+            "llm_precision_bounded": round(bound_on / max(1, bound_total), 4),
+            "llm_bounded_dropped": cut_total, "llm_bounded_dropped_on_topic": cut_on,
             "false_abstention": round(abstained_in / max(1, len(inside)), 4),
             "abstention_offdomain": round(abstained_off / max(1, len(outside)), 4)}
 
