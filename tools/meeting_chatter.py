@@ -14,7 +14,8 @@ import re
 
 from tools.statements import content_words, strip_fillers
 
-__all__ = ["addresses_participant", "chatter_question", "content_left", "meta_talk", "pronoun_object", "tagged"]
+__all__ = ["addresses_participant", "chatter_question", "content_left", "elliptical", "meta_talk", "pronoun_object",
+           "question_form", "small_talk", "tagged"]
 
 #: Capitalised words that open a sentence without naming anyone ("So, you …", "Okay, you …").
 _DISCOURSE = frozenset("""yes yeah yep so okay ok well now right sure no nope and but also then maybe actually
@@ -119,3 +120,37 @@ def pronoun_object(phrase: str) -> bool:
 def tagged(phrase: str) -> bool:
     """A phrase carrying a conversational hedge or tag ("…, right", "I mean", "or something")."""
     return bool(_TAGGED.search(phrase))
+
+
+_WH_AUX = (r"(?:what|how|why|who|whom|whose|where|when|which|is|are|was|were|do|does|did|can|could|should|would|will|"
+           r"shall|has|have|had|may|might|must|isn't|aren't|don't|doesn't|didn't|won't|wouldn't|shouldn't|can't|"
+           r"couldn't)")
+#: Interrogative form: a wh-word or an auxiliary opening the sentence (after discourse words) or a clause after a
+#: comma, "I wonder if …", or a closing "… or would you?". "He should …, you know how I mean?" has none.
+_QUESTION_FORM = re.compile(
+    rf"^\W*(?:(?:so|and|but|or|then|okay|ok|nonetheless|well|just|also|now|by the way|anyway),?\s+)*{_WH_AUX}\b|"
+    rf",\s*(?:(?:or|and|so|but)\s+)?{_WH_AUX}\b|\bi(?:'m| am)? wonder(?:ing)?,? (?:if|whether|how|what|why|who)\b|"
+    rf"\bor {_WH_AUX} (?:you|we|they|he|she|it|i)\s*\?\s*$", re.IGNORECASE)
+#: Small talk about the meeting's own logistics: "did you receive / get / read the document?", greetings.
+_SMALL_TALK = re.compile(
+    r"\b(?:(?:did|have|has) (?:you|everyone|everybody|he|she|they|all of you) (?:already |all |maybe )?"
+    r"(?:receive[ds]?|get|got|seen?|read|open(?:ed)?|had a (?:chance|look))|how are you|how was your|"
+    r"how(?:'s| is) (?:it going|everyone)|(?:can|could) (?:you|everyone) (?:hear|see) (?:me|us|my)|"
+    r"are you (?:there|ready))\b", re.IGNORECASE)
+_REFERRING = frozenset("he she it they them this that these those his her its their him".split())
+
+
+def question_form(sentence: str) -> bool:
+    """A sentence phrased as a question, not a statement ending in "?" or a tag ("…, you know how I mean?")."""
+    return bool(_QUESTION_FORM.search(strip_fillers(sentence)))
+
+
+def small_talk(sentence: str) -> bool:
+    """A question about the meeting's logistics or a greeting ("Did you receive the document I sent?")."""
+    return bool(_SMALL_TALK.search(sentence))
+
+
+def elliptical(sentence: str) -> bool:
+    """A sentence that needs what was said before it: under 3 content words, or a pronoun with nothing it names."""
+    words = [w.strip(".,;:!?").lower() for w in strip_fillers(sentence).split()]
+    return len(content_left(sentence)) < 3 or any(w in _REFERRING for w in words)

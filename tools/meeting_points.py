@@ -14,7 +14,16 @@ from typing import Any
 import numpy as np
 
 from tools.citations import find_span
-from tools.meeting_chatter import addresses_participant, chatter_question, content_left, pronoun_object, tagged
+from tools.meeting_chatter import (
+    addresses_participant,
+    chatter_question,
+    content_left,
+    elliptical,
+    pronoun_object,
+    question_form,
+    small_talk,
+    tagged,
+)
 from tools.statements import (
     classify_statements,
     content_words,
@@ -27,10 +36,21 @@ from tools.statements import (
 OWNER_UNKNOWN = "[owner?]"
 #: Cosine similarity from which two requirement statements are the same requirement restated.
 MERGE_SIMILARITY = 0.75
+#: Weight of shared content words (Jaccard overlap) in the similarity of two requirement statements.
+LEXICAL_WEIGHT = 0.5
+#: Similarity added to two statements said next to each other, decaying to 0 over ADJACENT_WINDOW sentences.
+ADJACENCY_BONUS = 0.15
+ADJACENT_WINDOW = 8
+#: Average-linkage distance (2 - similarity) under which statements are one consolidated requirement.
+CONSOLIDATE_DISTANCE = 1.55
+#: Word counts of a readable headline (a key statement outside them heads its item only when no other fits).
+HEADLINE_WORDS = (5, 30)
 #: Cosine distance under which requirement items share a topic (average linkage).
 TOPIC_DISTANCE = 0.7
 #: Statements (other speakers' when speakers are named) read after a question for its answer.
 ANSWER_WINDOW = 3
+#: MiniLM cosine from which a reply sharing no content word with a question is still about it.
+ANSWER_SIMILARITY = 0.35
 
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 _DECISION = re.compile(
@@ -406,45 +426,122 @@ def meeting_chatter(sentence: str) -> bool:
     return addresses_participant(sentence) or len(content_left(sentence)) < 2
 
 
+def _stems(sentence: str) -> frozenset[str]:
+    """Content-word stems of a statement, for its lexical overlap with another."""
+    return frozenset(_singular(w) for w in content_left(sentence))
+
+
+def _actor(sentence: str) -> str | None:
+    """The actor a statement's need is for: the role named before its modal ("Managers need to …"), or None."""
+    want = _WANT.search(sentence)
+    found = _ACTOR.findall(sentence[: want.start()]) if want else []
+    return _singular(found[-1].lower()) if found else None
+
+
+def _affinity(vectors: np.ndarray, stems: list[frozenset[str]], at: list[int], actors: list[str | None],
+              kinds: list[str | None]) -> np.ndarray:
+    """Pairwise similarity of requirement statements: meaning, shared words and nearness in the conversation.
+
+    MiniLM cosine, plus ``LEXICAL_WEIGHT`` x the Jaccard overlap of their content words, plus
+    ``ADJACENCY_BONUS`` decaying to 0 over ``ADJACENT_WINDOW`` sentences between them (a subject is
+    discussed in a run of statements). Needs for two different actors (:func:`_actor`) or of two kinds
+    (functional, a quality kind) stay apart; otherwise a restatement (cosine >= ``MERGE_SIMILARITY``) is
+    always one item.
+    """
+    sim = vectors @ vectors.T
+    n = len(at)
+    lexical = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            union = stems[i] | stems[j]
+            lexical[i, j] = lexical[j, i] = len(stems[i] & stems[j]) / len(union) if union else 0.0
+    gaps = np.abs(np.subtract.outer(np.asarray(at), np.asarray(at))).astype(np.float64)
+    near = np.clip(1.0 - gaps / ADJACENT_WINDOW, 0.0, 1.0)
+    out = sim + LEXICAL_WEIGHT * lexical + ADJACENCY_BONUS * near
+    out[sim >= MERGE_SIMILARITY] = 2.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            if (actors[i] and actors[j] and actors[i] != actors[j]) or kinds[i] != kinds[j]:
+                out[i, j] = out[j, i] = -1.0  # "employees should …" / "managers need …", a quality and a feature
+    return np.asarray(out)
+
+
+def _consolidate(affinity: np.ndarray) -> list[list[int]]:
+    """Groups of statements (indices, in spoken order) that state one requirement: average linkage."""
+    n = len(affinity)
+    if n == 1:
+        return [[0]]
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    distances = np.clip(2.0 - affinity, 0.0, 4.0)
+    groups = fcluster(linkage(distances[np.triu_indices(n, k=1)], method="average"),
+                      t=CONSOLIDATE_DISTANCE, criterion="distance")
+    members: dict[int, list[int]] = {}
+    for i, g in enumerate(groups):
+        members.setdefault(int(g), []).append(i)
+    return sorted(members.values(), key=lambda m: m[0])
+
+
+def _key_statement(group: list[int], affinity: np.ndarray, texts: list[str], scores: list[float]) -> int:
+    """The statement that heads a group.
+
+    Preferred in order: of readable length, no question, no tag ("I don't know"), phrased as a need, the
+    most central; the earliest on a tie.
+    """
+    def rank(i: int) -> tuple[bool, bool, bool, bool, float, int]:
+        others = [affinity[i, j] for j in group if j != i]
+        central = float(np.mean(np.minimum(others, 1.5))) if others else 0.0
+        line = tidy(_clean(texts[i]))
+        words = len(line.split())
+        need = _i_want(line.rstrip(".!?")) is not None
+        return (HEADLINE_WORDS[0] <= words <= HEADLINE_WORDS[1], not line.endswith("?"), not tagged(line), need,
+                round(central + 0.05 * scores[i], 1), -i)
+
+    return max(group, key=rank)
+
+
 def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[Any]] | None = None
                     ) -> list[dict[str, Any]]:
-    """Requirement items of ordered sentence units (``{"turn", "sentence", "speaker", "skip"}``).
+    """Consolidated requirement items of ordered sentence units (``{"turn", "sentence", "speaker", "skip"}``).
 
-    Statements the classifier labels F or A become items unless they are meeting chatter
-    (:func:`meeting_chatter`); a restated requirement joins the item it repeats (one item citing each
-    statement); items are grouped by topic, each with a draft story. ``labels`` are
-    :func:`classified` units when the caller has them already.
+    Statements the classifier labels F or A become requirements unless they are meeting chatter
+    (:func:`meeting_chatter`). Statements about one subject — similar in meaning or words, and said
+    close together (:func:`_affinity`) — are one item: its headline is its key statement as said
+    (fillers dropped, :func:`tidy`), and it cites and quotes every statement. Items are grouped by topic,
+    each with a draft story. ``labels`` are :func:`classified` units when the caller has them already.
     """
     texts = [u["sentence"] for u in units]
     if not texts:
         return []
     vectors, labelled = labels if labels is not None else classified(units)
     salience = salience_table(texts)
-    items: list[dict[str, Any]] = []
-    anchors: list[np.ndarray] = []
-    for unit, statement, vector in zip(units, labelled, vectors, strict=True):
-        if not statement.is_requirement or unit.get("skip") or meeting_chatter(unit["sentence"]):
-            continue
-        quote = {"signal_id": unit["turn"]["signal_id"], "quote": unit["sentence"]}
-        similar = [float(vector @ a) for a in anchors]
-        if similar and max(similar) >= MERGE_SIMILARITY:
-            item = items[int(np.argmax(similar))]
-            if quote["signal_id"] not in item["citations"]:
-                item["citations"].append(quote["signal_id"])
-            if quote not in item["quotes"]:
-                item["quotes"].append(quote)
-            if statement.kind and item["type"] == "functional":
-                item.update(type="non-functional", category=statement.kind)
-            continue
-        item = {"requirement": tidy(_clean(unit["sentence"])),
-                "type": "non-functional" if statement.label == "A" else "functional",
-                "category": statement.kind or "functional", "citations": [quote["signal_id"]], "quotes": [quote]}
-        items.append(with_speaker(item, "speaker", unit.get("speaker")))
-        anchors.append(vector)
-    if not items:
+    kept = [n for n, (unit, statement) in enumerate(zip(units, labelled, strict=True))
+            if statement.is_requirement and not unit.get("skip") and not meeting_chatter(unit["sentence"])]
+    if not kept:
         return []
-    topics = _topics(np.vstack(anchors), [i["requirement"] for i in items], salience)
-    order = list(dict.fromkeys(topics))
+    affinity = _affinity(vectors[kept], [_stems(texts[n]) for n in kept], kept, [_actor(texts[n]) for n in kept],
+                         [labelled[n].kind for n in kept])
+    items: list[dict[str, Any]] = []
+    heads: list[np.ndarray] = []
+    for group in _consolidate(affinity):
+        key = _key_statement(group, affinity, [texts[kept[g]] for g in range(len(kept))],
+                             [labelled[n].score for n in kept])
+        head = kept[key]
+        order = [head, *(kept[g] for g in group if g != key)]
+        quotes: list[dict[str, str]] = []
+        for n in order:
+            quote = {"signal_id": units[n]["turn"]["signal_id"], "quote": texts[n]}
+            if quote not in quotes:
+                quotes.append(quote)
+        quality = [labelled[n].kind for n in order if labelled[n].kind]
+        kind = labelled[head].kind or (quality[0] if 2 * len(quality) > len(order) else None)
+        item = {"requirement": tidy(_clean(texts[head])), "type": "non-functional" if kind else "functional",
+                "category": kind or "functional", "citations": list(dict.fromkeys(q["signal_id"] for q in quotes)),
+                "quotes": quotes}
+        items.append(with_speaker(item, "speaker", units[head].get("speaker")))
+        heads.append(vectors[head])
+    topics = _topics(np.vstack(heads), [i["requirement"] for i in items], salience)
+    order_of = list(dict.fromkeys(topics))
     for item, topic in zip(items, topics, strict=True):
         item["topic"] = topic
         story = draft_story(_clean(item["quotes"][0]["quote"]), item["quotes"])  # as said: hedges decide
@@ -452,7 +549,7 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
             item["story"] = story
         if len(item["quotes"]) > 1:
             item["restated"] = len(item["quotes"])
-    return sorted(items, key=lambda i: order.index(i["topic"]))
+    return sorted(items, key=lambda i: order_of.index(i["topic"]))
 
 
 # ------------------------------------------------------------------------------------------- extract
@@ -571,7 +668,11 @@ def _context_decision(units: list[dict[str, Any]], n: int) -> dict[str, Any] | N
             if asked.endswith("?"):
                 if len(content_left(asked)) < 2:
                     return None
-                return _cited([(units[k], asked), (unit, sentence)], f"{_clean(asked)} {_clean(sentence)}")
+                units[k]["decided"] = True  # the question is the decision's context, not also an answered question
+                said = _ANSWER_LEAD.sub("", strip_fillers(sentence)).strip(" ,")
+                item = _cited([(units[k], asked), (unit, sentence)], tidy(_clean(said or sentence)))
+                item["context"] = _clean(asked)
+                return item
         return None
     hedged = _MUSING.search(sentence.split(",")[0]) if "," in sentence else None
     plan = _SCOPE.search(sentence) and re.search(_SCOPE.pattern + r"\s+(?:will|won't|is going to|must|should)\b",
@@ -663,7 +764,8 @@ def _question(sentence: str, turn: dict[str, Any], at: int | None, reply: dict[s
     if _OPEN_LABEL.search(sentence):
         unit["asked"] = "labelled"
     elif not (len(sentence.split()) < 5 or _TAG_QUESTION.search(sentence) or _LOGISTICS.search(sentence)
-              or chatter_question(sentence)):
+              or chatter_question(sentence) or small_talk(sentence) or _PROPOSAL.search(sentence)
+              or not question_form(sentence)):
         unit["asked"] = "asked"
 
 
@@ -712,10 +814,14 @@ def _open_questions(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
     open_: list[dict[str, Any]] = []
     settled: list[dict[str, Any]] = []
     for k, unit in enumerate(units):
-        if not unit.get("asked"):
+        if not unit.get("asked") or unit.get("decided"):
             continue
         turn, sentence = unit["turn"], unit["sentence"]
         answered, reply = _settle(k, units, labels[1])
+        run = [k, *(m for m in range(k + 1, len(units)) if units[m] is not reply and units[m].get("asked")
+                    and all(units[x].get("asked") for x in range(k + 1, m + 1)))]  # questions asked in a row
+        if answered and reply is not None and not any(_about(m, reply, units, labels[0]) for m in run):
+            answered = False  # a reply about something else leaves the question open
         entry = with_speaker({"question": _clean(sentence), **cite_turn(turn, sentence)}, "asked_by", unit["speaker"])
         if reply is not None:
             if reply["turn"]["signal_id"] not in entry["citations"]:
@@ -739,10 +845,40 @@ def _open_questions(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
                 continue
             settled.append({**entry, "answer": answer, "_reply": reply, "_more": int(more is not None)})
         else:
+            context = _context(units, k) if elliptical(sentence) else None
+            if context is not None:  # "What if he has every survey available?": the statement it follows
+                entry["context"] = _clean(context["sentence"])
+                if context["turn"]["signal_id"] not in entry["citations"]:
+                    entry["citations"].append(context["turn"]["signal_id"])
+                entry["quotes"].append({"signal_id": context["turn"]["signal_id"], "quote": context["sentence"]})
             open_.append(entry)
     for entry in settled:
         del entry["_reply"], entry["_more"]
     return open_, settled
+
+
+def _about(k: int, reply: dict[str, Any], units: list[dict[str, Any]], vectors: np.ndarray) -> bool:
+    """Whether a reply answers the question at ``units[k]``.
+
+    It does when it is a suggestion ("why don't we …"), a yes/no to a yes/no question, shares a content
+    word with it, or has MiniLM cosine >= ``ANSWER_SIMILARITY`` with it.
+    """
+    question, said = units[k]["sentence"], reply["sentence"]
+    if _PROPOSAL.search(said) or (_YES_NO.match(strip_fillers(question)) and _ANSWER_LEAD.match(said)):
+        return True
+    if {_singular(w) for w in content_left(question)} & {_singular(w) for w in content_left(said)}:
+        return True
+    at = next((n for n, u in enumerate(units) if u is reply), None)
+    cosine = float(vectors[k] @ vectors[at]) if at is not None and len(vectors) > max(k, at) else 0.0
+    return cosine >= ANSWER_SIMILARITY
+
+
+def _context(units: list[dict[str, Any]], k: int) -> dict[str, Any] | None:
+    """The statement an elliptical question follows: the nearest earlier one with content (two sentences back)."""
+    for n in range(k - 1, max(-1, k - 3), -1):
+        if len(content_left(units[n]["sentence"])) >= 2:
+            return units[n]
+    return None
 
 
 def _antecedent(said: list[tuple[dict[str, Any], str]]) -> tuple[dict[str, Any], str] | None:

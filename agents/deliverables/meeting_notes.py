@@ -8,8 +8,9 @@ verbatim.
 Offline extraction (:mod:`tools.meeting_points`) works sentence by sentence, in spoken order:
 
 - **requirements**: :func:`tools.statements.classify_statements` tells functional (F) and quality
-  (A, with its kind) statements from conversation. A requirement stated several times is one item
-  citing each statement (MiniLM cosine >= ``tools.meeting_points.MERGE_SIMILARITY``); its summary line drops fillers
+  (A, with its kind) statements from conversation. Statements about one subject (meaning, shared
+  words, said close together; one actor, one kind: :func:`tools.meeting_points.requirements_of`)
+  are one item citing and quoting each; its headline is its key statement with fillers dropped
   (quotes stay verbatim); items are grouped by topic (clusters of their embeddings, named by their
   most shared word) and each carries a draft user story citing the same quotes;
 - **decisions**: statements with an agreement marker ("we decided", "we agreed", "let's go with
@@ -19,7 +20,9 @@ Offline extraction (:mod:`tools.meeting_points`) works sentence by sentence, in 
   owned by the speaker; requests ("Claire, will you …?", "can you …?") answered yes, owned by the
   person named or the one who said yes. Without speaker names the owner is ``[owner?]``;
 - **open questions**: questions labelled open ("Open question: …"), or answered with a deferral or
-  an "I'm not sure", or never answered.
+  an "I'm not sure", or not answered (no reply about the question); in question form only (no
+  statement ending in "?", no small talk), an elliptical one with the statement before it as context.
+  A question a decision settles is in Decisions only.
 """
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ def test_a_scope_answer_to_a_question_and_a_time_box_are_decisions() -> None:
         "We have a budget of three sprints for the first release, so the rest waits.",
         "The export should be a CSV file."]))
     decisions = [d["decision"] for d in found["decisions"]]
-    assert decisions[0].startswith("Should the admin be able to merge two accounts? No, not in the first release")
+    assert decisions[0] == "Not in the first release, we should keep it simple."  # a statement, the question as context
+    assert found["decisions"][0]["context"] == "Should the admin be able to merge two accounts?"
     assert [q["quote"] for q in found["decisions"][0]["quotes"]] == [
         "Should the admin be able to merge two accounts?", "No, not in the first release, we should keep it simple."]
     assert decisions[1] == "We have a budget of three sprints for the first release"
