@@ -92,6 +92,12 @@ _QUERY_LOCK = threading.Lock()
 
 _MINILM_LOCK = threading.Lock()
 _MINILM: Any = None
+#: Held for every use of the model's tokenizer (a bare call and each ``encode``). The fast tokenizer
+#: keeps its padding and truncation settings on one shared backend object, so a call without padding
+#: racing an ``encode`` with padding made that batch unpadded ("Unable to create tensor"), seen when
+#: an offline run's parallel researchers embedded at once. Forward passes are serialised with it:
+#: each already uses every core.
+ENCODE_LOCK = threading.Lock()
 
 
 def _minilm() -> Any:
@@ -145,13 +151,17 @@ class LocalEmbedder(Embedder):
     def _embed(self, texts: list[str]) -> np.ndarray:
         model = _minilm()
         if len(texts) == 1:
-            return np.asarray(model.encode(texts, convert_to_numpy=True, show_progress_bar=False))
-        tokens = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
+            with ENCODE_LOCK:
+                return np.asarray(model.encode(texts, convert_to_numpy=True, show_progress_bar=False))
+        with ENCODE_LOCK:
+            tokens = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for batch in pack_by_length([len(t) for t in tokens], self.token_budget, self.batch_size):
-            out[batch] = model.encode(
-                [texts[i] for i in batch], batch_size=len(batch), convert_to_numpy=True, show_progress_bar=False
-            )
+            with ENCODE_LOCK:
+                out[batch] = model.encode(
+                    [texts[i] for i in batch], batch_size=len(batch), convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
         return out
 
 
