@@ -211,7 +211,12 @@ _EXPLICIT = re.compile(
     r"within (?:\d+|one|two|three|five|ten|a few) (?:ms|milliseconds?|seconds?|minutes?|hours?))\b", re.IGNORECASE)
 _NOT_EXPLICIT = re.compile(
     r"\b(?:don't|doesn't|didn't|won't|wouldn't|you'd|we'd|i'd) (?:have|need)\b|"
-    r"\b(?:need|has|have|had) to (?:discuss|talk|think|specify|decide|clarify|check|ask|leave|go)\b|"
+    # the speakers' own to-do ("we need to discuss", "I'll have to check"), not a third party's obligation
+    # ("backups have to go offsite", "the system has to check permissions")
+    r"\b(?:i|we)(?:'d|'ll|'m|'re)?,?\s+(?:(?:i|we|will|would|shall|should|might|may|could|must|also|still|just|"
+    r"really|first|then|all|both|probably|definitely|actually|only|now|certainly|even|again|already|going|gonna|"
+    r"got|um|uh),?\s+){0,3}(?:need|has|have|had|got) to (?:discuss|talk|think|specify|decide|clarify|check|ask|"
+    r"leave|go)\b|"
     r"\b(?:maybe|i think|not sure|i don't know|probably|i guess|i wonder|perhaps|think about|talk about)\b",
     re.IGNORECASE)
 
