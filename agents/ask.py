@@ -503,11 +503,12 @@ _DOES: dict[Stance, tuple[str, str]] = {
 }
 #: A question asking for a number ("how many", "how often", "number of").
 _HOW_MANY = re.compile(r"\b(how (many|much|often)|number of|what share|what percentage)\b", re.IGNORECASE)
-#: A question asking who: which segment, plan, tier or account. Not one where the noun is an intention or a
-#: cause ("what plans to add SSO", "what plans are there for SSO", "what accounts for the drop").
-_WHICH = re.compile(r"\b(which|what|whose)\s+(\w+\s+)?(segments?|plans?|tiers?|accounts?|companies|customers? "
-                    r"types?|kinds? of (users|customers))\b(?!\s+(for|to|(are|is)\s+there|do\s+(we|you))\b)",
-                    re.IGNORECASE)
+#: A question asking who: which segment, plan, tier or account. After "what", not one where the noun is an
+#: intention or a cause ("what plans to add SSO", "what plans are there for SSO", "what accounts for the drop");
+#: after "which" or "whose" the noun is always the thing asked about ("which plans are there complaints about").
+_WHO_NOUN = r"(\w+\s+)?(segments?|plans?|tiers?|accounts?|companies|customers? types?|kinds? of (users|customers))\b"
+_WHICH = re.compile(rf"\b((which|whose)\s+{_WHO_NOUN}|"
+                    rf"what\s+{_WHO_NOUN}(?!\s+(for|to|(are|is)\s+there|do\s+(we|you))\b))", re.IGNORECASE)
 
 
 def breakdown(found: list[Evidence]) -> str:
