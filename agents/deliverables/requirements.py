@@ -45,6 +45,7 @@ from tools.wording import (
     PM,
     benefit,
     capability,
+    complete_phrase,
     distinct_topics,
     example_report,
     from_reporters,
@@ -52,6 +53,7 @@ from tools.wording import (
     persona,
     requirement_type,
     short_id,
+    situation_criterion,
     subject,
     topic_nature,
 )
@@ -108,30 +110,28 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
     i_want = capability(name, nature, example_report(ids, name, nature, m.evidence, role))
     so_that = benefit(ids, m.evidence) or PM
     sid, quote = _situation(ids, name, m.evidence)
-    said = f"{short_id(sid)}: “{quote}”" if quote else short_id(sid)
     a_role = f"{story_quality.article(role)} {role}"
+    first = situation_criterion(role, nature, i_want, sid, quote)
     if nature == "question":
         criteria = [
-            f"Given {a_role} with the question asked in {said}, When they look for the answer, "
-            f"Then they find it without contacting support",
+            first,
             f"Given the answer is published, When {PM} weeks have passed, Then questions like {short_id(sid)} "
             f"fall below {PM} per week (baseline: {_baseline(topic, m, 'question')})",
         ]
     elif nature == "problem":
         criteria = [
-            f"Given {a_role} in the situation reported in {said}, When they do the same after the change, "
-            f"Then the reported problem does not happen",
+            first,
             f"Given the change is released, When {PM} weeks have passed, Then new reports like {short_id(sid)} "
             f"fall below {PM} per week (baseline: {_baseline(topic, m, 'problem')})",
         ]
     else:
         criteria = [
-            f"Given {a_role} who asked for it in {said}, When they use {name}, Then it does what they asked for",
-            f"Given {a_role} who has never used {name}, When they look for it, Then they find it without help "
+            first,
+            f"Given {a_role} who has not used it before, When they look for it, Then they find it without help "
             f"within {PM} steps",
         ]
     if any(_SLOW.search(m.evidence[s]["quote"]) for s in ids):
-        criteria.append(f"Given a typical {role} workload, When they use {name}, Then it responds within {PM} seconds")
+        criteria.append(f"Given a typical {role} workload, When they use it, Then it responds within {PM} seconds")
     rice = topic["rice"]
     return {
         "id": f"S{number}",
@@ -143,7 +143,8 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
         "type": requirement_type(f"{name} {quote}"),
         "rice": rice,
         "citations": ids,
-        "title": story_title(name, nature, i_want),
+        "title": story_title(complete_phrase(name, [m.evidence[s]["quote"] for s in ids if s in m.evidence]),
+                             nature, i_want),
     }
 
 
@@ -155,6 +156,8 @@ def story_title(name: str, nature: str, i_want: str) -> str:
     """
     if i_want.startswith("to "):
         title = i_want[3:]
+    elif nature == "request" and len(name.split()) == 1 and " to " in i_want:  # 'the system to perform with …'
+        title = i_want.split(" to ", 1)[1]
     elif nature == "problem":
         title = f"fix: {name}"
     elif nature == "question":

@@ -94,7 +94,7 @@ def test_criteria_refer_to_the_reported_situation() -> None:
     state, membership, themes = mixed_state("Draft requirements for fixing sync conflicts")
     story = draft_requirements(materials(state, membership, themes))["stories"][0]
     first = story["acceptance_criteria"][0]
-    assert first.startswith("Given an SMB customer in the situation reported in [s:")
+    assert first.startswith("Given an SMB customer who reported [s:")
     assert any(q in first for q in SYNC), first
 
 
