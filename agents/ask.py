@@ -552,7 +552,10 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     assert dominant is not None
     main = [e for e in found if CAMP[e.stance] == dominant]
     against = [e for e in found if CAMP[e.stance] == OPPOSITE[dominant]]
-    confidence = confidence_of(found, dominant, cited=cited)
+    # On the same basis whether or not the answer is mixed (the camp's MAX_QUOTES best: on topic and plentiful),
+    # and no higher than the quotes shown: showing fewer quotes never makes an answer more confident.
+    confidence = min(confidence_of(found, dominant, cited=main[:MAX_QUOTES]),
+                     confidence_of(found, dominant, cited=cited))
     named = any(e.signal.user_id or e.signal.account_id for e in found)
     count, bound = total or (len(found), "about")
     if count > len(found):  # every later figure is of the messages read, so the lead states that base
