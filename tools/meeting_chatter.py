@@ -137,7 +137,8 @@ _SMALL_TALK = re.compile(
     r"(?:receive[ds]?|get|got|seen?|read|open(?:ed)?|had a (?:chance|look))|how are you|how was your|"
     r"how(?:'s| is) (?:it going|everyone)|(?:can|could) (?:you|everyone) (?:hear|see) (?:me|us|my)|"
     r"are you (?:there|ready))\b", re.IGNORECASE)
-_REFERRING = frozenset("he she it they them this that these those his her its their him".split())
+#: Pronouns that point back to something said before ("it" is often expletive: "it makes sense").
+_REFERRING = frozenset("he she they them this that these those his her their him".split())
 
 
 def question_form(sentence: str) -> bool:
@@ -151,6 +152,10 @@ def small_talk(sentence: str) -> bool:
 
 
 def elliptical(sentence: str) -> bool:
-    """A sentence that needs what was said before it: under 3 content words, or a pronoun with nothing it names."""
+    """A sentence that needs what was said before it.
+
+    It has under 3 content words, or a pronoun in its first 5 words ("What if he has …?"), before the
+    sentence names anything the pronoun could point to.
+    """
     words = [w.strip(".,;:!?").lower() for w in strip_fillers(sentence).split()]
-    return len(content_left(sentence)) < 3 or any(w in _REFERRING for w in words)
+    return len(content_left(sentence)) < 3 or any(w in _REFERRING for w in words[:5])

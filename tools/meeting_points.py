@@ -431,6 +431,10 @@ def _stems(sentence: str) -> frozenset[str]:
     return frozenset(_singular(w) for w in content_left(sentence))
 
 
+#: A statement that adds one more thing to a list of needs ("Plus a conflict record", "And an email to …").
+_ADDS = re.compile(r"^\W*(?:(?:plus|and|also|and also|in addition),?\s+)+(?:an?|another|one more)\s", re.IGNORECASE)
+
+
 def _actor(sentence: str) -> str | None:
     """The actor a statement's need is for: the role named before its modal ("Managers need to …"), or None."""
     want = _WANT.search(sentence)
@@ -439,13 +443,14 @@ def _actor(sentence: str) -> str | None:
 
 
 def _affinity(vectors: np.ndarray, stems: list[frozenset[str]], at: list[int], actors: list[str | None],
-              kinds: list[str | None]) -> np.ndarray:
+              kinds: list[str | None], adds: list[bool]) -> np.ndarray:
     """Pairwise similarity of requirement statements: meaning, shared words and nearness in the conversation.
 
     MiniLM cosine, plus ``LEXICAL_WEIGHT`` x the Jaccard overlap of their content words, plus
     ``ADJACENCY_BONUS`` decaying to 0 over ``ADJACENT_WINDOW`` sentences between them (a subject is
     discussed in a run of statements). Needs for two different actors (:func:`_actor`) or of two kinds
-    (functional, a quality kind) stay apart; otherwise a restatement (cosine >= ``MERGE_SIMILARITY``) is
+    (functional, a quality kind), and an item added to a list ("Plus a …", "And an …"), stay apart; otherwise a
+    restatement (cosine >= ``MERGE_SIMILARITY``) is
     always one item.
     """
     sim = vectors @ vectors.T
@@ -459,6 +464,9 @@ def _affinity(vectors: np.ndarray, stems: list[frozenset[str]], at: list[int], a
     near = np.clip(1.0 - gaps / ADJACENT_WINDOW, 0.0, 1.0)
     out = sim + LEXICAL_WEIGHT * lexical + ADJACENCY_BONUS * near
     out[sim >= MERGE_SIMILARITY] = 2.0
+    for i in range(n):
+        if adds[i]:  # "Plus a …", "And an email to …": one more thing, listed on its own
+            out[i, :] = out[:, i] = np.where(sim[i] >= MERGE_SIMILARITY, 2.0, -1.0)
     for i in range(n):
         for j in range(i + 1, n):
             if (actors[i] and actors[j] and actors[i] != actors[j]) or kinds[i] != kinds[j]:
@@ -520,7 +528,7 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
     if not kept:
         return []
     affinity = _affinity(vectors[kept], [_stems(texts[n]) for n in kept], kept, [_actor(texts[n]) for n in kept],
-                         [labelled[n].kind for n in kept])
+                         [labelled[n].kind for n in kept], [bool(_ADDS.match(texts[n])) for n in kept])
     items: list[dict[str, Any]] = []
     heads: list[np.ndarray] = []
     for group in _consolidate(affinity):
@@ -860,11 +868,15 @@ def _open_questions(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
 def _about(k: int, reply: dict[str, Any], units: list[dict[str, Any]], vectors: np.ndarray) -> bool:
     """Whether a reply answers the question at ``units[k]``.
 
-    It does when it is a suggestion ("why don't we …"), a yes/no to a yes/no question, shares a content
-    word with it, or has MiniLM cosine >= ``ANSWER_SIMILARITY`` with it.
+    It does when another named speaker says it (an exchange), or, when the transcript names no speakers (a
+    reply may be the asker going on), when it is a suggestion ("why don't we …"), a yes/no to a yes/no
+    question, shares a content word with it, or has MiniLM cosine >= ``ANSWER_SIMILARITY`` with it.
     """
     question, said = units[k]["sentence"], reply["sentence"]
-    if _PROPOSAL.search(said) or (_YES_NO.match(strip_fillers(question)) and _ANSWER_LEAD.match(said)):
+    asker, replier = units[k].get("speaker"), reply.get("speaker")
+    if (asker and replier and asker != replier) or _PROPOSAL.search(said):
+        return True
+    if _YES_NO.match(strip_fillers(question)) and _ANSWER_LEAD.match(said):
         return True
     if {_singular(w) for w in content_left(question)} & {_singular(w) for w in content_left(said)}:
         return True
