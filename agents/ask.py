@@ -578,7 +578,8 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     lines.append("For example: " + " ".join(f"“{e.quote}”" for e in examples(cited)))
     if len(against) >= MIN_SHARE:  # one message the other way is an anecdote: cited as dissent, not stated
         lines.append(f"Dissent: {len(against)} {_DOES_CAMP[OPPOSITE[dominant]]}"
-                     + (f", e.g. “{dissent[0].quote}”" if dissent else "."))
+                     + (f", e.g. “{dissent[0].quote}”" if dissent else
+                        " (not quoted: none is among the best messages, which span several topics)."))
     lines.append(f"Confidence {confidence:.2f} ({strength(confidence)}), from how many there are, how much they "
                  "agree and how closely the quoted ones are about the question"
                  + (" (they name no users: messages are counted, not people)." if not named else "."))

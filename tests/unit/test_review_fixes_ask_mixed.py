@@ -46,3 +46,14 @@ def test_weak_signals_at_ranks_3_to_5_still_lower_a_mixed_answers_confidence(hom
     full = confidence_of(found, "concerned", cited=found[:MAX_QUOTES])  # the same evidence quoted in full
     assert answer.confidence <= full
     assert f"Confidence {answer.confidence:.2f}" in answer.answer
+
+
+def test_a_mixed_answers_dissent_reads_the_same_in_text_and_json(home: dict[str, str]) -> None:
+    # The best two are critical; three positive messages rank below them, so none of them is quoted.
+    found = [_ev(0, 0.9, "A"), _ev(1, 0.88, "B"), _ev(2, 0.8, "A", "favourable"), _ev(3, 0.8, "A", "favourable"),
+             _ev(4, 0.8, "B", "favourable")] + [_ev(5 + i, 0.8, "A") for i in range(5)]
+    assert mixed(found)
+    answer = answer_offline("What goes wrong with top ups?", WS, found, searched=60)
+    assert answer.dissent == []
+    dissent = answer.answer.split("Dissent: ")[1].split(" Confidence")[0]
+    assert dissent.startswith("3 are positive") and "not quoted" in dissent and "“" not in dissent
