@@ -20,7 +20,7 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from agents.context import RunCache, RunContext, timed
-from agents.deliverables import review_drafts
+from agents.deliverables import DELIVERABLES, review_drafts
 from agents.state import PMState
 from kernel.errors import PmpilotError
 from memory import api as memory_api
@@ -405,7 +405,11 @@ def search_warnings(state: PMState, relevant: int) -> list[str]:
     plan = state.get("plan") or {}
     records = state.get("research") or []
     out: list[str] = []
-    if not relevant:
+    # Deliverables that gather their own evidence (meeting notes read the meeting's turns, status the commits)
+    # are not short of evidence when the goal's search keeps nothing: their drafts say when there is none.
+    kinds = [k for k in plan.get("deliverables") or [] if k in DELIVERABLES]
+    own_evidence = bool(kinds) and all(DELIVERABLES[k].collect is not None for k in kinds)
+    if not relevant and not own_evidence:
         searched = max((int(r.get("searched") or 0) for r in records), default=0)
         queries = ", ".join(repr(q["query"]) for q in plan.get("questions") or []) or repr(state["goal"])
         out.append(f"No relevant evidence found for {plan.get('focus') or state['goal']!r}: up to {searched} signals "
