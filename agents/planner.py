@@ -110,12 +110,29 @@ _INSTRUCTION_TAIL = re.compile(
 _AND = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
 
 
+#: A leading label naming the deliverable ("Decision memo:", "Brief:", "Requirements -", "PRD:"): what to write,
+#: not what to search.
+_LABEL = re.compile(
+    r"^\s*(?:(?:decision|product|stakeholder|exec(?:utive)?|status|meeting|research|draft)\s+)?"
+    r"(?:requirements?(?:\s+doc(?:ument)?)?|prd|brief|memo|spec(?:ification)?|user\s+stories|stories|update|"
+    r"report|notes|summary|one[- ]pager)\s*(?::|\s[—–-])\s*",
+    re.IGNORECASE,
+)
+
+
+def strip_label(text: str) -> str:
+    """``text`` without a leading deliverable label ("Decision memo: should we …" → "should we …")."""
+    stripped = _LABEL.sub("", text, count=1).strip()
+    return stripped or text.strip()
+
+
 def search_query(text: str) -> str:
     """The topic of a goal sentence for searching, without the document requests around it.
 
-    A leading "Draft requirements for …" and a trailing "… and a decision memo" are removed.
+    A leading label ("Decision memo: …"), a leading "Draft requirements for …" and a trailing "… and a decision
+    memo" are removed.
     """
-    stripped = _INSTRUCTION_LEAD.sub("", text.strip(), count=1).strip()
+    stripped = _INSTRUCTION_LEAD.sub("", strip_label(text), count=1).strip()
     stripped = _INSTRUCTION_TAIL.sub("", stripped, count=1).strip().rstrip("?.!").strip()
     return stripped or text.strip()
 
@@ -283,8 +300,8 @@ def topic_parts(focus: str) -> list[str]:
 
 
 def research_focus(goal: str) -> str:
-    """The part of the goal that is about the product (instructions like 'Draft a brief' removed)."""
-    sentences = split_sentences(goal)
+    """The part of the goal that is about the product (instructions and labels like 'Decision memo:' removed)."""
+    sentences = [strip_label(s) for s in split_sentences(goal)]
     topical = [s for s in sentences if not _INSTRUCTION.search(s)]
     return " ".join(topical or sentences).strip()
 
