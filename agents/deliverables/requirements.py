@@ -54,6 +54,8 @@ from tools.wording import (
     requirement_type,
     short_id,
     situation_criterion,
+    stated_benefit,
+    stated_role,
     subject,
     topic_nature,
 )
@@ -78,6 +80,28 @@ def _situation(ids: list[str], name: str, evidence: Mapping[str, EvidenceRow]) -
         return "", ""
     sid, quote = max(pool, key=lambda c: (len(words & {w.lower() for w in re.findall(r"\w+", c[1])}), -len(c[1])))
     return sid, (quote if len(quote) <= 160 else "")
+
+
+def _one_source(ids: list[str], name: str, example: str, evidence: Mapping[str, EvidenceRow]
+                ) -> tuple[str, str, str, str]:
+    """(role, benefit, signal id, quote) of a story, from the cited quote its "I want" comes from.
+
+    A user story the "I want" is taken from ('As an admin, I want to add …, so that …') gives the role, its own
+    so-that (else ``[PM to decide]``, never another quote's) and the situation: one source, never a mix. Another
+    quote the "I want" shows is the situation, with its own benefit first; without such a quote the role is the
+    evidence's (``persona``), the benefit any cited quote's and the situation the one that shows it best.
+    """
+    source = ""
+    if example:
+        source = next((sid for sid in ids if sid in evidence and example in str(evidence[sid]["quote"])), "")
+    if not source:
+        sid, quote = _situation(ids, name, evidence)
+        return persona(ids, evidence), benefit(ids, evidence) or PM, sid, quote
+    full = str(evidence[source]["quote"])
+    quote = example if len(example) <= 160 else ""
+    if stated_role(full):
+        return persona([source], evidence), stated_benefit(full) or PM, source, quote
+    return persona(ids, evidence), stated_benefit(full) or benefit(ids, evidence) or PM, source, quote
 
 
 _PROBLEM_TYPES = frozenset({"bug", "complaint", "churn_risk"})
@@ -107,9 +131,9 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
     name = want or subject(topic["name"])
     role = persona(topic["signal_ids"], m.evidence)
     nature = topic_nature(topic, m.evidence)
-    i_want = capability(name, nature, example_report(ids, name, nature, m.evidence, role))
-    so_that = benefit(ids, m.evidence) or PM
-    sid, quote = _situation(ids, name, m.evidence)
+    example = example_report(ids, name, nature, m.evidence, role)
+    i_want = capability(name, nature, example)
+    role, so_that, sid, quote = _one_source(ids, name, example, m.evidence)
     a_role = f"{story_quality.article(role)} {role}"
     first = situation_criterion(role, nature, i_want, sid, quote)
     if nature == "question":
