@@ -298,6 +298,26 @@ _CANNOT = re.compile(r"\b(?:can't|can’t|cannot|can\s+not|couldn't|couldn’t|u
                      r"(?P<v>[a-z][^.!?,;]*?)\s*(?:[.!?,;]|$)", re.IGNORECASE)
 
 
+#: Where a reported action's circumstance starts ('log in since the update' → 'log in'): when, not what.
+_CIRCUMSTANCE = re.compile(
+    r"\s+(?:since|after|before|when|whenever|while|because|until|unless|if|as\s+of|any\s?more|anymore|"
+    r"at\s+the\s+moment|right\s+now|now|today|yesterday|recently|lately|this\s+(?:morning|week|month)|"
+    r"(?:for|in|over)\s+(?:the\s+)?(?:last|past)\b|for\s+\d+|for\s+(?:days|weeks|hours|months|ages))\b.*$",
+    re.IGNORECASE)
+#: A quote that asks ('Why was I charged twice?') is quoted in a criterion, never retold in the third person.
+_ASKS = re.compile(r"^\W*(?:what|how|why|when|where|who|which|can|could|should|is|are|am|do|does|did|was|were|"
+                   r"will|would|has|have)\b", re.IGNORECASE)
+#: Plurals that do not end in -s ('people are'); a head word ending in -ss/-us/-is is singular ('the status is').
+_PLURAL = frozenset({"people", "children", "men", "women", "staff", "police"})
+
+
+def _be(subject_phrase: str) -> str:
+    """'is' or 'are' for a subject by its last word: 'reports are', 'their data is', 'the admins are'."""
+    head = subject_phrase.split()[-1].lower() if subject_phrase.split() else ""
+    plural = head in _PLURAL or (head.endswith("s") and not head.endswith(("ss", "us", "is", "'s", "’s")))
+    return "are" if plural else "is"
+
+
 def third_person(text: str) -> str:
     """A user's words about themselves told of them: 'get my card back' → 'get their card back'."""
     return re.sub(r"[\w'’]+", lambda m: _PERSON.get(m.group(0).lower(), m.group(0)), text)
@@ -320,11 +340,15 @@ def situation_criterion(role: str, nature: str, i_want: str, sid: str, quote: st
     if nature == "problem":
         action = _CANNOT.search(quote or "")
         if action:
-            verb = third_person(action.group("v"))
+            verb = third_person(_CIRCUMSTANCE.sub("", action.group("v")).strip() or action.group("v"))
             return f"Given {a_role} who reported {said}, When they {verb} after the change, Then they can {verb}"
         # The report itself, without a question or a second sentence after it ('…, what do I do?').
         first = re.split(r"[,;]\s*(?=(?:what|how|why|can|could|should|is|do|does|please)\b)|(?<=\w)[.!?](?:\s|$)",
                          quote or i_want, maxsplit=1, flags=re.IGNORECASE)[0]
+        if _ASKS.match(first) or (quote or i_want)[len(first):len(first) + 1] == "?":
+            asked_report = " ".join(first.split()).rstrip(" ?")
+            return (f"Given {a_role} who reported {said}, When they do it again after the change, "
+                    f"Then they no longer have to ask “{asked_report}?”")
         report = third_person(first.rstrip(".!?")).strip()
         return (f"Given {a_role} who reported {said}, When they do it again after the change, "
                 f"Then this no longer happens: {lower_first(report) if report else PM}")
@@ -332,7 +356,11 @@ def situation_criterion(role: str, nature: str, i_want: str, sid: str, quote: st
     if asked.startswith("to "):
         then = f"they are able {asked}"
     elif (shall := re.match(r"^(?P<s>.+?)\s+to\s+(?P<v>.+)$", asked)) and not asked.lower().startswith(("a ", "an ")):
-        then = f"{shall.group('s')} is able to {shall.group('v')}"
+        # 'reports to be exported as PDF' → 'reports are exported as PDF'; 'the admins to approve new users' →
+        # 'the admins are able to approve new users'.
+        who, verb = shall.group("s"), shall.group("v")
+        passive = re.match(r"be\s+(?P<rest>.+)$", verb, re.IGNORECASE)
+        then = f"{who} {_be(who)} {passive.group('rest')}" if passive else f"{who} {_be(who)} able to {verb}"
     else:
         then = f"they have {asked}"
     return f"Given {a_role} who asked for it in {said}, When the change is released, Then {then}"
