@@ -252,8 +252,10 @@ def _fragment(means: str) -> bool:
 
 
 _PARTICLES = frozenset("up out in off on down back over".split())
-#: Words a name does not end on: it was cut before its object ('problems with my').
-_CUT_END = frozenset("a an the of to for with from by at in on my your our their his her its and or".split())
+#: Words a name does not end on: it was cut before its object ('problems with my') or its verb ('response time
+#: shall', from 'The response time shall be under 2 seconds').
+_CUT_END = frozenset("a an the of to for with from by at in on my your our their his her its and or "
+                     "shall must should will can".split())
 
 
 def complete_phrase(name: str, quotes: Sequence[str]) -> str:
