@@ -1,6 +1,6 @@
-"""A workspace name that holds nothing reads the same in every command: ask and run refuse it with one line
-naming the known workspaces (exit 1); stats, search, themes and profile still answer 0 (scripts probe with them)
-and say so on stderr."""
+"""A workspace name that holds nothing reads the same in every command: run refuses it with one line naming the
+known workspaces (exit 1); ask answers insufficient evidence like MCP and Gradio (test_review_fixes_cli_empty); stats,
+search, themes and profile still answer 0 (scripts probe with them) and say so on stderr."""
 
 from __future__ import annotations
 
@@ -26,11 +26,10 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("args", [
-    ("ask", "Why do customers pay fees?"),
     ("run", "Draft requirements to stop surprise fees", "--offline"),
     ("run", "Draft requirements to stop surprise fees", "--offline", "--deliverables", "requirements"),
 ])
-def test_ask_and_run_refuse_a_workspace_that_holds_nothing(home: Path, args: tuple[str, ...]) -> None:
+def test_run_refuses_a_workspace_that_holds_nothing(home: Path, args: tuple[str, ...]) -> None:
     line = assert_one_line_error(cli(home, *args, "--workspace", TYPO, "--json", check=False), 1)
     assert line == (f"error: workspace '{TYPO}' has no signals; ingest some first (pmpilot ingest FILE --workspace "
                     f"{TYPO}); known workspaces: acme")

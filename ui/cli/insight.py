@@ -9,7 +9,7 @@ import click
 
 from kernel.errors import InputError
 from ui.cli.base import Command, workspace_option
-from ui.cli.common import emit, require_signals
+from ui.cli.common import emit, note_empty
 
 if TYPE_CHECKING:
     from kernel.settings import Role
@@ -41,10 +41,10 @@ def ask(question: str, workspace: str, segment: str | None, account: str | None,
     """
     from agents.ask import ask_users, render_text
 
-    if question.strip():  # an empty question is refused by ask_users itself, whatever the workspace
-        require_signals(workspace)
     answer = ask_users(question, workspace, segment=segment, account=account, offline=True if offline else None)
     emit(answer, lambda a: print(render_text(a)))
+    # A workspace holding nothing answers like MCP and Gradio do (insufficient evidence, exit 0), and says so
+    note_empty(workspace)
 
 
 @click.command("align", cls=Command)
