@@ -33,6 +33,14 @@ def print_run(run: dict[str, Any]) -> None:
         print(f"  review the drafts, then: pmpilot resume {run['run_id']} --approve  (or --revise \"…\")")
 
 
+def finish(record: dict[str, Any]) -> None:
+    """Print a run's run.json (or its summary); a failed run then exits 1 with its error on one stderr line."""
+    emit(record, print_run)
+    if record.get("status") == "failed":
+        why = " ".join(str(record.get("error") or "see its run.json").split())
+        raise InputError(f"run {record['run_id']} failed: {why}")
+
+
 def event_printer() -> Callable[[Any], None] | None:
     """Node starts, tool calls and reviews on stderr, on an interactive terminal only (never with --json)."""
     if not interactive():
@@ -57,7 +65,7 @@ def run(goal: str, workspace: str, **options: Any) -> None:
     kinds = chosen["deliverables"]
     if not kinds or any(kind not in SIGNAL_FREE_DELIVERABLES for kind in kinds):  # a status update needs commits only
         require_signals(workspace)
-    emit(run_goal(goal, workspace, on_event=event_printer(), **chosen), print_run)
+    finish(run_goal(goal, workspace, on_event=event_printer(), **chosen))
 
 
 @click.command("resume", cls=Command)
@@ -74,7 +82,7 @@ def resume(run_id: str, approve: bool, revise: str | None) -> None:
 
     if approve and revise:
         raise InputError("give either --approve or --revise, not both")
-    emit(resume_run(run_id, approve=approve, revise=revise, on_event=event_printer()), print_run)
+    finish(resume_run(run_id, approve=approve, revise=revise, on_event=event_printer()))
 
 
 @click.command("runs", cls=Command)
