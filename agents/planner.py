@@ -108,6 +108,40 @@ _INSTRUCTION_TAIL = re.compile(
     re.IGNORECASE,
 )
 _AND = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
+#: Well-known pairs that name one thing ("terms and conditions", "drag and drop"): never split into two topics or
+#: two options.
+BINOMIALS = frozenset("""
+terms+conditions drag+drop search+replace find+replace black+white research+development sales+marketing lost+stolen
+look+feel copy+paste cut+paste pros+cons trial+error questions+answers profit+loss mergers+acquisitions health+safety
+read+write click+collect plug+play point+click track+trace wear+tear buy+sell hit+miss true+false yes+no back+forth
+terms+services rules+regulations sign+in cash+carry
+""".split())
+_KEEP_AND = "\x01"
+
+
+def _binomial(left: str, right: str) -> bool:
+    return f"{left.lower().strip(',.?!')}+{right.lower().strip(',.?!')}" in BINOMIALS
+
+
+def _and_pieces(text: str) -> list[str]:
+    """The pieces of a list, split at commas and "and", with "and" kept inside one noun phrase.
+
+    A well-known pair stays whole ("search and replace"); so do two single words between a determiner and the
+    rest of one noun phrase ("the terms and conditions page", "a black and white print mode", "the look and feel
+    of the screens"), when the phrase lists nothing else.
+    """
+    words = text.split(" ")
+    single = len(_AND.findall(text)) == 1
+    for i, word in enumerate(words):
+        if word.lower() not in ("and", "&") or not 0 < i < len(words) - 1:
+            continue
+        left, right = words[i - 1], words[i + 1]
+        if _binomial(left, right) and not left.endswith(","):
+            words[i] = _KEEP_AND
+        elif single and i >= 2 and words[i - 2].lower() in _DETERMINERS and not left.endswith(",") \
+                and right.lower() not in _DETERMINERS | _GOAL_VERBS | _DECISION_VERBS | _LIST_PREPOSITIONS:
+            words[i] = _KEEP_AND
+    return [p.strip(" .?!").replace(_KEEP_AND, "and") for p in _AND.split(" ".join(words)) if p.strip(" .?!")]
 
 
 #: A leading label naming the deliverable ("Decision memo:", "Brief:", "Requirements -", "PRD:"): what to write,
@@ -153,7 +187,7 @@ def conjuncts(phrase: str, limit: int = MAX_QUESTIONS - 1) -> list[str]:
     pending top-ups"); a lone modifier takes the last object's noun ("failed" → "failed top-ups", "social and
     entertainment features" → "social features", "entertainment features"). Only 2-``limit`` short objects.
     """
-    parts = [p.strip(" .?!") for p in _AND.split(search_query(phrase)) if p.strip(" .?!")]
+    parts = _and_pieces(search_query(phrase))
     if not 2 <= len(parts) <= limit or not all(1 <= len(p.split()) <= 5 for p in parts):
         return []
     head = parts[0].split()
@@ -273,7 +307,7 @@ def listed_parts(topic: str, limit: int = MAX_RESEARCH - 1) -> list[str]:
     a kind noun after a list is shared by every object before it ("login, sync and export bugs" → "login
     bugs", …); otherwise :func:`conjuncts` (a shared verb, a lone modifier). At most ``limit`` objects.
     """
-    pieces = [p.strip(" .?!") for p in _AND.split(topic) if p.strip(" .?!")]
+    pieces = _and_pieces(topic)
     if not 2 <= len(pieces) <= limit:
         return []
     first, rest = pieces[0].split(), [p.split() for p in pieces[1:]]
