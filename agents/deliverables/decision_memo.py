@@ -30,7 +30,7 @@ from agents.deliverables.base import (
 from agents.deliverables.common import CLOSE_CALL, baseline, topic_for
 from agents.state import ReviewNote, Topic, as_topic
 from kernel.artifacts import Criterion, DecisionMemo, EvidenceRef, OptionScore
-from tools import scoring, trends
+from tools import scoring, story_quality, trends
 from tools.render import Layout, bullets, cite, field_lines, mapping, one_line, render_value, section
 from tools.topic_scores import score_topic
 from tools.topics import is_problem_goal, option_phrase
@@ -52,6 +52,30 @@ def _option(topic: Topic, m: Materials) -> dict[str, Any]:
 _TYPE_WORDS = {"churn_risk": "churn risks", "bug": "bug reports", "complaint": "complaints",
                "feature_request": "requests", "question": "questions", "usage_pattern": "usage events",
                "other": "other messages", "praise": "praise"}
+_TYPE_WORD = {"churn_risk": "churn risk", "bug": "bug report", "complaint": "complaint",
+              "feature_request": "request", "question": "question", "usage_pattern": "usage event",
+              "other": "other message", "praise": "message of praise"}
+#: Bug reports and complaints are one kind of evidence here: problems users report (both weigh 2).
+_PROBLEMS = "problems (complaints and bug reports)"
+
+
+def _count(n: int, kind: str) -> str:
+    """'1 complaint', '3 complaints', '2 problems' — a number with its noun in agreement."""
+    if kind == "problem":
+        return f"{n} problem{'' if n == 1 else 's'}"
+    return f"{n} {_TYPE_WORD.get(kind, kind) if n == 1 else _TYPE_WORDS.get(kind, kind)}"
+
+
+def reach_unit(topic: Topic, m: Materials) -> str:
+    """What an option's reach counts: 'users/accounts', or 'signals' when its evidence names no user or account.
+
+    The scorer counts distinct users/accounts and a signal without either once (``scoring._reporter``).
+    """
+    rows = [m.evidence[sid] for sid in topic["signal_ids"] if sid in m.evidence]
+    named = sum(1 for r in rows if r.get("user_id") or r.get("account_id"))
+    if not named:
+        return "signals"
+    return "users/accounts" if named == len(rows) else "users/accounts (a signal naming neither counts once)"
 
 
 def score_parts(topic: Topic, m: Materials) -> str:
@@ -67,12 +91,16 @@ def score_parts(topic: Topic, m: Materials) -> str:
     if not total:
         return f"Reach {rice['reach']}; no typed evidence: impact {rice['impact']} is the scale's floor."
     mean = sum(scoring.IMPACT_BY_TYPE.get(t, 0.5) * n for t, n in types.items()) / total
-    mix = ", ".join(f"{n} {_TYPE_WORDS.get(t, t)} ({scoring.IMPACT_BY_TYPE.get(t, 0.5):g} each)"
+    mix = ", ".join(f"{_count(n, t)} ({scoring.IMPACT_BY_TYPE.get(t, 0.5):g}{' each' if n > 1 else ''})"
                     for t, n in types.most_common())
     level = {3.0: "massive", 2.0: "high", 1.0: "medium", 0.5: "low", 0.25: "minimal"}.get(float(rice["impact"]), "")
     effort = "a default of" if rice["effort_source"] == "default" else "from the strategy,"
-    return (f"Reach {rice['reach']}: the distinct users/accounts in its evidence. Impact {rice['impact']:g}"
-            f"{f' ({level})' if level else ''}: what its {total} signals report — {mix}; their mean {mean:.2f} "
+    unit = reach_unit(topic, m)
+    reach = ("the signals in its evidence (no user or account is recorded: each signal counts once)"
+             if unit == "signals" else f"the distinct {unit} in its evidence")
+    return (f"Reach {rice['reach']}: {reach}. Impact {rice['impact']:g}"
+            f"{f' ({level})' if level else ''}: what its {total} {'signal reports' if total == 1 else 'signals report'}"
+            f" — {mix}; their mean {mean:.2f} "
             f"rounded up the RICE scale (problems weigh more than questions). Confidence {rice['confidence']:g}: "
             f"more signals and more kinds of source raise it. Effort {effort} {rice['effort']:g} person-month(s).")
 
@@ -249,23 +277,40 @@ def _single(best: dict[str, Any], extra: list[dict[str, Any]], m: Materials) -> 
 
 
 def _mostly(topic: Topic, m: Materials) -> str:
-    """The signal type most of a topic's evidence is ('bug reports or complaints', 'questions')."""
+    """How many of a topic's signals are its most common kind (bug reports and complaints count together).
+
+    '19 of its 33 signals are problems (complaints and bug reports)', '29 of its 38 signals are questions'.
+    """
     types = Counter(str(m.evidence[sid].get("signal_type") or "other") for sid in topic["signal_ids"]
                     if sid in m.evidence)
     if not types:
         return "untyped"
+    problems = types.pop("bug", 0) + types.pop("complaint", 0)
+    if problems:
+        types["problem"] = problems
     kind, n = types.most_common(1)[0]
-    return f"{n} of {sum(types.values())} {_TYPE_WORDS.get(kind, kind)}"
+    total = sum(types.values())
+    if kind == "problem":
+        what = _PROBLEMS if n > 1 else "a problem (a complaint or bug report)"
+    else:
+        one = _TYPE_WORD.get(kind, kind)
+        what = _TYPE_WORDS.get(kind, kind) if n > 1 else f"{story_quality.article(one)} {one}"
+    return f"{n} of its {total} signal{'' if total == 1 else 's'} {'are' if n > 1 else 'is'} {what}"
 
 
 def _contrast(best: Topic, other: Topic, m: Materials) -> str:
     """Reach and impact of the two leading options side by side, and where each impact comes from."""
     a, b = best["rice"], other["rice"]
-    text = (f"Reach {a['reach']} vs {b['reach']} users/accounts; impact {a['impact']:g} vs {b['impact']:g} "
+    unit, other_unit = reach_unit(best, m), reach_unit(other, m)
+    unit, other_unit = unit.split(" (")[0], other_unit.split(" (")[0]
+    reach = (f"{a['reach']} vs {b['reach']} {unit}" if unit == other_unit
+             else f"{a['reach']} {unit} vs {b['reach']} {other_unit}")
+    text = (f"Reach {reach}; impact {a['impact']:g} vs {b['impact']:g} "
             f"(signals weigh by what they report: a churn risk 3, a bug or complaint 2, a request 1, a question 0.5) — "
             f"{best['name']}: {_mostly(best, m)}; {other['name']}: {_mostly(other, m)}.")
-    if b["reach"] > a["reach"]:
-        text += f" {other['name']} reaches more users; its evidence weighs less per signal."
+    if b["reach"] > a["reach"] and b["impact"] < a["impact"]:
+        more = "users" if other_unit == "users/accounts" else "signals"
+        text += f" {other['name']} reaches more {more}; its evidence weighs less per signal."
     return text
 
 
