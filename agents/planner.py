@@ -194,9 +194,11 @@ def conjuncts(phrase: str, limit: int = MAX_QUESTIONS - 1) -> list[str]:
     if len(head) > 1 and head[0].lower() in _GOAL_VERBS:
         parts[0] = " ".join(head[1:])
     last = parts[-1].split()
-    # "the look and feel of the screens": a lone noun shares the last object's prepositional phrase
+    # "speed and reliability of sync": a lone noun shares the last object's prepositional phrase, unless that object
+    # has a determiner of its own ("notifications and the display of balances": two objects)
     at = next((i for i, w in enumerate(last) if i >= 1 and w.lower() in _LIST_PREPOSITIONS), None)
-    if at is not None and all(len(_bare(p)) == 1 for p in parts[:-1]):
+    own = len(last) > 1 and (last[1] if last[0].lower() in _GOAL_VERBS | _DECISION_VERBS else last[0]).lower()
+    if at is not None and own not in _DETERMINERS and all(len(_bare(p)) == 1 for p in parts[:-1]):
         return [f"{p} {' '.join(last[at:])}" for p in parts[:-1]] + [parts[-1]]
     if len(last) >= 2:
         parts = [f"{p} {last[-1]}" if len(p.split()) == 1 and _MODIFIER.fullmatch(p) else p for p in parts[:-1]] \
