@@ -80,7 +80,13 @@ def baseline(topic: Topic, m: Materials, noun: str, ids: Sequence[str] | None = 
     trend = trends.evidence_trend(topic["signal_ids"] if ids is None else list(ids), m.evidence)
     if trend is not None and not trend.empty:
         return f"{trend.after_rate()} {noun}/week in the last {trend.window_days // 7} weeks"
-    return f"{topic['signals'] if ids is None else len(ids)} {noun} in the period"
+    count = topic["signals"] if ids is None else len(ids)
+    return f"{count} {singular(noun) if count == 1 else noun} in the period"
+
+
+def singular(noun: str) -> str:
+    """'reports' → 'report', 'questions' → 'question', 'signals' → 'signal' (the plural nouns counts use)."""
+    return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
 
 
 def theme_users(theme: Mapping[str, Any], ids: Sequence[str], m: Materials) -> int:
