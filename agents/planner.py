@@ -292,7 +292,8 @@ _DETERMINERS = frozenset("a an the my our their your his her its this that these
 _PLAIN_MODIFIERS = frozenset("""
 lost stolen broken frozen hidden forgotten known shown written chosen given taken sent spent paid unpaid bought built
 held kept left made new old existing missing slow fast bad poor long short big small high low wrong late early free
-duplicate unknown
+duplicate unknown large tiny cheap expensive basic premium public private manual automatic monthly annual yearly weekly
+daily full partial
 """.split())
 
 
@@ -382,10 +383,47 @@ def _or_inside_phrases(text: str) -> str:
             continue
         before, after = words[i - 1].rstrip(","), words[i + 1]
         verb = after.lower() in _DECISION_VERBS or after.lower().endswith("ing") or after.lower() in ("to", "either")
-        inside = _modifier(before) and _modifier(after) and i + 2 < len(words)
+        inside = _modifier(before) and _modifier(after) and i + 2 < len(words) or _binomial(before, after)
         if inside or (strong and not verb):
             words[i] = _KEEP_OR
     return " ".join(words)
+
+
+def _modifier_choice(text: str) -> list[str]:
+    """Two modifiers of one noun joined by "or" after a choice verb or "should we": options sharing the noun.
+
+    "Should we launch a free or paid plan?" → "free plan", "paid plan"; "focus on small or large businesses" →
+    "small businesses", "large businesses". Not a well-known pair ("lost or stolen card"), nor next to a stronger
+    separator ("fix the lost or stolen card flow before …": one option's noun phrase), nor after another verb
+    ("warn users about lost or expired cards"). ``[]`` otherwise.
+    """
+    if _STRONG_SPLIT.search(text):
+        return []
+    clause = next((c for c in re.split(r"[,:;—–]\s*|\s+-\s+", text) if re.search(r"\bor\b", c, re.IGNORECASE)), "")
+    lead = _LEAD.match(clause)
+    words = (clause[lead.end():] if lead else clause).split()
+    ors = [i for i, w in enumerate(words) if w.lower() == "or"]
+    if len(ors) != 1 or not 1 <= ors[0] < len(words) - 2:
+        return []
+    i = ors[0]
+    first, second = words[i - 1], words[i + 1]
+    if not (_modifier(first) and _modifier(second)) or _binomial(first, second):
+        return []
+    pre = [w.lower() for w in words[: i - 1]]
+    if pre and pre[-1] in _DETERMINERS:
+        pre = pre[:-1]
+    if len(pre) == 2 and pre[-1] in _LIST_PREPOSITIONS:  # "focus on", "invest in"
+        pre = pre[:-1]
+    if not (not pre and (lead or _CHOICE_CUE.search(text)) or len(pre) == 1 and pre[0] in _DECISION_VERBS):
+        return []
+    noun = []
+    for word in _TAIL.sub("", " ".join(words[i + 2:])).split():  # the noun, up to a preposition ("… calls to X")
+        if word.lower() in _LIST_PREPOSITIONS | _DETERMINERS | {"and", "or"}:
+            break
+        noun.append(word)
+    if not 1 <= len(noun) <= 3:
+        return []
+    return [f"{first} {' '.join(noun)}", f"{second} {' '.join(noun)}"]
 
 
 def _option_parts(sentence: str) -> list[str]:
@@ -395,6 +433,9 @@ def _option_parts(sentence: str) -> list[str]:
     # "prioritise X over Y", "choose X over Y": a choice; elsewhere "over" is a preposition ("fees over $10")
     text = re.sub(r"(\b(?:prioriti[sz]e|prioriti[sz]ing|choose|pick|favou?r|put)\b.*?)\s+over\s+", r"\1 versus ", text,
                   count=1, flags=re.IGNORECASE)
+    choice = _modifier_choice(text)
+    if choice:  # "launch a free or paid plan": the two modifiers are the options, sharing the noun
+        return choice
     text = _or_inside_phrases(text)
     pieces = _SPLIT.split(text)
     if len(pieces) < 2:
@@ -460,7 +501,9 @@ def _distinct(parts: list[str]) -> list[str]:
     out: list[str] = []
     for part in parts:
         words = _option_stems(part)
+        # "new onboarding" / "old onboarding": names that differ in their modifier are two options
         k = next((k for k, o in enumerate(out) if words and _option_stems(o)
+                  and not (o.split()[1:] == part.split()[1:] and o.split()[0].lower() != part.split()[0].lower())
                   and (words <= _option_stems(o) or _option_stems(o) <= words)), None)
         if k is None:
             out.append(part)
