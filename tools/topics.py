@@ -41,6 +41,8 @@ OBJECT_START = DETERMINERS | frozenset("it them me us him any all every some eac
 #: reverted'), not the name of a capability ('wrong exchange rate', 'top up reverted').
 AUXILIARIES = frozenset("am is are was were be been being would will shall should could can may might must has "
                         "have had do does did isn't wasn't aren't weren't won't wouldn't can't cannot".split())
+#: Modals a name never starts with ('can't', 'could not' still do: they name a problem).
+_MODALS = frozenset("shall must should will would may might".split())
 #: Particles and adverbs a name never ends on: 'card back', 'sync again' are fragments of a longer thought.
 TRAILING = frozenset("""
 back again anymore away around yet ever instead though too also either neither quickly fast slowly properly
@@ -155,7 +157,9 @@ def _ngrams(text: str, goal: set[str], names: frozenset[str] = frozenset()) -> s
                 lows = [w.lower().replace("’", "'") for w in span]
                 if lows[0] in STOPWORDS or lows[-1] in STOPWORDS or any(w in PRAISE for w in lows):
                     continue
-                if lows[-1] in TRAILING or sum(1 for w in lows if w not in STOPWORDS) > MAX_CONTENT:
+                if lows[-1] in TRAILING or lows[-1] in AUXILIARIES or lows[0] in _MODALS:
+                    continue  # 'response time shall', 'shall comply': a requirement's modal is not its subject
+                if sum(1 for w in lows if w not in STOPWORDS) > MAX_CONTENT:
                     continue
                 if any(w in AUXILIARIES for w in lows[1:-1]):
                     continue
