@@ -252,14 +252,21 @@ def _closeness(groups: Sequence[Sequence[str]], queries: Sequence[str],
                ) -> list[list[float]] | None:
     """Each group's centroid cosine to each query (None when the signals' vectors are not at hand)."""
     stored, qvecs = vectors([s for g in groups for s in g], queries)
+    centroids = _centroids(groups, stored)
+    if centroids is None:
+        return None
+    return [[float(q @ centroid) for q in qvecs] for centroid in centroids]
+
+
+def _centroids(groups: Sequence[Sequence[str]], stored: Mapping[str, np.ndarray]) -> list[np.ndarray] | None:
+    """Each group's unit-length mean vector; None when a group has no stored vector."""
     out = []
     for group in groups:
         rows = [stored[s] for s in group if s in stored]
         if not rows:
             return None
         centroid = np.mean(rows, axis=0)
-        centroid = centroid / (np.linalg.norm(centroid) or 1.0)
-        out.append([float(q @ centroid) for q in qvecs])
+        out.append(centroid / (np.linalg.norm(centroid) or 1.0))
     return out
 
 
@@ -272,15 +279,10 @@ def _part_closeness(groups: Sequence[Sequence[str]], queries: Sequence[str], vec
         return None
     stored, pvecs = vectors([s for g in groups for s in g], texts)
     at = {t: pvecs[k] for k, t in enumerate(texts)}
-    out = []
-    for group in groups:
-        rows = [stored[s] for s in group if s in stored]
-        if not rows:
-            return None
-        centroid = np.mean(rows, axis=0)
-        centroid = centroid / (np.linalg.norm(centroid) or 1.0)
-        out.append([[float(at[p] @ centroid) for p in ps] for ps in split])
-    return out
+    centroids = _centroids(groups, stored)
+    if centroids is None:
+        return None
+    return [[[float(at[p] @ centroid) for p in ps] for ps in split] for centroid in centroids]
 
 
 def _group_name(ids: Sequence[str], membership: dict[str, str | None], by_id: dict[str, dict[str, Any]],

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from bench.relevance_data import BENCH_IN, BENCH_OFF, CALIBRATION_BANKING, CALIBRATION_OFF_BANKING
+from bench.relevance_replay import Candidate as ReplayCandidate
 
 #: Paraphrases a PM would type, worded unlike the data (BANKING77 intents they are about).
 NEW_IN: list[tuple[str, list[str]]] = [
@@ -69,19 +70,9 @@ NEW_NFR: list[tuple[str, list[str]]] = [
 
 
 @dataclass(frozen=True)
-class Candidate:
+class Candidate(ReplayCandidate):
     """One scored candidate of a question, as ``ask`` saw it, with its vector."""
 
-    signal_id: str
-    text: str
-    cosine: float
-    coverage: float
-    relevance: float
-    theme: str | None
-    theme_cosine: float | None
-    stance: str
-    signal_type: str
-    on_topic: bool
     vector: np.ndarray
 
 
@@ -243,7 +234,6 @@ def rescored(ctx: Context, q: Question, shift: Callable[[Question, list[tuple[Ca
 
 def kept(q: Question, scored: list[tuple[Candidate, float]]) -> list[Candidate]:
     """Floor, focus and the theme-smoothed order, as ``ask`` applies them."""
-    from bench.relevance_replay import Candidate as ReplayCandidate
     from bench.relevance_replay import Question as ReplayQuestion
     from bench.relevance_replay import cluster_score
     from tools.relevance import FITTED, FOCUS
@@ -374,7 +364,6 @@ RULES: dict[str, tuple[Tokens, Rule]] = {
 def replay(record: Record, tokens: Tokens, rule: Rule, split: str) -> dict[str, Any]:
     """False and off-domain abstention and the offline answer's precision over ``split``'s questions."""
     from agents.ask import MIN_EVIDENCE
-    from bench.relevance_replay import Candidate as ReplayCandidate
     from bench.relevance_replay import cited
 
     ctx = Context.of(record, tokens)
