@@ -1,4 +1,4 @@
-"""Every use of MiniLM's shared tokenizer holds the encode lock (concurrent calls once unpadded a batch)."""
+"""MiniLM's length probe uses its own tokenizer copy, so concurrent embeds never unpad a batch."""
 
 from __future__ import annotations
 
@@ -9,23 +9,25 @@ import numpy as np
 import pytest
 
 from memory import embeddings
-from memory.embeddings import ENCODE_LOCK, LocalEmbedder
+from memory.embeddings import LocalEmbedder, probe_tokenizer
 
 
-def test_tokenizer_calls_hold_the_encode_lock(monkeypatch: pytest.MonkeyPatch) -> None:
-    tokenizer = embeddings._minilm().tokenizer
-    seen: list[bool] = []
-    real_call = type(tokenizer).__call__
+def test_the_probe_never_calls_the_model_s_tokenizer(monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = embeddings._minilm().tokenizer
+    probe = probe_tokenizer()
+    assert probe is not shared and probe is probe_tokenizer()
+    calls: list[tuple[int, bool]] = []
+    real_call = type(shared).__call__
 
     def watched(self: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(ENCODE_LOCK.locked())
+        calls.append((id(self), bool(kwargs.get("padding"))))
         return real_call(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(tokenizer), "__call__", watched)
-    embedder = LocalEmbedder()
-    embedder._embed(["the card never arrived", "how do I top up my account with a transfer from abroad?"])
-    embedder._embed(["one text alone"])
-    assert len(seen) >= 3 and all(seen), seen
+    monkeypatch.setattr(type(shared), "__call__", watched)
+    LocalEmbedder()._embed(["the card never arrived", "how do I top up my account with a transfer from abroad?"])
+    on_shared = [padded for who, padded in calls if who == id(shared)]
+    assert on_shared and all(on_shared), calls  # every call on the shared tokenizer pads (encode)
+    assert any(who == id(probe) and not padded for who, padded in calls), calls
 
 
 def test_concurrent_embeds_match_one_at_a_time() -> None:
