@@ -54,3 +54,18 @@ def export_signals_csv(path: Path, rows: int) -> Path:
         for i in range(rows):
             writer.writerow([f"S-{i}", f"u{i % 7}", "2026-03-01", f"Signal {i}: export number {i} is slow"])
     return path
+
+
+def ticket_csv(path: Path, rows: int) -> Path:
+    """``rows`` synthetic tickets (9 texts over 11 users, 3 accounts, 2 segments, dated through the year) as a CSV."""
+    texts = ["Export to PDF is far too slow", "Please add dark mode", "We need SSO with Okta",
+             "Sync conflicts keep losing my edits", "Invoices show the wrong currency",
+             "The mobile app crashes at login", "Exports time out on big reports",
+             "Dark theme would help at night", "Single sign-on is a must for us"]
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "body", "user", "account", "segment", "created_at"])
+        for i in range(rows):
+            writer.writerow([f"T-{i}", f"{texts[(i * 5) % len(texts)]} ({i % 4})", f"u{i % 11}", f"acct{i % 3}",
+                             ("smb", "enterprise")[i % 2], f"2026-{1 + i // 40:02d}-{1 + i % 28:02d}"])
+    return path

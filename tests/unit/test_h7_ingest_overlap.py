@@ -6,7 +6,6 @@ backends, and a batched search must return what one search per query returns.
 
 from __future__ import annotations
 
-import csv
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,20 +20,7 @@ from memory.store.base import CollectionSpec, Filter, Match, Point, VectorStore
 from memory.store.client import ClientStore
 from memory.store.edge import EdgeStore
 from tests.support.embedders import HashingEmbedder
-
-
-def _tickets(path: Path, rows: int) -> Path:
-    texts = ["Export to PDF is far too slow", "Please add dark mode", "We need SSO with Okta",
-             "Sync conflicts keep losing my edits", "Invoices show the wrong currency",
-             "The mobile app crashes at login", "Exports time out on big reports",
-             "Dark theme would help at night", "Single sign-on is a must for us"]
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["id", "body", "user", "account", "segment", "created_at"])
-        for i in range(rows):
-            writer.writerow([f"T-{i}", f"{texts[(i * 5) % len(texts)]} ({i % 4})", f"u{i % 11}", f"acct{i % 3}",
-                             ("smb", "enterprise")[i % 2], f"2026-{1 + i // 40:02d}-{1 + i % 28:02d}"])
-    return path
+from tests.support.workspace import ticket_csv
 
 
 def _claims(ws: WorkspaceMemory) -> list[list[Any]]:
@@ -49,7 +35,7 @@ def _claims(ws: WorkspaceMemory) -> list[list[Any]]:
 def test_batched_neighbour_searches_merge_exactly_like_one_search_per_claim(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:
-    path = _tickets(tmp_path / "tickets.csv", 240)
+    path = ticket_csv(tmp_path / "tickets.csv", 240)
 
     def run(name: str, one_by_one: bool) -> tuple[list[list[Any]], int]:
         vectors = EdgeStore(tmp_path / name) if backend == "edge" else ClientStore(location=":memory:")

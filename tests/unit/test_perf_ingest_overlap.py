@@ -6,7 +6,6 @@ after the batch's vectors arrived), whether the model is still embedding or alre
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from memory.repository import MemoryStore
 from memory.store.base import Point
 from memory.store.edge import EdgeStore
 from tests.support.embedders import HashingEmbedder
+from tests.support.workspace import ticket_csv
 
 
 class SlowHashingEmbedder(HashingEmbedder):
@@ -29,20 +29,6 @@ class SlowHashingEmbedder(HashingEmbedder):
     def _embed(self, texts: list[str]) -> np.ndarray:
         time.sleep(0.05)
         return super()._embed(texts)
-
-
-def _tickets(path: Path, rows: int) -> Path:
-    texts = ["Export to PDF is far too slow", "Please add dark mode", "We need SSO with Okta",
-             "Sync conflicts keep losing my edits", "Invoices show the wrong currency",
-             "The mobile app crashes at login", "Exports time out on big reports",
-             "Dark theme would help at night", "Single sign-on is a must for us"]
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["id", "body", "user", "account", "segment", "created_at"])
-        for i in range(rows):
-            writer.writerow([f"T-{i}", f"{texts[(i * 5) % len(texts)]} ({i % 4})", f"u{i % 11}", f"acct{i % 3}",
-                             ("smb", "enterprise")[i % 2], f"2026-{1 + i // 40:02d}-{1 + i % 28:02d}"])
-    return path
 
 
 def _store_before(self: Any, prepared: Any) -> None:
@@ -90,7 +76,7 @@ def _point(p: Point) -> tuple[Any, ...]:
 def test_ingest_stores_what_it_stored_when_everything_waited_for_the_vectors(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, embedder: type[HashingEmbedder]
 ) -> None:
-    path = _tickets(tmp_path / "tickets.csv", 240)
+    path = ticket_csv(tmp_path / "tickets.csv", 240)
     now = _ingest(tmp_path / "now", path, embedder(), monkeypatch, None)
     before = _ingest(tmp_path / "before", path, embedder(), monkeypatch, _store_before)
     assert len(now["signals"]) == 240 and len(now["claims"]) > 0
@@ -102,7 +88,7 @@ def test_points_built_ahead_must_match_their_signals(tmp_path: Path, home: Path)
     from kernel.errors import InputError
     from memory.batches import signal_parts
 
-    path = _tickets(tmp_path / "tickets.csv", 4)
+    path = ticket_csv(tmp_path / "tickets.csv", 4)
     memory = MemoryStore(EdgeStore(tmp_path / "s"), HashingEmbedder())
     try:
         ws = memory.workspace("acme")

@@ -1,9 +1,12 @@
 """A workspace name that holds nothing reads the same in every command: run refuses it with one line naming the
-known workspaces (exit 1); ask answers insufficient evidence like MCP and Gradio (test_review_fixes_cli_empty); stats,
-search, themes and profile still answer 0 (scripts probe with them) and say so on stderr."""
+known workspaces (exit 1); ask answers insufficient evidence like MCP and Gradio (exit 0, the contract's JSON on stdout,
+the note on stderr: issue 14 §3); stats, search, themes and profile still answer 0 (scripts probe with them) and say so
+on stderr. A run that ends ``failed`` (a status update without ``--repo``) exits 1 with its error on one stderr line
+after printing its run.json (CONTRACT.md: exit 1 for bad input)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,8 @@ import pytest
 from tests.support.contract import as_json, assert_one_line_error, cli
 
 TYPO = "acme-typo"
+NOTE = (f"note: workspace '{TYPO}' has no signals; ingest some first (pmpilot ingest FILE --workspace {TYPO}); "
+        "known workspaces: acme")
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +54,37 @@ def test_a_workspace_with_signals_gets_no_note_and_an_empty_question_is_still_th
     assert as_json(proc)["signals"] == 3 and proc.stderr == ""
     line = assert_one_line_error(cli(home, "ask", "   ", "--workspace", TYPO, "--json", check=False), 1)
     assert "question is empty" in line
+
+
+def test_ask_on_an_empty_workspace_prints_the_insufficient_evidence_json_and_a_note(home: Path) -> None:
+    proc = cli(home, "ask", "Why do customers pay fees?", "--workspace", TYPO, "--json", check=False)
+    assert proc.returncode == 0, proc.stderr
+    payload = as_json(proc)
+    assert payload["insufficient_evidence"] is True and payload["evidence"] == []
+    assert {"answer", "confidence", "evidence", "dissent", "insufficient_evidence"} <= set(payload)
+    assert proc.stderr.strip() == NOTE
+
+
+def test_ask_on_an_empty_workspace_in_human_form_prints_the_answer_and_the_note(home: Path) -> None:
+    proc = cli(home, "ask", "Why do customers pay fees?", "--workspace", TYPO, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip()  # the answer that says there is not enough evidence
+    assert proc.stderr.strip() == NOTE
+
+
+def test_run_on_an_empty_workspace_still_exits_1(home: Path) -> None:
+    proc = cli(home, "run", "Draft requirements to stop surprise fees", "--offline", "--workspace", TYPO, "--json",
+               check=False)
+    assert proc.returncode == 1 and proc.stdout == ""
+
+
+def test_a_failed_run_exits_1_with_its_error_and_still_prints_run_json(home: Path) -> None:
+    proc = cli(home, "run", "Status update", "--workspace", TYPO, "--deliverables", "status", "--offline", "--json",
+               check=False)
+    assert proc.returncode == 1, proc.stdout
+    record = json.loads(proc.stdout)
+    assert record["status"] == "failed"
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert lines[0] == f"error: run {record['run_id']} failed: {record['error']}"
+    assert "--repo" in lines[0]
