@@ -20,13 +20,14 @@ import pickle
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from bench.relevance_data import BENCH_IN, BENCH_OFF, CALIBRATION_BANKING, CALIBRATION_OFF_BANKING
 from bench.relevance_replay import Candidate as ReplayCandidate
+from bench.relevance_replay import record as record_candidates
 
 #: Paraphrases a PM would type, worded unlike the data (BANKING77 intents they are about).
 NEW_IN: list[tuple[str, list[str]]] = [
@@ -103,41 +104,31 @@ class Record:
 
 def _record(workspace: str, label: dict[str, str], questions: Sequence[tuple[str, str, list[str]]],
             corpus: str) -> Record:
-    from agents.ask import search_pool
-    from agents.ask_stance import stance_of
+    """:func:`bench.relevance_replay.record`'s candidates with their vectors, background cosine and PRF hits."""
     from memory import api
-    from tools.relevance import BACKGROUND_SIZE, background, theme_centroids, theme_map
+    from tools.relevance import BACKGROUND_SIZE, background
 
     memory = api.workspace(workspace)
-    themes, centroids = theme_map(workspace), theme_centroids(workspace)
     sample = background(workspace)
     texts, _ = memory.sample_signals(BACKGROUND_SIZE)
     out = []
-    for split, text, intents in questions:
-        found, _, pool = search_pool(text, workspace)
-        qv = memory.embedder.embed_query(text)
-        unique = list({s.signal_id: s for s in pool}.values())
-        signals = {s.id: s for s in memory.get_signals([s.signal_id for s in unique])}
-        vectors = memory.signal_vectors([s.signal_id for s in unique])
-        cands = []
-        for s in unique:
-            sig = signals.get(s.signal_id)
-            if sig is None or s.signal_id not in vectors:
-                continue
-            theme = themes.get(s.signal_id)
-            cands.append(Candidate(s.signal_id, sig.text, s.cosine, s.coverage, s.relevance, theme,
-                                   float(centroids[theme] @ qv) if theme in centroids else None,
-                                   str(stance_of(sig)), sig.signal_type.value, label.get(s.signal_id) in intents,
-                                   np.asarray(vectors[s.signal_id], dtype=np.float32)))
+    for replayed in record_candidates(workspace, label, questions):
+        qv = memory.embedder.embed_query(replayed.text)
+        vectors = memory.signal_vectors([c.signal_id for c in replayed.candidates])
+        cands = [Candidate(**{f.name: getattr(c, f.name) for f in fields(ReplayCandidate)},
+                           vector=np.asarray(vectors[c.signal_id], dtype=np.float32))
+                 for c in replayed.candidates if c.signal_id in vectors]
         top = sorted(cands, key=lambda c: -c.cosine)[:5]
         feedback: list[tuple[str, bool]] = []
         if top:
             centroid = np.mean([c.vector for c in top], axis=0)
             centroid /= float(np.linalg.norm(centroid)) or 1.0
-            feedback = [(sig.id, label.get(sig.id) in intents) for sig, _ in memory.search_vector(centroid, limit=20)]
-        out.append(Question(split, text, list(intents), sample.base_cosine(qv), np.asarray(qv, dtype=np.float32),
-                            cands, [e.signal.id for e in found], feedback))
-        print(f"{corpus}: {len(out)}/{len(questions)} {text[:50]} kept {len(found)}", file=sys.stderr, flush=True)
+            feedback = [(sig.id, label.get(sig.id) in replayed.intents)
+                        for sig, _ in memory.search_vector(centroid, limit=20)]
+        out.append(Question(replayed.split, replayed.text, replayed.intents, sample.base_cosine(qv),
+                            np.asarray(qv, dtype=np.float32), cands, replayed.found, feedback))
+        print(f"{corpus}: {len(out)}/{len(questions)} {replayed.text[:50]} kept {len(replayed.found)}",
+              file=sys.stderr, flush=True)
     return Record(corpus, len(label), texts, out)
 
 
@@ -157,25 +148,12 @@ def record(corpus: str) -> Record:
             label = _labels(WORKSPACE, build(QUICK_ROWS if corpus == "quick" else None))
             api.themes(WORKSPACE, refresh=True)
             return _record(WORKSPACE, label, questions, corpus)
-    import csv
-    import tempfile
-    from pathlib import Path
-
-    from bench.relevance_heldout import NFR_IN, OFF_DOMAIN, STORIES_IN, nfr, stories
+    from bench.relevance_heldout import NFR_IN, OFF_DOMAIN, STORIES_IN, ingest_labelled, nfr, stories
 
     rows, inside = (nfr(), [*NFR_IN, *NEW_NFR]) if corpus == "nfr" else (stories(), STORIES_IN)
     questions = [*(("heldout", q, i) for q, i in inside), *(("heldout", q, []) for q in OFF_DOMAIN)]
     with isolated_home(f"relevance-floor-{corpus}"):
-        with tempfile.TemporaryDirectory(prefix="pmpilot-floor-") as tmp:
-            path = Path(tmp) / f"{corpus}.csv"
-            with path.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["id", "created_at", "text"])
-                writer.writerows((ext, "2025-01-01", text) for ext, text, _ in rows)
-            api.ingest([path], corpus, kind="ticket")
-        api.themes(corpus, refresh=True)
-        gold = {ext: lab for ext, _, lab in rows}
-        label = {s.id: gold[s.external_id] for s, _ in api.workspace(corpus).iter_signals() if s.external_id in gold}
+        label = ingest_labelled(corpus, rows)
         return _record(corpus, label, questions, corpus)
 
 

@@ -82,10 +82,9 @@ def stories() -> list[tuple[str, str, str]]:
     return out
 
 
-def measure(workspace: str, rows: list[tuple[str, str, str]], inside: list[tuple[str, list[str]]],
-            outside: list[str]) -> dict[str, Any]:
-    """Ingest ``rows`` as tickets into ``workspace`` (current home), save themes and ask every question."""
-    from agents.ask import ask_users, search
+def ingest_labelled(workspace: str, rows: list[tuple[str, str, str]]) -> dict[str, str]:
+    """Ingest ``rows`` (external id, text, label) as tickets into ``workspace`` (current home), save its themes
+    and return each stored signal's label by signal id."""
     from memory import api
 
     with tempfile.TemporaryDirectory(prefix="pmpilot-heldout-") as tmp:
@@ -97,7 +96,15 @@ def measure(workspace: str, rows: list[tuple[str, str, str]], inside: list[tuple
         api.ingest([csv_path], workspace, kind="ticket")
     api.themes(workspace, refresh=True)
     gold = {ext: lab for ext, _, lab in rows}
-    label = {s.id: gold[s.external_id] for s, _ in api.workspace(workspace).iter_signals() if s.external_id in gold}
+    return {s.id: gold[s.external_id] for s, _ in api.workspace(workspace).iter_signals() if s.external_id in gold}
+
+
+def measure(workspace: str, rows: list[tuple[str, str, str]], inside: list[tuple[str, list[str]]],
+            outside: list[str]) -> dict[str, Any]:
+    """Ingest ``rows`` as tickets into ``workspace`` (current home), save themes and ask every question."""
+    from agents.ask import ask_users, search
+
+    label = ingest_labelled(workspace, rows)
     on = cited = on4 = top4 = false_abstain = abstained = strong = 0
     for question, about in inside:
         answer = ask_users(question, workspace, offline=True)
