@@ -55,7 +55,7 @@ from agents.ask_summary import (
     key_points,
 )
 from kernel.errors import InputError
-from kernel.schemas import Signal, SignalKind
+from kernel.schemas import Signal, SignalKind, Theme
 from memory import api as memory_api
 from tools.citations import find_span
 from tools.relevance import (
@@ -287,8 +287,7 @@ def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS,
     nearest candidates (``pool``, by cosine) name the nearest topics instead (:func:`key_points`).
     With ``bar`` (:data:`TOPIC_BAR` when ``ask`` abstains), only those whose cosine to the question reaches it.
     """
-    report = memory_api.workspace(workspace).load_themes()
-    themes = [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and is_label(t.label)]
+    themes = _named_themes(workspace)
     if not themes:
         return _nearest_phrases(question, workspace, pool or [], limit, bar)
     memory = memory_api.workspace(workspace)
@@ -307,9 +306,14 @@ def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS,
 
 def largest_labels(workspace: str, limit: int = NEAREST_TOPICS) -> list[tuple[str, int]]:
     """(label, size) of the saved snapshot's largest themes that name a topic (none without a snapshot)."""
-    report = memory_api.workspace(workspace).load_themes()
-    themes = [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and is_label(t.label)]
+    themes = _named_themes(workspace)
     return [(t.label, t.size) for t in sorted(themes, key=lambda t: (-t.size, t.label))[:limit]]
+
+
+def _named_themes(workspace: str) -> list[Theme]:
+    """The saved snapshot's themes with at least :data:`MIN_EVIDENCE` members and a label naming a topic."""
+    report = memory_api.workspace(workspace).load_themes()
+    return [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and is_label(t.label)]
 
 
 def _nearest_phrases(question: str, workspace: str, pool: list[Scored], limit: int,
