@@ -20,7 +20,8 @@ chosen by an inner contiguous cross-validation on those others (the lowest score
 precision reaches ``TARGET_PRECISION``), and the block is scored: precision and recall are over
 the out-of-fold labels of every statement. A statement that :func:`tools.statements.explicit_requirement`
 accepts is predicted a requirement whatever its score, and one :func:`tools.meeting_points.meeting_chatter`
-rejects (it addresses a participant, or has no content) is not, as at run time.
+rejects (it addresses a participant, or has no content) or :func:`tools.statements.not_a_requirement` rejects
+(a dependency, a report, a plan, a direct question, a bare scenario) is not, as at run time.
 
 End to end (``--end-to-end``; ``make bench`` without QUICK) the dev half is ingested the way a PM
 would: its statements as cues of an unlabelled WebVTT file (no speakers, so cues merge into long
@@ -140,8 +141,9 @@ class Training:
         self.y = np.array([1 if s.positive else 0 for s in self.statements])
         self.explicit = np.array([explicit_requirement(t) for t in texts])
         from tools.meeting_points import meeting_chatter
+        from tools.statements import not_a_requirement
 
-        self.chatter = np.array([meeting_chatter(t) for t in texts])
+        self.chatter = np.array([meeting_chatter(t) or not_a_requirement(t) for t in texts])
         self.external_weight = external_weight
         self.x_ext = np.zeros((0, self.x.shape[1]))
         if external_weight > 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from tools.statements import content_words, strip_fillers
+from tools.statements import META_TALK, content_words, question_form, strip_fillers
 
 __all__ = ["addresses_participant", "chatter_question", "content_left", "elliptical", "meta_talk", "pronoun_object",
            "question_form", "small_talk", "tagged"]
@@ -38,15 +38,7 @@ _CLARIFY = re.compile(
     r"what was that|"
     r"(?:say|repeat) (?:it|that) again|come again|(?:i )?(?:don't|didn't|do not) (?:really |quite )?(?:understand|get)"
     r" (?:this|that|you|it|what)|sorry,? what|pardon)\b", re.IGNORECASE)
-_META = re.compile(
-    r"\b(?:(?:i|we|you)(?:'ve| have)? (?:just |already |briefly )?(?:mentioned|said|talked about|discussed|explained|"
-    r"went through|covered)|as (?:i|we) (?:said|mentioned)|(?:this|the|today's|our|next) (?:meeting|call|agenda|"
-    r"session)|(?:write|take|jot|note|get) (?:this|that|it) down|my notes|go into (?:more |the )?details?|"
-    r"(?:if|may|can) i (?:can |could )?(?:talk|say something|jump in|add something|interrupt)(?: here)?|"
-    r"quick (?:overview|input|question|note)|(?:just )?to finish my (?:thing|point|thought|sentence)|"
-    r"(?:let me|can i|may i) (?:finish|continue)|"
-    r"(?:did|have|has) (?:you|everyone|everybody|he|she|they) (?:already |all )?"
-    r"(?:receive[ds]?|get|got|seen?|read|open(?:ed)?)\b|(?:join|joining|joined) (?:us|the|today))\b", re.IGNORECASE)
+_META = META_TALK
 #: Hedges and tags inside a phrase: "…, right", "I mean", "you know", "or something".
 _TAGGED = re.compile(r",\s*right\b|\bi mean\b|\byou know\b|\bi don't know\b|\bor something\b|\bor whatever\b|"
                      r"\bor so\b|\bwhat i want to say\b", re.IGNORECASE)
@@ -122,15 +114,6 @@ def tagged(phrase: str) -> bool:
     return bool(_TAGGED.search(phrase))
 
 
-_WH_AUX = (r"(?:what|how|why|who|whom|whose|where|when|which|is|are|was|were|do|does|did|can|could|should|would|will|"
-           r"shall|has|have|had|may|might|must|isn't|aren't|don't|doesn't|didn't|won't|wouldn't|shouldn't|can't|"
-           r"couldn't)")
-#: Interrogative form: a wh-word or an auxiliary opening the sentence (after discourse words) or a clause after a
-#: comma, "I wonder if …", or a closing "… or would you?". "He should …, you know how I mean?" has none.
-_QUESTION_FORM = re.compile(
-    rf"^\W*(?:(?:so|and|but|or|then|okay|ok|nonetheless|well|just|also|now|by the way|anyway),?\s+)*{_WH_AUX}\b|"
-    rf",\s*(?:(?:or|and|so|but)\s+)?{_WH_AUX}\b|\bi(?:'m| am)? wonder(?:ing)?,? (?:if|whether|how|what|why|who)\b|"
-    rf"\bor {_WH_AUX} (?:you|we|they|he|she|it|i)\s*\?\s*$", re.IGNORECASE)
 #: Small talk about the meeting's own logistics: "did you receive / get / read the document?", greetings.
 _SMALL_TALK = re.compile(
     r"\b(?:(?:did|have|has) (?:you|everyone|everybody|he|she|they|all of you) (?:already |all |maybe )?"
@@ -139,11 +122,6 @@ _SMALL_TALK = re.compile(
     r"are you (?:there|ready))\b", re.IGNORECASE)
 #: Pronouns that point back to something said before ("it" is often expletive: "it makes sense").
 _REFERRING = frozenset("he she they them this that these those his her their him".split())
-
-
-def question_form(sentence: str) -> bool:
-    """A sentence phrased as a question, not a statement ending in "?" or a tag ("…, you know how I mean?")."""
-    return bool(_QUESTION_FORM.search(strip_fillers(sentence)))
 
 
 def small_talk(sentence: str) -> bool:

@@ -25,6 +25,7 @@ from tools.meeting_chatter import (
     tagged,
 )
 from tools.statements import (
+    YES_NO_OPENING,
     classify_statements,
     content_words,
     embed_statements,
@@ -88,9 +89,7 @@ _YES = re.compile(r"^\s*(?:yes|yeah|yep|sure|will do|on it|absolutely|of course|
 #: An answer to a yes/no question ("Yeah.", "No, …", "Exactly", "Not really").
 _ANSWER_LEAD = re.compile(r"^\W*(?:(?:uh|um|well|oh|ah),?\s+)*(?:yes|yeah|yep|yup|no|nah|nope|exactly|sure|of course|"
                           r"definitely|correct|not really|absolutely)\b", re.IGNORECASE)
-_YES_NO = re.compile(r"^\W*(?:(?:so|and|but|or|then|okay|nonetheless|well|i mean),?\s+)*(?:is|are|was|were|do|does|did|"
-                     r"can|could|should|would|will|shall|has|have|had|isn't|aren't|don't|doesn't|won't|wouldn't|"
-                     r"shouldn't)\b", re.IGNORECASE)
+_YES_NO = YES_NO_OPENING
 _OPEN_LABEL = re.compile(r"\b(?:another )?open question:\s*", re.IGNORECASE)
 _DEFER = re.compile(
     r"\b(?:let's not decide|not decide that|decide (?:that )?later|we'll look at|look into it|get back to|"

@@ -85,6 +85,46 @@ def strip_fillers(text: str) -> str:
     return out[:1].upper() + out[1:]
 
 
+# ------------------------------------------------------------------------------------------ question form
+# One definition of the interrogative form, shared by the classifier's features (a refit follows any change) and by
+# tools.meeting_chatter / tools.meeting_points (open questions, yes/no answers).
+
+#: Discourse words that may precede a question's opening word ("So, what …", "And is …", "By the way, why …").
+_LEAD_WORDS = r"(?:so|and|but|or|then|okay|ok|nonetheless|well|yeah|just|also|now|by the way|anyway|i mean)"
+_WH_WORDS = r"(?:what|how|why|who|whom|whose|where|when|which)"
+_AUX_WORDS = (r"(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|has|have|had|may|might|must|isn't|"
+              r"aren't|don't|doesn't|didn't|won't|wouldn't|shouldn't|can't|couldn't)")
+_OPENING = rf"^\W*(?:{_LEAD_WORDS},?\s+)*"
+#: A wh-word opening the sentence after discourse words ("So, what …").
+_WH = re.compile(rf"{_OPENING}{_WH_WORDS}\b", re.IGNORECASE)
+#: An auxiliary opening the sentence after discourse words: a yes/no question ("And is there …", "Do we …").
+YES_NO_OPENING = re.compile(rf"{_OPENING}{_AUX_WORDS}\b", re.IGNORECASE)
+_SUBJECT = r"(?:you|we|they|he|she|it|i|that|this|there|these|those|the|a|an|our|your|his|their|everyone|anyone)"
+#: Interrogative form: a wh-word or an auxiliary opening the sentence, a question clause after a comma ("…, or
+#: should he …", "…, what do you think"; not a relative clause: ", which lists …"), "I wonder if …", or a closing
+#: "… or would you?". "He should …, you know how I mean?" has none.
+_QUESTION_FORM = re.compile(
+    rf"{_OPENING}(?:{_WH_WORDS}|{_AUX_WORDS})\b|"
+    rf",\s*(?:(?:or|and|so|but)\s+)?(?:{_WH_WORDS}\s+)?{_AUX_WORDS}\s+{_SUBJECT}\b|"
+    rf"\bi(?:'m| am)? wonder(?:ing)?,? (?:if|whether|how|what|why|who)\b|"
+    rf"\bor {_AUX_WORDS} (?:you|we|they|he|she|it|i)\s*\?\s*$", re.IGNORECASE)
+
+
+def question_form(text: str) -> bool:
+    """Phrased as a question (with or without its "?": transcripts lose it), not a statement with a tag."""
+    return bool(_QUESTION_FORM.search(strip_fillers(text)))
+
+
+def direct_question(text: str) -> bool:
+    """A question asked outright: it ends in "?" and opens with a wh-word or an auxiliary ("Do we have to …?").
+
+    It asks rather than states, so it is no requirement statement; "I wonder if a manager should …?" and a
+    statement ending in "?" ("So the manager is the admin?") are not direct questions.
+    """
+    stripped = strip_fillers(text)
+    return stripped.rstrip().endswith("?") and bool(_WH.search(stripped) or YES_NO_OPENING.search(stripped))
+
+
 # ------------------------------------------------------------------------------------------ features
 
 #: Function words and conversation fillers of the salience features. Part of the shipped classifier's
@@ -139,13 +179,36 @@ _ACTOR_MODAL = re.compile(
 #: The user-story form: "As a …, I want …", "I want to be able …", "… so that …".
 _STORY_FORM = re.compile(r"\bas an? [\w -]{1,40},? i (?:want|would like|need|can|should)\b|\bi want to be able\b|"
                          r"\bso that\b", re.IGNORECASE)
-_WH = re.compile(r"^\W*(?:(?:so|and|but|okay|well|yeah),?\s+)*(?:what|how|why|who|where|when|which)\b", re.IGNORECASE)
+#: Talk about the meeting or the conversation itself ("as I just mentioned", "I should've said this earlier", "let me
+#: write this down", "go into detail"); tools.meeting_chatter reads it too.
+META_TALK = re.compile(
+    r"\b(?:(?:i|we|you)(?:'ve| have)? (?:just |already |briefly )?(?:mentioned|said|talked about|discussed|explained|"
+    r"went through|covered)|(?:i|we) (?:should|could)(?:'ve| have) (?:mentioned|said)|as (?:i|we) (?:said|mentioned)|"
+    r"(?:this|the|today's|our|next) (?:meeting|call|agenda|"
+    r"session)|(?:write|take|jot|note|get) (?:this|that|it) down|my notes|go into (?:more |the )?details?|"
+    r"(?:if|may|can) i (?:can |could )?(?:talk|say something|jump in|add something|interrupt)(?: here)?|"
+    r"quick (?:overview|input|question|note)|(?:just )?to finish my (?:thing|point|thought|sentence)|"
+    r"(?:let me|can i|may i) (?:finish|continue)|(?:talk|think) about (?:\w+\s+){0,4}?(?:later|another time|next time)|"
+    r"(?:did|have|has) (?:you|everyone|everybody|he|she|they) (?:already |all )?"
+    r"(?:receive[ds]?|get|got|seen?|read|open(?:ed)?)\b|(?:join|joining|joined) (?:us|the|today))\b", re.IGNORECASE)
+#: Conversation that is no statement of need, as fitted cues:
+#: a closing tag ("…, right.", "… you know?"), a scenario ("let's say …", "imagine …"), the speakers narrating what
+#: they did or thought ("I thought about …", "we came up with …"), and an opinion on an option ("I think … better").
+_TAG_END = re.compile(r"(?:,\s*right|\byou know(?: what i mean)?|\bor something(?: like that)?|\bor whatever|"
+                      r"\bi guess|\bisn't it|,\s*no)\s*[.?!]*\s*$", re.IGNORECASE)
+_SCENARIO = re.compile(r"\b(?:let's say|let us say|for example|for instance|imagine|suppose)\b", re.IGNORECASE)
+_NARRATION = re.compile(r"\b(?:i|we)\s+(?:(?:just|already|actually|also|first|never|really)\s+)?(?:thought|said|"
+                        r"mentioned|came up|discussed|talked|was|were|did|didn't|had|went|tried|saw|wanted|meant|got|"
+                        r"found|noticed|realized|used to)\b", re.IGNORECASE)
+_OPINION = re.compile(r"\b(?:i think|i guess|i believe|i feel|in my opinion|to me)\b[^.?!]{0,30}\b(?:more|better|"
+                      r"ideal|easier|fine|good|overkill|enough|important)\b", re.IGNORECASE)
 #: Discourse markers, fillers and pronouns: how much of a statement is conversation rather than subject matter.
 _DISCOURSE = frozenset("yeah yes okay ok so well right um uh like mean know think just really maybe actually basically "
                        "sort kind guess i you we it that this oh".split())
 HAND_FEATURES: tuple[str, ...] = (*(n for n, _ in _CUES), "words", "short", "salience", "salient_share",
                                   "actor_modal", "story_form", "wh_question", "yes_no_question", "discourse_share",
-                                  "content_share")
+                                  "content_share", "interrogative", "tag_end", "meta_talk", "scenario",
+                                  "narration", "opinion")
 
 
 def content_words(text: str) -> list[str]:
@@ -179,6 +242,8 @@ def hand_features(text: str, salience: Counter[str]) -> list[float]:
         1.0 if question and not wh else 0.0,
         sum(t in _DISCOURSE for t in tokens) / max(1, len(tokens)),
         len(content) / max(1, len(tokens)),
+        1.0 if question_form(text) else 0.0,
+        *(1.0 if rx.search(low) else 0.0 for rx in (_TAG_END, META_TALK, _SCENARIO, _NARRATION, _OPINION)),
     ]
     return values
 
@@ -243,15 +308,23 @@ _NOT_A_NEED = re.compile(
 _NEED_WORDS = re.compile(r"\b(?:should|must|shall|needs?|has to|have to|wants?|would like|able to)\b", re.IGNORECASE)
 
 
+#: Any modal: a scenario without one ("let's say a manager creates a survey") states no need.
+_ANY_MODAL = re.compile(r"\b(?:should|must|shall|needs?|has to|have to|wants?|would|could|can|cannot|will|may|might|"
+                        r"able to|allowed)\b|'(?:ll|d)\b", re.IGNORECASE)
+
+
 def not_a_requirement(text: str) -> bool:
-    """A statement that reports a dependency, a fact or a plan and states no need.
+    """A statement that states no need: a dependency, a fact, a plan, a direct question, or a bare scenario.
 
-    E.g. "X depends on Y's work", "X is the most requested feature", "A first; B after; C by Friday".
+    E.g. "X depends on Y's work", "X is the most requested feature", "A first; B after; C by Friday",
+    "Do we have to assign users?" (it asks, :func:`direct_question`), "Let's say a manager creates a survey."
+    (a scenario with no modal).
 
-    Such statements are never requirements whatever the model scores (a rule layer on top of the
-    classifier; on the labelled dev meeting it rejects one statement, labelled NULL).
+    Such statements are never requirements whatever the model scores (a rule layer on top of the classifier).
     """
-    return bool(_NOT_A_NEED.search(text)) and not _NEED_WORDS.search(text)
+    if _SCENARIO.search(text) and not _ANY_MODAL.search(text):
+        return True
+    return direct_question(text) or (bool(_NOT_A_NEED.search(text)) and not _NEED_WORDS.search(text))
 
 
 # ------------------------------------------------------------------------------------------ model
