@@ -210,8 +210,9 @@ def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Bac
 def describe(points: Sequence[Point], total: int, base: str = "") -> str:
     """The points as one sentence of phrases and counts, over one stated base.
 
-    ``base`` names the ``total`` messages the counts are of ("that report a problem or ask for a change"):
-    "Phrases most used by the 13 that report a problem …, in their words: “didn't work” (6 of 13), …".
+    ``base`` names the ``total`` messages the counts are of, in the words of their counts ("that report a
+    problem", "that ask for something or how to do it (8) or report a problem (1)"): "Phrases most used by
+    the 13 that report a problem, in their words: “didn't work” (6 of 13), …".
     Empty: the counts are of every message the answer read ("by these 13 messages").
     """
     if not points:

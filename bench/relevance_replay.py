@@ -279,6 +279,23 @@ def cited(found: Sequence[Candidate], question: str) -> tuple[list[Candidate], l
     return [e.candidate for e in [*main, *against]], [e.candidate for e in ordered[:4]]  # type: ignore[attr-defined]
 
 
+def shown(found: Sequence[Candidate], question: str) -> list[Candidate]:
+    """The relevant signals an LLM answer is shown, in order (:func:`agents.ask.prefer_angle`, the first 30)."""
+    from agents.ask import prefer_angle
+
+    evidence = [SimpleNamespace(stance=c.stance, candidate=c, signal=SimpleNamespace(
+        signal_type=SimpleNamespace(value=c.signal_type))) for c in found]
+    return [e.candidate for e in prefer_angle(evidence, question)][:30]  # type: ignore[arg-type, attr-defined]
+
+
+def citable(question: Question, found: Sequence[Candidate]) -> Callable[[Candidate], bool]:
+    """:func:`agents.ask.on_topic` for ``question``'s candidates: may an LLM answer cite this one?"""
+    from agents.ask import on_topic
+
+    spread = _mixed(found, question.text)
+    return lambda c: on_topic(SimpleNamespace(score=c.relevance), spread)  # type: ignore[arg-type]
+
+
 def _mixed(found: Sequence[Candidate], question: str) -> bool:
     """:func:`agents.ask.mixed` on the candidates in quoting order (after the question's angle)."""
     from agents.ask import mixed, prefer_angle
@@ -296,6 +313,7 @@ def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm
     inside = [q for q in mine if q.intents][::step]
     outside = [q for q in mine if not q.intents][::min(step, 2)]
     on = total = llm_on = llm_total = abstained_in = abstained_off = bound_on = bound_total = cut_on = cut_total = 0
+    checked = Counter[str]()
     for i, q in enumerate(inside):
         found = rule(q)
         if len(found) < MIN_EVIDENCE:
@@ -305,6 +323,15 @@ def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm
         on, total = on + sum(c.on_topic for c in offline), total + len(offline)
         if i % llm_step == 0:
             llm_on, llm_total = llm_on + sum(c.on_topic for c in llm), llm_total + len(llm)
+            # The adopted check (agents.ask.on_topic) on the 4 first shown, and on every on-topic signal shown
+            # (what a model citing only on-topic signals could cite).
+            ok = citable(q, found)
+            kept = [c for c in llm if ok(c)]
+            checked.update({"kept": len(kept), "kept_on": sum(c.on_topic for c in kept),
+                            "dropped": len(llm) - len(kept), "dropped_on": sum(c.on_topic for c in llm)
+                            - sum(c.on_topic for c in kept), "emptied": not kept,
+                            "shown_on": sum(c.on_topic for c in shown(found, q.text)),
+                            "shown_on_kept": sum(c.on_topic and ok(c) for c in shown(found, q.text))})
             # Measured, not adopted: LLM citations bounded by the offline quotes when the best signals span themes.
             bounded = {c.signal_id for c in offline} if _mixed(found, q.text) else None
             cut = [c for c in llm if bounded is not None and c.signal_id not in bounded]
@@ -317,6 +344,11 @@ def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm
             "llm_precision": round(llm_on / max(1, llm_total), 4),
             "llm_precision_bounded": round(bound_on / max(1, bound_total), 4),
             "llm_bounded_dropped": cut_total, "llm_bounded_dropped_on_topic": cut_on,
+            "llm_precision_checked": round(checked["kept_on"] / max(1, checked["kept"]), 4),
+            "llm_checked_dropped": checked["dropped"], "llm_checked_dropped_on_topic": checked["dropped_on"],
+            "llm_checked_emptied": checked["emptied"],
+            "llm_on_topic_kept": round(checked["kept_on"] / max(1, checked["kept_on"] + checked["dropped_on"]), 4),
+            "shown_on_topic_kept": round(checked["shown_on_kept"] / max(1, checked["shown_on"]), 4),
             "false_abstention": round(abstained_in / max(1, len(inside)), 4),
             "abstention_offdomain": round(abstained_off / max(1, len(outside)), 4)}
 

@@ -72,7 +72,8 @@ def test_every_count_in_an_answer_refers_to_a_stated_base(saved: None) -> None:
     counts = re.findall(r"“[^”]+” \((\d+) of (\d+)\)", answer)
     assert counts, answer
     for _, base in counts:  # each phrase count is of a base the sentence names
-        assert f"the {base} that report a problem or ask for a change" in answer or f"these {base} messages" in answer
+        assert f"the {base} that report a problem," in answer or f"these {base} messages" in answer
+    assert "ask for a change" not in answer  # none of the 45 asks for anything: the words match the counts
     alone = answer_offline("What goes wrong with top-ups?", WS, _evidence(15), searched=60).answer
     assert alone.startswith("15 messages from 15 users are about this")
     assert all(base == "15" for _, base in re.findall(r"\((\d+) of (\d+)\)", alone)) and "these 15 messages" in alone
@@ -133,7 +134,8 @@ def test_a_weak_llm_answer_gets_the_same_note_in_front(saved: None) -> None:
         sid = call.text.split('<signal id="')[1].split('"', 1)[0]  # type: ignore[attr-defined]
         return AskDraft(answer="Users describe this clearly.", evidence=[CitedSpan(signal_id=sid, quote="top-up")])
 
-    thin = _evidence(5, score=0.46, themes=["A", "B", "A", "C", "A"])
+    # P 0.52: loosely related (< LOOSE) but more likely on topic than not, so the citation check keeps it.
+    thin = _evidence(5, score=0.52, users=False, themes=["A", "B", "A", "C", "A"])
     answer = answer_llm("Can I pay at the checkout with my phone?", WS, thin, ScriptedChatModel(responder=reply),
                         searched=60)
     assert answer.confidence < 0.35 and answer.evidence

@@ -68,6 +68,35 @@ def test_replay_of_the_current_rule_cites_exactly_what_ask_cites(tmp_path: Path)
         assert questions[-1].found == [] or len(questions[-1].found) < MIN_EVIDENCE  # off-domain abstains
 
 
+def test_replay_of_the_llm_citation_check_drops_exactly_what_ask_drops(tmp_path: Path) -> None:
+    """A model citing the first 4 signals it is shown keeps, through ``ask_users``, what the replay keeps."""
+    import re
+
+    from agents.ask import AskDraft, CitedSpan
+    from bench.relevance_replay import citable
+    from tests.support.fake_chat import ScriptedChatModel
+
+    def first_four(call: object) -> AskDraft:
+        shown = re.findall(r'<signal id="([^"]+)"[^>]*>(.*?)</signal>', call.text)  # type: ignore[attr-defined]
+        return AskDraft(answer="They report it.", evidence=[CitedSpan(signal_id=sid, quote=text[:15])
+                                                             for sid, text in shown[:4]])
+
+    require_shared_data("banking77", "train.csv")
+    with banking_workspace(tmp_path, WS, INTENTS, 14, themes=True) as label:
+        compared = 0
+        for q in record(WS, label, QUESTIONS):
+            found = current(q)
+            if len(found) < MIN_EVIDENCE:
+                continue
+            _, llm = cited(found, q.text)
+            ok = citable(q, found)
+            answer = ask_users(q.text, WS, chat_model=ScriptedChatModel(responder=first_four))
+            assert [c.signal_id for c in answer.evidence] == [c.signal_id for c in llm if ok(c)], q.text
+            assert answer.dropped_off_topic == sum(not ok(c) for c in llm)
+            compared += 1
+        assert compared >= 2
+
+
 def test_replay_counts_precision_abstention_and_the_llm_quotes() -> None:
     good = [_candidate(f"g{i}", 0.9 - i * 0.01) for i in range(4)]
     answered = _question([good[0], _candidate("bad", 0.85, on=False), *good[1:]])
