@@ -27,8 +27,11 @@ phrases that name a thing or a problem (:func:`is_topic`), never a stray verb or
 
 In LLM mode the model writes the answer from the same relevant evidence, delimited as data; every
 citation must name one of those signals and every quote must be a verbatim span of it, otherwise it
-is dropped, and a quoted phrase in its answer text that no shown signal contains is removed. Confidence is
-computed from the evidence, never taken from the model.
+is dropped, and a quoted phrase in its answer text that no shown signal contains is removed. When the best
+signals span several saved themes, a cited signal must also be more likely about the question than not
+(:func:`on_topic`); citations of real signals dropped this way, or not shown at all, are counted
+(``dropped_off_topic``) and the answer says how many. Confidence is computed from the evidence, never taken
+from the model.
 """
 
 from __future__ import annotations
