@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from tools import story_quality
@@ -369,3 +370,145 @@ def situation_criterion(role: str, nature: str, i_want: str, sid: str, quote: st
 def complete_phrase(name: str, quotes: Iterable[str]) -> str:
     """A topic name made whole from its quotes ('problems with my top' → '… my top up'): see story_quality."""
     return story_quality.complete_phrase(name, list(quotes))
+
+
+# --------------------------------------------------------------------------- measurable thresholds
+
+#: Units a stated limit is measured in, by dimension, with their factor to the dimension's base unit.
+_UNITS: dict[str, tuple[str, float]] = {
+    "ms": ("duration", 0.001), "millisecond": ("duration", 0.001), "milliseconds": ("duration", 0.001),
+    "second": ("duration", 1), "seconds": ("duration", 1), "sec": ("duration", 1), "secs": ("duration", 1),
+    "minute": ("duration", 60), "minutes": ("duration", 60), "min": ("duration", 60), "mins": ("duration", 60),
+    "hour": ("duration", 3600), "hours": ("duration", 3600), "hr": ("duration", 3600), "hrs": ("duration", 3600),
+    "day": ("duration", 86400), "days": ("duration", 86400), "week": ("duration", 604800),
+    "weeks": ("duration", 604800), "month": ("duration", 2592000), "months": ("duration", 2592000),
+    "year": ("duration", 31536000), "years": ("duration", 31536000),
+    "%": ("percentage", 1), "percent": ("percentage", 1), "per cent": ("percentage", 1),
+    "kb": ("size", 1e3), "mb": ("size", 1e6), "gb": ("size", 1e9), "tb": ("size", 1e12),
+    "bytes": ("size", 1), "kilobytes": ("size", 1e3), "megabytes": ("size", 1e6), "gigabytes": ("size", 1e9),
+    "kbps": ("rate", 1e3), "mbps": ("rate", 1e6), "gbps": ("rate", 1e9),
+}
+#: Things a count limit is stated in ('1500 users at a time', 'up to 10 files').
+_COUNTED = (r"(?:concurrent\s+|simultaneous\s+)?(?:users|customers|people|accesses|requests|transactions|records|"
+            r"files|items|pages|clicks|steps|attempts|sessions|connections|queries|reports|documents|times)")
+_COMPARATOR = (r"(?:no\s+(?:more|less|longer|later|fewer|slower)\s+than|not\s+(?:more|less|longer|exceed(?:ing)?)\s+"
+               r"(?:than\s+)?|(?:less|more|fewer|longer|shorter)\s+than|at\s+(?:least|most|a\s+minimum\s+of|a\s+maximum"
+               r"\s+of)|up\s+to|within|under|over|exceed(?:s|ing)?|maximum(?:\s+[\w-]+){0,3}\s+of|minimum(?:\s+[\w-]+)"
+               r"{0,3}\s+of|a\s+maximum\s+of|a\s+minimum\s+of|no\s+later|after|every|in)")
+_NUMBER = r"(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+_UNIT_RE = "|".join(sorted((re.escape(u) for u in _UNITS if u != "%"), key=len, reverse=True))
+_LIMIT = re.compile(
+    rf"(?:(?P<cmp>{_COMPARATOR})\s+(?:(?:a|an|the)\s+)?)?{_NUMBER}\s*(?:(?P<pct>\\?%)|(?P<u>(?:{_UNIT_RE})\b)"
+    rf"|(?P<c>{_COUNTED}\b))"
+    r"(?P<q>(?:\s+(?:per|a|an|each)\s+(?:second|minute|hour|day|week|month|year|user|request))?"
+    r"(?:\s+(?:for\s+)?\d+(?:\.\d+)?\s*(?:\\?%|percent)\s+of\s+(?:the\s+)?[\w-]+"
+    r"(?:\s+(?!(?:and|or|but|unless|if|when|while|with|the|a|an)\b)[\w-]+)?)?)",
+    re.IGNORECASE)
+#: A quote states a limit it asks for (a requirement or a user's request), not a number it observed.
+_REQUIRES = re.compile(r"\b(?:shall|must|should|need(?:s|ed)?\s+to|want|would\s+like|'d\s+like|required?"
+                       r"|expect(?:s|ed)?|has\s+to|have\s+to)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A measurable limit a quote states: its dimension, value in the dimension's base unit, and words."""
+
+    dimension: str
+    value: float
+    text: str
+    sid: str
+
+
+def stated_limits(ids: Sequence[str], evidence: Mapping[str, Mapping[str, Any]]) -> list[Limit]:
+    """The measurable limits the cited quotes state as required ('no more than 2 seconds for 95% of responses').
+
+    Durations, percentages, sizes, rates, and counts with a comparator ('up to 10 files'), each in the quote's
+    own words; only from quotes that ask for something (shall, must, want, need …), never a number a user
+    reports having seen ('I waited 3 days'). A percentage that qualifies another limit stays part of it.
+    """
+    found: list[Limit] = []
+    for sid in ids:
+        quote = " ".join(str(evidence.get(sid, {}).get("quote") or "").split())
+        # Only what a sentence asks for: the limits after its 'shall', 'must', 'want' …, not a number before it.
+        asked = [(sentence, required.end()) for sentence in re.split(r"(?<=[.!?])\s+", quote)
+                 if (required := _REQUIRES.search(sentence))]
+        for sentence, start in asked:
+            _limits_in(sentence, start, sid, found)
+    return found
+
+
+def _limits_in(quote: str, start: int, sid: str, found: list[Limit]) -> None:
+    """The limits of one sentence after position ``start``, appended to ``found``."""
+    for match in _LIMIT.finditer(quote, start):
+        number = float(match.group("n").replace(",", ""))
+        comparator = match.group("cmp") or ""
+        if match.group("pct"):
+            dimension, factor = "percentage", 1.0
+        elif match.group("u"):
+            dimension, factor = _UNITS[match.group("u").lower()]
+        else:
+            if not comparator and not re.search(r"\bat\s+a\s+time\b|\bconcurrent|\bsimultaneous",
+                                                quote[match.end():match.end() + 20] + match.group(0),
+                                                re.IGNORECASE):
+                continue
+            dimension, factor = "count", 1.0
+        if comparator.lower() in {"in", "after", "every"} and dimension != "duration":
+            continue
+        text = match.group(0).replace("\\%", "%").strip()
+        period = re.search(r"\b(?:per|a|an|each)\s+(second|minute|hour|day|week|month|year|user|request)\b",
+                           match.group("q") or "", re.IGNORECASE)
+        if period:  # '24 hours per day' is a share of a period, not a duration to compare with '5 seconds'
+            dimension = f"{dimension} per {period.group(1).lower()}"
+
+        if comparator.lower() == "in" and dimension == "duration":
+            text = text[3:]
+        found.append(Limit(dimension, number * factor, text, sid))
+
+
+def _amount(limit: Limit) -> str:
+    """The number and unit of a limit, without its comparator: 'no more than 2 seconds …' → '2 seconds'."""
+    match = re.search(rf"{_NUMBER}\s*(?:%|[\w-]+)", limit.text)
+    return match.group(0) if match else limit.text
+
+
+def limit_criteria(role: str, limits: Sequence[Limit], most: int = 2, shown: int = 4) -> list[tuple[str, str]]:
+    """Given/When/Then criteria of the stated limits, one per dimension (most stated first), with their citations.
+
+    One value: 'Then it meets the stated limit: “no more than 2 seconds …” [s:…]'. Sources that state different
+    values: the range (lowest to highest) and each source, never a number of its own. Returns (criterion,
+    open question or '') pairs: a range leaves the choice to the PM.
+    """
+    by_dimension: dict[str, list[Limit]] = {}
+    for limit in limits:
+        by_dimension.setdefault(limit.dimension, []).append(limit)
+    order = sorted(by_dimension, key=lambda d: (-len(by_dimension[d]), d))[:most]
+    out: list[tuple[str, str]] = []
+    a_role = f"{story_quality.article(role)} {role}"
+    for dimension in order:
+        group = by_dimension[dimension]
+        sources: dict[str, list[str]] = {}  # the same words in several quotes (a repeated row) are listed once
+        for lim in group:
+            sources.setdefault(lim.text, [])
+            if lim.sid not in sources[lim.text]:
+                sources[lim.text].append(lim.sid)
+        texts = list(sources)
+        listed = "; ".join(f"“{text}” " + " ".join(short_id(sid) for sid in sources[text]) for text in texts[:shown])
+        if len(texts) > shown:
+            rest = dict.fromkeys(sid for text in texts[shown:] for sid in sources[text])
+            listed += f"; {len(texts) - shown} more in " + " ".join(short_id(sid) for sid in rest)
+        low = min(group, key=lambda lim: (lim.value, lim.sid))
+        high = max(group, key=lambda lim: (lim.value, lim.sid))
+        base, _, period = dimension.partition(" per ")
+        measured = f"time per {period}" if base == "duration" and period else \
+            _MEASURED.get(base, base) + (f" per {period}" if period else "")
+        when = f"Given {a_role} under the conditions the sources state, When the {measured} is measured"
+        if low.value == high.value:
+            out.append((f"{when}, Then it meets the stated limit: {listed}", ""))
+            continue
+        span = f"from {_amount(low)} {short_id(low.sid)} to {_amount(high)} {short_id(high.sid)}"
+        out.append((f"{when}, Then it meets the limit chosen within the sources' range {span}: {listed}",
+                    f"the sources state different limits for the {measured} ({span}): which applies?"))
+    return out
+
+
+_MEASURED = {"duration": "time taken", "percentage": "share", "size": "size", "rate": "rate", "count": "number"}

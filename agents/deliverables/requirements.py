@@ -9,6 +9,7 @@ and type are computed here. The story-quality check (``tools.story_quality``) ru
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,20 +50,26 @@ from tools.wording import (
     distinct_topics,
     example_report,
     from_reporters,
+    limit_criteria,
     lower_first,
     persona,
     requirement_type,
     short_id,
     situation_criterion,
     stated_benefit,
+    stated_limits,
     stated_role,
     subject,
+    third_person,
     topic_nature,
+    wanted,
 )
 
 KIND = "requirements"
 KEYWORDS = (" requirement", " prd", " stories", " story", " spec ")
 MAX_STORIES = 6
+#: Stories a draft holds at most when its topics' quotes ask for several distinct things (one story each).
+MAX_SPLIT_STORIES = 8
 #: The review asks for a story for each of the goal's strongest distinct topics, up to this many.
 COVERAGE_TOP = 3
 GWT = re.compile(r"^\s*given\b.+\bwhen\b.+\bthen\b", re.IGNORECASE | re.DOTALL)
@@ -87,9 +94,11 @@ def _one_source(ids: list[str], name: str, example: str, evidence: Mapping[str, 
     """(role, benefit, signal id, quote) of a story, from the cited quote its "I want" comes from.
 
     A user story the "I want" is taken from ('As an admin, I want to add …, so that …') gives the role, its own
-    so-that (else ``[PM to decide]``, never another quote's) and the situation: one source, never a mix. Another
-    quote the "I want" shows is the situation, with its own benefit first; without such a quote the role is the
-    evidence's (``persona``), the benefit any cited quote's and the situation the one that shows it best.
+    so-that and the situation: one source, never a mix. Without a so-that of its own, the benefit most of the
+    cited quotes asking for the same thing state (else ``[PM to decide]``; never the so-that of a quote that
+    asks for something else). Another quote the "I want" shows is the situation, with its own benefit first;
+    without such a quote the role is the evidence's (``persona``), the benefit any cited quote's and the
+    situation the one that shows it best.
     """
     source = ""
     if example:
@@ -100,8 +109,36 @@ def _one_source(ids: list[str], name: str, example: str, evidence: Mapping[str, 
     full = str(evidence[source]["quote"])
     quote = example if len(example) <= 160 else ""
     if stated_role(full):
-        return persona([source], evidence), stated_benefit(full) or PM, source, quote
+        key = ask_key(full)
+        same = [sid for sid in ids if sid in evidence and ask_key(str(evidence[sid]["quote"])) in (key, None)]
+        return persona([source], evidence), stated_benefit(full) or common_benefit(same, evidence) or PM, \
+            source, quote
     return persona(ids, evidence), stated_benefit(full) or benefit(ids, evidence) or PM, source, quote
+
+
+def ask_key(quote: str) -> tuple[str, str] | None:
+    """(role, capability) a user-story quote asks for, spelling, articles and plurals aside; None for other quotes.
+
+    'As an archivist, I want to mark groups of files as restricted' and 'As an Archivist, I want to mark a group
+    of files as restricted' ask for the same thing; 'restrict a file from view' is another.
+    """
+    role = stated_role(quote)
+    want = wanted(quote) if role else ""
+    if not want:
+        return None
+    words = [w.lower() for w in re.findall(r"\w+", want)]
+    words = [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+             for w in words if w not in {"a", "an", "the", "to", "be", "able"}]
+    return role.lower(), " ".join(words)
+
+
+def common_benefit(ids: list[str], evidence: Mapping[str, EvidenceRow]) -> str | None:
+    """The benefit most of the quotes state (the first stated on a tie), or None when none states one."""
+    stated = [b for b in (stated_benefit(str(evidence[sid]["quote"])) for sid in ids if sid in evidence) if b]
+    if not stated:
+        return None
+    counts = Counter(stated)
+    return max(stated, key=lambda b: (counts[b], -stated.index(b)))
 
 
 _PROBLEM_TYPES = frozenset({"bug", "complaint", "churn_risk"})
@@ -121,21 +158,27 @@ def _baseline(topic: Topic, m: Materials, nature: str) -> str:
     return baseline(topic, m, "reports", reports) if reports else baseline(topic, m, "signals", ids)
 
 
-def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None = None) -> dict[str, Any]:
+def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None = None,
+                     source: str | None = None) -> dict[str, Any]:
     """One user story (with criteria, type, RICE and citations) from a scored topic.
 
-    The capability is named in the evidence's words, the benefit is one a cited quote states (else
-    ``[PM to decide]``), and the criteria refer to the situation a cited quote reports.
+    The capability is named in the evidence's words (``source``: the cited user story it is taken from),
+    the benefit is one a cited quote states (else ``[PM to decide]``), and the criteria are observable ones the
+    evidence gives — the outcome its benefit states, the limits its quotes set ('no more than 2 seconds'), the
+    situation a report describes — with the generic template only when the evidence gives none.
     """
     ids = m.topic_cites(topic)
     name = want or subject(topic["name"])
     role = persona(topic["signal_ids"], m.evidence)
-    nature = topic_nature(topic, m.evidence)
-    example = example_report(ids, name, nature, m.evidence, role)
+    nature = "request" if source else topic_nature(topic, m.evidence)
+    example = str(m.evidence[source]["quote"]) if source else example_report(ids, name, nature, m.evidence, role)
     i_want = capability(name, nature, example)
     role, so_that, sid, quote = _one_source(ids, name, example, m.evidence)
     a_role = f"{story_quality.article(role)} {role}"
     first = situation_criterion(role, nature, i_want, sid, quote)
+    limits = stated_limits(ids, m.evidence)
+    measured = limit_criteria(role, limits)
+    observed = _outcome_criterion(role, i_want, so_that, sid, quote) if nature == "request" else ""
     if nature == "question":
         criteria = [
             first,
@@ -148,15 +191,19 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
             f"Given the change is released, When {PM} weeks have passed, Then new reports like {short_id(sid)} "
             f"fall below {PM} per week (baseline: {_baseline(topic, m, 'problem')})",
         ]
-    else:
+    elif observed or measured:
+        criteria = [observed] if observed else [first]
+    else:  # the evidence states no outcome and no limit: the template is all there is
         criteria = [
             first,
             f"Given {a_role} who has not used it before, When they look for it, Then they find it without help "
             f"within {PM} steps",
         ]
-    if any(_SLOW.search(m.evidence[s]["quote"]) for s in ids):
+    criteria += [criterion for criterion, _ in measured]
+    if not any(limit.dimension == "duration" for limit in limits) and \
+            any(_SLOW.search(m.evidence[s]["quote"]) for s in ids):
         criteria.append(f"Given a typical {role} workload, When they use it, Then it responds within {PM} seconds")
-    rice = topic["rice"]
+    rice = rice_of(ids, m) if source else topic["rice"]
     return {
         "id": f"S{number}",
         "as_a": role,
@@ -169,7 +216,29 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
         "citations": ids,
         "title": story_title(complete_phrase(name, [m.evidence[s]["quote"] for s in ids if s in m.evidence]),
                              nature, i_want),
+        OPEN: [f"{PM}: S{number} — {question}" for _, question in measured if question],
     }
+
+
+#: A drafted story's open questions (a range of limits to choose from), moved to the document's list.
+OPEN = "_open_questions"
+
+
+def _outcome_criterion(role: str, i_want: str, so_that: str, sid: str, quote: str) -> str:
+    """A criterion of the outcome the evidence states as the story's benefit, or ''.
+
+    'Given an archivist who asked for it in [s:…]: “…”, When they restrict access to some files by IP address,
+    Then they can give reading room access only to certain digital files'; '' when no cited quote states a
+    benefit (the outcome would be the PM's guess).
+    """
+    if so_that == PM or not so_that.strip():
+        return ""
+    a_role = f"{story_quality.article(role)} {role}"
+    mark = short_id(sid) if sid else "the evidence"
+    said = f"{mark}: “{quote}”" if quote else mark
+    action = f"they {third_person(i_want[3:])} after the change" if i_want.startswith("to ") \
+        else "they use it after the change"
+    return f"Given {a_role} who asked for it in {said}, When {action}, Then {third_person(so_that)}"
 
 
 def story_title(name: str, nature: str, i_want: str) -> str:
@@ -206,7 +275,8 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
     """Requirements from the goal's strongest topics; none (said plainly) when nothing relevant was found."""
     candidates = story_topics(m)
     topics = candidates[:MAX_STORIES]
-    stories = [story_from_topic(topic, m, i) for i, topic in enumerate(topics, 1)]
+    stories, other_roles = _stories(topics, m)
+    asked_later = [q for s in stories for q in s.pop(OPEN, [])]
     left_out = candidates[MAX_STORIES:]
     all_ids = sorted({sid for t in topics for sid in t["signal_ids"]})
     reporters = from_reporters([m.evidence[s] for s in all_ids if s in m.evidence])
@@ -216,6 +286,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
                       f"{', '.join(defaults)}."] if defaults else []
     open_questions += [f"{PM}: {s['id']} — which benefit do users expect? None of its quotes states one."
                        for s in stories if s["so_that"] == PM]
+    open_questions += asked_later
     open_questions += [f"Earlier decision (run {d.get('run_id')}): {d.get('question')} → {d.get('recommendation')}"
                        for d in m.decisions[:2]]
     if stories:
@@ -233,13 +304,101 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
         problem=problem,
         goals=[f"{s['i_want'][:1].upper()}{s['i_want'][1:]} for the {s['as_a']} ({s['rice']['formula']})"
                for s in stories[:3]],
-        non_goals=[f"{t['name']} (weaker evidence: RICE {t['rice']['score']})" for t in left_out[:3]]
+        non_goals=[f"{t['name']} (weaker evidence: RICE {t['rice']['score']})" for t in left_out[:3]] + other_roles
         or ([f"{PM}: anything outside the stories below"] if stories else []),
         stories=parts(Story, stories),
         open_questions=open_questions,
         success_metrics=[_metric(s, topics, m) for s in stories],
         evidence=parts(EvidenceRef, m.evidence_for([sid for s in stories for sid in s["citations"]])),
     ).model_dump(mode="json")
+
+
+def _stories(topics: list[Topic], m: Materials) -> tuple[list[dict[str, Any]], list[str]]:
+    """The stories of the goal's topics, one per distinct thing their quotes ask for, and the non-goals left.
+
+    A topic whose cited quotes are user stories asking for different things ('restrict access by IP address',
+    'add restriction end dates') gives one story per (role, capability), each citing its own quotes: first the
+    one the topic's name shows, then the most asked for. Every topic gets its first story before any topic a
+    second one (at most :data:`MAX_SPLIT_STORIES`). When the goal names a role some stories are for ('… for
+    applicants'), the stories of other roles are not drafted but listed as non-goals.
+    """
+    plans = [_split(topic, m) for topic in topics]
+    roles = [role for plan in plans for role, _, _ in plan]
+    named = _goal_roles(m, roles)
+    other_roles: list[str] = []
+    if named:
+        about = ", ".join(sorted({r for r in roles if r.lower() in named}))
+        for plan in plans:
+            other_roles += [f"{lower_first(want)} for the {role} (the goal is about the {about})"
+                            for role, want, _ in plan if role and role.lower() not in named]
+        plans = [[p for p in plan if not p[0] or p[0].lower() in named] for plan in plans]
+    limit = max(MAX_SPLIT_STORIES if any(len(plan) > 1 for plan in plans) else MAX_STORIES, len(topics))
+    chosen: set[tuple[int, int]] = set()
+    for depth in range(max((len(plan) for plan in plans), default=0)):
+        for t, plan in enumerate(plans):
+            if depth < len(plan) and len(chosen) < limit:
+                chosen.add((t, depth))
+    stories: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for t, plan in enumerate(plans):
+        for depth, (_, want, sub) in enumerate(plan):
+            if (t, depth) not in chosen:
+                continue
+            topic, source = sub
+            story = story_from_topic(topic, m, len(stories) + 1, want=want if source else None, source=source)
+            key = (story["as_a"].lower(), story["i_want"].lower())
+            if key not in seen:
+                seen.add(key)
+                stories.append(story)
+    return stories, other_roles[:5]
+
+
+def _split(topic: Topic, m: Materials) -> list[tuple[str, str, tuple[Topic, str | None]]]:
+    """(role, capability, (topic, source quote id)) of each distinct thing a topic's cited user stories ask for.
+
+    One entry (the topic itself) when its quotes ask for one thing or are not user stories; quotes that are not
+    user stories stay with the first.
+    """
+    ids = m.topic_cites(topic)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for sid in ids:
+        key = ask_key(str(m.evidence[sid]["quote"]))
+        if key is not None:
+            groups.setdefault(key, []).append(sid)
+    if len(groups) < 2:  # the role counts for the goal only when the quotes state it
+        role = persona(topic["signal_ids"], m.evidence) if groups else ""
+        return [(role, subject(topic["name"]), (topic, None))]
+    role = persona(topic["signal_ids"], m.evidence)
+    nature = topic_nature(topic, m.evidence)
+    example = example_report(ids, subject(topic["name"]), nature, m.evidence, role)
+    shown = next((sid for sid in ids if example and example in str(m.evidence[sid]["quote"])), "")
+    keys = list(groups)
+    first = next((k for k in keys if shown in groups[k]), max(keys, key=lambda k: (len(groups[k]), -keys.index(k))))
+    order = [first, *sorted((k for k in keys if k != first), key=lambda k: (-len(groups[k]), keys.index(k)))]
+    loose = [sid for sid in ids if ask_key(str(m.evidence[sid]["quote"])) is None]
+    out: list[tuple[str, str, tuple[Topic, str | None]]] = []
+    for key in order:
+        own = groups[key] + (loose if key == first else [])
+        sub: Topic = {**topic, "signal_ids": own, "signals": len(own), "ranked": True}
+        source = groups[key][0]
+        out.append((stated_role(str(m.evidence[source]["quote"])), wanted(str(m.evidence[source]["quote"])),
+                    (sub, source)))
+    return out
+
+
+def _goal_roles(m: Materials, roles: list[str]) -> set[str]:
+    """The stories' roles the goal names ('… for applicants' → {'applicant'}), lower case; empty when none is named.
+
+    A role is named when the goal holds its head word ('Development Staff member' → 'member'), singular or plural.
+    """
+    goal = {w.lower() for w in re.findall(r"[A-Za-z]+", f"{m.goal} {m.focus}")}
+    goal |= {w[:-1] for w in goal if w.endswith("s")}
+    named = set()
+    for role in roles:
+        words = re.findall(r"[A-Za-z]+", role)
+        if words and words[-1].lower() in goal and words[-1].lower() not in {"user", "users"}:
+            named.add(role.lower())
+    return named
 
 
 def _metric(story: dict[str, Any], topics: list[Topic], m: Materials) -> str:
@@ -299,7 +458,9 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
     for target, note in by_target.items():
         topic = next((t for t in m.topics if t["id"] == target), None)
         if topic is not None and "has no story" in note["problem"]:
-            fixed.append(story_from_topic(topic, m, 0))
+            added = story_from_topic(topic, m, 0)
+            added.pop(OPEN, None)
+            fixed.append(added)
     for i, story in enumerate(fixed, 1):
         story["id"] = f"S{i}"
     doc = {**doc, "stories": fixed}
