@@ -198,11 +198,12 @@ def rescored(ctx: Context, q: Question, shift: Callable[[Question, list[tuple[Ca
 
     terms = ctx.terms(q.text)
     total = sum(terms.values())
+    words = float(np.median([len(t.split()) for t in ctx.record.background])) if ctx.record.background else 0.0
     out = []
     for c in q.candidates:
         present = set(ctx.tokens(c.text))
         cov = sum(w for t, w in terms.items() if t in present) / total if total > 0 else 0.0
-        out.append((c, FITTED.probability(c.cosine - q.base, cov)))
+        out.append((c, FITTED.probability(c.cosine - q.base, cov, words)))
     if shift is not None:
         s = shift(q, out)
         if s:

@@ -75,7 +75,7 @@ def nfr() -> list[tuple[str, str, str]]:
 
 def stories() -> list[tuple[str, str, str]]:
     """(external id, story, backlog) of every user story."""
-    out = []
+    out: list[tuple[str, str, str]] = []
     for path in sorted(glob.glob(str(DATA / "user-stories" / "*.txt"))):
         lines = [line.strip() for line in Path(path).read_text(encoding="utf-8-sig").splitlines() if line.strip()]
         out.extend((f"{Path(path).stem}-{j}", line, Path(path).stem) for j, line in enumerate(lines))
@@ -130,4 +130,53 @@ def heldout() -> dict[str, Any]:
     for name, rows, inside in (("promise-nfr", nfr(), NFR_IN), ("user-stories", stories(), STORIES_IN)):
         with isolated_home(f"heldout-{name}"):
             out[name] = measure(name, rows, inside, OFF_DOMAIN)
+    return out
+
+
+def single_products(split: str | None = None) -> dict[str, Any]:
+    """``--products``: ask on each labelled backlog of :mod:`bench.relevance_products` ingested alone (fresh home each).
+
+    Per split ("tuning", "heldout"): false abstention of the in-domain questions, abstention of the off-domain
+    ones, and the precision of what the offline answers cite (a cited story is on topic iff it is labelled
+    relevant to the question). A goal ("Draft requirements so …") is asked by its searched topic, as ``run``
+    searches it (:func:`agents.planner.search_query`).
+    """
+    from agents.ask import ask_users
+    from agents.planner import search_query
+    from bench.relevance_products import products
+
+    every = stories()
+    out: dict[str, Any] = {}
+    for product in products(split):
+        rows = [(ext, text, ext) for ext, text, stem in every if stem == product.stem]
+        with isolated_home(f"products-{product.stem}"):
+            label = ingest_labelled(product.stem, rows)  # signal id -> external id ("{stem}-{index}")
+            asked = []
+            for question, relevant in [*product.questions, *((q, None) for q in product.off)]:
+                answer = ask_users(search_query(question), product.stem, offline=True)
+                ids = [c.signal_id for c in [*answer.evidence, *answer.dissent]]
+                wanted = {f"{product.stem}-{i}" for i in relevant or ()}
+                asked.append({"question": question, "off": relevant is None,
+                              "abstained": answer.insufficient_evidence, "cited": len(ids),
+                              "on_topic": sum(label.get(i) in wanted for i in ids)})
+        out[product.stem] = {"split": product.split, "questions": asked}
+    return {"per_backlog": out, **summary(out)}
+
+
+def summary(per_backlog: dict[str, Any]) -> dict[str, Any]:
+    """False abstention, off-domain abstention and cited precision per split of :func:`single_products`' answers."""
+    out: dict[str, Any] = {}
+    for split in ("tuning", "heldout"):
+        asked = [q for b in per_backlog.values() if b["split"] == split for q in b["questions"]]
+        if not asked:
+            continue
+        inside = [q for q in asked if not q["off"]]
+        outside = [q for q in asked if q["off"]]
+        cited = sum(q["cited"] for q in inside)
+        out[split] = {"false_abstention": round(sum(q["abstained"] for q in inside) / max(1, len(inside)), 3),
+                      "abstention_offdomain": round(sum(q["abstained"] for q in outside) / max(1, len(outside)), 3),
+                      "precision": round(sum(q["on_topic"] for q in inside) / max(1, cited), 3), "cited": cited,
+                      "questions": [len(inside), len(outside)],
+                      "answered_off_domain": [q["question"] for q in outside if not q["abstained"]],
+                      "refused": [q["question"] for q in inside if q["abstained"]]}
     return out

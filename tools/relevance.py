@@ -88,36 +88,58 @@ def coverage_tokens(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class RelevanceModel:
-    """Logistic relevance model: P(relevant) = σ(dense·excess + sparse·coverage + bias), kept at ≥ floor."""
+    """Logistic relevance model: P = σ(dense·excess + sparse·coverage + length·wordiness + bias), kept at ≥ floor.
+
+    ``wordiness`` is ``max(0, ln(median words per signal of the workspace's background / reference_words))``: 0 for
+    a workspace of short messages like BANKING77's (the corpus ``dense``, ``sparse`` and ``bias`` were fitted on),
+    about 1 for one of 25-word user stories. A short question sits further from a long signal that is about it
+    (the signal says more than the question asks), so the same dense excess means more in a wordy workspace.
+    """
 
     dense: float
     sparse: float
     bias: float
     floor: float
     fitted_on: str = ""
+    length: float = 0.0
+    reference_words: float = 10.0
 
-    def probability(self, excess: float, coverage: float) -> float:
+    def wordiness(self, median_words: float) -> float:
+        """The length feature of a workspace whose signals have ``median_words`` words (median of the sample)."""
+        if median_words <= self.reference_words or self.reference_words <= 0:
+            return 0.0
+        return math.log(median_words / self.reference_words)
+
+    def probability(self, excess: float, coverage: float, median_words: float = 0.0) -> float:
         """The probability that a signal with these features is about the question."""
-        z = self.dense * excess + self.sparse * coverage + self.bias
+        z = self.dense * excess + self.sparse * coverage + self.length * self.wordiness(median_words) + self.bias
         return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
-    def min_excess(self, coverage: float = 0.0) -> float:
+    def min_excess(self, coverage: float = 0.0, median_words: float = 0.0) -> float:
         """The dense excess at which a signal with ``coverage`` reaches the floor (for reports)."""
         logit = math.log(self.floor / (1.0 - self.floor))
-        return (logit - self.bias - self.sparse * coverage) / self.dense
+        return (logit - self.bias - self.sparse * coverage - self.length * self.wordiness(median_words)) / self.dense
 
     def describe(self) -> dict[str, Any]:
         """The floor as data (``run.json``'s ``research[].floor``)."""
         return {"probability": self.floor, "dense_weight": self.dense, "sparse_weight": self.sparse,
-                "bias": self.bias, "min_cosine_over_background": round(self.min_excess(), 3),
-                "fitted_on": self.fitted_on}
+                "bias": self.bias, "length_weight": self.length, "reference_words": self.reference_words,
+                "min_cosine_over_background": round(self.min_excess(), 3), "fitted_on": self.fitted_on}
 
 
 #: Fitted by ``python -m bench.relevance --fit`` (MiniLM-L6-v2 vectors); refit when the embedder changes.
 #: Cross-validated at the floor: precision 0.711, recall 0.835 over 5,238 labelled candidates of 73 questions
 #: (strict labels: a neighbouring intent counts as off topic); off-domain abstention 1.0, in-domain 0.018.
+#: ``length`` by ``python -m bench.relevance --fit-length`` on the single-product TUNING backlogs
+#: (:mod:`bench.relevance_products`; dense, sparse, bias and floor held fixed), the largest weight (step 0.25)
+#: keeping their off-domain abstention >= 0.9: false abstention 0.857 -> 0.238 tuning (21 questions),
+#: 0.833 -> 0.056 held out (18); off-domain abstention 1.0 -> 0.938 tuning (16), 1.0 -> 1.0 held out (12);
+#: precision of the kept candidates 0.529 -> 0.568 tuning, 0.833 -> 0.705 held out (then focus and ranking).
+#: BANKING77 (median 10 words) has wordiness 0: its figures are unchanged.
 FITTED = RelevanceModel(dense=9.66, sparse=1.2, bias=-5.4, floor=0.4,
-                        fitted_on="banking77 train (60 questions) + user-stories (13 questions), 2026-12-03")
+                        fitted_on="banking77 train (60 questions) + user-stories (13 questions), 2026-12-03; "
+                                  "length: 4 single-product backlogs (21 + 16 off-domain questions), 2026-12-03",
+                        length=1.75)
 
 
 @dataclass(frozen=True)
@@ -179,6 +201,8 @@ class Background:
 
     vectors: np.ndarray
     df: Counter[str] = field(default_factory=Counter)
+    #: Median words per signal of the sample (0: unknown; :meth:`RelevanceModel.wordiness`).
+    median_words: float = 0.0
 
     @classmethod
     def of(cls, texts: Sequence[str], vectors: np.ndarray) -> Background:
@@ -186,7 +210,8 @@ class Background:
         df: Counter[str] = Counter()
         for text in texts:
             df.update(set(coverage_tokens(text)))
-        return cls(vectors=np.asarray(vectors, dtype=np.float32), df=df)
+        words = float(np.median([len(t.split()) for t in texts])) if len(texts) else 0.0
+        return cls(vectors=np.asarray(vectors, dtype=np.float32), df=df, median_words=words)
 
     @property
     def size(self) -> int:
@@ -250,7 +275,7 @@ def score(query: str, query_vector: np.ndarray, items: Sequence[tuple[str, str, 
         cos = float(np.asarray(vector, dtype=np.float32) @ q)
         cov = coverage(terms, text)
         out.append(Scored(sid, round(cos, 4), round(cos - base, 4), round(cov, 4),
-                          round(model.probability(cos - base, cov), 4)))
+                          round(model.probability(cos - base, cov, background.median_words), 4)))
     return out
 
 
