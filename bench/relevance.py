@@ -14,6 +14,10 @@ external id, so a cited signal is *on topic* iff its intent is one the question 
 * ``run_evidence_precision``: share of the evidence the documents of 5 offline ``run`` goals cite
   that is on topic (the off-topic goal's run must cite nothing; reported as a companion).
 
+The full run adds the companion ``relevance_single_product``: false abstention, off-domain abstention and cited
+precision of ``ask`` on each backlog of :mod:`bench.relevance_products` ingested alone (tuning and held-out
+backlogs reported apart; ``python -m bench.relevance --products`` prints it per question).
+
 ``*_llm`` keys measure the same in LLM mode against the scripted OpenAI-compatible server, whose
 model cites real but off-topic signals next to the ones it was shown (they must be dropped).
 ``--quick`` measures every 2nd in-domain and off-domain question and 3 goals offline, every 4th
@@ -299,6 +303,10 @@ def run(results: Results, quick: bool) -> None:
             llm_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=False), 4 if quick else 1)
             llm_run = _runs_or_error(label, offline=False, goals=QUICK_LLM_GOALS if quick else None)
         seconds["llm"] = time.perf_counter() - started - seconds["offline"]
+    if not quick:  # each labelled backlog ingested alone and asked offline (about a minute on a quiet machine)
+        products_started = time.perf_counter()
+        _single_product(results)
+        seconds["single_product"] = time.perf_counter() - products_started
     for suffix, asked, ran in (("", offline_ask, offline_run), ("_llm", llm_ask, llm_run)):
         mode = "offline" if not suffix else "LLM mode (scripted server citing off-topic signals too)"
         base = (f"BANKING77 train, {size} signals ({'random subset' if quick else 'all'}), "
@@ -321,6 +329,19 @@ def run(results: Results, quick: bool) -> None:
                     f"{mode}; {base}; {ran['found']} of the goals' intents' {ran['wanted']} signals cited or counted "
                     "by the documents' topics")
         results.companion(f"relevance_run_details{suffix}", {"per_goal": ran["per_goal"], "off_goal": ran["off_goal"]})
+
+
+def _single_product(results: Results) -> None:
+    """Companion ``relevance_single_product``: ask on each single-product backlog ingested alone (tuning, held out)."""
+    from bench.relevance_heldout import single_products
+
+    try:
+        found = single_products()
+    except Exception as exc:  # noqa: BLE001 - a companion figure must not hide the keys measured before it
+        traceback.print_exc()
+        results.companion("relevance_single_product", {"error": f"{type(exc).__name__}: {exc}"})
+        return
+    results.companion("relevance_single_product", {k: v for k, v in found.items() if k != "per_backlog"})
 
 
 # ------------------------------------------------------------------------------------------- fitting
