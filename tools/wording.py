@@ -353,7 +353,7 @@ def situation_criterion(role: str, nature: str, i_want: str, sid: str, quote: st
         report = third_person(first.rstrip(".!?")).strip()
         return (f"Given {a_role} who reported {said}, When they do it again after the change, "
                 f"Then this no longer happens: {lower_first(report) if report else PM}")
-    asked = third_person(i_want)
+    asked = third_person(re.sub(r"^to\s+be\s+able\s+to\s+", "to ", i_want, flags=re.IGNORECASE))
     if asked.startswith("to "):
         then = f"they are able {asked}"
     elif (shall := re.match(r"^(?P<s>.+?)\s+to\s+(?P<v>.+)$", asked)) and not asked.lower().startswith(("a ", "an ")):

@@ -123,13 +123,25 @@ def ask_key(quote: str) -> tuple[str, str] | None:
     of files as restricted' ask for the same thing; 'restrict a file from view' is another.
     """
     role = stated_role(quote)
-    want = wanted(quote) if role else ""
+    want = _asked(quote) if role else ""
     if not want:
         return None
     words = [w.lower() for w in re.findall(r"\w+", want)]
     words = [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
              for w in words if w not in {"a", "an", "the", "to", "be", "able"}]
     return role.lower(), " ".join(words)
+
+
+def _asked(quote: str) -> str:
+    """What a user-story quote asks for: its checked "I want" (``wanted``), else its means as written."""
+    found = wanted(quote)
+    if found:
+        return found
+    story = story_quality.parse(quote)
+    means = story.means.strip(" ,;:.!")
+    lead = "to " if re.search(r"(?:\bto|can|could|able to)$", story.means_indicator.strip(), re.IGNORECASE) \
+        and not means.lower().startswith("to ") else ""
+    return f"{lead}{means}" if means else ""
 
 
 def common_benefit(ids: list[str], evidence: Mapping[str, EvidenceRow]) -> str | None:
@@ -236,7 +248,8 @@ def _outcome_criterion(role: str, i_want: str, so_that: str, sid: str, quote: st
     a_role = f"{story_quality.article(role)} {role}"
     mark = short_id(sid) if sid else "the evidence"
     said = f"{mark}: “{quote}”" if quote else mark
-    action = f"they {third_person(i_want[3:])} after the change" if i_want.startswith("to ") \
+    doing = re.sub(r"^to\s+(?:be\s+able\s+to\s+)?", "", i_want, flags=re.IGNORECASE)
+    action = f"they {third_person(doing)} after the change" if i_want.startswith("to ") \
         else "they use it after the change"
     return f"Given {a_role} who asked for it in {said}, When {action}, Then {third_person(so_that)}"
 
@@ -381,7 +394,7 @@ def _split(topic: Topic, m: Materials) -> list[tuple[str, str, tuple[Topic, str 
         own = groups[key] + (loose if key == first else [])
         sub: Topic = {**topic, "signal_ids": own, "signals": len(own), "ranked": True}
         source = groups[key][0]
-        out.append((stated_role(str(m.evidence[source]["quote"])), wanted(str(m.evidence[source]["quote"])),
+        out.append((stated_role(str(m.evidence[source]["quote"])), _asked(str(m.evidence[source]["quote"])),
                     (sub, source)))
     return out
 

@@ -129,3 +129,24 @@ def test_only_limits_a_quote_asks_for_are_lifted_never_numbers_it_reports() -> N
         ("s3", "duration per day", "24 hours per day"),
         ("s3", "duration per year", "365 days per year"),
     ]
+
+
+# g12-camperplus (held out): a topic with a parent's account story and a parent's two-part story.
+CAMP = [
+    "As a parent, I want to be able to create an account, so that I can sign up my kids for camp online.",
+    "As a parent, I want to be able to see and edit my enrolled children to the camp year, so that I can know who "
+    "I already enrolled to camp, who is still pending admission etc.",
+    "As a parent, I want to be able to submit various type of forms to the camp management.",
+]
+
+
+def test_a_two_part_want_is_its_own_story_and_criteria_read_as_actions() -> None:
+    doc = drafted(CAMP, "kids for camp", "Draft requirements for parents signing their kids up for camp online")
+    wants = {s["i_want"]: s for s in doc["stories"]}
+    # Was cited by the account story; it asks for something else (its two parts are the QUS check's to flag).
+    assert wants["to be able to see and edit my enrolled children to the camp year"]["citations"] == ["s1"]
+    assert wants["to be able to create an account"]["citations"] == ["s0"]
+    criteria = [c for s in doc["stories"] for c in s["acceptance_criteria"]]
+    assert "When they create an account after the change, Then they can sign up their kids for camp online" \
+        in criteria[0]
+    assert not any("be able to be able" in c or "they be able" in c for c in criteria)
