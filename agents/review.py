@@ -10,21 +10,28 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agents.context import RunContext, timed
+from agents.context import RunCache, RunContext, timed
 from agents.deliverables import DELIVERABLES, render_markdown
 from agents.deliverables import validate as validate_artifact
 from agents.state import ArtifactEntry, PMState
 from memory import api as memory_api
 from tools.citations import StoredSignal
 from tools.research import fetch_signals
+
+logger = logging.getLogger(__name__)
 
 
 def _mentioned_ids(node: Any) -> set[str]:
@@ -70,6 +77,9 @@ def validate(state: PMState, runtime: Runtime[RunContext]) -> PMState:
         for item in result.dropped_items:
             runtime.context.emit("review", "validate", f"{kind}: dropped {item} (no valid evidence)")
     total_dropped = int(state.get("dropped_invalid") or 0) + dropped
+    # The validated drafts are what finalize logs (unless the PM revises them): embed the decision's text
+    # now, in the background, so publishing and the checkpoint writes overlap it instead of finalize waiting.
+    prefetch_decision(state, validated, runtime.context.cache)
     return {"drafts": validated, "dropped_invalid": dropped,
             "traceability": {"claims": claims, "cited": cited, "dropped_invalid": total_dropped}}
 
@@ -124,19 +134,82 @@ def route_human(state: PMState) -> Literal["writer", "finalize"]:
     return "writer" if state.get("human_feedback") else "finalize"
 
 
-@timed("finalize")
-def finalize(state: PMState, runtime: Runtime[RunContext]) -> PMState:
-    """Log the run's decision to the workspace decision log and mark the run completed."""
-    drafts = state.get("drafts") or {}
-    # The document whose kind ranks highest for the decision log (a memo's recommendation before a brief's
-    # proposal before the requirements' stories) says what was decided.
+_FLUSHER: tuple[int, ThreadPoolExecutor] | None = None
+_FLUSHER_LOCK = threading.Lock()
+
+
+def _flusher() -> ThreadPoolExecutor:
+    """The thread that flushes decision-log writes after finalize (one per process: a forked child gets its own)."""
+    global _FLUSHER
+    with _FLUSHER_LOCK:
+        if _FLUSHER is None or _FLUSHER[0] != os.getpid():
+            _FLUSHER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmpilot-decision-flush"))
+        return _FLUSHER[1]
+
+
+def _flush(later: ExitStack) -> None:
+    """Leave the deferred-flush block of a decision write (its flush); a failure is logged, the write is in the WAL."""
+    try:
+        later.close()
+    except Exception:  # no caller to raise to: the next open replays the write-ahead log
+        logger.exception("flushing the decision log failed")
+
+
+def wait_for_flushes() -> None:
+    """Wait until the decision-log flushes of the runs finished so far are done (a benchmark between runs)."""
+    _flusher().submit(lambda: None).result()
+
+
+def decision_of(state: PMState, drafts: Mapping[str, Any]) -> tuple[str, str, str, list[str]]:
+    """What finalize logs for ``drafts``: question, recommendation, rationale and citations ('' when none).
+
+    The document whose kind ranks highest for the decision log (a memo's recommendation before a brief's
+    proposal before the requirements' stories) says what was decided.
+    """
     deciding = [(spec.decision_rank, spec.decision, doc) for kind, doc in drafts.items()
                 if doc and (spec := DELIVERABLES.get(kind)) is not None and spec.decision is not None]
     recommendation, rationale, citations = "", "", list[str]()
     if deciding:
         _, decide, doc = max(deciding, key=lambda d: d[0])
         recommendation, rationale, citations = decide(doc)
+    return state["plan"].get("focus") or state["goal"], recommendation, rationale, citations
+
+
+def decision_text(question: str, recommendation: str, rationale: str) -> str:
+    """The text the decision log embeds for a decision (``memory.snapshots.SnapshotStore.log_decision``)."""
+    return f"{question}\n{recommendation}\n{rationale}"
+
+
+def prefetch_decision(state: PMState, drafts: Mapping[str, Any], cache: RunCache) -> None:
+    """Start embedding the decision ``drafts`` would log, remembered by the embedder for ``log_decision``."""
+    question, recommendation, rationale, _ = decision_of(state, drafts)
     if recommendation:
-        memory_api.workspace(state["workspace"]).log_decision(
-            runtime.context.run_id, state["plan"].get("focus") or state["goal"], recommendation, rationale, citations)
+        text = decision_text(question, recommendation, rationale)
+        embedder = memory_api.workspace(state["workspace"]).embedder
+        cache.prefetch(("decision", embedder.name, text), embedder.embed_queries, [text])
+        cache.start()
+
+
+@timed("finalize")
+def finalize(state: PMState, runtime: Runtime[RunContext]) -> PMState:
+    """Log the run's decision to the workspace decision log and mark the run completed.
+
+    The decision's vector was started by ``validate`` (:func:`prefetch_decision`): it is waited for here
+    and the log's own ``embed_query`` finds it remembered. The write is in the store's write-ahead log
+    when this returns, so a run acknowledged as completed keeps its decision through a killed process
+    (the next open replays the log); persisting the shard's segments (a flush, ~0.1 s of disk wait) is
+    left to a background thread instead of delaying the run's result, as ``deferred_flush`` allows: a
+    power cut right after the run may lose the decision, as it may the run's last checkpoint.
+    """
+    question, recommendation, rationale, citations = decision_of(state, state.get("drafts") or {})
+    if recommendation:
+        memory = memory_api.workspace(state["workspace"])
+        text = decision_text(question, recommendation, rationale)
+        runtime.context.cache.get(("decision", memory.embedder.name, text), memory.embedder.embed_queries, [text])
+        later = ExitStack()
+        later.enter_context(memory.deferred_flush())
+        try:
+            memory.log_decision(runtime.context.run_id, question, recommendation, rationale, citations)
+        finally:
+            _flusher().submit(_flush, later)
     return {"status": "completed"}

@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -235,12 +236,64 @@ def critical_path(requests: list[Any]) -> tuple[int, dict[str, int]]:
 
 def llm_busy_seconds(requests: list[Any], latency_s: float) -> float:
     """Seconds during which at least one call was waiting for its answer (union of call intervals)."""
-    busy, end = 0.0, float("-inf")
+    return sum(stop - start for start, stop in busy_intervals(requests, latency_s))
+
+
+def busy_intervals(requests: list[Any], latency_s: float) -> list[tuple[float, float]]:
+    """The union of the calls' intervals (``time.monotonic``), in order."""
+    merged: list[tuple[float, float]] = []
     for start in sorted(r.received_at for r in requests):
-        stop = start + latency_s
-        busy += max(0.0, stop - max(start, end))
-        end = max(end, stop)
-    return busy
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], start + latency_s))
+        else:
+            merged.append((start, start + latency_s))
+    return merged
+
+
+class CpuTimeline:
+    """Samples the process's CPU time every ``period`` seconds (monotonic clock, CPU-seconds) in a thread.
+
+    The sampler's own CPU is left out, so :meth:`between_calls` is the process's CPU while no model call
+    was in flight: pmpilot's own work on the critical path, which a loaded machine stretches in wall time.
+    """
+
+    def __init__(self, period: float = 0.005) -> None:
+        self.period = period
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-cpu-timeline", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.monotonic(), time.process_time() - time.thread_time()))
+            self._stop.wait(self.period)
+        self.samples.append((time.monotonic(), time.process_time() - time.thread_time()))
+
+    def __enter__(self) -> CpuTimeline:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def between_calls(self, busy: list[tuple[float, float]]) -> float:
+        """CPU-seconds of the sampled span spent while no interval of ``busy`` was open (by sample midpoints)."""
+        cpu = 0.0
+        for (t0, c0), (t1, c1) in zip(self.samples, self.samples[1:], strict=False):
+            middle = (t0 + t1) / 2
+            if not any(start <= middle <= stop for start, stop in busy):
+                cpu += c1 - c0
+        return cpu
+
+
+def _after_run() -> float:
+    """Wait for what a run left to do after returning its result (the decision log's flush); seconds waited."""
+    from agents import review
+
+    started = time.perf_counter()
+    review.wait_for_flushes()
+    return time.perf_counter() - started
 
 
 def llm(results: Results, repeats: int) -> None:
@@ -260,7 +313,7 @@ def llm(results: Results, repeats: int) -> None:
         os.environ["OPENAI_API_KEY"] = server.api_key
         get_settings.cache_clear()
         signals = api.workspace("demo").count()
-        walls, calls, chains, reported, busy, cpus = [], [], [], [], [], []
+        walls, calls, chains, reported, busy, cpus, between, drains = [], [], [], [], [], [], [], []
         load_before = os.getloadavg()[0]  # timings here are wall times: the load says how contended the cores were
         nodes: dict[str, list[float]] = {}
         counts: dict[str, int] = {}
@@ -268,8 +321,10 @@ def llm(results: Results, repeats: int) -> None:
         for i in range(repeats + 1):
             server.clear()
             cpu = time.process_time()
-            wall, record = _timed_run("demo", offline=False)
+            with CpuTimeline() as timeline:
+                wall, record = _timed_run("demo", offline=False)
             cpu = time.process_time() - cpu
+            drains.append(_after_run())
             requests = server.chat_requests
             chain, counts = critical_path(requests)
             if i == 0:  # the process's first LLM run: timed apart, as offline_run_seconds_10k_first
@@ -279,6 +334,7 @@ def llm(results: Results, repeats: int) -> None:
             walls.append(wall)
             cpus.append(cpu)
             busy.append(llm_busy_seconds(requests, LATENCY_S))
+            between.append(timeline.between_calls(busy_intervals(requests, LATENCY_S)))
             calls.append(len(requests))
             chains.append(chain)
             reported.append(int(record["llm"]["calls"]))
@@ -288,6 +344,7 @@ def llm(results: Results, repeats: int) -> None:
         api.workspace("demo").clear_sentence_vectors()
         server.clear()
         cold_wall, _ = _timed_run("demo", offline=False)
+        _after_run()
         cold = cold_wall / (critical_path(server.chat_requests)[0] * LATENCY_S)
         load_after = os.getloadavg()[0]
     wall = statistics.median(walls)
@@ -306,7 +363,10 @@ def llm(results: Results, repeats: int) -> None:
         f"run wall {wall:.2f} s (median of {repeats} warm runs) with {LATENCY_S * 1000:.0f} ms before every answer / "
         f"critical path {chain} dependent calls x {LATENCY_S * 1000:.0f} ms; some call was in flight during "
         f"{statistics.median(busy):.2f} s of the wall time (the rest is pmpilot's own work; the process, scripted "
-        f"server included, used {statistics.median(cpus):.2f} CPU-s per run); the process's first "
+        f"server included, used {statistics.median(cpus):.2f} CPU-s per run, {statistics.median(between):.2f} of "
+        f"them while no call was in flight); the decision log's flush, left to a background thread once the run "
+        f"has its result, was waited for between runs, untimed (median wait {statistics.median(drains) * 1000:.0f} "
+        f"ms); the process's first "
         f"run, timed apart, had a ratio of {first:.2f}; the stored signals' {kept} sentence vectors kept (steady "
         f"state, as the scheduled refresh_themes job leaves them); one run with none kept: {cold:.2f}; load average "
         f"{load_before:.1f} before the runs, {load_after:.1f} after",
@@ -319,6 +379,8 @@ def llm(results: Results, repeats: int) -> None:
     # CPU-seconds of the whole process (all threads, the in-process scripted server too) per warm run: on a
     # loaded machine a better guide than wall time to what changed in pmpilot's own work.
     results.companion("llm_run_cpu_s_300ms", statistics.median(cpus))
+    # The part of it spent while no call was in flight: pmpilot's own work between the calls.
+    results.companion("llm_cpu_between_calls_s_300ms", statistics.median(between))
     results.companion("llm_critical_path_calls", chain)
     results.companion("llm_run_wall_s_300ms", wall)
 

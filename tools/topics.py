@@ -138,10 +138,18 @@ def proper_nouns(texts: Sequence[str]) -> set[str]:
     """
     found: set[str] = set()
     for text in texts:
-        for clause in re.split(r"(?<=[.!?])\s+|\n+", text):
-            words = _WORD.findall(clause)
-            found.update(_norm(w) for i, w in enumerate(words) if _proper_noun(w, i == 0))
+        found.update(_text_proper_nouns(text))
     return found
+
+
+@lru_cache(maxsize=4096)
+def _text_proper_nouns(text: str) -> frozenset[str]:
+    """:func:`proper_nouns` of one text (cached: topic naming asks again for every topic of a goal)."""
+    found: set[str] = set()
+    for clause in re.split(r"(?<=[.!?])\s+|\n+", text):
+        words = _WORD.findall(clause)
+        found.update(_norm(w) for i, w in enumerate(words) if _proper_noun(w, i == 0))
+    return frozenset(found)
 
 
 def _ngrams(text: str, goal: set[str], names: frozenset[str] = frozenset()) -> set[tuple[str, ...]]:
@@ -175,6 +183,17 @@ def _ngrams(text: str, goal: set[str], names: frozenset[str] = frozenset()) -> s
     return out
 
 
+@lru_cache(maxsize=4096)
+def _keyed_grams(text: str, goal: frozenset[str], names: frozenset[str]
+                 ) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """Each candidate phrase of one quote with its :func:`_key`, in :func:`_ngrams`' order.
+
+    Cached: naming a goal's topics reads every quote once for its own topic and again as one of the
+    other topics' quotes (``others``), so each quote's phrases were found once per topic.
+    """
+    return tuple((gram, _key(gram)) for gram in _ngrams(text, set(goal), names))
+
+
 def _key(gram: Sequence[str]) -> tuple[str, ...]:
     """A phrase's content words, stemmed and unordered.
 
@@ -198,18 +217,18 @@ def name_topic(quotes: Sequence[str], goal: str, others: Sequence[str] = (), fal
     gwords = goal_words(goal)
     gstems = {stem(w) for w in gwords}
     names = frozenset(proper_nouns([*quotes, *others]))
+    frozen = frozenset(gwords)
     forms: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
     inside: Counter[tuple[str, ...]] = Counter()
     for quote in quotes:
         seen: set[tuple[str, ...]] = set()
-        for gram in _ngrams(quote, gwords, names):
-            key = _key(gram)
+        for gram, key in _keyed_grams(quote, frozen, names):
             forms[key][gram] += 1
             seen.add(key)
         inside.update(seen)
     outside: Counter[tuple[str, ...]] = Counter()
     for quote in others:
-        outside.update({_key(g) for g in _ngrams(quote, gwords, names)})
+        outside.update({key for _, key in _keyed_grams(quote, frozen, names)})
     need = 2 if len(quotes) >= 2 else 1
     best, best_score = None, 0.0
     for key, count in inside.items():
