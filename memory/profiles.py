@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -100,7 +101,9 @@ def extract_claims(signals: Sequence[Signal]) -> list[tuple[str, str, Claim]]:
     is emitted for the signal's user, account and segment when present; identical claims from
     several signals are merged here (evidence, support, accounts, first/last seen).
     """
-    drafts: dict[tuple[str, str, ClaimType, str], _Draft] = {}
+    # Per (subject, type, text): evidence ids in order, accounts, first and last seen; each claim is built once
+    # at the end (one model copy per piece of evidence was a tenth of an ingest's own CPU).
+    drafts: dict[tuple[str, str, ClaimType, str], tuple[dict[str, None], set[str], list[datetime]]] = {}
     for signal in signals:
         if not signal.is_customer_speech:
             continue
@@ -112,12 +115,19 @@ def extract_claims(signals: Sequence[Signal]) -> list[tuple[str, str, Claim]]:
             key = (subject_type, subject, ctype, text)
             draft = drafts.get(key)
             if draft is None:
-                draft = drafts[key] = _Draft(subject_type, subject, Claim(
-                    type=ctype, text=text, evidence=[], first_seen=signal.created_at,
-                    last_seen=signal.created_at, support=0,
-                ))
-            _add_evidence(draft, [signal])
-    return [(d.subject_type, d.subject, d.claim) for d in drafts.values()]
+                draft = drafts[key] = ({}, set(), [signal.created_at, signal.created_at])
+            evidence, accounts, seen = draft
+            evidence[signal.id] = None
+            if signal.account_id:
+                accounts.add(signal.account_id)
+            seen[0], seen[1] = min(seen[0], signal.created_at), max(seen[1], signal.created_at)
+    return [
+        (subject_type, subject, Claim(
+            type=ctype, text=text, evidence=list(evidence), first_seen=seen[0], last_seen=seen[1],
+            support=len(evidence), accounts=len(accounts), confidence=_confidence(len(evidence), len(accounts)),
+        ))
+        for (subject_type, subject, ctype, text), (evidence, accounts, seen) in drafts.items()
+    ]
 
 
 def _add_evidence(draft: _Draft, signals: Sequence[Signal]) -> None:
@@ -239,9 +249,9 @@ class ProfileUpdate:
         stored = memory.claims_by_subject({(st, s) for st, s, _ in self._extracted}) if self._extracted else {}
         self._stored = {key: {_claim_key(c): c for c in claims} for key, claims in stored.items()}
         needed: dict[str, None] = {}
+        stated = {key: {(c.type, c.text) for c in claims.values()} for key, claims in self._stored.items()}
         for subject_type, subject, new in self._extracted:
-            claims = self._stored[(subject_type, subject)].values()
-            if not any(c.type is new.type and c.text == new.text for c in claims):
+            if (new.type, new.text) not in stated[(subject_type, subject)]:
                 needed[new.text] = None
         #: Claim texts the merge needs vectors for (new statements, or ones to compare by meaning).
         self.phrases: list[str] = list(needed)
@@ -271,26 +281,34 @@ class ProfileUpdate:
         pending = {key: dict(claims) for key, claims in self._stored.items()}
         index = {key: _SubjectIndex(claims.values()) for key, claims in pending.items()}
         similar_found = self._similar_stored(known, index)  # before the merge adds to the index
+        searched = set(known)  # the texts _similar_stored could search for
+        read: dict[str, str | None] = {}  # evidence accounts read from the store (see _recount_accounts)
         for subject_type, subject, new in self._extracted:
             key = (subject_type, subject)
             current, subject_index = pending[key], index[key]
             similar: dict[str, float] = {}
             if subject_index.needs_embedding_match(new):
                 found = similar_found.get((subject_type, subject, new.text))
-                if found is None:
+                if found is None and _searched_ahead(searched, new.text):
+                    # It needs a match only through claims created earlier in this batch: its subject has no
+                    # stored claim of its type and polarity (see _similar_stored), so the store, which holds
+                    # none of this batch's claims yet, can only return claims whose similarity merge_claims
+                    # ignores. Asking it would change nothing (it cost one search per such claim).
+                    found = {}
+                elif found is None:
                     pairs = memory.similar_claims(subject_type, subject, new.text, limit=5, vector=vector(new.text))
                     found = {_claim_key(c): score for c, score in pairs}
                 similar = found
-            # Only claims of the new claim's family can change or decide the merge (merge_claims skips
-            # the others), so the others are left out; the order among the rest is the subject's order.
-            candidates = [(current[k], similar.get(k, 0.0)) for k in subject_index.family(new.type)]
+            # Only the claims that can change or decide the merge (_SubjectIndex.candidates: merge_claims skips
+            # the others), in the subject's order.
+            candidates = [(current[k], similar.get(k, 0.0)) for k in subject_index.candidates(new, similar)]
             changed, created = merge_claims(candidates, new)
             touched = changed + ([created] if created is not None else [])
             for claim in touched:
                 claim_key = _claim_key(claim)
                 if claim_key not in current:
                     subject_index.add(claim_key, claim)
-                current[claim_key] = _recount_accounts(memory, claim, self._signals)
+                current[claim_key] = _recount_accounts(memory, claim, self._signals, read)
         written: list[tuple[str, str, Claim]] = []
         for key, claims in pending.items():
             stored = self._stored[key]
@@ -324,35 +342,77 @@ class ProfileUpdate:
 
 
 class _SubjectIndex:
-    """One subject's claims grouped for the merge: keys by family, words by (type, polarity).
+    """One subject's claims grouped for the merge: keys by family, words by (type, polarity), both indexed by word.
 
     A claim's type and text never change once written, so the groups only grow (claims created
     during the merge are added); the order within a family is the order of the subject's claims.
+    A segment's claims number in the thousands, and comparing each new claim with all of them was
+    most of an ingest's merge: a claim can only change or decide a merge when it shares a content
+    word with the new claim (word overlap, topic overlap: a claim's topic words are among its
+    content words), has the same text, or is an embedding neighbour, so the index finds those.
     """
 
     def __init__(self, claims: Iterable[Claim]) -> None:
         self._families: dict[str, list[str]] = {}
-        self._kinds: dict[tuple[ClaimType, int], list[tuple[str, frozenset[str]]]] = {}
+        #: family -> content word (or ``"\x00" + text``) -> positions in the family's list
+        self._family_words: dict[str, dict[str, list[int]]] = {}
+        self._positions: dict[str, dict[str, int]] = {}
+        #: (type, polarity) -> the claim texts, and content word -> the content words of the claims holding it
+        self._kind_texts: dict[tuple[ClaimType, int], set[str]] = {}
+        self._kind_words: dict[tuple[ClaimType, int], dict[str, list[frozenset[str]]]] = {}
         for claim in claims:
             self.add(_claim_key(claim), claim)
 
     def add(self, key: str, claim: Claim) -> None:
         """Add a claim that is new to the subject."""
-        self._families.setdefault(_FAMILY[claim.type], []).append(key)
+        family = _FAMILY[claim.type]
+        keys = self._families.setdefault(family, [])
+        position = len(keys)
+        keys.append(key)
+        self._positions.setdefault(family, {})[key] = position
+        content = _content(claim.text)
+        words = self._family_words.setdefault(family, {})
+        for word in content:
+            words.setdefault(word, []).append(position)
+        words.setdefault("\x00" + claim.text, []).append(position)
         kind = (claim.type, claim_polarity(claim.type, claim.text))
-        self._kinds.setdefault(kind, []).append((claim.text, _content(claim.text)))
+        self._kind_texts.setdefault(kind, set()).add(claim.text)
+        by_word = self._kind_words.setdefault(kind, {})
+        for word in content:
+            by_word.setdefault(word, []).append(content)
 
-    def family(self, claim_type: ClaimType) -> list[str]:
-        """Keys of the subject's claims of ``claim_type``'s family, in the subject's order."""
-        return self._families.get(_FAMILY[claim_type], [])
+    def candidates(self, new: Claim, similar: Mapping[str, float]) -> list[str]:
+        """Keys of the subject's claims that can change or decide ``new``'s merge, in the subject's order.
+
+        Those of its family (:func:`merge_claims` skips the others) sharing a content word with it, with its
+        text, or at least :data:`REINFORCE_SIMILARITY` close in ``similar``; for any other claim
+        :func:`merge_claims` finds no word overlap, no topic overlap and no similarity, and skips it.
+        """
+        family = _FAMILY[new.type]
+        words = self._family_words.get(family)
+        if not words:
+            return []
+        found: set[int] = set()
+        for word in _content(new.text):
+            found.update(words.get(word, ()))
+        found.update(words.get("\x00" + new.text, ()))
+        positions = self._positions[family]
+        found.update(positions[k] for k, score in similar.items() if score >= REINFORCE_SIMILARITY and k in positions)
+        keys = self._families[family]
+        return [keys[i] for i in sorted(found)]
 
     def needs_embedding_match(self, new: Claim) -> bool:
         """:func:`_needs_embedding_match` over the subject's claims, from the groups."""
-        same_kind = self._kinds.get((new.type, claim_polarity(new.type, new.text)))
-        if not same_kind:
+        kind = (new.type, claim_polarity(new.type, new.text))
+        texts = self._kind_texts.get(kind)
+        if not texts:
+            return False
+        if new.text in texts:
             return False
         content = _content(new.text)
-        return not any(text == new.text or _jaccard(words, content) >= REINFORCE_OVERLAP for text, words in same_kind)
+        by_word = self._kind_words[kind]
+        # Overlap >= REINFORCE_OVERLAP needs a shared word: only the claims holding one of its words can have it.
+        return not any(_jaccard(words, content) >= REINFORCE_OVERLAP for w in content for words in by_word.get(w, ()))
 
 
 def update_profiles(
@@ -396,16 +456,31 @@ def _needs_embedding_match(claims: Iterable[Claim], new: Claim) -> bool:
     )
 
 
+def _searched_ahead(texts: set[str], text: str) -> bool:
+    """Whether :meth:`ProfileUpdate._similar_stored` could search for ``text`` (``texts``: those it could)."""
+    return text in texts
+
+
 def _claim_key(claim: Claim) -> str:
     return claim.id or f"{claim.type.value}\x1f{claim.text}"
 
 
-def _recount_accounts(memory: WorkspaceMemory, claim: Claim, known: dict[str, Signal]) -> Claim:
-    missing = [e for e in claim.evidence if e not in known]
-    signals = [known[e] for e in claim.evidence if e in known]
+def _recount_accounts(
+    memory: WorkspaceMemory, claim: Claim, known: dict[str, Signal], read: dict[str, str | None] | None = None
+) -> Claim:
+    """``claim`` with its distinct accounts counted over all its evidence (the batch's ``known`` signals, else stored).
+
+    ``read``: the account of each evidence id read from the store so far in this merge (``None``: no account, or
+    not stored), so a claim reinforced again and again in one batch (a segment's) reads its evidence once.
+    The merge writes nothing, so what the store says does not change during it.
+    """
+    read = {} if read is None else read
+    missing = [e for e in claim.evidence if e not in known and e not in read]
     if missing:
-        signals.extend(memory.get_signals(missing))
-    accounts = len({s.account_id for s in signals if s.account_id}) or claim.accounts
+        read.update(dict.fromkeys(missing))
+        read.update((s.id, s.account_id) for s in memory.get_signals(missing))
+    found = {known[e].account_id if e in known else read[e] for e in claim.evidence}
+    accounts = len({a for a in found if a}) or claim.accounts
     return claim.model_copy(update={"accounts": accounts, "confidence": _confidence(claim.support, accounts)})
 
 

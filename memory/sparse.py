@@ -122,15 +122,19 @@ def _stem_v1(word: str) -> str:
 
 def _words(text: str) -> list[str]:
     """Lowercased unicode words without English stopwords (possessives and contractions cut)."""
+    low = text.lower()
+    if "’" in low:  # the same matches either way (the pattern joins parts on both), each word spelled with '
+        low = low.replace("’", "'")
     words: list[str] = []
-    for match in _WORD.finditer(text.lower()):
-        word = match.group().replace("’", "'")
+    for word in _WORD.findall(low):
         if word in STOPWORDS:
             continue
-        word = word.split("'", 1)[0]
-        if len(word) < 2 or word in STOPWORDS:
-            continue
-        words.append(word)
+        if "'" in word:
+            word = word.split("'", 1)[0]
+            if word in STOPWORDS:
+                continue
+        if len(word) > 1:
+            words.append(word)
     return words
 
 
