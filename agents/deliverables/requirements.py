@@ -275,8 +275,27 @@ def story_title(name: str, nature: str, i_want: str) -> str:
 
 
 def _split_atomic(core: str) -> list[str]:
-    parts = [p.strip() for p in re.split(r"\s*(?:\band\b|&|;|,|\bas well as\b)\s*", core) if p.strip()]
-    return parts or [core]
+    """One capability per part of a compound "I want", each a whole one.
+
+    'to be able to see and edit my children' → 'to be able to see my children', 'to be able to edit my
+    children' (two verbs share the object); 'to add tags and comments' → 'to add tags', 'to add comments' (one
+    verb, two objects); 'dark mode and sync' → 'dark mode', 'sync'.
+    """
+    lead = re.match(r"^(?:to\s+(?:be\s+able\s+to\s+)?)", core, re.IGNORECASE)
+    head = lead.group(0) if lead else ""
+    parts = [p.strip() for p in re.split(r"\s*(?:\band\b|&|;|,|\bas well as\b)\s*", core[len(head):]) if p.strip()]
+    if len(parts) < 2:
+        return [core]
+    verbs = story_quality.ACTION_VERBS
+
+    def verb(part: str) -> bool:
+        return part.split()[0].lower() in verbs
+
+    if len(parts) == 2 and len(parts[0].split()) == 1 and len(parts[1].split()) >= 2 and verb(parts[1]):
+        parts = [f"{parts[0]} {parts[1].split(None, 1)[1]}", parts[1]]
+    first = parts[0].split()[0] if head and verb(parts[0]) and len(parts[0].split()) > 1 else ""
+    return [f"{head}{p}" if i == 0 or (head and verb(p)) else (f"{head}{first} {p}" if first else p)
+            for i, p in enumerate(parts)]
 
 
 def story_topics(m: Materials) -> list[Topic]:
@@ -394,8 +413,10 @@ def _split(topic: Topic, m: Materials) -> list[tuple[str, str, tuple[Topic, str 
         own = groups[key] + (loose if key == first else [])
         sub: Topic = {**topic, "signal_ids": own, "signals": len(own), "ranked": True}
         source = groups[key][0]
-        out.append((stated_role(str(m.evidence[source]["quote"])), _asked(str(m.evidence[source]["quote"])),
-                    (sub, source)))
+        want = _asked(str(m.evidence[source]["quote"]))
+        # A quote asking for two things ('see and edit my children') is one story per thing, numbered here.
+        wants = _split_atomic(want) if NOT_ATOMIC.search(want) else [want]
+        out += [(stated_role(str(m.evidence[source]["quote"])), part, (sub, source)) for part in wants]
     return out
 
 

@@ -143,8 +143,14 @@ CAMP = [
 def test_a_two_part_want_is_its_own_story_and_criteria_read_as_actions() -> None:
     doc = drafted(CAMP, "kids for camp", "Draft requirements for parents signing their kids up for camp online")
     wants = {s["i_want"]: s for s in doc["stories"]}
-    # Was cited by the account story; it asks for something else (its two parts are the QUS check's to flag).
-    assert wants["to be able to see and edit my enrolled children to the camp year"]["citations"] == ["s1"]
+    # Was cited by the account story; it asks for two other things: one story each, with the quote's benefit.
+    for part in ("see", "edit"):
+        story = wants[f"to be able to {part} my enrolled children to the camp year"]
+        assert story["citations"] == ["s1"]
+        assert story["so_that"].startswith("I can know who I already enrolled to camp")
+        assert f"When they {part} their enrolled children to the camp year after the change" \
+            in story["acceptance_criteria"][0]
+    assert len(doc["stories"]) == 4
     assert wants["to be able to create an account"]["citations"] == ["s0"]
     criteria = [c for s in doc["stories"] for c in s["acceptance_criteria"]]
     assert "When they create an account after the change, Then they can sign up their kids for camp online" \
