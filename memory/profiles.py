@@ -19,6 +19,7 @@ that support it. New evidence is merged into the profile by these rules:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -342,77 +343,92 @@ class ProfileUpdate:
 
 
 class _SubjectIndex:
-    """One subject's claims grouped for the merge: keys by family, words by (type, polarity), both indexed by word.
+    """One subject's claims grouped for the merge: keys by family, content and topic words indexed by word.
 
     A claim's type and text never change once written, so the groups only grow (claims created
     during the merge are added); the order within a family is the order of the subject's claims.
     A segment's claims number in the thousands, and comparing each new claim with all of them was
-    most of an ingest's merge: a claim can only change or decide a merge when it shares a content
-    word with the new claim (word overlap, topic overlap: a claim's topic words are among its
-    content words), has the same text, or is an embedding neighbour, so the index finds those.
+    most of an ingest's merge. A claim can only change or decide a merge when its content words
+    overlap the new claim's by :data:`REINFORCE_OVERLAP`, its topic words by :data:`TOPIC_OVERLAP`,
+    it has the same text, or it is an embedding neighbour; the word index counts each claim's shared
+    words, which gives those overlaps exactly (shared / (both sizes - shared)), and finds the rest.
     """
 
     def __init__(self, claims: Iterable[Claim]) -> None:
-        self._families: dict[str, list[str]] = {}
-        #: family -> content word (or ``"\x00" + text``) -> positions in the family's list
-        self._family_words: dict[str, dict[str, list[int]]] = {}
-        self._positions: dict[str, dict[str, int]] = {}
-        #: (type, polarity) -> the claim texts, and content word -> the content words of the claims holding it
-        self._kind_texts: dict[tuple[ClaimType, int], set[str]] = {}
-        self._kind_words: dict[tuple[ClaimType, int], dict[str, list[frozenset[str]]]] = {}
+        self._families: dict[str, _Postings] = {}
+        self._kinds: dict[tuple[ClaimType, int], _Postings] = {}
         for claim in claims:
             self.add(_claim_key(claim), claim)
 
     def add(self, key: str, claim: Claim) -> None:
         """Add a claim that is new to the subject."""
-        family = _FAMILY[claim.type]
-        keys = self._families.setdefault(family, [])
-        position = len(keys)
-        keys.append(key)
-        self._positions.setdefault(family, {})[key] = position
-        content = _content(claim.text)
-        words = self._family_words.setdefault(family, {})
-        for word in content:
-            words.setdefault(word, []).append(position)
-        words.setdefault("\x00" + claim.text, []).append(position)
+        self._families.setdefault(_FAMILY[claim.type], _Postings()).add(key, claim.text)
         kind = (claim.type, claim_polarity(claim.type, claim.text))
-        self._kind_texts.setdefault(kind, set()).add(claim.text)
-        by_word = self._kind_words.setdefault(kind, {})
-        for word in content:
-            by_word.setdefault(word, []).append(content)
+        self._kinds.setdefault(kind, _Postings()).add(key, claim.text)
 
     def candidates(self, new: Claim, similar: Mapping[str, float]) -> list[str]:
         """Keys of the subject's claims that can change or decide ``new``'s merge, in the subject's order.
 
-        Those of its family (:func:`merge_claims` skips the others) sharing a content word with it, with its
-        text, or at least :data:`REINFORCE_SIMILARITY` close in ``similar``; for any other claim
-        :func:`merge_claims` finds no word overlap, no topic overlap and no similarity, and skips it.
+        Those of its family (:func:`merge_claims` skips the others) with enough content or topic words in
+        common, the same text, or at least :data:`REINFORCE_SIMILARITY` close in ``similar``: any other claim
+        is neither reinforced nor contradicted nor superseded by it, and :func:`merge_claims` skips it.
         """
-        family = _FAMILY[new.type]
-        words = self._family_words.get(family)
-        if not words:
+        family = self._families.get(_FAMILY[new.type])
+        if family is None:
             return []
-        found: set[int] = set()
-        for word in _content(new.text):
-            found.update(words.get(word, ()))
-        found.update(words.get("\x00" + new.text, ()))
-        positions = self._positions[family]
-        found.update(positions[k] for k, score in similar.items() if score >= REINFORCE_SIMILARITY and k in positions)
-        keys = self._families[family]
-        return [keys[i] for i in sorted(found)]
+        found = family.overlapping(_content(new.text), REINFORCE_OVERLAP, topic=False)
+        found.update(family.overlapping(_topic(new.text), TOPIC_OVERLAP, topic=True))
+        found.update(family.texts.get(new.text, ()))
+        found.update(family.positions[k] for k, score in similar.items()
+                     if score >= REINFORCE_SIMILARITY and k in family.positions)
+        return [family.keys[i] for i in sorted(found)]
 
     def needs_embedding_match(self, new: Claim) -> bool:
         """:func:`_needs_embedding_match` over the subject's claims, from the groups."""
-        kind = (new.type, claim_polarity(new.type, new.text))
-        texts = self._kind_texts.get(kind)
-        if not texts:
+        same_kind = self._kinds.get((new.type, claim_polarity(new.type, new.text)))
+        if same_kind is None:
             return False
-        if new.text in texts:
+        if new.text in same_kind.texts:
             return False
-        content = _content(new.text)
-        by_word = self._kind_words[kind]
-        # Overlap >= REINFORCE_OVERLAP needs a shared word: only the claims holding one of its words can have it.
-        return not any(_jaccard(words, content) >= REINFORCE_OVERLAP for w in content for words in by_word.get(w, ()))
+        return not same_kind.overlapping(_content(new.text), REINFORCE_OVERLAP, topic=False)
+
+
+class _Postings:
+    """Claims in order, and which of them hold each content and each topic word (:class:`_SubjectIndex`)."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.positions: dict[str, int] = {}
+        self.texts: dict[str, list[int]] = {}
+        self._words: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+        self._sizes: tuple[list[int], list[int]] = ([], [])
+
+    def add(self, key: str, text: str) -> None:
+        position = len(self.keys)
+        self.keys.append(key)
+        self.positions[key] = position
+        self.texts.setdefault(text, []).append(position)
+        for which, words in enumerate((_content(text), _topic(text))):
+            self._sizes[which].append(len(words))
+            postings = self._words[which]
+            for word in words:
+                postings.setdefault(word, []).append(position)
+
+    def overlapping(self, words: frozenset[str], floor: float, *, topic: bool) -> set[int]:
+        """Positions of the claims whose content (or topic) words overlap ``words`` by at least ``floor``.
+
+        The overlap is :func:`_jaccard`'s, to the bit: shared / (size + ``len(words)`` - shared).
+        """
+        if not words:
+            return set()
+        postings, sizes = self._words[topic], self._sizes[topic]
+        shared: Counter[int] = Counter()
+        for word in words:
+            found = postings.get(word)
+            if found:
+                shared.update(found)
+        size = len(words)
+        return {i for i, n in shared.items() if n / (sizes[i] + size - n) >= floor}
 
 
 def update_profiles(

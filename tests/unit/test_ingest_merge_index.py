@@ -56,7 +56,8 @@ def _claims(ws: WorkspaceMemory) -> list[list[Any]]:
 
 
 def _scan_whole_family(self: Any, new: Claim, similar: Any) -> list[str]:
-    return list(self._families.get(_FAMILY[new.type], []))
+    family = self._families.get(_FAMILY[new.type])
+    return list(family.keys) if family is not None else []
 
 
 def _read_every_time(memory: Any, claim: Claim, known: dict[str, Signal], read: Any = None) -> Claim:
