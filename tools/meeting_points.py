@@ -44,6 +44,10 @@ ADJACENCY_BONUS = 0.15
 ADJACENT_WINDOW = 8
 #: Average-linkage distance (2 - similarity) under which statements are one consolidated requirement.
 CONSOLIDATE_DISTANCE = 1.55
+#: Mean affinity from which a lone statement phrased as no need joins the closest requirement item as its context.
+ABSORB_AFFINITY = 0.3
+#: Sentences between two statements of one requirement from which they are two moments of the meeting, not one.
+MOMENT_GAP = 3
 #: Word counts of a readable headline (a key statement outside them heads its item only when no other fits).
 HEADLINE_WORDS = (5, 30)
 #: Cosine distance under which requirement items share a topic (average linkage).
@@ -366,6 +370,59 @@ def draft_story(summary: str, quotes: list[dict[str, Any]]) -> dict[str, Any] | 
     return story
 
 
+#: Modals of a need, strongest first: a headline is the clause of the first strong one, else of a weak one.
+_STRONG_NEED = re.compile(r"\b(?:should|must|shall|needs? to|has to|have to|wants? to|would like to|'d like to|"
+                          r"(?:is|are) (?:only )?allowed to|(?:is|are) able to|needs?(?= (?:a|an|the|some)\b))\s+",
+                          re.IGNORECASE)
+_WEAK_NEED = re.compile(r"\b(?:can|could)\s+(?!be\b)", re.IGNORECASE)
+#: Where the subject of a need clause starts: after a clause boundary or a complementiser ("important that we …").
+_SUBJECT_START = re.compile(r"^.*(?:[,;:]\s+|\b(?:(?:important|sure|essential|necessary|crucial|clear|ensure|"
+                            r"say|said|agree|mean|means) that|say|"
+                            r"(?:but|and|so|then)(?=\s+(?:we|they|he|she|it|you|i)\b))\s+)",
+                            re.IGNORECASE)
+#: "…, or should he only …": an alternative asked after the need, not part of it.
+_QUESTION_TAIL = re.compile(r",\s*(?:or|and|but)?\s*(?:should|must|can|could|will|would|do|does|is|are)\s+"
+                            r"(?:he|she|they|it|we|you|i)\b", re.IGNORECASE)
+_HEADLINE_LEAD = re.compile(r"^(?:(?:i think|i guess|i mean|i believe|maybe|perhaps|probably|so|and|but|well|"
+                            r"also|just|really|actually|basically|like|um|uh|yeah|okay|ok)\b,?\s+)+", re.IGNORECASE)
+
+
+def need_clause(sentence: str) -> str | None:
+    """The clause of a statement that states its need, in the speaker's words, or None when there is none.
+
+    "We already have that, but two, we need to have underlying users." -> "We need to have underlying users.";
+    "I think it's really important that we also offer such a service" has no modal: None. The subject is what
+    precedes the modal back to a clause boundary or a complementiser ("… important that *we* …"), hedges dropped;
+    what follows is cut at the next clause (:func:`_clause`). A need whose object is a bare pronoun ("restrict that",
+    "feel there") or that is a call to discuss ("need to think about …") is none.
+    """
+    body = tidy(_clean(sentence)).rstrip(".!?")
+    if _NOT_NEED.search(body):
+        return None
+    for rule in (_STRONG_NEED, _WEAK_NEED):
+        for want in rule.finditer(body):
+            before = body[: want.start()].rstrip(" ,")
+            subject = _HEADLINE_LEAD.sub("", _SUBJECT_START.sub("", before)).strip(" ,")
+            rest = _REST_HEDGE.sub("", _clause(_QUESTION_TAIL.split(body[want.end():])[0])).strip(" ,")
+            words = subject.split()
+            if (not words or len(words) > 6 or words[-1].lower() in _NOT_SUBJECT or _MUSING.search(subject)
+                    or words[0].lower() in _SUBORDINATORS or re.match(r"^\w+,", rest)):
+                continue
+            if rule is _WEAK_NEED and words[-1].lower() in {"i", "you", "we", "one"}:
+                continue  # "I can …", "we can say …": an offer or a description, not a need
+            if len(rest.split()) < 2 or _TALK.match(rest) or pronoun_object(f"to {rest}") or tagged(rest):
+                continue
+            line = f"{subject} {want.group(0).strip()} {rest}".strip()
+            if len(line.split()) >= 4:
+                return line[:1].upper() + line[1:] + "."
+    return None
+
+
+def headline(sentence: str) -> str:
+    """A requirement item's headline: the statement's need clause (:func:`need_clause`), else the statement tidied."""
+    return need_clause(sentence) or tidy(_clean(sentence))
+
+
 def _singular(word: str) -> str:
     """A word's singular for grouping ("users" and "user" are one topic word): plain English plurals only."""
     if len(word) > 4 and word.endswith("ies"):
@@ -382,6 +439,12 @@ def _surface(stem: str, said: Counter[str]) -> str:
         forms = [w for w in said if _singular(w) == part] or [part]
         out.append(sorted(forms, key=lambda w: (-said[w], len(w), w))[0])
     return " ".join(out)
+
+
+#: Content words that name no subject (adverbs, vague nouns): never a topic label.
+_NOT_TOPIC = frozenset("""already always never often sometimes usually again together maybe anyway somewhere somehow
+everybody everyone somebody someone anybody anyone thing things stuff kind sort lot way ways idea ideas sense point
+points problem question questions able possibility""".split())
 
 
 def _topics(vectors: np.ndarray, summaries: list[str], salience: Counter[str]) -> list[str]:
@@ -405,7 +468,8 @@ def _topics(vectors: np.ndarray, summaries: list[str], salience: Counter[str]) -
         for text in members:
             words = content_words(text)
             stems = [_singular(w) for w in words]
-            counts.update(set(stems) | {f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)})
+            stems = [w for w in stems if w not in _NOT_TOPIC and not w.endswith("ly")]
+            counts.update(set(stems) | {f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False) if a != b})
         best = sorted(counts, key=lambda w: (-counts[w], -(" " in w), -salience[_surface(w, said).split()[-1]], w))
         labels[group] = _surface(best[0], said).capitalize() if best and counts[best[0]] >= 2 else "Other"
     return [labels[int(g)] for g in groups]
@@ -489,6 +553,42 @@ def _consolidate(affinity: np.ndarray) -> list[list[int]]:
     return sorted(members.values(), key=lambda m: m[0])
 
 
+def _absorb(groups: list[list[int]], affinity: np.ndarray, needs: list[bool]) -> list[list[int]]:
+    """Groups with each lone statement that states no need (:func:`need_clause`) folded into its closest group.
+
+    A remark said once and phrased as no need ("So the questions evolve around motivation.") is context for the
+    requirement it is closest to (mean affinity at least ``ABSORB_AFFINITY``, no actor or kind conflict), quoted and
+    cited there rather than listed as a requirement of its own; one that is close to no group stays an item.
+    """
+    out = [list(g) for g in groups]
+    for lone in [g for g in out if len(g) == 1 and not needs[g[0]]]:
+        i = lone[0]
+        best, score = None, ABSORB_AFFINITY
+        for other in out:
+            if other is lone or not other or (len(other) == 1 and not needs[other[0]]):
+                continue
+            row = affinity[i, other]
+            if float(np.min(row)) < 0:
+                continue  # another actor or another kind
+            if float(np.mean(row)) >= score:
+                best, score = other, float(np.mean(row))
+        if best is not None:
+            best.append(i)
+            best.sort()
+            lone.clear()
+    return [g for g in out if g]
+
+
+def raised(at: list[int], gap: int = MOMENT_GAP) -> int:
+    """Distinct moments a requirement was raised: runs of its statements (sentence positions ``at``).
+
+    Inside a run no two statements are more than ``gap`` sentences apart: three statements in a row are one
+    moment, not three.
+    """
+    spots = sorted(set(at))
+    return sum(1 for k, n in enumerate(spots) if k == 0 or n - spots[k - 1] > gap)
+
+
 def _key_statement(group: list[int], affinity: np.ndarray, texts: list[str], scores: list[float]) -> int:
     """The statement that heads a group.
 
@@ -498,9 +598,9 @@ def _key_statement(group: list[int], affinity: np.ndarray, texts: list[str], sco
     def rank(i: int) -> tuple[bool, bool, bool, bool, float, int]:
         others = [affinity[i, j] for j in group if j != i]
         central = float(np.mean(np.minimum(others, 1.5))) if others else 0.0
-        line = tidy(_clean(texts[i]))
+        line = headline(texts[i])
         words = len(line.split())
-        need = _i_want(line.rstrip(".!?")) is not None
+        need = need_clause(texts[i]) is not None or _i_want(line.rstrip(".!?")) is not None
         return (HEADLINE_WORDS[0] <= words <= HEADLINE_WORDS[1], not line.endswith("?"), not tagged(line), need,
                 round(central + 0.05 * scores[i], 1), -i)
 
@@ -530,7 +630,8 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
                          [labelled[n].kind for n in kept], [bool(_ADDS.match(texts[n])) for n in kept])
     items: list[dict[str, Any]] = []
     heads: list[np.ndarray] = []
-    for group in _consolidate(affinity):
+    group_at: dict[int, list[int]] = {}
+    for group in _absorb(_consolidate(affinity), affinity, [need_clause(texts[n]) is not None for n in kept]):
         key = _key_statement(group, affinity, [texts[kept[g]] for g in range(len(kept))],
                              [labelled[n].score for n in kept])
         head = kept[key]
@@ -542,10 +643,11 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
                 quotes.append(quote)
         quality = [labelled[n].kind for n in order if labelled[n].kind]
         kind = labelled[head].kind or (quality[0] if 2 * len(quality) > len(order) else None)
-        item = {"requirement": tidy(_clean(texts[head])), "type": "non-functional" if kind else "functional",
+        item = {"requirement": headline(texts[head]), "type": "non-functional" if kind else "functional",
                 "category": kind or "functional", "citations": list(dict.fromkeys(q["signal_id"] for q in quotes)),
                 "quotes": quotes}
         items.append(with_speaker(item, "speaker", units[head].get("speaker")))
+        group_at[id(item)] = [kept[g] for g in group]
         heads.append(vectors[head])
     topics = _topics(np.vstack(heads), [i["requirement"] for i in items], salience)
     order_of = list(dict.fromkeys(topics))
@@ -554,8 +656,9 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
         story = draft_story(_clean(item["quotes"][0]["quote"]), item["quotes"])  # as said: hedges decide
         if story:
             item["story"] = story
-        if len(item["quotes"]) > 1:
-            item["restated"] = len(item["quotes"])
+        moments = raised(group_at[id(item)])
+        if moments > 1:
+            item["raised"] = moments
     return sorted(items, key=lambda i: order_of.index(i["topic"]))
 
 

@@ -10,9 +10,13 @@ Offline extraction (:mod:`tools.meeting_points`) works sentence by sentence, in 
 - **requirements**: :func:`tools.statements.classify_statements` tells functional (F) and quality
   (A, with its kind) statements from conversation. Statements about one subject (meaning, shared
   words, said close together; one actor, one kind: :func:`tools.meeting_points.requirements_of`)
-  are one item citing and quoting each; its headline is its key statement with fillers dropped
-  (quotes stay verbatim); items are grouped by topic (clusters of their embeddings, named by their
-  most shared word) and each carries a draft user story citing the same quotes;
+  are one item citing and quoting each; a lone remark that states no need joins the item it is closest
+  to as context. Its headline is the clause of its key statement that states the need, in the speaker's
+  words ("We need to have underlying users." from "We already have that, but two, we need to have
+  underlying users."), else that statement with fillers dropped (quotes stay verbatim); "raised N times"
+  counts the distinct moments of the meeting it came up (statements a few sentences apart are one
+  moment). Items are grouped by topic (clusters of their embeddings, named by their most shared word)
+  and each carries a draft user story citing the same quotes;
 - **decisions**: statements with an agreement marker ("we decided", "we agreed", "let's go with
   the …", "here's where I land"), quoted with the marker, or a bare "Agreed." / "Deal." answering a
   proposal (both quoted);
@@ -286,7 +290,8 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
                 kind = one_line(req.get("category")) if req.get("type") == "non-functional" else "functional"
                 kind = kind or one_line(req.get("type"))
                 said = f", {one_line(req['speaker'])}" if one_line(req.get("speaker")) else ""
-                restated = f", stated {req['restated']} times" if isinstance(req.get("restated"), int) else ""
+                restated = (f", raised {req['raised']} times" if isinstance(req.get("raised"), int) else
+                            f", stated {req['restated']} times" if isinstance(req.get("restated"), int) else "")
                 lines.append(f"- {one_line(req.get('requirement')) or '(no text)'} _({kind}{said}{restated})_"
                              f"{cite(req.get('citations'))}")
                 lines += quote_lines(req.get("quotes"), "  ")
@@ -294,7 +299,8 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
                 if story and story_sentence(story):
                     lines.append(f"  - Draft story: {story_sentence(story)}{cite(story.get('citations'))}")
                 rest = {k: v for k, v in req.items() if k not in {"requirement", "type", "category", "speaker", "topic",
-                                                                  "citations", "quotes", "story", "restated"}}
+                                                                  "citations", "quotes", "story", "restated",
+                                                                  "raised"}}
                 if inline(rest):
                     lines.append(f"  - {inline(rest)}")
     return lines

@@ -93,7 +93,7 @@ def test_a_requirement_stated_twice_is_one_item_citing_both() -> None:
     photo = [r for r in found["requirements"] if "photo of a receipt" in r["requirement"]]
     assert len(photo) == 1
     item = photo[0]
-    assert len(item["citations"]) == 2 and item["restated"] == 2
+    assert len(item["citations"]) == 2 and item["raised"] == 2
     text = {t["signal_id"]: t["quote"] for t in turns}
     for quote in item["quotes"]:
         assert quote["quote"] in text[quote["signal_id"]]  # quotes verbatim, fillers and all

@@ -17,7 +17,7 @@ def plain(sentences: list[str]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(("said", "summary"), [
     ("Good point, the export must include the tax totals per country.",
-     "Good point, the export must include the tax totals per country."),
+     "The export must include the tax totals per country."),  # the headline is the clause that states the need
     ("Right now the export must finish within five seconds for every report.",
      "Right now the export must finish within five seconds for every report."),
     ("First name and last name must be mandatory fields on the signup form.",
