@@ -361,8 +361,10 @@ def _stories(topics: list[Topic], m: Materials) -> tuple[list[dict[str, Any]], l
     if named:
         about = ", ".join(sorted({r for r in roles if r.lower() in named}))
         for plan in plans:
+            asked = dict.fromkeys((role, _asked(str(m.evidence[source]["quote"])) if source else want)
+                                  for role, want, (_, source) in plan if role and role.lower() not in named)
             other_roles += [f"{lower_first(want)} for the {role} (the goal is about the {about})"
-                            for role, want, _ in plan if role and role.lower() not in named]
+                            for role, want in asked]
         plans = [[p for p in plan if not p[0] or p[0].lower() in named] for plan in plans]
     limit = max(MAX_SPLIT_STORIES if any(len(plan) > 1 for plan in plans) else MAX_STORIES, len(topics))
     chosen: set[tuple[int, int]] = set()
@@ -415,7 +417,9 @@ def _split(topic: Topic, m: Materials) -> list[tuple[str, str, tuple[Topic, str 
         source = groups[key][0]
         want = _asked(str(m.evidence[source]["quote"]))
         # A quote asking for two things ('see and edit my children') is one story per thing, numbered here.
-        wants = _split_atomic(want) if NOT_ATOMIC.search(want) else [want]
+        # ('both staff and kids', 'between phone and laptop': one thing with two parts).
+        pair = re.search(r"\b(?:both|between)\b[^,;]*\band\b", want, re.IGNORECASE)
+        wants = _split_atomic(want) if NOT_ATOMIC.search(want) and not pair else [want]
         out += [(stated_role(str(m.evidence[source]["quote"])), part, (sub, source)) for part in wants]
     return out
 

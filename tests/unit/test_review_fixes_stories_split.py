@@ -156,3 +156,14 @@ def test_a_two_part_want_is_its_own_story_and_criteria_read_as_actions() -> None
     assert "When they create an account after the change, Then they can sign up their kids for camp online" \
         in criteria[0]
     assert not any("be able to be able" in c or "they be able" in c for c in criteria)
+
+
+def test_other_roles_wants_are_non_goals_in_their_own_words() -> None:
+    admin = ["As a camp administrator, I want to be able to create a registration form for both staff and kids, so "
+             "that I can keep organized.",
+             "As a camp administrator, I want to be able to add parents, so that they can enroll their kids at camp."]
+    doc = drafted([*CAMP, *admin], "kids for camp", "Draft requirements for parents signing their kids up for camp")
+    assert {s["as_a"] for s in doc["stories"]} == {"parent"}
+    assert "to be able to create a registration form for both staff and kids for the camp administrator (the goal " \
+           "is about the parent)" in doc["non_goals"]
+    assert not any(goal.startswith("to be able to create kids") for goal in doc["non_goals"])
