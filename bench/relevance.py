@@ -436,54 +436,76 @@ def fit() -> dict[str, Any]:
             "questions": int(len(np.unique(groups))), "table": table}
 
 
-def product_rows(split: str) -> list[dict[str, Any]]:
-    """Candidates of every question of ``split``'s single-product backlogs, each backlog its own workspace.
+def _length_rows(name: str, corpus: list[str], questions: list[tuple[str, Callable[[int], bool] | None]],
+                 embedder: Any) -> list[dict[str, Any]]:
+    """Candidates of ``questions`` on ``corpus`` (one workspace), scored as :func:`calibration_rows` scores them.
 
-    As :func:`calibration_rows` scores them (60 nearest by cosine, 20 best by coverage, the backlog's own
-    background sample), with the label read from :mod:`bench.relevance_products` and the sample's median words.
+    Each question comes with a test of whether story ``i`` is relevant (None: off-domain). A goal is searched
+    by its topic, as the planner does (:func:`agents.planner.search_query`).
     """
     from agents.planner import search_query
+    from tools.relevance import BACKGROUND_SIZE, Background, coverage, query_terms
+
+    vectors = embedder.embed(corpus)
+    sample = np.random.default_rng(0).choice(len(corpus), min(BACKGROUND_SIZE, len(corpus)), replace=False)
+    background = Background.of([corpus[i] for i in sample], vectors[sample], len(corpus))
+    out: list[dict[str, Any]] = []
+    for question, relevant in questions:
+        query = search_query(question)
+        qv = embedder.embed_query(query)
+        cos = vectors @ qv
+        terms = query_terms(query, background)
+        cov = np.array([coverage(terms, t) for t in corpus])
+        base = background.base_cosine(qv)
+        for i in dict.fromkeys([*np.argsort(-cos)[:60].tolist(), *np.argsort(-cov)[:20].tolist()]):
+            out.append({"backlog": name, "question": question, "off": relevant is None,
+                        "relevant": relevant is not None and relevant(i), "excess": float(cos[i] - base),
+                        "coverage": float(cov[i]), "median_words": background.median_words,
+                        "signals": len(corpus)})
+    return out
+
+
+def product_rows(split: str) -> list[dict[str, Any]]:
+    """Candidates of every question of ``split``'s single-product backlogs, each backlog its own workspace."""
     from bench.relevance_heldout import stories
     from bench.relevance_products import products
     from memory.embeddings import LocalEmbedder
-    from tools.relevance import BACKGROUND_SIZE, Background, coverage, query_terms
 
     embedder = LocalEmbedder()
     every = stories()
     out: list[dict[str, Any]] = []
     for product in products(split):
-        corpus = [text for ext, text, stem in every if stem == product.stem]
-        vectors = embedder.embed(corpus)
-        sample = np.random.default_rng(0).choice(len(corpus), min(BACKGROUND_SIZE, len(corpus)), replace=False)
-        background = Background.of([corpus[i] for i in sample], vectors[sample])
-        questions: list[tuple[str, tuple[int, ...] | None]] = [*product.questions, *((q, None) for q in product.off)]
-        for question, relevant in questions:
-            query = search_query(question)  # a goal is searched by its topic, as the planner does
-            qv = embedder.embed_query(query)
-            cos = vectors @ qv
-            terms = query_terms(query, background)
-            cov = np.array([coverage(terms, t) for t in corpus])
-            base = background.base_cosine(qv)
-            for i in dict.fromkeys([*np.argsort(-cos)[:60].tolist(), *np.argsort(-cov)[:20].tolist()]):
-                out.append({"backlog": product.stem, "question": question, "off": relevant is None,
-                            "relevant": relevant is not None and i in relevant, "excess": float(cos[i] - base),
-                            "coverage": float(cov[i]), "median_words": background.median_words})
+        corpus = [text for _, text, stem in every if stem == product.stem]
+        questions: list[tuple[str, Callable[[int], bool] | None]] = [
+            *((q, frozenset(r).__contains__) for q, r in product.questions), *((q, None) for q in product.off)]
+        out += _length_rows(product.stem, corpus, questions, embedder)
     return out
 
 
-def product_table(rows: list[dict[str, Any]], length: float) -> dict[str, float]:
-    """False abstention, off-domain abstention and precision of the kept signals at ``length`` (FITTED otherwise)."""
+def pooled_story_rows() -> list[dict[str, Any]]:
+    """Candidates of the user-stories calibration questions on all 22 backlogs in one workspace (1,680 stories)."""
+    from memory.embeddings import LocalEmbedder
+
+    texts, labels = _stories()
+    questions: list[tuple[str, Callable[[int], bool] | None]] = [
+        *((q, (lambda i, about=frozenset(b): labels[i] in about)) for q, b in CALIBRATION_STORIES),
+        *((q, None) for q in CALIBRATION_OFF_STORIES)]
+    return _length_rows("user-stories", texts, questions, LocalEmbedder())
+
+
+def product_table(rows: list[dict[str, Any]], length: float, taper: float = 0.0) -> dict[str, float]:
+    """False abstention, off-domain abstention and precision of the kept signals at ``length``, ``taper``."""
     from agents.ask import MIN_EVIDENCE
     from tools.relevance import FITTED
 
-    model = replace(FITTED, length=length)
+    model = replace(FITTED, length=length, taper=taper)
     kept: dict[tuple[str, str], list[bool]] = {}
     off: dict[tuple[str, str], bool] = {}
     for r in rows:
         key = (r["backlog"], r["question"])
         off[key] = r["off"]
         kept.setdefault(key, [])
-        if model.probability(r["excess"], r["coverage"], r["median_words"]) >= model.floor:
+        if model.probability(r["excess"], r["coverage"], r["median_words"], r["signals"]) >= model.floor:
             kept[key].append(r["relevant"])
     inside = [k for k in off if not off[k]]
     outside = [k for k in off if off[k]]
@@ -495,26 +517,34 @@ def product_table(rows: list[dict[str, Any]], length: float) -> dict[str, float]
             "questions": len(inside), "off_domain": len(outside)}
 
 
-#: Off-domain abstention the length weight must keep on the tuning backlogs (at most 1 in 10 answered).
+#: Off-domain abstention the length term must keep on the tuning backlogs (at most 1 in 10 answered).
 LENGTH_OFF_DOMAIN = 0.9
 
 
 def fit_length() -> dict[str, Any]:
-    """``--fit-length``: the largest length weight keeping tuning off-domain abstention >= :data:`LENGTH_OFF_DOMAIN`.
+    """``--fit-length``: the length weight and taper of :data:`tools.relevance.FITTED`, dense/sparse/bias/floor fixed.
 
-    Dense, sparse, bias and floor stay as fitted (a workspace of short messages, wordiness 0, is unchanged);
-    the weight is chosen on the single-product TUNING backlogs only and reported on the HELD-OUT ones.
+    Grid (step 0.25): the fewest false abstentions on the single-product TUNING backlogs (each alone) that keep
+    their off-domain abstention >= :data:`LENGTH_OFF_DOMAIN` and every off-domain calibration question of the
+    22 backlogs pooled (1,680 stories) abstaining; ties go to the smaller weight, then the smaller taper.
+    A workspace of short messages (wordiness 0) is unchanged. The HELD-OUT backlogs are only reported.
     """
-    tuning, heldout = product_rows("tuning"), product_rows("heldout")
+    tuning, heldout, pooled = product_rows("tuning"), product_rows("heldout"), pooled_story_rows()
     table: list[dict[str, Any]] = []
-    best = 0.0
-    for step in range(0, 17):
-        length = step * 0.25
-        tuned = product_table(tuning, length)
-        table.append({"length": length, "tuning": tuned, "heldout": product_table(heldout, length)})
-        if tuned["abstention_offdomain"] >= LENGTH_OFF_DOMAIN:
-            best = length
-    return {"length": best, "table": table}
+    best: tuple[float, float, float] | None = None
+    for i in range(13):
+        for j in range(9):
+            length, taper = i * 0.25, j * 0.25
+            tuned, wide = product_table(tuning, length, taper), product_table(pooled, length, taper)
+            row = {"length": length, "taper": taper, "tuning": tuned, "pooled_stories": wide,
+                   "heldout": product_table(heldout, length, taper)}
+            table.append(row)
+            if tuned["abstention_offdomain"] >= LENGTH_OFF_DOMAIN and wide["abstention_offdomain"] >= 1.0:
+                rank = (tuned["false_abstention"], length, taper)
+                best = rank if best is None or rank < best else best
+    assert best is not None
+    chosen = [r for r in table if (r["length"], r["taper"]) == best[1:]]
+    return {"length": best[1], "taper": best[2], "chosen": chosen[0], "table": table}
 
 
 def focus_rows(seed: int, rows: int) -> list[dict[str, Any]]:

@@ -203,7 +203,7 @@ def rescored(ctx: Context, q: Question, shift: Callable[[Question, list[tuple[Ca
     for c in q.candidates:
         present = set(ctx.tokens(c.text))
         cov = sum(w for t, w in terms.items() if t in present) / total if total > 0 else 0.0
-        out.append((c, FITTED.probability(c.cosine - q.base, cov, words)))
+        out.append((c, FITTED.probability(c.cosine - q.base, cov, words, ctx.record.signals)))
     if shift is not None:
         s = shift(q, out)
         if s:

@@ -42,12 +42,17 @@ def test_wordiness_is_zero_for_short_messages_and_grows_with_length() -> None:
     assert FITTED.probability(0.4, 0.3, 25.0) > plain.probability(0.4, 0.3)
     assert FITTED.min_excess(0.0, 25.0) < FITTED.min_excess(0.0, 10.0)
     assert FITTED.describe()["length_weight"] == FITTED.length
+    # the gain fades as the workspace grows: a large wordy workspace brings unrelated signals closer by chance
+    assert FITTED.shift(25.0, 60) == FITTED.shift(25.0, 100) > FITTED.shift(25.0, 300) > 0.0
+    assert FITTED.shift(25.0, 1680) == 0.0 and FITTED.shift(10.0, 60) == 0.0
 
 
 def test_background_records_the_median_words_of_its_sample() -> None:
     texts = ["one two", "one two three four", "a b c d e f g h i j k l"]
     assert Background.of(texts, np.zeros((3, 4))).median_words == 4.0
     assert Background.of([], np.zeros((0, 4))).median_words == 0.0
+    assert Background.of(texts, np.zeros((3, 4))).signals == 3
+    assert Background.of(texts, np.zeros((3, 4)), 2000).signals == 2000
 
 
 @pytest.mark.parametrize("question", [
