@@ -258,6 +258,26 @@ _MAKE = re.compile(
     r"straightforward|painless)(?:\s+(?:for|to)\s+.+)?\s*$", re.IGNORECASE)
 
 
+#: "Reduce support contacts about X", "Cut tickets on X": the contacts are how the goal measures X, X is searched.
+_CONTACTS = re.compile(
+    r"^\s*(?:reduce|reducing|cut|cutting|lower|lowering|decrease|decreasing|minimi[sz]e|minimi[sz]ing|fewer|less)\s+"
+    r"(?:the\s+)?(?:(?:number|volume|amount|rate)\s+of\s+)?(?:(?:support|customer|service|help\s*desk|inbound|"
+    r"repeat)\s+)*(?:contacts?|tickets?|calls?|complaints?|questions?|requests?|e-?mails?|messages?|chats?|"
+    r"enquir(?:y|ies)|inquir(?:y|ies)|cases)\s+(?:about|on|regarding|over|for|of|related\s+to|concerning|"
+    r"mentioning|caused\s+by)\s+(?=\w)", re.IGNORECASE)
+
+
+def _decision_object(text: str) -> str:
+    """What a yes/no decision is about: "Should we build X in the app?" → "X in the app" (else ``text``)."""
+    lead = _LEAD.match(text)
+    if not lead:
+        return text
+    words = text[lead.end():].split()
+    if len(words) > 1 and words[0].lower() in _DECISION_VERBS | _GOAL_VERBS:
+        return " ".join(words[1:])
+    return text
+
+
 def goal_topic(focus: str) -> tuple[str, str | None]:
     """What a goal sentence is about, without who reports it or the outcome it asks for; and the pain, if any.
 
@@ -267,7 +287,10 @@ def goal_topic(focus: str) -> tuple[str, str | None]:
     "problems adding money to an account". A goal without such framing keeps its wording (:func:`search_query`).
     """
     text = search_query(focus)
-    for frame in (_FRAME, _HEARD, _FOR_PEOPLE):
+    decided = _decision_object(text)
+    if decided != text and topic_words(decided):
+        text = decided
+    for frame in (_FRAME, _HEARD, _FOR_PEOPLE, _CONTACTS):
         rest = frame.sub("", text, count=1).strip()
         if rest != text and topic_words(rest):
             text = rest
@@ -323,11 +346,52 @@ def listed_parts(topic: str, limit: int = MAX_RESEARCH - 1) -> list[str]:
         if len(head) > 2 and head[0].lower() in _GOAL_VERBS:  # "reduce fees on …": the verb is the goal's
             head = head[1:]
         return [" ".join(head + first[at + 1:])] + [" ".join(head + r) for r in rest]
+    shared = _shared_qualifier(first, rest)
+    if shared:
+        return shared
     last, lead = rest[-1], first[:-1]
     if len(last) >= 2 and last[-1].lower() in _KIND_NOUNS and all(len(r) == 1 for r in rest[:-1]) \
             and (not lead or (len(lead) == 1 and lead[0].lower() in _GOAL_VERBS)):
         return [" ".join([*item, last[-1]]) for item in [first[-1:], *rest[:-1]]] + [" ".join(last)]
     return conjuncts(topic, limit)
+
+
+def _participle(word: str) -> bool:
+    w = word.lower().strip(",.")
+    return len(w) > 3 and (w.endswith(("ed", "en")) or w in _PLAIN_MODIFIERS) and w not in _DETERMINERS
+
+
+def _shared_qualifier(first: list[str], rest: list[list[str]]) -> list[str]:
+    """Long objects of a list :func:`conjuncts` leaves whole, each searchable on its own, or ``[]``.
+
+    "card payments and ATM withdrawals charged at the wrong exchange rate" → "card payments charged at the wrong
+    exchange rate", "ATM withdrawals charged at …": the participle and its preposition after the last object
+    qualify every object of the list, when the others are short noun phrases with no qualifier of their own.
+    """
+    last = rest[-1]
+    at = next((i for i in range(1, len(last) - 1)
+               if _participle(last[i]) and last[i + 1].lower() in _LIST_PREPOSITIONS | {"by", "as", "under", "after"}),
+              None)
+    if at is None:
+        # "self-service card activation and card delivery tracking in the app": objects of two or more words
+        # each, the last with a place of its own, are searched each as written (too long for :func:`conjuncts`)
+        phrase = next((i for i in range(2, len(last) - 1) if last[i].lower() in _LIST_PREPOSITIONS), None)
+        earlier = [first, *rest[:-1]]
+        if phrase is None or len(last) <= 5 or not all(
+                2 <= len(o) <= 4 and not o[0].lower().endswith("ing")
+                and not (_LIST_PREPOSITIONS | _DETERMINERS) & {w.lower() for w in o}
+                for o in [*earlier, last[:phrase]]):
+            return []
+        if earlier[0][0].lower() in _GOAL_VERBS | _DECISION_VERBS:
+            return []
+        return [" ".join(o) for o in earlier] + [" ".join(last)]
+    objects = [first, *rest[:-1], last[:at]]
+    if not all(1 <= len(o) <= 4 and not _LIST_PREPOSITIONS & {w.lower() for w in o}
+               and not any(_participle(w) for w in o[1:]) for o in objects):
+        return []
+    if len(objects[0]) > 1 and objects[0][0].lower() in _GOAL_VERBS:  # "reduce X and Y charged …": the goal's verb
+        objects[0] = objects[0][1:]
+    return [" ".join([*o, *last[at:]]) for o in objects]
 
 
 def topic_parts(focus: str) -> list[str]:
