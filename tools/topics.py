@@ -399,6 +399,33 @@ def query_parts(query: str) -> list[str]:
     return found if len(found) >= 2 else []
 
 
+#: Verbs that ask to act on a problem ('stop ATMs …'): a part led by one names its object, not the problem.
+_ACTIONS = frozenset("stop stops stopping fix fixes fixing prevent prevents preventing reduce reduces reducing avoid "
+                     "avoids avoiding".split())
+
+
+def states_problem(part: str) -> bool:
+    """Whether a part of a query names the problem itself ('the wrong exchange rate', 'failed top-ups').
+
+    Such a part is the goal's ask, not its object alone: a group about it is on the goal. A leading action verb
+    is not the problem ('stop ATMs' names the ATMs).
+    """
+    words = _WORD.findall(part)
+    while words and words[0].lower() in _ACTIONS:
+        words = words[1:]
+    return is_problem_goal(" ".join(words))
+
+
+def part_queries(queries: Sequence[str]) -> set[int]:
+    """Indexes of the queries that search one part of another query: every content word of it is in that other.
+
+    'system availability' is a part of 'response time and system availability'.
+    """
+    own = [{w.lower() for w in _WORD.findall(q) if w.lower() not in STOPWORDS} for q in queries]
+    return {j for j, words in enumerate(own)
+            if words and any(k != j and words < other for k, other in enumerate(own))}
+
+
 def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, str], types: Mapping[str, str],
              queries: Sequence[str] = (), closeness: Sequence[Sequence[float]] | None = None,
              problems: bool = True, parts: Sequence[Sequence[Sequence[float]]] | None = None) -> list[str | None]:
@@ -407,8 +434,9 @@ def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, 
     ``closeness[i][j]`` is group i's centroid cosine to the goal's search query ``queries[j]`` (None: no
     vectors, then the goal is the only query). Each group is judged against its nearest query and that
     query's best group — the closest of those with :data:`MIN_MEMBERS` signals, else the largest. The best
-    group overall is on the goal when it has :data:`MIN_BEST` signals (else nothing is). Another group is off
-    it when
+    group overall is on the goal when it has :data:`MIN_BEST` signals (else nothing is); so is the best group of a
+    query that searches one part of the goal (:func:`part_queries`), with a fifth of its quotes using the goal's
+    words. Another group is off it when
     - it has fewer than :data:`MIN_MEMBERS` signals;
     - fewer than :data:`MIN_WORD_SHARE` of its quotes use a goal word, and it is not as close as the best;
     - (unless it is its query's best) its centroid is more than :data:`DENSE_MARGIN` further from the query
@@ -419,7 +447,9 @@ def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, 
     - (unless it is its query's best) it is about one part of its query rather than the whole: ``parts[i][j][k]``
       is group i's centroid cosine to part k of query j (:func:`query_parts`); the group is closer to that part
       alone than to the query, and by more than :data:`DENSE_MARGIN` beyond the best group's gain on it ('I need
-      more physical cards' for 'faster delivery of new physical cards': the goal's object without its ask).
+      more physical cards' for 'faster delivery of new physical cards': the goal's object without its ask). A
+      part that is the ask is exempt: one that names the problem (:func:`states_problem`: 'the wrong exchange
+      rate') or that the goal searches on its own (one of ``queries``).
     """
     if not groups:
         return []
@@ -444,6 +474,7 @@ def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, 
     if sizes[overall] < MIN_BEST:  # too thin to write anything from: every group is context
         return [f"only {n} signal{'s' if n != 1 else ''}" for n in sizes]
     words = topic_words(" ".join([goal, *queries]))
+    listed = part_queries(queries) if closeness is not None else set()
     out: list[str | None] = []
     for i, group in enumerate(groups):
         j = nearest[i]
@@ -452,7 +483,9 @@ def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, 
             out.append(None)
             continue
         share = sum(1 for s in group if uses_goal_words(texts.get(s, ""), words)) / len(group) if words else 1.0
-        if sizes[i] < MIN_MEMBERS:
+        if i == top and j in listed and sizes[i] >= MIN_BEST and share >= MIN_WORD_SHARE:
+            out.append(None)  # a listed part's own best group stands like the goal's best: no part dropped silently
+        elif sizes[i] < MIN_MEMBERS:
             out.append(f"only {sizes[i]} signal{'s' if sizes[i] != 1 else ''}")
         elif share < MIN_WORD_SHARE and (closeness is None or close[i][j] < close[overall][nearest[overall]]):
             out.append(f"{share:.0%} of its quotes use the goal's words")
@@ -474,7 +507,10 @@ def _part_only(i: int, top: int, j: int, close: Sequence[Sequence[float]],
     if parts is None:
         return None
     names = query_parts(queries[j])
+    searched = {q.strip().lower() for q in queries}
     for k, cosine in enumerate(parts[i][j]):
+        if k < len(names) and (names[k].strip().lower() in searched or states_problem(names[k])):
+            continue  # that part is what the goal asks about, not its object alone
         gain = cosine - close[i][j]
         if gain > 0 and gain > parts[top][j][k] - close[top][j] + DENSE_MARGIN:
             part = names[k] if k < len(names) else f"part {k + 1}"
