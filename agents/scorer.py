@@ -21,6 +21,7 @@ from langgraph.runtime import Runtime
 
 from agents.context import RunCache, RunContext, timed
 from agents.deliverables import DELIVERABLES, review_drafts
+from agents.deliverables.base import uncovered_parts
 from agents.state import PMState
 from kernel.errors import PmpilotError
 from memory import api as memory_api
@@ -452,6 +453,8 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                              names=[t["name"] for t in topics if t["signal_ids"]])
     searched = [q["query"] for q in (state.get("plan") or {}).get("questions") or []]
     warnings = search_warnings(state, len(goal_evidence_ids(state)))
+    if goal_evidence_ids(state):  # a multi-part goal's part no topic stands for is said, never dropped silently
+        warnings += uncovered_parts(state.get("plan") or {}, state.get("research") or [], topics, evidence)
     if near and not any(t["signal_ids"] for t in topics if t["kind"] == "theme"):
         count = sum(n["size"] for n in near)
         subject = (state.get("plan") or {}).get("focus") or state["goal"]

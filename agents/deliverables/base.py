@@ -27,6 +27,35 @@ from tools.topics import same_capability, same_subject
 CITES_PER_ITEM = 8
 
 
+def uncovered_parts(plan: Mapping[str, Any], research: Iterable[Mapping[str, Any]], topics: Iterable[Mapping[str, Any]],
+                    evidence: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One line per part of a multi-part goal that no topic stands for, with what was searched and kept.
+
+    A goal that lists its parts ("response time and system availability") has one search per part
+    (``scope`` "search", two or more of them). A part whose kept signals are in none of the run's topics —
+    nothing reached the relevance floor, or what did was too thin or off the goal to stand for a topic — is
+    named, so a document never drops half of its goal silently. Said in every document and in ``run.json``.
+    """
+    parts = [q for q in plan.get("questions") or [] if q.get("scope") == "search" and q.get("query")]
+    if len(parts) < 2:
+        return []
+    used = {sid for t in topics for sid in t.get("signal_ids") or []}
+    records = {str(r.get("question_id")): r for r in research}
+    out = []
+    for question in parts:
+        found = [sid for sid, row in evidence.items() if question["id"] in (row.get("questions") or [])
+                 and not row.get("context")]
+        if any(sid in used for sid in found):
+            continue
+        record = records.get(str(question["id"])) or {}
+        searched, kept = int(record.get("searched") or 0), int(record.get("kept") or len(found))
+        why = "none reached the relevance floor" if not kept else \
+            f"{kept} reached the relevance floor, too few or too far off the goal to stand for a topic"
+        out.append(f"No evidence found for '{question['query']}', a part of the goal (searched: "
+                   f"'{question['query']}', {searched} signals; {why}).")
+    return out
+
+
 @dataclass
 class Materials:
     """Everything a drafting function may use (read from state)."""
@@ -51,6 +80,7 @@ class Materials:
     context: list[ContextCount] = field(default_factory=list)
     searched: list[str] = field(default_factory=list)
     near: list[NearTheme] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)
 
     @classmethod
     def from_state(cls, state: PMState) -> Materials:
@@ -67,6 +97,8 @@ class Materials:
             repo=state.get("repo"), since=state.get("since"), until=state.get("until"), strategy=state.get("strategy"),
             context=scores.get("context") or [], searched=scores.get("searched") or [],
             near=scores.get("near") or [],
+            uncovered=uncovered_parts(plan, state.get("research") or [], scores.get("topics") or [],
+                                      state.get("evidence") or {}) if scores.get("relevant") else [],
         )
 
     def __post_init__(self) -> None:
@@ -76,12 +108,13 @@ class Materials:
                           if any(same_subject(str(d.get("question") or ""), g) for g in goals)]
 
     def also(self) -> str:
-        """Context only: topics the search found next to the goal but not about it, and the workspace's other themes.
+        """Parts of the goal no topic stands for, then context: what was found next to the goal, the other themes.
 
-        'Found next to the goal, not about it: accept this card (10 signals) …' and 'Users also talk about …';
+        The parts come from :func:`uncovered_parts`; then 'Found next to the goal, not about it: accept this card
+        (10 signals) …' and 'Users also talk about …';
         empty without either.
         """
-        parts = []
+        parts = list(self.uncovered)
         names = [t["name"] for t in self.topics if t["signal_ids"]]
         # Named like a topic of the goal ('sync' next to 'sync'): listing it would read as a contradiction.
         near = [n for n in self.near if int(n.get("size") or 0) >= 3
