@@ -274,7 +274,10 @@ def _decision_object(text: str) -> str:
         return text
     words = text[lead.end():].split()
     if len(words) > 1 and words[0].lower() in _DECISION_VERBS | _GOAL_VERBS:
-        return " ".join(words[1:])
+        words = words[1:]
+        if len(words) > 1 and words[0].lower() in ("in", "on", "into"):  # "invest in onboarding", "work on search"
+            words = words[1:]
+        return " ".join(words)
     return text
 
 
