@@ -25,7 +25,7 @@ from agents.state import PMState
 from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
 from kernel.text import split_sentences
-from tools.topics import STOPWORDS, stem, topic_words
+from tools.topics import STOPWORDS, is_problem_goal, stem, topic_words
 
 logger = logging.getLogger(__name__)
 
@@ -268,17 +268,23 @@ _CONTACTS = re.compile(
 
 
 def _decision_object(text: str) -> str:
-    """What a yes/no decision is about: "Should we build X in the app?" → "X in the app" (else ``text``)."""
+    """What a yes/no decision is about: "Should we build X in the app?" → "X in the app" (else ``text``).
+
+    A verb that asks to stop a problem stays ("Should we fix sync conflicts first?" → "fix sync conflicts"); so
+    does a decision whose verb is not one ("Should we keep …" is kept whole).
+    """
     lead = _LEAD.match(text)
     if not lead:
         return text
-    words = text[lead.end():].split()
-    if len(words) > 1 and words[0].lower() in _DECISION_VERBS | _GOAL_VERBS:
-        words = words[1:]
-        if len(words) > 1 and words[0].lower() in ("in", "on", "into"):  # "invest in onboarding", "work on search"
-            words = words[1:]
+    words = _TAIL.sub("", re.sub(r"\s+or\s+not\s*$", "", text[lead.end():], flags=re.IGNORECASE)).split()
+    if len(words) < 2 or words[0].lower() not in _DECISION_VERBS | _GOAL_VERBS:
+        return text
+    if is_problem_goal(words[0]):
         return " ".join(words)
-    return text
+    words = words[1:]
+    if len(words) > 1 and words[0].lower() in ("in", "on", "into"):  # "invest in onboarding", "work on search"
+        words = words[1:]
+    return " ".join(words)
 
 
 def goal_topic(focus: str) -> tuple[str, str | None]:

@@ -15,6 +15,8 @@ from agents.planner import goal_topic, listed_parts, offline_plan
     ("Should we build self-service card activation?", "self-service card activation"),
     ("Should we add offline mode", "offline mode"),
     ("Should we invest in onboarding?", "onboarding"),
+    ("Should we fix sync conflicts first?", "fix sync conflicts"),  # the fix is the ask
+    ("Should we build SSO or not?", "SSO"),
 ])
 def test_how_the_goal_is_measured_or_decided_is_not_searched(goal: str, topic: str) -> None:
     assert goal_topic(goal)[0] == topic
