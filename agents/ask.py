@@ -56,6 +56,8 @@ from agents.ask_summary import (
     is_problem_report,
     is_request,
     key_points,
+    names_topic,
+    template_roles,
 )
 from kernel.errors import InputError
 from kernel.schemas import Signal, SignalKind, Theme
@@ -77,8 +79,17 @@ from tools.topics import AUXILIARIES, DETERMINERS
 
 #: Minimum cosine similarity (question vs profile claim, MiniLM) for a claim's evidence to be a candidate.
 CLAIM_FLOOR = 0.30
-#: Fewest relevant signals an answer needs; below it the answer is "not enough evidence".
+#: Relevant signals that always make an answer; with fewer, :func:`enough` decides (:data:`STRONG_HIT`).
 MIN_EVIDENCE = 3
+#: Relevance (P of :data:`tools.relevance.FITTED`) at which one signal alone is clear evidence: a story that is
+#: exactly about the question ("Pay Fee" for online fee payment). On every replayed off-domain question
+#: (BANKING77 quick/full, promise-nfr, user-stories) a workspace's 1-2 relevant hits were all below it.
+STRONG_HIT = 0.6
+#: Workspace signals per strong hit needed when fewer than :data:`MIN_EVIDENCE` are relevant (:func:`needed`): in a
+#: backlog of 58 stories one story is a feature; in 1,500 short messages 1-2 hits are an anecdote, not a topic.
+SIGNALS_PER_HIT = 500
+#: Highest confidence of an answer from fewer than :data:`MIN_EVIDENCE` signals: thin evidence is always "weak".
+THIN_CONFIDENCE = 0.34
 #: Candidates retrieved before the relevance floor is applied.
 CANDIDATES = 60
 #: Nearest themes named when there is not enough evidence.
@@ -88,13 +99,20 @@ MAX_QUOTES = 5
 #: Quotes shown in all when the :data:`MAX_QUOTES` best signals come from more than one saved theme (:func:`quoted`).
 MIXED_QUOTES = 2
 #: Mean relevance of the quoted signals under which a weak answer says they are only loosely related
-#: (:func:`weak_note`; the relevance floor is 0.40).
-LOOSE = 0.6
+#: (:func:`weak_note`; the relevance floor is 0.40): more likely off topic than on, as :data:`CITE_RELEVANCE`.
+LOOSE = 0.5
 #: Cosine (MiniLM, question vs theme label) a saved theme needs to be named as a nearest topic when ``ask``
 #: abstains; with none above it the answer names the largest topics, labelled as such (:func:`insufficient`).
 TOPIC_BAR = 0.35
 #: Users at which the volume factor of the confidence reaches ~63 %.
 VOLUME_SCALE = 4.0
+#: Share of the workspace at which the volume factor reaches ~63 % (:func:`volume_of`): a topic the size of an
+#: average BANKING77 intent (1 of 77, 1.3 %). 24 on-topic messages of 1,500 (1.6 %) are a sizeable cluster for a
+#: support lead, 4 stories of a 58-story backlog (7 %) a whole feature.
+SHARE_SCALE = 0.01
+#: Most people the workspace share counts as (:func:`volume_of`): a small workspace's whole content is still few
+#: voices, so a share alone never makes evidence more plentiful than five agreeing people (volume ~0.71).
+SHARE_PEOPLE = 5.0
 #: Signals naming nobody that count as one person, each weighted by its margin over the relevance floor
 #: (:func:`volume_of`): they may repeat a person, and one barely above the floor counts for almost nothing.
 ANONYMOUS_PER_PERSON = 3.0
@@ -138,6 +156,9 @@ class AskAnswer(BaseModel):
     dropped_off_topic: int = Field(
         default=0, description="Model citations of real signals dropped as not about the question (LLM mode): "
                                "not among the relevant evidence shown, or failing the citation check (on_topic).")
+    workspace_signals: int = Field(
+        default=0, description="Signals in the workspace (the base of every count; searched_signals are the "
+                               "closest of them, scored for relevance).")
 
 
 @dataclass(frozen=True)
@@ -152,6 +173,46 @@ class Evidence:
     rank: float = 0.0
     #: The signal's theme in the saved snapshot (None: no snapshot, or ingested since).
     theme: str | None = None
+
+
+def needed(signals: int) -> int:
+    """Strong hits (:data:`STRONG_HIT`) that answer a question with fewer than :data:`MIN_EVIDENCE` relevant signals.
+
+    One per :data:`SIGNALS_PER_HIT` signals of the workspace, at least 1 and at most :data:`MIN_EVIDENCE` (which is
+    also the figure when the size is unknown, ``signals`` 0).
+    """
+    if signals <= 0:  # the workspace's size is unknown: as a large one
+        return MIN_EVIDENCE
+    return max(1, min(MIN_EVIDENCE, math.ceil(signals / SIGNALS_PER_HIT)))
+
+
+def enough(scores: Sequence[float], signals: int) -> bool:
+    """Whether relevant signals with these relevances (P) answer the question in a workspace of ``signals``.
+
+    :data:`MIN_EVIDENCE` relevant signals always do. Fewer do when at least :func:`needed` of them are
+    :data:`STRONG_HIT` relevant: 1 clear story of a small backlog is an answer ("1 story is about this"),
+    while 1-2 hits in a large workspace of short messages, or hits barely above the floor, are not.
+    """
+    if len(scores) >= MIN_EVIDENCE:
+        return True
+    return bool(scores) and sum(p >= STRONG_HIT for p in scores) >= needed(signals)
+
+
+def workspace_size(workspace: str) -> int:
+    """Signals in the workspace (the base of an answer's counts)."""
+    return memory_api.workspace(workspace).count()
+
+
+def _distinct(items: Sequence[Evidence]) -> list[Evidence]:
+    """``items`` without a repeat of a quote already listed (duplicate rows hold identical text)."""
+    seen: set[str] = set()
+    out = []
+    for e in items:
+        key = " ".join(e.quote.lower().split())
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
 
 
 def search(question: str, workspace: str, *, segment: str | None = None,
@@ -230,11 +291,13 @@ def quoted(found: Sequence[Evidence]) -> tuple[Camp | None, list[Evidence], list
     dominant = dominant_camp(list(found))
     if dominant is None:
         return None, [], []
-    shown = list(found[:MIXED_QUOTES]) if mixed(found) else list(found)
+    distinct = _distinct(found)  # the same text twice (duplicate rows) is quoted once
+    shown = distinct[:MIXED_QUOTES] if mixed(found) else distinct
+    opposite = OPPOSITE.get(dominant)
     main = [e for e in shown if CAMP[e.stance] == dominant][:MAX_QUOTES]
-    against = [e for e in shown if CAMP[e.stance] == OPPOSITE[dominant]][:MAX_QUOTES]
+    against = [e for e in shown if opposite is not None and CAMP[e.stance] == opposite][:MAX_QUOTES]
     if not main:  # the best two are all dissent: still quote the answer's own side first
-        main = [e for e in found if CAMP[e.stance] == dominant][:MIXED_QUOTES]
+        main = [e for e in distinct if CAMP[e.stance] == dominant][:MIXED_QUOTES]
     return dominant, main, against
 
 
@@ -317,9 +380,14 @@ def largest_labels(workspace: str, limit: int = NEAREST_TOPICS) -> list[tuple[st
 
 
 def _named_themes(workspace: str) -> list[Theme]:
-    """The saved snapshot's themes with at least :data:`MIN_EVIDENCE` members and a label naming a topic."""
+    """The saved snapshot's themes with at least :data:`MIN_EVIDENCE` members and a label naming a topic.
+
+    A label that is only its members' story role ("OlderPerson", "MedicalCaregiver": who asks) names no topic.
+    """
     report = memory_api.workspace(workspace).load_themes()
-    return [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and is_label(t.label)]
+    return [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and is_label(t.label)
+            and names_topic(_WORDS.findall(t.label), [q.quote for q in t.quotes],
+                            template_roles(q.quote for q in t.quotes))]
 
 
 def _nearest_phrases(question: str, workspace: str, pool: list[Scored], limit: int,
@@ -395,35 +463,53 @@ def dominant_camp(evidence: list[Evidence]) -> Camp | None:
     return max(order, key=lambda c: (weights.get(c, 0.0), -order.index(c)))
 
 
-def volume_of(evidence: list[Evidence]) -> float:
-    """How plentiful the evidence is, 0-1: 1 − e^(−people/4).
+def volume_of(evidence: Sequence[Evidence], signals: int = 0) -> float:
+    """How plentiful the evidence is, 0-1: 1 − e^(−max(people, min(share / 1 %, 5 people)) / 4).
 
-    People = distinct known users or accounts + the signals that name nobody, each weighted by its margin
-    over the relevance floor ((P − floor) / (1 − floor)), divided by :data:`ANONYMOUS_PER_PERSON` (they may
-    repeat a person). Thirty anonymous signals well above the floor (P ≈ 0.8) count as ~7 people; three
-    barely above it (P ≈ 0.45) as ~0.1, so thin or marginal anonymous evidence stays weak.
+    People = distinct known users or accounts + the signals that name nobody, each weighted by its margin over
+    the relevance floor ((P − floor) / (1 − floor)), divided by :data:`ANONYMOUS_PER_PERSON` (they may repeat a
+    person), so marginal anonymous evidence counts for little.
+    Share = the expected on-topic signals (ΣP) over the workspace's ``signals``: volume is relative to the
+    workspace, so 4 stories of a 58-story backlog, or 24 messages of 1,500, are not "only" a few
+    (:data:`SHARE_SCALE`), though a share counts as :data:`SHARE_PEOPLE` people at most. Thirty anonymous signals
+    at P ≈ 0.8 count as ~7 people; three at P ≈ 0.45 of 10,000 stay weak.
     """
     known = {e.signal.user_id or e.signal.account_id for e in evidence if e.signal.user_id or e.signal.account_id}
-    margin = sum(max(0.0, (e.score - FITTED.floor) / (1.0 - FITTED.floor))
-                 for e in evidence if not (e.signal.user_id or e.signal.account_id))
-    return 1.0 - math.exp(-(len(known) + margin / ANONYMOUS_PER_PERSON) / VOLUME_SCALE)
+    anonymous = sum(max(0.0, (e.score - FITTED.floor) / (1.0 - FITTED.floor))
+                    for e in evidence if not (e.signal.user_id or e.signal.account_id))
+    people = (len(known) + anonymous / ANONYMOUS_PER_PERSON) / VOLUME_SCALE
+    share = sum(e.score for e in evidence) / signals / SHARE_SCALE if signals > 0 else 0.0
+    return 1.0 - math.exp(-max(people, min(share, SHARE_PEOPLE / VOLUME_SCALE)))
 
 
-def confidence_of(evidence: list[Evidence], camp: Camp | None, cited: list[Evidence] | None = None) -> float:
-    """Volume (:func:`volume_of`) × agreement (the camp's relevance-weighted share) × on-topic-ness.
+def agreement_of(evidence: Sequence[Evidence], camp: Camp | None) -> float:
+    """The camp's relevance-weighted share of the evidence that takes a side on it (1.0 when none opposes).
 
-    On-topic-ness is the mean relevance of all the evidence, or of the ``cited`` quotes when they are less
-    on topic: an answer is only as trustworthy as what it quotes, so "strong" needs plentiful evidence *and*
-    quotes that are clearly about the question.
+    Only the opposing camp disagrees (:data:`agents.ask_stance.OPPOSITE`): a neutral signal or a request
+    beside problem reports does not.
+    """
+    if camp is None:
+        return 0.0
+    weights = _weights(list(evidence))
+    opposite = OPPOSITE.get(camp)
+    mine, other = weights.get(camp, 0.0), weights.get(opposite, 0.0) if opposite is not None else 0.0
+    return mine / (mine + other) if mine + other > 0 else 1.0
+
+
+def confidence_of(evidence: list[Evidence], camp: Camp | None, cited: list[Evidence] | None = None,
+                  signals: int = 0) -> float:
+    """Volume (:func:`volume_of`, relative to the workspace's ``signals``) × agreement × on-topic-ness.
+
+    Agreement is :func:`agreement_of` (only the opposing stance disagrees). On-topic-ness is the mean
+    relevance of all the evidence, or of the ``cited`` quotes when they are less on topic: an answer is only
+    as trustworthy as what it quotes, so "strong" needs plentiful evidence *and* quotes clearly about the question.
     """
     if not evidence or camp is None:
         return 0.0
-    volume = volume_of(evidence)
-    weights = _weights(evidence)
     on_topic = sum(e.score for e in evidence) / len(evidence)
     if cited:
         on_topic = min(on_topic, sum(e.score for e in cited) / len(cited))
-    return round(volume * weights.get(camp, 0.0) / sum(weights.values()) * on_topic, 2)
+    return round(volume_of(evidence, signals) * agreement_of(evidence, camp) * on_topic, 2)
 
 
 def strength(confidence: float) -> str:
@@ -431,7 +517,8 @@ def strength(confidence: float) -> str:
     return "strong" if confidence >= 0.6 else "moderate" if confidence >= 0.35 else "weak"
 
 
-def weak_note(found: Sequence[Evidence], camp: Camp | None, cited: Sequence[Evidence], confidence: float) -> str:
+def weak_note(found: Sequence[Evidence], camp: Camp | None, cited: Sequence[Evidence], confidence: float,
+              signals: int = 0) -> str:
     """For a weak answer, the plain reasons it is weak, said up front; "" for a moderate or strong one.
 
     Reasons: few messages (volume under half), quoted messages only loosely related (their mean relevance
@@ -441,14 +528,15 @@ def weak_note(found: Sequence[Evidence], camp: Camp | None, cited: Sequence[Evid
     if strength(confidence) != "weak" or not found:
         return ""
     reasons = []
-    if volume_of(list(found)) < 0.5:
-        reasons.append(f"only {len(found)} message{' is' if len(found) == 1 else 's are'} about it")
+    if volume_of(found, signals) < 0.5:
+        of = f" of the {signals} in the workspace" if signals > len(found) else ""
+        reasons.append(f"only {len(found)} message{'' if len(found) == 1 else 's'}{of} "
+                       f"{'is' if len(found) == 1 else 'are'} about it")
     if cited and sum(e.score for e in cited) / len(cited) < LOOSE:
         reasons.append("the quoted ones are only loosely related to the question")
     if mixed(found):
         reasons.append("the best ones span several topics")
-    weights = _weights(list(found))
-    if camp is not None and weights.get(camp, 0.0) < 0.6 * sum(weights.values()):
+    if camp is not None and agreement_of(found, camp) < 0.6:
         reasons.append("they disagree")
     why = "; ".join(reasons) or "read the quotes before relying on it"
     return f"Weak evidence (confidence {confidence:.2f}): {why}."
@@ -464,12 +552,14 @@ def _scope(segment: str | None, account: str | None) -> str:
 
 def insufficient(question: str, workspace: str, found: list[Evidence], *, segment: str | None,
                  account: str | None, mode: Literal["offline", "llm"] = "offline", searched: int = 0,
-                 reason: str | None = None, pool: list[Scored] | None = None) -> AskAnswer:
-    """The explicit "not enough evidence" answer: what was searched, the nearest topics, and no quotes."""
+                 reason: str | None = None, pool: list[Scored] | None = None, signals: int = 0) -> AskAnswer:
+    """The explicit "not enough evidence" answer: what was searched, the nearest topics, and no quotes.
+
+    The base is stated: the workspace's ``signals`` were searched and the ``searched`` closest read ("searched
+    all 138 signals; the 60 closest were read"), so a count is never read as the workspace's size.
+    """
     topics = nearest_topics(question, workspace, pool=pool, bar=TOPIC_BAR)
-    why = reason or (f"of {searched} signal{'s' if searched != 1 else ''} searched{_scope(segment, account)}, "
-                     f"{len(found)} {'is' if len(found) == 1 else 'are'} about this question "
-                     f"(at least {MIN_EVIDENCE} are needed)")
+    why = reason or f"{searched_base(signals, searched, segment, account)}, and {_about(found, signals)}"
     answer = (f"Not enough evidence to answer: {why}. No answer is given rather than a guess — ask these users "
               "directly or ingest more interviews, tickets or calls about it.")
     if topics:
@@ -480,10 +570,31 @@ def insufficient(question: str, workspace: str, found: list[Evidence], *, segmen
     return AskAnswer(answer=answer, confidence=0.0, evidence=[], dissent=[],
                      insufficient_evidence=True, question=question, workspace=workspace, mode=mode,
                      relevant_signals=len(found), searched_signals=searched, nearest_topics=topics,
-                     workspace_relevant=len(found),
+                     workspace_relevant=len(found), workspace_signals=signals,
                      users=len({e.signal.user_id for e in found if e.signal.user_id}),
                      accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
                      stances=dict(Counter(e.stance for e in found)))
+
+
+def searched_base(signals: int, searched: int, segment: str | None = None, account: str | None = None) -> str:
+    """What was searched, with its base: "searched all 138 signals; the 60 closest were read"."""
+    scope = _scope(segment, account)
+    if signals <= 0:
+        return f"searched {searched} signal{'s' if searched != 1 else ''}{scope}"
+    if scope:
+        return f"searched the signals{scope} (the workspace holds {signals}); the {searched} closest were read"
+    if searched >= signals:
+        return f"searched all {signals} signal{'s' if signals != 1 else ''}"
+    return f"searched all {signals} signals; the {searched} closest were read"
+
+
+def _about(found: Sequence[Evidence], signals: int) -> str:
+    """How many of the read signals are about the question, and what an answer would need."""
+    n = len(found)
+    strong = needed(signals)
+    return (f"{n} {'is' if n == 1 else 'are'} about this question (an answer needs {MIN_EVIDENCE}, or "
+            f"{strong} clearly about it"
+            f"{'' if n == 0 or max(e.score for e in found) >= STRONG_HIT else ', and none is'})")
 
 
 def _unit(evidence: list[Evidence], lead: bool = True) -> str:
@@ -565,7 +676,7 @@ def _who_scope(found: list[Evidence]) -> str:
 
 def answer_offline(question: str, workspace: str, found: list[Evidence], *, segment: str | None = None,
                    account: str | None = None, searched: int = 0, pool: list[Scored] | None = None,
-                   total: tuple[int, Bound] | None = None) -> AskAnswer:
+                   total: tuple[int, Bound] | None = None, signals: int = 0) -> AskAnswer:
     """An extractive answer that leads with what the evidence says: how many, what they do, in their words.
 
     The first sentence counts the relevant messages (and the users behind them, when the signals name any)
@@ -574,27 +685,36 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     signals name them; a "which segment" question gets the segments the signals carry. Every phrase is
     verbatim from a cited signal's quote; the opposite stance is the dissent.
     """
-    if len(found) < MIN_EVIDENCE:
+    if not enough([e.score for e in found], signals):
         return insufficient(question, workspace, found, segment=segment, account=account, searched=searched,
-                            pool=pool)
+                            pool=pool, signals=signals)
     found = prefer_angle(found, question)
     dominant, cited, dissent = quoted(found)
     assert dominant is not None
     main = [e for e in found if CAMP[e.stance] == dominant]
-    against = [e for e in found if CAMP[e.stance] == OPPOSITE[dominant]]
+    against = [e for e in found if CAMP[e.stance] == OPPOSITE.get(dominant)]
     # On the same basis whether or not the answer is mixed (the camp's MAX_QUOTES best: on topic and plentiful),
     # and no higher than the quotes shown: showing fewer quotes never makes an answer more confident.
-    confidence = min(confidence_of(found, dominant, cited=main[:MAX_QUOTES]),
-                     confidence_of(found, dominant, cited=cited))
+    confidence = min(confidence_of(found, dominant, cited=main[:MAX_QUOTES], signals=signals),
+                     confidence_of(found, dominant, cited=cited, signals=signals))
+    if len(found) < MIN_EVIDENCE:
+        confidence = min(confidence, THIN_CONFIDENCE)
     named = any(e.signal.user_id or e.signal.account_id for e in found)
     count, bound = total or (len(found), "about")
     if count > len(found):  # every later figure is of the messages read, so the lead states that base
         lead = (f"{bound.capitalize()} {count} messages in the workspace{_scope(segment, account)} are about this; "
                 f"this answer reads the {len(found)} most relevant{_unit(found, lead=False)}: {breakdown(found)}.")
     else:
-        lead = f"{_unit(found).capitalize()}{_scope(segment, account)} are about this: {breakdown(found)}."
+        of = f" of the {signals} in the workspace" if signals > len(found) else ""
+        lead = (f"{_unit(found).capitalize()}{_scope(segment, account)}{of} "
+                f"{'is' if len(found) == 1 else 'are'} about this: {breakdown(found)}.")
+    if len(found) < MIN_EVIDENCE:  # answered by strong hits alone (enough): say how thin it is
+        one = len(found) == 1
+        lead = (f"Thin evidence: only {lead[0].lower()}{lead[1:-1]} (clearly about it, but "
+                f"{'a single message' if one else 'two messages'}: read {'it' if one else 'them'} "
+                "before relying on it).")
     lines = [lead]
-    weak = weak_note(found, dominant, cited, confidence)
+    weak = weak_note(found, dominant, cited, confidence, signals) if len(found) >= MIN_EVIDENCE else ""
     if weak:
         lines.append(weak)
     if _HOW_MANY.search(question) and not named:
@@ -618,7 +738,7 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
         answer=" ".join(lines), confidence=confidence, evidence=_cite(cited),
         dissent=_cite(dissent), insufficient_evidence=False, question=question, workspace=workspace,
         relevant_signals=len(found), searched_signals=searched, workspace_relevant=count,
-        workspace_relevant_bound=bound,
+        workspace_relevant_bound=bound, workspace_signals=signals,
         users=len({e.signal.user_id for e in found if e.signal.user_id}),
         accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
         stances=dict(Counter(e.stance for e in found)),
@@ -720,7 +840,7 @@ def _validated(spans: list[CitedSpan], by_id: dict[str, Evidence], stored: set[s
 def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model: Any, *,
                segment: str | None = None, account: str | None = None, searched: int = 0,
                pool: list[Scored] | None = None,
-               total: tuple[int, Bound] | None = None) -> AskAnswer:
+               total: tuple[int, Bound] | None = None, signals: int = 0) -> AskAnswer:
     """The model's answer from the relevant evidence, with every citation verified against it.
 
     A citation must name a relevant signal the model was shown, quote it verbatim and pass :func:`on_topic`
@@ -734,9 +854,9 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
     from kernel.llm import invoke_structured
     from kernel.pii import redact
 
-    if len(found) < MIN_EVIDENCE:
+    if not enough([e.score for e in found], signals):
         return insufficient(question, workspace, found, segment=segment, account=account, mode="llm",
-                            searched=searched, pool=pool)
+                            searched=searched, pool=pool, signals=signals)
     found = prefer_angle(found, question)
     block = "\n".join(
         f'<signal id="{e.signal.id}" kind="{e.signal.kind.value}" segment="{e.signal.segment or ""}" '
@@ -764,7 +884,7 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
             else ("none of the model's citations is of a signal about the question" if off_topic and not dropped
                   else "none of the model's citations could be verified against the relevant evidence")
         answer = insufficient(question, workspace, found, segment=segment, account=account, mode="llm",
-                              searched=searched, reason=why, pool=pool)
+                              searched=searched, reason=why, pool=pool, signals=signals)
         return answer.model_copy(update={"dropped_invalid": dropped + dropped_dissent,
                                          "dropped_off_topic": off_topic})
     everything = kept + [e for e in against if e not in kept]
@@ -773,9 +893,11 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
     agreement = sum(e.score for e in kept) / weights_total if weights_total else 0.0
     on_topic = sum(e.score for e in everything) / len(everything)
     # Volume is that of all the relevant evidence the model read (it cites a few as examples).
-    confidence = round(volume_of(found) * agreement * on_topic, 2) if dominant else 0.0
+    confidence = round(volume_of(found, signals) * agreement * on_topic, 2) if dominant else 0.0
+    if len(found) < MIN_EVIDENCE:
+        confidence = min(confidence, THIN_CONFIDENCE)
     text, unverified = grounded_text(draft.answer.strip(), [e.signal.text for e in found[:30]])
-    weak = weak_note(found, dominant, kept, confidence)
+    weak = weak_note(found, dominant, kept, confidence, signals)
     text = f"{weak} {text}" if weak else text
     if off_topic:
         text += (f" ({off_topic} of the model's citations {'was' if off_topic == 1 else 'were'} dropped as not "
@@ -783,7 +905,7 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
     return AskAnswer(answer=text, confidence=confidence, evidence=cites, dissent=dissent,
                      insufficient_evidence=False, question=question, workspace=workspace, mode="llm",
                      relevant_signals=len(found), searched_signals=searched, workspace_relevant=count,
-                     workspace_relevant_bound=bound,
+                     workspace_relevant_bound=bound, workspace_signals=signals,
                      users=len({e.signal.user_id for e in found if e.signal.user_id}),
                      accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
                      stances=dict(Counter(e.stance for e in found)),
@@ -874,29 +996,34 @@ def ask_users(
                                 reason=f"the question names no single topic, and in none of the saved themes do "
                                        f"at least a third of the messages {does}")
     found, searched, pool = search_pool(question, workspace, segment=segment, account=account)
-    if broad and len(found) < MIN_EVIDENCE:
+    signals = workspace_size(workspace)
+    answerable = enough([e.score for e in found], signals)
+    if broad and not answerable:
         return insufficient(question, workspace, found, segment=segment, account=account,
-                            mode="llm" if use_llm else "offline", searched=searched, pool=pool,
+                            mode="llm" if use_llm else "offline", searched=searched, pool=pool, signals=signals,
                             reason="the question names no single topic, and the workspace has no saved themes to "
                                    "rank (run `pmpilot themes` once, then ask again, or ask about one topic)")
     total = estimate_relevant(question, workspace, found, searched, segment=segment, account=account) \
-        if len(found) >= MIN_EVIDENCE else None
+        if answerable else None
     if not use_llm:
         return answer_offline(question, workspace, found, segment=segment, account=account, searched=searched,
-                              pool=pool, total=total)
+                              pool=pool, total=total, signals=signals)
     if chat_model is None:
         from kernel.llm import chat_model as make_chat_model
 
         chat_model = make_chat_model("writer")
     return answer_llm(question, workspace, found, chat_model, segment=segment, account=account, searched=searched,
-                      pool=pool, total=total)
+                      pool=pool, total=total, signals=signals)
 
 
 def render_text(answer: AskAnswer) -> str:
     """The human-readable answer the CLI prints."""
     lines = [answer.answer, ""]
     lines.append(f"confidence {answer.confidence:.2f} ({strength(answer.confidence)}) · "
-                 f"{answer.relevant_signals} relevant of {answer.searched_signals} searched signals"
+                 f"{answer.relevant_signals} relevant of "
+                 + (f"the {answer.searched_signals} closest read (all {answer.workspace_signals} searched)"
+                    if answer.workspace_signals > answer.searched_signals
+                    else f"{answer.searched_signals} searched signals")
                  + (f" ({answer.workspace_relevant_bound} {answer.workspace_relevant} in the workspace)"
                     if answer.workspace_relevant > answer.relevant_signals else "") + " · "
                  + (f"{answer.users} users · {answer.accounts} accounts" if answer.users or answer.accounts

@@ -56,12 +56,29 @@ def _cues(text: str) -> tuple[int, int]:
     return critical, favourable
 
 
+#: A requirement's own form: a user story ("As an archivist, I want to …") or a specification's "The system
+#: shall …". Such a text asks for something whatever words its want or benefit uses: "so that it makes finding
+#: photographs easier" is not praise, "so that files are not lost" not a problem report.
+_REQUEST_FORM = re.compile(
+    r"^\W*(as an?\s+[^,.;]{1,80}?,?\s+i\s+(want|need|would like|'d like|’d like|wish|should|must|can|am able)\b"
+    r"|(?!(i|we|you|my|me)\b)([\w'’/-]+\s+){1,6}(shall|must(?!\s+(have|be)\b)|will be able to)\b)", re.IGNORECASE)
+
+
+def is_request_form(text: str) -> bool:
+    """Whether ``text`` is written as a requirement: a user story ("As a …, I want …") or "The … shall …"."""
+    return bool(_REQUEST_FORM.match(text))
+
+
 def stance_of(signal: Signal) -> Stance:
     """The stance a signal's text takes: cue words first, the stored type and sentiment as tie-breakers.
 
     Stored tags are kept as a fallback only: they describe the signal as a whole ("feature request"),
     while the stance here is how the user feels about the topic ("I love dark mode" is favourable).
+    A text written as a requirement (:func:`is_request_form`) is a request, whatever cue words its want or
+    benefit holds.
     """
+    if is_request_form(signal.text):
+        return "requesting"
     turns = list(_CONTRAST.finditer(signal.text))
     if turns:
         # "Great editor, but sync is hit or miss": the clause after the last turn decides when it has a cue.
@@ -101,4 +118,6 @@ CAMP: dict[Stance, Camp] = {
     "favourable": "favourable",
     "neutral": "neutral",
 }
-OPPOSITE: dict[Camp, Camp] = {"concerned": "favourable", "favourable": "concerned", "neutral": "concerned"}
+#: The camp that disagrees with each polar camp. Neutral signals take no stance, so they disagree with no one and
+#: nothing disagrees with a neutral majority: dissent is only ever the opposing stance.
+OPPOSITE: dict[Camp, Camp] = {"concerned": "favourable", "favourable": "concerned"}

@@ -22,10 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from agents.ask_stance import is_cue
 from memory.sparse import tokenize
 from tools.citations import find_span
-from tools.relevance import Background
-from tools.topics import _key, _ngrams, goal_words, proper_nouns
+from tools.relevance import FRAMING_WORDS, Background
+from tools.topics import DETERMINERS, _key, _ngrams, goal_words, proper_nouns
 
 Angle = Literal["problem", "request", "any"]
 
@@ -58,6 +59,51 @@ POINT_SHARE = 0.1
 #: point: one they use about as often as everyone else ("account", "money" in a bank's messages) says nothing
 #: (half the attainable lift when the signals are a large part of a small workspace).
 MIN_LIFT = 2.0
+#: Share of the signals a single-word point must reach: one word used by a few of many ("item", 7 of 56) is a
+#: stray word of some of them, not what they share (phrases of two or more words name more and need less).
+SINGLE_SHARE = 0.25
+#: Share of the workspace's background sample above which a single word is the workspace's common vocabulary
+#: ("information", "transaction" in a permit backlog): it names no topic of these signals.
+SINGLE_COMMON = 0.05
+
+#: A user story's role ("As an OlderPerson, I want …", "As a Development Staff member, …").
+_ROLE = re.compile(r"^\W*as an?\s+([^,.;]{1,60}?)\s*,?\s+i\s", re.IGNORECASE)
+
+
+def template_roles(texts: Iterable[str]) -> set[str]:
+    """Lower-case words (and word parts: 'OlderPerson' → older, person) of the roles the texts' story template names.
+
+    A role is who asks, shared by every story of that persona: it names no topic, so it is never a point or a
+    nearest topic ("OlderPerson (4 of 4)", "Topics … evidence on: MedicalCaregiver").
+    """
+    out: set[str] = set()
+    for text in texts:
+        match = _ROLE.match(text)
+        if match:
+            words = _TOKEN.findall(match.group(1))
+            out |= {w.lower() for w in words} | _parts(words)
+    return out
+
+
+def names_topic(gram: Sequence[str], texts: Sequence[str], roles: set[str] | None = None) -> bool:
+    """Whether a phrase (its words) can be a point: it names something, not who asks nor how they feel.
+
+    Rejected: a phrase of a story template's roles only (:func:`template_roles`), and a single word that is a
+    stance cue ("wrong", "declined"), a light verb, a question-framing word ("user", "app") or never used as a
+    noun in ``texts`` (never right after a determiner: "returned", "seconds") unless it is an acronym ("SSO").
+    """
+    words = [w for w in gram if w.lower() != "not"]
+    if roles and words and _parts(words) <= roles | {w.lower() for w in DETERMINERS}:
+        return False
+    if len(words) != 1:
+        return True
+    word = words[0]
+    if len(word) >= 2 and word.isupper():
+        return True
+    if is_cue(word) or word.lower() in LIGHT_VERBS or set(tokenize(word)) <= FRAMING_WORDS:
+        return False
+    after = re.compile(r"\b(?:{})\s+{}\b".format("|".join(sorted(DETERMINERS)), re.escape(word)), re.IGNORECASE)
+    return any(after.search(t) for t in texts)
 
 
 def angle_of(question: str) -> Angle:
@@ -160,6 +206,24 @@ def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Bac
                 users[key].append(sid)
     total = len(quotes)
     least = max(MIN_SHARE, math.ceil(POINT_SHARE * total))
+    texts = [q for _, q in quotes]
+    roles = template_roles(texts)
+
+    def shown(key: tuple[str, ...]) -> bool:
+        # A point names a topic (names_topic); a single word also needs a quarter of the signals and, unless an
+        # acronym, to be uncommon in the workspace (under SINGLE_COMMON of its background).
+        surface = forms[key].most_common(1)[0][0]
+        if key[0] == "not":
+            return True
+        if len(surface) == 1:
+            count = len(users[key])
+            if count < SINGLE_SHARE * total:
+                return False
+            if background is not None and background.size and not surface[0].isupper():
+                stems = set(tokenize(surface[0])) or {""}
+                if min(background.df.get(t, 0) for t in stems) >= SINGLE_COMMON * background.size:
+                    return False
+        return names_topic(surface, texts, roles)
 
     def lift_of(key: tuple[str, ...]) -> float:
         if background is None or not background.size:
@@ -186,7 +250,7 @@ def key_points(quotes: Sequence[tuple[str, str]], question: str, background: Bac
     # A phrase nearly every signal uses ("OlderPerson" in a backlog's role) is their scope, not a point.
     ranked = sorted((k for k in users if len(users[k]) >= least and keyness(k) > 0
                      and (k[0] == "not" or lift_of(k) >= min_lift)
-                     and (not claims or total < 10 or len(users[k]) <= SCOPE_SHARE * total)),
+                     and (not claims or total < 10 or len(users[k]) <= SCOPE_SHARE * total) and shown(k)),
                     key=lambda k: (-keyness(k), -len(k), k))
     by_id = dict(quotes)
     citable = {sid for sid, _ in quotes[:cited]} if cited is not None else set(by_id)

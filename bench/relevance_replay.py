@@ -53,7 +53,7 @@ class Question:
     terms: list[str] = field(default_factory=list)
 
 
-#: A rule: (question) -> the relevant signals in citation order (fewer than 3 means "not enough evidence").
+#: A rule: (question) -> the relevant signals in citation order (not :func:`agents.ask.enough`: "not enough evidence").
 Rule = Callable[[Question], list[Candidate]]
 
 
@@ -272,7 +272,8 @@ def cited(found: Sequence[Candidate], question: str) -> tuple[list[Candidate], l
     """
     from agents.ask import prefer_angle, quoted
 
-    evidence = [SimpleNamespace(stance=c.stance, score=c.relevance, candidate=c, theme=c.theme, signal=SimpleNamespace(
+    evidence = [SimpleNamespace(stance=c.stance, score=c.relevance, candidate=c, theme=c.theme, quote=c.text,
+                                signal=SimpleNamespace(
         id=c.signal_id, signal_type=SimpleNamespace(value=c.signal_type))) for c in found]
     ordered: list[Any] = prefer_angle(evidence, question)  # type: ignore[arg-type]
     _, main, against = quoted(ordered)
@@ -305,9 +306,13 @@ def _mixed(found: Sequence[Candidate], question: str) -> bool:
     return mixed(prefer_angle(evidence, question))  # type: ignore[arg-type]
 
 
-def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm_step: int = 1) -> dict[str, Any]:
-    """Precision of what ``ask`` would cite under ``rule``, abstention, and the LLM's 4-first precision."""
-    from agents.ask import MIN_EVIDENCE
+def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm_step: int = 1,
+           signals: int = 0) -> dict[str, Any]:
+    """Precision of what ``ask`` would cite under ``rule``, abstention, and the LLM's 4-first precision.
+
+    A question is answered when its kept signals are :func:`agents.ask.enough` in a workspace of ``signals``.
+    """
+    from agents.ask import enough
 
     mine = [q for q in questions if q.split == split]
     inside = [q for q in mine if q.intents][::step]
@@ -316,7 +321,7 @@ def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm
     checked = Counter[str]()
     for i, q in enumerate(inside):
         found = rule(q)
-        if len(found) < MIN_EVIDENCE:
+        if not enough([c.relevance for c in found], signals):
             abstained_in += 1
             continue
         offline, llm = cited(found, q.text)
@@ -339,7 +344,7 @@ def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm
                 bound_total + len(llm) - len(cut)
             cut_on, cut_total = cut_on + sum(c.on_topic for c in cut), cut_total + len(cut)
     for q in outside:
-        abstained_off += len(rule(q)) < MIN_EVIDENCE
+        abstained_off += not enough([c.relevance for c in rule(q)], signals)
     return {"precision": round(on / max(1, total), 4), "cited": total, "off_topic": total - on,
             "llm_precision": round(llm_on / max(1, llm_total), 4),
             "llm_precision_bounded": round(bound_on / max(1, bound_total), 4),
@@ -366,6 +371,6 @@ def measure(quick: bool, rules: dict[str, Rule] | None = None) -> dict[str, Any]
     step = 2 if quick else 1
     out: dict[str, Any] = {"signals": len(label)}
     for name, rule in (rules or RULES).items():
-        out[name] = {"bench": replay(questions, rule, "bench", step, 2 if quick else 1),
-                     "calibration": replay(questions, rule, "calibration")}
+        out[name] = {"bench": replay(questions, rule, "bench", step, 2 if quick else 1, len(label)),
+                     "calibration": replay(questions, rule, "calibration", signals=len(label))}
     return out

@@ -244,7 +244,9 @@ def test_key_points_are_verbatim_shared_phrases_with_counts() -> None:
               ("e", "Is there a limit to top up?"), ("f", "My top-up failed")]
     points = key_points(quotes, "What goes wrong when people top up?")
     by_phrase = {p.phrase: p for p in points}
-    assert by_phrase["pending"].count == 2
+    # A single word is a point only when it names a thing (used after a determiner somewhere in the quotes) and a
+    # quarter of the messages share it: "pending" alone is a state, not a topic (PM review: “returned” (2 of 4)).
+    assert "pending" not in by_phrase
     assert any(p.count == 2 and p.phrase in ("not work", "didn't work") for p in points)
     text = dict(quotes)
     for p in points:  # every phrase is a verbatim span of the signal it names

@@ -110,8 +110,8 @@ def test_the_replay_measures_the_citation_check_and_the_on_topic_citations_it_ke
 
 def _camp(requesting: int, critical: int, favourable: int) -> list[Evidence]:
     stances = ["requesting"] * requesting + ["critical"] * critical + ["favourable"] * favourable
-    texts = {"requesting": "How do I top up with my debit card, case {}",
-             "critical": "My top up with the debit card failed, case {}",
+    texts = {"requesting": "How do I top up with my debit card above the daily limit, case {}",
+             "critical": "My top up with the debit card above the daily limit failed, case {}",
              "favourable": "Top up with the debit card was quick, thanks, case {}"}
     return [Evidence(signal=Signal(id=f"c{i}", workspace=WS, kind=SignalKind.TICKET, source="t.csv",
                                    external_id=str(i), created_at=datetime(2026, 3, 1, tzinfo=UTC),

@@ -54,7 +54,8 @@ def test_answer_leads_with_the_finding_and_segments(seeded: dict[str, str]) -> N
     answer = ask_users("Which segment has trouble with PDF export?", WS, offline=True)
     assert not answer.insufficient_evidence
     first = answer.answer.split(". ")[0]
-    assert re.match(r"\d+ messages from \d+ users are about this: (all )?\d+ reports? a problem", first), first
+    assert re.match(r"\d+ messages from \d+ users of the \d+ in the workspace are about this: (all )?\d+ reports? "
+                    r"a problem", first), first
     assert "By segment: Enterprise" in answer.answer  # the segments the evidence carries, counted
     for cite in answer.evidence:
         assert cite.quote in seeded[cite.signal_id]
@@ -99,7 +100,8 @@ def test_a_point_is_shared_by_a_real_share_of_the_messages() -> None:
     quotes += [(f"o{i}", f"Where do I see my statement for month {i}?") for i in range(8)]
     quotes += [("x1", "Is it possible to send money abroad?"), ("x2", "Is it possible to transfer it today?")]
     phrases = {p.phrase.lower() for p in key_points(quotes, "Why was my transfer rejected?")}
-    assert "declined" in phrases and "possible" not in phrases  # 2 of 22 is an anecdote, not a finding
+    assert "possible" not in phrases  # 2 of 22 is an anecdote, not a finding
+    assert "declined" not in phrases  # a stance cue alone says how, not what (PM review: “wrong” (25 of 56))
 
 
 @pytest.mark.parametrize("phrase", ["decide", "wrong", "declined", "authorized users shall",
