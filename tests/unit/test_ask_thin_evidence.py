@@ -26,7 +26,7 @@ from agents.ask import (
     strength,
     weak_note,
 )
-from agents.ask_stance import stance_of
+from agents.ask_stance import Camp, stance_of
 from agents.ask_summary import key_points, names_topic, template_roles
 from kernel.schemas import Signal, SignalKind, SignalType
 
@@ -78,7 +78,7 @@ def test_confidence_is_relative_to_the_workspace_and_tracks_on_topic_ness() -> N
                "As an OlderPerson, I want to delete my personal data from ALFRED.",
                "As an OlderPerson, I want ALFRED to ask before sharing my personal data."]
     found = _evidence(stories, [0.62, 0.58, 0.6, 0.55])
-    camp = "concerned"
+    camp: Camp = "concerned"
     in_backlog = confidence_of(found, camp, cited=found, signals=138)
     assert strength(in_backlog) != "weak", in_backlog  # old: 0.02 ("weak … only loosely related")
     assert confidence_of(found, camp, cited=found, signals=10_000) < in_backlog  # same 4 among 10,000: thinner
