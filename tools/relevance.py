@@ -109,12 +109,19 @@ class RelevanceModel:
     taper: float = 0.0
     reference_words: float = 10.0
     reference_signals: float = 100.0
+    #: Median length past which the feature stops growing: the longest workspace it was fitted on (user stories of
+    #: 17-29 words). Documents and transcripts are stored as ~1,200-character chunks (170-230 words): without the cap
+    #: their gain (+5 logits) kept unrelated chunks and answered off-domain questions.
+    max_words: float = 30.0
 
     def wordiness(self, median_words: float) -> float:
-        """The length feature of a workspace whose signals have ``median_words`` words (median of the sample)."""
+        """The length feature of a workspace whose signals have ``median_words`` words (median of the sample).
+
+        Capped at :attr:`max_words`: the term is not extrapolated beyond the lengths it was fitted on.
+        """
         if median_words <= self.reference_words or self.reference_words <= 0:
             return 0.0
-        return math.log(median_words / self.reference_words)
+        return math.log(min(median_words, max(self.max_words, self.reference_words)) / self.reference_words)
 
     def shift(self, median_words: float, signals: int = 0) -> float:
         """The logit the length term adds in a workspace of ``signals`` signals of ``median_words`` words."""
@@ -136,6 +143,7 @@ class RelevanceModel:
         return {"probability": self.floor, "dense_weight": self.dense, "sparse_weight": self.sparse,
                 "bias": self.bias, "length_weight": self.length, "length_taper": self.taper,
                 "reference_words": self.reference_words, "reference_signals": self.reference_signals,
+                "max_words": self.max_words,
                 "min_cosine_over_background": round(self.min_excess(), 3), "fitted_on": self.fitted_on}
 
 

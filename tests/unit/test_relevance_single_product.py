@@ -85,3 +85,12 @@ def test_off_domain_questions_on_the_same_workspace_still_abstain(culrepo: dict[
     assert answer.insufficient_evidence
     assert answer.evidence == [] and answer.dissent == []
 
+
+
+def test_wordiness_stops_growing_past_the_lengths_it_was_fitted_on() -> None:
+    # documents and transcripts are stored as ~1,200-character chunks (170-230 words): beyond the fitted story
+    # lengths the gain is not extrapolated (uncapped, 170 words added ~5.7 logits and kept every unrelated chunk)
+    assert FITTED.wordiness(170.0) == FITTED.wordiness(FITTED.max_words) == FITTED.wordiness(400.0)
+    assert FITTED.wordiness(25.0) < FITTED.wordiness(FITTED.max_words)
+    assert FITTED.describe()["max_words"] == FITTED.max_words
+
