@@ -92,20 +92,46 @@ def strip_fillers(text: str) -> str:
 #: Discourse words that may precede a question's opening word ("So, what …", "And is …", "By the way, why …").
 _LEAD_WORDS = r"(?:so|and|but|or|then|okay|ok|nonetheless|well|yeah|just|also|now|by the way|anyway|i mean)"
 _WH_WORDS = r"(?:what|how|why|who|whom|whose|where|when|which)"
-_AUX_WORDS = (r"(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|has|have|had|may|might|must|isn't|"
-              r"aren't|don't|doesn't|didn't|won't|wouldn't|shouldn't|can't|couldn't)")
+_MODAL_AUX = r"(?:can|could|should|would|will|shall|may|might|must|won't|wouldn't|shouldn't|can't|couldn't)"
+_DO_AUX = r"(?:do|does|did|don't|doesn't|didn't)"
+_BE_HAVE_AUX = r"(?:is|are|was|were|has|have|had|isn't|aren't|wasn't|weren't|hasn't|haven't)"
+_AUX_WORDS = rf"(?:{_MODAL_AUX}|{_DO_AUX}|{_BE_HAVE_AUX})"
+_SUBJECT = r"(?:you|we|they|he|she|it|i|that|this|there|these|those|the|a|an|our|your|his|their|everyone|anyone)"
+#: What a question's subject opens with: a pronoun or determiner, a quantifier, a name (capitalised) or a plural noun
+#: ("Should managers …"; a modal takes a bare verb, so a word in -s after it is a noun).
+_SUBJECT_START = (rf"(?:{_SUBJECT}|my|her|its|him|them|us|me|one|someone|somebody|everybody|anybody|everything|"
+                  r"anything|something|nothing|people|each|every|all|any|some|no|(?-i:[A-Z][\w'-]*)|"
+                  r"(?!(?:always|sometimes|perhaps|also|as|is|was|has|does|yes|less|unless|thus)\b)[a-z][\w'-]*s)\b")
+#: A question's auxiliary opens its clause and its subject follows: "Do we …", "Should managers …", "Is there …".
+#: "Must support CSV export.", "Don't show it.", "Has to be fast.", "Was decided yesterday." (a dropped subject, an
+#: imperative) are statements: after a modal or "do" a subject must follow; after "be" / "have" no "to", participle
+#: or adverb may.
+_AUX_CLAUSE = (rf"(?:(?:{_MODAL_AUX}|{_DO_AUX})\s+{_SUBJECT_START}|"
+               rf"{_BE_HAVE_AUX}\s+(?!(?:to|been|being|not|also|always|never|just|only|already|still|\w+ed)\b)\w)")
+#: With its "?" kept, an auxiliary opens a question before any word but a verb's own ("Should failed messages be
+#: retried?"; not "Has to be fast?").
+_AUX_ASKED = (rf"{_AUX_WORDS}\s+(?!(?:to|be|been|being|have|not|also|always|never|just|only|already|still)\b)\w"
+              r"(?=[^\n]*\?\s*$)")
+_AUX_OPENS = rf"(?:{_AUX_CLAUSE}|{_AUX_ASKED})"
 _OPENING = rf"^\W*(?:{_LEAD_WORDS},?\s+)*"
 #: A wh-word opening the sentence after discourse words ("So, what …").
 _WH = re.compile(rf"{_OPENING}{_WH_WORDS}\b", re.IGNORECASE)
-#: An auxiliary opening the sentence after discourse words: a yes/no question ("And is there …", "Do we …").
-YES_NO_OPENING = re.compile(rf"{_OPENING}{_AUX_WORDS}\b", re.IGNORECASE)
-_SUBJECT = r"(?:you|we|they|he|she|it|i|that|this|there|these|those|the|a|an|our|your|his|their|everyone|anyone)"
-#: Interrogative form: a wh-word or an auxiliary opening the sentence, a question clause after a comma ("…, or
-#: should he …", "…, what do you think"; not a relative clause: ", which lists …"), "I wonder if …", or a closing
-#: "… or would you?". "He should …, you know how I mean?" has none.
+#: An auxiliary opening the sentence after discourse words, its subject after it: a yes/no question ("And is there …",
+#: "Do we …").
+YES_NO_OPENING = re.compile(rf"{_OPENING}{_AUX_OPENS}", re.IGNORECASE)
+#: Relative pronouns: after a comma they open a relative clause (", which is the page …", ", who has the most …"),
+#: a question only with the auxiliary before a personal pronoun (", which do you prefer").
+_RELATIVE = r"(?:which|who|whom|whose)"
+#: Interrogative form: a wh-word or an auxiliary with its subject opening the sentence, a question clause after a comma
+#: ("…, or should he …", "…, what do you think", "…, and do we …"; not a relative clause: ", which lists …", ", which is
+#: the page …", nor a second predicate: "…, and has the most items"),
+#: "I wonder if …", or a closing "… or would you?". "He should …, you know how I mean?" has none.
 _QUESTION_FORM = re.compile(
-    rf"{_OPENING}(?:{_WH_WORDS}|{_AUX_WORDS})\b|"
-    rf",\s*(?:(?:or|and|so|but)\s+)?(?:{_WH_WORDS}\s+)?{_AUX_WORDS}\s+{_SUBJECT}\b|"
+    rf"{_OPENING}(?:{_WH_WORDS}\b|{_AUX_OPENS})|"
+    rf",\s*(?:or\s+)?(?:(?:what|how|why|where|when)\s+)?{_AUX_WORDS}\s+{_SUBJECT}\b|"
+    rf",\s*(?:and|so|but)\s+(?:(?:what|how|why|where|when)\s+{_AUX_WORDS}\s+{_SUBJECT}|"
+    rf"{_AUX_WORDS}\s+(?:you|we|they|he|she|it|i|there))\b|"
+    rf",\s*(?:(?:or|and|so|but)\s+)?{_RELATIVE}\s+{_AUX_WORDS}\s+(?:you|we|they|he|she|i)\b|"
     rf"\bi(?:'m| am)? wonder(?:ing)?,? (?:if|whether|how|what|why|who)\b|"
     rf"\bor {_AUX_WORDS} (?:you|we|they|he|she|it|i)\s*\?\s*$", re.IGNORECASE)
 

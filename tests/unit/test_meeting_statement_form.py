@@ -46,3 +46,24 @@ def test_written_requirements_read_as_requirements_and_conversation_does_not() -
             "We talked about that last week, I think.", "How was your weekend?"]
     labelled = classify_statements(requirements + chat)
     assert [s.is_requirement for s in labelled] == [True] * len(requirements) + [False] * len(chat)
+
+
+def test_relative_which_and_a_dropped_subject_are_no_question() -> None:
+    # a relative pronoun after a comma opens a relative clause (the old comma rule read "which is the" as a question)
+    assert not question_form("Each invoice needs a due date, which is the date the client agreed to.")
+    assert not question_form("The calendar, which was the slowest screen, should load in two seconds.")
+    assert not question_form("Put a counter on the inbox, which has the most unread items.")
+    assert not question_form("The dashboard refreshes hourly, and has a chart for each region.")
+    # an auxiliary opens a question only with its subject after it: "Also must …" drops the subject, it states
+    assert not question_form("Also must keep a history of price changes.")
+    assert not question_form("Don't send reminders on weekends.")
+    assert not question_form("Has to work on a tablet too.")
+    # real questions keep their form
+    assert question_form("The report is long, which do you prefer?")
+    assert question_form("Also, can we attach photos to a ticket?")
+    assert question_form("Should tenants see each other's bookings?")
+    assert question_form("The form is slow, and is it a problem for the clerks?")
+    assert question_form("Must every visitor register first?")
+    # with its "?" kept, a subject the rule cannot see still asks
+    assert question_form("Should archived orders be hidden?")
+    assert not question_form("Has to keep a history of price changes?")
