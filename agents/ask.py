@@ -99,8 +99,8 @@ MAX_QUOTES = 5
 #: Quotes shown in all when the :data:`MAX_QUOTES` best signals come from more than one saved theme (:func:`quoted`).
 MIXED_QUOTES = 2
 #: Mean relevance of the quoted signals under which a weak answer says they are only loosely related
-#: (:func:`weak_note`; the relevance floor is 0.40): more likely off topic than on, as :data:`CITE_RELEVANCE`.
-LOOSE = 0.5
+#: (:func:`weak_note`; the relevance floor is 0.40).
+LOOSE = 0.6
 #: Cosine (MiniLM, question vs theme label) a saved theme needs to be named as a nearest topic when ``ask``
 #: abstains; with none above it the answer names the largest topics, labelled as such (:func:`insufficient`).
 TOPIC_BAR = 0.35

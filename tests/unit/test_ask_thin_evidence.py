@@ -82,7 +82,7 @@ def test_confidence_is_relative_to_the_workspace_and_tracks_on_topic_ness() -> N
     in_backlog = confidence_of(found, camp, cited=found, signals=138)
     assert strength(in_backlog) != "weak", in_backlog  # old: 0.02 ("weak … only loosely related")
     assert confidence_of(found, camp, cited=found, signals=10_000) < in_backlog  # same 4 among 10,000: thinner
-    assert "loosely related" not in weak_note(found, camp, found, 0.2, 138)
+    assert weak_note(found, camp, found, in_backlog, 138) == ""  # old: "Weak … only loosely related"
     # 24 clearly on-topic messages of 1,500 are a sizeable cluster, not "only 24"
     tickets = _evidence([f"My transfer {i} has not arrived yet" for i in range(24)], [0.7] * 24)
     assert "only 24" not in weak_note(tickets, "concerned", tickets[:5], 0.3, 1500)
