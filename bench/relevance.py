@@ -494,25 +494,36 @@ def pooled_story_rows() -> list[dict[str, Any]]:
 
 
 def product_table(rows: list[dict[str, Any]], length: float, taper: float = 0.0) -> dict[str, float]:
-    """False abstention, off-domain abstention and precision of the kept signals at ``length``, ``taper``."""
-    from agents.ask import MIN_EVIDENCE
+    """False abstention, off-domain abstention and precision of the kept signals at ``length``, ``taper``.
+
+    A question is answered as :func:`agents.ask.enough` decides (3 relevant signals, or fewer clear ones in a
+    small workspace), so the table scores what ``ask`` does.
+    """
+    from agents.ask import enough
     from tools.relevance import FITTED
 
     model = replace(FITTED, length=length, taper=taper)
-    kept: dict[tuple[str, str], list[bool]] = {}
+    kept: dict[tuple[str, str], list[tuple[bool, float]]] = {}
     off: dict[tuple[str, str], bool] = {}
+    size: dict[tuple[str, str], int] = {}
     for r in rows:
         key = (r["backlog"], r["question"])
         off[key] = r["off"]
+        size[key] = int(r["signals"])
         kept.setdefault(key, [])
-        if model.probability(r["excess"], r["coverage"], r["median_words"], r["signals"]) >= model.floor:
-            kept[key].append(r["relevant"])
+        p = model.probability(r["excess"], r["coverage"], r["median_words"], r["signals"])
+        if p >= model.floor:
+            kept[key].append((r["relevant"], p))
+
+    def answers(key: tuple[str, str]) -> bool:
+        return enough([p for _, p in kept[key]], size[key])
+
     inside = [k for k in off if not off[k]]
     outside = [k for k in off if off[k]]
-    answered = [kept[k] for k in inside if len(kept[k]) >= MIN_EVIDENCE]
+    answered = [[rel for rel, _ in kept[k]] for k in inside if answers(k)]
     good = sum(sum(a) for a in answered)
-    return {"false_abstention": round(sum(len(kept[k]) < MIN_EVIDENCE for k in inside) / max(1, len(inside)), 3),
-            "abstention_offdomain": round(sum(len(kept[k]) < MIN_EVIDENCE for k in outside) / max(1, len(outside)), 3),
+    return {"false_abstention": round(sum(not answers(k) for k in inside) / max(1, len(inside)), 3),
+            "abstention_offdomain": round(sum(not answers(k) for k in outside) / max(1, len(outside)), 3),
             "precision_kept": round(good / max(1, sum(len(a) for a in answered)), 3),
             "questions": len(inside), "off_domain": len(outside)}
 

@@ -295,10 +295,10 @@ def feedback_agree(shift: float, least: float = 0.5) -> Rule:
 def rescue(rule: Rule) -> Rule:
     """``rule`` only for a question the fitted floor refuses (fewer than 3 kept); the floor's answer otherwise."""
     def out(ctx: Context, q: Question) -> list[Candidate]:
-        from agents.ask import MIN_EVIDENCE
+        from agents.ask import enough
 
         first = baseline(ctx, q)
-        return first if len(first) >= MIN_EVIDENCE else rule(ctx, q)
+        return first if enough([c.relevance for c in first], ctx.record.signals) else rule(ctx, q)
     return out
 
 
@@ -342,7 +342,7 @@ RULES: dict[str, tuple[Tokens, Rule]] = {
 
 def replay(record: Record, tokens: Tokens, rule: Rule, split: str) -> dict[str, Any]:
     """False and off-domain abstention and the offline answer's precision over ``split``'s questions."""
-    from agents.ask import MIN_EVIDENCE
+    from agents.ask import enough
     from bench.relevance_replay import cited
 
     ctx = Context.of(record, tokens)
@@ -352,12 +352,13 @@ def replay(record: Record, tokens: Tokens, rule: Rule, split: str) -> dict[str, 
     answered_off: list[str] = []
     for q in mine:
         found = rule(ctx, q)
+        answers = enough([c.relevance for c in found], record.signals)
         if not q.intents:
-            off += len(found) < MIN_EVIDENCE
-            if len(found) >= MIN_EVIDENCE:
+            off += not answers
+            if answers:
                 answered_off.append(q.text[:40])
             continue
-        if len(found) < MIN_EVIDENCE:
+        if not answers:
             fa += 1
             refused.append(q.text[:40])
             continue
