@@ -398,7 +398,7 @@ _COMPARATOR = (r"(?:no\s+(?:more|less|longer|later|fewer|slower)\s+than|not\s+(?
 _NUMBER = r"(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
 _UNIT_RE = "|".join(sorted((re.escape(u) for u in _UNITS if u != "%"), key=len, reverse=True))
 _LIMIT = re.compile(
-    rf"(?:(?P<cmp>{_COMPARATOR})\s+(?:(?:a|an|the)\s+)?)?{_NUMBER}\s*(?:(?P<pct>\\?%)|(?P<u>(?:{_UNIT_RE})\b)"
+    rf"(?:(?<!\w)(?P<cmp>{_COMPARATOR})\s+(?:(?:a|an|the)\s+)?)?{_NUMBER}\s*(?:(?P<pct>\\?%)|(?P<u>(?:{_UNIT_RE})\b)"
     rf"|(?P<c>{_COUNTED}\b))"
     r"(?P<q>(?:\s+(?:per|a|an|each)\s+(?:second|minute|hour|day|week|month|year|user|request))?"
     r"(?:\s+(?:for\s+)?\d+(?:\.\d+)?\s*(?:\\?%|percent)\s+of\s+(?:the\s+)?[\w-]+"
@@ -411,12 +411,59 @@ _REQUIRES = re.compile(r"\b(?:shall|must|should|need(?:s|ed)?\s+to|want|would\s+
 
 @dataclass(frozen=True)
 class Limit:
-    """A measurable limit a quote states: its dimension, value in the dimension's base unit, and words."""
+    """A measurable limit a quote states: its dimension, value in the dimension's base unit, and words.
+
+    ``measured`` is what the limit qualifies, in the quote's words ('the response time of schedule generation',
+    'respond to a search'), '' when the sentence does not say.
+    """
 
     dimension: str
     value: float
     text: str
     sid: str
+    measured: str = ""
+
+    @property
+    def thing(self) -> tuple[str, ...]:
+        """The measured thing's content words, spelling and plurals aside: limits with equal ones are comparable."""
+        words = [w.lower() for w in re.findall(r"[A-Za-z]+|\d+(?:\.\d+)?", self.measured)]  # 90 % ≠ 98 % of tasks
+        return tuple(sorted({w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+                             for w in words if w not in _FILLER}))
+
+
+#: Words that do not tell what is measured: articles, modals, light verbs and the generic actor of a requirement.
+_FILLER = frozenset("a an the any each every all its their our of to for be is are been being shall must should will "
+                    "would can could may need needs have has take takes able then also and or it".split())
+#: A requirement's generic actor ('The system shall respond …'): the verb phrase, not the actor, is measured.
+_ACTOR = frozenset("system systems product application app software site website service platform tool solution "
+                   "user users we i it they".split())
+#: Where the clause a limit belongs to starts: a sentence's punctuation or a conjunction joining clauses.
+_CLAUSE_START = re.compile(r"[,;:(]\s*|\s+(?:and|but|or|then|while|whereas)\s+", re.IGNORECASE)
+_MODAL = re.compile(r"\b(?:shall|must|should|will|needs?\s+to|has\s+to|have\s+to|is\s+required\s+to|"
+                    r"are\s+required\s+to)\s+(?:be\s+able\s+to\s+)?", re.IGNORECASE)
+_LIGHT = re.compile(r"^(?:(?:be|have|has|take|takes|provide|offer|get|a|an|the|then|also)\b\s*)+", re.IGNORECASE)
+
+
+def _measured(clause: str, comparator: str) -> str:
+    """What a limit qualifies: the clause's subject (unless a generic actor) and verb phrase, in its words.
+
+    'The response time of schedule generation shall take' → 'the response time of schedule generation';
+    'The system shall respond to a search' → 'respond to a search'; 'shall have a maximum response time of' →
+    'response time' (the comparator names it; 'the processing time should have a maximum response time of' →
+    'processing time response time').
+    """
+    inner = re.match(r"(?:a\s+)?(?:maximum|minimum)\s+(?P<w>.+?)\s+of$", comparator.strip(), re.IGNORECASE)
+    clause = clause.strip(" '\"‘’“”")
+    modal = _MODAL.search(clause)
+    subject_words, verb = (clause[:modal.start()], clause[modal.end():]) if modal else ("", clause)
+    subject_words = re.sub(r"^(?:the|a|an|any|each|every|all)\s+", "", subject_words.strip(), flags=re.IGNORECASE)
+    head = subject_words.split()[-1].lower() if subject_words.split() else ""
+    verb = _LIGHT.sub("", verb.strip())
+    verb = re.sub(r"\s+(?:with|by|at|for|in|on|to|of|a|an|the)$", "", verb, flags=re.IGNORECASE).strip()
+    if inner:  # 'the processing time should have a maximum response time of': both say what is measured
+        verb = inner.group("w")
+    parts = [subject_words if head not in _ACTOR else "", verb]
+    return " ".join(p for p in parts if p).strip()
 
 
 def stated_limits(ids: Sequence[str], evidence: Mapping[str, Mapping[str, Any]]) -> list[Limit]:
@@ -462,7 +509,12 @@ def _limits_in(quote: str, start: int, sid: str, found: list[Limit]) -> None:
 
         if comparator.lower() == "in" and dimension == "duration":
             text = text[3:]
-        found.append(Limit(dimension, number * factor, text, sid))
+        if comparator.lower() == "every" and dimension == "duration":  # 'every 24 hours': how often, not how long
+            dimension = "frequency"
+        before = quote[:match.start()]
+        starts = [m.end() for m in _CLAUSE_START.finditer(before)]
+        clause = before[starts[-1] if starts else 0:]
+        found.append(Limit(dimension, number * factor, text, sid, _measured(clause, comparator)))
 
 
 def _amount(limit: Limit) -> str:
@@ -471,21 +523,29 @@ def _amount(limit: Limit) -> str:
     return match.group(0) if match else limit.text
 
 
-def limit_criteria(role: str, limits: Sequence[Limit], most: int = 2, shown: int = 4) -> list[tuple[str, str]]:
-    """Given/When/Then criteria of the stated limits, one per dimension (most stated first), with their citations.
+def limit_criteria(role: str, limits: Sequence[Limit], most: int = 4, shown: int = 4) -> list[tuple[str, str]]:
+    """Given/When/Then criteria of the stated limits, one per measured thing (most stated first), with citations.
 
-    One value: 'Then it meets the stated limit: “no more than 2 seconds …” [s:…]'. Sources that state different
-    values: the range (lowest to highest) and each source, never a number of its own. Returns (criterion,
-    open question or '') pairs: a range leaves the choice to the PM.
+    Limits are compared only when they qualify the same thing in the same dimension ('the response time shall be
+    no more than 2 seconds', 'a maximum response time of 5 seconds'); a search's response time, a backup's
+    interval ('every 24 hours': a frequency) and a lockout wait are each their own criterion, and so is a limit
+    whose sentence does not say what it measures. One value: 'Then it meets the stated limit: “no more than 2
+    seconds …” [s:…]'. Sources that state different values for one thing: the range (lowest to highest) and each
+    source, never a number of its own. Returns (criterion, open question or '') pairs: a range leaves the choice
+    to the PM.
     """
-    by_dimension: dict[str, list[Limit]] = {}
+    groups: dict[tuple[str, tuple[str, ...], str], list[Limit]] = {}
     for limit in limits:
-        by_dimension.setdefault(limit.dimension, []).append(limit)
-    order = sorted(by_dimension, key=lambda d: (-len(by_dimension[d]), d))[:most]
+        thing = limit.thing
+        # Without a measured thing only the same words (a repeated row) are one limit.
+        groups.setdefault((limit.dimension, thing, "" if thing else limit.text), []).append(limit)
+    keys = list(groups)
+    order = sorted(keys, key=lambda k: (-len({lim.sid for lim in groups[k]}), keys.index(k)))[:most]
     out: list[tuple[str, str]] = []
     a_role = f"{story_quality.article(role)} {role}"
-    for dimension in order:
-        group = by_dimension[dimension]
+    for key in order:
+        dimension = key[0]
+        group = groups[key]
         sources: dict[str, list[str]] = {}  # the same words in several quotes (a repeated row) are listed once
         for lim in group:
             sources.setdefault(lim.text, [])
@@ -501,6 +561,10 @@ def limit_criteria(role: str, limits: Sequence[Limit], most: int = 2, shown: int
         base, _, period = dimension.partition(" per ")
         measured = f"time per {period}" if base == "duration" and period else \
             _MEASURED.get(base, base) + (f" per {period}" if period else "")
+        what = group[0].measured.strip(" ,;:")
+        # 'the “response time of schedule generation”', 'the time taken for “respond to a search”'
+        measured = f"“{what}”" if base == "duration" and not period and "time" in key[1] else \
+            f"{measured} for “{what}”" if what else measured
         when = f"Given {a_role} under the conditions the sources state, When the {measured} is measured"
         if low.value == high.value:
             out.append((f"{when}, Then it meets the stated limit: {listed}", ""))
@@ -511,4 +575,5 @@ def limit_criteria(role: str, limits: Sequence[Limit], most: int = 2, shown: int
     return out
 
 
-_MEASURED = {"duration": "time taken", "percentage": "share", "size": "size", "rate": "rate", "count": "number"}
+_MEASURED = {"duration": "time taken", "frequency": "interval", "percentage": "share", "size": "size", "rate": "rate",
+             "count": "number"}

@@ -110,7 +110,7 @@ def _one_source(ids: list[str], name: str, example: str, evidence: Mapping[str, 
     quote = example if len(example) <= 160 else ""
     if stated_role(full):
         key = ask_key(full)
-        same = [sid for sid in ids if sid in evidence and ask_key(str(evidence[sid]["quote"])) in (key, None)]
+        same = [sid for sid in ids if sid in evidence and ask_key(str(evidence[sid]["quote"])) == key]
         return persona([source], evidence), stated_benefit(full) or common_benefit(same, evidence) or PM, \
             source, quote
     return persona(ids, evidence), stated_benefit(full) or benefit(ids, evidence) or PM, source, quote
@@ -216,6 +216,9 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
             any(_SLOW.search(m.evidence[s]["quote"]) for s in ids):
         criteria.append(f"Given a typical {role} workload, When they use it, Then it responds within {PM} seconds")
     rice = rice_of(ids, m) if source else topic["rice"]
+    whole = int(topic["rice"]["reach"])
+    if source and whole > rice["reach"]:  # one of several things a topic asks for: its reach beside the topic's
+        rice["formula"] = f"{rice['formula']} (reach {rice['reach']} of the topic's {whole})"
     return {
         "id": f"S{number}",
         "as_a": role,
@@ -351,8 +354,10 @@ def _stories(topics: list[Topic], m: Materials) -> tuple[list[dict[str, Any]], l
     A topic whose cited quotes are user stories asking for different things ('restrict access by IP address',
     'add restriction end dates') gives one story per (role, capability), each citing its own quotes: first the
     one the topic's name shows, then the most asked for. Every topic gets its first story before any topic a
-    second one (at most :data:`MAX_SPLIT_STORIES`). When the goal names a role some stories are for ('… for
-    applicants'), the stories of other roles are not drafted but listed as non-goals.
+    second one (at most :data:`MAX_SPLIT_STORIES`), and the stories are numbered in that order (so the document's
+    goals, its first stories, come from different topics). When the goal names a role some stories are for ('… for
+    applicants'), the stories of other specific roles are not drafted but listed as non-goals; a generic user's
+    ('As a user') are kept, after the named roles' (the goal's 'users' names them).
     """
     plans = [_split(topic, m) for topic in topics]
     roles = [role for plan in plans for role, _, _ in plan]
@@ -360,30 +365,32 @@ def _stories(topics: list[Topic], m: Materials) -> tuple[list[dict[str, Any]], l
     other_roles: list[str] = []
     if named:
         about = ", ".join(sorted({r for r in roles if r.lower() in named}))
+
+        def kept(role: str) -> bool:
+            return not role or role.lower() in named or _generic(role)
+
         for plan in plans:
             asked = dict.fromkeys((role, _asked(str(m.evidence[source]["quote"])) if source else want)
-                                  for role, want, (_, source) in plan if role and role.lower() not in named)
+                                  for role, want, (_, source) in plan if not kept(role))
             other_roles += [f"{lower_first(want)} for the {role} (the goal is about the {about})"
                             for role, want in asked]
-        plans = [[p for p in plan if not p[0] or p[0].lower() in named] for plan in plans]
+        # A generic user's wants stay, after the roles the goal names (the goal's 'users' names them too).
+        plans = [sorted((p for p in plan if kept(p[0])), key=lambda p: bool(p[0]) and p[0].lower() not in named)
+                 for plan in plans]
     limit = max(MAX_SPLIT_STORIES if any(len(plan) > 1 for plan in plans) else MAX_STORIES, len(topics))
-    chosen: set[tuple[int, int]] = set()
+    chosen: list[tuple[str, tuple[Topic, str | None]]] = []  # breadth first: every topic's first, then seconds …
     for depth in range(max((len(plan) for plan in plans), default=0)):
-        for t, plan in enumerate(plans):
+        for plan in plans:
             if depth < len(plan) and len(chosen) < limit:
-                chosen.add((t, depth))
+                chosen.append((plan[depth][1], plan[depth][2]))
     stories: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
-    for t, plan in enumerate(plans):
-        for depth, (_, want, sub) in enumerate(plan):
-            if (t, depth) not in chosen:
-                continue
-            topic, source = sub
-            story = story_from_topic(topic, m, len(stories) + 1, want=want if source else None, source=source)
-            key = (story["as_a"].lower(), story["i_want"].lower())
-            if key not in seen:
-                seen.add(key)
-                stories.append(story)
+    for want, (topic, source) in chosen:
+        story = story_from_topic(topic, m, len(stories) + 1, want=want if source else None, source=source)
+        key = (story["as_a"].lower(), story["i_want"].lower())
+        if key not in seen:
+            seen.add(key)
+            stories.append(story)
     return stories, other_roles[:5]
 
 
@@ -427,16 +434,23 @@ def _split(topic: Topic, m: Materials) -> list[tuple[str, str, tuple[Topic, str 
 def _goal_roles(m: Materials, roles: list[str]) -> set[str]:
     """The stories' roles the goal names ('… for applicants' → {'applicant'}), lower case; empty when none is named.
 
-    A role is named when the goal holds its head word ('Development Staff member' → 'member'), singular or plural.
+    A role is named when the goal holds its head word ('Development Staff member' → 'member'), singular or plural;
+    'user(s)' in the goal names the generic user's stories too.
     """
     goal = {w.lower() for w in re.findall(r"[A-Za-z]+", f"{m.goal} {m.focus}")}
     goal |= {w[:-1] for w in goal if w.endswith("s")}
     named = set()
     for role in roles:
         words = re.findall(r"[A-Za-z]+", role)
-        if words and words[-1].lower() in goal and words[-1].lower() not in {"user", "users"}:
+        if words and words[-1].lower() in goal:
             named.add(role.lower())
     return named
+
+
+def _generic(role: str) -> bool:
+    """Whether a story's role is the generic user ('user', 'end user', 'registered user'): never a non-goal."""
+    words = re.findall(r"[A-Za-z]+", role.lower())
+    return bool(words) and words[-1] in {"user", "users"}
 
 
 def _metric(story: dict[str, Any], topics: list[Topic], m: Materials) -> str:
