@@ -365,9 +365,56 @@ def listed_parts(topic: str, limit: int = MAX_RESEARCH - 1) -> list[str]:
     return conjuncts(topic, limit)
 
 
+#: Past participles not formed with -ed ("cards stolen abroad", "emails sent to …"). A word ending in -en that is
+#: not one of these is a noun or an adjective ("screen", "token", "kitchen", "children", "golden").
+_IRREGULAR_PARTICIPLES = frozenset("""
+arisen awoken beaten begun bent bitten blown borne born bought bound broken brought built burnt caught chosen
+dealt done drawn driven dug eaten fallen fed felt fought forbidden forgiven forgotten frozen given gone gotten
+ground grown held hidden hung kept knelt known laid lain led left lent lost made meant met mistaken overdone
+overridden overtaken overwritten overthrown paid proven ridden risen rewritten sent sewn shaken shown shrunk slain
+sold sought spent spoken spun stolen stuck stricken striven struck sung sunk sworn taken taught thought thrown told
+torn undone understood unpaid upheld withdrawn withheld woken won worn written wrung
+""".split())
+#: Words ending in -ed that are not past participles: nouns and adjectives ("seed", "feed", "speed", "hundred").
+_ED_NOUNS = frozenset("""
+bed bleed breed creed deed embed feed greed heed hundred hatred infrared kindred naked need proceed reed red
+sacred seed shed shred sled speed steed succeed exceed weed wicked biped
+""".split())
+
+
 def _participle(word: str) -> bool:
+    """A past participle: an irregular one ("sent", "broken") or a verb's -ed form ("charged", "declined").
+
+    Not a noun or adjective that only ends like one ("screen", "token", "garden", "seed", "speed", "hundred").
+    """
     w = word.lower().strip(",.")
-    return len(w) > 3 and (w.endswith(("ed", "en")) or w in _PLAIN_MODIFIERS) and w not in _DETERMINERS
+    if w in _IRREGULAR_PARTICIPLES:
+        return True
+    if w in ("agreed", "decreed", "freed", "guaranteed", "refereed"):  # -eed verbs; other -eed words are nouns
+        return True
+    return len(w) > 3 and w.endswith("ed") and w not in _ED_NOUNS and not w.endswith("eed")
+
+
+#: Words that make a list's piece a clause, not a noun phrase ("What do parents …", "… staff need for …").
+_CLAUSE_WORDS = frozenset("""
+is are was were be been being am has have had do does did can could will would shall should may might must need needs
+want wants come comes but or yet so if i we you he she they it what who whom which how why where whether
+""".split())
+#: Plurals not ending in -s.
+_IRREGULAR_PLURALS = frozenset("children people men women data media criteria staff".split())
+
+
+def _plural(word: str) -> bool:
+    """A plural noun ("payments", "top-ups", "children"), not a singular ending in s ("access", "status")."""
+    w = word.lower().strip(",.")
+    return w in _IRREGULAR_PLURALS or (len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")))
+
+
+def _noun_phrase(words: list[str]) -> bool:
+    """A short noun phrase: no preposition, determiner, verb of a clause or participle after its first word."""
+    lowered = {w.lower().strip(",.") for w in words}
+    return not (_LIST_PREPOSITIONS | _DETERMINERS | _CLAUSE_WORDS) & lowered \
+        and not any(_participle(w) for w in words[1:])
 
 
 def _shared_qualifier(first: list[str], rest: list[list[str]]) -> list[str]:
@@ -387,16 +434,16 @@ def _shared_qualifier(first: list[str], rest: list[list[str]]) -> list[str]:
         phrase = next((i for i in range(2, len(last) - 1) if last[i].lower() in _LIST_PREPOSITIONS), None)
         earlier = [first, *rest[:-1]]
         if phrase is None or len(last) <= 5 or not all(
-                2 <= len(o) <= 4 and not o[0].lower().endswith("ing")
-                and not (_LIST_PREPOSITIONS | _DETERMINERS) & {w.lower() for w in o}
+                2 <= len(o) <= 4 and not o[0].lower().endswith("ing") and _noun_phrase(o)
                 for o in [*earlier, last[:phrase]]):
             return []
         if earlier[0][0].lower() in _GOAL_VERBS | _DECISION_VERBS:
             return []
         return [" ".join(o) for o in earlier] + [" ".join(last)]
     objects = [first, *rest[:-1], last[:at]]
-    if not all(1 <= len(o) <= 4 and not _LIST_PREPOSITIONS & {w.lower() for w in o}
-               and not any(_participle(w) for w in o[1:]) for o in objects):
+    # Shared only by a list of like things: plural noun phrases each ("password reset and login emails sent to …"
+    # or "dark mode and the settings screen …" are not; the participle qualifies the last object alone).
+    if not all(1 <= len(o) <= 4 and _noun_phrase(o) and _plural(o[-1]) for o in objects):
         return []
     if len(objects[0]) > 1 and objects[0][0].lower() in _GOAL_VERBS:  # "reduce X and Y charged …": the goal's verb
         objects[0] = objects[0][1:]
