@@ -67,6 +67,7 @@ _DECISION = re.compile(
 _HEDGED_DECISION = re.compile(r"\b(?:i think|i guess|i believe|i suppose|maybe|probably|if i remember|not sure if)\b"
                               r"[^.?!]{0,20}?\b(?:decided|agreed)\b", re.IGNORECASE)
 _DECISION_WORDS = frozenset("decided agreed decision settled land answer final going".split())
+_REFLEXIVE = frozenset("myself yourself yourselves himself herself itself ourselves themselves".split())
 _AGREEMENT = re.compile(r"^\s*(?:agreed|deal|decided|settled|sounds good,? let's do (?:it|that)|let's do (?:it|that))"
                         r"[.!]?\s*$", re.IGNORECASE)
 _FOLLOW_UP = (r"(?:send|share|write(?: up)?|draft|prepare|set up|schedule|book|check|look (?:into|at)|follow up|"
@@ -79,6 +80,16 @@ _COMMIT = re.compile(rf"\b(?:i'll|i will|i'm going to|i am going to|i can|let me
                      re.IGNORECASE)
 SELF = re.compile(r"\b(?:i'll|i will|i'm going to|i am going to)\b", re.IGNORECASE)
 _TEAM_COMMIT = re.compile(rf"\b(?:we'll|we will|we're going to)\s+{_ADVERBS}{_FOLLOW_UP}\b", re.IGNORECASE)
+#: "Maria will check the budget", "Tom's going to send it": a task a named person takes on. The name is a speaker's
+#: first name, or capitalised inside the sentence (a sentence opens capitalised: "System will send …" is no name).
+_NAMED_COMMIT = re.compile(rf"\b([A-Z][a-z]+)(?:'ll| will|'s going to| is going to)\s+(?i:{_ADVERBS}{_FOLLOW_UP})\b")
+_NOT_NAME = frozenset("it this that he she they we you there here what which who everyone someone somebody nobody "
+                      "everybody one".split())
+#: "let's schedule a follow-up", "let's ask legal": the team takes on a task outside the meeting (no owner named).
+_LETS_TASK = re.compile(r"\b(?:let's|let us)\s+(?:(?:just|also|then|maybe|quickly|definitely)\s+)*(?:schedule|"
+                        r"set up|book|arrange|organi[sz]e|plan|reconvene|meet again|follow up|circle back|sync|send|"
+                        r"share|circulate|ask|find out|email|call|write up|draft|prepare|check with|get back)\b",
+                        re.IGNORECASE)
 _IN_MEETING = re.compile(r"\blet me\b|\b(?:right now|quickly|here as a side note|this down)\b", re.IGNORECASE)
 _OWN = re.compile(r"\b([A-Z][a-z]+),? you own (?:it|this|that)\b")
 _ASK = re.compile(r"^\s*(?:(?:and|so)\s+)?([A-Z][a-z]+),\s+(?:can|could|will|would) you\s+(.+?)\?\s*$")
@@ -650,7 +661,7 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
         group_at[id(item)] = [kept[g] for g in group]
         heads.append(vectors[head])
     topics = _topics(np.vstack(heads), [i["requirement"] for i in items], salience)
-    order_of = list(dict.fromkeys(topics))
+    order_of = sorted(dict.fromkeys(topics), key=lambda t: t == "Other")  # in order of mention, "Other" last
     for item, topic in zip(items, topics, strict=True):
         item["topic"] = topic
         story = draft_story(_clean(item["quotes"][0]["quote"]), item["quotes"])  # as said: hedges decide
@@ -663,6 +674,18 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
 
 
 # ------------------------------------------------------------------------------------------- extract
+
+
+def _named_commit(sentence: str, speakers: list[str]) -> str | None:
+    """The person a sentence says will do a follow-up task ("Maria will check …"), or None."""
+    firsts = {first_name(s).lower() for s in speakers}
+    for found in _NAMED_COMMIT.finditer(sentence):
+        name = found.group(1)
+        if name.lower() in _NOT_NAME:
+            continue
+        if name.lower() in firsts or re.search(r"\w", sentence[: found.start()]):
+            return full_name(name, speakers)
+    return None
 
 
 def _answers(turns: list[dict[str, Any]], i: int) -> int | None:
@@ -716,6 +739,12 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
                 actions.append({"owner": speaker or OWNER_UNKNOWN, "item": _clean(sentence),
                                 **cite_turn(turn, sentence)})
                 unit["skip"] = True
+            elif not question and not _IN_MEETING.search(sentence):
+                named = _named_commit(sentence, speakers)
+                if named or _LETS_TASK.search(sentence):
+                    actions.append({"owner": named or OWNER_UNKNOWN, "item": _clean(sentence),
+                                    **cite_turn(turn, sentence)})
+                    unit["skip"] = True
             owned = _OWN.search(sentence)
             if owned:
                 owner = full_name(owned.group(1), speakers)
@@ -753,8 +782,9 @@ def _cited(parts: list[tuple[dict[str, Any], str]], text: str) -> dict[str, Any]
 def _context_decision(units: list[dict[str, Any]], n: int) -> dict[str, Any] | None:
     """A decision the statement at ``units[n]`` records with its context, or None.
 
-    - an agreement recalled with a hedge or naming only people ("I think we agreed that we were going to do
-      this on our own") that a statement right after confirms ("It was decided yesterday."): both quoted;
+    - an agreement recalled with a hedge ("I think we agreed to export CSV first") that a statement right after
+      confirms ("It was decided yesterday."): both quoted. One naming only pronouns and people ("we agreed to do
+      this on our own, the three of us") states no decision, confirmed or not;
     - a yes/no answer that settles scope ("Nah, I wouldn't do this in phase one … keep it simple") to the
       question just before it: the question and the answer quoted;
     - the team committing to keep the scope small ("we should keep it simple and …"), or to what a phase or
@@ -766,6 +796,8 @@ def _context_decision(units: list[dict[str, Any]], n: int) -> dict[str, Any] | N
     if sentence.endswith("?"):
         return None
     if _DECISION.search(sentence) and not _decided(sentence):
+        if not _names_what(sentence):
+            return None  # "we agreed to do this on our own": a confirmation cannot say what was decided
         for k in range(n + 1, min(len(units), n + 4)):
             later = units[k]["sentence"]
             if _CONFIRM.match(later) and len(later.split()) <= 10:
@@ -827,7 +859,12 @@ def _decided(sentence: str) -> bool:
     """
     if _HEDGED_DECISION.search(sentence):
         return False
-    return len([w for w in content_left(sentence) if w not in _DECISION_WORDS]) >= 2
+    return _names_what(sentence)
+
+
+def _names_what(sentence: str) -> bool:
+    """An agreement that states what was agreed: two content words besides the agreeing ones (not only people)."""
+    return len([w for w in content_left(sentence) if w not in _DECISION_WORDS and w not in _REFLEXIVE]) >= 2
 
 
 def _question(sentence: str, turn: dict[str, Any], at: int | None, reply: dict[str, Any] | None, speakers: list[str],

@@ -275,13 +275,15 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
             actions += [f"- **{owner}**: {first[2:]}", *more]
         elif one_line(item):
             actions.append(f"- {one_line(item)}")
-    lines += section("Action items", actions)
+    lines += section("Action items", actions or ["- None captured: no one committed to a follow-up in this meeting."])
     lines += section("Open questions", records(doc.get("open_questions"), "question"))
     lines += section("Answered in the meeting", records(doc.get("answered_questions"), "question"))
     requirements = [r for r in doc.get("requirements") or [] if isinstance(r, Mapping)]
     if requirements:
         lines += ["", "## Requirements"]
         topics = list(dict.fromkeys(one_line(r.get("topic")) for r in requirements))
+        # the items no topic holds come last
+        topics.sort(key=lambda t: (not t or t == "Other"))
         for topic in topics:
             if len(topics) > 1 or topic:
                 lines += ["", f"### {topic or 'Other'}"]

@@ -14,14 +14,21 @@ def plain(sentences: list[str]) -> list[dict[str, Any]]:
 
 
 def test_a_hedged_agreement_confirmed_right_after_is_a_decision_citing_both() -> None:
-    found = extract(plain(["Where are the others today?", "I think we agreed that we were going to do this on our "
-                           "own, the three of us.", "Well, it was settled last week.", "Okay."]))
+    found = extract(plain(["Where are the others today?", "I think we agreed to print the labels at the warehouse, "
+                           "not in the shop.", "Well, it was settled last week.", "Okay."]))
     assert [d["decision"] for d in found["decisions"]] == [
-        "We agreed that we were going to do this on our own, the three of us."]
+        "We agreed to print the labels at the warehouse, not in the shop."]
     assert found["decisions"][0]["citations"] == ["s1", "s2"]
     # without the confirmation it stays a recollection, not a decision
-    assert extract(plain(["I think we agreed that we were going to do this on our own, the three of us.",
+    assert extract(plain(["I think we agreed to print the labels at the warehouse, not in the shop.",
                           "Okay."]))["decisions"] == []
+
+
+def test_a_confirmed_agreement_that_names_only_people_is_no_decision() -> None:
+    # PM review: "we agreed … on our own, the three of us" + "it was decided yesterday" says nothing was decided
+    found = extract(plain(["I think we agreed that we would handle this by ourselves, the two of us.",
+                           "Well, it was decided on Monday.", "Okay."]))
+    assert found["decisions"] == []
 
 
 def test_a_scope_answer_to_a_question_and_a_time_box_are_decisions() -> None:
