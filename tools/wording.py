@@ -395,7 +395,8 @@ _COMPARATOR = (r"(?:no\s+(?:more|less|longer|later|fewer|slower)\s+than|not\s+(?
                r"(?:than\s+)?|(?:less|more|fewer|longer|shorter)\s+than|at\s+(?:least|most|a\s+minimum\s+of|a\s+maximum"
                r"\s+of)|up\s+to|within|under|over|exceed(?:s|ing)?|maximum(?:\s+[\w-]+){0,3}\s+of|minimum(?:\s+[\w-]+)"
                r"{0,3}\s+of|a\s+maximum\s+of|a\s+minimum\s+of|no\s+later|after|every|in)")
-_NUMBER = r"(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+#: A number, whole ('2', '0.5', '1,500', '10 000'), never the tail of another ('000' of '10 000', '2' of 'x2').
+_NUMBER = r"(?<![\w.,])(?P<n>\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+(?![\d.,])|\d+(?:\.\d+)?)"
 _UNIT_RE = "|".join(sorted((re.escape(u) for u in _UNITS if u != "%"), key=len, reverse=True))
 _LIMIT = re.compile(
     rf"(?:(?<!\w)(?P<cmp>{_COMPARATOR})\s+(?:(?:a|an|the)\s+)?)?{_NUMBER}\s*(?:(?P<pct>\\?%)|(?P<u>(?:{_UNIT_RE})\b)"
@@ -487,7 +488,7 @@ def stated_limits(ids: Sequence[str], evidence: Mapping[str, Mapping[str, Any]])
 def _limits_in(quote: str, start: int, sid: str, found: list[Limit]) -> None:
     """The limits of one sentence after position ``start``, appended to ``found``."""
     for match in _LIMIT.finditer(quote, start):
-        number = float(match.group("n").replace(",", ""))
+        number = float(match.group("n").replace(",", "").replace(" ", ""))
         comparator = match.group("cmp") or ""
         if match.group("pct"):
             dimension, factor = "percentage", 1.0

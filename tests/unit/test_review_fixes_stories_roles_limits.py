@@ -131,3 +131,11 @@ def test_a_split_story_s_reach_is_shown_beside_its_topic_s() -> None:
     # Each want's RICE counts its own reporter; the topic's reach is said beside it (was 'reach 1' alone).
     assert all(s["rice"]["reach"] == 1 and s["rice"]["formula"].endswith("(reach 1 of the topic's 3)")
                for s in doc["stories"])
+
+
+def test_a_number_written_with_spaces_is_one_number() -> None:
+    evidence = rows(["The product shall be able to handle 10 000 concurrent users within 2 years of the launch."])
+    limits = stated_limits(list(evidence), evidence)
+    # Was '000 concurrent users' (value 0): the tail of the number.
+    assert [(lim.dimension, lim.value, lim.text) for lim in limits] == [
+        ("count", 10000.0, "10 000 concurrent users"), ("duration", 2 * 31536000.0, "within 2 years")]
