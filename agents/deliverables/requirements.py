@@ -26,6 +26,7 @@ from agents.deliverables.base import (
     with_note,
 )
 from agents.deliverables.common import baseline, rice_of, section_heading, topic_for
+from agents.planner import BINOMIALS
 from agents.state import ReviewNote, Topic
 from kernel.artifacts import EvidenceRef, Requirements, Story
 from kernel.schemas import EvidenceRow
@@ -277,6 +278,10 @@ def story_title(name: str, nature: str, i_want: str) -> str:
     return title if any(c.isupper() for c in first[1:]) else title[:1].upper() + title[1:]
 
 
+_PAIR = re.compile(r"\b(\w+)\s+and\s+(\w+)\b", re.IGNORECASE)
+_KEEP_AND = "\x01"
+
+
 def _split_atomic(core: str) -> list[str]:
     """One capability per part of a compound "I want", each a whole one.
 
@@ -286,7 +291,11 @@ def _split_atomic(core: str) -> list[str]:
     """
     lead = re.match(r"^(?:to\s+(?:be\s+able\s+to\s+)?)", core, re.IGNORECASE)
     head = lead.group(0) if lead else ""
-    parts = [p.strip() for p in re.split(r"\s*(?:\band\b|&|;|,|\bas well as\b)\s*", core[len(head):]) if p.strip()]
+    # a well-known pair names one thing ("drag and drop", "terms and conditions"): never two capabilities
+    body = _PAIR.sub(lambda m: f"{m.group(1)}{_KEEP_AND}{m.group(2)}"
+                     if f"{m.group(1).lower()}+{m.group(2).lower()}" in BINOMIALS else m.group(0), core[len(head):])
+    parts = [p.strip().replace(_KEEP_AND, " and ")
+             for p in re.split(r"\s*(?:\band\b|&|;|,|\bas well as\b)\s*", body) if p.strip()]
     if len(parts) < 2:
         return [core]
     verbs = story_quality.ACTION_VERBS

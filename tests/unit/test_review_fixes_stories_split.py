@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from agents.deliverables.base import Materials
 from agents.deliverables.requirements import draft_requirements, story_from_topic
 from tests.unit.test_story_writing_evidence import rows
@@ -177,3 +179,15 @@ def test_other_roles_wants_are_non_goals_in_their_own_words() -> None:
     assert "to be able to create a registration form for both staff and kids for the camp administrator (the goal " \
            "is about the parent)" in doc["non_goals"]
     assert not any(goal.startswith("to be able to create kids") for goal in doc["non_goals"])
+
+
+@pytest.mark.parametrize(("want", "parts"), [
+    ("to drag and drop files", ["to drag and drop files"]),
+    ("to accept the terms and conditions", ["to accept the terms and conditions"]),
+    ("to drag and drop files and add comments", ["to drag and drop files", "to add comments"]),
+    ("to be able to see and edit my children", ["to be able to see my children", "to be able to edit my children"]),
+])
+def test_a_well_known_pair_is_one_capability(want: str, parts: list[str]) -> None:
+    from agents.deliverables.requirements import _split_atomic
+
+    assert _split_atomic(want) == parts
