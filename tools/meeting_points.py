@@ -396,6 +396,49 @@ _QUESTION_TAIL = re.compile(r",\s*(?:or|and|but)?\s*(?:should|must|can|could|wil
                             r"(?:he|she|they|it|we|you|i)\b", re.IGNORECASE)
 _HEADLINE_LEAD = re.compile(r"^(?:(?:i think|i guess|i mean|i believe|maybe|perhaps|probably|so|and|but|well|"
                             r"also|just|really|actually|basically|like|um|uh|yeah|okay|ok)\b,?\s+)+", re.IGNORECASE)
+#: A comma-set lead that bounds the need (condition, time or scope): it stays with the need it bounds.
+_BOUND_LEAD = re.compile(r"^(?:(?:only|even|except|especially) )?(?:if|when|whenever|unless|once|while|before|after|"
+                         r"until|as soon as|as long as|in case|provided|during|for|in|on|at|within|without|from|"
+                         r"under|inside|outside|across|per|by)\b", re.IGNORECASE)
+#: Comma-set discourse phrases that begin like a scope but bound nothing ("for example,", "in my opinion,").
+_DISCOURSE_LEAD = re.compile(r"^(?:in my (?:opinion|view|experience)|in (?:general|fact|any case|short|the end|"
+                             r"other words|principle|theory|practice)|for (?:me|us|sure|now|example|instance|one)|"
+                             r"on the other hand|at (?:least|the end of the day|this point)|by the way|"
+                             r"from my (?:side|point of view|perspective))$", re.IGNORECASE)
+#: An appositive contrast on the subject ("Employees, not managers, should …"): it belongs to the subject before it.
+_CONTRAST = re.compile(r"^(?:(?:but|and) )?(?:not|never|rather than|instead of|as opposed to)\b", re.IGNORECASE)
+
+
+def _bounded_subject(before: str, subject: str) -> str | None:
+    """The subject with the comma-set leads that bound it, or None when its phrase cannot be kept apart.
+
+    ``before`` is the text ahead of the modal, ``subject`` its last comma-set part with hedges dropped. Leads right
+    before the subject that set a condition, time or scope ("If the user is offline, the app …", "For anonymous
+    surveys, the manager …") are kept; an appositive contrast ("Employees, not managers, …") is kept with the noun
+    phrase it contrasts, and None (keep the whole statement) when that is not a short noun phrase. Conversational
+    lead-ins before them ("yeah so", "good point,", "we already have that, but") are dropped.
+    """
+    parts = [p.strip() for p in re.split(r",\s+", before)]
+    if _HEADLINE_LEAD.sub("", parts[-1] + " ").strip(" ,") != subject:
+        return subject  # the subject starts at a complementiser ("important that we …"), not at a comma
+    kept = [subject]
+    rest = parts[:-1]
+    if _CONTRAST.match(subject):
+        if not rest:
+            return subject
+        head = _HEADLINE_LEAD.sub("", rest.pop() + " ").strip(" ,")
+        words = head.split()
+        if (not words or len(words) > 4 or _SUBJECT_START.sub("", head) != head or words[0].lower() in _SUBORDINATORS
+                or {w.lower() for w in words} & {"i", "we", "you", "they", "he", "she", "it"}):
+            return None
+        kept = [f"{head},", f"{subject},"]
+    while rest:
+        lead = _HEADLINE_LEAD.sub("", rest[-1] + " ").strip(" ,")
+        if not _BOUND_LEAD.match(lead) or _DISCOURSE_LEAD.match(lead):
+            break
+        kept.insert(0, f"{lead},")
+        rest.pop()
+    return " ".join(kept)
 
 
 def need_clause(sentence: str) -> str | None:
@@ -423,7 +466,10 @@ def need_clause(sentence: str) -> str | None:
                 continue  # "I can …", "we can say …": an offer or a description, not a need
             if len(rest.split()) < 2 or _TALK.match(rest) or pronoun_object(f"to {rest}") or tagged(rest):
                 continue
-            line = f"{subject} {want.group(0).strip()} {rest}".strip()
+            bounded = _bounded_subject(before, subject)
+            if bounded is None:
+                return tidy(_clean(sentence))  # a contrast that cannot be kept apart: the whole statement
+            line = f"{bounded} {want.group(0).strip()} {rest}".strip()
             if len(line.split()) >= 4:
                 return line[:1].upper() + line[1:] + "."
     return None

@@ -47,3 +47,39 @@ def test_the_notes_say_raised_n_times() -> None:
                              "category": "functional", "citations": ["00000000", "00000001"], "raised": 2,
                              "quotes": [{"signal_id": "00000000", "quote": "Reports must be exportable as PDF."}]}]}
     assert any("raised 2 times" in line for line in _render(doc))
+
+
+def test_a_leading_condition_time_or_scope_stays_with_the_need() -> None:
+    assert headline("If the driver has no signal, the app must store the delivery photos.") == \
+        "If the driver has no signal, the app must store the delivery photos."
+    assert headline("When an invoice is overdue, the customer should get a reminder by email.") == \
+        "When an invoice is overdue, the customer should get a reminder by email."
+    assert headline("Unless the patient declined, the clinic should send a follow-up text.") == \
+        "Unless the patient declined, the clinic should send a follow-up text."
+    assert headline("Once the loan is approved, the borrower must sign the contract online.") == \
+        "Once the loan is approved, the borrower must sign the contract online."
+    assert headline("For guest checkouts, the shop must not store the card number.") == \
+        "For guest checkouts, the shop must not store the card number."
+    assert headline("In the first release, the portal should only offer English.") == \
+        "In the first release, the portal should only offer English."
+    # a conversational lead-in before the condition is still dropped
+    assert headline("Yeah, but if the payment fails, the shop should keep the cart.") == \
+        "If the payment fails, the shop should keep the cart."
+
+
+def test_an_appositive_contrast_stays_with_its_subject() -> None:
+    assert headline("Drivers, not dispatchers, must confirm each delivery.") == \
+        "Drivers, not dispatchers, must confirm each delivery."
+    assert headline("So, nurses, not doctors, should schedule the visits.") == \
+        "Nurses, not doctors, should schedule the visits."
+    # a contrast inside an earlier statement is not the need's subject: the need clause alone
+    assert headline("We covered the invoices, not the refunds, so the refunds should be listed too.") == \
+        "The refunds should be listed too."
+
+
+def test_only_conversational_lead_ins_are_trimmed() -> None:
+    assert headline("Good point, the dashboard should show the open tickets.") == \
+        "The dashboard should show the open tickets."
+    assert headline("For example, the receipt should show the tax.") == "The receipt should show the tax."
+    assert headline("In my opinion, the export must include the comments.") == \
+        "The export must include the comments."
