@@ -26,7 +26,6 @@ from agents.deliverables.base import (
     with_note,
 )
 from agents.deliverables.common import baseline, rice_of, section_heading, topic_for
-from agents.planner import BINOMIALS
 from agents.state import ReviewNote, Topic
 from kernel.artifacts import EvidenceRef, Requirements, Story
 from kernel.schemas import EvidenceRow
@@ -289,6 +288,8 @@ def _split_atomic(core: str) -> list[str]:
     children' (two verbs share the object); 'to add tags and comments' → 'to add tags', 'to add comments' (one
     verb, two objects); 'dark mode and sync' → 'dark mode', 'sync'.
     """
+    from agents.planner import BINOMIALS  # the planner imports the deliverables: import when first used
+
     lead = re.match(r"^(?:to\s+(?:be\s+able\s+to\s+)?)", core, re.IGNORECASE)
     head = lead.group(0) if lead else ""
     # a well-known pair names one thing ("drag and drop", "terms and conditions"): never two capabilities
