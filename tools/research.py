@@ -135,8 +135,12 @@ def best_sentences(workspace: str, query: str, texts: dict[str, str], memo: Vect
     embedder = memory_api.workspace(workspace).embedder
     flat = [(sid, part) for sid, parts in spans.items() for part in parts]
     vectors = memory_api.sentence_vectors(workspace, flat, memo)  # kept per signal; the missing ones embedded
+    # A sentence is scored as the short text it is: the floor's length term follows the sentences' own median
+    # length, not the workspace's (whole long reviews), which would lift any short sentence of a wordy workspace.
+    words = sorted(len(part.split()) for _, part in flat)
+    sample = replace(background(workspace), median_words=float(words[len(words) // 2]))
     scored = score(query, embedder.embed_query(query), [(sid, part, vectors[i]) for i, (sid, part) in enumerate(flat)],
-                   background(workspace))
+                   sample)
     best: dict[str, tuple[Scored, str]] = {}
     for item, (sid, part) in zip(scored, flat, strict=True):
         if sid not in best or item.relevance > best[sid][0].relevance:
