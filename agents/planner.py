@@ -26,6 +26,7 @@ from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
 from kernel.text import split_sentences
 from tools.topics import STOPWORDS, is_problem_goal, stem, topic_words
+from tools.wording import BINOMIALS
 
 logger = logging.getLogger(__name__)
 
@@ -108,14 +109,6 @@ _INSTRUCTION_TAIL = re.compile(
     re.IGNORECASE,
 )
 _AND = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
-#: Well-known pairs that name one thing ("terms and conditions", "drag and drop"): never split into two topics or
-#: two options.
-BINOMIALS = frozenset("""
-terms+conditions drag+drop search+replace find+replace black+white research+development sales+marketing lost+stolen
-look+feel copy+paste cut+paste pros+cons trial+error questions+answers profit+loss mergers+acquisitions health+safety
-read+write click+collect plug+play point+click track+trace wear+tear buy+sell hit+miss true+false yes+no back+forth
-terms+services rules+regulations sign+in cash+carry
-""".split())
 _KEEP_AND = "\x01"
 
 

@@ -578,3 +578,13 @@ def limit_criteria(role: str, limits: Sequence[Limit], most: int = 4, shown: int
 
 _MEASURED = {"duration": "time taken", "frequency": "interval", "percentage": "share", "size": "size", "rate": "rate",
              "count": "number"}
+
+
+#: Well-known pairs that name one thing ("terms and conditions", "drag and drop"): never split into two topics,
+#: options or stories (the planner's goal parts, the requirements writer's compound wants).
+BINOMIALS = frozenset("""
+terms+conditions drag+drop search+replace find+replace black+white research+development sales+marketing lost+stolen
+look+feel copy+paste cut+paste pros+cons trial+error questions+answers profit+loss mergers+acquisitions health+safety
+read+write click+collect plug+play point+click track+trace wear+tear buy+sell hit+miss true+false yes+no back+forth
+terms+services rules+regulations sign+in cash+carry
+""".split())

@@ -43,6 +43,7 @@ from tools.render import (
     story_sentence,
 )
 from tools.wording import (
+    BINOMIALS,
     PM,
     benefit,
     capability,
@@ -288,8 +289,6 @@ def _split_atomic(core: str) -> list[str]:
     children' (two verbs share the object); 'to add tags and comments' → 'to add tags', 'to add comments' (one
     verb, two objects); 'dark mode and sync' → 'dark mode', 'sync'.
     """
-    from agents.planner import BINOMIALS  # the planner imports the deliverables: import when first used
-
     lead = re.match(r"^(?:to\s+(?:be\s+able\s+to\s+)?)", core, re.IGNORECASE)
     head = lead.group(0) if lead else ""
     # a well-known pair names one thing ("drag and drop", "terms and conditions"): never two capabilities
