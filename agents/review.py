@@ -28,6 +28,7 @@ from agents.deliverables import DELIVERABLES, render_markdown
 from agents.deliverables import validate as validate_artifact
 from agents.state import ArtifactEntry, PMState
 from memory import api as memory_api
+from memory.snapshots import decision_text
 from tools.citations import StoredSignal
 from tools.research import fetch_signals
 
@@ -173,11 +174,6 @@ def decision_of(state: PMState, drafts: Mapping[str, Any]) -> tuple[str, str, st
         _, decide, doc = max(deciding, key=lambda d: d[0])
         recommendation, rationale, citations = decide(doc)
     return state["plan"].get("focus") or state["goal"], recommendation, rationale, citations
-
-
-def decision_text(question: str, recommendation: str, rationale: str) -> str:
-    """The text the decision log embeds for a decision (``memory.snapshots.SnapshotStore.log_decision``)."""
-    return f"{question}\n{recommendation}\n{rationale}"
 
 
 def prefetch_decision(state: PMState, drafts: Mapping[str, Any], cache: RunCache) -> None:

@@ -13,6 +13,10 @@ from memory.sparse import doc_sparse, query_sparse
 from memory.store.base import Match, Point, Record
 
 
+def decision_text(question: str, recommendation: str, rationale: str) -> str:
+    """The text the decision log embeds for a decision (a run prefetches its vector: ``agents.review``)."""
+    return f"{question}\n{recommendation}\n{rationale}"
+
 class SnapshotStore(ScopedMemory):
     """Theme snapshots (``meta``) and decisions (a part of :class:`~memory.repository.WorkspaceMemory`)."""
 
@@ -62,7 +66,7 @@ class SnapshotStore(ScopedMemory):
             raise InputError("a decision needs a run id and a question")
         now = utcnow()
         did = str(uuid.uuid5(ID_NAMESPACE, f"decision\x1f{self.workspace}\x1f{run_id}\x1f{question}"))
-        text = f"{question}\n{recommendation}\n{rationale}"
+        text = decision_text(question, recommendation, rationale)
         payload = {
             "workspace": self.workspace,
             "run_id": run_id,
