@@ -28,10 +28,10 @@ phrases that name a thing or a problem (:func:`is_topic`), never a stray verb or
 In LLM mode the model writes the answer from the same relevant evidence, delimited as data; every
 citation must name one of those signals and every quote must be a verbatim span of it, otherwise it
 is dropped, and a quoted phrase in its answer text that no shown signal contains is removed. When the best
-signals span several saved themes, a cited signal must also be more likely about the question than not
-(:func:`on_topic`); citations of real signals dropped this way, or not shown at all, are counted
-(``dropped_off_topic``) and the answer says how many. Confidence is computed from the evidence, never taken
-from the model.
+signals span several saved themes, the model may cite only what the offline answer would quote from the signals
+more likely about the question than not (:func:`citable`; they are marked for it); citations of real signals
+dropped this way, or not shown at all, are counted (``dropped_off_topic``) and the answer says how many.
+Confidence is computed from the evidence, never taken from the model.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ class AskAnswer(BaseModel):
     dropped_invalid: int = Field(default=0, description="Model citations dropped as unverifiable (LLM mode).")
     dropped_off_topic: int = Field(
         default=0, description="Model citations of real signals dropped as not about the question (LLM mode): "
-                               "not among the relevant evidence shown, or failing the citation check (on_topic).")
+                               "not among the relevant evidence shown, or not citable (agents.ask.citable).")
     workspace_signals: int = Field(
         default=0, description="Signals in the workspace (the base of every count; searched_signals are the "
                                "closest of them, scored for relevance).")
@@ -799,18 +799,27 @@ class AskDraft(BaseModel):
 CITE_RELEVANCE = 0.5
 
 
-def on_topic(e: Evidence, spread: bool) -> bool:
-    """Whether a model may cite ``e`` (a relevant signal it was shown) as evidence for the question.
+def citable(found: Sequence[Evidence]) -> set[str] | None:
+    """Ids of the relevant signals a model may cite for the question (``found`` in quoting order); None: any shown.
 
-    In an answer whose best signals stay within one theme every relevant signal may be cited; when they span
-    themes (``spread``, :func:`mixed`) only one at least :data:`CITE_RELEVANCE` relevant.
+    When the best signals stay within one saved theme every relevant signal shown may be cited. When they span
+    themes (:func:`mixed`), retrieval is unsure which topic the question is about, and the answer's signals are
+    off topic more often at every rank (the features of a single signal do not tell which): a model may then cite
+    only what the offline answer would quote (:func:`quoted`) from the signals at least :data:`CITE_RELEVANCE`
+    relevant — the :data:`MIXED_QUOTES` best when those still span themes, the dominant camp's best and the
+    dissent otherwise. The product's own judgement of what is quotable bounds the model's, as it bounds the
+    offline answer's quotes; the model still reads every shown signal for its text (docs/agents.md, "LLM
+    citations bounded by the product's quotes").
     """
-    return not spread or e.score >= CITE_RELEVANCE
+    if not mixed(found):
+        return None
+    _, main, against = quoted([e for e in found if e.score >= CITE_RELEVANCE])
+    return {e.signal.id for e in [*main, *against]}
 
 
 def _validated(spans: list[CitedSpan], by_id: dict[str, Evidence], stored: set[str],
-               spread: bool) -> tuple[list[Evidence], list[Citation], int, int]:
-    """The citations that name a shown signal, quote it verbatim and pass :func:`on_topic`.
+               allowed: set[str] | None) -> tuple[list[Evidence], list[Citation], int, int]:
+    """The citations that name a shown signal, quote it verbatim and are ``allowed`` (:func:`citable`; None: any).
 
     Returns the cited evidence, the citations, how many were unverifiable (an unknown id, or a quote the
     signal does not hold) and how many named a real signal (``stored``) that is not evidence for the question.
@@ -827,7 +836,7 @@ def _validated(spans: list[CitedSpan], by_id: dict[str, Evidence], stored: set[s
         if e is None or quote is None:
             invalid += 1
             continue
-        if not on_topic(e, spread):
+        if allowed is not None and e.signal.id not in allowed:
             off_topic += 1
             continue
         if any(c.signal_id == e.signal.id and c.quote == quote for c in cites):
@@ -843,11 +852,12 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
                total: tuple[int, Bound] | None = None, signals: int = 0) -> AskAnswer:
     """The model's answer from the relevant evidence, with every citation verified against it.
 
-    A citation must name a relevant signal the model was shown, quote it verbatim and pass :func:`on_topic`
-    (stricter when the best signals span themes). An invented id or quote is dropped and counted in
-    ``dropped_invalid``; a real signal that is not among the evidence shown, or fails :func:`on_topic`, is
-    dropped and counted in ``dropped_off_topic`` (and the answer says how many). Without a citation left the
-    answer is "not enough evidence".
+    A citation must name a relevant signal the model was shown, quote it verbatim and be :func:`citable`
+    (when the best signals span themes, only what the offline answer would quote from the signals more likely
+    on topic than not; those are marked ``citable="yes"`` for the model). An invented id or quote is dropped
+    and counted in ``dropped_invalid``; a real signal that is not among the evidence shown, or not
+    :func:`citable`, is dropped and counted in ``dropped_off_topic`` (and the answer says how many). Without a
+    citation left the answer is "not enough evidence".
     """
     from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -858,16 +868,22 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
         return insufficient(question, workspace, found, segment=segment, account=account, mode="llm",
                             searched=searched, pool=pool, signals=signals)
     found = prefer_angle(found, question)
+    allowed = citable(found)
     block = "\n".join(
         f'<signal id="{e.signal.id}" kind="{e.signal.kind.value}" segment="{e.signal.segment or ""}" '
-        f'type="{e.signal.signal_type.value}">{e.signal.text[:800]}</signal>' for e in found[:30]
+        f'type="{e.signal.signal_type.value}"'
+        + ("" if allowed is None else f' citable="{"yes" if e.signal.id in allowed else "no"}"')
+        + f'>{e.signal.text[:800]}</signal>' for e in found[:30]
     )
     count, bound = total or (len(found), "about")
     named = {e.signal.user_id or e.signal.account_id for e in found if e.signal.user_id or e.signal.account_id}
     extent = (f"{len(found)} signals are relevant ({bound} {count} in the workspace); "
               f"the {min(len(found), 30)} most relevant are shown. "
               + (f"They come from {len(named)} named users or accounts." if named
-                 else "They name no users: count them as messages, not people."))
+                 else "They name no users: count them as messages, not people.")
+              + ("" if allowed is None else
+                 ' The best of them span several topics, so cite as evidence or dissent only signals marked '
+                 'citable="yes"; the others are shown for their counts and may be about something else.'))
     messages = [SystemMessage(content=ASK_SYSTEM),
                 HumanMessage(content=f"Question: {redact(question)[0]}{_scope(segment, account)}\n{extent}\n\n"
                                      f"<signals>\n{block}\n</signals>")]
@@ -875,9 +891,8 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
     by_id = {e.signal.id: e for e in found[:30]}
     unshown = {span.signal_id for span in [*draft.evidence, *draft.dissent]} - set(by_id)
     stored = {s.id for s in memory_api.workspace(workspace).get_signals(list(unshown))} if unshown else set()
-    spread = mixed(found)
-    kept, cites, dropped, off_topic = _validated(draft.evidence, by_id, stored, spread)
-    against, dissent, dropped_dissent, off_dissent = _validated(draft.dissent, by_id, stored, spread)
+    kept, cites, dropped, off_topic = _validated(draft.evidence, by_id, stored, allowed)
+    against, dissent, dropped_dissent, off_dissent = _validated(draft.dissent, by_id, stored, allowed)
     off_topic += off_dissent
     if draft.insufficient_evidence or not kept:
         why = "the model found that the relevant evidence does not answer it" if draft.insufficient_evidence \

@@ -290,11 +290,14 @@ def shown(found: Sequence[Candidate], question: str) -> list[Candidate]:
 
 
 def citable(question: Question, found: Sequence[Candidate]) -> Callable[[Candidate], bool]:
-    """:func:`agents.ask.on_topic` for ``question``'s candidates: may an LLM answer cite this one?"""
-    from agents.ask import on_topic
+    """:func:`agents.ask.citable` for ``question``'s candidates (in quoting order): may an LLM answer cite this one?"""
+    from agents.ask import citable as allowed_of
+    from agents.ask import prefer_angle
 
-    spread = _mixed(found, question.text)
-    return lambda c: on_topic(SimpleNamespace(score=c.relevance), spread)  # type: ignore[arg-type]
+    evidence = [SimpleNamespace(stance=c.stance, score=c.relevance, theme=c.theme, quote=c.text, signal=SimpleNamespace(
+        id=c.signal_id, signal_type=SimpleNamespace(value=c.signal_type))) for c in found]
+    allowed = allowed_of(prefer_angle(evidence, question.text))  # type: ignore[arg-type]
+    return lambda c: allowed is None or c.signal_id in allowed
 
 
 def _mixed(found: Sequence[Candidate], question: str) -> bool:
@@ -328,7 +331,7 @@ def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm
         on, total = on + sum(c.on_topic for c in offline), total + len(offline)
         if i % llm_step == 0:
             llm_on, llm_total = llm_on + sum(c.on_topic for c in llm), llm_total + len(llm)
-            # The adopted check (agents.ask.on_topic) on the 4 first shown, and on every on-topic signal shown
+            # The adopted check (agents.ask.citable) on the 4 first shown, and on every on-topic signal shown
             # (what a model citing only on-topic signals could cite).
             ok = citable(q, found)
             kept = [c for c in llm if ok(c)]
@@ -374,3 +377,71 @@ def measure(quick: bool, rules: dict[str, Rule] | None = None) -> dict[str, Any]
         out[name] = {"bench": replay(questions, rule, "bench", step, 2 if quick else 1, len(label)),
                      "calibration": replay(questions, rule, "calibration", signals=len(label))}
     return out
+
+
+def ask_kept(home: str, quick: bool) -> dict[str, Any]:
+    """``--ask-kept DIR``: the bench's ask keys, offline and against the scripted server, on a kept workspace.
+
+    The first call builds the bench workspace (:func:`bench.relevance.build`, with its theme snapshot) into
+    ``DIR`` and saves the labels beside it; later calls reuse it, so the full set's ``ask`` keys take about half
+    a CPU-minute instead of a bench run (the run keys and the single-product companion are not measured).
+    Figures are :func:`bench.relevance.measure_ask`'s, with the same scripted model and question steps.
+    """
+    import json
+    import os
+    from pathlib import Path
+
+    from agents.ask import ask_users
+    from bench.common import isolated_home
+    from bench.relevance import QUICK_ROWS, WORKSPACE, _labels, build, measure_ask, off_topic_model
+    from bench.relevance_data import BENCH_GOALS
+    from kernel.settings import get_settings
+    from memory import api
+    from tests.support.scripted_openai import ScriptedOpenAI
+
+    root = Path(home)
+    root.mkdir(parents=True, exist_ok=True)
+    saved = root / "relevance-gold.json"
+    out: dict[str, Any] = {}
+    with isolated_home("relevance-kept", keep=root):
+        if not saved.exists():
+            gold = build(QUICK_ROWS if quick else None)
+            api.themes(WORKSPACE, refresh=True)
+            saved.write_text(json.dumps({"quick": quick, "gold": gold}), encoding="utf-8")
+        kept = json.loads(saved.read_text(encoding="utf-8"))
+        if kept["quick"] != quick:
+            raise SystemExit(f"{root} holds the {'quick' if kept['quick'] else 'full'} workspace")
+        label = _labels(WORKSPACE, kept["gold"])
+        out["offline"] = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=True), 2 if quick else 1)
+        relevant = {i for _, intents in [*BENCH_IN, *BENCH_GOALS] for i in intents}
+        pool = sorted((s.id, s.text) for s, _ in api.workspace(WORKSPACE).iter_signals()
+                      if label.get(s.id) not in relevant and len(s.text) > 30)[:3]
+        with ScriptedOpenAI(off_topic_model(pool)) as server:
+            os.environ["OPENAI_BASE_URL"] = server.base_url
+            os.environ["OPENAI_API_KEY"] = server.api_key
+            get_settings.cache_clear()
+            out["llm"] = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=False), 4 if quick else 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.relevance_replay --ask-kept DIR [--quick]``: :func:`ask_kept`, printed as JSON."""
+    import argparse
+    import json
+    import os
+
+    parser = argparse.ArgumentParser(prog="python -m bench.relevance_replay", description=__doc__.splitlines()[0])
+    parser.add_argument("--ask-kept", metavar="DIR", required=True,
+                        help="the bench's ask keys (offline and LLM) on a workspace built once into DIR, then reused")
+    parser.add_argument("--quick", action="store_true", help="the quick bench's 2,500-signal subset and steps")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    print(json.dumps(ask_kept(args.ask_kept, args.quick), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
