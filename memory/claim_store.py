@@ -12,11 +12,14 @@ from kernel.errors import InputError
 from kernel.schemas import Claim
 from memory.scoped import SUBJECT_TYPES, ScopedMemory, _check_limit, _chunks, _epoch, _is_uuid, _plain, claim_id
 from memory.sparse import doc_sparse
-from memory.store.base import Match, Point
+from memory.store.base import Match, Point, SparseVector
 
 #: A claim phrase's sparse vector: the same phrases are written again and again (one claim per user, account
 #: and segment, rewritten by each batch that reinforces it). Shared, never modified.
 _claim_sparse = lru_cache(maxsize=16_384)(doc_sparse)
+
+#: What a claim's point holds besides its dense vector: its id, payload and sparse vector.
+ClaimParts = tuple[str, dict[str, Any], SparseVector]
 
 
 class ClaimStore(ScopedMemory):
@@ -37,12 +40,29 @@ class ClaimStore(ScopedMemory):
                 self._store.upsert(self._memory.claims, points)
 
     def _claim_points(
-        self, claims: Sequence[tuple[str, str, Claim]], vectors: Sequence[np.ndarray] | None
+        self, claims: Sequence[tuple[str, str, Claim]], vectors: Sequence[np.ndarray] | None,
+        staged: Sequence[ClaimParts] | None = None,
     ) -> list[Point]:
+        """The claims' points; ``staged``: their :meth:`_claim_parts` when computed already."""
         if not claims:
             return []
         if vectors is not None and len(vectors) != len(claims):
             raise InputError(f"expected {len(claims)} claim vectors, got {len(vectors)}")
+        if staged is None:
+            staged = self._claim_parts(claims)
+        elif len(staged) != len(claims):
+            raise InputError(f"expected the parts of {len(claims)} claims, got {len(staged)}")
+        matrix = np.asarray(
+            self.embedder.embed([c.text for _, _, c in claims]) if vectors is None else list(vectors),
+            dtype=np.float32,
+        )
+        if matrix.ndim != 2 or matrix.shape[1] != self.embedder.dim:
+            raise InputError(f"claim vectors must have dimension {self.embedder.dim}, got shape {matrix.shape}")
+        return [Point(id=cid, vector=vec.tolist(), payload=payload, sparse=sparse)
+                for (cid, payload, sparse), vec in zip(staged, matrix, strict=True)]
+
+    def _claim_parts(self, claims: Sequence[tuple[str, str, Claim]]) -> list[ClaimParts]:
+        """Id, payload and sparse vector of each claim's point: all of the point but its dense vector."""
         rows: list[tuple[str, str, str, Claim]] = []
         for subject_type, subject, claim in claims:
             if subject_type not in SUBJECT_TYPES:
@@ -57,17 +77,7 @@ class ClaimStore(ScopedMemory):
                 else claim_id(self.workspace, subject_type, subject, _plain(claim.type), claim.text)
             )
             rows.append((cid, subject_type, subject, claim))
-        matrix = np.asarray(
-            self.embedder.embed([c.text for _, _, _, c in rows]) if vectors is None else list(vectors),
-            dtype=np.float32,
-        )
-        if matrix.ndim != 2 or matrix.shape[1] != self.embedder.dim:
-            raise InputError(f"claim vectors must have dimension {self.embedder.dim}, got shape {matrix.shape}")
-        return [
-            Point(id=cid, vector=vec.tolist(), payload=self._claim_payload(cid, st, subj, c),
-                  sparse=_claim_sparse(c.text))
-            for (cid, st, subj, c), vec in zip(rows, matrix, strict=True)
-        ]
+        return [(cid, self._claim_payload(cid, st, subj, c), _claim_sparse(c.text)) for cid, st, subj, c in rows]
 
     def _claim_payload(self, cid: str, subject_type: str, subject: str, claim: Claim) -> dict[str, Any]:
         payload = claim.model_dump(mode="json")

@@ -105,11 +105,14 @@ def _best_sentence(text: str) -> str:
     sentences = [c for s in split_sentences(text) for c in _CLAUSE.split(s) if c]
     if len(sentences) <= 1:
         return text.strip()
-    def strength(sentence: str) -> float:
-        scores = score_text(sentence).scores
-        return max((v for k, v in scores.items() if k is not SignalType.QUESTION), default=0.0)
+    return max(sentences, key=lambda s: (_strength(s), -sentences.index(s)))
 
-    return max(sentences, key=lambda s: (strength(s), -sentences.index(s)))
+
+@lru_cache(maxsize=4096)
+def _strength(sentence: str) -> float:
+    """The strongest tagging cue of a sentence, questions aside (a feature request's sentence is scored twice)."""
+    scores = score_text(sentence).scores
+    return max((v for k, v in scores.items() if k is not SignalType.QUESTION), default=0.0)
 
 
 def key_phrase(text: str, max_words: int = MAX_PHRASE_WORDS) -> str:

@@ -19,8 +19,8 @@ that support it. New evidence is merged into the profile by these rules:
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -52,6 +52,7 @@ __all__ = [
     "ProfileUpdate",
     "REINFORCE_OVERLAP",
     "REINFORCE_SIMILARITY",
+    "SubjectIndexes",
     "TOPIC_OVERLAP",
     "claim_polarity",
     "extract_claims",
@@ -242,10 +243,18 @@ class ProfileUpdate:
     together (:meth:`memory.repository.WorkspaceMemory.commit_batch`).
     """
 
-    def __init__(self, memory: WorkspaceMemory, signals: Sequence[Signal]) -> None:
-        """Extract the claims of ``signals`` and read their subjects' stored claims."""
+    def __init__(self, memory: WorkspaceMemory, signals: Sequence[Signal], *,
+                 indexes: SubjectIndexes | None = None, accounts: Mapping[str, str | None] | None = None) -> None:
+        """Extract the claims of ``signals`` and read their subjects' stored claims.
+
+        An ingest passes, for all its batches, ``indexes`` (its subjects' word indexes, kept from batch to
+        batch) and ``accounts`` (the account of every signal its earlier batches stored, so the merge need not
+        read them back from the store to count a claim's accounts).
+        """
         self._memory = memory
         self._signals = {s.id: s for s in signals}
+        self._indexes = indexes
+        self._accounts: Mapping[str, str | None] = accounts if accounts is not None else {}
         self._extracted = extract_claims(signals)
         stored = memory.claims_by_subject({(st, s) for st, s, _ in self._extracted}) if self._extracted else {}
         self._stored = {key: {_claim_key(c): c for c in claims} for key, claims in stored.items()}
@@ -264,32 +273,55 @@ class ProfileUpdate:
     def merge(self, vectors: Mapping[str, np.ndarray]) -> tuple[list[tuple[str, str, Claim]], list[np.ndarray]]:
         """Merge the extracted claims into their subjects' claims; nothing is written.
 
+        As :meth:`merge_deferred`, with the claims' vectors.
+        """
+        claims, claim_vectors = self.merge_deferred(vectors)
+        return claims, claim_vectors()
+
+    def merge_deferred(
+        self, vectors: Mapping[str, np.ndarray]
+    ) -> tuple[list[tuple[str, str, Claim]], Callable[[], list[np.ndarray]]]:
+        """Merge the extracted claims into their subjects' claims; nothing is written.
+
         Args:
             vectors: Vectors of (at least) :attr:`phrases`; a text missing here is embedded on demand.
+                Only its keys are needed until a vector is: an ingest passes the batch's vectors while
+                the model may still be embedding them (:mod:`memory.ingest.pipeline`), so the merge
+                of claims compared by words alone runs during the model's forward pass.
 
         Returns:
             ``(claims, vectors)``: every claim that is new or changed, as (subject_type, subject,
-            claim), and one vector per claim (a stored claim keeps its stored vector).
+            claim), and what gives one vector per claim (a stored claim keeps its stored vector) when
+            called: the claims to write are known before the batch's vectors are read.
         """
         memory = self._memory
-        known = dict(vectors)
+        embedded: dict[str, np.ndarray] = {}  # texts not in ``vectors``, embedded on demand
 
         def vector(text: str) -> np.ndarray:
-            if text not in known:
-                known[text] = memory.embedder.embed([text])[0]
-            return known[text]
+            if text in vectors:
+                return vectors[text]
+            if text not in embedded:
+                embedded[text] = memory.embedder.embed([text])[0]
+            return embedded[text]
 
         pending = {key: dict(claims) for key, claims in self._stored.items()}
-        index = {key: _SubjectIndex(claims.values()) for key, claims in pending.items()}
-        similar_found = self._similar_stored(known, index)  # before the merge adds to the index
-        searched = set(known)  # the texts _similar_stored could search for
+        indexes = self._indexes
+        index = {key: indexes.index(key, claims) if indexes is not None else _SubjectIndex(claims.values())
+                 for key, claims in pending.items()}
+        searched = set(vectors)  # the texts _similar_stored could search for
+        wanted = self._wanted_neighbours(searched, index)  # before the merge adds to the index
+        similar_found: dict[tuple[str, str, str], dict[str, float]] | None = None  # searched when first needed
         read: dict[str, str | None] = {}  # evidence accounts read from the store (see _recount_accounts)
         for subject_type, subject, new in self._extracted:
             key = (subject_type, subject)
             current, subject_index = pending[key], index[key]
             similar: dict[str, float] = {}
             if subject_index.needs_embedding_match(new):
-                found = similar_found.get((subject_type, subject, new.text))
+                found: dict[str, float] | None = None
+                if (subject_type, subject, new.text) in wanted:
+                    if similar_found is None:
+                        similar_found = self._similar_stored(vectors, wanted)
+                    found = similar_found[(subject_type, subject, new.text)]
                 if found is None and _searched_ahead(searched, new.text):
                     # It needs a match only through claims created earlier in this batch: its subject has no
                     # stored claim of its type and polarity (see _similar_stored), so the store, which holds
@@ -309,32 +341,43 @@ class ProfileUpdate:
                 claim_key = _claim_key(claim)
                 if claim_key not in current:
                     subject_index.add(claim_key, claim)
-                current[claim_key] = _recount_accounts(memory, claim, self._signals, read)
+                current[claim_key] = _recount_accounts(memory, claim, self._signals, read, self._accounts)
         written: list[tuple[str, str, Claim]] = []
         for key, claims in pending.items():
             stored = self._stored[key]
-            written.extend((key[0], key[1], c) for k, c in claims.items() if stored.get(k) != c)
+            written.extend((key[0], key[1], c) for k, c in claims.items()
+                           if (old := stored.get(k)) is not c and old != c)
         kept = memory.claim_vectors([c.id for _, _, c in written if c.id])
-        return written, [kept[c.id] if c.id in kept else vector(c.text) for _, _, c in written]
+        return written, lambda: [kept[c.id] if c.id in kept else vector(c.text) for _, _, c in written]
 
 
-    def _similar_stored(
-        self, known: Mapping[str, np.ndarray], stored: Mapping[tuple[str, str], _SubjectIndex]
-    ) -> dict[tuple[str, str, str], dict[str, float]]:
-        """Embedding neighbours among the stored claims, for every extracted claim that may ask for them.
+    def _wanted_neighbours(
+        self, known: set[str], stored: Mapping[tuple[str, str], _SubjectIndex]
+    ) -> dict[tuple[str, str, str], None]:
+        """Every extracted claim that may ask for embedding neighbours among the stored claims.
 
         The merge asks when the subject has claims of the new claim's type and polarity and none
         overlaps it in words (:func:`_needs_embedding_match`). Stored claims never lose their type
         or text during a merge, so a claim that needs no neighbours by the stored claims alone can
         only need them through a claim created earlier in this batch (it then asks the store
-        itself). So every neighbour search the merge can need is known before it starts, and runs
-        as one batched search: ``{(subject_type, subject, text): {claim key: similarity}}``.
+        itself). So every neighbour search the merge can need is known before it starts (and runs as
+        one batched search, :meth:`_similar_stored`). ``known``: the texts with a vector;
         ``stored``: each subject's :class:`_SubjectIndex` of its stored claims.
         """
         wanted: dict[tuple[str, str, str], None] = {}
         for subject_type, subject, new in self._extracted:
             if new.text in known and stored[(subject_type, subject)].needs_embedding_match(new):
                 wanted[(subject_type, subject, new.text)] = None
+        return wanted
+
+    def _similar_stored(
+        self, known: Mapping[str, np.ndarray], wanted: Mapping[tuple[str, str, str], None]
+    ) -> dict[tuple[str, str, str], dict[str, float]]:
+        """The ``wanted`` neighbour searches (:meth:`_wanted_neighbours`) as one batched search.
+
+        Returns ``{(subject_type, subject, text): {claim key: similarity}}``. The merge writes nothing, so
+        the store answers what it would have answered before the merge started.
+        """
         if not wanted:
             return {}
         keys = list(wanted)
@@ -342,29 +385,53 @@ class ProfileUpdate:
         return dict(zip(keys, found, strict=True))
 
 
+class _Groups:
+    """Claims of one subject grouped by family and by (type, polarity), each group with its word postings."""
+
+    def __init__(self) -> None:
+        self.families: dict[str, _Postings] = {}
+        self.kinds: dict[tuple[ClaimType, int], _Postings] = {}
+
+    def add(self, key: str, claim: Claim) -> None:
+        self.families.setdefault(_FAMILY[claim.type], _Postings()).add(key, claim.text)
+        kind = (claim.type, claim_polarity(claim.type, claim.text))
+        self.kinds.setdefault(kind, _Postings()).add(key, claim.text)
+
+
 class _SubjectIndex:
     """One subject's claims grouped for the merge: keys by family, content and topic words indexed by word.
 
     A claim's type and text never change once written, so the groups only grow (claims created
-    during the merge are added); the order within a family is the order of the subject's claims.
-    A segment's claims number in the thousands, and comparing each new claim with all of them was
-    most of an ingest's merge. A claim can only change or decide a merge when its content words
-    overlap the new claim's by :data:`REINFORCE_OVERLAP`, its topic words by :data:`TOPIC_OVERLAP`,
-    it has the same text, or it is an embedding neighbour; the word index counts each claim's shared
-    words, which gives those overlaps exactly (shared / (both sizes - shared)), and finds the rest.
+    during the merge are added); candidates come in the order of the subject's claims, those created
+    during the merge last, in the order they were created. A segment's claims number in the thousands,
+    and comparing each new claim with all of them was most of an ingest's merge. A claim can only
+    change or decide a merge when its content words overlap the new claim's by
+    :data:`REINFORCE_OVERLAP`, its topic words by :data:`TOPIC_OVERLAP`, it has the same text, or it is
+    an embedding neighbour; the word index counts each claim's shared words, which gives those
+    overlaps exactly (shared / (both sizes - shared)), and finds the rest.
+
+    The stored claims' groups may come from :class:`SubjectIndexes` (built by an earlier batch of the
+    same ingest and brought up to date); the claims created during this merge are kept apart from them.
     """
 
-    def __init__(self, claims: Iterable[Claim]) -> None:
-        self._families: dict[str, _Postings] = {}
-        self._kinds: dict[tuple[ClaimType, int], _Postings] = {}
-        for claim in claims:
-            self.add(_claim_key(claim), claim)
+    def __init__(self, claims: Iterable[Claim], *, stored: _Groups | None = None,
+                 keys: Iterable[str] | None = None) -> None:
+        """Index ``claims`` (in order), or take ``stored``: the groups of the claims ``keys`` (in order)."""
+        if stored is None:
+            stored = _Groups()
+            order: list[str] = []
+            for claim in claims:
+                key = _claim_key(claim)
+                stored.add(key, claim)
+                order.append(key)
+            keys = order
+        self._groups = (stored, _Groups())
+        self._rank = {key: i for i, key in enumerate(keys or ())}
 
     def add(self, key: str, claim: Claim) -> None:
         """Add a claim that is new to the subject."""
-        self._families.setdefault(_FAMILY[claim.type], _Postings()).add(key, claim.text)
-        kind = (claim.type, claim_polarity(claim.type, claim.text))
-        self._kinds.setdefault(kind, _Postings()).add(key, claim.text)
+        self._groups[1].add(key, claim)
+        self._rank[key] = len(self._rank)
 
     def candidates(self, new: Claim, similar: Mapping[str, float]) -> list[str]:
         """Keys of the subject's claims that can change or decide ``new``'s merge, in the subject's order.
@@ -373,62 +440,120 @@ class _SubjectIndex:
         common, the same text, or at least :data:`REINFORCE_SIMILARITY` close in ``similar``: any other claim
         is neither reinforced nor contradicted nor superseded by it, and :func:`merge_claims` skips it.
         """
-        family = self._families.get(_FAMILY[new.type])
-        if family is None:
+        family = _FAMILY[new.type]
+        groups = [g.families[family] for g in self._groups if family in g.families]
+        if not groups:
             return []
-        found = family.overlapping(_content(new.text), REINFORCE_OVERLAP, topic=False)
-        found.update(family.overlapping(_topic(new.text), TOPIC_OVERLAP, topic=True))
-        found.update(family.texts.get(new.text, ()))
-        found.update(family.positions[k] for k, score in similar.items()
-                     if score >= REINFORCE_SIMILARITY and k in family.positions)
-        return [family.keys[i] for i in sorted(found)]
+        content, topic = _content(new.text), _topic(new.text)
+        close = [k for k, score in similar.items() if score >= REINFORCE_SIMILARITY]
+        found: set[str] = set()
+        for postings in groups:
+            found |= postings.overlapping(content, REINFORCE_OVERLAP, topic=False)
+            found |= postings.overlapping(topic, TOPIC_OVERLAP, topic=True)
+            found.update(postings.texts.get(new.text, ()))
+            found.update(k for k in close if k in postings.sizes)
+        return sorted(found, key=self._rank.__getitem__)
 
     def needs_embedding_match(self, new: Claim) -> bool:
         """:func:`_needs_embedding_match` over the subject's claims, from the groups."""
-        same_kind = self._kinds.get((new.type, claim_polarity(new.type, new.text)))
-        if same_kind is None:
+        kind = (new.type, claim_polarity(new.type, new.text))
+        groups = [g.kinds[kind] for g in self._groups if kind in g.kinds]
+        if not groups:
             return False
-        if new.text in same_kind.texts:
+        if any(new.text in postings.texts for postings in groups):
             return False
-        return not same_kind.overlapping(_content(new.text), REINFORCE_OVERLAP, topic=False)
+        content = _content(new.text)
+        return not any(postings.overlapping(content, REINFORCE_OVERLAP, topic=False) for postings in groups)
+
+
+class SubjectIndexes:
+    """The word index of each subject's stored claims, kept from one batch of an ingest to the next.
+
+    Rebuilding each subject's index (a segment's thousands of claims, an account's dozens) for every
+    batch was a third of a 10,000-row ingest's merge. Each batch still reads the subject's stored claims;
+    the index kept from the batch before is used when every claim it holds is still stored with the same
+    type and text (claim ids are derived from them, so this holds unless another writer deleted or
+    replaced one), and the claims stored since are added to it; otherwise it is rebuilt. So the index
+    always covers exactly the claims read, and the merge is the same as with an index built afresh.
+    Subjects with fewer than :attr:`min_claims` claims (most users) are indexed afresh each batch, and at
+    most :attr:`max_claims` claims are kept (the subjects used least recently are dropped first), which
+    bounds the memory kept (~1 KB a claim).
+    """
+
+    def __init__(self, min_claims: int = 8, max_claims: int = 50_000) -> None:
+        self.min_claims, self.max_claims = min_claims, max_claims
+        self._kept: OrderedDict[tuple[str, str], tuple[_Groups, dict[str, tuple[ClaimType, str]]]] = OrderedDict()
+        self._size = 0
+
+    def index(self, subject: tuple[str, str], claims: Mapping[str, Claim]) -> _SubjectIndex:
+        """The index of ``claims`` (``{claim key: claim}`` in the subject's order) for one merge."""
+        kept = self._kept.pop(subject, None)
+        if kept is not None:
+            self._size -= len(kept[1])
+            if not _still_stored(kept[1], claims):
+                kept = None
+        if len(claims) < self.min_claims:
+            return _SubjectIndex(claims.values())
+        groups, known = kept if kept is not None else (_Groups(), {})
+        for key, claim in claims.items():
+            if key not in known:
+                groups.add(key, claim)
+                known[key] = (claim.type, claim.text)
+        self._kept[subject] = (groups, known)
+        self._size += len(known)
+        while self._size > self.max_claims and len(self._kept) > 1:
+            _, (_, dropped) = self._kept.popitem(last=False)
+            self._size -= len(dropped)
+        return _SubjectIndex((), stored=groups, keys=claims.keys())
+
+
+def _still_stored(known: Mapping[str, tuple[ClaimType, str]], claims: Mapping[str, Claim]) -> bool:
+    """Whether every claim ``known`` lists is among ``claims`` with the same type and text."""
+    if len(known) > len(claims):
+        return False
+    for key, (ctype, text) in known.items():
+        claim = claims.get(key)
+        if claim is None or claim.type is not ctype or claim.text != text:
+            return False
+    return True
 
 
 class _Postings:
-    """Claims in order, and which of them hold each content and each topic word (:class:`_SubjectIndex`)."""
+    """Claims and which of them hold each content and each topic word (:class:`_SubjectIndex`)."""
 
     def __init__(self) -> None:
-        self.keys: list[str] = []
-        self.positions: dict[str, int] = {}
-        self.texts: dict[str, list[int]] = {}
-        self._words: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
-        self._sizes: tuple[list[int], list[int]] = ([], [])
+        #: Claim key -> (content words, topic words) counts; also the group's membership.
+        self.sizes: dict[str, tuple[int, int]] = {}
+        self.texts: dict[str, list[str]] = {}
+        self._words: tuple[dict[str, list[str]], dict[str, list[str]]] = ({}, {})
 
     def add(self, key: str, text: str) -> None:
-        position = len(self.keys)
-        self.keys.append(key)
-        self.positions[key] = position
-        self.texts.setdefault(text, []).append(position)
-        for which, words in enumerate((_content(text), _topic(text))):
-            self._sizes[which].append(len(words))
-            postings = self._words[which]
+        content, topic = _content(text), _topic(text)
+        self.sizes[key] = (len(content), len(topic))
+        self.texts.setdefault(text, []).append(key)
+        for postings, words in zip(self._words, (content, topic), strict=True):
             for word in words:
-                postings.setdefault(word, []).append(position)
+                found = postings.get(word)
+                if found is None:
+                    postings[word] = [key]
+                else:
+                    found.append(key)
 
-    def overlapping(self, words: frozenset[str], floor: float, *, topic: bool) -> set[int]:
-        """Positions of the claims whose content (or topic) words overlap ``words`` by at least ``floor``.
+    def overlapping(self, words: frozenset[str], floor: float, *, topic: bool) -> set[str]:
+        """Keys of the claims whose content (or topic) words overlap ``words`` by at least ``floor``.
 
         The overlap is :func:`_jaccard`'s, to the bit: shared / (size + ``len(words)`` - shared).
         """
         if not words:
             return set()
-        postings, sizes = self._words[topic], self._sizes[topic]
-        shared: Counter[int] = Counter()
+        postings, sizes, which = self._words[topic], self.sizes, int(topic)
+        shared: Counter[str] = Counter()
         for word in words:
             found = postings.get(word)
             if found:
                 shared.update(found)
         size = len(words)
-        return {i for i, n in shared.items() if n / (sizes[i] + size - n) >= floor}
+        return {k for k, n in shared.items() if n / (sizes[k][which] + size - n) >= floor}
 
 
 def update_profiles(
@@ -482,20 +607,23 @@ def _claim_key(claim: Claim) -> str:
 
 
 def _recount_accounts(
-    memory: WorkspaceMemory, claim: Claim, known: dict[str, Signal], read: dict[str, str | None] | None = None
+    memory: WorkspaceMemory, claim: Claim, known: dict[str, Signal], read: dict[str, str | None] | None = None,
+    earlier: Mapping[str, str | None] | None = None,
 ) -> Claim:
     """``claim`` with its distinct accounts counted over all its evidence (the batch's ``known`` signals, else stored).
 
     ``read``: the account of each evidence id read from the store so far in this merge (``None``: no account, or
     not stored), so a claim reinforced again and again in one batch (a segment's) reads its evidence once.
-    The merge writes nothing, so what the store says does not change during it.
+    The merge writes nothing, so what the store says does not change during it. ``earlier``: the accounts of the
+    signals the same ingest stored in its earlier batches (what the store holds for them), not read again.
     """
     read = {} if read is None else read
-    missing = [e for e in claim.evidence if e not in known and e not in read]
+    earlier = {} if earlier is None else earlier
+    missing = [e for e in claim.evidence if e not in known and e not in earlier and e not in read]
     if missing:
         read.update(dict.fromkeys(missing))
         read.update((s.id, s.account_id) for s in memory.get_signals(missing))
-    found = {known[e].account_id if e in known else read[e] for e in claim.evidence}
+    found = {known[e].account_id if e in known else earlier[e] if e in earlier else read[e] for e in claim.evidence}
     accounts = len({a for a in found if a}) or claim.accounts
     return claim.model_copy(update={"accounts": accounts, "confidence": _confidence(claim.support, accounts)})
 

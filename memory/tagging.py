@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
@@ -535,6 +536,13 @@ def _sentiment(polarity: float, stype: SignalType, rating: float | None) -> floa
 
 def tag_text(text: str, rating: float | None = None) -> tuple[SignalType, float]:
     """Signal type and sentiment in [-1, 1] of one text, offline and deterministic."""
+    return _tag(text, rating)
+
+
+# The same text is tagged twice by an ingest (its signal, then its claim when the signal's type is "other"),
+# and repeated texts (the same complaint from many users) again: a pure function of the text and rating.
+@lru_cache(maxsize=4096)
+def _tag(text: str, rating: float | None) -> tuple[SignalType, float]:
     scores = score_text(text)
     stype = _decide(scores, rating)
     return stype, _sentiment(scores.polarity, stype, rating)

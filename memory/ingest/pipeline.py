@@ -23,7 +23,7 @@ killed between the two writes, because the re-run saw its signals as duplicates.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +35,7 @@ from kernel.pii import Redactor
 from kernel.schemas import IngestReport, Rejection, Signal, SignalKind, SignalType, content_hash, signal_id
 from kernel.settings import get_settings
 from memory.batches import SignalParts, signal_parts
-from memory.profiles import ProfileUpdate
+from memory.profiles import ProfileUpdate, SubjectIndexes
 from memory.tagging import tag_texts
 
 from .readers import Source, open_source
@@ -174,6 +174,10 @@ class _Pipeline:
         self._memory, self._redactor, self._report, self._on_batch = memory, redactor, report, on_batch
         self._pending: _Prepared | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmpilot-embed")
+        #: Kept across batches for the profile merge: busy subjects' word indexes, and the account of every
+        #: signal stored so far (what the store holds for them: the merge need not read them back).
+        self._indexes = SubjectIndexes()
+        self._accounts: dict[str, str | None] = {}
 
     def __enter__(self) -> _Pipeline:
         return self
@@ -216,12 +220,14 @@ class _Pipeline:
             # which nothing overlaps, get shorter): the profile plan (claims extracted, their subjects' stored
             # claims read: every batch before is stored by now, so it reads what it read after the wait),
             # this batch's point payloads and sparse vectors, and the next batch's.
-            profile = ProfileUpdate(self._memory, prepared.fresh)
+            profile = ProfileUpdate(self._memory, prepared.fresh, indexes=self._indexes, accounts=self._accounts)
             prepared.fill_parts()
             if self._pending is not None and not prepared.vectors.done():
                 self._pending.fill_parts()
-            stored = _merge_and_commit(self._memory, prepared.fresh, prepared.vectors.result(), prepared.parts,
-                                       profile)
+            # The merge runs while the model embeds (it waits for the vectors only when it needs one: a claim
+            # compared by meaning, or the claims to write), then the batch is stored.
+            stored = _merge_and_commit(self._memory, prepared.fresh, prepared.vectors, prepared.parts, profile)
+            self._accounts.update((s.id, s.account_id) for s in prepared.fresh)
             if self._on_batch is not None and stored:
                 self._on_batch(stored)
         for callback in prepared.then:
@@ -260,23 +266,64 @@ def _prepare(
     return _Prepared(signals, fresh, vectors)
 
 
-def _merge_and_commit(memory: WorkspaceMemory, fresh: list[Signal], matrix: np.ndarray,
+def _merge_and_commit(memory: WorkspaceMemory, fresh: list[Signal], matrix: np.ndarray | Future[np.ndarray],
                       parts: Sequence[SignalParts] | None = None, profile: ProfileUpdate | None = None) -> list[Signal]:
     """Merge the batch's profile claims and store its signals and claims together.
 
-    ``parts`` (see ``_Prepared.fill_parts``) and ``profile`` (the batch's :class:`ProfileUpdate`, planned
-    after the batch before was stored) are computed here when not given.
+    ``matrix``: the vectors of the batch's distinct texts, or the model call that makes them (the merge
+    then waits for them only when it needs a vector). ``parts`` (see ``_Prepared.fill_parts``) and
+    ``profile`` (the batch's :class:`ProfileUpdate`, planned after the batch before was stored) are
+    computed here when not given.
 
     A claim phrase is extracted from a signal's own text, so its vector is that signal's vector (no
     model call per phrase); a stored claim that changes keeps its stored vector.
     """
-    by_text = dict(zip(dict.fromkeys(s.text for s in fresh), matrix, strict=True))
-    by_id = {s.id: by_text[s.text] for s in fresh}
     profile = profile if profile is not None else ProfileUpdate(memory, fresh)
-    vectors = dict(by_text)
-    for phrase in profile.phrases:
-        vectors.setdefault(phrase, by_id[profile.sources[phrase]])
-    claims, claim_vectors = profile.merge(vectors)
-    memory.commit_batch(fresh, np.vstack([by_text[s.text] for s in fresh]), claims, claim_vectors, parts)
+    vectors = _BatchVectors(matrix, fresh, profile)
+    claims, claim_vectors = profile.merge_deferred(vectors)
+    staged = memory.stage_batch(fresh, claims, parts)  # all of the points but their vectors
+    by_text = vectors.matrix
+    memory.commit_batch(fresh, np.vstack([by_text[vectors.rows[s.text]] for s in fresh]), claims, claim_vectors(),
+                        staged.parts, staged)
     return fresh
 
+
+class _BatchVectors(Mapping[str, np.ndarray]):
+    """The vectors a batch's merge may use, by text: its signals' distinct texts and the claim phrases it needs.
+
+    A phrase (:attr:`ProfileUpdate.phrases`) takes the vector of the first signal it was extracted from.
+    Which texts have a vector is known at once; a vector is waited for (the model's call) when first read.
+    """
+
+    def __init__(self, matrix: np.ndarray | Future[np.ndarray], fresh: Sequence[Signal], profile: ProfileUpdate
+                 ) -> None:
+        self._matrix = matrix
+        #: Text -> row of the matrix.
+        self.rows: dict[str, int] = {text: i for i, text in enumerate(dict.fromkeys(s.text for s in fresh))}
+        self._texts = len(self.rows)
+        text_of = {s.id: s.text for s in fresh}
+        for phrase in profile.phrases:
+            self.rows.setdefault(phrase, self.rows[text_of[profile.sources[phrase]]])
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The batch's vectors, one row per distinct text (waits for the model)."""
+        if isinstance(self._matrix, Future):
+            self._matrix = self._matrix.result()
+            if len(self._matrix) != self._texts:
+                raise ValueError(f"expected {self._texts} vectors, got {len(self._matrix)}")
+        return self._matrix
+
+    def __getitem__(self, text: str) -> np.ndarray:
+        row = self.rows[text]
+        vector: np.ndarray = self.matrix[row]
+        return vector
+
+    def __contains__(self, text: object) -> bool:
+        return text in self.rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)

@@ -56,12 +56,25 @@ def _claims(ws: WorkspaceMemory) -> list[list[Any]]:
 
 
 def _scan_whole_family(self: Any, new: Claim, similar: Any) -> list[str]:
-    family = self._families.get(_FAMILY[new.type])
-    return list(family.keys) if family is not None else []
+    """Every claim of the new claim's family, in the subject's order (the claims created in the merge last)."""
+    family = _FAMILY[new.type]
+    return [key for key, claim in self.__dict__.get("all", []) if _FAMILY[claim.type] == family]
 
 
-def _read_every_time(memory: Any, claim: Claim, known: dict[str, Signal], read: Any = None) -> Claim:
+def _read_every_time(
+    memory: Any, claim: Claim, known: dict[str, Signal], read: Any = None, earlier: Any = None
+) -> Claim:
     return _RECOUNT(memory, claim, known, None)
+
+
+_INIT = profiles._SubjectIndex.__init__
+
+
+def _index_keeping_all(self: Any, claims: Any, *, stored: Any = None, keys: Any = None) -> None:
+    """A fresh index of the claims (never one kept from the batch before) that also lists every claim in order."""
+    claims = list(claims)
+    _INIT(self, claims)
+    self.__dict__["all"] = [(profiles._claim_key(c), c) for c in claims]
 
 
 _RECOUNT = profiles._recount_accounts
@@ -80,12 +93,16 @@ def _run(root: Path, path: Path, monkeypatch: pytest.MonkeyPatch, reference: boo
             add = profiles._SubjectIndex.add
 
             def add_and_keep(self: Any, key: str, claim: Claim) -> None:
-                self.__dict__.setdefault("all", []).append(claim)
+                self.__dict__.setdefault("all", []).append((key, claim))
                 add(self, key, claim)
 
             patched.setattr(profiles._SubjectIndex, "add", add_and_keep)
             patched.setattr(profiles._SubjectIndex, "needs_embedding_match",
-                            lambda self, new: profiles._needs_embedding_match(self.__dict__.get("all", []), new))
+                            lambda self, new: profiles._needs_embedding_match(
+                                [c for _, c in self.__dict__.get("all", [])], new))
+            patched.setattr(profiles.SubjectIndexes, "index",
+                            lambda self, subject, claims: profiles._SubjectIndex(claims.values()))
+            patched.setattr(profiles._SubjectIndex, "__init__", _index_keeping_all)
             patched.setattr(profiles, "_recount_accounts", _read_every_time)
             patched.setattr(profiles, "_searched_ahead", lambda texts, text: False)
         memory = MemoryStore(EdgeStore(root), HashingEmbedder())
