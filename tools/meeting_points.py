@@ -50,8 +50,6 @@ ABSORB_AFFINITY = 0.3
 MOMENT_GAP = 3
 #: Word counts of a readable headline (a key statement outside them heads its item only when no other fits).
 HEADLINE_WORDS = (5, 30)
-#: Cosine distance under which requirement items share a topic (average linkage).
-TOPIC_DISTANCE = 0.7
 #: Statements (other speakers' when speakers are named) read after a question for its answer.
 ANSWER_WINDOW = 3
 #: MiniLM cosine from which a reply sharing no content word with a question is still about it.
@@ -501,35 +499,84 @@ def _surface(stem: str, said: Counter[str]) -> str:
 #: Content words that name no subject (adverbs, vague nouns): never a topic label.
 _NOT_TOPIC = frozenset("""already always never often sometimes usually again together maybe anyway somewhere somehow
 everybody everyone somebody someone anybody anyone thing things stuff kind sort lot way ways idea ideas sense point
-points problem question questions able possibility""".split())
+points problem question questions able possibility side part end case example functionality aspect matter fact
+reason time""".split())
 
 
-def _topics(vectors: np.ndarray, summaries: list[str], salience: Counter[str]) -> list[str]:
-    """A topic label per requirement item: average-linkage clusters of their vectors, named by a shared word."""
-    if len(summaries) == 1:
-        groups = np.array([1])
-    else:
-        from scipy.cluster.hierarchy import fcluster, linkage
+#: Words that follow a determiner without being what the phrase is about ("the same", "a different …"): never a topic.
+_NOT_HEAD = frozenset("""such other same whole entire certain particular main current first last next own only specific
+different various several many most more less few much new old good bad great big small little large long short high low
+real right wrong full general typical normal usual simple easy hard quick fast slow best better worst""".split())
+#: A determiner or possessive: the word after it is a noun ("the survey", "his team", "each employee").
+_DETERMINER = re.compile(r"\b(?:the|a|an|this|that|these|those|his|her|their|our|your|my|its|each|every|some|any|all|"
+                         r"no|different|other|own|new)\s+([a-z][a-z'-]+)(?:\s+([a-z][a-z'-]+)(?=\s+(?:\w+\s+)?"
+                         r"(?:should|must|shall|needs?|has|have|is|are|was|were|will|would|can|could|of|for|to|in|on|"
+                         r"with|at|by|from|and|or)\b|[,.;:!?]|$))?")
+_ADJECTIVE_END = re.compile(r"(?:ed|ous|ful|ible|able|est)$")
 
-        distances = np.clip(1.0 - vectors @ vectors.T, 0.0, 2.0)
-        condensed = distances[np.triu_indices(len(summaries), k=1)]
-        groups = fcluster(linkage(condensed, method="average"), t=TOPIC_DISTANCE, criterion="distance")
-    labels: dict[int, str] = {}
-    said = Counter(w for text in summaries for w in content_words(text))  # one surface form per word, all topics
-    for group in dict.fromkeys(int(g) for g in groups):
-        members = [summaries[i] for i in range(len(summaries)) if int(groups[i]) == group]
-        if len(members) == 1:
-            labels[group] = "Other"
-            continue
-        counts: Counter[str] = Counter()
-        for text in members:
-            words = content_words(text)
-            stems = [_singular(w) for w in words]
-            stems = [w for w in stems if w not in _NOT_TOPIC and not w.endswith("ly")]
-            counts.update(set(stems) | {f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False) if a != b})
-        best = sorted(counts, key=lambda w: (-counts[w], -(" " in w), -salience[_surface(w, said).split()[-1]], w))
-        labels[group] = _surface(best[0], said).capitalize() if best and counts[best[0]] >= 2 else "Other"
-    return [labels[int(g)] for g in groups]
+
+def _nouns(texts: list[str]) -> frozenset[str]:
+    """Singular content words a determiner introduces somewhere in ``texts``: the things talked about.
+
+    The word after the determiner, and the next one when it ends the phrase ("the project manager should", "the
+    waiting list for").
+    """
+    found: set[str] = set()
+    for text in texts:
+        for match in _DETERMINER.finditer(strip_fillers(text).lower()):
+            word, second = match.group(1), match.group(2)
+            for noun in (word, second if second and content_words(second) else None):
+                if noun and noun not in _NOT_HEAD and not (len(noun) > 6 and _ADJECTIVE_END.search(noun)):
+                    found.add(_singular(noun.removesuffix("'s")))
+    return frozenset(found)
+
+
+def _subjects(text: str, nouns: frozenset[str]) -> set[str]:
+    """The nouns (of ``nouns``) a statement names, and its two-word noun phrases, singular.
+
+    A two-word phrase is a content word said right before a noun ("project manager", "waiting list").
+    """
+    found: set[str] = set()
+    for sentence in sentences(strip_fillers(text)):
+        raw = re.findall(r"[a-z][a-z'-]+", sentence.lower())
+        content = set(content_words(sentence))
+        words = [_singular(w.removesuffix("'s")) for w in raw]
+        topical = [r in content and w not in _NOT_TOPIC and w not in _NOT_HEAD and not w.endswith("ly")
+                   for r, w in zip(raw, words, strict=True)]
+        found |= {w for w, ok in zip(words, topical, strict=True) if ok and w in nouns}
+        found |= {f"{a} {b}" for (a, ok_a), (b, ok_b) in zip(zip(words, topical, strict=True),
+                                                               zip(words[1:], topical[1:], strict=True), strict=False)
+                  if ok_a and ok_b and b in nouns and a != b}
+    return found
+
+
+def _topics(items: list[dict[str, Any]], salience: Counter[str]) -> list[str]:
+    """A topic heading per requirement item: the thing most items not yet placed talk about, named as they say it.
+
+    Each item's candidate subjects are the nouns (:func:`_nouns`: a word a determiner introduces somewhere in the
+    items) and noun pairs ("project manager") of its headline and quotes. Greedily, the subject shared by the most
+    items not yet placed heads a topic of those items (a pair over a word on a tie, then the transcript's more
+    recurring word); a subject in more than half of the items is the meeting's own subject, not a topic. Items
+    sharing no subject with another are "Other".
+    """
+    texts = [[str(i["requirement"]), *(str(q["quote"]) for q in i.get("quotes") or [])] for i in items]
+    nouns = _nouns([t for group in texts for t in group])
+    said = Counter(w for group in texts for t in group for w in content_words(t))
+    subjects = [set().union(*(_subjects(text, nouns) for text in group)) for group in texts]
+    shared = Counter(w for found in subjects for w in found)
+    broad = max(4, len(items) // 4)
+    labels: list[str | None] = [None] * len(items)
+    while True:
+        left = [n for n, label in enumerate(labels) if label is None]
+        cover = Counter(w for n in left for w in subjects[n] if shared[w] <= broad)
+        best = sorted(cover, key=lambda w: (-cover[w], -(" " in w), -salience[_surface(w, said).split()[-1]], w))
+        if not best or cover[best[0]] < 2:
+            break
+        heading = _surface(best[0], said).capitalize()
+        for n in left:
+            if best[0] in subjects[n]:
+                labels[n] = heading
+    return [label or "Other" for label in labels]
 
 
 def classified(units: list[dict[str, Any]]) -> tuple[np.ndarray, list[Any]]:
@@ -555,11 +602,31 @@ def _stems(sentence: str) -> frozenset[str]:
 _ADDS = re.compile(r"^\W*(?:(?:plus|and|also|and also|in addition),?\s+)+(?:an?|another|one more)\s", re.IGNORECASE)
 
 
+#: The noun right before a need's modal, its subject ("The receptionist needs to …", "Every invoice must …").
+_SUBJECT_NOUN = re.compile(r"\b(?:the|a|an|each|every|all|our|their|his|her|its|any|some)\s+(?:[a-z'-]+\s+){0,2}?"
+                           r"([a-z][a-z'-]{3,})\s*$", re.IGNORECASE)
+
+
+_PASSIVE = re.compile(r"\s*(?:\w+ly\s+|also\s+|still\s+|not\s+)*(?:be|been|get|got)\s+(?:\w+ly\s+)?\w+(?:ed|en|wn|t)\b",
+                      re.IGNORECASE)
+
+
 def _actor(sentence: str) -> str | None:
-    """The actor a statement's need is for: the role named before its modal ("Managers need to …"), or None."""
+    """Whom or what a statement's need is for, or None.
+
+    The role named before its modal ("Managers need to …"), else the noun its subject ends on ("The receptionist
+    needs to …", "Every invoice must …"); None for a pronoun subject or a passive ("… could be edited by …").
+    """
     want = _WANT.search(sentence)
-    found = _ACTOR.findall(sentence[: want.start()]) if want else []
-    return _singular(found[-1].lower()) if found else None
+    if not want:
+        return None
+    found = _ACTOR.findall(sentence[: want.start()])
+    if found:
+        return _singular(found[-1].lower())
+    if _PASSIVE.match(sentence[want.end():]):
+        return None  # "The questions could be edited by the manager": the subject is what is acted on
+    subject = _SUBJECT_NOUN.search(sentence[: want.start()].rstrip(" ,"))
+    return _singular(subject.group(1).lower()) if subject and content_words(subject.group(1)) else None
 
 
 def _affinity(vectors: np.ndarray, stems: list[frozenset[str]], at: list[int], actors: list[str | None],
@@ -686,7 +753,6 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
     affinity = _affinity(vectors[kept], [_stems(texts[n]) for n in kept], kept, [_actor(texts[n]) for n in kept],
                          [labelled[n].kind for n in kept], [bool(_ADDS.match(texts[n])) for n in kept])
     items: list[dict[str, Any]] = []
-    heads: list[np.ndarray] = []
     group_at: dict[int, list[int]] = {}
     for group in _absorb(_consolidate(affinity), affinity, [need_clause(texts[n]) is not None for n in kept]):
         key = _key_statement(group, affinity, [texts[kept[g]] for g in range(len(kept))],
@@ -705,8 +771,7 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
                 "quotes": quotes}
         items.append(with_speaker(item, "speaker", units[head].get("speaker")))
         group_at[id(item)] = [kept[g] for g in group]
-        heads.append(vectors[head])
-    topics = _topics(np.vstack(heads), [i["requirement"] for i in items], salience)
+    topics = _topics(items, salience)
     order_of = sorted(dict.fromkeys(topics), key=lambda t: t == "Other")  # in order of mention, "Other" last
     for item, topic in zip(items, topics, strict=True):
         item["topic"] = topic

@@ -15,8 +15,9 @@ Offline extraction (:mod:`tools.meeting_points`) works sentence by sentence, in 
   words ("We need to have underlying users." from "We already have that, but two, we need to have
   underlying users."), else that statement with fillers dropped (quotes stay verbatim); "raised N times"
   counts the distinct moments of the meeting it came up (statements a few sentences apart are one
-  moment). Items are grouped by topic (clusters of their embeddings, named by their most shared word)
-  and each carries a draft user story citing the same quotes;
+  moment). Items are grouped by topic (the thing most of them talk about — a noun or noun pair of their
+  headlines and quotes, named as said; items sharing none are "Other") and each carries a draft user story
+  citing the same quotes;
 - **decisions**: statements with an agreement marker ("we decided", "we agreed", "let's go with
   the …", "here's where I land"), quoted with the marker, or a bare "Agreed." / "Deal." answering a
   proposal (both quoted);
