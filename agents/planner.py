@@ -21,6 +21,8 @@ from pydantic import BaseModel, Field
 from agents import prompts
 from agents.context import RunContext, timed
 from agents.deliverables import DELIVERABLES
+from agents.deliverables.decision_memo import predicate_queries
+from agents.deliverables.labels import strip_framing
 from agents.state import PMState
 from kernel.errors import TransientError
 from kernel.llm import LLMUsage, invoke_structured
@@ -149,7 +151,7 @@ _LABEL = re.compile(
 
 def strip_label(text: str) -> str:
     """``text`` without a leading deliverable label ("Decision memo: should we …" → "should we …")."""
-    stripped = _LABEL.sub("", text, count=1).strip()
+    stripped = strip_framing(_LABEL.sub("", text, count=1).strip())
     return stripped or text.strip()
 
 
@@ -691,6 +693,10 @@ def option_questions(options: list[dict[str, str]], start: int = 1) -> list[dict
     out: list[dict[str, Any]] = []
     for option in options:
         for query in conjuncts(option["name"]) or [search_query(option["name"])]:
+            out.append({"id": f"q{start + len(out)}", "question": f"What evidence do users give about {query}?",
+                        "query": query, "scope": "option", "focus": option["name"], "segment": None})
+    for option in options:  # the option's condition in the users' words ('top-up failures'), after every option
+        for query in predicate_queries(option["name"]):
             out.append({"id": f"q{start + len(out)}", "question": f"What evidence do users give about {query}?",
                         "query": query, "scope": "option", "focus": option["name"], "segment": None})
     return out

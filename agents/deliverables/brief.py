@@ -8,11 +8,13 @@ audience (exec, eng, sales). With a model, the sections' counts, users and trend
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
+from agents.deliverables import labels
 from agents.deliverables.base import (
     Decision,
     Deliverable,
@@ -43,62 +45,188 @@ KEYWORDS = (" brief", "leadership", "stakeholder", " exec", "board", "update for
 MAX_BRIEF_THEMES = 5
 
 
+#: A capability group needs this many signals to be a section of its own; smaller ones share one section.
+MIN_SECTION = 2
+
+
+def goal_role(m: Materials) -> str:
+    """The story role the goal names ('what depositors need' → 'depositor'), '' when it names none.
+
+    A role is one the evidence's user stories have ('As a depositor, …'), matched to a goal word by lemma.
+    """
+    roles = Counter(labels.story_role(str(r.get("quote") or "")) for r in m.evidence.values())
+    roles.pop("", None)
+    words = re.findall(r"[A-Za-z][\w-]*", f"{m.goal} {m.focus}")
+    for role, _ in roles.most_common():
+        if any(labels.same_lemma(role, " ".join(words[i:i + len(role.split())])) for i in range(len(words))):
+            return role
+    return ""
+
+
+def _about_role(sid: str, role: str, m: Materials) -> bool:
+    """Whether a signal may stand for a goal that names ``role``: a story of that role, or not a story at all."""
+    own = labels.story_role(str(m.evidence[sid].get("quote") or ""))
+    return not role or not own or own == role
+
+
+def _pools(m: Materials) -> tuple[list[tuple[Topic, list[str]]], set[str]]:
+    """The goal topics' evidence, lemma variants ('deposit' / 'depositor') joined as one, and what was absorbed.
+
+    When the goal names a story role, only that role's stories (and non-story signals) stand for it, and that
+    role's stories the search kept outside every topic join the largest pool: they are the goal itself.
+    """
+    themed = m.ranked("theme") or m.ranked()
+    role = goal_role(m)
+    pools: list[tuple[Topic, list[str]]] = []
+    for topic in themed:
+        ids = [sid for sid in topic["signal_ids"] if sid in m.evidence and _about_role(sid, role, m)]
+        twin = next((k for k, (t, _) in enumerate(pools) if labels.same_lemma(t["name"], topic["name"])), None)
+        if twin is not None:
+            pools[twin][1].extend(s for s in ids if s not in pools[twin][1])
+        elif ids:
+            pools.append((topic, ids))
+    absorbed: set[str] = set()
+    if role and pools:
+        used = {sid for t in m.topics for sid in t["signal_ids"]}
+        extra = [sid for sid, row in m.evidence.items() if sid not in used and not row.get("context")
+                 and labels.story_role(str(row.get("quote") or "")) == role]
+        pools[0][1].extend(extra)
+        absorbed = set(extra)
+    return pools, absorbed
+
+
+def _sections(m: Materials) -> list[tuple[str, Topic, list[str]]]:
+    """The brief's sections: (label, topic, signal ids), at most :data:`MAX_BRIEF_THEMES`, biggest first.
+
+    A topic whose signals state what they want to do (user stories' 'I want to …') is split by capability and
+    each part labelled verb + object in the evidence's words ('deposit and maintain datasets'); groups under
+    :data:`MIN_SECTION` share one section labelled by their capabilities. Other topics keep their heading
+    (:func:`common.section_heading`), never a whole quoted sentence.
+    """
+    out: list[tuple[str, Topic, list[str]]] = []
+    others: list[tuple[str, Topic, list[str]]] = []  # the capabilities too small for a section of their own: last
+    pools, _ = _pools(m)
+    for topic, ids in pools:
+        items = [(sid, str(m.evidence[sid].get("quote") or "")) for sid in ids]
+        groups = labels.capability_groups(items)
+        if groups and sum(len(g) for _, g in groups) * 2 >= len(ids):
+            big = [(label, g) for label, g in groups if len(g) >= MIN_SECTION]
+            small = [(label, g) for label, g in groups if len(g) < MIN_SECTION]
+            out += [(_capital(label), topic, g) for label, g in big]
+            rest = [sid for sid in ids if not any(sid in g for _, g in big)]
+            if small and rest:
+                # labelled by the capabilities its quotes show first (the order it cites them in)
+                first = [sid for sid in m.topic_cites({**topic, "signal_ids": rest}, len(rest))]
+                named = list(dict.fromkeys(label for sid in first for label, g in small if sid in g))
+                more = len(small) - min(3, len(named))
+                others.append((f"{'Other needs' if big or out else 'Needs'}: " + "; ".join(named[:3])
+                               + (f" and {more} more" if more > 0 else ""), topic, first))
+            continue
+        label = section_heading({**topic, "signal_ids": ids}, m)
+        if "“" in label:  # a whole quote is no label: what the topic is about, in its members' words
+            nature = "Questions" if label.startswith("Questions") else "Reports"
+            label = f"{nature} about {labels.phrase_label(topic['name'], [q for _, q in items])}"
+        out.append((label, topic, ids))
+    out.sort(key=lambda s: -len(s[2]))
+    out = out[:MAX_BRIEF_THEMES - min(1, len(others))]
+    return out + [(label, topic, ids) for label, topic, ids in others][:MAX_BRIEF_THEMES - len(out)]
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def draft_brief(m: Materials) -> dict[str, Any]:
     """A stakeholder brief for the plan's audience."""
-    themed = m.ranked("theme") or m.ranked()
+    sections = _sections(m)
     themes: list[dict[str, Any]] = []
     end = trends.evidence_end(m.evidence)
-    for topic in themed[:MAX_BRIEF_THEMES]:
+    for label, topic, ids in sections:
         theme = topic.get("theme") or {}
-        ids = m.topic_cites(topic)
+        whole = set(ids) == {s for s in topic["signal_ids"] if s in m.evidence}
+        cites = m.topic_cites({**topic, "signal_ids": ids})
         themes.append({
-            "label": section_heading(topic, m),
-            "signals": int(theme.get("size") or topic["signals"]),
-            "users": theme_users(theme, topic["signal_ids"], m),
-            **trends.trend_fields(trends.evidence_trend(topic["signal_ids"], m.evidence, end)),
-            "quotes": pick_quotes(ids, m, theme, name=topic["name"]),
-            "citations": ids,
+            "label": label,
+            "signals": int(theme.get("size") or len(ids)) if whole else len(ids),
+            "users": theme_users(theme if whole else {}, ids, m),
+            **trends.trend_fields(trends.evidence_trend(ids, m.evidence, end)),
+            "quotes": pick_quotes(cites, m, theme if whole else None, name=label),
+            "citations": cites,
         })
-    best = best_option(m)
-    cited = {sid for t in themed[:MAX_BRIEF_THEMES] for sid in t["signal_ids"]}
+    # Only a goal that is a choice has bets to weigh: the memo's options, its close-call rule and its winner.
+    choice = any(t["kind"] == "option" and t["signal_ids"] for t in m.topics)
+    best = best_option(m) if choice else None
+    cited = {sid for _, _, ids in sections for sid in ids}
     total_users = known_reporters(m.evidence[s] for s in cited if s in m.evidence)
-    undecided = close_call(m)  # the memo's rule: within the margin, the brief proposes no winner either
-    proposal = undecided or (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision criteria "
-                             f"({best['formulas']['total']})." if best else
-                             f"{PM}: no option is supported by enough evidence.")
+    undecided = close_call(m) if choice else None  # within the margin, the brief proposes no winner either
+    top = themes[0] if themes else None
+    if choice:
+        proposal = undecided or (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision "
+                                 f"criteria ({best['formulas']['total']})." if best else
+                                 f"{PM}: no option is supported by enough evidence.")
+    elif top:
+        proposal = (f"Start with {lower_first(top['label'])}: {top['signals']} of the {len(cited)} signals in this "
+                    f"brief, the most of its {len(themes)} section{'s' if len(themes) != 1 else ''}. "
+                    f"{PM}: scope and effort.")
+    else:
+        proposal = f"{PM}: no need is supported by enough evidence."
     risks = [f"'{t['label']}' is growing ({t['trend_counts']['text']})."
              for t in themes if trends.is_growing(t["trend_counts"])]
     churn_rows = [r for r in m.evidence.values() if r["signal_type"] == "churn_risk"]
     if churn_rows:
         accounts = len({r["account_id"] for r in churn_rows if r["account_id"]})
         risks.append(f"{len(churn_rows)} churn-risk signals from {accounts} accounts in the evidence.")
-    risks += [f"Evidence for '{t['name']}' is thin (confidence {t['rice']['confidence']})."
-              for t in m.ranked()[:3] if t["rice"]["confidence"] < 0.5]
+    if choice:
+        risks += [f"Evidence for '{t['name']}' is thin (confidence {t['rice']['confidence']})."
+                  for t in m.ranked()[:3] if t["rice"]["confidence"] < 0.5]
+    else:
+        risks += [f"Evidence for '{t['label']}' is thin ({t['signals']} signal{'s' if t['signals'] != 1 else ''})."
+                  for t in themes[:3] if t["signals"] < MIN_SECTION]
+    estimate = ", ".join(t["name"] for t in m.ranked()[:3]) if choice else ", ".join(t["label"] for t in themes[:3])
+    named = best["name"] if choice and best else (lower_first(top["label"]) if top else "")
     asks = {
-        "exec": [f"Approve prioritising {best['name']}." if best and not undecided else f"{PM}: which bet to fund.",
+        "exec": [f"Approve prioritising {named}." if named and not undecided else
+                 f"{PM}: which bet to fund." if choice else f"{PM}: what to fund first.",
                  f"{PM}: staffing for the top stories (effort estimates pending)."],
-        "eng": [f"Estimate effort for {', '.join(t['name'] for t in m.ranked()[:3])} "
+        "eng": [f"Estimate effort for {estimate} "
                 f"(scores use a default of {scoring.DEFAULT_EFFORT} person-month).",
                 "Flag technical risks the user evidence cannot show."],
         "sales": ["Tell affected accounts what is planned and when.",
                   f"{PM}: which accounts get early access."],
     }.get(m.audience, [f"{PM}: what we need from this audience."])
-    top = "; ".join(f"{lower_first(t['label'])} ({t['signals']} signals"
-                    + (f", {t['users']} users)" if t["users"] else ")") for t in themes[:3])
+    summary = "; ".join(f"{lower_first(t['label'])} ({t['signals']} signals"
+                        + (f", {t['users']} users)" if t["users"] else ")") for t in themes[:3])
     if themes:
         who = (f"{total_users} users/accounts in the evidence" if total_users else
                f"{len(cited)} signals in the evidence (users not recorded)")
-        tldr = (f"{who} for '{m.focus}'. What they report: {top}. "
-                + (undecided or (f"Recommendation: prioritise {best['name']} ({best['total']}/100)." if best
-                                 else "")))
+        lead = undecided or (f"Recommendation: prioritise {best['name']} ({best['total']}/100)." if best else "")
+        tldr = f"{who} for '{m.focus}'. What they report: {summary}. {lead}"
     else:
         tldr = m.nothing_found()
-    tldr = f"{tldr.strip()} {m.also()}"
+    tldr = f"{tldr.strip()} {_context(m, cited)}"
     return Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,
                  tldr=tldr.strip(), themes=parts(BriefTheme, themes), proposal=proposal,
                  risks=risks or ["No major risk signalled in the evidence."], asks=asks,
                  evidence=parts(EvidenceRef, m.evidence_for([sid for t in themes for sid in t["citations"]])),
                  ).model_dump(mode="json")
+
+
+def _context(m: Materials, cited: set[str]) -> str:
+    """:meth:`Materials.also`, without the clusters 'found next to the goal' that the brief's sections hold.
+
+    A near cluster is named by its members' words; when the goal's own role stories the brief absorbed
+    (:func:`_pools`) use its label, it was not next to the goal but part of it.
+    """
+    _, absorbed = _pools(m)
+    if not absorbed:
+        return m.also()
+    quotes = " ".join(str(m.evidence[s].get("quote") or "").lower() for s in absorbed)
+    near = list(m.near)
+    m.near = [n for n in near if not all(w in quotes for w in re.findall(r"\w+", str(n.get("label") or "").lower()))]
+    try:
+        return m.also()
+    finally:
+        m.near = near
 
 
 # --------------------------------------------------------------------------- review fixes and PM revisions

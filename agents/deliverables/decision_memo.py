@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -33,7 +34,7 @@ from kernel.artifacts import Criterion, DecisionMemo, EvidenceRef, OptionScore
 from tools import scoring, story_quality, trends
 from tools.render import Layout, bullets, cite, field_lines, mapping, one_line, render_value, section
 from tools.topic_scores import score_topic
-from tools.topics import is_problem_goal, option_phrase
+from tools.topics import PROBLEM_GOAL, STOPWORDS, is_problem_goal, option_phrase
 from tools.wording import PM, from_reporters, short_id, topic_nature
 
 KIND = "decision_memo"
@@ -181,11 +182,201 @@ def _asked_and_reports(ids: list[str], m: Materials) -> tuple[list[str], list[st
     return asked, reports
 
 
+# --------------------------------------------------------------------------- what each option asks for
+
+#: Verbs with which a PM acts on an option ("fix …", "build …"): what the team does, not a word users' evidence says.
+_PM_VERBS = frozenset("""
+add build building create design do doing extend finish fix fixing focus implement improve improving invest launch
+make offer prioritise prioritize redesign release rework ship shipping start support tackle work adding creating
+designing extending finishing implementing investing launching offering redesigning releasing reworking starting
+supporting tackling introduce introducing develop developing stop stopping prevent preventing reduce reducing
+solve solving resolve resolving address addressing
+""".split())
+#: A PM verb that creates something users do not have yet: its evidence is users asking for it.
+_NEW_VERBS = frozenset("add build building create design develop developing introduce introducing implement "
+                       "implementing launch launching offer offering release releasing ship shipping adding "
+                       "creating designing".split())
+#: Words that frame an option as a new capability ("a new X feature"); not part of its object.
+_FRAMING = frozenset("new feature features option options capability tool function functionality first".split())
+#: Words that stop a problem: the option's verb, not its condition.
+_STOP_VERBS = frozenset("fix fixing stop stopping prevent preventing reduce reducing solve solving resolve resolving "
+                        "address addressing tackle tackling avoid avoiding".split())
+#: A message reports that something went wrong (in any product's words): failed, an error, not working, declined …
+_FAILURE = re.compile(
+    r"\b(?:fail\w*|errors?|broke\w*|bugs?|buggy|crash\w*|glitch\w*|wrong|incorrect|declin\w*|reject\w*|revert\w*|"
+    r"stuck|missing|disappear\w*|vanish\w*|lost|los(?:e|es|ing)|unable|can\s*not|can'?t|couldn'?t|won'?t|wouldn'?t|"
+    r"(?:is|was|are|were|does|did|has|have|had)(?:\s*n[o']t|\s+not)\s+(?:\w+\s+)?(?:work\w*|go(?:ne)?\s+through|"
+    r"complet\w*|arriv\w*|load\w*|show\w*)|not\s+work\w*|keeps?\s+\w+ing)\b", re.IGNORECASE)
+#: A message asks for a capability (in any product's words): a wish, a request, a missing option.
+_WISH = re.compile(
+    r"\b(?:wish|(?:would|i'?d)\s+(?:like|love)(?!\s+to\s+(?:know|understand|find\s+out|learn|ask|check|see)\b)|(?:please|can\s+you|could\s+you|will\s+you)\s+(?:\w+\s+)?"
+    r"(?:add|build|make|offer|support|introduce|create|allow|let|provide|implement)|(?:i|we)\s+(?:want|need)\s+"
+    r"(?:a|an|the|to\s+be\s+able|some)\b|should\s+(?:have|offer|support|add|allow|let)|there\s+(?:is|'s)\s+no\b|"
+    r"does\s*n[o']t\s+(?:have|offer|support|allow|let)|lacks?\b|missing\b|feature\s+request|be\s+able\s+to)",
+    re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z][\w'-]*")
+
+
+def _stem(word: str) -> str:
+    """A word's stem for matching variants ('failures', 'failed', 'failing' → 'fail'; 'top-up' → 'top')."""
+    word = word.lower().split("-")[0]
+    for suffix in ("ures", "ure", "ings", "ing", "ions", "ion", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _named(stem: str, text_stems: set[str]) -> bool:
+    return any(s.startswith(stem) or (len(s) >= 4 and stem.startswith(s)) for s in text_stems)
+
+
+def _stems(text: str) -> set[str]:
+    return {_stem(t) for t in _TOKEN.findall(text.replace("-", " ")) if t.lower() not in STOPWORDS} | \
+        {_stem(t) for t in _TOKEN.findall(text) if "-" in t}
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """What an option asks for: its kind ('problem', 'new' capability or 'general'), condition, object and head.
+
+    The words of its condition ('failures') and of its object ('card', 'top-up'), and the object's head (the
+    object word next to the condition: 'top-up').
+    """
+
+    kind: str
+    condition: tuple[str, ...]
+    object: tuple[str, ...]
+    head: str
+    order: tuple[str, ...] = ()
+
+    def query(self) -> str:
+        """A search in the users' words for the condition on the object's head ('top-up failures'), or ''."""
+        if self.kind != "problem" or not self.condition or not self.head or len(self.object) < 2:
+            return ""
+        return " ".join(self.order)
+
+
+def predicate(name: str) -> Predicate:
+    """The parts of an option's name (:class:`Predicate`).
+
+    'fix card top-up failures' → problem, condition 'failures', object 'card top-up', head 'top-up';
+    'build a new exchange-rate feature' → new, object 'exchange-rate'.
+    """
+    words = _TOKEN.findall(name)
+    lowered = [w.lower() for w in words]
+    verb = lowered[0] if lowered and lowered[0] in _PM_VERBS else ""
+    rest = [(i, w) for i, w in enumerate(words) if not (i == 0 and verb)
+            and w.lower() not in STOPWORDS and w.lower() not in _FRAMING]
+    condition = [(i, w) for i, w in rest if PROBLEM_GOAL.fullmatch(w) and w.lower() not in _STOP_VERBS]
+    objects = [(i, w) for i, w in rest if (i, w) not in condition]
+    if condition or verb in _STOP_VERBS:
+        kind = "problem"
+    elif verb in _NEW_VERBS or "new" in lowered:
+        kind = "new"
+    else:
+        kind = "general"
+    if condition and objects:
+        # a trailing condition names what fails ('card top-up failures': the top-up); a leading one may modify
+        # the whole phrase ('the lost or stolen card flow'): no single head then, any object word stands for it
+        at = condition[-1][0]
+        head = max((iw for iw in objects if iw[0] < at), default=(0, ""))[1] if at == len(words) - 1 else ""
+    else:
+        head = objects[-1][1] if objects else ""
+    near = sorted([*condition, *[iw for iw in objects if iw[1] == head]])
+    return Predicate(kind, tuple(w for _, w in condition), tuple(w for _, w in objects), head,
+                     tuple(w for _, w in near))
+
+
+def predicate_queries(name: str) -> list[str]:
+    """Extra searches an option needs so its evidence is about its condition, not only its object.
+
+    'fix card top-up failures' is searched as written and as 'top-up failures': the whole name's nearest messages
+    are how-to questions about card top-ups (its object), the failures are found by the condition on its head.
+    The planner adds one research question per query (:func:`agents.planner.option_questions`).
+    """
+    query = predicate(name).query()
+    return [query] if query and query.lower() != name.lower() else []
+
+
+def on_condition(pred: Predicate, row: Mapping[str, Any]) -> bool:
+    """Whether a signal is about what the option asks for, not only its object.
+
+    A problem option's evidence reports the problem (names its condition, says something went wrong, or is a
+    bug report, complaint or churn risk) on the option's head; a new capability's evidence asks for it (a
+    request, a wish, or a complaint that is not a question) and names its object. A general option's evidence
+    is all of it.
+    """
+    quote = str(row.get("quote") or "")
+    stems = _stems(quote)
+    kind = str(row.get("signal_type") or "")
+    if pred.kind == "problem":
+        if pred.head and not _named(_stem(pred.head), stems):
+            return False
+        if not pred.head and pred.object and not any(_named(_stem(o), stems) for o in pred.object):
+            return False
+        # without a condition word ('fix the ATM keeping cards') the option's own words are its condition
+        return (kind in _PROBLEM_TYPES or bool(_FAILURE.search(quote))
+                or any(_named(_stem(c), stems) for c in pred.condition)
+                or (not pred.condition and all(_named(_stem(o), stems) for o in pred.object)))
+    if pred.kind == "new":
+        if pred.object and not any(_named(_stem(o), stems) for o in pred.object):
+            return False
+        # a complaint about what is missing or wrong argues for it too; a question asks what exists
+        return kind == "feature_request" or bool(_WISH.search(quote)) or (
+            kind in _PROBLEM_TYPES and not trends.asked(kind, quote))
+    return True
+
+
+def _what(pred: Predicate) -> str:
+    """What an option's evidence must say: 'report top-up failures', 'ask for a new exchange-rate'."""
+    if pred.kind == "problem":
+        if pred.condition:
+            return f"report {' '.join(pred.order if pred.head else (*pred.condition, *pred.object))}"
+        return f"report a problem with {' '.join(pred.object) or 'it'}"
+    return f"ask for {' '.join(pred.object) or 'it'}{' (a new capability)' if pred.kind == 'new' else ''}"
+
+
+def condition_evidence(topic: Topic, m: Materials) -> tuple[Topic, str]:
+    """An option's topic scored on the evidence about its condition or action only, and a note saying what left.
+
+    Signals that share only the option's object ('How do I top up?' under 'fix card top-up failures') are not
+    evidence for it; questions among them are information needs about what exists, never demand for a new
+    capability. Returns the topic unchanged (and '') for a general option or when every signal qualifies.
+    """
+    pred = predicate(topic["name"])
+    ids = [s for s in topic["signal_ids"] if s in m.evidence]
+    if pred.kind == "general" or not ids:
+        return topic, ""
+    on = [s for s in ids if on_condition(pred, m.evidence[s])]
+    if len(on) == len(ids):
+        return topic, ""
+    off = [s for s in ids if s not in on]
+    asked = [s for s in off if trends.asked(m.evidence[s].get("signal_type"), m.evidence[s]["quote"])]
+    what = " ".join(pred.object) or topic["name"]
+    need = ("information needs: confusion about the existing " + what + ", not demand for a new one"
+            if pred.kind == "new" else f"information needs about {what}, not reports of the problem")
+    note = (f"{len(off)} of its {len(ids)} signals do not {_what(pred)} and are not counted"
+            + (f"; {len(asked)} of them are questions: {need}" if asked else "") + ".")
+    pseudo = {**topic, "signal_ids": on}
+    scored = as_topic({**pseudo, **score_topic(pseudo, m.evidence, _strategy(m), m.criteria, None)}) if on else \
+        as_topic({**pseudo, "signal_ids": []})
+    return scored, note
+
+
 def draft_decision_memo(m: Materials) -> dict[str, Any]:
     """A decision memo over the options (or, when the goal names none, the strongest themes)."""
     option_topics = [t for t in m.topics if t["kind"] == "option"] or m.ranked("theme")[:3]
+    # Each option stands on the evidence about what it asks for (its condition or action), not its object alone.
+    judged = [condition_evidence(t, m) for t in option_topics]
+    notes = {t["name"]: note for t, note in judged if note}
+    emptied = [t["name"] for t, _ in judged if not t["signal_ids"]
+               and any(o["name"] == t["name"] and o["signal_ids"] for o in option_topics)]
+    option_topics = [t for t, _ in judged]
     options = sorted((_option(t, m) for t in option_topics if t["signal_ids"]), key=lambda o: -o["total"])
-    unsupported = [t["name"] for t in option_topics if not t["signal_ids"]]
+    for option in options:
+        if option["name"] in notes:
+            option["scores"]["formulas"]["evidence"] = f"Evidence: {notes[option['name']]}"
+    unsupported = [t["name"] for t in option_topics if not t["signal_ids"] and t["name"] not in emptied]
     backed = [t for t in option_topics if t["signal_ids"]]
     # One option with evidence is no decision: weigh it against the alternatives its own evidence grounds.
     extra = alternatives(backed[0], options[0], m) if len(options) == 1 else []
@@ -218,6 +409,14 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
     elif options:
         recommendation = _single(options[0], extra, m)
     else:
+        recommendation = ""
+    if options:
+        recommendation += "".join(f" {name} is not weighed: none of its evidence is about what it asks for — "
+                                  f"{notes[name]}" for name in emptied)
+        recommendation += "".join(f" {name}: {notes[name]}" for name in notes
+                                  if name not in emptied and "questions:" in notes[name])
+        recommendation += _questions_warning(next(t for t in option_topics if t["name"] == options[0]["name"]), m)
+    if not options:
         recommendation = f"{PM}: no option is supported by stored user evidence."
     risks = []
     for option in options[1:]:
@@ -228,13 +427,17 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
         if alt["name"] == MITIGATE:
             _, reports = _asked_and_reports([s for s in backed[0]["signal_ids"] if s in m.evidence], m)
             report = next((s for s in options[0]["citations"] if s in reports), reports[0])
-            risks.append(f"Guiding users instead of fixing {options[0]['name']} leaves the cause in place: reports "
+            fixing = options[0]["name"] if options[0]["name"].split()[0].lower() in _STOP_VERBS \
+                else f"fixing {options[0]['name']}"
+            risks.append(f"Guiding users instead of {fixing} leaves the cause in place: reports "
                          f"like {short_id(report)} keep coming.")
         else:
             risks.append(f"Deferring {options[0]['name']}: {_cost(alt)} keep coming "
                          f"({len(options[0]['citations'])} cited signals).")
     options = sorted([*options, *extra], key=lambda o: -o["total"])
     unknowns = [f"No stored user evidence for option '{name}'; it could not be scored." for name in unsupported]
+    unknowns += [f"No stored evidence asks for or reports what option '{name}' is about: {notes[name]} "
+                 f"It could not be scored." for name in emptied]
     if not m.has_strategy:
         unknowns.append("No strategy file given: strategic alignment was not assessed.")
     defaults = [t["name"] for t in option_topics if t["signal_ids"] and t["rice"]["effort_source"] == "default"]
@@ -246,6 +449,26 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
                         unknowns=unknowns,
                         evidence=parts(EvidenceRef, m.evidence_for([sid for o in options for sid in o["citations"]])),
                         ).model_dump(mode="json")
+
+
+#: Share of the leading option's evidence that, as questions, makes reach alone unfit to decide.
+QUESTION_SHARE = 0.5
+
+
+def _questions_warning(best: Topic, m: Materials) -> str:
+    """' Most of X's evidence (29 of 40) is questions: …' when questions carry a general option, else ''.
+
+    A problem's or a new capability's evidence is already only what reports or asks for it
+    (:func:`condition_evidence`).
+    """
+    if predicate(best["name"]).kind != "general":
+        return ""
+    ids = [s for s in best["signal_ids"] if s in m.evidence]
+    asked = [s for s in ids if trends.asked(m.evidence[s].get("signal_type"), m.evidence[s]["quote"])]
+    if not ids or len(asked) <= QUESTION_SHARE * len(ids):
+        return ""
+    return (f" Most of {best['name']}'s evidence ({len(asked)} of {len(ids)} signals) is questions: information "
+            f"needs about what exists, not demand for something new; its reach alone should not decide. {PM}.")
 
 
 def _cost(defer: Mapping[str, Any]) -> str:
