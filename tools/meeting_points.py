@@ -500,13 +500,14 @@ def _surface(stem: str, said: Counter[str]) -> str:
 _NOT_TOPIC = frozenset("""already always never often sometimes usually again together maybe anyway somewhere somehow
 everybody everyone somebody someone anybody anyone thing things stuff kind sort lot way ways idea ideas sense point
 points problem question questions able possibility side part end case example functionality aspect matter fact
-reason time""".split())
+reason time level""".split())
 
 
 #: Words that follow a determiner without being what the phrase is about ("the same", "a different …"): never a topic.
-_NOT_HEAD = frozenset("""such other same whole entire certain particular main current first last next own only specific
-different various several many most more less few much new old good bad great big small little large long short high low
-real right wrong full general typical normal usual simple easy hard quick fast slow best better worst""".split())
+_NOT_HEAD = frozenset("""every such other same whole entire certain particular main current first last next own only
+specific different various several many most more less few much new old good bad great big small little large long short
+high low real right wrong full general typical normal usual simple easy hard quick fast slow best better
+worst""".split())
 #: A determiner or possessive: the word after it is a noun ("the survey", "his team", "each employee").
 _DETERMINER = re.compile(r"\b(?:the|a|an|this|that|these|those|his|her|their|our|your|my|its|each|every|some|any|all|"
                          r"no|different|other|own|new)\s+([a-z][a-z'-]+)(?:\s+([a-z][a-z'-]+)(?=\s+(?:\w+\s+)?"
@@ -554,9 +555,10 @@ def _topics(items: list[dict[str, Any]], salience: Counter[str]) -> list[str]:
     """A topic heading per requirement item: the thing most items not yet placed talk about, named as they say it.
 
     Each item's candidate subjects are the nouns (:func:`_nouns`: a word a determiner introduces somewhere in the
-    items) and noun pairs ("project manager") of its headline and quotes. Greedily, the subject shared by the most
-    items not yet placed heads a topic of those items (a pair over a word on a tie, then the transcript's more
-    recurring word); a subject in more than half of the items is the meeting's own subject, not a topic. Items
+    items) and two-word noun phrases ("project manager") of its headline and quotes. Greedily, the subject shared
+    by the most items not yet placed heads a topic of those items (a pair over a word on a tie, then the
+    transcript's more recurring word; a word is named by the pair more than half of its items say it in). A
+    subject in more than a quarter of the items (at least 4) is the meeting's own subject, not a topic. Items
     sharing no subject with another are "Other".
     """
     texts = [[str(i["requirement"]), *(str(q["quote"]) for q in i.get("quotes") or [])] for i in items]
@@ -572,10 +574,13 @@ def _topics(items: list[dict[str, Any]], salience: Counter[str]) -> list[str]:
         best = sorted(cover, key=lambda w: (-cover[w], -(" " in w), -salience[_surface(w, said).split()[-1]], w))
         if not best or cover[best[0]] < 2:
             break
-        heading = _surface(best[0], said).capitalize()
-        for n in left:
-            if best[0] in subjects[n]:
-                labels[n] = heading
+        chosen = [n for n in left if best[0] in subjects[n]]
+        # a word is named by the noun phrase most of its items say it in ("Project manager", not "Project")
+        pairs = Counter(p for n in chosen for p in subjects[n] if " " in p and best[0] in p.split())
+        name = sorted(pairs, key=lambda p: (-pairs[p], p))[0] if pairs else best[0]
+        heading = _surface(name if 2 * pairs[name] > len(chosen) else best[0], said).capitalize()
+        for n in chosen:
+            labels[n] = heading
     return [label or "Other" for label in labels]
 
 

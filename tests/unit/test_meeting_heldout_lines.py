@@ -218,6 +218,15 @@ def test_a_noun_pair_said_together_names_its_topic_and_adjectives_never_do() -> 
     assert topics[4] == "Other"  # shares no subject with another item
 
 
+def test_a_word_is_named_by_the_phrase_most_of_its_items_say() -> None:
+    from tools.meeting_points import _topics
+
+    items = [_item("The project manager should approve every new timesheet."),
+             _item("A project manager must see the hours of the whole team."),
+             _item("Each project needs a budget code from finance.")]
+    assert _topics(items, Counter()) == ["Project manager"] * 3  # was "Project"
+
+
 def test_a_subject_of_most_items_is_the_meeting_s_not_a_topic() -> None:
     from tools.meeting_points import _topics
 
