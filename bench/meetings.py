@@ -455,6 +455,11 @@ def run(results: Results, quick: bool) -> None:
         results.companion("meeting_notes_open_questions", e2e["open_questions"])
         results.companion("meeting_notes_open_answered_share", float(e2e["open_answered"]))
         results.companion("meeting_notes_open_about_product_share", float(e2e["open_about_product"]))
+        results.companion("meeting_notes_topics", e2e["topics"])
+        results.companion("meeting_notes_items_under_other", e2e["items_under_other"])
+        spoken_heldout = quality_heldout(())["heldout_spoken"]
+        results.companion("meeting_quality_heldout_spoken_accuracy", spoken_heldout["accuracy"])
+        results.companion("meeting_quality_heldout_spoken_recall", spoken_heldout["quality_recall"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -244,3 +244,14 @@ def test_rendered_notes_put_the_items_under_their_headings() -> None:
     lines = _render(extract(plain(CLINIC)))
     headings = [line for line in lines if line.startswith("### ")]
     assert headings == ["### Appointment", "### Invoice"]
+
+
+def test_the_spoken_form_of_a_written_requirement_is_deterministic() -> None:
+    from bench.meetings import spoken
+
+    assert spoken("The system shall refresh the display every 60 seconds.", 0) == (
+        "So, it should uh, refresh the display every 60 seconds.")
+    said = spoken("'The product shall be available during normal business hours.'", 3)
+    assert said == spoken("'The product shall be available during normal business hours.'", 3)
+    assert "shall" not in said and "'" not in said
+    assert quality_kind(said) == "availability"
