@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -47,6 +48,29 @@ class RunEvent(BaseModel):
 
 #: Process-wide workers for :meth:`RunCache.prefetch`: two, so prefetching never floods the two cores.
 _PREFETCH = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pmpilot-prefetch")
+_RUN_POOL: tuple[int, ThreadPoolExecutor] | None = None
+_RUN_POOL_LOCK = threading.Lock()
+
+
+def run_pool() -> ThreadPoolExecutor:
+    """Process-wide threads for a node's parallel model calls (the drafts) and the landscape's reading.
+
+    Kept between runs: a pool made per node started its threads anew in every run, and starting a thread waits
+    for it to be scheduled, just before or after a model call. Its tasks never wait for one another. One pool
+    per process (a forked child makes its own: the parent's threads do not exist there).
+    """
+    global _RUN_POOL
+    with _RUN_POOL_LOCK:
+        if _RUN_POOL is None or _RUN_POOL[0] != os.getpid():
+            _RUN_POOL = (os.getpid(), ThreadPoolExecutor(max_workers=16, thread_name_prefix="pmpilot-run"))
+        return _RUN_POOL[1]
+
+
+#: Whether a run reads ahead, while a model call is in flight, what a later node will need whatever the model
+#: answers (the scorer's theme checks and signal vectors during the researchers' last calls, the decision's
+#: vector as the review accepts the drafts). Off, every node computes the same values itself when it needs
+#: them (tests compare the two).
+READ_AHEAD = True
 
 
 class RunCache:
@@ -111,6 +135,23 @@ class RunCache:
         if owner:
             _settle(future, fn, *args, **kwargs)
         return future.result()
+
+    def peek(self, key: Hashable) -> Any:
+        """The value of ``key`` when someone prepared or computed it (waited for), else None; None on its error.
+
+        For values read ahead of time: a node that finds none, or finds that preparing it failed, computes
+        what it needs itself, as it would without the read-ahead.
+        """
+        self.start()
+        with self._lock:
+            future = self._futures.get(key)
+        if future is None:
+            return None
+        try:
+            return future.result()
+        except Exception:  # the reader computes it itself (and meets the error there, if it persists)
+            logger.debug("read-ahead %r failed; computed where it is used", key, exc_info=True)
+            return None
 
     def vectors(self, embedder: Embedder, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors of ``texts``; those nobody embedded yet are embedded here, in one batch."""

@@ -18,7 +18,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
@@ -27,7 +27,8 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
-from agents.context import OnModelCall, RunCache, RunContext, timed
+from agents.context import OnModelCall, RunCache, RunContext, run_pool, timed
+from agents.scorer import read_ahead
 from agents.state import ResearchTask, merge_evidence
 from kernel.errors import NotFoundError, PmpilotError, TransientError
 from kernel.llm import LLMUsage, invoke_tools
@@ -356,7 +357,12 @@ def llm_refine(task: ResearchTask, found: dict[str, Any], context: RunContext, u
     submitted: SubmitFindings | None = None
     for round_ in range(1, MAX_TOOL_ROUNDS + 1):
         last = round_ == MAX_TOOL_ROUNDS
-        reply = invoke_tools(model, OFFERED_TOOLS, messages, usage=usage, config=on_call.config if on_call else None,
+        callbacks: list[Any] = [on_call] if on_call else []
+        if last:  # what the scorer needs whatever this answer says is read while it is awaited
+            read_ahead(task["workspace"], question["id"], list(evidence), context.cache)
+            callbacks.append(context.cache.on_model_call())
+        reply = invoke_tools(model, OFFERED_TOOLS, messages, usage=usage,
+                             config={"callbacks": callbacks} if callbacks else None,
                              tool_choice=SubmitFindings.__name__ if last else None)
         messages.append(reply)
         for call in reply.tool_calls:
@@ -443,26 +449,25 @@ def research(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]
         found = retrieve(task, context.cache)
     else:
         found = search(task, context.cache)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # Themes, profile and decision log do not change what the model is shown first, so they
-            # are gathered while the model works: started as the first request goes out, their CPU
-            # work overlaps the wait for the server instead of delaying the request.
-            own: dict[str, Any] = {sid: dict(row) for sid, row in found["evidence"].items()}
-            extra: list[Future[dict[str, Any]]] = []
-            on_call = OnModelCall(lambda: extra.append(pool.submit(landscape, task, own, context.cache))) \
-                if task["question"].get("scope") == "landscape" else None
-            try:
-                dropped = llm_refine(task, found, context, usage, on_call)
-            except TransientError as exc:
-                # The retrieval already answers the question from stored evidence; a model that stays
-                # unreachable or unusable after the retries only costs the run its summary.
-                logger.warning("researcher %s: model unavailable, keeping retrieved evidence: %s",
-                               task["question"]["id"], exc)
-                context.emit("error", "researcher", f"{task['question']['id']}: model unavailable ({exc}); "
-                             "kept the retrieved evidence", question=task["question"]["question"])
-            if on_call is not None:
-                on_call.fire()  # a no-op unless no request went out (the model failed first)
-                _merge_landscape(found, extra[0].result(), own)
+        # Themes, profile and decision log do not change what the model is shown first, so they
+        # are gathered while the model works: started as the first request goes out, their CPU
+        # work overlaps the wait for the server instead of delaying the request.
+        own: dict[str, Any] = {sid: dict(row) for sid, row in found["evidence"].items()}
+        extra: list[Future[dict[str, Any]]] = []
+        on_call = OnModelCall(lambda: extra.append(run_pool().submit(landscape, task, own, context.cache))) \
+            if task["question"].get("scope") == "landscape" else None
+        try:
+            dropped = llm_refine(task, found, context, usage, on_call)
+        except TransientError as exc:
+            # The retrieval already answers the question from stored evidence; a model that stays
+            # unreachable or unusable after the retries only costs the run its summary.
+            logger.warning("researcher %s: model unavailable, keeping retrieved evidence: %s",
+                           task["question"]["id"], exc)
+            context.emit("error", "researcher", f"{task['question']['id']}: model unavailable ({exc}); "
+                         "kept the retrieved evidence", question=task["question"]["question"])
+        if on_call is not None:
+            on_call.fire()  # a no-op unless no request went out (the model failed first)
+            _merge_landscape(found, extra[0].result(), own)
     # Usage events are behaviour, not words: a theme or profile may hold them, but they are never quoted.
     found["evidence"] = {sid: row for sid, row in found["evidence"].items() if row.get("kind") != UNQUOTABLE_KIND}
     context.emit("evidence", "researcher", f"{task['question']['id']}: {len(found['evidence'])} signals",

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from langgraph.runtime import Runtime
 
+from agents import context as run_context
 from agents.context import RunCache, RunContext, timed
 from agents.deliverables import DELIVERABLES, review_drafts
 from agents.deliverables.base import uncovered_parts
@@ -329,14 +330,20 @@ def context_themes(themes: Sequence[Mapping[str, Any]], used: set[str | None], l
     return out
 
 
-def written_check(workspace: str, themes: list[dict[str, Any]]) -> Callable[[Mapping[str, Any]], bool] | None:
-    """Whether a theme (by id, members from ``themes``) is made of what people wrote; None without a snapshot."""
+def written_check(workspace: str, themes: list[dict[str, Any]], known: Mapping[str, bool] | None = None
+                  ) -> Callable[[Mapping[str, Any]], bool] | None:
+    """Whether a theme (by id, members from ``themes``) is made of what people wrote; None without a snapshot.
+
+    ``known`` holds verdicts already read (:func:`written_ahead`), by theme id; the others are read when asked.
+    """
     if not themes:
         return None
     members = {t["id"]: [m["signal_id"] for m in t.get("members") or []] for t in themes}
     memory = memory_api.workspace(workspace)
 
     def written(theme: Mapping[str, Any]) -> bool:
+        if known is not None and theme["id"] in known:
+            return known[theme["id"]]
         ids = members.get(theme["id"])
         if not ids:
             return False
@@ -344,6 +351,43 @@ def written_check(workspace: str, themes: list[dict[str, Any]]) -> Callable[[Map
         return trends.written_theme([(s.kind, s.signal_type, s.text) for s in rows])
 
     return written
+
+
+#: Largest themes whose written-or-not verdict is read ahead (context_themes takes up to 5 beyond the goal's own).
+WRITTEN_AHEAD = 12
+
+
+def _written_key(workspace: str) -> tuple[str, str]:
+    return ("written", workspace)
+
+
+def _vectors_key(workspace: str, question_id: str) -> tuple[str, str, str]:
+    return ("signal-vectors", workspace, question_id)
+
+
+def written_ahead(workspace: str, cache: RunCache) -> dict[str, bool]:
+    """The written-or-not verdicts of the workspace's largest themes (context_themes asks in this order)."""
+    try:
+        themes = theme_summaries(workspace, members=True, memo=cache)
+    except PmpilotError:  # no themes: nothing to judge
+        return {}
+    written = written_check(workspace, themes)
+    ahead = sorted(themes, key=lambda t: (-int(t.get("size") or 0), t["id"]))[:WRITTEN_AHEAD]
+    return {t["id"]: written(t) for t in ahead} if written is not None else {}
+
+
+def read_ahead(workspace: str, question_id: str, ids: Sequence[str], cache: RunCache) -> None:
+    """While a researcher's last call is in flight, read what the scorer will need whatever the model answers.
+
+    The model's citations change the quotes (so the topics' names and texts), never which themes are made of
+    what users wrote, nor the stored vectors of the evidence it was shown (it may only drop rows). Both are
+    registered in the run's cache (started with the call); the scorer takes them from there and reads any
+    other itself (:func:`score`).
+    """
+    if not run_context.READ_AHEAD:
+        return
+    cache.prefetch(_written_key(workspace), written_ahead, workspace, cache)
+    cache.prefetch(_vectors_key(workspace, question_id), memory_api.workspace(workspace).signal_vectors, list(ids))
 
 
 def _strategy(state: PMState) -> Strategy | None:
@@ -359,8 +403,12 @@ def prefetch(state: PMState, cache: RunCache) -> None:
         cache.prefetch_vectors(memory_api.workspace(state["workspace"]).embedder, [g.text for g in strategy.goals])
 
 
-def workspace_vectors(workspace: str, cache: RunCache) -> VectorSource:
-    """Stored vectors of the goal's evidence and the embedded queries (cached for the run)."""
+def workspace_vectors(workspace: str, cache: RunCache, ahead: Mapping[str, np.ndarray] | None = None
+                      ) -> VectorSource:
+    """Stored vectors of the goal's evidence and the embedded queries (cached for the run).
+
+    ``ahead`` holds stored vectors already read (:func:`read_ahead`), by signal id; the others are read here.
+    """
     memory = memory_api.workspace(workspace)
 
     known: dict[str, np.ndarray] = {}
@@ -368,7 +416,11 @@ def workspace_vectors(workspace: str, cache: RunCache) -> VectorSource:
     def vectors(ids: Sequence[str], queries: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
         missing = [s for s in dict.fromkeys(ids) if s not in known]
         if missing:
-            known.update({k: v / (np.linalg.norm(v) or 1.0) for k, v in memory.signal_vectors(missing).items()})
+            read = {s: ahead[s] for s in missing if ahead is not None and s in ahead}
+            rest = [s for s in missing if s not in read]
+            if rest:
+                read.update(memory.signal_vectors(rest))
+            known.update({k: v / (np.linalg.norm(v) or 1.0) for k, v in read.items()})
         stored = {s: known[s] for s in ids if s in known}
         if not queries:
             return stored, np.zeros((0, memory.embedder.dim), dtype=np.float32)
@@ -440,21 +492,26 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     strategy = _strategy(state)
     weights = scoring.criteria_weights(strategy)
     evidence = state.get("evidence") or {}
-    membership, themes = theme_membership(state["workspace"], goal_evidence_ids(state), runtime.context.cache)
-    candidates, near = goal_topics(state, membership, themes, workspace_vectors(state["workspace"],
-                                                                               runtime.context.cache))
+    cache = runtime.context.cache
+    membership, themes = theme_membership(state["workspace"], goal_evidence_ids(state), cache)
+    ahead: dict[str, np.ndarray] = {}
+    for question in (state.get("plan") or {}).get("questions") or []:  # read during the researchers' last calls
+        ahead.update(cache.peek(_vectors_key(state["workspace"], question["id"])) or {})
+    candidates, near = goal_topics(state, membership, themes, workspace_vectors(state["workspace"], cache, ahead))
     similarity = _similarity(state["workspace"], [alignment_text(t, evidence) for t in candidates],
                              [g.text for g in strategy.goals], runtime.context.cache) if strategy is not None else None
     topics = [{**topic, **score_topic(topic, evidence, strategy, weights, similarity)} for topic in candidates]
     used = {(t.get("theme") or {}).get("id") for t in topics}
     context = context_themes(list((state.get("context_themes") or {}).values()) or themes, used,
-                             written=written_check(state["workspace"], themes),
+                             written=written_check(state["workspace"], themes,
+                                                   cache.peek(_written_key(state["workspace"]))),
                              goal=(state.get("plan") or {}).get("focus") or state["goal"],
                              names=[t["name"] for t in topics if t["signal_ids"]])
     searched = [q["query"] for q in (state.get("plan") or {}).get("questions") or []]
     warnings = search_warnings(state, len(goal_evidence_ids(state)))
     if goal_evidence_ids(state):  # a multi-part goal's part no topic stands for is said, never dropped silently
-        warnings += uncovered_parts(state.get("plan") or {}, state.get("research") or [], topics, evidence)
+        warnings += uncovered_parts(state.get("plan") or {}, state.get("research") or [], topics, evidence,
+                                    state["workspace"])
     if near and not any(t["signal_ids"] for t in topics if t["kind"] == "theme"):
         count = sum(n["size"] for n in near)
         subject = (state.get("plan") or {}).get("focus") or state["goal"]

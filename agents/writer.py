@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -19,7 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from agents import prompts
-from agents.context import RunContext, timed
+from agents.context import RunContext, run_pool, timed
 from agents.deliverables import DELIVERABLES, Materials
 from agents.deliverables.base import check_drafts, with_note
 from agents.state import PMState
@@ -127,10 +126,9 @@ def write(state: PMState, runtime: Runtime[RunContext]) -> PMState:
             elif spec.revise is not None:
                 drafts[kind] = spec.revise(drafts[kind], m)
     else:
-        with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
-            futures = {kind: pool.submit(draft_llm, kind, m, context, usage, drafts.get(kind)) for kind in targets}
-            for kind, future in futures.items():
-                drafts[kind] = future.result()
+        futures = {kind: run_pool().submit(draft_llm, kind, m, context, usage, drafts.get(kind)) for kind in targets}
+        for kind, future in futures.items():
+            drafts[kind] = future.result()
     for kind in targets:
         # A kind's check (the story-quality check) runs on every draft, offline or a model's.
         check = DELIVERABLES[kind].check

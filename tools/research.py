@@ -274,6 +274,19 @@ def _workspace(config: RunnableConfig) -> str:
     return str(workspace)
 
 
+def share_query_vector(workspace: str, query: str, memo: Memo | None) -> None:
+    """Embed a tool's search query once per run: parallel branches asking the same search share the pass.
+
+    Researchers' models often search the same words at once ('sync' for two questions about sync): the first
+    branch embeds the query (remembered by the embedder, so the memory's search finds it), the others wait for
+    that pass instead of each running its own. The vector is the one the search would embed itself.
+    """
+    if memo is None or not query.strip():
+        return
+    embedder = memory_api.workspace(workspace).embedder
+    memo.get(("query", embedder.name, query), embedder.embed_queries, [query])
+
+
 @tool
 def search_memory(  # noqa: D417 - config is injected, not a model argument
     query: str, config: RunnableConfig, segment: str | None = None, account_id: str | None = None,
@@ -288,8 +301,9 @@ def search_memory(  # noqa: D417 - config is injected, not a model argument
         kind: Only signals of this kind (ticket, review, interview, sales_call, survey, usage).
         limit: Maximum number of signals (1-20).
     """
-    hits = search_signals(_workspace(config), query, segment=segment, account_id=account_id, kind=kind,
-                          limit=min(limit, 20))
+    workspace = _workspace(config)
+    share_query_vector(workspace, query, _memo(config))
+    hits = search_signals(workspace, query, segment=segment, account_id=account_id, kind=kind, limit=min(limit, 20))
     return [
         {"signal_id": h.signal_id, "text": h.text[:600], "kind": h.kind.value, "source": h.source,
          "user_id": h.user_id, "account_id": h.account_id, "segment": h.segment,
