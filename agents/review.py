@@ -24,7 +24,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agents.context import RunCache, RunContext, timed
-from agents.deliverables import DELIVERABLES, render_markdown
+from agents.deliverables import DELIVERABLES, Deliverable, render_markdown
 from agents.deliverables import validate as validate_artifact
 from agents.state import ArtifactEntry, PMState
 from memory import api as memory_api
@@ -167,13 +167,40 @@ def decision_of(state: PMState, drafts: Mapping[str, Any]) -> tuple[str, str, st
     The document whose kind ranks highest for the decision log (a memo's recommendation before a brief's
     proposal before the requirements' stories) says what was decided.
     """
-    deciding = [(spec.decision_rank, spec.decision, doc) for kind, doc in drafts.items()
-                if doc and (spec := DELIVERABLES.get(kind)) is not None and spec.decision is not None]
     recommendation, rationale, citations = "", "", list[str]()
-    if deciding:
-        _, decide, doc = max(deciding, key=lambda d: d[0])
-        recommendation, rationale, citations = decide(doc)
+    found = _deciding(drafts)
+    if found is not None and found[0].decision is not None:
+        recommendation, rationale, citations = found[0].decision(found[1])
     return state["plan"].get("focus") or state["goal"], recommendation, rationale, citations
+
+
+def _deciding(drafts: Mapping[str, Any]) -> tuple[Deliverable, Mapping[str, Any]] | None:
+    """The kind and document whose decision the run logs (highest ``decision_rank``), or None."""
+    deciding = [(spec, doc) for kind, doc in drafts.items()
+                if doc and (spec := DELIVERABLES.get(kind)) is not None and spec.decision is not None]
+    return max(deciding, key=lambda d: d[0].decision_rank) if deciding else None
+
+
+def decision_items(drafts: Mapping[str, Any], recommendation: str) -> list[dict[str, Any]]:
+    """The parts of ``recommendation`` that each stand on their own evidence, with their citations ([] when none).
+
+    A recommendation that lists items of the deciding document by id ('S1: … (high); S2: …', a requirements
+    document's stories) is split at '; ' and each part takes the citations of the cited-list item it names;
+    any other recommendation (a memo's 'X first: …') is one item and gets none (the log's ``citations``
+    stand for it). A later run shows only the items whose evidence is about its own goal.
+    """
+    found = _deciding(drafts)
+    if found is None:
+        return []
+    spec, doc = found
+    by_id = {str(item["id"]): [str(c) for c in item["citations"]]
+             for field_name in spec.cited_lists for item in doc.get(field_name) or []
+             if isinstance(item, dict) and item.get("id") and item.get("citations")}
+    texts = [t for t in recommendation.split("; ") if t.strip()]
+    if not texts or not by_id:
+        return []
+    items = [{"text": t, "citations": by_id.get(t.split(": ", 1)[0], [])} for t in texts]
+    return items if all(i["citations"] and ": " in i["text"] for i in items) else []
 
 
 def prefetch_decision(state: PMState, drafts: Mapping[str, Any], cache: RunCache) -> None:
@@ -205,7 +232,8 @@ def finalize(state: PMState, runtime: Runtime[RunContext]) -> PMState:
         later = ExitStack()
         later.enter_context(memory.deferred_flush())
         try:
-            memory.log_decision(runtime.context.run_id, question, recommendation, rationale, citations)
+            memory.log_decision(runtime.context.run_id, question, recommendation, rationale, citations,
+                                items=decision_items(state.get("drafts") or {}, recommendation))
         finally:
             _flusher().submit(_flush, later)
     return {"status": "completed"}

@@ -134,6 +134,8 @@ class DecisionRecord(TypedDict, total=False):
     recommendation: str
     rationale: str
     citations: list[str]
+    #: The recommendation's parts that stand on their own evidence (``{"text", "citations"}``; stories).
+    items: list[dict[str, Any]]
     created_at: str
     score: float
 

@@ -160,6 +160,9 @@ class Erasure(BatchWriter, SnapshotStore, SentenceStore):
             for record in touched.values():
                 payload = dict(record.payload)
                 payload["citations"] = [c for c in payload.get("citations", []) if c not in deleted]
+                if payload.get("items"):  # each item's citations are some of the decision's (memory.snapshots)
+                    payload["items"] = [{**i, "citations": [c for c in i.get("citations") or [] if c not in deleted]}
+                                        for i in payload["items"]]
                 text = "\n".join(str(payload.get(k, "")) for k in ("question", "recommendation", "rationale"))
                 updates.append(
                     Point(id=record.id, vector=record.vector or [], payload=payload, sparse=doc_sparse(text))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,9 +60,15 @@ class SnapshotStore(ScopedMemory):
     # -- decision log -------------------------------------------------------------------------
 
     def log_decision(
-        self, run_id: str, question: str, recommendation: str, rationale: str, citations: list[str]
+        self, run_id: str, question: str, recommendation: str, rationale: str, citations: list[str],
+        items: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        """Record a decision of a run (re-logging the same run and question replaces it)."""
+        """Record a decision of a run (re-logging the same run and question replaces it).
+
+        ``items`` are the parts of the recommendation that each stand on their own evidence (a requirements
+        document's stories): ``{"text", "citations"}`` each, ``text`` as written in ``recommendation``. A later
+        run shows only the parts whose evidence is about its own goal (``agents.deliverables.base``).
+        """
         if not run_id or not question.strip():
             raise InputError("a decision needs a run id and a question")
         now = utcnow()
@@ -74,6 +81,8 @@ class SnapshotStore(ScopedMemory):
             "recommendation": recommendation,
             "rationale": rationale,
             "citations": list(citations),
+            "items": [{"text": str(i["text"]), "citations": [str(c) for c in i.get("citations") or []]}
+                      for i in items],
             "created_at": now.isoformat(),
             "created_ts": now.timestamp(),
         }
@@ -96,4 +105,6 @@ class SnapshotStore(ScopedMemory):
             )
         )
         keys = ("run_id", "question", "recommendation", "rationale", "citations", "created_at")
-        return [{**{k: r.payload.get(k) for k in keys}, "score": r.score} for r in records]
+        # ``items`` only when logged with some (decisions logged before they were recorded have none)
+        return [{**{k: r.payload.get(k) for k in keys}, **({"items": r.payload["items"]} if r.payload.get("items")
+                                                           else {}), "score": r.score} for r in records]

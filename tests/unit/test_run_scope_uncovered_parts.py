@@ -9,16 +9,17 @@ from agents.deliverables.base import uncovered_parts
 from agents.planner import offline_plan
 
 
-def _row(sid: str, question: str) -> dict[str, Any]:
-    return {"quote": sid, "questions": [question], "score": 0.8}
+def _row(sid: str, question: str, quote: str = "") -> dict[str, Any]:
+    return {"quote": quote or sid, "questions": [question], "score": 0.8}
 
 
 def test_a_part_without_a_topic_is_named_with_what_was_searched() -> None:
     plan = offline_plan("Draft requirements for search response time and system availability", ["requirements"], None)
     searches = [q for q in plan["questions"] if q["scope"] == "search"]
     assert [q["query"] for q in searches] == ["search response time", "system availability"]
-    evidence = {"a": _row("a", searches[0]["id"]), "b": _row("b", searches[0]["id"]),
-                "c": _row("c", searches[1]["id"])}
+    evidence = {"a": _row("a", searches[0]["id"], "Search response time is awful"),
+                "b": _row("b", searches[0]["id"], "The search takes a long time to respond"),
+                "c": _row("c", searches[1]["id"], "The system availability was poor all week")}
     research = [{"question_id": q["id"], "query": q["query"], "searched": 100, "kept": k}
                 for q, k in zip(searches, [2, 1], strict=True)]
     topics: list[Any] = [{"signal_ids": ["a", "b"]}]
