@@ -210,7 +210,7 @@ _FAILURE = re.compile(
 #: A message asks for a capability (in any product's words): a wish, a request, a missing option.
 _WISH = re.compile(
     r"\b(?:wish|(?:would|i'?d)\s+(?:like|love)(?!\s+to\s+(?:know|understand|find\s+out|learn|ask|check|see)\b)|(?:please|can\s+you|could\s+you|will\s+you)\s+(?:\w+\s+)?"
-    r"(?:add|build|make|offer|support|introduce|create|allow|let|provide|implement)|(?:i|we)\s+(?:want|need)\s+"
+    r"(?:add|build|make|offer|support|introduce|create|allow|let(?!\s+me\s+know)|provide|implement)|(?:i|we)\s+(?:want|need)\s+"
     r"(?:a|an|the|to\s+be\s+able|some)\b|should\s+(?:have|offer|support|add|allow|let)|there\s+(?:is|'s)\s+no\b|"
     r"does\s*n[o']t\s+(?:have|offer|support|allow|let)|lacks?\b|missing\b|feature\s+request|be\s+able\s+to)",
     re.IGNORECASE)
@@ -303,8 +303,8 @@ def on_condition(pred: Predicate, row: Mapping[str, Any]) -> bool:
 
     A problem option's evidence reports the problem (names its condition, says something went wrong, or is a
     bug report, complaint or churn risk) on the option's head; a new capability's evidence asks for it (a
-    request, a wish, or a complaint that is not a question) and names its object. A general option's evidence
-    is all of it.
+    request or a wish, never a how-to question or a problem with what exists) and names its object. A general
+    option's evidence is all of it.
     """
     quote = str(row.get("quote") or "")
     stems = _stems(quote)
@@ -321,9 +321,8 @@ def on_condition(pred: Predicate, row: Mapping[str, Any]) -> bool:
     if pred.kind == "new":
         if pred.object and not any(_named(_stem(o), stems) for o in pred.object):
             return False
-        # a complaint about what is missing or wrong argues for it too; a question asks what exists
-        return kind == "feature_request" or bool(_WISH.search(quote)) or (
-            kind in _PROBLEM_TYPES and not trends.asked(kind, quote))
+        # a report of a problem with it ('my virtual card was rejected') shows it exists: not demand for a new one
+        return kind == "feature_request" or bool(_WISH.search(quote))
     return True
 
 
