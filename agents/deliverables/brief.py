@@ -45,6 +45,8 @@ KEYWORDS = (" brief", "leadership", "stakeholder", " exec", "board", "update for
 MAX_BRIEF_THEMES = 5
 
 
+#: How a section listing capabilities too small for their own section starts.
+_LISTED = ("Needs: ", "Other needs: ")
 #: A capability group needs this many signals to be a section of its own; smaller ones share one section.
 MIN_SECTION = 2
 
@@ -119,7 +121,7 @@ def _sections(m: Materials) -> list[tuple[str, Topic, list[str]]]:
                 first = [sid for sid in m.topic_cites({**topic, "signal_ids": rest}, len(rest))]
                 named = list(dict.fromkeys(label for sid in first for label, g in small if sid in g))
                 more = len(small) - min(3, len(named))
-                others.append((f"{'Other needs' if big or out else 'Needs'}: " + "; ".join(named[:3])
+                others.append((f"{_LISTED[1] if big or out else _LISTED[0]}" + "; ".join(named[:3])
                                + (f" and {more} more" if more > 0 else ""), topic, first))
             continue
         label = section_heading({**topic, "signal_ids": ids}, m)
@@ -159,7 +161,8 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     cited = {sid for _, _, ids in sections for sid in ids}
     total_users = known_reporters(m.evidence[s] for s in cited if s in m.evidence)
     undecided = close_call(m) if choice else None  # within the margin, the brief proposes no winner either
-    top = themes[0] if themes else None
+    # a section that lists small needs is no single thing to start with
+    top = next((t for t in themes if not t["label"].startswith(_LISTED)), None)
     if choice:
         proposal = undecided or (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision "
                                  f"criteria ({best['formulas']['total']})." if best else
@@ -168,6 +171,9 @@ def draft_brief(m: Materials) -> dict[str, Any]:
         proposal = (f"Start with {lower_first(top['label'])}: {top['signals']} of the {len(cited)} signals in this "
                     f"brief, the most of its {len(themes)} section{'s' if len(themes) != 1 else ''}. "
                     f"{PM}: scope and effort.")
+    elif themes:
+        proposal = (f"{PM}: which need to start with — no capability in the evidence has more than one signal "
+                    f"({lower_first(themes[0]['label'])}).")
     else:
         proposal = f"{PM}: no need is supported by enough evidence."
     risks = [f"'{t['label']}' is growing ({t['trend_counts']['text']})."

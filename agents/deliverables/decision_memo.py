@@ -335,6 +335,12 @@ def _what(pred: Predicate) -> str:
     return f"ask for {' '.join(pred.object) or 'it'}{' (a new capability)' if pred.kind == 'new' else ''}"
 
 
+def about_option(name: str, ids: list[str], m: Materials) -> list[str]:
+    """Those of ``ids`` that are about what option ``name`` asks for (:func:`on_condition`), known evidence only."""
+    pred = predicate(name)
+    return [s for s in ids if s in m.evidence and on_condition(pred, m.evidence[s])]
+
+
 def condition_evidence(topic: Topic, m: Materials) -> tuple[Topic, str]:
     """An option's topic scored on the evidence about its condition or action only, and a note saying what left.
 
@@ -426,7 +432,8 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
         if alt["name"] == MITIGATE:
             _, reports = _asked_and_reports([s for s in backed[0]["signal_ids"] if s in m.evidence], m)
             report = next((s for s in options[0]["citations"] if s in reports), reports[0])
-            fixing = options[0]["name"] if options[0]["name"].split()[0].lower() in _STOP_VERBS \
+            fixing = option_phrase(options[0]["name"], f"{m.goal} {m.focus}") \
+                if options[0]["name"].split()[0].lower() in _STOP_VERBS \
                 else f"fixing {options[0]['name']}"
             risks.append(f"Guiding users instead of {fixing} leaves the cause in place: reports "
                          f"like {short_id(report)} keep coming.")
@@ -552,7 +559,8 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
     options = []
     for option in doc.get("options") or []:
         if not option.get("citations") and option["name"] in topics:
-            option = {**option, "citations": m.cites(topics[option["name"]]["signal_ids"])}
+            ids = about_option(option["name"], topics[option["name"]]["signal_ids"], m)
+            option = {**option, "citations": m.cites(ids)}
         options.append(option)
     doc = {**doc, "options": options}
     if not str(doc.get("recommendation") or "").strip():
@@ -605,10 +613,14 @@ def complete_decision_memo(draft: BaseModel, m: Materials) -> dict[str, Any]:
     options = []
     off_topic = m.off_goal()
     for o in draft.options:
-        o = o.model_copy(update={"citations": [c for c in o.citations if c not in off_topic]})
+        # a model's citation counts only when it is about what the option asks for, not its object alone
+        kept = [c for c in o.citations if c not in off_topic]
+        o = o.model_copy(update={"citations": [c for c in kept if c not in m.evidence
+                                               or c in about_option(o.name, [c], m)]})
         topic = topic_for(o.name, o.citations, m)
-        if topic is not None and topic["name"].lower() == o.name.lower():
-            scored = _option(topic, m)
+        judged = condition_evidence(topic, m)[0] if topic is not None else None
+        if judged is not None and judged["signal_ids"] and judged["name"].lower() == o.name.lower():
+            scored = _option(judged, m)
         else:
             pseudo = {"name": o.name, "description": o.description, "signal_ids": [c for c in o.citations
                                                                                    if c in m.evidence], "theme": None}

@@ -148,10 +148,23 @@ def capability(text: str) -> str:
     return " ".join(out) if len(out) >= 2 else ""
 
 
+#: Verbs that say little on their own ('know …', 'see …', 'have …'): their capability is the verb with its object.
+_LIGHT_VERBS = frozenset("know see have get view find understand use be access receive keep".split())
+
+
 def verb_of(phrase: str) -> str:
-    """The stem of a capability's verb ('deposit and maintain datasets' → 'deposit')."""
+    """What groups a capability: its verb's stem, with its first content word after a light verb.
+
+    'deposit and maintain datasets' → 'deposit'; 'know how secure data is' → 'know secure'.
+    """
     words = phrase.split()
-    return word_stem(words[0]) if words else ""
+    if not words:
+        return ""
+    verb = word_stem(words[0])
+    if words[0].lower() in _LIGHT_VERBS:
+        obj = next((w for w in words[1:] if w.lower() not in STOPWORDS and w.lower() not in _OBJECT_END), "")
+        return f"{verb} {word_stem(obj)}".strip()
+    return verb
 
 
 def capability_groups(items: Sequence[tuple[str, str]]) -> list[tuple[str, list[str]]]:
