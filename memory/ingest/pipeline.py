@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int | None], None]
 
+#: Signals of an ingest whose accounts its merge keeps rather than reading them back (~150 bytes each).
+KEPT_ACCOUNTS = 65_536
+
 
 def ingest_files(
     memory: WorkspaceMemory,
@@ -174,8 +177,9 @@ class _Pipeline:
         self._memory, self._redactor, self._report, self._on_batch = memory, redactor, report, on_batch
         self._pending: _Prepared | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmpilot-embed")
-        #: Kept across batches for the profile merge: busy subjects' word indexes, and the account of every
-        #: signal stored so far (what the store holds for them: the merge need not read them back).
+        #: Kept across batches for the profile merge: busy subjects' word indexes, and the account of the
+        #: signals stored so far (the last :data:`KEPT_ACCOUNTS`; what the store holds for them, so the merge
+        #: need not read them back).
         self._indexes = SubjectIndexes()
         self._accounts: dict[str, str | None] = {}
 
@@ -227,7 +231,10 @@ class _Pipeline:
             # The merge runs while the model embeds (it waits for the vectors only when it needs one: a claim
             # compared by meaning, or the claims to write), then the batch is stored.
             stored = _merge_and_commit(self._memory, prepared.fresh, prepared.vectors, prepared.parts, profile)
-            self._accounts.update((s.id, s.account_id) for s in prepared.fresh)
+            accounts = self._accounts
+            accounts.update((s.id, s.account_id) for s in prepared.fresh)
+            while len(accounts) > KEPT_ACCOUNTS:  # memory stays bounded: the oldest are read back when needed
+                del accounts[next(iter(accounts))]
             if self._on_batch is not None and stored:
                 self._on_batch(stored)
         for callback in prepared.then:

@@ -98,7 +98,8 @@ def test_the_kept_claims_are_bounded_least_recently_used_first() -> None:
     assert list(indexes._kept) == [("account", "a3")] and indexes._size == 2
 
 
-def _written(root: Path, path: Path, monkeypatch: pytest.MonkeyPatch, min_claims: int) -> tuple[list[Any], int]:
+def _written(root: Path, path: Path, monkeypatch: pytest.MonkeyPatch, min_claims: int,
+             kept_accounts: int = pipeline.KEPT_ACCOUNTS) -> tuple[list[Any], int]:
     """Every signal and claim point written, in order, and how often a kept index was used."""
     vectors = EdgeStore(root)
     written: list[Any] = []
@@ -121,6 +122,7 @@ def _written(root: Path, path: Path, monkeypatch: pytest.MonkeyPatch, min_claims
     with monkeypatch.context() as patched:
         patched.setattr(pipeline, "SubjectIndexes", lambda: SubjectIndexes(min_claims=min_claims))
         patched.setattr(SubjectIndexes, "index", counting)
+        patched.setattr(pipeline, "KEPT_ACCOUNTS", kept_accounts)
         memory = MemoryStore(vectors, HashingEmbedder())
         try:
             assert ingest_files(memory.workspace("acme"), [path], batch_size=60).ingested == 480
@@ -138,6 +140,9 @@ def test_an_ingest_with_kept_indexes_writes_what_fresh_indexes_write(
     assert reused > 20 and never == 0
     assert len(kept) > 480
     assert kept == fresh
+    # With only the last 30 signals' accounts kept, the others are read back from the store: the same points.
+    bounded, _ = _written(tmp_path / "bounded", path, monkeypatch, min_claims=1, kept_accounts=30)
+    assert bounded == kept
 
 
 def test_a_point_list_matches_its_matrix_in_the_redo_record() -> None:
