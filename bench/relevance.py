@@ -635,6 +635,9 @@ def product_table(rows: list[dict[str, Any]], length: float, taper: float = 0.0)
 LENGTH_OFF_DOMAIN = 0.9
 #: Off-domain questions per tuning workspace the length term may answer beyond what the model without it answers.
 LENGTH_OFF_SLACK = 1
+#: Highest length weight tried: at 2.0 the end-to-end single-product bench (``--products``, ``ask``'s own hybrid
+#: candidates) answers g27-culrepo's off-domain "tuition fees" question by 0.07 logit, which the replay misses.
+LENGTH_CAP = 1.9
 
 
 def length_rows() -> dict[str, list[dict[str, Any]]]:
@@ -653,8 +656,9 @@ def workspace_tables(rows: list[dict[str, Any]], length: float, taper: float) ->
 def fit_length(rows: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """``--fit-length``: the length weight and taper of :data:`tools.relevance.FITTED`, dense/sparse/bias/floor fixed.
 
-    Grid (step 0.25): the lowest mean false abstention over the TUNING workspaces (:func:`length_rows`: single
-    backlogs, 2-22 backlogs pooled, BANKING77 messages in pairs at two sizes), where no workspace answers more than
+    Grid (weight 1.0 to :data:`LENGTH_CAP` by 0.1, taper 1.0 to 3.0 by 0.125): the lowest mean false abstention over
+    the TUNING workspaces (:func:`length_rows`: single backlogs, 2-22 backlogs pooled, BANKING77 messages in pairs
+    at two sizes), where no workspace answers more than
     :data:`LENGTH_OFF_SLACK` off-domain question beyond the model without a length term and all of them together
     keep off-domain abstention >= :data:`LENGTH_OFF_DOMAIN`; ties go to the smaller weight, then the smaller taper.
     A workspace of short messages (wordiness 0) is unchanged. The HELD-OUT backlogs are only reported.
@@ -664,9 +668,9 @@ def fit_length(rows: dict[str, list[dict[str, Any]]] | None = None) -> dict[str,
     plain = workspace_tables(tuning, 0.0, 0.0)
     table: list[dict[str, Any]] = []
     best: tuple[float, float, float] | None = None
-    for i in range(13):
-        for j in range(13):
-            length, taper = i * 0.25, j * 0.25
+    for i in range(round((LENGTH_CAP - 1.0) / 0.1) + 1):
+        for j in range(17):
+            length, taper = round(1.0 + i * 0.1, 2), 1.0 + j * 0.125
             tuned = workspace_tables(tuning, length, taper)
             mean_fa = float(np.mean([t["false_abstention"] for t in tuned.values()]))
             off_answered = {n: round((1 - t["abstention_offdomain"]) * t["off_domain"]) for n, t in tuned.items()}

@@ -44,8 +44,8 @@ def test_wordiness_is_zero_for_short_messages_and_grows_with_length() -> None:
     assert FITTED.describe()["length_weight"] == FITTED.length
     # the gain fades as the workspace grows: a large wordy workspace brings unrelated signals closer by chance
     assert FITTED.shift(25.0, 60) == FITTED.shift(25.0, 100) > FITTED.shift(25.0, 300) > 0.0
-    # ... by an extreme-value size term (sqrt(2 ln N)): still some help at 600-1,700 signals, none at 5,000
-    assert FITTED.shift(25.0, 300) > FITTED.shift(25.0, 625) > FITTED.shift(25.0, 1680) > 0.0
+    # ... by an extreme-value size term (sqrt(2 ln N)): still some help at 600-1,200 signals, none at 5,000
+    assert FITTED.shift(25.0, 300) > FITTED.shift(25.0, 625) > FITTED.shift(25.0, 1200) > 0.0
     assert FITTED.shift(25.0, 5000) == 0.0 and FITTED.shift(10.0, 60) == 0.0
 
 

@@ -4,7 +4,7 @@ The length term (:meth:`tools.relevance.RelevanceModel.shift`) lifts the dense e
 as the workspace grows. The old hand taper (``length − taper · ln(signals / 100)``) had faded to a third of its
 weight at 274 signals and to nothing by 500: here it refused a goal the pooled backlogs plainly answer (the
 depositors' upload goal of g27-culrepo kept 1 signal and abstained). The extreme-value size term
-(``sqrt(2 ln signals)``) keeps about two thirds of the weight at this size; off-domain questions still abstain.
+(``sqrt(2 ln signals)``) keeps about 60 % of the weight at this size; off-domain questions still abstain.
 """
 
 from __future__ import annotations
