@@ -149,6 +149,8 @@ def capability(text: str) -> str:
 
 
 #: Verbs that say little on their own ('know …', 'see …', 'have …'): their capability is the verb with its object.
+_CLAUSE_WORDS = frozenset("whether what which how when where who whom why if i we you they he she it my our "
+                          "should shall can could would will may might must".split())
 _LIGHT_VERBS = frozenset("know see have get view find understand use be access receive keep".split())
 
 
@@ -162,7 +164,7 @@ def verb_of(phrase: str) -> str:
         return ""
     verb = word_stem(words[0])
     if words[0].lower() in _LIGHT_VERBS:
-        obj = next((w for w in words[1:] if w.lower() not in STOPWORDS and w.lower() not in _OBJECT_END), "")
+        obj = next((w for w in words[1:] if w.lower() not in STOPWORDS | _OBJECT_END | _CLAUSE_WORDS), "")
         return f"{verb} {word_stem(obj)}".strip()
     return verb
 
