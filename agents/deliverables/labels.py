@@ -96,7 +96,8 @@ without within across per than to
 """.split())
 _VERB_SKIP = frozenset("be able have get".split())
 #: Words a capability's phrase never ends on.
-_DANGLING = frozenset("a an the my our their his her its this that these those and or of to some any".split())
+_DANGLING = frozenset("a an the my our their his her its this that these those and or of to some any be been "
+                      "being after before under over about".split())
 
 
 def word_stem(word: str) -> str:
@@ -133,6 +134,11 @@ def capability(text: str) -> str:
     words = _WORD.findall(match.group("clause"))
     while words and words[0].lower() in _VERB_SKIP and len(words) > 1:
         words = words[1:]
+    if words and words[0].lower() in ("a", "an", "the", "some"):  # 'I want a method to add …': what is wanted
+        words = words[1:]
+    if len(words) > 1 and words[1].lower() == "be" or \
+            len(words) > 2 and words[1].lower() == "to" and words[2].lower() in ("be", "have", "get"):
+        return ""  # 'I want users to be presented with …': someone else's passive, no verb + object to name
     out: list[str] = []
     for i, word in enumerate(words):
         nxt = words[i + 1].lower() if i + 1 < len(words) else ""
