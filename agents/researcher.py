@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -439,6 +440,19 @@ def _summary(update: dict[str, Any]) -> str:
     return f"{len(update.get('evidence') or {})} signals, {len(update.get('themes') or {})} themes"
 
 
+def search_turn(cache: RunCache) -> threading.Lock:
+    """The run's branches search one at a time before their first model request (LLM mode).
+
+    Searching together, the branches share the interpreter, so each sends its request once almost all of
+    them have searched, and the three tool rounds then come back and run together too. One at a time, the
+    first request goes out after one search and the next branches search while it is awaited; the last
+    request leaves when it did before (the same work), and the earlier branches' tool rounds are done by
+    the time the last one's answer comes. What each branch finds is the same.
+    """
+    lock: threading.Lock = cache.get(("search-turn",), threading.Lock)
+    return lock
+
+
 @timed("researcher", _summary)
 def research(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Answer one research question; returns evidence, findings, themes and past decisions."""
@@ -448,7 +462,8 @@ def research(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]
     if context.offline:
         found = retrieve(task, context.cache)
     else:
-        found = search(task, context.cache)
+        with search_turn(context.cache):
+            found = search(task, context.cache)
         # Themes, profile and decision log do not change what the model is shown first, so they
         # are gathered while the model works: started as the first request goes out, their CPU
         # work overlaps the wait for the server instead of delaying the request.

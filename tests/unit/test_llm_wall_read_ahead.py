@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -171,3 +172,45 @@ def test_run_pool_survives_runs_and_is_made_anew_in_a_forked_child(monkeypatch: 
 def test_read_ahead_keys_do_not_collide_across_workspaces() -> None:
     assert scorer._written_key("a") != scorer._written_key("b")
     assert scorer._vectors_key("a", "q0") != scorer._vectors_key("b", "q0")
+
+
+def _llm_run(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One LLM run on a fresh copy of the fixture workspace: run.json (ids, paths, times left out) and documents."""
+    import json
+
+    from agents import review
+    from agents.runner import run_goal
+
+    with seeded_home(tmp_path_factory, name, "acme-wall"):
+        # Steady state, as the bench's: sentence vectors kept (a cold run embeds them in batches whose makeup,
+        # and so whose last bits, depend on timing, with or without reading ahead).
+        memory_api.fill_sentence_vectors("acme-wall")
+        record = run_goal(LLM_GOAL, "acme-wall", offline=False, strategy=strategy_file())
+        review.wait_for_flushes()
+        docs = {entry["kind"]: json.loads(Path(entry["path_json"]).read_text()) for entry in record["artifacts"]}
+    assert record["status"] == "completed" and docs
+    kept = {k: v for k, v in record.items() if k not in ("run_id", "timings", "created_at", "updated_at", "artifacts")}
+    return kept, docs
+
+
+LLM_GOAL = ("Should we fix sync bugs before building dark mode? Draft requirements, a brief for leadership "
+            "and a decision memo.")
+
+
+def test_an_llm_run_writes_the_same_documents_with_and_without_reading_ahead(
+        tmp_path_factory: pytest.TempPathFactory, scripted_openai: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+
+    from agents import researcher
+    from tests.integration.test_run_llm import PlausibleModel
+    from tools import research
+
+    scripted_openai.responder = PlausibleModel()
+    scripted_openai.auto = False
+    ahead = _llm_run(tmp_path_factory, "wall-ahead")
+    with monkeypatch.context() as off:
+        off.setattr(run_context, "READ_AHEAD", False)
+        off.setattr(research, "share_query_vector", lambda *args: None)
+        off.setattr(researcher, "search_turn", lambda cache: contextlib.nullcontext())
+        plain = _llm_run(tmp_path_factory, "wall-plain")
+    assert ahead == plain
