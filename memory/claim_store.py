@@ -147,7 +147,7 @@ class ClaimStore(ScopedMemory):
              self._tenant(Match("subject_type", subject_type), Match("subject", subject)))
             for subject_type, subject, vector in queries
         ]
-        found = self._store.search_many(self._memory.claims, pairs, limit)
+        found = self._store.search_many(self._memory.claims, pairs, limit, fields=("workspace", "id"))
         return [{str(r.payload.get("id") or r.id): r.score for r in self._own(records)} for records in found]
 
     def delete_claims(self, ids: Sequence[str]) -> None:

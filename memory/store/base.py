@@ -133,11 +133,13 @@ class VectorStore(ABC):
         """
 
     def search_many(
-        self, collection: str, queries: Sequence[tuple[Sequence[float], Filter]], limit: int
+        self, collection: str, queries: Sequence[tuple[Sequence[float], Filter]], limit: int,
+        fields: Sequence[str] | None = None,
     ) -> list[list[Record]]:
         """Dense :meth:`search` of several (vector, filter) pairs: one result list per pair, in order.
 
         Backends run them as one batch (one engine call, one request); this default runs them one by one.
+        ``fields``: the payload keys the caller reads (a backend may return only those; None: all).
         """
         return [self.search(collection, vector, flt, limit) for vector, flt in queries]
 

@@ -341,14 +341,19 @@ class ClientStore(VectorStore):
         return [_record(p, False, p.score) for p in response.points]
 
     def search_many(
-        self, collection: str, queries: Sequence[tuple[Sequence[float], Filter]], limit: int
+        self, collection: str, queries: Sequence[tuple[Sequence[float], Filter]], limit: int,
+        fields: Sequence[str] | None = None,
     ) -> list[list[Record]]:
-        """Dense searches in one request (``query_batch_points``): one result list per (vector, filter), in order."""
+        """Dense searches in one request (``query_batch_points``): one result list per (vector, filter), in order.
+
+        ``fields``: only these payload keys are returned (None: the whole payload).
+        """
         if not queries:
             return []
+        with_payload: Any = True if fields is None else list(fields)
         requests = [
             qm.QueryRequest(query=[float(x) for x in vector], using=DENSE, filter=to_client_filter(flt),
-                            limit=limit, with_payload=True)
+                            limit=limit, with_payload=with_payload)
             for vector, flt in queries
         ]
         responses = self._call(self.client.query_batch_points, collection, requests=requests)

@@ -500,14 +500,20 @@ class EdgeStore(VectorStore):
         return [_record(p, False, p.score) for p in found]
 
     def search_many(
-        self, collection: str, queries: Sequence[tuple[Sequence[float], Filter]], limit: int
+        self, collection: str, queries: Sequence[tuple[Sequence[float], Filter]], limit: int,
+        fields: Sequence[str] | None = None,
     ) -> list[list[Record]]:
-        """Dense searches as one engine call (``query_batch``): one result list per (vector, filter), in order."""
+        """Dense searches as one engine call (``query_batch``): one result list per (vector, filter), in order.
+
+        ``fields``: only these payload keys are returned (converting whole payloads was half the cost
+        of an ingest's claim searches, which read only the ids and the workspace).
+        """
         if not queries:
             return []
+        with_payload: Any = True if fields is None else qe.PayloadSelector.Include(list(fields))
         requests = [
             qe.QueryRequest(limit=limit, query=qe.Query.Nearest(list(vector), using=DENSE),
-                            filter=to_edge_filter(flt), with_payload=True)
+                            filter=to_edge_filter(flt), with_payload=with_payload)
             for vector, flt in queries
         ]
         with self._op():
