@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 from agents import context as run_context
 from agents.context import RunCache, RunContext, timed
 from agents.deliverables import DELIVERABLES, review_drafts
-from agents.deliverables.base import uncovered_parts
+from agents.deliverables.base import own_evidence_only, uncovered_parts
 from agents.state import PMState
 from kernel.errors import PmpilotError
 from memory import api as memory_api
@@ -512,7 +512,8 @@ def score(state: PMState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if goal_evidence_ids(state):  # a multi-part goal's part no topic stands for is said, never dropped silently
         warnings += uncovered_parts(state.get("plan") or {}, state.get("research") or [], topics, evidence,
                                     state["workspace"])
-    if near and not any(t["signal_ids"] for t in topics if t["kind"] == "theme"):
+    if near and not any(t["signal_ids"] for t in topics if t["kind"] == "theme") \
+            and not own_evidence_only((state.get("plan") or {}).get("deliverables") or []):
         count = sum(n["size"] for n in near)
         subject = (state.get("plan") or {}).get("focus") or state["goal"]
         warnings.append(f"Too little relevant evidence for '{subject}': "

@@ -32,6 +32,9 @@ class Layout:
 
     body: Renderer
     placed: frozenset[str] = frozenset()
+    #: Make text inert with Markdown's own backslash escapes instead of HTML entities (:func:`markdown_inert`), so
+    #: an arrow '->' or 'a < b' reads as written in the .md file too.
+    markdown_escape: bool = False
 
 
 _BASE = frozenset({"kind", "title", "mode", "evidence"})
@@ -72,6 +75,30 @@ def _neutralise(value: Any) -> Any:
     return value
 
 
+#: A '<' that could open an HTML tag, comment, declaration or autolink; an entity or character reference.
+_OPENS_HTML = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
+def markdown_inert(value: Any) -> Any:
+    r"""Like :func:`_neutralise`, with Markdown's backslash escapes instead of HTML entities.
+
+    Only a '<' that could start HTML or an autolink is escaped ('\<script>'), an '&' that would read as an
+    entity ('\&amp;'), and a '>' that opens the text (a block quote); '->', '2 < 3' and '>=' stay as written.
+    Link, image and reference-definition syntax is broken as :func:`_neutralise` does.
+    """
+    if isinstance(value, str):
+        text = _ENTITY.sub(r"\\&", _OPENS_HTML.sub(r"\\<", value))
+        text = re.sub(r"^(\s*)>", r"\1\\>", text)
+        text = _LINK_SYNTAX.sub(lambda m: _LINK_BREAKS[m.group(0)], text)
+        return _DEFINITION.sub(r"\1\\[", text)
+    if isinstance(value, Mapping):
+        return {markdown_inert(key): markdown_inert(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [markdown_inert(item) for item in value]
+    return value
+
+
 def render_markdown(artifact: Mapping[str, Any], *, escaped: bool = False, layout: Layout | None = None
                     ) -> str:
     """The whole document: title, mode label, body, other fields, evidence (any text made inert).
@@ -84,7 +111,7 @@ def render_markdown(artifact: Mapping[str, Any], *, escaped: bool = False, layou
             without one every field is rendered generically.
     """
     if not escaped:
-        artifact = _neutralise(artifact)
+        artifact = markdown_inert(artifact) if layout is not None and layout.markdown_escape else _neutralise(artifact)
     mode = artifact.get("mode") or "offline"
     label = (
         "mode: offline — drafted deterministically from stored evidence, no language model used"

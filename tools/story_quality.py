@@ -15,6 +15,8 @@ need no language model:
   ("an user"), no empty means, no bare word as the means ("I want data"); with the evidence, no title
   cut before its end ("Fix: problems with my top" when the quotes say "top up").
 - **uniform**: the story uses the set's most common template (role, means and benefit indicators).
+- **criteria** (not a QUS criterion; drafted documents only): every acceptance criterion names what the story is
+  about (a content word of its "I want"), so no template that fits any story passes for its test.
 - **unique**: no story repeats another (case, spacing and punctuation ignored), and no story's acceptance
   criteria are another's template with only the citation and quote changed (criteria holding the
   ``[PM to decide]`` to-do, such as a metric's target, are not compared).
@@ -37,7 +39,8 @@ from kernel.text import split_sentences
 
 PM_TODO = "[PM to decide]"
 #: The defect kinds, in report order (``pm_todo`` is not a defect).
-DEFECT_KINDS = ("well_formed", "role_brackets", "atomic", "minimal", "full_sentence", "uniform", "unique")
+DEFECT_KINDS = ("well_formed", "role_brackets", "atomic", "minimal", "full_sentence", "uniform", "unique",
+                "criteria")
 
 _WS = re.compile(r"\s+")
 _STORY = re.compile(
@@ -362,8 +365,36 @@ def check_lines(lines: Sequence[str]) -> tuple[list[ParsedStory], list[StoryRepo
 _FLAG_TEXT = {
     "well_formed": "not well-formed", "role_brackets": "brackets in the role", "atomic": "not atomic",
     "minimal": "not minimal", "full_sentence": "not a full sentence", "uniform": "not uniform",
-    "unique": "duplicate",
+    "unique": "duplicate", "criteria": "criterion off the story",
 }
+#: Words that do not say what a story is about (its object): modals, light verbs, generic nouns and fillers.
+_NOT_OBJECT = frozenset("""
+a an the to be able have has had get make use using used want wants would like need needs can could shall must should
+will may is are was were been being it its this that these those all any each every some my our your their his her
+i we you they them me us of for with from by at in on into onto as and or but not no so than then also only just very
+system systems product application app software site website service tool solution platform user users people person
+feature features function functionality way ways thing things time able
+""".split())
+
+
+def _stem(word: str) -> str:
+    """A word's first five letters: 'security' ~ 'secure', 'authorized' ~ 'authorization', 'learn' ~ 'learning'."""
+    return word[:5]
+
+
+def object_words(i_want: str, title: str = "") -> set[str]:
+    """The stems of what a story is about: the content words of its "I want" (else its title)."""
+    words = {_stem(w) for w in _words(_PM.sub(" ", i_want)) if len(w) > 2 and w not in _NOT_OBJECT}
+    if not words and title:
+        words = {_stem(w) for w in _words(title) if len(w) > 2 and w not in _NOT_OBJECT}
+    return words
+
+
+def off_object(criterion: str, about: set[str]) -> bool:
+    """Whether a criterion names none of the story's object words (a template that fits any story)."""
+    if not about:
+        return False
+    return not about & {_stem(w) for w in _words(_PM.sub(" ", criterion))}
 
 
 def fix_story(story: dict[str, Any]) -> dict[str, Any]:
@@ -412,6 +443,11 @@ def review_requirements(doc: dict[str, Any], evidence: Mapping[str, Mapping[str,
             for s in stories]
     shared = Counter(k for ks in keys for k in ks)
     for story, report, own in zip(stories, reports, keys, strict=True):
+        about = object_words(str(story["i_want"]), str(story.get("title") or ""))
+        for i, criterion in enumerate(story.get("acceptance_criteria") or [], 1):
+            if off_object(str(criterion), about):
+                report.defects.append(("criteria", f"criterion {i} does not mention what the story is about "
+                                                   f"('{story['i_want']}'): state its test for this capability"))
         if any(shared[k] > 1 for k in own):
             report.defects.append(("unique", "acceptance criteria are the same template as another story's: "
                                              "state this situation's action and outcome"))

@@ -118,7 +118,7 @@ def uncovered_parts(plan: Mapping[str, Any], research: Iterable[Mapping[str, Any
     """
     questions = plan.get("questions") or []
     parts = [q for q in questions if q.get("scope") == "search" and q.get("query")]
-    if len(parts) < 2:
+    if len(parts) < 2 or own_evidence_only(plan.get("deliverables") or []):
         return []
     whole = {str(q["id"]) for q in questions if q.get("scope") == "landscape"}
     used = {sid for t in topics for sid in t.get("signal_ids") or []}
@@ -139,11 +139,31 @@ def uncovered_parts(plan: Mapping[str, Any], research: Iterable[Mapping[str, Any
             continue
         record = records.get(str(question["id"])) or {}
         searched, kept = int(record.get("searched") or 0), int(record.get("kept") or len(found))
-        why = "none reached the relevance floor" if not kept else \
-            f"{kept} reached the relevance floor, too few, too far off the goal or not about it to stand for a topic"
-        out.append(f"No evidence found for '{question['query']}', a part of the goal (searched: "
-                   f"'{question['query']}', {searched} signals; {why}).")
+        if not kept:
+            out.append(f"No evidence found for '{question['query']}', a part of the goal (searched: "
+                       f"'{question['query']}', {searched} signals; none reached the relevance floor).")
+        elif kept <= THIN_PART:
+            out.append(f"Too little evidence for '{question['query']}', a part of the goal: {kept} "
+                       f"signal{'s' if kept != 1 else ''} kept of {searched} searched, no topic stands for "
+                       f"{'them' if kept != 1 else 'it'}.")
+        else:
+            out.append(f"No topic stands for '{question['query']}', a part of the goal (searched: "
+                       f"'{question['query']}', {searched} signals; {kept} reached the relevance floor, too far off "
+                       "the goal or not about it to stand for a topic).")
     return out
+
+
+#: Signals kept for a part of a goal that are too few to form a topic: said as "too little evidence", not "none".
+THIN_PART = 2
+
+
+def own_evidence_only(kinds: Iterable[str]) -> bool:
+    """Whether no deliverable of ``kinds`` needs user evidence (a status update reads the commits).
+
+    No goal-relevance warning is due for such a run: there is no goal evidence to be short of.
+    """
+    known = [k for k in kinds if k in DELIVERABLES]
+    return bool(known) and not any(DELIVERABLES[k].needs_signals for k in known)
 
 
 #: Share of an earlier decision's cited signals (of each of its items) that must be in this run's goal topics for it

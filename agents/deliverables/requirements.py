@@ -42,6 +42,7 @@ from tools.render import (
     section,
     story_sentence,
 )
+from tools.reqtype import NFR_CATEGORIES, classify_requirement
 from tools.wording import (
     BINOMIALS,
     PM,
@@ -187,35 +188,38 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
     example = str(m.evidence[source]["quote"]) if source else example_report(ids, name, nature, m.evidence, role)
     i_want = capability(name, nature, example)
     role, so_that, sid, quote = _one_source(ids, name, example, m.evidence)
-    a_role = f"{story_quality.article(role)} {role}"
     first = situation_criterion(role, nature, i_want, sid, quote)
     limits = stated_limits(ids, m.evidence)
     measured = limit_criteria(role, limits)
     observed = _outcome_criterion(role, i_want, so_that, sid, quote) if nature == "request" else ""
+    quality = quality_code(f"{name} {i_want}")  # what is asked for, never its benefit ('… research integrity')
+    about = _object(i_want, name)
     if nature == "question":
         criteria = [
             first,
             f"Given the answer is published, When {PM} weeks have passed, Then questions like {short_id(sid)} "
-            f"fall below {PM} per week (baseline: {_baseline(topic, m, 'question')})",
+            f"about {about} fall below {PM} per week (baseline: {_baseline(topic, m, 'question')})",
         ]
     elif nature == "problem":
         criteria = [
             first,
             f"Given the change is released, When {PM} weeks have passed, Then new reports like {short_id(sid)} "
-            f"fall below {PM} per week (baseline: {_baseline(topic, m, 'problem')})",
+            f"about {about} fall below {PM} per week (baseline: {_baseline(topic, m, 'problem')})",
         ]
     elif observed or measured:
         criteria = [observed] if observed else [first]
-    else:  # the evidence states no outcome and no limit: the template is all there is
-        criteria = [
-            first,
-            f"Given {a_role} who has not used it before, When they look for it, Then they find it without help "
-            f"within {PM} steps",
-        ]
+    else:  # the evidence states no outcome and no limit: the situation it reports (a quality's test follows)
+        criteria = [first]
     criteria += [criterion for criterion, _ in measured]
-    if not any(limit.dimension == "duration" for limit in limits) and \
+    # The outcome a quote states is the story's test; otherwise its type's (a security story: an attack scenario).
+    typed = "" if observed else type_criterion(quality, role, about, [limit.dimension for limit in limits],
+                                               fallback=nature == "request" and not measured)
+    if typed:
+        criteria.append(typed)
+    if quality != "PE" and not any(limit.dimension == "duration" for limit in limits) and \
             any(_SLOW.search(m.evidence[s]["quote"]) for s in ids):
-        criteria.append(f"Given a typical {role} workload, When they use it, Then it responds within {PM} seconds")
+        criteria.append(f"Given a typical {role} workload, When they use {about}, Then it responds within {PM} "
+                        "seconds")
     rice = rice_of(ids, m) if source else topic["rice"]
     whole = int(topic["rice"]["reach"])
     if source and whole > rice["reach"]:  # one of several things a topic asks for: its reach beside the topic's
@@ -233,11 +237,60 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
         "title": story_title(complete_phrase(name, [m.evidence[s]["quote"] for s in ids if s in m.evidence]),
                              nature, i_want),
         OPEN: [f"{PM}: S{number} — {question}" for _, question in measured if question],
+        QUALITY: quality,
     }
 
 
 #: A drafted story's open questions (a range of limits to choose from), moved to the document's list.
 OPEN = "_open_questions"
+#: A drafted story's requirement type (a code of ``tools.reqtype.NFR_CATEGORIES``, "F" functional), taken off the
+#: story before it is validated: it chooses the story's success metric.
+QUALITY = "_quality"
+
+
+def quality_code(text: str) -> str:
+    """The requirement type of a story's text: a code of ``NFR_CATEGORIES`` ('SE', 'PE' …) or 'F' (functional)."""
+    if not text.strip():
+        return "F"
+    _, code = classify_requirement(text)
+    return code
+
+
+def _object(i_want: str, name: str) -> str:
+    """What the story is about, as its criteria and metric name it ('prevent malicious attacks …', 'sync')."""
+    text = re.sub(r"^to\s+(?:be\s+able\s+to\s+)?", "", i_want.strip(), flags=re.IGNORECASE).rstrip(" .")
+    text = re.sub(r"^(?:the|a|an)\s+(?:system|product|application|app|software|site|website|service|platform|tool)"
+                  r"\s+to\s+(?:be\s+able\s+to\s+)?", "", text, flags=re.IGNORECASE)
+    if text.lower().startswith(("a fix for", "answers to questions")) or not text:
+        text = name
+    return f"“{text}”"
+
+
+def type_criterion(quality: str, role: str, about: str, dimensions: list[str], fallback: bool) -> str:
+    """The acceptance criterion a story's requirement type calls for, '' when the evidence's own already test it.
+
+    Security: an unauthorised user's or an attacker's attempt, pass/fail. Performance: a time threshold under a
+    stated load (not when a quote states a time limit). Availability: uptime over a period (not when a quote states a
+    share). Usability: task success of first-time users (not when a quote states a limit). Functional: nothing here —
+    the reported situation is its criterion. Another quality: ``[PM to decide]`` for it, and only when the story has
+    no other criterion than its situation (``fallback``), never a template of another type.
+    """
+    a_role = f"{story_quality.article(role)} {role}"
+    if quality == "SE":
+        return (f"Given someone without authorisation or an attacker ({PM}: the attack scenarios), When a security "
+                f"test tries to defeat {about}, Then every attempt fails and is logged (pass/fail)")
+    if quality == "PE" and "duration" not in dimensions:
+        return (f"Given a load of {PM} concurrent users, When the time taken for {about} is measured, Then it is "
+                f"within {PM} seconds for {PM} % of requests")
+    if quality == "A" and not {"percentage", "duration"} & set(dimensions):
+        return (f"Given a period of {PM} weeks, When the uptime of {about} is monitored, Then it is available at "
+                f"least {PM} % of the time outside scheduled maintenance")
+    if quality == "US" and not dimensions:
+        return (f"Given {a_role} who has not used it before, When they try to do {about} without help, Then at "
+                f"least {PM} % of such users succeed within {PM} minutes")
+    if quality in NFR_CATEGORIES and quality not in ("SE", "PE", "A", "US") and fallback:
+        return f"Given {a_role}, When {about} is checked for {NFR_CATEGORIES[quality]}, Then {PM}"
+    return ""
 
 
 def _outcome_criterion(role: str, i_want: str, so_that: str, sid: str, quote: str) -> str:
@@ -321,6 +374,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
     topics = candidates[:MAX_STORIES]
     stories, other_roles = _stories(topics, m)
     asked_later = [q for s in stories for q in s.pop(OPEN, [])]
+    qualities = [str(s.pop(QUALITY, "F")) for s in stories]
     left_out = candidates[MAX_STORIES:]
     all_ids = sorted({sid for t in topics for sid in t["signal_ids"]})
     reporters = from_reporters([m.evidence[s] for s in all_ids if s in m.evidence])
@@ -352,7 +406,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
         or ([f"{PM}: anything outside the stories below"] if stories else []),
         stories=parts(Story, stories),
         open_questions=open_questions,
-        success_metrics=[_metric(s, topics, m) for s in stories],
+        success_metrics=[_metric(s, topics, m, q) for s, q in zip(stories, qualities, strict=True)],
         evidence=parts(EvidenceRef, m.evidence_for([sid for s in stories for sid in s["citations"]])),
     ).model_dump(mode="json")
 
@@ -462,8 +516,15 @@ def _generic(role: str) -> bool:
     return bool(words) and words[-1] in {"user", "users"}
 
 
-def _metric(story: dict[str, Any], topics: list[Topic], m: Materials) -> str:
-    """A success metric tied to the story's own topic and baseline (a weekly rate only where dates allow one)."""
+def _metric(story: dict[str, Any], topics: list[Topic], m: Materials, quality: str = "F") -> str:
+    """A success metric tied to the story's own topic and baseline (a weekly rate only where dates allow one).
+
+    A problem or a question: its reports' rate. Otherwise by the story's requirement type: security → attack
+    tests passed and incidents, performance → time under load, availability → uptime, usability → task success,
+    functional → adoption; another quality → ``[PM to decide]`` (never an adoption figure for a quality).
+    """
+    about = _object(str(story["i_want"]), str(story.get("title") or story["i_want"]))
+    sid = story["id"]
     if story["i_want"].startswith(("a fix for", "answers to questions")):
         like = short_id(story["citations"][0]) if story["citations"] else "these"
         trend = trends.evidence_trend(_topic_ids(story, topics), m.evidence)
@@ -471,7 +532,19 @@ def _metric(story: dict[str, Any], topics: list[Topic], m: Materials) -> str:
             return f"{story['id']}: reports like {like} drop from {trend.after_rate()} to {PM} per week"
         return (f"{story['id']}: reports like {like} ({_topic_signals(story, topics)} signals in the period) "
                 f"drop to {PM} per week")
-    return f"{story['id']}: {PM} % of {story['as_a']}s use it within {PM} weeks of release"
+    if quality == "SE":
+        return (f"{sid}: security tests of {about} — {PM} attack scenarios, none succeeds (pass/fail); security "
+                f"incidents involving it: 0 in {PM} weeks after release")
+    if quality == "PE":
+        return f"{sid}: time taken for {about} at the {PM}th percentile under {PM} concurrent users ≤ {PM} seconds"
+    if quality == "A":
+        return f"{sid}: uptime of {about} ≥ {PM} % over each {PM}-week period, outside scheduled maintenance"
+    if quality == "US":
+        return (f"{sid}: task success for {about} — {PM} % of first-time {story['as_a']}s complete it without help "
+                "in a usability test")
+    if quality in NFR_CATEGORIES:
+        return f"{sid}: {PM} — a {NFR_CATEGORIES[quality]} measure for {about}"
+    return f"{sid}: {PM} % of {story['as_a']}s use it within {PM} weeks of release"
 
 
 def _topic_ids(story: dict[str, Any], topics: list[Topic]) -> list[str]:
@@ -521,6 +594,7 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
         if topic is not None and "has no story" in note["problem"]:
             added = story_from_topic(topic, m, 0)
             added.pop(OPEN, None)
+            added.pop(QUALITY, None)
             fixed.append(added)
     for i, story in enumerate(fixed, 1):
         story["id"] = f"S{i}"

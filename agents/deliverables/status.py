@@ -19,6 +19,8 @@ strategy (``--strategy``) and the workspace's user memory (themes and ingested i
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +44,7 @@ from tools.relevance import UNQUOTABLE_KIND
 from tools.render import Layout, bullets, cite, inline, one_line, render_value, section
 from tools.research import evidence_row, fetch_signals, theme_summaries
 from tools.scoring import Strategy
+from tools.topics import STOPWORDS
 
 KIND = "status"
 KEYWORDS = (" status", "weekly update", "progress update", "what shipped", "what changed", "changelog",
@@ -176,7 +179,125 @@ def _plain(commit: Commit) -> str:
     if commit.type:
         subject = subject.split(":", 1)[1].strip() if ":" in subject else subject
     subject = subject.rsplit(" (#", 1)[0].strip() if subject.endswith(")") and " (#" in subject else subject
-    return subject[:1].lower() + subject[1:]
+    return lower_word(subject)
+
+
+def lower_word(text: str) -> str:
+    """``text`` with its first word lower-cased only when it is a plain capitalised word ('Fix' → 'fix').
+
+    An identifier or acronym keeps its case: all capitals ('LOOSE', 'API'), an underscore ('PMPILOT_HOME'),
+    capitals after the first letter ('iOS', 'McKinsey', 'OAuth') or a digit ('S3').
+    """
+    first = text.split(" ", 1)[0]
+    word = first.rstrip(",.;:!?")
+    if not word or not re.fullmatch(r"[A-Z][a-z'-]*", word):
+        return text
+    return text[:1].lower() + text[1:]
+
+
+#: Change lines an exec update shows at most (the largest areas); the rest are one "N smaller areas" line.
+EXEC_AREAS = 5
+#: Conventional commit types: they say what kind of change it is, not which part of the product.
+_CONVENTIONAL_TYPES = frozenset({"feat", "fix", "chore", "ci", "build", "test", "tests", "refactor", "style", "docs",
+                                 "perf", "revert", "release", "deps", "wip"})
+_AREA_PREFIX = re.compile(r"^(?P<area>[A-Za-z][\w./ -]{0,40}?)(?:\s*\([^)]*\))?:\s+\S")
+
+
+def area(commit: Commit) -> str:
+    """The code area a commit is about ('' when nothing says).
+
+    Its scope ('feat(sync): …' → 'sync'), its own prefix ('ask: …', 'decision memo: …', 'docs/agents: …' →
+    'docs'), else the top folder of the files it changes most (a file at the root names none).
+    """
+    if commit.scope:
+        return _area_word(commit.scope)
+    if commit.type and commit.type.lower() not in _CONVENTIONAL_TYPES:
+        return _area_word(commit.type)
+    match = _AREA_PREFIX.match(commit.subject)
+    if match and len(match.group("area").split()) <= 3 and match.group("area").lower() not in _CONVENTIONAL_TYPES:
+        return _area_word(match.group("area"))
+    folders = [f for f in commit.files if "/" in f.path]
+    if folders:  # a file at the repository's root names no area
+        return _area_word(max(folders, key=lambda f: f.lines).path.split("/")[0])
+    return _area_word(commit.type) if commit.type else ""
+
+
+def _area_word(prefix: str) -> str:
+    """An area's name: the first word of a prefix, singular, so one area's commits are counted together.
+
+    'meeting notes', 'meetings' → 'meeting'; 'bench.relevance' → 'bench'; 'story_quality' → 'story'.
+    """
+    word = re.split(r"[\s./_:-]+", prefix.strip().lower().lstrip("."), maxsplit=1)[0]
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    return word
+
+
+_WORD = re.compile(r"[A-Za-z][a-z]+(?:-[a-z]+)*")
+
+
+def area_sentence(name: str, commits: list[Commit], share: float) -> str:
+    """One sentence for an exec on an area: how much changed and what it was mostly about.
+
+    'Ask: 19 changes (4 % of the period's commits), mostly about abstention, evidence and confidence.' — the words
+    its commit subjects use most (plain lower-case words in two or more of them), else the shortest subject's first
+    clause; never a pasted list of subjects.
+    """
+    counts: Counter[str] = Counter()
+    for c in commits:
+        counts.update({w.lower() for w in _WORD.findall(_plain(c)) if w.islower() and len(w) > 3
+                       and w.lower() not in STOPWORDS and w.lower() not in _VAGUE and not w.startswith(name[:4])})
+    common = [w for w, n in counts.most_common() if n >= 2][:3]
+    head = f"{name[:1].upper()}{name[1:]}: {len(commits)} change{'s' if len(commits) != 1 else ''} ({_pct(share)} of " \
+           "the period's commits)"
+    if common:
+        about = common[0] if len(common) == 1 else f"{', '.join(common[:-1])} and {common[-1]}"
+        return f"{head}, mostly about {about}."
+    clause = re.split(r"[;:(]|\s[-—]\s", min((_plain(c) for c in commits), key=len), maxsplit=1)[0].strip(" .,")
+    words = clause.split()
+    clause = " ".join(words[:12]) + (" …" if len(words) > 12 else "")
+    return f"{head}: {clause}." if clause else f"{head}."
+
+
+#: Words that say nothing about what an area's work was.
+_VAGUE = frozenset("""
+change changes changed instead when where which while with without from into than then them they their there these
+those this that what each every only also more most less same other others just still again once used uses using
+make makes made keep keeps kept gets does done test tests fixed fixes adds added adding update updated updates
+""".split())
+
+
+def exec_areas(commits: list[Commit]) -> list[dict[str, Any]]:
+    """An exec's change lines without a strategy, grouped by code area.
+
+    One sentence per largest area (at most :data:`EXEC_AREAS`, by share of the period's commits) and one line for
+    the smaller areas and the commits with no area.
+    """
+    groups: dict[str, list[Commit]] = {}
+    for c in commits:
+        groups.setdefault(area(c), []).append(c)
+    named = sorted(((a, g) for a, g in groups.items() if a), key=lambda kv: (-len(kv[1]), kv[0]))
+    shown, rest = named[:EXEC_AREAS], named[EXEC_AREAS:]
+    total = len(commits)
+    note = (f"No strategy given: the period's {total} commit{'s' if total != 1 else ''} are grouped by code area "
+            "(pass --strategy FILE to group them by goal).")
+    out: list[dict[str, Any]] = [{"summary": note, "goal": None, "commits": []}]
+    out += [{"summary": area_sentence(a, g, len(g) / total), "goal": None, "commits": [c.sha for c in g]}
+            for a, g in shown]
+    unlabelled = groups.get("", [])
+    small = [c for _, g in rest for c in g] + unlabelled
+    if small:
+        names = [a for a, _ in rest[:6]]
+        more = len(rest) - len(names)
+        listed = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+        what = f"{len(rest)} smaller area{'s' if len(rest) != 1 else ''}" + (f" ({listed})" if listed else "")
+        if unlabelled:
+            what += (" and " if rest else "") + f"{len(unlabelled)} commit{'s' if len(unlabelled) != 1 else ''} " \
+                    "with no area"
+        out.append({"summary": f"{what[:1].upper()}{what[1:]}: {len(small)} change{'s' if len(small) != 1 else ''} "
+                               f"({_pct(len(small) / total)} of the period's commits).",
+                    "goal": None, "commits": [c.sha for c in small]})
+    return out
 
 
 def _goal_line(goal: str, commits: list[Commit], share: float, weight: float | None, audience: str) -> str | None:
@@ -314,6 +435,9 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
         for goal, mapped in goal_themes.items():
             if not any(g.goal == goal and g.commits for g in report.goals) and mapped:
                 nexts.append(f"Users report {names[mapped[0]['id']]} ({goal}) and nothing shipped for it: plan it.")
+    elif audience == "exec" and commits:
+        changes += exec_areas(commits)
+        risks.append("No strategy file: capacity per goal was not measured (pass --strategy FILE).")
     else:
         by_type: dict[str, list[Commit]] = {}
         for c in commits:
@@ -407,4 +531,4 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
 
 
 register(Deliverable(KIND, StatusUpdate, KEYWORDS, draft_status, StatusDraft, complete_status, collect=collect,
-                     layout=Layout(_render, frozenset(_PLACED)), needs_signals=False))
+                     layout=Layout(_render, frozenset(_PLACED), markdown_escape=True), needs_signals=False))

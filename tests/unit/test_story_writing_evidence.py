@@ -93,7 +93,8 @@ def test_the_check_flags_one_criteria_template_for_every_story() -> None:
     doc = review_requirements({"stories": stories})
     for story in doc["stories"]:
         assert any(f.startswith("duplicate: acceptance criteria are the same template") for f in story["flags"])
-    assert "2 defects in 2 stories" in doc["quality_notes"][-1]
+    # 2 template duplicates, and each story's second criterion ('Then …') names nothing the story is about.
+    assert "4 defects in 2 stories" in doc["quality_notes"][-1]
 
 
 def test_a_title_cut_before_its_end_is_flagged_and_can_be_made_whole() -> None:
