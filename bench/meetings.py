@@ -58,6 +58,8 @@ TARGET_PRECISION = 0.77  # inner-CV target; chosen with C from a small grid (doc
 C_RELEVANCE = 2.0
 EXTERNAL_WEIGHT = 0.0  # PROMISE / user stories as extra positives: lowered CV AUC (docs/automations.md)
 CLASS_WEIGHT: str | None = None  # "balanced" tried: same CV within noise (docs/automations.md)
+#: Weight of each example of bench.meeting_tidy's tuning half (tidy spoken requirements and meeting talk) in the fit.
+TIDY_WEIGHT = 0.0
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,8 @@ def _blocks(n: int, k: int) -> list[np.ndarray]:
 class Training:
     """Features and labels of the relevance model: the meeting, plus optional external positives."""
 
-    def __init__(self, external_weight: float = EXTERNAL_WEIGHT, question_veto: bool = True) -> None:
+    def __init__(self, external_weight: float = EXTERNAL_WEIGHT, question_veto: bool = True,
+                 tidy_weight: float | None = None) -> None:
         from tools.statements import explicit_requirement, statement_matrix, strip_fillers
 
         self.statements = meeting_statements()
@@ -140,23 +143,42 @@ class Training:
         self.vectors = _vectors([strip_fillers(t) for t in texts])
         self.x = statement_matrix(texts, self.vectors)
         self.y = np.array([1 if s.positive else 0 for s in self.statements])
-        self.explicit = np.array([explicit_requirement(t) for t in texts])
+        from tools import statements
+
+        self.explicit = np.array([explicit_requirement(t) or (statements.TIDY_RULE and statements.tidy_requirement(t))
+                                  for t in texts])
         from tools.meeting_points import meeting_chatter
         from tools.statements import not_a_requirement
 
         self.chatter = np.array([meeting_chatter(t) or not_a_requirement(t, questions=question_veto) for t in texts])
         self.external_weight = external_weight
         self.x_ext = np.zeros((0, self.x.shape[1]))
+        self.y_ext = np.zeros(0, dtype=int)
+        self.w_ext = np.zeros(0)
         if external_weight > 0:
             ext = [t for t, _ in promise_rows()] + user_stories()
             vec = _vectors([strip_fillers(t) for t in ext])
             self.x_ext = np.vstack([statement_matrix([t], vec[i : i + 1]) for i, t in enumerate(ext)])
+            self.y_ext = np.ones(len(ext), dtype=int)
+            self.w_ext = np.full(len(ext), external_weight)
+        self.tidy_weight = TIDY_WEIGHT if tidy_weight is None else tidy_weight
+        if self.tidy_weight > 0:  # the tuning half of bench.meeting_tidy, as one transcript (never its held-out half)
+            from bench.meeting_tidy import tuning_transcript
+
+            lines, gold = tuning_transcript()
+            vec = _vectors([strip_fillers(t) for t in lines])
+            self.x_ext = np.vstack([self.x_ext, statement_matrix(lines, vec)])
+            self.y_ext = np.concatenate([self.y_ext, np.asarray(gold, dtype=int)])
+            # requirements and talk weigh the same in total, so the set's mix does not move the threshold
+            share = np.where(np.asarray(gold) == 1, len(gold) / (2 * max(1, sum(gold))),
+                             len(gold) / (2 * max(1, len(gold) - sum(gold))))
+            self.w_ext = np.concatenate([self.w_ext, self.tidy_weight * share])
 
     def fit(self, rows: np.ndarray) -> Any:
-        """The relevance model fitted on meeting ``rows`` (plus the external positives)."""
+        """The relevance model fitted on meeting ``rows`` (plus the external and tidy examples)."""
         x = np.vstack([self.x[rows], self.x_ext])
-        y = np.concatenate([self.y[rows], np.ones(len(self.x_ext), dtype=int)])
-        w = np.concatenate([np.ones(len(rows)), np.full(len(self.x_ext), self.external_weight)])
+        y = np.concatenate([self.y[rows], self.y_ext])
+        w = np.concatenate([np.ones(len(rows)), self.w_ext])
         return _fit(x, y, w)
 
     def oof_scores(self, rows: np.ndarray, k: int) -> np.ndarray:
@@ -235,7 +257,8 @@ def refit(out: Path | None = None) -> dict[str, Any]:
         "features": {"embedding": "all-MiniLM-L6-v2 of strip_fillers(text)", "neighbours": "mean of the previous "
                      "and next statement's embedding", "hand": list(HAND_FEATURES)},
         "trained_on": {"meeting_statements": len(training.y), "meeting_requirements": int(training.y.sum()),
-                       "external_weight": training.external_weight},
+                       "external_weight": training.external_weight, "tidy_weight": training.tidy_weight,
+                       "tidy_lines": int(len(training.y_ext))},
         "threshold": round(threshold, 6),
         "relevance": _part(relevance),
         "cv": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in cv.items()},
@@ -475,14 +498,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="CV with direct questions left to the model's score instead of vetoed")
     parser.add_argument("--external-weight", type=float, default=EXTERNAL_WEIGHT,
                         help="weight of PROMISE and user stories as extra positives (CV only)")
+    parser.add_argument("--no-tidy-rule", action="store_true",
+                        help="measure without tools.statements.tidy_requirement (a plainly stated need)")
+    parser.add_argument("--tidy-weight", type=float, default=None,
+                        help=f"weight of bench.meeting_tidy's tuning examples (CV only; shipped {TIDY_WEIGHT})")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.no_tidy_rule:
+        from tools import statements
+
+        statements.TIDY_RULE = False
     if args.refit:
         document = refit()
         print(json.dumps({"threshold": document["threshold"], "cv": document["cv"],
                           "quality_cv": document["quality_cv"]}, indent=1))
     else:
-        training = Training(args.external_weight, question_veto=not args.no_question_veto)
+        training = Training(args.external_weight, question_veto=not args.no_question_veto,
+                            tidy_weight=args.tidy_weight)
         print(json.dumps(training.cross_validate(), indent=1))
     if args.heldout:
         print(json.dumps(heldout_recall(), indent=1))

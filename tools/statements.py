@@ -44,9 +44,9 @@ import numpy as np
 from kernel.errors import InputError
 from tools.reqtype import NFR_CATEGORIES, NFR_THRESHOLD, classify_requirement
 
-__all__ = ["MODEL_PATH", "Statement", "classify_statements", "content_words", "embed_statements",
+__all__ = ["MODEL_PATH", "TIDY_RULE", "Statement", "classify_statements", "content_words", "embed_statements",
            "explicit_requirement", "hand_features", "not_a_requirement", "quality_kind", "salience_table",
-           "shipped_threshold", "statement_matrix", "strip_fillers"]
+           "shipped_threshold", "statement_matrix", "strip_fillers", "tidy_requirement"]
 
 MODEL_PATH = Path(__file__).with_name("statements_model.json")
 #: Lexicon score (tools.reqtype) from which a requirement statement counts as a quality requirement: the lexicon's
@@ -54,6 +54,10 @@ MODEL_PATH = Path(__file__).with_name("statements_model.json")
 #: refresh the display every 60 seconds.", ``python -m bench.meetings --quality``), projects held out from tuning,
 #: F-vs-quality accuracy 0.688 -> 0.779, quality recall 0.573 -> 0.759, precision 0.924 -> 0.889.
 QUALITY_THRESHOLD = NFR_THRESHOLD
+
+#: Whether :func:`tidy_requirement` accepts statements whatever their score (``python -m bench.meetings
+#: --no-tidy-rule`` measures without it).
+TIDY_RULE = True
 
 Label = Literal["F", "A"]
 
@@ -234,6 +238,28 @@ _OPINION = re.compile(r"\b(?:i think|i guess|i believe|i feel|in my opinion|to m
 #: Discourse markers, fillers and pronouns: how much of a statement is conversation rather than subject matter.
 _DISCOURSE = frozenset("yeah yes okay ok so well right um uh like mean know think just really maybe actually basically "
                        "sort kind guess i you we it that this oh".split())
+#: The requirement structure in any domain, whatever the subject's noun: a third-party subject (not the speakers,
+#: "someone" or a demonstrative) directly before a modal and its verb ("the first patient on the waiting list should
+#: get an offer", "each invoice must show …", "it needs to …").
+_SUBJECT_MODAL = re.compile(
+    r"\b(?!(?:i|you|we|someone|somebody|anyone|one|that|this|which|who|what|there|then|so|and|or|but|just|maybe|"
+    r"probably|really|also)\b)[a-z][\w'-]*\s+(?:\w+ly\s+)?(?:should|must|shall|can|will be able to|needs? to|has to|"
+    r"have to|"
+    r"(?:is|are) able to|(?:is|are) allowed to)\s+(?:not\s+|also\s+|always\s+|never\s+|only\s+|still\s+)?"
+    r"(?:be able to\s+)?[a-z]{2,}", re.IGNORECASE)
+#: A condition clause before a need: "When a slot frees up, … should …", "If the payment fails, … must …".
+_CONDITION_MODAL = re.compile(
+    r"^\W*(?:(?:so|and|also|okay|then|now),?\s+)*(?:when|whenever|if|once|after|before|as soon as|each time|every time|"
+    r"while|unless)\b[^.?!]{3,}?,\s*[^.?!]*?\b(?:should|must|shall|needs? to|has to|have to|can|will)\b",
+    re.IGNORECASE)
+#: A need placed on the product by the speakers or users: "we need it to …", "they want the report to …".
+_NEED_OBJECT = re.compile(r"\b(?:we|they|i|users?|customers?|clients?)\s+(?:really\s+)?(?:need|needs|want|wants|"
+                          r"would like|'d like)\s+(?:it|them|the [\w-]+|each [\w-]+|every [\w-]+|all [\w-]+)\s+to\b",
+                          re.IGNORECASE)
+#: The speakers' own obligation or plan ("I have to leave", "we should ask Jane", "you need to unmute"): logistics.
+_SPEAKER_MODAL = re.compile(r"\b(?:i|we|you|someone|somebody|let's)(?:'ll|'d)?\s+(?:(?:just|also|really|still|"
+                            r"probably|first|all)\s+)?(?:should|must|need to|have to|has to|will have to|"
+                            r"gotta|got to)\b(?!\s+be able)", re.IGNORECASE)
 HAND_FEATURES: tuple[str, ...] = (*(n for n, _ in _CUES), "words", "short", "salience", "salient_share",
                                   "actor_modal", "story_form", "wh_question", "yes_no_question", "discourse_share",
                                   "content_share", "interrogative", "tag_end", "meta_talk", "scenario",
@@ -313,6 +339,31 @@ _NOT_EXPLICIT = re.compile(
     r"leave|go)\b|"
     r"\b(?:maybe|i think|not sure|i don't know|probably|i guess|i wonder|perhaps|think about|talk about)\b",
     re.IGNORECASE)
+
+
+#: Hedges, tags and discourse that make a modal statement conversation rather than a stated need.
+_UNTIDY = re.compile(r"\b(?:maybe|perhaps|i think|i guess|i believe|not sure|i don't know|probably|i wonder|"
+                     r"or something|or whatever|kind of|sort of|you know|i mean|like,|let's say|for example|"
+                     r"imagine|suppose|would|could|might)\b|,\s*right\s*[.?!]*$", re.IGNORECASE)
+
+
+def tidy_requirement(text: str) -> bool:
+    """A need stated plainly: a third-party subject before a modal and a verb, or a condition clause before one.
+
+    E.g. "When a slot frees up, the first patient on the waiting list should get an offer.", "Each invoice should
+    show the tax number.", "We need it to export a month as a spreadsheet." Unhedged, no question, no scenario,
+    no talk about the meeting, not the speakers' own to-do ("we should ask Jane", "I have to leave").
+    Like :func:`explicit_requirement`, a requirement whatever the model scores.
+    """
+    stripped = strip_fillers(text)
+    condition = bool(_CONDITION_MODAL.search(stripped))  # "When a slot frees up, …": a wh-word that asks nothing
+    if len(stripped.split()) < 6 or stripped.endswith("?") or (question_form(stripped) and not condition):
+        return False
+    if _UNTIDY.search(stripped) or META_TALK.search(stripped) or _SPEAKER_MODAL.search(stripped):
+        return False
+    if _NOT_EXPLICIT.search(stripped):
+        return False
+    return condition or bool(_SUBJECT_MODAL.search(stripped) or _NEED_OBJECT.search(stripped))
 
 
 def explicit_requirement(text: str) -> bool:
@@ -442,7 +493,8 @@ def classify_statements(texts: Sequence[str], *, vectors: np.ndarray | None = No
     out: list[Statement] = []
     for i, text in enumerate(items):
         score = float(scores[i])
-        chosen = (score >= cut or explicit_requirement(text)) and not not_a_requirement(text)
+        chosen = ((score >= cut or explicit_requirement(text) or (TIDY_RULE and tidy_requirement(text)))
+                  and not not_a_requirement(text))
         kind = quality_kind(text) if chosen else None
         label: Label | None = ("A" if kind else "F") if chosen else None
         out.append(Statement(text, score, label, kind))
