@@ -25,8 +25,9 @@ def test_a_part_without_a_topic_is_named_with_what_was_searched() -> None:
     topics: list[Any] = [{"signal_ids": ["a", "b"]}]
     lines = uncovered_parts(plan, research, topics, evidence)
     assert len(lines) == 1
-    assert "'system availability', a part of the goal" in lines[0] and "100 signals" in lines[0]
-    assert "1 reached the relevance floor" in lines[0]
+    assert "'system availability', a part of the goal" in lines[0] and "100 searched" in lines[0]
+    # One kept signal is too little evidence, not none (PM review: 'No evidence found' read as nothing kept).
+    assert lines[0].startswith("Too little evidence for") and "1 signal kept of 100 searched, no topic" in lines[0]
     # Covered parts, or a goal of one part, say nothing.
     assert uncovered_parts(plan, research, [{"signal_ids": ["a", "c"]}], evidence) == []
     single = offline_plan("Draft requirements for system availability", ["requirements"], None)
