@@ -76,6 +76,8 @@ MAX_SPLIT_STORIES = 8
 COVERAGE_TOP = 3
 GWT = re.compile(r"^\s*given\b.+\bwhen\b.+\bthen\b", re.IGNORECASE | re.DOTALL)
 NOT_ATOMIC = re.compile(r"\band\b|&|;|\bas well as\b", re.IGNORECASE)
+#: 'both staff and kids', 'between 8am and 6pm': one thing with two parts, never two capabilities.
+PAIRED = re.compile(r"\b(?:both|between)\b[^,;]*\band\b", re.IGNORECASE)
 _SLOW = re.compile(r"\b(slow|seconds?|minutes?|lag|latency|timeout|takes forever|loading)\b", re.IGNORECASE)
 
 
@@ -488,8 +490,7 @@ def _split(topic: Topic, m: Materials) -> list[tuple[str, str, tuple[Topic, str 
         want = _asked(str(m.evidence[source]["quote"]))
         # A quote asking for two things ('see and edit my children') is one story per thing, numbered here.
         # ('both staff and kids', 'between phone and laptop': one thing with two parts).
-        pair = re.search(r"\b(?:both|between)\b[^,;]*\band\b", want, re.IGNORECASE)
-        wants = _split_atomic(want) if NOT_ATOMIC.search(want) and not pair else [want]
+        wants = _split_atomic(want) if NOT_ATOMIC.search(want) and not PAIRED.search(want) else [want]
         out += [(stated_role(str(m.evidence[source]["quote"])), part, (sub, source)) for part in wants]
     return out
 
@@ -613,7 +614,8 @@ def review(doc: Mapping[str, Any], topics: list[Topic], coverage: bool) -> list[
             if not str(story.get(part) or "").strip():
                 notes.append(fix_note(KIND, sid, f"missing '{part}'", f"state the {part.replace('_', ' ')} of {sid}"))
         # A user's words quoted in the capability ('a fix for “X and Y”') are one reported situation.
-        if NOT_ATOMIC.search(re.sub(r"“[^”]*”", "", str(story.get("i_want") or ""))):
+        want = re.sub(r"“[^”]*”", "", str(story.get("i_want") or ""))
+        if NOT_ATOMIC.search(want) and not PAIRED.search(want):
             notes.append(fix_note(KIND, sid, "story is not atomic", f"split {sid} into one story per capability"))
         criteria = story.get("acceptance_criteria") or []
         if not criteria:

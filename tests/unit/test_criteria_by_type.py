@@ -90,3 +90,13 @@ def test_the_type_is_read_from_what_is_asked_for_not_from_its_benefit() -> None:
                "nobody can tamper with it.", "record versions")
     assert not any("attacker" in c for c in doc["stories"][0]["acceptance_criteria"])
     assert ADOPTION in doc["success_metrics"][0]
+
+
+def test_a_range_between_two_ends_is_one_story_not_two() -> None:
+    from agents.deliverables.requirements import review
+
+    story = {"id": "S1", "as_a": "user", "i_want": "the system to be available between the hours of 8am and 6pm",
+             "so_that": "[PM to decide]", "citations": ["s0"],
+             "acceptance_criteria": ["Given a user, When they open it at 9am, Then the system is available"]}
+    notes = review({"stories": [story]}, [], False)
+    assert not any(n["problem"] == "story is not atomic" for n in notes)
