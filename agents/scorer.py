@@ -469,7 +469,7 @@ def search_warnings(state: PMState, relevant: int) -> list[str]:
         queries = ", ".join(repr(q["query"]) for q in plan.get("questions") or []) or repr(state["goal"])
         out.append(f"No relevant evidence found for {plan.get('focus') or state['goal']!r}: up to {searched} signals "
                    f"searched for each of {queries}, none reached the relevance floor (p >= {FITTED.floor}).")
-    else:
+    elif not own_evidence:  # meeting notes / status cover their own scope whatever the goal's search kept
         empty = [r for r in records if not r.get("kept")]
         if empty:
             out.append("Nothing relevant on its own for " + ", ".join(repr(r["query"]) for r in empty)

@@ -50,6 +50,10 @@ ABSORB_AFFINITY = 0.3
 MOMENT_GAP = 3
 #: Word counts of a readable headline (a key statement outside them heads its item only when no other fits).
 HEADLINE_WORDS = (5, 30)
+#: MiniLM cosine from which a statement supports its item's claim (:func:`claim`, what the headline says is needed);
+#: a statement under it is another point, grouped apart, and is neither quoted under the item nor counted in
+#: "raised N times".
+CLAIM_FLOOR = 0.4
 #: Statements (other speakers' when speakers are named) read after a question for its answer.
 ANSWER_WINDOW = 3
 #: MiniLM cosine from which a reply sharing no content word with a question is still about it.
@@ -347,36 +351,149 @@ def _role_in_object(body: str) -> bool:
         and bool(_ACTOR.search(after))
 
 
-def draft_story(summary: str, quotes: list[dict[str, Any]]) -> dict[str, Any] | None:
+#: Personal pronouns a story's "I want" may carry; :func:`_resolve_pronouns` says which point to something.
+_PERSONAL = re.compile(r"\b(his|her|hers|him|he|she|their|theirs|them|they)\b", re.IGNORECASE)
+_THIRD_PERSON = frozenset({"he", "she", "they"})
+#: Words ending in "s" that are no plural noun (an antecedent of "them" must be one).
+_NOT_PLURAL = frozenset("""this is was has does us always its his hers theirs yours ours whereas perhaps sometimes
+across less unless process access business address status bus""".split())
+#: A trailing elaboration a story's "I want" drops (the story stays minimal): ", including …", ", such as …".
+_APPENDIX = re.compile(r",\s*(?:including|such as|like|for example|for instance|e\.g\.|especially|particularly|"
+                       r"whatever|etc)\b.*$", re.IGNORECASE)
+#: Words a finished clause does not end on: a story ending on one was cut mid-clause.
+_DANGLING_END = frozenset("""the a an of to for with and or but nor in on at by from into onto about between such as
+like than that which who whom whose whether if because so maybe probably perhaps possibly some any this these those
+their his her my our your its also just very more most really even only not didn't don't doesn't won't can't isn't
+aren't wasn't weren't""".split())
+#: A hedge inside what is wanted: the speaker trailed off or was unsure of the object.
+_MID_HEDGE = re.compile(r"\b(?:maybe|perhaps|probably|possibly|or something|or whatever|i guess|i think|you know|"
+                        r"i don't know)\b", re.IGNORECASE)
+
+
+def _story_role(body: str) -> tuple[str, bool | None] | None:
+    """(role, plural) of who states the need in ``body``: the role the need clause's subject names.
+
+    "So the users should …" -> ("user", True); "For a project manager, he should …" -> ("project manager", False)
+    (a pronoun subject takes the role set just before it); "The team leaders or the employees could …" -> the
+    first ("team leader"). A first-person or no subject ("we need …", an imperative) -> ("user", None). A
+    third-person pronoun with no role before it ("He can also …") is unresolved: None.
+    """
+    want = _WANT.search(body)
+    if not want:
+        return "user", None
+    parts = [p for p in _LAST_CLAUSE.split(body[: want.start()]) if p.strip()]
+    last = parts[-1] if parts else ""
+    named = list(_ACTOR.finditer(last))
+    if named:
+        return named[0].group(1).lower(), named[0].group(0).lower().endswith("s")
+    words = [w.lower() for w in re.findall(r"[A-Za-z']+", last)]
+    if words and words[-1] in _THIRD_PERSON:
+        before = list(_ACTOR.finditer(parts[-2])) if len(parts) > 1 else []
+        if not before:
+            return None
+        return before[-1].group(1).lower(), words[-1] == "they" or before[-1].group(0).lower().endswith("s")
+    return "user", None
+
+
+def _resolve_pronouns(i_want: str, role: str, plural: bool | None) -> str | None:
+    """``i_want`` with the pronouns that point to the story's role in its voice, or None if one points elsewhere.
+
+    "his team" -> "my team"; None when a pronoun points to someone the story does not name.
+
+    "his" points to a singular role; "their", "them", "they" to a named role (singular "they" too: "when they
+    approve" -> "when I approve"), unless a plural noun said before it in the same phrase is nearer ("bring in my
+    own ideas, should the manager have missed them", "the invoices and their due dates"); "his" / "her" also to the
+    phrase's own subject ("the dispatcher to reassign his …"). Any other ("send him …", "his team" with no one
+    named) is unresolved.
+    """
+    out, at = [], 0
+    own_subject = not i_want.lower().startswith("to ")
+    named = plural is not None
+    for found in _PERSONAL.finditer(i_want):
+        word = found.group(1).lower()
+        before = i_want[: found.start()]
+        nouns = [w for w in re.findall(r"[a-z']+", before.lower()) if len(w) > 3 and w.endswith("s")
+                 and not w.endswith("ss") and w not in _NOT_PLURAL]
+        own = i_want[found.end():].lower().startswith(" own")
+        mine = {"his": "my", "their": "my", "them": "me", "they": "I"}.get(word)
+        if word == "his" and plural is False or word == "their" and named and (own or not nouns):
+            out += [i_want[at: found.start()], "my"]
+        elif word in {"them", "they", "their", "theirs"} and nouns or word in {"his", "her"} and own_subject:
+            out.append(i_want[at: found.end()])
+        elif word in {"them", "they"} and named and mine:
+            out += [i_want[at: found.start()], mine]
+        else:
+            return None
+        at = found.end()
+    return "".join([*out, i_want[at:]])
+
+
+def _plain(phrase: str) -> str:
+    """A story phrase without disfluencies ("some sort of possibility" -> "some possibility") and restarts."""
+    out = _DISFLUENT.sub(" ", _LIKE.sub(lambda m: " " if m.group(0).startswith(",") else "", phrase))
+    out = _RESTART.sub(_restarted, out)
+    return re.sub(r"\s+([,.;!?])", r"\1", re.sub(r"\s{2,}", " ", out)).strip(" ,;")
+
+
+def story_defect(i_want: str) -> str | None:
+    """Why a story's "I want" cannot stand as written, or None.
+
+    It is cut mid-clause (ends on a function word), or hedges inside what is wanted ("… such as maybe possible team").
+    """
+    words = re.findall(r"[a-z']+", i_want.lower())
+    if not words or words[-1] in _DANGLING_END:
+        return "cut mid-clause"
+    if _MID_HEDGE.search(" ".join(i_want.split()[2:])):
+        return "hedged or trailing off"
+    return None
+
+
+def draft_story(summary: str, quotes: list[dict[str, Any]], withheld: list[str] | None = None
+                ) -> dict[str, Any] | None:
     """A draft user story for one requirement (a starting point for the PM), citing the requirement's quotes.
 
     None when the statement does not read as a need (see :func:`_i_want`), or when what is wanted has
     no object ("to submit that", "to feel there": a bare pronoun or deictic) or carries a conversational
     tag ("…, right", "I mean"): the requirement is then listed without a story rather than with a
     sentence pasted into "I want".
+
+    The role is the one the need clause's subject names, in the same statement the "I want" comes from
+    (:func:`_story_role`); pronouns that point to it are said in the story's voice, others make the story
+    unusable (:func:`_resolve_pronouns`), as does an "I want" cut mid-clause or hedged (:func:`story_defect`); a
+    trailing elaboration (", including …") is dropped. When a statement reads as a need but every such story is
+    unusable, None, and the reason is appended to ``withheld`` (the PM decides; the notes say so).
     """
-    actor = _ACTOR.search(summary)
-    as_a = actor.group(1).lower() if actor else "user"
-    benefit = None
-    i_want = None
+    reasons: list[str] = []
     for text in dict.fromkeys([summary, *(_clean(str(q.get("quote") or "")) for q in quotes)]):
         body = text.rstrip(".!?")
         benefit = _BENEFIT.search(body)
         if benefit:
             body = body[: benefit.start()].rstrip(" ,")
         i_want = _i_want(body)
-        if i_want and (pronoun_object(i_want) or tagged(i_want) or _role_in_object(body)
-                       or _DEICTIC_ACTOR.match(i_want)):
-            i_want = None
-        if i_want:
-            break  # the summary first, then the words said (a restatement may be the one phrased as a need)
-    if not i_want:
-        return None
-    story: dict[str, Any] = {"as_a": as_a, "i_want": i_want}
-    if benefit:
-        story["so_that"] = benefit.group(1).strip()
-    story["citations"] = list(dict.fromkeys(q["signal_id"] for q in quotes))
-    return story
+        if not i_want or pronoun_object(i_want) or tagged(i_want) or _role_in_object(body) \
+                or _DEICTIC_ACTOR.match(i_want):
+            continue  # the summary first, then the words said (a restatement may be the one phrased as a need)
+        role = _story_role(body)
+        if role is None:
+            reasons.append("the role is unclear (a pronoun with no role named)")
+            continue
+        i_want = _plain(_APPENDIX.sub("", i_want)) or i_want
+        resolved = _resolve_pronouns(i_want, *role)
+        if resolved is None:
+            reasons.append("a pronoun in what is wanted points to no one the story names")
+            continue
+        defect = story_defect(resolved)
+        if defect:
+            reasons.append(f"what is wanted is {defect}")
+            continue
+        story: dict[str, Any] = {"as_a": role[0], "i_want": resolved}
+        if benefit:
+            story["so_that"] = benefit.group(1).strip()
+        story["citations"] = list(dict.fromkeys(q["signal_id"] for q in quotes))
+        return story
+    if reasons and withheld is not None:
+        withheld.append(reasons[0])
+    return None
 
 
 #: Modals of a need, strongest first: a headline is the clause of the first strong one, else of a weak one.
@@ -736,6 +853,50 @@ def _key_statement(group: list[int], affinity: np.ndarray, texts: list[str], sco
     return max(group, key=rank)
 
 
+def claim(line: str) -> str:
+    """What a headline says is needed: its words after the need modal, else the whole line.
+
+    "define these texts for his company" of "The project manager can define these texts for his company."; the whole
+    line when it has no modal or too little after it. Its subject is left out: statements naming the same role are
+    not the same point for that.
+    """
+    for rule in (_STRONG_NEED, _WEAK_NEED):
+        found = rule.search(line)
+        if found and len(content_left(line[found.end():])) >= 2:
+            return line[found.end():]
+    return line
+
+
+def _on_claim(groups: list[list[int]], affinity: np.ndarray, vectors: np.ndarray, texts: list[str],
+              scores: list[float]) -> list[tuple[list[int], int]]:
+    """Each group kept to the statements on its headline's claim, with its key statement; the others regrouped.
+
+    A statement joins a group by its affinity to the whole group (meaning, shared words, said close by), which can
+    gather a run of talk about one subject under a headline about another ("The project manager can define these
+    texts" over ten remarks on the role hierarchy). Per member, the MiniLM cosine to the headline's claim
+    (:func:`claim`) must reach ``CLAIM_FLOOR``; the members under it are consolidated among themselves into groups
+    of their own (with their own headlines), round after round: a group only ever shrinks, so it ends. A statement
+    left on its own that states no need (:func:`need_clause`) was context for a point it is not about: it is dropped,
+    not listed as a requirement of its own.
+    """
+    out: list[tuple[list[int], int]] = []
+    queue = [(list(g), False) for g in groups]
+    while queue:
+        keys = [_key_statement(g, affinity, texts, scores) for g, _ in queue]
+        claims = embed_statements([claim(headline(texts[k])) for k in keys])
+        later: list[tuple[list[int], bool]] = []
+        for (group, split), key, target in zip(queue, keys, claims, strict=True):
+            close = vectors[group] @ np.asarray(target, dtype=vectors.dtype)
+            off = [m for m, c in zip(group, close, strict=True) if m != key and float(c) < CLAIM_FLOOR]
+            on = [m for m in group if m not in off]
+            if not (split and len(on) == 1 and need_clause(texts[key]) is None):
+                out.append((on, key))
+            if off:
+                later += [([off[i] for i in sub], True) for sub in _consolidate(affinity[np.ix_(off, off)])]
+        queue = later
+    return sorted(out, key=lambda pair: pair[0][0])
+
+
 def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[Any]] | None = None
                     ) -> list[dict[str, Any]]:
     """Consolidated requirement items of ordered sentence units (``{"turn", "sentence", "speaker", "skip"}``).
@@ -759,9 +920,9 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
                          [labelled[n].kind for n in kept], [bool(_ADDS.match(texts[n])) for n in kept])
     items: list[dict[str, Any]] = []
     group_at: dict[int, list[int]] = {}
-    for group in _absorb(_consolidate(affinity), affinity, [need_clause(texts[n]) is not None for n in kept]):
-        key = _key_statement(group, affinity, [texts[kept[g]] for g in range(len(kept))],
-                             [labelled[n].score for n in kept])
+    groups = _absorb(_consolidate(affinity), affinity, [need_clause(texts[n]) is not None for n in kept])
+    for group, key in _on_claim(groups, affinity, vectors[kept], [texts[n] for n in kept],
+                                [labelled[n].score for n in kept]):
         head = kept[key]
         order = [head, *(kept[g] for g in group if g != key)]
         quotes: list[dict[str, str]] = []
@@ -780,9 +941,12 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
     order_of = sorted(dict.fromkeys(topics), key=lambda t: t == "Other")  # in order of mention, "Other" last
     for item, topic in zip(items, topics, strict=True):
         item["topic"] = topic
-        story = draft_story(_clean(item["quotes"][0]["quote"]), item["quotes"])  # as said: hedges decide
+        withheld: list[str] = []
+        story = draft_story(_clean(item["quotes"][0]["quote"]), item["quotes"], withheld)  # as said: hedges decide
         if story:
             item["story"] = story
+        elif withheld:
+            item["story_withheld"] = withheld[0]
         moments = raised(group_at[id(item)])
         if moments > 1:
             item["raised"] = moments
@@ -1085,15 +1249,24 @@ def _open_questions(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
                     and all(units[x].get("asked") for x in range(k + 1, m + 1)))]  # questions asked in a row
         if answered and reply is not None and not any(_about(m, reply, units, labels[0]) for m in run):
             answered = False  # a reply about something else leaves the question open
+        more = None
+        if answered and reply is not None:
+            at = next(n for n, u in enumerate(units) if u is reply)  # by identity: "Yeah." units compare equal
+            more = _elaboration(units, at) if len(content_left(reply["sentence"])) < 2 else None
+            if backchannel(reply["sentence"]):  # a bare "Yeah.": it answers with the statement after it, if any
+                if more is None or not (need_clause(more["sentence"]) is not None
+                                        or any(_addresses(m, more, units, labels[0]) for m in run)):
+                    answered, more = False, None  # "Yeah." and then a new point: a backchannel, not an answer
+            elif not filler(reply["sentence"]) and not any(_addresses(m, reply, units, labels[0]) for m in run):
+                answered, more = False, None
         entry = with_speaker({"question": _clean(sentence), **cite_turn(turn, sentence)}, "asked_by", unit["speaker"])
-        if reply is not None:
+        if reply is not None and (answered or not filler(reply["sentence"]) or _next_step(reply["sentence"])):
+            # "I'm not really sure here." cites nothing; "I'm not sure yet, let's ask them." names a next step
             if reply["turn"]["signal_id"] not in entry["citations"]:
                 entry["citations"].append(reply["turn"]["signal_id"])
             entry["quotes"].append({"signal_id": reply["turn"]["signal_id"], "quote": reply["sentence"]})
         if answered and unit["asked"] != "labelled" and reply is not None:
             answer = _clean(str(reply["sentence"]))
-            at = next(n for n, u in enumerate(units) if u is reply)  # by identity: "Yeah." units compare equal
-            more = _elaboration(units, at) if len(content_left(reply["sentence"])) < 2 else None
             if more is not None:  # a bare "Yeah." to a yes/no question: with the statement that follows it
                 answer = f"{answer} {_clean(more['sentence'])}"
                 if more["turn"]["signal_id"] not in entry["citations"]:
@@ -1136,6 +1309,54 @@ def _about(k: int, reply: dict[str, Any], units: list[dict[str, Any]], vectors: 
     if {_singular(w) for w in content_left(question)} & {_singular(w) for w in content_left(said)}:
         return True
     at = next((n for n, u in enumerate(units) if u is reply), None)
+    cosine = float(vectors[k] @ vectors[at]) if at is not None and len(vectors) > max(k, at) else 0.0
+    return cosine >= ANSWER_SIMILARITY
+
+
+#: "we should add this because …", "that would work": a bare demonstrative standing for what was just asked.
+_REFERS_BACK = re.compile(r"\b(?:this|that)(?=\s*(?:[.,;!?]|$|\s+(?:is|was|would|will|should|could|can|'s|works?|"
+                          r"sounds|because|and|or|but|for|in|on|at|to|with|as|so|too|first|now|then)\b))",
+                          re.IGNORECASE)
+
+
+def filler(sentence: str) -> bool:
+    """A sentence with no content word once hedges, backchannels and fillers are removed: no one's evidence.
+
+    "Yeah.", "Maybe, I don't know.", "I'm not really sure here.".
+    """
+    return not content_left(sentence)
+
+
+def _next_step(sentence: str) -> bool:
+    """A reply that names a next step ("let's ask them", "I'll check"), content words or not."""
+    return bool(_LETS_TASK.search(sentence) or _COMMIT.search(sentence) or _TEAM_COMMIT.search(sentence))
+
+
+def backchannel(sentence: str) -> bool:
+    """A reply that is a bare yes/no or acknowledgement ("Yeah.", "Okay, sure."): no content, one word at most.
+
+    Words besides its lead count: "Yes, all of them." says more, it answers a yes/no question on its own.
+    """
+    rest = _ANSWER_LEAD.sub("", strip_fillers(sentence))
+    return filler(sentence) and len(re.findall(r"[A-Za-z']+", rest)) < 2
+
+
+def _addresses(k: int, said: dict[str, Any], units: list[dict[str, Any]], vectors: np.ndarray) -> bool:
+    """Whether a reply with content (``said``) is about the question at ``units[k]``, whoever says it.
+
+    It is when it shares a content word with the question, answers a yes/no question with a yes or no and content
+    in the same sentence ("No, actually there isn't one."), is a suggestion ("maybe we could …"), refers back to
+    what was asked in its first words ("I think we should add this …"), or has MiniLM cosine >= ``ANSWER_SIMILARITY``
+    with it. A reply that opens a point of its own after a "Yeah." is none of these.
+    """
+    question, reply = units[k]["sentence"], said["sentence"]
+    if _PROPOSAL.search(reply) or elliptical(reply) or _REFERS_BACK.search(" ".join(strip_fillers(reply).split()[:8])):
+        return True
+    if _YES_NO.match(strip_fillers(question)) and _ANSWER_LEAD.match(reply) and not filler(reply):
+        return True
+    if {_singular(w) for w in content_left(question)} & {_singular(w) for w in content_left(reply)}:
+        return True
+    at = next((n for n, u in enumerate(units) if u is said), None)
     cosine = float(vectors[k] @ vectors[at]) if at is not None and len(vectors) > max(k, at) else 0.0
     return cosine >= ANSWER_SIMILARITY
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -135,11 +136,34 @@ def _dominant_topic(found: dict[str, list[dict[str, Any]]], turns: list[dict[str
     return best[0].capitalize() if best else ""
 
 
+#: What the title says when the transcript records no date.
+NO_DATE = "date not recorded"
+
+
+def meeting_date(turns: list[dict[str, Any]]) -> str | None:
+    """The day the transcript records (``YYYY-MM-DD``), or None when it records none.
+
+    A transcript without a date gets its file's clock at ingest, which carries a fraction of a second; a date the
+    transcript states (a date column, a header, a cue offset from it) has none on at least one of its turns.
+    """
+    stamps = []
+    for turn in turns:
+        try:
+            stamps.append(datetime.fromisoformat(str(turn.get("created_at") or "")))
+        except ValueError:
+            continue
+    recorded = [t for t in stamps if t.microsecond == 0]
+    return recorded[0].date().isoformat() if recorded else None
+
+
 def _title(m: Materials, turns: list[dict[str, Any]], found: dict[str, list[dict[str, Any]]] | None = None) -> str:
-    """"Meeting notes: <subject> — <date>": the subject the goal names, else the dominant topic; never a file name."""
+    """"Meeting notes: <subject> — <date>": the subject the goal names, else the dominant topic; never a file name.
+
+    The date is the one the transcript records, else "date not recorded" (never the day it was ingested).
+    """
     if not turns:
         return f"Meeting notes: {m.focus}"[:120]
-    when = str(turns[0].get("created_at") or "")[:10]
+    when = meeting_date(turns) or NO_DATE
     subject = _subject(m.goal) or _subject(m.focus) or _dominant_topic(found or {}, turns)
     subject = subject[:1].upper() + subject[1:]
     return " — ".join(p for p in (f"Meeting notes: {subject}" if subject else "Meeting notes", when) if p)[:120]
@@ -250,9 +274,12 @@ def complete_meeting_notes(draft: BaseModel, m: Materials) -> dict[str, Any]:
             kind = quality_kind(point.text) or quality_kind(point.quote)
             item = {"requirement": point.text, "type": "non-functional" if kind else "functional",
                     "category": kind or "functional", **cite}
-            story = draft_story(point.text, item["quotes"])
+            withheld: list[str] = []
+            story = draft_story(point.text, item["quotes"], withheld)
             if story:
                 item["story"] = story
+            elif withheld:
+                item["story_withheld"] = withheld[0]
             found["requirements"].append(item)
     return notes_document(m, found, turns)
 
@@ -301,9 +328,11 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
                 story = req.get("story") if isinstance(req.get("story"), Mapping) else None
                 if story and story_sentence(story):
                     lines.append(f"  - Draft story: {story_sentence(story)}{cite(story.get('citations'))}")
+                elif one_line(req.get("story_withheld")):
+                    lines.append(f"  - Draft story: [PM to decide] ({one_line(req.get('story_withheld'))})")
                 rest = {k: v for k, v in req.items() if k not in {"requirement", "type", "category", "speaker", "topic",
                                                                   "citations", "quotes", "story", "restated",
-                                                                  "raised"}}
+                                                                  "raised", "story_withheld"}}
                 if inline(rest):
                     lines.append(f"  - {inline(rest)}")
     return lines
