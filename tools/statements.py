@@ -344,7 +344,10 @@ _NOT_EXPLICIT = re.compile(
 #: Hedges, tags and discourse that make a modal statement conversation rather than a stated need.
 _UNTIDY = re.compile(r"\b(?:maybe|perhaps|i think|i guess|i believe|not sure|i don't know|probably|i wonder|"
                      r"or something|or whatever|kind of|sort of|you know|i mean|like,|let's say|for example|"
-                     r"imagine|suppose|would|could|might)\b|,\s*right\s*[.?!]*$", re.IGNORECASE)
+                     r"imagine|suppose|would|could|might)\b|,\s*right\s*[.?!]*$|"
+                     # what it needs is said elsewhere: "these people can then decide", "it should be possible to do so"
+                     r"\b(?:these|those|such)\s+[\w-]+\s+(?:should|must|can|need|needs|have|has)\b|"
+                     r"\bdo (?:so|it|that|this|them)\s*[.!]?\s*$", re.IGNORECASE)
 
 
 def tidy_requirement(text: str) -> bool:
