@@ -156,7 +156,9 @@ class BatchWriter(ClaimStore):
         }
         with self._lock, self._store.hold():
             self._store.upsert(META, [Point(id=self._journal_id(), vector=[1.0], payload=record)])
+            before = self._store.generation(self._memory.claims)
             self._store.upsert(self._memory.claims, claim_points)
+            self._claims_written(before, claim_points)
             self._store.upsert(self._memory.signals, signal_points)
 
     def deferred_flush(self) -> contextlib.AbstractContextManager[None]:

@@ -22,8 +22,25 @@ _claim_sparse = lru_cache(maxsize=16_384)(doc_sparse)
 ClaimParts = tuple[str, dict[str, Any], SparseVector]
 
 
+#: Most claims :meth:`ClaimStore.claims_by_subject` keeps between calls (~1 KB a claim).
+CACHED_CLAIMS = 50_000
+
+
+class _ClaimsRead:
+    """Claims read by subject, valid while the claims collection's generation is ``generation``."""
+
+    def __init__(self, generation: tuple[int, int]) -> None:
+        self.generation = generation
+        self.subjects: dict[tuple[str, str], dict[str, Claim]] = {}
+        self.size = 0
+
+
 class ClaimStore(ScopedMemory):
     """The claims collection of one workspace (a part of :class:`~memory.repository.WorkspaceMemory`)."""
+
+    #: Subjects' claims kept from one :meth:`claims_by_subject` call to the next (``cached=True``) while
+    #: nothing else has written the collection: an ingest reads a segment's thousands of claims every batch.
+    _claims_read: _ClaimsRead | None = None
 
     def upsert_claims(
         self, claims: Sequence[tuple[str, str, Claim]], vectors: Sequence[np.ndarray] | None = None
@@ -94,9 +111,47 @@ class ClaimStore(ScopedMemory):
         """Every claim about one subject, best supported and most recent first."""
         return self.claims_by_subject([(subject_type, subject)])[(subject_type, subject)]
 
-    def claims_by_subject(self, subjects: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Claim]]:
-        """:meth:`list_claims` of many subjects at once (one query per subject type and 1,024 subjects)."""
-        out: dict[tuple[str, str], list[Claim]] = {key: [] for key in subjects}
+    def claims_by_subject(
+        self, subjects: Iterable[tuple[str, str]], *, cached: bool = False
+    ) -> dict[tuple[str, str], list[Claim]]:
+        """:meth:`list_claims` of many subjects at once (one query per subject type and 1,024 subjects).
+
+        ``cached``: subjects read by an earlier cached call are not read again while the store's
+        :meth:`~memory.store.base.VectorStore.generation` of the claims collection is unchanged (no write or
+        delete by anyone since, but :meth:`_claims_written` by this object, which updates them). The claims
+        returned are then shared with later calls: the caller must not modify them (the merge copies).
+        """
+        wanted = list(dict.fromkeys(subjects))
+        generation = self._store.generation(self._memory.claims) if cached else None
+        kept = self._claims_read
+        if generation is None or kept is None or kept.generation != generation:
+            kept = None
+        found = {key: kept.subjects[key] for key in wanted if key in kept.subjects} if kept is not None else {}
+        found.update(self._read_claims([key for key in wanted if key not in found]))
+        if generation is not None:
+            if self._store.generation(self._memory.claims) != generation:
+                # written while read: what was kept may be stale, and what was read half old
+                self._claims_read = None
+                found = self._read_claims(wanted)
+            else:
+                if kept is None:
+                    kept = self._claims_read = _ClaimsRead(generation)
+                for key in wanted:
+                    if key not in kept.subjects:
+                        kept.subjects[key] = found[key]
+                        kept.size += len(found[key])
+                if kept.size > CACHED_CLAIMS:
+                    self._claims_read = None
+        out: dict[tuple[str, str], list[Claim]] = {}
+        for key in wanted:
+            claims = list(found[key].values())
+            claims.sort(key=lambda c: (-c.support, -_epoch(c.last_seen), c.id))
+            out[key] = claims
+        return out
+
+    def _read_claims(self, subjects: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Claim]]:
+        """Every stored claim of each subject, ``{claim id: claim}`` in the store's order."""
+        out: dict[tuple[str, str], dict[str, Claim]] = {key: {} for key in subjects}
         names: dict[str, list[str]] = {}
         for subject_type, subject in out:
             names.setdefault(subject_type, []).append(subject)
@@ -106,10 +161,36 @@ class ClaimStore(ScopedMemory):
                 for record in self._own(self._store.scroll(self._memory.claims, flt)):
                     key = (subject_type, str(record.payload.get("subject")))
                     if key in out:
-                        out[key].append(Claim.model_validate(record.payload))
-        for claims in out.values():
-            claims.sort(key=lambda c: (-c.support, -_epoch(c.last_seen), c.id))
+                        claim = Claim.model_validate(record.payload)
+                        out[key][claim.id] = claim
         return out
+
+    def _claims_written(self, before: tuple[int, int] | None, points: Sequence[Point]) -> None:
+        """Bring the claims kept by :meth:`claims_by_subject` up to date with ``points`` just upserted.
+
+        ``before``: the claims collection's generation just before the upsert; unless the upsert was
+        the only write since the claims were read (the generation moved by exactly that one write),
+        they are dropped.
+        """
+        kept = self._claims_read
+        if kept is None:
+            return
+        now = self._store.generation(self._memory.claims)
+        expected = before if not points or before is None else (before[0], before[1] + 1)
+        if before is None or kept.generation != before or now != expected:
+            self._claims_read = None
+            return
+        for point in points:
+            payload = point.payload
+            key = (str(payload.get("subject_type")), str(payload.get("subject")))
+            claims = kept.subjects.get(key)
+            if claims is not None and payload.get("workspace") == self.workspace:
+                claim = Claim.model_validate(payload)
+                kept.size += claim.id not in claims
+                claims[claim.id] = claim
+        kept.generation = expected
+        if kept.size > CACHED_CLAIMS:
+            self._claims_read = None
 
     def claim_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored dense vectors of claims of this workspace, by id (unknown ids are skipped)."""

@@ -256,7 +256,8 @@ class ProfileUpdate:
         self._indexes = indexes
         self._accounts: Mapping[str, str | None] = accounts if accounts is not None else {}
         self._extracted = extract_claims(signals)
-        stored = memory.claims_by_subject({(st, s) for st, s, _ in self._extracted}) if self._extracted else {}
+        subjects = {(st, s) for st, s, _ in self._extracted}
+        stored = memory.claims_by_subject(subjects, cached=True) if self._extracted else {}
         self._stored = {key: {_claim_key(c): c for c in claims} for key, claims in stored.items()}
         needed: dict[str, None] = {}
         stated = {key: {(c.type, c.text) for c in claims.values()} for key, claims in self._stored.items()}

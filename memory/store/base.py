@@ -143,6 +143,14 @@ class VectorStore(ABC):
         """
         return [self.search(collection, vector, flt, limit) for vector, flt in queries]
 
+    def generation(self, collection: str) -> tuple[int, int] | None:
+        """A value that changes whenever ``collection`` may have changed (None: not tracked, never cache).
+
+        A backend that tracks it returns a different value after any write or delete to the collection
+        through it and whenever another process may have written in between (its lock was taken again).
+        """
+        return None
+
     @abstractmethod
     def scroll(
         self, collection: str, flt: Filter, batch: int = 512, with_vectors: bool = False

@@ -111,6 +111,10 @@ class EdgeStore(VectorStore):
         self._watcher: threading.Thread | None = None
         self._closed = False
         self._yield_until = 0.0
+        #: :meth:`generation`: bumped each time the lock is taken (another process may have written
+        #: while we did not hold it) or the shards are dropped, and per collection on each write.
+        self._epoch = 0
+        self._writes: dict[str, int] = {}
         EdgeStore._instances.add(self)
 
     # -- inter-process lock -------------------------------------------------------------------
@@ -165,6 +169,7 @@ class EdgeStore(VectorStore):
             # then); a full disk must not stop us from taking a lock we already hold.
             logger.debug("could not record the lock holder's pid in %s", self.root, exc_info=True)
         self._lock_file = handle
+        self._epoch += 1
         self._last_used = time.monotonic()
         self._watcher = threading.Thread(target=self._watch, name="edge-store-lock", daemon=True)
         self._watcher.start()
@@ -245,6 +250,7 @@ class EdgeStore(VectorStore):
                 logger.debug("closing shard %s after a failure failed", name, exc_info=True)
         self._shards.clear()
         self._dirty.clear()
+        self._epoch += 1
 
     def _check_space(self, points: int = 0, dim: int = 0) -> None:
         """Refuse a write that would leave less than ``min_free_bytes`` free (caller holds ``_mu``).
@@ -415,6 +421,7 @@ class EdgeStore(VectorStore):
             return
         with self._op(write=True, points=len(points), dim=len(points[0].vector)):
             shard = self._shard(collection)
+            self._writes[collection] = self._writes.get(collection, 0) + 1
             for start in range(0, len(points), _UPSERT_BATCH):
                 batch = []
                 for p in points[start : start + _UPSERT_BATCH]:
@@ -434,6 +441,7 @@ class EdgeStore(VectorStore):
             n = shard.count(qe.CountRequest(exact=True, filter=edge_filter))
             if n:
                 self._check_space()
+                self._writes[collection] = self._writes.get(collection, 0) + 1
                 if edge_filter is None:
                     ids = [r.id for r in self.scroll(collection, flt)]
                     shard.update(qe.UpdateOperation.delete_points(ids))
@@ -448,6 +456,7 @@ class EdgeStore(VectorStore):
             return
         with self._op(write=True):
             shard = self._shard(collection)
+            self._writes[collection] = self._writes.get(collection, 0) + 1
             shard.update(qe.UpdateOperation.delete_points(list(ids)))
             self._written(collection)
 
@@ -457,6 +466,15 @@ class EdgeStore(VectorStore):
             self._shard(collection).optimize()
 
     # -- reads --------------------------------------------------------------------------------
+
+    def generation(self, collection: str) -> tuple[int, int] | None:
+        """(lock epoch, writes to ``collection`` through this store): changes whenever the collection may have.
+
+        Taken with the lock held (taken here if it was let go, which starts a new epoch): no other process
+        writes while it is held, and this process's writes all count.
+        """
+        with self._op():
+            return (self._epoch, self._writes.get(collection, 0))
 
     def retrieve(self, collection: str, ids: Sequence[str], with_vectors: bool = False) -> list[Record]:
         """Points by id, in the order asked; missing ids are skipped."""
@@ -570,6 +588,7 @@ class EdgeStore(VectorStore):
     def _forget_after_fork(self) -> None:
         """In a forked child: drop (never close) the parent's shards and lock handle."""
         self._mu = threading.RLock()
+        self._epoch += 1
         self._orphans = list(self._shards.values())
         self._shards = {}
         self._lock_file = None
