@@ -176,8 +176,11 @@ class ClaimStore(ScopedMemory):
         if kept is None:
             return
         now = self._store.generation(self._memory.claims)
-        expected = before if not points or before is None else (before[0], before[1] + 1)
-        if before is None or kept.generation != before or now != expected:
+        if before is None or kept.generation != before:
+            self._claims_read = None
+            return
+        expected = before if not points else (before[0], before[1] + 1)
+        if now != expected:
             self._claims_read = None
             return
         for point in points:
