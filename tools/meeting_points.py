@@ -672,7 +672,8 @@ def _topics(items: list[dict[str, Any]], salience: Counter[str]) -> list[str]:
     """A topic heading per requirement item: the thing most items not yet placed talk about, named as they say it.
 
     Each item's candidate subjects are the nouns (:func:`_nouns`: a word a determiner introduces somewhere in the
-    items) and two-word noun phrases ("project manager") of its headline and quotes. Greedily, the subject shared
+    items) and two-word noun phrases ("project manager") of its headline, and of its quotes when said in two of
+    its texts. Greedily, the subject shared
     by the most items not yet placed heads a topic of those items (a pair over a word on a tie, then the
     transcript's more recurring word; a word is named by the pair more than half of its items say it in). A
     subject in more than a quarter of the items (at least 4) is the meeting's own subject, not a topic. Items
@@ -681,7 +682,13 @@ def _topics(items: list[dict[str, Any]], salience: Counter[str]) -> list[str]:
     texts = [[str(i["requirement"]), *(str(q["quote"]) for q in i.get("quotes") or [])] for i in items]
     nouns = _nouns([t for group in texts for t in group])
     said = Counter(w for group in texts for t in group for w in content_words(t))
-    subjects = [set().union(*(_subjects(text, nouns) for text in group)) for group in texts]
+    # an item's subjects: its headline's, and a quote's only when another of its texts says it too (a statement
+    # grouped under the item for its predicate must not name the item's topic on its own)
+    subjects = []
+    for group in texts:
+        per_text = [_subjects(text, nouns) for text in group]
+        times = Counter(w for found in per_text for w in found)
+        subjects.append(set(per_text[0]) | {w for w, k in times.items() if k >= 2})
     shared = Counter(w for found in subjects for w in found)
     broad = max(4, len(items) // 4)
     labels: list[str | None] = [None] * len(items)
