@@ -19,9 +19,10 @@ polar stance is the dissent. A broad question ("biggest pain points") is answere
 (:mod:`agents.ask_overview`), ranked by how many of their messages report a problem (ask for something).
 Confidence is volume (known people, plus anonymous signals weighted by their margin over the floor) ×
 agreement × on-topic-ness (the mean relevance of the evidence, or of the quoted signals when lower), so
-"strong" (≥ 0.6) means plentiful, agreeing and on topic. When the candidate pool may have cut the count
-short, a wider count-only search estimates how many signals in the workspace are about the question ("about
-108", or "at least 200"). Evidence is ordered by the theme-smoothed ranking of
+"strong" (≥ 0.6) means plentiful (an absolute count, never a share of the workspace: that is stated as a
+fact, "Prevalence: …"), agreeing and on topic. When the candidate pool may have cut the count short,
+a wider count-only search estimates how many signals in the workspace are about the question ("about 108",
+or "at least 200"). Evidence is ordered by the theme-smoothed ranking of
 :data:`tools.relevance.CLUSTER_RANK`. The nearest topics named when it abstains are theme labels or shared
 phrases that name a thing or a problem (:func:`is_topic`), never a stray verb or a clause.
 
@@ -106,13 +107,6 @@ LOOSE = 0.6
 TOPIC_BAR = 0.35
 #: Users at which the volume factor of the confidence reaches ~63 %.
 VOLUME_SCALE = 4.0
-#: Share of the workspace at which the volume factor reaches ~63 % (:func:`volume_of`): a topic the size of an
-#: average BANKING77 intent (1 of 77, 1.3 %). 24 on-topic messages of 1,500 (1.6 %) are a sizeable cluster for a
-#: support lead, 4 stories of a 58-story backlog (7 %) a whole feature.
-SHARE_SCALE = 0.01
-#: Most people the workspace share counts as (:func:`volume_of`): a small workspace's whole content is still few
-#: voices, so a share alone never makes evidence more plentiful than five agreeing people (volume ~0.71).
-SHARE_PEOPLE = 5.0
 #: Signals naming nobody that count as one person, each weighted by its margin over the relevance floor
 #: (:func:`volume_of`): they may repeat a person, and one barely above the floor counts for almost nothing.
 ANONYMOUS_PER_PERSON = 3.0
@@ -464,22 +458,29 @@ def dominant_camp(evidence: list[Evidence]) -> Camp | None:
 
 
 def volume_of(evidence: Sequence[Evidence], signals: int = 0) -> float:
-    """How plentiful the evidence is, 0-1: 1 − e^(−max(people, min(share / 1 %, 5 people)) / 4).
+    """How plentiful the evidence is, 0-1, from an absolute count: 1 − e^(−people / 4).
 
     People = distinct known users or accounts + the signals that name nobody, each weighted by its margin over
     the relevance floor ((P − floor) / (1 − floor)), divided by :data:`ANONYMOUS_PER_PERSON` (they may repeat a
-    person), so marginal anonymous evidence counts for little.
-    Share = the expected on-topic signals (ΣP) over the workspace's ``signals``: volume is relative to the
-    workspace, so 4 stories of a 58-story backlog, or 24 messages of 1,500, are not "only" a few
-    (:data:`SHARE_SCALE`), though a share counts as :data:`SHARE_PEOPLE` people at most. Thirty anonymous signals
-    at P ≈ 0.8 count as ~7 people; three at P ≈ 0.45 of 10,000 stay weak.
+    person), so marginal anonymous evidence counts for little. Thirty anonymous signals at P ≈ 0.8 count as ~7
+    people; three at P ≈ 0.45 stay weak. The workspace's size (``signals``, kept for callers) plays no part:
+    22 unanimous on-topic messages are as plentiful in a 3,000-message inbox as in a 60-story backlog; what share
+    of the workspace they are is a fact the answer states (:func:`prevalence`), not a weakness.
     """
     known = {e.signal.user_id or e.signal.account_id for e in evidence if e.signal.user_id or e.signal.account_id}
     anonymous = sum(max(0.0, (e.score - FITTED.floor) / (1.0 - FITTED.floor))
                     for e in evidence if not (e.signal.user_id or e.signal.account_id))
     people = (len(known) + anonymous / ANONYMOUS_PER_PERSON) / VOLUME_SCALE
-    share = sum(e.score for e in evidence) / signals / SHARE_SCALE if signals > 0 else 0.0
-    return 1.0 - math.exp(-max(people, min(share, SHARE_PEOPLE / VOLUME_SCALE)))
+    return 1.0 - math.exp(-people)
+
+
+def prevalence(count: int, signals: int) -> str:
+    """The share of the workspace about the question, as a fact ("0.7 % of the 2984 signals"); "" when unknown."""
+    if signals <= 0 or count <= 0 or count >= signals:
+        return ""
+    share = 100.0 * count / signals
+    return f"{share:.1f} % of the {signals} in the workspace" if share < 10 else \
+        f"{share:.0f} % of the {signals} in the workspace"
 
 
 def agreement_of(evidence: Sequence[Evidence], camp: Camp | None) -> float:
@@ -529,8 +530,7 @@ def weak_note(found: Sequence[Evidence], camp: Camp | None, cited: Sequence[Evid
         return ""
     reasons = []
     if volume_of(found, signals) < 0.5:
-        of = f" of the {signals} in the workspace" if signals > len(found) else ""
-        reasons.append(f"only {len(found)} message{'' if len(found) == 1 else 's'}{of} "
+        reasons.append(f"only {len(found)} message{'' if len(found) == 1 else 's'} "
                        f"{'is' if len(found) == 1 else 'are'} about it")
     if cited and sum(e.score for e in cited) / len(cited) < LOOSE:
         reasons.append("the quoted ones are only loosely related to the question")
@@ -733,6 +733,9 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     lines.append(f"Confidence {confidence:.2f} ({strength(confidence)}), from how many there are, how much they "
                  "agree and how closely the quoted ones are about the question"
                  + (" (they name no users: messages are counted, not people)." if not named else "."))
+    share = prevalence(count, signals)
+    if share:  # a fact about the workspace, not a weakness: the label does not depend on it
+        lines.append(f"Prevalence: {bound} {count} messages, {share}.")
     lines.append("(Offline extractive answer: every quoted phrase is copied from the cited messages.)")
     return AskAnswer(
         answer=" ".join(lines), confidence=confidence, evidence=_cite(cited),

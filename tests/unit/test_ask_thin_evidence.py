@@ -21,6 +21,7 @@ from agents.ask import (
     confidence_of,
     enough,
     needed,
+    prevalence,
     quoted,
     searched_base,
     strength,
@@ -72,7 +73,7 @@ def test_the_search_base_is_stated() -> None:
 # ------------------------------------------------------------------------------------------- confidence
 
 
-def test_confidence_is_relative_to_the_workspace_and_tracks_on_topic_ness() -> None:
+def test_confidence_tracks_on_topic_ness_and_a_count_not_the_workspace_size() -> None:
     stories = ["As an OlderPerson, I want my personal data to be kept private, so that nobody else sees it.",
                "As an OlderPerson, I want to decide who sees my personal data.",
                "As an OlderPerson, I want to delete my personal data from ALFRED.",
@@ -80,13 +81,18 @@ def test_confidence_is_relative_to_the_workspace_and_tracks_on_topic_ness() -> N
     found = _evidence(stories, [0.62, 0.58, 0.6, 0.55])
     camp: Camp = "concerned"
     in_backlog = confidence_of(found, camp, cited=found, signals=138)
-    assert strength(in_backlog) != "weak", in_backlog  # old: 0.02 ("weak … only loosely related")
-    assert confidence_of(found, camp, cited=found, signals=10_000) < in_backlog  # same 4 among 10,000: thinner
-    assert weak_note(found, camp, found, in_backlog, 138) == ""  # old: "Weak … only loosely related"
-    # 24 clearly on-topic messages of 1,500 are a sizeable cluster, not "only 24"
-    tickets = _evidence([f"My transfer {i} has not arrived yet" for i in range(24)], [0.7] * 24)
-    assert "only 24" not in weak_note(tickets, "concerned", tickets[:5], 0.3, 1500)
-    assert confidence_of(tickets, "concerned", cited=tickets[:5], signals=1500) >= 0.35
+    # old: the same 4 among 10,000 were "thinner" (the label tracked the workspace's size, pm_review defect 11)
+    assert confidence_of(found, camp, cited=found, signals=10_000) == in_backlog
+    # 22 unanimous, clearly on-topic messages in a 2,984-message inbox: not weak (old: 0.31 "only 22 of the 2984")
+    tickets = _evidence([f"My top-up {i} failed again" for i in range(22)], [0.75] * 22)
+    big = confidence_of(tickets, "concerned", cited=tickets[:5], signals=2984)
+    assert strength(big) != "weak", big
+    assert "of the 2984" not in weak_note(tickets, "concerned", tickets[:5], 0.3, 2984)
+    # the same count barely on topic is weaker: on-topic-ness, not size, lowers the label
+    loose = _evidence([f"My top-up {i} failed again" for i in range(22)], [0.45] * 22)
+    assert confidence_of(loose, "concerned", cited=loose[:5], signals=60) < big
+    assert prevalence(22, 2984) == "0.7 % of the 2984 in the workspace"
+    assert prevalence(3, 53) == "5.7 % of the 53 in the workspace" and prevalence(5, 5) == ""
 
 
 def test_neutral_signals_do_not_disagree_and_requests_in_story_form_are_requests() -> None:
