@@ -218,6 +218,15 @@ def _cited_ids(record: dict[str, Any]) -> list[str]:
 # ------------------------------------------------------------------------------------------- LLM
 
 
+def off_topic_pool(label: dict[str, str]) -> list[tuple[str, str]]:
+    """Three stored signals (id, text) about none of the bench questions' intents: the off-topic citations."""
+    from memory import api
+
+    relevant = {i for _, intents in [*BENCH_IN, *BENCH_GOALS] for i in intents}
+    return sorted((s.id, s.text) for s, _ in api.workspace(WORKSPACE).iter_signals()
+                  if label.get(s.id) not in relevant and len(s.text) > 30)[:3]
+
+
 def off_topic_model(pool: list[tuple[str, str]]) -> Any:
     """The scripted model: plausible answers that also cite real signals about something else.
 
@@ -293,10 +302,7 @@ def run(results: Results, quick: bool) -> None:
         offline_ask = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=True), 2 if quick else 1)
         offline_run = _runs_or_error(label, offline=True, goals=QUICK_GOALS if quick else None)
         seconds["offline"] = time.perf_counter() - started
-        relevant = {i for _, intents in [*BENCH_IN, *BENCH_GOALS] for i in intents}
-        pool = sorted((s.id, s.text) for s, _ in api.workspace(WORKSPACE).iter_signals()
-                      if label.get(s.id) not in relevant and len(s.text) > 30)[:3]
-        with ScriptedOpenAI(off_topic_model(pool)) as server:
+        with ScriptedOpenAI(off_topic_model(off_topic_pool(label))) as server:
             os.environ["OPENAI_BASE_URL"] = server.base_url
             os.environ["OPENAI_API_KEY"] = server.api_key
             get_settings.cache_clear()

@@ -393,8 +393,7 @@ def ask_kept(home: str, quick: bool) -> dict[str, Any]:
 
     from agents.ask import ask_users
     from bench.common import isolated_home
-    from bench.relevance import QUICK_ROWS, WORKSPACE, _labels, build, measure_ask, off_topic_model
-    from bench.relevance_data import BENCH_GOALS
+    from bench.relevance import QUICK_ROWS, WORKSPACE, _labels, build, measure_ask, off_topic_model, off_topic_pool
     from kernel.settings import get_settings
     from memory import api
     from tests.support.scripted_openai import ScriptedOpenAI
@@ -413,10 +412,7 @@ def ask_kept(home: str, quick: bool) -> dict[str, Any]:
             raise SystemExit(f"{root} holds the {'quick' if kept['quick'] else 'full'} workspace")
         label = _labels(WORKSPACE, kept["gold"])
         out["offline"] = measure_ask(label, lambda q: ask_users(q, WORKSPACE, offline=True), 2 if quick else 1)
-        relevant = {i for _, intents in [*BENCH_IN, *BENCH_GOALS] for i in intents}
-        pool = sorted((s.id, s.text) for s, _ in api.workspace(WORKSPACE).iter_signals()
-                      if label.get(s.id) not in relevant and len(s.text) > 30)[:3]
-        with ScriptedOpenAI(off_topic_model(pool)) as server:
+        with ScriptedOpenAI(off_topic_model(off_topic_pool(label))) as server:
             os.environ["OPENAI_BASE_URL"] = server.base_url
             os.environ["OPENAI_API_KEY"] = server.api_key
             get_settings.cache_clear()
