@@ -63,15 +63,26 @@ def _neutralise(value: Any) -> Any:
     plain text while ``[PM to decide]`` still reads as written. The JSON keeps verbatim quotes
     (the contract); only the Markdown render is neutralised.
     """
+    return _each_text(value, lambda text: _no_links(text.replace("<", "&lt;").replace(">", "&gt;")))
+
+
+def _no_links(text: str) -> str:
+    """Break the bracket pairs that make links, images and reference definitions."""
+    text = _LINK_SYNTAX.sub(lambda m: _LINK_BREAKS[m.group(0)], text)
+    return _DEFINITION.sub(r"\1\\[", text)
+
+
+def _each_text(value: Any, inert: Callable[[str], str]) -> Any:
+    """``value`` with ``inert`` applied to every string in it, mapping keys too.
+
+    A score table looks its cells up by criterion name, neutralised like the names.
+    """
     if isinstance(value, str):
-        text = value.replace("<", "&lt;").replace(">", "&gt;")
-        text = _LINK_SYNTAX.sub(lambda m: _LINK_BREAKS[m.group(0)], text)
-        return _DEFINITION.sub(r"\1\\[", text)
+        return inert(value)
     if isinstance(value, Mapping):
-        # Keys too: a score table looks its cells up by criterion name, neutralised like the names.
-        return {_neutralise(key): _neutralise(item) for key, item in value.items()}
+        return {_each_text(key, inert): _each_text(item, inert) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_neutralise(item) for item in value]
+        return [_each_text(item, inert) for item in value]
     return value
 
 
@@ -87,16 +98,8 @@ def markdown_inert(value: Any) -> Any:
     entity ('\&amp;'), and a '>' that opens the text (a block quote); '->', '2 < 3' and '>=' stay as written.
     Link, image and reference-definition syntax is broken as :func:`_neutralise` does.
     """
-    if isinstance(value, str):
-        text = _ENTITY.sub(r"\\&", _OPENS_HTML.sub(r"\\<", value))
-        text = re.sub(r"^(\s*)>", r"\1\\>", text)
-        text = _LINK_SYNTAX.sub(lambda m: _LINK_BREAKS[m.group(0)], text)
-        return _DEFINITION.sub(r"\1\\[", text)
-    if isinstance(value, Mapping):
-        return {markdown_inert(key): markdown_inert(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [markdown_inert(item) for item in value]
-    return value
+    return _each_text(value, lambda text: _no_links(re.sub(r"^(\s*)>", r"\1\\>",
+                                                          _ENTITY.sub(r"\\&", _OPENS_HTML.sub(r"\\<", text)))))
 
 
 def render_markdown(artifact: Mapping[str, Any], *, escaped: bool = False, layout: Layout | None = None
