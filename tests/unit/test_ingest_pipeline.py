@@ -263,11 +263,11 @@ def test_transient_error_in_profile_step_then_rerun_matches_clean_run(
     real = ws.claims_by_subject
     calls = []
 
-    def flaky(subjects: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Claim]]:
+    def flaky(subjects: Iterable[tuple[str, str]], *, cached: bool = False) -> dict[tuple[str, str], list[Claim]]:
         calls.append(1)
         if len(calls) == 2:  # batch 2's profile read
             raise TransientError("claims store timed out")
-        return real(subjects)
+        return real(subjects, cached=cached)
 
     monkeypatch.setattr(ws, "claims_by_subject", flaky)
     with pytest.raises(TransientError):
