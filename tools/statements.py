@@ -260,6 +260,30 @@ _NEED_OBJECT = re.compile(r"\b(?:we|they|i|users?|customers?|clients?)\s+(?:real
 _SPEAKER_MODAL = re.compile(r"\b(?:i|we|you|someone|somebody|let's)(?:'ll|'d)?\s+(?:(?:just|also|really|still|"
                             r"probably|first|all)\s+)?(?:should|must|need to|have to|has to|will have to|"
                             r"gotta|got to)\b(?!\s+be able)", re.IGNORECASE)
+#: A person named as the subject of the modal ("Beatriz should be in that conversation", "and then Owen must sign
+#: it"): a person's task or plan, not a need of the product. A name is one capitalised word with no determiner before
+#: it (at a sentence's start or after a conjunction); a plural ("Tenants can …"), an -ing feature ("Billing should …"),
+#: a CamelCase product ("IzognMovies should …") or a role or team ("Admin can …", "Support should …") is no name.
+_NAME_WORD = re.compile(r"[A-Z][a-z]+")
+_BEFORE_NAME = frozenset("and or but so then also because while when if once".split())
+_ROLES = frozenset("it admin administrator manager supervisor owner user member customer client visitor guest host "
+                   "buyer seller operator reviewer editor author developer designer student teacher patient staff "
+                   "employee driver caretaker receptionist doctor nurse tenant landlord agent auditor accountant "
+                   "support finance legal sales marketing security ops operations billing accounting engineering "
+                   "design product management hr it qa reception procurement compliance".split())
+
+
+def _names_a_person(text: str, found: re.Match[str]) -> bool:
+    """Whether the subject of a :data:`_SUBJECT_MODAL` match is a person's name (see :data:`_NAME_WORD`)."""
+    subject = found.group(0).split()[0]
+    if not _NAME_WORD.fullmatch(subject) or subject.lower() in _ROLES or subject.endswith(("s", "ing")):
+        return False
+    before = text[:found.start()].split()
+    if before and before[-1].lower() in _BEFORE_NAME and len(before) > 1 and _NAME_WORD.fullmatch(before[-2]):
+        return False  # one name of two words: "the product's Look and Feel should …"
+    return not before or before[-1][-1] in ".,;:!?" or before[-1].lower() in _BEFORE_NAME
+
+
 HAND_FEATURES: tuple[str, ...] = (*(n for n, _ in _CUES), "words", "short", "salience", "salient_share",
                                   "actor_modal", "story_form", "wh_question", "yes_no_question", "discourse_share",
                                   "content_share", "interrogative", "tag_end", "meta_talk", "scenario",
@@ -355,7 +379,8 @@ def tidy_requirement(text: str) -> bool:
 
     E.g. "When a slot frees up, the first patient on the waiting list should get an offer.", "Each invoice should
     show the tax number.", "We need it to export a month as a spreadsheet." Unhedged, no question, no scenario,
-    no talk about the meeting, not the speakers' own to-do ("we should ask Jane", "I have to leave").
+    no talk about the meeting, not the speakers' own to-do ("we should ask Jane", "I have to leave"), not a named
+    person's ("Beatriz should be in that conversation").
     Like :func:`explicit_requirement`, a requirement whatever the model scores.
     """
     stripped = strip_fillers(text)
@@ -366,7 +391,8 @@ def tidy_requirement(text: str) -> bool:
         return False
     if _NOT_EXPLICIT.search(stripped):
         return False
-    return condition or bool(_SUBJECT_MODAL.search(stripped) or _NEED_OBJECT.search(stripped))
+    subject_modal = any(not _names_a_person(stripped, found) for found in _SUBJECT_MODAL.finditer(stripped))
+    return condition or subject_modal or bool(_NEED_OBJECT.search(stripped))
 
 
 def explicit_requirement(text: str) -> bool:
