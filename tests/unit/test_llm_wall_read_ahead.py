@@ -190,6 +190,9 @@ def _llm_run(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[dict[
         docs = {entry["kind"]: json.loads(Path(entry["path_json"]).read_text()) for entry in record["artifacts"]}
     assert record["status"] == "completed" and docs
     kept = {k: v for k, v in record.items() if k not in ("run_id", "timings", "created_at", "updated_at", "artifacts")}
+    # The prompt token count varies by 1-2 from run to run with reading ahead off in both runs too (fresh clone:
+    # 11,610 / 11,611 / 11,612, documents and the rest of run.json the same), so it is not compared; the calls are.
+    kept["llm"] = {k: v for k, v in kept["llm"].items() if k != "prompt_tokens"}
     return kept, docs
 
 

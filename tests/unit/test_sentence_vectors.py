@@ -19,7 +19,7 @@ from tools.research import _spans, goal_search
 
 WS = "kept"
 OTHER = "elsewhere"
-QUERY = "sync"  # a question some long reviews answer only in one sentence (goal_search: by_sentence)
+QUERY = "dark mode"  # a question some long reviews answer only in one sentence (goal_search: by_sentence)
 
 
 @pytest.fixture(scope="module")
