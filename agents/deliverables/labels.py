@@ -61,6 +61,23 @@ def phrase_label(label: str, texts: Sequence[str]) -> str:
         else text[:1].lower() + text[1:]
 
 
+def theme_name(label: str, keywords: Sequence[str], texts: Sequence[str]) -> str:
+    """A theme's name: :func:`phrase_label`, else the phrase around a keyword that is a form of the label.
+
+    'price' with no phrase around it -> 'volume pricing' (keyword 'pricing'); ``label`` when neither qualifies.
+    """
+    name = phrase_label(label, texts)
+    if name != label or len(label.split()) != 1:
+        return name
+    stem = word_stem(label).rstrip("e")
+    for keyword in keywords:
+        if keyword != label and len(keyword.split()) == 1 and word_stem(keyword).rstrip("e") == stem:
+            phrased = phrase_label(keyword, texts)
+            if phrased != keyword:
+                return phrased
+    return label
+
+
 #: A document and its audience framing a goal ("Brief for leadership on …", "Update for the board about …",
 #: "Brief the exec team on …"): what to write and for whom — the plan's deliverable and audience — never a topic.
 _DOCUMENT = (r"(?:brief(?:ing)?|memo|update|summary|report|notes|one[- ]pager|deck|overview|write-?up|presentation|"

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.deliverables.base import Deliverable, Materials, parts, register
-from agents.deliverables.labels import phrase_label
+from agents.deliverables.labels import theme_name
 from agents.runs import latest_artifact
 from kernel.artifacts import EvidenceRef, Roadmap, RoadmapItem, RoadmapMove
 from kernel.errors import PmpilotError
@@ -250,7 +250,7 @@ def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any)
         ids = [sid for sid in cand["ids"] if sid in m.evidence]
         if len(ids) < MIN_ITEM_SIGNALS or _questions(ids, m) > trends.MAX_QUESTION_SHARE:
             continue
-        name = phrase_label(theme["label"], [m.evidence[sid]["quote"] for sid in ids])
+        name = theme_name(theme["label"], theme.get("keywords") or [], [m.evidence[sid]["quote"] for sid in ids])
         topic = {"id": f"theme:{theme['id']}", "kind": "theme", "name": name,
                  "description": ", ".join((theme.get("keywords") or [])[:6]), "signal_ids": ids, "theme": theme}
         # ranked by closeness to the theme, not by this run's search: the same data scores the same every run

@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.deliverables.base import Deliverable, Materials, parts, register
-from agents.deliverables.labels import phrase_label
+from agents.deliverables.labels import theme_name
 from agents.runs import latest_artifact
 from kernel.artifacts import CapacityShare, EvidenceRef, StatusChange, StatusUpdate
 from kernel.errors import InputError, PmpilotError
@@ -138,7 +138,8 @@ def _shared_themes(m: Materials) -> list[dict[str, Any]]:
 
 def _name(theme: dict[str, Any], texts: dict[str, str]) -> str:
     """The theme as a PM names it: the phrase its signals use around a one-word label ("lost edits")."""
-    return phrase_label(theme["label"], [texts[sid] for sid in theme.get("written") or [] if sid in texts])
+    return theme_name(theme["label"], theme.get("keywords") or [],
+                      [texts[sid] for sid in theme.get("written") or [] if sid in texts])
 
 
 def _issue_signals(workspace: str) -> list[Any]:
