@@ -1313,6 +1313,15 @@ def _about(k: int, reply: dict[str, Any], units: list[dict[str, Any]], vectors: 
         return True
     if _YES_NO.match(strip_fillers(question)) and _ANSWER_LEAD.match(said):
         return True
+    return _shares_content(k, reply, units, vectors)
+
+
+def _shares_content(k: int, reply: dict[str, Any], units: list[dict[str, Any]], vectors: np.ndarray) -> bool:
+    """Whether ``reply`` shares a content word with the question at ``units[k]``, or is close to it.
+
+    Close: MiniLM cosine >= ``ANSWER_SIMILARITY``.
+    """
+    question, said = units[k]["sentence"], reply["sentence"]
     if {_singular(w) for w in content_left(question)} & {_singular(w) for w in content_left(said)}:
         return True
     at = next((n for n, u in enumerate(units) if u is reply), None)
@@ -1361,11 +1370,7 @@ def _addresses(k: int, said: dict[str, Any], units: list[dict[str, Any]], vector
         return True
     if _YES_NO.match(strip_fillers(question)) and _ANSWER_LEAD.match(reply) and not filler(reply):
         return True
-    if {_singular(w) for w in content_left(question)} & {_singular(w) for w in content_left(reply)}:
-        return True
-    at = next((n for n, u in enumerate(units) if u is said), None)
-    cosine = float(vectors[k] @ vectors[at]) if at is not None and len(vectors) > max(k, at) else 0.0
-    return cosine >= ANSWER_SIMILARITY
+    return _shares_content(k, said, units, vectors)
 
 
 def _context(units: list[dict[str, Any]], k: int) -> dict[str, Any] | None:
