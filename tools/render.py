@@ -32,9 +32,6 @@ class Layout:
 
     body: Renderer
     placed: frozenset[str] = frozenset()
-    #: Make text inert with Markdown's own backslash escapes instead of HTML entities (:func:`markdown_inert`), so
-    #: an arrow '->' or 'a < b' reads as written in the .md file too.
-    markdown_escape: bool = False
 
 
 _BASE = frozenset({"kind", "title", "mode", "evidence"})
@@ -54,18 +51,6 @@ def cite(ids: list[str] | None) -> str:
     return " " + " ".join(f"[s:{sid[:8]}]" for sid in ids) if ids else ""
 
 
-def _neutralise(value: Any) -> Any:
-    """Make any text inert in Markdown, so nothing in a signal or a model's output acts when rendered.
-
-    Angle brackets become entities (no HTML, no autolinks) and the bracket pairs that make links,
-    images and reference definitions are broken with a backslash (``](`` ``![`` ``][``, and the
-    ``[`` of a line starting ``[label]:``), so a quoted ``[x](javascript:…)`` or tracker image is
-    plain text while ``[PM to decide]`` still reads as written. The JSON keeps verbatim quotes
-    (the contract); only the Markdown render is neutralised.
-    """
-    return _each_text(value, lambda text: _no_links(text.replace("<", "&lt;").replace(">", "&gt;")))
-
-
 def _no_links(text: str) -> str:
     """Break the bracket pairs that make links, images and reference definitions."""
     text = _LINK_SYNTAX.sub(lambda m: _LINK_BREAKS[m.group(0)], text)
@@ -75,7 +60,7 @@ def _no_links(text: str) -> str:
 def _each_text(value: Any, inert: Callable[[str], str]) -> Any:
     """``value`` with ``inert`` applied to every string in it, mapping keys too.
 
-    A score table looks its cells up by criterion name, neutralised like the names.
+    A score table looks its cells up by criterion name, escaped like the names.
     """
     if isinstance(value, str):
         return inert(value)
@@ -86,20 +71,40 @@ def _each_text(value: Any, inert: Callable[[str], str]) -> Any:
     return value
 
 
+#: Characters that act anywhere in a line: code spans, emphasis, strikethrough, table cells (and '\\' itself).
+_ALWAYS = re.compile(r"[\\`*~|]")
+#: A '_' that could open or close emphasis: not between two letters or digits ('snake_case' stays as written).
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 #: A '<' that could open an HTML tag, comment, declaration or autolink; an entity or character reference.
 _OPENS_HTML = re.compile(r"<(?=[A-Za-z/!?])")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
+#: What makes a line a block when it starts one: a heading, block quote, list item, thematic break or setext
+#: underline, a task-list box ('[ ]', '[x]'); only the first character needs its backslash.
+_BLOCK_START = re.compile(r"(?m)^([ \t]*)(?=#{1,6}(?:[ \t]|$)|>|[-+](?:[ \t]|$)|[-=]+[ \t]*$|\[[ xX]\])")
+_ORDERED = re.compile(r"(?m)^([ \t]*\d{1,9})(?=[.)](?:[ \t]|$))")
+
+
+def escape_markdown(text: str) -> str:
+    r"""``text`` made inert in Markdown with backslash escapes, so that it renders back to exactly ``text``.
+
+    One rule for every document kind (a quote stays verbatim to the reader, in a viewer and in the .md file): no
+    HTML entity is written, only Markdown's own escapes, and only where a character could act —
+    '\', '`', '*', '~' and '|' anywhere (code, emphasis, strikethrough, a table cell); '_' unless it sits inside a
+    word ('snake_case'); '<' before a tag or autolink ('\<script>'; '2 < 3' and '->' stay); '&' before an entity
+    ('\&amp;'); a line's opening '#', '>', '-', '+', '1.', '---' or '[ ]' (heading, quote, list, rule, task box);
+    and the bracket pairs of links, images and reference definitions ('](' '![' '][', a line's '[label]:'), so
+    '[PM to decide]' still reads as written.
+    """
+    text = _ALWAYS.sub(lambda m: "\\" + m.group(0), text)
+    text = _UNDERSCORE.sub(r"\\_", text)
+    text = _ENTITY.sub(r"\\&", _OPENS_HTML.sub(r"\\<", text))
+    text = _ORDERED.sub(r"\1\\", _BLOCK_START.sub(r"\1\\", text))
+    return _no_links(text)
 
 
 def markdown_inert(value: Any) -> Any:
-    r"""Like :func:`_neutralise`, with Markdown's backslash escapes instead of HTML entities.
-
-    Only a '<' that could start HTML or an autolink is escaped ('\<script>'), an '&' that would read as an
-    entity ('\&amp;'), and a '>' that opens the text (a block quote); '->', '2 < 3' and '>=' stay as written.
-    Link, image and reference-definition syntax is broken as :func:`_neutralise` does.
-    """
-    return _each_text(value, lambda text: _no_links(re.sub(r"^(\s*)>", r"\1\\>",
-                                                          _ENTITY.sub(r"\\&", _OPENS_HTML.sub(r"\\<", text)))))
+    """``value`` with every text in it (mapping keys too) escaped by :func:`escape_markdown`."""
+    return _each_text(value, escape_markdown)
 
 
 def render_markdown(artifact: Mapping[str, Any], *, escaped: bool = False, layout: Layout | None = None
@@ -114,7 +119,7 @@ def render_markdown(artifact: Mapping[str, Any], *, escaped: bool = False, layou
             without one every field is rendered generically.
     """
     if not escaped:
-        artifact = markdown_inert(artifact) if layout is not None and layout.markdown_escape else _neutralise(artifact)
+        artifact = markdown_inert(artifact)
     mode = artifact.get("mode") or "offline"
     label = (
         "mode: offline — drafted deterministically from stored evidence, no language model used"

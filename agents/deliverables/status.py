@@ -532,4 +532,4 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
 
 
 register(Deliverable(KIND, StatusUpdate, KEYWORDS, draft_status, StatusDraft, complete_status, collect=collect,
-                     layout=Layout(_render, frozenset(_PLACED), markdown_escape=True), needs_signals=False))
+                     layout=Layout(_render, frozenset(_PLACED)), needs_signals=False))
