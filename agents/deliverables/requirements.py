@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -55,7 +55,6 @@ from tools.wording import (
     limit_criteria,
     lower_first,
     persona,
-    requirement_type,
     short_id,
     situation_criterion,
     stated_benefit,
@@ -233,7 +232,7 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
         "so_that": so_that,
         "acceptance_criteria": criteria,
         "priority": scoring.priority(rice["score"]),
-        "type": requirement_type(f"{name} {quote}"),
+        "type": story_type(quality),
         "rice": rice,
         "citations": ids,
         "title": story_title(complete_phrase(name, [m.evidence[s]["quote"] for s in ids if s in m.evidence]),
@@ -256,6 +255,15 @@ def quality_code(text: str) -> str:
         return "F"
     _, code = classify_requirement(text)
     return code
+
+
+def story_type(quality: str) -> Literal["functional", "non-functional"]:
+    """A story's ``type`` field from its requirement type code: one decision with its criteria and success metric.
+
+    The code (:func:`quality_code` of what is asked for) also chooses the type's criterion and metric, so a story
+    typed functional never gets a security test, nor a non-functional one an adoption metric.
+    """
+    return "functional" if quality == "F" else "non-functional"
 
 
 def _object(i_want: str, name: str) -> str:
@@ -694,7 +702,8 @@ def complete_requirements(draft: BaseModel, m: Materials) -> dict[str, Any]:
         rice = topic["rice"] if topic else rice_of(s.citations, m)
         stories.append({"id": f"S{i}", "as_a": s.as_a, "i_want": s.i_want, "so_that": s.so_that,
                         "acceptance_criteria": s.acceptance_criteria, "priority": scoring.priority(rice["score"]),
-                        "type": requirement_type(f"{s.i_want} so that {s.so_that}"), "rice": rice,
+                        # what is asked for, never its benefit: the offline stories' rule (story_type)
+                        "type": story_type(quality_code(s.i_want)), "rice": rice,
                         "citations": list(s.citations)})
     if not relevant:  # nothing was found for the goal: no story, whatever the model wrote
         stories = []
