@@ -21,6 +21,7 @@ from .rows import (
     RawRow,
     chunk_text,
     clean_text,
+    duplicate_key,
     is_generic_label,
     name_matches,
     parse_date,
@@ -29,7 +30,7 @@ from .rows import (
     row_hash,
     speaker_role,
 )
-from .source import ChunkCounter, RowOrRejection, Source, file_mtime, rejection
+from .source import ChunkCounter, Duplicates, RowOrRejection, Source, file_mtime, rejection
 from .transcripts import DocMeta, Turn, host_by_greeting, parse_document, parse_srt, parse_vtt
 
 _DATE_IN_NAME_RE = re.compile(r"(\d{4}-\d{2}-\d{2})")
@@ -118,6 +119,15 @@ def _document_rows(
     language = (meta.values.get("language") or "en").lower()
     counter = ChunkCounter()
     next_chunk = 0
+    # paragraphs of notes (not turns of a transcript, nor a meeting's statements): a repeated one is a duplicate
+    duplicates = Duplicates() if not transcript and kind != SignalKind.MEETING else None
+    if duplicates is not None:
+        for turn in turns:
+            text = clean_text(turn.text) if "\x00" not in turn.text else ""
+            if text and len(text.encode("utf-8")) <= 1 << 20:
+                duplicates.scan(duplicate_key((meta_user,), base_date.date(), text))
+        duplicates.scanned()
+        duplicates.start()
     for turn in turns:
         source.consumed += 1
         if "\x00" in turn.text:
@@ -139,16 +149,26 @@ def _document_rows(
         else:
             user_id = meta_user
         at = base_date + parse_offset(turn.start) if turn.start else base_date
+        key = duplicate_key((meta_user,), base_date.date(), text) if duplicates is not None else None
+        earlier = duplicates.take(key) if duplicates is not None else None
+        if earlier is not None:
+            yield from earlier
+            continue
         if transcript:
             external_id, base = path.stem, next_chunk
             next_chunk += len(pieces)
         else:
             external_id = row_hash(text)
             base = counter.base(external_id, len(pieces))
-        for i, piece in enumerate(pieces):
-            yield RawRow(
+        rows = [
+            RawRow(
                 line=turn.line, kind=kind, external_id=external_id, text=piece, created_at=at, chunk=base + i,
                 user_id=user_id, account_id=account, segment=segment or plan, plan=plan, arr=arr,
                 speaker=speaker, role=role, language=language,
                 extra={"start": turn.start} if turn.start else {},
             )
+            for i, piece in enumerate(pieces)
+        ]
+        if duplicates is not None:
+            duplicates.hold(key, rows)
+        yield from rows

@@ -13,14 +13,14 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kernel.errors import InputError
 from kernel.schemas import Rejection, SignalKind
 
-from .decode import FileInfo, check_file, read_whole
+from .decode import FileInfo, WrapStats, check_file, read_whole, sniff_csv, unwrap
 from .detect import (
     ColumnMap,
     MappingSpec,
@@ -33,9 +33,11 @@ from .detect import (
 )
 from .documents import open_document
 from .rows import (
+    CONVERSATION_KINDS,
     RawRow,
     chunk_text,
     clean_text,
+    duplicate_key,
     normalize_role,
     oversized_field,
     parse_date,
@@ -43,7 +45,7 @@ from .rows import (
     row_hash,
     speaker_role,
 )
-from .source import ChunkCounter, RowOrRejection, Source, file_mtime, rejection
+from .source import ChunkCounter, Duplicates, RowOrRejection, Source, file_mtime, rejection
 from .trackers import open_tracker
 from .usage import aggregate_usage
 
@@ -120,7 +122,10 @@ class RowBuilder:
     """Turns one flat record into rows (one per chunk) or a rejection, using a column map.
 
     A missing segment falls back to the plan (filters by segment then still work); a missing
-    date falls back to ``default_date``; a missing id to a hash of user, date and text.
+    date falls back to ``default_date``; a missing id to a hash of user, date and text. A record
+    repeating an earlier one of the file (see :mod:`memory.ingest.rows`: same author, day and
+    text up to trivial differences) yields that record's rows again, once :meth:`scan` has seen
+    the file.
     """
 
     def __init__(self, path: Path, kind: SignalKind, cmap: ColumnMap, spec: MappingSpec, default_date: datetime):
@@ -128,6 +133,7 @@ class RowBuilder:
         self._counter = ChunkCounter()
         self._mapped = set(cmap.fields.values())
         self._columns = dict(cmap.fields)
+        self.duplicates = Duplicates() if kind not in CONVERSATION_KINDS else None
 
     def _cell(self, record: dict[str, Any], name: str) -> str | None:
         column = self._columns.get(name)
@@ -139,28 +145,79 @@ class RowBuilder:
         text = str(value).strip()
         return text or None
 
+    def _text(self, record: dict[str, Any]) -> str | None:
+        """The record's text (title first), or ``None`` when there is none."""
+        raw_text = self._cell(record, "text") or ""
+        title = self._cell(record, "title") or ""
+        if "\x00" in raw_text or "\x00" in title:
+            return None
+        text = clean_text(raw_text)
+        if not text:
+            return None
+        title = clean_text(title)
+        if title and not text.startswith(title):
+            text = f"{title}{'' if title[-1] in '.!?:' else '.'} {text}"
+        return text
+
+    def _author(self, record: dict[str, Any]) -> tuple[str | None, ...]:
+        user = self._cell(record, "user_id")
+        return (user, None if user else self._cell(record, "account_id"), self._cell(record, "speaker"))
+
+    def _key(self, record: dict[str, Any], text: str, created: datetime) -> int | None:
+        if self.duplicates is None:
+            return None
+        return duplicate_key(self._author(record), created.astimezone(UTC).date(), text)
+
+    def scan(self, records: Iterator[Record | Rejection]) -> None:
+        """The first pass over the file's records: note which repeat an earlier one."""
+        duplicates = self.duplicates
+        if duplicates is None:
+            return
+        for item in records:
+            if isinstance(item, Rejection) or oversized_field(item[1]):
+                continue
+            text = self._text(item[1])
+            if text is None:
+                continue
+            created = self._date(item[1])
+            if created is not None:
+                duplicates.scan(self._key(item[1], text, created))
+        duplicates.scanned()
+
+    def _date(self, record: dict[str, Any]) -> datetime | None:
+        date_col = self.cmap.get("created_at")
+        try:
+            return parse_date(record.get(date_col) if date_col else None) or self.default_date
+        except ValueError:
+            return None
+
+    def start(self) -> None:
+        """Begin streaming (again): chunk numbers and held duplicates start afresh."""
+        self._counter = ChunkCounter()
+        if self.duplicates is not None:
+            self.duplicates.start()
+
     def build(self, line: int, record: dict[str, Any]) -> list[RawRow] | Rejection:
         """Rows for one record (several when the text is chunked) or why it was rejected."""
         oversized = oversized_field(record)
         if oversized:
             return rejection(self.path, line, oversized)
         text_col = self.cmap.fields["text"]
-        raw_text = self._cell(record, "text") or ""
-        title = self._cell(record, "title") or ""
-        if "\x00" in raw_text or "\x00" in title:
-            return rejection(self.path, line, "NUL byte in text")
-        text = clean_text(raw_text)
-        if not text:
+        text = self._text(record)
+        if text is None:
+            if "\x00" in (self._cell(record, "text") or "") + (self._cell(record, "title") or ""):
+                return rejection(self.path, line, "NUL byte in text")
             return rejection(self.path, line, f"missing or empty text (column {text_col!r})")
-        title = clean_text(title)
-        if title and not text.startswith(title):
-            text = f"{title}{'' if title[-1] in '.!?:' else '.'} {text}"
         date_col = self.cmap.get("created_at")
         raw_date = record.get(date_col) if date_col else None
-        try:
-            created = parse_date(raw_date) or self.default_date
-        except ValueError:
+        created = self._date(record)
+        if created is None:
             return rejection(self.path, line, f"unparseable date {raw_date!r} in column {date_col!r}")
+        key = self._key(record, text, created)
+        if self.duplicates is not None:
+            earlier = self.duplicates.take(key)
+            if earlier is not None:
+                return earlier
         user = self._cell(record, "user_id")
         external_id = self._cell(record, "external_id") or (
             # a table of meeting statements is one meeting: rows keep their order as chunks 0..n
@@ -176,7 +233,7 @@ class RowBuilder:
         extra = {k: str(v)[:500] for k, v in record.items() if k not in self._mapped and v not in (None, "")}
         chunks = chunk_text(text)
         base = self._counter.base(external_id, len(chunks))
-        return [
+        rows = [
             RawRow(
                 line=line, kind=self.kind, external_id=external_id, text=chunk, created_at=created,
                 chunk=base + i, user_id=user, account_id=self._cell(record, "account_id"),
@@ -187,6 +244,9 @@ class RowBuilder:
             )
             for i, chunk in enumerate(chunks)
         ]
+        if self.duplicates is not None:
+            self.duplicates.hold(key, rows)
+        return rows
 
 
 def _tabular_source(
@@ -217,8 +277,10 @@ def _tabular_source(
         raise InputError(f"{path}: no text column found (columns seen: {column_list(columns)}); "
                          "use --map COLUMN=text")
     builder = RowBuilder(path, kind, cmap, spec, file_mtime(path))
+    builder.scan(records())
 
     def produce(source: Source) -> Iterator[RowOrRejection]:
+        builder.start()
         for item in _counted(source, records()):
             if isinstance(item, Rejection):
                 yield item
@@ -266,21 +328,28 @@ def _unique_header(row: list[str]) -> list[str]:
 
 
 def _open_csv(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) -> Source:
+    """A CSV/TSV file, streamed row by row.
+
+    The dialect is sniffed (:func:`~memory.ingest.decode.sniff_csv`), then a first pass checks the structure,
+    counts the rows and finds the columns an exporter wrapped in quote marks.
+    """
     path = info.path
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
-    delimiter = _delimiter(info)
+    dialect = sniff_csv(info, _delimiter(info))
     header: list[str] | None = None
     total = 0
+    wraps = WrapStats()
     with path.open(encoding=info.encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
+        reader = dialect.reader(fh)
         try:
             for row in reader:
                 if not any(cell.strip() for cell in row):
                     continue
                 if header is None:
-                    header = _unique_header(row)
+                    header = _unique_header([dialect.field(cell) for cell in row])
                 else:
                     total += 1
+                    wraps.add(row)
         except csv.Error as exc:
             raise InputError(f"{path}: malformed CSV near line {reader.line_num}: {exc}") from exc
     if header is None:
@@ -288,10 +357,11 @@ def _open_csv(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) -> S
     if total == 0:
         raise InputError(f"{path}: no data rows below the header")
     columns = header
+    wrapped = wraps.wrapping()
 
     def records() -> Iterator[Record | Rejection]:
         with path.open(encoding=info.encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
+            reader = dialect.reader(fh)
             previous = 0
             header_seen = False
             for row in reader:
@@ -301,9 +371,11 @@ def _open_csv(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) -> S
                 if not header_seen:
                     header_seen = True
                     continue
-                record = dict(zip(columns, row, strict=False))
-                for i in range(len(columns), len(row)):
-                    record[f"column_{i + 1}"] = row[i]
+                cells = [dialect.field(unwrap(cell, wrapped[i]) if i in wrapped else cell)
+                         for i, cell in enumerate(row)]
+                record = dict(zip(columns, cells, strict=False))
+                for i in range(len(columns), len(cells)):
+                    record[f"column_{i + 1}"] = cells[i]
                 yield start, record
 
     return _tabular_source(info, columns, total, records, spec, forced)

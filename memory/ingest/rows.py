@@ -10,6 +10,13 @@ Rules written down here because they are policy:
   a header such as ``Interviewer: Dana``/``Participants: Dana (PM)``) or the speaker label carries an
   internal marker (Interviewer, Host, Moderator, PM, Sales, AE, CSM, Support, Agent, Q ...);
   otherwise ``customer``.
+- Near-duplicates (:func:`duplicate_key`): two records of one file are the same message when they have the
+  same author, the same day and the same text up to trivial differences (case, blanks, punctuation such
+  as a trailing period, quote marks, apostrophes); digits and symbols (``£1``/``€1``, ``-5``) still count.
+  The author is the user, else the account, plus the speaker; records with neither user nor account are
+  one anonymous author (nothing tells their writers apart). Two users saying the same thing stay two
+  signals (reach). The later record counts under ``duplicates``, like a re-ingested row. Turns of a
+  conversation (meetings, interviews, sales calls) are never collapsed: people repeat "Yes." in a call.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -208,6 +216,38 @@ def _split_long(sentence: str, limit: int) -> Iterable[str]:
         sentence = sentence[cut:].strip()
     if sentence:
         yield sentence
+
+
+#: Kinds whose records are turns of a conversation: a repeated turn is said again, not a duplicate.
+CONVERSATION_KINDS = frozenset({SignalKind.MEETING, SignalKind.INTERVIEW, SignalKind.SALES_CALL, SignalKind.USAGE})
+#: Apostrophes and quote marks, dropped from a text's duplicate key (``can't`` = ``cant``).
+_QUOTE_MARKS = dict.fromkeys(map(ord, "'\"`´‘’‚‛“”„‟«»‹›′″"), None)
+#: Punctuation that changes what a text says (``50%`` is not ``50``).
+_SIGNIFICANT_PUNCT = frozenset("%‰#@&")
+#: Punctuation (Unicode category P) but a minus sign before a digit; symbols and digits stay.
+_PUNCT_RE = re.compile(r"(?:(?!-\d)[^\w\s])+")
+
+
+def duplicate_text(text: str) -> str:
+    """``text`` with the differences that leave a message the same removed (see the module's rules)."""
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTE_MARKS)
+    kept = _PUNCT_RE.sub(lambda m: m.group(0) if _is_symbol(m.group(0)) else " ", folded)
+    return " ".join(kept.split()) or " ".join(text.split())
+
+
+def _is_symbol(run: str) -> bool:
+    """A run that holds a symbol (currency, %, +, =, #, @, emoji ...) rather than only punctuation."""
+    return any(ch in _SIGNIFICANT_PUNCT or not unicodedata.category(ch).startswith("P") for ch in run)
+
+
+def duplicate_key(author: tuple[str | None, ...], day: object, text: str) -> int:
+    """The identity of a record for near-duplicate detection: its author, day and :func:`duplicate_text`."""
+    digest = hashlib.blake2b(
+        "\x1f".join(["" if a is None else a for a in author] + [str(day), duplicate_text(text)]).encode(
+            "utf-8", "surrogatepass"),
+        digest_size=8,
+    ).digest()
+    return int.from_bytes(digest, "big")
 
 
 def row_hash(*parts: object) -> str:
