@@ -11,7 +11,7 @@ instruction hidden inside a signal) cannot read another tenant. Nothing here wri
 import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.runnables import RunnableConfig
@@ -20,7 +20,18 @@ from langchain_core.tools import BaseTool, tool
 from kernel.errors import InputError
 from kernel.schemas import SearchHit, Signal
 from memory import api as memory_api
-from tools.relevance import FOCUS, Retrieval, Scored, background, focus, score, search_relevant, theme_map
+from tools.relevance import (
+    FOCUS,
+    Retrieval,
+    Scored,
+    background,
+    coverage_tokens,
+    focus,
+    query_terms,
+    score,
+    search_relevant,
+    theme_map,
+)
 from tools.scoring import tokens
 
 QUOTE_MAX = 240
@@ -175,7 +186,8 @@ def goal_search(workspace: str, query: str, *, segment: str | None = None, candi
         # The floor alone decides whether the question is answered (it was calibrated so that off-domain
         # questions keep fewer than 3): a short sentence of a long text never turns an abstention into an answer.
         found.kept = found.kept[:limit] if limit else found.kept
-        return found, {}, {"by_sentence": 0, "by_theme": 0}
+        return GoalRetrieval.of(found, lexical_matches(workspace, query, found)), {}, {"by_sentence": 0,
+                                                                                      "by_theme": 0}
     kept_ids = {h.signal_id for h, _ in found.kept}
     away_ids = {h.signal_id for h, _ in found.unfocused}
     below = {h.signal_id: h.text for h, _ in found.dropped}
@@ -211,6 +223,138 @@ def goal_search(workspace: str, query: str, *, segment: str | None = None, candi
     counts = {"by_sentence": sum(1 for h, _ in rescued if h.signal_id in ids),
               "by_theme": sum(1 for h, _ in joined if h.signal_id in ids)}
     return found, {sid: q for sid, q in quotes.items() if sid in ids}, counts
+
+
+#: A question keeping at most this many signals is checked for candidates naming its key terms (:func:`lexical_matches`)
+FEW_KEPT = 2
+#: A candidate "mentions" the question's key terms when it holds at least this share of their IDF mass (the relevance
+#: model's own coverage feature: the rarer words weigh most, framing and template words none).
+MENTION_SHARE = 0.5
+#: Candidates judged off topic that mention the key terms from which the diagnostic is said ("many").
+MANY_MENTIONS = 5
+#: Key terms named in the diagnostic at most.
+MENTION_TERMS = 3
+#: Where a PM reads how the floor works and how to tune it.
+FLOOR_DOCS = "docs/agents.md ('Relevance and abstention')"
+
+
+@dataclass
+class GoalRetrieval(Retrieval):
+    """A :class:`tools.relevance.Retrieval` that also reports candidates naming the question's key terms.
+
+    ``lexical`` (:func:`lexical_matches`) goes to ``run.json`` as ``research[].floor.lexical_matches``; it never
+    changes what is kept.
+    """
+
+    lexical: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, found: Retrieval, lexical: dict[str, Any] | None) -> "GoalRetrieval":
+        """``found`` with its diagnostic."""
+        return cls(**{f.name: getattr(found, f.name) for f in fields(Retrieval)}, lexical=lexical)
+
+    def stats(self) -> dict[str, Any]:
+        """:meth:`Retrieval.stats`, with ``floor.lexical_matches`` when the diagnostic was said."""
+        out = super().stats()
+        if self.lexical:
+            out["floor"]["lexical_matches"] = self.lexical
+        return out
+
+
+#: Two words are one family ("availability", "available") when they share a prefix of at least this many letters …
+FAMILY_PREFIX = 6
+#: … that is at least this share of the shorter word ("backup" and "back" are not one family). A diagnostic only:
+#: a rare false family ("organisation", "organic") can only add to a count, never to the evidence.
+FAMILY_SHARE = 0.6
+
+
+def same_family(a: str, b: str) -> bool:
+    """Whether two coverage tokens are forms of one word ("availability", "available"; "respond", "response")."""
+    if a == b:
+        return True
+    common = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        common += 1
+    return common >= FAMILY_PREFIX and common >= FAMILY_SHARE * min(len(a), len(b))
+
+
+def query_words(query: str) -> dict[str, str]:
+    """The query's words by their coverage token (the first word giving a token names it)."""
+    out: dict[str, str] = {}
+    for word in re.findall(r"[\w'’-]+", query):
+        for token in coverage_tokens(word):
+            out.setdefault(token, word)
+    return out
+
+
+def mentions(terms: Mapping[str, float], text: str) -> dict[str, str]:
+    """The key ``terms`` (token → IDF) ``text`` names, each with the form it uses (:func:`same_family`)."""
+    present = set(coverage_tokens(text))
+    out: dict[str, str] = {}
+    for term in terms:
+        form = term if term in present else next((t for t in sorted(present) if same_family(term, t)), None)
+        if form is not None:
+            out[term] = form
+    return out
+
+
+def lexical_matches(workspace: str, query: str, found: Retrieval) -> dict[str, Any] | None:
+    """When ``query`` keeps at most :data:`FEW_KEPT` signals while many candidates name its key terms, say so.
+
+    The key terms are the query's content words with their IDF in the workspace's background
+    (:func:`tools.relevance.query_terms`: framing and story-template words weigh nothing, rare words most); a
+    candidate names them when the terms it holds, in any form of the word (:func:`same_family`: "available" for
+    "availability"), carry at least :data:`MENTION_SHARE` of that weight. At least :data:`MANY_MENTIONS` such
+    candidates below the floor or dropped by focus mean the words are there while the meaning was judged off topic:
+    the goal may be worded unlike what users write, or the floor may be too strict for this workspace. Returns
+    ``{"count", "below_floor", "dropped_by_focus", "kept", "terms", "forms", "min_share", "note"}`` (terms: those at
+    least half of the matching candidates hold, rarest first; forms: how those candidates write them), or None.
+    Diagnostic only: nothing is kept or dropped by it.
+    """
+    if len(found.kept) > FEW_KEPT:
+        return None
+    terms = query_terms(query, background(workspace))
+    total = sum(terms.values())
+    if total <= 0:
+        return None
+    named: dict[str, dict[str, str]] = {}
+    for hit, _ in [*found.dropped, *found.unfocused]:
+        held = mentions(terms, hit.text)
+        if sum(terms[t] for t in held) >= MENTION_SHARE * total:
+            named[hit.signal_id] = held
+    if len(named) < MANY_MENTIONS:
+        return None
+    away = sum(1 for h, _ in found.unfocused if h.signal_id in named)
+    below = len(named) - away
+    counts = Counter(t for held in named.values() for t in held)
+    shared = sorted((t for t, n in counts.items() if 2 * n >= len(named)), key=lambda t: (-terms[t], t))
+    shared = shared[:MENTION_TERMS]
+    words = query_words(query)
+    forms = {t: Counter(held[t] for held in named.values() if t in held).most_common(1)[0][0] for t in shared}
+
+    def said(t: str) -> str:
+        word = words.get(t, t)
+        return f"'{word}'" if forms[t] == t else f"'{word}' (as '{forms[t]}')"
+
+    listed = [said(t) for t in shared]
+    what = " and ".join(listed) if len(listed) <= 2 else ", ".join(listed[:-1]) + f" and {listed[-1]}"
+    kept = len(found.kept)
+    note = (f"{len(named)} of the {found.searched} signals searched for '{query}' mention {what or 'its key words'} "
+            f"but were judged off-topic ({below} below the relevance floor"
+            + (f", {away} dropped by focus" if away else "")
+            + f"; {kept} kept): check the goal's wording, or see {FLOOR_DOCS} on tuning the floor.")
+    return {"count": len(named), "below_floor": below, "dropped_by_focus": away, "kept": kept,
+            "terms": [words.get(t, t) for t in shared], "forms": [forms[t] for t in shared],
+            "min_share": MENTION_SHARE, "note": note}
+
+
+def floor_note(record: Mapping[str, Any]) -> str:
+    """The lexical-match diagnostic of a ``run.json`` research record (:func:`lexical_matches`), or ""."""
+    floor = record.get("floor") or {}
+    lexical = floor.get("lexical_matches") if isinstance(floor, Mapping) else None
+    return str(lexical.get("note") or "") if isinstance(lexical, Mapping) else ""
 
 
 @runtime_checkable
