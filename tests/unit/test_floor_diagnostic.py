@@ -105,6 +105,7 @@ def test_no_diagnostic_when_enough_is_kept_or_nothing_names_the_terms(workspace:
 def test_the_diagnostic_goes_to_the_floor_record_and_changes_nothing_kept(workspace: str) -> None:
     found = _judged(search_relevant(workspace, "service availability", candidates=60), kept=1)
     diagnostic = lexical_matches(workspace, "service availability", found)
+    assert diagnostic is not None
     goal = GoalRetrieval.of(found, diagnostic)
     assert goal.kept == found.kept and goal.dropped == found.dropped and goal.searched == found.searched
     record = {"question_id": "q1", **goal.stats()}
