@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, SupportsFloat
+from typing import Any, NotRequired, SupportsFloat
 
 from typing_extensions import TypedDict  # pydantic validates these in graph state: on 3.11 it needs this one
 
@@ -36,6 +36,12 @@ RICE_HALF = 10.0
 #: Evidence volume and source variety at which confidence saturates.
 CONFIDENCE_FULL_SIGNALS = 10
 CONFIDENCE_FULL_KINDS = 3
+#: Sentiment below which a signal is severe: it weighs up to one half more in impact at sentiment -1.
+SEVERE_SENTIMENT = -0.5
+SEVERITY_GAIN = 0.5
+#: How equal RICE scores are ordered (:func:`rank_key`), as documents state it when scores really tie.
+TIE_BREAK = ("more users/accounts reporting first, then more signals, then evidence more on topic, "
+             "then the most recent evidence, then by name")
 
 DEFAULT_CRITERIA: dict[str, float] = {
     "user value (RICE)": 0.5,
@@ -56,6 +62,11 @@ class RiceScore(TypedDict):
     effort_source: str
     score: float
     formula: str
+    #: Signals behind it, mean relevance of the evidence to the goal (None: not scored) and its latest date:
+    #: what :func:`rank_key` orders equal scores by.
+    signals: NotRequired[int]
+    on_topic: NotRequired[float | None]
+    latest: NotRequired[str]
 
 
 class WsjfScore(TypedDict):
@@ -114,6 +125,12 @@ class EvidenceStats:
     kinds: int
     types: dict[str, int]
     negative: int = 0
+    #: Σ per-signal impact (type impact × severity), for the exact mean impact.
+    impact_sum: float = 0.0
+    #: Mean relevance to the goal of the rows that carry one (None when none does).
+    on_topic: float | None = None
+    #: The newest evidence date (ISO), '' when none is dated.
+    latest: str = ""
 
     @classmethod
     def from_evidence(cls, evidence: Iterable[Mapping[str, Any]]) -> EvidenceStats:
@@ -128,8 +145,24 @@ class EvidenceStats:
             key = str(row.get("signal_type") or "other")
             types[key] = types.get(key, 0) + 1
         negative = sum(1 for row in seen.values() if float(row.get("sentiment") or 0.0) < -0.1)
+        impact_sum = sum(signal_impact(row) for row in seen.values())
+        scores = [float(row["score"]) for row in seen.values() if float(row.get("score") or 0.0) > 0]
+        on_topic = round(min(1.0, sum(scores) / len(scores)), 3) if scores else None
+        latest = max((str(row.get("created_at") or "") for row in seen.values()), default="")
         return cls(signals=len(seen), reporters=len(reporters), kinds=len(kinds - {""}), types=types,
-                   negative=negative)
+                   negative=negative, impact_sum=round(impact_sum, 6), on_topic=on_topic, latest=latest)
+
+
+def signal_impact(row: Mapping[str, Any]) -> float:
+    """One signal's impact: its type's (:data:`IMPACT_BY_TYPE`), up to :data:`SEVERITY_GAIN` more when it is severe.
+
+    Severity grows linearly from sentiment :data:`SEVERE_SENTIMENT` (none) to -1 (full): 'this bug cost me a
+    client' weighs more than 'small bug in the footer'.
+    """
+    base = IMPACT_BY_TYPE.get(str(row.get("signal_type") or "other"), 0.5)
+    sentiment = float(row.get("sentiment") or 0.0)
+    severity = min(1.0, max(0.0, (SEVERE_SENTIMENT - sentiment) / (1.0 + SEVERE_SENTIMENT)))
+    return base * (1 + SEVERITY_GAIN * severity)
 
 
 def _reporter(row: Mapping[str, Any]) -> str:
@@ -142,18 +175,27 @@ def _reporter(row: Mapping[str, Any]) -> str:
 
 
 def impact(stats: EvidenceStats) -> float:
-    """Mean per-type impact of the evidence, snapped up to the RICE impact scale."""
+    """Mean per-signal impact of the evidence (:func:`signal_impact`: type, severity), on the RICE scale's range.
+
+    Exact, not snapped to the scale's steps (0.25, 0.5, 1, 2, 3): two topics of bugs and questions mixed
+    differently, or reported more or less severely, get different impacts.
+    """
     if not stats.signals:
         return IMPACT_SCALE[0]
-    mean = sum(IMPACT_BY_TYPE.get(t, 0.5) * n for t, n in stats.types.items()) / stats.signals
-    return next((step for step in IMPACT_SCALE if step >= mean - 1e-9), IMPACT_SCALE[-1])
+    total = stats.impact_sum or sum(IMPACT_BY_TYPE.get(t, 0.5) * n for t, n in stats.types.items())
+    return round(min(IMPACT_SCALE[-1], max(IMPACT_SCALE[0], total / stats.signals)), 2)
 
 
 def confidence(stats: EvidenceStats) -> float:
-    """Confidence in 0.2..1.0 from evidence strength (volume) and source diversity (kinds of source)."""
+    """Confidence in 0.2..1.0 from evidence strength (volume), source diversity and how on topic the evidence is.
+
+    0.2 + 0.8 × the mean of strength (signals / 10), diversity (kinds of source / 3) and, when the evidence
+    carries relevance scores, their mean (:attr:`EvidenceStats.on_topic`); without scores, of the first two.
+    """
     strength = min(1.0, stats.signals / CONFIDENCE_FULL_SIGNALS)
     diversity = min(1.0, stats.kinds / CONFIDENCE_FULL_KINDS)
-    return round(0.2 + 0.8 * (0.5 * strength + 0.5 * diversity), 3)
+    parts = [strength, diversity] if stats.on_topic is None else [strength, diversity, stats.on_topic]
+    return round(0.2 + 0.8 * sum(parts) / len(parts), 3)
 
 
 def rice(stats: EvidenceStats, effort: float | None = None) -> RiceScore:
@@ -173,7 +215,38 @@ def rice(stats: EvidenceStats, effort: float | None = None) -> RiceScore:
         "effort_source": "default" if effort is None else "strategy",
         "score": score,
         "formula": f"RICE = reach {reach} × impact {imp} × confidence {conf} / effort {effort_value} = {score}",
+        "signals": stats.signals,
+        "on_topic": stats.on_topic,
+        "latest": stats.latest,
     }
+
+
+def rank_key(rice_score: Mapping[str, Any], name: str = "") -> tuple[float, int, int, float, bool, str, str]:
+    """Sort key putting the strongest RICE first; equal scores ordered as :data:`TIE_BREAK` states.
+
+    Use with ``sorted(..., key=...)``; dates (ISO) sort newest first by their inverted characters, undated last.
+    """
+    latest = str(rice_score.get("latest") or "")
+    inverted = "".join(chr(0x10FFFF - ord(c)) for c in latest)
+    on_topic = rice_score.get("on_topic")
+    return (-float(rice_score["score"]), -int(rice_score["reach"]), -int(rice_score.get("signals") or 0),
+            -float(on_topic if on_topic is not None else 0.0), not latest, inverted, name.lower())
+
+
+def tie_note(items: Sequence[tuple[str, Mapping[str, Any]]]) -> str | None:
+    """What a document says when ranked items really tie on RICE: which, and how they were ordered (None: no tie).
+
+    ``items`` are (name, RICE score) pairs.
+    """
+    by_score: dict[float, list[str]] = {}
+    for name, score in items:
+        by_score.setdefault(float(score["score"]), []).append(name)
+    tied = [(s, names) for s, names in by_score.items() if len(names) > 1]
+    if not tied:
+        return None
+    groups = "; ".join(f"{', '.join(sorted(names, key=str.lower))} (RICE {s:g})" for s, names in
+                       sorted(tied, key=lambda t: -t[0]))
+    return f"Equal RICE scores: {groups}. They are ordered {TIE_BREAK}."
 
 
 def rice_normalized(score: float) -> float:
