@@ -192,10 +192,32 @@ def inline(record: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def quote_lines(quotes: Iterable[object] | None, indent: str) -> list[str]:
-    """Quoted sub-bullets (with their citation) at ``indent``."""
+#: Words a quote may have beyond the line it is shown under and still only repeat it ('Plus a …', 'Open question: …').
+_REPEAT_EXTRA_WORDS = 3
+
+
+def _words_of(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text.lower())
+
+
+def repeats(quote: str, text: str) -> bool:
+    """Whether ``quote`` only repeats ``text``: the same words, or them with at most three words more around them.
+
+    Its citation mark stays on the line and the Evidence section holds it verbatim, so a sub-bullet that says the
+    line again ('Dark mode ships after that.' under 'Dark mode ships after that.') is left out.
+    """
+    said, line = _words_of(quote), _words_of(text)
+    if not line or len(said) - len(line) > _REPEAT_EXTRA_WORDS:
+        return False
+    return any(said[i:i + len(line)] == line for i in range(len(said) - len(line) + 1))
+
+
+def quote_lines(quotes: Iterable[object] | None, indent: str, under: str = "") -> list[str]:
+    """Quoted sub-bullets (with their citation) at ``indent``; those that only repeat ``under`` left out."""
     out = []
     for q in quotes or []:
+        if isinstance(q, Mapping) and one_line(q.get("quote")) and under and repeats(one_line(q["quote"]), under):
+            continue
         if isinstance(q, Mapping) and one_line(q.get("quote")):
             out.append(f"{indent}- “{one_line(q['quote'])}”{cite([q['signal_id']] if q.get('signal_id') else [])}")
         elif isinstance(q, str) and q.strip():
@@ -228,7 +250,7 @@ def record_lines(record: Mapping[str, Any], indent: str = "", lead: str | None =
         main, parts = (parts[0], parts[1:]) if parts else ("(no text)", parts)
     extra = f" — {'; '.join(parts)}" if parts else ""
     return [f"{indent}- {main}{extra}{cite(record.get('citations'))}", *subs,
-            *quote_lines(record.get("quotes"), indent + "  ")]
+            *quote_lines(record.get("quotes"), indent + "  ", under=main)]
 
 
 def render_value(value: object) -> list[str]:

@@ -29,11 +29,13 @@ from agents.deliverables.common import (
     CitedQuote,
     best_option,
     close_call,
+    memo_options,
     pick_quotes,
     section_heading,
     theme_users,
     topic_for,
 )
+from agents.deliverables.decision_memo import condition_evidence
 from agents.state import ReviewNote, Topic
 from kernel.artifacts import Brief, BriefTheme, EvidenceRef
 from tools import scoring, trends
@@ -83,6 +85,8 @@ def _pools(m: Materials) -> tuple[list[tuple[Topic, list[str]]], set[str]]:
     for topic in themed:
         ids = [sid for sid in topic["signal_ids"] if sid in m.evidence and _about_role(sid, role, m)]
         twin = next((k for k, (t, _) in enumerate(pools) if labels.same_lemma(t["name"], topic["name"])), None)
+        if ids and any(set(ids) <= set(pool) for _, pool in pools):
+            continue  # the same signals under another name ('fix sync', 'sync conflicts'): one section, not two
         if twin is not None:
             pools[twin][1].extend(s for s in ids if s not in pools[twin][1])
         elif ids:
@@ -157,10 +161,14 @@ def draft_brief(m: Materials) -> dict[str, Any]:
         })
     # Only a goal that is a choice has bets to weigh: the memo's options, its close-call rule and its winner.
     choice = any(t["kind"] == "option" and t["signal_ids"] for t in m.topics)
-    best = best_option(m) if choice else None
+    # The options as the decision memo scores them (on the evidence about what each asks for), so the two
+    # documents of one run never name different winners or margins.
+    judged = sorted((t for t in (condition_evidence(t, m)[0] for t in memo_options(m)) if t["signal_ids"]),
+                    key=lambda t: (-t["total"], len(t["id"]))) if choice else []
+    best = (judged[0] if judged else best_option(m)) if choice else None
     cited = {sid for _, _, ids in sections for sid in ids}
     total_users = known_reporters(m.evidence[s] for s in cited if s in m.evidence)
-    undecided = close_call(m) if choice else None  # within the margin, the brief proposes no winner either
+    undecided = close_call(m, judged) if choice else None  # within the margin, the brief proposes no winner either
     # a section that lists small needs is no single thing to start with
     top = next((t for t in themes if not t["label"].startswith(_LISTED)), None)
     if choice:
@@ -181,7 +189,9 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     churn_rows = [r for r in m.evidence.values() if r["signal_type"] == "churn_risk"]
     if churn_rows:
         accounts = len({r["account_id"] for r in churn_rows if r["account_id"]})
-        risks.append(f"{len(churn_rows)} churn-risk signals from {accounts} accounts in the evidence.")
+        risks.append(f"{len(churn_rows)} churn-risk signal{'s' if len(churn_rows) != 1 else ''}"
+                     + (f" from {accounts} account{'s' if accounts != 1 else ''}" if accounts else "")
+                     + " in the evidence.")
     if choice:
         risks += [f"Evidence for '{t['name']}' is thin (confidence {t['rice']['confidence']})."
                   for t in m.ranked()[:3] if t["rice"]["confidence"] < 0.5]
@@ -346,9 +356,11 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
         facts = [f"{theme['signals']} signals" if isinstance(theme.get("signals"), int) else "",
                  f"from {theme['users']} users" if isinstance(theme.get("users"), int) and theme["users"] else "",
                  one_line(counts.get("text"))]
-        lines += ["", f"### {one_line(theme.get('label')) or 'Theme'}{cite(theme.get('citations'))}", ""]
-        if any(facts):
-            lines.append(" ".join(f for f in facts[:2] if f) + (" · " + facts[2] if facts[2] else ""))
+        # the heading names the section; its citation marks follow its counts (a heading of ids reads as noise)
+        lines += ["", f"### {one_line(theme.get('label')) or 'Theme'}", ""]
+        counted = " ".join(f for f in facts[:2] if f) + (" · " + facts[2] if facts[2] else "")
+        if counted or theme.get("citations"):
+            lines += [f"{counted}{cite(theme.get('citations'))}".strip(), ""]
         for quote in theme.get("quotes") or []:
             if isinstance(quote, Mapping) and one_line(quote.get("quote")):
                 mark = cite([quote["signal_id"]] if quote.get("signal_id") else [])

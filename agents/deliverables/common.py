@@ -79,7 +79,8 @@ def baseline(topic: Topic, m: Materials, noun: str, ids: Sequence[str] | None = 
     """
     trend = trends.evidence_trend(topic["signal_ids"] if ids is None else list(ids), m.evidence)
     if trend is not None and not trend.empty:
-        return f"{trend.after_rate()} {noun}/week in the last {trend.window_days // 7} weeks"
+        rate = trend.after_rate()
+        return f"{rate} {singular(noun) if rate == '1' else noun}/week in the last {trend.window_days // 7} weeks"
     count = topic["signals"] if ids is None else len(ids)
     return f"{count} {singular(noun) if count == 1 else noun} in the period"
 
@@ -104,9 +105,12 @@ def memo_options(m: Materials) -> list[Topic]:
     return sorted((t for t in option_topics if t["signal_ids"]), key=lambda t: -t["total"])
 
 
-def close_call(m: Materials) -> str | None:
-    """'Too close to call …' when the memo's top two options lie within :data:`CLOSE_CALL`, else None."""
-    options = memo_options(m)
+def close_call(m: Materials, options: Sequence[Topic] | None = None) -> str | None:
+    """'Too close to call …' when the memo's top two options lie within :data:`CLOSE_CALL`, else None.
+
+    ``options``: the options as the memo scores them, best first (default :func:`memo_options`).
+    """
+    options = list(options) if options is not None else memo_options(m)
     if len(options) < 2:
         return None
     best, runner_up = options[0], options[1]

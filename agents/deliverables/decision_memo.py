@@ -103,7 +103,8 @@ def score_parts(topic: Topic, m: Materials) -> str:
             f"{f' ({level})' if level else ''}: what its {total} {'signal reports' if total == 1 else 'signals report'}"
             f" — {mix}; their mean {mean:.2f} "
             f"rounded up the RICE scale (problems weigh more than questions). Confidence {rice['confidence']:g}: "
-            f"more signals and more kinds of source raise it. Effort {effort} {rice['effort']:g} person-month(s).")
+            f"more signals and more kinds of source raise it. Effort {effort} {rice['effort']:g} "
+            f"person-month{'' if float(rice['effort']) == 1 else 's'}.")
 
 
 _OPTION_TEMPLATE = re.compile(r"(Prioritise|Choose) (.+) (ahead of|over) (.+)\.")
@@ -361,7 +362,8 @@ def condition_evidence(topic: Topic, m: Materials) -> tuple[Topic, str]:
     need = ("information needs: confusion about the existing " + what + ", not demand for a new one"
             if pred.kind == "new" else f"information needs about {what}, not reports of the problem")
     note = (f"{len(off)} of its {len(ids)} signals do not {_what(pred)} and are not counted"
-            + (f"; {len(asked)} of them are questions: {need}" if asked else "") + ".")
+            + (f"; {len(asked)} of them {'is a question' if len(asked) == 1 else 'are questions'}: {need}"
+               if asked else "") + ".")
     pseudo = {**topic, "signal_ids": on}
     scored = as_topic({**pseudo, **score_topic(pseudo, m.evidence, _strategy(m), m.criteria, None)}) if on else \
         as_topic({**pseudo, "signal_ids": []})
@@ -390,9 +392,9 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
     kinds = sorted({r["kind"] for r in rows})
     who = from_reporters(rows)
     sources = f"{who} ({', '.join(kinds)})" if who.startswith("from") else f"({', '.join(kinds)}; {who})"
-    context = (f"Evidence: {len(rows)} signals {sources}, each "
-               f"option with its own. " if rows else f"{m.nothing_found()} ") + \
-        f"Criteria weights: {', '.join(f'{k} {v}' for k, v in m.criteria.items())}."
+    # the criteria and their weights are the memo's own list (and the table's columns), not repeated here
+    context = (f"Evidence: {len(rows)} signals {sources}, each option with its own." if rows
+               else m.nothing_found())
     if m.also():
         context += f" {m.also()}"
     if m.decisions:
@@ -419,7 +421,7 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
         recommendation += "".join(f" {name} is not weighed: none of its evidence is about what it asks for — "
                                   f"{notes[name]}" for name in emptied)
         recommendation += "".join(f" {name}: {notes[name]}" for name in notes
-                                  if name not in emptied and "questions:" in notes[name])
+                                  if name not in emptied and re.search(r"\bquestions?:", notes[name]))
         recommendation += _questions_warning(next(t for t in option_topics if t["name"] == options[0]["name"]), m)
     if not options:
         recommendation = f"{PM}: no option is supported by stored user evidence."
@@ -676,10 +678,15 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
             lines += field_lines(option, {"name", "description", "scores", "total", "citations"})
     else:
         lines.append("_No option is supported by stored evidence._")
-    lines += section("Recommendation", render_value(doc.get("recommendation")))
+    lines += section("Recommendation", [_capital(line) for line in render_value(doc.get("recommendation"))])
     lines += section("Risks", bullets(doc.get("risks")))
     lines += section("Unknowns", bullets(doc.get("unknowns")))
     return lines
+
+
+def _capital(line: str) -> str:
+    """A paragraph starting with a capital letter ('fix sync bugs first: …' names an option in its own case)."""
+    return line[:1].upper() + line[1:] if line[:1].islower() else line
 
 
 def decision(doc: Mapping[str, Any]) -> Decision:

@@ -324,12 +324,12 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
                             f", stated {req['restated']} times" if isinstance(req.get("restated"), int) else "")
                 lines.append(f"- {one_line(req.get('requirement')) or '(no text)'} _({kind}{said}{restated})_"
                              f"{cite(req.get('citations'))}")
-                lines += quote_lines(req.get("quotes"), "  ")
+                lines += quote_lines(req.get("quotes"), "  ", under=one_line(req.get("requirement")))
                 story = req.get("story") if isinstance(req.get("story"), Mapping) else None
                 if story and story_sentence(story):
                     lines.append(f"  - Draft story: {story_sentence(story)}{cite(story.get('citations'))}")
                 elif one_line(req.get("story_withheld")):
-                    lines.append(f"  - Draft story: [PM to decide] ({one_line(req.get('story_withheld'))})")
+                    lines.append(f"  - Draft story: [PM to decide] — {one_line(req.get('story_withheld'))}")
                 rest = {k: v for k, v in req.items() if k not in {"requirement", "type", "category", "speaker", "topic",
                                                                   "citations", "quotes", "story", "restated",
                                                                   "raised", "story_withheld"}}

@@ -195,18 +195,23 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
     observed = _outcome_criterion(role, i_want, so_that, sid, quote) if nature == "request" else ""
     quality = quality_code(f"{name} {i_want}")  # what is asked for, never its benefit ('… research integrity')
     about = _object(i_want, name)
+    metric = ""  # a problem's or question's success metric: the same reports and baseline as its criterion
     if nature == "question":
+        base = _baseline(topic, m, "question")
         criteria = [
             first,
             f"Given the answer is published, When {PM} weeks have passed, Then questions like {short_id(sid)} "
-            f"about {about} fall below {PM} per week (baseline: {_baseline(topic, m, 'question')})",
+            f"about {about} fall below {PM} per week (baseline: {base})",
         ]
+        metric = f"S{number}: questions like {short_id(sid)} about {about} — from {base} to below {PM} per week"
     elif nature == "problem":
+        base = _baseline(topic, m, "problem")
         criteria = [
             first,
             f"Given the change is released, When {PM} weeks have passed, Then new reports like {short_id(sid)} "
-            f"about {about} fall below {PM} per week (baseline: {_baseline(topic, m, 'problem')})",
+            f"about {about} fall below {PM} per week (baseline: {base})",
         ]
+        metric = f"S{number}: reports like {short_id(sid)} about {about} — from {base} to below {PM} per week"
     elif observed or measured:
         criteria = [observed] if observed else [first]
     else:  # the evidence states no outcome and no limit: the situation it reports (a quality's test follows)
@@ -239,6 +244,7 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
                              nature, i_want),
         OPEN: [f"{PM}: S{number} — {question}" for _, question in measured if question],
         QUALITY: quality,
+        METRIC: metric,
     }
 
 
@@ -247,6 +253,9 @@ OPEN = "_open_questions"
 #: A drafted story's requirement type (a code of ``tools.reqtype.NFR_CATEGORIES``, "F" functional), taken off the
 #: story before it is validated: it chooses the story's success metric.
 QUALITY = "_quality"
+#: A drafted problem or question story's success metric, built with its criterion (the same reports and baseline),
+#: taken off the story before it is validated.
+METRIC = "_metric"
 
 
 def quality_code(text: str) -> str:
@@ -385,6 +394,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
     stories, other_roles = _stories(topics, m)
     asked_later = [q for s in stories for q in s.pop(OPEN, [])]
     qualities = [str(s.pop(QUALITY, "F")) for s in stories]
+    metrics = [str(s.pop(METRIC, "")) for s in stories]
     left_out = candidates[MAX_STORIES:]
     all_ids = sorted({sid for t in topics for sid in t["signal_ids"]})
     reporters = from_reporters([m.evidence[s] for s in all_ids if s in m.evidence])
@@ -416,7 +426,8 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
         or ([f"{PM}: anything outside the stories below"] if stories else []),
         stories=parts(Story, stories),
         open_questions=open_questions,
-        success_metrics=[_metric(s, topics, m, q) for s, q in zip(stories, qualities, strict=True)],
+        success_metrics=[metric or _metric(s, topics, m, q)
+                         for s, q, metric in zip(stories, qualities, metrics, strict=True)],
         evidence=parts(EvidenceRef, m.evidence_for([sid for s in stories for sid in s["citations"]])),
     ).model_dump(mode="json")
 
@@ -604,6 +615,7 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
             added = story_from_topic(topic, m, 0)
             added.pop(OPEN, None)
             added.pop(QUALITY, None)
+            added.pop(METRIC, None)
             fixed.append(added)
     for i, story in enumerate(fixed, 1):
         story["id"] = f"S{i}"

@@ -384,7 +384,10 @@ def build_roadmap(m: Materials, *, previous: dict[str, Any] | None = None, simil
         if growth and bucket > 0:
             bucket -= 1
             why[item["item"]] = growth
-            item["why"] = f"moved up: {growth}; {item['why']}"
+            # the growth states the trend: the reason does not say it again at its end
+            reason = str(item["why"])
+            tail = re.search(r"; trend ([^;]+)$", reason)
+            item["why"] = f"moved up: {growth}; {reason[:tail.start()] if tail and tail.group(1) in growth else reason}"
         buckets[_ORDER[bucket]].append(item)
 
     served = {item["goal"] for bucket in buckets.values() for item in bucket if item.get("goal")}

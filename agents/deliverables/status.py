@@ -506,6 +506,7 @@ _PLACED = ("period", "changes", "capacity", "risks", "next")
 def _render(doc: Mapping[str, Any]) -> list[str]:
     lines = [f"**Period:** {one_line(doc.get('period'))}"] if one_line(doc.get("period")) else []
     changes: list[str] = []
+    listed: set[tuple[str, ...]] = set()  # commit lists already shown: a line about the same commits names them once
     for change in doc.get("changes") or []:
         if not isinstance(change, Mapping):
             changes += render_value([change])
@@ -514,7 +515,8 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
         shas = [str(s)[:8] for s in change.get("commits") or [] if s]
         extra = {k: v for k, v in change.items() if k not in {"summary", "goal", "commits", "citations"}}
         more = f" and {len(shas) - 8} more" if len(shas) > 8 else ""
-        commits = f" (commits {', '.join(shas[:8])}{more})" if shas else ""
+        commits = f" (commits {', '.join(shas[:8])}{more})" if shas and tuple(shas) not in listed else ""
+        listed.add(tuple(shas))
         rest = f" — {inline(extra)}" if inline(extra) else ""
         changes.append(f"- {one_line(change.get('summary')) or '(no summary)'}{commits}{rest}"
                        f"{cite(change.get('citations'))}")

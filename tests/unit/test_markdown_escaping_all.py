@@ -77,15 +77,15 @@ def docs(q: list[str]) -> dict[str, dict[str, Any]]:
                    "risks": q[6:9], "next": q[9:]},
         "meeting_notes": {**base, "kind": "meeting_notes", "title": q[6],
                           "decisions": [{"decision": q[i], "speaker": q[4], "citations": SID[i:i + 1],
-                                         "quotes": quotes[i:i + 1]} for i in range(0, 4)],
+                                         "quotes": quotes[i + 1:i + 2]} for i in range(0, 4)],
                           "action_items": [{"owner": q[2], "item": q[i], "citations": SID[i:i + 1]}
                                            for i in range(4, 8)],
                           "open_questions": [{"question": q[i], "asked_by": q[3], "context": q[i + 1],
-                                              "citations": SID[i:i + 1], "quotes": quotes[i:i + 1]}
+                                              "citations": SID[i:i + 1], "quotes": quotes[i + 1:i + 2]}
                                              for i in range(8, 11)],
                           "requirements": [{"requirement": q[i], "type": "non-functional", "category": "security",
                                             "speaker": q[5], "topic": q[2], "citations": SID[i:i + 1],
-                                            "quotes": quotes[i:i + 1],
+                                            "quotes": [quotes[(i + 1) % len(q)]],
                                             "story": {"as_a": q[6], "i_want": q[i], "so_that": q[1],
                                                       "citations": SID[i:i + 1]}} for i in range(len(q))]},
         "roadmap": {**base, "kind": "roadmap", "title": q[7],
@@ -163,3 +163,37 @@ def test_escape_markdown_renders_back_to_the_exact_text(text: str) -> None:
     # Only what could act is escaped: words, 'snake_case', arrows and comparisons stay as written.
     for kept in ("snake_case_name", "a_b", "1.5 days", "#hashtag"):
         assert escape_markdown(kept) == kept
+
+
+# ----------------------------------------------------------------------------- what a reader sees once
+
+
+def test_a_quote_that_only_repeats_its_line_is_not_shown_under_it() -> None:
+    said = "Plus a conflict record we can show admins."
+    doc = {"kind": "meeting_notes", "mode": "offline", "title": "T", "evidence": [],
+           "decisions": [{"decision": "Dark mode ships after that.", "citations": [SID[0]],
+                          "quotes": [{"signal_id": SID[0], "quote": "Dark mode ships after that."}]}],
+           "requirements": [{"requirement": "A conflict record we can show admins.", "type": "functional",
+                             "citations": [SID[1]], "quotes": [{"signal_id": SID[1], "quote": said}]},
+                            {"requirement": "Admins see conflicts.", "type": "functional", "citations": [SID[2]],
+                             "quotes": [{"signal_id": SID[2], "quote": said}]}]}
+    md = render_markdown(doc)
+    assert "“Dark mode ships after that.”" not in md and md.count(f"“{said}”") == 1, md  # kept under the tidied one
+    assert "[s:00000000]" in md and "[s:00000001]" in md
+
+
+def test_a_status_line_about_the_same_commits_does_not_list_them_again() -> None:
+    shas = ["a" * 40, "b" * 40]
+    doc = {"kind": "status", "mode": "offline", "title": "T", "evidence": [], "period": "p",
+           "changes": [{"summary": "Delight: 2 changes shipped.", "commits": shas},
+                       {"summary": "Users report dark mode; 2 changes shipped for it.", "commits": shas},
+                       {"summary": "Growth: 1 change shipped.", "commits": ["c" * 40]}]}
+    md = render_markdown(doc)
+    assert md.count("(commits aaaaaaaa, bbbbbbbb)") == 1 and "(commits cccccccc)" in md
+
+
+def test_a_brief_section_heading_carries_no_citation_marks() -> None:
+    doc = {"kind": "brief", "mode": "offline", "title": "T", "evidence": [], "tldr": "t",
+           "themes": [{"label": "Sync conflicts", "signals": 3, "users": 2, "citations": SID[:3], "quotes": []}]}
+    md = render_markdown(doc)
+    assert "### Sync conflicts\n" in md and "3 signals from 2 users [s:00000000] [s:00000001] [s:00000002]" in md

@@ -92,3 +92,19 @@ def test_a_model_s_story_is_typed_by_what_it_asks_for_not_its_benefit() -> None:
     ])
     stories = complete_requirements(draft, m)["stories"]
     assert [s["type"] for s in stories] == ["functional", "non-functional"]
+
+
+def test_a_problem_story_s_metric_counts_the_reports_its_criterion_counts() -> None:
+    """The metric cited the topic's first signal (a meeting aside) with all its signals' rate (2.2/week); the
+    criterion a report with the reports' baseline (1 report/week). Now both name the same report and baseline."""
+    quotes = ["Sync loses my edits every time I reconnect.", "Please include someone who can talk about sync.",
+              "Sync between my phone and laptop loses edits."]
+    evidence = rows(quotes, signal_type="bug")
+    evidence["s1"]["signal_type"] = "other"
+    doc = draft_requirements(_materials(evidence, [_topic("t1", "sync", list(evidence), 5.0)], "Requirements: sync"))
+    story, metric = doc["stories"][0], doc["success_metrics"][0]
+    criterion = next(c for c in story["acceptance_criteria"] if "new reports like" in c)
+    mark = criterion.split("new reports like ")[1].split()[0]
+    base = criterion.split("(baseline: ")[1].rstrip(")")
+    assert mark in metric and base in metric, (criterion, metric)
+    assert "[s:s1]" not in metric and "2 reports in the period" in metric
