@@ -429,7 +429,8 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
     for option in options[1:]:
         churn = [sid for sid in option["citations"] if m.evidence[sid]["signal_type"] == "churn_risk"]
         risks.append(f"Deferring {option['name']}: {len(option['citations'])} cited signals"
-                     + (f", {len(churn)} of them churn risks." if churn else "."))
+                     + (f", {len(churn)} of them {'a churn risk' if len(churn) == 1 else 'churn risks'}."
+                        if churn else "."))
     for alt in extra:
         if alt["name"] == MITIGATE:
             _, reports = _asked_and_reports([s for s in backed[0]["signal_ids"] if s in m.evidence], m)
@@ -685,8 +686,11 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
 
 
 def _capital(line: str) -> str:
-    """A paragraph starting with a capital letter ('fix sync bugs first: …' names an option in its own case)."""
-    return line[:1].upper() + line[1:] if line[:1].islower() else line
+    """A paragraph whose sentences start with a capital letter.
+
+    'fix sync bugs first: …' and '… reports). fix sync bugs: 6 of …' name an option in its own case.
+    """
+    return re.sub(r"(?:^|(?<=[.!?] ))[a-z]", lambda m: m.group(0).upper(), line)
 
 
 def decision(doc: Mapping[str, Any]) -> Decision:
