@@ -416,6 +416,132 @@ def states_problem(part: str) -> bool:
     return is_problem_goal(" ".join(words))
 
 
+# --------------------------------------------------------------------------- what the goal asks: action vs subject
+
+#: Verbs that only ask for the change ('stop', 'let', 'make' …): the evidence names what is to change, not them.
+_ASKING = frozenset(_ACTIONS | frozenset(
+    "let lets allow allows allowing enable enables enabling make makes making help helps improve improves improving "
+    "ensure ensures support supports supporting need needs want wants get gets give gives".split()))
+#: Words naming who acts or what product it is: neither the ask nor its object ('customers', 'the app').
+_ACTORS = frozenset("""
+customer customers user users admin admins administrator administrators people person member members staff team teams
+client clients owner owners manager managers app apps application applications product products system systems
+""".split())
+#: Irregular verb forms, as their base form: 'the ATM kept my card' is about 'keeping', 'lost' about 'losing'.
+IRREGULAR = {
+    "lost": "lose", "kept": "keep", "sent": "send", "paid": "pay", "stolen": "steal", "stole": "steal",
+    "taken": "take", "took": "take", "got": "get", "gotten": "get", "held": "hold", "left": "leave", "stuck": "stick",
+    "broke": "break", "broken": "break", "spent": "spend", "bought": "buy", "shown": "show", "seen": "see",
+    "saw": "see", "done": "do", "did": "do", "went": "go", "gone": "go", "wrote": "write", "written": "write",
+    "gave": "give", "given": "give", "found": "find", "froze": "freeze", "frozen": "freeze", "chose": "choose",
+    "chosen": "choose", "made": "make", "hid": "hide", "hidden": "hide", "ate": "eat", "eaten": "eat",
+    "withdrew": "withdraw", "withdrawn": "withdraw", "forgot": "forget", "forgotten": "forget", "fell": "fall",
+    "shut": "shut", "ran": "run", "began": "begin", "begun": "begin", "came": "come", "told": "tell",
+    "sold": "sell", "swallowed": "swallow", "declined": "decline",
+}
+#: Words that state a condition of what is asked about ('charged twice', 'faster delivery', 'missing refund').
+_CONDITIONS = frozenset("""
+twice double duplicate duplicated again missing stuck pending late delayed wrong incorrect unable
+faster slower quicker sooner easier cheaper later earlier longer shorter higher lower mistake mistaken accidentally
+unknown unrecognised unrecognized unexpected failure failures failed fail fails failing error errors crash crashes
+""".split())
+#: '-ing' words that are nouns, not an action ('online banking', 'pricing', 'a meeting').
+_ING_NOUNS = frozenset("""
+banking pricing onboarding setting settings meeting meetings morning evening thing things nothing something anything
+everything string strings spring during building buildings heading headings ceiling wedding shipping billing
+""".split())
+#: Negations: the verb after one states a condition ('do not recognise', "can't verify").
+_NEGATIONS = frozenset("not never cannot can't don't doesn't didn't won't isn't wasn't aren't weren't no".split())
+#: Words after which a noun phrase starts (its words are an object, not an action): 'a bank transfer'.
+_NOUN_START = DETERMINERS | frozenset("any all every some each no one two".split())
+#: Weight of an action or condition term against a subject term in :func:`coverage`: what is asked counts double.
+ACTION_WEIGHT = 2.0
+SUBJECT_WEIGHT = 1.0
+
+
+def _base(word: str) -> str:
+    """A word's stem, irregular verb forms taken to their base form first ('kept' ~ 'keeping')."""
+    low = word.lower().replace("’", "'").split("'")[0]
+    return stem(IRREGULAR.get(low, low))
+
+
+def _verbal(low: str) -> bool:
+    """Whether a lowercase word is a verb form or a condition by its shape or the lexicons (POS-free)."""
+    if low in IRREGULAR or low in _CONDITIONS or PROBLEM_GOAL.fullmatch(low):
+        return True
+    if low.endswith("ing") and len(low) > 5 and low not in _ING_NOUNS:
+        return True
+    return low.endswith("ed") and len(low) > 4 and not low.endswith("eed")
+
+
+def goal_terms(*texts: str) -> dict[str, str]:
+    """The goal's content words (stems) as ``'action'`` (what is asked: a verb or a condition) or ``'subject'``.
+
+    POS-free: a word is an action when it has a verb's or a condition's shape or is in the lexicons (irregular
+    forms, :data:`_CONDITIONS`, :data:`PROBLEM_GOAL`, '-ing' and '-ed' forms), or is an action verb
+    (:data:`tools.story_quality.ACTION_VERBS`) outside a noun phrase — not after a determiner ('a bank transfer')
+    nor right after another action (its object: 'export reports'). Words that only ask for the change ('stop',
+    'let', 'fix'), instruction words ('draft', 'requirements') and actors ('customers', 'the app') are left out.
+    'stop the app from losing my notes when sync fails' → losing, sync, fails: action; notes: subject.
+    A stem that is an action in one text stays one.
+    """
+    out: dict[str, str] = {}
+    for text in texts:
+        in_phrase = negated = False
+        for word in _WORD.findall(text):
+            full = word.lower().replace("’", "'")
+            low = full.split("'")[0]
+            if full in _NEGATIONS or low in _NEGATIONS:
+                negated = True
+                continue
+            was_negated, negated = negated, False  # a negation states the condition of the next word only
+            if low in _NOUN_START:
+                in_phrase = True
+                continue
+            if _LINKS.fullmatch(low) or low in AUXILIARIES:
+                in_phrase = False
+                continue
+            if low in STOPWORDS or low in _INSTRUCTION or low in _ASKING or len(low) < 3 or low in _ACTORS \
+                    or _norm(low) in _ACTORS:
+                continue
+            key = _base(low)
+            if was_negated or _verbal(low) or (low in ACTION_VERBS and not in_phrase) or \
+                    (IRREGULAR.get(low) or "") in ACTION_VERBS:
+                out[key] = "action"
+                in_phrase = True  # what follows is its object ('export reports', 'losing my notes')
+            else:
+                out.setdefault(key, "subject")
+    return out
+
+
+def _own_terms(text: str) -> set[str]:
+    """The stems of a text's content words (irregular forms as their base: 'lost' ~ 'losing')."""
+    return {_base(w) for w in _WORD.findall(text) if len(w) > 2 and w.lower() not in STOPWORDS}
+
+
+def coverage(text: str, terms: Mapping[str, str]) -> float:
+    """Share of the goal's terms ``text`` uses, an action term weighing :data:`ACTION_WEIGHT` and a subject term 1.
+
+    Evidence naming only the goal's object ('my notes') scores below evidence about what is asked ('losing').
+    """
+    if not terms:
+        return 0.0
+    own = _own_terms(text)
+    weights = {t: ACTION_WEIGHT if kind == "action" else SUBJECT_WEIGHT for t, kind in terms.items()}
+    found = sum(w for t, w in weights.items() if any(_stems_match(t, o) for o in own))
+    return round(found / sum(weights.values()), 3)
+
+
+def covers(text: str, terms: Mapping[str, str]) -> bool:
+    """Whether ``text`` is about what the goal asks: it uses one of its action terms.
+
+    For a goal that names no action ('ATM cards'), one of its subject terms. Mentioning the object alone is not enough.
+    """
+    own = _own_terms(text)
+    asked = [t for t, kind in terms.items() if kind == "action"] or list(terms)
+    return any(_stems_match(t, o) for t in asked for o in own)
+
+
 def part_queries(queries: Sequence[str]) -> set[int]:
     """Indexes of the queries that search one part of another query: every content word of it is in that other.
 
@@ -449,7 +575,11 @@ def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, 
       alone than to the query, and by more than :data:`DENSE_MARGIN` beyond the best group's gain on it ('I need
       more physical cards' for 'faster delivery of new physical cards': the goal's object without its ask). A
       part that is the ask is exempt: one that names the problem (:func:`states_problem`: 'the wrong exchange
-      rate') or that the goal searches on its own (one of ``queries``).
+      rate') or that the goal searches on its own (one of ``queries``);
+    - (unless it is its query's best) the goal states an action or condition (:func:`goal_terms`: 'losing' and
+      'fails' in 'stop the app from losing my notes when sync fails') that at least :data:`MIN_WORD_SHARE` of the
+      best group's quotes use (:func:`covers`), fewer of this group's do, and it is not as close as the best: it
+      names the goal's subject ('my notes') without what is asked.
     """
     if not groups:
         return []
@@ -474,6 +604,11 @@ def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, 
     if sizes[overall] < MIN_BEST:  # too thin to write anything from: every group is context
         return [f"only {n} signal{'s' if n != 1 else ''}" for n in sizes]
     words = topic_words(" ".join([goal, *queries]))
+    terms = goal_terms(goal, *queries)
+    asked = {t for t, kind in terms.items() if kind == "action"}
+    # The goal's action words tell its evidence apart only where its best group uses them ('lost my notes' for
+    # 'stop losing notes'); where people word the ask otherwise ('takes ages' for 'faster approval'), they do not.
+    anchored = bool(asked) and _asks_share(groups[overall], texts, terms) >= MIN_WORD_SHARE
     listed = part_queries(queries) if closeness is not None else set()
     out: list[str | None] = []
     for i, group in enumerate(groups):
@@ -496,9 +631,23 @@ def goal_fit(groups: Sequence[Sequence[str]], *, goal: str, texts: Mapping[str, 
         elif problems and is_problem_goal(queries[j]) and problem[top] >= PROBLEM_SHARE \
                 and problem[i] < NO_PROBLEM_SHARE:
             out.append("reports no problem (the goal asks to stop one)")
+        elif anchored and _asks_share(group, texts, terms) < MIN_WORD_SHARE \
+                and (closeness is None or close[i][j] < close[overall][nearest[overall]]):
+            shown = ", ".join(sorted(w for w in _surface(goal, *queries) if _base(w) in asked)[:3])
+            out.append(f"names the goal's subject, not what it asks ({shown})")
         else:
             out.append(_part_only(i, top, j, close, parts, queries))
     return out
+
+
+def _asks_share(group: Sequence[str], texts: Mapping[str, str], terms: Mapping[str, str]) -> float:
+    """Share of a group's quotes about what the goal asks (:func:`covers`)."""
+    return sum(1 for s in group if covers(texts.get(s, ""), terms)) / len(group) if group else 0.0
+
+
+def _surface(*texts: str) -> set[str]:
+    """The lowercase words of ``texts`` (to show a goal's action terms as it wrote them)."""
+    return {w.lower() for t in texts for w in _WORD.findall(t)}
 
 
 def _part_only(i: int, top: int, j: int, close: Sequence[Sequence[float]],
