@@ -47,7 +47,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agents.ask_overview import Topic, is_broad, largest_topics
-from agents.ask_stance import CAMP, OPPOSITE, Camp, Stance, is_cue, stance_of
+from agents.ask_stance import CAMP, OPPOSITE, Camp, Stance, is_cue, is_request_form, stance_of
 from agents.ask_summary import (
     LIGHT_VERBS,
     MIN_SHARE,
@@ -70,12 +70,13 @@ from tools.relevance import (
     UNQUOTABLE_KIND,
     Scored,
     background,
+    query_terms,
     rank_scores,
     score_signals,
     search_relevant,
     theme_map,
 )
-from tools.research import best_quote
+from tools.research import best_quote, mentions, query_words
 from tools.topics import AUXILIARIES, DETERMINERS
 
 #: Minimum cosine similarity (question vs profile claim, MiniLM) for a claim's evidence to be a candidate.
@@ -91,6 +92,12 @@ STRONG_HIT = 0.6
 SIGNALS_PER_HIT = 500
 #: Highest confidence of an answer from fewer than :data:`MIN_EVIDENCE` signals: thin evidence is always "weak".
 THIN_CONFIDENCE = 0.34
+#: Highest confidence of an answer from a single signal: one story or message is an anecdote, never a finding.
+SINGLE_CONFIDENCE = 0.2
+#: Share of the question's key terms (IDF-weighted, any form of the word: :func:`tools.research.mentions`) a strong
+#: hit must name to answer with fewer than :data:`MIN_EVIDENCE` relevant signals. Below it the hit is close in
+#: meaning but about a neighbouring subject ("Pay Fee" for "pay property tax bills": it names neither tax nor bills).
+THIN_NAMED = 0.5
 #: Candidates retrieved before the relevance floor is applied.
 CANDIDATES = 60
 #: Nearest themes named when there is not enough evidence.
@@ -167,6 +174,8 @@ class Evidence:
     rank: float = 0.0
     #: The signal's theme in the saved snapshot (None: no snapshot, or ingested since).
     theme: str | None = None
+    #: Share of the question's key terms the signal names (:func:`named_share`; 1.0 when not measured).
+    named: float = 1.0
 
 
 def needed(signals: int) -> int:
@@ -180,16 +189,44 @@ def needed(signals: int) -> int:
     return max(1, min(MIN_EVIDENCE, math.ceil(signals / SIGNALS_PER_HIT)))
 
 
-def enough(scores: Sequence[float], signals: int) -> bool:
+def enough(scores: Sequence[float], signals: int, named: Sequence[float] | None = None) -> bool:
     """Whether relevant signals with these relevances (P) answer the question in a workspace of ``signals``.
 
     :data:`MIN_EVIDENCE` relevant signals always do. Fewer do when at least :func:`needed` of them are
-    :data:`STRONG_HIT` relevant: 1 clear story of a small backlog is an answer ("1 story is about this"),
-    while 1-2 hits in a large workspace of short messages, or hits barely above the floor, are not.
+    :data:`STRONG_HIT` relevant and (with ``named``, each signal's :func:`named_share`) name at least
+    :data:`THIN_NAMED` of the question's key terms: 1 story of a small backlog that names what the question asks
+    about is an answer ("one user story mentions this"), while 1-2 hits in a large workspace of short messages, hits
+    barely above the floor, or a hit close in meaning but about a neighbouring subject (a near miss) are not.
     """
     if len(scores) >= MIN_EVIDENCE:
         return True
-    return bool(scores) and sum(p >= STRONG_HIT for p in scores) >= needed(signals)
+    names = list(named) if named is not None else [1.0] * len(scores)
+    return bool(scores) and sum(p >= STRONG_HIT and n >= THIN_NAMED
+                                for p, n in zip(scores, names, strict=True)) >= needed(signals)
+
+
+def answerable(found: Sequence[Evidence], signals: int) -> bool:
+    """:func:`enough` for the relevant evidence (relevance and named share of each signal)."""
+    return enough([e.score for e in found], signals, [e.named for e in found])
+
+
+def key_terms(question: str, workspace: str) -> dict[str, float]:
+    """The question's content words with their IDF in the workspace (:func:`tools.relevance.query_terms`)."""
+    return query_terms(question, background(workspace))
+
+
+def named_share(terms: dict[str, float], text: str) -> float:
+    """Share of the key ``terms``' IDF mass ``text`` names, in any form of each word (1.0 when no term weighs)."""
+    total = sum(terms.values())
+    if total <= 0:
+        return 1.0
+    return sum(terms[t] for t in mentions(terms, text)) / total
+
+
+def unnamed(terms: dict[str, float], text: str, limit: int = 2) -> list[str]:
+    """The heaviest key terms ``text`` does not name, heaviest first (what a near miss's hit leaves out)."""
+    held = mentions(terms, text)
+    return sorted((t for t in terms if t not in held and terms[t] > 0), key=lambda t: (-terms[t], t))[:limit]
 
 
 def workspace_size(workspace: str) -> int:
@@ -242,9 +279,10 @@ def search_pool(question: str, workspace: str, *, segment: str | None = None,
     ranks = rank_scores(workspace, vector, pool, CLUSTER_RANK) if kept else {}
     themes = theme_map(workspace) if kept else {}
     signals = {s.id: s for s in memory.get_signals(list(kept))}
+    terms = key_terms(question, workspace) if kept else {}
     out = [
         Evidence(signal=s, score=kept[sid].relevance, stance=stance_of(s), quote=best_quote(s.text, question),
-                 rank=ranks.get(sid, kept[sid].relevance), theme=themes.get(sid))
+                 rank=ranks.get(sid, kept[sid].relevance), theme=themes.get(sid), named=named_share(terms, s.text))
         for sid, s in signals.items()
         if s.kind not in _INTERNAL_KINDS and s.is_customer_speech
     ]
@@ -559,7 +597,8 @@ def insufficient(question: str, workspace: str, found: list[Evidence], *, segmen
     all 138 signals; the 60 closest were read"), so a count is never read as the workspace's size.
     """
     topics = nearest_topics(question, workspace, pool=pool, bar=TOPIC_BAR)
-    why = reason or f"{searched_base(signals, searched, segment, account)}, and {_about(found, signals)}"
+    why = reason or (f"{searched_base(signals, searched, segment, account)}, and "
+                     f"{_about(found, signals, key_terms(question, workspace) if found else {}, question)}")
     answer = (f"Not enough evidence to answer: {why}. No answer is given rather than a guess — ask these users "
               "directly or ingest more interviews, tickets or calls about it.")
     if topics:
@@ -588,13 +627,72 @@ def searched_base(signals: int, searched: int, segment: str | None = None, accou
     return f"searched all {signals} signals; the {searched} closest were read"
 
 
-def _about(found: Sequence[Evidence], signals: int) -> str:
-    """How many of the read signals are about the question, and what an answer would need."""
+def _about(found: Sequence[Evidence], signals: int, terms: dict[str, float] | None = None, question: str = "") -> str:
+    """How many of the read signals are about the question, and what an answer would need.
+
+    When the closest strong hit is about a neighbouring subject (it names under :data:`THIN_NAMED` of the question's
+    key terms), the words it leaves out are named ("the closest one does not mention 'tax' or 'bills'"); no quote.
+    """
     n = len(found)
     strong = needed(signals)
-    return (f"{n} {'is' if n == 1 else 'are'} about this question (an answer needs {MIN_EVIDENCE}, or "
-            f"{strong} clearly about it"
-            f"{'' if n == 0 or max(e.score for e in found) >= STRONG_HIT else ', and none is'})")
+    need = (f"{n} {'is' if n == 1 else 'are'} close to this question (an answer needs {MIN_EVIDENCE}, or {strong} "
+            f"that name{'s' if strong == 1 else ''} what it asks about")
+    hits = [e for e in found if e.score >= STRONG_HIT]
+    if n == 0:
+        return need + ")"
+    if not hits:
+        return need + ", and none is that close)"
+    closest = max(hits, key=lambda e: (e.named, e.score))
+    missing = unnamed(terms or {}, closest.signal.text)
+    if closest.named >= THIN_NAMED or not missing:
+        return need + ")"
+    words = query_words(question)
+    listed = " or ".join(f"'{words.get(t, t)}'" for t in missing)
+    return need + f"; the closest is about a neighbouring subject: it does not mention {listed})"
+
+
+def thin_cap(confidence: float, relevant: int) -> float:
+    """``confidence`` capped for thin evidence (always "weak"); unchanged from :data:`MIN_EVIDENCE` signals.
+
+    :data:`SINGLE_CONFIDENCE` for one signal, :data:`THIN_CONFIDENCE` for two.
+    """
+    if relevant <= 1:
+        return min(confidence, SINGLE_CONFIDENCE)
+    return min(confidence, THIN_CONFIDENCE) if relevant < MIN_EVIDENCE else confidence
+
+
+#: A user story's template opening ("As a …,", "As an …").
+_STORY = re.compile(r"^\W*as an?\s", re.IGNORECASE)
+
+
+def evidence_noun(found: Sequence[Evidence]) -> tuple[str, str]:
+    """What the signals are, singular and plural: user stories, requirements or reviews when all are; else messages."""
+    texts = [e.signal.text for e in found]
+    if texts and all(is_request_form(t) and _STORY.match(t) for t in texts):
+        return "user story", "user stories"
+    if texts and all(is_request_form(t) for t in texts):
+        return "requirement", "requirements"
+    if found and all(e.signal.kind == SignalKind.REVIEW for e in found):
+        return "review", "reviews"
+    return "message", "messages"
+
+
+def thin_lead(found: Sequence[Evidence], signals: int, scope: str = "") -> str:
+    """The opening of an answer from fewer than :data:`MIN_EVIDENCE` signals: how thin it is, never "clearly".
+
+    "Thin evidence: one user story of the 58 in the workspace mentions this (it asks for something or how to do it).
+    One story is one voice, not a pattern: read it before relying on it." A PM must not read one matching signal as
+    the users asking for it.
+    """
+    one, many = evidence_noun(found)
+    n = len(found)
+    of = f" of the {signals} in the workspace" if signals > n else ""
+    if n == 1:
+        does = _DOES[found[0].stance][0]
+        return (f"Thin evidence: one {one}{scope}{of} mentions this (it {does}). One {one} is one voice, not a "
+                "pattern: read it before relying on it.")
+    return (f"Thin evidence: only two {many}{scope}{of} mention this ({breakdown(list(found))}). Two {many} are not "
+            "a pattern: read them before relying on them.")
 
 
 def _unit(evidence: list[Evidence], lead: bool = True) -> str:
@@ -685,7 +783,7 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     signals name them; a "which segment" question gets the segments the signals carry. Every phrase is
     verbatim from a cited signal's quote; the opposite stance is the dissent.
     """
-    if not enough([e.score for e in found], signals):
+    if not answerable(found, signals):
         return insufficient(question, workspace, found, segment=segment, account=account, searched=searched,
                             pool=pool, signals=signals)
     found = prefer_angle(found, question)
@@ -695,10 +793,8 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     against = [e for e in found if CAMP[e.stance] == OPPOSITE.get(dominant)]
     # On the same basis whether or not the answer is mixed (the camp's MAX_QUOTES best: on topic and plentiful),
     # and no higher than the quotes shown: showing fewer quotes never makes an answer more confident.
-    confidence = min(confidence_of(found, dominant, cited=main[:MAX_QUOTES], signals=signals),
-                     confidence_of(found, dominant, cited=cited, signals=signals))
-    if len(found) < MIN_EVIDENCE:
-        confidence = min(confidence, THIN_CONFIDENCE)
+    confidence = thin_cap(min(confidence_of(found, dominant, cited=main[:MAX_QUOTES], signals=signals),
+                              confidence_of(found, dominant, cited=cited, signals=signals)), len(found))
     named = any(e.signal.user_id or e.signal.account_id for e in found)
     count, bound = total or (len(found), "about")
     if count > len(found):  # every later figure is of the messages read, so the lead states that base
@@ -708,11 +804,8 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
         of = f" of the {signals} in the workspace" if signals > len(found) else ""
         lead = (f"{_unit(found).capitalize()}{_scope(segment, account)}{of} "
                 f"{'is' if len(found) == 1 else 'are'} about this: {breakdown(found)}.")
-    if len(found) < MIN_EVIDENCE:  # answered by strong hits alone (enough): say how thin it is
-        one = len(found) == 1
-        lead = (f"Thin evidence: only {lead[0].lower()}{lead[1:-1]} (clearly about it, but "
-                f"{'a single message' if one else 'two messages'}: read {'it' if one else 'them'} "
-                "before relying on it).")
+    if len(found) < MIN_EVIDENCE:  # answered by strong hits alone (answerable): say how thin it is
+        lead = thin_lead(found, signals, _scope(segment, account))
     lines = [lead]
     weak = weak_note(found, dominant, cited, confidence, signals) if len(found) >= MIN_EVIDENCE else ""
     if weak:
@@ -867,7 +960,7 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
     from kernel.llm import invoke_structured
     from kernel.pii import redact
 
-    if not enough([e.score for e in found], signals):
+    if not answerable(found, signals):
         return insufficient(question, workspace, found, segment=segment, account=account, mode="llm",
                             searched=searched, pool=pool, signals=signals)
     found = prefer_angle(found, question)
@@ -911,11 +1004,10 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
     agreement = sum(e.score for e in kept) / weights_total if weights_total else 0.0
     on_topic = sum(e.score for e in everything) / len(everything)
     # Volume is that of all the relevant evidence the model read (it cites a few as examples).
-    confidence = round(volume_of(found, signals) * agreement * on_topic, 2) if dominant else 0.0
-    if len(found) < MIN_EVIDENCE:
-        confidence = min(confidence, THIN_CONFIDENCE)
+    confidence = thin_cap(round(volume_of(found, signals) * agreement * on_topic, 2) if dominant else 0.0, len(found))
     text, unverified = grounded_text(draft.answer.strip(), [e.signal.text for e in found[:30]])
-    weak = weak_note(found, dominant, kept, confidence, signals)
+    weak = thin_lead(found, signals, _scope(segment, account)) if len(found) < MIN_EVIDENCE \
+        else weak_note(found, dominant, kept, confidence, signals)
     text = f"{weak} {text}" if weak else text
     if off_topic:
         text += (f" ({off_topic} of the model's citations {'was' if off_topic == 1 else 'were'} dropped as not "
@@ -1015,14 +1107,14 @@ def ask_users(
                                        f"at least a third of the messages {does}")
     found, searched, pool = search_pool(question, workspace, segment=segment, account=account)
     signals = workspace_size(workspace)
-    answerable = enough([e.score for e in found], signals)
-    if broad and not answerable:
+    answered = answerable(found, signals)
+    if broad and not answered:
         return insufficient(question, workspace, found, segment=segment, account=account,
                             mode="llm" if use_llm else "offline", searched=searched, pool=pool, signals=signals,
                             reason="the question names no single topic, and the workspace has no saved themes to "
                                    "rank (run `pmpilot themes` once, then ask again, or ask about one topic)")
     total = estimate_relevant(question, workspace, found, searched, segment=segment, account=account) \
-        if answerable else None
+        if answered else None
     if not use_llm:
         return answer_offline(question, workspace, found, segment=segment, account=account, searched=searched,
                               pool=pool, total=total, signals=signals)

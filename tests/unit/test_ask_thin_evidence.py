@@ -11,20 +11,30 @@ phrases and nearest topics; "of 60 signals searched" read as the workspace's siz
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from agents.ask import (
     MIN_EVIDENCE,
+    SINGLE_CONFIDENCE,
     STRONG_HIT,
+    THIN_CONFIDENCE,
+    THIN_NAMED,
     Evidence,
+    _about,
     agreement_of,
     confidence_of,
     enough,
+    evidence_noun,
+    named_share,
     needed,
     prevalence,
     quoted,
     searched_base,
     strength,
+    thin_cap,
+    thin_lead,
+    unnamed,
     weak_note,
 )
 from agents.ask_stance import Camp, stance_of
@@ -159,3 +169,49 @@ def test_a_single_generic_word_is_not_a_point() -> None:
     assert names_topic(["SSO"], texts)
     points = key_points([(f"s{i}", t) for i, t in enumerate(texts)], "How fast must search results come back?")
     assert all(p.phrase.lower() not in ("returned", "user", "seconds") for p in points), points
+
+
+# ------------------------------------------------------------------------------------------- near misses (defect 6)
+
+
+def test_a_strong_hit_about_a_neighbouring_subject_does_not_answer_alone() -> None:
+    # A hit close in meaning that names under half of the question's key terms (IDF-weighted) is a near miss.
+    assert enough([0.84], 58, [0.9]) and not enough([0.84], 58, [0.2])
+    assert enough([0.84, 0.63], 58, [0.2, 0.6])  # one of the two names the subject: enough
+    assert enough([0.45, 0.5, 0.41], 58, [0.0, 0.0, 0.0])  # three relevant signals: the floor decides, not this rule
+    assert THIN_NAMED == 0.5
+    terms = {"pay": 1.0, "property": 2.0, "tax": 4.0, "bill": 4.0}  # tokens with their IDF, as query_terms gives
+    fee = "As an Applicant, I want to Pay Fee, so that I can satisfy outstanding charges."
+    assert named_share(terms, fee) == 1.0 / 11.0 < THIN_NAMED
+    assert unnamed(terms, fee) == ["bill", "tax"]
+    assert named_share(terms, "Paying the property tax bill online should take one step.") == 1.0
+    assert named_share({}, fee) == 1.0  # nothing weighs: the rule does not apply
+
+
+def test_the_abstention_names_what_the_closest_hit_leaves_out_and_quotes_nothing() -> None:
+    found = _evidence(["As an Applicant, I want to Pay Fee, so that I can satisfy outstanding charges."], [0.63])
+    found = [replace(found[0], named=0.09)]
+    terms = {"pay": 1.0, "property": 2.0, "tax": 4.0, "bill": 4.0}
+    text = _about(found, 58, terms, "How do applicants want to pay property tax bills online?")
+    assert "1 is close to this question (an answer needs 3, or 1 that names what it asks about" in text
+    assert "about a neighbouring subject: it does not mention 'bills' or 'tax'" in text
+    assert "clearly" not in text and "Pay Fee" not in text
+    assert _about(found[:0], 58) == ("0 are close to this question (an answer needs 3, or 1 that names what it "
+                                     "asks about)")
+
+
+def test_a_single_signal_reads_as_thin_never_clearly_and_has_low_confidence() -> None:
+    story = _evidence(["As an Applicant, I want to Pay Fee, so that I can satisfy outstanding charges."], [0.9])
+    lead = thin_lead(story, 58)
+    assert lead.startswith("Thin evidence: one user story of the 58 in the workspace mentions this (it asks for")
+    assert "not a pattern" in lead and "clearly" not in lead
+    assert evidence_noun(story) == ("user story", "user stories")
+    two = _evidence(["The product shall respond within 2 seconds.", "The product shall answer searches quickly."],
+                    [0.9, 0.7])
+    assert thin_lead(two, 625).startswith("Thin evidence: only two requirements of the 625 in the workspace mention")
+    reviews = [replace(e, signal=e.signal.model_copy(update={"kind": SignalKind.REVIEW}))
+               for e in _evidence(["Sync lost my notes twice."], [0.8])]
+    assert evidence_noun(reviews)[0] == "review"
+    assert thin_cap(0.9, 1) == SINGLE_CONFIDENCE < THIN_CONFIDENCE == thin_cap(0.9, 2)
+    assert thin_cap(0.9, 3) == 0.9 and thin_cap(0.1, 1) == 0.1
+    assert strength(SINGLE_CONFIDENCE) == "weak"
