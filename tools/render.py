@@ -23,6 +23,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tools import story_quality
+
 Renderer = Callable[[Mapping[str, Any]], list[str]]
 
 
@@ -287,8 +289,8 @@ def bullets(items: Iterable[object] | None) -> list[str]:
 
 
 def _article(noun: str) -> str:
-    """"a" or "an" by the sound of the word ("a user", "an admin", "an hour" aside)."""
-    return "an" if re.match(r"[aeio]|u(?!s|ni|ti|r)", str(noun).strip(), re.IGNORECASE) else "a"
+    """"a" or "an" by the sound of the word: the story check's rule ("a user", "an admin", "an SMB customer")."""
+    return story_quality.article(noun)
 
 
 def story_sentence(story: Mapping[str, Any]) -> str:

@@ -455,13 +455,16 @@ def review_requirements(doc: dict[str, Any], evidence: Mapping[str, Mapping[str,
         cut = _title_defect(str(story.get("title") or ""), quotes)
         if cut:
             report.defects.append(("full_sentence", cut))
-    notes: list[str] = []
+    flagged: dict[str, list[str]] = {}  # a defect → the stories it is flagged on (one note for all of them)
     for story, report in zip(stories, reports, strict=True):
         flags = [f"{_FLAG_TEXT[kind]}: {message}" for kind, message in report.defects]
         if report.pm_todo:
             flags.append(f"PM to-do: {PM_TODO} marks what the evidence does not state")
         story["flags"] = flags
-        notes += [f"{story['id']} {flag}" for flag in flags if not flag.startswith("PM to-do")]
+        for flag in flags:
+            if not flag.startswith("PM to-do"):
+                flagged.setdefault(flag, []).append(str(story["id"]))
+    notes = [f"{', '.join(ids)} {flag}" for flag, ids in flagged.items()]
     summary = summarise(reports)
     if stories:
         notes.append(f"Story quality (QUS): {_count(summary['defects'], 'defect')} in "

@@ -402,8 +402,10 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
     defaults = [t["name"] for t in topics if t["rice"]["effort_source"] == "default"]
     open_questions = [f"{PM}: effort estimates — a default of {scoring.DEFAULT_EFFORT} person-month was used for: "
                       f"{', '.join(defaults)}."] if defaults else []
-    open_questions += [f"{PM}: {s['id']} — which benefit do users expect? None of its quotes states one."
-                       for s in stories if s["so_that"] == PM]
+    no_benefit = [s["id"] for s in stories if s["so_that"] == PM]
+    if no_benefit:  # one question for every story it concerns, not the same line per story
+        open_questions.append(f"{PM}: {', '.join(no_benefit)} — which benefit do users expect? None of "
+                              f"{'its' if len(no_benefit) == 1 else 'their'} quotes states one.")
     open_questions += asked_later
     open_questions += [f"Earlier decision (run {d.get('run_id')}): {d.get('question')} → {d.get('recommendation')}"
                        for d in m.decisions[:2]]
