@@ -460,9 +460,12 @@ SUBJECT_WEIGHT = 1.0
 
 
 def _base(word: str) -> str:
-    """A word's stem, irregular verb forms taken to their base form first ('kept' ~ 'keeping')."""
+    """A word's stem, irregular verb forms taken to their base form first ('kept' ~ 'keeping').
+
+    Stemmed twice, so a plural and its singular meet: 'hearings' → 'hearing' → 'hear', as 'hearing' → 'hear'.
+    """
     low = word.lower().replace("’", "'").split("'")[0]
-    return stem(IRREGULAR.get(low, low))
+    return stem(stem(IRREGULAR.get(low, low)))
 
 
 def _verbal(low: str) -> bool:

@@ -19,7 +19,7 @@ def test_goal_terms_tell_the_action_or_condition_from_the_subject() -> None:
     terms = goal_terms("Draft requirements to let customers cancel a bank transfer sent by mistake")
     assert terms["cancel"] == "action" and terms["transfer"] == "subject" and terms["send"] == "action"
     # a negated verb states the condition ('do not recognise')
-    assert goal_terms("Payments customers do not recognise on their statement")["recognis"] == "action"
+    assert goal_terms("Payments customers do not recognise on their statement")["recogni"] == "action"
     # a goal naming no action has subjects only
     assert set(goal_terms("Requirements for ATM cards").values()) == {"subject"}
 
@@ -35,6 +35,8 @@ def test_evidence_about_the_action_covers_more_than_evidence_naming_only_the_sub
     assert not covers("The reports page is slow.", terms) and covers("Exporting to Excel fails.", terms)
     # irregular forms count as their verb: 'kept' is 'keeping'
     assert covers("The ATM kept my card.", goal_terms("stop ATMs from keeping customers' cards"))
+    # a plural in the goal meets its singular in the evidence ('hearings' ~ 'Hearing')
+    assert coverage("Assign a Hearing Date.", goal_terms("Let staff schedule hearings")) > 0
     # without an action in the goal, the subject is what it asks about
     assert covers("Which ATMs take this card?", goal_terms("Requirements for ATM cards"))
 
