@@ -170,15 +170,17 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     total_users = known_reporters(m.evidence[s] for s in cited if s in m.evidence)
     undecided = close_call(m, judged) if choice else None  # within the margin, the brief proposes no winner either
     # a section that lists small needs is no single thing to start with
-    top = next((t for t in themes if not t["label"].startswith(_LISTED)), None)
+    # the section with the most signals as shown (a theme's whole size), not the first by its cited pool
+    top = max((t for t in themes if not t["label"].startswith(_LISTED)), key=lambda t: t["signals"], default=None)
     if choice:
         proposal = undecided or (f"Prioritise {best['name']}: it scores {best['total']}/100 on the decision "
                                  f"criteria ({best['formulas']['total']})." if best else
                                  f"{PM}: no option is supported by enough evidence.")
     elif top:
-        proposal = (f"Start with {lower_first(top['label'])}: {top['signals']} of the {len(cited)} signals in this "
-                    f"brief, the most of its {len(themes)} section{'s' if len(themes) != 1 else ''}. "
-                    f"{PM}: scope and effort.")
+        count = f"{top['signals']} signal{'s' if top['signals'] != 1 else ''}"
+        proposal = (f"Start with {lower_first(top['label'])}: {count}"
+                    + (f", the most of the brief's {len(themes)} sections" if len(themes) > 1 else "")
+                    + f". {PM}: scope and effort.")
     elif themes:
         proposal = (f"{PM}: which need to start with — no capability in the evidence has more than one signal "
                     f"({lower_first(themes[0]['label'])}).")

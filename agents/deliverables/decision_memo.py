@@ -112,7 +112,9 @@ _OPTION_TEMPLATE = re.compile(r"(Prioritise|Choose) (.+) (ahead of|over) (.+)\."
 
 def _option_description(topic: Topic, m: Materials) -> str:
     """The option's description; the planner's 'Prioritise X ahead of Y.' with X and Y as noun phrases."""
-    description = str(topic.get("description") or f"Focus on {topic['name']}.")
+    description = str(topic.get("description") or "")
+    if not description.rstrip().endswith((".", "!", "?")):  # a theme's keywords ('pending, hour, customer') say nothing
+        description = f"Focus on {topic['name']}."
     match = _OPTION_TEMPLATE.fullmatch(description)
     if not match or match.group(2) != topic["name"]:
         return description
