@@ -412,6 +412,10 @@ def register(deliverable: Deliverable) -> Deliverable:
     if deliverable.kind not in kinds.DELIVERABLE_KINDS:
         raise ValueError(f"deliverable kind {deliverable.kind!r} is not listed in kernel.kinds.DeliverableKind")
     DELIVERABLES[deliverable.kind] = deliverable
+    # kernel.kinds order whatever order the modules are imported in (a kind's module may import another kind's)
+    ordered = sorted(DELIVERABLES.items(), key=lambda item: kinds.DELIVERABLE_KINDS.index(item[0]))
+    DELIVERABLES.clear()
+    DELIVERABLES.update(ordered)
     return deliverable
 
 
