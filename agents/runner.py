@@ -275,7 +275,8 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
     error: str | None = None
     values: dict[str, Any] = {}
     interrupted = False
-    with open_checkpointer(settings) as saver:
+    # The connection is closed once the run has its result (its close syncs the WAL into the database file).
+    with open_checkpointer(settings, close_later=True) as saver:
         # The graph compiled once at import, with this run's checkpointer: compiling it again (nodes,
         # edges, channel specs, validation) took ~15 ms of CPU before every run's first model request.
         app = graph.copy(update={"checkpointer": saver})

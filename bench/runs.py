@@ -234,6 +234,42 @@ def critical_path(requests: list[Any]) -> tuple[int, dict[str, int]]:
     return chain, counts
 
 
+def critical_gaps(requests: list[Any], started: float, ended: float, latency_s: float) -> dict[str, float]:
+    """Seconds of pmpilot's own work between the dependent calls of one run (``time.monotonic`` times).
+
+    An answer arrives ``latency_s`` after its request was received. ``before_plan``: run start to the
+    planner's request; ``plan_to_research``: the plan's answer to the last research branch's first request;
+    ``tool_round``: the longest wait, in a branch, from one answer to its next request; ``research_to_drafts``:
+    the last research answer to the last draft request; ``after_drafts``: the last draft answer to the run's end.
+    """
+    from tests.integration.test_run_llm import PlausibleModel
+
+    plan: list[float] = []
+    branches: dict[str, list[float]] = {}
+    drafts: list[float] = []
+    for recorded in sorted(requests, key=lambda r: r.received_at):
+        kind = PlausibleModel.kind(recorded.request)
+        if kind == "Plan":
+            plan.append(recorded.received_at)
+        elif kind in ("tools", "SubmitFindings"):
+            text = recorded.request.text
+            question = text.split("Research question:", 1)[1].split("\n", 1)[0] if "Research question:" in text else ""
+            branches.setdefault(question.strip(), []).append(recorded.received_at)
+        elif kind.endswith("Draft"):
+            drafts.append(recorded.received_at)
+    if not plan or not branches or not drafts:
+        return {}
+    rounds = [b - (a + latency_s) for times in branches.values() for a, b in zip(times, times[1:], strict=False)]
+    last_research = max(times[-1] for times in branches.values()) + latency_s
+    return {
+        "before_plan": plan[0] - started,
+        "plan_to_research": max(times[0] for times in branches.values()) - (plan[-1] + latency_s),
+        "tool_round": max(rounds, default=0.0),
+        "research_to_drafts": max(drafts) - last_research,
+        "after_drafts": ended - (max(drafts) + latency_s),
+    }
+
+
 def llm_busy_seconds(requests: list[Any], latency_s: float) -> float:
     """Seconds during which at least one call was waiting for its answer (union of call intervals)."""
     return sum(stop - start for start, stop in busy_intervals(requests, latency_s))
@@ -288,11 +324,15 @@ class CpuTimeline:
 
 
 def _after_run() -> float:
-    """Wait for what a run left to do after returning its result (the decision log's flush); seconds waited."""
-    from agents import review
+    """Wait for what a run left to do after returning its result; seconds waited.
+
+    That is the decision log's flush and the checkpoint database's close (it syncs the write-ahead log).
+    """
+    from agents import checkpoint, review
 
     started = time.perf_counter()
     review.wait_for_flushes()
+    checkpoint.wait_for_closes()
     return time.perf_counter() - started
 
 
@@ -314,6 +354,7 @@ def llm(results: Results, repeats: int) -> None:
         get_settings.cache_clear()
         signals = api.workspace("demo").count()
         walls, calls, chains, reported, busy, cpus, between, drains = [], [], [], [], [], [], [], []
+        gaps: dict[str, list[float]] = {}
         load_before = os.getloadavg()[0]  # timings here are wall times: the load says how contended the cores were
         nodes: dict[str, list[float]] = {}
         counts: dict[str, int] = {}
@@ -322,7 +363,9 @@ def llm(results: Results, repeats: int) -> None:
             server.clear()
             cpu = time.process_time()
             with CpuTimeline() as timeline:
+                started = time.monotonic()
                 wall, record = _timed_run("demo", offline=False)
+                ended = time.monotonic()
             cpu = time.process_time() - cpu
             drains.append(_after_run())
             requests = server.chat_requests
@@ -340,6 +383,8 @@ def llm(results: Results, repeats: int) -> None:
             reported.append(int(record["llm"]["calls"]))
             for node, seconds in (record.get("timings") or {}).items():
                 nodes.setdefault(node, []).append(float(seconds))
+            for gap, seconds in critical_gaps(requests, started, ended, LATENCY_S).items():
+                gaps.setdefault(gap, []).append(seconds)
         # A workspace whose sentence vectors are not kept yet: the run embeds (and keeps) them itself.
         api.workspace("demo").clear_sentence_vectors()
         server.clear()
@@ -364,10 +409,10 @@ def llm(results: Results, repeats: int) -> None:
         f"critical path {chain} dependent calls x {LATENCY_S * 1000:.0f} ms; some call was in flight during "
         f"{statistics.median(busy):.2f} s of the wall time (the rest is pmpilot's own work; the process, scripted "
         f"server included, used {statistics.median(cpus):.2f} CPU-s per run, {statistics.median(between):.2f} of "
-        f"them while no call was in flight); the decision log's flush, left to a background thread once the run "
-        f"has its result, was waited for between runs, untimed (median wait {statistics.median(drains) * 1000:.0f} "
-        f"ms); the process's first "
-        f"run, timed apart, had a ratio of {first:.2f}; the stored signals' {kept} sentence vectors kept (steady "
+        f"them while no call was in flight); the decision log's flush and the checkpoint database's close, left "
+        f"to background threads once the run has its result, were waited for between runs, untimed (median "
+        f"wait {statistics.median(drains) * 1000:.0f} ms); the process's first run, timed apart, "
+        f"had a ratio of {first:.2f}; the stored signals' {kept} sentence vectors kept (steady "
         f"state, as the scheduled refresh_themes job leaves them); one run with none kept: {cold:.2f}; load average "
         f"{load_before:.1f} before the runs, {load_after:.1f} after",
     )
@@ -376,6 +421,8 @@ def llm(results: Results, repeats: int) -> None:
     results.companion("llm_wall_vs_critical_path_ratio_first", first)
     results.companion("llm_node_seconds_300ms", {n: round(statistics.median(v), 3) for n, v in nodes.items()})
     results.companion("llm_in_flight_s_300ms", statistics.median(busy))
+    # Where the wall time outside the calls goes on the critical path (median ms per gap, see critical_gaps).
+    results.companion("llm_gaps_ms_300ms", {g: round(statistics.median(v) * 1000, 1) for g, v in gaps.items()})
     # CPU-seconds of the whole process (all threads, the in-process scripted server too) per warm run: on a
     # loaded machine a better guide than wall time to what changed in pmpilot's own work.
     results.companion("llm_run_cpu_s_300ms", statistics.median(cpus))
