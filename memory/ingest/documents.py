@@ -15,7 +15,7 @@ from pathlib import Path
 from kernel.errors import InputError
 from kernel.schemas import SignalKind
 
-from .decode import FileInfo, read_whole
+from .decode import FileInfo, WrapStats, read_whole, unwrap
 from .detect import MappingSpec, kind_from_name, parse_kind
 from .rows import (
     RawRow,
@@ -121,6 +121,12 @@ def _document_rows(
     next_chunk = 0
     # paragraphs of notes (not turns of a transcript, nor a meeting's statements): a repeated one is a duplicate
     duplicates = Duplicates() if not transcript and kind != SignalKind.MEETING else None
+    wrap = None
+    if not transcript:  # lines an export wrapped whole in quote marks, like a CSV column (see decode.WrapStats)
+        stats = WrapStats()
+        for turn in turns:
+            stats.add([turn.text])
+        wrap = stats.wrapping().get(0)
     if duplicates is not None:
         for turn in turns:
             text = clean_text(turn.text) if "\x00" not in turn.text else ""
@@ -133,7 +139,7 @@ def _document_rows(
         if "\x00" in turn.text:
             yield rejection(path, turn.line, "NUL byte in text")
             continue
-        text = clean_text(turn.text)
+        text = clean_text(unwrap(turn.text, wrap) if wrap else turn.text)
         if not text:
             continue
         if len(text.encode("utf-8")) > 1 << 20:
@@ -149,7 +155,9 @@ def _document_rows(
         else:
             user_id = meta_user
         at = base_date + parse_offset(turn.start) if turn.start else base_date
-        key = duplicate_key((meta_user,), base_date.date(), text) if duplicates is not None else None
+        key = None
+        if duplicates is not None and duplicates.active:
+            key = duplicate_key((meta_user,), base_date.date(), text)
         earlier = duplicates.take(key) if duplicates is not None else None
         if earlier is not None:
             yield from earlier

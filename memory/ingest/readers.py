@@ -163,8 +163,8 @@ class RowBuilder:
         user = self._cell(record, "user_id")
         return (user, None if user else self._cell(record, "account_id"), self._cell(record, "speaker"))
 
-    def _key(self, record: dict[str, Any], text: str, created: datetime) -> int | None:
-        if self.duplicates is None:
+    def _key(self, record: dict[str, Any], text: str, created: datetime, *, scanning: bool = False) -> int | None:
+        if self.duplicates is None or not (scanning or self.duplicates.active):
             return None
         return duplicate_key(self._author(record), created.astimezone(UTC).date(), text)
 
@@ -173,15 +173,15 @@ class RowBuilder:
         duplicates = self.duplicates
         if duplicates is None:
             return
-        for item in records:
-            if isinstance(item, Rejection) or oversized_field(item[1]):
+        for item in records:  # an oversized record is rejected later: never held, its repeats stay repeats
+            if isinstance(item, Rejection):
                 continue
             text = self._text(item[1])
             if text is None:
                 continue
             created = self._date(item[1])
             if created is not None:
-                duplicates.scan(self._key(item[1], text, created))
+                duplicates.scan(self._key(item[1], text, created, scanning=True))
         duplicates.scanned()
 
     def _date(self, record: dict[str, Any]) -> datetime | None:
@@ -317,6 +317,14 @@ def _delimiter(info: FileInfo) -> str:
     return best if counts[best] > 0 else _SINGLE_COLUMN
 
 
+def _header_name(cell: str) -> str:
+    """A header cell without quote marks wrapping it whole (``'text'``: no column is named with quotes)."""
+    name = cell.strip()
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"":
+        return name[1:-1]
+    return cell
+
+
 def _unique_header(row: list[str]) -> list[str]:
     header: list[str] = []
     for i, name in enumerate(row):
@@ -346,7 +354,7 @@ def _open_csv(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) -> S
                 if not any(cell.strip() for cell in row):
                     continue
                 if header is None:
-                    header = _unique_header([dialect.field(cell) for cell in row])
+                    header = _unique_header([_header_name(dialect.field(cell)) for cell in row])
                 else:
                     total += 1
                     wraps.add(row)
@@ -371,8 +379,11 @@ def _open_csv(info: FileInfo, spec: MappingSpec, forced: SignalKind | None) -> S
                 if not header_seen:
                     header_seen = True
                     continue
-                cells = [dialect.field(unwrap(cell, wrapped[i]) if i in wrapped else cell)
-                         for i, cell in enumerate(row)]
+                if wrapped or dialect.escapes:
+                    cells = [dialect.field(unwrap(cell, wrapped[i]) if i in wrapped else cell)
+                             for i, cell in enumerate(row)]
+                else:
+                    cells = [dialect.field(cell) if '""' in cell else cell for cell in row]
                 record = dict(zip(columns, cells, strict=False))
                 for i in range(len(columns), len(cells)):
                     record[f"column_{i + 1}"] = cells[i]

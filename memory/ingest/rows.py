@@ -221,33 +221,48 @@ def _split_long(sentence: str, limit: int) -> Iterable[str]:
 #: Kinds whose records are turns of a conversation: a repeated turn is said again, not a duplicate.
 CONVERSATION_KINDS = frozenset({SignalKind.MEETING, SignalKind.INTERVIEW, SignalKind.SALES_CALL, SignalKind.USAGE})
 #: Apostrophes and quote marks, dropped from a text's duplicate key (``can't`` = ``cant``).
-_QUOTE_MARKS = dict.fromkeys(map(ord, "'\"`´‘’‚‛“”„‟«»‹›′″"), None)
+_QUOTE_CHARS = frozenset("'\"`´‘’‚‛“”„‟«»‹›′″")
 #: Punctuation that changes what a text says (``50%`` is not ``50``).
 _SIGNIFICANT_PUNCT = frozenset("%‰#@&")
-#: Punctuation (Unicode category P) but a minus sign before a digit; symbols and digits stay.
-_PUNCT_RE = re.compile(r"(?:(?!-\d)[^\w\s])+")
+_MINUS_RE = re.compile(r"-(?=\d)")
+
+
+class _KeyChars(dict[int, str | None]):
+    """``str.translate`` table for :func:`duplicate_text`, filled per character on first use.
+
+    Quote marks go, other punctuation (Unicode category P) becomes a blank, letters, digits and symbols
+    (currency, ``+``, ``=``, emoji; also ``%#@&``) stay.
+    """
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        value: str | None = char
+        if char in _QUOTE_CHARS:
+            value = None
+        elif char not in _SIGNIFICANT_PUNCT and unicodedata.category(char).startswith("P"):
+            value = " "
+        self[code] = value
+        return value
+
+
+_KEY_CHARS = _KeyChars()
 
 
 def duplicate_text(text: str) -> str:
     """``text`` with the differences that leave a message the same removed (see the module's rules)."""
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTE_MARKS)
-    kept = _PUNCT_RE.sub(lambda m: m.group(0) if _is_symbol(m.group(0)) else " ", folded)
+    folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    if "-" in folded:
+        folded = _MINUS_RE.sub("\u2212", folded)  # a minus sign (a symbol): -5 is not 5
+    kept = folded.casefold().translate(_KEY_CHARS)
     return " ".join(kept.split()) or " ".join(text.split())
 
 
-def _is_symbol(run: str) -> bool:
-    """A run that holds a symbol (currency, %, +, =, #, @, emoji ...) rather than only punctuation."""
-    return any(ch in _SIGNIFICANT_PUNCT or not unicodedata.category(ch).startswith("P") for ch in run)
-
-
 def duplicate_key(author: tuple[str | None, ...], day: object, text: str) -> int:
-    """The identity of a record for near-duplicate detection: its author, day and :func:`duplicate_text`."""
-    digest = hashlib.blake2b(
-        "\x1f".join(["" if a is None else a for a in author] + [str(day), duplicate_text(text)]).encode(
-            "utf-8", "surrogatepass"),
-        digest_size=8,
-    ).digest()
-    return int.from_bytes(digest, "big")
+    """The identity of a record for near-duplicate detection: its author, day and :func:`duplicate_text`.
+
+    A 64-bit hash, compared only within one read of one file (one process).
+    """
+    return hash((author, day, duplicate_text(text)))
 
 
 def row_hash(*parts: object) -> str:

@@ -89,6 +89,11 @@ class Duplicates:
         self._left: dict[int, int] = {}
         self._held: dict[int, list[RawRow]] = {}
 
+    @property
+    def active(self) -> bool:
+        """Whether the first pass found any repeated key (else streaming need not compute keys)."""
+        return bool(self._repeats)
+
     def scan(self, key: int | None) -> None:
         """Note one record's key in the first pass (``None``: a record that will be rejected)."""
         if key is None or self._seen is None:

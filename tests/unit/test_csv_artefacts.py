@@ -167,3 +167,25 @@ def test_shared_banking77_keeps_the_customers_quotes(shared_data: Path) -> None:
     assert not rejected
     edge_quoted = [r.text for r in rows if r.text[:1] in "'\"" or r.text[-1:] in "'\""]
     assert len(edge_quoted) == 4  # "... states 'declined'", '... says "pending."': the customers' own quotes
+
+
+def test_header_names_wrapped_in_quotes_are_found(tmp_path: Path) -> None:
+    path = write(tmp_path, "f.csv", "'id','comment','user'\n'1','Slow export','ana'\n'2','No SSO','bo'\n")
+    rows, rejected = collect(path)
+    assert not rejected
+    assert [(r.external_id, r.text, r.user_id) for r in rows] == [("1", "Slow export", "ana"), ("2", "No SSO", "bo")]
+
+
+def test_text_file_lines_wrapped_by_an_export_are_unwrapped(tmp_path: Path) -> None:
+    path = write(tmp_path, "backlog.txt", "'As a user, I want to export reports.'\n\n'As an admin, I want SSO.'\n\n"
+                                          "As a PM, I want the \"estimate\" field filled in.'\n")
+    assert texts(path) == ["As a user, I want to export reports.", "As an admin, I want SSO.",
+                           'As a PM, I want the "estimate" field filled in.']
+
+
+def test_text_file_quotes_of_the_author_stay(shared_data: Path) -> None:
+    path = shared_data / "user-stories" / "g13-planningpoker.txt"
+    if not path.exists():
+        pytest.skip("shared data not present")
+    quoted = [t for t in texts(path) if '"' in t]
+    assert len(quoted) == 3 and all(t.count('"') == 2 and t.startswith("As a") for t in quoted)
