@@ -249,6 +249,13 @@ def area_sentence(name: str, commits: list[Commit], share: float) -> str:
         counts.update({w.lower() for w in _WORD.findall(_plain(c)) if w.islower() and len(w) > 3
                        and w.lower() not in STOPWORDS and w.lower() not in _VAGUE and not w.startswith(name[:4])})
     common = [w for w, n in counts.most_common() if n >= 2][:3]
+    # two of them said together in two or more subjects are one phrase ('dark mode', not 'dark, mode')
+    subjects = [" ".join(_WORD.findall(_plain(c))).lower() for c in commits]
+    for a in list(common):
+        for b in list(common):
+            if a in common and b in common and a != b and sum(f"{a} {b}" in t for t in subjects) >= 2:
+                common[common.index(a)] = f"{a} {b}"
+                common.remove(b)
     head = f"{name[:1].upper()}{name[1:]}: {len(commits)} change{'s' if len(commits) != 1 else ''} ({_pct(share)} of " \
            "the period's commits)"
     if common:
