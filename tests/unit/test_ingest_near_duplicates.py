@@ -8,14 +8,16 @@ signals; turns of a conversation are never collapsed.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from kernel.schemas import Rejection
+from kernel.schemas import Rejection, SignalKind
 from memory.ingest import RawRow, read_file
 from memory.ingest.pipeline import ingest_files
 from memory.ingest.rows import duplicate_text
+from memory.ingest.source import Duplicates
 from memory.repository import MemoryStore
 from memory.store.edge import EdgeStore
 from tests.support.embedders import HashingEmbedder
@@ -163,3 +165,22 @@ def test_shared_data_duplicate_counts(shared_data: Path) -> None:
         "meetings/elicitation-dev.tsv": (333, 333),  # statements of one meeting: never collapsed
         "user-stories/g02-federalspending.txt": (98, 95),  # 3 stories repeated in the backlog
     }
+
+
+def test_held_rows_are_released_after_the_last_repeat(tmp_path: Path) -> None:
+    dups = Duplicates()
+    for key in (1, 2, 1, 3, 1):
+        dups.scan(key)
+    dups.scanned()
+    dups.start()
+    assert dups.active
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    first = [RawRow(line=2, kind=SignalKind.TICKET, external_id="a", text="x", created_at=when)]
+    assert dups.take(1) is None
+    dups.hold(1, first)
+    dups.hold(2, first)  # key 2 never repeats: not held
+    assert dups.take(2) is None
+    assert dups.take(1) is first and dups.take(1) is first
+    assert dups.take(1) is None  # both repeats served: released
+    dups.start()  # streaming again starts afresh
+    assert dups.take(1) is None
