@@ -40,6 +40,7 @@ import argparse
 import csv
 import glob
 import json
+import math
 import os
 import random
 import sys
@@ -450,9 +451,10 @@ def _length_rows(name: str, corpus: list[str], questions: list[tuple[str, Callab
     by its topic, as the planner does (:func:`agents.planner.search_query`).
     """
     from agents.planner import search_query
-    from tools.relevance import BACKGROUND_SIZE, Background, coverage, query_terms
+    from tools.relevance import AGREEMENT, BACKGROUND_SIZE, Background, agreement, coverage_tokens, query_terms
 
     vectors = embedder.embed(corpus)
+    tokens = [set(coverage_tokens(text)) for text in corpus]  # tools.relevance.coverage, each text tokenized once
     sample = np.random.default_rng(0).choice(len(corpus), min(BACKGROUND_SIZE, len(corpus)), replace=False)
     background = Background.of([corpus[i] for i in sample], vectors[sample], len(corpus))
     out: list[dict[str, Any]] = []
@@ -461,13 +463,16 @@ def _length_rows(name: str, corpus: list[str], questions: list[tuple[str, Callab
         qv = embedder.embed_query(query)
         cos = vectors @ qv
         terms = query_terms(query, background)
-        cov = np.array([coverage(terms, t) for t in corpus])
+        total = sum(terms.values())
+        cov = np.array([sum(w for t, w in terms.items() if t in present) / total if total > 0 else 0.0
+                        for present in tokens])
         base = background.base_cosine(qv)
+        agreed = agreement(qv, vectors[np.argsort(-cos, kind="stable")[:AGREEMENT.top]])
         for i in dict.fromkeys([*np.argsort(-cos)[:60].tolist(), *np.argsort(-cov)[:20].tolist()]):
             out.append({"backlog": name, "question": question, "off": relevant is None,
                         "relevant": relevant is not None and relevant(i), "excess": float(cos[i] - base),
                         "coverage": float(cov[i]), "median_words": background.median_words,
-                        "signals": len(corpus)})
+                        "signals": len(corpus), "agreement": agreed})
     return out
 
 
@@ -602,7 +607,8 @@ def banking_pair_rows(sizes: tuple[int, ...] = (600, 0)) -> list[dict[str, Any]]
     return out
 
 
-def product_table(rows: list[dict[str, Any]], length: float, taper: float = 0.0) -> dict[str, float]:
+def product_table(rows: list[dict[str, Any]], length: float, taper: float = 0.0,
+                  agreement_model: Any = None) -> dict[str, float]:
     """False abstention, off-domain abstention and precision of the kept signals at ``length``, ``taper``.
 
     A question is answered as :func:`agents.ask.enough` decides (3 relevant signals, or fewer clear ones in a
@@ -620,7 +626,8 @@ def product_table(rows: list[dict[str, Any]], length: float, taper: float = 0.0)
         off[key] = r["off"]
         size[key] = int(r["signals"])
         kept.setdefault(key, [])
-        p = model.probability(r["excess"], r["coverage"], r["median_words"], r["signals"])
+        lift = agreement_model.lift(r["agreement"]) if agreement_model is not None else 0.0
+        p = model.probability(r["excess"], r["coverage"], r["median_words"], r["signals"], lift)
         if p >= model.floor:
             kept[key].append((r["relevant"], p))
 
@@ -693,6 +700,97 @@ def fit_length(rows: dict[str, list[dict[str, Any]]] | None = None) -> dict[str,
     chosen = {"tuning": workspace_tables(tuning, best[1], best[2]),
               "heldout": workspace_tables(heldout, best[1], best[2])}
     return {"length": best[1], "taper": best[2], "chosen": chosen, "table": table}
+
+
+def banking_rows() -> list[dict[str, Any]]:
+    """Candidates on the quick bench's BANKING77 subset (2,500 short messages): calibration and NEW questions only."""
+    from bench.datasets import banking77, minilm_vectors
+    from bench.relevance_floor import NEW_IN, NEW_OFF
+
+    texts, labels = banking77()
+    chosen = _subset(QUICK_ROWS)
+    corpus = [texts[i] for i in chosen]
+    gold = [labels[i] for i in chosen]
+    vectors = minilm_vectors(texts)[chosen]
+    questions: list[tuple[str, Callable[[int], bool] | None]] = [
+        *((q, _member(gold, set(c))) for q, c in [*CALIBRATION_BANKING, *NEW_IN]),
+        *((q, None) for q in [*CALIBRATION_OFF_BANKING, *NEW_OFF])]
+    return _length_rows(f"banking-{len(corpus)}", corpus, questions, _Precomputed(corpus, vectors))
+
+
+def question_needs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per question of ``rows``: the logit lift it needs to be answered (as :func:`agents.ask.enough` decides), its
+    agreement and whether it is off-domain. Answered under a lift ``s`` iff ``s >= need``."""
+    from agents.ask import STRONG_HIT, needed
+    from tools.relevance import FITTED
+
+    def logit(p: float) -> float:
+        return math.log(p / (1.0 - p))
+
+    by: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        by.setdefault((r["backlog"], r["question"]), []).append(r)
+    out = []
+    for (workspace, question), items in by.items():
+        first = items[0]
+        z = sorted((FITTED.dense * r["excess"] + FITTED.sparse * r["coverage"]
+                    + FITTED.shift(r["median_words"], r["signals"]) + FITTED.bias for r in items), reverse=True)
+        z += [-40.0] * 3
+        k = needed(int(first["signals"]))
+        need = min(logit(FITTED.floor) - z[2], logit(STRONG_HIT) - z[k - 1])
+        out.append({"workspace": workspace, "question": question, "off": first["off"], "need": need,
+                    "agreement": first["agreement"]})
+    return out
+
+
+def agreement_table(needs: list[dict[str, Any]], model: Any) -> dict[str, dict[str, Any]]:
+    """False and off-domain abstention per workspace under ``model`` (an :class:`tools.relevance.AgreementModel`)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted({n["workspace"] for n in needs}):
+        mine = [n for n in needs if n["workspace"] == name]
+        inside = [n for n in mine if not n["off"]]
+        outside = [n for n in mine if n["off"]]
+        refused = [n["question"] for n in inside if model.lift(n["agreement"]) < n["need"]]
+        answered_off = [n["question"] for n in outside if model.lift(n["agreement"]) >= n["need"]]
+        out[name] = {"false_abstention": round(len(refused) / max(1, len(inside)), 3),
+                     "abstention_offdomain": round(1 - len(answered_off) / max(1, len(outside)), 3),
+                     "questions": [len(inside), len(outside)], "refused": refused, "answered_off": answered_off}
+    return out
+
+
+def fit_agreement(rows: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """``--fit-agreement``: :data:`tools.relevance.AGREEMENT`'s start, weight and cap, the relevance model fixed.
+
+    Grid (start 0.10-0.25 by 0.01, weight 2-30 by 1, cap 0.25-2.0 by 0.25) over the TUNING workspaces
+    (:func:`length_rows`' and the quick BANKING77 subset with its calibration and NEW questions): the lowest mean false
+    abstention such that no workspace answers an off-domain question the model without the lift refuses; ties go
+    to the smaller cap, the larger start, then the smaller weight (the least lift that does as well). HELD-OUT
+    backlogs are only reported.
+    """
+    from tools.relevance import AgreementModel
+
+    if rows is None:
+        rows = length_rows()
+        rows["tuning"] = [*rows["tuning"], *banking_rows()]
+    tuning, heldout = question_needs(rows["tuning"]), question_needs(rows["heldout"])
+    plain = agreement_table(tuning, AgreementModel())
+    best: tuple[Any, ...] | None = None
+    for a in range(16):
+        for weight in range(2, 31):
+            for c in range(1, 9):
+                model = AgreementModel(weight=float(weight), start=round(0.10 + a * 0.01, 2), cap=c * 0.25)
+                table = agreement_table(tuning, model)
+                if any(len(t["answered_off"]) > len(plain[n]["answered_off"]) for n, t in table.items()):
+                    continue
+                mean_fa = round(float(np.mean([t["false_abstention"] for t in table.values()])), 6)
+                rank = (mean_fa, model.cap, -model.start, model.weight)
+                best = (rank, model) if best is None or rank < best[0] else best
+    assert best is not None
+    model = best[1]
+    return {"start": model.start, "weight": model.weight, "cap": model.cap,
+            "tuning": {"without": plain, "with": agreement_table(tuning, model)},
+            "heldout": {"without": agreement_table(heldout, AgreementModel()),
+                        "with": agreement_table(heldout, model)}}
 
 
 def focus_rows(seed: int, rows: int) -> list[dict[str, Any]]:
@@ -783,6 +881,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit", action="store_true", help="refit the relevance floor and print it")
     parser.add_argument("--fit-length", action="store_true",
                         help="choose the relevance model's length weight on the single-product tuning backlogs")
+    parser.add_argument("--fit-agreement", action="store_true",
+                        help="choose the per-question agreement lift on the tuning workspaces")
     parser.add_argument("--focus", action="store_true",
                         help="measure the focus stage (theme agreement) at several min_vote values")
     parser.add_argument("--heldout", action="store_true",
@@ -798,13 +898,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick and not args.replay:  # it used to be ignored (the help was printed): refuse, saying what runs it
         parser.error("--quick only applies to --replay; the quick bench section is "
                      "`python -m bench --quick --only relevance --out /tmp/<name>.json`")
-    if not (args.fit or args.fit_length or args.focus or args.heldout or args.products or args.replay):
+    if not (args.fit or args.fit_length or args.fit_agreement or args.focus or args.heldout or args.products
+            or args.replay):
         parser.print_help()
         return 0
     if args.fit:
         print(json.dumps(fit(), indent=2))
     if args.fit_length:
         print(json.dumps(fit_length(), indent=2))
+    if args.fit_agreement:
+        print(json.dumps(fit_agreement(), indent=2))
     if args.focus:
         print(json.dumps(focus_sweep(), indent=2))
     if args.heldout:

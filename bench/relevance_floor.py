@@ -292,6 +292,18 @@ def feedback_agree(shift: float, least: float = 0.5) -> Rule:
     return rule
 
 
+def agreement_lift(model: Any = None) -> Rule:
+    """The fitted floor plus the question's agreement lift (:class:`tools.relevance.AgreementModel`, default the
+    committed :data:`tools.relevance.AGREEMENT`), judged on the recorded candidates nearest the question."""
+    def rule(ctx: Context, q: Question) -> list[Candidate]:
+        from tools.relevance import AGREEMENT, agreement_of
+
+        chosen = model if model is not None else AGREEMENT
+        lift = chosen.lift(agreement_of(q.vector, [c.vector for c in q.candidates], chosen))
+        return kept(q, rescored(ctx, q, (lambda *_: lift) if lift else None))
+    return rule
+
+
 def rescue(rule: Rule) -> Rule:
     """``rule`` only for a question the fitted floor refuses (fewer than 3 kept); the floor's answer otherwise."""
     def out(ctx: Context, q: Question) -> list[Candidate]:
@@ -337,6 +349,7 @@ RULES: dict[str, tuple[Tokens, Rule]] = {
     "rescue: feedback agree 0.6 +0.4, e-folded": (e_folded, rescue(feedback_agree(0.4, 0.6))),
     "rescue: feedback agree 0.5 +0.6, e-folded": (e_folded, rescue(feedback_agree(0.6, 0.5))),
     "rescue: feedback agree 0.4 +0.4, e-folded": (e_folded, rescue(feedback_agree(0.4, 0.4))),
+    "agreement lift (AGREEMENT), e-folded": (e_folded, agreement_lift()),
 }
 
 
