@@ -39,6 +39,10 @@ def signal_parts(signals: Sequence[Signal]) -> list[SignalParts]:
 class BatchWriter(ClaimStore):
     """Signal writes and ingest batches of one workspace (a part of :class:`~memory.repository.WorkspaceMemory`)."""
 
+    #: ``meta``'s generation just after this object's last :meth:`commit_batch` wrote its batch whole (None:
+    #: not known, see :meth:`finish_batches`).
+    _journal_at: tuple[int, int] | None = None
+
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
         """Stored content hash of each of ``ids`` that is already in this workspace."""
         wanted = [i for i in dict.fromkeys(ids) if _is_uuid(i)]
@@ -155,11 +159,13 @@ class BatchWriter(ClaimStore):
             )),
         }
         with self._lock, self._store.hold():
+            self._journal_at = None
             self._store.upsert(META, [Point(id=self._journal_id(), vector=[1.0], payload=record)])
             before = self._store.generation(self._memory.claims)
             self._store.upsert(self._memory.claims, claim_points)
-            self._claims_written(before, claim_points)
+            self._claims_written(before, claim_points, claims)
             self._store.upsert(self._memory.signals, signal_points)
+            self._journal_at = self._store.generation(META)
 
     def deferred_flush(self) -> contextlib.AbstractContextManager[None]:
         """Writes in the block may be persisted later, as :meth:`VectorStore.deferred_flush` says (an ingest)."""
@@ -175,6 +181,22 @@ class BatchWriter(ClaimStore):
             The number of signals of that batch that were not stored yet (0 when nothing was pending).
         """
         with self._lock, self._store.hold():
+            return self._recover_locked()
+
+    def finish_batches(self) -> int:
+        """:meth:`recover` at the end of an ingest whose batches were all committed through this object.
+
+        When ``meta`` has not been written by anyone since this object's last :meth:`commit_batch` (its
+        :meth:`~memory.store.base.VectorStore.generation` is the one taken then), the redo record there is that
+        batch's, and the batch is stored whole: it is dropped without reading it back (a multi-megabyte string
+        decoded only to find every signal stored). Otherwise, or on a backend without generations, as
+        :meth:`recover`.
+        """
+        with self._lock, self._store.hold():
+            written, self._journal_at = self._journal_at, None
+            if written is not None and self._store.generation(META) == written:
+                self._store.delete_ids(META, [self._journal_id()])
+                return 0
             return self._recover_locked()
 
     def _recover_locked(self) -> int:

@@ -165,12 +165,15 @@ class ClaimStore(ScopedMemory):
                         out[key][claim.id] = claim
         return out
 
-    def _claims_written(self, before: tuple[int, int] | None, points: Sequence[Point]) -> None:
+    def _claims_written(self, before: tuple[int, int] | None, points: Sequence[Point],
+                        claims: Sequence[tuple[str, str, Claim]] | None = None) -> None:
         """Bring the claims kept by :meth:`claims_by_subject` up to date with ``points`` just upserted.
 
         ``before``: the claims collection's generation just before the upsert; unless the upsert was
         the only write since the claims were read (the generation moved by exactly that one write),
-        they are dropped.
+        they are dropped. ``claims``: the claims the points were made from (:meth:`_claim_points`, same
+        order), kept as they are, with the point's id, instead of reading each point's payload back into a
+        claim (which gives an equal claim).
         """
         kept = self._claims_read
         if kept is None:
@@ -183,14 +186,21 @@ class ClaimStore(ScopedMemory):
         if now != expected:
             self._claims_read = None
             return
-        for point in points:
+        if claims is not None and len(claims) != len(points):
+            raise InputError(f"expected the claims of {len(points)} points, got {len(claims)}")
+        for i, point in enumerate(points):
             payload = point.payload
             key = (str(payload.get("subject_type")), str(payload.get("subject")))
-            claims = kept.subjects.get(key)
-            if claims is not None and payload.get("workspace") == self.workspace:
-                claim = Claim.model_validate(payload)
-                kept.size += claim.id not in claims
-                claims[claim.id] = claim
+            subject = kept.subjects.get(key)
+            if subject is not None and payload.get("workspace") == self.workspace:
+                if claims is None:
+                    claim = Claim.model_validate(payload)
+                else:
+                    claim = claims[i][2]
+                    if claim.id != point.id:
+                        claim = claim.model_copy(update={"id": point.id})
+                kept.size += claim.id not in subject
+                subject[claim.id] = claim
         kept.generation = expected
         if kept.size > CACHED_CLAIMS:
             self._claims_read = None

@@ -259,10 +259,12 @@ class ProfileUpdate:
         subjects = {(st, s) for st, s, _ in self._extracted}
         stored = memory.claims_by_subject(subjects, cached=True) if self._extracted else {}
         self._stored = {key: {_claim_key(c): c for c in claims} for key, claims in stored.items()}
+        # Each subject's word index of its stored claims, for the merge (made here, it also says which statements
+        # are stored already: building a set of every segment's thousands of (type, text) each batch cost more).
+        self._index: dict[tuple[str, str], _SubjectIndex] | None = self._index_stored()
         needed: dict[str, None] = {}
-        stated = {key: {(c.type, c.text) for c in claims.values()} for key, claims in self._stored.items()}
         for subject_type, subject, new in self._extracted:
-            if (new.type, new.text) not in stated[(subject_type, subject)]:
+            if not self._index[(subject_type, subject)].states(new):
                 needed[new.text] = None
         #: Claim texts the merge needs vectors for (new statements, or ones to compare by meaning).
         self.phrases: list[str] = list(needed)
@@ -306,9 +308,9 @@ class ProfileUpdate:
             return embedded[text]
 
         pending = {key: dict(claims) for key, claims in self._stored.items()}
-        indexes = self._indexes
-        index = {key: indexes.index(key, claims) if indexes is not None else _SubjectIndex(claims.values())
-                 for key, claims in pending.items()}
+        index, self._index = self._index, None  # the merge adds to it: a second merge indexes afresh
+        if index is None:
+            index = self._index_stored()
         searched = set(vectors)  # the texts _similar_stored could search for
         wanted = self._wanted_neighbours(searched, index)  # before the merge adds to the index
         similar_found: dict[tuple[str, str, str], dict[str, float]] | None = None  # searched when first needed
@@ -351,6 +353,12 @@ class ProfileUpdate:
         kept = memory.claim_vectors([c.id for _, _, c in written if c.id])
         return written, lambda: [kept[c.id] if c.id in kept else vector(c.text) for _, _, c in written]
 
+
+    def _index_stored(self) -> dict[tuple[str, str], _SubjectIndex]:
+        """Each subject's word index of its stored claims (kept ones brought up to date: :class:`SubjectIndexes`)."""
+        indexes = self._indexes
+        return {key: indexes.index(key, claims) if indexes is not None else _SubjectIndex(claims.values())
+                for key, claims in self._stored.items()}
 
     def _wanted_neighbours(
         self, known: set[str], stored: Mapping[tuple[str, str], _SubjectIndex]
@@ -454,6 +462,11 @@ class _SubjectIndex:
             found.update(postings.texts.get(new.text, ()))
             found.update(k for k in close if k in postings.sizes)
         return sorted(found, key=self._rank.__getitem__)
+
+    def states(self, new: Claim) -> bool:
+        """Whether a claim of the subject indexed before the merge has ``new``'s type and text."""
+        postings = self._groups[0].kinds.get((new.type, claim_polarity(new.type, new.text)))
+        return postings is not None and new.text in postings.texts
 
     def needs_embedding_match(self, new: Claim) -> bool:
         """:func:`_needs_embedding_match` over the subject's claims, from the groups."""
@@ -626,7 +639,10 @@ def _recount_accounts(
         read.update((s.id, s.account_id) for s in memory.get_signals(missing))
     found = {known[e].account_id if e in known else earlier[e] if e in earlier else read[e] for e in claim.evidence}
     accounts = len({a for a in found if a}) or claim.accounts
-    return claim.model_copy(update={"accounts": accounts, "confidence": _confidence(claim.support, accounts)})
+    confidence = _confidence(claim.support, accounts)
+    if accounts == claim.accounts and confidence == claim.confidence:
+        return claim  # a copy would equal it (claims are never changed in place)
+    return claim.model_copy(update={"accounts": accounts, "confidence": confidence})
 
 
 _STATUS_ORDER = {ClaimStatus.ACTIVE: 0, ClaimStatus.CONTRADICTED: 1, ClaimStatus.SUPERSEDED: 2}

@@ -38,8 +38,9 @@ from memory.batches import SignalParts, signal_parts
 from memory.profiles import ProfileUpdate, SubjectIndexes
 from memory.tagging import tag_texts
 
-from .readers import Source, open_source
+from .readers import open_source
 from .rows import RawRow
+from .source import Source
 
 if TYPE_CHECKING:
     from memory.repository import WorkspaceMemory
@@ -107,7 +108,7 @@ def ingest_files(
             if progress is not None:
                 pipeline.then(functools.partial(progress, done, total))
         pipeline.close()
-        memory.recover()  # every batch is complete: this only drops the last redo record
+        memory.finish_batches()  # every batch is complete: this only drops the last redo record
     return report
 
 
