@@ -275,7 +275,9 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
     error: str | None = None
     values: dict[str, Any] = {}
     interrupted = False
-    # The connection is closed once the run has its result (its close syncs the WAL into the database file).
+    # The connection is closed on a background thread once run.json is written: the last connection's close
+    # checkpoints the WAL into the database file and syncs it, disk wait the caller need not have (and that
+    # would hold up the run's own file writes were they made while it syncs).
     with open_checkpointer(settings, close_later=True) as saver:
         # The graph compiled once at import, with this run's checkpointer: compiling it again (nodes,
         # edges, channel specs, validation) took ~15 ms of CPU before every run's first model request.
@@ -310,33 +312,33 @@ def _execute(run_id: str, run_dir: Path, graph_input: Any, on_event: EventCallba
             snapshot = app.get_state(config)
             values = dict(snapshot.values)
         interrupted = bool(snapshot.interrupts)
-    if error == CANCELLED:
-        current = runs.read_json(run_dir / "run.json")
-        if current and current.get("status") in ("completed", "awaiting_review"):
-            return current  # another attempt (a queue worker that took over) finished it meanwhile
-    request["wall_s"] = round(float(request.get("wall_s") or 0.0) + time.perf_counter() - started, 3)
-    write_atomic(run_dir / "request.json", json.dumps(request, indent=2))
-    if error is not None:
-        status = "failed"
-    elif interrupted:
-        status = "awaiting_review"
-    elif values.get("status") == "completed":
-        status = "completed"
-    else:
-        status, error = "failed", "the run stopped before completing"
-    timings = dict(values.get("timings") or {})
-    timings["wall"] = request["wall_s"]
-    record = RunFile(
-        run_id=run_id, status=status, mode="offline" if request["offline"] else "llm", goal=request["goal"],
-        workspace=request["workspace"], artifacts=values.get("artifacts") or [],
-        traceability=Traceability.model_validate(values.get("traceability") or {}),
-        llm=LLMUsage.model_validate(values.get("llm") or {}), timings=timings,
-        deliverables=(values.get("plan") or {}).get("deliverables") or [], created_at=request["created_at"],
-        updated_at=_now(), error=error, research=list(values.get("research") or []),
-        warnings=list(dict.fromkeys(values.get("warnings") or [])),
-    ).model_dump(mode="json")
-    write_atomic(run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-    return record
+        if error == CANCELLED:
+            current = runs.read_json(run_dir / "run.json")
+            if current and current.get("status") in ("completed", "awaiting_review"):
+                return current  # another attempt (a queue worker that took over) finished it meanwhile
+        request["wall_s"] = round(float(request.get("wall_s") or 0.0) + time.perf_counter() - started, 3)
+        write_atomic(run_dir / "request.json", json.dumps(request, indent=2))
+        if error is not None:
+            status = "failed"
+        elif interrupted:
+            status = "awaiting_review"
+        elif values.get("status") == "completed":
+            status = "completed"
+        else:
+            status, error = "failed", "the run stopped before completing"
+        timings = dict(values.get("timings") or {})
+        timings["wall"] = request["wall_s"]
+        record = RunFile(
+            run_id=run_id, status=status, mode="offline" if request["offline"] else "llm", goal=request["goal"],
+            workspace=request["workspace"], artifacts=values.get("artifacts") or [],
+            traceability=Traceability.model_validate(values.get("traceability") or {}),
+            llm=LLMUsage.model_validate(values.get("llm") or {}), timings=timings,
+            deliverables=(values.get("plan") or {}).get("deliverables") or [], created_at=request["created_at"],
+            updated_at=_now(), error=error, research=list(values.get("research") or []),
+            warnings=list(dict.fromkeys(values.get("warnings") or [])),
+        ).model_dump(mode="json")
+        write_atomic(run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        return record
 
 
 def _write_failed(run_id: str, run_dir: Path, request: dict[str, Any], error: str) -> None:
