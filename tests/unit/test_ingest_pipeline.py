@@ -159,7 +159,7 @@ def test_model_embeds_only_signal_texts_and_progress_follows_each_stored_batch(
     ws = store.workspace("acme")
     path = tmp_path / "tickets.csv"
     lines = ["id,body,user"]
-    lines += [f"{i},Please add dark mode to the editor {i % 5},u{i % 7}" for i in range(150)]
+    lines += [f"{i},Please add dark mode to the editor {i % 5},u{i}" for i in range(150)]  # one user each
     path.write_text("\n".join(lines) + "\n")
     embedded: list[str] = []
     real_embed = store.embedder.embed
