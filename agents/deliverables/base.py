@@ -24,6 +24,7 @@ from kernel.schemas import EvidenceRow
 from kernel.text import STOPWORDS
 from tools import relevance, render
 from tools.citations import StoredSignal, ValidationResult, validate_artifact
+from tools.research import floor_note
 from tools.topics import same_capability, same_subject
 
 #: How many signals one item (story, section, option) cites at most.
@@ -139,7 +140,11 @@ def uncovered_parts(plan: Mapping[str, Any], research: Iterable[Mapping[str, Any
             continue
         record = records.get(str(question["id"])) or {}
         searched, kept = int(record.get("searched") or 0), int(record.get("kept") or len(found))
-        if not kept:
+        hint = floor_note(record)  # many candidates name the part's words but were judged off topic
+        if hint and kept <= THIN_PART:
+            out.append(f"{'Too little' if kept else 'No'} evidence for '{question['query']}', a part of the goal: "
+                       f"{kept} signal{'s' if kept != 1 else ''} kept of {searched} searched. {hint}")
+        elif not kept:
             out.append(f"No evidence found for '{question['query']}', a part of the goal (searched: "
                        f"'{question['query']}', {searched} signals; none reached the relevance floor).")
         elif kept <= THIN_PART:

@@ -114,3 +114,24 @@ def test_the_diagnostic_goes_to_the_floor_record_and_changes_nothing_kept(worksp
     assert floor_note(record) == diagnostic["note"]
     assert "lexical_matches" not in GoalRetrieval.of(found, None).stats()["floor"]
     assert floor_note({"floor": {}}) == "" and floor_note({}) == ""
+
+
+def test_the_documents_name_the_diagnostic_for_a_part_with_too_little_evidence() -> None:
+    from agents.deliverables.base import uncovered_parts
+    from agents.planner import offline_plan
+
+    plan = offline_plan("Draft requirements for search response time and system availability", ["requirements"], None)
+    parts = [q for q in plan["questions"] if q["scope"] == "search"]
+    evidence = {"a": {"quote": "Search response time is awful", "questions": [parts[0]["id"]], "score": 0.8},
+                "c": {"quote": "Uptime was poor all week", "questions": [parts[1]["id"]], "score": 0.8}}
+    note = ("9 of the 100 signals searched for 'system availability' mention 'availability' (as 'available') but "
+            "were judged off-topic (9 below the relevance floor; 1 kept): check the goal's wording, or see "
+            "docs/agents.md ('Relevance and abstention') on tuning the floor.")
+    research = [{"question_id": parts[0]["id"], "searched": 100, "kept": 2},
+                {"question_id": parts[1]["id"], "searched": 100, "kept": 1,
+                 "floor": {"lexical_matches": {"count": 9, "note": note}}}]
+    lines = uncovered_parts(plan, research, [{"signal_ids": ["a"]}], evidence)
+    assert lines == [f"Too little evidence for 'system availability', a part of the goal: 1 signal kept of 100 "
+                     f"searched. {note}"]
+    research[1]["floor"] = {}
+    assert "judged off-topic" not in uncovered_parts(plan, research, [{"signal_ids": ["a"]}], evidence)[0]
