@@ -649,7 +649,8 @@ def review(doc: Mapping[str, Any], topics: list[Topic], coverage: bool) -> list[
         if not story.get("citations"):
             notes.append(fix_note(KIND, sid, "story cites no evidence", f"cite the signals behind {sid} or drop it"))
         cited.update(story.get("citations") or [])
-    ranked = sorted((t for t in topics if t["signal_ids"]), key=lambda t: (-t["rice"]["score"], t["id"]))
+    ranked = sorted((t for t in topics if t["signal_ids"]),
+                    key=lambda t: (*scoring.rank_key(t["rice"], t["name"]), t["id"]))
     strongest = distinct_topics(ranked)[:COVERAGE_TOP] if coverage else []
     for topic in strongest:
         if not cited & set(topic["signal_ids"]):

@@ -48,7 +48,7 @@ from tools import trends
 from tools.citations import find_span
 from tools.render import Layout, bullets, cite, field_lines, one_line, section
 from tools.research import evidence_row, fetch_signals, theme_summaries
-from tools.scoring import Strategy, criteria_weights, rice_normalized, tokens
+from tools.scoring import Strategy, criteria_weights, rank_key, rice_normalized, tokens
 from tools.topic_scores import score_topic
 
 KIND = "roadmap"
@@ -360,7 +360,8 @@ def build_roadmap(m: Materials, *, previous: dict[str, Any] | None = None, simil
                 "trend": trend.as_dict() if trend is not None and not trend.empty else None}
         item["why"] = _reason(item, topic)
         items.append((item, topic, _shipped(matched, topic, goal, done_goals, m, end)))
-    items.sort(key=lambda x: (-x[0]["score"], x[0]["item"]))
+    # equal shown scores (RICE normalised, one decimal) ordered by reach, signals, relevance, newest evidence, name
+    items.sort(key=lambda x: (-x[0]["score"], *rank_key(x[1]["rice"], x[0]["item"])[1:]))
 
     buckets: dict[str, list[dict[str, Any]]] = {"now": [], "next": [], "later": [], "done": []}
     why: dict[str, str] = {}

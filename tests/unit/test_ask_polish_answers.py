@@ -140,3 +140,25 @@ def test_a_weak_llm_answer_gets_the_same_note_in_front(saved: None) -> None:
                         searched=60)
     assert answer.confidence < 0.35 and answer.evidence
     assert answer.answer.startswith("Weak evidence (confidence") and answer.answer.endswith("clearly.")
+
+
+def test_hits_naming_none_of_the_question_lead_with_that_caveat(saved: None) -> None:
+    """PM review 2026-12-04: "paying for a pickup with Apple Pay" asked of a recycling backlog was answered "5 messages
+    of the 51 are about this" from stories naming only "recycling"; such an answer must say up front that none of
+    them mentions what the question asks, with a single-signal confidence at most."""
+    from dataclasses import replace
+
+    question = "How do customers want to pay their top-up with Apple Wallet?"
+    loose = [replace(e, score=s, named=0.1) for e, s in zip(_evidence(5), [0.55, 0.5, 0.48, 0.45, 0.42], strict=True)]
+    answer = answer_offline(question, WS, loose, searched=18, signals=51)
+    assert answer.answer.startswith("Loosely related evidence only: none of the 5 messages closest to this question "
+                                    "(of the 51 in the workspace) mentions"), answer.answer
+    assert "'Apple'" in answer.answer or "'Wallet'" in answer.answer, answer.answer
+    assert not answer.insufficient_evidence and answer.evidence  # still quoted: a paraphrase may be behind it
+    assert answer.confidence <= ask_module.SINGLE_CONFIDENCE
+    # the same hits when one names a quarter of the key terms, or when they are close in meaning: a plain answer
+    named = [replace(e, named=0.3 if i == 0 else 0.1) for i, e in enumerate(loose)]
+    close = [replace(e, score=0.8) for e in loose]
+    for found in (named, close):
+        text = answer_offline(question, WS, found, searched=18, signals=51).answer
+        assert not text.startswith("Loosely related") and "are about this" in text, text

@@ -35,6 +35,7 @@ from agents.ask import (
     thin_cap,
     thin_lead,
     unnamed,
+    unnamed_and_loose,
     weak_note,
 )
 from agents.ask_stance import Camp, stance_of
@@ -179,6 +180,10 @@ def test_a_strong_hit_about_a_neighbouring_subject_does_not_answer_alone() -> No
     assert enough([0.84], 58, [0.9]) and not enough([0.84], 58, [0.2])
     assert enough([0.84, 0.63], 58, [0.2, 0.6])  # one of the two names the subject: enough
     assert enough([0.45, 0.5, 0.41], 58, [0.0, 0.0, 0.0])  # three relevant signals: the floor decides, not this rule
+    # ... but an answer from hits naming none of what it asks, only loosely related, leads with that caveat
+    assert unnamed_and_loose([0.61, 0.5, 0.49, 0.47, 0.41], [0.09] * 5)
+    assert not unnamed_and_loose([0.45, 0.5, 0.41], [0.0, 0.3, 0.0])  # one names a quarter of the key terms
+    assert not unnamed_and_loose([0.75, 0.7, 0.62], [0.0, 0.0, 0.0])  # close in meaning, worded otherwise
     assert THIN_NAMED == 0.5
     terms = {"pay": 1.0, "property": 2.0, "tax": 4.0, "bill": 4.0}  # tokens with their IDF, as query_terms gives
     fee = "As an Applicant, I want to Pay Fee, so that I can satisfy outstanding charges."
