@@ -106,7 +106,9 @@ class IngestReport(BaseModel):
 
     workspace: str
     ingested: int = Field(default=0, description="New signals stored.")
-    duplicates: int = Field(default=0, description="Rows already stored with identical text.")
+    duplicates: int = Field(default=0, description=(
+        "Rows already stored with identical text, or repeating an earlier row of the same file by the same "
+        "author on the same day (differences only in case, blanks, punctuation or quote marks)."))
     updated: int = Field(default=0, description="Rows already stored whose text changed (updated in place).")
     rejected: list[Rejection] = Field(default_factory=list)
 
