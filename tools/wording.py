@@ -117,6 +117,8 @@ def wanted(quote: str) -> str:
         found = f"{lower_first(match.group('s'))} to {match.group('v')}"
     elif (match := _WANT.search(text)) is not None:
         found = ("to " if match.group("to") else "") + match.group("v")
+    # the benefit is the story's "so that", never part of what is wanted ('… shall be intuitive so that they can …')
+    found = re.split(r",?\s+(?:so\s+that|in\s+order\s+to)\b", found, maxsplit=1, flags=re.IGNORECASE)[0]
     found = found.strip(" ,;:.!")
     if not found or not 2 <= len(found.split()) <= 20:
         return ""

@@ -48,6 +48,10 @@ def test_i_want_is_what_the_evidence_asks_for_never_a_bare_word() -> None:
     assert wanted("The product must be able to handle 1000 concurrent users.") == \
         "the product to handle 1000 concurrent users"
     assert wanted("I need to export my notes, so that I can share them.") == "to export my notes"
+    # a requirement's benefit stays out of what is wanted (it is the story's "so that")
+    assert wanted("The system shall be intuitive for volunteers so that they can export lists.") == \
+        "the system to be intuitive for volunteers"
+    assert wanted("I need to export my notes in order to share them.") == "to export my notes"
     assert wanted("Dark mode please.") == "" and wanted("As a user, I want data.") == ""
     evidence = rows(BACKLOG[:2])
     example = example_report(list(evidence), "data", "request", evidence, "OlderPerson")
