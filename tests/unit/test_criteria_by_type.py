@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.deliverables.requirements import draft_requirements, story_from_topic
-from tests.unit.test_review_fixes_stories_roles_limits import _materials, _topic
+from tests.unit.test_stories_roles_limits import _materials, _topic
 from tests.unit.test_story_writing_evidence import rows
 from tools.story_quality import review_requirements
 

@@ -24,7 +24,7 @@ from markdown_it.token import Token
 from agents.deliverables import render_markdown
 from agents.deliverables.requirements import draft_requirements
 from kernel.kinds import DELIVERABLE_KINDS
-from tests.unit.test_review_fixes_stories_roles_limits import _materials, _topic
+from tests.unit.test_stories_roles_limits import _materials, _topic
 from tests.unit.test_story_writing_evidence import rows
 from tools.render import escape_markdown
 

@@ -66,7 +66,7 @@ def test_questions_about_the_product_are_not_chatter_on_other_products(question:
     assert not chatter_question(question)  # test_meeting_notes: questions about the product
 
 
-def test_an_elliptical_question_on_another_product() -> None:  # test_meeting_notes_pm_review ellipsis
+def test_an_elliptical_question_on_another_product() -> None:  # test_meeting_notes_readable ellipsis
     found = extract(plain(["Depending on the ward, a nurse may have too many patients to keep track of them.",
                            "What if she has every ward on her list?", "Maybe, I don't know."]))
     assert elliptical("What if she has every ward on her list?")
@@ -94,7 +94,7 @@ def test_in_meeting_talk_is_nothing_on_another_product() -> None:  # test_meetin
     assert len(content_left("Sorry, just to finish my point.")) < 2  # test_h10 turn-taking
 
 
-def test_decisions_on_another_product() -> None:  # test_meeting_notes / test_meeting_notes_pm_review decisions
+def test_decisions_on_another_product() -> None:  # test_meeting_notes / test_meeting_notes_readable decisions
     found = extract(plain(["I think we agreed that we would handle this ourselves, the four of us.",
                            "We decided to send the invoices as PDF files first."]))
     assert [d["decision"] for d in found["decisions"]] == ["We decided to send the invoices as PDF files first."]

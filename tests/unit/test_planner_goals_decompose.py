@@ -117,7 +117,7 @@ def test_goal_topic_returns_the_pain_only_for_a_make_it_better_goal() -> None:
 
 
 @pytest.mark.parametrize("phrase, parts", [
-    # "the look and feel of …" is one thing and stays whole (test_review_fixes_planner_pairs)
+    # "the look and feel of …" is one thing and stays whole (test_planner_and_pairs)
     ("improving colours and fonts of the screens", ["improving colours of the screens", "fonts of the screens"]),
     ("Improve speed and reliability of sync", ["speed of sync", "reliability of sync"]),
     ("social and entertainment features", ["social features", "entertainment features"]),  # unchanged

@@ -20,7 +20,7 @@ from agents.deliverables.requirements import (
     quality_code,
     story_type,
 )
-from tests.unit.test_review_fixes_stories_roles_limits import _materials, _topic
+from tests.unit.test_stories_roles_limits import _materials, _topic
 from tests.unit.test_story_writing_evidence import rows
 
 ADOPTION = "use it within"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from agents.deliverables.common import memo_options
 from agents.deliverables.decision_memo import DEFER, MITIGATE, _single, alternatives
 from tests.unit.test_goal_topics import materials
-from tests.unit.test_h4_memo_alternatives import ASKED, REPORTS, memo_of, single_topic_state
+from tests.unit.test_memo_alternatives import ASKED, REPORTS, memo_of, single_topic_state
 
 GOAL = "Draft requirements to stop ATMs from keeping customers' cards"
 MORE_ASKED = ASKED + [f"How do I get my card back from the ATM at branch {i}?" for i in range(8)]
