@@ -13,28 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from kernel.schemas import Rejection, SignalKind
-from memory.ingest import RawRow, read_file
+from kernel.schemas import SignalKind
+from memory.ingest import RawRow
 from memory.ingest.pipeline import ingest_files
 from memory.ingest.rows import duplicate_text
 from memory.ingest.source import Duplicates
 from memory.repository import MemoryStore
 from memory.store.edge import EdgeStore
 from tests.support.embedders import HashingEmbedder
-
-
-def collect(path: Path) -> tuple[list[RawRow], list[Rejection]]:
-    rows: list[RawRow] = []
-    rejected: list[Rejection] = []
-    for item in read_file(path):
-        (rejected if isinstance(item, Rejection) else rows).append(item)  # type: ignore[arg-type]
-    return rows, rejected
-
-
-def write(tmp_path: Path, name: str, content: str) -> Path:
-    path = tmp_path / name
-    path.write_text(content, encoding="utf-8")
-    return path
+from tests.unit.test_csv_artefacts import collect, write
 
 
 def distinct(rows: list[RawRow]) -> list[str]:

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import operator
 import sqlite3
 from pathlib import Path
-from typing import Annotated, TypedDict
 
 import pytest
 from langchain_core.runnables import RunnableConfig
-from langgraph.graph import END, START, StateGraph
 
 from agents.checkpoint import open_checkpointer, wait_for_closes
 from kernel.settings import Settings
-
-
-class _State(TypedDict):
-    steps: Annotated[list[str], operator.add]
-
-
-def _graph() -> StateGraph[_State]:
-    graph: StateGraph[_State] = StateGraph(_State)
-    graph.add_node("one", lambda state: {"steps": ["one"]})
-    graph.add_node("two", lambda state: {"steps": ["two"]})
-    graph.add_edge(START, "one")
-    graph.add_edge("one", "two")
-    graph.add_edge("two", END)
-    return graph
+from tests.unit.test_checkpoint_sqlite_sync import _graph
 
 
 def test_a_connection_closed_later_is_closed_and_its_commits_are_kept(tmp_path: Path) -> None:
