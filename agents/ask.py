@@ -222,6 +222,20 @@ def unnamed_and_loose(scores: Sequence[float], named: Sequence[float]) -> bool:
     return bool(best) and max(named, default=0.0) < NAMED_ANY and sum(best) / len(best) < LOOSE
 
 
+def loosely_related(found: Sequence[Evidence], question: str, workspace: str) -> bool:
+    """:func:`unnamed_and_loose` for the evidence, when together they also name under half of the key terms by count.
+
+    The count guards a small workspace whose every message names the subject: there the subject's words weigh ~0 by
+    IDF and the question's framing ("Which segment has trouble with PDF export?": 'segment', 'trouble') carries the
+    whole mass, though the messages name half its words ('pdf', 'export'); the recycling stories name 1 of 4.
+    """
+    if not unnamed_and_loose([e.score for e in found], [e.named for e in found]):
+        return False
+    terms = key_terms(question, workspace)
+    held = mentions(terms, " ".join(e.signal.text for e in found))
+    return 2 * len(held) < len(terms)
+
+
 def answerable(found: Sequence[Evidence], signals: int) -> bool:
     """:func:`enough` for the relevant evidence (relevance and named share of each signal)."""
     return enough([e.score for e in found], signals, [e.named for e in found])
@@ -839,7 +853,7 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
                 f"{'is' if len(found) == 1 else 'are'} about this: {breakdown(found)}.")
     if len(found) < MIN_EVIDENCE:  # answered by strong hits alone (answerable): say how thin it is
         lead = thin_lead(found, signals, _scope(segment, account))
-    elif unnamed_and_loose([e.score for e in found], [e.named for e in found]):
+    elif loosely_related(found, question, workspace):
         lead = loose_lead(found, question, workspace, signals, _scope(segment, account))
         confidence = min(confidence, SINGLE_CONFIDENCE)
     lines = [lead]
@@ -1044,7 +1058,7 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
     text, unverified = grounded_text(draft.answer.strip(), [e.signal.text for e in found[:30]])
     if len(found) < MIN_EVIDENCE:
         weak = thin_lead(found, signals, _scope(segment, account))
-    elif unnamed_and_loose([e.score for e in found], [e.named for e in found]):
+    elif loosely_related(found, question, workspace):
         confidence = min(confidence, SINGLE_CONFIDENCE)
         weak = " ".join(filter(None, [loose_lead(found, question, workspace, signals, _scope(segment, account)),
                                       weak_note(found, dominant, kept, confidence, signals)]))
