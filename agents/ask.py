@@ -98,8 +98,8 @@ SINGLE_CONFIDENCE = 0.2
 #: hit must name to answer with fewer than :data:`MIN_EVIDENCE` relevant signals. Below it the hit is close in
 #: meaning but about a neighbouring subject ("Pay Fee" for "pay property tax bills": it names neither tax nor bills).
 THIN_NAMED = 0.5
-#: Share of the question's key-term IDF mass that at least one of several loosely related hits must name for them to
-#: answer (:func:`unnamed_and_loose`).
+#: Share of the question's key-term IDF mass that at least one of several loosely related hits must name for the
+#: answer to go without the "loosely related evidence only" caveat (:func:`unnamed_and_loose`).
 NAMED_ANY = 0.25
 #: Candidates retrieved before the relevance floor is applied.
 CANDIDATES = 60
@@ -222,18 +222,21 @@ def unnamed_and_loose(scores: Sequence[float], named: Sequence[float]) -> bool:
     return bool(best) and max(named, default=0.0) < NAMED_ANY and sum(best) / len(best) < LOOSE
 
 
-def loosely_related(found: Sequence[Evidence], question: str, workspace: str) -> bool:
-    """:func:`unnamed_and_loose` for the evidence, when together they also name under half of the key terms by count.
+def loose_missing(found: Sequence[Evidence], question: str, workspace: str) -> list[str] | None:
+    """The heaviest key terms loosely related evidence leaves out, or None when the evidence is not that.
 
+    Loosely related: :func:`unnamed_and_loose`, and together the signals name under half of the key terms by count.
     The count guards a small workspace whose every message names the subject: there the subject's words weigh ~0 by
     IDF and the question's framing ("Which segment has trouble with PDF export?": 'segment', 'trouble') carries the
     whole mass, though the messages name half its words ('pdf', 'export'); the recycling stories name 1 of 4.
     """
     if not unnamed_and_loose([e.score for e in found], [e.named for e in found]):
-        return False
+        return None
     terms = key_terms(question, workspace)
-    held = mentions(terms, " ".join(e.signal.text for e in found))
-    return 2 * len(held) < len(terms)
+    text = " ".join(e.signal.text for e in found)
+    if 2 * len(mentions(terms, text)) >= len(terms):
+        return None
+    return unnamed(terms, text)
 
 
 def answerable(found: Sequence[Evidence], signals: int) -> bool:
@@ -726,14 +729,14 @@ def thin_lead(found: Sequence[Evidence], signals: int, scope: str = "") -> str:
             "a pattern: read them before relying on them.")
 
 
-def loose_lead(found: Sequence[Evidence], question: str, workspace: str, signals: int, scope: str = "") -> str:
+def loose_lead(found: Sequence[Evidence], missing: Sequence[str], question: str, signals: int,
+               scope: str = "") -> str:
     """The opening of an answer whose evidence is only loosely related and names none of what the question asks.
 
-    "Loosely related evidence only: none of the 5 messages closest to this question (of the 51 in the workspace)
-    mentions 'Apple' or 'paying'; they share its subject but may not answer it." A PM must not read domain
-    neighbours as users asking for it.
+    ``missing``: the key terms it leaves out (:func:`loose_missing`). "Loosely related evidence only: none of the 5
+    messages closest to this question (of the 51 in the workspace) mentions 'Apple' or 'paying'; they share its
+    subject but may not answer it." A PM must not read domain neighbours as users asking for it.
     """
-    missing = unnamed(key_terms(question, workspace), " ".join(e.signal.text for e in found))
     words = query_words(question)
     listed = " or ".join(f"'{words.get(t, t)}'" for t in missing) or "what it asks about"
     _, many = evidence_noun(found)
@@ -853,8 +856,8 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
                 f"{'is' if len(found) == 1 else 'are'} about this: {breakdown(found)}.")
     if len(found) < MIN_EVIDENCE:  # answered by strong hits alone (answerable): say how thin it is
         lead = thin_lead(found, signals, _scope(segment, account))
-    elif loosely_related(found, question, workspace):
-        lead = loose_lead(found, question, workspace, signals, _scope(segment, account))
+    elif (missing := loose_missing(found, question, workspace)) is not None:
+        lead = loose_lead(found, missing, question, signals, _scope(segment, account))
         confidence = min(confidence, SINGLE_CONFIDENCE)
     lines = [lead]
     weak = weak_note(found, dominant, cited, confidence, signals) if len(found) >= MIN_EVIDENCE else ""
@@ -1058,9 +1061,9 @@ def answer_llm(question: str, workspace: str, found: list[Evidence], chat_model:
     text, unverified = grounded_text(draft.answer.strip(), [e.signal.text for e in found[:30]])
     if len(found) < MIN_EVIDENCE:
         weak = thin_lead(found, signals, _scope(segment, account))
-    elif loosely_related(found, question, workspace):
+    elif (missing := loose_missing(found, question, workspace)) is not None:
         confidence = min(confidence, SINGLE_CONFIDENCE)
-        weak = " ".join(filter(None, [loose_lead(found, question, workspace, signals, _scope(segment, account)),
+        weak = " ".join(filter(None, [loose_lead(found, missing, question, signals, _scope(segment, account)),
                                       weak_note(found, dominant, kept, confidence, signals)]))
     else:
         weak = weak_note(found, dominant, kept, confidence, signals)
