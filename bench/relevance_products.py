@@ -134,3 +134,58 @@ PRODUCTS: tuple[Product, ...] = (
 def products(split: str | None = None) -> list[Product]:
     """The labelled backlogs of ``split`` ("tuning", "heldout"; all for None)."""
     return [p for p in PRODUCTS if split is None or p.split == split]
+
+
+#: Near misses per backlog (same domain, not in the data; every key word checked absent with grep), written
+#: 2026-12-04 for the abstention trade-off check (H8) before any rule was changed. They must abstain; none is used
+#: to choose anything. The products' own ``off`` questions are kept apart (half of them are far topics).
+NEAR_MISS: dict[str, tuple[str, ...]] = {
+    "g27-culrepo": ("How do researchers want to book time on the library's 3D printers?",
+                    "What do faculty say about plagiarism checking of student essays?",
+                    "How do authors want to pay open-access article processing charges?"),
+    "g12-camperplus": ("How do parents want to arrange the camp bus to pick up their kids?",
+                       "What do parents think about the camp's meal menu?",
+                       "How do parents want to pay camp fees in monthly instalments?"),
+    "g04-recycling": ("How do residents want to report illegal dumping?",
+                      "How do users want to sell their used furniture to neighbours?",
+                      "What do people say about the price of bulky item pickup?"),
+    "g13-planningpoker": ("How do teams want to run retrospectives after a sprint?",
+                          "Do teams want a burndown chart of sprint progress?",
+                          "How do users want to pay for a premium subscription?"),
+    "g03-loudoun": ("How do residents want to pay parking tickets online?",
+                    "What do residents say about reporting potholes on their road?",
+                    "How do businesses renew their liquor licence?"),
+    "g19-alfred": ("How do older people want to manage their pension and bank accounts?",
+                   "What do older people say about hearing aid batteries?",
+                   "How do carers want to order incontinence supplies?"),
+    "g26-racdam": ("What do visitors say about the archive's guided tours?",
+                   "How do archivists want to monitor the temperature and humidity of storage rooms?",
+                   "How do staff want to schedule volunteers for the front desk?"),
+    "g21-badcamp": ("How do attendees want to book a hotel room near the venue?",
+                    "What do attendees think about the lunch and catering options?",
+                    "How do volunteers want to sign up for shifts at the event?",
+                    "Do attendees want the talks recorded and posted as videos?"),
+    "g28-zooniverse": ("How do volunteers want to earn badges and points for their classifications?",
+                       "What do users think of the subscription price for streaming music?",
+                       "How do admins want to translate projects into other languages?",
+                       "How do users want to download videos to watch offline?"),
+    "g23-archivesspace": ("How do archivists want to print barcode labels for boxes?",
+                          "What do researchers want for requesting items to the reading room?",
+                          "How do archivists want to track items lent to other museums for exhibitions?"),
+}
+
+#: Answerable questions on three more backlogs (not labelled story by story: they judge abstention only), written
+#: with :data:`NEAR_MISS`, in a PM's words rather than the stories'.
+MORE_ANSWERABLE: dict[str, tuple[str, ...]] = {
+    "g21-badcamp": ("How do companies want to pay for sponsoring the event?",
+                    "How do speakers get their talk proposals reviewed?",
+                    "What do attendees need to find their way around the venue?",
+                    "Signing up for training classes"),
+    "g28-zooniverse": ("What do admins need to catch unwanted or inappropriate videos before they go live?",
+                       "How should volunteers be guided or taught while they classify?",
+                       "Spotting animals automatically in camera trap pictures",
+                       "How do users want to find new music?"),
+    "g23-archivesspace": ("How do archivists want to bring in records from other systems?",
+                          "Who is allowed to do what in the system: roles and permissions",
+                          "Signing in to the application"),
+}
