@@ -28,6 +28,7 @@ from tools.statements import (
     YES_NO_OPENING,
     classify_statements,
     content_words,
+    direct_question,
     embed_statements,
     salience_table,
     strip_fillers,
@@ -717,9 +718,146 @@ def classified(units: list[dict[str, Any]]) -> tuple[np.ndarray, list[Any]]:
     return vectors, list(classify_statements(texts, vectors=vectors))
 
 
+# ------------------------------------------------------------------------------- reports, plans, questions
+# Statements about the work rather than the product: a progress report ("X is about eighty percent done", "we
+# shipped X last week", "what's left is Y"), an effort estimate ("two weeks for one engineer"), a schedule ("the
+# release is planned for the twelfth", "let's meet on Thursday", "X ships after that") and a question put to
+# someone ("Mei, what happens if …?"). Grammar cues only: the aspect and tense of the clause (a completed state or
+# a past action by the team), where the clause sits (a main clause, not "when an order has shipped, …" nor "which
+# jobs are done"), and a time expression; never any product's words. A statement that also states a need (a
+# modal of obligation or wish) is left to the classifier: "We finished sign-up, but people still need to skip it."
+
+#: A need word anywhere in the sentence: the report rules leave such a sentence alone.
+_NEED_CUE = re.compile(r"\b(?:should|must|shall|needs?|needed|has to|have to|had to|wants?|wanted|would like|"
+                       r"'d like|able to|allowed to|requires?|required|necessary|important|got to|gotta)\b",
+                       re.IGNORECASE)
+#: Degree and time adverbs between "is" and a completed state: "about eighty percent", "mostly", "already".
+_DEGREE = (r"(?:(?:about|almost|nearly|mostly|roughly|largely|partly|partially|already|now|all|basically|fully|"
+           r"finally|just|still|more or less|pretty much|half|over|more than|around|maybe|probably|only|"
+           r"(?:\d+(?:\.\d+)?\s?%|\d+|[a-z]+(?:-[a-z]+)?)\s+percent|\d+(?:\.\d+)?\s?%|\d+)\s+)*")
+#: A state of delivery after "be": done, finished, live, in QA, behind schedule …
+_STATE = (r"(?:done|finished|complete|completed|shipped|live|merged|deployed|released|launched|built|fixed|"
+          r"implemented|ready|delivered|wrapped up|up and running|in place|underway|under way|on track|"
+          r"behind(?: schedule)?|ahead of schedule|in (?:progress|review|qa|testing|production|beta|staging|"
+          r"code review|development))")
+_BE = r"(?:is|are|was|were|'s|'re|has been|have been|had been|got|gets|is now|are now)"
+_STATE_CLAUSE = re.compile(rf"\b{_BE}\s+{_DEGREE}{_STATE}\b", re.IGNORECASE)
+#: After "done" / "finished" / "complete(d)" a manner, agent or place says how a thing is done, not that it is:
+#: "is done by the team lead", "is done in the background", "is completed automatically".
+_HOW_DONE = re.compile(r"\s*(?:by\s+(?!(?:the\s+)?(?:end|time|then|now|monday|tuesday|wednesday|thursday|friday|"
+                       r"saturday|sunday|tomorrow|tonight|next|this|mid|early|late|\d))|in\s+(?:the|a|an|one|each|"
+                       r"every|real)\b|on\s+(?:the|a|an|each|every)\s+(?!(?:\w+\s+)?(?:side|part)\b)|via\b|"
+                       r"through\b|using\b|automatically\b|manually\b|online\b|offline\b|per\b|for\s+(?:each|every|"
+                       r"all)\b|when\b|whenever\b|once\b|before\b|after\b)", re.IGNORECASE)
+#: The team's past action on the work: "we shipped …", "I've fixed …", "they finally merged …".
+_DID = re.compile(r"\b(?:(?i:we|i|they|the team)|(?:[A-Z][a-z]+)(?:'s team)?)(?i:'ve|'d| have| had| has)?\s+"
+                  r"(?:(?:already|just|finally|now|also|all|mostly|basically|recently|actually)\s+)*"
+                  r"(?:finished|shipped|built|released|launched|deployed|merged|fixed|implemented|completed|"
+                  r"delivered|rolled out|wrapped up|migrated|finalised|finalized|done|landed|got (?:\w+\s+){0,3}?"
+                  r"(?:done|finished|out|merged|shipped|live))\b")
+#: A thing that went out: "notifications went live last week", "4.10 shipped", "it got merged this morning".
+_WENT = re.compile(r"\b(?:went (?:live|out)|(?:got|was|were) (?:finally |already |just )?(?:merged|shipped|deployed|"
+                   r"released|launched|rolled out|fixed|finished|completed)|shipped|landed)\b(?=\s*(?:[.,;!]|$|"
+                   r"(?:last|this|on|in|yesterday|today|earlier|recently|a (?:week|month|day)|two|three|\w+ (?:days|"
+                   r"weeks|months) ago)\b))", re.IGNORECASE)
+#: What is left to do: "what's left is …", "only the filters are left", "the refunds part is still open".
+_LEFT = re.compile(r"\bwhat(?:'s| is| remains)\s+(?:still\s+)?(?:left|remaining|outstanding|missing|to do)\b|"
+                   r"\b(?:is|are)\s+(?:still\s+)?(?:left|remaining|outstanding|pending|to do)\b|"
+                   r"\b(?:is|are)\s+still\s+open\b", re.IGNORECASE)
+#: Work in progress by the speakers: "we're still working on …", "I'm finishing …".
+_DOING = re.compile(r"\b(?:we're|we are|i'm|i am|they're|they are)\s+(?:(?:still|currently|now|just|almost|nearly|"
+                    r"mostly|already)\s+)*(?:working on|finishing|wrapping up|polishing|testing|halfway through|"
+                    r"almost through|close to finishing|done with|finished with|through with)\b", re.IGNORECASE)
+_NUMBER = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|a couple of|several)"
+_WORKERS = r"(?:more |extra |other )?(?:engineers?|developers?|devs?|people|persons?|designers?|testers?)"
+#: An effort estimate: "two weeks for one engineer to finish", "roughly six weeks with two more engineers".
+_ESTIMATE = re.compile(rf"^\W*(?:(?:so|and|but|well|maybe|probably|about|roughly|around|approximately|"
+                       rf"realistically)\W+)*{_NUMBER}\s+(?:days?|weeks?|months?|sprints?|quarters?)\b.*"
+                       rf"\b(?:of (?:work|effort)|for {_NUMBER} {_WORKERS}|with {_NUMBER} {_WORKERS})\b",
+                       re.IGNORECASE)
+#: A time expression of a plan: a day, a date, a week, a sprint, "after that".
+_WHEN = (r"(?:(?:on |by |next |this |until |till )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+         r"(?:in |by |next |this )?(?:january|february|march|april|may|june|july|august|september|october|"
+         r"november|december)\b|(?:next|this|last|the following) (?:week|month|sprint|quarter|year|release|"
+         r"cycle)|tomorrow|tonight|today|after (?:that|this|the \w+)|afterwards|later|the (?:\w+(?:th|st|nd|rd))\b|"
+         r"(?:at|around) (?:\d{1,2}(?::\d\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|noon)\b|"
+         r"end of (?:the )?(?:day|week|month|sprint|quarter|year))")
+#: A plan of dates: "the release is planned for the twelfth", "X ships after that", "let's meet on Thursday".
+_PLANNED = re.compile(rf"\b{_BE}\s+(?:now\s+|still\s+|currently\s+)?(?:planned|scheduled|set|booked|slated|pencilled|"
+                      rf"penciled|due|targeted|expected|moved|pushed|postponed)\s+(?:(?:in|back|out)\s+)?"
+                      rf"(?:for|to|until|on|in|by)\s+{_WHEN}|"
+                      rf"\b(?:ships|launches|goes (?:live|out)|lands|releases|rolls out)\b.*\b{_WHEN}|"
+                      rf"\b(?:let's|let us|we can|we could|shall we|can we|could we|we'll|we will)\s+(?:\w+\s+)?"
+                      rf"(?:meet|catch up|reconvene|regroup|sync|continue|pick (?:this|it|that) up|reschedule|"
+                      rf"talk)\b.*\b{_WHEN}", re.IGNORECASE)
+#: A speaker's own availability: "I'm booked all afternoon", "Tuesday doesn't work for me".
+_AVAILABLE = re.compile(r"\b(?:i'm|i am|we're|we are|i'll be|we'll be)\s+(?:\w+\s+)?(?:busy|booked|out|off|away|"
+                        r"travell?ing|on holiday|on vacation|on leave|free|available|in meetings|back)\b|"
+                        r"\b(?:works?|doesn't work|does not work|is fine|are fine|is better|are better|suits?)\s+"
+                        r"for (?:me|us|everyone|everybody|both of us)\b", re.IGNORECASE)
+#: A leading vocative: "Mei, what happens …?" asks Mei; the question behind it is what counts.
+_CALLED = re.compile(r"^\W*(?:(?i:so|and|but|okay|ok|well)\W+)*(?!(?i:so|and|but|or|okay|ok|well|yes|yeah|no|"
+                     r"now|then|also|what|how|why|where|when|who|which|nonetheless|anyway|right|sure|sorry|"
+                     r"please|look|listen|hey|hi|great|good|fine|exactly|actually|basically|first|second|"
+                     r"again|plus|maybe|perhaps|honestly|alright|true|cool|perfect|thanks)\b)[A-Z][a-z]+,\s+")
+
+
+def _main_clause_at(sentence: str, start: int) -> bool:
+    """Whether position ``start`` lies in a main clause: no subordinator ("when", "which", "once" …) opens its clause.
+
+    "Once an order has shipped, …" and "… which jobs are done" are conditions and contents of another clause.
+    """
+    clause = re.split(r"[,;:—–]\s*|\s+-\s+|\b(?:and|but|so)\s+", sentence[:start])[-1]
+    return not re.search(r"\b(?:if|when|whenever|once|after|before|until|unless|which|that|whether|who|whose|where|"
+                         r"what|how|as soon as|so that|because|since|while)\b", clause, re.IGNORECASE)
+
+
+def progress_report(sentence: str) -> bool:
+    """A report on the work, stating no need: done, shipped, in progress, what is left, or an effort estimate.
+
+    "Dark mode is about eighty percent done.", "We shipped the importer on Tuesday.", "What's left is the mobile
+    apps.", "Two weeks for one engineer to finish." A sentence with a need word is never one ("Finished reports
+    need to be locked"), nor a completed state inside a condition or a content clause ("When an order has shipped,
+    …", "shows which jobs are done"), nor "done" saying how ("Approval is done by the team lead").
+    """
+    text = strip_fillers(sentence)
+    if _NEED_CUE.search(text):
+        return False
+    for found in _STATE_CLAUSE.finditer(text):
+        if _main_clause_at(text, found.start()) and not (
+                re.search(r"(?:done|finished|complete|completed)$", found.group(0), re.IGNORECASE)
+                and _HOW_DONE.match(text, found.end())):
+            return True
+    for rx in (_DID, _WENT):
+        if any(_main_clause_at(text, f.start()) for f in rx.finditer(text)):
+            return True
+    return bool(_LEFT.search(text) or _DOING.search(text) or _ESTIMATE.search(text))
+
+
+def scheduling(sentence: str) -> bool:
+    """Talk about dates and availability that states no need.
+
+    "The release is planned for the twelfth.", "Let's meet again on Thursday at three.", "I'm booked all
+    afternoon.", "X ships after that."
+    """
+    text = strip_fillers(sentence)
+    return not _NEED_CUE.search(text) and bool(_PLANNED.search(text) or _AVAILABLE.search(text))
+
+
+def asks_someone(sentence: str) -> bool:
+    """A direct question put to a participant by name: "Mei, what happens if dark mode pauses for six weeks?"."""
+    called = _CALLED.match(sentence)
+    return bool(called) and direct_question(sentence[called.end():])
+
+
 def meeting_chatter(sentence: str) -> bool:
-    """A sentence that runs the meeting: it addresses a participant, or says nothing once hedges are removed."""
-    return addresses_participant(sentence) or len(content_left(sentence)) < 2
+    """A sentence that runs the meeting or reports on the work rather than stating a need.
+
+    It addresses a participant (a question put to one by name too), says nothing once hedges are removed, reports
+    progress (:func:`progress_report`) or talks dates and availability (:func:`scheduling`).
+    """
+    return (addresses_participant(sentence) or len(content_left(sentence)) < 2 or asks_someone(sentence)
+            or progress_report(sentence) or scheduling(sentence))
 
 
 def _stems(sentence: str) -> frozenset[str]:
