@@ -802,6 +802,44 @@ _CALLED = re.compile(r"^\W*(?:(?i:so|and|but|okay|ok|well)\W+)*(?!(?i:so|and|but
                      r"again|plus|maybe|perhaps|honestly|alright|true|cool|perfect|thanks)\b)[A-Z][a-z]+,\s+")
 
 
+#: Courtesies: greetings, thanks, wishes, apologies for the meeting ("Thanks for making time", "Nice to meet you").
+_COURTESY = re.compile(r"^\W*(?:(?:so|and|okay|ok|well|oh|hi|hello|hey|yeah|right|great)\W+)*(?:"
+                       r"(?:thanks|thank you|many thanks)\b(?!\s+to\b)|"
+                       r"(?:good|great|nice|lovely) to (?:see|meet|have|hear)|"
+                       r"(?:good|nice|great|lovely) (?:morning|afternoon|evening|seeing you)|"
+                       r"welcome(?: back| everyone| everybody| all| aboard)?\s*(?:[,.!]|$)|"
+                       r"hope (?:you|everyone|everybody|all)|have a (?:good|great|nice|lovely)|congrat|"
+                       r"sorry (?:i'm|i am|for being|to keep|about the) |happy (?:monday|friday|new year|holidays)|"
+                       r"see you|bye\b|cheers\b)", re.IGNORECASE)
+#: A past moment of an anecdote: "last year", "the other day", "two weeks ago", "back then", "I remember when".
+_PAST_MOMENT = re.compile(r"\b(?:last (?:year|month|week|summer|winter|spring|autumn|fall|time)|the other day|"
+                          r"(?:a|one|two|three|four|five|six|a few|a couple of|several|\d+) (?:days|weeks|months|"
+                          r"years) ago|years ago|back then|back in \w+|in the old days|once upon|yesterday|"
+                          r"i (?:still )?remember (?:when|how|that|once))\b", re.IGNORECASE)
+#: A verb in the past: irregular ones of everyday narration, or a regular "-ed" after a subject.
+_PAST_VERB = re.compile(r"\b(?:was|were|had|did|went|lost|got|came|said|told|saw|made|took|broke|ran|left|gave|"
+                        r"found|thought|knew|bought|sent|spent|wrote|kept|called|tried|used|asked|crashed|happened|"
+                        r"remember)\b|\b(?:we|i|they|he|she|it|you)\s+(?:\w+ly\s+)?\w+ed\b", re.IGNORECASE)
+
+
+def courtesy(sentence: str) -> bool:
+    """A greeting, thanks, wish or apology that states no need ("Thanks for making time, everyone.")."""
+    text = strip_fillers(sentence)
+    return bool(_COURTESY.search(text)) and not _NEED_CUE.search(text)
+
+
+def anecdote(sentence: str) -> bool:
+    """A story of a past moment that states no need ("Last year a customer lost a day of work when it crashed.").
+
+    A past moment ("last year", "two weeks ago", "I remember when") with a past verb in a main clause; a need word
+    anywhere leaves the sentence to the classifier ("Since last year, users must …").
+    """
+    text = strip_fillers(sentence)
+    if _NEED_CUE.search(text) or not _PAST_MOMENT.search(text):
+        return False
+    return any(_main_clause_at(text, f.start()) for f in _PAST_VERB.finditer(text))
+
+
 def _main_clause_at(sentence: str, start: int) -> bool:
     """Whether position ``start`` lies in a main clause: no subordinator ("when", "which", "once" …) opens its clause.
 
@@ -854,10 +892,11 @@ def meeting_chatter(sentence: str) -> bool:
     """A sentence that runs the meeting or reports on the work rather than stating a need.
 
     It addresses a participant (a question put to one by name too), says nothing once hedges are removed, reports
-    progress (:func:`progress_report`) or talks dates and availability (:func:`scheduling`).
+    progress (:func:`progress_report`), talks dates and availability (:func:`scheduling`), is a courtesy
+    (:func:`courtesy`) or tells an anecdote (:func:`anecdote`).
     """
     return (addresses_participant(sentence) or len(content_left(sentence)) < 2 or asks_someone(sentence)
-            or progress_report(sentence) or scheduling(sentence))
+            or progress_report(sentence) or scheduling(sentence) or courtesy(sentence) or anecdote(sentence))
 
 
 def _stems(sentence: str) -> frozenset[str]:

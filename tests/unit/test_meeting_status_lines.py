@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tools.meeting_points import asks_someone, extract, meeting_chatter, progress_report, scheduling
+from tools.meeting_points import (
+    anecdote,
+    asks_someone,
+    courtesy,
+    extract,
+    meeting_chatter,
+    progress_report,
+    scheduling,
+)
 
 REPORTS = [
     "The onboarding wizard is mostly finished.",
@@ -71,11 +79,23 @@ def test_needs_with_the_same_words_are_not_reports(line: str) -> None:
     assert not meeting_chatter(line)
 
 
+def test_courtesies_and_anecdotes_are_chatter() -> None:
+    for line in ("Nice to meet you all.", "Good morning, everyone.", "Welcome back, everyone.", "Thanks, that helps."):
+        assert courtesy(line) and meeting_chatter(line), line
+    for line in ("I remember when we used fax machines for this.", "Two years ago we moved everything to the cloud.",
+                 "Last month the export crashed twice for one client."):
+        assert anecdote(line) and meeting_chatter(line), line
+    for line in ("Welcome emails go out to new users.", "Thanks to the new importer, users can upload files.",
+                 "Since last year, users must log in with SSO.", "The report lists what was sold last week."):
+        assert not courtesy(line) and not anecdote(line), line
+
+
 def test_a_question_put_to_someone_by_name() -> None:
     assert asks_someone("Mei, what happens if dark mode pauses for six weeks?")
     assert asks_someone("So Ana, do we keep the old export?")
     assert not asks_someone("Mei, the export should keep the old format.")  # a statement addressed to Mei
     assert not asks_someone("What happens if the sync pauses?")  # no one named: the classifier's veto decides
+    assert not asks_someone("How, how would you solve this?")  # a stutter, not a name
 
 
 def test_demo_meeting_files_no_progress_report_as_a_requirement() -> None:
