@@ -33,6 +33,7 @@ from tools.scoring import Strategy
 from tools.topic_scores import alignment_text, score_topic
 from tools.topics import (
     STOPWORDS,
+    capability_words,
     cluster,
     goal_fit,
     goal_names,
@@ -141,16 +142,25 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
         landscape = sorted((state.get("themes") or {}).values(),
                            key=lambda t: (-t.get("relevance", 0), -t["size"], t["id"]))
         members = {t["id"]: [sid for sid, row in evidence.items() if t["id"] in row["themes"]] for t in landscape}
+        named: list[str] = []
         for theme in landscape:
             ids = members[theme["id"]]
-            # Named from its members' words like a goal topic ('lost edits', not the clustering's 'lost').
+            # Named from its members' words like a goal topic ('lost edits', not the clustering's 'lost'), and
+            # never like a topic named before it ('card' twice): a phrase of its own, else its theme's label.
             others = [evidence[s]["quote"] for t, g in members.items() if t != theme["id"] for s in g]
-            name = name_topic([evidence[s]["quote"] for s in ids], state.get("goal") or "", others,
-                              fallback=theme["label"]) if ids else theme["label"]
+            quotes = [evidence[s]["quote"] for s in ids]
+            name = name_topic(quotes, state.get("goal") or "", others, fallback=theme["label"]) if ids \
+                else theme["label"]
+            if ids and any(same_name(name, n) for n in named):
+                labels = [theme["label"], *(theme.get("keywords") or [])]
+                fallback = next((x for x in labels if not any(same_name(x, n) for n in named)), name)
+                name = name_topic(quotes, state.get("goal") or "", others, fallback=fallback, unlike=named)
+            if ids:
+                named.append(name)
             topics.append({"id": f"theme:{theme['id']}", "kind": "theme", "name": name,
                            "description": ", ".join(theme.get("keywords", [])[:6]), "signal_ids": ids,
                            "theme": theme})
-        return topics, []
+        return distinct(topics), []
     membership = membership if membership is not None else {sid: next(iter(evidence[sid].get("themes") or []), None)
                                                             for sid in relevant}
     by_id = {t["id"]: t for t in themes or []}
@@ -204,7 +214,48 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
                                    - {None, ""}),
                       "trend": float(source_theme.get("trend") or 0.0), "keywords": [], "quotes": []},
         })
-    return one_count(topics), near
+    return distinct(one_count(topics)), near
+
+
+#: Two topics are one when more than this share of the smaller one's signals are in the other.
+DUPLICATE_SHARE = 0.5
+
+
+def duplicates(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Whether two evidence sets are one topic's: more than :data:`DUPLICATE_SHARE` of the smaller is in the other."""
+    smaller = min(len(set(a)), len(set(b)))
+    return bool(smaller) and len(set(a) & set(b)) > DUPLICATE_SHARE * smaller
+
+
+def distinct(topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Topics without duplicates: one topic per body of evidence, never the same evidence under two names.
+
+    A theme topic whose evidence is mostly another's (:func:`duplicates`) is not a topic of its own: inside an
+    option (the goal names it; :func:`one_count` already gave the option the union) it is dropped; inside an
+    earlier theme topic (stronger: the goal's topics come most relevant first) its signals join that one, which
+    keeps its name. Options always stay, each the goal's own; topics without evidence are kept as they are.
+    """
+    kept: list[dict[str, Any]] = []
+    for topic in topics:
+        if topic["kind"] != "theme" or not topic["signal_ids"]:
+            kept.append(topic)
+            continue
+        k = next((k for k, other in enumerate(kept)
+                  if other["signal_ids"] and duplicates(other["signal_ids"], topic["signal_ids"])), None)
+        if k is None:
+            kept.append(topic)
+            continue
+        other = kept[k]
+        if other["kind"] == "option":
+            other["signal_ids"] = list(dict.fromkeys([*other["signal_ids"], *topic["signal_ids"]]))
+            continue
+        union = list(dict.fromkeys([*other["signal_ids"], *topic["signal_ids"]]))
+        kept[k] = {**other, "signal_ids": union}
+        if str(other.get("description") or "").endswith("signals found for the goal"):
+            kept[k]["description"] = f"{len(union)} signals found for the goal"
+        if other.get("theme") and "size" in other["theme"] and other["id"].startswith("topic:"):
+            kept[k]["theme"] = {**other["theme"], "size": len(union)}
+    return kept
 
 
 def one_count(topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -298,6 +349,11 @@ def _group_name(ids: Sequence[str], membership: dict[str, str | None], by_id: di
 
 _INSTRUCTION_WORDS = frozenset("draft write prepare produce create requirements requirement prd stories story spec "
                                "brief memo decision document docs plan".split())
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two topic names are one name: the same content words, stemmed ('card' and 'cards', 'the card')."""
+    return capability_words(a) == capability_words(b)
 
 
 def focus_subject(focus: str) -> str:

@@ -233,20 +233,27 @@ def rank_key(rice_score: Mapping[str, Any], name: str = "") -> tuple[float, int,
             -float(on_topic if on_topic is not None else 0.0), not latest, inverted, name.lower())
 
 
-def tie_note(items: Sequence[tuple[str, Mapping[str, Any]]]) -> str | None:
-    """What a document says when ranked items really tie on RICE: which, and how they were ordered (None: no tie).
+def tie_note(items: Sequence[tuple[str, Mapping[str, Any]]], *, what: str = "RICE", heading: str = "",
+             order: str = TIE_BREAK, top_only: bool = False) -> str | None:
+    """What a document says when ranked items really tie: which, and how they were ordered (None: no tie).
 
-    ``items`` are (name, RICE score) pairs.
+    ``items`` are (name, score) pairs in the document's order, each score a mapping with a ``score``: a RICE score,
+    or what the document ranks by (``what`` labels the value, 'RICE' by default; ``heading`` names the scores,
+    '<what> scores' by default). Tied names are listed in the document's order, the outcome of ``order``
+    (:data:`TIE_BREAK` by default). With ``top_only``, only a tie for the first place is stated (a memo's
+    recommendation rests on it). One line: 'Equal RICE scores: b, a (RICE 2). Order among them: more
+    users/accounts reporting first, …'.
     """
     by_score: dict[float, list[str]] = {}
     for name, score in items:
         by_score.setdefault(float(score["score"]), []).append(name)
     tied = [(s, names) for s, names in by_score.items() if len(names) > 1]
+    if top_only and items:
+        tied = [(s, names) for s, names in tied if s == float(items[0][1]["score"])]
     if not tied:
         return None
-    groups = "; ".join(f"{', '.join(sorted(names, key=str.lower))} (RICE {s:g})" for s, names in
-                       sorted(tied, key=lambda t: -t[0]))
-    return f"Equal RICE scores: {groups}. They are ordered {TIE_BREAK}."
+    groups = "; ".join(f"{', '.join(names)} ({what} {s:g})" for s, names in sorted(tied, key=lambda t: -t[0]))
+    return f"Equal {heading or what + ' scores'}: {groups}. Order among them: {order}."
 
 
 def rice_normalized(score: float) -> float:

@@ -670,8 +670,38 @@ def _part_only(i: int, top: int, j: int, close: Sequence[Sequence[float]],
     return None
 
 
+def capability_words(name: str) -> frozenset[str]:
+    """A topic name's content words, stemmed: what :func:`same_capability` compares ('cards on file' → card, file)."""
+    return frozenset(stem(w) for w in _WORD.findall(name) if w.lower() not in STOPWORDS)
+
+
+def name_share(name: str, quotes: Sequence[str]) -> float:
+    """Share of ``quotes`` that use every content word of ``name`` (stemmed): how well the name describes them."""
+    words = capability_words(name)
+    if not words or not quotes:
+        return 0.0
+    hits = 0
+    for quote in quotes:
+        own = {stem(w) for w in _WORD.findall(quote)}
+        hits += all(any(_stems_match(w, o) for o in own) for w in words)
+    return hits / len(quotes)
+
+
+#: A name tells its topic apart from another when it describes the other's quotes at most this share as well.
+NAME_APART = 0.5
+
+
+def told_apart(name: str, own: Sequence[str], other: Sequence[str]) -> bool:
+    """Whether ``name`` tells its topic (quotes ``own``) apart from another topic (quotes ``other``).
+
+    It does unless it describes the other's quotes at least :data:`NAME_APART` as well as its own
+    (:func:`name_share`): 'extra fee' for card-payment fees when the other topic's messages say 'extra fee' too.
+    """
+    mine = name_share(name, own)
+    return mine > 0 and name_share(name, other) < NAME_APART * mine
+
+
 def same_capability(a: str, b: str) -> bool:
     """Whether two topic names ask for one capability: the content words of one are all in the other."""
-    wa = {stem(w) for w in _WORD.findall(a) if w.lower() not in STOPWORDS}
-    wb = {stem(w) for w in _WORD.findall(b) if w.lower() not in STOPWORDS}
+    wa, wb = capability_words(a), capability_words(b)
     return bool(wa and wb) and (wa <= wb or wb <= wa)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -48,6 +48,20 @@ def _option(topic: Topic, m: Materials) -> dict[str, Any]:
     scores["formulas"] = {**topic["formulas"], "why": score_parts(topic, m)}
     return {"name": topic["name"], "description": _option_description(topic, m),
             "scores": scores, "total": topic["total"], "citations": m.topic_cites(topic)}
+
+
+#: How options with equal totals are ordered (stated under the options table when the leading ones tie).
+ORDER = f"higher RICE first, then {scoring.TIE_BREAK}"
+
+
+def option_order(option: Mapping[str, Any], rice: Mapping[str, Mapping[str, Any]]) -> tuple[Any, ...]:
+    """Sort key of a memo's options: highest total first; equal totals as :data:`ORDER` states.
+
+    ``rice`` holds the full RICE score (reach, signals, relevance, latest) of the options that have one, by name;
+    an option without one (an alternative) ranks by its total and RICE value alone.
+    """
+    score = rice.get(str(option["name"])) or {"score": (option.get("scores") or {}).get("rice") or 0.0, "reach": 0}
+    return (-float(option["total"]), *scoring.rank_key(score, str(option["name"])))
 
 
 _TYPE_WORDS = {"churn_risk": "churn risks", "bug": "bug reports", "complaint": "complaints",
@@ -240,10 +254,12 @@ def _stems(text: str) -> set[str]:
 
 @dataclass(frozen=True)
 class Predicate:
-    """What an option asks for: its kind ('problem', 'new' capability or 'general'), condition, object and head.
+    """What an option asks for: its kind, condition, object and head.
 
-    The words of its condition ('failures') and of its object ('card', 'top-up'), and the object's head (the
-    object word next to the condition: 'top-up').
+    The kind: 'problem' (to fix), 'new' (a capability to build), 'existing' (a capability users already use, named
+    by their own verb: 'add money'; :func:`reading`) or 'general'. The words of its condition ('failures') and of
+    its object ('card', 'top-up'), and the object's head (the object word next to the condition: 'top-up'). ``verb``
+    is the PM verb that opens the name ('add'); ``framed`` says the name calls it new ('a new X feature').
     """
 
     kind: str
@@ -251,6 +267,8 @@ class Predicate:
     object: tuple[str, ...]
     head: str
     order: tuple[str, ...] = ()
+    verb: str = ""
+    framed: bool = False
 
     def query(self) -> str:
         """A search in the users' words for the condition on the object's head ('top-up failures'), or ''."""
@@ -287,7 +305,72 @@ def predicate(name: str) -> Predicate:
         head = objects[-1][1] if objects else ""
     near = sorted([*condition, *[iw for iw in objects if iw[1] == head]])
     return Predicate(kind, tuple(w for _, w in condition), tuple(w for _, w in objects), head,
-                     tuple(w for _, w in near))
+                     tuple(w for _, w in near), verb, any(w in _FRAMING for w in lowered))
+
+
+#: Messages that must use an option's own verb on its object for what users do ('I added money but …', 'How do I
+#: add money?') — and at least as many as ask for it — for the option to name an existing capability.
+MIN_OWN_USE = 2
+#: Words that may stand between a verb and its object ('add some more money', 'add the card').
+_OBJECT_GAP = 3
+
+
+def uses_own_words(pred: Predicate, quote: str) -> bool:
+    """Whether a message uses the option's verb on its object ('I added money', 'add some money?', 'adding cash')."""
+    if not pred.verb:
+        return False
+    verb = _stem(pred.verb)
+    heads = [_stem(pred.head)] if pred.head else [_stem(o) for o in pred.object]
+    words = [_stem(t) for t in _TOKEN.findall(quote.replace("-", " "))]
+    return any(w == verb and any(_named(h, set(words[i + 1:i + 1 + _OBJECT_GAP])) for h in heads)
+               for i, w in enumerate(words))
+
+
+def _wish(row: Mapping[str, Any]) -> bool:
+    """A message asking for a capability: a request, or a wish in any product's words."""
+    return row.get("signal_type") == "feature_request" or bool(_WISH.search(str(row.get("quote") or "")))
+
+
+def reading(name: str, rows: list[Mapping[str, Any]], kind: str = "option"
+            ) -> tuple[Predicate, list[Mapping[str, Any]]]:
+    """How a memo reads an option, from its name and its evidence ``rows``, and the rows that decided it.
+
+    Only an option the goal names (``kind`` 'option') is read from its words: a theme standing in as an option
+    (a goal naming none) is named after a phrase of its own evidence ('card I thought I lost'), which is all about
+    it — a general option, never a problem or a new capability because its phrase says 'lost' or 'new'. For an
+    option, the name's own reading (:func:`predicate`) stands, except for one that reads as new only because its
+    verb is a PM's ('add', 'create', 'offer') and the name does not call it new: when :data:`MIN_OWN_USE` or more of its
+    messages use that verb on its object for what users already do — not wishing for it — and they are at least as
+    many as the messages asking for it, the verb is the capability's own name ('add money': "I added money but it
+    is not showing", "What currencies can I use to add money?"). The option is then the *existing* capability: all
+    its evidence counts, problems to fix and questions to explain alike, never as demand for something new.
+    """
+    pred = predicate(name)
+    if kind != "option":
+        return replace(pred, kind="general"), []
+    if pred.kind != "new" or pred.framed or not pred.verb:
+        return pred, []
+    own = [r for r in rows if not _wish(r) and uses_own_words(pred, str(r.get("quote") or ""))]
+    asking = [r for r in rows if _wish(r)]
+    if len(own) >= MIN_OWN_USE and len(own) >= len(asking):
+        return replace(pred, kind="existing"), own
+    return pred, []
+
+
+def reading_note(topic: Topic, m: Materials) -> str:
+    """How an option read as an existing capability is read, with its evidence's mix: fix or explain ('' else)."""
+    rows = [m.evidence[s] for s in topic["signal_ids"] if s in m.evidence]
+    pred, own = reading(topic["name"], rows, topic["kind"])
+    if pred.kind != "existing":
+        return ""
+    example = min((str(r["quote"]) for r in own), key=lambda q: (len(q), q))
+    questions = sum(1 for r in rows if trends.asked(r.get("signal_type"), r["quote"]))
+    problems = sum(1 for r in rows if r.get("signal_type") in _PROBLEM_TYPES
+                   and not trends.asked(r.get("signal_type"), r["quote"]))
+    need = "fixing" if problems >= questions else "explaining"
+    return (f"Reading: a capability users already have, not a new one to build — {len(own)} of its {len(rows)} "
+            f"signals use “{pred.verb} {' '.join(pred.object)}” for what they do (e.g. “{example}”); {problems} "
+            f"report a problem and {questions} ask about it: it needs {need} more than building.")
 
 
 def predicate_queries(name: str) -> list[str]:
@@ -307,7 +390,7 @@ def on_condition(pred: Predicate, row: Mapping[str, Any]) -> bool:
     A problem option's evidence reports the problem (names its condition, says something went wrong, or is a
     bug report, complaint or churn risk) on the option's head; a new capability's evidence asks for it (a
     request or a wish, never a how-to question or a problem with what exists) and names its object. A general
-    option's evidence is all of it.
+    option's evidence is all of it, and so is an existing capability's (:func:`reading`).
     """
     quote = str(row.get("quote") or "")
     stems = _stems(quote)
@@ -339,8 +422,13 @@ def _what(pred: Predicate) -> str:
 
 
 def about_option(name: str, ids: list[str], m: Materials) -> list[str]:
-    """Those of ``ids`` that are about what option ``name`` asks for (:func:`on_condition`), known evidence only."""
-    pred = predicate(name)
+    """Those of ``ids`` that are about what option ``name`` asks for (:func:`on_condition`), known evidence only.
+
+    The option is read (:func:`reading`) on the evidence of its scored topic when there is one, else on ``ids``.
+    """
+    topic = next((t for t in m.topics if t["name"].lower() == name.lower()), None)
+    pool = topic["signal_ids"] if topic is not None else ids
+    pred, _ = reading(name, [m.evidence[s] for s in pool if s in m.evidence], topic["kind"] if topic else "option")
     return [s for s in ids if s in m.evidence and on_condition(pred, m.evidence[s])]
 
 
@@ -349,11 +437,12 @@ def condition_evidence(topic: Topic, m: Materials) -> tuple[Topic, str]:
 
     Signals that share only the option's object ('How do I top up?' under 'fix card top-up failures') are not
     evidence for it; questions among them are information needs about what exists, never demand for a new
-    capability. Returns the topic unchanged (and '') for a general option or when every signal qualifies.
+    capability. Returns the topic unchanged (and '') for a general option, an existing capability
+    (:func:`reading`) or when every signal qualifies.
     """
-    pred = predicate(topic["name"])
     ids = [s for s in topic["signal_ids"] if s in m.evidence]
-    if pred.kind == "general" or not ids:
+    pred, _ = reading(topic["name"], [m.evidence[s] for s in ids], topic["kind"])
+    if pred.kind in ("general", "existing") or not ids:
         return topic, ""
     on = [s for s in ids if on_condition(pred, m.evidence[s])]
     if len(on) == len(ids):
@@ -381,10 +470,14 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
     emptied = [t["name"] for t, _ in judged if not t["signal_ids"]
                and any(o["name"] == t["name"] and o["signal_ids"] for o in option_topics)]
     option_topics = [t for t, _ in judged]
-    options = sorted((_option(t, m) for t in option_topics if t["signal_ids"]), key=lambda o: -o["total"])
+    rice = {t["name"]: t["rice"] for t in option_topics if t["signal_ids"]}
+    options = sorted((_option(t, m) for t in option_topics if t["signal_ids"]), key=lambda o: option_order(o, rice))
     for option in options:
         if option["name"] in notes:
             option["scores"]["formulas"]["evidence"] = f"Evidence: {notes[option['name']]}"
+        read = reading_note(next(t for t in option_topics if t["name"] == option["name"]), m)
+        if read:
+            option["scores"]["formulas"]["reading"] = read
     unsupported = [t["name"] for t in option_topics if not t["signal_ids"] and t["name"] not in emptied]
     backed = [t for t in option_topics if t["signal_ids"]]
     # One option with evidence is no decision: weigh it against the alternatives its own evidence grounds.
@@ -445,7 +538,7 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
         else:
             risks.append(f"Deferring {options[0]['name']}: {_cost(alt)} keep coming "
                          f"({len(options[0]['citations'])} cited signals).")
-    options = sorted([*options, *extra], key=lambda o: -o["total"])
+    options = sorted([*options, *extra], key=lambda o: option_order(o, rice))
     unknowns = [f"No stored user evidence for option '{name}'; it could not be scored." for name in unsupported]
     unknowns += [f"No stored evidence asks for or reports what option '{name}' is about: {notes[name]} "
                  f"It could not be scored." for name in emptied]
@@ -472,9 +565,9 @@ def _questions_warning(best: Topic, m: Materials) -> str:
     A problem's or a new capability's evidence is already only what reports or asks for it
     (:func:`condition_evidence`).
     """
-    if predicate(best["name"]).kind != "general":
-        return ""
     ids = [s for s in best["signal_ids"] if s in m.evidence]
+    if reading(best["name"], [m.evidence[s] for s in ids], best["kind"])[0].kind not in ("general", "existing"):
+        return ""
     asked = [s for s in ids if trends.asked(m.evidence[s].get("signal_type"), m.evidence[s]["quote"])]
     if not ids or len(asked) <= QUESTION_SHARE * len(ids):
         return ""
@@ -616,6 +709,7 @@ def complete_decision_memo(draft: BaseModel, m: Materials) -> dict[str, Any]:
     """A decision memo from a model draft: criteria and option scores attached from the scorer."""
     assert isinstance(draft, DecisionMemoDraft)
     options = []
+    rices: dict[str, Mapping[str, Any]] = {}
     off_topic = m.off_goal()
     for o in draft.options:
         # a model's citation counts only when it is about what the option asks for, not its object alone
@@ -626,6 +720,7 @@ def complete_decision_memo(draft: BaseModel, m: Materials) -> dict[str, Any]:
         judged = condition_evidence(topic, m)[0] if topic is not None else None
         if judged is not None and judged["signal_ids"] and judged["name"].lower() == o.name.lower():
             scored = _option(judged, m)
+            rices[o.name] = judged["rice"]
         else:
             pseudo = {"name": o.name, "description": o.description, "signal_ids": [c for c in o.citations
                                                                                    if c in m.evidence], "theme": None}
@@ -633,11 +728,13 @@ def complete_decision_memo(draft: BaseModel, m: Materials) -> dict[str, Any]:
             # alignment), so its total is on the same criteria and comparable.
             strategy = scoring.Strategy.from_dict(m.strategy, source=m.strategy.get("source", "")) \
                 if m.strategy else None
-            scored = _option(as_topic({**pseudo, **score_topic(pseudo, m.evidence, strategy, m.criteria, None)}), m)
+            pseudo_topic = as_topic({**pseudo, **score_topic(pseudo, m.evidence, strategy, m.criteria, None)})
+            scored = _option(pseudo_topic, m)
+            rices[o.name] = pseudo_topic["rice"]
         options.append({**scored, "name": o.name, "description": o.description, "citations": list(o.citations)})
     return DecisionMemo(title=f"Decision memo: {m.focus}"[:120], mode=m.mode, question=m.focus,
                         context=draft.context, criteria=[Criterion(name=k, weight=v) for k, v in m.criteria.items()],
-                        options=parts(OptionScore, sorted(options, key=lambda o: -o["total"])),
+                        options=parts(OptionScore, sorted(options, key=lambda o: option_order(o, rices))),
                         recommendation=draft.recommendation, risks=draft.risks, unknowns=draft.unknowns,
                         evidence=parts(EvidenceRef, m.evidence_for([sid for o in options for sid in o["citations"]])),
                         ).model_dump(mode="json")
@@ -671,6 +768,9 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
                 total = one_line(option.get("total"))
                 lines.append(f"| {one_line(option.get('name'))} | " + " | ".join(cells) +
                              f" | {f'**{total}**' if total else ''} |")
+        tie = _tie_line(options)
+        if tie:
+            lines += ["", f"_{tie}_"]
         for option in options:
             lines += ["", f"### {one_line(option.get('name')) or 'Option'}{cite(option.get('citations'))}", ""]
             if one_line(option.get("description")):
@@ -685,6 +785,17 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
     lines += section("Risks", bullets(doc.get("risks")))
     lines += section("Unknowns", bullets(doc.get("unknowns")))
     return lines
+
+
+def _tie_line(options: list[Mapping[str, Any]]) -> str | None:
+    """'Equal totals: a, b (total 41.2). Order among them: higher RICE first, …' when the leading options tie."""
+    totals: list[tuple[str, Mapping[str, Any]]] = []
+    for option in options:
+        try:
+            totals.append((one_line(option.get("name")), {"score": float(option.get("total"))}))
+        except (TypeError, ValueError):
+            return None
+    return scoring.tie_note(totals, what="total", heading="totals", order=ORDER, top_only=True)
 
 
 def _capital(line: str) -> str:

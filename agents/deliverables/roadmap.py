@@ -48,8 +48,9 @@ from tools import trends
 from tools.citations import find_span
 from tools.render import Layout, bullets, cite, field_lines, one_line, section
 from tools.research import evidence_row, fetch_signals, theme_summaries
-from tools.scoring import Strategy, criteria_weights, rank_key, rice_normalized, tokens
+from tools.scoring import Strategy, criteria_weights, rank_key, rice_normalized, tie_note, tokens
 from tools.topic_scores import score_topic
+from tools.topics import name_topic, told_apart
 
 KIND = "roadmap"
 KEYWORDS = ("roadmap", "now next later", "now/next/later", "what to build next", "prioritize", "prioritise",
@@ -266,15 +267,44 @@ def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any)
     for scored in m.ranked():
         sids = set(scored["signal_ids"])
         theme_id = (scored.get("theme") or {}).get("id")
+        # the run's topic is an item already when its theme is, or when most of its signals are on the roadmap
+        # (in one theme item or spread over several: 'fee on a card payment' across 'extra fee' and 'charged twice')
         if any(t["theme"]["id"] == theme_id for t in topics if theme_id) or \
-                any(len(sids & c) >= SAME_ITEM * len(sids) for c in covered):
+                len(sids & set().union(*covered)) >= SAME_ITEM * len(sids):
             continue
+        covered.append(sids)
         rows = [m.evidence[sid] for sid in scored["signal_ids"] if sid in m.evidence]
         dates = [parse_iso(r["created_at"]) for r in rows
                  if r.get("created_at") and trends.counted(r.get("kind"))]
         last = end or max(dates, default=None)
         topics.append({**scored, "signal_count": len(scored["signal_ids"]),
                        "trend_figure": trends.count_trend(dates, last) if last and trends.informative(dates) else None})
+    return topics
+
+
+def distinct_names(topics: list[dict[str, Any]], m: Materials) -> list[dict[str, Any]]:
+    """The items, each named so that no two read as one capability ('extra fee' and 'fee on a card payment').
+
+    An item's name that describes another item's messages about as well as its own (:func:`tools.topics.told_apart`)
+    does not tell the two apart: the item is named again from its own messages, preferring what sets them apart from
+    the other items' (:func:`tools.topics.name_topic` with the others' quotes, never a name like another item's). The
+    new name is kept only when it tells the item apart from more items than the old one did.
+    """
+    quotes = {t["id"]: [str(m.evidence[s]["quote"]) for s in t["signal_ids"] if s in m.evidence] for t in topics}
+
+    def clashes(name: str, topic: dict[str, Any]) -> int:
+        return sum(1 for other in topics if other is not topic
+                   and not told_apart(name, quotes[topic["id"]], quotes[other["id"]]))
+
+    for topic in topics:
+        before = clashes(topic["name"], topic)
+        if not before:
+            continue
+        others = [q for other in topics if other is not topic for q in quotes[other["id"]]]
+        names = [other["name"] for other in topics if other is not topic]
+        name = name_topic(quotes[topic["id"]], m.focus or m.goal, others, fallback=topic["name"], unlike=names)
+        if name != topic["name"] and clashes(name, topic) < before:
+            topic["name"] = name
     return topics
 
 
@@ -338,7 +368,7 @@ def build_roadmap(m: Materials, *, previous: dict[str, Any] | None = None, simil
 
         similarity = embedding_similarity()
     strategy = _strategy(m)
-    topics = candidates(m, _theme_items(m) if themes is None else themes, similarity)
+    topics = distinct_names(candidates(m, _theme_items(m) if themes is None else themes, similarity), m)
     commits = _commits(m) if commits is None else commits
     by_topic = match_commits(commits, topics, similarity)
     prev_items = _previous_items(previous["doc"]) if previous else []
@@ -531,8 +561,33 @@ def _roadmap_item(item: Mapping[str, Any], bucket: str = "") -> list[str]:
 _PLACED = ("now", "next", "later", "done", "moved", "previous_run", "strategy_gaps")
 
 
+#: Reasons that place an item other than by its score (its tie with another is not the tie-break's doing).
+_PLACED_BY = ("moved up:", "best item of the top strategy goal")
+
+
+def tie_line(doc: Mapping[str, Any]) -> str | None:
+    """One line saying how open items with equal scores were ordered (None: no tie).
+
+    The open items (Now, Next, Later, in the document's order) placed by score alone are compared on the score
+    shown; items moved up for growing evidence or placed first for the top strategy goal say so in their reason.
+    """
+    ranked: list[tuple[str, Mapping[str, Any]]] = []
+    for bucket in _ORDER:
+        for item in doc.get(bucket) or []:
+            if not isinstance(item, Mapping) or str(item.get("why") or "").startswith(_PLACED_BY):
+                continue
+            try:
+                ranked.append((one_line(item.get("item")) or "(untitled)", {"score": float(item.get("score"))}))
+            except (TypeError, ValueError):
+                continue
+    return tie_note(ranked, what="score", heading="scores")
+
+
 def _render(doc: Mapping[str, Any]) -> list[str]:
     lines: list[str] = []
+    tie = tie_line(doc)
+    if tie:
+        lines += ["", f"_{tie}_"]
     for bucket, title in (("now", "Now"), ("next", "Next"), ("later", "Later"), ("done", "Done")):
         lines += ["", f"## {title}", ""]
         items = [i for i in doc.get(bucket) or [] if isinstance(i, Mapping)]

@@ -48,7 +48,7 @@ def test_equal_scores_are_ordered_by_the_stated_tie_break_and_the_document_can_s
     ranked = sorted([("old", old), ("new", new), ("wide", wide)], key=lambda x: scoring.rank_key(x[1], x[0]))
     assert [name for name, _ in ranked] == ["wide", "new", "old"]  # reach, then the most recent evidence
     note = scoring.tie_note(ranked)
-    assert note is not None and "new, old, wide (RICE 2)" in note and scoring.TIE_BREAK in note
+    assert note is not None and "wide, new, old (RICE 2)" in note and scoring.TIE_BREAK in note
     assert scoring.tie_note([("a", old), ("b", {**old, "score": 2.5})]) is None
     # undated evidence sorts after dated evidence of the same score
     undated = {**old, "latest": ""}
