@@ -3,9 +3,11 @@
 The Gradio app feeds every :class:`agents.context.RunEvent` of a run into a :class:`StepLog`,
 which keeps one collapsible "thought" per specialist step (Gradio chat ``metadata``) with tool
 calls and evidence nested under it. Documents are rendered for display by
-:func:`document_markdown`: every string that may come from a user signal or a model is escaped
-for both HTML and Markdown before rendering, so a signal can never inject markup, links, images
-or scripts into the page; citations become ``<abbr>`` marks whose tooltip is the quoted signal.
+:func:`document_markdown`: the document's own Markdown (the ``.md`` file's), where every string that may
+come from a user signal or a model is made inert with Markdown backslash escapes
+(:func:`tools.render.escape_markdown`, the one rule of every document and of every text the app shows:
+:func:`escape`), so a signal can never inject HTML, links, images or scripts into the page and reads
+exactly as written; citations become ``<abbr>`` marks whose tooltip is the quoted signal.
 
 Messages are plain dicts in Gradio's ``messages`` format (``role``, ``content``, ``metadata``).
 """
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.deliverables import render_markdown
+from tools.render import escape_markdown
 
 Message = dict[str, Any]
 
@@ -35,19 +38,17 @@ NODE_TITLES: dict[str, str] = {
     "finalize": "🏁 Finalize",
 }
 
-_MD_SPECIALS = "\\`*_{}[]()#+!|~"
-_ESCAPES = {ord(c): "\\" + c for c in _MD_SPECIALS} | {
-    ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;",
-}
-#: Keys whose values are identifiers the renderer looks up or prints as citation marks.
-_RAW_KEYS = frozenset({"kind", "mode", "signal_id", "citations"})
 _CITATION = re.compile(r"(?<!\\)(`?)\[s:([0-9a-fA-F-]{1,36})\]\1")
 _MAX_TOOLTIP = 400
 
 
 def escape(text: object) -> str:
-    """Escape text for Markdown rendered to HTML: no tag, entity, link, image or emphasis survives."""
-    return str(text).translate(_ESCAPES)
+    """Text made inert for Markdown rendered to HTML, shown exactly as written: no tag, entity, link, image or emphasis.
+
+    The documents' rule (:func:`tools.render.escape_markdown`: Markdown backslash escapes, never HTML entities),
+    so a quote reads the same in the app as in the document file.
+    """
+    return escape_markdown(str(text))
 
 
 def escape_attr(text: object) -> str:
@@ -191,20 +192,6 @@ def _fields(event: Any) -> tuple[str, str, str, Mapping[str, Any]]:
     return str(event.type), str(event.node), str(event.message), event.data or {}
 
 
-def _escape_tree(node: Any, key: str | None = None) -> Any:
-    """Escape every string of a document except identifiers; keys only where they are data (scores)."""
-    if key in _RAW_KEYS:
-        return node
-    if isinstance(node, str):
-        return escape(node)
-    if isinstance(node, Mapping):
-        data_keys = key == "scores"
-        return {(escape(k) if data_keys and isinstance(k, str) else k): _escape_tree(v, k) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_escape_tree(v, key) for v in node]
-    return node
-
-
 def citation_quotes(artifact: Mapping[str, Any]) -> dict[str, str]:
     """Map the 8-character citation mark of each evidence row to its verbatim quote."""
     quotes: dict[str, str] = {}
@@ -225,8 +212,7 @@ def document_markdown(artifact: Mapping[str, Any], quotes: Mapping[str, str] | N
     """
     tooltips = dict(citation_quotes(artifact))
     tooltips.update(quotes or {})
-    rendered = render_markdown(_escape_tree(dict(artifact)), escaped=True)
-    return link_citations(rendered, tooltips)
+    return link_citations(render_markdown(artifact), tooltips)
 
 
 def link_citations(markdown: str, quotes: Mapping[str, str]) -> str:

@@ -163,7 +163,7 @@ def test_run_summary_and_messages() -> None:
     summary = run_summary(run)
     assert "ready for your review" in summary and "decision memo" in summary and "4/4 claims" in summary
     failed = run_summary({"run_id": "r2", "status": "failed", "mode": "llm", "error": "bad <key>"})
-    assert "failed" in failed and "&lt;key&gt;" in failed
+    assert "failed" in failed and "<key>" not in html_of(failed) and "&lt;key&gt;" in html_of(failed)
     messages = document_messages(run, [("requirements", requirements())])
     assert len(messages) == 2 and "<abbr" in messages[1]["content"]
 
@@ -180,3 +180,20 @@ def test_revision_goal_and_inert_markdown() -> None:
     html = html_of(inert_markdown("# Title\n\n<img src=x onerror=1> ![p](http://e/p.png) **kept**"))
     assert "<h1>Title</h1>" in html and "<strong>kept</strong>" in html
     assert "<img" not in html
+
+
+def test_app_view_is_the_documents_markdown_with_hover_marks() -> None:
+    """One escaping rule: the app shows the .md file's text (backslash escapes), not HTML entities."""
+    from agents.deliverables import render_markdown
+    from tools.render import escape_markdown
+
+    quote = "Export <script>alert(1)</script> & &amp; fails for snake_case *names* | [x](javascript:y)"
+    doc = requirements(quote=quote, story_text="export <b>now</b> & later")
+    shown = document_markdown(doc)
+    assert "&lt;" not in shown.split("<abbr")[0] and "&amp;" not in shown.split("<abbr")[0]
+    marks = re.sub(r'<abbr class="pm-cite" title="[^"]*">&#91;(s:\w+)]</abbr>', r"[\1]", shown)
+    assert marks.replace("**\\[s:eace2f33\\]**", "`[s:eace2f33]`") == render_markdown(doc)
+    html = html_of(shown)
+    assert "<script" not in html and "<b>" not in html and 'href="javascript' not in html
+    assert "export &lt;b&gt;now&lt;/b&gt; &amp; later" in html  # reads as written
+    assert escape("a <b> & *c*") == escape_markdown("a <b> & *c*")
