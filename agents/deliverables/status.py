@@ -142,6 +142,18 @@ def _name(theme: dict[str, Any], texts: dict[str, str]) -> str:
                       [texts[sid] for sid in theme.get("written") or [] if sid in texts])
 
 
+def _says(theme: dict[str, Any], texts: dict[str, str]) -> str:
+    """How users raise a theme: 'ask for' when most of its written signals ask for something, else 'report'."""
+    said = [texts[sid] for sid in theme.get("written") or [] if sid in texts]
+    asks = sum(1 for t in said if _ASKS.search(t))
+    return "ask for" if said and asks > len(said) / 2 else "report"
+
+
+#: A signal that asks for something ('As a user, I want …', 'I would like …', 'please add …', 'The system shall …').
+_ASKS = re.compile(r"\b(?:i\s+(?:want|need|would\s+like|wish)|i'd\s+like|please\s+add|it\s+would\s+be\s+(?:nice|great)"
+                   r"|(?:shall|should|must)\s+(?:be\s+able|allow|support|provide|let))\b", re.IGNORECASE)
+
+
 def _issue_signals(workspace: str) -> list[Any]:
     return [s for s, _ in memory_api.workspace(workspace).iter_signals(kind=SignalKind.ISSUE.value) if s.chunk == 0]
 
@@ -171,7 +183,26 @@ def collect(m: Materials) -> dict[str, EvidenceRow]:
 
 
 def _pct(value: float) -> str:
-    return f"{round(100 * value)} %"
+    """A share as every line of the update writes it ('11%'; above 0 but under 1%: '<1%', never '0%')."""
+    if 0 < value < 0.005:
+        return "<1%"
+    return f"{round(100 * value)}%"
+
+
+def _commits(count: float) -> str:
+    """A goal's commit count ('34'; 'about 34' when commits serving several goals were split between them)."""
+    return f"{count:g}" if float(count).is_integer() else f"about {round(count)}"
+
+
+#: Words of a commit subject an exec line shows at most (its first clause).
+SUBJECT_WORDS = 12
+
+
+def _headline(commit: Commit) -> str:
+    """A commit subject as an exec reads it: its first clause, at most :data:`SUBJECT_WORDS` words."""
+    clause = re.split(r"[;:(]|\s[-—]\s", _plain(commit), maxsplit=1)[0].strip(" .,")
+    words = clause.split()
+    return " ".join(words[:SUBJECT_WORDS]) + (" …" if len(words) > SUBJECT_WORDS else "") if words else _plain(commit)
 
 
 def _plain(commit: Commit) -> str:
@@ -325,7 +356,7 @@ def _goal_line(goal: str, commits: list[Commit], share: float, weight: float | N
                 + (f", PRs {', '.join(prs[:8])}" if prs else "") + f" — {items}"
                 + (f"; and {len(commits) - 5} more." if len(commits) > 5 else "."))
     weight_text = f" (weight {_pct(weight)})" if weight is not None else ""
-    shipped = "; ".join(_plain(c) for c in commits[:3])
+    shipped = "; ".join(_headline(c) for c in commits[:3])
     return (f"{goal}: {len(commits)} change{'s' if len(commits) != 1 else ''} shipped, {_pct(share)} of "
             f"engineering capacity{weight_text} — {shipped}" + ("; …" if len(commits) > 3 else "."))
 
@@ -403,11 +434,13 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
                 cites = [q["signal_id"] for q in theme["quotes"][:QUOTES_PER_THEME] if q["signal_id"] in m.evidence]
                 figure = theme.get("trend_figure")
                 trend = f"; {figure.text()}" if figure is not None and not figure.empty else ""
-                shipped = (f"{len(goal_commits)} change{'s' if len(goal_commits) != 1 else ''} shipped for it"
-                           if goal_commits else "nothing shipped for it")
-                changes.append({"summary": f"Users report {names[theme['id']]} ({theme['size']} signals from "
-                                           f"{theme['users']} users{trend}); it maps to {g.goal}: {shipped} "
-                                           f"this period.",
+                # the goal's commits, not work on this theme: the commits are not read for it
+                shipped = (f"which got {len(goal_commits)} change{'s' if len(goal_commits) != 1 else ''}"
+                           if goal_commits else "which got no change")
+                users = theme.get("users") or 0
+                who = f" from {users} user{'s' if users != 1 else ''}" if users else ""
+                changes.append({"summary": f"Users {_says(theme, texts)} {names[theme['id']]} ({theme['size']} "
+                                           f"signals{who}{trend}); it maps to {g.goal}, {shipped} this period.",
                                 "goal": g.goal, "commits": [c.sha for c in goal_commits], "citations": cites})
             if adoption.get(g.goal) and audience != "sales":
                 changes.append({"summary": f"{g.goal}, usage: " + "; ".join(adoption[g.goal]) + ".",
@@ -424,7 +457,7 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
         for g in sorted(report.goals, key=lambda g: -g.weight):
             if report.commits and g.weight >= 0.15 and g.share <= g.weight * STALLED_RATIO:
                 risks.append(f"{g.goal} is stalled: weight {_pct(g.weight)}, {_pct(g.share)} of capacity "
-                             f"({g.commit_count:g} of the period's {report.commits} commits).")
+                             f"({_commits(g.commit_count)} of the period's {report.commits} commits).")
             for theme in goal_themes.get(g.goal, []):
                 negative = theme.get("sentiment", {}).get("negative", 0)
                 figure = theme.get("trend_figure")
@@ -442,7 +475,8 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
                 nexts.append(f"{starved.goal}: {issue_id} — {titles.get(issue_id, '')}".rstrip(" —"))
         for goal, mapped in goal_themes.items():
             if not any(g.goal == goal and g.commits for g in report.goals) and mapped:
-                nexts.append(f"Users report {names[mapped[0]['id']]} ({goal}) and nothing shipped for it: plan it.")
+                nexts.append(f"Users {_says(mapped[0], texts)} {names[mapped[0]['id']]} ({goal}) and nothing shipped "
+                             "for it: plan it.")
     elif audience == "exec" and commits:
         changes += exec_areas(commits)
         risks.append("No strategy file: capacity per goal was not measured (pass --strategy FILE).")
@@ -532,7 +566,8 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
     for row in doc.get("capacity") or []:
         if isinstance(row, Mapping) and one_line(row.get("goal")):
             share = row.get("share")
-            capacity.append(f"- {one_line(row['goal'])}" + (f": {float(share):.0%}" if isinstance(share, int | float)
+            # the prose's format ('11%'), so a share reads the same in every line of the update
+            capacity.append(f"- {one_line(row['goal'])}" + (f": {_pct(float(share))}" if isinstance(share, int | float)
                                                         else ""))
     lines += section("Capacity", capacity)
     lines += section("Risks", bullets(doc.get("risks")))
