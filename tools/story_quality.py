@@ -195,6 +195,15 @@ def _two_actions(means: str) -> bool:
     return False
 
 
+def asks_two(means: str) -> bool:
+    """Whether a means asks for two actions joined by a conjunction ('to see and edit my children').
+
+    The atomic criterion: 'export and share' is two; one action on a compound object ('a map where the buildings
+    and rooms are') is one capability.
+    """
+    return _two_actions(means)
+
+
 def _dangling(part: str) -> bool:
     words = _words(re.sub(re.escape(PM_TODO), "", part, flags=re.IGNORECASE))
     return bool(words) and words[-1] in _DANGLING
@@ -412,18 +421,42 @@ def fix_story(story: dict[str, Any]) -> dict[str, Any]:
     return fixed
 
 
+_STORY_REF = re.compile(r"\bS(\d+)\b")
+
+
+def renumber_references(lines: Any, renamed: Mapping[str, str]) -> Any:
+    """``lines`` with every story id ('S7') said in them as the story it became after merging and renumbering.
+
+    The ids are replaced all at once ('S2' → 'S1' and 'S3' → 'S2' never chain); a line that then says what an
+    earlier line says (a merged duplicate's success metric) is dropped; an id no story had is left as written.
+    """
+    if not isinstance(lines, list) or not renamed or all(old == new for old, new in renamed.items()):
+        return lines
+    out: list[Any] = []
+    for line in lines:
+        if isinstance(line, str):
+            line = _STORY_REF.sub(lambda m: renamed.get(m.group(0), m.group(0)), line)
+            if line in out:
+                continue
+        out.append(line)
+    return out
+
+
 def review_requirements(doc: dict[str, Any], evidence: Mapping[str, Mapping[str, Any]] | None = None
                         ) -> dict[str, Any]:
     """A requirements artifact with safe fixes applied and the remaining defects flagged.
 
     Duplicate stories (same role, capability and benefit) are merged into the first, their citations
-    united; stories are renumbered. Each story gets ``flags`` (defects and the PM to-do), the document
-    ``quality_notes`` (one line per flagged story and a summary). With the run's ``evidence`` (signal id →
-    row), a title cut before its end ('… my top' where the quotes say 'top up') is flagged too.
+    united; stories are renumbered, and the goals, open questions and success metrics that name a story by its
+    id ('S7') name it by its new one (:func:`renumber_references`). Each story gets ``flags`` (defects and the PM
+    to-do), the document ``quality_notes`` (one line per flagged story and a summary). With the run's
+    ``evidence`` (signal id → row), a title cut before its end ('… my top' where the quotes say 'top up')
+    is flagged too.
     """
     stories: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     merged = 0
+    into: list[tuple[str, int]] = []  # each story's id as drafted → the position of the story it became
     for raw in doc.get("stories") or []:
         story = fix_story(raw)
         key = _key(f"{story['as_a']} {story['i_want']} {story['so_that']}")
@@ -431,11 +464,16 @@ def review_requirements(doc: dict[str, Any], evidence: Mapping[str, Mapping[str,
             first = stories[index[key]]
             first["citations"] = list(dict.fromkeys([*first.get("citations", []), *story.get("citations", [])]))
             merged += 1
+            into.append((str(raw.get("id") or ""), index[key]))
             continue
         index[key] = len(stories)
+        into.append((str(raw.get("id") or ""), len(stories)))
         stories.append(story)
     for i, story in enumerate(stories, 1):
         story["id"] = f"S{i}"
+    renamed = {old: f"S{i + 1}" for old, i in into if old}
+    doc = {**doc, **{name: renumber_references(doc.get(name), renamed)
+                     for name in ("goals", "open_questions", "success_metrics") if doc.get(name)}}
     reports = check_set([from_fields(s["as_a"], s["i_want"], s["so_that"]) for s in stories])
     rows = evidence or {}
     # A criterion every story shares, but for its citations and quotes, is a template, not this story's test.

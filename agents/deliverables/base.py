@@ -25,6 +25,7 @@ from kernel.text import STOPWORDS
 from tools import relevance, render
 from tools.citations import StoredSignal, ValidationResult, validate_artifact
 from tools.research import floor_note
+from tools.story_quality import PM_TODO
 from tools.topics import same_capability, same_subject
 
 #: How many signals one item (story, section, option) cites at most.
@@ -205,7 +206,8 @@ def decisions_about_goal(decisions: Iterable[DecisionRecord], topics: Iterable[M
       out ('a medicine reminder' in a document about emergency calls).
 
     Only the items about this goal are named; a decision with none is not shown. A decision that cites nothing
-    counts by its question alone.
+    counts by its question alone; one whose recommendation opens with ``[PM to decide]`` decided nothing and is not
+    shown.
     """
     relevant = {str(sid) for t in topics for sid in t.get("signal_ids") or []}
     goals = [g for g in goals if g]
@@ -215,6 +217,8 @@ def decisions_about_goal(decisions: Iterable[DecisionRecord], topics: Iterable[M
 
     out: list[DecisionRecord] = []
     for d in decisions:
+        if str(d.get("recommendation") or "").lstrip().startswith(PM_TODO):  # left to the PM: nothing was decided
+            continue
         asked = subject(str(d.get("question") or ""))
         items = [i for i in d.get("items") or [] if i.get("text")]
         if items:
@@ -343,6 +347,29 @@ class Materials:
                 out.append({"signal_id": sid, "quote": row["quote"], "source": row["source"],
                             "user_id": row.get("user_id")})
         return out
+
+#: Characters a document title holds at most (the goal is cut at a word, with '…').
+TITLE_CHARS = 120
+#: A goal's opening that names the document it asks for ('Requirements for …', 'Draft a brief on …'): the title says it.
+_ASKED_FOR = re.compile(r"^\s*(?:(?:please\s+)?(?:draft|write|prepare|create|give\s+me)\s+(?:an?\s+|the\s+)?)?"
+                        r"(?:(?:product\s+)?requirements|prd|brief|user\s+stories|stories)\s+(?:for|on|about|of)\s+",
+                        re.IGNORECASE)
+
+
+def doc_title(head: str, goal: str) -> str:
+    """A document's title: ``head`` and the goal, without the goal's 'Requirements for' and cut at a word.
+
+    'Requirements: how attendees find sessions …', never 'Requirements: Requirements for how …' nor a word cut
+    in half at the length limit ('… at the conferenc').
+    """
+    goal = " ".join(goal.split())
+    rest = _ASKED_FOR.sub("", goal, count=1) or goal
+    text = f"{head}: {rest[:1].upper()}{rest[1:]}" if rest != goal else f"{head}: {goal}"
+    if len(text) <= TITLE_CHARS:
+        return text
+    cut = text[:TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return f"{cut}…"
+
 
 P = TypeVar("P", bound=BaseModel)
 

@@ -19,6 +19,7 @@ from agents.deliverables.base import (
     Decision,
     Deliverable,
     Materials,
+    doc_title,
     fix_note,
     parts,
     register,
@@ -212,7 +213,7 @@ def draft_brief(m: Materials) -> dict[str, Any]:
         "sales": ["Tell affected accounts what is planned and when.",
                   f"{PM}: which accounts get early access."],
     }.get(m.audience, [f"{PM}: what we need from this audience."])
-    summary = "; ".join(f"{lower_first(t['label'])} ({t['signals']} signals"
+    summary = "; ".join(f"{lower_first(t['label'])} ({t['signals']} signal{'s' if t['signals'] != 1 else ''}"
                         + (f", {t['users']} users)" if t["users"] else ")") for t in themes[:3])
     if themes:
         who = (f"{total_users} users/accounts in the evidence" if total_users else
@@ -222,7 +223,7 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     else:
         tldr = m.nothing_found()
     tldr = f"{tldr.strip()} {_context(m, cited)}"
-    return Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience,
+    return Brief(title=doc_title(f"Brief ({m.audience})", m.focus), mode=m.mode, audience=m.audience,
                  tldr=tldr.strip(), themes=parts(BriefTheme, themes), proposal=proposal,
                  risks=risks or ["No major risk signalled in the evidence."], asks=asks,
                  evidence=parts(EvidenceRef, m.evidence_for([sid for t in themes for sid in t["citations"]])),
@@ -334,7 +335,7 @@ def complete_brief(draft: BaseModel, m: Materials) -> dict[str, Any]:
     tldr = draft.tldr if found else f"{m.nothing_found()} {m.also()}".strip()
     quoted = [{"signal_id": q["signal_id"], "quote": q["quote"], "source": "", "user_id": None}
               for t in themes for q in t["quotes"]]
-    return Brief(title=f"Brief ({m.audience}): {m.focus}"[:120], mode=m.mode, audience=m.audience, tldr=tldr,
+    return Brief(title=doc_title(f"Brief ({m.audience})", m.focus), mode=m.mode, audience=m.audience, tldr=tldr,
                  themes=parts(BriefTheme, themes), proposal=draft.proposal, risks=draft.risks, asks=draft.asks,
                  evidence=parts(EvidenceRef, quoted + m.evidence_for([s for t in themes for s in t["citations"]])),
                  ).model_dump(mode="json")
@@ -355,7 +356,8 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
     for theme in themes:
         # the trend as counts in equal windows (tools.trends); a bare percentage is never shown
         counts = mapping(theme.get("trend_counts"))
-        facts = [f"{theme['signals']} signals" if isinstance(theme.get("signals"), int) else "",
+        facts = [f"{theme['signals']} signal{'s' if theme['signals'] != 1 else ''}"
+                 if isinstance(theme.get("signals"), int) else "",
                  f"from {theme['users']} users" if isinstance(theme.get("users"), int) and theme["users"] else "",
                  one_line(counts.get("text"))]
         # the heading names the section; its citation marks follow its counts (a heading of ids reads as noise)

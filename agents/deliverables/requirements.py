@@ -19,6 +19,7 @@ from agents.deliverables.base import (
     Decision,
     Deliverable,
     Materials,
+    doc_title,
     fix_note,
     parts,
     register,
@@ -77,6 +78,27 @@ GWT = re.compile(r"^\s*given\b.+\bwhen\b.+\bthen\b", re.IGNORECASE | re.DOTALL)
 NOT_ATOMIC = re.compile(r"\band\b|&|;|\bas well as\b", re.IGNORECASE)
 #: 'both staff and kids', 'between 8am and 6pm': one thing with two parts, never two capabilities.
 PAIRED = re.compile(r"\b(?:both|between)\b[^,;]*\band\b", re.IGNORECASE)
+#: A want that names what it is for: "to <verb> …" (one action, whatever its object lists).
+_ACTION = re.compile(r"^\s*to\s", re.IGNORECASE)
+
+
+def compound(want: str) -> bool:
+    """Whether an "I want" asks for two capabilities: one story each.
+
+    A "to <verb> …" want is two when its conjunction joins two actions ('to see and edit my children',
+    :func:`tools.story_quality.asks_two`), never for an object that lists parts ('to have a map where the buildings
+    and rooms are'); a want that is a list of names ('sync and dark mode') is two; 'both … and', 'between … and' are
+    one thing with two parts.
+    """
+    if not NOT_ATOMIC.search(want) or PAIRED.search(want):
+        return False
+    return story_quality.asks_two(want) if _ACTION.match(want) else True
+
+
+#: A part of a split want that opens with its own subject: a clause, not a capability.
+_CLAUSE = re.compile(r"^\s*(?:i|we|they|he|she|it|there)\b(?!-)", re.IGNORECASE)
+#: Share of a story's object words a quote that is no user story must name to be cited for it.
+LOOSE_SHARE = 0.5
 _SLOW = re.compile(r"\b(slow|seconds?|minutes?|lag|latency|timeout|takes forever|loading)\b", re.IGNORECASE)
 
 
@@ -189,6 +211,7 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
     example = str(m.evidence[source]["quote"]) if source else example_report(ids, name, nature, m.evidence, role)
     i_want = capability(name, nature, example)
     role, so_that, sid, quote = _one_source(ids, name, example, m.evidence)
+    so_that = re.sub(r"^(?:so\s+that\s+|so\s+)+", "", so_that, flags=re.IGNORECASE) or PM  # 'so that so they …'
     first = situation_criterion(role, nature, i_want, sid, quote)
     limits = stated_limits(ids, m.evidence)
     measured = limit_criteria(role, limits)
@@ -325,6 +348,7 @@ def _outcome_criterion(role: str, i_want: str, so_that: str, sid: str, quote: st
     mark = short_id(sid) if sid else "the evidence"
     said = f"{mark}: “{quote}”" if quote else mark
     doing = re.sub(r"^to\s+(?:be\s+able\s+to\s+)?", "", i_want, flags=re.IGNORECASE)
+    doing = re.sub(r"^be\s+", "are ", doing)  # 'to be added to a waitlist': 'they are added …', not 'they be …'
     action = f"they {third_person(doing)} after the change" if i_want.startswith("to ") \
         else "they use it after the change"
     return f"Given {a_role} who asked for it in {said}, When {action}, Then {third_person(so_that)}"
@@ -419,7 +443,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
                                  f"before writing stories.")
     problem = f"{problem} {m.also()}".strip()
     return Requirements(
-        title=f"Requirements: {m.focus}"[:120],
+        title=doc_title("Requirements", m.focus),
         mode=m.mode,
         problem=problem,
         goals=[f"{s['i_want'][:1].upper()}{s['i_want'][1:]} for the {s['as_a']} ({s['rice']['formula']})"
@@ -505,15 +529,27 @@ def _split(topic: Topic, m: Materials) -> list[tuple[str, str, tuple[Topic, str 
     loose = [sid for sid in ids if ask_key(str(m.evidence[sid]["quote"])) is None]
     out: list[tuple[str, str, tuple[Topic, str | None]]] = []
     for key in order:
-        own = groups[key] + (loose if key == first else [])
-        sub: Topic = {**topic, "signal_ids": own, "signals": len(own), "ranked": True}
         source = groups[key][0]
         want = _asked(str(m.evidence[source]["quote"]))
+        # a quote that is no user story backs the first story only when it names what that story asks for
+        own = groups[key] + ([sid for sid in loose if _names_object(want, str(m.evidence[sid]["quote"]))]
+                             if key == first else [])
+        sub: Topic = {**topic, "signal_ids": own, "signals": len(own), "ranked": True}
         # A quote asking for two things ('see and edit my children') is one story per thing, numbered here.
         # ('both staff and kids', 'between phone and laptop': one thing with two parts).
-        wants = _split_atomic(want) if NOT_ATOMIC.search(want) and not PAIRED.search(want) else [want]
+        # a part that is a clause of its own ('… and I expect that all instances start …') states an expectation,
+        # not a capability: it stays in the quote, never a story's "I want"
+        wants = [w for w in (_split_atomic(want) if compound(want) else [want]) if not _CLAUSE.match(w)] or [want]
         out += [(stated_role(str(m.evidence[source]["quote"])), part, (sub, source)) for part in wants]
     return out
+
+
+def _names_object(want: str, quote: str) -> bool:
+    """Whether ``quote`` names at least :data:`LOOSE_SHARE` of what ``want`` is about (its object words' stems)."""
+    about = story_quality.object_words(want)
+    if not about:
+        return True
+    return len(about & story_quality.object_words(quote)) >= LOOSE_SHARE * len(about)
 
 
 def _goal_roles(m: Materials, roles: list[str]) -> set[str]:
@@ -607,7 +643,7 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
         story["acceptance_criteria"] = criteria or [
             f"Given {a_role}, When they use {story['i_want']}, Then {PM}"]
         if "story is not atomic" in problems:
-            for part in _split_atomic(story["i_want"]):
+            for part in [p for p in _split_atomic(story["i_want"]) if not _CLAUSE.match(p)] or [story["i_want"]]:
                 fixed.append({**story, "i_want": part})
         else:
             fixed.append(story)
@@ -618,10 +654,19 @@ def fix(doc: dict[str, Any], m: Materials) -> dict[str, Any]:
             added.pop(OPEN, None)
             added.pop(QUALITY, None)
             added.pop(METRIC, None)
+            # the goal names the roles it is about: another specific role's story is a non-goal, not a story
+            named = _goal_roles(m, [str(s["as_a"]) for s in fixed] + [str(added["as_a"])])
+            if named and str(added["as_a"]).lower() not in named and not _generic(str(added["as_a"])):
+                continue
             fixed.append(added)
+    renamed: dict[str, str] = {}  # a story's drafted id → its new one (the first of its parts)
     for i, story in enumerate(fixed, 1):
+        if story.get("id"):
+            renamed.setdefault(str(story["id"]), f"S{i}")
         story["id"] = f"S{i}"
     doc = {**doc, "stories": fixed}
+    doc.update({name: story_quality.renumber_references(doc.get(name), renamed)
+                for name in ("goals", "open_questions", "success_metrics") if doc.get(name)})
     doc["evidence"] = m.evidence_for([sid for s in fixed for sid in s["citations"]])
     return doc
 
@@ -637,7 +682,7 @@ def review(doc: Mapping[str, Any], topics: list[Topic], coverage: bool) -> list[
                 notes.append(fix_note(KIND, sid, f"missing '{part}'", f"state the {part.replace('_', ' ')} of {sid}"))
         # A user's words quoted in the capability ('a fix for “X and Y”') are one reported situation.
         want = re.sub(r"“[^”]*”", "", str(story.get("i_want") or ""))
-        if NOT_ATOMIC.search(want) and not PAIRED.search(want):
+        if compound(want):
             notes.append(fix_note(KIND, sid, "story is not atomic", f"split {sid} into one story per capability"))
         criteria = story.get("acceptance_criteria") or []
         if not criteria:
@@ -723,7 +768,7 @@ def complete_requirements(draft: BaseModel, m: Materials) -> dict[str, Any]:
     if not relevant:  # nothing was found for the goal: no story, whatever the model wrote
         stories = []
     problem = draft.problem if stories else m.nothing_found()
-    return Requirements(title=f"Requirements: {m.focus}"[:120], mode=m.mode, problem=problem,
+    return Requirements(title=doc_title("Requirements", m.focus), mode=m.mode, problem=problem,
                         goals=draft.goals if stories else [], non_goals=draft.non_goals,
                         stories=parts(Story, stories), open_questions=draft.open_questions,
                         success_metrics=draft.success_metrics,
