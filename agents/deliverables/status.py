@@ -183,10 +183,10 @@ def collect(m: Materials) -> dict[str, EvidenceRow]:
 
 
 def _pct(value: float) -> str:
-    """A share as every line of the update writes it ('11%'; above 0 but under 1%: '<1%', never '0%')."""
+    """A share as every line of the update writes it: '11 %' (the trends' format); '<1 %' above 0, never '0 %'."""
     if 0 < value < 0.005:
-        return "<1%"
-    return f"{round(100 * value)}%"
+        return "<1 %"
+    return f"{round(100 * value)} %"
 
 
 def _commits(count: float) -> str:
@@ -566,7 +566,7 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
     for row in doc.get("capacity") or []:
         if isinstance(row, Mapping) and one_line(row.get("goal")):
             share = row.get("share")
-            # the prose's format ('11%'), so a share reads the same in every line of the update
+            # the prose's format ('11 %'), so a share reads the same in every line of the update
             capacity.append(f"- {one_line(row['goal'])}" + (f": {_pct(float(share))}" if isinstance(share, int | float)
                                                         else ""))
     lines += section("Capacity", capacity)
