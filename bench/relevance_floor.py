@@ -20,7 +20,7 @@ import pickle
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -90,6 +90,8 @@ class Question:
     found: list[str] = field(default_factory=list)
     #: Ids and labels of the 20 signals nearest the centroid of the question's 5 nearest candidates (PRF).
     feedback: list[tuple[str, bool]] = field(default_factory=list)
+    #: Whether ``ask_users`` abstained when recorded (None: not asked).
+    abstained: bool | None = None
 
 
 @dataclass
@@ -169,13 +171,16 @@ class Context:
     record: Record
     tokens: Tokens
     df: Counter[str]
+    #: Coverage counts a term in any form of its word (:func:`tools.relevance.same_family`), as committed since
+    #: 2026-12-04; False: the exact token only (the figures recorded before).
+    family: bool = False
 
     @classmethod
-    def of(cls, record: Record, tokens: Tokens) -> Context:
+    def of(cls, record: Record, tokens: Tokens, family: bool = False) -> Context:
         df: Counter[str] = Counter()
         for text in record.background:
             df.update(set(tokens(text)))
-        return cls(record, tokens, df)
+        return cls(record, tokens, df, family)
 
     def idf(self, token: str) -> float:
         n = len(self.record.background)
@@ -194,7 +199,7 @@ class Context:
 def rescored(ctx: Context, q: Question, shift: Callable[[Question, list[tuple[Candidate, float]]], float] | None
              = None) -> list[tuple[Candidate, float]]:
     """Each candidate with its relevance under the context's tokenizer (and an optional logit shift)."""
-    from tools.relevance import FITTED
+    from tools.relevance import FITTED, same_family
 
     terms = ctx.terms(q.text)
     total = sum(terms.values())
@@ -202,7 +207,9 @@ def rescored(ctx: Context, q: Question, shift: Callable[[Question, list[tuple[Ca
     out = []
     for c in q.candidates:
         present = set(ctx.tokens(c.text))
-        cov = sum(w for t, w in terms.items() if t in present) / total if total > 0 else 0.0
+        cov = sum(w for t, w in terms.items()
+                  if t in present or (ctx.family and any(same_family(t, p) for p in present))) / total \
+            if total > 0 else 0.0
         out.append((c, FITTED.probability(c.cosine - q.base, cov, words, ctx.record.signals)))
     if shift is not None:
         s = shift(q, out)
@@ -230,7 +237,8 @@ def kept(q: Question, scored: list[tuple[Candidate, float]]) -> list[Candidate]:
         c.signal_id, c.text, c.cosine, c.coverage, c.relevance, c.theme, c.theme_cosine, c.stance, c.signal_type,
         c.on_topic) for c in q.candidates])
     score = cluster_score(rq)
-    return sorted(above, key=lambda c: (-round(score[c.signal_id], 4), -rel[c.signal_id], c.signal_id))
+    ordered = sorted(above, key=lambda c: (-round(score[c.signal_id], 4), -rel[c.signal_id], c.signal_id))
+    return [replace(c, relevance=round(rel[c.signal_id], 4)) for c in ordered]  # the rule's relevance, not the recorded
 
 
 Rule = Callable[[Context, Question], list[Candidate]]
@@ -390,15 +398,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.relevance_floor")
     sub = parser.add_subparsers(dest="cmd", required=True)
     rec = sub.add_parser("record")
-    rec.add_argument("--corpus", choices=["quick", "full", "nfr", "stories"], required=True)
+    rec.add_argument("--corpus", choices=["quick", "full", "nfr", "stories", "backlogs"], required=True)
     rec.add_argument("--out", required=True)
     rep = sub.add_parser("replay")
     rep.add_argument("files", nargs="+")
     rep.add_argument("--rules", default="")
+    reb = sub.add_parser("replay-backlogs", help="the backlogs' abstention under each rule of BACKLOG_RULES")
+    reb.add_argument("file")
+    reb.add_argument("--rules", default="")
     args = parser.parse_args(argv)
+    if args.cmd == "replay-backlogs":
+        with open(args.file, "rb") as handle:
+            records: list[Record] = pickle.load(handle)  # noqa: S301 - our own bench file
+        print_backlogs(records, [n for n in args.rules.split(",") if n])
+        return 0
     if args.cmd == "record":
         with open(args.out, "wb") as handle:
-            pickle.dump(record(args.corpus), handle)
+            pickle.dump(record_backlogs() if args.corpus == "backlogs" else record(args.corpus), handle)
         return 0
     names = [n for n in RULES if not args.rules or any(k in n for k in args.rules.split(","))]
     for path in args.files:
@@ -412,6 +428,102 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{rec_.corpus:8s} {split:11s} {name:32s} P {r['precision']:.3f} ({r['off_topic']}/{r['cited']}) "
                       f"FA {r['FA']:.3f} off {r['off']:.3f} refused {r['refused']} answered_off {r['answered_off']}")
     return 0
+
+
+
+# ------------------------------------------------------------------------------------------- backlogs alone
+
+#: Splits of :func:`record_backlogs`' questions: labelled answerable (precision and abstention), unlabelled
+#: answerable (abstention only), near misses and far off-domain questions (must abstain).
+BACKLOG_SPLITS = ("answerable", "answerable-unlabelled", "near", "off")
+
+
+def record_backlogs(stems: Sequence[str] | None = None) -> list[Record]:
+    """One :class:`Record` per backlog ingested alone: :mod:`bench.relevance_products`' questions and near misses.
+
+    Each question's split is one of :data:`BACKLOG_SPLITS`; ``found`` is what ``ask`` kept and ``asked`` whether
+    ``ask_users`` itself abstained (the replay of the floor alone is checked against it).
+    """
+    from agents.ask import ask_users
+    from bench.common import isolated_home
+    from bench.relevance_heldout import ingest_labelled, stories
+    from bench.relevance_products import MORE_ANSWERABLE, NEAR_MISS, products
+
+    every = stories()
+    labelled = {p.stem: p for p in products()}
+    out = []
+    for stem in stems or list(NEAR_MISS):
+        rows = [(ext, text, ext) for ext, text, s in every if s == stem]
+        product = labelled.get(stem)
+        questions: list[tuple[str, str, list[str]]] = []
+        if product is not None:
+            questions += [("answerable", q, [f"{stem}-{i}" for i in rel]) for q, rel in product.questions]
+            questions += [("off", q, []) for q in product.off]
+        questions += [("answerable-unlabelled", q, ["?"]) for q in MORE_ANSWERABLE.get(stem, ())]
+        questions += [("near", q, []) for q in NEAR_MISS.get(stem, ())]
+        with isolated_home(f"relevance-floor-{stem}"):
+            label = ingest_labelled(stem, rows)  # signal id -> external id
+            rec = _record(stem, label, questions, stem)
+            for q in rec.questions:
+                q.abstained = ask_users(q.text, stem, offline=True).insufficient_evidence
+        out.append(rec)
+    return out
+
+
+def answers(ctx: Context, q: Question, found: Sequence[Candidate]) -> bool:
+    """``ask``'s decision (:func:`agents.ask.enough` with each kept signal's named share of the key terms)."""
+    from agents.ask import enough, named_share
+
+    terms = ctx.terms(q.text)
+    return enough([c.relevance for c in found], ctx.record.signals, [named_share(terms, c.text) for c in found])
+
+
+def replay_backlogs(records: Sequence[Record], rule: Rule, tokens: Tokens = e_folded,
+                    family: bool = False) -> dict[str, Any]:
+    """Per split of :data:`BACKLOG_SPLITS`: questions, how many answered, and (labelled) precision of the 5 best kept.
+
+    Also ``mismatch``: questions whose replayed floor-alone decision differs from ``ask_users``' recorded one.
+    """
+    out: dict[str, Any] = {s: {"n": 0, "answered": 0, "on": 0, "shown": 0, "which": []} for s in BACKLOG_SPLITS}
+    for record in records:
+        ctx = Context.of(record, tokens, family)
+        for q in record.questions:
+            found = rule(ctx, q)
+            said = answers(ctx, q, found)
+            row = out[q.split]
+            row["n"] += 1
+            row["answered"] += int(said)
+            if said != (q.split.startswith("answerable")):
+                row["which"].append(f"{record.corpus}: {q.text[:60]}")
+            if said and q.split == "answerable":
+                best = found[:5]
+                row["on"] += sum(c.on_topic for c in best)
+                row["shown"] += len(best)
+    return out
+
+
+
+#: Rules replayed on the backlogs (``replay-backlogs``): name -> (rule, family coverage).
+BACKLOG_RULES: dict[str, tuple[Rule, bool]] = {
+    "floor (exact coverage)": (baseline, False),
+    "floor, family coverage": (baseline, True),
+    "agreement lift (AGREEMENT)": (agreement_lift(), False),
+    "agreement lift, family coverage": (agreement_lift(), True),
+}
+
+
+def print_backlogs(records: Sequence[Record], names: Sequence[str] = ()) -> None:
+    """Print :func:`replay_backlogs` for each rule of :data:`BACKLOG_RULES` (all when ``names`` is empty)."""
+    for name, (rule, family) in BACKLOG_RULES.items():
+        if names and not any(n in name for n in names):
+            continue
+        r = replay_backlogs(records, rule, family=family)
+        cells = "  ".join(f"{s} {r[s]['answered']}/{r[s]['n']}" for s in BACKLOG_SPLITS)
+        best = r["answerable"]
+        print(f"{name:34s} answered: {cells}  best-5 on topic {best['on']}/{best['shown']}")
+        for s in BACKLOG_SPLITS:
+            if r[s]["which"]:
+                print(f"    {'answered' if s in ('near', 'off') else 'refused'} ({s}): {'; '.join(r[s]['which'])}")
 
 
 if __name__ == "__main__":
