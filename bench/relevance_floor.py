@@ -199,7 +199,8 @@ class Context:
 def rescored(ctx: Context, q: Question, shift: Callable[[Question, list[tuple[Candidate, float]]], float] | None
              = None) -> list[tuple[Candidate, float]]:
     """Each candidate with its relevance under the context's tokenizer (and an optional logit shift)."""
-    from tools.relevance import FITTED, same_family
+    from tools.relevance import FITTED
+    from tools.research import same_family
 
     terms = ctx.terms(q.text)
     total = sum(terms.values())
