@@ -34,6 +34,11 @@ class Embedder(ABC):
     """Turns texts into unit-length dense vectors."""
 
     name: str
+    #: Whether one call of many texts costs less than the same texts in several calls because the model packs
+    #: its forward passes by token length within a call (:func:`pack_by_length`): the ingest then embeds
+    #: several of its batches per call (:func:`memory.ingest.pipeline._call_size`). An endpoint that splits
+    #: every call into fixed requests gains nothing, and a failed call would lose more batches.
+    packs_by_length: bool = False
 
     @property
     @abstractmethod
@@ -155,6 +160,7 @@ class LocalEmbedder(Embedder):
     batch_size = 256
     #: Most padded tokens in one forward pass (see :func:`pack_by_length`).
     token_budget = 1024
+    packs_by_length = True
 
     @property
     def dim(self) -> int:
