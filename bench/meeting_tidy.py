@@ -292,7 +292,7 @@ def evaluate(split: str) -> dict[str, Any]:
     gold = np.array([1] * len(requirements) + [0] * len(talk))
     alone = np.array([classify_statements([t], vectors=vectors[i: i + 1])[0].is_requirement
                       and not meeting_chatter(t) for i, t in enumerate(texts)])
-    out = {"alone": _figures(alone, gold)}
+    out: dict[str, Any] = {"alone": _figures(alone, gold)}
     for name in ("promise", "stories"):
         rows = [i for i, (source, _) in enumerate(sourced) if source == name]
         out[f"alone_{name}_recall"] = round(float(alone[rows].mean()), 3)

@@ -733,12 +733,14 @@ _NEED_CUE = re.compile(r"\b(?:should|must|shall|needs?|needed|has to|have to|had
                        re.IGNORECASE)
 #: Degree and time adverbs between "is" and a completed state: "about eighty percent", "mostly", "already".
 _DEGREE = (r"(?:(?:about|almost|nearly|mostly|roughly|largely|partly|partially|already|now|all|basically|fully|"
-           r"finally|just|still|more or less|pretty much|half|over|more than|around|maybe|probably|only|"
+           r"finally|just|still|more or less|pretty much|half|over|more than|around|maybe|probably|only|a bit|"
+           r"a little|slightly|quite|somewhat|well|way|"
            r"(?:\d+(?:\.\d+)?\s?%|\d+|[a-z]+(?:-[a-z]+)?)\s+percent|\d+(?:\.\d+)?\s?%|\d+)\s+)*")
 #: A state of delivery after "be": done, finished, live, in QA, behind schedule …
 _STATE = (r"(?:done|finished|complete|completed|shipped|live|merged|deployed|released|launched|built|fixed|"
           r"implemented|ready|delivered|wrapped up|up and running|in place|underway|under way|on track|"
-          r"behind(?: schedule)?|ahead of schedule|in (?:progress|review|qa|testing|production|beta|staging|"
+          r"behind(?= schedule|\s*(?:[.,;!?]|$)|\s+(?:by|on|with)\b)(?: schedule)?|ahead of schedule|"
+          r"in (?:progress|review|qa|testing|production|beta|staging|"
           r"code review|development))")
 _BE = r"(?:is|are|was|were|'s|'re|has been|have been|had been|got|gets|is now|are now)"
 _STATE_CLAUSE = re.compile(rf"\b{_BE}\s+{_DEGREE}{_STATE}\b", re.IGNORECASE)
@@ -885,7 +887,7 @@ def scheduling(sentence: str) -> bool:
 def asks_someone(sentence: str) -> bool:
     """A direct question put to a participant by name: "Mei, what happens if dark mode pauses for six weeks?"."""
     called = _CALLED.match(sentence)
-    return bool(called) and direct_question(sentence[called.end():])
+    return called is not None and direct_question(sentence[called.end():])
 
 
 def meeting_chatter(sentence: str) -> bool:
@@ -897,6 +899,36 @@ def meeting_chatter(sentence: str) -> bool:
     """
     return (addresses_participant(sentence) or len(content_left(sentence)) < 2 or asks_someone(sentence)
             or progress_report(sentence) or scheduling(sentence) or courtesy(sentence) or anecdote(sentence))
+
+
+def progress_of(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Progress reported in the meeting: the :func:`progress_report` statements, each quoted verbatim.
+
+    Consecutive reports of one turn are one item ("Dark mode is about eighty percent done. What's left is the
+    mobile apps …. Two weeks for one engineer to finish."), quoted as said and cited, with its speaker. A question,
+    a statement already placed elsewhere (a decision, an action item) and one with under two content words
+    ("10 shipped.") are none.
+    """
+    runs: list[list[dict[str, Any]]] = []
+    previous = -2
+    for n, unit in enumerate(units):
+        sentence = unit["sentence"]
+        if (unit.get("skip") or sentence.rstrip().endswith("?") or len(content_left(sentence)) < 2
+                or not progress_report(sentence)):
+            continue
+        if previous == n - 1 and runs[-1][-1]["turn"] is unit["turn"]:
+            runs[-1].append(unit)
+        else:
+            runs.append([unit])
+        previous = n
+    items: list[dict[str, Any]] = []
+    for run in runs:
+        turn = run[0]["turn"]
+        said = " ".join(u["sentence"] for u in run)
+        quote = find_span(turn["quote"], said) or run[0]["sentence"]
+        items.append(with_speaker({"report": _clean(quote), **cite_turn(turn, quote)}, "speaker",
+                                  run[0].get("speaker")))
+    return items
 
 
 def _stems(sentence: str) -> frozenset[str]:
@@ -1162,7 +1194,7 @@ def _answers(turns: list[dict[str, Any]], i: int) -> int | None:
 
 
 def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Decisions, action items, open questions and requirements of ordered turns (evidence rows)."""
+    """Decisions, action items, open questions, requirements and progress reported, of ordered turns (evidence rows)."""
     speakers = list(dict.fromkeys(str(t.get("speaker")) for t in turns if t.get("speaker")))
     decisions: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
@@ -1230,7 +1262,8 @@ def extract(turns: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     labels = classified(units)
     questions, settled = _open_questions(units, labels)
     return {"decisions": decisions, "action_items": actions, "open_questions": questions,
-            "answered_questions": settled, "requirements": requirements_of(units, labels)}
+            "answered_questions": settled, "requirements": requirements_of(units, labels),
+            "progress": progress_of(units)}
 
 
 def _cited(parts: list[tuple[dict[str, Any], str]], text: str) -> dict[str, Any]:

@@ -24,6 +24,9 @@ Offline extraction (:mod:`tools.meeting_points`) works sentence by sentence, in 
 - **action items**: first-person commitments to a follow-up verb ("I'll share …", "I will send …"),
   owned by the speaker; requests ("Claire, will you …?", "can you …?") answered yes, owned by the
   person named or the one who said yes. Without speaker names the owner is ``[owner?]``;
+- **progress reported**: what the speakers say is done, in progress or left, and effort estimates ("Dark mode is
+  about eighty percent done. What's left is …"; :func:`tools.meeting_points.progress_of`), each quoted; never a
+  requirement. Kept in the JSON once :class:`kernel.artifacts.MeetingNotes` declares ``progress``;
 - **open questions**: questions labelled open ("Open question: …"), or answered with a deferral or
   an "I'm not sure", or not answered (no reply about the question); in question form only (no
   statement ending in "?", no small talk), an elliptical one with the statement before it as context.
@@ -173,6 +176,8 @@ def notes_document(m: Materials, found: dict[str, list[dict[str, Any]]], turns: 
                    ) -> dict[str, Any]:
     """The artifact (contract shape plus ``requirements``) from extracted items."""
     doc = MeetingNotes(title=_title(m, turns, found), mode=m.mode).model_dump(mode="json")
+    # only what the schema declares ("progress" needs kernel.artifacts.MeetingNotes.progress)
+    found = {key: items for key, items in found.items() if key in MeetingNotes.model_fields}
     doc.update(found)
     if not turns:
         doc["open_questions"] = [{"question": "No meeting transcript in this workspace: ingest one with "
@@ -289,7 +294,7 @@ def complete_meeting_notes(draft: BaseModel, m: Materials) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------- Markdown
 
 
-_PLACED = ("decisions", "action_items", "open_questions", "answered_questions", "requirements")
+_PLACED = ("decisions", "action_items", "open_questions", "answered_questions", "progress", "requirements")
 
 
 def _render(doc: Mapping[str, Any]) -> list[str]:
@@ -306,6 +311,7 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
     lines += section("Action items", actions or ["- None captured: no one committed to a follow-up in this meeting."])
     lines += section("Open questions", records(doc.get("open_questions"), "question"))
     lines += section("Answered in the meeting", records(doc.get("answered_questions"), "question"))
+    lines += section("Progress reported", records(doc.get("progress"), "report"))
     requirements = [r for r in doc.get("requirements") or [] if isinstance(r, Mapping)]
     if requirements:
         lines += ["", "## Requirements"]

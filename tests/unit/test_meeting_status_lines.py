@@ -112,3 +112,22 @@ def test_demo_meeting_files_no_progress_report_as_a_requirement() -> None:
     assert any("must meet WCAG AA contrast" in q for q in quoted)
     assert any("has to finish within two seconds" in q for q in quoted)
     assert len(notes["requirements"]) >= 8
+
+
+def test_progress_is_reported_apart_quoted_and_rendered() -> None:
+    from agents.deliverables import render_markdown
+
+    turns = [{"signal_id": "a1", "speaker": "Mei Tanaka",
+              "quote": "Dark mode is about eighty percent done. What's left is the mobile apps. Is that okay?"},
+             {"signal_id": "b2", "speaker": "Owen Achterberg",
+              "quote": "Fine. Every overwrite that can't be merged must produce a visible conflict."}]
+    found = extract(turns)
+    assert [p["report"] for p in found["progress"]] == [
+        "Dark mode is about eighty percent done. What's left is the mobile apps."]
+    assert found["progress"][0]["citations"] == ["a1"] and found["progress"][0]["speaker"] == "Mei Tanaka"
+    assert found["progress"][0]["quotes"][0]["quote"] in turns[0]["quote"]  # verbatim span of the turn
+    assert [q["quote"] for r in found["requirements"] for q in r["quotes"]] == [
+        "Every overwrite that can't be merged must produce a visible conflict."]
+    doc = {"kind": "meeting_notes", "mode": "offline", "title": "T", "evidence": [], "progress": found["progress"]}
+    md = render_markdown(doc)
+    assert "## Progress reported" in md and "Dark mode is about eighty percent done." in md and "[s:a1]" in md
