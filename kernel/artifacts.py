@@ -177,6 +177,9 @@ class MeetingNotes(ArtifactBase):
     open_questions: list[Any] = Field(default_factory=list)
     answered_questions: list[Any] = Field(default_factory=list,
                                           description="Questions settled in the meeting, each with its answer.")
+    progress: list[Any] = Field(default_factory=list,
+                                description="Progress reported: what is done, in progress or left, and effort "
+                                            "estimates, each quoted with its speaker; never a requirement.")
     requirements: list[Any] = Field(default_factory=list)
 
 

@@ -137,7 +137,7 @@ def test_new_fields_render_as_readable_markdown() -> None:
     assert "- **done0** (3 signals, 2 cited; themes “a”, “b”) [s:00000000] [s:00000001]\n  - Why: score 1.25\n" \
         "  - Shipped in: 1 commit (bbbbbbbb)\n" in roadmap
     assert "rice" not in roadmap.lower()
-    assert "- g0: 10%" in status
+    assert "- g0: 10 %" in status
 
 
 def test_meeting_notes_layout() -> None:
