@@ -52,6 +52,7 @@ from agents.ask_summary import (
     LIGHT_VERBS,
     MIN_SHARE,
     angle_of,
+    angle_words,
     describe,
     grounded_text,
     is_problem_report,
@@ -67,9 +68,11 @@ from tools.citations import find_span
 from tools.relevance import (
     CLUSTER_RANK,
     FITTED,
+    FRAMING_WORDS,
     UNQUOTABLE_KIND,
     Scored,
     background,
+    coverage_tokens,
     query_terms,
     rank_scores,
     score_signals,
@@ -163,6 +166,10 @@ class AskAnswer(BaseModel):
     workspace_signals: int = Field(
         default=0, description="Signals in the workspace (the base of every count; searched_signals are the "
                                "closest of them, scored for relevance).")
+    subject_only: int = Field(
+        default=0, description="Relevant signals that only share the question's subject, counted apart from "
+                               "relevant_signals (agents.ask.on_question): 'onboard recycling centers' for 'how do "
+                               "users find recycling centers near them?'.")
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,103 @@ def loose_missing(found: Sequence[Evidence], question: str, workspace: str) -> l
     if 2 * len(mentions(terms, text)) >= len(terms):
         return None
     return unnamed(terms, text)
+
+
+#: Share of the relevant signals that must name a key term of the question for it to be the answer's shared subject
+#: (:func:`on_question`): what most of them have in common, not what sets the question apart.
+SUBJECT_SHARE = 0.5
+#: Fewest relevant signals split into what is about the question and what only shares its subject (:func:`on_question`):
+#: among fewer, one signal moves a word's share by a quarter or more, and "half of them name it" means nothing.
+SPLIT_EVIDENCE = 2 * MIN_EVIDENCE
+#: The question's named words within this ratio of the rarest one's share are its aspect (:func:`on_question`).
+ANCHOR_RATIO = 2.0
+#: Standard deviations above the evidence's mean cosine to the question's other key terms (its aspect) at which a
+#: signal that does not name them is still about them (:func:`on_question`: "a list of nearby facilities" for
+#: "find ... near").
+ASPECT_SD = 0.5
+
+
+@dataclass(frozen=True)
+class Split:
+    """The relevant evidence split into what is about the question and what only shares its subject."""
+
+    #: Signals that name the question's aspect (any form of a word), or are as close in meaning to it.
+    about: list[Evidence]
+    #: Signals that name only the shared subject.
+    beside: list[Evidence]
+    #: The question's words most of the evidence names (its subject: "recycling", "centers").
+    subject: list[str]
+    #: The question's other key words (its aspect: "find", "near").
+    aspect: list[str]
+
+
+def on_question(found: Sequence[Evidence], question: str, workspace: str) -> Split | None:
+    """Which relevant signals are about the question, and which only share its subject; None: no such split.
+
+    The subject is the question's content words (any form; framing words such as "users" or "how" left out) that at
+    least :data:`SUBJECT_SHARE` of the signals name; its aspect is the words named by the fewest signals (within
+    :data:`ANCHOR_RATIO` of the rarest named one) and the words none names; words in between belong to the subject.
+    A signal is about the question when it names an aspect word in any form (:func:`tools.research.mentions`) or its
+    cosine to the aspect's words is :data:`ASPECT_SD` standard deviations above the evidence's mean (a paraphrase:
+    "a list of nearby facilities" for "find ... near"). In a backlog every
+    story about recycling names it, so relevance alone counts an admin's "onboard recycling centers" as evidence
+    about how users find one; the split counts it apart ("M more mention 'recycling' or 'centers' but not 'find' or
+    'near'"). There is no split with fewer than :data:`SPLIT_EVIDENCE` signals, without both a subject and an aspect,
+    when fewer than :data:`agents.ask_summary.MIN_SHARE` signals name an aspect word (nothing anchors it: a near miss
+    is :func:`loose_missing`'s), or when every signal is about the question. Stance cues and the words of the
+    question's angle ("goes wrong", "want": :func:`agents.ask_summary.angle_words`) are how it asks, not its topic,
+    and play no part.
+    """
+    if len(found) < SPLIT_EVIDENCE:
+        return None
+    # Every content word, even one so common in the workspace that it weighs nothing ('station' in a backlog about
+    # bike stations): such a word is the subject the split is about.
+    # A stance cue or a word of the question's angle ("wrong", "goes wrong", "want") is how it asks, not its topic.
+    angle = {t for w in [*angle_words(question), *filter(is_cue, _WORDS.findall(question))] for t in coverage_tokens(w)}
+    weights = key_terms(question, workspace)
+    terms = {t: weights.get(t, 0.0) for t in dict.fromkeys(coverage_tokens(question))
+             if t not in FRAMING_WORDS and t not in angle}
+    named = [mentions(terms, e.signal.text) for e in found]
+    share = {t: sum(t in n for n in named) / len(found) for t in terms}
+    rarest = min((share[t] for t in terms if 0 < share[t] < SUBJECT_SHARE), default=0.0)
+    if not rarest or not any(share[t] >= SUBJECT_SHARE for t in terms):
+        return None
+    # The aspect is what the rarest named terms (within ANCHOR_RATIO of the rarest) and the unnamed ones ask; a term
+    # named more often than that ('centers' by 8 of 19 recycling stories, 'find' and 'near' by 1) is the subject's.
+    aspect = [t for t in terms if share[t] < SUBJECT_SHARE and share[t] <= ANCHOR_RATIO * rarest]
+    subject = [t for t in terms if t not in aspect]
+    words = query_words(question)
+    memory = memory_api.workspace(workspace)
+    vectors = memory.signal_vectors([e.signal.id for e in found])
+    target = memory.embedder.embed_query(" ".join(words.get(t, t) for t in aspect))
+    sims = [float(vectors[e.signal.id] @ target) if e.signal.id in vectors else -1.0 for e in found]
+    mean = sum(sims) / len(sims)
+    cut = mean + ASPECT_SD * math.sqrt(sum((x - mean) ** 2 for x in sims) / len(sims))
+    wanted = set(aspect)
+    if sum(bool(wanted & set(n)) for n in named) < MIN_SHARE:
+        return None  # one signal naming the aspect anchors nothing: it may be a stray word
+    close = [bool(wanted & set(n)) or sim >= cut for n, sim in zip(named, sims, strict=True)]
+    about = [e for e, c in zip(found, close, strict=True) if c]
+    beside = [e for e, c in zip(found, close, strict=True) if not c]
+    if not about or not beside:
+        return None
+    by_weight = sorted(subject, key=lambda t: (-share[t], t)), sorted(aspect, key=lambda t: (-terms[t], t))
+    return Split(about, beside, [words.get(t, t) for t in by_weight[0]], [words.get(t, t) for t in by_weight[1]])
+
+
+def split_sentence(split: Split, scope: str = "") -> str:
+    """The relevant evidence counted apart (:class:`Split`), as a sentence.
+
+    "8 more user stories share its subject ('recycling', 'centers') but neither name nor come close to what it asks
+    ('find', 'near'); they are not counted or quoted here."
+    """
+    one, many = evidence_noun(split.beside)
+    n = len(split.beside)
+    subject = ", ".join(f"'{w}'" for w in split.subject[:3])
+    aspect = ", ".join(f"'{w}'" for w in split.aspect[:3])
+    return (f"{n} more {one if n == 1 else many}{scope} share{'s' if n == 1 else ''} its subject ({subject}) but "
+            f"neither name{'s' if n == 1 else ''} nor come{'s' if n == 1 else ''} close to what it asks ({aspect}); "
+            f"{'it is' if n == 1 else 'they are'} not counted or quoted here.")
 
 
 def answerable(found: Sequence[Evidence], signals: int) -> bool:
@@ -426,7 +530,7 @@ def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS,
     if not themes:
         return _nearest_phrases(question, workspace, pool or [], limit, bar)
     memory = memory_api.workspace(workspace)
-    labels = tuple(t.label for t in themes)
+    labels = tuple(name for name, _ in themes)
     key = (memory.embedder.name, labels)
     vectors = _LABEL_VECTORS.get(key)
     if vectors is None:
@@ -435,25 +539,86 @@ def nearest_topics(question: str, workspace: str, limit: int = NEAREST_TOPICS,
             _LABEL_VECTORS.clear()
         _LABEL_VECTORS[key] = vectors
     sims = vectors @ memory.embedder.embed_query(question)
-    order = sorted(range(len(themes)), key=lambda i: (-float(sims[i]), themes[i].label))
-    return [themes[i].label for i in order[:limit] if bar is None or float(sims[i]) >= bar]
+    order = sorted(range(len(themes)), key=lambda i: (-float(sims[i]), labels[i]))
+    return [labels[i] for i in order[:limit] if bar is None or float(sims[i]) >= bar]
 
 
 def largest_labels(workspace: str, limit: int = NEAREST_TOPICS) -> list[tuple[str, int]]:
     """(label, size) of the saved snapshot's largest themes that name a topic (none without a snapshot)."""
     themes = _named_themes(workspace)
-    return [(t.label, t.size) for t in sorted(themes, key=lambda t: (-t.size, t.label))[:limit]]
+    return [(name, t.size) for name, t in sorted(themes, key=lambda nt: (-nt[1].size, nt[0]))[:limit]]
 
 
-def _named_themes(workspace: str) -> list[Theme]:
-    """The saved snapshot's themes with at least :data:`MIN_EVIDENCE` members and a label naming a topic.
-
-    A label that is only its members' story role ("OlderPerson", "MedicalCaregiver": who asks) names no topic.
-    """
+def _named_themes(workspace: str) -> list[tuple[str, Theme]]:
+    """The saved snapshot's themes of :data:`MIN_EVIDENCE` members or more, with their names (:func:`topic_name`)."""
     report = memory_api.workspace(workspace).load_themes()
-    return [t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE and is_label(t.label)
-            and names_topic(_WORDS.findall(t.label), [q.quote for q in t.quotes],
-                            template_roles(q.quote for q in t.quotes))]
+    themes = sorted((t for t in (report.themes if report else []) if t.size >= MIN_EVIDENCE), key=lambda t: -t.size)
+    out: list[tuple[str, Theme]] = []
+    for theme in themes:  # a name a larger theme already has is not repeated
+        name = topic_name(theme)
+        if name is not None and all(name.lower() != other.lower() for other, _ in out):
+            out.append((name, theme))
+    return out
+
+
+def topic_name(theme: Theme) -> str | None:
+    """What to call a saved theme as a nearest topic: its label, or its best keyword when the label is a fragment.
+
+    A label names a topic when :func:`is_label` and :func:`names_topic` allow it (a label that is only its members'
+    story role, "OlderPerson", names none) and it is not a clipped clause (:func:`clipped`: "rates calculated",
+    "funds come"). Otherwise the theme's first keyword of several words that passes the same tests and ends in a noun
+    (:func:`noun_headed`: "transfer funds" for "funds come") names it; None when none does (the theme is left out,
+    not shown as a fragment).
+    """
+    quotes = [q.quote for q in theme.quotes]
+    roles = template_roles(quotes)
+
+    def names(phrase: str) -> bool:
+        words = _WORDS.findall(phrase)
+        return is_label(phrase) and not clipped(words) and names_topic(words, quotes, roles)
+
+    if names(theme.label):
+        return theme.label
+    keywords = [k for k in theme.keywords if len(_WORDS.findall(k)) >= 2]  # one word alone ("account") is too broad
+    return next((k for k in keywords if k.lower() != theme.label.lower() and names(k)
+                 and not any(w.lower() in AUXILIARIES for w in _WORDS.findall(k))
+                 and noun_headed(_WORDS.findall(k), quotes)), None)
+
+
+def noun_headed(words: Sequence[str], texts: Sequence[str]) -> bool:
+    """Whether a phrase ends in a noun, going by ``texts``.
+
+    Its last word is an acronym or follows a determiner (one or two words may stand between: "a card payment", "a
+    disposable virtual card"), and is no adverb. "charged twice", "account automatically" and "currencies using" do
+    not end in a noun, so a theme is not called by them.
+    """
+    if not words:
+        return False
+    last = words[-1]
+    if _acronym(last):
+        return True
+    if len(last) >= 7 and last.lower().endswith("ly"):
+        return False  # an adverb ("automatically"), even where a noun before it follows a determiner
+    stem = re.escape(last[:-1] if last.lower().endswith("s") and len(last) > 3 else last)
+    pattern = re.compile(r"\b(?:{})\s+(?:[\w'’-]+\s+){{0,2}}{}s?\b".format("|".join(sorted(DETERMINERS)), stem),
+                         re.IGNORECASE)
+    return any(pattern.search(t) for t in texts)
+
+
+def clipped(words: Sequence[str]) -> bool:
+    """Whether a phrase is a clause cut short: a verb at its end with no auxiliary before it, which names no topic.
+
+    "rates calculated", "funds come", "account automatically" are (a light verb, a past participle that is no stance
+    cue, or an adverb); "card payment was reverted" (a whole clause), "top-up failed" and "card declined" (the verb
+    names the problem), "exchange rate" and "SSO" are not.
+    """
+    if len(words) < 2 or any(w.lower() in AUXILIARIES for w in words):
+        return False
+    last = words[-1]
+    if _acronym(last) or is_cue(last):
+        return False
+    low = last.lower()
+    return low in LIGHT_VERBS or (low.endswith("ed") and len(low) > 4) or (low.endswith("ly") and len(low) >= 7)
 
 
 def _nearest_phrases(question: str, workspace: str, pool: list[Scored], limit: int,
@@ -507,6 +672,8 @@ def is_topic(phrase: str, texts: list[str] | None = None) -> bool:
         return False
     if any(w.lower() in AUXILIARIES or w.lower() in ("and", "or", "but") for w in words):
         return False  # a clause ("product shall be available", "including but not limited"), not a name
+    if clipped(words):
+        return False  # a clause cut short ("rates calculated", "funds come")
     if len(words) > 1 or texts is None or _acronym(words[0]):
         return True
     pattern = re.compile(_DETERMINED.format("|".join(sorted(DETERMINERS)), re.escape(words[0])), re.IGNORECASE)
@@ -836,6 +1003,10 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     if not answerable(found, signals):
         return insufficient(question, workspace, found, segment=segment, account=account, searched=searched,
                             pool=pool, signals=signals)
+    read = len(found)
+    split = on_question(found, question, workspace)
+    if split is not None:  # the count, quotes and confidence are of the evidence about the question
+        found = split.about
     found = prefer_angle(found, question)
     dominant, cited, dissent = quoted(found)
     assert dominant is not None
@@ -846,8 +1017,12 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     confidence = thin_cap(min(confidence_of(found, dominant, cited=main[:MAX_QUOTES], signals=signals),
                               confidence_of(found, dominant, cited=cited, signals=signals)), len(found))
     named = any(e.signal.user_id or e.signal.account_id for e in found)
-    count, bound = total or (len(found), "about")
-    if count > len(found):  # every later figure is of the messages read, so the lead states that base
+    count, bound = total or (read, "about")
+    if split is not None and count > read:  # the workspace-wide figure is of signals close to it, not split
+        lead = (f"{bound.capitalize()} {count} messages in the workspace{_scope(segment, account)} are close to this; "
+                f"of the {read} most relevant this answer reads, {len(found)}{_unit(found, lead=False)} are about it: "
+                f"{breakdown(found)}.")
+    elif split is None and count > len(found):  # every later figure is of the messages read: the lead says so
         lead = (f"{bound.capitalize()} {count} messages in the workspace{_scope(segment, account)} are about this; "
                 f"this answer reads the {len(found)} most relevant{_unit(found, lead=False)}: {breakdown(found)}.")
     else:
@@ -859,6 +1034,10 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     elif (missing := loose_missing(found, question, workspace)) is not None:
         lead = loose_lead(found, missing, question, signals, _scope(segment, account))
         confidence = min(confidence, SINGLE_CONFIDENCE)
+    if split is not None:
+        lead += " " + split_sentence(split, _scope(segment, account))
+        if count <= read:
+            count = len(found)
     lines = [lead]
     weak = weak_note(found, dominant, cited, confidence, signals) if len(found) >= MIN_EVIDENCE else ""
     if weak:
@@ -879,7 +1058,7 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     lines.append(f"Confidence {confidence:.2f} ({strength(confidence)}), from how many there are, how much they "
                  "agree and how closely the quoted ones are about the question"
                  + (" (they name no users: messages are counted, not people)." if not named else "."))
-    share = prevalence(count, signals)
+    share = prevalence(count, signals) if split is None or count == len(found) else ""
     if share:  # a fact about the workspace, not a weakness: the label does not depend on it
         lines.append(f"Prevalence: {bound} {count} messages, {share}.")
     lines.append("(Offline extractive answer: every quoted phrase is copied from the cited messages.)")
@@ -891,6 +1070,7 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
         users=len({e.signal.user_id for e in found if e.signal.user_id}),
         accounts=len({e.signal.account_id for e in found if e.signal.account_id}),
         stances=dict(Counter(e.stance for e in found)),
+        subject_only=len(split.beside) if split is not None else 0,
     )
 
 

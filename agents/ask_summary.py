@@ -106,6 +106,12 @@ def names_topic(gram: Sequence[str], texts: Sequence[str], roles: set[str] | Non
     return any(after.search(t) for t in texts)
 
 
+def angle_words(question: str) -> list[str]:
+    """The words of ``question`` that state its angle ("goes wrong", "problems", "want"), not its topic."""
+    return [w for rx in (_PROBLEM_QUESTION, _REQUEST_QUESTION) for m in rx.finditer(question)
+            for w in _TOKEN.findall(m.group(0))]
+
+
 def angle_of(question: str) -> Angle:
     """What the question asks for, from its form: problems, requests or anything."""
     if _PROBLEM_QUESTION.search(question):
