@@ -148,13 +148,13 @@ def goal_topics(state: PMState, membership: dict[str, str | None] | None = None,
             # Named from its members' words like a goal topic ('lost edits', not the clustering's 'lost'), and
             # never like a topic named before it ('card' twice): a phrase of its own, else its theme's label.
             others = [evidence[s]["quote"] for t, g in members.items() if t != theme["id"] for s in g]
-            quotes = [evidence[s]["quote"] for s in ids]
-            name = name_topic(quotes, state.get("goal") or "", others, fallback=theme["label"]) if ids \
+            said = [evidence[s]["quote"] for s in ids]
+            name = name_topic(said, state.get("goal") or "", others, fallback=theme["label"]) if ids \
                 else theme["label"]
             if ids and any(same_name(name, n) for n in named):
                 labels = [theme["label"], *(theme.get("keywords") or [])]
                 fallback = next((x for x in labels if not any(same_name(x, n) for n in named)), name)
-                name = name_topic(quotes, state.get("goal") or "", others, fallback=fallback, unlike=named)
+                name = name_topic(said, state.get("goal") or "", others, fallback=fallback, unlike=named)
             if ids:
                 named.append(name)
             topics.append({"id": f"theme:{theme['id']}", "kind": "theme", "name": name,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -331,7 +331,7 @@ def _wish(row: Mapping[str, Any]) -> bool:
     return row.get("signal_type") == "feature_request" or bool(_WISH.search(str(row.get("quote") or "")))
 
 
-def reading(name: str, rows: list[Mapping[str, Any]], kind: str = "option"
+def reading(name: str, rows: Sequence[Mapping[str, Any]], kind: str = "option"
             ) -> tuple[Predicate, list[Mapping[str, Any]]]:
     """How a memo reads an option, from its name and its evidence ``rows``, and the rows that decided it.
 
@@ -792,7 +792,7 @@ def _tie_line(options: list[Mapping[str, Any]]) -> str | None:
     totals: list[tuple[str, Mapping[str, Any]]] = []
     for option in options:
         try:
-            totals.append((one_line(option.get("name")), {"score": float(option.get("total"))}))
+            totals.append((one_line(option.get("name")), {"score": float(option.get("total") or 0.0)}))
         except (TypeError, ValueError):
             return None
     return scoring.tie_note(totals, what="total", heading="totals", order=ORDER, top_only=True)

@@ -577,7 +577,7 @@ def tie_line(doc: Mapping[str, Any]) -> str | None:
             if not isinstance(item, Mapping) or str(item.get("why") or "").startswith(_PLACED_BY):
                 continue
             try:
-                ranked.append((one_line(item.get("item")) or "(untitled)", {"score": float(item.get("score"))}))
+                ranked.append((one_line(item.get("item")) or "(untitled)", {"score": float(item.get("score") or 0.0)}))
             except (TypeError, ValueError):
                 continue
     return tie_note(ranked, what="score", heading="scores")

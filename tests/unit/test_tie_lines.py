@@ -52,5 +52,5 @@ def test_memo_options_with_equal_totals_are_ordered_by_rice_then_reach() -> None
 
     rice = {"wide": {"score": 3.0, "reach": 9}, "narrow": {"score": 3.0, "reach": 4},
             "high": {"score": 3.5, "reach": 1}}
-    options = [{"name": n, "total": 50.0, "scores": {}} for n in ("narrow", "wide", "high")]
+    options: list[dict[str, Any]] = [{"name": n, "total": 50.0, "scores": {}} for n in ("narrow", "wide", "high")]
     assert [o["name"] for o in sorted(options, key=lambda o: option_order(o, rice))] == ["high", "wide", "narrow"]
