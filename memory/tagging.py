@@ -348,6 +348,12 @@ _USER_STORY = re.compile(
     r"^as (?:an? |the |one of the )?[^,.;:!?]{1,60}?,? (?:i|we) (?:want|would like|'d like|need|wish|can|"
     r"should|must|expect|am able|would love|'d love)\b")
 _USER_STORY_WEIGHT = 3.0
+
+
+def is_user_story(text: str) -> bool:
+    """Whether ``text`` opens in the user-story form ("As a <role>, I want …")."""
+    return _USER_STORY.match(_normalise(text)) is not None
+
 #: A denied problem counts towards praise only when the cue is a real defect ("no crashes"), not a weak
 #: word ("not supposed to be charged", "no fee").
 _RELIEF_MIN_WEIGHT = 1.2

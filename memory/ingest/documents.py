@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kernel.errors import InputError
 from kernel.schemas import SignalKind
+from memory.tagging import is_user_story
 
 from .decode import FileInfo, WrapStats, read_whole, unwrap
 from .detect import MappingSpec, kind_from_name, parse_kind
@@ -71,9 +72,12 @@ def open_document(info: FileInfo, fmt: str, spec: MappingSpec, forced: SignalKin
     if not turns:
         raise InputError(f"{path}: no text found (only a header)")
     type_hint = meta.values.get("type")
+    named = kind_from_name(path)
+    if named is SignalKind.MEETING and not transcript and written_backlog(turns):
+        named = None  # "planning-poker.txt" holding user stories is a backlog, not a planning meeting
     kind = (
         forced
-        or kind_from_name(path)
+        or named
         or (parse_kind_lenient(type_hint) if type_hint else None)
         or SignalKind.INTERVIEW
     )
@@ -91,6 +95,19 @@ def open_document(info: FileInfo, fmt: str, spec: MappingSpec, forced: SignalKin
         yield from _document_rows(source, path, kind, meta, turns, transcript, base_date, internal, customer)
 
     return Source(path=path, kind=kind, total=len(turns), _produce=produce)
+
+
+#: Share of a document's lines in the user-story form that makes it a written backlog.
+BACKLOG_SHARE = 0.5
+
+
+def written_backlog(turns: list[Turn]) -> bool:
+    """Whether a document without speakers is a backlog: most of its lines are user stories.
+
+    The users' needs written down, not what a meeting said: a file name that suggests a meeting
+    ("planning") does not make it one, so `ask` and the drafts read it as the users' voice.
+    """
+    return bool(turns) and sum(is_user_story(t.text) for t in turns) >= BACKLOG_SHARE * len(turns)
 
 
 def parse_kind_lenient(value: str) -> SignalKind | None:

@@ -592,3 +592,18 @@ def test_a_wrapped_line_in_a_list_stays_with_its_item(tmp_path: Path) -> None:
     numbered.write_text("\n".join(items) + "\n", encoding="utf-8")
     rows, _ = collect(numbered)
     assert len(rows) == 10 and rows[2].text.endswith("when the file is over 10 MB and the network is slow.")
+
+
+def test_a_backlog_named_like_a_meeting_is_the_users_voice(tmp_path: Path) -> None:
+    """A file of user stories reads as users' needs whatever its name suggests; real minutes stay a meeting."""
+    stories = "\n".join(f"As a moderator, I want to start round {i} by entering an item, so that we can estimate it."
+                        for i in range(6))
+    backlog = tmp_path / "planningpoker.txt"
+    backlog.write_text(stories + "\nThe game must load in under two seconds.\n", encoding="utf-8")
+    assert kind_from_name(backlog) == SignalKind.MEETING  # the name alone says "planning"
+    assert open_source(backlog).kind == SignalKind.INTERVIEW
+    assert open_source(backlog, kind="meeting").kind == SignalKind.MEETING  # --kind still wins
+    minutes = tmp_path / "sprint-planning.txt"
+    minutes.write_text("We decided to ship the export on Friday.\n\nAna will fix the login bug.\n\n"
+                       "As a moderator, I want a timer, so that rounds end.\n", encoding="utf-8")
+    assert open_source(minutes).kind == SignalKind.MEETING
