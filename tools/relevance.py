@@ -260,6 +260,22 @@ AGREEMENT = AgreementModel(weight=18.0, start=0.21, cap=0.75,
                                      "(calibration + NEW questions), 2026-12-04")
 
 
+#: The agreement lift as a *rescue* (on by default, unlike :data:`AGREEMENT` on every question): a question whose floor
+#: keeps fewer than :data:`RESCUE_BELOW` signals is scored again with its lift, and the lifted result is used only when
+#: it keeps more and its :data:`RESCUE_TOP` most relevant hits all belong to one saved theme (one coherent topic the
+#: question's words missed). Lifted evidence that spans themes is what made the lift unfit for every question: on the
+#: quick bench the lifted "automatically reloading" answer quoted "balance" messages of a neighbouring theme
+#: (ask_evidence_precision 0.955 -> 0.926); on g19-alfred "talk to the device" was answered from 3 stories of 3 themes,
+#: none about it. Measured (bench.relevance_floor replay-backlogs, 10 backlogs each alone; docs/agents.md): answerable
+#: questions refused 9 -> 8 of 50 ("Signing in to the application" on g23-archivesspace: "log in", "authenticate
+#: locally"), near misses answered 3 -> 3 of 32, off-domain 1 -> 1 of 28; promise-nfr, the quick bench unchanged.
+RESCUE = AGREEMENT
+#: Kept signals under which the floor's result may be rescued (agents.ask.MIN_EVIDENCE: fewer is a thin answer).
+RESCUE_BELOW = 3
+#: The most relevant lifted hits that must share one saved theme for the rescue to stand.
+RESCUE_TOP = 5
+
+
 @dataclass(frozen=True)
 class FocusModel:
     """Second stage: a kept signal stays when its theme holds at least ``min_vote`` of the question's best hits.
@@ -550,6 +566,8 @@ class Retrieval:
     #: The per-question shift used (:class:`AgreementModel`) and the question's agreement (None: not judged).
     agreement_model: AgreementModel | None = None
     agreement: float | None = None
+    #: Whether the kept hits are the agreement rescue's (:data:`RESCUE`), not the floor's alone.
+    rescued: bool = False
 
     def stats(self) -> dict[str, Any]:
         """``{searched, kept, floor}`` for run.json (``floor.focus`` and ``dropped_by_focus`` when focus ran).
@@ -560,6 +578,7 @@ class Retrieval:
         out: dict[str, Any] = {"searched": self.searched, "kept": len(self.kept), "floor": floor}
         if self.agreement_model is not None:
             floor["agreement"] = self.agreement_model.describe(self.agreement)
+            floor["agreement"]["rescued"] = self.rescued
         if self.focus_model is not None:
             floor["focus"] = self.focus_model.describe()
             out["dropped_by_focus"] = len(self.unfocused)
@@ -586,7 +605,8 @@ def search_relevant(workspace: str, query: str, *, segment: str | None = None, a
                     kind: str | None = None, candidates: int = CANDIDATES, limit: int | None = None,
                     model: RelevanceModel = FITTED, focus_model: FocusModel | None = FOCUS,
                     rank: ClusterRank | None = None,
-                    agreement_model: AgreementModel | None = None) -> Retrieval:
+                    agreement_model: AgreementModel | None = None,
+                    rescue: AgreementModel | None = RESCUE) -> Retrieval:
     """Hybrid search for ``query``, then only the candidates at or above the relevance floor, best first.
 
     Usage events are behaviour, not something a person said: they feed counts and adoption figures,
@@ -595,7 +615,9 @@ def search_relevant(workspace: str, query: str, *, segment: str | None = None, a
     question's best hits are moved to ``unfocused`` (:func:`focus`). With ``rank`` and a snapshot, the
     kept hits are ordered by :func:`cluster_scores` instead of relevance (each carries its ``rank``). With
     ``agreement_model`` (e.g. :data:`AGREEMENT`; off by default, see its note), every candidate's logit gains the
-    question's :class:`AgreementModel` lift, judged on the candidates nearest the question.
+    question's :class:`AgreementModel` lift, judged on the candidates nearest the question. Without it, ``rescue``
+    (default :data:`RESCUE`) lifts only a question the floor leaves with fewer than :data:`RESCUE_BELOW` signals, and
+    keeps the lifted result only when it keeps more and its :data:`RESCUE_TOP` best hits share one saved theme.
     """
     # Usage events are left out by the store's filter, not after the search: filtered afterwards, a
     # workspace's many "used sync 18 times" rows took most of the candidate budget of a "sync" question.
@@ -612,6 +634,12 @@ def search_relevant(workspace: str, query: str, *, segment: str | None = None, a
     pairs = [(h, scored[h.signal_id]) for h in hits if h.signal_id in scored]
     pairs.sort(key=lambda p: (-p[1].relevance, -p[1].cosine, p[0].signal_id))
     kept = [p for p in pairs if p[1].relevance >= model.floor]
+    rescued = False
+    if agreement_model is None and rescue is not None and len(kept) < RESCUE_BELOW and items:
+        lifted = rescued_pairs(workspace, query, vector, hits, items, len(kept), model, rescue)
+        if lifted is not None:
+            pairs, agreed, agreement_model, rescued = lifted[0], lifted[1], rescue, True
+            kept = [p for p in pairs if p[1].relevance >= model.floor]
     dropped = [p for p in pairs if p[1].relevance < model.floor]
     unfocused: list[tuple[SearchHit, Scored]] = []
     if focus_model is not None and kept:
@@ -626,7 +654,33 @@ def search_relevant(workspace: str, query: str, *, segment: str | None = None, a
     sample = background(workspace)
     return Retrieval(query=query, searched=len(hits), kept=kept[:limit] if limit else kept, dropped=dropped,
                      model=model, unfocused=unfocused, focus_model=focus_model, median_words=sample.median_words,
-                     signals=sample.signals, agreement_model=agreement_model, agreement=agreed)
+                     signals=sample.signals, agreement_model=agreement_model, agreement=agreed, rescued=rescued)
+
+
+def rescued_pairs(workspace: str, query: str, vector: np.ndarray, hits: Sequence[SearchHit],
+                  items: Sequence[tuple[str, str, np.ndarray]], kept: int, model: RelevanceModel,
+                  rescue: AgreementModel) -> tuple[list[tuple[SearchHit, Scored]], float] | None:
+    """The candidates scored with the question's ``rescue`` lift, best first, and its agreement; None: no rescue.
+
+    A rescue stands when the lift is positive, more than ``kept`` candidates then pass the floor, and the
+    :data:`RESCUE_TOP` most relevant of them all belong to one theme of the workspace's saved snapshot (without a
+    snapshot there is no rescue).
+    """
+    agreed = agreement_of(vector, [v for _, _, v in items], rescue)
+    lift = rescue.lift(agreed)
+    if lift <= 0:
+        return None
+    themes = theme_map(workspace)
+    if not themes:
+        return None
+    scored = {s.signal_id: s for s in score(query, vector, items, background(workspace), model, lift)}
+    pairs = [(h, scored[h.signal_id]) for h in hits if h.signal_id in scored]
+    pairs.sort(key=lambda p: (-p[1].relevance, -p[1].cosine, p[0].signal_id))
+    passed = [p for p in pairs if p[1].relevance >= model.floor]
+    best = {themes.get(h.signal_id) for h, _ in passed[:RESCUE_TOP]}
+    if len(passed) <= kept or None in best or len(best) != 1:
+        return None
+    return pairs, agreed
 
 
 
