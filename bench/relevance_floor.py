@@ -504,12 +504,28 @@ def replay_backlogs(records: Sequence[Record], rule: Rule, tokens: Tokens = e_fo
 
 
 
+def agreement_rescue(ctx: Context, q: Question) -> list[Candidate]:
+    """:data:`tools.relevance.RESCUE` replayed: the floor, or under :data:`tools.relevance.RESCUE_BELOW` kept the
+    agreement lift's result when it keeps more and its :data:`tools.relevance.RESCUE_TOP` most relevant hits share
+    one theme."""
+    from tools.relevance import RESCUE_BELOW, RESCUE_TOP
+
+    first = baseline(ctx, q)
+    if len(first) >= RESCUE_BELOW:
+        return first
+    second = agreement_lift()(ctx, q)
+    top = sorted(second, key=lambda c: (-c.relevance, -c.cosine, c.signal_id))[:RESCUE_TOP]
+    themes = {c.theme for c in top}
+    return second if len(second) > len(first) and None not in themes and len(themes) == 1 else first
+
+
 #: Rules replayed on the backlogs (``replay-backlogs``): name -> (rule, family coverage).
 BACKLOG_RULES: dict[str, tuple[Rule, bool]] = {
     "floor (exact coverage)": (baseline, False),
     "floor, family coverage": (baseline, True),
     "agreement lift (AGREEMENT)": (agreement_lift(), False),
     "agreement lift, family coverage": (agreement_lift(), True),
+    "agreement rescue (RESCUE, committed)": (agreement_rescue, False),
 }
 
 
