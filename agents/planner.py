@@ -97,7 +97,8 @@ def wants_landscape(goal: str, deliverables: list[str] | None = None) -> bool:
 
 _INSTRUCTION_LEAD = re.compile(
     r"^\s*(?:please\s+)?(?:(?:draft|write|prepare|produce|create|give\s+me|i\s+need|we\s+need)\s+)?"
-    r"(?:(?:a|an|the|some)\s+)?(?:(?:product\s+)?requirements?|prd|brief|(?:decision\s+)?memo|spec(?:ification)?|"
+    r"(?:(?:a|an|the|some)\s+)?(?:(?:short|quick|one-page|leadership|stakeholder|exec(?:utive)?|team)\s+)?"
+    r"(?:(?:product\s+)?requirements?|prd|brief|(?:decision\s+)?memo|spec(?:ification)?|"
     r"user\s+stories|stories|document)\s+(?:for|to|on|about|so\s+that|so|that|where|when)\s+",
     re.IGNORECASE,
 )
@@ -262,6 +263,32 @@ _CONTACTS = re.compile(
     r"mentioning|caused\s+by)\s+(?=\w)", re.IGNORECASE)
 
 
+#: A question about what hurts ("What is hurting customers most in X?", "What are the biggest problems users have
+#: with X?", "What goes wrong when people X?"): X is the subject, its problems are what to search.
+_PAIN_QUESTION = re.compile(
+    rf"^\s*(?:what|which)\s+(?:(?:is|are|'s|do|does)\s+)?(?:(?:the\s+)?(?:biggest|main|top|worst|most\s+common|"
+    r"major|key)\s+)?(?:hurting|hurts|bothering|bothers|frustrating|frustrates|annoying|annoys|troubling|"
+    r"troubles|blocking|blocks|pain\s*points?|problems?|issues?|complaints?|frustrations?|struggles?|"
+    r"goes\s+wrong|go(?:es)?\s+wrong|breaks|fails)\s+"
+    rf"(?:(?:for|of)\s+)?(?:(?:our|the|a)\s+)?(?:{_PEOPLE}\s+)?(?:(?:have|face|hit|report|mention|see)\s+)?"
+    rf"(?:(?:the\s+)?most\s+)?(?:in|with|about|on|around|when|while|during)\s+(?:the\s+)?(?:{_PEOPLE}\s+)?(?=\w)",
+    re.IGNORECASE)
+#: PM words for a part of the product that users do not say ("card and top-up flows").
+_PROCESS_NOUN = re.compile(r"\s+(?:flows?|journeys?|experiences?|process(?:es)?|funnels?|areas?)\s*$", re.IGNORECASE)
+
+
+def pain_question(text: str) -> str | None:
+    """The subject of a question about what hurts, or ``None``.
+
+    "What is hurting customers most in card and top-up flows?" → "card and top-up" (a PM's process noun dropped).
+    """
+    rest = _PAIN_QUESTION.sub("", text, count=1).strip().rstrip("?.!").strip()
+    if rest == text.strip().rstrip("?.!").strip():
+        return None
+    rest = _PROCESS_NOUN.sub("", rest).strip()
+    return rest if topic_words(rest) else None
+
+
 def _decision_object(text: str) -> str:
     """What a yes/no decision is about: "Should we build X in the app?" → "X in the app" (else ``text``).
 
@@ -291,6 +318,9 @@ def goal_topic(focus: str) -> tuple[str, str | None]:
     "problems adding money to an account". A goal without such framing keeps its wording (:func:`search_query`).
     """
     text = search_query(focus)
+    hurt = pain_question(text)
+    if hurt:
+        return hurt, f"problems {hurt}" if hurt.split()[0].lower().endswith("ing") else f"problems with {hurt}"
     decided = _decision_object(text)
     if decided != text and topic_words(decided):
         text = decided
@@ -713,6 +743,8 @@ def _questions(goal: str, options: list[dict[str, str]], landscape: bool = False
     questions += option_questions(options[:4])[: MAX_RESEARCH - 1]
     if not options:  # a goal that lists topics: one search per topic (a joint query dilutes each)
         parts = listed_parts(topic) or ([pain] if pain else [])
+        if pain and pain_question(search_query(focus)) and parts != [pain]:  # what hurts in each part listed
+            parts = [f"{part} problems" for part in parts]
         for i, part in enumerate(parts[: MAX_RESEARCH - 1], 1):
             questions.append({"id": f"q{i}", "question": f"What do users say about {part}?", "query": part,
                               "scope": "search", "focus": None, "segment": None})
