@@ -199,8 +199,16 @@ SUBJECT_WORDS = 12
 
 
 def _headline(commit: Commit) -> str:
-    """A commit subject as an exec reads it: its first clause, at most :data:`SUBJECT_WORDS` words."""
-    clause = re.split(r"[;:(]|\s[-—]\s", _plain(commit), maxsplit=1)[0].strip(" .,")
+    """A commit subject as an exec reads it: its first clause, at most :data:`SUBJECT_WORDS` words.
+
+    An area named before a colon ('docs/cli: a failed run exits 1', 'Search: …') is not what changed: the clause
+    after it is.
+    """
+    text = _plain(commit)
+    area, colon, rest = text.partition(": ")
+    if colon and rest.strip() and len(area.split()) <= 2:
+        text = rest
+    clause = re.split(r"[;:(]|\s[-—]\s", text, maxsplit=1)[0].strip(" .,")
     words = clause.split()
     return " ".join(words[:SUBJECT_WORDS]) + (" …" if len(words) > SUBJECT_WORDS else "") if words else _plain(commit)
 
@@ -452,7 +460,7 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
             changes.append({"summary": f"Not tied to a strategy goal: {len(unaligned)} "
                                        f"commit{'s' if len(unaligned) != 1 else ''} "
                                        f"({_pct(report.unaligned_share)}) — "
-                                       + "; ".join(_plain(c) for c in unaligned[:3]) + ".",
+                                       + "; ".join(_headline(c) for c in unaligned[:3]) + ".",
                             "goal": None, "commits": [c.sha for c in unaligned]})
         for g in sorted(report.goals, key=lambda g: -g.weight):
             if report.commits and g.weight >= 0.15 and g.share <= g.weight * STALLED_RATIO:

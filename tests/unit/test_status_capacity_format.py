@@ -26,3 +26,18 @@ def test_capacity_and_prose_write_the_same_share_the_same_way() -> None:
 
 def test_commit_counts_split_between_goals_read_as_about() -> None:
     assert _commits(34.0) == "34" and _commits(34.33) == "about 34"
+
+
+def test_an_exec_line_shows_a_commit_subjects_first_clause() -> None:
+    from datetime import UTC, datetime
+
+    from agents.deliverables.status import SUBJECT_WORDS, _headline
+    from memory.ingest.gitlog import Commit
+
+    when = datetime(2026, 12, 1, tzinfo=UTC)
+    long = ("Search: the question's key terms are computed once instead of twice in the check and again in the lead; "
+            "same output on every backlog (177 tests pass)")
+    commit = Commit(sha="a" * 40, parents=(), author="a", email="a@x", date=when, committed=when, message=long)
+    shown = _headline(commit)  # the area before the colon is not what changed
+    assert shown.startswith("the question's key terms") and "Search" not in shown
+    assert shown.endswith(" …") and len(shown.split()) == SUBJECT_WORDS + 1 and ";" not in shown
