@@ -316,14 +316,16 @@ _OBJECT_GAP = 3
 
 
 def uses_own_words(pred: Predicate, quote: str) -> bool:
-    """Whether a message uses the option's verb on its object ('I added money', 'add some money?', 'adding cash')."""
-    if not pred.verb:
+    """Whether a message uses the option's verb on its object ('I added money', 'add some money?', 'adding cash').
+
+    The object is the name's first object word, the verb's own ('add money to my account': money; 'add a card to the
+    app': card), within :data:`_OBJECT_GAP` words after the verb.
+    """
+    if not pred.verb or not pred.object:
         return False
-    verb = _stem(pred.verb)
-    heads = [_stem(pred.head)] if pred.head else [_stem(o) for o in pred.object]
+    verb, target = _stem(pred.verb), _stem(pred.object[0])
     words = [_stem(t) for t in _TOKEN.findall(quote.replace("-", " "))]
-    return any(w == verb and any(_named(h, set(words[i + 1:i + 1 + _OBJECT_GAP])) for h in heads)
-               for i, w in enumerate(words))
+    return any(w == verb and _named(target, set(words[i + 1:i + 1 + _OBJECT_GAP])) for i, w in enumerate(words))
 
 
 def _wish(row: Mapping[str, Any]) -> bool:

@@ -71,6 +71,7 @@ def test_wishes_and_framing_keep_an_option_new_and_themes_read_as_general() -> N
     used = [{"quote": "I can't add money to my card", "signal_type": "bug"},
             {"quote": "Adding money failed twice", "signal_type": "bug"}]
     assert reading("add money", used)[0].kind == "existing"
+    assert reading("add money to my account", used)[0].kind == "existing"  # the verb's object, not the last word
     assert reading("add a new money feature", used)[0].kind == "new"  # the PM calls it new
     assert reading("card I thought I lost", used, kind="theme")[0].kind == "general"
     assert predicate("card I thought I lost").kind == "problem"  # what a theme's phrase alone would say
