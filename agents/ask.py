@@ -451,18 +451,19 @@ def mixed(found: Sequence[Evidence]) -> bool:
     return len({e.theme for e in found[:MAX_QUOTES] if e.theme is not None}) > 1
 
 
-def quoted(found: Sequence[Evidence]) -> tuple[Camp | None, list[Evidence], list[Evidence]]:
+def quoted(found: Sequence[Evidence], spread: bool | None = None) -> tuple[Camp | None, list[Evidence], list[Evidence]]:
     """The dominant camp, and the quotes the answer cites for it and against it (``found`` in quoting order).
 
     The dominant camp's :data:`MAX_QUOTES` best and as many of the opposite camp; when the best signals are
     :func:`mixed`, only the :data:`MIXED_QUOTES` best in all (the counts still cover every relevant signal):
-    such an answer's quotes are off topic more often, at every rank, so it shows fewer of them.
+    such an answer's quotes are off topic more often, at every rank, so it shows fewer of them. ``spread`` (when not
+    None) says whether they are, judged on all the relevant evidence before :func:`on_question` kept part of it.
     """
     dominant = dominant_camp(list(found))
     if dominant is None:
         return None, [], []
     distinct = _distinct(found)  # the same text twice (duplicate rows) is quoted once
-    shown = distinct[:MIXED_QUOTES] if mixed(found) else distinct
+    shown = distinct[:MIXED_QUOTES] if (mixed(found) if spread is None else spread) else distinct
     opposite = OPPOSITE.get(dominant)
     main = [e for e in shown if CAMP[e.stance] == dominant][:MAX_QUOTES]
     against = [e for e in shown if opposite is not None and CAMP[e.stance] == opposite][:MAX_QUOTES]
@@ -1004,11 +1005,14 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
         return insufficient(question, workspace, found, segment=segment, account=account, searched=searched,
                             pool=pool, signals=signals)
     read = len(found)
+    # Whether the best signals span several themes is judged before the split: keeping the part about the question
+    # never makes an answer quote more (on the relevance bench it would have quoted 5 where 2 were shown, 1 off topic).
+    spread = mixed(prefer_angle(found, question))
     split = on_question(found, question, workspace)
     if split is not None:  # the count, quotes and confidence are of the evidence about the question
         found = split.about
     found = prefer_angle(found, question)
-    dominant, cited, dissent = quoted(found)
+    dominant, cited, dissent = quoted(found, spread)
     assert dominant is not None
     main = [e for e in found if CAMP[e.stance] == dominant]
     against = [e for e in found if CAMP[e.stance] == OPPOSITE.get(dominant)]
