@@ -119,7 +119,7 @@ class Page:
 
 def assert_inert(text: str) -> None:
     """No tag but our citation marks, no image, no script link: the payload cannot run anything."""
-    assert not re.search(r"<(?!/?abbr\b)[a-zA-Z/!?]", text), text
+    assert not re.search(r"(?<!\\)<(?!/?abbr\b)[a-zA-Z/!?]", text), text  # "\<img" is escaped text
     assert "![" not in text
     assert not re.search(r"(?<!\\)\]\s*[(:]\s*(?:&lt;)?\s*javascript:", text, re.IGNORECASE), text
 

@@ -7,6 +7,7 @@ Every function here calls one service API (:mod:`memory.api`, :mod:`agents.runne
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -35,12 +36,21 @@ TOP_THEMES_CHARTED = 6
 _KINDS = ("auto", "ticket", "review", "interview", "sales_call", "survey", "usage", "meeting", "commits", "issues")
 
 
+def code(text: str) -> str:
+    """``text`` as a Markdown code span: shown as written (no escapes inside), a fence longer than its backticks."""
+    text = text.replace("\n", " ")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def mode_badge(offline: bool) -> str:
     """Markdown badge saying how runs will be drafted: by which model, or offline."""
     settings = get_settings()
     if offline or not settings.llm_configured:
         return "🔒 **Mode: offline** — deterministic specialists, no language model"
-    return f"🤖 **Mode: LLM** — model `{escape(settings.model)}`"
+    return f"🤖 **Mode: LLM** — model {code(settings.model)}"
 
 
 def run_offline_flag(offline: bool) -> bool | None:
@@ -112,7 +122,7 @@ def theme_detail(themes: Sequence[Mapping[str, Any]], index: int) -> str:
              f"{t['size']} signals · {t['users']} users · {t['accounts']} accounts · "
              f"trend {float(t.get('trend') or 0):+.0%} · segments: {segments}", ""]
     quotes = t.get("quotes") or []
-    lines += [f"> “{escape(_short(q['quote'], 400))}” `{escape(q['signal_id'][:8])}`\n" for q in quotes]
+    lines += [f"> “{escape(_short(q['quote'], 400))}” {code(q['signal_id'][:8])}\n" for q in quotes]
     if not quotes:
         lines.append("_No quotes stored for this theme._")
     return "\n".join(lines)
@@ -161,7 +171,7 @@ def ingest_files(files: Sequence[Any] | None, workspace: str, kind: str = "auto"
         raise InputError(f"unknown kind {kind!r}")
     report = memory_api.ingest(paths, workspace, kind=kind, progress=progress)
     summary = (f"**{report.ingested} ingested** · {report.duplicates} duplicates · {report.updated} updated · "
-               f"{len(report.rejected)} rejected — workspace `{escape(workspace)}`")
+               f"{len(report.rejected)} rejected — workspace {code(workspace)}")
     rows = [[Path(r.path).name, r.line, r.reason] for r in report.rejected]
     return summary, pd.DataFrame(rows, columns=REJECTION_COLUMNS)
 
@@ -216,7 +226,7 @@ def enqueue_goal(goal: str, workspace: str, deliverables: Sequence[str] | None, 
     if offline:
         options["offline"] = True
     job = jobs.enqueue_run(goal.strip(), workspace, **options)
-    return (f"Queued job `{escape(job.job_id)}` ({escape(job.status.value)}); run id `{escape(job.run_id or '')}`. "
+    return (f"Queued job {code(job.job_id)} ({escape(job.status.value)}); run id {code(job.run_id or '')}. "
             "Start a worker with `pmpilot worker` to process it.")
 
 
@@ -279,7 +289,7 @@ def save_draft(run_id: str, kind: str, text: str) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text if text.endswith("\n") else text + "\n")
     os.replace(tmp, path_md)
-    return f"Saved your edit of {escape(kind.replace('_', ' '))} to `{escape(str(path_md))}`."
+    return f"Saved your edit of {escape(kind.replace('_', ' '))} to {code(str(path_md))}."
 
 
 def signal_detail(run_id: str, signal_id: str) -> str:
@@ -289,10 +299,10 @@ def signal_detail(run_id: str, signal_id: str) -> str:
     workspace = runner.get_run(run_id).get("workspace", "")
     found = memory_api.workspace(workspace).get_signals([signal_id])
     if not found:
-        return f"_Signal `{escape(signal_id[:8])}` is no longer stored (it may have been forgotten)._"
+        return f"_Signal {code(signal_id[:8])} is no longer stored (it may have been forgotten)._"
     s = found[0]
     who = " · ".join(escape(x) for x in (s.user_id, s.account_id, s.segment) if x)
-    return (f"**{escape(s.kind.value)}** from `{escape(s.source)}` · {s.created_at.date().isoformat()}"
+    return (f"**{escape(s.kind.value)}** from {code(s.source)} · {s.created_at.date().isoformat()}"
             f"{' · ' + who if who else ''}\n\n> {escape(s.text)}")
 
 
