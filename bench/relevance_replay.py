@@ -265,18 +265,25 @@ RULES: dict[str, Rule] = {
 # ------------------------------------------------------------------------------------------- replay
 
 
-def cited(found: Sequence[Candidate], question: str) -> tuple[list[Candidate], list[Candidate]]:
+def cited(found: Sequence[Candidate], question: str,
+          workspace: str | None = None) -> tuple[list[Candidate], list[Candidate]]:
     """What the offline answer cites (evidence, dissent) and what an LLM citing the 4 first shown would cite.
 
-    The offline quotes are :func:`agents.ask.quoted`'s (fewer when the best signals span several themes).
+    The offline quotes are :func:`agents.ask.quoted`'s (fewer when the best signals span several themes, judged on
+    all of ``found``) of the part :func:`agents.ask.on_question` keeps as about the question, when ``workspace``
+    (holding the candidates' vectors) is given; without it there is no split.
     """
-    from agents.ask import prefer_angle, quoted
+    from agents.ask import mixed, on_question, prefer_angle, quoted
 
     evidence = [SimpleNamespace(stance=c.stance, score=c.relevance, candidate=c, theme=c.theme, quote=c.text,
-                                signal=SimpleNamespace(
-        id=c.signal_id, signal_type=SimpleNamespace(value=c.signal_type))) for c in found]
+                                signal=SimpleNamespace(id=c.signal_id, text=c.text,
+                                                       signal_type=SimpleNamespace(value=c.signal_type)))
+                for c in found]
     ordered: list[Any] = prefer_angle(evidence, question)  # type: ignore[arg-type]
-    _, main, against = quoted(ordered)
+    spread = mixed(ordered)
+    split = on_question(evidence, question, workspace) if workspace else None  # type: ignore[arg-type]
+    about: list[Any] = prefer_angle(split.about, question) if split is not None else ordered
+    _, main, against = quoted(about, spread)
     return [e.candidate for e in [*main, *against]], [e.candidate for e in ordered[:4]]  # type: ignore[attr-defined]
 
 
@@ -310,10 +317,11 @@ def _mixed(found: Sequence[Candidate], question: str) -> bool:
 
 
 def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm_step: int = 1,
-           signals: int = 0) -> dict[str, Any]:
+           signals: int = 0, workspace: str | None = None) -> dict[str, Any]:
     """Precision of what ``ask`` would cite under ``rule``, abstention, and the LLM's 4-first precision.
 
-    A question is answered when its kept signals are :func:`agents.ask.enough` in a workspace of ``signals``.
+    A question is answered when its kept signals are :func:`agents.ask.enough` in a workspace of ``signals``;
+    its offline quotes are of :func:`agents.ask.on_question`'s split when ``workspace`` is given (:func:`cited`).
     """
     from agents.ask import enough
 
@@ -327,7 +335,7 @@ def replay(questions: list[Question], rule: Rule, split: str, step: int = 1, llm
         if not enough([c.relevance for c in found], signals):
             abstained_in += 1
             continue
-        offline, llm = cited(found, q.text)
+        offline, llm = cited(found, q.text, workspace)
         on, total = on + sum(c.on_topic for c in offline), total + len(offline)
         if i % llm_step == 0:
             llm_on, llm_total = llm_on + sum(c.on_topic for c in llm), llm_total + len(llm)
@@ -367,15 +375,17 @@ def measure(quick: bool, rules: dict[str, Rule] | None = None) -> dict[str, Any]
     from bench.relevance import QUICK_ROWS, WORKSPACE, _labels, build
     from memory import api
 
+    step = 2 if quick else 1
+    out: dict[str, Any] = {}
     with isolated_home("relevance-replay"):
         label = _labels(WORKSPACE, build(QUICK_ROWS if quick else None))
         api.themes(WORKSPACE, refresh=True)
         questions = record(WORKSPACE, label)
-    step = 2 if quick else 1
-    out: dict[str, Any] = {"signals": len(label)}
-    for name, rule in (rules or RULES).items():
-        out[name] = {"bench": replay(questions, rule, "bench", step, 2 if quick else 1, len(label)),
-                     "calibration": replay(questions, rule, "calibration", signals=len(label))}
+        out["signals"] = len(label)
+        for name, rule in (rules or RULES).items():  # on_question's split reads the workspace's vectors
+            out[name] = {"bench": replay(questions, rule, "bench", step, 2 if quick else 1, len(label), WORKSPACE),
+                         "calibration": replay(questions, rule, "calibration", signals=len(label),
+                                               workspace=WORKSPACE)}
     return out
 
 

@@ -61,7 +61,7 @@ def test_replay_of_the_current_rule_cites_exactly_what_ask_cites(tmp_path: Path)
             if answer.insufficient_evidence:
                 continue
             answered += 1
-            quotes, _ = cited(found, q.text)
+            quotes, _ = cited(found, q.text, WS)
             assert [c.signal_id for c in quotes] == [c.signal_id for c in [*answer.evidence, *answer.dissent]]
             assert all(c.on_topic == (label[c.signal_id] in q.intents) for c in q.candidates)
         assert answered >= 2  # the in-domain questions are answered, so the quotes were compared
