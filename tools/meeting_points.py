@@ -210,7 +210,15 @@ def _clean(sentence: str) -> str:
         text = _LEAD.sub("", _OPEN_LABEL.sub("", text)).strip()
     text = _LABEL.sub("", text).strip() if len(text.split(":")[0].split()) <= 2 else text
     text = strip_fillers(text) if text else text
+    text = _MID_CAPITAL.sub(lambda m: m.group(0).lower(), text)  # "Nonetheless, Is there …" -> "…, is there …"
     return text[:1].upper() + text[1:] if text else sentence.strip()
+
+
+#: A function word capitalised after a comma, mid-sentence ("Nonetheless, Is there …"): a transcription slip. Names
+#: and "I" are no function words and keep their capital.
+_MID_CAPITAL = re.compile(r"(?<=, )(?:Is|Are|Was|Were|Do|Does|Did|Can|Could|Should|Would|Will|Shall|Must|Has|Have|"
+                          r"What|How|Why|Where|When|Which|Who|The|This|That|These|Those|There|It|We|You|They|He|"
+                          r"She|And|But|Or|So|If)\b(?!-)")
 
 
 #: Conversational tags and disfluencies a summary line drops (the quote keeps them): "…, right.", "I mean",
@@ -890,6 +898,90 @@ def asks_someone(sentence: str) -> bool:
     return called is not None and direct_question(sentence[called.end():])
 
 
+#: Trouble with the call itself: its sound ("I hear some strange noise in the back", "there's an echo"), a line
+#: breaking up, someone muted or unheard. The pronoun-led forms only: "noise" alone may be a product's subject.
+_CALL_TROUBLE = re.compile(
+    r"\b(?:(?:i|we|you|everyone|anyone)(?:\s+\w+){0,2}?\s+(?:hear|hears|heard|hearing)\s+(?:\w+\s+){0,3}?(?:noise|"
+    r"noises|echo|feedback|static|buzzing|beeping|sounds?|voices?)|(?:background|strange|weird|loud|funny) (?:noise|"
+    r"sound)s?|(?:there's|there is) (?:an |some |a )?(?:\w+ )?(?:echo|static|feedback|noise)|(?:you're|you are|he's|"
+    r"he is|she's|she is|it's|it is) (?:breaking up|cutting out|frozen|on mute|muted|lagging)|(?:can't|cannot|couldn't|"
+    r"can not|could not) (?:hear|see) (?:you|me|us|him|her|them|anything|your screen)|(?:can|could) (?:you|everyone) "
+    r"(?:hear|see) (?:me|us|my)|(?:bad|poor|weak) (?:connection|line|signal)|(?:my|your) (?:connection|internet|wi-?fi|"
+    r"mic|microphone|camera|audio)|(?:mute|unmute) (?:yourself|yourselves|myself|your mic)|speak up|say that again|"
+    r"repeat that)\b", re.IGNORECASE)
+
+
+def call_trouble(sentence: str) -> bool:
+    """Talk about the call's own sound or connection that states no need ("I hear some strange noise in the back.")."""
+    text = strip_fillers(sentence)
+    return bool(_CALL_TROUBLE.search(text)) and not _NEED_CUE.search(text)
+
+
+#: Checking what someone meant: "just so that I understand you right, …", "if I get you correctly, …".
+_CHECKING = re.compile(r"\b(?:(?:so|just so|so that|to make sure|if|do|did)\s+(?:that\s+)?i\s+(?:\w+\s+)?"
+                       r"(?:understand|understood|get|got)\s+(?:you|this|that|it|him|her|them)\s+(?:\w+\s+)?"
+                       r"(?:right|correctly|properly)|(?:do|did) i (?:understand|get) (?:you|this|that|it)\b|"
+                       r"if i understand (?:you|this|that|it)\b)", re.IGNORECASE)
+
+
+def asked_sentence(sentence: str) -> bool:
+    """A sentence asked as a question, whatever needs its clauses name: it ends in "?" and is phrased as one.
+
+    "I wonder if a project manager should see …, or should he only …?" and "Just so that I understand you right,
+    as a user I don't have to log in or anything?" ask; neither states a requirement, and neither does any of its
+    clauses. A statement with a closing tag ("…, right?", "… you know?") or a bare "?" after a statement ("So the
+    manager is the admin?") is no question here: the classifier reads it.
+    """
+    text = strip_fillers(sentence).rstrip()
+    if not text.endswith("?") or _TAG_QUESTION.search(text) or _TAG_TAIL_ASKED.search(text):
+        return False
+    return question_form(text) or bool(_CHECKING.search(text))
+
+
+#: Closing tags a question mark may follow on a statement ("…, you know how I mean?", "… or something?").
+_TAG_TAIL_ASKED = re.compile(r"(?:you know(?: how| what)? i mean|or something(?: like that)?|or whatever|or not|"
+                             r"is that (?:right|correct|okay|ok))\s*\?\s*$", re.IGNORECASE)
+
+
+#: Moving the meeting along a topic: "So maybe let's start with the user roles.", "I think it's more important that
+#: we actually talk about the different roles.", "We have to think of how we could reflect such a role system." —
+#: the speakers (we, let's, you generic) as the subject of talking, starting, thinking about something.
+_AGENDA = re.compile(
+    r"^\W*(?:(?:so|and|but|okay|ok|well|now|then|first|maybe|perhaps|i think|i guess|i mean|of course|yeah)\W+)*"
+    r"(?:(?:let's|let us)\s+(?:(?:maybe|just|first|now|then|quickly)\s+)?(?:start|begin|continue|move on|go on|"
+    r"talk|discuss|focus|get back|come back|turn)\b|"
+    r"(?:[^.?!]{0,60}?\b(?:more important|important|better|good idea|first) (?:that|if|to) )?(?:we|you) "
+    r"(?:(?:actually|really|properly|already|also|first|just|still|probably|all)\s+)*(?:(?:have|need|ought|got) to|"
+    r"should|must|can|could)?\s*(?:(?:actually|really|properly|already|also|first|just|still|probably)\s+)*"
+    r"(?:talk|discuss|think|start|begin|focus|brainstorm)\s+(?:about|of|on|with|through)?\s*"
+    r"(?:how|whether|what|which|who|the different|our|the|this|that|these|those)\b)", re.IGNORECASE)
+
+
+def agenda_talk(sentence: str) -> bool:
+    """The speakers steering the meeting to a topic or to thinking something through, stating no need of the product.
+
+    "So maybe let's start with the user roles.", "It's more important that we actually talk about the different
+    roles too.", "Of course, you have to properly think of how we can reflect such a role system." A sentence with a
+    need of a product actor beside it ("…, so users must confirm it") is left to the classifier.
+    """
+    text = strip_fillers(sentence)
+    found = _AGENDA.search(text) or _DELIBERATE.search(text)
+    if not found:
+        return False
+    rest = text[found.end():]
+    return not _ACTOR_NEED.search(rest) and not _ACTOR_NEED.search(text[:found.start()])
+
+
+#: The speakers deliberating how they themselves would go about something, anywhere in the sentence: "… you have to
+#: think of how we can reflect such a role system in a technical way" (the team's approach, not the product's need).
+_DELIBERATE = re.compile(r"\b(?:we|you)\b[^.?!]{0,40}?\b(?:think|talk|discuss)\s+(?:about|of)\s+(?:how|whether|what)\s+"
+                         r"(?:we|you|i)\b", re.IGNORECASE)
+#: A product actor or the system named with a need, which no agenda talk hides ("… how users should sign in").
+_ACTOR_NEED = re.compile(r"\b(?:users?|customers?|clients?|admins?|managers?|employees?|members?|visitors?|system|"
+                         r"app|application|tool|platform)\s+(?:\w+ly\s+)?(?:should|must|shall|needs? to|has to|"
+                         r"have to|wants? to|can|could)\b", re.IGNORECASE)
+
+
 def meeting_chatter(sentence: str) -> bool:
     """A sentence that runs the meeting or reports on the work rather than stating a need.
 
@@ -898,7 +990,8 @@ def meeting_chatter(sentence: str) -> bool:
     (:func:`courtesy`) or tells an anecdote (:func:`anecdote`).
     """
     return (addresses_participant(sentence) or len(content_left(sentence)) < 2 or asks_someone(sentence)
-            or progress_report(sentence) or scheduling(sentence) or courtesy(sentence) or anecdote(sentence))
+            or progress_report(sentence) or scheduling(sentence) or courtesy(sentence) or anecdote(sentence)
+            or call_trouble(sentence) or asked_sentence(sentence) or agenda_talk(sentence))
 
 
 def progress_of(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1113,6 +1206,11 @@ def _on_claim(groups: list[list[int]], affinity: np.ndarray, vectors: np.ndarray
     return sorted(out, key=lambda pair: pair[0][0])
 
 
+def _same_words(one: str, other: str) -> bool:
+    """Whether two statements say the same words (case, punctuation and spacing aside): one statement, one quote."""
+    return re.findall(r"[\w']+", one.lower()) == re.findall(r"[\w']+", other.lower())
+
+
 def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[Any]] | None = None
                     ) -> list[dict[str, Any]]:
     """Consolidated requirement items of ordered sentence units (``{"turn", "sentence", "speaker", "skip"}``).
@@ -1144,7 +1242,7 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
         quotes: list[dict[str, str]] = []
         for n in order:
             quote = {"signal_id": units[n]["turn"]["signal_id"], "quote": texts[n]}
-            if quote not in quotes:
+            if not any(_same_words(q["quote"], texts[n]) for q in quotes):  # one statement said once: one quote
                 quotes.append(quote)
         quality = [labelled[n].kind for n in order if labelled[n].kind]
         kind = labelled[head].kind or (quality[0] if 2 * len(quality) > len(order) else None)
@@ -1409,7 +1507,7 @@ def _question(sentence: str, turn: dict[str, Any], at: int | None, reply: dict[s
         unit["asked"] = "labelled"
     elif not (len(sentence.split()) < 5 or _TAG_QUESTION.search(sentence) or _LOGISTICS.search(sentence)
               or chatter_question(sentence) or small_talk(sentence) or _PROPOSAL.search(sentence)
-              or not question_form(sentence)):
+              or not (question_form(sentence) or _CHECKING.search(sentence))):
         unit["asked"] = "asked"
 
 
