@@ -982,6 +982,21 @@ _ACTOR_NEED = re.compile(r"\b(?:users?|customers?|clients?|admins?|managers?|emp
                          r"have to|wants? to|can|could)\b", re.IGNORECASE)
 
 
+#: Talk about what to call something: "maybe a project manager will be a suitable word", "it's just a word we came up
+#: with", "I wouldn't call it admin". The words as words, not a need of the product.
+_NAMING = re.compile(r"\b(?:(?:suitable|good|better|right|nice|proper|fitting|best|another|different|neutral) "
+                     r"(?:word|name|term|label|wording)s?|(?:just |only )?an? (?:word|name|term) (?:we|i|you|they) "
+                     r"(?:came up with|come up with|use|used|chose|picked)|(?:wouldn't|would not|won't|don't|do not|"
+                     r"wouldn't really|would rather|rather) call (?:it|them|this|that|him|her)|(?:we|i|you) (?:could|"
+                     r"would|might|can) (?:also )?call (?:it|them|this|that|him|her)|the naming)\b", re.IGNORECASE)
+
+
+def naming_talk(sentence: str) -> bool:
+    """Talk about what to call something that states no need ("Maybe a project manager will be a suitable word.")."""
+    text = strip_fillers(sentence)
+    return bool(_NAMING.search(text)) and not _NEED_CUE.search(text)
+
+
 def meeting_chatter(sentence: str) -> bool:
     """A sentence that runs the meeting or reports on the work rather than stating a need.
 
@@ -991,7 +1006,7 @@ def meeting_chatter(sentence: str) -> bool:
     """
     return (addresses_participant(sentence) or len(content_left(sentence)) < 2 or asks_someone(sentence)
             or progress_report(sentence) or scheduling(sentence) or courtesy(sentence) or anecdote(sentence)
-            or call_trouble(sentence) or asked_sentence(sentence) or agenda_talk(sentence))
+            or call_trouble(sentence) or asked_sentence(sentence) or agenda_talk(sentence) or naming_talk(sentence))
 
 
 def progress_of(units: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Questions, trouble with the call and agenda talk are no requirements; one statement said twice is one quote.
+"""Questions, trouble with the call, agenda and naming talk are no requirements; one statement said twice is one quote.
 
 Lines written for this test (not from any data set). Each rule is checked on lines it must catch and on needs worded
 with the same words ("hear", "noise", "think about", "start with", a "?" after a statement) that it must leave alone.
@@ -15,6 +15,7 @@ from tools.meeting_points import (
     call_trouble,
     extract,
     meeting_chatter,
+    naming_talk,
 )
 
 ASKED = [
@@ -51,6 +52,16 @@ NOT_AGENDA = [
     "We have to think about how users should sign in, so users must confirm their email.",
     "The system should start with the last opened project.",
     "Customers need to think about their budget before they order, so the app must show the total first.",
+]
+NAMING = [
+    "Maybe a coordinator would be a more suitable word.",
+    "It's just a word we came up with, I wouldn't call it owner.",
+    "We could also call them reviewers, I don't know.",
+]
+NOT_NAMING = [
+    "Users should be able to give each board a name.",
+    "The export must use the same term for every status.",
+    "Call the driver when the parcel is late.",
 ]
 
 
@@ -106,3 +117,13 @@ def test_one_statement_said_twice_is_quoted_once_and_questions_file_no_requireme
     assert not [q for q in quoted if "log in or anything" in q or "noise" in q]
     headlines = [item["requirement"] for item in found["requirements"]]
     assert not [h for h in headlines if "log in" in h.lower() or "noise" in h.lower()]
+
+
+@pytest.mark.parametrize("line", NAMING)
+def test_talk_about_what_to_call_something_is_chatter(line: str) -> None:
+    assert naming_talk(line) and meeting_chatter(line)
+
+
+@pytest.mark.parametrize("line", NOT_NAMING)
+def test_needs_about_names_are_not_naming_talk(line: str) -> None:
+    assert not naming_talk(line)
