@@ -33,6 +33,7 @@ not sum to 1 (for example percentages) are normalised, with a warning in the rep
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ from pydantic import BaseModel, Field
 from kernel.errors import InputError
 from memory.ingest.gitlog import Commit, read_commits
 from tools.align_evidence import (
+    DECIDE_SCORE,
     SIMILARITY_THRESHOLD,
     Similarity,
     _Item,
@@ -83,11 +85,19 @@ __all__ = [
     "load_alignment_strategy",
     "match_goals",
     "stem",
+    "theme_goals",
+    "theme_text",
 ]
 
 
-#: Free texts (issue titles, theme labels) have no files or history: a lower bar.
+#: Free texts (issue titles, usage feature names) have no files or history: a lower bar.
 TEXT_DECIDE_SCORE = 1.0
+#: A user theme (its label and keywords, a bag of its members' commonest words) serves a goal only on the
+#: bar a commit meets (:data:`~tools.align_evidence.DECIDE_SCORE`): two of the goal's words, a declared keyword,
+#: or one word with a close meaning. One shared word at 1.0 is chance in a bag of ten words: a library backlog's
+#: 'collection … item' theme met 'Meeting capture' (action *items*, cosine 0.19) at 1.08 (its other themes: at most
+#: 0.95); the demo's true theme→goal scores are 3.0 ('slash commands … editor' → Delight) to 15.4 (SSO).
+THEME_DECIDE_SCORE = DECIDE_SCORE
 #: Characters of the strategy document shown to the LLM.
 STRATEGY_TEXT_CHARS = 6000
 #: Weight sums this close to 1 are accepted without a warning.
@@ -320,11 +330,51 @@ def _assign(rules: Sequence[_GoalRules], items: Sequence[_Item], chat_model: Bas
 
 
 def assign_goals(strategy: Strategy, texts: Sequence[str], *, similarity: Similarity | None = None,
-                 chat_model: BaseChatModel | None = None, usage: LLMUsage | None = None) -> list[list[str]]:
-    """Goals of free texts (issues, theme labels) by the strategy's keyword rules, then LLM or similarity."""
+                 chat_model: BaseChatModel | None = None, usage: LLMUsage | None = None,
+                 threshold: float = TEXT_DECIDE_SCORE) -> list[list[str]]:
+    """Goals of free texts (issues, feature names) by the strategy's keyword rules, then LLM or similarity."""
     rules = _rules(strategy)
     return [r[0] for r in _assign(rules, [_Item(t) for t in texts], chat_model, similarity, usage,
-                                  threshold=TEXT_DECIDE_SCORE)]
+                                  threshold=threshold)]
+
+
+def theme_text(theme: Mapping[str, Any]) -> str:
+    """What a user theme is about, as goal matching reads it: its label and keywords."""
+    return f"{theme.get('label') or ''}. {' '.join(str(k) for k in theme.get('keywords') or [])}".strip(". ")
+
+
+def theme_goals(strategy: Strategy, themes: Sequence[Mapping[str, Any]], *, similarity: Similarity | None = None,
+                chat_model: BaseChatModel | None = None, usage: LLMUsage | None = None) -> list[list[str]]:
+    """The goals each user theme serves (empty: it serves none), on the bar a commit meets.
+
+    One function for every deliverable that says which goal a theme serves, so the status update and
+    the roadmap never disagree about the same theme.
+    """
+    rules = _rules(strategy)
+    assigned = _assign(rules, [_Item(theme_text(t)) for t in themes], chat_model, similarity, usage,
+                       threshold=THEME_DECIDE_SCORE)
+    return [goals if method != "evidence" else [g for g in goals if _corroborated(g, evidence)]
+            for goals, method, _, _, evidence in assigned]
+
+
+#: A theme's closeness in meaning to a goal that counts as a second, independent sign (MiniLM cosine).
+THEME_MEANING = 0.35
+#: … and on its own, a clear paraphrase.
+THEME_CLOSE = 0.5
+_COSINE = re.compile(r"\(cosine (-?[\d.]+)\)")
+
+
+def _corroborated(goal: str, evidence: Sequence[str]) -> bool:
+    """Two independent signs that a theme is about ``goal``: two of its words or keywords, or one and a close meaning.
+
+    A score can reach the bar on one heavily weighted word ('start', of the keyword 'cold start', in an
+    'analysis … start using' theme); one word is a coincidence, not a subject.
+    """
+    mine = [e[len(goal) + 2:] for e in evidence if e.startswith(f"{goal}: ")]
+    named = {e.split("'")[1].lower() for e in mine if e.startswith(("word '", "keyword '")) and e.count("'") >= 2}
+    cosine = max((float(m.group(1)) for e in mine if (m := _COSINE.search(e))), default=0.0)
+    return (len(named) >= 2 or (len(named) == 1 and cosine >= THEME_MEANING) or cosine >= THEME_CLOSE
+            or any(e.startswith("strategy paths") for e in mine))
 
 
 def align(

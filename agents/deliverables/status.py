@@ -38,7 +38,7 @@ from kernel.timeutil import parse_when
 from memory import api as memory_api
 from memory.ingest.gitlog import Commit, read_commits
 from tools import trends
-from tools.alignment import AlignmentReport, align, assign_goals, embedding_similarity
+from tools.alignment import AlignmentReport, align, assign_goals, embedding_similarity, theme_goals
 from tools.citations import find_span
 from tools.relevance import UNQUOTABLE_KIND
 from tools.render import Layout, bullets, cite, inline, one_line, render_value, section
@@ -372,6 +372,27 @@ def _goal_line(goal: str, commits: list[Commit], share: float, weight: float | N
 # ------------------------------------------------------------------------------------------- draft
 
 
+#: A goal is stalled (little or no work), not merely behind its weight, when it got at most this fraction of the
+#: commits the other goals got (their median; a goal with ~50 commits in two days beside 110 is not stalled).
+STALLED_WORK = 0.2
+
+
+def _behind(goal: Any, commits: int, worked: list[int]) -> str:
+    """The risk line of a goal far below its weight: stalled when it got little work beside the others'.
+
+    The commit count is the one its change line shows (every commit serving the goal; a commit serving
+    several goals is counted under each, and its share is split between them).
+    """
+    count = len(goal.commits)
+    others = sorted(n for n in worked if n != count) or [0]
+    median = others[len(others) // 2]
+    stalled = count == 0 or count <= STALLED_WORK * median
+    shared = ", some shared with other goals" if count and not float(goal.commit_count).is_integer() else ""
+    state = "stalled" if stalled else "behind its weight"
+    return (f"{goal.goal} is {state}: weight {_pct(goal.weight)}, {_pct(goal.share)} of capacity "
+            f"({count} of the period's {commits} commits{shared}).")
+
+
 def _strategy(m: Materials) -> Strategy | None:
     return Strategy.from_dict(m.strategy, source=str(m.strategy.get("source") or "")) if m.strategy else None
 
@@ -427,11 +448,13 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
                         "goal": None, "commits": []})
     goal_themes: dict[str, list[dict[str, Any]]] = {}
     if report is not None and strategy is not None:
-        theme_goals = assign_goals(strategy, [f"{t['label']}. {' '.join(t['keywords'])}" for t in themes],
-                                   similarity=similarity)
-        for theme, goals in zip(themes, theme_goals, strict=True):
+        # the roadmap's function too: both documents name the same goal for a theme, or none
+        unmapped: list[dict[str, Any]] = []
+        for theme, goals in zip(themes, theme_goals(strategy, themes, similarity=similarity), strict=True):
             for goal in goals:
                 goal_themes.setdefault(goal, []).append(theme)
+            if not goals:
+                unmapped.append(theme)
         adoption = _adoption(m.workspace, strategy, similarity) if ingested else {}
         for g in sorted(report.goals, key=lambda g: -g.weight):
             goal_commits = [by_sha[s] for s in g.commits if s in by_sha]
@@ -455,6 +478,13 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
                                 "goal": g.goal, "commits": []})
             capacity.append({"goal": g.goal, "share": g.share})
         capacity.append({"goal": "Unaligned", "share": report.unaligned_share})
+        if unmapped and audience != "sales":  # what users raise that the strategy does not cover, said once
+            listed = [f"{names[t['id']]} ({t['size']} signals)" for t in unmapped[:2]]
+            changes.append({"summary": f"Users {_says(unmapped[0], texts)} {' and '.join(listed)}: "
+                                       f"{'it serves' if len(listed) == 1 else 'they serve'} no strategy goal.",
+                            "goal": None, "commits": [],
+                            "citations": [q["signal_id"] for t in unmapped[:2] for q in t["quotes"][:2]
+                                          if q["signal_id"] in m.evidence]})
         unaligned = [by_sha[s] for s in report.unaligned_commits if s in by_sha]
         if unaligned and audience != "sales":
             changes.append({"summary": f"Not tied to a strategy goal: {len(unaligned)} "
@@ -462,10 +492,10 @@ def build_status(m: Materials, *, now: datetime | None = None) -> dict[str, Any]
                                        f"({_pct(report.unaligned_share)}) — "
                                        + "; ".join(_headline(c) for c in unaligned[:3]) + ".",
                             "goal": None, "commits": [c.sha for c in unaligned]})
+        worked = [len(g.commits) for g in report.goals if g.commits]
         for g in sorted(report.goals, key=lambda g: -g.weight):
             if report.commits and g.weight >= 0.15 and g.share <= g.weight * STALLED_RATIO:
-                risks.append(f"{g.goal} is stalled: weight {_pct(g.weight)}, {_pct(g.share)} of capacity "
-                             f"({_commits(g.commit_count)} of the period's {report.commits} commits).")
+                risks.append(_behind(g, report.commits, worked))
             for theme in goal_themes.get(g.goal, []):
                 negative = theme.get("sentiment", {}).get("negative", 0)
                 figure = theme.get("trend_figure")
