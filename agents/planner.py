@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from agents import prompts
 from agents.context import RunContext, timed
 from agents.deliverables import DELIVERABLES
-from agents.deliverables.decision_memo import predicate_queries
+from agents.deliverables.decision_memo import _PM_VERBS, predicate_queries
 from agents.deliverables.labels import strip_framing
 from agents.state import PMState
 from kernel.errors import TransientError
@@ -571,9 +571,32 @@ def _modifier_choice(text: str) -> list[str]:
     return [f"{first} {' '.join(noun)}", f"{second} {' '.join(noun)}"]
 
 
+#: "Decide between X and Y", "the choice between X and Y": a choice whose options "and" joins.
+_BETWEEN = re.compile(r"\b(?:decid\w*|choos\w*|chose|pick\w*|choice|trade-?offs?|prioriti[sz]\w*)\s+between\s+"
+                      r"(.+?)\s+and\s+(.+)$", re.IGNORECASE)
+
+
+def _between(text: str) -> str:
+    """'Decide between fixing X and adding Y' → 'fixing X versus adding Y' ('' when the sentence has no such choice).
+
+    The "and" that separates the options is the one before a verb ("… and adding Y") when there is one, else the
+    first.
+    """
+    match = _BETWEEN.search(text)
+    if not match:
+        return ""
+    rest = f"{match.group(1)} and {match.group(2)}"
+    at = re.search(r"\s+and\s+(?=(?:\w+ing|" + "|".join(sorted(_DECISION_VERBS)) + r")\b)", rest, re.IGNORECASE)
+    if at is None:
+        at = re.search(r"\s+and\s+", rest)
+    assert at is not None
+    return f"{rest[:at.start()]} versus {rest[at.end():]}"
+
+
 def _option_parts(sentence: str) -> list[str]:
     """The options of one sentence, or ``[]`` when it compares none (see :func:`extract_options`)."""
     text = sentence.strip().rstrip("?.!").strip()
+    text = _between(text) or text
     text = _PHRASE_OR.sub(lambda m: re.sub(r"\bor\b", _KEEP_OR, m.group(0), flags=re.IGNORECASE), text)
     # "prioritise X over Y", "choose X over Y": a choice; elsewhere "over" is a preposition ("fees over $10")
     text = re.sub(r"(\b(?:prioriti[sz]e|prioriti[sz]ing|choose|pick|favou?r|put)\b.*?)\s+over\s+", r"\1 versus ", text,
@@ -598,7 +621,9 @@ def _option_parts(sentence: str) -> list[str]:
     if bare_or and not (_LEAD.search(sentence) or _CHOICE_CUE.search(sentence) or len(text.split()) <= 8):
         return []  # "users who lose or forget their password": an "or" inside a phrase, not a choice
     verbs = [p.split()[0].lower() in _DECISION_VERBS and len(p.split()) > 1 for p in parts]
-    if verbs[0] and not any(verbs[1:]):  # "build sync or dark mode": the verb is shared, the options are its objects
+    # "fix X or reduce Y": each option has its own verb (a PM's: reduce, stop, solve …), none is shared
+    own_verb = [p.split()[0].lower() in _PM_VERBS and len(p.split()) > 1 for p in parts]
+    if verbs[0] and not any(own_verb[1:]):  # "build sync or dark mode": the verb is shared, the options are its objects
         parts[0] = parts[0].split(None, 1)[1]
         # "invest in search or in templates": the verb's preposition is shared too
         parts = [re.sub(r"^(?:either|in|on|into)\s+", "", p, flags=re.IGNORECASE) for p in parts]

@@ -256,6 +256,25 @@ def tie_note(items: Sequence[tuple[str, Mapping[str, Any]]], *, what: str = "RIC
     return f"Equal {heading or what + ' scores'}: {groups}. Order among them: {order}."
 
 
+#: z of the two-sided 95 % band of :func:`reach_noise`.
+NOISE_Z = 1.96
+
+
+def reach_noise(a: int, b: int) -> float:
+    """Half-width of the band within which two reach counts do not differ beyond sampling noise.
+
+    Counts of reporters behave like Poisson counts: the difference of two has a standard deviation of
+    sqrt(a + b), so 2 vs 3 (band 4.4) or 23 vs 30 (band 14.3) is no evidence that one reaches more than the other,
+    while 30 vs 3 (band 11.3) is. ``a`` and ``b`` are the two options' reach.
+    """
+    return NOISE_Z * math.sqrt(max(0, a) + max(0, b))
+
+
+def within_noise(a: int, b: int) -> bool:
+    """Whether reach ``a`` and ``b`` differ by no more than :func:`reach_noise`."""
+    return abs(a - b) <= reach_noise(a, b)
+
+
 def rice_normalized(score: float) -> float:
     """Absolute 0..1 value of a RICE score: score / (score + 10)."""
     return round(score / (score + RICE_HALF), 3) if score > 0 else 0.0

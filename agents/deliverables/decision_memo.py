@@ -132,9 +132,8 @@ def _option_description(topic: Topic, m: Materials) -> str:
     match = _OPTION_TEMPLATE.fullmatch(description)
     if not match or match.group(2) != topic["name"]:
         return description
-    goal = f"{m.goal} {m.focus}"
-    others = ", ".join(option_phrase(o, goal) for o in match.group(4).split(", "))
-    return f"{match.group(1)} {option_phrase(topic['name'], goal)} {match.group(3)} {others}."
+    # what the option is, not a recommendation: the line stands under the losing option too
+    return f"This option: {topic['name']} first, then {match.group(4)}."
 
 
 #: The alternative to fixing a problem's cause: help the users who hit it, from the questions they ask.
@@ -232,6 +231,9 @@ _WISH = re.compile(
     r"does\s*n[o']t\s+(?:have|offer|support|allow|let)|lacks?\b|missing\b|feature\s+request|be\s+able\s+to)",
     re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z][\w'-]*")
+#: Condition words that name reports about a thing, not what users write: 'fee complaints' are messages about fees.
+_REPORT_WORDS = frozenset("complaint complaints issue issues problem problems report reports ticket tickets "
+                          "question questions".split())
 
 
 def _stem(word: str) -> str:
@@ -382,8 +384,17 @@ def predicate_queries(name: str) -> list[str]:
     are how-to questions about card top-ups (its object), the failures are found by the condition on its head.
     The planner adds one research question per query (:func:`agents.planner.option_questions`).
     """
-    query = predicate(name).query()
-    return [query] if query and query.lower() != name.lower() else []
+    pred = predicate(name)
+    queries = [pred.query()]
+    if pred.kind == "problem" and pred.object and pred.condition \
+            and all(c.lower() in _REPORT_WORDS for c in pred.condition):
+        # 'reduce fee complaints': users never write 'complaints'; they write about the fee itself
+        queries.append(" ".join(pred.object))
+    out: list[str] = []
+    for query in queries:
+        if query and query.lower() != name.lower() and query.lower() not in (q.lower() for q in out):
+            out.append(query)
+    return out
 
 
 def on_condition(pred: Predicate, row: Mapping[str, Any]) -> bool:
@@ -454,7 +465,8 @@ def condition_evidence(topic: Topic, m: Materials) -> tuple[Topic, str]:
     what = " ".join(pred.object) or topic["name"]
     need = ("information needs: confusion about the existing " + what + ", not demand for a new one"
             if pred.kind == "new" else f"information needs about {what}, not reports of the problem")
-    note = (f"{len(off)} of its {len(ids)} signals do not {_what(pred)} and are not counted"
+    note = (f"{len(off)} of its {len(ids)} signals {'does' if len(off) == 1 else 'do'} not {_what(pred)} and "
+            f"{'is' if len(off) == 1 else 'are'} not counted"
             + (f"; {len(asked)} of them {'is a question' if len(asked) == 1 else 'are questions'}: {need}"
                if asked else "") + ".")
     pseudo = {**topic, "signal_ids": on}
@@ -463,15 +475,119 @@ def condition_evidence(topic: Topic, m: Materials) -> tuple[Topic, str]:
     return scored, note
 
 
+#: How much more relevant to one option than to another a signal must be to count for that option alone.
+EXCLUSIVE_MARGIN = 0.1
+#: Share of an option's word mass (IDF-weighted, :func:`tools.relevance.coverage`) a signal must name to be about
+#: it — about one of three equally rare words: not only a common word it shares with much else ('a particular
+#: author' under 'usage statistics for authors': 0.23).
+MIN_NAMED = 0.3
+#: Relevance at which a signal naming less of an option's words still counts as about it (a paraphrase).
+PARAPHRASE = 0.8
+
+
+def about_queries(name: str) -> list[str]:
+    """What an option is about, in words users could write.
+
+    Its name without the PM's verb or framing words, and the searches of :func:`predicate_queries` ('reduce fee
+    complaints' → 'fee complaints', 'fee').
+    """
+    words = _TOKEN.findall(name)
+    words = [w for i, w in enumerate(words) if not (i == 0 and w.lower() in _PM_VERBS) and w.lower() not in _FRAMING]
+    while words and words[0].lower() in ("a", "an", "the"):
+        words = words[1:]
+    core = " ".join(words) or name
+    out = [core]
+    for query in predicate_queries(name):
+        if query.lower() not in (q.lower() for q in out):
+            out.append(query)
+    return out
+
+
+def option_relevance(names: Sequence[str], ids: Sequence[str], m: Materials) -> dict[str, dict[str, float]]:
+    """How much each of ``ids`` is about each option, by option name and signal id.
+
+    The best relevance (:func:`tools.relevance.score_signals`, the calibrated probability retrieval keeps signals
+    by) over the option's :func:`about_queries`, counted only where the signal shares a word of the query or is a
+    close paraphrase (:data:`PARAPHRASE`). ``{}`` when the workspace's store cannot score them.
+    """
+    from tools import relevance  # the store and the embedder: loaded only when a memo weighs options
+
+    signals = [(sid, str(m.evidence[sid]["quote"])) for sid in ids if sid in m.evidence]
+    if not m.workspace or not signals:
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    try:
+        for name in names:
+            best: dict[str, float] = {}
+            for query in about_queries(name):
+                for scored in relevance.score_signals(m.workspace, query, signals):
+                    named = scored.coverage >= MIN_NAMED or scored.relevance >= PARAPHRASE
+                    value = scored.relevance if named else 0.0
+                    best[scored.signal_id] = max(best.get(scored.signal_id, 0.0), value)
+            out[name] = best
+    except Exception:  # noqa: BLE001 - no store for this workspace (a test's or a deleted one): no filter
+        return {}
+    return out
+
+
+def exclusive_evidence(topics: list[Topic], m: Materials) -> tuple[list[Topic], dict[str, str]]:
+    """Each option scored only on the signals about it rather than about another option (or about neither).
+
+    Retrieval pools what sits near an option's words ('CSV export of game transcripts' pooled 'import stories from a
+    spreadsheet' and 'delete a game'); a signal counts for an option when it is relevant to it (the retrieval
+    floor, :func:`option_relevance`) and more so, by :data:`EXCLUSIVE_MARGIN`, than to every other option. A signal
+    about two options alike is counted for neither. Returns the rescored topics and a note per option that lost
+    signals.
+    """
+    from tools.relevance import FITTED
+
+    named = [t for t in topics if t["kind"] == "option" and t["signal_ids"]]
+    if len(named) < 2:
+        return topics, {}
+    pool = list(dict.fromkeys(s for t in named for s in t["signal_ids"] if s in m.evidence))
+    rel = option_relevance([t["name"] for t in named], pool, m)
+    if not rel:
+        return topics, {}
+    out: list[Topic] = []
+    notes: dict[str, str] = {}
+    for topic in topics:
+        if topic not in named:
+            out.append(topic)
+            continue
+        mine = rel[topic["name"]]
+        others = [rel[t["name"]] for t in named if t is not topic]
+        ids = [s for s in topic["signal_ids"] if s in m.evidence]
+        # a signal the store holds no vector for (not stored in this workspace) is not judged: it stays
+        keep = [s for s in ids if s not in mine or (mine[s] >= FITTED.floor
+                and all(mine[s] >= o.get(s, 0.0) + EXCLUSIVE_MARGIN for o in others))]
+        if len(keep) == len(ids):
+            out.append(topic)
+            continue
+        both = [s for s in ids if s not in keep and mine.get(s, 0.0) >= FITTED.floor]
+        gone = len(ids) - len(keep)
+        notes[topic["name"]] = (
+            f"{gone} of its {len(ids)} signals {'is' if gone == 1 else 'are'} not about it"
+            + (f" ({len(both)} as much about another option)" if both else "")
+            + " and not counted.")
+        pseudo = {**topic, "signal_ids": keep}
+        out.append(as_topic({**pseudo, **score_topic(pseudo, m.evidence, _strategy(m), m.criteria, None)})
+                   if keep else as_topic({**pseudo, "signal_ids": []}))
+    return out, notes
+
+
 def draft_decision_memo(m: Materials) -> dict[str, Any]:
     """A decision memo over the options (or, when the goal names none, the strongest themes)."""
     option_topics = [t for t in m.topics if t["kind"] == "option"] or m.ranked("theme")[:3]
     # Each option stands on the evidence about what it asks for (its condition or action), not its object alone.
     judged = [condition_evidence(t, m) for t in option_topics]
     notes = {t["name"]: note for t, note in judged if note}
-    emptied = [t["name"] for t, _ in judged if not t["signal_ids"]
+    # … and on the signals about it rather than about another option
+    apart, apart_notes = exclusive_evidence([t for t, _ in judged], m)
+    for name, note in apart_notes.items():
+        notes[name] = f"{notes[name]} {note}" if name in notes else note
+    emptied = [t["name"] for t in apart if not t["signal_ids"]
                and any(o["name"] == t["name"] and o["signal_ids"] for o in option_topics)]
-    option_topics = [t for t, _ in judged]
+    option_topics = apart
     rice = {t["name"]: t["rice"] for t in option_topics if t["signal_ids"]}
     options = sorted((_option(t, m) for t in option_topics if t["signal_ids"]), key=lambda o: option_order(o, rice))
     for option in options:
@@ -500,9 +616,16 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
     if len(options) >= 2:
         best, runner_up = options[0], options[1]
         margin = round(best["total"] - runner_up["total"], 1)
+        reaches = [int(rice[o["name"]]["reach"]) if o["name"] in rice else 0 for o in (best, runner_up)]
+        noisy = margin >= CLOSE_CALL and all(reaches) and scoring.within_noise(*reaches)
         if margin < CLOSE_CALL:
             recommendation = (f"Too close to call on the evidence: {best['name']} {best['total']} vs "
                               f"{runner_up['name']} {runner_up['total']} (margin {margin}). {PM}.")
+        elif noisy:
+            recommendation = (f"Too close to call on the evidence: {best['name']} {best['total']} vs "
+                              f"{runner_up['name']} {runner_up['total']} rests on reach {reaches[0]} vs {reaches[1]}, "
+                              f"a difference within the evidence's noise (±{scoring.reach_noise(*reaches):.0f} for "
+                              f"counts this size); more evidence or the effort of each should decide. {PM}.")
         else:
             recommendation = (f"{best['name']} first: {best['total']}/100 vs {runner_up['total']}/100 for "
                               f"{runner_up['name']} (margin {margin}), driven by "
@@ -524,10 +647,7 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
         recommendation = f"{PM}: no option is supported by stored user evidence."
     risks = []
     for option in options[1:]:
-        churn = [sid for sid in option["citations"] if m.evidence[sid]["signal_type"] == "churn_risk"]
-        risks.append(f"Deferring {option['name']}: {len(option['citations'])} cited signals"
-                     + (f", {len(churn)} of them {'a churn risk' if len(churn) == 1 else 'churn risks'}."
-                        if churn else "."))
+        risks.append(_deferral_risk(next(t for t in option_topics if t["name"] == option["name"]), option, m))
     for alt in extra:
         if alt["name"] == MITIGATE:
             _, reports = _asked_and_reports([s for s in backed[0]["signal_ids"] if s in m.evidence], m)
@@ -559,6 +679,24 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
 
 #: Share of the leading option's evidence that, as questions, makes reach alone unfit to decide.
 QUESTION_SHARE = 0.5
+
+
+def _deferral_risk(topic: Topic, option: Mapping[str, Any], m: Materials) -> str:
+    """What deferring an option risks, from its evidence: what keeps coming, with an example and any churn risk.
+
+    'Deferring fix declined payments leaves its reports coming: 12 reports in the period (e.g. “Why did my payment
+    get declined?” [s:…]), 1 of them a churn risk.'
+    """
+    ids = [s for s in topic["signal_ids"] if s in m.evidence]
+    problem = topic_nature(topic, m.evidence) == "problem"
+    noun = "reports" if problem else "requests"
+    cost = baseline(topic, m, noun, ids)
+    churn = [s for s in ids if m.evidence[s].get("signal_type") == "churn_risk"]
+    cited = [s for s in option["citations"] if s in m.evidence]
+    example = f" (e.g. “{m.evidence[cited[0]]['quote']}” {cite([cited[0]])})" if cited else ""
+    what = "the problem stays with the users who report it" if problem else "the users asking for it keep waiting"
+    return (f"Deferring {option['name']}: {what} — {cost}{example}"
+            + (f", {len(churn)} of them {'a churn risk' if len(churn) == 1 else 'churn risks'}." if churn else "."))
 
 
 def _questions_warning(best: Topic, m: Materials) -> str:
@@ -768,13 +906,14 @@ def _render(doc: Mapping[str, Any]) -> list[str]:
                 cells = [f"{scores[n]:.2f}" if isinstance(scores.get(n), float) else one_line(scores.get(n))
                          for n in names]
                 total = one_line(option.get("total"))
-                lines.append(f"| {one_line(option.get('name'))} | " + " | ".join(cells) +
+                lines.append(f"| {_first_capital(one_line(option.get('name')))} | " + " | ".join(cells) +
                              f" | {f'**{total}**' if total else ''} |")
         tie = _tie_line(options)
         if tie:
             lines += ["", f"_{tie}_"]
         for option in options:
-            lines += ["", f"### {one_line(option.get('name')) or 'Option'}{cite(option.get('citations'))}", ""]
+            lines += ["", f"### {_first_capital(one_line(option.get('name'))) or 'Option'}"
+                          f"{cite(option.get('citations'))}", ""]
             if one_line(option.get("description")):
                 lines.append(one_line(option.get("description")))
             scores = mapping(option.get("scores"))
@@ -798,6 +937,11 @@ def _tie_line(options: list[Mapping[str, Any]]) -> str | None:
         except (TypeError, ValueError):
             return None
     return scoring.tie_note(totals, what="total", heading="totals", order=ORDER, top_only=True)
+
+
+def _first_capital(name: str) -> str:
+    """An option's name as a heading: 'fix declined payments' → 'Fix declined payments' ('iOS app' stays)."""
+    return name[:1].upper() + name[1:] if name[:1].islower() and not name[1:2].isupper() else name
 
 
 def _capital(line: str) -> str:
