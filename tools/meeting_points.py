@@ -1221,6 +1221,58 @@ def _on_claim(groups: list[list[int]], affinity: np.ndarray, vectors: np.ndarray
     return sorted(out, key=lambda pair: pair[0][0])
 
 
+def _alike(word: str) -> str:
+    """A word without an "-ing" or plural "-s" ending, so "bringing" / "bring" and "ideas" / "idea" are said alike."""
+    if len(word) >= 6 and word.endswith("ing"):
+        return word[:-3]
+    return word[:-1] if len(word) >= 4 and word.endswith("s") and not word.endswith("ss") else word
+
+
+#: How many words in a row two claims must share to say the same thing, and how many content words among them.
+RESTATED_RUN = 5
+RESTATED_CONTENT = 2
+#: Words of the need's frame, not of what is needed ("be able to …", "have the possibility to …").
+_MODAL_WORDS = frozenset("able allowed possibility possible option options ability".split())
+
+
+def _runs(line: str) -> set[tuple[str, ...]]:
+    """Runs of ``RESTATED_RUN`` words of a headline's claim that hold ``RESTATED_CONTENT`` content words or more."""
+    words = [_alike(w) for w in re.findall(r"[a-z][a-z'-]*", claim(line).lower())]
+    content = {_alike(w) for w in content_words(claim(line)) if w not in _MODAL_WORDS}
+    return {tuple(words[i:i + RESTATED_RUN]) for i in range(len(words) - RESTATED_RUN + 1)
+            if sum(w in content for w in words[i:i + RESTATED_RUN]) >= RESTATED_CONTENT}
+
+
+def _restated(items: list[dict[str, Any]], group_at: dict[int, list[int]]) -> list[dict[str, Any]]:
+    """Items whose claims share a run of words (:func:`_runs`), merged: one need said twice apart is one item.
+
+    "… they should be bringing in their own ideas …" and "… should have the possibility to bring in their own ideas"
+    are one item whatever kind the classifier guessed for each. Needs of two named actors stay apart. The shorter
+    headline heads the merged item.
+    """
+    out: list[dict[str, Any]] = []
+    for item in items:
+        runs = _runs(item["requirement"])
+        actor = _actor(item["requirement"])
+        into = next((o for o in out if runs & _runs(o["requirement"])
+                     and not (actor and _actor(o["requirement"]) and actor != _actor(o["requirement"]))), None)
+        if into is None:
+            out.append(item)
+            continue
+        if len(item["requirement"].split()) < len(into["requirement"].split()):
+            for key in ("requirement", "type", "category", "speaker"):
+                if key in item:
+                    into[key] = item[key]
+                else:
+                    into.pop(key, None)
+            into["quotes"] = [*item["quotes"], *into["quotes"]]
+        else:
+            into["quotes"] = [*into["quotes"], *item["quotes"]]
+        into["citations"] = list(dict.fromkeys(q["signal_id"] for q in into["quotes"]))
+        group_at[id(into)] = sorted(group_at[id(into)] + group_at.pop(id(item)))
+    return out
+
+
 def _same_words(one: str, other: str) -> bool:
     """Whether two statements say the same words (case, punctuation and spacing aside): one statement, one quote."""
     return re.findall(r"[\w']+", one.lower()) == re.findall(r"[\w']+", other.lower())
@@ -1266,6 +1318,7 @@ def requirements_of(units: list[dict[str, Any]], labels: tuple[np.ndarray, list[
                 "quotes": quotes}
         items.append(with_speaker(item, "speaker", units[head].get("speaker")))
         group_at[id(item)] = [kept[g] for g in group]
+    items = _restated(items, group_at)
     topics = _topics(items, salience)
     order_of = sorted(dict.fromkeys(topics), key=lambda t: t == "Other")  # in order of mention, "Other" last
     for item, topic in zip(items, topics, strict=True):

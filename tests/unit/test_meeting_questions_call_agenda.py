@@ -127,3 +127,24 @@ def test_talk_about_what_to_call_something_is_chatter(line: str) -> None:
 @pytest.mark.parametrize("line", NOT_NAMING)
 def test_needs_about_names_are_not_naming_talk(line: str) -> None:
     assert not naming_talk(line)
+
+
+
+def _item(signal: str, headline: str, kind: str) -> dict[str, object]:
+    return {"requirement": headline, "type": "functional" if kind == "functional" else "non-functional",
+            "category": kind, "citations": [signal], "quotes": [{"signal_id": signal, "quote": headline}]}
+
+
+def test_one_need_said_twice_apart_is_one_item_whatever_kind_was_guessed() -> None:
+    from tools.meeting_points import _restated
+
+    items = [_item("a1", "They should not just answer the fixed questions, they should be bringing in their own topics,"
+                   " which other guests can then see.", "usability"),
+             _item("c1", "The host must confirm every booking within a day.", "functional"),
+             _item("a2", "The guests should have the possibility to bring in their own topics.", "functional"),
+             _item("d1", "The host should be able to bring in their own catering.", "functional")]
+    groups = {id(item): [n] for n, item in enumerate(items)}
+    merged = _restated(items, groups)
+    assert [m["citations"] for m in merged] == [["a2", "a1"], ["c1"], ["d1"]]  # one content word shared: apart
+    assert merged[0]["requirement"].startswith("The guests should have") and merged[0]["category"] == "functional"
+    assert groups[id(merged[0])] == [0, 2]
