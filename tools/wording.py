@@ -99,6 +99,10 @@ _WANT = re.compile(r"\bI\s+(?:would\s+like|'d\s+like|want|need|wish)\s+(?P<to>to
                    r"(?:,?\s+(?:so\s+that|so|in\s+order\s+to|because)\b[^.!?\n]*)?(?:[.!?]|$)", re.IGNORECASE)
 
 
+#: Where a want's benefit or reason starts: never part of what is wanted ('… by my name, because I keep …').
+BENEFIT_SPLIT = r",?\s+(?:so\s+that|in\s+order\s+to|because)\b"
+
+
 def wanted(quote: str) -> str:
     """What a quote asks for, as a story's "I want" in its own words, or '' when it states no whole request.
 
@@ -118,7 +122,7 @@ def wanted(quote: str) -> str:
     elif (match := _WANT.search(text)) is not None:
         found = ("to " if match.group("to") else "") + match.group("v")
     # the benefit is the story's "so that", never part of what is wanted ('… shall be intuitive so that they can …')
-    found = re.split(r",?\s+(?:so\s+that|in\s+order\s+to)\b", found, maxsplit=1, flags=re.IGNORECASE)[0]
+    found = re.split(BENEFIT_SPLIT, found, maxsplit=1, flags=re.IGNORECASE)[0]
     found = found.strip(" ,;:.!")
     if not found or not 2 <= len(found.split()) <= 20:
         return ""
@@ -326,6 +330,75 @@ def third_person(text: str) -> str:
     return re.sub(r"[\w'’]+", lambda m: _PERSON.get(m.group(0).lower(), m.group(0)), text)
 
 
+#: A want's condition ('to change my estimate **as long as** the draw has not been completed'): the criterion's Given.
+_CONDITION = re.compile(r"^(?P<a>.+?)\s*,?\s+(?P<m>as\s+long\s+as|(?:up\s+)?until|while|as\s+soon\s+as|once|"
+                        r"only\s+if|if|when|whenever|after|before)\s+(?P<c>.+)$", re.IGNORECASE)
+#: Words an action never ends with: 'an upgrade step for | when …' is no action cut from its condition.
+_DANGLING = frozenset("for of to in on at by with from about the a an that which who whose and or but be".split())
+_NEGATED = re.compile(r"\b(has|have|had|is|are|was|were|does|do|did|can|could|will)\s+not\b|"
+                      r"\b(has|have|had|is|are|was|were|does|do|did|ca|could|wo)n[’']t\b", re.IGNORECASE)
+
+
+def condition_of(want: str) -> tuple[str, str, str] | None:
+    """(action, marker, condition) of a want that states when it applies, or None.
+
+    'to change my estimate as long as the draw has not been completed' → ('to change my estimate', 'as long as',
+    'the draw has not been completed'). The action keeps 2+ words and does not end on a preposition; the condition
+    has 3+ words: 'to know which reports are coming out when' states no condition.
+    """
+    found = _CONDITION.match(" ".join(want.split()).rstrip(" .!"))
+    if not found:
+        return None
+    action, marker, condition = found.group("a").strip(" ,"), found.group("m").lower(), found.group("c").strip(" ,")
+    words = re.sub(r"^to\s+(?:be\s+able\s+to\s+)?", "", action, flags=re.IGNORECASE).split()
+    if len(words) < 2 or words[-1].lower() in _DANGLING or len(condition.split()) < 3:
+        return None
+    return action, " ".join(marker.split()), condition
+
+
+def _positive(condition: str) -> str:
+    """A negated condition stated positively ('the draw has not been completed' → 'the draw has been completed')."""
+    return _NEGATED.sub(lambda m: m.group(1) or {"ca": "can", "wo": "will"}.get(m.group(2).lower(), m.group(2)),
+                        condition, count=1)
+
+
+def conditional_given(a_role: str, said: str, want: str) -> tuple[str, str]:
+    """(Given clause, the action) of a want: its condition goes to the Given, the action alone to the When.
+
+    'Given a participant who asked for it in [s:…], and the draw has not been completed' and 'to change my estimate';
+    a want without a condition: the plain Given and the want as it is.
+    """
+    given = f"Given {a_role} who asked for it in {said}"
+    parsed = condition_of(want)
+    if parsed is None:
+        return given, want
+    action, marker, condition = parsed
+    when = {"until": "before", "up until": "before", "as long as": "while", "only if": "if"}.get(marker, marker)
+    return f"{given}, {when} {third_person(condition)}", action
+
+
+def boundary_criterion(role: str, want: str) -> str:
+    """The case a want's condition rules out, as a criterion; '' when its condition has no clear opposite.
+
+    'to change my estimate as long as the draw has not been completed' → 'Given a participant, once the draw has
+    been completed, When they try to change their estimate, Then they cannot (…)'; 'until X' → 'once X'.
+    """
+    parsed = condition_of(want)
+    if parsed is None:
+        return ""
+    action, marker, condition = parsed
+    if marker in ("until", "up until"):
+        opposite = condition
+    elif marker in ("as long as", "while", "only if") and _NEGATED.search(condition):
+        opposite = _positive(condition)
+    else:
+        return ""
+    doing = re.sub(r"^to\s+(?:be\s+able\s+to\s+)?", "", action, flags=re.IGNORECASE)
+    a_role = f"{story_quality.article(role)} {role}"
+    return (f"Given {a_role}, once {third_person(opposite)}, When they try to {third_person(doing)}, Then they cannot "
+            f"({PM}: what they are told)")
+
+
 def situation_criterion(role: str, nature: str, i_want: str, sid: str, quote: str) -> str:
     """The first acceptance criterion of a story, in its evidence's words, never one template for all.
 
@@ -366,7 +439,11 @@ def situation_criterion(role: str, nature: str, i_want: str, sid: str, quote: st
         then = f"{who} {_be(who)} {passive.group('rest')}" if passive else f"{who} {_be(who)} able to {verb}"
     else:
         then = f"they have {asked}"
-    return f"Given {a_role} who asked for it in {said}, When the change is released, Then {then}"
+    given, _ = conditional_given(a_role, said, i_want)
+    parsed = condition_of(asked)
+    if parsed is not None and asked.startswith("to "):  # the condition is the Given's: 'they are able to change …'
+        then = f"they are able {parsed[0]}"
+    return f"{given}, When the change is released, Then {then}"
 
 
 def complete_phrase(name: str, quotes: Iterable[str]) -> str:

@@ -350,10 +350,16 @@ class Materials:
 
 #: Characters a document title holds at most (the goal is cut at a word, with '…').
 TITLE_CHARS = 120
-#: A goal's opening that names the document it asks for ('Requirements for …', 'Draft a brief on …'): the title says it.
-_ASKED_FOR = re.compile(r"^\s*(?:(?:please\s+)?(?:draft|write|prepare|create|give\s+me)\s+(?:an?\s+|the\s+)?)?"
-                        r"(?:(?:product\s+)?requirements|prd|brief|user\s+stories|stories)\s+(?:for|on|about|of)\s+",
-                        re.IGNORECASE)
+#: A goal's opening that names the document it asks for ('Requirements for …', 'Write a leadership brief on …', 'Draft
+#: requirements so that …', 'a brief for the director on …'): the title says it. A modifier that says what the document
+#: is about ('security requirements') is not an opening: the goal stays whole.
+_ASKED_FOR = re.compile(
+    r"^\s*(?:(?:please\s+)?(?:draft|write|prepare|create|produce|give\s+me)\s+(?:an?\s+|the\s+|some\s+)?"
+    r"(?:(?:leadership|exec|executive|short|quick|one-page|detailed|high-level|new|first|product)\s+){0,2})?"
+    r"(?:(?:product\s+)?requirements|prd|brief|memo|user\s+stories|stories)"
+    r"(?:\s+for\s+(?:the\s+|our\s+|a\s+)?[\w-]+(?:\s+[\w-]+){0,3}?(?=\s+(?:on|about)\s))?"  # '… for the director on'
+    r"\s+(?:for|on|about|of|so\s+that|to|that)\s+",
+    re.IGNORECASE)
 
 
 def doc_title(head: str, goal: str) -> str:

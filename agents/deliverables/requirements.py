@@ -8,14 +8,17 @@ and type are computed here. The story-quality check (``tools.story_quality``) ru
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from agents.deliverables.base import (
+    CITES_PER_ITEM,
     Decision,
     Deliverable,
     Materials,
@@ -30,6 +33,8 @@ from agents.deliverables.common import baseline, rice_of, section_heading, topic
 from agents.state import ReviewNote, Topic
 from kernel.artifacts import EvidenceRef, Requirements, Story
 from kernel.schemas import EvidenceRow
+from kernel.text import STOPWORDS
+from memory import api as memory_api
 from tools import scoring, story_quality, trends
 from tools.render import (
     Layout,
@@ -44,12 +49,18 @@ from tools.render import (
     story_sentence,
 )
 from tools.reqtype import NFR_CATEGORIES, classify_requirement
+from tools.topics import _own_terms as topic_terms_of
+from tools.topics import _stems_match as stems_match
+from tools.topics import goal_terms
 from tools.wording import (
+    BENEFIT_SPLIT,
     BINOMIALS,
     PM,
     benefit,
+    boundary_criterion,
     capability,
     complete_phrase,
+    conditional_given,
     distinct_topics,
     example_report,
     from_reporters,
@@ -163,7 +174,7 @@ def _asked(quote: str) -> str:
     if found:
         return found
     story = story_quality.parse(quote)
-    means = story.means.strip(" ,;:.!")
+    means = re.split(BENEFIT_SPLIT, story.means, maxsplit=1, flags=re.IGNORECASE)[0].strip(" ,;:.!")
     lead = "to " if re.search(r"(?:\bto|can|could|able to)$", story.means_indicator.strip(), re.IGNORECASE) \
         and not means.lower().startswith("to ") else ""
     return f"{lead}{means}" if means else ""
@@ -240,6 +251,8 @@ def story_from_topic(topic: Topic, m: Materials, number: int, want: str | None =
     else:  # the evidence states no outcome and no limit: the situation it reports (a quality's test follows)
         criteria = [first]
     criteria += [criterion for criterion, _ in measured]
+    if nature == "request" and (ruled_out := boundary_criterion(role, i_want)):
+        criteria.append(ruled_out)  # the case the want's condition rules out: testable, not the story restated
     # The outcome a quote states is the story's test; otherwise its type's (a security story: an attack scenario).
     typed = "" if observed else type_criterion(quality, role, about, [limit.dimension for limit in limits],
                                                fallback=nature == "request" and not measured)
@@ -347,11 +360,12 @@ def _outcome_criterion(role: str, i_want: str, so_that: str, sid: str, quote: st
     a_role = f"{story_quality.article(role)} {role}"
     mark = short_id(sid) if sid else "the evidence"
     said = f"{mark}: “{quote}”" if quote else mark
-    doing = re.sub(r"^to\s+(?:be\s+able\s+to\s+)?", "", i_want, flags=re.IGNORECASE)
+    given, want = conditional_given(a_role, said, i_want)  # a condition of the want ('as long as …') is the Given's
+    doing = re.sub(r"^to\s+(?:be\s+able\s+to\s+)?", "", want, flags=re.IGNORECASE)
     doing = re.sub(r"^be\s+", "are ", doing)  # 'to be added to a waitlist': 'they are added …', not 'they be …'
-    action = f"they {third_person(doing)} after the change" if i_want.startswith("to ") \
+    action = f"they {third_person(doing)} after the change" if want.startswith("to ") \
         else "they use it after the change"
-    return f"Given {a_role} who asked for it in {said}, When {action}, Then {third_person(so_that)}"
+    return f"{given}, When {action}, Then {third_person(so_that)}"
 
 
 def story_title(name: str, nature: str, i_want: str) -> str:
@@ -431,6 +445,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
         open_questions.append(f"{PM}: {', '.join(no_benefit)} — which benefit do users expect? None of "
                               f"{'its' if len(no_benefit) == 1 else 'their'} quotes states one.")
     open_questions += asked_later
+    who = persona_note(m, [str(s["as_a"]) for s in stories])
     open_questions += [f"Earlier decision (run {d.get('run_id')}): {d.get('question')} → {d.get('recommendation')}"
                        for d in m.decisions[:2]]
     if stories:
@@ -441,7 +456,7 @@ def draft_requirements(m: Materials) -> dict[str, Any]:
         topic = m.searched[0] if m.searched else m.focus
         open_questions.insert(0, f"{PM}: gather evidence about {topic} (interviews, tickets, a survey) "
                                  f"before writing stories.")
-    problem = f"{problem} {m.also()}".strip()
+    problem = f"{problem} {who} {m.also()}".strip() if who else f"{problem} {m.also()}".strip()
     return Requirements(
         title=doc_title("Requirements", m.focus),
         mode=m.mode,
@@ -471,6 +486,10 @@ def _stories(topics: list[Topic], m: Materials) -> tuple[list[dict[str, Any]], l
     """
     plans = [_split(topic, m) for topic in topics]
     roles = [role for plan in plans for role, _, _ in plan]
+    persona_topic = _named_role_topic(m, roles, topics)
+    if persona_topic is not None:  # the goal's persona speaks only in evidence set aside: its stories come first
+        plans.insert(0, _split(persona_topic, m))
+        roles = [role for plan in plans for role, _, _ in plan]
     named = _goal_roles(m, roles)
     other_roles: list[str] = []
     if named:
@@ -488,11 +507,17 @@ def _stories(topics: list[Topic], m: Materials) -> tuple[list[dict[str, Any]], l
         plans = [sorted((p for p in plan if kept(p[0])), key=lambda p: bool(p[0]) and p[0].lower() not in named)
                  for plan in plans]
     limit = max(MAX_SPLIT_STORIES if any(len(plan) > 1 for plan in plans) else MAX_STORIES, len(topics))
-    chosen: list[tuple[str, tuple[Topic, str | None]]] = []  # breadth first: every topic's first, then seconds …
-    for depth in range(max((len(plan) for plan in plans), default=0)):
-        for plan in plans:
-            if depth < len(plan) and len(chosen) < limit:
-                chosen.append((plan[depth][1], plan[depth][2]))
+    # Every topic's most goal-relevant ask first (breadth: no topic left out), then the rest, most relevant first:
+    # a topic of 14 stories about estimates drafts those about the goal's ask, not its first 8 in retrieval order.
+    scores = goal_relevance(m, [_asked_for(want, source, m) for plan in plans for _, want, (_, source) in plan])
+    flat = iter(scores)
+    scored = [[(next(flat), i, entry) for i, entry in enumerate(plan)] for plan in plans]
+    # the goal's own roles first, as the plan ordered them (the named roles' stories before a generic user's)
+    ranked = [sorted(plan, key=lambda e: (not named or (bool(e[2][0]) and e[2][0].lower() not in named), -e[0],
+                                          e[1])) for plan in scored]
+    firsts = [plan[0] for plan in ranked if plan]
+    rest = sorted((e for plan in ranked for e in plan[1:]), key=lambda e: -e[0])
+    chosen: list[tuple[str, tuple[Topic, str | None]]] = [(e[2][1], e[2][2]) for e in [*firsts, *rest]][:limit]
     stories: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for want, (topic, source) in chosen:
@@ -504,13 +529,81 @@ def _stories(topics: list[Topic], m: Materials) -> tuple[list[dict[str, Any]], l
     return stories, other_roles[:5]
 
 
+#: Weight of the goal's words (IDF over the candidates) beside the dense cosine in :func:`goal_relevance`.
+LEXICAL_WEIGHT = 0.15
+
+
+def _asked_for(want: str, source: str | None, m: Materials) -> str:
+    """What a story asks for and why, as its source states ('show all estimates immediately, so that I can …')."""
+    why = stated_benefit(str(m.evidence[source]["quote"])) if source and source in m.evidence else None
+    return f"{want}, so that {why}" if why else want
+
+
+def goal_relevance(m: Materials, wants: list[str]) -> list[float]:
+    """How much each capability asked for is about the goal (higher: more).
+
+    Its cosine to the goal's nearest search query, plus :data:`LEXICAL_WEIGHT` × the share of the goal's words it
+    uses (each weighed by its IDF over ``wants``).
+
+    A word every candidate uses ('repository' in a repository's backlog) tells none apart; 'datasets' does. Without
+    the workspace's embedder (a draft outside a run) the words alone rank.
+    """
+    if not wants:
+        return []
+    queries = list(dict.fromkeys(q for q in [*m.searched, m.focus] if q))
+    dense = [0.0] * len(wants)
+    try:
+        if m.workspace:
+            embedder = memory_api.workspace(m.workspace).embedder
+            vectors = np.asarray(embedder.embed(list(wants)), dtype=np.float32)
+            query_vectors = np.asarray([embedder.embed_query(q) for q in queries], dtype=np.float32)
+            dense = [float(x) for x in (vectors @ query_vectors.T).max(axis=1)]
+    except Exception:  # noqa: BLE001 — no store or embedder: the goal's words alone rank
+        dense = [0.0] * len(wants)
+    terms = goal_terms(m.focus, *m.searched)
+    own = [topic_terms_of(w) for w in wants]
+    idf = {t: math.log((1 + len(wants)) / (1 + sum(any(stems_match(t, o) for o in words) for words in own)))
+           for t in terms}
+    total = sum(idf.values())
+    lexical = [sum(idf[t] for t in terms if any(stems_match(t, o) for o in words)) / total if total > 0 else 0.0
+               for words in own]
+    return [round(d + LEXICAL_WEIGHT * w, 4) for d, w in zip(dense, lexical, strict=True)]
+
+
+def _named_role_topic(m: Materials, roles: list[str], topics: list[Topic]) -> Topic | None:
+    """The user stories of a role the goal names that no goal topic holds, from the run's other evidence; or None.
+
+    The search kept them for the goal (above the relevance floor), but the clustering set them aside as next to it
+    ('app that includes — context only' for 'safe for app developers'): the goal's own persona is about the goal.
+    None when the goal names no role, or its roles already have stories.
+    """
+    if not topics or _goal_roles(m, roles):
+        return None
+    off = [sid for sid in m.off_goal() if m.evidence[sid].get("questions")]
+    by_role: dict[str, list[str]] = {}
+    for sid in off:
+        role = stated_role(str(m.evidence[sid]["quote"]))
+        if role:
+            by_role.setdefault(role, []).append(sid)
+    named = _goal_roles(m, list(by_role))
+    ids = sorted((sid for role, group in by_role.items() if role.lower() in named for sid in group),
+                 key=lambda s: (-float(m.evidence[s].get("score") or 0.0), s))
+    if len(ids) < 2:
+        return None
+    role = persona(ids, m.evidence)
+    return {**topics[0], "id": f"topic:{role.lower().replace(' ', '-')}", "name": role, "signal_ids": ids,
+            "signals": len(ids), "ranked": True, "rice": rice_of(ids, m)}
+
+
 def _split(topic: Topic, m: Materials) -> list[tuple[str, str, tuple[Topic, str | None]]]:
     """(role, capability, (topic, source quote id)) of each distinct thing a topic's cited user stories ask for.
 
     One entry (the topic itself) when its quotes ask for one thing or are not user stories; quotes that are not
     user stories stay with the first.
     """
-    ids = m.topic_cites(topic)
+    # every signal of the topic, not its first few in retrieval order: the stories drafted are then the ones most about
+    # the goal (:func:`goal_relevance`), wherever the search ranked them
+    ids = m.topic_cites(topic, limit=max(len(topic["signal_ids"]), CITES_PER_ITEM))
     groups: dict[tuple[str, str], list[str]] = {}
     for sid in ids:
         key = ask_key(str(m.evidence[sid]["quote"]))
@@ -555,17 +648,61 @@ def _names_object(want: str, quote: str) -> bool:
 def _goal_roles(m: Materials, roles: list[str]) -> set[str]:
     """The stories' roles the goal names ('… for applicants' → {'applicant'}), lower case; empty when none is named.
 
-    A role is named when the goal holds its head word ('Development Staff member' → 'member'), singular or plural;
-    'user(s)' in the goal names the generic user's stories too.
+    A role is named when the goal holds its head word ('Development Staff member' → 'member'), singular or plural,
+    and the goal's word before that head, when it is a modifier ('for **app** developers'), is a word of the role
+    too: 'app developers' names the app developer, not the dataset or plugin developer. 'user(s)' in the goal names
+    the generic user's stories too.
     """
-    goal = {w.lower() for w in re.findall(r"[A-Za-z]+", f"{m.goal} {m.focus}")}
-    goal |= {w[:-1] for w in goal if w.endswith("s")}
+    tokens = [w.lower() for w in re.findall(r"[A-Za-z]+", f"{m.goal} {m.focus}")]
+    goal = set(tokens) | {w[:-1] for w in tokens if w.endswith("s")}
     named = set()
     for role in roles:
-        words = re.findall(r"[A-Za-z]+", role)
-        if words and words[-1].lower() in goal:
+        words = [w.lower() for w in re.findall(r"[A-Za-z]+", role)]
+        if not words or words[-1] not in goal:
+            continue
+        heads = [i for i, w in enumerate(tokens) if w in (words[-1], f"{words[-1]}s")]
+        modifiers = [tokens[i - 1] for i in heads if i > 0 and tokens[i - 1] not in _NOT_MODIFIER]
+        if len(modifiers) < len(heads) or any(mod.rstrip("s") in {w.rstrip("s") for w in words} for mod in modifiers):
             named.add(role.lower())
     return named
+
+
+#: Words before a role's head in a goal that do not narrow it ('for the developers', 'help our members').
+_NOT_MODIFIER = frozenset(STOPWORDS) | frozenset("for the our their a an all every help let allow enable so that "
+                                                  "many more new existing".split())
+#: A goal's phrase naming who it is for ('so that data scientists can …', 'for app developers without …').
+_GOAL_ROLE = re.compile(
+    r"\b(?:so\s+that|for|help|helps|let|allow|enable)\s+(?:the\s+|our\s+|their\s+)?"
+    r"((?:[A-Za-z-]+\s+){0,2}?[A-Za-z-]+(?:ists|ers|ors|ians|ents|ants|ees|members|staff))\b", re.IGNORECASE)
+#: Who a goal names that is nobody in particular: every role's goal ('users', 'customers', 'people').
+_ANYONE = frozenset("users user customers customer people everyone members".split())
+
+
+def asked_persona(goal: str) -> str:
+    """The people a goal names as the ones it is for ('data scientists', 'app developers'), '' when none.
+
+    Only a person's noun after 'for', 'so that', 'help', 'let', 'allow' or 'enable' ('… so that data scientists can
+    publish …'); anyone in general ('users', 'customers') is no persona.
+    """
+    found = _GOAL_ROLE.search(goal)
+    if not found:
+        return ""
+    phrase = found.group(1).strip()
+    return "" if phrase.lower() in _ANYONE or phrase.split()[-1].lower() in _ANYONE else phrase
+
+
+def persona_note(m: Materials, roles: list[str]) -> str:
+    """'The goal names data scientists; no signal about it is from them …' when nobody the goal names speaks, else ''.
+
+    Said only when the evidence states roles (user stories): the stories' roles are then the ones that do.
+    """
+    asked = asked_persona(m.goal) or asked_persona(m.focus)
+    stated = sorted({r for r in roles if r}, key=str.lower)
+    if not asked or not stated or _goal_roles(m, stated):
+        return ""
+    return (f"The goal names {asked}, but no signal about it is from {asked}: the stories below are from the roles "
+            f"that do speak about it ({', '.join(stated[:4])}). {PM}: confirm these roles stand for {asked}, or "
+            f"gather evidence from {asked}.")
 
 
 def _generic(role: str) -> bool:
