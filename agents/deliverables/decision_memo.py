@@ -231,6 +231,9 @@ _WISH = re.compile(
     r"does\s*n[o']t\s+(?:have|offer|support|allow|let)|lacks?\b|missing\b|feature\s+request|be\s+able\s+to)",
     re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z][\w'-]*")
+#: A question about what happened to the asker ('Why was I charged a fee?', 'why did my fee go up'), not how-to.
+_WHY_ME = re.compile(r"\b(?:why|what\s+is\s+this|where\s+did|how\s+come)\b.*\b(?:i|me|my)\b|"
+                     r"\b(?:i|me|my)\b.*\bwhy\b", re.IGNORECASE)
 #: Condition words that name reports about a thing, not what users write: 'fee complaints' are messages about fees.
 _REPORT_WORDS = frozenset("complaint complaints issue issues problem problems report reports ticket tickets "
                           "question questions".split())
@@ -413,6 +416,9 @@ def on_condition(pred: Predicate, row: Mapping[str, Any]) -> bool:
             return False
         if not pred.head and pred.object and not any(_named(_stem(o), stems) for o in pred.object):
             return False
+        # 'fee complaints': a user asking why it happened to them ('Why was I charged a fee?') complains about it
+        if pred.condition and all(c.lower() in _REPORT_WORDS for c in pred.condition) and _WHY_ME.search(quote):
+            return True
         # without a condition word ('fix the ATM keeping cards') the option's own words are its condition
         return (kind in _PROBLEM_TYPES or bool(_FAILURE.search(quote))
                 or any(_named(_stem(c), stems) for c in pred.condition)

@@ -46,3 +46,15 @@ def test_reach_within_noise_is_no_margin() -> None:
 def test_option_heading_reads_as_an_option() -> None:
     assert _first_capital("fix declined payments") == "Fix declined payments"
     assert _first_capital("iOS app") == "iOS app"
+
+
+def test_a_why_me_question_is_a_complaint_about_the_object() -> None:
+    from agents.deliverables.decision_memo import on_condition, predicate
+
+    pred = predicate("reduce fee complaints")
+    assert on_condition(pred, {"quote": "Why was I charged a fee for the transfer?", "signal_type": "question"})
+    assert not on_condition(pred, {"quote": "What fees do you charge for the standard card?",
+                                   "signal_type": "question"})
+    # elsewhere a why-question is no report of a problem by itself
+    assert not on_condition(predicate("fix card top-up failures"),
+                            {"quote": "Why do I need a card to top up?", "signal_type": "question"})
