@@ -45,6 +45,7 @@ from kernel.schemas import EvidenceRow, as_evidence_row
 from kernel.timeutil import parse_iso, parse_when
 from memory.ingest.gitlog import Commit, read_commits
 from tools import trends
+from tools.alignment import theme_goals
 from tools.citations import find_span
 from tools.render import Layout, bullets, cite, field_lines, one_line, section
 from tools.research import evidence_row, fetch_signals, theme_summaries
@@ -69,8 +70,13 @@ MAX_ITEM_SIGNALS = 150
 SAME_ITEM = 0.5
 #: Cosine similarity (commit subject vs item) that matches a commit on its own ...
 COMMIT_MATCH = 0.55
-#: ... or together with at least one shared keyword.
+#: ... or together with two shared keywords ...
 COMMIT_MATCH_WITH_KEYWORD = 0.3
+#: ... or with one. One common word ('file', 'report', 'research') with a loose meaning (cosine 0.30-0.375) is
+#: chance: a library backlog's 'files' item took 'memory: repository.py split by concern' (PM review F12);
+#: on the reviewer's g27t backlog and this repository 9 such matches -> 0, on the demo 15 -> 11 (lost: 2 of its
+#: SSO item's 3 SAML/SCIM commits, a pull-to-refresh and a referral commit its items do not cover).
+COMMIT_MATCH_ONE_WORD = 0.4
 #: Relative and absolute evidence growth that moves an item up one bucket.
 GROWTH_RATIO = 0.2
 GROWTH_MIN = 2
@@ -132,7 +138,11 @@ def _item_text(topic: dict[str, Any]) -> str:
 
 def match_commits(commits: list[Commit], topics: list[dict[str, Any]],
                   similarity: Any = None) -> dict[str, list[Commit]]:
-    """Commits per topic id: each commit goes to its most similar topic when the match is strong enough."""
+    """Commits per topic id: each commit goes to its most similar topic when the match is strong enough.
+
+    Strong enough: a cosine of :data:`COMMIT_MATCH` alone, :data:`COMMIT_MATCH_ONE_WORD` with one shared content
+    word, :data:`COMMIT_MATCH_WITH_KEYWORD` with two or more.
+    """
     if not commits or not topics:
         return {}
     if similarity is None:
@@ -149,8 +159,9 @@ def match_commits(commits: list[Commit], topics: list[dict[str, Any]],
         best, best_score = None, 0.0
         for j, topic in enumerate(topics):
             score = float(sims[i][j])
-            shared = bool(words & topic_tokens[j])
-            if (score >= COMMIT_MATCH or (shared and score >= COMMIT_MATCH_WITH_KEYWORD)) and score > best_score:
+            shared = len(words & topic_tokens[j])
+            floor = COMMIT_MATCH if not shared else COMMIT_MATCH_WITH_KEYWORD if shared > 1 else COMMIT_MATCH_ONE_WORD
+            if score >= floor and score > best_score:
                 best, best_score = topic, score
         if best is not None:
             out.setdefault(best["id"], []).append(commit)
@@ -376,11 +387,21 @@ def build_roadmap(m: Materials, *, previous: dict[str, Any] | None = None, simil
     # the data's end: the newest signal the run holds (quiet periods and trends are measured up to it)
     end = max((parse_iso(r["created_at"]) for r in m.evidence.values() if r.get("created_at")), default=None)
 
+    # a theme item's goal: the status update's function (tools.alignment.theme_goals), so both name the same goal
+    themed = [t for t in topics if t.get("kind") == "theme" and t.get("theme")]
+    theme_goal = dict(zip([t["id"] for t in themed], theme_goals(strategy, [t["theme"] for t in themed],
+                                                                similarity=similarity), strict=True)) \
+        if strategy is not None and themed else {}
+    weights = {g.name: g.weight for g in strategy.goals} if strategy is not None else {}
     items: list[tuple[dict[str, Any], dict[str, Any], str | None]] = []
     for topic in topics:
         theme = topic.get("theme") or {}
         matched = by_topic.get(topic["id"], [])
-        goal, goal_weight = _goal(topic, strategy)
+        if topic["id"] in theme_goal:
+            served_goals = sorted(theme_goal[topic["id"]], key=lambda g: (-weights.get(g, 0.0), g))
+            goal, goal_weight = (served_goals[0], weights.get(served_goals[0])) if served_goals else (None, None)
+        else:
+            goal, goal_weight = _goal(topic, strategy)
         trend = topic.get("trend_figure")
         item = {"item": topic["name"], "themes": [theme["label"]] if theme.get("label") else [],
                 "score": _score(topic), "commits": [c.sha for c in matched],
