@@ -80,7 +80,7 @@ from tools.relevance import (
     theme_map,
 )
 from tools.research import best_quote, mentions, query_words
-from tools.topics import AUXILIARIES, DETERMINERS
+from tools.topics import AUXILIARIES, DETERMINERS, topic_words
 
 #: Minimum cosine similarity (question vs profile claim, MiniLM) for a claim's evidence to be a candidate.
 CLAIM_FLOOR = 0.30
@@ -992,8 +992,11 @@ def _who_scope(found: list[Evidence]) -> str:
 
 def answer_offline(question: str, workspace: str, found: list[Evidence], *, segment: str | None = None,
                    account: str | None = None, searched: int = 0, pool: list[Scored] | None = None,
-                   total: tuple[int, Bound] | None = None, signals: int = 0) -> AskAnswer:
+                   total: tuple[int, Bound] | None = None, signals: int = 0, whole: bool = False) -> AskAnswer:
     """An extractive answer that leads with what the evidence says: how many, what they do, in their words.
+
+    ``whole``: every word of ``question`` is its subject (:func:`search_question`'s "problems with X": what it asks
+    is the problem angle, not one of X's words), so the evidence is not split by :func:`on_question`.
 
     The first sentence counts the relevant messages (and the users behind them, when the signals name any)
     and what they do (report a problem, ask for something, praise it); then the phrases they share most,
@@ -1008,7 +1011,7 @@ def answer_offline(question: str, workspace: str, found: list[Evidence], *, segm
     # Whether the best signals span several themes is judged before the split: keeping the part about the question
     # never makes an answer quote more (on the relevance bench it would have quoted 5 where 2 were shown, 1 off topic).
     spread = mixed(prefer_angle(found, question))
-    split = on_question(found, question, workspace)
+    split = None if whole else on_question(found, question, workspace)
     if split is not None:  # the count, quotes and confidence are of the evidence about the question
         found = split.about
     found = prefer_angle(found, question)
@@ -1304,6 +1307,48 @@ def answer_overview(question: str, workspace: str, topics: list[Topic], *,
 # ------------------------------------------------------------------------------------------- service
 
 
+#: "Which fees annoy customers the most?": what the question asks hurts is the noun before its verb of pain.
+_PAIN_VERB = re.compile(
+    r"^\s*(?:which|what)\s+(?:kinds?\s+of\s+|types?\s+of\s+|sorts?\s+of\s+)?(?P<x>[\w'’-]+(?:\s+[\w'’-]+){0,3}?)\s+"
+    r"(?:(?:most|really)\s+)?(?:annoy|frustrate|bother|hurt|upset|anger|irritate|confuse|trouble|worry)s?\b",
+    re.IGNORECASE)
+#: "What keeps going wrong when people top up?": a going-wrong question the planner's form does not read.
+_GOES_WRONG = re.compile(
+    r"^\s*what\s+(?:keeps\s+going|is\s+going|tends\s+to\s+go|(?:usually|often|typically)\s+goes)\s+wrong\s+"
+    r"(?:when|with|for|in|while|during)\s+(?:the\s+|our\s+)?(?:(?:people|customers|users|clients)\s+)?(?P<x>.+?)"
+    r"\s*[?.!]*$", re.IGNORECASE)
+#: "What rules apply to passwords and logins?": the kind of statement asked for frames the question; its subject
+#: is what follows the preposition.
+_RULES_FRAME = re.compile(
+    r"^\s*(?:what|which)\s+(?:are\s+(?:the\s+)?)?(?:rules?|requirements?|constraints?|policies|policy|guidelines?|"
+    r"standards?|conditions?|regulations?)\s+(?:(?:do|does|must|should)\s+)?(?:(?:apply|applies|exist|govern|"
+    r"cover|covers)\s+)?(?:to|for|on|about|around|regarding|over)\s+(?P<x>.+?)\s*[?.!]*$", re.IGNORECASE)
+
+
+def search_question(question: str) -> str:
+    """The subject ``ask`` searches when ``question``, framed as a complaint or a kind of statement, finds too little.
+
+    A question asking what hurts in something (:func:`agents.planner.pain_question`: "What goes wrong when customers
+    top up their account?") or which things hurt ("Which fees annoy customers the most?") searches that subject's
+    problems, as the planner does ("problems with top up their account", "problems with fees"): the words of the
+    complaint ("goes wrong", "annoy") are how it asks, and weighed as key terms they keep only the rare message
+    that uses them. "What rules apply to X?" (requirements, constraints, policies …) searches X. Any other question
+    is searched as written. :func:`ask_users` searches the subject only when the question as worded keeps fewer than
+    :data:`SPLIT_EVIDENCE` signals, and answers from it when it keeps more (the answer keeps the question as asked).
+    """
+    from agents.planner import pain_question
+
+    hurt = pain_question(question)
+    for frame in (_PAIN_VERB, _GOES_WRONG):
+        if hurt is None and (m := frame.match(question)) and topic_words(m.group("x")):
+            hurt = m.group("x")
+    if hurt:
+        return f"problems {hurt}" if hurt.split()[0].lower().endswith("ing") else f"problems with {hurt}"
+    if (m := _RULES_FRAME.match(question)) and topic_words(m.group("x")):
+        return m.group("x")
+    return question
+
+
 def ask_users(
     question: str,
     workspace: str,
@@ -1348,7 +1393,13 @@ def ask_users(
                                 mode="llm" if use_llm else "offline",
                                 reason=f"the question names no single topic, and in none of the saved themes do "
                                        f"at least a third of the messages {does}")
+    asked = question
     found, searched, pool = search_pool(question, workspace, segment=segment, account=account)
+    subject = search_question(question)
+    if subject != question and len(found) < SPLIT_EVIDENCE:  # thin as worded: its subject's problems, if more
+        more = search_pool(subject, workspace, segment=segment, account=account)
+        if len(more[0]) > len(found):
+            question, (found, searched, pool) = subject, more
     signals = workspace_size(workspace)
     answered = answerable(found, signals)
     if broad and not answered:
@@ -1359,14 +1410,16 @@ def ask_users(
     total = estimate_relevant(question, workspace, found, searched, segment=segment, account=account) \
         if answered else None
     if not use_llm:
-        return answer_offline(question, workspace, found, segment=segment, account=account, searched=searched,
-                              pool=pool, total=total, signals=signals)
-    if chat_model is None:
-        from kernel.llm import chat_model as make_chat_model
+        answer = answer_offline(question, workspace, found, segment=segment, account=account, searched=searched,
+                                pool=pool, total=total, signals=signals, whole=question != asked)
+    else:
+        if chat_model is None:
+            from kernel.llm import chat_model as make_chat_model
 
-        chat_model = make_chat_model("writer")
-    return answer_llm(question, workspace, found, chat_model, segment=segment, account=account, searched=searched,
-                      pool=pool, total=total, signals=signals)
+            chat_model = make_chat_model("writer")
+        answer = answer_llm(question, workspace, found, chat_model, segment=segment, account=account,
+                            searched=searched, pool=pool, total=total, signals=signals)
+    return answer.model_copy(update={"question": asked}) if answer.question == question else answer
 
 
 def render_text(answer: AskAnswer) -> str:
