@@ -51,7 +51,7 @@ from tools.render import Layout, bullets, cite, field_lines, one_line, section
 from tools.research import evidence_row, fetch_signals, theme_summaries
 from tools.scoring import Strategy, criteria_weights, rank_key, rice_normalized, tie_note, tokens
 from tools.topic_scores import score_topic
-from tools.topics import name_topic, told_apart
+from tools.topics import name_topic, told_apart, topic_words
 
 KIND = "roadmap"
 KEYWORDS = ("roadmap", "now next later", "now/next/later", "what to build next", "prioritize", "prioritise",
@@ -296,15 +296,18 @@ def candidates(m: Materials, theme_items: list[dict[str, Any]], similarity: Any)
 def distinct_names(topics: list[dict[str, Any]], m: Materials) -> list[dict[str, Any]]:
     """The items, each named so that no two read as one capability ('extra fee' and 'fee on a card payment').
 
-    An item's name that describes another item's messages about as well as its own (:func:`tools.topics.told_apart`)
-    does not tell the two apart: the item is named again from its own messages, preferring what sets them apart from
+    An item's name that shares a content word with another item's name and describes that item's messages about as
+    well as its own (:func:`tools.topics.told_apart`) does not tell the two apart: the item is named again from its own messages, preferring what sets them apart from
     the other items' (:func:`tools.topics.name_topic` with the others' quotes, never a name like another item's). The
     new name is kept only when it tells the item apart from more items than the old one did.
     """
     quotes = {t["id"]: [str(m.evidence[s]["quote"]) for s in t["signal_ids"] if s in m.evidence] for t in topics}
 
     def clashes(name: str, topic: dict[str, Any]) -> int:
-        return sum(1 for other in topics if other is not topic
+        # only names that share a content word read as one item ('extra fee', 'fee on a card payment'); a name of
+        # its own ('Sync reliability' beside 'Search') is never traded for a phrase cut from a quote
+        words = topic_words(name)
+        return sum(1 for other in topics if other is not topic and words & topic_words(other["name"])
                    and not told_apart(name, quotes[topic["id"]], quotes[other["id"]]))
 
     for topic in topics:

@@ -287,9 +287,11 @@ class PlausibleModel:
 
     def brief(self, request: ChatRequest) -> dict[str, Any]:
         shown = self.signals(request)
+        topics = self.topics(request)
+        # the goal's theme topics, else its options (a theme duplicating an option is folded into it: scorer.distinct)
+        themed = [t for t in topics if t["kind"] == "theme"] or topics
         themes = [{"label": t["name"], "quotes": self.quotes(t["cite"], shown),
-                   "citations": self.cited(t["cite"], shown)}
-                  for t in self.topics(request) if t["kind"] == "theme"][:3]
+                   "citations": self.cited(t["cite"], shown)} for t in themed][:3]
         return {"tldr": "Sync failures dominate the evidence.", "themes": themes,
                 "proposal": "Fix sync first.", "risks": ["Churn from sync failures"], "asks": ["Approve the plan"]}
 
