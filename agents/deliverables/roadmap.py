@@ -297,9 +297,10 @@ def distinct_names(topics: list[dict[str, Any]], m: Materials) -> list[dict[str,
     """The items, each named so that no two read as one capability ('extra fee' and 'fee on a card payment').
 
     An item's name that shares a content word with another item's name and describes that item's messages about as
-    well as its own (:func:`tools.topics.told_apart`) does not tell the two apart: the item is named again from its own messages, preferring what sets them apart from
-    the other items' (:func:`tools.topics.name_topic` with the others' quotes, never a name like another item's). The
-    new name is kept only when it tells the item apart from more items than the old one did.
+    well as its own (:func:`tools.topics.told_apart`) does not tell the two apart: the item is named again from its
+    own messages, preferring what sets them apart from the other items' (:func:`tools.topics.name_topic` with the
+    others' quotes, never a name like another item's). The new name is kept only when it tells the item apart from
+    more items than the old one did.
     """
     quotes = {t["id"]: [str(m.evidence[s]["quote"]) for s in t["signal_ids"] if s in m.evidence] for t in topics}
 
