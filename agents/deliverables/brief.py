@@ -35,6 +35,7 @@ from agents.deliverables.common import (
     section_heading,
     theme_users,
     topic_for,
+    trim_label,
 )
 from agents.deliverables.decision_memo import condition_evidence
 from agents.state import ReviewNote, Topic
@@ -132,7 +133,7 @@ def _sections(m: Materials) -> list[tuple[str, Topic, list[str]]]:
         label = section_heading({**topic, "signal_ids": ids}, m)
         if "“" in label:  # a whole quote is no label: what the topic is about, in its members' words
             nature = "Questions" if label.startswith("Questions") else "Reports"
-            label = f"{nature} about {labels.phrase_label(topic['name'], [q for _, q in items])}"
+            label = f"{nature} about {trim_label(labels.phrase_label(topic['name'], [q for _, q in items]))}"
         out.append((label, topic, ids))
     out.sort(key=lambda s: -len(s[2]))
     out = out[:MAX_BRIEF_THEMES - min(1, len(others))]

@@ -46,6 +46,60 @@ def pick_quotes(ids: list[str], m: Materials, theme: Mapping[str, Any] | None, l
 _PARTICLES = frozenset("back out up off in on away down over around through".split())
 
 
+#: Words a heading never holds or ends with: a pronoun or a bare verb makes it a cut clause ('Card it seems',
+#: 'Top-up to go'), not a capability or a problem.
+_PRONOUNS = frozenset("i me my we us our you your it its they them their he she this that".split())
+_FILLER_VERBS = frozenset("""
+go goes going went get gets got seem seems seemed is are was were be been do does did have has had come comes came
+happen happens happened want wants need needs try tries tried use used make makes let lets
+""".split())
+_PREPOSITIONS = frozenset("within with without for to of in on at by from about into onto after before during "
+                          "through across".split())
+#: Words too general to name what is asked for on their own ('Requests for system').
+_GENERIC = frozenset("system systems app application product data thing things it stuff feature features tool "
+                     "site service platform software".split())
+
+
+def names_a_thing(name: str) -> bool:
+    """Whether a topic name reads as a capability or a problem in users' words, not a cut clause.
+
+    'Top-up to go', 'Card it seems', 'within a repository' and 'system' do not: a pronoun, a bare verb at its end, a
+    preposition first or one general word alone. 'Failed top-ups', 'Dark mode', 'card payments' do.
+    """
+    words = [w.lower().strip(".,;:!?\"'“”") for w in name.split()]
+    words = [w for w in words if w]
+    if not words or any(w in _PRONOUNS for w in words) or words[-1] in _FILLER_VERBS:
+        return False
+    if words[0] in _PREPOSITIONS or (words[0] in STOPWORDS and words[0] not in {"no", "not"}):
+        return False
+    content = [w for w in words if w not in STOPWORDS]
+    return not (len(content) == 1 and content[0] in _GENERIC)
+
+
+def trim_label(name: str) -> str:
+    """A label without the cut clause at its end ('top-up to go' → 'top-up', 'card it seems' → 'card').
+
+    Trailing bare verbs, pronouns, prepositions and stop words go; a pronoun inside ('card **it** seems') ends the label
+    there. The name as it is when nothing would be left.
+    """
+    words = name.split()
+    for i, word in enumerate(words):
+        if i and word.lower().strip(".,;:!?") in _PRONOUNS:
+            words = words[:i]
+            break
+    while words and (words[-1].lower() in _FILLER_VERBS | _PRONOUNS | _PREPOSITIONS or words[-1].lower() in STOPWORDS):
+        words.pop()
+    return " ".join(words) or name
+
+
+def _short_report(ids: Sequence[str], nature: str, m: Materials) -> str:
+    """The shortest whole report (a question for a question topic) of 3-12 words among ``ids``, '' when none."""
+    found = [" ".join(str(m.evidence[s]["quote"]).split()) for s in ids if s in m.evidence]
+    fit = [q for q in found if 3 <= len(q.split()) <= 12 and len(re.findall(r"[.!?]", q.rstrip(".!?"))) == 0
+           and (q.endswith("?") == (nature == "question"))]
+    return min(fit, key=lambda q: (len(q.split()), found.index(q)), default="")
+
+
 def section_heading(topic: Topic, m: Materials) -> str:
     """A brief section's heading that names the topic, never a bare keyword or a cut phrase.
 
@@ -58,16 +112,18 @@ def section_heading(topic: Topic, m: Materials) -> str:
     words = name.split()
     content = [w for w in words if w.lower() not in STOPWORDS]
     action = bool(words) and words[0].lower() in story_quality.ACTION_VERBS
-    if nature == "request" and not action and content:
+    if nature == "request" and not action and content and names_a_thing(subject(name)):
         text = f"requests for {subject(name)}"
-    elif len(content) >= 2 and words[-1].lower() not in _PARTICLES:
+    elif len(content) >= 2 and words[-1].lower() not in _PARTICLES and names_a_thing(name):
         text = name
     else:
         example = example_report(m.topic_cites(topic), subject(name), nature, m.evidence)
+        if not example and not names_a_thing(name):  # a cut clause is no heading: a short report of its own is
+            example = _short_report(m.topic_cites(topic), nature, m)
         if example:
             text = f"{'Questions' if nature == 'question' else 'Reports'} like “{example.rstrip('.!')}”"
         else:
-            text = f"{'questions' if nature == 'question' else 'reports'} about {subject(name)}"
+            text = f"{'questions' if nature == 'question' else 'reports'} about {trim_label(subject(name))}"
     first = text.split()[0]
     return text[:1].upper() + text[1:] if first.islower() else text
 

@@ -691,6 +691,15 @@ def asked_persona(goal: str) -> str:
     return "" if phrase.lower() in _ANYONE or phrase.split()[-1].lower() in _ANYONE else phrase
 
 
+def _speaks_as(asked: str, role: str) -> bool:
+    """Whether a stated role is the persona a goal names: each of the persona's words is one of the role's, stemmed.
+
+    'data publishers' is the 'Data Publishing User'; 'app developers' is not the 'dataset developer'.
+    """
+    own = topic_terms_of(role)
+    return all(any(stems_match(word, o) for o in own) for word in topic_terms_of(asked))
+
+
 def persona_note(m: Materials, roles: list[str]) -> str:
     """'The goal names data scientists; no signal about it is from them …' when nobody the goal names speaks, else ''.
 
@@ -698,7 +707,7 @@ def persona_note(m: Materials, roles: list[str]) -> str:
     """
     asked = asked_persona(m.goal) or asked_persona(m.focus)
     stated = sorted({r for r in roles if r}, key=str.lower)
-    if not asked or not stated or _goal_roles(m, stated):
+    if not asked or not stated or _goal_roles(m, stated) or any(_speaks_as(asked, role) for role in stated):
         return ""
     return (f"The goal names {asked}, but no signal about it is from {asked}: the stories below are from the roles "
             f"that do speak about it ({', '.join(stated[:4])}). {PM}: confirm these roles stand for {asked}, or "
