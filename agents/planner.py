@@ -736,7 +736,12 @@ def choose_deliverables(goal: str) -> list[str]:
 def choose_audience(goal: str) -> str:
     """Brief audience from the goal's wording (exec by default)."""
     text = goal.lower()
-    if re.search(r"\b(engineer|engineering|eng team|developers|tech lead)\b", text):
+    # who the document is for wins over what it is about ("status update for leadership on engineering progress")
+    if re.search(r"\b(?:for|to)\s+(?:the\s+)?(?:leadership|execs?|executives?|management|board|c-suite|ceo)\b", text):
+        return "exec"
+    if re.search(r"\b(?:for|to)\s+(?:the\s+)?(?:sales|account executives?|customer success|cs team)\b", text):
+        return "sales"
+    if re.search(r"\b(engineers?|engineering|eng team|developers|tech lead)\b", text):
         return "eng"
     if re.search(r"\b(sales|account executive|customer success|cs team)\b", text):
         return "sales"

@@ -37,3 +37,14 @@ def test_each_listed_part_is_searched_for_its_problems() -> None:
                                   "Draft requirements for faster exports", "What problems?"])
 def test_other_goals_are_no_pain_question(goal: str) -> None:
     assert pain_question(goal) is None
+
+
+@pytest.mark.parametrize(("goal", "audience"), [
+    ("Weekly status update for leadership on engineering progress", "exec"),
+    ("Status update for the engineering team", "eng"),
+    ("Update for sales on engineering delays", "sales"),
+    ("Brief for engineers on sync", "eng"),
+])
+def test_who_the_document_is_for_wins_over_its_subject(goal: str, audience: str) -> None:
+    from agents.planner import choose_audience
+    assert choose_audience(goal) == audience
