@@ -37,7 +37,7 @@ from agents.deliverables.common import (
     topic_for,
     trim_label,
 )
-from agents.deliverables.decision_memo import condition_evidence
+from agents.deliverables.decision_memo import condition_evidence, exclusive_evidence
 from agents.state import ReviewNote, Topic
 from kernel.artifacts import Brief, BriefTheme, EvidenceRef
 from tools import scoring, trends
@@ -165,8 +165,8 @@ def draft_brief(m: Materials) -> dict[str, Any]:
     choice = any(t["kind"] == "option" and t["signal_ids"] for t in m.topics)
     # The options as the decision memo scores them (on the evidence about what each asks for), so the two
     # documents of one run never name different winners or margins.
-    judged = sorted((t for t in (condition_evidence(t, m)[0] for t in memo_options(m)) if t["signal_ids"]),
-                    key=lambda t: (-t["total"], len(t["id"]))) if choice else []
+    judged = sorted((t for t in exclusive_evidence([condition_evidence(t, m)[0] for t in memo_options(m)], m)[0]
+                     if t["signal_ids"]), key=lambda t: (-t["total"], len(t["id"]))) if choice else []
     best = (judged[0] if judged else best_option(m)) if choice else None
     cited = {sid for _, _, ids in sections for sid in ids}
     total_users = known_reporters(m.evidence[s] for s in cited if s in m.evidence)

@@ -171,8 +171,14 @@ def close_call(m: Materials, options: Sequence[Topic] | None = None) -> str | No
         return None
     best, runner_up = options[0], options[1]
     margin = round(best["total"] - runner_up["total"], 1)
-    if margin >= CLOSE_CALL:
+    # as the memo: a margin resting on reach counts within the evidence's noise decides nothing either
+    reaches = [int(o["rice"]["reach"]) if "rice" in o else 0 for o in (best, runner_up)]
+    if margin >= CLOSE_CALL and not (all(reaches) and scoring.within_noise(*reaches)):
         return None
+    if margin >= CLOSE_CALL:
+        return (f"Too close to call on the evidence: {best['name']} {best['total']} vs "
+                f"{runner_up['name']} {runner_up['total']} rests on reach {reaches[0]} vs {reaches[1]}, a difference "
+                f"within the evidence's noise (±{scoring.reach_noise(*reaches):.0f} for counts this size). {PM}.")
     return (f"Too close to call on the evidence: {best['name']} {best['total']} vs "
             f"{runner_up['name']} {runner_up['total']} (margin {margin}). {PM}.")
 
