@@ -41,12 +41,14 @@ class HeldFlush:
 
     def __init__(self) -> None:
         self.release = threading.Event()
+        self.entered = threading.Event()
         self.started = 0
         self.done = 0
         self.real = review._flush
 
     def __call__(self, later: Any) -> None:
         self.started += 1
+        self.entered.set()
         self.release.wait()
         self.real(later)
         self.done += 1
@@ -77,7 +79,9 @@ def test_finalize_logs_the_prefetched_decision_and_returns_before_the_flush(home
     try:
         record = run_goal(GOAL, WS, offline=True, deliverables=["decision_memo"])
         assert record["status"] == "completed"
-        # Acknowledged with its flush still held: the decision is already readable ...
+        # Acknowledged with its flush still held (the flush thread may start after run_goal returns on a loaded
+        # machine: wait for it, never for a time): the decision is already readable ...
+        assert held.entered.wait(60)
         assert held.started == 1 and held.done == 0
         [logged] = _decision(record)
         assert logged["recommendation"]
