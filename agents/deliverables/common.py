@@ -173,7 +173,8 @@ def close_call(m: Materials, options: Sequence[Topic] | None = None) -> str | No
     margin = round(best["total"] - runner_up["total"], 1)
     # as the memo: a margin resting on reach counts within the evidence's noise decides nothing either
     reaches = [int(o["rice"]["reach"]) if "rice" in o else 0 for o in (best, runner_up)]
-    if margin >= CLOSE_CALL and not (all(reaches) and scoring.within_noise(*reaches)):
+    impacts = [float(o["rice"]["impact"]) if "rice" in o else 0.0 for o in (best, runner_up)]
+    if margin >= CLOSE_CALL and not (all(reaches) and scoring.within_noise(*reaches) and impacts[0] <= impacts[1]):
         return None
     if margin >= CLOSE_CALL:
         return (f"Too close to call on the evidence: {best['name']} {best['total']} vs "

@@ -566,6 +566,9 @@ def exclusive_evidence(topics: list[Topic], m: Materials) -> tuple[list[Topic], 
         # a signal the store holds no vector for (not stored in this workspace) is not judged: it stays
         keep = [s for s in ids if s not in mine or (mine[s] >= FITTED.floor
                 and all(mine[s] >= o.get(s, 0.0) + EXCLUSIVE_MARGIN for o in others))]
+        if not keep:  # the word test found none (a small workspace gives its subject's words ~0 IDF, 'fix sync
+            # bugs' over sync reviews): what retrieval found for it stays unless another option claims it
+            keep = [s for s in ids if all(o.get(s, 0.0) < FITTED.floor for o in others)]
         if len(keep) == len(ids):
             out.append(topic)
             continue
@@ -623,7 +626,9 @@ def draft_decision_memo(m: Materials) -> dict[str, Any]:
         best, runner_up = options[0], options[1]
         margin = round(best["total"] - runner_up["total"], 1)
         reaches = [int(rice[o["name"]]["reach"]) if o["name"] in rice else 0 for o in (best, runner_up)]
-        noisy = margin >= CLOSE_CALL and all(reaches) and scoring.within_noise(*reaches)
+        impacts = [float(rice[o["name"]]["impact"]) if o["name"] in rice else 0.0 for o in (best, runner_up)]
+        # the margin rests on reach only when the leader does not also report the weightier need (problems over asks)
+        noisy = margin >= CLOSE_CALL and all(reaches) and scoring.within_noise(*reaches) and impacts[0] <= impacts[1]
         if margin < CLOSE_CALL:
             recommendation = (f"Too close to call on the evidence: {best['name']} {best['total']} vs "
                               f"{runner_up['name']} {runner_up['total']} (margin {margin}). {PM}.")

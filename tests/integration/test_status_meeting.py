@@ -152,7 +152,9 @@ def test_status_run_offline_cites_only_existing_commits(seeded: dict[str, Path])
     assert sum(capacity.values()) == pytest.approx(1.0) and capacity["Reliable sync"] == 0.05
     goals = {c["goal"] for c in doc["changes"] if c["commits"]}
     assert {"Reliable sync", "Delight", "Growth"} <= goals
-    assert any(r.startswith("Reliable sync is stalled") for r in doc["risks"])
+    # 2 of 40 commits where the median other goal got 5-7: far behind its 35 % weight, though not stalled (87dc9c8)
+    assert any(r.startswith("Reliable sync is behind its weight: weight 35 %, 5 % of capacity (2 of the period's 40")
+               for r in doc["risks"])
     assert any("Rebalance toward Reliable sync" in n for n in doc["next"])
     assert_grounded(doc)
 
