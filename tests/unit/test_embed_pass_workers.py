@@ -1,0 +1,70 @@
+"""MiniLM runs one thread per pass and gives a call's passes to one worker per core, with the same vectors."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+from memory import embeddings
+from memory.embeddings import LocalEmbedder, pack_by_length, probe_tokenizer
+
+
+def _texts() -> list[str]:
+    """Enough texts of mixed length for several packed passes (the token budget is 1,024 a pass)."""
+    return [f"{'my card payment was declined again ' * (1 + i % 7)}case {i}" for i in range(90)]
+
+
+def test_a_call_of_several_passes_runs_them_on_the_pass_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = embeddings._minilm()
+    import torch
+
+    assert torch.get_num_threads() == 1  # set when the model is loaded: one intra-op thread per pass
+    threads: list[str] = []
+    real = type(model).encode
+
+    def watched(self: Any, *args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(model), "encode", watched)
+    texts = _texts()
+    LocalEmbedder()._embed(texts)
+    tokens = probe_tokenizer()(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
+    passes = pack_by_length([len(t) for t in tokens], LocalEmbedder.token_budget, LocalEmbedder.batch_size)
+    assert len(passes) > 2 and len(threads) == len(passes)
+    if embeddings._CORES >= 2:
+        assert all(name.startswith("minilm-pass") for name in threads), threads
+    else:  # one core: no workers, the caller runs every pass
+        assert set(threads) == {threading.current_thread().name}
+    threads.clear()
+    LocalEmbedder()._embed(["one text is one pass"])
+    assert threads == [threading.current_thread().name]  # a single pass is not handed over
+
+
+def test_the_workers_give_the_same_vectors_as_the_passes_run_one_by_one() -> None:
+    model = embeddings._minilm()
+    texts = _texts()
+    got = LocalEmbedder()._embed(texts)
+    tokens = probe_tokenizer()(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
+    want = np.empty_like(got)
+    for batch in pack_by_length([len(t) for t in tokens], LocalEmbedder.token_budget, LocalEmbedder.batch_size):
+        want[batch] = model.encode([texts[i] for i in batch], batch_size=len(batch), convert_to_numpy=True,
+                                   show_progress_bar=False)
+    assert np.array_equal(got, want)  # bit for bit: which worker ran a pass changes nothing
+
+
+def test_a_forked_process_makes_its_own_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    embeddings._minilm()
+    if embeddings._CORES < 2:
+        assert embeddings._pass_workers() is None
+        return
+    workers = embeddings._pass_workers()
+    assert workers is not None and embeddings._pass_workers() is workers
+    monkeypatch.setattr(embeddings.os, "getpid", lambda: -1)  # what a fork's child sees: another process id
+    child = embeddings._pass_workers()
+    assert child is not None and child is not workers
+    monkeypatch.undo()
+    assert embeddings._pass_workers() is not child  # back in the parent: threads of its own again
