@@ -42,6 +42,13 @@ def test_a_call_of_several_passes_runs_them_on_the_pass_workers(monkeypatch: pyt
     threads.clear()
     LocalEmbedder()._embed(["one text is one pass"])
     assert threads == [threading.current_thread().name]  # a single pass is not handed over
+    threads.clear()
+    short = [f"the export to csv fails on report {i}" for i in range(4 * embeddings.SPLIT_MIN)]
+    LocalEmbedder()._embed(short)  # fits one pass: split into one pass per core
+    if embeddings._CORES >= 2:
+        assert len(threads) == embeddings._CORES and all(n.startswith("minilm-pass") for n in threads), threads
+    else:
+        assert threads == [threading.current_thread().name]
 
 
 def test_the_workers_give_the_same_vectors_as_the_passes_run_one_by_one() -> None:
