@@ -23,13 +23,13 @@ def test_a_call_of_several_passes_runs_them_on_the_pass_workers(monkeypatch: pyt
 
     assert torch.get_num_threads() == 1  # set when the model is loaded: one intra-op thread per pass
     threads: list[str] = []
-    real = type(model).encode
+    real = embeddings._encode_pass
 
-    def watched(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def watched(texts: list[str]) -> Any:
         threads.append(threading.current_thread().name)
-        return real(self, *args, **kwargs)
+        return real(texts)
 
-    monkeypatch.setattr(type(model), "encode", watched)
+    monkeypatch.setattr(embeddings, "_encode_pass", watched)
     texts = _texts()
     LocalEmbedder()._embed(texts)
     tokens = probe_tokenizer()(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
