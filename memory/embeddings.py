@@ -146,6 +146,8 @@ def _traced() -> Any:
     tokens; ``tests/unit/test_embed_traced.py``).
     """
     global _TRACED
+    if _TRACED is not None:  # every pass asks: no lock once it is settled
+        return _TRACED or None
     model = _minilm()
     with _MINILM_LOCK:
         if _TRACED is None:
@@ -264,20 +266,29 @@ class LocalEmbedder(Embedder):
         """384."""
         return 384
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def passes(self, texts: Sequence[str]) -> list[list[int]]:
+        """The forward passes one call over ``texts`` runs, as lists of indices into ``texts``.
+
+        Packed by token length (:func:`pack_by_length`); a call that fits in fewer passes than there are
+        cores is split into one pass per core when each gets at least :data:`SPLIT_MIN` texts.
+        """
         model = _minilm()
+        tokens = probe_tokenizer()(list(texts), truncation=True, max_length=model.max_seq_length)["input_ids"]
+        passes = pack_by_length([len(t) for t in tokens], self.token_budget, self.batch_size)
+        if len(passes) < _CORES <= len(texts) // SPLIT_MIN:  # a short call still uses every core: split it
+            ordered = [i for batch in passes for i in batch]  # by token length
+            passes = [[int(i) for i in part] for part in np.array_split(ordered, _CORES)]
+        return passes
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
         if len(texts) == 1:
             return _encode_pass(texts)
-        tokens = probe_tokenizer()(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
 
         def run(batch: list[int]) -> None:
             out[batch] = _encode_pass([texts[i] for i in batch])
 
-        passes = pack_by_length([len(t) for t in tokens], self.token_budget, self.batch_size)
-        if len(passes) < _CORES <= len(texts) // SPLIT_MIN:  # a short call still uses every core: split it
-            ordered = [i for batch in passes for i in batch]  # by token length
-            passes = [list(part) for part in np.array_split(ordered, _CORES)]
+        passes = self.passes(texts)
         workers = _pass_workers() if len(passes) > 1 else None
         if workers is None or threading.current_thread().name.startswith("minilm-pass"):
             for batch in passes:

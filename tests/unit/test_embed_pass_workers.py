@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from memory import embeddings
-from memory.embeddings import LocalEmbedder, pack_by_length, probe_tokenizer
+from memory.embeddings import LocalEmbedder
 
 
 def _texts() -> list[str]:
@@ -18,7 +18,7 @@ def _texts() -> list[str]:
 
 
 def test_a_call_of_several_passes_runs_them_on_the_pass_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    model = embeddings._minilm()
+    embeddings._minilm()
     import torch
 
     assert torch.get_num_threads() == 1  # set when the model is loaded: one intra-op thread per pass
@@ -32,8 +32,7 @@ def test_a_call_of_several_passes_runs_them_on_the_pass_workers(monkeypatch: pyt
     monkeypatch.setattr(embeddings, "_encode_pass", watched)
     texts = _texts()
     LocalEmbedder()._embed(texts)
-    tokens = probe_tokenizer()(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
-    passes = pack_by_length([len(t) for t in tokens], LocalEmbedder.token_budget, LocalEmbedder.batch_size)
+    passes = LocalEmbedder().passes(texts)
     assert len(passes) > 2 and len(threads) == len(passes)
     if embeddings._CORES >= 2:
         assert all(name.startswith("minilm-pass") for name in threads), threads
@@ -55,9 +54,8 @@ def test_the_workers_give_the_same_vectors_as_the_passes_run_one_by_one() -> Non
     model = embeddings._minilm()
     texts = _texts()
     got = LocalEmbedder()._embed(texts)
-    tokens = probe_tokenizer()(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
     want = np.empty_like(got)
-    for batch in pack_by_length([len(t) for t in tokens], LocalEmbedder.token_budget, LocalEmbedder.batch_size):
+    for batch in LocalEmbedder().passes(texts):
         want[batch] = model.encode([texts[i] for i in batch], batch_size=len(batch), convert_to_numpy=True,
                                    show_progress_bar=False)
     assert np.array_equal(got, want)  # bit for bit: which worker ran a pass changes nothing

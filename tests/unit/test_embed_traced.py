@@ -10,7 +10,7 @@ import csv
 import numpy as np
 
 from memory import embeddings
-from memory.embeddings import LocalEmbedder, pack_by_length, probe_tokenizer
+from memory.embeddings import LocalEmbedder
 from tests.support.services import require_shared_data
 
 
@@ -46,9 +46,7 @@ def test_every_packed_pass_of_a_real_data_set_matches_the_model() -> None:
     with path.open(newline="", encoding="utf-8") as handle:
         texts = [row["text"] for row in csv.DictReader(handle)][:1500]
     got = LocalEmbedder()._embed(texts)
-    model = embeddings._minilm()
-    tokens = probe_tokenizer()(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
-    passes = pack_by_length([len(t) for t in tokens], LocalEmbedder.token_budget, LocalEmbedder.batch_size)
+    passes = LocalEmbedder().passes(texts)
     assert len(passes) > 10
     for batch in passes:
         assert np.array_equal(got[batch], _model_encode([texts[i] for i in batch]))
